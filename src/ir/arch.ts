@@ -1,0 +1,96 @@
+// The architecture IR: a network as the paper describes it (stem, stages of residual blocks with
+// per-stage widths and depths, a head, a stage criticality order) plus the per-stage ReLU plan that
+// the DeepReShape passes edit. Lowering turns it into the layer graph (graph.ts).
+
+export interface Shape {
+  c: number;
+  h: number;
+  w: number;
+}
+
+export type BlockKind = 'basic' | 'bottleneck';
+
+/**
+ * What happens to a stage's nonlinearities. Culling and thinning are the paper's ReLU-dropping
+ * operations (DeepReDuce); `reuse` is ReLU-reuse's N (1 means ordinary ReLUs on every channel).
+ */
+export interface ReluPlan {
+  /** Every ReLU of the stage removed (the stem's too, for the first stage). */
+  culled: boolean;
+  /** Every other ReLU layer of the stage removed, the first one included (DESIGN.md §4). */
+  thinned: boolean;
+  /** ReLU-reuse factor N: each remaining ReLU layer activates C/N of its C channels. */
+  reuse: number;
+}
+
+export interface StageIR {
+  /** `S1`, `S2`, ...: stages are named by position, 1-based. */
+  name: string;
+  /** Number of residual blocks. */
+  depth: number;
+  /** Output channels of the stage's blocks (for bottleneck blocks: the inner width; output is 4x). */
+  channels: number;
+  /** Stride of the first block's first convolution (spatial downsampling). */
+  stride: number;
+  relu: ReluPlan;
+}
+
+/**
+ * When a network is written with a base width and stagewise factors (the paper's m, alpha, beta,
+ * gamma, ...), channels are m * prod(factors before the stage). Passes that change widths
+ * (equalize width, alpha) edit these and recompute `channels`.
+ */
+export interface WidthBasis {
+  m: number;
+  /** One factor between consecutive stages: length = stages - 1. */
+  factors: number[];
+}
+
+export interface StemIR {
+  channels: number;
+  kernel: number;
+  stride: number;
+}
+
+export interface HeadIR {
+  /** Global average pooling before the classifier. */
+  pool: 'avg';
+  /** A fully connected layer to `classes` logits. */
+  fc: boolean;
+}
+
+export interface ArchIR {
+  name: string;
+  input: Shape;
+  classes: number;
+  /** Kernel size f of the block convolutions. */
+  kernel: number;
+  stem: StemIR;
+  block: BlockKind;
+  stages: StageIR[];
+  /** Present when the widths come from a base and factors rather than an explicit channel list. */
+  widths?: WidthBasis;
+  /** Stage names, most critical first (the paper's C_k order). */
+  criticality: string[];
+  head: HeadIR;
+  /** The passes applied so far, in order, as written (e.g. `thin S2 S3 S4`), for printing. */
+  history: string[];
+}
+
+export const ORDINARY_RELUS: Readonly<ReluPlan> = Object.freeze({ culled: false, thinned: false, reuse: 1 });
+
+export function stageName(index: number): string {
+  return `S${index + 1}`;
+}
+
+/** Channels of every stage from a width basis: m, m*f1, m*f1*f2, ... */
+export function channelsFromBasis(basis: WidthBasis): number[] {
+  const out = [basis.m];
+  for (const f of basis.factors) out.push(out[out.length - 1] * f);
+  return out;
+}
+
+/** Short name for a family member, in the paper's notation: factors 5,5,3 -> `5x5x3x`. */
+export function factorTag(factors: readonly number[]): string {
+  return factors.map((f) => `${f}x`).join('');
+}
