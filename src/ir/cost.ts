@@ -1,0 +1,31 @@
+// Private-inference cost of the nonlinear layers. In hybrid HE/GC protocols (Delphi and its
+// successors) each ReLU is a garbled circuit, so ReLU count drives storage, traffic and latency.
+// Constants are public measurements (DESIGN.md §7); each is named for where it comes from.
+
+/** Client (evaluator) storage of garbled circuits per ReLU, bytes (Garimella et al. 2023). */
+export const GC_CLIENT_BYTES_PER_RELU = 18_248;
+/** Server (garbler) storage per ReLU, bytes (same source). */
+export const GC_SERVER_BYTES_PER_RELU = 3_590;
+/** Garbled tables sent to the client per ReLU, bytes (same source). */
+export const GC_COMM_BYTES_PER_RELU = 17_072;
+/**
+ * Online GC latency per ReLU, seconds: the DeepReShape paper's Table 7 implies about 0.112 ms
+ * (33.7 s for 300K ReLUs) in its setting.
+ */
+export const GC_SECONDS_PER_RELU = 33.7 / 300_000;
+
+export interface PiCost {
+  clientStorageBytes: number;
+  serverStorageBytes: number;
+  communicationBytes: number;
+  gcLatencySeconds: number;
+}
+
+export function piCost(relus: number): PiCost {
+  return {
+    clientStorageBytes: relus * GC_CLIENT_BYTES_PER_RELU,
+    serverStorageBytes: relus * GC_SERVER_BYTES_PER_RELU,
+    communicationBytes: relus * GC_COMM_BYTES_PER_RELU,
+    gcLatencySeconds: relus * GC_SECONDS_PER_RELU,
+  };
+}

@@ -1,0 +1,77 @@
+// Counting by the paper's conventions (DESIGN.md §4): ReLUs are activation elements that pass
+// through a ReLU; FLOPs are multiply-accumulates of convolutions (3x3 and 1x1 alike) and the fully
+// connected layer; the stem is reported in the first stage.
+
+import type { GraphNode, LayerGraph } from './graph.js';
+
+export interface Counts {
+  relus: number;
+  flops: number;
+  params: number;
+}
+
+export interface StageCounts extends Counts {
+  stage: string;
+}
+
+export interface GraphCounts {
+  /** One row per stage in order, then `head` (the classifier). */
+  rows: StageCounts[];
+  total: Counts;
+}
+
+function nodeCounts(n: GraphNode, g: LayerGraph): Counts {
+  const plane = n.shape.h * n.shape.w;
+  switch (n.op) {
+    case 'relu':
+      return { relus: (n.end - n.start) * plane, flops: 0, params: 0 };
+    case 'conv': {
+      const inC = g.nodes[n.input].shape.c;
+      const weights = n.outChannels * (inC / n.groups) * n.kernel * n.kernel;
+      return { relus: 0, flops: weights * plane, params: weights + (n.bias ? n.outChannels : 0) };
+    }
+    case 'bn':
+      // Learned scale and shift; running statistics are buffers, not parameters.
+      return { relus: 0, flops: 0, params: 2 * n.shape.c };
+    case 'fc': {
+      const inF = g.nodes[n.input].shape.c;
+      return { relus: 0, flops: inF * n.outFeatures, params: inF * n.outFeatures + n.outFeatures };
+    }
+    default:
+      return { relus: 0, flops: 0, params: 0 };
+  }
+}
+
+/** The reporting row of a node: stem and input fold into the first stage. */
+function rowOf(n: GraphNode, g: LayerGraph): string {
+  if (n.region === 'stem') return g.stages[0] ?? 'head';
+  return n.region;
+}
+
+export function countGraph(g: LayerGraph): GraphCounts {
+  const rows = new Map<string, StageCounts>();
+  for (const s of [...g.stages, 'head']) rows.set(s, { stage: s, relus: 0, flops: 0, params: 0 });
+  const total: Counts = { relus: 0, flops: 0, params: 0 };
+  for (const n of g.nodes) {
+    const c = nodeCounts(n, g);
+    const row = rows.get(rowOf(n, g));
+    if (!row) throw new Error(`counting: node ${n.name} is in unknown region ${n.region}`);
+    row.relus += c.relus;
+    row.flops += c.flops;
+    row.params += c.params;
+    total.relus += c.relus;
+    total.flops += c.flops;
+    total.params += c.params;
+  }
+  return { rows: [...rows.values()], total };
+}
+
+/** Per-stage ReLU share of the total, in percent (0 when there are no ReLUs). */
+export function reluShares(counts: GraphCounts): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of counts.rows) {
+    if (r.stage === 'head') continue;
+    out.set(r.stage, counts.total.relus === 0 ? 0 : (100 * r.relus) / counts.total.relus);
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+// Text forms of the IR: what `--debug` shows after each pass and what `hrn compile` writes next
+// to its kernels. Stable and line-oriented so that diffs between passes read well.
+
+import type { ArchIR, StageIR } from './arch.js';
+import { factorTag } from './arch.js';
+import type { GraphNode, LayerGraph } from './graph.js';
+import type { NetworkStats } from './stats.js';
+
+function reluText(st: StageIR): string {
+  if (st.relu.culled) return 'culled';
+  const parts = [st.relu.thinned ? 'thinned' : 'full'];
+  if (st.relu.reuse > 1) parts.push(`reuse ${st.relu.reuse}`);
+  return parts.join(' ');
+}
+
+export function printArch(a: ArchIR): string {
+  const lines = [`network ${a.name} {`];
+  if (a.history.length > 0) lines.push(`  # after: ${a.history.join('; ')}`);
+  lines.push(`  input ${a.input.c}x${a.input.h}x${a.input.w}`);
+  lines.push(`  classes ${a.classes}`);
+  lines.push(`  kernel ${a.kernel}`);
+  lines.push(`  stem conv${a.stem.kernel}x${a.stem.kernel}(${a.stem.channels}${a.stem.stride === 1 ? '' : `, stride ${a.stem.stride}`})`);
+  lines.push(`  block ${a.block}`);
+  if (a.widths) lines.push(`  # widths: m=${a.widths.m}, factors ${factorTag(a.widths.factors) || '(none)'}`);
+  const w = Math.max(...a.stages.map((s) => String(s.channels).length));
+  for (const s of a.stages) {
+    lines.push(`  stage ${s.name} depth ${s.depth} channels ${String(s.channels).padStart(w)} stride ${s.stride} relu ${reluText(s)}`);
+  }
+  lines.push(`  head avgpool${a.head.fc ? ' fc' : ''}`);
+  lines.push(`  criticality ${a.criticality.join(' > ')}`);
+  lines.push('}');
+  return lines.join('\n');
+}
+
+function operands(n: GraphNode): string {
+  switch (n.op) {
+    case 'input':
+      return '';
+    case 'conv':
+      return `%${n.input} {k=${n.kernel}, s=${n.stride}, p=${n.pad}${n.groups > 1 ? `, g=${n.groups}` : ''}}`;
+    case 'relu':
+      return `%${n.input} {channels=${n.start}..${n.end}}`;
+    case 'slice':
+      return `%${n.input} {channels=${n.start}..${n.end}}`;
+    case 'add':
+    case 'concat':
+      return n.inputs.map((i) => `%${i}`).join(', ');
+    default:
+      return `%${n.input}`;
+  }
+}
+
+/** One line per node, MLIR-like: `%5 = conv %4 {k=3, s=1, p=1} : 16x32x32  // S1.b1.conv1`. */
+export function printGraph(g: LayerGraph): string {
+  const lines = [`graph ${g.name} {`];
+  for (const n of g.nodes) {
+    const ops = operands(n);
+    lines.push(`  %${n.id} = ${n.op}${ops ? ` ${ops}` : ''} : ${n.shape.c}x${n.shape.h}x${n.shape.w}  // ${n.name}`);
+  }
+  lines.push(`  return %${g.output}`);
+  lines.push('}');
+  return lines.join('\n');
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+export const millions = (n: number) => `${(n / 1e6).toFixed(1)}M`;
+
+/** Aligned columns; the first column left-aligned, the rest right-aligned. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) =>
+    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+/** The per-stage table: ReLUs, share of ReLUs, FLOPs, params. */
+export function printStageTable(s: NetworkStats): string {
+  const stages = Object.keys(s.relus.stages);
+  const rows = stages.map((st) => [
+    st,
+    int(s.relus.stages[st]),
+    `${s.relus.share[st].toFixed(1)}%`,
+    millions(s.flops.stages[st]),
+    int(s.params.stages[st]),
+  ]);
+  rows.push(['head', '0', '', millions(s.flops.stages.head ?? 0), int(s.params.stages.head ?? 0)]);
+  rows.push(['total', int(s.relus.total), '100.0%', millions(s.flops.total), int(s.params.total)]);
+  return formatTable(['stage', 'ReLUs', 'share', 'FLOPs', 'params'], rows);
+}
