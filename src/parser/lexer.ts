@@ -1,0 +1,284 @@
+// The .hrn lexer. Chevrotain's multi-mode lexer lets one file hold two small languages:
+//
+//   top        between declarations: only `network`, `pipeline`, newlines and comments belong here
+//   netHeader  after `network`: the name (dashes allowed, e.g. HRN-5x5x3x), then `{`
+//   netBody    inside a network block: expressions, statement keywords, the shape separator `x`
+//   pipeHeader after `pipeline`: the name, then `{`
+//   pipeBody   inside a pipeline block (and command-line pipelines): pass names and arguments,
+//              where identifiers may contain dashes (`least-critical`)
+//
+// Every mode knows every punctuation character, so a misplaced one reaches the parser as a token
+// and is reported as "unexpected ..." with the grammar's expectation, not as a bare lexer error.
+// `network` and `pipeline` inside a block end it for the lexer, so a missing `}` costs one
+// diagnostic instead of garbling the rest of the file.
+
+import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\f\v]+/, group: Lexer.SKIPPED });
+export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
+export const Newline = createToken({ name: 'NEWLINE', pattern: /\n/, line_breaks: true, label: 'end of line' });
+
+/** Plain identifiers; statement keywords are identifiers too (by category) so params may reuse them. */
+export const Ident = createToken({ name: 'IDENT', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
+/** Identifiers with inner dashes, only in names and pipelines: `least-critical`, `HRN-5x5x3x`. */
+export const DashedIdent = createToken({
+  name: 'DASHED_IDENT',
+  pattern: /[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)+/,
+  categories: [Ident],
+  label: 'a name',
+});
+export const NumberLit = createToken({ name: 'NUMBER', pattern: /[0-9]+(?:\.[0-9]+)?/, label: 'a number' });
+
+/**
+ * The `x` of a shape (`3x32x32`, `3 x n x n`): an `x` right after a digit or `)`, or an `x` standing
+ * alone as a word. `x` is therefore not usable as a parameter name; `xs`, `x1` are.
+ */
+export const Cross = createToken({
+  name: 'CROSS',
+  pattern: {
+    exec(text: string, offset: number): RegExpExecArray | null {
+      if (text.charCodeAt(offset) !== 120 /* x */) return null;
+      const prev = offset > 0 ? text[offset - 1] : '';
+      const next = offset + 1 < text.length ? text[offset + 1] : '';
+      const afterNumber = /[0-9)]/.test(prev);
+      const standalone = !/[A-Za-z0-9_]/.test(next);
+      if (!afterNumber && !standalone) return null;
+      const m = ['x'] as unknown as RegExpExecArray;
+      m.index = offset;
+      m.input = text;
+      return m;
+    },
+  },
+  start_chars_hint: ['x'],
+  line_breaks: false,
+  label: "'x'",
+});
+
+function keyword(word: string, longerAlt: TokenType): TokenType {
+  return createToken({
+    name: word,
+    pattern: new RegExp(word),
+    longer_alt: longerAlt,
+    categories: [Ident],
+    label: `'${word}'`,
+  });
+}
+
+// Declaration keywords: recognised in every mode. Categorised as identifiers only so that the
+// parser can report them clearly; they cannot name params.
+export const Network = createToken({ name: 'network', pattern: /network/, longer_alt: Ident, label: "'network'" });
+export const Pipeline = createToken({ name: 'pipeline', pattern: /pipeline/, longer_alt: Ident, label: "'pipeline'" });
+
+// Statement keywords of a network body.
+export const Param = keyword('param', Ident);
+export const Input = keyword('input', Ident);
+export const Classes = keyword('classes', Ident);
+export const Kernel = keyword('kernel', Ident);
+export const Stem = keyword('stem', Ident);
+export const Block = keyword('block', Ident);
+export const Stages = keyword('stages', Ident);
+export const Head = keyword('head', Ident);
+export const Criticality = keyword('criticality', Ident);
+// Words with a meaning after `stages` and `stem`.
+export const Depths = keyword('depths', Ident);
+export const Widths = keyword('widths', Ident);
+export const Channels = keyword('channels', Ident);
+export const Strides = keyword('strides', Ident);
+export const Stride = keyword('stride', Ident);
+
+export const STATEMENT_KEYWORDS = [Param, Input, Classes, Kernel, Stem, Block, Stages, Head, Criticality];
+export const CLAUSE_KEYWORDS = [Depths, Widths, Channels, Strides];
+
+// Braces: one abstract type for the parser, concrete variants that move the lexer between modes.
+export const LCurly = createToken({ name: 'LCURLY', pattern: Lexer.NA, label: "'{'" });
+export const RCurly = createToken({ name: 'RCURLY', pattern: Lexer.NA, label: "'}'" });
+const LCurlyPlain = createToken({ name: 'LCurlyPlain', pattern: /\{/, categories: [LCurly], label: "'{'" });
+const LCurlyNet = createToken({ name: 'LCurlyNet', pattern: /\{/, categories: [LCurly], pop_mode: true, push_mode: 'netBody', label: "'{'" });
+const LCurlyPipe = createToken({ name: 'LCurlyPipe', pattern: /\{/, categories: [LCurly], pop_mode: true, push_mode: 'pipeBody', label: "'{'" });
+const RCurlyPlain = createToken({ name: 'RCurlyPlain', pattern: /\}/, categories: [RCurly], label: "'}'" });
+const RCurlyPop = createToken({ name: 'RCurlyPop', pattern: /\}/, categories: [RCurly], pop_mode: true, label: "'}'" });
+
+// `network` / `pipeline` seen while inside a header or block: leave it and start the new one.
+const NetworkInBlock = createToken({ name: 'NetworkInBlock', pattern: /network/, longer_alt: Ident, categories: [Network], pop_mode: true, push_mode: 'netHeader', label: "'network'" });
+const PipelineInBlock = createToken({ name: 'PipelineInBlock', pattern: /pipeline/, longer_alt: Ident, categories: [Pipeline], pop_mode: true, push_mode: 'pipeHeader', label: "'pipeline'" });
+const NetworkAtTop = createToken({ name: 'NetworkAtTop', pattern: /network/, longer_alt: Ident, categories: [Network], push_mode: 'netHeader', label: "'network'" });
+const PipelineAtTop = createToken({ name: 'PipelineAtTop', pattern: /pipeline/, longer_alt: Ident, categories: [Pipeline], push_mode: 'pipeHeader', label: "'pipeline'" });
+
+export const Equals = createToken({ name: 'EQUALS', pattern: /=/, label: "'='" });
+export const LParen = createToken({ name: 'LPAREN', pattern: /\(/, label: "'('" });
+export const RParen = createToken({ name: 'RPAREN', pattern: /\)/, label: "')'" });
+export const LBracket = createToken({ name: 'LBRACKET', pattern: /\[/, label: "'['" });
+export const RBracket = createToken({ name: 'RBRACKET', pattern: /\]/, label: "']'" });
+export const Comma = createToken({ name: 'COMMA', pattern: /,/, label: "','" });
+export const Semicolon = createToken({ name: 'SEMICOLON', pattern: /;/, label: "';'" });
+export const Plus = createToken({ name: 'PLUS', pattern: /\+/, label: "'+'" });
+export const Minus = createToken({ name: 'MINUS', pattern: /-/, label: "'-'" });
+export const Star = createToken({ name: 'STAR', pattern: /\*/, label: "'*'" });
+export const Slash = createToken({ name: 'SLASH', pattern: /\//, label: "'/'" });
+export const Greater = createToken({ name: 'GREATER', pattern: />/, label: "'>'" });
+export const Less = createToken({ name: 'LESS', pattern: /</, label: "'<'" });
+
+const PUNCTUATION = [Equals, LParen, RParen, LBracket, RBracket, Comma, Semicolon, Plus, Minus, Star, Slash, Greater, Less];
+const LAYOUT = [WhiteSpace, Comment, Newline];
+
+const netBody: TokenType[] = [
+  ...LAYOUT,
+  NetworkInBlock,
+  PipelineInBlock,
+  ...STATEMENT_KEYWORDS,
+  ...CLAUSE_KEYWORDS,
+  Stride,
+  Cross,
+  Ident,
+  NumberLit,
+  LCurlyPlain,
+  RCurlyPop,
+  ...PUNCTUATION,
+];
+
+const pipeBody: TokenType[] = [
+  ...LAYOUT,
+  DashedIdent,
+  NetworkInBlock,
+  PipelineInBlock,
+  Ident,
+  NumberLit,
+  LCurlyPlain,
+  RCurlyPop,
+  ...PUNCTUATION,
+];
+
+const header = (open: TokenType): TokenType[] => [
+  ...LAYOUT,
+  DashedIdent,
+  NetworkInBlock,
+  PipelineInBlock,
+  Ident,
+  NumberLit,
+  open,
+  RCurlyPlain,
+  ...PUNCTUATION,
+];
+
+const top: TokenType[] = [
+  ...LAYOUT,
+  DashedIdent,
+  NetworkAtTop,
+  PipelineAtTop,
+  Ident,
+  NumberLit,
+  LCurlyPlain,
+  RCurlyPlain,
+  ...PUNCTUATION,
+];
+
+export type LexMode = 'top' | 'netBody' | 'pipeBody';
+
+const hrnLexer = new Lexer(
+  {
+    modes: { top, netHeader: header(LCurlyNet), netBody, pipeHeader: header(LCurlyPipe), pipeBody },
+    defaultMode: 'top',
+  },
+  {
+    positionTracking: 'full',
+    lineTerminatorsPattern: /\n/g,
+    lineTerminatorCharacters: ['\n'],
+    ensureOptimizations: false,
+  },
+);
+
+/** Every token type the parser may see (abstract categories included). */
+export const allTokens: TokenType[] = [
+  ...new Set<TokenType>([
+    Newline,
+    Network,
+    Pipeline,
+    LCurly,
+    RCurly,
+    ...top,
+    ...netBody,
+    ...pipeBody,
+    ...header(LCurlyNet),
+    ...header(LCurlyPipe),
+  ]),
+].filter((t) => t !== WhiteSpace && t !== Comment);
+
+export interface LexError {
+  offset: number;
+  line: number;
+  column: number;
+  length: number;
+  text: string;
+}
+
+export interface LexResult {
+  tokens: IToken[];
+  errors: LexError[];
+}
+
+/**
+ * Tokenizes and normalizes the layout:
+ * - newlines inside `(...)` and `[...]` are dropped, so lists may span lines;
+ * - runs of newlines collapse into one, and newlines right after `{` or `;` or at the start vanish;
+ * - an end of line is inserted before every `}` so the last statement of a block needs no
+ *   separator (`network N { classes 10 }` is fine).
+ * The grammar therefore sees at most one NEWLINE in a row, which keeps its lookahead small.
+ */
+export function tokenize(text: string, mode: LexMode): LexResult {
+  const res = hrnLexer.tokenize(text, mode);
+  const errors: LexError[] = res.errors.map((e) => ({
+    offset: e.offset,
+    line: e.line ?? 1,
+    column: e.column ?? 1,
+    length: e.length,
+    text: text.substr(e.offset, e.length),
+  }));
+  const out: IToken[] = [];
+  let depth = 0;
+  for (const tok of res.tokens) {
+    const t = tok.tokenType;
+    if (t === LParen || t === LBracket) depth++;
+    else if ((t === RParen || t === RBracket) && depth > 0) depth--;
+    else if (t === Network || t === Pipeline || isA(tok, LCurly) || isA(tok, RCurly)) depth = 0;
+    if (t === Newline) {
+      if (depth > 0) continue;
+      const prev = out[out.length - 1];
+      if (prev === undefined || prev.tokenType === Newline || prev.tokenType === Semicolon || isA(prev, LCurly)) continue;
+      out.push(tok);
+      continue;
+    }
+    if (isA(tok, RCurly)) {
+      const prev = out[out.length - 1];
+      if (prev !== undefined && prev.tokenType !== Newline && prev.tokenType !== Semicolon && !isA(prev, LCurly)) {
+        out.push(syntheticNewline(tok));
+      }
+    }
+    out.push(tok);
+  }
+  return { tokens: out, errors };
+}
+
+export function isA(tok: IToken, type: TokenType): boolean {
+  const t = tok.tokenType;
+  if (t === type) return true;
+  const cats = (t as { CATEGORIES?: TokenType[] }).CATEGORIES;
+  return cats !== undefined && cats.includes(type);
+}
+
+/** A zero-width end of line placed just before `at`; marked so spans ignore it. */
+function syntheticNewline(at: IToken): IToken {
+  return {
+    image: '',
+    startOffset: at.startOffset,
+    endOffset: at.startOffset - 1,
+    startLine: at.startLine,
+    endLine: at.startLine,
+    startColumn: at.startColumn,
+    endColumn: (at.startColumn ?? 1) - 1,
+    tokenTypeIdx: Newline.tokenTypeIdx!,
+    tokenType: Newline,
+    isInsertedInRecovery: false,
+    // not a real character of the source
+    synthetic: true,
+  } as IToken & { synthetic: boolean };
+}
