@@ -1,0 +1,31 @@
+// The shape of one `hrn` subcommand, and where its output goes (injectable for tests).
+
+import type { CommandSpec, ParsedCommand } from './args.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+};
+
+/** What one invocation of `hrn` carries: where output goes, and every source text read so far
+ * (files and command-line snippets), so any diagnostic can quote its line. */
+export interface Context {
+  io: Io;
+  sources: Map<string, string>;
+}
+
+export interface Command {
+  spec: CommandSpec;
+  run(args: ParsedCommand, ctx: Context): Promise<number>;
+}
+
+/** Options that every command reading a .hrn file shares. */
+export const SOURCE_OPTIONS = {
+  set: { type: 'string', multiple: true, value: 'NAME=VALUE', help: 'override a param of the file (repeatable; lists as [5,5,3])' },
+  network: { type: 'string', value: 'NAME', help: 'use only this network of the file' },
+} as const;

@@ -1,0 +1,34 @@
+import { flag, listOption, stringOption } from '../args.js';
+import { SOURCE_OPTIONS, type Command } from '../command.js';
+import { EXIT_OK } from '../errors.js';
+import { formatStats } from '../format.js';
+import { loadNetworks } from '../load.js';
+import { networkStats } from '../../ir/stats.js';
+import { applyPipelineOption, DEBUG_OPTIONS, PIPELINE_OPTION } from '../pipeline.js';
+
+export const stats: Command = {
+  spec: {
+    name: 'stats',
+    summary: 'ReLUs, FLOPs and parameters per stage, the ReLU distribution and the private-inference cost.',
+    usage: 'hrn stats FILE [--pipeline P] [--set NAME=VALUE]... [--json]',
+    options: {
+      ...SOURCE_OPTIONS,
+      ...PIPELINE_OPTION,
+      ...DEBUG_OPTIONS,
+      json: { type: 'boolean', help: 'print JSON: one object, or an array when there are several networks' },
+    },
+    positionals: { min: 1, max: 1 },
+  },
+  async run(p, ctx) {
+    const { io, sources } = ctx;
+    const loaded = loadNetworks(p.positionals[0], sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
+    const nets = applyPipelineOption(loaded, p, ctx);
+    const all = nets.map((n) => networkStats(n));
+    if (flag(p, 'json')) {
+      io.out(JSON.stringify(all.length === 1 ? all[0] : all, null, 2));
+    } else {
+      io.out(all.map(formatStats).join('\n\n'));
+    }
+    return EXIT_OK;
+  },
+};

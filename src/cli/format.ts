@@ -1,0 +1,41 @@
+// Human-readable renderings shared by the commands.
+
+import { GC_CLIENT_BYTES_PER_RELU, GC_COMM_BYTES_PER_RELU, GC_SECONDS_PER_RELU } from '../ir/cost.js';
+import { printStageTable } from '../ir/print.js';
+import type { NetworkStats } from '../ir/stats.js';
+
+export function bytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+export function seconds(s: number): string {
+  return s >= 1 ? `${s.toFixed(1)} s` : `${(s * 1000).toFixed(1)} ms`;
+}
+
+export function criticalityLine(s: NetworkStats): string {
+  const order = s.criticality.order.join(' > ');
+  if (s.criticality.follows) return `ReLU distribution follows the criticality order ${order} (stem excluded)`;
+  const v = s.criticality.violation;
+  const why = v ? `: ${v.more} should hold more ReLUs than ${v.less}` : '';
+  return `ReLU distribution does not follow the criticality order ${order}${why} (stem excluded)`;
+}
+
+export function formatStats(s: NetworkStats): string {
+  const lines = [`${s.network}  (input ${s.input}, ${s.classes} classes)`];
+  if (s.history.length > 0) lines.push(`after: ${s.history.join('; ')}`);
+  lines.push('', printStageTable(s), '');
+  lines.push(`FLOPs count ${s.flops.convention}.`);
+  lines.push(criticalityLine(s));
+  lines.push('', 'Private-inference cost of the ReLUs (garbled circuits, one inference):');
+  lines.push(`  client storage  ${bytes(s.piCost.clientStorageBytes).padStart(9)}   (${GC_CLIENT_BYTES_PER_RELU.toLocaleString('en-US')} B per ReLU)`);
+  lines.push(`  communication   ${bytes(s.piCost.communicationBytes).padStart(9)}   (${GC_COMM_BYTES_PER_RELU.toLocaleString('en-US')} B per ReLU)`);
+  lines.push(`  GC latency      ${seconds(s.piCost.gcLatencySeconds).padStart(9)}   (${(GC_SECONDS_PER_RELU * 1000).toFixed(3)} ms per ReLU, one thread)`);
+  return lines.join('\n');
+}
