@@ -6,9 +6,10 @@ import { formatHelp, parseCommand } from './args.js';
 import { processIo, type Command, type Context, type Io } from './command.js';
 import { check } from './commands/check.js';
 import { stats } from './commands/stats.js';
+import { equalize } from './commands/equalize.js';
 import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.js';
 
-const COMMANDS: Command[] = [check, stats];
+const COMMANDS: Command[] = [check, stats, equalize];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length));
