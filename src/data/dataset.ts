@@ -1,0 +1,90 @@
+// The in-memory data set every reader returns and every later step consumes.
+
+import type { Shape } from '../ir/arch.js';
+
+export type Labels = Uint8Array | Int32Array;
+
+/**
+ * A labelled image set. `images` is N x C x H x W, float32, densely packed. Readers return pixel
+ * values scaled to [0, 1] (byte / 255); `standardize` in transform.ts then applies the per-channel
+ * (x - mean) / std and records it in `normalization`.
+ */
+export interface Dataset {
+  /** What the set is, for messages and logs: `fashion-mnist/train`, `cifar10/test`, ... */
+  name: string;
+  images: Float32Array;
+  labels: Labels;
+  shape: Shape;
+  classes: number;
+  /** Class names where the format has them (CIFAR meta files, image-folder class directories). */
+  classNames?: string[];
+  /** Set once the images are standardized per channel. */
+  normalization?: Normalization;
+}
+
+/** Per-channel mean and standard deviation, in the [0, 1] pixel scale. */
+export interface Normalization {
+  mean: number[];
+  std: number[];
+}
+
+export type Split = 'train' | 'test';
+
+export function datasetSize(ds: Dataset): number {
+  return ds.labels.length;
+}
+
+export function imageSize(shape: Shape): number {
+  return shape.c * shape.h * shape.w;
+}
+
+/** How many examples each class has. */
+export function classCounts(labels: ArrayLike<number>, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  return counts;
+}
+
+export type SubsetMode = 'first' | 'stratified';
+
+export interface SubsetOptions {
+  count: number;
+  /** `first`: the first N examples. `stratified`: N examples spread evenly over the classes. */
+  mode?: SubsetMode;
+}
+
+/**
+ * Indices (ascending) of a subset. Stratified takes classes round-robin, each class contributing
+ * its examples in file order, so the counts per class differ by at most one (unless a class runs
+ * out); the choice is deterministic and needs no seed.
+ */
+export function subsetIndices(labels: ArrayLike<number>, classes: number, o: SubsetOptions): Uint32Array {
+  const n = labels.length;
+  if (!Number.isInteger(o.count) || o.count < 1) throw new Error(`subset: count must be a positive integer, got ${o.count}`);
+  const count = Math.min(o.count, n);
+  if ((o.mode ?? 'first') === 'first') return Uint32Array.from({ length: count }, (_, i) => i);
+  const byClass: number[][] = Array.from({ length: classes }, () => []);
+  for (let i = 0; i < n; i++) byClass[labels[i]].push(i);
+  const out: number[] = [];
+  const next = new Array<number>(classes).fill(0);
+  while (out.length < count) {
+    for (let c = 0; c < classes && out.length < count; c++) {
+      const list = byClass[c];
+      if (next[c] < list.length) out.push(list[next[c]++]);
+    }
+  }
+  return Uint32Array.from(out.sort((a, b) => a - b));
+}
+
+/** A new data set made of the given examples, in the given order (copies the data). */
+export function selectExamples(ds: Dataset, indices: ArrayLike<number>): Dataset {
+  const size = imageSize(ds.shape);
+  const images = new Float32Array(indices.length * size);
+  const labels = ds.labels instanceof Uint8Array ? new Uint8Array(indices.length) : new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const j = indices[i];
+    images.set(ds.images.subarray(j * size, (j + 1) * size), i * size);
+    labels[i] = ds.labels[j];
+  }
+  return { ...ds, images, labels };
+}
