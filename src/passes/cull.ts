@@ -1,0 +1,87 @@
+// `cull`: ReLU culling (DeepReDuce; paper §4.3 and Algorithm 2 lines 1-4). A culled stage loses
+// every ReLU; culling Stage1 removes the stem's ReLU too, since the stem counts in Stage1.
+//
+//   cull S1 [S2 ...]                     cull the named stages
+//   cull least-critical                  cull the last stage of the criticality order
+//   cull least-critical when dominant    Algorithm 2 line 1: cull the least critical stage only if
+//                                        it holds the largest share of the network's ReLUs (strictly
+//                                        more than any other stage, stem counted in Stage1);
+//                                        otherwise the network passes through unchanged, with a note.
+
+import type { ArchIR } from '../ir/arch.js';
+import { countGraph } from '../ir/count.js';
+import { lowerToGraph } from '../ir/lower.js';
+import { cloneArch, definePass, fail, note, spanOf, stageArgs, warning, type PipelineArg } from './types.js';
+
+type CullOptions =
+  | { kind: 'stages'; args: PipelineArg[] }
+  | { kind: 'least-critical'; whenDominant: boolean };
+
+/** ReLUs per stage, the stem counted in Stage1 (the per-stage table's convention). */
+export function stageRelus(net: ArchIR): Map<string, number> {
+  const rows = countGraph(lowerToGraph(net)).rows.filter((r) => r.stage !== 'head');
+  return new Map(rows.map((r) => [r.stage, r.relus]));
+}
+
+/** Whether `stage` holds strictly more ReLUs than every other stage. */
+export function dominates(net: ArchIR, stage: string): { dominant: boolean; counts: Map<string, number> } {
+  const counts = stageRelus(net);
+  const mine = counts.get(stage) ?? 0;
+  const dominant = mine > 0 && [...counts].every(([s, c]) => s === stage || c < mine);
+  return { dominant, counts };
+}
+
+const pct = (part: number, total: number) => (total === 0 ? '0.0%' : `${((100 * part) / total).toFixed(1)}%`);
+
+export const cullPass = definePass<CullOptions>({
+  name: 'cull',
+  summary: 'ReLU culling: remove every ReLU of the named stages, or of the least critical one (when it dominates)',
+  usage: 'cull S1 [S2 ...] | cull least-critical [when dominant]',
+  parse(args, ctx) {
+    if (args.length === 0) fail(ctx.step.span, `cull needs stages (cull S1) or 'least-critical [when dominant]'`);
+    if (args[0].text === 'least-critical') {
+      const rest = args.slice(1).map((a) => a.text).join(' ');
+      if (rest === '') return { kind: 'least-critical', whenDominant: false };
+      if (rest === 'when dominant') return { kind: 'least-critical', whenDominant: true };
+      fail(spanOf(args.slice(1), ctx.step.span), `expected 'when dominant' after 'cull least-critical', got '${rest}'`);
+    }
+    return { kind: 'stages', args: [...args] };
+  },
+  apply(net, opts, ctx) {
+    const out = cloneArch(net);
+    let targets: string[];
+    if (opts.kind === 'stages') {
+      targets = stageArgs(opts.args, net, 'cull');
+    } else {
+      const least = net.criticality[net.criticality.length - 1];
+      if (least === undefined || !net.stages.some((s) => s.name === least)) {
+        fail(ctx.step.span, `cull least-critical: ${net.name} has no criticality order; declare 'criticality' in the network`);
+      }
+      if (opts.whenDominant) {
+        const { dominant, counts } = dominates(net, least);
+        const total = [...counts.values()].reduce((a, b) => a + b, 0);
+        const [topStage, topCount] = [...counts].reduce((a, b) => (b[1] > a[1] ? b : a));
+        if (!dominant) {
+          ctx.report(
+            note(
+              ctx.step.span,
+              `cull least-critical when dominant: ${net.name}: ${least} holds ${pct(counts.get(least) ?? 0, total)} of the ReLUs, ` +
+                `not the largest share (${topStage}: ${pct(topCount, total)}); nothing culled`,
+            ),
+          );
+          return [out];
+        }
+        ctx.report(
+          note(ctx.step.span, `cull least-critical when dominant: ${net.name}: ${least} holds ${pct(counts.get(least) ?? 0, total)} of the ReLUs, the largest share; culled`),
+        );
+      }
+      targets = [least];
+    }
+    for (const name of targets) {
+      const s = out.stages.find((x) => x.name === name)!;
+      if (s.relu.culled) ctx.report(warning(ctx.step.span, `cull: ${net.name}: ${name} is already culled`));
+      s.relu = { culled: true, thinned: false, reuse: 1 };
+    }
+    return [out];
+  },
+});

@@ -1,0 +1,217 @@
+// The pass manager: runs a pipeline (a list of steps, from a `pipeline NAME { ... }` block or a
+// `--pipeline` text) over a family of networks.
+//
+// - Named pipelines expand in place: a step that is just a pipeline's name (a file's `pipeline`
+//   block, or one of BUILTIN_PIPELINES) is replaced by that pipeline's steps.
+// - Each step resolves to a registered pass; the pass checks its arguments once, then maps over the
+//   family (one network in, zero or more out), so variants multiply as they flow.
+// - Each output network gets the step's text appended to its `history` (composite passes record their
+//   sub-steps instead).
+// - After every step the observer (if any) sees the family before and after; the CLI's `--debug`
+//   is such an observer (see debug.ts).
+//
+// Errors are thrown as DiagnosticError (spans point at the step or the argument); warnings and
+// notes come back in the result.
+
+import type { ArchIR } from '../ir/arch.js';
+import { DiagnosticError, error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
+import { defaultRegistry, type PassRegistry } from './registry.js';
+import {
+  BUILTIN_SPAN,
+  glueArgs,
+  stepsFromText,
+  stepText,
+  type AnyPass,
+  type PassContext,
+  type PipelineStep,
+} from './types.js';
+
+export { stepsFromText };
+
+export interface PassEvent {
+  /** 1-based count of steps run so far in this pipeline run, sub-steps included. */
+  index: number;
+  /** The registered pass name (`thin`, `equalize width`). */
+  pass: string;
+  /** The step as written (`thin S2 S3 S4`). */
+  text: string;
+  /** Its arguments after the pass name, as written. */
+  args: string[];
+  step: PipelineStep;
+  /** Enclosing composite steps, outermost first (`['deepreshape']` for its sub-steps). */
+  within: string[];
+  /** True for a composite pass (its sub-steps were reported before it). */
+  composite: boolean;
+  before: readonly ArchIR[];
+  after: readonly ArchIR[];
+  /** The family the whole pipeline run started from. */
+  input: readonly ArchIR[];
+  /** For each member of `after`, the index in `before` of the network it came from. */
+  source: number[];
+}
+
+export type PassObserver = (event: PassEvent) => void;
+
+export type PipelineTable = ReadonlyMap<string, readonly PipelineStep[]> | Readonly<Record<string, readonly PipelineStep[]>>;
+
+export interface RunOptions {
+  registry?: PassRegistry;
+  /** Named pipelines from the file (`pipeline NAME { ... }`); BUILTIN_PIPELINES are always known. */
+  pipelines?: PipelineTable;
+  observer?: PassObserver;
+}
+
+export interface RunResult {
+  family: ArchIR[];
+  /** Warnings and notes from the passes. */
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Named pipelines hrn ships. `hybrenet` is the whole DeepReShape flow of Figure 10: ReLU
+ * equalization, the capacity-criticality step (alpha 2), then Algorithm 2's variant family.
+ * (`deepreshape` alone, Algorithm 2, is a pass: see deepreshape.ts.)
+ */
+export const BUILTIN_PIPELINES: Readonly<Record<string, string>> = Object.freeze({
+  hybrenet: 'equalize width; alpha 2; deepreshape',
+});
+
+function lookupPipeline(name: string, table: PipelineTable | undefined): readonly PipelineStep[] | undefined {
+  if (table !== undefined) {
+    const found = table instanceof Map ? table.get(name) : (table as Record<string, readonly PipelineStep[]>)[name];
+    if (found !== undefined) return found;
+  }
+  const builtin = BUILTIN_PIPELINES[name];
+  return builtin === undefined ? undefined : stepsFromText(builtin);
+}
+
+/**
+ * Expands named pipelines in place (recursively; a pipeline that names itself is an error). A step
+ * names a pipeline when its pass word is not a registered pass and a pipeline has that name.
+ */
+export function expandPipelines(
+  steps: readonly PipelineStep[],
+  table: PipelineTable | undefined,
+  registry: PassRegistry = defaultRegistry(),
+  seen: readonly string[] = [],
+): PipelineStep[] {
+  const out: PipelineStep[] = [];
+  for (const step of steps) {
+    if (registry.resolve(step) !== undefined) {
+      out.push(step);
+      continue;
+    }
+    const named = lookupPipeline(step.pass, table);
+    if (named === undefined) {
+      out.push(step); // reported as an unknown pass when run
+      continue;
+    }
+    if (step.args.length > 0) {
+      throw new DiagnosticError([error(step.args[0].span, `pipeline '${step.pass}' takes no arguments`)]);
+    }
+    if (seen.includes(step.pass)) {
+      throw new DiagnosticError([error(step.span, `pipeline '${step.pass}' uses itself (${[...seen, step.pass].join(' -> ')})`)]);
+    }
+    // Steps of a built-in pipeline point at the step that named it.
+    const inner = named.map((s) => (s.span.file === BUILTIN_SPAN.file ? reSpan(s, step.span) : s));
+    out.push(...expandPipelines(inner, table, registry, [...seen, step.pass]));
+  }
+  return out;
+}
+
+function reSpan(s: PipelineStep, span: SourceSpan): PipelineStep {
+  return { pass: s.pass, args: s.args.map((a) => ({ text: a.text, span })), span };
+}
+
+function unknownPass(step: PipelineStep, registry: PassRegistry, table: PipelineTable | undefined): never {
+  const two = registry.namesStartingWith(step.pass);
+  let msg: string;
+  if (two.length > 0) {
+    msg = `'${step.pass}' needs one of: ${two.map((n) => n.split(' ').slice(1).join(' ')).join(', ')} (e.g. '${two[0]}')`;
+    throw new DiagnosticError([error(step.args[0]?.span ?? step.span, msg)]);
+  }
+  const names = [...registry.list().map((p) => p.name)];
+  const pipes = table === undefined ? [] : table instanceof Map ? [...table.keys()] : Object.keys(table);
+  msg = `unknown pass '${step.pass}'; passes: ${names.join(', ')}`;
+  const allPipes = [...pipes, ...Object.keys(BUILTIN_PIPELINES)];
+  if (allPipes.length > 0) msg += `; pipelines: ${allPipes.join(', ')}`;
+  throw new DiagnosticError([error(step.span, msg)]);
+}
+
+class Runner {
+  private count = 0;
+  readonly diagnostics: Diagnostic[] = [];
+
+  constructor(
+    private readonly input: readonly ArchIR[],
+    private readonly registry: PassRegistry,
+    private readonly table: PipelineTable | undefined,
+    private readonly observer: PassObserver | undefined,
+  ) {}
+
+  run(family: readonly ArchIR[], steps: readonly PipelineStep[], within: string[]): ArchIR[] {
+    let current = [...family];
+    for (const step of expandPipelines(steps, this.table, this.registry)) {
+      current = this.runStep(current, step, within);
+    }
+    return current;
+  }
+
+  private runStep(family: ArchIR[], rawStep: PipelineStep, within: string[]): ArchIR[] {
+    const step: PipelineStep = { ...rawStep, args: glueArgs(rawStep.args) };
+    const resolved = this.registry.resolve(step);
+    if (resolved === undefined) unknownPass(step, this.registry, this.table);
+    const pass: AnyPass = resolved.pass;
+    const text = stepText(step);
+    const ctx: PassContext = {
+      step,
+      report: (d) => this.diagnostics.push(d),
+      runSteps: (fam, steps, label) => this.run(fam, steps, [...within, label ?? text]),
+    };
+    const options = pass.parse(resolved.args, ctx);
+    const after: ArchIR[] = [];
+    const source: number[] = [];
+    family.forEach((net, i) => {
+      for (const out of pass.apply(net, options, ctx)) {
+        // A fresh top-level object, so a pass that hands back its input cannot change it here.
+        after.push(pass.composite ? out : { ...out, history: [...out.history, text] });
+        source.push(i);
+      }
+    });
+    this.count++;
+    this.observer?.({
+      index: this.count,
+      pass: pass.name,
+      text,
+      args: resolved.args.map((a) => a.text),
+      step,
+      within,
+      composite: pass.composite === true,
+      before: family,
+      after,
+      input: this.input,
+      source,
+    });
+    return after;
+  }
+}
+
+/**
+ * Runs `steps` over `input` (one network or a family). Throws DiagnosticError on the first error
+ * (with any warnings gathered before it); returns the final family and the warnings and notes.
+ */
+export function runPipeline(input: ArchIR | readonly ArchIR[], steps: readonly PipelineStep[], options: RunOptions = {}): RunResult {
+  const family = Array.isArray(input) ? [...(input as readonly ArchIR[])] : [input as ArchIR];
+  const runner = new Runner(family, options.registry ?? defaultRegistry(), options.pipelines, options.observer);
+  try {
+    return { family: runner.run(family, steps, []), diagnostics: runner.diagnostics };
+  } catch (e) {
+    if (e instanceof DiagnosticError) throw new DiagnosticError([...runner.diagnostics, ...e.diagnostics]);
+    throw e;
+  }
+}
+
+/** Runs a pipeline written as plain text (for code and tests): `runText(net, 'cull S1; thin S2 S3 S4')`. */
+export function runText(input: ArchIR | readonly ArchIR[], text: string, options: RunOptions = {}): RunResult {
+  return runPipeline(input, stepsFromText(text), options);
+}

@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import type { ArchIR } from '../src/ir/arch.js';
+import { residualNetwork } from '../src/ir/factory.js';
+import type { ConvNode, GraphNode, LayerGraph, ReluNode } from '../src/ir/graph.js';
+import { lowerToGraph } from '../src/ir/lower.js';
+import { reuseGroups, reuseSplitProblem } from '../src/ir/reuse.js';
+import { CIFAR, deviation, diagnosticsOf, flops, net, one, relus, run, TINY_IMAGENET } from './passes-fixtures.js';
+
+const CULL_THIN = 'cull S1; thin S2 S3 S4';
+/** HRN-2x5x3x m=16, culled S1 + thinned S2-S4: Table 6's 52.2K row. */
+const lean = (data = CIFAR) => one(net([2, 5, 3], { data }), CULL_THIN);
+const withReuse = (n: ArchIR, k: number) => one(n, `reuse ${k}`);
+
+/**
+ * The paper's reuse rows and how far our FLOPs may be from them. The wiring is ours (no public
+ * code); the bound is what the wiring in src/ir/reuse.ts reaches, documented in docs/passes.md.
+ */
+const REUSE_FLOPS_BOUND = 0.02;
+
+describe('ReLU-reuse: ReLU counts (exact)', () => {
+  it('HRN-2x5x3x m=16 culled + thinned with reuse 4/8/16: 13,056 / 6,528 / 3,264 (Table 6 "13.1K, 6.5K, 3.2K")', () => {
+    const thinned = 2 * 32 * 16 * 16 + 2 * 160 * 8 * 8 + 2 * 480 * 4 * 4; // 52,224
+    expect([4, 8, 16].map((k) => relus(withReuse(lean(), k)))).toEqual([thinned / 4, thinned / 8, thinned / 16]);
+    expect([4, 8, 16].map((k) => relus(withReuse(lean(), k)))).toEqual([13_056, 6_528, 3_264]);
+  });
+
+  it('TinyImageNet (Table 13): reuse 4 on the same network is 52,224', () => {
+    expect(relus(withReuse(lean(TINY_IMAGENET), 4))).toBe(52_224);
+  });
+
+  it('ResNet34-based HRN-2x6x3x (Table 14): 33,536 / 16,768 / 8,384 on CIFAR, 4x that on TinyImageNet', () => {
+    const r34 = (data = CIFAR) => one(net([2, 6, 3], { data, depths: [3, 4, 6, 3] }), CULL_THIN);
+    const cifar = 4 * 32 * 16 * 16 + 6 * 192 * 8 * 8 + 3 * 576 * 4 * 4; // 134,144
+    expect([4, 8, 16].map((k) => relus(withReuse(r34(), k)))).toEqual([cifar / 4, cifar / 8, cifar / 16]);
+    expect([4, 8, 16].map((k) => relus(withReuse(r34(TINY_IMAGENET), k)))).toEqual([cifar, cifar / 2, cifar / 4]);
+    // The paper prints 33.5K, 16.6K, 8.3K: 16.6K is 1% under 134.1K / 8 = 16.77K, a rounding slip in the table.
+  });
+
+  it('without culling or thinning every ReLU layer keeps C/N channels; the stem keeps C/N of its own', () => {
+    const n = withReuse(net([2, 5, 3]), 4);
+    expect(relus(n)).toBe(186_368 / 4);
+    const g = lowerToGraph(n);
+    const stemRelu = g.nodes.find((x) => x.op === 'relu' && x.region === 'stem') as ReluNode;
+    expect([stemRelu.start, stemRelu.end]).toEqual([12, 16]);
+  });
+});
+
+describe('ReLU-reuse: the wiring', () => {
+  const graph = (k: number) => lowerToGraph(withReuse(lean(), k));
+  const byName = (g: LayerGraph, name: string) => {
+    const n = g.nodes.find((x) => x.name === name);
+    if (!n) throw new Error(`no node ${name}`);
+    return n;
+  };
+
+  it('three groups: reused quarter, linear rest, activated 1/N share (last)', () => {
+    expect(reuseGroups(480, 4)).toEqual({ reused: 120, linear: 240, active: 120 });
+    expect(reuseGroups(480, 8)).toEqual({ reused: 120, linear: 300, active: 60 });
+    expect(reuseGroups(480, 16)).toEqual({ reused: 120, linear: 330, active: 30 });
+    expect(reuseGroups(32, 2)).toEqual({ reused: 8, linear: 8, active: 16 });
+    expect(reuseSplitProblem(160, 3)).toBe('160 channels are not divisible by 3 (the activated 1/3 share)');
+    expect(reuseSplitProblem(30, 5)).toBe('30 channels are not divisible by 4 (the reused quarter)');
+  });
+
+  it('every ReLU node covers the last C/N channels of its input', () => {
+    for (const k of [4, 8, 16]) {
+      const g = graph(k);
+      const rs = g.nodes.filter((x): x is ReluNode => x.op === 'relu');
+      expect(rs).toHaveLength(6); // one per block in S2-S4
+      for (const r of rs) expect([r.start, r.end]).toEqual([r.shape.c - r.shape.c / k, r.shape.c]);
+    }
+  });
+
+  it('S4.b2 under reuse 4: slices, group convolutions, shortcut into the activated group, ReLU, 1x1 mix, residual add', () => {
+    const g = graph(4);
+    const conv = (name: string) => byName(g, name) as ConvNode;
+    const inC = (n: GraphNode & { input: number }) => g.nodes[n.input].shape.c;
+    // The reused quarter (120 ch) passes through: no conv for it at stride 1.
+    expect(g.nodes.some((x) => x.name === 'S4.b2.conv2.reused')).toBe(false);
+    expect([inC(conv('S4.b2.conv2.linear')), conv('S4.b2.conv2.linear').outChannels]).toEqual([240, 240]);
+    expect([inC(conv('S4.b2.conv2.active')), conv('S4.b2.conv2.active').outChannels]).toEqual([120, 120]);
+    expect(byName(g, 'S4.b2.cat2.carry').shape.c).toBe(120);
+    expect(byName(g, 'S4.b2.cat2').shape).toEqual({ c: 480, h: 4, w: 4 });
+    const mix = conv('S4.b2.mix2');
+    expect([mix.kernel, inC(mix), mix.outChannels]).toEqual([1, 480, 480]);
+    const add = byName(g, 'S4.b2.add');
+    expect(add.op).toBe('add');
+    // The block's output is the residual sum; no ReLU follows it (the activated group had it).
+    expect(g.nodes.filter((x) => x.op !== 'relu' && 'input' in x && x.input === add.id).length).toBeGreaterThan(0);
+    expect(g.nodes.some((x) => x.op === 'relu' && x.input === add.id)).toBe(false);
+  });
+
+  it('a unit that changes shape projects the reused quarter with a strided 1x1 convolution', () => {
+    const g = lowerToGraph(withReuse(net([2, 5, 3]), 4)); // unthinned: S2.b1's first unit has ReLUs
+    const p = byName(g, 'S2.b1.conv1.reused') as ConvNode;
+    expect([p.kernel, p.stride, g.nodes[p.input].shape.c, p.outChannels]).toEqual([1, 2, 4, 8]);
+  });
+
+  it('bottleneck blocks lower too, with ReLUs divided by N', () => {
+    const b = residualNetwork({ name: 'B', m: 16, factors: [2], depths: [1, 1], block: 'bottleneck' });
+    const plain = relus(b);
+    expect(relus(withReuse(b, 4))).toBe(plain / 4);
+  });
+});
+
+describe('ReLU-reuse: FLOPs against the paper (grouped convolutions cut them; they rise slowly with N)', () => {
+  it('HRN-2x5x3x m=16: 121.6M / 130.5M / 137.2M (paper) vs 178.5M without reuse', () => {
+    const base = flops(lean());
+    const ours = [4, 8, 16].map((k) => flops(withReuse(lean(), k)));
+    const paper = [121.6e6, 130.5e6, 137.2e6];
+    ours.forEach((f, i) => expect(Math.abs(deviation(f, paper[i]))).toBeLessThan(REUSE_FLOPS_BOUND));
+    expect(ours[0]).toBeLessThan(base);
+    expect(ours[0]).toBeLessThan(ours[1]);
+    expect(ours[1]).toBeLessThan(ours[2]);
+    expect(ours[2] - ours[1]).toBeLessThan(ours[1] - ours[0]); // rises slowly
+    expect(ours[2]).toBeLessThan(base);
+  });
+
+  it('by hand for N = 4: each thinned block\'s conv2 (C -> C, 3x3) becomes 3x3 convs on C/2 and C/4 plus a 1x1 C -> C', () => {
+    const dense = (c: number, hw: number) => c * c * 9 * hw;
+    const reuse4 = (c: number, hw: number) => ((c / 2) * (c / 2) * 9 + (c / 4) * (c / 4) * 9 + c * c) * hw;
+    const perStage = (c: number, hw: number) => 2 * (reuse4(c, hw) - dense(c, hw)); // two blocks per stage
+    const expected = flops(lean()) + perStage(32, 16 * 16) + perStage(160, 8 * 8) + perStage(480, 4 * 4);
+    expect(flops(withReuse(lean(), 4))).toBe(expected);
+  });
+
+  it('TinyImageNet (Table 13): 486.3M for reuse 4', () => {
+    expect(Math.abs(deviation(flops(withReuse(lean(TINY_IMAGENET), 4)), 486.3e6))).toBeLessThan(REUSE_FLOPS_BOUND);
+  });
+
+  it('ResNet34-based HRN-2x6x3x (Table 14): 370.1M / 394.8M / 413.4M on CIFAR, 1480.1M / 1579.2M / 1653.5M on TinyImageNet', () => {
+    const r34 = (data = CIFAR) => one(net([2, 6, 3], { data, depths: [3, 4, 6, 3] }), CULL_THIN);
+    const cases: [typeof CIFAR, number[]][] = [
+      [CIFAR, [370.1e6, 394.8e6, 413.4e6]],
+      [TINY_IMAGENET, [1480.1e6, 1579.2e6, 1653.5e6]],
+    ];
+    for (const [data, paper] of cases) {
+      [4, 8, 16].forEach((k, i) => {
+        expect(Math.abs(deviation(flops(withReuse(r34(data), k)), paper[i]))).toBeLessThan(REUSE_FLOPS_BOUND);
+      });
+    }
+  });
+});
+
+describe('reuse: the pass', () => {
+  it('sets relu.reuse on stages that still have ReLUs; reuse 1 restores ordinary ReLUs; stages may be named', () => {
+    const n = withReuse(lean(), 4);
+    expect(n.stages.map((s) => s.relu.reuse)).toEqual([1, 4, 4, 4]);
+    expect(one(n, 'reuse 1').stages.map((s) => s.relu.reuse)).toEqual([1, 1, 1, 1]);
+    expect(one(lean(), 'reuse 4 S3').stages.map((s) => s.relu.reuse)).toEqual([1, 1, 4, 1]);
+  });
+
+  it('channels not divisible by N or 4 are a diagnostic at N naming the stage', () => {
+    const [d] = diagnosticsOf(() => run(net([5, 5, 3]), 'reuse 32'));
+    expect(d.message.startsWith('reuse 32: HRN-5x5x3x: S1: 16 channels are not divisible by 32 (the activated 1/32 share); S2: 80')).toBe(true);
+    expect(d.span.col).toBe(7);
+    const odd = residualNetwork({ name: 'Odd', channels: [16, 30], depths: [1, 1] });
+    expect(diagnosticsOf(() => run(odd, 'reuse 2'))[0].message).toContain('S2: 30 channels are not divisible by 4');
+    expect(diagnosticsOf(() => run(lean(), 'reuse 0'))[0].message).toContain('at least 1');
+  });
+
+  it('warns when no stage has ReLUs left', () => {
+    const { diagnostics } = run(net([2, 5, 3]), 'cull S1 S2 S3 S4; reuse 4');
+    expect(diagnostics[0].severity).toBe('warning');
+  });
+});
+
+describe('ReLU-reuse: the lowered graph runs (reference executor)', () => {
+  it('a small reuse network computes finite logits; each ReLU is max(x, 0) on its last C/N channels and identity elsewhere', async () => {
+    const { initWeights } = await import('../src/weights/weights.js');
+    const { runReferenceAll } = await import('../src/reference/run.js');
+    const small = one(net([2, 2], { m: 8, depths: [1, 1, 1], data: { input: { c: 3, h: 8, w: 8 }, classes: 10 }, criticality: ['S2', 'S3', 'S1'] }), 'thin S2 S3; reuse 4');
+    const g = lowerToGraph(small);
+    const batch = 2;
+    const x = Float32Array.from({ length: batch * 3 * 8 * 8 }, (_, i) => Math.sin(i * 0.37));
+    const outs = runReferenceAll(g, initWeights(g, 7), x, batch);
+    const logits = outs[g.output];
+    expect(logits.data.length).toBe(batch * 10);
+    expect(Array.from(logits.data).every(Number.isFinite)).toBe(true);
+    for (const r of g.nodes.filter((n): n is ReluNode => n.op === 'relu')) {
+      const before = outs[r.input];
+      const after = outs[r.id];
+      const plane = r.shape.h * r.shape.w;
+      for (let i = 0; i < after.data.length; i++) {
+        const ch = Math.floor(i / plane) % r.shape.c;
+        const want = ch >= r.start && ch < r.end ? Math.max(before.data[i], 0) : before.data[i];
+        expect(after.data[i]).toBe(want);
+      }
+    }
+  });
+});
