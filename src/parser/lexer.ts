@@ -4,8 +4,10 @@
 //   netHeader  after `network`: the name (dashes allowed, e.g. HRN-5x5x3x), then `{`
 //   netBody    inside a network block: expressions, statement keywords, the shape separator `x`
 //   pipeHeader after `pipeline`: the name, then `{`
-//   pipeBody   inside a pipeline block (and command-line pipelines): pass names and arguments,
-//              where identifiers may contain dashes (`least-critical`)
+//   pipeBody   inside a pipeline block: pass names and arguments, where identifiers may contain
+//              dashes (`least-critical`) and words may start with digits (`5x5x3x`)
+//   setText    a `--set` text: like netBody, but braces and declaration words open nothing
+//   pipeText   a `--pipeline` text: likewise, like pipeBody
 //
 // Every mode knows every punctuation character, so a misplaced one reaches the parser as a token
 // and is reported as "unexpected ..." with the grammar's expectation, not as a bare lexer error.
@@ -14,8 +16,8 @@
 
 import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
 
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\f\v]+/, group: Lexer.SKIPPED });
-export const Comment = createToken({ name: 'Comment', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
+export const WhiteSpace = createToken({ name: 'WHITESPACE', pattern: /[ \t\r\f\v]+/, group: Lexer.SKIPPED });
+export const Comment = createToken({ name: 'COMMENT', pattern: /#[^\n]*/, group: Lexer.SKIPPED });
 export const Newline = createToken({ name: 'NEWLINE', pattern: /\n/, line_breaks: true, label: 'end of line' });
 
 /** Plain identifiers; statement keywords are identifiers too (by category) so params may reuse them. */
@@ -28,6 +30,12 @@ export const DashedIdent = createToken({
   label: 'a name',
 });
 export const NumberLit = createToken({ name: 'NUMBER', pattern: /[0-9]+(?:\.[0-9]+)?/, label: 'a number' });
+/** In pipelines only: a word that starts with digits, like the factor tag `5x5x3x` or `2x`. */
+export const NumberWord = createToken({
+  name: 'NUMBER_WORD',
+  pattern: /[0-9]+(?:\.[0-9]+)?[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*/,
+  label: 'a word',
+});
 
 /**
  * The `x` of a shape (`3x32x32`, `3 x n x n`): an `x` right after a digit or `)`, or an `x` standing
@@ -66,8 +74,8 @@ function keyword(word: string, longerAlt: TokenType): TokenType {
 
 // Declaration keywords: recognised in every mode. Categorised as identifiers only so that the
 // parser can report them clearly; they cannot name params.
-export const Network = createToken({ name: 'network', pattern: /network/, longer_alt: Ident, label: "'network'" });
-export const Pipeline = createToken({ name: 'pipeline', pattern: /pipeline/, longer_alt: Ident, label: "'pipeline'" });
+export const Network = createToken({ name: 'network', pattern: Lexer.NA, label: "'network'" });
+export const Pipeline = createToken({ name: 'pipeline', pattern: Lexer.NA, label: "'pipeline'" });
 
 // Statement keywords of a network body.
 export const Param = keyword('param', Ident);
@@ -142,11 +150,17 @@ const pipeBody: TokenType[] = [
   NetworkInBlock,
   PipelineInBlock,
   Ident,
+  NumberWord,
   NumberLit,
   LCurlyPlain,
   RCurlyPop,
   ...PUNCTUATION,
 ];
+
+// Command-line texts start in a mode of their own: nothing there opens or closes blocks (the
+// lexer cannot pop the only mode on its stack), so braces and declaration words are plain tokens.
+const setText: TokenType[] = netBody.filter((t) => t !== NetworkInBlock && t !== PipelineInBlock && t !== RCurlyPop).concat(RCurlyPlain);
+const pipeText: TokenType[] = pipeBody.filter((t) => t !== NetworkInBlock && t !== PipelineInBlock && t !== RCurlyPop).concat(RCurlyPlain);
 
 const header = (open: TokenType): TokenType[] => [
   ...LAYOUT,
@@ -172,11 +186,11 @@ const top: TokenType[] = [
   ...PUNCTUATION,
 ];
 
-export type LexMode = 'top' | 'netBody' | 'pipeBody';
+export type LexMode = 'top' | 'setText' | 'pipeText';
 
 const hrnLexer = new Lexer(
   {
-    modes: { top, netHeader: header(LCurlyNet), netBody, pipeHeader: header(LCurlyPipe), pipeBody },
+    modes: { top, netHeader: header(LCurlyNet), netBody, pipeHeader: header(LCurlyPipe), pipeBody, setText, pipeText },
     defaultMode: 'top',
   },
   {
@@ -224,7 +238,7 @@ export interface LexResult {
  *   separator (`network N { classes 10 }` is fine).
  * The grammar therefore sees at most one NEWLINE in a row, which keeps its lookahead small.
  */
-export function tokenize(text: string, mode: LexMode): LexResult {
+export function tokenize(text: string, mode: LexMode, finalNewline = true): LexResult {
   const res = hrnLexer.tokenize(text, mode);
   const errors: LexError[] = res.errors.map((e) => ({
     offset: e.offset,
@@ -235,13 +249,23 @@ export function tokenize(text: string, mode: LexMode): LexResult {
   }));
   const out: IToken[] = [];
   let depth = 0;
-  for (const tok of res.tokens) {
+  const toks = res.tokens;
+  for (let i = 0; i < toks.length; i++) {
+    const tok = toks[i];
     const t = tok.tokenType;
     if (t === LParen || t === LBracket) depth++;
     else if ((t === RParen || t === RBracket) && depth > 0) depth--;
-    else if (t === Network || t === Pipeline || isA(tok, LCurly) || isA(tok, RCurly)) depth = 0;
+    else if (isA(tok, Network) || isA(tok, Pipeline) || isA(tok, LCurly) || isA(tok, RCurly)) depth = 0;
     if (t === Newline) {
-      if (depth > 0) continue;
+      // Inside brackets a newline is layout, unless the next line starts a statement or closes
+      // the block: then the bracket was left open by mistake, and keeping the line break limits
+      // the damage (and puts the error at the end of the line that lacks the bracket).
+      if (depth > 0) {
+        const next = toks[i + 1];
+        const opensNext = next !== undefined && (STATEMENT_KEYWORDS.includes(next.tokenType) || isA(next, RCurly) || isA(next, Network) || isA(next, Pipeline));
+        if (!opensNext) continue;
+        depth = 0;
+      }
       const prev = out[out.length - 1];
       if (prev === undefined || prev.tokenType === Newline || prev.tokenType === Semicolon || isA(prev, LCurly)) continue;
       out.push(tok);
@@ -250,10 +274,15 @@ export function tokenize(text: string, mode: LexMode): LexResult {
     if (isA(tok, RCurly)) {
       const prev = out[out.length - 1];
       if (prev !== undefined && prev.tokenType !== Newline && prev.tokenType !== Semicolon && !isA(prev, LCurly)) {
-        out.push(syntheticNewline(tok));
+        out.push(syntheticNewline(tok, 'brace'));
       }
     }
     out.push(tok);
+  }
+  // The last statement of a file or command-line pipeline needs no end of line either.
+  const last = out[out.length - 1];
+  if (finalNewline && last !== undefined && last.tokenType !== Newline && last.tokenType !== Semicolon && !isA(last, LCurly)) {
+    out.push(syntheticNewlineAfter(last));
   }
   return { tokens: out, errors };
 }
@@ -265,8 +294,28 @@ export function isA(tok: IToken, type: TokenType): boolean {
   return cats !== undefined && cats.includes(type);
 }
 
+export type SyntheticKind = 'brace' | 'end';
+
+/** For an end of line the lexer implied: what actually stands there. */
+export function syntheticKind(tok: IToken): SyntheticKind | undefined {
+  return (tok as { synthetic?: SyntheticKind }).synthetic;
+}
+
+function syntheticNewlineAfter(tok: IToken): IToken {
+  const end = tok.endOffset ?? tok.startOffset;
+  return {
+    ...syntheticNewline(tok, 'end'),
+    startOffset: end + 1,
+    endOffset: end,
+    startLine: tok.endLine,
+    endLine: tok.endLine,
+    startColumn: (tok.endColumn ?? 0) + 1,
+    endColumn: tok.endColumn,
+  };
+}
+
 /** A zero-width end of line placed just before `at`; marked so spans ignore it. */
-function syntheticNewline(at: IToken): IToken {
+function syntheticNewline(at: IToken, kind: SyntheticKind): IToken {
   return {
     image: '',
     startOffset: at.startOffset,
@@ -278,7 +327,10 @@ function syntheticNewline(at: IToken): IToken {
     tokenTypeIdx: Newline.tokenTypeIdx!,
     tokenType: Newline,
     isInsertedInRecovery: false,
-    // not a real character of the source
-    synthetic: true,
-  } as IToken & { synthetic: boolean };
+    // not a character of the source: the end of line implied by a `}` or by the end of the text
+    synthetic: kind,
+  } as IToken & { synthetic: SyntheticKind };
 }
+
+/** Tokens with a lexical production of their own in grammar/hrn.ebnf (the rest are literals). */
+export const LEXICAL_TOKENS: TokenType[] = [WhiteSpace, Comment, Newline, Ident, DashedIdent, NumberLit, NumberWord, Cross];

@@ -1,0 +1,163 @@
+// The typed AST of a .hrn file: what the CST visitor builds and the resolver reads. Nodes keep the
+// source span of everything a diagnostic may point at. After a syntax error the visitor still
+// builds what it can; parts it could not read are left out (optional fields) rather than invented.
+
+import type { SourceSpan } from '../diagnostics.js';
+
+export type BinaryOp = '+' | '-' | '*' | '/';
+
+export type Expr =
+  | { kind: 'number'; value: number; text: string; span: SourceSpan }
+  | { kind: 'ref'; name: string; span: SourceSpan }
+  | { kind: 'list'; items: Expr[]; span: SourceSpan }
+  | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; span: SourceSpan }
+  | { kind: 'negate'; operand: Expr; span: SourceSpan };
+
+/** A name as written, with where it was written. */
+export interface Name {
+  name: string;
+  span: SourceSpan;
+}
+
+export interface ParamStmt {
+  kind: 'param';
+  span: SourceSpan;
+  keyword: SourceSpan;
+  name?: Name;
+  value?: Expr;
+}
+
+export interface InputStmt {
+  kind: 'input';
+  span: SourceSpan;
+  keyword: SourceSpan;
+  /** C, H, W in that order; fewer when the statement was malformed. */
+  dims: Expr[];
+}
+
+export interface ClassesStmt {
+  kind: 'classes';
+  span: SourceSpan;
+  keyword: SourceSpan;
+  value?: Expr;
+}
+
+export interface KernelStmt {
+  kind: 'kernel';
+  span: SourceSpan;
+  keyword: SourceSpan;
+  value?: Expr;
+}
+
+export interface StemStmt {
+  kind: 'stem';
+  span: SourceSpan;
+  keyword: SourceSpan;
+  /** `conv3x3` etc.: the stem convolution's kernel comes from this name. */
+  conv?: Name;
+  channels?: Expr;
+  stride?: Expr;
+}
+
+export interface BlockStmt {
+  kind: 'block';
+  span: SourceSpan;
+  keyword: SourceSpan;
+  block?: Name;
+}
+
+export type StageClauseName = 'depths' | 'widths' | 'channels' | 'strides';
+
+export interface StageClause {
+  name: StageClauseName;
+  keyword: SourceSpan;
+  value?: Expr;
+  span: SourceSpan;
+}
+
+export interface StagesStmt {
+  kind: 'stages';
+  span: SourceSpan;
+  keyword: SourceSpan;
+  clauses: StageClause[];
+}
+
+export interface HeadStmt {
+  kind: 'head';
+  span: SourceSpan;
+  keyword: SourceSpan;
+  items: Name[];
+}
+
+export interface CriticalityStmt {
+  kind: 'criticality';
+  span: SourceSpan;
+  keyword: SourceSpan;
+  /** Stage names, most critical first. */
+  order: Name[];
+}
+
+export type Statement =
+  | ParamStmt
+  | InputStmt
+  | ClassesStmt
+  | KernelStmt
+  | StemStmt
+  | BlockStmt
+  | StagesStmt
+  | HeadStmt
+  | CriticalityStmt;
+
+export type StatementKind = Statement['kind'];
+
+/** A network declaration as written; `resolveNetwork` turns it into an `ArchIR`. */
+export interface NetworkDecl {
+  name: string;
+  /** The whole declaration; as a caret it underlines its first line (`network ResNet18 {`). */
+  span: SourceSpan;
+  nameSpan: SourceSpan;
+  /** Statements in source order, params included. */
+  statements: Statement[];
+  /** A syntax error was reported inside this declaration; resolving it yields no ArchIR. */
+  hasSyntaxErrors: boolean;
+}
+
+/** One argument of a pipeline step. `S3 > S2` is one argument with text `S3>S2` (spaces dropped). */
+export interface PipelineArg {
+  text: string;
+  span: SourceSpan;
+}
+
+export interface PipelineStep {
+  pass: string;
+  args: PipelineArg[];
+  /** The whole step, pass name to last argument. */
+  span: SourceSpan;
+}
+
+export interface PipelineDecl {
+  name: string;
+  steps: PipelineStep[];
+  /** The whole declaration (first line as a caret). */
+  span: SourceSpan;
+  nameSpan: SourceSpan;
+}
+
+export interface HrnFile {
+  path: string;
+  networks: NetworkDecl[];
+  pipelines: PipelineDecl[];
+}
+
+/** `--set NAME=VALUE`. */
+export interface Override {
+  name: string;
+  /** The value as written (`[5,5,3]`), parsed with the expression grammar when resolved. */
+  text: string;
+  /** Where `text` starts in the override's origin (e.g. `<--set>`), and its length. */
+  span: SourceSpan;
+  /** Where the name was written; diagnostics about the name point here (else at `span`). */
+  nameSpan?: SourceSpan;
+  /** The parsed value, when the override came from `parseOverride`. */
+  value?: Expr;
+}

@@ -1,0 +1,453 @@
+// The .hrn grammar as a chevrotain CstParser. Rule names here are the production names of
+// grammar/hrn.ebnf (a test keeps the two in step). Error recovery is on: a failed statement is
+// skipped up to the next end of line, so one run reports every syntax error of a file.
+
+import { CstParser, EOF, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from 'chevrotain';
+import {
+  allTokens,
+  Block,
+  Channels,
+  Classes,
+  Comma,
+  Criticality,
+  Cross,
+  Depths,
+  Equals,
+  Greater,
+  Head,
+  Ident,
+  Input,
+  Kernel,
+  LBracket,
+  LCurly,
+  Less,
+  LParen,
+  Minus,
+  Network,
+  Newline,
+  NumberLit,
+  NumberWord,
+  Param,
+  Pipeline,
+  Plus,
+  RBracket,
+  RCurly,
+  RParen,
+  Semicolon,
+  Slash,
+  Stages,
+  Star,
+  Stem,
+  Stride,
+  Strides,
+  Widths,
+  STATEMENT_KEYWORDS,
+  CLAUSE_KEYWORDS,
+  syntheticKind,
+  isA,
+} from './lexer.js';
+
+/** How a token is named in messages. */
+export function describeToken(tok: IToken): string {
+  if (tok.tokenType === EOF) return 'end of input';
+  if (tok.tokenType === Newline) {
+    const implied = syntheticKind(tok);
+    return implied === 'brace' ? "'}'" : implied === 'end' ? 'end of input' : 'end of line';
+  }
+  return `'${tok.image}'`;
+}
+
+function label(t: TokenType): string {
+  if (t === EOF) return 'end of input';
+  return t.LABEL ?? t.name;
+}
+
+function oneOf(items: string[]): string {
+  const uniq = [...new Set(items)];
+  if (uniq.length <= 1) return uniq[0] ?? 'something else';
+  return `${uniq.slice(0, -1).join(', ')} or ${uniq[uniq.length - 1]}`;
+}
+
+const STATEMENT_WORDS = STATEMENT_KEYWORDS.map((k) => k.name);
+
+function unknownStatement(tok: IToken): string {
+  return `unknown statement ${describeToken(tok)}; expected one of ${oneOf(STATEMENT_WORDS)}`;
+}
+
+/** A token after everything the start rule could read. */
+function redundant(tok: IToken, ruleName: string): string {
+  if (ruleName === 'hrnFile') return `unexpected ${describeToken(tok)}; expected 'network' or 'pipeline'`;
+  if (ruleName === 'pipelineText') return `unexpected ${describeToken(tok)} in the pipeline; expected a pass name`;
+  return `unexpected ${describeToken(tok)} after the value`;
+}
+
+const VALUE_EXPECTED = "a value (a number, a parameter name, '(' or '[')";
+
+const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, actual, ruleName }) {
+    if (expected === EOF) return redundant(actual, ruleName);
+    if (expected === RCurly && (isA(actual, Network) || isA(actual, Pipeline))) {
+      return `expected '}' before ${describeToken(actual)}: the block above is not closed`;
+    }
+    if (ruleName === 'networkDecl' && expected === RCurly && actual.tokenType !== EOF) {
+      return isIdentLike(actual) ? unknownStatement(actual) : `expected a statement or '}', found ${describeToken(actual)}`;
+    }
+    if (ruleName === 'pipelineDecl' && expected === RCurly && actual.tokenType !== EOF) {
+      return `expected a pass name or '}', found ${describeToken(actual)}`;
+    }
+    if (expected === Cross) return `expected 'x' between the dimensions of the input shape (C x H x W), found ${describeToken(actual)}`;
+    if (expected === RCurly && actual.tokenType !== EOF) return `expected '}' or a new line, found ${describeToken(actual)}`;
+    return `expected ${label(expected)}, found ${describeToken(actual)}`;
+  },
+  buildNotAllInputParsedMessage({ firstRedundant, ruleName }) {
+    return redundant(firstRedundant, ruleName);
+  },
+  buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }) {
+    const tok = actual[0];
+    switch (ruleName) {
+      case 'statement':
+        return unknownStatement(tok);
+      case 'separator':
+        return `expected the end of the line (or ';'), found ${describeToken(tok)}`;
+      case 'factor':
+      case 'primary':
+        return `expected ${VALUE_EXPECTED}, found ${describeToken(tok)}`;
+      case 'stepArgument':
+        return `expected a pass argument (a name or a number), found ${describeToken(tok)}`;
+      default: {
+        const firsts = expectedPathsPerAlt.flatMap((alt) => alt.map((path) => (path[0] ? label(path[0]) : 'end of input')));
+        return `expected ${oneOf(firsts)}, found ${describeToken(tok)}`;
+      }
+    }
+  },
+  buildEarlyExitMessage({ expectedIterationPaths, actual, ruleName }) {
+    const tok = actual[0];
+    if (ruleName === 'headStmt') return `expected head items (e.g. 'avgpool fc'), found ${describeToken(tok)}`;
+    const firsts = expectedIterationPaths.map((path) => (path[0] ? label(path[0]) : 'end of input'));
+    return `expected ${oneOf(firsts)}, found ${describeToken(tok)}`;
+  },
+};
+
+function isIdentLike(tok: IToken): boolean {
+  const t = tok.tokenType;
+  return t === Ident || (t.CATEGORIES ?? []).includes(Ident);
+}
+
+/** More syntax errors than anyone reads: the parse stops (see `HrnParser.SAVE_ERROR`). */
+export const MAX_SYNTAX_ERRORS = 100;
+
+export class TooManySyntaxErrors extends Error {
+  constructor() {
+    super(`more than ${MAX_SYNTAX_ERRORS} syntax errors`);
+    this.name = 'TooManySyntaxErrors';
+  }
+}
+
+type SaveError = (this: unknown, e: IRecognitionException) => IRecognitionException;
+const baseSaveError = (CstParser.prototype as unknown as { SAVE_ERROR: SaveError }).SAVE_ERROR;
+
+export class HrnParser extends CstParser {
+  /**
+   * Chevrotain records every error here. Recovery at the top level looks ahead for a place to
+   * resume, which costs up to the rest of the input per error; on a file that is not .hrn at all
+   * (a binary, a script) that would make a long file quadratic. So the parse stops once there are
+   * more errors than a person would read. (Not part of chevrotain's typed API, but stable in 11.x.)
+   */
+  SAVE_ERROR(e: IRecognitionException): IRecognitionException {
+    const saved = baseSaveError.call(this, e);
+    if (this.errors.length > MAX_SYNTAX_ERRORS) throw new TooManySyntaxErrors();
+    return saved;
+  }
+
+  constructor() {
+    super(allTokens, {
+      recoveryEnabled: true,
+      maxLookahead: 3,
+      errorMessageProvider: messages,
+    });
+    this.performSelfAnalysis();
+  }
+
+  /** A file: any number of network and pipeline declarations. */
+  hrnFile = this.RULE('hrnFile', () => {
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(Newline) },
+        { ALT: () => this.SUBRULE(this.networkDecl) },
+        { ALT: () => this.SUBRULE(this.pipelineDecl) },
+      ]);
+    });
+  });
+
+  networkDecl = this.RULE('networkDecl', () => {
+    this.CONSUME(Network);
+    this.CONSUME(Ident, { LABEL: 'name' });
+    this.OPTION(() => this.CONSUME(Newline));
+    this.CONSUME(LCurly);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.separator) },
+        {
+          ALT: () => {
+            this.SUBRULE(this.statement);
+            this.SUBRULE2(this.separator);
+          },
+        },
+      ]);
+    });
+    this.CONSUME(RCurly);
+  });
+
+  /** Statements and pipeline steps end at a new line or a `;` (a `}` implies one). */
+  separator = this.RULE('separator', () => {
+    this.OR([{ ALT: () => this.CONSUME(Newline) }, { ALT: () => this.CONSUME(Semicolon) }]);
+  });
+
+  statement = this.RULE('statement', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.paramStmt) },
+      { ALT: () => this.SUBRULE(this.inputStmt) },
+      { ALT: () => this.SUBRULE(this.classesStmt) },
+      { ALT: () => this.SUBRULE(this.kernelStmt) },
+      { ALT: () => this.SUBRULE(this.stemStmt) },
+      { ALT: () => this.SUBRULE(this.blockStmt) },
+      { ALT: () => this.SUBRULE(this.stagesStmt) },
+      { ALT: () => this.SUBRULE(this.headStmt) },
+      { ALT: () => this.SUBRULE(this.criticalityStmt) },
+    ]);
+  });
+
+  paramStmt = this.RULE('paramStmt', () => {
+    this.CONSUME(Param);
+    this.CONSUME(Ident, { LABEL: 'name' });
+    this.CONSUME(Equals);
+    this.SUBRULE(this.expression);
+  });
+
+  inputStmt = this.RULE('inputStmt', () => {
+    this.CONSUME(Input);
+    this.SUBRULE(this.expression, { LABEL: 'dim' });
+    this.CONSUME(Cross);
+    this.SUBRULE2(this.expression, { LABEL: 'dim' });
+    this.CONSUME2(Cross);
+    this.SUBRULE3(this.expression, { LABEL: 'dim' });
+  });
+
+  classesStmt = this.RULE('classesStmt', () => {
+    this.CONSUME(Classes);
+    this.SUBRULE(this.expression);
+  });
+
+  kernelStmt = this.RULE('kernelStmt', () => {
+    this.CONSUME(Kernel);
+    this.SUBRULE(this.expression);
+  });
+
+  stemStmt = this.RULE('stemStmt', () => {
+    this.CONSUME(Stem);
+    this.CONSUME(Ident, { LABEL: 'conv' });
+    this.CONSUME(LParen);
+    this.SUBRULE(this.expression, { LABEL: 'channelCount' });
+    this.CONSUME(RParen);
+    this.OPTION(() => {
+      this.OPTION2(() => this.CONSUME(Comma));
+      this.CONSUME(Stride);
+      this.SUBRULE2(this.expression, { LABEL: 'strideValue' });
+    });
+  });
+
+  blockStmt = this.RULE('blockStmt', () => {
+    this.CONSUME(Block);
+    this.CONSUME(Ident, { LABEL: 'kind' });
+  });
+
+  /** Clauses may continue on the following lines: a line that starts with a clause word. */
+  stagesStmt = this.RULE('stagesStmt', () => {
+    this.CONSUME(Stages);
+    this.SUBRULE(this.stageClause);
+    // Lookahead is computed within a rule, so it cannot tell a continuation line from the next
+    // statement by itself: the gate looks past the end of line for a clause word.
+    this.MANY({
+      GATE: () => this.LA(1).tokenType !== Newline || CLAUSE_KEYWORDS.includes(this.LA(2).tokenType),
+      DEF: () => {
+        this.OPTION(() => this.CONSUME(Newline));
+        this.SUBRULE2(this.stageClause);
+      },
+    });
+  });
+
+  stageClause = this.RULE('stageClause', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(Depths, { LABEL: 'clause' }) },
+      { ALT: () => this.CONSUME(Widths, { LABEL: 'clause' }) },
+      { ALT: () => this.CONSUME(Channels, { LABEL: 'clause' }) },
+      { ALT: () => this.CONSUME(Strides, { LABEL: 'clause' }) },
+    ]);
+    this.SUBRULE(this.expression);
+  });
+
+  headStmt = this.RULE('headStmt', () => {
+    this.CONSUME(Head);
+    this.AT_LEAST_ONE(() => this.CONSUME(Ident, { LABEL: 'item' }));
+  });
+
+  criticalityStmt = this.RULE('criticalityStmt', () => {
+    this.CONSUME(Criticality);
+    this.CONSUME(Ident, { LABEL: 'stage' });
+    this.MANY(() => {
+      this.CONSUME(Greater);
+      this.CONSUME2(Ident, { LABEL: 'stage' });
+    });
+  });
+
+  /** Sums and differences of terms. */
+  expression = this.RULE('expression', () => {
+    this.SUBRULE(this.term, { LABEL: 'operand' });
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(Plus, { LABEL: 'op' }) },
+        { ALT: () => this.CONSUME(Minus, { LABEL: 'op' }) },
+      ]);
+      this.SUBRULE2(this.term, { LABEL: 'operand' });
+    });
+  });
+
+  /** Products and quotients of factors. */
+  term = this.RULE('term', () => {
+    this.SUBRULE(this.factor, { LABEL: 'operand' });
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(Star, { LABEL: 'op' }) },
+        { ALT: () => this.CONSUME(Slash, { LABEL: 'op' }) },
+      ]);
+      this.SUBRULE2(this.factor, { LABEL: 'operand' });
+    });
+  });
+
+  factor = this.RULE('factor', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(Minus);
+          this.SUBRULE(this.factor);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.primary) },
+    ]);
+  });
+
+  primary = this.RULE('primary', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(NumberLit) },
+      { ALT: () => this.CONSUME(Ident) },
+      {
+        ALT: () => {
+          this.CONSUME(LParen);
+          this.SUBRULE(this.expression);
+          this.CONSUME(RParen);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.list) },
+    ]);
+  });
+
+  /** `[a, b, c]`, a trailing comma allowed; lists may span lines. */
+  list = this.RULE('list', () => {
+    this.CONSUME(LBracket);
+    this.OPTION(() => {
+      this.SUBRULE(this.expression, { LABEL: 'item' });
+      this.MANY(() => {
+        this.CONSUME(Comma);
+        this.SUBRULE2(this.expression, { LABEL: 'item' });
+      });
+      this.OPTION2(() => this.CONSUME2(Comma));
+    });
+    this.CONSUME(RBracket);
+  });
+
+  pipelineDecl = this.RULE('pipelineDecl', () => {
+    this.CONSUME(Pipeline);
+    this.CONSUME(Ident, { LABEL: 'name' });
+    this.OPTION(() => this.CONSUME(Newline));
+    this.CONSUME(LCurly);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.separator) },
+        {
+          ALT: () => {
+            this.SUBRULE(this.pipelineStep);
+            this.SUBRULE2(this.separator);
+          },
+        },
+      ]);
+    });
+    this.CONSUME(RCurly);
+  });
+
+  /**
+   * The steps of a `--pipeline` command-line text: a pipeline body without braces. (The loop is
+   * repeated here rather than shared with pipelineDecl so that, in both, recovery can skip to the
+   * next line and go on.)
+   */
+  pipelineText = this.RULE('pipelineText', () => {
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.separator) },
+        {
+          ALT: () => {
+            this.SUBRULE(this.pipelineStep);
+            this.SUBRULE2(this.separator);
+          },
+        },
+      ]);
+    });
+  });
+
+  /** A pass name and its arguments; the parser does not know what passes exist. */
+  pipelineStep = this.RULE('pipelineStep', () => {
+    this.CONSUME(Ident, { LABEL: 'pass' });
+    this.MANY(() => this.SUBRULE(this.stepArgument));
+  });
+
+  /** One argument: words and numbers joined by `>`, `<`, `=` or `/` (`S3>S2>S4>S1`, `last<4`, `scale=1/2`). */
+  stepArgument = this.RULE('stepArgument', () => {
+    this.SUBRULE(this.stepAtom);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(Greater, { LABEL: 'connector' }) },
+        { ALT: () => this.CONSUME(Less, { LABEL: 'connector' }) },
+        { ALT: () => this.CONSUME(Equals, { LABEL: 'connector' }) },
+        { ALT: () => this.CONSUME(Slash, { LABEL: 'connector' }) },
+      ]);
+      this.SUBRULE2(this.stepAtom);
+    });
+  });
+
+  stepAtom = this.RULE('stepAtom', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(Ident, { LABEL: 'atom' }) },
+      { ALT: () => this.CONSUME(NumberLit, { LABEL: 'atom' }) },
+      { ALT: () => this.CONSUME(NumberWord, { LABEL: 'atom' }) },
+    ]);
+  });
+
+  /** `--set NAME=VALUE`. */
+  override = this.RULE('override', () => {
+    this.CONSUME(Ident, { LABEL: 'name' });
+    this.CONSUME(Equals);
+    this.SUBRULE(this.overrideValue);
+  });
+
+  /** The value of an override on its own (re-read when an override carries no parsed value). */
+  overrideValue = this.RULE('overrideValue', () => {
+    this.SUBRULE(this.expression);
+  });
+}
+
+let instance: HrnParser | undefined;
+
+/** The parser is built once (grammar analysis is not free) and reused. */
+export function hrnParser(): HrnParser {
+  instance ??= new HrnParser();
+  return instance;
+}
