@@ -13,18 +13,9 @@
 import type { ArchIR } from '../ir/arch.js';
 import { DiagnosticError, error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 
-/** One argument of a pipeline step as written, with where it was written. */
-export interface PipelineArg {
-  text: string;
-  span: SourceSpan;
-}
-
-/** One step of a pipeline: the pass name and its arguments (the parser's PipelineStep). */
-export interface PipelineStep {
-  pass: string;
-  args: PipelineArg[];
-  span: SourceSpan;
-}
+// Steps come from the parser (a `pipeline` block or `--pipeline` text) or from stepsFromText below.
+import type { PipelineArg, PipelineStep } from '../parser/ast.js';
+export type { PipelineArg, PipelineStep };
 
 export interface PassContext {
   /** The step being run (for spans when an argument is missing). */
