@@ -1,0 +1,29 @@
+// Global average pooling: C x H x W -> C x 1 x 1, one invocation per (image, channel).
+// T is vec4<f32> when H*W is a multiple of 4 (then the four partial sums are added at the end).
+
+{{BINDINGS}}
+
+const C: u32 = {{C}};
+const PLANE: u32 = {{PLANE}};          // H*W in units of T
+const TOTAL: u32 = {{TOTAL}};          // batch * C
+const IN_BATCH_STRIDE: u32 = {{IN_BS}};
+const IN_OFFSET: u32 = {{IN_OFF}};
+const OUT_BATCH_STRIDE: u32 = {{OUT_BS}};
+const OUT_OFFSET: u32 = {{OUT_OFF}};
+const NX: u32 = {{NX}};
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let e = (wid.x + wid.z * NX) * {{WG}}u + lid;
+  if (e >= TOTAL) {
+    return;
+  }
+  let c = e % C;
+  let n = e / C;
+  let base = n * IN_BATCH_STRIDE + IN_OFFSET + c * PLANE;
+  var acc = {{T}}(0.0);
+  for (var i = 0u; i < PLANE; i++) {
+    acc += x_in[base + i];
+  }
+  y_out[n * OUT_BATCH_STRIDE + OUT_OFFSET + c] = {{REDUCE}} * {{INV_HW}};
+}

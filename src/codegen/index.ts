@@ -1,0 +1,5 @@
+export * from './kernels.js';
+export * from './pack.js';
+export * from './plan.js';
+export * from './template.js';
+export * from './write.js';

@@ -1,0 +1,158 @@
+// Host-side parameter preparation for inference: batch norm folded into the preceding
+// convolution, and weights re-laid out for the kernels' vec4 loads.
+
+import { BN_EPS } from '../reference/ops.js';
+import { getWeight, type Weights } from '../weights/weights.js';
+import { convPacking } from './kernels.js';
+import type { ParamSource, Plan } from './plan.js';
+
+export interface BnTensors {
+  gamma: Float32Array;
+  beta: Float32Array;
+  mean: Float32Array;
+  variance: Float32Array;
+}
+
+/** Per-channel scale and shift equal to inference batch norm: y = x * scale + shift. */
+export function bnScaleShift(bn: BnTensors, eps = BN_EPS): { scale: Float32Array; shift: Float32Array } {
+  const c = bn.gamma.length;
+  const scale = new Float32Array(c);
+  const shift = new Float32Array(c);
+  for (let i = 0; i < c; i++) {
+    const sc = bn.gamma[i] / Math.sqrt(bn.variance[i] + eps);
+    scale[i] = sc;
+    shift[i] = bn.beta[i] - bn.mean[i] * sc;
+  }
+  return { scale, shift };
+}
+
+/**
+ * Folds batch norm into a convolution: w' = w * scale[oc], b' = (b - mean) * scale + beta.
+ * Returns the folded weight in PyTorch layout [outC, inC/groups, k, k] and the folded bias.
+ */
+export function foldBn(
+  weight: Float32Array,
+  bias: Float32Array | undefined,
+  outC: number,
+  bn: BnTensors | undefined,
+): { weight: Float32Array; bias: Float32Array } {
+  const per = weight.length / outC;
+  if (!bn) return { weight, bias: bias ?? new Float32Array(outC) };
+  const { scale, shift } = bnScaleShift(bn);
+  const w = new Float32Array(weight.length);
+  const b = new Float32Array(outC);
+  for (let oc = 0; oc < outC; oc++) {
+    for (let j = 0; j < per; j++) w[oc * per + j] = weight[oc * per + j] * scale[oc];
+    b[oc] = (bias ? bias[oc] : 0) * scale[oc] + shift[oc];
+  }
+  return { weight: w, bias: b };
+}
+
+/**
+ * The conv kernel's weight layout: vec4 index ((ob * CIG + ic) * K*K + ky*K + kx) * NV + v holds
+ * output channels ocl + 4v .. ocl + 4v + 3 of output-channel block ob (zero-filled past the end of
+ * a group's channels). Bias: vec4 index ob * NV + v, same channels.
+ */
+export function packConv(
+  weight: Float32Array,
+  bias: Float32Array,
+  outC: number,
+  inC: number,
+  kernel: number,
+  groups: number,
+  ocb: number,
+): { weight: Float32Array; bias: Float32Array } {
+  const cig = inC / groups;
+  const cog = outC / groups;
+  const kk = kernel * kernel;
+  const { obPerGroup, blocks } = convPacking(outC, groups, ocb);
+  const w = new Float32Array(blocks * cig * kk * ocb);
+  const b = new Float32Array(blocks * ocb);
+  for (let g = 0; g < groups; g++) {
+    for (let bl = 0; bl < obPerGroup; bl++) {
+      const ob = g * obPerGroup + bl;
+      for (let l = 0; l < ocb; l++) {
+        const ocl = bl * ocb + l;
+        if (ocl >= cog) continue;
+        const oc = g * cog + ocl;
+        b[ob * ocb + l] = bias[oc];
+        for (let ic = 0; ic < cig; ic++) {
+          for (let t = 0; t < kk; t++) {
+            w[((ob * cig + ic) * kk + t) * ocb + l] = weight[(oc * cig + ic) * kk + t];
+          }
+        }
+      }
+    }
+  }
+  return { weight: w, bias: b };
+}
+
+/**
+ * The contents of every parameter buffer of a plan, by buffer id: conv weights with batch norm
+ * folded in and packed for the conv kernel, standalone batch norm as scale/shift, fc as is.
+ */
+export function packParams(plan: Plan, weights: Weights): Map<number, Float32Array> {
+  const out = new Map<number, Float32Array>();
+  const bnOf = (name: string | undefined): BnTensors | undefined =>
+    name === undefined
+      ? undefined
+      : {
+          gamma: getWeight(weights, `${name}.gamma`),
+          beta: getWeight(weights, `${name}.beta`),
+          mean: getWeight(weights, `${name}.running_mean`),
+          variance: getWeight(weights, `${name}.running_var`),
+        };
+  const folded = new Map<string, { weight: Float32Array; bias: Float32Array }>();
+  const convPacked = (src: Extract<ParamSource, { kind: 'conv-weight' }> | Extract<ParamSource, { kind: 'conv-bias' }>, inC: number, kernel: number) => {
+    const key = `${src.conv}|${src.ocb}`;
+    let p = folded.get(key);
+    if (!p) {
+      const cig = inC / src.groups;
+      const w = getWeight(weights, `${src.conv}.weight`, src.outC * cig * kernel * kernel);
+      const b = src.bias ? getWeight(weights, `${src.conv}.bias`, src.outC) : undefined;
+      const f = foldBn(w, b, src.outC, bnOf(src.bn));
+      p = packConv(f.weight, f.bias, src.outC, inC, kernel, src.groups, src.ocb);
+      folded.set(key, p);
+    }
+    return p;
+  };
+  // Conv weight sources carry inC and kernel; bias sources find them through the weight source.
+  const convGeometry = new Map<string, { inC: number; kernel: number }>();
+  for (const b of plan.buffers) {
+    if (b.param?.kind === 'conv-weight') convGeometry.set(b.param.conv, { inC: b.param.inC, kernel: b.param.kernel });
+  }
+  for (const b of plan.buffers) {
+    const src = b.param;
+    if (!src) continue;
+    let data: Float32Array;
+    switch (src.kind) {
+      case 'conv-weight': {
+        const packed = convPacked(src, src.inC, src.kernel).weight;
+        data = new Float32Array(packed.length + src.padding);
+        data.set(packed);
+        break;
+      }
+      case 'conv-bias': {
+        const g = convGeometry.get(src.conv);
+        if (!g) throw new Error(`packParams: no weight buffer for conv ${src.conv}`);
+        data = convPacked(src, g.inC, g.kernel).bias;
+        break;
+      }
+      case 'bn-scale':
+        data = bnScaleShift(bnOf(src.bn)!).scale;
+        break;
+      case 'bn-shift':
+        data = bnScaleShift(bnOf(src.bn)!).shift;
+        break;
+      case 'fc-weight':
+        data = getWeight(weights, `${src.fc}.weight`, src.outFeatures * src.inFeatures);
+        break;
+      case 'fc-bias':
+        data = getWeight(weights, `${src.fc}.bias`, src.outFeatures);
+        break;
+    }
+    if (data.byteLength > b.bytes) throw new Error(`packParams: ${b.name} has ${data.byteLength} bytes, buffer holds ${b.bytes}`);
+    out.set(b.id, data);
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+// Opening a WebGPU device through Dawn's Node bindings (npm `webgpu`). On machines without a GPU
+// this runs on Mesa lavapipe, a CPU Vulkan driver (DESIGN.md §5).
+
+import { create, globals } from 'webgpu';
+
+export interface OpenDeviceOptions {
+  /**
+   * Adapter name as Dawn lists it (e.g. `llvmpipe (LLVM 19.1.7, 256 bits)`); a wrong name makes
+   * Dawn print the available adapters in the error.
+   */
+  adapter?: string;
+  /** Dawn backend (`vulkan`, `null`, ...); default: Dawn's choice. */
+  backend?: string;
+  powerPreference?: GPUPowerPreference;
+  /**
+   * Extra Dawn toggles, e.g. `disable_robustness`; passed as `enable-dawn-features=...`. The kernels
+   * hrn generates never index out of bounds, so disabling robustness is safe for them.
+   */
+  enableToggles?: string[];
+  /** Use subgroup operations when the adapter has them with a fixed size (default true). */
+  subgroups?: boolean;
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  /** Adapter description for reports (vendor, architecture, device, description). */
+  adapterInfo: string;
+  /**
+   * The adapter's subgroup size when the `subgroups` feature is enabled and the size is fixed
+   * (lavapipe: 8); 0 otherwise. Plans compiled with it share weight loads across lanes.
+   */
+  subgroupSize: number;
+  /** The device limits that code generation checks against. */
+  limits: {
+    maxStorageBufferBindingSize: number;
+    maxBufferSize: number;
+    maxComputeWorkgroupsPerDimension: number;
+    maxStorageBuffersPerShaderStage: number;
+  };
+  /** Destroys the device and drops every reference to Dawn so the process can exit. */
+  close(): void;
+}
+
+let globalsInstalled = false;
+
+function installGlobals(): void {
+  if (!globalsInstalled) {
+    // GPUBufferUsage, GPUShaderStage, GPUMapMode, ...: the WebGPU enums as globals.
+    Object.assign(globalThis, globals);
+    globalsInstalled = true;
+  }
+}
+
+const INSTALL_HINT =
+  'No WebGPU adapter was found. hrn runs WebGPU on the CPU through Mesa lavapipe; Debian 12\'s own Mesa ' +
+  'is too old for Dawn. Install Mesa 25 from bookworm-backports (as root): `bash scripts/install-system.sh` ' +
+  '(installs mesa-vulkan-drivers and libvulkan1 from bookworm-backports), then run again. ' +
+  '`vulkaninfo --summary` should list an llvmpipe device.';
+
+/** Opens the adapter and a device with the adapter's largest buffer and workgroup limits. */
+export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuContext> {
+  installGlobals();
+  const dawnOptions: string[] = [];
+  if (options.adapter) dawnOptions.push(`adapter=${options.adapter}`);
+  if (options.backend) dawnOptions.push(`backend=${options.backend}`);
+  if (options.enableToggles && options.enableToggles.length > 0) {
+    dawnOptions.push(`enable-dawn-features=${options.enableToggles.join(',')}`);
+  }
+  let gpu: GPU | undefined = create(dawnOptions);
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
+  } catch (e) {
+    gpu = undefined;
+    const why = (e as Error).message;
+    if (options.adapter) {
+      throw new Error(`WebGPU adapter "${options.adapter}" was not found (${why}). Omit --adapter to use the default one.`);
+    }
+    throw new Error(`${INSTALL_HINT} (Dawn: ${why})`);
+  }
+  if (!adapter) {
+    gpu = undefined;
+    throw new Error(options.adapter ? `WebGPU adapter "${options.adapter}" was not found. ${INSTALL_HINT}` : INSTALL_HINT);
+  }
+  const lim = adapter.limits;
+  const features: GPUFeatureName[] = [];
+  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const fixedSubgroup =
+    (options.subgroups ?? true) && adapter.features.has('subgroups') && info.subgroupMinSize !== undefined && info.subgroupMinSize === info.subgroupMaxSize
+      ? info.subgroupMinSize
+      : 0;
+  if (fixedSubgroup > 0) features.push('subgroups' as GPUFeatureName);
+  const device = await adapter.requestDevice({
+    requiredFeatures: features,
+    requiredLimits: {
+      maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
+      maxBufferSize: lim.maxBufferSize,
+      maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: lim.maxComputeWorkgroupSizeX,
+      maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
+    },
+  });
+  const adapterInfo = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' / ') || 'unknown adapter';
+  let closed = false;
+  return {
+    device,
+    adapter,
+    adapterInfo,
+    subgroupSize: fixedSubgroup,
+    limits: {
+      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+      maxBufferSize: device.limits.maxBufferSize,
+      maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+      maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      device.destroy();
+      gpu = undefined;
+    },
+  };
+}

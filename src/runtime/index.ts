@@ -1,0 +1,3 @@
+export * from './device.js';
+export * from './executor.js';
+export * from './bench.js';

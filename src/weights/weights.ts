@@ -1,0 +1,232 @@
+/**
+ * Weights of a layer graph: a map from tensor name to shape and float32 data.
+ *
+ * Tensor naming (every name starts with the graph node's `name`, e.g. `S2.b1.conv1`):
+ *
+ * | node | tensor                  | shape                              |
+ * |------|-------------------------|------------------------------------|
+ * | conv | `<name>.weight`         | [outC, inC/groups, k, k]           |
+ * | conv | `<name>.bias` (if bias) | [outC]                             |
+ * | bn   | `<name>.gamma`          | [C]  scale                         |
+ * | bn   | `<name>.beta`           | [C]  shift                         |
+ * | bn   | `<name>.running_mean`   | [C]                                |
+ * | bn   | `<name>.running_var`    | [C]                                |
+ * | fc   | `<name>.weight`         | [out, in] (in = C*H*W of the input, flattened NCHW) |
+ * | fc   | `<name>.bias`           | [out]                              |
+ *
+ * Layouts are PyTorch's, so a checkpoint converts by renaming only. Batch norm uses eps = 1e-5.
+ * The same list is in docs/runtime.md.
+ */
+
+import type { GraphNode, LayerGraph } from '../ir/graph.js';
+
+export interface WeightTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export type Weights = Map<string, WeightTensor>;
+
+export type WeightRole = 'weight' | 'bias' | 'gamma' | 'beta' | 'running_mean' | 'running_var';
+
+export interface WeightSpec {
+  /** Full tensor name, `<node>.<role>`. */
+  name: string;
+  /** The graph node the tensor belongs to. */
+  node: string;
+  role: WeightRole;
+  shape: number[];
+  /** True for learned parameters; false for batch-norm running statistics (buffers). */
+  trainable: boolean;
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** The tensors a graph needs, in node order. */
+export function weightSpecs(graph: LayerGraph): WeightSpec[] {
+  const out: WeightSpec[] = [];
+  const push = (n: GraphNode, role: WeightRole, shape: number[], trainable = true) =>
+    out.push({ name: `${n.name}.${role}`, node: n.name, role, shape, trainable });
+  for (const n of graph.nodes) {
+    switch (n.op) {
+      case 'conv': {
+        const inC = graph.nodes[n.input].shape.c;
+        push(n, 'weight', [n.outChannels, inC / n.groups, n.kernel, n.kernel]);
+        if (n.bias) push(n, 'bias', [n.outChannels]);
+        break;
+      }
+      case 'bn':
+        push(n, 'gamma', [n.shape.c]);
+        push(n, 'beta', [n.shape.c]);
+        push(n, 'running_mean', [n.shape.c], false);
+        push(n, 'running_var', [n.shape.c], false);
+        break;
+      case 'fc': {
+        const s = graph.nodes[n.input].shape;
+        push(n, 'weight', [n.outFeatures, s.c * s.h * s.w]);
+        push(n, 'bias', [n.outFeatures]);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+/**
+ * Throws one error listing every missing tensor and every shape mismatch (extra tensors are
+ * allowed: a checkpoint may carry optimizer state or a teacher).
+ */
+export function checkWeights(graph: LayerGraph, weights: Weights, source = 'weights'): void {
+  const problems: string[] = [];
+  for (const spec of weightSpecs(graph)) {
+    const t = weights.get(spec.name);
+    if (!t) {
+      problems.push(`missing ${spec.name} ${shapeText(spec.shape)}`);
+      continue;
+    }
+    if (t.shape.length !== spec.shape.length || t.shape.some((d, i) => d !== spec.shape[i])) {
+      problems.push(`${spec.name} has shape ${shapeText(t.shape)}, the graph needs ${shapeText(spec.shape)}`);
+    } else if (t.data.length !== numel(spec.shape)) {
+      problems.push(`${spec.name} has ${t.data.length} values for shape ${shapeText(spec.shape)}`);
+    }
+  }
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 20);
+    const more = problems.length > shown.length ? `\n  ... and ${problems.length - shown.length} more` : '';
+    throw new Error(`${source} do not fit graph ${graph.name}:\n  ${shown.join('\n  ')}${more}`);
+  }
+}
+
+/** The data of a tensor, checking its element count. */
+export function getWeight(weights: Weights, name: string, size?: number): Float32Array {
+  const t = weights.get(name);
+  if (!t) throw new Error(`weights: missing tensor ${name}`);
+  if (size !== undefined && t.data.length !== size) {
+    throw new Error(`weights: ${name} has ${t.data.length} values, want ${size}`);
+  }
+  return t.data;
+}
+
+/**
+ * A small, seeded, fast PRNG (sfc32 seeded through splitmix32): identical sequences on every
+ * platform, so initializations are reproducible from the seed alone.
+ */
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  private spare: number | undefined;
+
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const splitmix = () => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = splitmix();
+    this.b = splitmix();
+    this.c = splitmix();
+    this.d = splitmix();
+    for (let i = 0; i < 12; i++) this.nextU32();
+  }
+
+  nextU32(): number {
+    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
+    this.d = (this.d + 1) >>> 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) >>> 0;
+    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
+    this.c = (this.c + t) >>> 0;
+    return t;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextU32() / 4294967296;
+  }
+
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** Standard normal (Box-Muller). */
+  normal(): number {
+    if (this.spare !== undefined) {
+      const v = this.spare;
+      this.spare = undefined;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  fillNormal(out: Float32Array, std: number, mean = 0): Float32Array {
+    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    return out;
+  }
+
+  fillUniform(out: Float32Array, lo: number, hi: number): Float32Array {
+    for (let i = 0; i < out.length; i++) out[i] = this.uniform(lo, hi);
+    return out;
+  }
+}
+
+/**
+ * Fresh weights for a graph:
+ * - conv weights: He (Kaiming) normal, std = sqrt(2 / fan_in), fan_in = inC/groups * k * k;
+ *   conv biases 0;
+ * - bn: gamma 1, beta 0, running mean 0, running variance 1;
+ * - fc: weight uniform in +-1/sqrt(in) (PyTorch's default for the classifier, which has no ReLU
+ *   after it), bias 0.
+ * The same seed always gives the same weights.
+ */
+export function initWeights(graph: LayerGraph, seed = 0): Weights {
+  const rng = new Rng(seed);
+  const w: Weights = new Map();
+  const opOf = new Map(graph.nodes.map((n) => [n.name, n.op]));
+  for (const spec of weightSpecs(graph)) {
+    const data = new Float32Array(numel(spec.shape));
+    const kind = opOf.get(spec.node);
+    if (kind === 'conv' && spec.role === 'weight') {
+      const fanIn = spec.shape[1] * spec.shape[2] * spec.shape[3];
+      rng.fillNormal(data, Math.sqrt(2 / fanIn));
+    } else if (kind === 'fc' && spec.role === 'weight') {
+      const bound = 1 / Math.sqrt(spec.shape[1]);
+      rng.fillUniform(data, -bound, bound);
+    } else if (spec.role === 'gamma' || spec.role === 'running_var') {
+      data.fill(1);
+    }
+    w.set(spec.name, { shape: [...spec.shape], data });
+  }
+  return w;
+}
+
+/**
+ * Gives batch-norm parameters and statistics and all biases random values (in place), so that
+ * tests and benchmarks exercise folding: gamma and running_var in [0.5, 1.5], beta and
+ * running_mean normal with std 0.2, biases normal with std 0.1.
+ */
+export function perturbWeights(weights: Weights, seed = 1): Weights {
+  const rng = new Rng(seed);
+  for (const name of [...weights.keys()].sort()) {
+    const t = weights.get(name)!;
+    if (name.endsWith('.gamma') || name.endsWith('.running_var')) rng.fillUniform(t.data, 0.5, 1.5);
+    else if (name.endsWith('.beta') || name.endsWith('.running_mean')) rng.fillNormal(t.data, 0.2);
+    else if (name.endsWith('.bias')) rng.fillNormal(t.data, 0.1);
+  }
+  return weights;
+}

@@ -1,0 +1,160 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../src/ir/builder.js';
+import { residualNetwork } from '../src/ir/factory.js';
+import { lowerToGraph } from '../src/ir/lower.js';
+import { compilePlan, genConv, instantiate, packConv, packParams, writeCompiled } from '../src/codegen/index.js';
+import { initWeights } from '../src/weights/index.js';
+
+const resnet = (m = 8, h = 16) =>
+  lowerToGraph(residualNetwork({ name: 'r', m, factors: [2, 2], depths: [2, 1, 1], input: { c: 3, h, w: h }, classes: 10 }));
+
+describe('templates', () => {
+  const src = 'a {{X}}\n//#if F\nyes {{Y}}\n//#else\nno\n//#endif\nz';
+  it('substitutes values and keeps or drops flagged blocks', () => {
+    expect(instantiate('t', { X: 1, Y: 2 }, { F: true }, src)).toBe('a 1\nyes 2\nz');
+    expect(instantiate('t', { X: 1, Y: 2 }, { F: false }, src)).toBe('a 1\nno\nz');
+  });
+  it('refuses missing values, unknown values and missing flags', () => {
+    expect(() => instantiate('t', { X: 1 }, { F: true }, src)).toThrow(/no value for \{\{Y\}\}/);
+    expect(() => instantiate('t', { X: 1, Y: 2, Q: 3 }, { F: true }, src)).toThrow(/value Q is not used/);
+    expect(() => instantiate('t', { X: 1, Y: 2 }, {}, src)).toThrow(/flag F not given/);
+    expect(() => instantiate('t', {}, {}, '//#endif')).toThrow(/#endif without #if/);
+  });
+});
+
+describe('conv code generation', () => {
+  const base = {
+    name: 'c', batch: 2, inC: 8, inH: 7, inW: 5, outC: 12, outH: 7, outW: 5, kernel: 3, stride: 1, pad: 1, groups: 2,
+    input: { batchStride: 8 * 35, offset: 0 }, output: { batchStride: 12 * 35, offset: 0 },
+  };
+  it('bakes shapes in as constants and unrolls the block', () => {
+    const k = genConv(base);
+    expect(k.wgsl).toContain('const IN_W: u32 = 5u;');
+    expect(k.wgsl).toContain('const CIG: u32 = 4u;');
+    expect(k.wgsl).not.toMatch(/\{\{|\}\}/);
+    expect(k.wgsl).not.toContain('subgroupBroadcast(');
+    expect(k.bindings.map((b) => b.slots[0])).toEqual(['x_in', 'wgt', 'bias', 'y_out']);
+    expect(k.workgroups[1]).toBe(2); // 2 groups x ceil(6 / 8) channel blocks
+  });
+  it('uses subgroup broadcasts and branch-free rows with a subgroup size', () => {
+    const k = genConv({ ...base, subgroupSize: 8 });
+    expect(k.wgsl).toMatch(/^\/\/[^]*enable subgroups;/);
+    expect(k.wgsl).toContain('subgroupBroadcast(q0, 0u)');
+    expect(k.wgsl).not.toMatch(/if \(u32\(iy\) < IN_H\)/);
+    expect(k.wgsl).not.toMatch(/return;/);
+  });
+  it('shares one read-write binding when input and output view the same buffer', () => {
+    const k = genConv(base, { y_out: 'x_in' });
+    expect(k.bindings.map((b) => [b.slots, b.write])).toEqual([[['x_in', 'y_out'], true], [['wgt'], false], [['bias'], false]]);
+    expect(k.wgsl).toContain('var<storage, read_write> x_in: array<f32>;');
+    expect(k.wgsl).not.toMatch(/\by_out\b/);
+  });
+  it('splits large dispatches over x and z, and names the layer when it cannot', () => {
+    const k = genConv({ ...base, name: 'S9.conv' }, {}, { maxComputeWorkgroupsPerDimension: 3 });
+    expect(k.workgroups[0]).toBeLessThanOrEqual(3);
+    expect(k.workgroups[0] * k.workgroups[2]).toBeGreaterThanOrEqual(Math.ceil((2 * 7 * 2) / 32));
+    expect(() => genConv({ ...base, name: 'S9.conv', outC: 64, groups: 1 }, {}, { maxComputeWorkgroupsPerDimension: 3 })).toThrow(/S9\.conv: 64 output channels need 8 workgroups along y/);
+  });
+  it('packs weights so each block holds OCB output channels, zero past a group', () => {
+    // 2 groups, 3 output channels per group, 1 input channel per group, 1x1 kernel, ocb 4.
+    const w = new Float32Array([1, 2, 3, 4, 5, 6]);
+    const b = new Float32Array([10, 20, 30, 40, 50, 60]);
+    const p = packConv(w, b, 6, 2, 1, 2, 4);
+    expect(Array.from(p.weight)).toEqual([1, 2, 3, 0, 4, 5, 6, 0]);
+    expect(Array.from(p.bias)).toEqual([10, 20, 30, 0, 40, 50, 60, 0]);
+  });
+});
+
+describe('plans', () => {
+  it('fuses conv + bn + add + relu and runs the shortcut as its own kernel', () => {
+    const plan = compilePlan(resnet(), { batch: 2 });
+    const ops = plan.dispatches.map((d) => d.op);
+    expect(ops.filter((o) => o === 'ewise' || o === 'copy')).toEqual([]);
+    expect(plan.dispatches[0].nodes).toEqual(['stem.conv1', 'stem.bn1', 'stem.relu1']);
+    expect(plan.dispatches.some((d) => d.nodes.join(' ') === 'S1.b1.conv2 S1.b1.bn2 S1.b1.add S1.b1.relu2')).toBe(true);
+    expect(ops.slice(-4)).toEqual(['avgpool', 'fc', 'softmax', 'argmax']);
+    expect(plan.output.classes).toBe(10);
+  });
+
+  it('reuses activation buffers by liveness', () => {
+    const plan = compilePlan(resnet(), { batch: 4 });
+    expect(plan.memory.activationBytes).toBeLessThan(plan.memory.noReuseBytes / 2);
+    const noReuse = compilePlan(resnet(), { batch: 4, reuse: false });
+    expect(noReuse.memory.activationBytes).toBe(noReuse.memory.noReuseBytes);
+    // No dispatch binds a buffer it writes a second time (WebGPU forbids writable aliasing).
+    for (const d of plan.dispatches) {
+      for (const w of d.bindings.filter((b) => b.write)) {
+        expect(d.bindings.filter((b) => b.buffer === w.buffer).length).toBe(1);
+      }
+    }
+  });
+
+  it('without fusion every op is its own kernel', () => {
+    const plan = compilePlan(resnet(), { batch: 1, fuse: false });
+    expect(plan.dispatches.filter((d) => d.op === 'ewise').length).toBeGreaterThan(10);
+    expect(plan.dispatches.every((d) => d.nodes.length === 1)).toBe(true);
+  });
+
+  it('makes slices free and writes concatenation inputs in place', () => {
+    const b = new GraphBuilder();
+    const x = b.addInput('input', { c: 4, h: 5, w: 5 });
+    const c1 = b.add({ op: 'conv', name: 'c1', region: 'S1', input: x, outChannels: 6, kernel: 3, stride: 1, pad: 1, groups: 1, bias: false });
+    const r1 = b.add({ op: 'relu', name: 'r1', region: 'S1', input: c1, start: 0, end: 3 });
+    const s1 = b.add({ op: 'slice', name: 's1', region: 'S1', input: r1, start: 2, end: 6 });
+    const c2 = b.add({ op: 'conv', name: 'c2', region: 'S1', input: s1, outChannels: 4, kernel: 1, stride: 1, pad: 0, groups: 2, bias: true });
+    const cat = b.add({ op: 'concat', name: 'cat', region: 'S1', inputs: [r1, c2, x] });
+    const pool = b.add({ op: 'avgpool', name: 'pool', region: 'head', input: cat });
+    const g = b.finish('g', pool, ['S1'], 14);
+    const plan = compilePlan(g, { batch: 2 });
+    // r1 (fused into c1) and c2 are written into the concat's buffer; the input is copied.
+    const copies = plan.dispatches.filter((d) => d.op === 'copy');
+    expect(copies.map((d) => d.nodes[0])).toEqual(['cat <- input']);
+    const t = new Map(plan.tensors.map((x) => [x.node, x]));
+    expect(t.get('r1')!.buffer).toBe(t.get('cat')!.buffer);
+    expect(t.get('c2')!.buffer).toBe(t.get('cat')!.buffer);
+    expect(t.get('c2')!.offset).toBe(6 * 25);
+    expect(t.get('s1')!.offset).toBe(2 * 25);
+    expect(t.get('cat')!.batchStride).toBe(14 * 25);
+    expect(plan.dispatches.some((d) => d.nodes.includes('s1'))).toBe(false);
+    // c2 reads a slice of the buffer it writes to: one read-write binding.
+    const c2d = plan.dispatches.find((d) => d.nodes[0] === 'c2')!;
+    expect(c2d.bindings.filter((x) => x.buffer === t.get('cat')!.buffer)).toEqual([{ binding: 0, buffer: t.get('cat')!.buffer, write: true }]);
+  });
+
+  it('names the layer whose activation does not fit a binding', () => {
+    const g = resnet(64, 32);
+    expect(() => compilePlan(g, { batch: 300, limits: { maxStorageBufferBindingSize: 64 * 1024 * 1024 } })).toThrow(
+      /layer stem\.conv1 \+ stem\.bn1 \+ stem\.relu1 \(conv\+bn\+relu, 64x32x32\): its output at batch 300 needs 75\.0 MiB, above the device's maxStorageBufferBindingSize \(64\.0 MiB\); use a batch of at most 256/,
+    );
+  });
+
+  it('packs parameters for every param buffer', () => {
+    const g = resnet();
+    const plan = compilePlan(g, { batch: 1, subgroupSize: 8 });
+    const params = packParams(plan, initWeights(g, 1));
+    for (const b of plan.buffers.filter((x) => x.kind === 'param')) {
+      expect(params.get(b.id)!.byteLength).toBe(b.bytes);
+    }
+  });
+
+  it('writes one WGSL file per kernel and a manifest', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hrn-plan-'));
+    try {
+      const plan = compilePlan(resnet(), { batch: 2 });
+      writeCompiled(plan, dir);
+      const files = readdirSync(dir).sort();
+      expect(files.filter((f) => f.endsWith('.wgsl')).length).toBe(plan.kernels.length);
+      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+      expect(manifest.format).toBe('hrn-plan');
+      expect(manifest.dispatches.length).toBe(plan.dispatches.length);
+      expect(manifest.kernels[0].file).toBe(`${plan.kernels[0].name}.wgsl`);
+      expect(readFileSync(join(dir, manifest.kernels[0].file), 'utf8')).toContain('@compute');
+      expect(manifest.memory.activationBytes).toBeLessThan(manifest.memory.noReuseBytes);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

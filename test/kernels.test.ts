@@ -1,0 +1,268 @@
+// Every kernel against the reference op, on the device (lavapipe in CI): small graphs built by
+// hand so each kernel variant is exercised on odd shapes, strides, groups and channel ranges.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../src/ir/builder.js';
+import type { LayerGraph } from '../src/ir/graph.js';
+import { compilePlan, type ConvTile, type Plan, type PlanLimits } from '../src/codegen/index.js';
+import { runReference, softmax, argmax } from '../src/reference/index.js';
+import { Executor, openDevice, type GpuContext } from '../src/runtime/index.js';
+import { initWeights, perturbWeights, Rng } from '../src/weights/index.js';
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await openDevice();
+});
+afterAll(() => ctx?.close());
+
+/** Normwise relative error: max |got - ref| / max |ref|. */
+function relError(got: Float32Array, ref: Float32Array): number {
+  expect(got.length).toBe(ref.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    num = Math.max(num, Math.abs(got[i] - ref[i]));
+    den = Math.max(den, Math.abs(ref[i]));
+  }
+  return den === 0 ? num : num / den;
+}
+
+interface RunOptions {
+  batch: number;
+  subgroupSize?: number;
+  fuse?: boolean;
+  convTile?: Partial<ConvTile>;
+  limits?: Partial<PlanLimits>;
+  seed?: number;
+}
+
+async function gpuVsReference(graph: LayerGraph, o: RunOptions): Promise<{ plan: Plan; err: number }> {
+  const seed = o.seed ?? 1;
+  const w = perturbWeights(initWeights(graph, seed), seed + 1);
+  const plan = compilePlan(graph, {
+    batch: o.batch,
+    subgroupSize: o.subgroupSize ?? ctx.subgroupSize,
+    fuse: o.fuse,
+    convTile: o.convTile,
+    limits: { ...ctx.limits, ...o.limits },
+  });
+  const ex = await Executor.create(ctx, plan, w);
+  try {
+    const s = graph.nodes[0].shape;
+    const x = new Rng(seed + 2).fillNormal(new Float32Array(o.batch * s.c * s.h * s.w), 1);
+    const got = await ex.run(x);
+    const ref = runReference(graph, w, x, o.batch);
+    return { plan, err: relError(got, ref) };
+  } finally {
+    ex.dispose();
+  }
+}
+
+interface ConvCase {
+  name: string;
+  c: number;
+  h: number;
+  w: number;
+  co: number;
+  k: number;
+  s: number;
+  p?: number;
+  g: number;
+  bias?: boolean;
+  bn?: boolean;
+  /** 'conv': a 1x1 strided conv + bn branch from the input; 'input': the input itself. */
+  residual?: 'conv' | 'input';
+  relu?: [number, number];
+  batch: number;
+}
+
+function convGraph(t: ConvCase): LayerGraph {
+  const b = new GraphBuilder();
+  const x = b.addInput('input', { c: t.c, h: t.h, w: t.w });
+  const conv = b.add({
+    op: 'conv', name: 'conv', region: 'S1', input: x, outChannels: t.co, kernel: t.k, stride: t.s,
+    pad: t.p ?? Math.floor(t.k / 2), groups: t.g, bias: t.bias ?? false,
+  });
+  let y = conv;
+  if (t.bn) y = b.add({ op: 'bn', name: 'bn', region: 'S1', input: y });
+  if (t.residual) {
+    let r = x;
+    if (t.residual === 'conv') {
+      const s = b.shape(y);
+      const rc = b.add({ op: 'conv', name: 'res.conv', region: 'S1', input: x, outChannels: s.c, kernel: 1, stride: t.s, pad: 0, groups: 1, bias: false });
+      r = b.add({ op: 'bn', name: 'res.bn', region: 'S1', input: rc });
+    }
+    y = b.add({ op: 'add', name: 'add', region: 'S1', inputs: [y, r] });
+  }
+  if (t.relu) y = b.add({ op: 'relu', name: 'relu', region: 'S1', input: y, start: t.relu[0], end: t.relu[1] });
+  const s = b.shape(y);
+  return b.finish(t.name, y, ['S1'], s.c * s.h * s.w);
+}
+
+const convCases: ConvCase[] = [
+  { name: '3x3 s1 7x5 3->12 bias bn relu', c: 3, h: 7, w: 5, co: 12, k: 3, s: 1, g: 1, bias: true, bn: true, relu: [0, 12], batch: 2 },
+  { name: '3x3 s2 9x7 8->16 groups 2 partial relu', c: 8, h: 9, w: 7, co: 16, k: 3, s: 2, g: 2, bn: true, relu: [3, 11], batch: 3 },
+  { name: '1x1 s1 7x5 12->8 groups 4 bias', c: 12, h: 7, w: 5, co: 8, k: 1, s: 1, g: 4, bias: true, batch: 2 },
+  { name: '1x1 s2 8x8 6->10 groups 2 partial relu', c: 6, h: 8, w: 8, co: 10, k: 1, s: 2, g: 2, bn: true, relu: [0, 5], batch: 1 },
+  { name: '5x5 s1 6x7 4->6 partial relu', c: 4, h: 6, w: 7, co: 6, k: 5, s: 1, g: 1, bn: true, relu: [0, 2], batch: 2 },
+  { name: '5x5 s2 11x9 5->8 fused residual conv', c: 5, h: 11, w: 9, co: 8, k: 5, s: 2, g: 1, bn: true, residual: 'conv', relu: [0, 8], batch: 2 },
+  { name: '3x3 5x5 16->16 groups 4 identity residual partial relu', c: 16, h: 5, w: 5, co: 16, k: 3, s: 1, g: 4, bn: true, residual: 'input', relu: [4, 12], batch: 2 },
+  { name: '3x3 4x4 8->20 channel tail batch 5', c: 8, h: 4, w: 4, co: 20, k: 3, s: 1, g: 1, bn: true, relu: [0, 20], batch: 5 },
+  { name: '3x3 unpadded 7x7 4->8', c: 4, h: 7, w: 7, co: 8, k: 3, s: 1, p: 0, g: 1, bias: true, batch: 1 },
+  { name: '3x3 s3 unpadded 9x9 3->4', c: 3, h: 9, w: 9, co: 4, k: 3, s: 3, p: 0, g: 1, bn: true, batch: 2 },
+  { name: '3x3 16x16 32->64 residual', c: 32, h: 16, w: 16, co: 64, k: 3, s: 1, g: 1, bn: true, residual: 'conv', relu: [0, 64], batch: 2 },
+];
+
+describe('conv kernel (fused bn, residual add, relu range) vs reference', () => {
+  // The path without subgroups (devices without a fixed subgroup size) on a subset: each extra
+  // kernel costs lavapipe about a second of JIT on a cold shader cache.
+  const withoutSubgroups = new Set([1, 2, 5, 6]);
+  convCases.forEach((t, index) => {
+    it(t.name, async () => {
+      const g = convGraph(t);
+      for (const subgroupSize of withoutSubgroups.has(index) ? [ctx.subgroupSize, 0] : [ctx.subgroupSize]) {
+        const { plan, err } = await gpuVsReference(g, { batch: t.batch, subgroupSize });
+        expect(err, `subgroups ${subgroupSize}`).toBeLessThan(1e-4);
+        // The whole chain is one conv kernel (plus the residual branch's own conv).
+        expect(plan.dispatches.filter((d) => d.op === 'ewise')).toEqual([]);
+      }
+    });
+  });
+
+  it('odd register blocks: 3 pixels x 4 channels, 1 pixel x 12 channels', async () => {
+    const g = convGraph(convCases[1]);
+    for (const convTile of [{ ocb: 4, pxb: 3 }, { ocb: 12, pxb: 1, wg: 8 }]) {
+      expect((await gpuVsReference(g, { batch: 3, convTile })).err).toBeLessThan(1e-4);
+    }
+  });
+
+  it('unfused: conv, bn, add and relu as separate kernels', async () => {
+    const { plan, err } = await gpuVsReference(convGraph(convCases[5]), { batch: 2, fuse: false });
+    expect(err).toBeLessThan(1e-4);
+    expect(plan.dispatches.map((d) => d.op).filter((o) => o === 'ewise').length).toBe(4);
+  });
+
+  it('dispatches split over x and z when workgroup counts exceed the limit', async () => {
+    const limits = { maxComputeWorkgroupsPerDimension: 8 };
+    const { plan, err } = await gpuVsReference(convGraph(convCases[10]), { batch: 2, limits, convTile: { wg: 8 } });
+    expect(err).toBeLessThan(1e-4);
+    expect(plan.dispatches.filter((d) => d.op === 'conv' && d.workgroups[2] > 1).length).toBe(2);
+    expect(plan.dispatches.every((d) => d.workgroups.every((n) => n <= 8))).toBe(true);
+  });
+});
+
+describe('elementwise, slice/concat, pooling, fc, softmax, argmax vs reference', () => {
+  const build = (name: string, c: number, h: number, w: number, f: (b: GraphBuilder, x: number) => number) => {
+    const b = new GraphBuilder();
+    const x = b.addInput('input', { c, h, w });
+    const y = f(b, x);
+    const s = b.shape(y);
+    return b.finish(name, y, ['S1'], s.c * s.h * s.w);
+  };
+
+  it('standalone batch norm (scalar and vec4 planes)', async () => {
+    for (const [h, w] of [[7, 5], [4, 4]]) {
+      const g = build('bn', 5, h, w, (b, x) => b.add({ op: 'bn', name: 'bn', region: 'S1', input: x }));
+      expect((await gpuVsReference(g, { batch: 3 })).err).toBeLessThan(1e-4);
+    }
+  });
+
+  it('relu on a channel range, fused bn -> relu', async () => {
+    const g = build('relu', 7, 3, 3, (b, x) => b.add({ op: 'relu', name: 'r', region: 'S1', input: x, start: 2, end: 5 }));
+    expect((await gpuVsReference(g, { batch: 2 })).err).toBeLessThan(1e-4);
+    const g2 = build('bnrelu', 6, 4, 4, (b, x) => {
+      const n = b.add({ op: 'bn', name: 'bn', region: 'S1', input: x });
+      return b.add({ op: 'relu', name: 'r', region: 'S1', input: n, start: 1, end: 4 });
+    });
+    const { plan, err } = await gpuVsReference(g2, { batch: 2 });
+    expect(err).toBeLessThan(1e-4);
+    expect(plan.dispatches[0].nodes).toEqual(['bn', 'r']);
+  });
+
+  it('add of two slices, and bn -> add -> relu fused', async () => {
+    const g = build('add', 8, 5, 3, (b, x) => {
+      const s1 = b.add({ op: 'slice', name: 's1', region: 'S1', input: x, start: 0, end: 4 });
+      const s2 = b.add({ op: 'slice', name: 's2', region: 'S1', input: x, start: 4, end: 8 });
+      const a = b.add({ op: 'add', name: 'add', region: 'S1', inputs: [s1, s2] });
+      return b.add({ op: 'relu', name: 'r', region: 'S1', input: a, start: 1, end: 3 });
+    });
+    expect((await gpuVsReference(g, { batch: 2 })).err).toBeLessThan(1e-4);
+    const g2 = build('bnadd', 8, 4, 4, (b, x) => {
+      const s1 = b.add({ op: 'slice', name: 's1', region: 'S1', input: x, start: 0, end: 4 });
+      const s2 = b.add({ op: 'slice', name: 's2', region: 'S1', input: x, start: 4, end: 8 });
+      const n = b.add({ op: 'bn', name: 'bn', region: 'S1', input: s2 });
+      const a = b.add({ op: 'add', name: 'add', region: 'S1', inputs: [n, s1] });
+      return b.add({ op: 'relu', name: 'r', region: 'S1', input: a, start: 0, end: 4 });
+    });
+    const { plan, err } = await gpuVsReference(g2, { batch: 3 });
+    expect(err).toBeLessThan(1e-4);
+    expect(plan.dispatches[0].nodes).toEqual(['bn', 'add', 'r']);
+  });
+
+  it('concat written in place, with copies for the input, repeats and nested concats', async () => {
+    const g = build('cat', 4, 5, 5, (b, x) => {
+      const c1 = b.add({ op: 'conv', name: 'c1', region: 'S1', input: x, outChannels: 6, kernel: 3, stride: 1, pad: 1, groups: 1, bias: false });
+      const r1 = b.add({ op: 'relu', name: 'r1', region: 'S1', input: c1, start: 0, end: 3 });
+      const s1 = b.add({ op: 'slice', name: 's1', region: 'S1', input: r1, start: 2, end: 6 });
+      const c2 = b.add({ op: 'conv', name: 'c2', region: 'S1', input: s1, outChannels: 4, kernel: 1, stride: 1, pad: 0, groups: 2, bias: true });
+      const inner = b.add({ op: 'concat', name: 'inner', region: 'S1', inputs: [c2, s1] });
+      const cat = b.add({ op: 'concat', name: 'cat', region: 'S1', inputs: [r1, inner, x, c2] });
+      return b.add({ op: 'conv', name: 'mix', region: 'S1', input: cat, outChannels: 5, kernel: 1, stride: 1, pad: 0, groups: 1, bias: true });
+    });
+    const { plan, err } = await gpuVsReference(g, { batch: 2 });
+    expect(err).toBeLessThan(1e-4);
+    expect(plan.dispatches.filter((d) => d.op === 'copy').length).toBeGreaterThan(0);
+  });
+
+  it('a graph whose output is a slice gets a dense copy', async () => {
+    const g = build('sliceout', 4, 3, 5, (b, x) => {
+      const c = b.add({ op: 'conv', name: 'c', region: 'S1', input: x, outChannels: 8, kernel: 3, stride: 1, pad: 1, groups: 1, bias: true });
+      return b.add({ op: 'slice', name: 's', region: 'S1', input: c, start: 3, end: 7 });
+    });
+    const { plan, err } = await gpuVsReference(g, { batch: 2 });
+    expect(err).toBeLessThan(1e-4);
+    expect(plan.dispatches.map((d) => d.op)).toEqual(['conv', 'copy', 'softmax', 'argmax']);
+  });
+
+  it('global average pooling (scalar and vec4 planes)', async () => {
+    for (const [h, w] of [[7, 5], [4, 4], [1, 1]]) {
+      const g = build('pool', 9, h, w, (b, x) => b.add({ op: 'avgpool', name: 'pool', region: 'head', input: x }));
+      expect((await gpuVsReference(g, { batch: 3 })).err).toBeLessThan(1e-4);
+    }
+  });
+
+  it('fc on an unaligned flattened input and on pooled features', async () => {
+    const g = build('fc', 3, 5, 5, (b, x) => b.add({ op: 'fc', name: 'fc', region: 'head', input: x, outFeatures: 7 }));
+    expect((await gpuVsReference(g, { batch: 2 })).err).toBeLessThan(1e-4);
+    const g2 = build('poolfc', 16, 3, 3, (b, x) => {
+      const p = b.add({ op: 'avgpool', name: 'pool', region: 'head', input: x });
+      return b.add({ op: 'fc', name: 'fc', region: 'head', input: p, outFeatures: 10 });
+    });
+    expect((await gpuVsReference(g2, { batch: 4 })).err).toBeLessThan(1e-4);
+  });
+
+  it('softmax and argmax heads', async () => {
+    const g = build('head', 16, 2, 2, (b, x) => {
+      const p = b.add({ op: 'avgpool', name: 'pool', region: 'head', input: x });
+      return b.add({ op: 'fc', name: 'fc', region: 'head', input: p, outFeatures: 11 });
+    });
+    const w = perturbWeights(initWeights(g, 3), 4);
+    for (const t of w.values()) for (let i = 0; i < t.data.length; i++) t.data[i] *= 8; // spread the logits
+    const batch = 6;
+    const ex = await Executor.create(ctx, compilePlan(g, { batch, subgroupSize: ctx.subgroupSize }), w);
+    try {
+      const x = new Rng(9).fillNormal(new Float32Array(batch * 64), 1);
+      const out = await ex.classify(x);
+      const ref = runReference(g, w, x, batch);
+      expect(relError(out.logits, ref)).toBeLessThan(1e-4);
+      expect(relError(out.probs, softmax(ref, batch))).toBeLessThan(1e-4);
+      expect(Array.from(out.classes)).toEqual(Array.from(argmax(ref, batch)));
+      for (let n = 0; n < batch; n++) {
+        const row = out.probs.subarray(n * 11, (n + 1) * 11);
+        expect(Math.abs(row.reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-5);
+      }
+    } finally {
+      ex.dispose();
+    }
+  });
+});
