@@ -7,9 +7,10 @@ import { processIo, type Command, type Context, type Io } from './command.js';
 import { check } from './commands/check.js';
 import { stats } from './commands/stats.js';
 import { equalize } from './commands/equalize.js';
+import { compile } from './commands/compile.js';
 import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.js';
 
-const COMMANDS: Command[] = [check, stats, equalize];
+const COMMANDS: Command[] = [check, stats, equalize, compile];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length));
