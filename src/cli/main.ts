@@ -1,16 +1,21 @@
 // `hrn`: the command-line driver. Dispatches to one command, and turns every failure into a
 // message and an exit code; a user never sees a stack trace.
 
+import { DataError } from '../data/errors.js';
 import { DiagnosticError, formatDiagnostics } from '../diagnostics.js';
+import { DeviceError } from '../runtime/device.js';
+import { CheckpointError } from '../train/checkpoint.js';
+import { SafetensorsError } from '../weights/safetensors.js';
 import { formatHelp, parseCommand } from './args.js';
 import { processIo, type Command, type Context, type Io } from './command.js';
 import { check } from './commands/check.js';
 import { stats } from './commands/stats.js';
 import { equalize } from './commands/equalize.js';
 import { compile } from './commands/compile.js';
+import { infer } from './commands/infer.js';
 import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.js';
 
-const COMMANDS: Command[] = [check, stats, equalize, compile];
+const COMMANDS: Command[] = [check, stats, equalize, compile, infer];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length));
@@ -60,7 +65,7 @@ function report(e: unknown, { io, sources }: Context, cmd: Command): number {
     io.err(`${formatDiagnostics(e.diagnostics, sources)}\n${n} error${n === 1 ? '' : 's'}`);
     return EXIT_USER;
   }
-  if (e instanceof UserError) {
+  if (e instanceof UserError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof DeviceError) {
     io.err(`hrn ${cmd.spec.name}: error: ${e.message}`);
     return EXIT_USER;
   }

@@ -42,6 +42,11 @@ export interface GpuContext {
   close(): void;
 }
 
+/** No usable WebGPU adapter: a setup problem the user can fix, with the fix in the message. */
+export class DeviceError extends Error {
+  override name = 'DeviceError';
+}
+
 let globalsInstalled = false;
 
 function installGlobals(): void {
@@ -75,13 +80,13 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
     gpu = undefined;
     const why = (e as Error).message;
     if (options.adapter) {
-      throw new Error(`WebGPU adapter "${options.adapter}" was not found (${why}). Omit --adapter to use the default one.`);
+      throw new DeviceError(`WebGPU adapter "${options.adapter}" was not found (${why}). Omit --adapter to use the default one.`);
     }
-    throw new Error(`${INSTALL_HINT} (Dawn: ${why})`);
+    throw new DeviceError(`${INSTALL_HINT} (Dawn: ${why})`);
   }
   if (!adapter) {
     gpu = undefined;
-    throw new Error(options.adapter ? `WebGPU adapter "${options.adapter}" was not found. ${INSTALL_HINT}` : INSTALL_HINT);
+    throw new DeviceError(options.adapter ? `WebGPU adapter "${options.adapter}" was not found. ${INSTALL_HINT}` : INSTALL_HINT);
   }
   const lim = adapter.limits;
   const features: GPUFeatureName[] = [];
