@@ -28,6 +28,8 @@ export function deriveSeed(seed: number, ...keys: number[]): number {
 
 export class SplitMix32 {
   private s: number;
+  /** Box-Muller makes normals in pairs; the second waits here. */
+  private spare: number | undefined;
 
   constructor(seed: number) {
     this.s = seed >>> 0;
@@ -47,6 +49,7 @@ export class SplitMix32 {
       throw new Error(`SplitMix32: state must be an unsigned 32-bit integer, got ${state}`);
     }
     this.s = state >>> 0;
+    this.spare = undefined;
     return this;
   }
 
@@ -63,6 +66,35 @@ export class SplitMix32 {
   /** Uniform integer in [0, n), n <= 2^32; bias below n / 2^32 (nothing for the sizes used here). */
   int(n: number): number {
     return Math.floor(this.next() * n);
+  }
+
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** Standard normal (Box-Muller). */
+  normal(): number {
+    if (this.spare !== undefined) {
+      const v = this.spare;
+      this.spare = undefined;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+
+  fillNormal(out: Float32Array, std: number, mean = 0): Float32Array {
+    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    return out;
+  }
+
+  fillUniform(out: Float32Array, lo: number, hi: number): Float32Array {
+    for (let i = 0; i < out.length; i++) out[i] = this.uniform(lo, hi);
+    return out;
   }
 
   /** Fisher-Yates, in place. */

@@ -2,6 +2,8 @@
 // oracle the WebGPU kernels are tested against: plain loops over NCHW float32 tensors, written to
 // be obviously right rather than fast. Accumulation is in float64 (JS numbers) and rounded once.
 
+import { convOutSize } from '../ir/builder.js';
+
 /** A batch of activations, NCHW, float32, densely packed. */
 export interface Tensor {
   n: number;
@@ -33,9 +35,8 @@ export interface ConvParams {
   bias?: Float32Array;
 }
 
-export function convOutSize(size: number, kernel: number, stride: number, pad: number): number {
-  return Math.floor((size + 2 * pad - kernel) / stride) + 1;
-}
+// One definition of a convolution's output size, shared with shape inference.
+export { convOutSize };
 
 /** Cross-correlation with zero padding, as in every deep-learning framework. */
 export function conv2d(x: Tensor, p: ConvParams): Tensor {

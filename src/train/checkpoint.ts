@@ -13,7 +13,8 @@
 // and named, and the network's name and hash, so resuming against another network is refused.
 
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { fsyncPath, writeFileSynced } from '../util/durable-fs.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { LayerGraph } from '../ir/graph.js';
 import { decodeSafetensors, encodeSafetensors } from '../weights/safetensors.js';
@@ -119,30 +120,6 @@ function canonical(v: unknown): unknown {
 export function networkHash(network: string | LayerGraph): string {
   if (typeof network === 'string') return sha256(network.replace(/\r\n?/g, '\n'));
   return sha256(JSON.stringify(canonical({ nodes: network.nodes, output: network.output, classes: network.classes })));
-}
-
-function fsyncPath(path: string): void {
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Some file systems cannot fsync a directory; renames are still atomic.
-  }
-}
-
-function writeFileSynced(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'w', 0o644);
-  try {
-    let at = 0;
-    while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The stages of a save, in order, for `onStage`. */

@@ -5,8 +5,8 @@
 // Tensors are little-endian; the byte buffer must be fully covered by the tensors, without gaps or
 // overlaps. Writing is atomic: a temporary file in the same directory, fsync, then rename.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/durable-fs.js';
 import { numel, type Weights } from './weights.js';
 
 /** A safetensors file that cannot be read; the message names the file and what is wrong. */
@@ -151,43 +151,11 @@ export function readSafetensors(path: string): SafetensorsContents {
   return decodeSafetensors(bytes, path);
 }
 
-/** Writes atomically: temporary file beside the target, fsync, rename, fsync the directory. */
+/** Writes atomically (durable-fs.ts): a reader never sees a half-written weights file. */
 export function writeSafetensors(path: string, tensors: Weights, metadata: Record<string, string> = {}): void {
-  const bytes = encodeSafetensors(tensors, metadata);
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'w', 0o644);
-    let at = 0;
-    while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
+    writeFileAtomic(path, encodeSafetensors(tensors, metadata));
   } catch (e) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* may not exist */
-    }
     throw new Error(`${path}: cannot write weights: ${(e as Error).message}`);
-  }
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Some file systems cannot fsync a directory; the rename itself is still atomic.
   }
 }

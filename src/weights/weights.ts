@@ -18,6 +18,7 @@
  * The same list is in docs/runtime.md.
  */
 
+import { SplitMix32 as Rng } from '../data/rng.js';
 import type { GraphNode, LayerGraph } from '../ir/graph.js';
 
 export interface WeightTensor {
@@ -117,73 +118,11 @@ export function getWeight(weights: Weights, name: string, size?: number): Float3
  * A small, seeded, fast PRNG (sfc32 seeded through splitmix32): identical sequences on every
  * platform, so initializations are reproducible from the seed alone.
  */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-  private spare: number | undefined;
-
-  constructor(seed: number) {
-    let s = seed >>> 0;
-    const splitmix = () => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = splitmix();
-    this.b = splitmix();
-    this.c = splitmix();
-    this.d = splitmix();
-    for (let i = 0; i < 12; i++) this.nextU32();
-  }
-
-  nextU32(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
-    return t;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    return this.nextU32() / 4294967296;
-  }
-
-  uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
-  }
-
-  /** Standard normal (Box-Muller). */
-  normal(): number {
-    if (this.spare !== undefined) {
-      const v = this.spare;
-      this.spare = undefined;
-      return v;
-    }
-    let u = 0;
-    while (u === 0) u = this.next();
-    const v = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  }
-
-  fillNormal(out: Float32Array, std: number, mean = 0): Float32Array {
-    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
-    return out;
-  }
-
-  fillUniform(out: Float32Array, lo: number, hi: number): Float32Array {
-    for (let i = 0; i < out.length; i++) out[i] = this.uniform(lo, hi);
-    return out;
-  }
-}
+/**
+ * The seeded generator for weights and test inputs: the same splitmix32 that orders data, so one
+ * generator serves the whole project.
+ */
+export { Rng };
 
 /**
  * Fresh weights for a graph:
