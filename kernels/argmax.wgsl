@@ -3,14 +3,10 @@
 {{BINDINGS}}
 
 const K: u32 = {{K}};
-const BATCH: u32 = {{BATCH}};
+const TOTAL: u32 = {{TOTAL}};          // batch: one element per image
+//#include per_element
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let n = gid.x;
-  if (n >= BATCH) {
-    return;
-  }
+fn element(n: u32) {
   let base = n * K;
   var best = 0u;
   var bv = x_in[base];

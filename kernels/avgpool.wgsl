@@ -10,14 +10,9 @@ const IN_BATCH_STRIDE: u32 = {{IN_BS}};
 const IN_OFFSET: u32 = {{IN_OFF}};
 const OUT_BATCH_STRIDE: u32 = {{OUT_BS}};
 const OUT_OFFSET: u32 = {{OUT_OFF}};
-const NX: u32 = {{NX}};
+//#include per_element
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let e = (wid.x + wid.z * NX) * {{WG}}u + lid;
-  if (e >= TOTAL) {
-    return;
-  }
+fn element(e: u32) {
   let c = e % C;
   let n = e / C;
   let base = n * IN_BATCH_STRIDE + IN_OFFSET + c * PLANE;

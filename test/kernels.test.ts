@@ -1,31 +1,16 @@
 // Every kernel against the reference op, on the device (lavapipe in CI): small graphs built by
 // hand so each kernel variant is exercised on odd shapes, strides, groups and channel ranges.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/ir/builder.js';
 import type { LayerGraph } from '../src/ir/graph.js';
 import { compilePlan, type ConvTile, type Plan, type PlanLimits } from '../src/codegen/index.js';
 import { runReference, softmax, argmax } from '../src/reference/index.js';
-import { Executor, openDevice, type GpuContext } from '../src/runtime/index.js';
-import { initWeights, perturbWeights, Rng } from '../src/weights/index.js';
+import { Executor } from '../src/runtime/index.js';
+import { Rng } from '../src/weights/index.js';
+import { errorVsReference, relError, useGpu, weightsFor } from './gpu-fixtures.js';
 
-let ctx: GpuContext;
-beforeAll(async () => {
-  ctx = await openDevice();
-});
-afterAll(() => ctx?.close());
-
-/** Normwise relative error: max |got - ref| / max |ref|. */
-function relError(got: Float32Array, ref: Float32Array): number {
-  expect(got.length).toBe(ref.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num = Math.max(num, Math.abs(got[i] - ref[i]));
-    den = Math.max(den, Math.abs(ref[i]));
-  }
-  return den === 0 ? num : num / den;
-}
+const gpu = useGpu();
 
 interface RunOptions {
   batch: number;
@@ -37,8 +22,7 @@ interface RunOptions {
 }
 
 async function gpuVsReference(graph: LayerGraph, o: RunOptions): Promise<{ plan: Plan; err: number }> {
-  const seed = o.seed ?? 1;
-  const w = perturbWeights(initWeights(graph, seed), seed + 1);
+  const ctx = gpu();
   const plan = compilePlan(graph, {
     batch: o.batch,
     subgroupSize: o.subgroupSize ?? ctx.subgroupSize,
@@ -46,16 +30,8 @@ async function gpuVsReference(graph: LayerGraph, o: RunOptions): Promise<{ plan:
     convTile: o.convTile,
     limits: { ...ctx.limits, ...o.limits },
   });
-  const ex = await Executor.create(ctx, plan, w);
-  try {
-    const s = graph.nodes[0].shape;
-    const x = new Rng(seed + 2).fillNormal(new Float32Array(o.batch * s.c * s.h * s.w), 1);
-    const got = await ex.run(x);
-    const ref = runReference(graph, w, x, o.batch);
-    return { plan, err: relError(got, ref) };
-  } finally {
-    ex.dispose();
-  }
+  const err = await errorVsReference(graph, o.batch, o.seed ?? 1, (w) => Executor.create(ctx, plan, w));
+  return { plan, err };
 }
 
 interface ConvCase {
@@ -120,7 +96,8 @@ describe('conv kernel (fused bn, residual add, relu range) vs reference', () => 
   convCases.forEach((t, index) => {
     it(t.name, async () => {
       const g = convGraph(t);
-      for (const subgroupSize of withoutSubgroups.has(index) ? [ctx.subgroupSize, 0] : [ctx.subgroupSize]) {
+      const sg = gpu().subgroupSize;
+      for (const subgroupSize of withoutSubgroups.has(index) ? [sg, 0] : [sg]) {
         const { plan, err } = await gpuVsReference(g, { batch: t.batch, subgroupSize });
         expect(err, `subgroups ${subgroupSize}`).toBeLessThan(1e-4);
         // The whole chain is one conv kernel (plus the residual branch's own conv).
@@ -246,10 +223,10 @@ describe('elementwise, slice/concat, pooling, fc, softmax, argmax vs reference',
       const p = b.add({ op: 'avgpool', name: 'pool', region: 'head', input: x });
       return b.add({ op: 'fc', name: 'fc', region: 'head', input: p, outFeatures: 11 });
     });
-    const w = perturbWeights(initWeights(g, 3), 4);
+    const w = weightsFor(g, 3);
     for (const t of w.values()) for (let i = 0; i < t.data.length; i++) t.data[i] *= 8; // spread the logits
     const batch = 6;
-    const ex = await Executor.create(ctx, compilePlan(g, { batch, subgroupSize: ctx.subgroupSize }), w);
+    const ex = await Executor.create(gpu(), compilePlan(g, { batch, subgroupSize: gpu().subgroupSize }), w);
     try {
       const x = new Rng(9).fillNormal(new Float32Array(batch * 64), 1);
       const out = await ex.classify(x);

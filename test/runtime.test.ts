@@ -8,25 +8,11 @@ import type { LayerGraph } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { compilePlan, planFlops, type PlanKernel } from '../src/codegen/index.js';
 import { runReference } from '../src/reference/index.js';
-import { Executor, getPipeline, KernelCompileError, openDevice, type GpuContext } from '../src/runtime/index.js';
-import { initWeights, perturbWeights, Rng, type Weights } from '../src/weights/index.js';
+import { Executor, getPipeline, KernelCompileError, openDevice } from '../src/runtime/index.js';
+import { Rng, type Weights } from '../src/weights/index.js';
+import { errorVsReference, relError, useGpu, weightsFor } from './gpu-fixtures.js';
 
-let ctx: GpuContext;
-beforeAll(async () => {
-  ctx = await openDevice();
-});
-afterAll(() => ctx?.close());
-
-function relError(got: Float32Array, ref: Float32Array): number {
-  expect(got.length).toBe(ref.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num = Math.max(num, Math.abs(got[i] - ref[i]));
-    den = Math.max(den, Math.abs(ref[i]));
-  }
-  return num / den;
-}
+const gpu = useGpu();
 
 // Networks are small and share one batch size: every distinct kernel costs lavapipe a JIT
 // compile (about a second) on a cold shader cache.
@@ -37,17 +23,8 @@ const small = (edit?: (a: ArchIR) => void): LayerGraph => {
   return lowerToGraph(arch);
 };
 
-async function compare(graph: LayerGraph, batch: number, seed = 1): Promise<number> {
-  const w = perturbWeights(initWeights(graph, seed), seed + 1);
-  const ex = await Executor.forGraph(ctx, graph, w, { batch });
-  try {
-    const s = graph.nodes[0].shape;
-    const x = new Rng(seed + 2).fillNormal(new Float32Array(batch * s.c * s.h * s.w), 1);
-    return relError(await ex.run(x), runReference(graph, w, x, batch));
-  } finally {
-    ex.dispose();
-  }
-}
+const compare = (graph: LayerGraph, batch: number, seed = 1): Promise<number> =>
+  errorVsReference(graph, batch, seed, (w) => Executor.forGraph(gpu(), graph, w, { batch }));
 
 describe('whole networks, GPU vs reference', () => {
   it('a ResNet (basic blocks, projection shortcuts)', async () => {
@@ -90,8 +67,8 @@ describe('executor', () => {
   const batch = BATCH;
   const per = 3 * 16 * 16;
   beforeAll(async () => {
-    w = perturbWeights(initWeights(g, 7), 8);
-    ex = await Executor.forGraph(ctx, g, w, { batch });
+    w = weightsFor(g, 7);
+    ex = await Executor.forGraph(gpu(), g, w, { batch });
   });
   afterAll(() => ex?.dispose());
 
@@ -132,20 +109,20 @@ describe('executor', () => {
   });
 
   it('refuses to run after dispose', async () => {
-    const e2 = await Executor.forGraph(ctx, g, w, { batch });
+    const e2 = await Executor.forGraph(gpu(), g, w, { batch });
     e2.dispose();
     await expect(e2.run(new Float32Array(per))).rejects.toThrow(/disposed/);
   });
 
   it('refuses a plan compiled for another subgroup size', async () => {
-    const plan = compilePlan(g, { batch, subgroupSize: ctx.subgroupSize === 16 ? 32 : 16 });
-    await expect(Executor.create(ctx, plan, w)).rejects.toThrow(/compiled for subgroup size (16|32) but the device has/);
+    const plan = compilePlan(g, { batch, subgroupSize: gpu().subgroupSize === 16 ? 32 : 16 });
+    await expect(Executor.create(gpu(), plan, w)).rejects.toThrow(/compiled for subgroup size (16|32) but the device has/);
   });
 
   it('caches pipelines per device by WGSL source', async () => {
     const k = ex.plan.kernels[0];
-    const a = await getPipeline(ctx.device, k);
-    const b = await getPipeline(ctx.device, { ...k, name: 'other-name' });
+    const a = await getPipeline(gpu().device, k);
+    const b = await getPipeline(gpu().device, { ...k, name: 'other-name' });
     expect(a).toBe(b);
   });
 });
@@ -156,6 +133,7 @@ describe('shader compilation', () => {
       residualNetwork({ name: 'ResNet18', m: 64, factors: [2, 2, 2], depths: [2, 2, 2, 2] }),
       residualNetwork({ name: 'HRN-5x5x3x', m: 16, factors: [5, 5, 3], depths: [2, 2, 2, 2] }),
     ];
+    const ctx = gpu();
     let kernels = 0;
     for (const arch of nets) {
       const graph = lowerToGraph(arch);
@@ -177,7 +155,7 @@ describe('shader compilation', () => {
       id: 0, name: 'k99_broken', template: 'conv', entryPoint: 'main', workgroupSize: 1, bindings: [],
       wgsl: '@compute @workgroup_size(1)\nfn main() {\n  let x: u32 = 1.5;\n}\n',
     };
-    const err = await getPipeline(ctx.device, bad, ['S1.b1.conv1']).catch((e) => e);
+    const err = await getPipeline(gpu().device, bad, ['S1.b1.conv1']).catch((e) => e);
     expect(err).toBeInstanceOf(KernelCompileError);
     expect(err.message).toMatch(/kernel k99_broken \(S1\.b1\.conv1\): WGSL does not compile:\nk99_broken\.wgsl:3:\d+: error: /);
   });

@@ -1,7 +1,7 @@
 // Kernel generators: each turns one fused step's shapes into WGSL by instantiating a template
 // from kernels/ with constants and unrolled blocks, and says how to dispatch it.
 
-import { f, i, instantiate, u } from './template.js';
+import { f, i, instantiate, u, type TemplateValues } from './template.js';
 
 /** Where a tensor lives in its buffer: element offset of (n=0, c=0) and elements per image. */
 export interface ViewLayout {
@@ -81,7 +81,7 @@ function finish(
   template: string,
   slots: Slot[],
   alias: SlotAliases,
-  values: Record<string, string | number>,
+  values: TemplateValues,
   flags: Record<string, boolean>,
   workgroupSize: number,
   workgroups: [number, number, number],
@@ -105,6 +105,49 @@ export function splitTiles(tiles: number, limits: DispatchLimits, what: string):
 
 const pow2AtLeast = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
+/** A power-of-two workgroup size from 8 to 64: no larger than `invocations` needs. */
+const workgroupFor = (invocations: number) => Math.min(64, Math.max(8, pow2AtLeast(invocations)));
+
+/** The WGSL type of elements read `vec` floats at a time (1 or 4). */
+const vecType = (vec: number) => (vec === 4 ? 'vec4<f32>' : 'f32');
+
+/** Sums the lanes of a `vecType(vec)` accumulator `acc` to one f32. */
+const sumLanes = (vec: number) => (vec === 4 ? '(acc.x + acc.y + acc.z + acc.w)' : 'acc');
+
+/**
+ * The template constants `<PREFIX>_BS` and `<PREFIX>_OFF` of a view: batch stride and offset in
+ * units of `vec` floats. An absent view (an operand the kernel variant does not read) gives zeros.
+ */
+function viewValues(name: string, prefix: string, view: ViewLayout | undefined, vec = 1): TemplateValues {
+  const units = (n: number) => {
+    if (n % vec !== 0) throw new Error(`${name}: view offset or batch stride ${n} not a multiple of ${vec}`);
+    return u(n / vec);
+  };
+  return { [`${prefix}_BS`]: units(view?.batchStride ?? 0), [`${prefix}_OFF`]: units(view?.offset ?? 0) };
+}
+
+/** A kernel whose template includes lib/per_element.wgsl: one invocation per element. */
+interface PerElementKernel {
+  template: string;
+  /** The step's name, for errors. */
+  name: string;
+  /** Elements (invocations). */
+  total: number;
+  workgroupSize: number;
+  slots: Slot[];
+  alias: SlotAliases;
+  values: TemplateValues;
+  flags?: Record<string, boolean>;
+}
+
+/** Fills in what lib/per_element.wgsl needs (TOTAL, NX, WG) and the matching dispatch. */
+function finishPerElement(k: PerElementKernel, limits: DispatchLimits): GeneratedKernel {
+  const wg = k.workgroupSize;
+  const { nx, nz } = splitTiles(Math.ceil(k.total / wg), limits, k.name);
+  const values = { ...k.values, TOTAL: u(k.total), NX: u(nx), WG: wg };
+  return finish(k.template, k.slots, k.alias, values, k.flags ?? {}, wg, [nx, 1, nz]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Convolution (+ folded bn, + residual, + relu range)
 
@@ -117,8 +160,8 @@ export interface ConvTile {
   wg: number;
 }
 
-export interface ConvKernelSpec {
-  name: string;
+/** A convolution's shape: input and output C x H x W per image, the window, and the groups. */
+export interface ConvShape {
   batch: number;
   inC: number;
   inH: number;
@@ -130,6 +173,10 @@ export interface ConvKernelSpec {
   stride: number;
   pad: number;
   groups: number;
+}
+
+export interface ConvKernelSpec extends ConvShape {
+  name: string;
   input: ViewLayout;
   output: ViewLayout;
   residual?: ViewLayout;
@@ -154,7 +201,7 @@ export function convTile(spec: Pick<ConvKernelSpec, 'outC' | 'groups' | 'outW' |
   const pxb = spec.tile?.pxb ?? Math.min(4, rowLen);
   const rows = flat ? 1 : spec.outH;
   const spatial = spec.batch * rows * Math.ceil(rowLen / pxb);
-  const wg = spec.tile?.wg ?? Math.min(64, Math.max(8, pow2AtLeast(spatial)));
+  const wg = spec.tile?.wg ?? workgroupFor(spatial);
   if (ocb % 4 !== 0 || ocb <= 0) throw new Error(`conv tile: ocb ${ocb} is not a positive multiple of 4`);
   return { ocb, pxb, wg };
 }
@@ -351,18 +398,15 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
   ];
   if (vecIn) slots.splice(1, 0, { name: 'x_in4', type: 'array<vec4<f32>>', write: false });
   if (spec.residual) slots.push({ name: 'r_in', type: vecOut ? 'array<vec4<f32>>' : 'array<f32>', write: false });
-  const values: Record<string, string | number> = {
+  const values: TemplateValues = {
     IH: u(ih),
     IW: u(iw),
     OH: u(oh),
     OW: u(ow),
     OHW: u(oh * ow),
-    IN_BS: u(spec.input.batchStride),
-    IN_OFF: u(spec.input.offset),
-    OUT_BS: u(spec.output.batchStride),
-    OUT_OFF: u(spec.output.offset),
-    RES_BS: u(spec.residual?.batchStride ?? 0),
-    RES_OFF: u(spec.residual?.offset ?? 0),
+    ...viewValues(spec.name, 'IN', spec.input),
+    ...viewValues(spec.name, 'OUT', spec.output),
+    ...viewValues(spec.name, 'RES', spec.residual),
     STRIDE: u(s),
     PAD: i(p),
     KSIZE: u(k),
@@ -408,9 +452,7 @@ const ELEMENTWISE_WG = 64;
 export function genEwise(spec: EwiseKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
   const plane = spec.h * spec.w;
   const vec = plane % 4 === 0 ? 4 : 1;
-  const T = vec === 4 ? 'vec4<f32>' : 'f32';
-  const total = spec.batch * spec.c * (plane / vec);
-  const { nx, nz } = splitTiles(Math.ceil(total / ELEMENTWISE_WG), limits, spec.name);
+  const T = vecType(vec);
   const relu = spec.relu && spec.relu.end > spec.relu.start ? spec.relu : undefined;
   const slots: Slot[] = [{ name: 'a_in', type: `array<${T}>`, write: false }];
   if (spec.b) slots.push({ name: 'b_in', type: `array<${T}>`, write: false });
@@ -419,34 +461,19 @@ export function genEwise(spec: EwiseKernelSpec, alias: SlotAliases = {}, limits 
     slots.push({ name: 'shift', type: 'array<f32>', write: false });
   }
   slots.push({ name: 'y_out', type: `array<${T}>`, write: true });
-  const div = (n: number) => {
-    if (n % vec !== 0) throw new Error(`${spec.name}: view offset ${n} not a multiple of ${vec}`);
-    return u(n / vec);
+  const values: TemplateValues = {
+    C: u(spec.c),
+    PLANE: u(plane / vec),
+    ...viewValues(spec.name, 'A', spec.a, vec),
+    ...viewValues(spec.name, 'OUT', spec.out, vec),
+    ...viewValues(spec.name, 'B', spec.b, vec),
+    RELU_START: u(relu?.start ?? 0),
+    RELU_END: u(relu?.end ?? 0),
+    T,
   };
-  return finish(
-    'ewise',
-    slots,
-    alias,
-    {
-      C: u(spec.c),
-      PLANE: u(plane / vec),
-      TOTAL: u(total),
-      A_BS: div(spec.a.batchStride),
-      A_OFF: div(spec.a.offset),
-      OUT_BS: div(spec.out.batchStride),
-      OUT_OFF: div(spec.out.offset),
-      B_BS: div(spec.b?.batchStride ?? 0),
-      B_OFF: div(spec.b?.offset ?? 0),
-      RELU_START: u(relu?.start ?? 0),
-      RELU_END: u(relu?.end ?? 0),
-      NX: u(nx),
-      WG: ELEMENTWISE_WG,
-      T,
-    },
-    { BN: !!spec.bn, ADD: !!spec.b, RELU: !!relu },
-    ELEMENTWISE_WG,
-    [nx, 1, nz],
-  );
+  const flags = { BN: !!spec.bn, ADD: !!spec.b, RELU: !!relu };
+  const total = spec.batch * spec.c * (plane / vec);
+  return finishPerElement({ template: 'ewise', name: spec.name, total, workgroupSize: ELEMENTWISE_WG, slots, alias, values, flags }, limits);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -465,36 +492,21 @@ export interface AvgPoolKernelSpec {
 export function genAvgPool(spec: AvgPoolKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
   const plane = spec.h * spec.w;
   const vec = plane % 4 === 0 ? 4 : 1;
-  const T = vec === 4 ? 'vec4<f32>' : 'f32';
   const total = spec.batch * spec.c;
-  const wg = Math.min(64, Math.max(8, pow2AtLeast(total)));
-  const { nx, nz } = splitTiles(Math.ceil(total / wg), limits, spec.name);
   const slots: Slot[] = [
-    { name: 'x_in', type: `array<${T}>`, write: false },
+    { name: 'x_in', type: `array<${vecType(vec)}>`, write: false },
     { name: 'y_out', type: 'array<f32>', write: true },
   ];
-  return finish(
-    'avgpool',
-    slots,
-    alias,
-    {
-      C: u(spec.c),
-      PLANE: u(plane / vec),
-      TOTAL: u(total),
-      IN_BS: u(spec.input.batchStride / vec),
-      IN_OFF: u(spec.input.offset / vec),
-      OUT_BS: u(spec.output.batchStride),
-      OUT_OFF: u(spec.output.offset),
-      NX: u(nx),
-      WG: wg,
-      T,
-      REDUCE: vec === 4 ? '(acc.x + acc.y + acc.z + acc.w)' : 'acc',
-      INV_HW: f(1 / plane),
-    },
-    {},
-    wg,
-    [nx, 1, nz],
-  );
+  const values: TemplateValues = {
+    C: u(spec.c),
+    PLANE: u(plane / vec),
+    ...viewValues(spec.name, 'IN', spec.input, vec),
+    ...viewValues(spec.name, 'OUT', spec.output),
+    T: vecType(vec),
+    REDUCE: sumLanes(vec),
+    INV_HW: f(1 / plane),
+  };
+  return finishPerElement({ template: 'avgpool', name: spec.name, total, workgroupSize: workgroupFor(total), slots, alias, values }, limits);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,60 +524,40 @@ export interface FcKernelSpec {
 export function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
   const aligned = spec.inFeatures % 4 === 0 && spec.input.offset % 4 === 0 && spec.input.batchStride % 4 === 0;
   const vec = aligned ? 4 : 1;
-  const T = vec === 4 ? 'vec4<f32>' : 'f32';
   const total = spec.batch * spec.outFeatures;
-  const wg = Math.min(64, Math.max(8, pow2AtLeast(total)));
-  const { nx, nz } = splitTiles(Math.ceil(total / wg), limits, spec.name);
   const slots: Slot[] = [
-    { name: 'x_in', type: `array<${T}>`, write: false },
-    { name: 'wgt', type: `array<${T}>`, write: false },
+    { name: 'x_in', type: `array<${vecType(vec)}>`, write: false },
+    { name: 'wgt', type: `array<${vecType(vec)}>`, write: false },
     { name: 'bias', type: 'array<f32>', write: false },
     { name: 'y_out', type: 'array<f32>', write: true },
   ];
-  return finish(
-    'fc',
-    slots,
-    alias,
-    {
-      IN: u(spec.inFeatures / vec),
-      OUT: u(spec.outFeatures),
-      TOTAL: u(total),
-      IN_BS: u(spec.input.batchStride / vec),
-      IN_OFF: u(spec.input.offset / vec),
-      OUT_BS: u(spec.output.batchStride),
-      OUT_OFF: u(spec.output.offset),
-      NX: u(nx),
-      WG: wg,
-      T,
-      REDUCE: vec === 4 ? '(acc.x + acc.y + acc.z + acc.w)' : 'acc',
-    },
-    {},
-    wg,
-    [nx, 1, nz],
-  );
+  const values: TemplateValues = {
+    IN: u(spec.inFeatures / vec),
+    OUT: u(spec.outFeatures),
+    ...viewValues(spec.name, 'IN', spec.input, vec),
+    ...viewValues(spec.name, 'OUT', spec.output),
+    T: vecType(vec),
+    REDUCE: sumLanes(vec),
+  };
+  return finishPerElement({ template: 'fc', name: spec.name, total, workgroupSize: workgroupFor(total), slots, alias, values }, limits);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Softmax and argmax over [batch, K] logits (dense)
 
-export function genSoftmax(name: string, batch: number, k: number, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
-  const wg = Math.min(64, Math.max(8, pow2AtLeast(batch)));
-  const groups = Math.ceil(batch / wg);
-  if (groups > limits.maxComputeWorkgroupsPerDimension) throw new Error(`${name}: batch ${batch} too large for one dispatch`);
+/** A kernel over [batch, K] logits with one invocation per image, writing `out` elements. */
+function genPerImage(template: 'softmax' | 'argmax', name: string, batch: number, k: number, out: string, limits: DispatchLimits): GeneratedKernel {
   const slots: Slot[] = [
     { name: 'x_in', type: 'array<f32>', write: false },
-    { name: 'y_out', type: 'array<f32>', write: true },
+    { name: 'y_out', type: `array<${out}>`, write: true },
   ];
-  return finish('softmax', slots, {}, { K: u(k), BATCH: u(batch), WG: wg }, {}, wg, [groups, 1, 1]);
+  return finishPerElement({ template, name, total: batch, workgroupSize: workgroupFor(batch), slots, alias: {}, values: { K: u(k) } }, limits);
+}
+
+export function genSoftmax(name: string, batch: number, k: number, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
+  return genPerImage('softmax', name, batch, k, 'f32', limits);
 }
 
 export function genArgmax(name: string, batch: number, k: number, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
-  const wg = Math.min(64, Math.max(8, pow2AtLeast(batch)));
-  const groups = Math.ceil(batch / wg);
-  if (groups > limits.maxComputeWorkgroupsPerDimension) throw new Error(`${name}: batch ${batch} too large for one dispatch`);
-  const slots: Slot[] = [
-    { name: 'x_in', type: 'array<f32>', write: false },
-    { name: 'y_out', type: 'array<u32>', write: true },
-  ];
-  return finish('argmax', slots, {}, { K: u(k), BATCH: u(batch), WG: wg }, {}, wg, [groups, 1, 1]);
+  return genPerImage('argmax', name, batch, k, 'u32', limits);
 }

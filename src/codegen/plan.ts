@@ -231,6 +231,27 @@ export function compilePlan(graph: LayerGraph, options: PlanOptions): Plan {
   const steps: Step[] = [];
   /** Nodes whose output is materialized by a step (the step's anchor), by node id. */
   const producedBy = new Map<number, Step>();
+  /**
+   * Adds a step that starts at its anchor node and fuses the chain of sole consumers up to
+   * `last`, which becomes its anchor: the value the step materializes.
+   */
+  const addStep = (step: Step, last: number): void => {
+    for (let id = step.anchor; id !== last; ) {
+      id = consumers[id][0];
+      step.nodes.push(id);
+      absorbed.add(id);
+    }
+    step.anchor = last;
+    steps.push(step);
+    producedBy.set(last, step);
+  };
+  /** Fuses a ReLU that is the sole consumer of `last` into the step; returns the chain's new end. */
+  const fuseRelu = (step: ConvStep | EwiseStep, last: number): number => {
+    const next = sole(last);
+    if (next?.op !== 'relu') return last;
+    step.relu = { start: next.start, end: next.end };
+    return next.id;
+  };
   for (const n of nodes) {
     if (absorbed.has(n.id)) continue;
     switch (n.op) {
@@ -252,21 +273,9 @@ export function compilePlan(graph: LayerGraph, options: PlanOptions): Plan {
           if (other !== last) {
             step.residual = other;
             last = next.id;
-            next = sole(last);
           }
         }
-        if (next?.op === 'relu') {
-          step.relu = { start: next.start, end: next.end };
-          last = next.id;
-        }
-        for (let id = n.id; id !== last; ) {
-          id = consumers[id][0];
-          step.nodes.push(id);
-          absorbed.add(id);
-        }
-        step.anchor = last;
-        steps.push(step);
-        producedBy.set(last, step);
+        addStep(step, fuseRelu(step, last));
         break;
       }
       case 'bn':
@@ -289,28 +298,12 @@ export function compilePlan(graph: LayerGraph, options: PlanOptions): Plan {
           step.a = n.input;
           step.relu = { start: n.start, end: n.end };
         }
-        if (n.op !== 'relu') {
-          const next = sole(last);
-          if (next?.op === 'relu') {
-            step.relu = { start: next.start, end: next.end };
-            last = next.id;
-          }
-        }
-        for (let id = n.id; id !== last; ) {
-          id = consumers[id][0];
-          step.nodes.push(id);
-          absorbed.add(id);
-        }
-        step.anchor = last;
-        steps.push(step);
-        producedBy.set(last, step);
+        addStep(step, n.op === 'relu' ? last : fuseRelu(step, last));
         break;
       }
       case 'avgpool':
       case 'fc': {
-        const step: SimpleStep = { kind: n.op, anchor: n.id, nodes: [n.id], input: n.input };
-        steps.push(step);
-        producedBy.set(n.id, step);
+        addStep({ kind: n.op, anchor: n.id, nodes: [n.id], input: n.input }, n.id);
         break;
       }
     }

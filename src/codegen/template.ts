@@ -1,7 +1,10 @@
-// WGSL templates live in kernels/*.wgsl. A template is WGSL with two kinds of markup, both
+// WGSL templates live in kernels/*.wgsl. A template is WGSL with three kinds of markup, all
 // invisible to a WGSL reader's eye for structure:
 //   {{NAME}}                  replaced by a value (a number, an identifier, or a generated block);
-//   //#if FLAG ... //#else ... //#endif   (on their own lines, may nest) kept or dropped by a flag.
+//   //#if FLAG ... //#else ... //#endif   (on their own lines, may nest) kept or dropped by a flag;
+//   //#include NAME          (on its own line) replaced, before anything else, by the WGSL snippet
+//                             kernels/lib/NAME.wgsl that several templates share (it may include
+//                             in turn); its placeholders and flags count as the template's own.
 // Every placeholder must be given and every given value must be used, so a template and its
 // generator cannot drift apart silently.
 
@@ -29,15 +32,39 @@ export function loadTemplate(name: string): string {
   return text;
 }
 
+const INCLUDE = /^\s*\/\/#include\s+(\w+)\s*$/;
+
+/** `source` with every `//#include NAME` line replaced by kernels/lib/NAME.wgsl, recursively. */
+function expandIncludes(name: string, source: string, including: string[] = []): string {
+  if (!source.includes('//#include')) return source;
+  return source
+    .split('\n')
+    .map((line, i) => {
+      const m = INCLUDE.exec(line);
+      if (!m) return line;
+      const lib = `lib/${m[1]}`;
+      if (including.includes(lib)) throw new Error(`kernel template ${name}:${i + 1}: ${lib} includes itself`);
+      let text: string;
+      try {
+        text = loadTemplate(lib);
+      } catch (e) {
+        throw new Error(`kernel template ${name}:${i + 1}: #include ${m[1]}: ${(e as Error).message}`);
+      }
+      return expandIncludes(lib, text, [...including, lib]).replace(/\n$/, '');
+    })
+    .join('\n');
+}
+
 export type TemplateValues = Record<string, string | number>;
 
-/** Instantiates a template: conditional blocks first, then placeholders. */
+/** Instantiates a template: includes first, then conditional blocks, then placeholders. */
 export function instantiate(
   name: string,
   values: TemplateValues,
   flags: Record<string, boolean> = {},
-  source: string = loadTemplate(name),
+  templateSource: string = loadTemplate(name),
 ): string {
+  const source = expandIncludes(name, templateSource);
   const out: string[] = [];
   const stack: { keep: boolean; parentKeep: boolean; flag: string }[] = [];
   let keep = true;

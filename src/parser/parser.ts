@@ -2,7 +2,16 @@
 // grammar/hrn.ebnf (a test keeps the two in step). Error recovery is on: a failed statement is
 // skipped up to the next end of line, so one run reports every syntax error of a file.
 
-import { CstParser, EOF, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from 'chevrotain';
+import {
+  CstParser,
+  EOF,
+  type CstNode,
+  type IParserErrorMessageProvider,
+  type IRecognitionException,
+  type IToken,
+  type ParserMethod,
+  type TokenType,
+} from 'chevrotain';
 import {
   allTokens,
   Block,
@@ -159,6 +168,40 @@ export class HrnParser extends CstParser {
     return saved;
   }
 
+  // Shared rule shapes. These are plain methods, not rules: chevrotain records their DSL calls
+  // inline in each rule that calls them, so the recorded grammar (and the diagrams) are as if
+  // written out, and each calling rule keeps its own error recovery (skip to the next line, go on).
+
+  /** `KEYWORD name {` items `}`; the `{` may be on the next line. */
+  private bracedDecl(keyword: TokenType, item: ParserMethod<[], CstNode>): void {
+    this.CONSUME(keyword);
+    this.CONSUME(Ident, { LABEL: 'name' });
+    this.OPTION(() => this.CONSUME(Newline));
+    this.CONSUME(LCurly);
+    this.separatedItems(item);
+    this.CONSUME(RCurly);
+  }
+
+  /** Any number of `item`s, each ended by a separator; blank lines and stray `;` allowed. */
+  private separatedItems(item: ParserMethod<[], CstNode>): void {
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.separator) },
+        {
+          ALT: () => {
+            this.SUBRULE(item);
+            this.SUBRULE2(this.separator);
+          },
+        },
+      ]);
+    });
+  }
+
+  /** Exactly one of `tokens`, under one label. */
+  private consumeOneOf(tokens: TokenType[], LABEL: string): void {
+    this.OR(tokens.map((t) => ({ ALT: () => this.CONSUME(t, { LABEL }) })));
+  }
+
   constructor() {
     super(allTokens, {
       recoveryEnabled: true,
@@ -179,24 +222,7 @@ export class HrnParser extends CstParser {
     });
   });
 
-  networkDecl = this.RULE('networkDecl', () => {
-    this.CONSUME(Network);
-    this.CONSUME(Ident, { LABEL: 'name' });
-    this.OPTION(() => this.CONSUME(Newline));
-    this.CONSUME(LCurly);
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.separator) },
-        {
-          ALT: () => {
-            this.SUBRULE(this.statement);
-            this.SUBRULE2(this.separator);
-          },
-        },
-      ]);
-    });
-    this.CONSUME(RCurly);
-  });
+  networkDecl = this.RULE('networkDecl', () => this.bracedDecl(Network, this.statement));
 
   /** Statements and pipeline steps end at a new line or a `;` (a `}` implies one). */
   separator = this.RULE('separator', () => {
@@ -277,12 +303,7 @@ export class HrnParser extends CstParser {
   });
 
   stageClause = this.RULE('stageClause', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(Depths, { LABEL: 'clause' }) },
-      { ALT: () => this.CONSUME(Widths, { LABEL: 'clause' }) },
-      { ALT: () => this.CONSUME(Channels, { LABEL: 'clause' }) },
-      { ALT: () => this.CONSUME(Strides, { LABEL: 'clause' }) },
-    ]);
+    this.consumeOneOf([Depths, Widths, Channels, Strides], 'clause');
     this.SUBRULE(this.expression);
   });
 
@@ -304,10 +325,7 @@ export class HrnParser extends CstParser {
   expression = this.RULE('expression', () => {
     this.SUBRULE(this.term, { LABEL: 'operand' });
     this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(Plus, { LABEL: 'op' }) },
-        { ALT: () => this.CONSUME(Minus, { LABEL: 'op' }) },
-      ]);
+      this.consumeOneOf([Plus, Minus], 'op');
       this.SUBRULE2(this.term, { LABEL: 'operand' });
     });
   });
@@ -316,10 +334,7 @@ export class HrnParser extends CstParser {
   term = this.RULE('term', () => {
     this.SUBRULE(this.factor, { LABEL: 'operand' });
     this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(Star, { LABEL: 'op' }) },
-        { ALT: () => this.CONSUME(Slash, { LABEL: 'op' }) },
-      ]);
+      this.consumeOneOf([Star, Slash], 'op');
       this.SUBRULE2(this.factor, { LABEL: 'operand' });
     });
   });
@@ -365,43 +380,10 @@ export class HrnParser extends CstParser {
     this.CONSUME(RBracket);
   });
 
-  pipelineDecl = this.RULE('pipelineDecl', () => {
-    this.CONSUME(Pipeline);
-    this.CONSUME(Ident, { LABEL: 'name' });
-    this.OPTION(() => this.CONSUME(Newline));
-    this.CONSUME(LCurly);
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.separator) },
-        {
-          ALT: () => {
-            this.SUBRULE(this.pipelineStep);
-            this.SUBRULE2(this.separator);
-          },
-        },
-      ]);
-    });
-    this.CONSUME(RCurly);
-  });
+  pipelineDecl = this.RULE('pipelineDecl', () => this.bracedDecl(Pipeline, this.pipelineStep));
 
-  /**
-   * The steps of a `--pipeline` command-line text: a pipeline body without braces. (The loop is
-   * repeated here rather than shared with pipelineDecl so that, in both, recovery can skip to the
-   * next line and go on.)
-   */
-  pipelineText = this.RULE('pipelineText', () => {
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.separator) },
-        {
-          ALT: () => {
-            this.SUBRULE(this.pipelineStep);
-            this.SUBRULE2(this.separator);
-          },
-        },
-      ]);
-    });
-  });
+  /** The steps of a `--pipeline` command-line text: a pipeline body without braces. */
+  pipelineText = this.RULE('pipelineText', () => this.separatedItems(this.pipelineStep));
 
   /** A pass name and its arguments; the parser does not know what passes exist. */
   pipelineStep = this.RULE('pipelineStep', () => {
@@ -413,23 +395,12 @@ export class HrnParser extends CstParser {
   stepArgument = this.RULE('stepArgument', () => {
     this.SUBRULE(this.stepAtom);
     this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(Greater, { LABEL: 'connector' }) },
-        { ALT: () => this.CONSUME(Less, { LABEL: 'connector' }) },
-        { ALT: () => this.CONSUME(Equals, { LABEL: 'connector' }) },
-        { ALT: () => this.CONSUME(Slash, { LABEL: 'connector' }) },
-      ]);
+      this.consumeOneOf([Greater, Less, Equals, Slash], 'connector');
       this.SUBRULE2(this.stepAtom);
     });
   });
 
-  stepAtom = this.RULE('stepAtom', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(Ident, { LABEL: 'atom' }) },
-      { ALT: () => this.CONSUME(NumberLit, { LABEL: 'atom' }) },
-      { ALT: () => this.CONSUME(NumberWord, { LABEL: 'atom' }) },
-    ]);
-  });
+  stepAtom = this.RULE('stepAtom', () => this.consumeOneOf([Ident, NumberLit, NumberWord], 'atom'));
 
   /** `--set NAME=VALUE`. */
   override = this.RULE('override', () => {
