@@ -1,0 +1,22 @@
+// Second half of the weight-gradient reduction (conv_dw.wgsl): the gradient (vec4 units) is the
+// sum of the chunks' partial tiles, added in chunk order.
+
+{{BINDINGS}}
+
+const SIZE: u32 = {{SIZE}};          // vec4s of the gradient
+const CHUNKS: u32 = {{CHUNKS}};
+const OUT_OFFSET: u32 = {{OUT_OFF}};
+const NX: u32 = {{NX}};
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.z * NX) * {{WG}}u + lid;
+  if (i >= SIZE) {
+    return;
+  }
+  var acc = vec4<f32>(0.0);
+  for (var c = 0u; c < CHUNKS; c++) {
+    acc += part[c * SIZE + i];
+  }
+  grad[OUT_OFFSET + i] = acc;
+}

@@ -1,0 +1,435 @@
+// Trains a layer graph on a WebGPU device from a compiled training plan (codegen/train-plan.ts).
+//
+// Everything stays on the GPU: parameters, gradients, momentum, running statistics, activations.
+// A step uploads the batch (images, labels) and an 8-float uniform (learning rate, DKD warm-up),
+// then records ONE command buffer: [teacher forward], forward in training mode, loss, backward,
+// optimizer. Nothing is read back per step; the loss kernel adds the batch's loss and correct
+// count to running sums that `readSums` fetches every few steps. Weights and momentum are read
+// back (and unpacked to weights.ts's PyTorch layout) only for checkpoints and evaluation.
+
+import type { LayerGraph } from '../ir/graph.js';
+import { packConv } from '../codegen/pack.js';
+import { compileTrainPlan, type ParamEntry, type TrainPlan, type TrainPlanKernel, type TrainPlanOptions } from '../codegen/train-plan.js';
+import { LOSS_SUMS, type BindingType } from '../codegen/train-kernels.js';
+import { checkWeights, numel, weightSpecs, type Weights } from '../weights/weights.js';
+import type { GpuContext } from './device.js';
+import { Executor, KernelCompileError } from './executor.js';
+
+interface Pipeline {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<Pipeline>>>();
+
+/** Compiles a training kernel (cached per device by layout and source). */
+export async function getTrainPipeline(device: GPUDevice, k: TrainPlanKernel, layers: string[] = []): Promise<Pipeline> {
+  let cache = pipelineCache.get(device);
+  if (!cache) {
+    cache = new Map();
+    pipelineCache.set(device, cache);
+  }
+  const key = `${k.layout.join(',')}\n${k.wgsl}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const made = (async () => {
+    const module = device.createShaderModule({ label: k.name, code: k.wgsl });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length > 0) {
+      const lines = k.wgsl.split('\n');
+      const text = errors.map((m) => `${k.name}.wgsl:${m.lineNum}:${m.linePos}: error: ${m.message}\n  ${lines[m.lineNum - 1] ?? ''}`).join('\n');
+      throw new KernelCompileError(k.name, layers, `WGSL does not compile:\n${text}`);
+    }
+    const layout = device.createBindGroupLayout({
+      label: k.name,
+      entries: k.layout.map((type: BindingType, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
+    });
+    try {
+      const pipeline = await device.createComputePipelineAsync({
+        label: k.name,
+        layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+        compute: { module, entryPoint: k.entryPoint },
+      });
+      return { pipeline, layout };
+    } catch (e) {
+      throw new KernelCompileError(k.name, layers, `pipeline creation failed: ${(e as Error).message}`);
+    }
+  })();
+  cache.set(key, made);
+  made.catch(() => cache!.delete(key));
+  return made;
+}
+
+/** Inverse of pack.ts's packConv for the weight: packed -> [outC, inC/groups, k, k]. */
+export function unpackConvWeight(packed: Float32Array, outC: number, inC: number, kernel: number, groups: number, ocb: number): Float32Array {
+  const cig = inC / groups;
+  const cog = outC / groups;
+  const kk = kernel * kernel;
+  const obg = Math.ceil(cog / ocb);
+  const w = new Float32Array(outC * cig * kk);
+  for (let g = 0; g < groups; g++) {
+    for (let ocl = 0; ocl < cog; ocl++) {
+      const ob = g * obg + Math.floor(ocl / ocb);
+      const l = ocl % ocb;
+      const oc = g * cog + ocl;
+      for (let ic = 0; ic < cig; ic++) for (let t = 0; t < kk; t++) w[(oc * cig + ic) * kk + t] = packed[((ob * cig + ic) * kk + t) * ocb + l];
+    }
+  }
+  return w;
+}
+
+/** Inverse of packConv for the bias: packed blocks -> [outC]. */
+export function unpackConvBias(packed: Float32Array, outC: number, groups: number, ocb: number): Float32Array {
+  const cog = outC / groups;
+  const obg = Math.ceil(cog / ocb);
+  const b = new Float32Array(outC);
+  for (let oc = 0; oc < outC; oc++) {
+    const g = Math.floor(oc / cog);
+    const ocl = oc - g * cog;
+    b[oc] = packed[(g * obg + Math.floor(ocl / ocb)) * ocb + (ocl % ocb)];
+  }
+  return b;
+}
+
+/** A tensor in weights.ts layout -> its contents in the flat buffer (length `entry.length`). */
+export function packParam(entry: ParamEntry, data: Float32Array): Float32Array {
+  const out = new Float32Array(entry.length);
+  const l = entry.layout;
+  if (l.kind === 'conv-weight') {
+    const packed = packConv(data, new Float32Array(l.outC), l.outC, l.inC, l.kernel, l.groups, l.ocb).weight;
+    out.set(packed);
+  } else if (l.kind === 'conv-bias') {
+    const cog = l.outC / l.groups;
+    const obg = Math.ceil(cog / l.ocb);
+    for (let oc = 0; oc < l.outC; oc++) {
+      const g = Math.floor(oc / cog);
+      const ocl = oc - g * cog;
+      out[(g * obg + Math.floor(ocl / l.ocb)) * l.ocb + (ocl % l.ocb)] = data[oc];
+    }
+  } else {
+    out.set(data);
+  }
+  return out;
+}
+
+/** Contents of the flat buffer (from entry.offset) -> the tensor in weights.ts layout. */
+export function unpackParam(entry: ParamEntry, flat: Float32Array): Float32Array {
+  const slice = flat.subarray(entry.offset, entry.offset + entry.length);
+  const l = entry.layout;
+  if (l.kind === 'conv-weight') return unpackConvWeight(slice, l.outC, l.inC, l.kernel, l.groups, l.ocb);
+  if (l.kind === 'conv-bias') return unpackConvBias(slice, l.outC, l.groups, l.ocb);
+  return Float32Array.from(slice.subarray(0, numel(entry.shape)));
+}
+
+export interface LossSums {
+  /** Sum over steps of the batch-mean loss. */
+  loss: number;
+  /** Correctly classified training images (argmax of the logits, before the step's update). */
+  correct: number;
+  steps: number;
+  /** Sum of batch-mean cross-entropy (equals loss without distillation). */
+  ce: number;
+  /** Sum of batch-mean T^2 KL (Hinton) or TCKD (DKD). */
+  kd1: number;
+  /** Sum of batch-mean NCKD (DKD). */
+  kd2: number;
+}
+
+/** The teacher for distillation: an inference executor run in the same command buffer. */
+export interface TeacherSource {
+  graph: LayerGraph;
+  weights: Weights;
+}
+
+export interface TrainerOptions extends Omit<TrainPlanOptions, 'subgroupSize' | 'limits'> {
+  /** Use subgroup operations in the forward convolutions (default: when the device has them). */
+  subgroups?: boolean;
+  teacher?: TeacherSource;
+}
+
+export interface StepOptions {
+  /** DKD warm-up factor min(epoch / warmup, 1); default 1. */
+  warm?: number;
+}
+
+export class Trainer {
+  private buffers: GPUBuffer[] = [];
+  private pipelines: GPUComputePipeline[] = [];
+  private bindGroups: GPUBindGroup[] = [];
+  private teacherEx: Executor | undefined;
+  private disposed = false;
+  private readonly hyper = new Float32Array(4);
+  private inFlight: Promise<void> | undefined;
+  /** Steps submitted so far. */
+  steps = 0;
+
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly graph: LayerGraph,
+    readonly plan: TrainPlan,
+  ) {}
+
+  /** Compiles the plan for `graph`, uploads `weights` (and `momentum` when resuming), builds everything. */
+  static async create(ctx: GpuContext, graph: LayerGraph, weights: Weights, o: TrainerOptions & { momentum?: Weights }): Promise<Trainer> {
+    checkWeights(graph, weights);
+    const plan = compileTrainPlan(graph, { ...o, subgroupSize: o.subgroups === false ? 0 : ctx.subgroupSize, limits: ctx.limits });
+    const t = new Trainer(ctx, graph, plan);
+    try {
+      await t.init(o.teacher);
+      t.setWeights(weights);
+      if (o.momentum) t.setMomentum(o.momentum);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
+    return t;
+  }
+
+  private get device(): GPUDevice {
+    return this.ctx.device;
+  }
+
+  private async init(teacher: TeacherSource | undefined): Promise<void> {
+    const { device, plan } = this;
+    device.pushErrorScope('validation');
+    device.pushErrorScope('out-of-memory');
+    for (const b of plan.buffers) {
+      const usage = b.kind === 'uniform' ? GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST : GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+      this.buffers.push(device.createBuffer({ label: b.name, size: b.bytes, usage }));
+    }
+    const layersOf = (k: number) => plan.dispatches.filter((d) => d.kernel === k).map((d) => d.label);
+    const compiled = await Promise.all(plan.kernels.map((k) => getTrainPipeline(device, k, layersOf(k.id))));
+    this.pipelines = compiled.map((c) => c.pipeline);
+    for (const d of plan.dispatches) {
+      this.bindGroups.push(
+        device.createBindGroup({
+          label: d.label,
+          layout: compiled[d.kernel].layout,
+          entries: d.bindings.map((b) => ({
+            binding: b.binding,
+            resource: { buffer: this.buffers[b.buffer], ...(b.offset !== undefined ? { offset: b.offset } : {}), ...(b.size !== undefined ? { size: b.size } : {}) },
+          })),
+        }),
+      );
+    }
+    if (teacher) {
+      if (plan.teacher === undefined) throw new Error('a teacher was given but the loss is not a distillation loss');
+      const ti = teacher.graph.nodes[0].shape;
+      const si = plan.input.shape;
+      if (ti.c !== si.c || ti.h !== si.h || ti.w !== si.w) throw new Error(`teacher ${teacher.graph.name} takes ${ti.c}x${ti.h}x${ti.w} images, the student ${si.c}x${si.h}x${si.w}`);
+      if (teacher.graph.classes !== plan.classes) throw new Error(`teacher ${teacher.graph.name} has ${teacher.graph.classes} classes, the student ${plan.classes}`);
+      this.teacherEx = await Executor.forGraph(this.ctx, teacher.graph, teacher.weights, { batch: plan.batch, head: false });
+    } else if (plan.teacher !== undefined) {
+      throw new Error(`the ${plan.loss.kind} loss needs a teacher`);
+    }
+    const oom = await device.popErrorScope();
+    const invalid = await device.popErrorScope();
+    if (oom) throw new Error(`trainer for ${plan.graph}: out of GPU memory: ${oom.message}`);
+    if (invalid) throw new Error(`trainer for ${plan.graph}: ${invalid.message}`);
+  }
+
+  private checkOpen(): void {
+    if (this.disposed) throw new Error(`${this.plan.graph}: trainer was disposed`);
+  }
+
+  /** Uploads parameters and running statistics (weights.ts layout). */
+  setWeights(weights: Weights): void {
+    this.checkOpen();
+    checkWeights(this.graph, weights);
+    const { plan } = this;
+    const flat = new Float32Array(plan.paramFloats);
+    for (const p of plan.params) flat.set(packParam(p, weights.get(p.name)!.data), p.offset);
+    this.device.queue.writeBuffer(this.buffers[plan.bufferIds.params], 0, flat);
+    const run = new Float32Array(Math.max(4, plan.buffers[plan.bufferIds.running].bytes / 4));
+    for (const r of plan.running) {
+      run.set(weights.get(`${r.bn}.running_mean`)!.data, r.mean);
+      run.set(weights.get(`${r.bn}.running_var`)!.data, r.variance);
+    }
+    this.device.queue.writeBuffer(this.buffers[plan.bufferIds.running], 0, run);
+  }
+
+  /** Uploads SGD momentum (one tensor per trainable parameter, weights.ts layout), e.g. from a checkpoint. */
+  setMomentum(momentum: Weights): void {
+    this.checkOpen();
+    const flat = new Float32Array(this.plan.paramFloats);
+    for (const p of this.plan.params) {
+      const t = momentum.get(p.name);
+      if (!t) throw new Error(`optimizer state has no momentum buffer for ${p.name}`);
+      if (t.data.length !== numel(p.shape)) throw new Error(`optimizer state: ${p.name} has ${t.data.length} values, the parameter ${numel(p.shape)}`);
+      flat.set(packParam(p, t.data), p.offset);
+    }
+    this.device.queue.writeBuffer(this.buffers[this.plan.bufferIds.momentum], 0, flat);
+  }
+
+  /** Records every dispatch of a step (forward, loss, backward, optimizer) into `enc`. */
+  encode(enc: GPUCommandEncoder, phases?: ReadonlySet<string>): void {
+    const { plan } = this;
+    if (this.teacherEx) {
+      this.teacherEx.encode(enc);
+      const tp = this.teacherEx.plan;
+      enc.copyBufferToBuffer(this.teacherEx.buffer(tp.output.logits), 0, this.buffers[plan.teacher!], 0, plan.batch * plan.classes * 4);
+    }
+    for (const id of plan.clears) enc.clearBuffer(this.buffers[id]);
+    const pass = enc.beginComputePass({ label: `${plan.graph} training step` });
+    plan.dispatches.forEach((d, i) => {
+      if (phases && !phases.has(d.phase)) return;
+      pass.setPipeline(this.pipelines[d.kernel]);
+      pass.setBindGroup(0, this.bindGroups[i]);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    });
+    pass.end();
+  }
+
+  /**
+   * Submits one training step on a full batch (exactly `plan.batch` images, NCHW). Returns at
+   * once; at most one earlier step is left running (the call waits for the one before).
+   */
+  async step(images: Float32Array, labels: ArrayLike<number>, lr: number, o: StepOptions = {}): Promise<void> {
+    this.checkOpen();
+    const { plan, device } = this;
+    if (images.length !== plan.input.elements) {
+      const s = plan.input.shape;
+      throw new Error(`${plan.graph}: a step takes exactly ${plan.batch} images of ${s.c}x${s.h}x${s.w} (${plan.input.elements} values), got ${images.length}`);
+    }
+    if (labels.length !== plan.batch) throw new Error(`${plan.graph}: ${labels.length} labels for a batch of ${plan.batch}`);
+    const lab = new Uint32Array(plan.batch);
+    for (let n = 0; n < plan.batch; n++) {
+      const y = labels[n];
+      if (!Number.isInteger(y) || y < 0 || y >= plan.classes) throw new Error(`label ${y} of image ${n} is outside 0..${plan.classes - 1}`);
+      lab[n] = y;
+    }
+    if (!(lr >= 0) || !Number.isFinite(lr)) throw new Error(`learning rate must be a finite non-negative number, got ${lr}`);
+    this.hyper[0] = lr;
+    this.hyper[1] = o.warm ?? 1;
+    device.queue.writeBuffer(this.buffers[plan.input.buffer], 0, images.buffer, images.byteOffset, images.byteLength);
+    device.queue.writeBuffer(this.buffers[plan.labels], 0, lab);
+    device.queue.writeBuffer(this.buffers[plan.uniform], 0, this.hyper);
+    if (this.teacherEx) {
+      const tin = this.teacherEx.buffer(this.teacherEx.plan.input.buffer);
+      device.queue.writeBuffer(tin, 0, images.buffer, images.byteOffset, images.byteLength);
+    }
+    const enc = device.createCommandEncoder({ label: `${plan.graph} step` });
+    this.encode(enc);
+    device.queue.submit([enc.finish()]);
+    this.steps++;
+    const done = device.queue.onSubmittedWorkDone();
+    const prev = this.inFlight;
+    this.inFlight = done;
+    if (prev) await prev;
+  }
+
+  /** Waits until every submitted step has finished. */
+  async flush(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.inFlight = undefined;
+  }
+
+  private async readBuffer(id: number, bytes = this.plan.buffers[id].bytes, after?: (enc: GPUCommandEncoder) => void): Promise<ArrayBuffer> {
+    this.checkOpen();
+    const { device } = this;
+    const staging = device.createBuffer({ label: `${this.plan.buffers[id].name}.readback`, size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const enc = device.createCommandEncoder();
+      enc.copyBufferToBuffer(this.buffers[id], 0, staging, 0, Math.ceil(bytes / 4) * 4);
+      after?.(enc);
+      device.queue.submit([enc.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      return staging.getMappedRange().slice(0, bytes);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /** The running loss sums since the last reset (a small read-back); `reset` zeroes them after reading. */
+  async readSums(reset = false): Promise<LossSums> {
+    const id = this.plan.sums;
+    const data = new Float32Array(await this.readBuffer(id, LOSS_SUMS.length * 4, reset ? (enc) => enc.clearBuffer(this.buffers[id]) : undefined));
+    const out = {} as LossSums;
+    LOSS_SUMS.forEach((k, i) => (out[k] = data[i]));
+    return out;
+  }
+
+  /** Zeroes the loss sums. */
+  resetSums(): void {
+    const enc = this.device.createCommandEncoder();
+    enc.clearBuffer(this.buffers[this.plan.sums]);
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  private async readFlat(id: number): Promise<Float32Array> {
+    return new Float32Array(await this.readBuffer(id, this.plan.paramFloats * 4));
+  }
+
+  /** Parameters and running statistics, in weights.ts layout (a copy). */
+  async readWeights(): Promise<Weights> {
+    const flat = await this.readFlat(this.plan.bufferIds.params);
+    const run = new Float32Array(await this.readBuffer(this.plan.bufferIds.running));
+    const out: Weights = new Map();
+    const byName = new Map(this.plan.params.map((p) => [p.name, p]));
+    const runBy = new Map(this.plan.running.map((r) => [r.bn, r]));
+    for (const spec of weightSpecs(this.graph)) {
+      const p = byName.get(spec.name);
+      let data: Float32Array;
+      if (p) data = unpackParam(p, flat);
+      else {
+        const r = runBy.get(spec.node)!;
+        const at = spec.role === 'running_mean' ? r.mean : r.variance;
+        data = Float32Array.from(run.subarray(at, at + r.c));
+      }
+      out.set(spec.name, { shape: [...spec.shape], data });
+    }
+    return out;
+  }
+
+  /** SGD momentum, one tensor per trainable parameter (the checkpoint's optimizer file). */
+  async readMomentum(): Promise<Weights> {
+    const flat = await this.readFlat(this.plan.bufferIds.momentum);
+    return new Map(this.plan.params.map((p) => [p.name, { shape: [...p.shape], data: unpackParam(p, flat) }]));
+  }
+
+  /** The last step's parameter gradients, by tensor name (tests and tools). */
+  async readGrads(): Promise<Map<string, Float32Array>> {
+    const flat = await this.readFlat(this.plan.bufferIds.grads);
+    return new Map(this.plan.params.map((p) => [p.name, unpackParam(p, flat)]));
+  }
+
+  /** A node's value (`forward`) or gradient (`grad`) from the last step, dense [batch, C, H, W]. */
+  async readValue(node: string, which: 'forward' | 'grad'): Promise<Float32Array> {
+    const info = this.plan.values.find((v) => v.node === node);
+    if (!info) throw new Error(`${this.plan.graph}: no node ${node}`);
+    const view = which === 'forward' ? info.forward : info.grad;
+    if (!view) throw new Error(`${this.plan.graph}: ${node} has no materialized ${which === 'forward' ? 'value' : 'gradient'}`);
+    const all = new Float32Array(await this.readBuffer(view.buffer));
+    const per = info.shape.c * info.shape.h * info.shape.w;
+    const out = new Float32Array(this.plan.batch * per);
+    for (let n = 0; n < this.plan.batch; n++) out.set(all.subarray(n * view.batchStride + view.offset, n * view.batchStride + view.offset + per), n * per);
+    return out;
+  }
+
+  /** Runs `repeat` steps on whatever batch is loaded, in one command buffer each, and waits; ms per step. */
+  async time(repeat = 1, phases?: ReadonlySet<string>): Promise<number> {
+    this.checkOpen();
+    await this.flush();
+    const t0 = performance.now();
+    for (let r = 0; r < repeat; r++) {
+      const enc = this.device.createCommandEncoder();
+      this.encode(enc, phases);
+      this.device.queue.submit([enc.finish()]);
+    }
+    await this.device.queue.onSubmittedWorkDone();
+    return (performance.now() - t0) / repeat;
+  }
+
+  /** Frees every buffer (the device stays open; pipelines stay cached on it). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const b of this.buffers) b.destroy();
+    this.buffers = [];
+    this.bindGroups = [];
+    this.pipelines = [];
+    this.teacherEx?.dispose();
+    this.teacherEx = undefined;
+  }
+}
