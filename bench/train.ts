@@ -5,7 +5,7 @@
 // that machine noise hits both alike; medians and the median of per-round ratios are reported.
 // Before anything is timed, one step of each from the same weights must give the same loss.
 //
-//   npx tsx bench/train.ts [--batch 128] [--rounds 5] [--steps 2] [--only NAME] [--m 4]
+//   npx tsx bench/train.ts [--batch 128] [--rounds 5] [--steps 2] [--only NAME] [--m 4] [--profile]
 
 import { register } from 'node:module';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '2' },
     m: { type: 'string', default: '4' },
     only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const BATCH = Number(values.batch);
@@ -141,6 +142,23 @@ for (const arch of networks) {
   }
   const ips = (ms: number) => (BATCH * 1000) / ms;
   const [q1, q3] = quartiles(ratios);
+  if (values.profile) {
+    // where hrn's step goes: every dispatch timed on its own, summed by kernel template and phase
+    const prof = await trainer.profile();
+    const byKernel = new Map<string, { ms: number; flops: number; n: number }>();
+    for (const p of prof) {
+      const k = `${p.phase.padEnd(9)} ${p.template}`;
+      const e = byKernel.get(k) ?? { ms: 0, flops: 0, n: 0 };
+      byKernel.set(k, { ms: e.ms + p.ms, flops: e.flops + p.flops, n: e.n + 1 });
+    }
+    const total = prof.reduce((s, p) => s + p.ms, 0);
+    console.log(`${arch.name}: ${prof.length} dispatches, ${total.toFixed(1)} ms when timed one by one (step: ${median(hrnT).toFixed(1)} ms)`);
+    for (const [k, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms)) {
+      const gf = e.flops > 0 ? `${(e.flops / e.ms / 1e6).toFixed(1)} GFLOP/s` : '';
+      console.log(`  ${k.padEnd(34)} ${String(e.n).padStart(3)} x  ${e.ms.toFixed(1).padStart(7)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${gf}`);
+    }
+    console.log('');
+  }
   rows.push([
     arch.name,
     countGraph(graph).total.relus.toLocaleString('en-US'),

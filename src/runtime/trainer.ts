@@ -421,6 +421,37 @@ export class Trainer {
     return (performance.now() - t0) / repeat;
   }
 
+  /**
+   * Times every dispatch of a step on its own (its own command buffer, `repeat` times, best of
+   * two): where a step's time goes. Uses whatever batch is loaded; updates the weights like steps.
+   */
+  async profile(repeat = 3): Promise<{ label: string; template: string; phase: string; ms: number; flops: number }[]> {
+    this.checkOpen();
+    await this.flush();
+    const { plan, device } = this;
+    const out: { label: string; template: string; phase: string; ms: number; flops: number }[] = [];
+    for (let i = 0; i < plan.dispatches.length; i++) {
+      const d = plan.dispatches[i];
+      const run = async () => {
+        const enc = device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        for (let r = 0; r < repeat; r++) {
+          pass.setPipeline(this.pipelines[d.kernel]);
+          pass.setBindGroup(0, this.bindGroups[i]);
+          pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+        }
+        pass.end();
+        const t0 = performance.now();
+        device.queue.submit([enc.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        return (performance.now() - t0) / repeat;
+      };
+      await run();
+      out.push({ label: d.label, template: plan.kernels[d.kernel].template, phase: d.phase, ms: Math.min(await run(), await run()), flops: d.flops });
+    }
+    return out;
+  }
+
   /** Frees every buffer (the device stays open; pipelines stay cached on it). */
   dispose(): void {
     if (this.disposed) return;
