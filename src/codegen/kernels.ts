@@ -112,7 +112,8 @@ const workgroupFor = (invocations: number) => Math.min(64, Math.max(8, pow2AtLea
 const vecType = (vec: number) => (vec === 4 ? 'vec4<f32>' : 'f32');
 
 /** Sums the lanes of a `vecType(vec)` accumulator `acc` to one f32. */
-const sumLanes = (vec: number) => (vec === 4 ? '(acc.x + acc.y + acc.z + acc.w)' : 'acc');
+/** WGSL summing the lanes of `v` when it is a vec4 (the value itself when scalar). */
+export const sumLanes = (vec: number, v = 'acc') => (vec === 4 ? `(${v}.x + ${v}.y + ${v}.z + ${v}.w)` : v);
 
 /**
  * The template constants `<PREFIX>_BS` and `<PREFIX>_OFF` of a view: batch stride and offset in

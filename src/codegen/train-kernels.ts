@@ -8,7 +8,7 @@
 // constant offsets, so two slots that land in the same buffer (a gradient view read and another
 // written in one dispatch, e.g. inside a concatenation's gradient) share one binding.
 
-import { splitTiles, type DispatchLimits } from './kernels.js';
+import { splitTiles, sumLanes, type ConvShape, type DispatchLimits } from './kernels.js';
 import { f, i, instantiate, u } from './template.js';
 
 /** A tensor view: buffer id, element offset of (n=0, c=0), elements per image (NCHW inside). */
@@ -116,23 +116,11 @@ function tUnits(n: number, vec: number, what: string): string {
   return u(n / vec);
 }
 
-const reduceOf = (vec: number, v: string) => (vec === 4 ? `(${v}.x + ${v}.y + ${v}.z + ${v}.w)` : v);
 
 // ---------------------------------------------------------------------------------------------
 // Convolution
 
-export interface ConvGeometry {
-  batch: number;
-  inC: number;
-  inH: number;
-  inW: number;
-  outC: number;
-  outH: number;
-  outW: number;
-  kernel: number;
-  stride: number;
-  pad: number;
-  groups: number;
+export interface ConvGeometry extends ConvShape {
   /** Output channels per packed weight block (the forward kernel's tile.ocb): 4 or 8, a multiple of 4. */
   ocb: number;
 }
@@ -647,8 +635,8 @@ export function genBnStats(name: string, sh: PlaneShape, x: BufView, part: numbe
       NX: u(nx),
       WG: wg,
       T,
-      REDUCE_ACC: reduceOf(vec, 'acc'),
-      REDUCE_Q: reduceOf(vec, 'q'),
+      REDUCE_ACC: sumLanes(vec, 'acc'),
+      REDUCE_Q: sumLanes(vec, 'q'),
     },
     {},
     wg,
@@ -772,8 +760,8 @@ export function genChainBwdReduce(
       NX: u(nx),
       WG: wg,
       T,
-      REDUCE_SG: reduceOf(vec, 'sg'),
-      REDUCE_SGX: reduceOf(vec, 'sgx'),
+      REDUCE_SG: sumLanes(vec, 'sg'),
+      REDUCE_SGX: sumLanes(vec, 'sgx'),
     },
     { RELU: !!relu },
     wg,
