@@ -1,7 +1,7 @@
 // Host-side parameter preparation for inference: batch norm folded into the preceding
 // convolution, and weights re-laid out for the kernels' vec4 loads.
 
-import { BN_EPS } from '../reference/ops.js';
+import { BN_EPS } from '../ir/graph.js';
 import { getWeight, type Weights } from '../weights/weights.js';
 import { convPacking } from './kernels.js';
 import type { ParamSource, Plan } from './plan.js';

@@ -984,7 +984,7 @@ export function genFcDw(
 // ---------------------------------------------------------------------------------------------
 // Loss and optimizer
 
-/** The training loss (DESIGN.md §8; the reference is src/train/losses.ts). */
+/** The training loss (docs/architecture.md, "Training recipe"; the reference is src/train/losses.ts). */
 export type LossSpec =
   | { kind: 'ce' }
   | { kind: 'hinton'; temperature: number; ceWeight: number; kdWeight: number }

@@ -26,7 +26,7 @@
 import type { ConcatNode, ConvNode, FcNode, GraphNode, LayerGraph } from '../ir/graph.js';
 import { nodeInputs } from '../ir/graph.js';
 import type { Shape } from '../ir/arch.js';
-import { BN_EPS } from '../reference/ops.js';
+import { BN_EPS } from '../ir/graph.js';
 import { weightSpecs } from '../weights/weights.js';
 import {
   convPacking,

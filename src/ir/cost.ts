@@ -1,6 +1,6 @@
 // Private-inference cost of the nonlinear layers. In hybrid HE/GC protocols (Delphi and its
 // successors) each ReLU is a garbled circuit, so ReLU count drives storage, traffic and latency.
-// Constants are public measurements (DESIGN.md §7); each is named for where it comes from.
+// Constants are public measurements (docs/architecture.md, "Cost constants"); each is named for where it comes from.
 
 /** Client (evaluator) storage of garbled circuits per ReLU, bytes (Garimella et al. 2023). */
 export const GC_CLIENT_BYTES_PER_RELU = 18_248;

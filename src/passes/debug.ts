@@ -4,7 +4,7 @@
 //
 //   const { family } = runPipeline(net, steps, { observer: debugObserver({ write: (s) => io.out(s) }) });
 //
-// FLOPs are multiply-accumulates of the convolutions and the classifier (DESIGN.md §4).
+// FLOPs are multiply-accumulates of the convolutions and the classifier (docs/architecture.md, "Counting").
 
 import type { ArchIR } from '../ir/arch.js';
 import { printArch, printGraph, formatTable, millions, printStageTable } from '../ir/print.js';
