@@ -38,7 +38,7 @@ import {
   type GeneratedKernel,
   type SlotAliases,
 } from './kernels.js';
-import { DEFAULT_LIMITS, type PlanLimits } from './plan.js';
+import { DEFAULT_LIMITS, type CompiledKernel, type PlanLimits } from './plan-types.js';
 import {
   channelChunks,
   convDwTiling,
@@ -134,13 +134,7 @@ export interface RunningEntry {
   variance: number;
 }
 
-export interface TrainPlanKernel {
-  id: number;
-  name: string;
-  template: string;
-  wgsl: string;
-  entryPoint: string;
-  workgroupSize: number;
+export interface TrainPlanKernel extends CompiledKernel {
   /** Binding types, by binding number (the bind group layout). */
   layout: BindingType[];
 }

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compilePlan, writeCompiled, type Plan } from '../../codegen/index.js';
+import { compileNetwork, writeCompiled, type Plan } from '../../codegen/index.js';
+import type { LayerGraph } from '../../ir/graph.js';
 import { emitHrn } from '../../ir/emit-hrn.js';
-import { lowerToGraph } from '../../ir/lower.js';
 import { printArch, printGraph } from '../../ir/print.js';
 import { networkStats } from '../../ir/stats.js';
 import { bytes } from '../format.js';
@@ -10,7 +10,7 @@ import { flag, intOption, listOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
-import { applyPipelineOption, DEBUG_OPTIONS, PIPELINE_OPTION } from '../pipeline.js';
+import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 
 function summary(plan: Plan): string {
   const m = plan.memory;
@@ -24,7 +24,7 @@ export const compile: Command = {
   spec: {
     name: 'compile',
     summary: 'Run the passes, lower to the layer graph and generate WGSL kernels with an execution plan.',
-    usage: 'hrn compile FILE [--pipeline P] [--debug[=json]] [-o DIR] [--batch N]',
+    usage: 'hrn compile FILE [--pipeline P] [--debug[=json|=diff]] [--debug-only PASS] [-o DIR] [--batch N]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
@@ -41,15 +41,16 @@ export const compile: Command = {
   },
   async run(p, ctx) {
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
-    const nets = applyPipelineOption(loaded, p, ctx);
+    const observer = debugObserverFor(p, ctx);
+    const nets = applyPipelineOption(loaded, p, ctx, observer);
     const batch = intOption(p, 'batch', 1);
     const out = stringOption(p, 'out');
     const quiet = stringOption(p, 'debug') === 'json';
     for (const net of nets) {
-      const graph = lowerToGraph(net);
+      let graph: LayerGraph;
       let plan: Plan;
       try {
-        plan = compilePlan(graph, { batch, fuse: !flag(p, 'no-fuse') });
+        ({ graph, plan } = compileNetwork(net, { batch, fuse: !flag(p, 'no-fuse') }, observer));
       } catch (e) {
         // Plans fail only for configurations the device cannot hold (a layer over the binding limit).
         throw new UserError(`${net.name}: cannot compile: ${(e as Error).message}`);
