@@ -3,7 +3,7 @@
 
 import { BN_EPS } from '../ir/graph.js';
 import { getWeight, type Weights } from '../weights/weights.js';
-import { convPacking } from './kernels.js';
+import { convPacking } from './conv-layout.js';
 import type { ParamSource, Plan } from './plan.js';
 
 export interface BnTensors {

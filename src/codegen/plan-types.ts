@@ -2,7 +2,7 @@
 // runs. A plan lists every buffer, kernel and dispatch of one batch at a fixed batch size.
 
 import type { Shape } from '../ir/arch.js';
-import type { ConvTile } from './kernels.js';
+import type { ConvTile } from './conv-layout.js';
 
 export interface PlanLimits {
   maxStorageBufferBindingSize: number;

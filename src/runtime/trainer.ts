@@ -10,7 +10,7 @@
 import type { LayerGraph } from '../ir/graph.js';
 import { packConv } from '../codegen/pack.js';
 import { compileTrainPlan, type ParamEntry, type TrainPlan, type TrainPlanKernel, type TrainPlanOptions } from '../codegen/train-plan.js';
-import { LOSS_SUMS, type BindingType } from '../codegen/train-kernels.js';
+import { LOSS_SUMS, type BindingType } from '../codegen/kernels/index.js';
 import { checkWeights, numel, weightSpecs, type Weights } from '../weights/weights.js';
 import type { GpuContext } from './device.js';
 import { Executor, KernelCompileError } from './executor.js';

@@ -12,7 +12,7 @@ import type { ArchIR } from '../../ir/arch.js';
 import { countGraph } from '../../ir/count.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { lowerToGraph } from '../../ir/lower.js';
-import type { LossSpec } from '../../codegen/train-kernels.js';
+import { SGD_DEFAULTS, type LossSpec } from '../../codegen/kernels/index.js';
 import { parsePipelineText } from '../../parser/index.js';
 import { runPipeline } from '../../passes/manager.js';
 import type { PipelineStep } from '../../passes/types.js';
@@ -133,8 +133,8 @@ export const train: Command = {
       lr: { type: 'string', value: 'LR', help: 'initial learning rate, cosine-annealed per step (default 0.1)' },
       'min-lr': { type: 'string', value: 'LR', help: 'final learning rate (default 0)' },
       'warmup-epochs': { type: 'string', value: 'E', help: 'linear warm-up before the cosine (default 0)' },
-      momentum: { type: 'string', value: 'M', help: 'SGD momentum (default 0.9)' },
-      'weight-decay': { type: 'string', value: 'WD', help: 'L2 weight decay (default 5e-4)' },
+      momentum: { type: 'string', value: 'M', help: `SGD momentum (default ${SGD_DEFAULTS.momentum})` },
+      'weight-decay': { type: 'string', value: 'WD', help: `L2 weight decay (default ${SGD_DEFAULTS.weightDecay})` },
       nesterov: { type: 'boolean', help: 'Nesterov momentum' },
       seed: { type: 'string', value: 'S', help: 'seed of the initial weights and the data order (default 0)' },
       out: { type: 'string', value: 'DIR', help: 'checkpoint and log directory (default runs/NETWORK)' },
@@ -236,7 +236,7 @@ export const train: Command = {
         lr,
         minLr: numberOption(p, 'min-lr', 0),
         warmupEpochs: numberOption(p, 'warmup-epochs', 0),
-        sgd: { momentum: numberOption(p, 'momentum', 0.9), weightDecay: numberOption(p, 'weight-decay', 5e-4), nesterov: flag(p, 'nesterov') },
+        sgd: { momentum: numberOption(p, 'momentum', SGD_DEFAULTS.momentum), weightDecay: numberOption(p, 'weight-decay', SGD_DEFAULTS.weightDecay), nesterov: flag(p, 'nesterov') },
         loss,
         teacher,
         seed,

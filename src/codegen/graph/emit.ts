@@ -5,7 +5,8 @@
 
 import type { StagePass } from '../../passes/stages.js';
 import type { LayerGraph } from '../../ir/graph.js';
-import { convPacking, convTile, genArgmax, genAvgPool, genConv, genEwise, genFc, genSoftmax, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels.js';
+import { convPacking, convTile } from '../conv-layout.js';
+import { genArgmax, genAvgPool, genConv, genEwise, genFc, genSoftmax, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
 import type { BufferKind, ParamSource, Plan, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
 import { MiB } from './liveness.js';
 import { isMaterialized } from './place.js';

@@ -4,7 +4,7 @@
 
 import type { ArchIR } from '../../ir/arch.js';
 import type { ConcatNode, ConvNode, GraphNode, LayerGraph } from '../../ir/graph.js';
-import type { ConvTile } from '../kernels.js';
+import type { ConvTile } from '../conv-layout.js';
 import type { Plan, PlanBuffer, PlanLimits } from '../plan-types.js';
 
 /** Plan options with every default filled in. */

@@ -4,6 +4,9 @@ import { f, u } from '../template.js';
 import { type DispatchLimits } from './common.js';
 import { build, grid, type TrainKernel, WG } from './train-common.js';
 
+/** SGD's defaults everywhere in hrn: the GPU plan, the CPU reference and the `train` command. */
+export const SGD_DEFAULTS = Object.freeze({ momentum: 0.9, weightDecay: 5e-4, nesterov: false });
+
 export interface SgdHyper {
   momentum: number;
   weightDecay: number;
