@@ -40,55 +40,11 @@ export function convDwTiling(g: ConvGeometry, o: { target?: number; ovb?: number
 }
 
 /**
- * d weights of a convolution (packed layout). With `tiling.chunks` > 1 the kernel writes partial
- * tiles to `dst` (chunk-major, `size4` vec4s each) and genConvDwReduce sums them into the gradient.
+ * One output column block of the weight gradient: dy values (shared across a subgroup when it has
+ * one), the input taps of every kernel row and column, and the FMAs into the accumulators.
  */
-export function genConvDw(
-  name: string,
-  g: ConvGeometry,
-  x: BufView,
-  dy: BufView,
-  dst: { buffer: number; offset4: number },
-  tiling: ConvDwTiling,
-  limits: DispatchLimits,
-  subgroupSize = 0,
-): TrainKernel {
-  const { cig, cog, obg, nv, kk } = convBlocks(g);
-  const { ih, iw, oh, ow } = convDims(g);
-  const k = g.kernel;
-  const s = g.stride;
-  const p = g.pad;
-  const sg = subgroupSize;
-  const { wg, ovb, kyb, pxb, chunks, rowsPerChunk } = tiling;
-  if (sg > 0 && wg % sg !== 0) throw new Error(`${name}: ${wg} lanes per workgroup is not a multiple of the subgroup size ${sg}`);
-  if (nv % ovb !== 0) throw new Error(`${name}: ${ovb} output vec4s per workgroup do not divide the packed block`);
-  const ick = Math.ceil(cig / wg);
-  const ovn = (obg * nv) / ovb;
-  const kybn = Math.ceil(k / kyb);
-  const gx = ovn * kybn * chunks;
-  const xb = Math.ceil(ow / pxb);
-  const ocTail = cog % 4 !== 0 || cog % g.ocb !== 0;
-  const colTail = ow % pxb !== 0;
-  const rowCheck = p > 0;
-  const overhang = (xb * pxb - 1) * s + k - 1 - p >= iw;
-  const colCheck = p > 0 || overhang;
-
-  const acc: string[] = [];
-  for (let ky = 0; ky < kyb; ky++) for (let kx = 0; kx < k; kx++) for (let v = 0; v < ovb; v++) acc.push(`  var a${ky}_${kx}_${v} = vec4<f32>(0.0);`);
-
-  const rowSetup: string[] = [];
-  rowSetup.push('    let dyr = n * DY_BATCH_STRIDE + DY_OFFSET + dyc + oy * OUT_W;');
-  rowSetup.push('    let xn = n * X_BATCH_STRIDE + X_OFFSET + xc;');
-  for (let ky = 0; ky < kyb; ky++) {
-    if (rowCheck) {
-      rowSetup.push(`    let iy${ky} = i32(oy * ${u(s)} + ky0 + ${u(ky)}) - ${i(p)};`);
-      rowSetup.push(`    let rv${ky} = u32(iy${ky}) < IN_H;`);
-      rowSetup.push(`    let xr${ky} = xn + min(u32(iy${ky}), IN_H - 1u) * IN_W;`);
-    } else {
-      rowSetup.push(`    let xr${ky} = xn + (oy * ${u(s)} + ky0 + ${u(ky)}) * IN_W;`);
-    }
-  }
-
+function dwColumnBody(c: { sg: number; ovb: number; pxb: number; k: number; s: number; p: number; kyb: number; ocTail: boolean; colTail: boolean; rowCheck: boolean; colCheck: boolean }): string[] {
+  const { sg, ovb, pxb, k, s, p, kyb, ocTail, colTail, rowCheck, colCheck } = c;
   // dy values: element e = vc * PXB + px is output channel ocl0 + vc, column ox0 + px.
   const nd = ovb * 4 * pxb;
   const dyLoad = (vc: string, px: string): string => {
@@ -147,6 +103,60 @@ export function genConvDw(
           const a = `a${ky}_${kx}_${v}`;
           col.push(`      ${a} = fma(d${v}_${px}, x${ky}_${px * s + kx}, ${a});`);
         }
+  return col;
+}
+
+/**
+ * d weights of a convolution (packed layout). With `tiling.chunks` > 1 the kernel writes partial
+ * tiles to `dst` (chunk-major, `size4` vec4s each) and genConvDwReduce sums them into the gradient.
+ */
+export function genConvDw(
+  name: string,
+  g: ConvGeometry,
+  x: BufView,
+  dy: BufView,
+  dst: { buffer: number; offset4: number },
+  tiling: ConvDwTiling,
+  limits: DispatchLimits,
+  subgroupSize = 0,
+): TrainKernel {
+  const { cig, cog, obg, nv, kk } = convBlocks(g);
+  const { ih, iw, oh, ow } = convDims(g);
+  const k = g.kernel;
+  const s = g.stride;
+  const p = g.pad;
+  const sg = subgroupSize;
+  const { wg, ovb, kyb, pxb, chunks, rowsPerChunk } = tiling;
+  if (sg > 0 && wg % sg !== 0) throw new Error(`${name}: ${wg} lanes per workgroup is not a multiple of the subgroup size ${sg}`);
+  if (nv % ovb !== 0) throw new Error(`${name}: ${ovb} output vec4s per workgroup do not divide the packed block`);
+  const ick = Math.ceil(cig / wg);
+  const ovn = (obg * nv) / ovb;
+  const kybn = Math.ceil(k / kyb);
+  const gx = ovn * kybn * chunks;
+  const xb = Math.ceil(ow / pxb);
+  const ocTail = cog % 4 !== 0 || cog % g.ocb !== 0;
+  const colTail = ow % pxb !== 0;
+  const rowCheck = p > 0;
+  const overhang = (xb * pxb - 1) * s + k - 1 - p >= iw;
+  const colCheck = p > 0 || overhang;
+
+  const acc: string[] = [];
+  for (let ky = 0; ky < kyb; ky++) for (let kx = 0; kx < k; kx++) for (let v = 0; v < ovb; v++) acc.push(`  var a${ky}_${kx}_${v} = vec4<f32>(0.0);`);
+
+  const rowSetup: string[] = [];
+  rowSetup.push('    let dyr = n * DY_BATCH_STRIDE + DY_OFFSET + dyc + oy * OUT_W;');
+  rowSetup.push('    let xn = n * X_BATCH_STRIDE + X_OFFSET + xc;');
+  for (let ky = 0; ky < kyb; ky++) {
+    if (rowCheck) {
+      rowSetup.push(`    let iy${ky} = i32(oy * ${u(s)} + ky0 + ${u(ky)}) - ${i(p)};`);
+      rowSetup.push(`    let rv${ky} = u32(iy${ky}) < IN_H;`);
+      rowSetup.push(`    let xr${ky} = xn + min(u32(iy${ky}), IN_H - 1u) * IN_W;`);
+    } else {
+      rowSetup.push(`    let xr${ky} = xn + (oy * ${u(s)} + ky0 + ${u(ky)}) * IN_W;`);
+    }
+  }
+
+  const col = dwColumnBody({ sg, ovb, pxb, k, s, p, kyb, ocTail, colTail, rowCheck, colCheck });
 
   const epi: string[] = [];
   epi.push(`    let b = OUT_OFFSET + chunk * CHUNK_STRIDE + ((ob * CIG + icl) * ${u(kk)} + ky0 * ${u(k)}) * NV + v0;`);

@@ -5,6 +5,88 @@ import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
 import { type DispatchLimits, pow2AtLeast } from './common.js';
 import { type BufView, build, type GradTarget, grid, type TrainKernel, WG } from './train-common.js';
 
+interface TapCombo {
+  r: number;
+  j: number;
+  t: number;
+  dq: number;
+  eq: number;
+}
+
+/** The inner loop over output channels: subgroup-shared weight loads, dy taps, the FMAs. */
+function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: boolean; combos: TapCombo[]; usedTaps: number[]; nm: (d: number) => string }): string[] {
+  const { sg, icb, kk, nv, icTail, combos, usedTaps, nm } = c;
+  const body: string[] = [];
+  const nw = icb * kk;
+  const clampIc = (e: string) => (icTail ? `min(${e}, icl_max)` : e);
+  if (sg > 0) {
+    for (let m = 0; m * sg < nw; m++) {
+      const e = (m + 1) * sg > nw ? `min(lane + ${u(m * sg)}, ${u(nw - 1)})` : `lane + ${u(m * sg)}`;
+      body.push(`    let e${m} = ${e};`);
+      body.push(`    let q${m} = wgt[wbase + ${clampIc(`e${m} / KK`)} * (KK * OCB) + (e${m} % KK) * OCB];`);
+    }
+  }
+  const weight = (icl: number, t: number): string => {
+    if (sg > 0) {
+      const e = icl * kk + t;
+      return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
+    }
+    return icTail ? `wgt[wbase + min(${u(icl)}, icl_max) * (KK * OCB) + ${u(t)} * OCB]` : `wgt[wbase + ${u(icl * kk + t)} * OCB]`;
+  };
+  const pairs = [...new Set(combos.map((c) => `${c.dq},${c.eq}`))];
+  for (const pr of pairs) {
+    const [dq, eq] = pr.split(',').map(Number);
+    body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(select(0.0, dy[dyp + ro_${nm(dq)} + cx_${nm(eq)}], rv_${nm(dq)} && cv_${nm(eq)}));`);
+  }
+  for (const t of usedTaps) {
+    for (let v = 0; v < nv; v++) {
+      body.push(`    let w${t}_${v} = vec4<f32>(${[0, 1, 2, 3].map((c) => weight(4 * v + c, t)).join(', ')});`);
+    }
+  }
+  for (const c of combos) {
+    for (let v = 0; v < nv; v++) {
+      const a = `a${c.r}_${c.j}_${v}`;
+      body.push(`    ${a} = fma(w${c.t}_${v}, d_${nm(c.dq)}_${nm(c.eq)}, ${a});`);
+    }
+  }
+
+  return body;
+}
+
+/** Stores (or accumulates) the dX block: rb rows x pxb pixels x icb channels. */
+function dxEpilogue(c: { rb: number; pxb: number; nv: number; ih: number; iw: number; icTail: boolean; accumulate: boolean }): string[] {
+  const { rb, pxb, nv, ih, iw, icTail, accumulate } = c;
+  const epi: string[] = [];
+  const rowTail = ih % rb !== 0;
+  const colTail = iw % pxb !== 0;
+  for (let r = 0; r < rb; r++) {
+    for (let j = 0; j < pxb; j++) {
+      epi.push('    {');
+      epi.push(`      let iy = iy0 + ${u(r)};`);
+      epi.push(`      let ix = ix0 + ${u(j)};`);
+      const conds: string[] = [];
+      if (rowTail) conds.push('iy < IN_H');
+      if (colTail) conds.push('ix < IN_W');
+      const ind = conds.length > 0 ? '        ' : '      ';
+      if (conds.length > 0) epi.push(`      if (${conds.join(' && ')}) {`);
+      epi.push(`${ind}let o = n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy * IN_W + ix;`);
+      for (let v = 0; v < nv; v++) {
+        for (let c = 0; c < 4; c++) {
+          const icl = 4 * v + c;
+          const at = `o + ${u(icl)} * IHW`;
+          const val = `a${r}_${j}_${v}.${'xyzw'[c]}`;
+          const st = accumulate ? `dx[${at}] = dx[${at}] + ${val};` : `dx[${at}] = ${val};`;
+          epi.push(icTail ? `${ind}if (icl0 + ${u(icl)} < CIG) { ${st} }` : `${ind}${st}`);
+        }
+      }
+      if (conds.length > 0) epi.push('      }');
+      epi.push('    }');
+    }
+  }
+
+  return epi;
+}
+
 /**
  * d input of a convolution. `weights` is the parameter buffer and the float offset of the packed
  * weights in it. `subgroupSize` > 0 shares the weight loads across a subgroup (see the template).
@@ -70,71 +152,13 @@ export function genConvDx(
     setup.push(`  let cv_${nm(eq)} = u32(ox_${nm(eq)}) < OUT_W;`);
     setup.push(`  let cx_${nm(eq)} = min(u32(ox_${nm(eq)}), OUT_W - 1u);`);
   }
-  const combos: { r: number; j: number; t: number; dq: number; eq: number }[] = [];
+  const combos: TapCombo[] = [];
   for (const rt of rowTaps) for (const ct of colTaps) combos.push({ r: rt.pos, j: ct.pos, t: rt.kt * k + ct.kt, dq: rt.d, eq: ct.d });
   const usedTaps = [...new Set(combos.map((c) => c.t))].sort((a, b) => a - b);
 
-  const body: string[] = [];
-  const nw = icb * kk;
-  const clampIc = (e: string) => (icTail ? `min(${e}, icl_max)` : e);
-  if (sg > 0) {
-    for (let m = 0; m * sg < nw; m++) {
-      const e = (m + 1) * sg > nw ? `min(lane + ${u(m * sg)}, ${u(nw - 1)})` : `lane + ${u(m * sg)}`;
-      body.push(`    let e${m} = ${e};`);
-      body.push(`    let q${m} = wgt[wbase + ${clampIc(`e${m} / KK`)} * (KK * OCB) + (e${m} % KK) * OCB];`);
-    }
-  }
-  const weight = (icl: number, t: number): string => {
-    if (sg > 0) {
-      const e = icl * kk + t;
-      return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
-    }
-    return icTail ? `wgt[wbase + min(${u(icl)}, icl_max) * (KK * OCB) + ${u(t)} * OCB]` : `wgt[wbase + ${u(icl * kk + t)} * OCB]`;
-  };
-  const pairs = [...new Set(combos.map((c) => `${c.dq},${c.eq}`))];
-  for (const pr of pairs) {
-    const [dq, eq] = pr.split(',').map(Number);
-    body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(select(0.0, dy[dyp + ro_${nm(dq)} + cx_${nm(eq)}], rv_${nm(dq)} && cv_${nm(eq)}));`);
-  }
-  for (const t of usedTaps) {
-    for (let v = 0; v < nv; v++) {
-      body.push(`    let w${t}_${v} = vec4<f32>(${[0, 1, 2, 3].map((c) => weight(4 * v + c, t)).join(', ')});`);
-    }
-  }
-  for (const c of combos) {
-    for (let v = 0; v < nv; v++) {
-      const a = `a${c.r}_${c.j}_${v}`;
-      body.push(`    ${a} = fma(w${c.t}_${v}, d_${nm(c.dq)}_${nm(c.eq)}, ${a});`);
-    }
-  }
+  const body = dxBody({ sg, icb, kk, nv, icTail, combos, usedTaps, nm });
 
-  const epi: string[] = [];
-  const rowTail = ih % rb !== 0;
-  const colTail = iw % pxb !== 0;
-  for (let r = 0; r < rb; r++) {
-    for (let j = 0; j < pxb; j++) {
-      epi.push('    {');
-      epi.push(`      let iy = iy0 + ${u(r)};`);
-      epi.push(`      let ix = ix0 + ${u(j)};`);
-      const conds: string[] = [];
-      if (rowTail) conds.push('iy < IN_H');
-      if (colTail) conds.push('ix < IN_W');
-      const ind = conds.length > 0 ? '        ' : '      ';
-      if (conds.length > 0) epi.push(`      if (${conds.join(' && ')}) {`);
-      epi.push(`${ind}let o = n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy * IN_W + ix;`);
-      for (let v = 0; v < nv; v++) {
-        for (let c = 0; c < 4; c++) {
-          const icl = 4 * v + c;
-          const at = `o + ${u(icl)} * IHW`;
-          const val = `a${r}_${j}_${v}.${'xyzw'[c]}`;
-          const st = dx.accumulate ? `dx[${at}] = dx[${at}] + ${val};` : `dx[${at}] = ${val};`;
-          epi.push(icTail ? `${ind}if (icl0 + ${u(icl)} < CIG) { ${st} }` : `${ind}${st}`);
-        }
-      }
-      if (conds.length > 0) epi.push('      }');
-      epi.push('    }');
-    }
-  }
+  const epi = dxEpilogue({ rb, pxb, nv, ih, iw, icTail, accumulate: dx.accumulate });
 
   // with subgroups every subgroup must be full: a power of two at least the subgroup size
   const wg = Math.max(sg, Math.min(WG, Math.max(8, pow2AtLeast(spatial))));
