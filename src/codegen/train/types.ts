@@ -2,7 +2,10 @@
 
 import type { Shape } from '../../ir/arch.js';
 import type { BindingType, BufView, LossSpec, SgdHyper, TrainBinding } from '../kernels/index.js';
+import type { PackedParam, ParamLayout } from '../conv-layout.js';
 import type { CompiledKernel, PlanLimits } from '../plan-types.js';
+
+export type { ParamLayout };
 
 export interface TrainPlanOptions {
   /** Images per step; the plan is compiled for it. */
@@ -43,21 +46,10 @@ export interface TrainBuffer {
   bytes: number;
 }
 
-export type ParamLayout =
-  | { kind: 'plain' }
-  | { kind: 'conv-weight'; outC: number; inC: number; kernel: number; groups: number; ocb: number }
-  | { kind: 'conv-bias'; outC: number; groups: number; ocb: number };
-
-export interface ParamEntry {
+/** A trainable tensor; its offset is the same in the parameter, gradient and momentum buffers (a multiple of 64). */
+export interface ParamEntry extends PackedParam {
   /** The tensor's name in weights.ts. */
   name: string;
-  /** Its shape there (PyTorch layout). */
-  shape: number[];
-  /** Float offset in the flat parameter, gradient and momentum buffers (a multiple of 64). */
-  offset: number;
-  /** Floats it occupies there (the packed layout plus any kernel padding). */
-  length: number;
-  layout: ParamLayout;
   decay: boolean;
 }
 
