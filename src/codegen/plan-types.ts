@@ -80,6 +80,8 @@ export interface CompiledKernel {
 }
 
 export interface PlanKernel extends CompiledKernel {
+  /** The constants it was specialized for (see kernels/common.ts, `specializationOf`). */
+  specialization?: string;
   /** Number of storage bindings and whether each is written (the bind group layout). */
   bindings: { binding: number; write: boolean }[];
 }

@@ -86,6 +86,7 @@ class Emitter {
         entryPoint: gen.entryPoint,
         workgroupSize: gen.workgroupSize,
         bindings: gen.bindings.map((b) => ({ binding: b.binding, write: b.write })),
+        specialization: gen.specialization,
       });
       this.kernelBySource.set(gen.wgsl, k);
     }

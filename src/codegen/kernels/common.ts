@@ -31,6 +31,8 @@ export interface GeneratedKernel {
   bindings: KernelBinding[];
   workgroupSize: number;
   workgroups: [number, number, number];
+  /** The constants the kernel was specialized for (`NAME=value ...`), for its file header. */
+  specialization: string;
 }
 
 export interface DispatchLimits {
@@ -77,6 +79,15 @@ function declareBindings(slots: Slot[], alias: SlotAliases, body: string): { dec
   return { decl, bindings, body };
 }
 
+/** The scalar constants and flags of a template instantiation, `NAME=value ...` (code blocks left out). */
+export function specializationOf(values: TemplateValues, flags: Record<string, boolean>): string {
+  const scalars = Object.entries(values)
+    .filter(([, v]) => typeof v === 'number' || /^-?[0-9][0-9.eu]*$/.test(v))
+    .map(([k, v]) => `${k}=${String(v).replace(/u$/, '')}`);
+  const on = Object.entries(flags).filter(([, v]) => v).map(([k]) => k);
+  return [...scalars, ...on].join(' ');
+}
+
 export function finish(
   template: string,
   slots: Slot[],
@@ -88,7 +99,8 @@ export function finish(
 ): GeneratedKernel {
   const text = instantiate(template, { ...values, BINDINGS: '{{BINDINGS}}' }, flags);
   const { decl, bindings, body } = declareBindings(slots, alias, text);
-  return { template, wgsl: body.replace('{{BINDINGS}}', decl), entryPoint: 'main', bindings, workgroupSize, workgroups };
+  const wgsl = body.replace('{{BINDINGS}}', decl);
+  return { template, wgsl, entryPoint: 'main', bindings, workgroupSize, workgroups, specialization: specializationOf(values, flags) };
 }
 
 /**
