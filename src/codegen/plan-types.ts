@@ -40,7 +40,7 @@ export interface PlanOptions {
 
 export type BufferKind = 'input' | 'activation' | 'param' | 'output';
 
-/** How a parameter buffer is filled from the weights (see pack.ts, `packParams`). */
+/** How a parameter buffer is filled from the weights (see pack.ts, `packParams`, and conv-layout.ts). */
 export type ParamSource =
   | { kind: 'conv-weight'; conv: string; bn?: string; bias: boolean; outC: number; inC: number; kernel: number; groups: number; ocb: number; padding: number }
   | { kind: 'conv-bias'; conv: string; bn?: string; bias: boolean; outC: number; groups: number; ocb: number }
