@@ -10,56 +10,12 @@
 import type { LayerGraph } from '../ir/graph.js';
 import { packParam, unpackParam } from '../codegen/conv-layout.js';
 import { compileTrainPlan, type ParamEntry, type TrainPlan, type TrainPlanKernel, type TrainPlanOptions } from '../codegen/train-plan.js';
-import { LOSS_SUMS, type BindingType } from '../codegen/kernels/index.js';
+import { LOSS_SUMS } from '../codegen/kernels/index.js';
 import { checkWeights, numel, weightSpecs, type Weights } from '../weights/weights.js';
 import type { GpuContext } from './device.js';
-import { Executor, KernelCompileError } from './executor.js';
+import { Executor } from './executor.js';
+import { cachedPipeline } from './pipelines.js';
 
-interface Pipeline {
-  pipeline: GPUComputePipeline;
-  layout: GPUBindGroupLayout;
-}
-
-const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<Pipeline>>>();
-
-/** Compiles a training kernel (cached per device by layout and source). */
-export async function getTrainPipeline(device: GPUDevice, k: TrainPlanKernel, layers: string[] = []): Promise<Pipeline> {
-  let cache = pipelineCache.get(device);
-  if (!cache) {
-    cache = new Map();
-    pipelineCache.set(device, cache);
-  }
-  const key = `${k.layout.join(',')}\n${k.wgsl}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const made = (async () => {
-    const module = device.createShaderModule({ label: k.name, code: k.wgsl });
-    const info = await module.getCompilationInfo();
-    const errors = info.messages.filter((m) => m.type === 'error');
-    if (errors.length > 0) {
-      const lines = k.wgsl.split('\n');
-      const text = errors.map((m) => `${k.name}.wgsl:${m.lineNum}:${m.linePos}: error: ${m.message}\n  ${lines[m.lineNum - 1] ?? ''}`).join('\n');
-      throw new KernelCompileError(k.name, layers, `WGSL does not compile:\n${text}`);
-    }
-    const layout = device.createBindGroupLayout({
-      label: k.name,
-      entries: k.layout.map((type: BindingType, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
-    });
-    try {
-      const pipeline = await device.createComputePipelineAsync({
-        label: k.name,
-        layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        compute: { module, entryPoint: k.entryPoint },
-      });
-      return { pipeline, layout };
-    } catch (e) {
-      throw new KernelCompileError(k.name, layers, `pipeline creation failed: ${(e as Error).message}`);
-    }
-  })();
-  cache.set(key, made);
-  made.catch(() => cache!.delete(key));
-  return made;
-}
 
 export interface LossSums {
   /** Sum over steps of the batch-mean loss. */
@@ -138,7 +94,7 @@ export class Trainer {
       this.buffers.push(device.createBuffer({ label: b.name, size: b.bytes, usage }));
     }
     const layersOf = (k: number) => plan.dispatches.filter((d) => d.kernel === k).map((d) => d.label);
-    const compiled = await Promise.all(plan.kernels.map((k) => getTrainPipeline(device, k, layersOf(k.id))));
+    const compiled = await Promise.all(plan.kernels.map((k) => cachedPipeline(device, k, k.layout, layersOf(k.id))));
     this.pipelines = compiled.map((c) => c.pipeline);
     for (const d of plan.dispatches) {
       this.bindGroups.push(
