@@ -4,15 +4,14 @@
 
 import type { ArchIR } from '../ir/arch.js';
 import { formatDiagnostics } from '../diagnostics.js';
-import { parsePipelineText } from '../parser/index.js';
 import { GRAPH_PASSES } from '../codegen/graph/index.js';
 import { debugObserver } from '../passes/debug.js';
-import { runPipeline, type PassObserver } from '../passes/manager.js';
+import { runPipelineText } from '../driver.js';
+import type { PassObserver } from '../passes/manager.js';
 import { defaultRegistry } from '../passes/registry.js';
-import type { PipelineStep } from '../passes/types.js';
 import { listOption, stringOption, type OptionSpec, type ParsedCommand } from './args.js';
 import type { Context } from './command.js';
-import { failOnErrors, type LoadedSource } from './load.js';
+import type { LoadedSource } from './load.js';
 import { UsageError } from './errors.js';
 import { suggest } from './suggest.js';
 
@@ -82,12 +81,7 @@ export function applyPipelineOption(loaded: LoadedSource, p: ParsedCommand, ctx:
   const text = stringOption(p, 'pipeline');
   if (text === undefined) return loaded.networks;
 
-  ctx.sources.set(PIPELINE_ORIGIN, text);
-  const parsed = parsePipelineText(text, PIPELINE_ORIGIN);
-  failOnErrors(parsed.diagnostics);
-
-  const table = new Map<string, readonly PipelineStep[]>(loaded.file.pipelines.map((pl) => [pl.name, pl.steps]));
-  const result = runPipeline(loaded.networks, parsed.steps, { pipelines: table, observer });
+  const result = runPipelineText(loaded.networks, text, PIPELINE_ORIGIN, loaded.file, ctx.sources, observer);
   if (result.diagnostics.length > 0) ctx.io.err(formatDiagnostics(result.diagnostics, ctx.sources));
   return result.family;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileNetwork, kernelFileText, writeCompiled, type Plan } from '../../codegen/index.js';
+import { kernelFileText, writeCompiled, type Plan } from '../../codegen/index.js';
+import { planNetwork } from '../../driver.js';
 import type { ArchIR } from '../../ir/arch.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { emitHrn } from '../../ir/emit-hrn.js';
@@ -95,7 +96,7 @@ export const compile: Command = {
       let plan: Plan;
       try {
         const options = { batch, fuse: !flag(p, 'no-fuse'), subgroupSize: target?.subgroupSize, limits: target?.limits };
-        ({ graph, plan } = compileNetwork(net, options, observer));
+        ({ graph, plan } = planNetwork(net, options, observer));
       } catch (e) {
         // Plans fail only for configurations the device cannot hold (a layer over the binding limit).
         throw new UserError(`${net.name}: cannot compile: ${(e as Error).message}`);
