@@ -4,6 +4,7 @@
 // packed buffers.
 
 import { numel } from '../weights/weights.js';
+import { u } from './template.js';
 import { workgroupFor } from './kernels/common.js';
 
 export interface ConvTile {
@@ -205,4 +206,9 @@ export function unpackParam(entry: PackedParam, flat: Float32Array): Float32Arra
   if (l.kind === 'conv-weight') return unpackConvWeight(slice, l.outC, l.inC, l.kernel, l.groups, l.ocb);
   if (l.kind === 'conv-bias') return unpackConvBias(slice, l.outC, l.groups, l.ocb);
   return Float32Array.from(slice.subarray(0, numel(entry.shape)));
+}
+
+/** The plane sizes every convolution template declares: input and output rows, columns, planes. */
+export function planeValues(d: { ih: number; iw: number; oh: number; ow: number }): Record<string, string> {
+  return { IH: u(d.ih), IW: u(d.iw), IHW: u(d.ih * d.iw), OH: u(d.oh), OW: u(d.ow), OHW: u(d.oh * d.ow) };
 }

@@ -1,7 +1,7 @@
 // Convolution backward, weight gradient (kernels/train/conv_dw.wgsl), and how its work is tiled.
 
 import { i, u } from '../template.js';
-import { convBlocks, convDims, type ConvGeometry, packedConvSize } from '../conv-layout.js';
+import { convBlocks, convDims, packedConvSize, planeValues, type ConvGeometry } from '../conv-layout.js';
 import { type DispatchLimits, splitTiles } from './common.js';
 import { type BufView, build, type TrainKernel } from './train-common.js';
 
@@ -174,12 +174,7 @@ export function genConvDw(
       { name: 'dst', type: 'array<vec4<f32>>', access: 'write', buffer: dst.buffer },
     ],
     {
-      IH: u(ih),
-      IW: u(iw),
-      IHW: u(ih * iw),
-      OH: u(oh),
-      OW: u(ow),
-      OHW: u(oh * ow),
+      ...planeValues({ ih, iw, oh, ow }),
       X_BS: u(x.batchStride),
       X_OFF: u(x.offset),
       DY_BS: u(dy.batchStride),

@@ -1,7 +1,7 @@
 // Convolution backward, input gradient (kernels/train/conv_dx.wgsl).
 
 import { i, u } from '../template.js';
-import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
+import { convBlocks, convDims, planeValues, type ConvGeometry } from '../conv-layout.js';
 import { type DispatchLimits, pow2AtLeast } from './common.js';
 import { type BufView, build, type GradTarget, grid, type TrainKernel, WG } from './train-common.js';
 
@@ -171,12 +171,7 @@ export function genConvDx(
       { name: 'dx', type: 'array<f32>', access: 'write', buffer: dx.buffer },
     ],
     {
-      IH: u(ih),
-      IW: u(iw),
-      IHW: u(ih * iw),
-      OH: u(oh),
-      OW: u(ow),
-      OHW: u(oh * ow),
+      ...planeValues({ ih, iw, oh, ow }),
       DY_BS: u(dy.batchStride),
       DY_OFF: u(dy.offset),
       DX_BS: u(dx.batchStride),
