@@ -1,0 +1,2 @@
+export * from './fold-bn.js';
+export * from './onnx-model.js';
