@@ -9,7 +9,8 @@ import type { ArchIR } from '../src/ir/arch.js';
 import type { LayerGraph } from '../src/ir/graph.js';
 import { parseHrn, parseOverride, resolveNetwork } from '../src/parser/index.js';
 import { runText } from '../src/passes/manager.js';
-import { runReferenceAll } from '../src/reference/index.js';
+import { forwardGraph } from '../src/reference/backward.js';
+import { tensor } from '../src/reference/index.js';
 import { initWeights, Rng, type Weights } from '../src/weights/index.js';
 
 /** The smallest width parameter of each example that every pipeline kind accepts (reuse 4 needs channels divisible by 4). */
@@ -30,6 +31,11 @@ export function exampleNetwork(file: string, set: string, pipeline: string): Arc
   return pipeline === '' ? r.arch : runText(r.arch, pipeline).family[0];
 }
 
+const dimsOf = (graph: LayerGraph): [number, number, number] => {
+  const s = graph.nodes[0].shape;
+  return [s.c, s.h, s.w];
+};
+
 export function randomInput(graph: LayerGraph, batch: number, seed: number): Float32Array {
   const s = graph.nodes[0].shape;
   return new Rng(seed).fillNormal(new Float32Array(batch * s.c * s.h * s.w), 1);
@@ -39,8 +45,6 @@ export function randomInput(graph: LayerGraph, batch: number, seed: number): Flo
  * He-initialized weights with random batch-norm scales and shifts, whose running statistics are
  * measured on a random batch (as training would leave them): activations stay near unit scale, as in a trained network.
  */
-const CALIBRATION_PASSES = 3;
-
 export function calibratedWeights(graph: LayerGraph, seed: number): Weights {
   const w = initWeights(graph, seed);
   const rng = new Rng(seed + 1);
@@ -49,34 +53,14 @@ export function calibratedWeights(graph: LayerGraph, seed: number): Weights {
     rng.fillUniform(w.get(`${n.name}.gamma`)!.data, 0.5, 1.5);
     rng.fillNormal(w.get(`${n.name}.beta`)!.data, 0.2);
   }
+  // One training-mode pass: every batch norm normalizes with the batch statistics of its input,
+  // which become its running statistics.
   const batch = 4;
-  const x = randomInput(graph, batch, seed + 2);
-  const bns = graph.nodes.filter((n) => n.op === 'bn');
-  // Each pass measures every batch norm's input with the statistics of the pass before; a few
-  // passes bring every layer near unit scale (one per layer would be exact, and slow).
-  for (let pass = 0; pass < CALIBRATION_PASSES; pass++) {
-    const values = runReferenceAll(graph, w, x, batch);
-    for (const n of bns) {
-      const t = values[n.input];
-      const plane = t.h * t.w;
-      const mean = w.get(`${n.name}.running_mean`)!.data;
-      const variance = w.get(`${n.name}.running_var`)!.data;
-      for (let c = 0; c < t.c; c++) {
-        let s = 0;
-        let s2 = 0;
-        for (let b = 0; b < batch; b++) {
-          const base = (b * t.c + c) * plane;
-          for (let i = 0; i < plane; i++) {
-            const v = t.data[base + i];
-            s += v;
-            s2 += v * v;
-          }
-        }
-        const count = batch * plane;
-        mean[c] = s / count;
-        variance[c] = Math.max(s2 / count - mean[c] * mean[c], 1e-3);
-      }
-    }
+  const tape = forwardGraph(graph, w, tensor(batch, ...dimsOf(graph), randomInput(graph, batch, seed + 2)), { training: true, updateRunningStats: false });
+  for (const [id, stats] of tape.bnStats) {
+    const name = graph.nodes[id].name;
+    w.get(`${name}.running_mean`)!.data.set(stats.mean);
+    w.get(`${name}.running_var`)!.data.set(stats.variance);
   }
   return w;
 }
