@@ -9,6 +9,7 @@ elif ! dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | grep -q '
   echo "setup: Mesa 25 lavapipe is missing; run 'sudo bash scripts/install-system.sh' once" >&2
 fi
 
-npm ci --no-audit --no-fund --loglevel=error
+# onnxruntime-node (tests only) bundles its CPU runtime; skip its optional CUDA download on any npm.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 npm run --silent build
 echo "setup: done; try 'npx hrn --help'"

@@ -89,11 +89,14 @@ describe('weights', () => {
     expect(Math.abs(s2 / 20000 - 1)).toBeLessThan(0.05);
   });
 
-  it('checkWeights lists missing tensors and wrong shapes', () => {
+  it('checkWeights names the first differing tensor in one line, and counts the rest', () => {
     const w = initWeights(graph, 1);
     w.delete('S1.b1.bn2.beta');
     w.set('head.fc.weight', { shape: [5, 9], data: new Float32Array(45) });
-    expect(() => checkWeights(graph, w, 'ckpt.safetensors')).toThrow(/ckpt.safetensors do not fit graph tiny:\n.*missing S1.b1.bn2.beta \[4\]\n.*head.fc.weight has shape \[5, 9\], the graph needs \[5, 8\]/);
+    expect(() => checkWeights(graph, w, 'ckpt.safetensors')).toThrow(/^ckpt.safetensors do not fit network tiny: missing S1.b1.bn2.beta \[4\] \(and 1 more tensor differs\)$/);
+    w.set('head.fc.weight', { shape: [5, 8], data: new Float32Array(40) });
+    w.set('S1.b1.bn2.beta', { shape: [3], data: new Float32Array(3) });
+    expect(() => checkWeights(graph, w, 'w')).toThrow(/^w do not fit network tiny: S1.b1.bn2.beta has shape \[3\], the network needs \[4\]$/);
   });
 });
 

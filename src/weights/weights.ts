@@ -80,8 +80,8 @@ export function weightSpecs(graph: LayerGraph): WeightSpec[] {
 const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /**
- * Throws one error listing every missing tensor and every shape mismatch (extra tensors are
- * allowed: a checkpoint may carry optimizer state or a teacher).
+ * Throws a one-line error naming the first missing or misshapen tensor (in node order) and how
+ * many more differ; extra tensors are allowed (a checkpoint may carry optimizer state or a teacher).
  */
 export function checkWeights(graph: LayerGraph, weights: Weights, source = 'weights'): void {
   const problems: string[] = [];
@@ -92,15 +92,15 @@ export function checkWeights(graph: LayerGraph, weights: Weights, source = 'weig
       continue;
     }
     if (t.shape.length !== spec.shape.length || t.shape.some((d, i) => d !== spec.shape[i])) {
-      problems.push(`${spec.name} has shape ${shapeText(t.shape)}, the graph needs ${shapeText(spec.shape)}`);
+      problems.push(`${spec.name} has shape ${shapeText(t.shape)}, the network needs ${shapeText(spec.shape)}`);
     } else if (t.data.length !== numel(spec.shape)) {
       problems.push(`${spec.name} has ${t.data.length} values for shape ${shapeText(spec.shape)}`);
     }
   }
   if (problems.length > 0) {
-    const shown = problems.slice(0, 20);
-    const more = problems.length > shown.length ? `\n  ... and ${problems.length - shown.length} more` : '';
-    throw new Error(`${source} do not fit graph ${graph.name}:\n  ${shown.join('\n  ')}${more}`);
+    const rest = problems.length - 1;
+    const more = rest === 0 ? '' : rest === 1 ? ' (and 1 more tensor differs)' : ` (and ${rest} more tensors differ)`;
+    throw new Error(`${source} do not fit network ${graph.name}: ${problems[0]}${more}`);
   }
 }
 

@@ -1,50 +1,40 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { openData } from '../../data/index.js';
 import type { Normalization } from '../../data/dataset.js';
-import { lowerNetwork } from '../../driver.js';
 import { Executor, openDevice } from '../../runtime/index.js';
-import { loadWeightsFrom } from '../../train/checkpoint.js';
-import { checkWeights } from '../../weights/index.js';
-import { flag, intOption, listOption, stringOption } from '../args.js';
+import type { CheckpointState } from '../../train/checkpoint.js';
+import { flag, intOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
-import { EXIT_OK, UsageError, UserError } from '../errors.js';
-import { loadNetworks } from '../load.js';
-import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
+import { EXIT_OK, UsageError } from '../errors.js';
+import { PIPELINE_OPTION } from '../pipeline.js';
+import { checkWeightsFit, loadWeightsOption, resolveNetworkFor } from '../weights-network.js';
 
 export const ADAPTER_OPTION = {
   adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
 } as const;
 
 /** The normalization a training run recorded in its checkpoint, if the weights come from one. */
-function recordedNormalization(weightsPath: string): Normalization | undefined {
-  const state = join(weightsPath, 'state.json');
-  if (!existsSync(weightsPath) || !statSync(weightsPath).isDirectory() || !existsSync(state)) return undefined;
-  try {
-    const n = (JSON.parse(readFileSync(state, 'utf8')) as { extra?: { normalization?: Normalization } }).extra?.normalization;
-    return n && Array.isArray(n.mean) && Array.isArray(n.std) ? n : undefined;
-  } catch {
-    return undefined; // loadWeightsFrom reports a broken checkpoint with a proper message
-  }
+function recordedNormalization(state: CheckpointState | undefined): Normalization | undefined {
+  const n = (state?.extra as { normalization?: Normalization } | undefined)?.normalization;
+  return n && Array.isArray(n.mean) && Array.isArray(n.std) ? n : undefined;
 }
 
 export const infer: Command = {
   spec: {
     name: 'infer',
     summary: 'Run a network on the GPU (WebGPU) over a labeled data set: predictions and accuracy.',
-    usage: 'hrn infer FILE --weights W --data KIND:DIR [--pipeline P] [--batch N] [--limit N] [--show K] [--json]',
+    usage: 'hrn infer [FILE] --weights W --data KIND:DIR [--pipeline P] [--batch N] [--limit N] [--show K] [--json]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
       ...ADAPTER_OPTION,
-      weights: { type: 'string', value: 'W', help: 'a checkpoint directory from hrn train, or a .safetensors file' },
+      weights: { type: 'string', value: 'W', help: 'a run or checkpoint directory from hrn train (FILE, --set, --pipeline default to what it recorded), or a .safetensors file' },
       data: { type: 'string', value: 'KIND:DIR', help: 'labeled test data, e.g. fashion-mnist:/usr/share/datasets/fashion-mnist' },
       batch: { type: 'string', value: 'N', help: 'images per GPU batch (default 64)' },
       limit: { type: 'string', value: 'N', help: 'only the first N test images' },
       show: { type: 'string', value: 'K', help: 'print the first K predictions (default 10)' },
       json: { type: 'boolean', help: 'print the result as JSON' },
     },
-    positionals: { min: 1, max: 1 },
+    positionals: { min: 0, max: 1 },
   },
   async run(p, ctx) {
     const weightsPath = stringOption(p, 'weights');
@@ -56,18 +46,12 @@ export const infer: Command = {
     const limitText = stringOption(p, 'limit');
     const limit = limitText === undefined ? undefined : intOption(p, 'limit', 0);
 
-    const loaded = loadNetworks(p.positionals[0], ctx.sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
-    const nets = applyPipelineOption(loaded, p, ctx);
-    if (nets.length !== 1) throw new UserError(`infer needs one network, the pipeline gave ${nets.length}; pick one with --network or a narrower --pipeline`);
-    const net = nets[0];
-    const graph = lowerNetwork(net);
-    const weights = loadWeightsFrom(weightsPath);
-    try {
-      checkWeights(graph, weights, weightsPath);
-    } catch (e) {
-      throw new UserError((e as Error).message);
-    }
-    const normalization = recordedNormalization(weightsPath) ?? 'constants';
+    const loadedWeights = loadWeightsOption(weightsPath);
+    const resolved = resolveNetworkFor(p, ctx, loadedWeights.state, 'infer');
+    const { net, graph } = resolved;
+    checkWeightsFit(resolved, loadedWeights);
+    const weights = loadedWeights.weights;
+    const normalization = recordedNormalization(loadedWeights.state) ?? 'constants';
     const data = openData(dataSpec, net.input, net.classes, {
       batchSize: batch,
       testOnly: true,

@@ -1,0 +1,83 @@
+// `hrn export`: a network and its weights in a form private-inference frameworks import: an ONNX
+// inference graph, or PyTorch (torchvision-style) weights in safetensors. See docs/export.md.
+
+import { buildOnnxModel, encodeOnnx, ONNX_OPSET, torchStateDict } from '../../export/index.js';
+import { countGraph } from '../../ir/count.js';
+import { hrnVersion } from '../../train/checkpoint.js';
+import { encodeSafetensors, initWeights } from '../../weights/index.js';
+import { writeFileAtomic } from '../../util/durable-fs.js';
+import { flag, intOption, stringOption } from '../args.js';
+import { SOURCE_OPTIONS, type Command } from '../command.js';
+import { EXIT_OK, UsageError, UserError } from '../errors.js';
+import { PIPELINE_OPTION } from '../pipeline.js';
+import { checkWeightsFit, loadWeightsOption, resolveNetworkFor, type LoadedWeights } from '../weights-network.js';
+
+const FORMATS = { onnx: '.onnx', pytorch: '.safetensors' } as const;
+type Format = keyof typeof FORMATS;
+
+export const exportCommand: Command = {
+  spec: {
+    name: 'export',
+    summary: 'Write a network with its weights as ONNX (opset 13) or PyTorch safetensors, for private-inference frameworks.',
+    usage: 'hrn export [FILE] (--weights W | --random-weights [--seed S]) [--format onnx|pytorch] [-o OUT] [--fold-bn] [--pipeline P]',
+    details: [
+      'With --weights RUN (a checkpoint of hrn train) FILE, --set, --network and --pipeline default to',
+      'what the run recorded. ONNX uses Conv, BatchNormalization, Relu, Add, Concat, Slice,',
+      'GlobalAveragePool, Flatten and Gemm only; its metadata records the ReLU count, FLOPs and pipeline.',
+      'PyTorch: torchvision-style names, loaded by examples/hrn_torch.py with load_state_dict(strict=True).',
+    ].join('\n'),
+    options: {
+      ...SOURCE_OPTIONS,
+      ...PIPELINE_OPTION,
+      weights: { type: 'string', value: 'W', help: 'a run or checkpoint directory from hrn train, or a .safetensors file' },
+      'random-weights': { type: 'boolean', help: 'export untrained weights (He-initialized, seeded) instead of --weights' },
+      seed: { type: 'string', value: 'S', help: 'seed of --random-weights (default 0)' },
+      format: { type: 'string', value: 'onnx|pytorch', help: 'what to write (default onnx)' },
+      output: { type: 'string', short: 'o', value: 'OUT', help: 'output file (default NETWORK.onnx or NETWORK.safetensors)' },
+      'fold-bn': { type: 'boolean', help: 'ONNX: fold batch norm into the convolution before it (default: keep BatchNormalization)' },
+    },
+    positionals: { min: 0, max: 1 },
+  },
+  async run(p, ctx) {
+    const format = (stringOption(p, 'format') ?? 'onnx') as Format;
+    if (!(format in FORMATS)) throw new UsageError(`export: --format must be onnx or pytorch, got '${format}'`);
+    const weightsPath = stringOption(p, 'weights');
+    const random = flag(p, 'random-weights');
+    if ((weightsPath === undefined) === !random) throw new UsageError('export: give exactly one of --weights W and --random-weights');
+    if (!random && p.values.seed !== undefined) throw new UsageError('export: --seed goes with --random-weights');
+    if (format !== 'onnx' && flag(p, 'fold-bn')) throw new UsageError('export: --fold-bn applies to --format onnx only');
+
+    const loaded: LoadedWeights | undefined = weightsPath === undefined ? undefined : loadWeightsOption(weightsPath);
+    const resolved = resolveNetworkFor(p, ctx, loaded?.state, 'export');
+    const { graph } = resolved;
+    let weights;
+    if (loaded) {
+      checkWeightsFit(resolved, loaded);
+      weights = loaded.weights;
+    } else {
+      weights = initWeights(graph, intOption(p, 'seed', 0, 0));
+    }
+
+    const out = stringOption(p, 'output') ?? `${graph.name}${FORMATS[format]}`;
+    const counts = countGraph(graph).total;
+    let bytes: Uint8Array;
+    if (format === 'onnx') {
+      bytes = encodeOnnx(buildOnnxModel(graph, weights, { foldBatchNorm: flag(p, 'fold-bn'), pipeline: resolved.pipeline, producerVersion: hrnVersion() }));
+    } else {
+      const t = torchStateDict(graph, weights);
+      bytes = encodeSafetensors(t.tensors, t.metadata);
+    }
+    try {
+      writeFileAtomic(out, bytes);
+    } catch (e) {
+      throw new UserError(`${out}: cannot write: ${(e as Error).message}`);
+    }
+    const what = format === 'onnx' ? `ONNX opset ${ONNX_OPSET}${flag(p, 'fold-bn') ? ', batch norm folded' : ''}` : 'PyTorch state dict (safetensors)';
+    const from = loaded ? loaded.path : `random weights, seed ${intOption(p, 'seed', 0, 0)}`;
+    ctx.io.out(
+      `wrote ${out}: ${graph.name}${resolved.pipeline ? ` [${resolved.pipeline}]` : ''}, ${what}, ${counts.relus.toLocaleString('en-US')} ReLUs, ` +
+        `${(counts.flops / 1e6).toFixed(1)}M FLOPs, ${bytes.length.toLocaleString('en-US')} bytes, from ${from}`,
+    );
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,3 @@
+export * from './fold-bn.js';
+export * from './onnx-model.js';
+export * from './pytorch.js';

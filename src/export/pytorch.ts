@@ -1,0 +1,89 @@
+// Weights in PyTorch's vocabulary: a state dict with torchvision's ResNet names and layouts
+// (`conv1`, `bn1`, `layer2.0.conv1`, `layer2.0.downsample.0`, `fc`; batch norm as weight, bias,
+// running_mean, running_var, num_batches_tracked), plus a description of the layer graph in the
+// safetensors metadata, from which examples/hrn_torch.py builds the matching nn.Module.
+
+import type { GraphNode, LayerGraph } from '../ir/graph.js';
+import { nodeInputs } from '../ir/graph.js';
+import type { WeightTensor, Weights } from '../weights/weights.js';
+import { BN_EPSILON } from './fold-bn.js';
+
+/** Metadata key of the graph description. */
+export const TORCH_GRAPH_KEY = 'hrn.graph';
+/** Version of the graph description that examples/hrn_torch.py reads. */
+export const TORCH_GRAPH_VERSION = 1;
+
+const BN_ROLES: Record<string, string> = { gamma: 'weight', beta: 'bias', running_mean: 'running_mean', running_var: 'running_var' };
+
+/**
+ * The torchvision-style module path of a node: the stem's `conv1`/`bn1` stay, stage k block j
+ * becomes `layer{k}.{j-1}`, a projection shortcut `downsample.0` (conv) and `.1` (bn), the
+ * classifier `fc`; any other dots inside a block (ReLU-reuse's parts) become underscores, so no
+ * module is both a layer and a container.
+ */
+export function torchModuleName(name: string): string {
+  const stem = /^stem\.(.+)$/.exec(name);
+  if (stem) return stem[1].replace(/\./g, '_');
+  if (name === 'head.fc') return 'fc';
+  const block = /^S(\d+)\.b(\d+)\.(.+)$/.exec(name);
+  if (!block) return name.replace(/\./g, '_');
+  const rest = block[3] === 'shortcut.conv' ? 'downsample.0' : block[3] === 'shortcut.bn' ? 'downsample.1' : block[3].replace(/\./g, '_');
+  return `layer${block[1]}.${Number(block[2]) - 1}.${rest}`;
+}
+
+/** One node of the description: what examples/hrn_torch.py needs to build and run it. */
+export type TorchGraphNode = { op: GraphNode['op']; inputs: number[]; module?: string } & Record<string, unknown>;
+
+export interface TorchExport {
+  tensors: Weights;
+  metadata: Record<string, string>;
+}
+
+/** The state dict and graph description of `graph` with `weights` (checked by the caller). */
+export function torchStateDict(graph: LayerGraph, weights: Weights): TorchExport {
+  const tensors: Weights = new Map();
+  const owner = new Map<string, string>();
+  const put = (key: string, t: WeightTensor, node: string) => {
+    const prev = owner.get(key);
+    if (prev !== undefined) throw new Error(`export: ${node} and ${prev} both map to the PyTorch name ${key}`);
+    owner.set(key, node);
+    tensors.set(key, { shape: [...t.shape], data: t.data });
+  };
+  const tensor = (name: string): WeightTensor => {
+    const t = weights.get(name);
+    if (!t) throw new Error(`weights: missing tensor ${name}`);
+    return t;
+  };
+  const nodes: TorchGraphNode[] = graph.nodes.map((n) => {
+    const inputs = nodeInputs(n);
+    const module = torchModuleName(n.name);
+    switch (n.op) {
+      case 'input':
+        return { op: n.op, inputs, shape: [n.shape.c, n.shape.h, n.shape.w] };
+      case 'conv': {
+        put(`${module}.weight`, tensor(`${n.name}.weight`), n.name);
+        if (n.bias) put(`${module}.bias`, tensor(`${n.name}.bias`), n.name);
+        const inChannels = graph.nodes[n.input].shape.c;
+        return { op: n.op, inputs, module, inChannels, outChannels: n.outChannels, kernel: n.kernel, stride: n.stride, pad: n.pad, groups: n.groups, bias: n.bias };
+      }
+      case 'bn':
+        for (const [role, torchRole] of Object.entries(BN_ROLES)) put(`${module}.${torchRole}`, tensor(`${n.name}.${role}`), n.name);
+        // PyTorch keeps a step counter as a buffer; inference never reads it.
+        put(`${module}.num_batches_tracked`, { shape: [], data: new Float32Array(1) }, n.name);
+        return { op: n.op, inputs, module, channels: n.shape.c, eps: BN_EPSILON };
+      case 'fc': {
+        put(`${module}.weight`, tensor(`${n.name}.weight`), n.name);
+        put(`${module}.bias`, tensor(`${n.name}.bias`), n.name);
+        const s = graph.nodes[n.input].shape;
+        return { op: n.op, inputs, module, inFeatures: s.c * s.h * s.w, outFeatures: n.outFeatures };
+      }
+      case 'relu':
+      case 'slice':
+        return { op: n.op, inputs, start: n.start, end: n.end, channels: graph.nodes[n.input].shape.c };
+      default:
+        return { op: n.op, inputs };
+    }
+  });
+  const description = { version: TORCH_GRAPH_VERSION, name: graph.name, output: graph.output, classes: graph.classes, nodes };
+  return { tensors, metadata: { [TORCH_GRAPH_KEY]: JSON.stringify(description), format: 'pt' } };
+}
