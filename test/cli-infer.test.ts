@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { validateJson } from './json-schema.js';
 import { openData } from '../src/data/index.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { parseHrn, resolveNetwork } from '../src/parser/index.js';
@@ -57,7 +58,9 @@ describe('hrn infer', () => {
       { out: (t) => void (out += t), err: () => undefined },
     );
     expect(code).toBe(0);
-    const r = JSON.parse(out);
+    const doc = JSON.parse(out);
+    expect(validateJson('infer', doc)).toEqual([]);
+    const r = doc.networks[0];
     expect(r.images).toBe(N);
 
     // The same batches, through the reference executor.

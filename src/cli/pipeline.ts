@@ -12,6 +12,7 @@ import { listOption, stringOption, type OptionSpec, type ParsedCommand } from '.
 import type { Context } from './command.js';
 import { failOnErrors, type LoadedSource } from './load.js';
 import { UsageError } from './errors.js';
+import { wantsJson } from './json.js';
 
 export const PIPELINE_OPTION: Record<string, OptionSpec> = {
   pipeline: {
@@ -56,7 +57,8 @@ export function applyPipelineOption(loaded: LoadedSource, p: ParsedCommand, ctx:
           only: listOption(p, 'debug-only'),
           graph: p.values['debug-graph'] === true,
           before: true,
-          write: (chunk) => ctx.io.out(chunk),
+          // Under --json, stdout carries only the JSON document.
+          write: (chunk) => (wantsJson(p) ? ctx.io.err(chunk) : ctx.io.out(chunk)),
         });
   const result = runPipeline(loaded.networks, parsed.steps, { pipelines: table, observer });
   if (result.diagnostics.length > 0) ctx.io.err(formatDiagnostics(result.diagnostics, ctx.sources));

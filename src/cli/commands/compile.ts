@@ -5,7 +5,7 @@ import { emitHrn } from '../../ir/emit-hrn.js';
 import { lowerToGraph } from '../../ir/lower.js';
 import { printArch, printGraph } from '../../ir/print.js';
 import { networkStats } from '../../ir/stats.js';
-import { bytes } from '../format.js';
+import { bytes, displayPath } from '../format.js';
 import { flag, intOption, listOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UserError } from '../errors.js';
@@ -64,7 +64,7 @@ export const compile: Command = {
           writeFileSync(join(dir, 'ir.txt'), `${printArch(net)}\n\n${printGraph(graph)}\n`);
           writeFileSync(join(dir, 'graph.json'), `${JSON.stringify(graph, null, 2)}\n`);
           writeFileSync(join(dir, 'network.hrn'), emitHrn(net));
-          lines.push(`  wrote ${files.length + 3} files to ${dir}/`);
+          lines.push(`  wrote ${files.length + 3} files to ${displayPath(dir)}/`);
         } catch (e) {
           throw new UserError(`cannot write to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }

@@ -6,9 +6,10 @@ import { lowerToGraph } from '../../ir/lower.js';
 import { Executor, openDevice } from '../../runtime/index.js';
 import { loadWeightsFrom } from '../../train/checkpoint.js';
 import { checkWeights } from '../../weights/index.js';
-import { flag, intOption, listOption, stringOption } from '../args.js';
+import { intOption, listOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
+import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
 
@@ -42,7 +43,7 @@ export const infer: Command = {
       batch: { type: 'string', value: 'N', help: 'images per GPU batch (default 64)' },
       limit: { type: 'string', value: 'N', help: 'only the first N test images' },
       show: { type: 'string', value: 'K', help: 'print the first K predictions (default 10)' },
-      json: { type: 'boolean', help: 'print the result as JSON' },
+      ...JSON_OPTION,
     },
     positionals: { min: 1, max: 1 },
   },
@@ -111,8 +112,8 @@ export const infer: Command = {
       imagesPerSecond: seen / seconds,
       predictions,
     };
-    if (flag(p, 'json')) {
-      ctx.io.out(JSON.stringify(result, null, 2));
+    if (wantsJson(p)) {
+      ctx.io.out(jsonDocument('infer', [result]));
       return EXIT_OK;
     }
     const name = (k: number) => data.classNames?.[k] ?? String(k);
@@ -123,6 +124,7 @@ export const infer: Command = {
         const mark = pr.label === pr.predicted ? ' ' : '*';
         lines.push(`  ${String(pr.index).padStart(6)}  ${name(pr.label).padEnd(15)}  ${name(pr.predicted).padEnd(15)}  ${pr.p.toFixed(3)} ${mark}`);
       }
+      lines.push('', `  image: index in the test split; p: the network's probability for its prediction; *: wrong prediction`);
     }
     lines.push('', `accuracy ${(100 * result.accuracy).toFixed(2)}% (${correct}/${seen}), ${result.imagesPerSecond.toFixed(1)} images/s`);
     ctx.io.out(lines.join('\n'));
