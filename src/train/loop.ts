@@ -187,6 +187,9 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     note(`resumed from ${ck.path}: epoch ${startEpoch + (startBatch > 0 ? 1 : 0)}, step ${step}${startBatch > 0 ? `, batch ${startBatch} of the epoch` : ''}`);
   }
 
+  // The driver compiles the kernels when the first steps run; on a CPU driver with a cold shader
+  // cache that takes minutes, so say so rather than leave the progress bar standing still.
+  note('the first steps compile the GPU kernels: minutes on a CPU driver the first time, seconds once its shader cache has them');
   const trainer = await Trainer.create(ctx, graph, weights, { batch, loss, sgd, teacher: o.teacher, momentum, subgroups: o.subgroups });
   let evaluator: Evaluator | undefined;
   const logger = o.outDir ? new JsonlLogger(join(o.outDir, RUN_LOG)) : undefined;
