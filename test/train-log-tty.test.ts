@@ -17,9 +17,12 @@ const N = 48;
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Records without their timestamps, and step losses reduced to "a finite number". */
+/** Records without their clock readings (time, durations, speeds), and losses reduced to "a finite number". */
 function shape(path: string): unknown[] {
-  return readJsonl(path).map(({ time: _time, ...r }) => ({ ...r, loss: typeof r.loss === 'number' && Number.isFinite(r.loss) ? 'finite' : r.loss }));
+  return readJsonl(path).map(({ time: _t, seconds: _s, imagesPerSecond: _i, trainSeconds: _ts, ...r }) => ({
+    ...r,
+    loss: typeof r.loss === 'number' && Number.isFinite(r.loss) ? 'finite' : r.loss,
+  }));
 }
 
 describe('hrn train output', () => {
