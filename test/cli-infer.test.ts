@@ -3,9 +3,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { TINY_SOURCE, writeTinyMnist } from './tiny-mnist.js';
 import { main } from '../src/cli/main.js';
+import { validateJson } from './json-schema.js';
 import { openData } from '../src/data/index.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { parseHrn, parseOverride, resolveNetwork } from '../src/parser/index.js';
@@ -17,40 +18,16 @@ import { initWeights, perturbWeights, writeSafetensors } from '../src/weights/in
 
 const N = 12;
 
-function idx(magic: number, dims: number[], body: Uint8Array): Buffer {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return gzipSync(Buffer.concat([head, Buffer.from(body)]));
-}
-
-function writeTinyMnist(dir: string): void {
-  const pixels = new Uint8Array(N * 28 * 28).map((_, i) => (i * 37 + (i >> 5) * 11) % 256);
-  const labels = new Uint8Array(N).map((_, i) => i % 10);
-  for (const split of ['t10k', 'train']) {
-    writeFileSync(join(dir, `${split}-images-idx3-ubyte.gz`), idx(0x803, [N, 28, 28], pixels));
-    writeFileSync(join(dir, `${split}-labels-idx1-ubyte.gz`), idx(0x801, [N], labels));
-  }
-}
-
-const SOURCE = `network Tiny {
-  param m = 4
-  input 1x28x28
-  classes 10
-  stem conv3x3(m)
-  stages depths [1, 1] widths [2]
-}
-`;
 
 /** A directory with the tiny data set and network file, and the network resolved with overrides. */
 function tinySetup() {
   const dir = mkdtempSync(join(tmpdir(), 'hrn-infer-'));
-  writeTinyMnist(dir);
+  writeTinyMnist(dir, N);
   const netPath = join(dir, 'tiny.hrn');
-  writeFileSync(netPath, SOURCE);
-  const { file } = parseHrn(SOURCE, netPath);
+  writeFileSync(netPath, TINY_SOURCE);
+  const { file } = parseHrn(TINY_SOURCE, netPath);
   const resolve = (set: string[] = []) =>
-    resolveNetwork(file.networks[0], set.map((t) => parseOverride(t, '<set>').override!), new Map([[netPath, SOURCE]])).arch!;
+    resolveNetwork(file.networks[0], set.map((t) => parseOverride(t, '<set>').override!), new Map([[netPath, TINY_SOURCE]])).arch!;
   return { dir, netPath, arch: resolve(), resolve };
 }
 
@@ -67,7 +44,9 @@ describe('hrn infer', () => {
       { out: (t) => void (out += t), err: () => undefined },
     );
     expect(code).toBe(0);
-    const r = JSON.parse(out);
+    const doc = JSON.parse(out);
+    expect(validateJson('infer', doc)).toEqual([]);
+    const r = doc.networks[0];
     expect(r.images).toBe(N);
 
     // The same batches, through the reference executor.
@@ -105,7 +84,7 @@ describe('hrn infer', () => {
     expect(code).toBe(0);
     const data = openData(`mnist:${dir}`, arch.input, arch.classes, { batchSize: N, testOnly: true, normalization: 'constants' });
     const expected = argmax(runReference(graph, weights, data.test.batch(0, 0).images, N), N);
-    expect(JSON.parse(out).predictions.map((p: { predicted: number }) => p.predicted)).toEqual([...expected]);
+    expect(JSON.parse(out).networks[0].predictions.map((p: { predicted: number }) => p.predicted)).toEqual([...expected]);
     // Kernels for a second network compile on lavapipe (a CPU driver): minutes on a shared machine.
   }, 300_000);
 });

@@ -3,14 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { hrn } from './run-cli.js';
 
-async function hrn(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => void (out += `${t}\n`), err: (t) => void (err += `${t}\n`) });
-  return { code, out, err };
-}
 
 function tempFile(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'hrn-cli-'));
@@ -34,7 +28,7 @@ describe('hrn stats', () => {
 
   it('--json has network, relus.total, relus.stages, flops and params', async () => {
     const r = await hrn('stats', 'examples/resnet18.hrn', '--json');
-    const j = JSON.parse(r.out);
+    const j = JSON.parse(r.out).networks[0];
     expect(j.network).toBe('ResNet18');
     expect(j.relus.total).toBe(557_056);
     expect(j.relus.stages).toEqual({ S1: 327_680, S2: 131_072, S3: 65_536, S4: 32_768 });
@@ -45,13 +39,13 @@ describe('hrn stats', () => {
 
   it('--set overrides params, lists included', async () => {
     const r = await hrn('stats', 'examples/resnet18.hrn', '--set', 'm=16', '--set', 'widths=[5,5,3]', '--json');
-    expect(JSON.parse(r.out).relus.total).toBe(343_040);
+    expect(JSON.parse(r.out).networks[0].relus.total).toBe(343_040);
   });
 
   it('reports 13,056 ReLUs for HRN-2x5x3x culled, thinned and with ReLU-reuse 4', async () => {
     const r = await hrn('stats', 'examples/hrn-2x5x3x.hrn', '--pipeline', 'cull S1; thin S2 S3 S4; reuse 4', '--json');
     expect(r.err).toBe('');
-    expect(JSON.parse(r.out).relus.total).toBe(13_056);
+    expect(JSON.parse(r.out).networks[0].relus.total).toBe(13_056);
   });
 });
 
@@ -106,7 +100,7 @@ describe('hrn equalize', () => {
   it('--emit hrn writes sources that hrn reads back to the same counts', async () => {
     const r = await hrn('equalize', 'examples/resnet18.hrn', '--set', 'm=16', '--emit', 'hrn');
     const path = tempFile('family.hrn', r.out);
-    const back = JSON.parse((await hrn('stats', path, '--network', 'HRN-5x5x3x', '--json')).out);
+    const back = JSON.parse((await hrn('stats', path, '--network', 'HRN-5x5x3x', '--json')).out).networks[0];
     expect(back.relus.total).toBe(343_040);
   });
 });

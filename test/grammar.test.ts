@@ -20,6 +20,15 @@ describe('grammar artifacts', () => {
     expect(committed === syntaxDiagramsHtml(), 'regenerate: npx tsx src/parser/diagrams.ts > grammar/diagrams.html').toBe(true);
   });
 
+  it('grammar/diagrams.html works offline: its scripts and stylesheet are inline', () => {
+    const html = readFileSync('grammar/diagrams.html', 'utf8');
+    expect(html).not.toMatch(/<script[^>]*\ssrc=/);
+    expect(html).not.toMatch(/<link[^>]*\shref=/);
+    // The drawing code itself is there: the railroad library and chevrotain's entry point.
+    expect(html).toContain('Railroad Diagrams');
+    expect(html).toContain('drawDiagramsFromSerializedGrammar: function');
+  });
+
   it('every parser rule is a production of hrn.ebnf, and every production is a parser rule', () => {
     const rules = Object.keys(ruleNames).sort();
     expect([...syntactic].sort()).toEqual(rules);

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { suggest } from '../src/cli/suggest.js';
+import { suggest } from '../src/util/suggest.js';
 import { GRAPH_PASSES, printGraphState, type GraphState } from '../src/codegen/graph/index.js';
 import { fuseGraph } from '../src/codegen/graph/fuse.js';
 import { compilePlan, stageOptions } from '../src/codegen/plan.js';

@@ -3,6 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { didYouMean } from '../util/suggest.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -48,8 +49,7 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    // parseArgs's messages are clear; drop its internal error code prefix only.
-    throw new UsageError(`${spec.name}: ${(e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '')}`);
+    throw new UsageError(`${spec.name}: ${parseArgsMessage(e as Error & { code?: string }, spec)}`);
   }
   const values = parsed.values as ParsedCommand['values'];
   const help = values.help === true;
@@ -61,6 +61,17 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
     }
   }
   return { values, positionals: parsed.positionals, help };
+}
+
+/** parseArgs's error as one short line; an unknown option gets the nearest declared one. */
+function parseArgsMessage(e: Error & { code?: string }, spec: CommandSpec): string {
+  const unknown = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-{1,2}[^' =]+)/.exec(e.message)?.[1] : undefined;
+  if (unknown !== undefined) {
+    const names = [...Object.keys(spec.options), 'help'].map((n) => `--${n}`);
+    return `unknown option '${unknown}'${didYouMean(unknown, names)}`;
+  }
+  // The other messages are clear; keep their first sentence without the error code prefix.
+  return e.message.replace(/^TypeError \[[A-Z_]+\]: /, '').replace(/\. To specify a positional.*$/s, '');
 }
 
 export function formatHelp(spec: CommandSpec): string {

@@ -1,8 +1,16 @@
 // Human-readable renderings shared by the commands.
 
+import { isAbsolute, relative, resolve } from 'node:path';
 import { GC_CLIENT_BYTES_PER_RELU, GC_COMM_BYTES_PER_RELU, GC_SECONDS_PER_RELU } from '../ir/cost.js';
 import { printStageTable } from '../ir/print.js';
 import type { NetworkStats } from '../ir/stats.js';
+
+/** A path as the user should read it: relative to the working directory when inside it, with no
+ * doubled or trailing separators (`out/` + `x` prints `out/x`, not `out//x`). */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), resolve(path));
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? resolve(path) : rel;
+}
 
 export function bytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];

@@ -4,7 +4,7 @@
 import { DataError } from '../data/errors.js';
 import { DiagnosticError, formatDiagnostics } from '../diagnostics.js';
 import { DeviceError } from '../runtime/device.js';
-import { CheckpointError } from '../train/checkpoint.js';
+import { CheckpointError, hrnVersion } from '../train/checkpoint.js';
 import { SafetensorsError } from '../weights/safetensors.js';
 import { formatHelp, parseCommand } from './args.js';
 import { processIo, type Command, type Context, type Io } from './command.js';
@@ -15,6 +15,7 @@ import { compile } from './commands/compile.js';
 import { infer } from './commands/infer.js';
 import { train } from './commands/train.js';
 import { exportCommand } from './commands/export.js';
+import { didYouMean } from '../util/suggest.js';
 import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.js';
 
 const COMMANDS: Command[] = [check, stats, equalize, compile, infer, train, exportCommand];
@@ -29,7 +30,7 @@ function topHelp(): string {
     'commands:',
     ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(w)}  ${c.spec.summary}`),
     '',
-    "Run 'hrn COMMAND --help' for a command's options.",
+    "Run 'hrn COMMAND --help' for a command's options; 'hrn --version' prints the version.",
   ].join('\n');
 }
 
@@ -39,9 +40,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.out(topHelp());
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
+  if (name === '--version' || name === '-V') {
+    io.out(`hrn ${hrnVersion()}`);
+    return EXIT_OK;
+  }
   const cmd = COMMANDS.find((c) => c.spec.name === name);
   if (!cmd) {
-    io.err(`hrn: unknown command '${name}'\n\n${topHelp()}`);
+    const names = COMMANDS.map((c) => c.spec.name);
+    const what = name.startsWith('-') ? 'option' : 'command';
+    io.err(`hrn: unknown ${what} '${name}'${didYouMean(name, name.startsWith('-') ? ['--help', '--version'] : names)}\ncommands: ${names.join(', ')}; run 'hrn --help' for more.`);
     return EXIT_USAGE;
   }
   const ctx: Context = { io, sources: new Map() };

@@ -13,7 +13,8 @@ import { listOption, stringOption, type OptionSpec, type ParsedCommand } from '.
 import type { Context } from './command.js';
 import type { LoadedSource } from './load.js';
 import { UsageError } from './errors.js';
-import { suggest } from './suggest.js';
+import { suggest } from '../util/suggest.js';
+import { wantsJson } from './json.js';
 
 export const PIPELINE_OPTION: Record<string, OptionSpec> = {
   pipeline: {
@@ -69,7 +70,8 @@ export function debugObserverFor(p: ParsedCommand, ctx: Context): PassObserver |
     only,
     graph: p.values['debug-graph'] === true,
     before: true,
-    write: (chunk) => ctx.io.out(chunk),
+    // Under --json, stdout carries only the JSON document.
+    write: (chunk) => (wantsJson(p) ? ctx.io.err(chunk) : ctx.io.out(chunk)),
   });
 }
 

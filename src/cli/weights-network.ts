@@ -53,7 +53,7 @@ export interface LoadedWeights {
 export function loadWeightsOption(path: string): LoadedWeights {
   const dir = checkpointDir(path);
   if (dir === undefined) return { weights: loadWeightsFrom(path), path };
-  const ck = loadCheckpoint(dir);
+  const ck = loadCheckpoint(dir, { weightsOnly: true });
   return { weights: ck.weights, state: ck.state, path: ck.path };
 }
 

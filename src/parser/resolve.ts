@@ -3,6 +3,7 @@
 // at the place that causes it; a value that already failed is not reported again where it is used.
 
 import { error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
+import { didYouMean } from '../util/suggest.js';
 import {
   ORDINARY_RELUS,
   stageName,
@@ -70,30 +71,8 @@ function describeValue(v: Value): string {
   return Array.isArray(v) ? `a list ${formatValue(v)}` : formatValue(v);
 }
 
-/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
-}
-
 function suggest(name: string, candidates: Iterable<string>): string {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const dist = editDistance(name.toLowerCase(), c.toLowerCase());
-    if (dist < bestD) {
-      bestD = dist;
-      best = c;
-    }
-  }
-  return best !== undefined && bestD < name.length && bestD <= Math.max(1, Math.floor(name.length / 3)) ? `; did you mean '${best}'?` : '';
+  return didYouMean(name, [...candidates]);
 }
 
 function where(span: SourceSpan): string {

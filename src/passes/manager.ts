@@ -21,6 +21,7 @@
 import type { ArchIR } from '../ir/arch.js';
 import type { StageObserver } from './stages.js';
 import { DiagnosticError, error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
+import { didYouMean } from '../util/suggest.js';
 import { defaultRegistry, type PassRegistry } from './registry.js';
 import {
   BUILTIN_SPAN,
@@ -148,6 +149,7 @@ function unknownPass(step: PipelineStep, registry: PassRegistry, table: Pipeline
   msg = `unknown pass '${step.pass}'; passes: ${names.join(', ')}`;
   const allPipes = [...pipes, ...Object.keys(BUILTIN_PIPELINES)];
   if (allPipes.length > 0) msg += `; pipelines: ${allPipes.join(', ')}`;
+  msg += didYouMean(step.pass, [...new Set([...names.map((n) => n.split(' ')[0]), ...allPipes])]);
   throw new DiagnosticError([error(step.span, msg)]);
 }
 

@@ -2,6 +2,7 @@
 // this runs on Mesa lavapipe, a CPU Vulkan driver (docs/architecture.md, "Environment").
 
 import { create, globals } from 'webgpu';
+import { withDawnWarningsFiltered } from './quiet-dawn.js';
 
 export interface OpenDeviceOptions {
   /**
@@ -75,7 +76,8 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
   let gpu: GPU | undefined = create(dawnOptions);
   let adapter: GPUAdapter | null;
   try {
-    adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
+    const g = gpu;
+    adapter = await withDawnWarningsFiltered(() => g.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined));
   } catch (e) {
     gpu = undefined;
     const why = (e as Error).message;

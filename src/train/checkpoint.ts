@@ -271,6 +271,8 @@ function readTensorFile(dir: string, rec: FileRecord, what: string): Weights {
 export interface CheckpointLoadOptions {
   /** Refuse a checkpoint of another network (resume); the message names both. */
   expect?: { name: string; hash: string };
+  /** For inference: read only the weights, so a checkpoint shipped without optimizer.safetensors loads. */
+  weightsOnly?: boolean;
 }
 
 /** Refuses to resume `state` with a different network. */
@@ -310,7 +312,7 @@ export function loadCheckpoint(dir: string, o: CheckpointLoadOptions = {}): Chec
   const state = validateState(readJson(statePath), statePath);
   if (o.expect) checkNetwork(state, o.expect, path);
   const weights = readTensorFile(path, state.files.weights, 'weights');
-  const optimizer = readTensorFile(path, state.files.optimizer, 'optimizer');
+  const optimizer = o.weightsOnly ? new Map() : readTensorFile(path, state.files.optimizer, 'optimizer');
   return { path, recovered, weights, optimizer, state };
 }
 
@@ -319,7 +321,7 @@ export function loadCheckpoint(dir: string, o: CheckpointLoadOptions = {}): Chec
  */
 export function loadWeightsFrom(path: string): Weights {
   const p = resolve(path);
-  if ((existsSync(p) && statSync(p).isDirectory()) || (!existsSync(p) && existsSync(previousPath(p)))) return loadCheckpoint(p).weights;
+  if ((existsSync(p) && statSync(p).isDirectory()) || (!existsSync(p) && existsSync(previousPath(p)))) return loadCheckpoint(p, { weightsOnly: true }).weights;
   if (!existsSync(p)) throw new CheckpointError(p, 'no such file or checkpoint directory');
   try {
     return decodeSafetensors(readFileSync(p), p).tensors;

@@ -19,12 +19,14 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointStateInput, type Metrics
 import type { InterruptFlag } from './interrupt.js';
 import { dkdWarmup } from './losses.js';
 import { JsonlLogger } from './log.js';
+import { MetricsCsv } from './metrics-csv.js';
 import { TrainProgress } from './progress.js';
 import { cosineSchedule, learningRate, type LrSchedule } from './schedule.js';
 
 /** The checkpoint directory and log inside a run's output directory. */
 export const RUN_CHECKPOINT = 'checkpoint';
 export const RUN_LOG = 'train.jsonl';
+export const RUN_METRICS_CSV = 'metrics.csv';
 
 export interface EvalResult {
   correct: number;
@@ -185,9 +187,13 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     note(`resumed from ${ck.path}: epoch ${startEpoch + (startBatch > 0 ? 1 : 0)}, step ${step}${startBatch > 0 ? `, batch ${startBatch} of the epoch` : ''}`);
   }
 
+  // The driver compiles the kernels when the first steps run; on a CPU driver with a cold shader
+  // cache that takes minutes, so say so rather than leave the progress bar standing still.
+  note('the first steps compile the GPU kernels: minutes on a CPU driver the first time, seconds once its shader cache has them');
   const trainer = await Trainer.create(ctx, graph, weights, { batch, loss, sgd, teacher: o.teacher, momentum, subgroups: o.subgroups });
   let evaluator: Evaluator | undefined;
   const logger = o.outDir ? new JsonlLogger(join(o.outDir, RUN_LOG)) : undefined;
+  const csv = o.outDir ? new MetricsCsv(join(o.outDir, RUN_METRICS_CSV)) : undefined;
   let trainMs = 0;
   let trainImages = 0;
   let interrupted = false;
@@ -235,7 +241,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
           const recent = s.steps > lastRead.steps ? (s.loss - lastRead.loss) / (s.steps - lastRead.steps) : NaN;
           lastRead = { loss: s.loss, steps: s.steps };
           o.progress?.update(done, (done - from) * batch, (base.loss + s.loss) / Math.max(1, base.steps + s.steps), lr);
-          if (!o.progress?.isTTY) logger?.log({ event: 'step', epoch: epoch + 1, batch: done, step, loss: recent, lr });
+          logger?.log({ event: 'step', epoch: epoch + 1, batch: done, step, loss: recent, lr });
         }
         if (o.interrupt?.requested) {
           interrupted = true;
@@ -290,6 +296,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       }
       history.push(rec);
       logger?.log({ event: 'epoch', ...rec });
+      csv?.append(rec);
       o.progress?.endEpoch({
         loss: rec.loss as number,
         lr,
@@ -319,6 +326,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   } finally {
     o.progress?.stop();
     logger?.close();
+    csv?.close();
     evaluator?.dispose();
     trainer.dispose();
   }

@@ -8,13 +8,13 @@ import { emitHrn } from '../../ir/emit-hrn.js';
 import { printArch, printGraph } from '../../ir/print.js';
 import { networkStats } from '../../ir/stats.js';
 import { openDevice, type GpuContext } from '../../runtime/device.js';
-import { bytes } from '../format.js';
+import { bytes, displayPath } from '../format.js';
 import { flag, intOption, listOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
-import { suggest } from '../suggest.js';
+import { suggest } from '../../util/suggest.js';
 
 function summary(plan: Plan): string {
   const m = plan.memory;
@@ -110,7 +110,7 @@ export const compile: Command = {
       if (out !== undefined) {
         const dir = nets.length === 1 ? out : join(out, net.name);
         const count = writeOut(dir, net, graph, plan);
-        lines.push(`  wrote ${count} files to ${dir}/ (kernels for ${target!.info}, ${plan.subgroupSize > 0 ? `subgroups of ${plan.subgroupSize}` : 'no subgroups'})`);
+        lines.push(`  wrote ${count} files to ${displayPath(dir)}/ (kernels for ${target!.info}, ${plan.subgroupSize > 0 ? `subgroups of ${plan.subgroupSize}` : 'no subgroups'})`);
       }
       if (!quiet) ctx.io.out(lines.join('\n'));
     }

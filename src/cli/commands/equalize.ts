@@ -1,6 +1,7 @@
 import { flag, listOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
+import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { emitHrn } from '../../ir/emit-hrn.js';
 import { formatTable, millions } from '../../ir/print.js';
 import { networkStats, type NetworkStats } from '../../ir/stats.js';
@@ -24,7 +25,7 @@ export const equalize: Command = {
       order: { type: 'string', value: 'ORDER', help: "criticality order to equalize for (default: the file's), e.g. S3>S2>S4>S1" },
       'last-below': { type: 'string', value: 'K', help: 'keep solutions whose last factor is below K (the paper uses 4 for ResNet34)' },
       'min-first': { type: 'boolean', help: 'keep only the solutions with the smallest first factor' },
-      json: { type: 'boolean', help: 'print the family as JSON (stats of each member)' },
+      ...JSON_OPTION,
       emit: { type: 'string', value: 'hrn', help: 'print each member as .hrn source instead of a table' },
     },
     positionals: { min: 1, max: 1 },
@@ -51,7 +52,7 @@ export const equalize: Command = {
     for (const net of loaded.networks) {
       const { family } = runPipeline(net, steps.steps);
       const stats = family.map((m) => networkStats(m));
-      if (flag(p, 'json')) {
+      if (wantsJson(p)) {
         json.push({ network: net.name, family: stats.map((s, i) => ({ factors: family[i].widths?.factors ?? [], ...s })) });
       } else if (emit === 'hrn') {
         outputs.push(family.map(emitHrn).join('\n'));
@@ -70,7 +71,7 @@ export const equalize: Command = {
         );
       }
     }
-    if (flag(p, 'json')) ctx.io.out(JSON.stringify(json.length === 1 ? json[0] : json, null, 2));
+    if (wantsJson(p)) ctx.io.out(jsonDocument('equalize', json));
     else ctx.io.out(outputs.join('\n\n'));
     return EXIT_OK;
   },

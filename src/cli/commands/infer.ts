@@ -2,9 +2,10 @@ import { openData } from '../../data/index.js';
 import type { Normalization } from '../../data/dataset.js';
 import { Executor, openDevice } from '../../runtime/index.js';
 import type { CheckpointState } from '../../train/checkpoint.js';
-import { flag, intOption, stringOption } from '../args.js';
+import { intOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
+import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
 import { checkWeightsFit, loadWeightsOption, resolveNetworkFor } from '../weights-network.js';
 
@@ -32,7 +33,7 @@ export const infer: Command = {
       batch: { type: 'string', value: 'N', help: 'images per GPU batch (default 64)' },
       limit: { type: 'string', value: 'N', help: 'only the first N test images' },
       show: { type: 'string', value: 'K', help: 'print the first K predictions (default 10)' },
-      json: { type: 'boolean', help: 'print the result as JSON' },
+      ...JSON_OPTION,
     },
     positionals: { min: 0, max: 1 },
   },
@@ -95,8 +96,8 @@ export const infer: Command = {
       imagesPerSecond: seen / seconds,
       predictions,
     };
-    if (flag(p, 'json')) {
-      ctx.io.out(JSON.stringify(result, null, 2));
+    if (wantsJson(p)) {
+      ctx.io.out(jsonDocument('infer', [result]));
       return EXIT_OK;
     }
     const name = (k: number) => data.classNames?.[k] ?? String(k);
@@ -107,6 +108,7 @@ export const infer: Command = {
         const mark = pr.label === pr.predicted ? ' ' : '*';
         lines.push(`  ${String(pr.index).padStart(6)}  ${name(pr.label).padEnd(15)}  ${name(pr.predicted).padEnd(15)}  ${pr.p.toFixed(3)} ${mark}`);
       }
+      lines.push('', `  image: index in the test split; p: the network's probability for its prediction; *: wrong prediction`);
     }
     lines.push('', `accuracy ${(100 * result.accuracy).toFixed(2)}% (${correct}/${seen}), ${result.imagesPerSecond.toFixed(1)} images/s`);
     ctx.io.out(lines.join('\n'));

@@ -1,4 +1,5 @@
-import { flag, listOption, stringOption } from '../args.js';
+import { listOption, stringOption } from '../args.js';
+import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK } from '../errors.js';
 import { formatStats } from '../format.js';
@@ -15,7 +16,7 @@ export const stats: Command = {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
       ...DEBUG_OPTIONS,
-      json: { type: 'boolean', help: 'print JSON: one object, or an array when there are several networks' },
+      ...JSON_OPTION,
     },
     positionals: { min: 1, max: 1 },
   },
@@ -24,8 +25,8 @@ export const stats: Command = {
     const loaded = loadNetworks(p.positionals[0], sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
     const nets = applyPipelineOption(loaded, p, ctx);
     const all = nets.map((n) => networkStats(n));
-    if (flag(p, 'json')) {
-      io.out(JSON.stringify(all.length === 1 ? all[0] : all, null, 2));
+    if (wantsJson(p)) {
+      io.out(jsonDocument('stats', all));
     } else {
       io.out(all.map(formatStats).join('\n\n'));
     }

@@ -4,7 +4,7 @@
 // after each epoch, a JSON-lines log and atomic checkpoints in --out (each epoch, and on the first
 // Ctrl-C), --resume to continue. See docs/training.md.
 
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DataError } from '../../data/errors.js';
 import { openData, type DataPipeline } from '../../data/pipeline.js';
 import { dataSpecHelp } from '../../data/spec.js';
@@ -16,7 +16,7 @@ import { SGD_DEFAULTS, type LossSpec } from '../../codegen/kernels/index.js';
 import { openDevice } from '../../runtime/device.js';
 import { CheckpointError, loadCheckpoint, networkHash } from '../../train/checkpoint.js';
 import { DKD_DEFAULTS, KD_DEFAULTS } from '../../train/losses.js';
-import { installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, trainLoop, type TrainLoopResult } from '../../train/loop.js';
+import { installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV, trainLoop, type TrainLoopResult } from '../../train/loop.js';
 import { TrainProgress } from '../../train/progress.js';
 import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
@@ -25,6 +25,7 @@ import { processIo, SOURCE_OPTIONS, type Command, type Context } from '../comman
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
+import { displayPath } from '../format.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -262,7 +263,7 @@ export const train: Command = {
       `wall ${fmtSeconds(wall)}`,
     ].filter((x) => x);
     io.out(parts.join(', '));
-    io.out(`checkpoint: ${out}/${RUN_CHECKPOINT}  log: ${out}/${RUN_LOG}`);
+    io.out(`wrote: checkpoint ${displayPath(join(out, RUN_CHECKPOINT))}, log ${displayPath(join(out, RUN_LOG))}, per-epoch metrics ${displayPath(join(out, RUN_METRICS_CSV))}`);
     // Interrupted runs end cleanly (checkpoint saved) with the shell's status for SIGINT.
     return result.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
   },
