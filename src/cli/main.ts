@@ -14,9 +14,10 @@ import { equalize } from './commands/equalize.js';
 import { compile } from './commands/compile.js';
 import { infer } from './commands/infer.js';
 import { train } from './commands/train.js';
+import { sweep } from './commands/sweep.js';
 import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.js';
 
-const COMMANDS: Command[] = [check, stats, equalize, compile, infer, train];
+const COMMANDS: Command[] = [check, stats, equalize, compile, infer, train, sweep];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length));
