@@ -15,9 +15,11 @@ import { compile } from './commands/compile.js';
 import { infer } from './commands/infer.js';
 import { train } from './commands/train.js';
 import { sweep } from './commands/sweep.js';
+import { worker } from './commands/worker.js';
+import { report as reportCommand } from './commands/report.js';
 import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.js';
 
-const COMMANDS: Command[] = [check, stats, equalize, compile, infer, train, sweep];
+const COMMANDS: Command[] = [check, stats, equalize, compile, infer, train, sweep, worker, reportCommand];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length));

@@ -4,6 +4,8 @@ import { EXIT_OK } from '../errors.js';
 import { formatStats } from '../format.js';
 import { loadNetworks } from '../load.js';
 import { networkStats } from '../../ir/stats.js';
+import { renderSvg, reluStagesSpec } from '../../report/charts.js';
+import { writeText } from '../../report/write.js';
 import { applyPipelineOption, DEBUG_OPTIONS, PIPELINE_OPTION } from '../pipeline.js';
 
 export const stats: Command = {
@@ -16,6 +18,7 @@ export const stats: Command = {
       ...PIPELINE_OPTION,
       ...DEBUG_OPTIONS,
       json: { type: 'boolean', help: 'print JSON: one object, or an array when there are several networks' },
+      plot: { type: 'string', value: 'FILE.svg', help: 'also write a bar chart of the ReLUs per stage (SVG)' },
     },
     positionals: { min: 1, max: 1 },
   },
@@ -24,6 +27,8 @@ export const stats: Command = {
     const loaded = loadNetworks(p.positionals[0], sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
     const nets = applyPipelineOption(loaded, p, ctx);
     const all = nets.map((n) => networkStats(n));
+    const plot = stringOption(p, 'plot');
+    if (plot !== undefined) writeText(plot, await renderSvg(reluStagesSpec(all.map((s) => ({ name: s.network, stages: s.relus.stages })))));
     if (flag(p, 'json')) {
       io.out(JSON.stringify(all.length === 1 ? all[0] : all, null, 2));
     } else {
