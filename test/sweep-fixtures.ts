@@ -28,7 +28,7 @@ export const TINY_HRN = `network Tiny {
   classes k
   stem    conv3x3(m)
   block   basic
-  stages  depths [1, 1] widths [1, 2]
+  stages  depths [1, 1] widths [2]
   head    avgpool fc
   criticality S2 > S1
 }

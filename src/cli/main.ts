@@ -17,9 +17,10 @@ import { train } from './commands/train.js';
 import { sweep } from './commands/sweep.js';
 import { worker } from './commands/worker.js';
 import { report as reportCommand } from './commands/report.js';
+import { criticality } from './commands/criticality.js';
 import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.js';
 
-const COMMANDS: Command[] = [check, stats, equalize, compile, infer, train, sweep, worker, reportCommand];
+const COMMANDS: Command[] = [check, stats, equalize, compile, infer, train, sweep, worker, criticality, reportCommand];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length));

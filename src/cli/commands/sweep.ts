@@ -14,7 +14,7 @@ import { sweepFromFile } from '../../sweep/from-file.js';
 import { NO_PIPELINE, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type TrainSettings } from '../../sweep/spec.js';
 import { RunStore } from '../../sweep/store.js';
 import { flag, intOption, listOption, numberOption, stringOption, type OptionSpec, type ParsedCommand } from '../args.js';
-import { processIo, type Command } from '../command.js';
+import { processIo, type Command, type Context } from '../command.js';
 import { EXIT_OK, EXIT_USER, UsageError } from '../errors.js';
 import { EXIT_INTERRUPTED } from './train.js';
 
@@ -73,7 +73,7 @@ export function trainOptions(p: ParsedCommand, base: TrainSettings): TrainSettin
 }
 
 /** The sweep the file's block (if any) and the command line describe together. */
-function sweepSpec(p: ParsedCommand, sources: Map<string, string>): SweepSpec {
+export function sweepSpec(p: ParsedCommand, sources: Map<string, string>): SweepSpec {
   const file = p.positionals[0];
   const fromFile = sweepFromFile(file, stringOption(p, 'sweep'), sources);
   const grid = listOption(p, 'grid').map(axisOption);
@@ -100,6 +100,33 @@ export function formatRunTable(runs: RunConfig[]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => r.map((c, i) => (i >= 2 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
   return [fmt(head), ...rows.map(fmt)].join('\n');
+}
+
+/** Trains a sweep's runs into --out: locally, or through --queue. */
+/** `say`: where the device and summary lines go (stdout unless stdout carries other output). */
+export async function executeSweep(spec: SweepSpec, runs: RunConfig[], p: ParsedCommand, ctx: Context, say: (line: string) => void = (l) => ctx.io.out(l)): Promise<{ outcome: SweepOutcome; store: RunStore }> {
+  const { io } = ctx;
+  const store = new RunStore(resolve(stringOption(p, 'out') ?? `runs/${spec.name}`));
+  store.writeSweep(spec, runs);
+  const stream = ctx.io === processIo ? process.stderr : { write: (s: string) => (io.err(s.replace(/\n$/, '')), true), isTTY: false };
+  const progress = new SweepProgress(stream);
+  let outcome: SweepOutcome;
+  const queue = queueTarget(p);
+  if (queue) {
+    outcome = await followQueue(runs, store, { ...queue, progress });
+  } else {
+    const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
+    const interrupt = installTrainingInterrupt({ stream });
+    try {
+      say(`device: ${gpu.adapterInfo}`);
+      outcome = await runLocal(runs, store, { gpu, progress, interrupt });
+    } finally {
+      interrupt.dispose();
+      gpu.close();
+    }
+  }
+  say(`${outcome.interrupted ? 'stopped' : 'done'}: ${outcome.done} trained, ${outcome.skipped} already finished, ${outcome.failed} failed, of ${runs.length}; results in ${store.dir}`);
+  return { outcome, store };
 }
 
 export const sweep: Command = {
@@ -136,26 +163,7 @@ export const sweep: Command = {
       io.out(flag(p, 'json') ? JSON.stringify(runs, null, 2) : `${formatRunTable(runs)}\n${runs.length} run${runs.length === 1 ? '' : 's'}`);
       return EXIT_OK;
     }
-    const store = new RunStore(resolve(stringOption(p, 'out') ?? `runs/${spec.name}`));
-    store.writeSweep(spec, runs);
-    const stream = ctx.io === processIo ? process.stderr : { write: (s: string) => (io.err(s.replace(/\n$/, '')), true), isTTY: false };
-    const progress = new SweepProgress(stream);
-    let outcome: SweepOutcome;
-    const queue = queueTarget(p);
-    if (queue) {
-      outcome = await followQueue(runs, store, { ...queue, progress });
-    } else {
-      const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
-      const interrupt = installTrainingInterrupt({ stream });
-      try {
-        io.out(`device: ${gpu.adapterInfo}`);
-        outcome = await runLocal(runs, store, { gpu, progress, interrupt });
-      } finally {
-        interrupt.dispose();
-        gpu.close();
-      }
-    }
-    io.out(`${outcome.interrupted ? 'stopped' : 'done'}: ${outcome.done} trained, ${outcome.skipped} already finished, ${outcome.failed} failed, of ${runs.length}; results in ${store.dir}`);
+    const { outcome, store } = await executeSweep(spec, runs, p, ctx);
     if (outcome.interrupted) return EXIT_INTERRUPTED;
     return outcome.failed > 0 ? EXIT_USER : EXIT_OK;
   },
