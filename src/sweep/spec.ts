@@ -1,7 +1,7 @@
 // A sweep as data: which networks of which .hrn file, the `--set` values to vary (a grid, or lists
-// taken in step), the pipelines, the seeds, the data set and the training settings. The `sweep`
-// block of a .hrn file and the `hrn sweep` command line both produce this, and `expand.ts` turns it
-// into runs.
+// taken in step), the pipelines, the seeds, the data set and the training settings. The `hrn
+// sweep` command line produces this (and `hrn criticality` its own), and `expand.ts` turns it into
+// runs.
 
 export interface TrainSettings {
   epochs: number;
@@ -50,7 +50,7 @@ export interface SweepSpec {
   train: TrainSettings;
 }
 
-/** The pipeline entry meaning "no pipeline" on the command line and in sweep blocks. */
+/** The pipeline entry meaning "no pipeline" on the command line. */
 export const NO_PIPELINE = 'none';
 
 /** The value combinations a spec's axes produce, each as `NAME=VALUE` --set texts. */

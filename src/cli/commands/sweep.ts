@@ -1,4 +1,4 @@
-// `hrn sweep FILE`: expands a sweep (the file's `sweep` block, the command line, or both) into
+// `hrn sweep FILE`: expands a sweep described on the command line into
 // runs with stable ids, and trains them: locally by default, or through a Redis queue that
 // `hrn worker` processes serve (--queue). Durable and resumable; see docs/experiments.md.
 
@@ -10,7 +10,6 @@ import { expandSweep, type RunConfig } from '../../sweep/expand.js';
 import { runLocal, type SweepOutcome } from '../../sweep/local.js';
 import { SweepProgress } from '../../sweep/progress.js';
 import { followQueue, QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
-import { sweepFromFile } from '../../sweep/from-file.js';
 import { NO_PIPELINE, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type TrainSettings } from '../../sweep/spec.js';
 import { RunStore } from '../../sweep/store.js';
 import { flag, intOption, listOption, numberOption, stringOption, type OptionSpec, type ParsedCommand } from '../args.js';
@@ -72,25 +71,21 @@ export function trainOptions(p: ParsedCommand, base: TrainSettings): TrainSettin
   return t;
 }
 
-/** The sweep the file's block (if any) and the command line describe together. */
-export function sweepSpec(p: ParsedCommand, sources: Map<string, string>): SweepSpec {
-  const file = p.positionals[0];
-  const fromFile = sweepFromFile(file, stringOption(p, 'sweep'), sources);
-  const grid = listOption(p, 'grid').map(axisOption);
+/** The sweep the command line describes. */
+export function sweepSpec(p: ParsedCommand): SweepSpec {
+  const data = stringOption(p, 'data');
+  if (data === undefined) throw new UsageError(`sweep: --data KIND:DIR is required; data sets:\n${dataSpecHelp()}`);
   const pipelines = listOption(p, 'pipeline').map((x) => (x === NO_PIPELINE ? null : x));
-  const data = stringOption(p, 'data') ?? fromFile?.data;
-  if (data === undefined) throw new UsageError(`sweep: --data KIND:DIR is required (or a 'data' line in the sweep block); data sets:\n${dataSpecHelp()}`);
-  const axes = [...(fromFile?.axes ?? []).filter((a) => !grid.some((g) => g.param === a.param)), ...grid];
   return {
-    name: fromFile?.name ?? (stringOption(p, 'name') ?? 'sweep'),
-    file,
-    networks: listOption(p, 'network').length > 0 ? listOption(p, 'network') : (fromFile?.networks ?? []),
-    mode: flag(p, 'list') ? 'list' : (fromFile?.mode ?? 'grid'),
-    axes,
-    pipelines: pipelines.length > 0 ? pipelines : (fromFile?.pipelines ?? [null]),
-    seeds: seedsOption(p) ?? fromFile?.seeds ?? [0],
+    name: stringOption(p, 'name') ?? 'sweep',
+    file: p.positionals[0],
+    networks: listOption(p, 'network'),
+    mode: flag(p, 'list') ? 'list' : 'grid',
+    axes: listOption(p, 'grid').map(axisOption),
+    pipelines: pipelines.length > 0 ? pipelines : [null],
+    seeds: seedsOption(p) ?? [0],
     data,
-    train: trainOptions(p, fromFile?.train ?? TRAIN_DEFAULTS),
+    train: trainOptions(p, TRAIN_DEFAULTS),
   };
 }
 
@@ -133,18 +128,17 @@ export const sweep: Command = {
   spec: {
     name: 'sweep',
     summary: 'Train every run of a sweep (networks x --set values x pipelines x seeds), resumable, locally or on a Redis queue.',
-    usage: 'hrn sweep FILE [--sweep NAME] [--grid NAME=V1|V2]... [--pipeline P]... [--seeds 0,1] --data KIND:DIR [--out DIR] [--dry-run] [--queue redis://HOST:PORT]',
+    usage: 'hrn sweep FILE [--grid NAME=V1|V2]... [--pipeline P]... [--seeds 0,1] --data KIND:DIR [--out DIR] [--dry-run] [--queue redis://HOST:PORT]',
     details: [
-      'A sweep comes from a `sweep` block of FILE (--sweep NAME picks one) and/or the command line;',
-      'command-line values replace the block\'s. Each run gets an id from its exact configuration and a',
-      'directory OUT/ID with its checkpoint, log and result.json. Run the same command again to resume:',
+      'The runs: every network of FILE (or --network) x the --grid values x --pipeline x --seeds. Each',
+      'run gets an id from its exact configuration and a directory OUT/ID with its checkpoint, log and',
+      'result.json. Run the same command again to resume:',
       'finished runs are skipped, a run that was cut off continues from its checkpoint.',
       '',
       'Data sets (--data):',
       dataSpecHelp(),
     ].join('\n'),
     options: {
-      sweep: { type: 'string', value: 'NAME', help: "the file's sweep block to run (default: its only one)" },
       name: { type: 'string', value: 'NAME', help: 'name of a command-line sweep (default sweep)' },
       grid: { type: 'string', multiple: true, value: 'NAME=V1|V2', help: 'vary a param over values, each as --set takes it (repeatable)' },
       list: { type: 'boolean', help: 'take the --grid values in step (i-th with i-th) instead of every combination' },
@@ -157,7 +151,7 @@ export const sweep: Command = {
   },
   async run(p, ctx) {
     const { io } = ctx;
-    const spec = sweepSpec(p, ctx.sources);
+    const spec = sweepSpec(p);
     const runs = expandSweep(spec, ctx.sources);
     if (flag(p, 'dry-run')) {
       io.out(flag(p, 'json') ? JSON.stringify(runs, null, 2) : `${formatRunTable(runs)}\n${runs.length} run${runs.length === 1 ? '' : 's'}`);

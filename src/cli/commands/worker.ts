@@ -2,13 +2,50 @@
 // queue, until stopped. Start as many as there are GPUs, on any machines that reach the Redis
 // server; see docs/experiments.md (Slurm job array, Kubernetes Deployment).
 
-import { openDevice, type GpuContext } from '../../runtime/device.js';
+import { readFileSync } from 'node:fs';
+import { openDevice } from '../../runtime/device.js';
 import { installTrainingInterrupt } from '../../train/loop.js';
+import { TrainProgress } from '../../train/progress.js';
 import { QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
-import { startWorker } from '../../sweep/worker.js';
-import { intOption, stringOption } from '../args.js';
-import { processIo, type Command } from '../command.js';
+import { writeText } from '../../report/write.js';
+import { trainRun } from '../../sweep/train-run.js';
+import { EXIT_SAVED, startWorker, type TrainRunRequest } from '../../sweep/worker.js';
+import { intOption, stringOption, type ParsedCommand } from '../args.js';
+import { processIo, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
+
+/** A TrainProgress that also tells the parent worker the epoch and batch (IPC). */
+class ReportingProgress extends TrainProgress {
+  private epochNow = 0;
+  override startEpoch(epoch: number, batches: number): void {
+    super.startEpoch(epoch, batches);
+    this.epochNow = epoch;
+    process.send?.({ epoch, batch: 0, batches });
+  }
+  override update(batchesDone: number, images: number, loss: number, lr: number): void {
+    super.update(batchesDone, images, loss, lr);
+    process.send?.({ epoch: this.epochNow, batch: batchesDone, loss });
+  }
+}
+
+/** The child side: train one run, write its result, exit (0 done, 130 interrupted and saved). */
+async function trainOne(requestPath: string, p: ParsedCommand): Promise<number> {
+  const req = JSON.parse(readFileSync(requestPath, 'utf8')) as TrainRunRequest;
+  // The parent is gone (killed): stop at once; the run's last checkpoint is where the next worker starts.
+  process.on('disconnect', () => process.exit(EXIT_SAVED));
+  const interrupt = installTrainingInterrupt({ exit: () => {} });
+  const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
+  try {
+    const progress = new ReportingProgress({ epochs: req.job.run.train.epochs, stream: process.stderr });
+    const result = await trainRun(req.job.run, { gpu, dir: req.dir, progress, interrupt, note: (l) => process.stderr.write(`${l}\n`) });
+    if (!result) return EXIT_SAVED;
+    writeText(req.resultPath, JSON.stringify(result));
+    return EXIT_OK;
+  } finally {
+    interrupt.dispose();
+    gpu.close();
+  }
+}
 
 export const worker: Command = {
   spec: {
@@ -24,42 +61,36 @@ export const worker: Command = {
     options: {
       ...QUEUE_OPTIONS,
       runs: { type: 'string', value: 'DIR', help: "where this machine sees the sweep's runs directory" },
-      'lock-seconds': { type: 'string', value: 'S', help: "seconds without a sign of life before a worker's run is handed to another (default 60)" },
+      'lock-seconds': { type: 'string', value: 'S', help: "seconds without a sign of life before a worker's run is handed to another (default 30)" },
       adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
+      'train-run': { type: 'string', value: 'REQUEST', help: '(internal) train the one run described in REQUEST, as the child of a worker' },
     },
     positionals: { min: 0, max: 0 },
   },
-  async run(p, ctx) {
+  async run(p, ctx: Context) {
     const { io } = ctx;
+    const request = stringOption(p, 'train-run');
+    if (request !== undefined) return trainOne(request, p);
     const target = queueTarget(p);
     if (!target) throw new UsageError('worker: --queue redis://HOST:PORT is required');
-    const stream = ctx.io === processIo ? process.stderr : { write: (s: string) => (io.err(s.replace(/\n$/, '')), true), isTTY: false };
-    const interrupt = installTrainingInterrupt({ stream, exit: () => {} });
-    let gpu: Promise<GpuContext> | undefined;
-    const w = startWorker({
+    const adapter = stringOption(p, 'adapter');
+    const { worker: w, stop } = startWorker({
       connection: target.connection,
       queueName: target.name,
-      gpu: () => (gpu ??= openDevice({ adapter: stringOption(p, 'adapter') })),
       runsDir: stringOption(p, 'runs'),
-      lockMs: 1000 * intOption(p, 'lock-seconds', 60),
-      stream,
-      interrupt,
+      lockMs: 1000 * intOption(p, 'lock-seconds', 30),
+      childArgs: adapter ? ['--adapter', adapter] : [],
       log: (l) => io.out(l),
+      childOutput: (chunk) => (ctx.io === processIo ? process.stderr.write(chunk) : io.err(chunk.replace(/\n$/, ''))),
     });
     w.on('error', (e) => io.err(`hrn worker: ${e.message}`));
     await w.waitUntilReady();
     io.out(`worker: waiting for runs on ${target.url} (queue ${target.name})`);
-    const stop = new Promise<void>((done) => {
-      const onSignal = () => done();
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
+    await new Promise<void>((done) => {
+      process.once('SIGTERM', () => done());
+      process.once('SIGINT', () => done());
     });
-    await stop;
-    // The running job sees the interrupt (SIGINT reaches it through installTrainingInterrupt; SIGTERM does not).
-    process.emit('SIGINT', 'SIGINT');
-    await w.close();
-    interrupt.dispose();
-    if (gpu) (await gpu).close();
+    await stop();
     io.out('worker: stopped');
     return EXIT_OK;
   },
