@@ -14,6 +14,7 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions } from
 import { EXIT_USER } from '../cli/errors.js';
 import type { RunJobData } from './queue.js';
 import type { RunResult } from './store.js';
+import { trainedBy } from './train-run.js';
 
 /** Exit status of a child that was interrupted with its checkpoint saved. */
 export const EXIT_SAVED = 130;
@@ -81,7 +82,8 @@ export function startWorker(o: WorkerOptions): { worker: Worker<RunJobData, RunR
       const resultPath = join(scratch, `${run.id}.result.json`);
       const { code, stderr } = await trainInChild({ job: job.data, dir, resultPath }, o, (p) => void job.updateProgress(p).catch(() => {}), stopping.signal);
       if (code === 0) {
-        const result = JSON.parse(readFileSync(resultPath, 'utf8')) as RunResult;
+        // The run is credited to this worker (the child is an implementation detail).
+        const result = { ...(JSON.parse(readFileSync(resultPath, 'utf8')) as RunResult), by: trainedBy() };
         rmSync(resultPath, { force: true });
         o.log(`done ${run.label}: test ${result.testAccuracy === null ? '-' : `${(100 * result.testAccuracy).toFixed(2)}%`}`);
         return result;
