@@ -132,8 +132,8 @@ export const sweep: Command = {
     details: [
       'The runs: every network of FILE (or --network) x the --grid values x --pipeline x --seeds. Each',
       'run gets an id from its exact configuration and a directory OUT/ID with its checkpoint, log and',
-      'result.json. Run the same command again to resume:',
-      'finished runs are skipped, a run that was cut off continues from its checkpoint.',
+      'result.json. Run the same command again to resume: finished runs are skipped, a run that was',
+      'cut off continues from its checkpoint.',
       '',
       'Data sets (--data):',
       dataSpecHelp(),
