@@ -4,13 +4,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchLoader } from '../src/data/batches.js';
 import { classCounts, subsetIndices, type Dataset } from '../src/data/dataset.js';
 import { DataError } from '../src/data/errors.js';
 import { openData } from '../src/data/pipeline.js';
 import { deriveSeed, SplitMix32 } from '../src/util/rng.js';
+import { idxGzip as idx } from './idx-fixtures.js';
 import { augmentImage, channelStats, fitDataset, imageFitter, standardize } from '../src/data/transform.js';
 
 describe('splitmix32', () => {
@@ -209,14 +209,6 @@ describe('openData', () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const dir = join(root, 'fm');
   mkdirSync(dir);
-  const idx = (dims: number[], data: ArrayLike<number>) => {
-    const out = new Uint8Array(4 + 4 * dims.length + data.length);
-    out[2] = 8;
-    out[3] = dims.length;
-    dims.forEach((d, i) => new DataView(out.buffer).setUint32(4 + 4 * i, d, false));
-    out.set(Array.from(data), 4 + 4 * dims.length);
-    return gzipSync(out);
-  };
   const n = 20;
   const px = Uint8Array.from({ length: n * 28 * 28 }, (_, k) => (k * 13) % 256);
   const lb = Uint8Array.from({ length: n }, (_, i) => i % 10);

@@ -15,10 +15,14 @@ import { compile } from './commands/compile.js';
 import { infer } from './commands/infer.js';
 import { train } from './commands/train.js';
 import { exportCommand } from './commands/export.js';
+import { sweep } from './commands/sweep.js';
+import { worker } from './commands/worker.js';
+import { report as reportCommand } from './commands/report.js';
+import { criticality } from './commands/criticality.js';
 import { didYouMean } from '../util/suggest.js';
 import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.js';
 
-const COMMANDS: Command[] = [check, stats, equalize, compile, infer, train, exportCommand];
+const COMMANDS: Command[] = [check, stats, equalize, compile, infer, train, exportCommand, sweep, worker, criticality, reportCommand];
 
 function topHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length));

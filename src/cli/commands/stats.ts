@@ -17,6 +17,7 @@ export const stats: Command = {
       ...PIPELINE_OPTION,
       ...DEBUG_OPTIONS,
       ...JSON_OPTION,
+      plot: { type: 'string', value: 'FILE.svg', help: 'also write a bar chart of the ReLUs per stage (SVG)' },
     },
     positionals: { min: 1, max: 1 },
   },
@@ -25,6 +26,12 @@ export const stats: Command = {
     const loaded = loadNetworks(p.positionals[0], sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
     const nets = applyPipelineOption(loaded, p, ctx);
     const all = nets.map((n) => networkStats(n));
+    const plot = stringOption(p, 'plot');
+    if (plot !== undefined) {
+      // Vega is heavy to load: only `--plot` pays for it.
+      const [{ renderSvg, reluStagesSpec }, { writeText }] = await Promise.all([import('../../report/charts.js'), import('../../report/write.js')]);
+      writeText(plot, await renderSvg(reluStagesSpec(all.map((s) => ({ name: s.network, stages: s.relus.stages })))));
+    }
     if (wantsJson(p)) {
       io.out(jsonDocument('stats', all));
     } else {

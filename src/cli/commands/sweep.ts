@@ -1,0 +1,164 @@
+// `hrn sweep FILE`: expands a sweep described on the command line into
+// runs with stable ids, and trains them: locally by default, or through a Redis queue that
+// `hrn worker` processes serve (--queue). Durable and resumable; see docs/experiments.md.
+
+import { resolve } from 'node:path';
+import { dataSpecHelp } from '../../data/spec.js';
+import { openDevice } from '../../runtime/device.js';
+import { installTrainingInterrupt } from '../../train/loop.js';
+import { expandSweep, type RunConfig } from '../../sweep/expand.js';
+import { runLocal, type SweepOutcome } from '../../sweep/local.js';
+import { SweepProgress } from '../../sweep/progress.js';
+import { followQueue, QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
+import { NO_PIPELINE, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type TrainSettings } from '../../sweep/spec.js';
+import { RunStore } from '../../sweep/store.js';
+import { flag, intOption, listOption, numberOption, stringOption, type OptionSpec, type ParsedCommand } from '../args.js';
+import { processIo, type Command, type Context } from '../command.js';
+import { EXIT_OK, EXIT_USER, UsageError } from '../errors.js';
+import { EXIT_INTERRUPTED } from './train.js';
+
+/** The options that describe a sweep (shared with `hrn criticality`). */
+export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
+  data: { type: 'string', value: 'KIND:DIR', help: 'training data, e.g. fashion-mnist:/usr/share/datasets/fashion-mnist' },
+  network: { type: 'string', multiple: true, value: 'NAME', help: 'networks of the file to use (repeatable; default all)' },
+  epochs: { type: 'string', value: 'E', help: `epochs per run (default ${TRAIN_DEFAULTS.epochs})` },
+  batch: { type: 'string', value: 'B', help: `images per step (default ${TRAIN_DEFAULTS.batch})` },
+  lr: { type: 'string', value: 'LR', help: `initial learning rate, cosine-annealed (default ${TRAIN_DEFAULTS.lr})` },
+  momentum: { type: 'string', value: 'M', help: `SGD momentum (default ${TRAIN_DEFAULTS.momentum})` },
+  'weight-decay': { type: 'string', value: 'WD', help: `L2 weight decay (default ${TRAIN_DEFAULTS.weightDecay})` },
+  subset: { type: 'string', value: 'N', help: 'train on N training images (stratified)' },
+  'test-subset': { type: 'string', value: 'N', help: 'evaluate on the first N test images' },
+  'no-augment': { type: 'boolean', help: 'no random crop / flip' },
+  fit: { type: 'string', value: 'pad|resize', help: 'how images are fitted to the network input (default pad)' },
+  out: { type: 'string', value: 'DIR', help: 'runs directory (default runs/SWEEP)' },
+  'dry-run': { type: 'boolean', help: 'list the runs with their ReLU and FLOP counts; train nothing' },
+  json: { type: 'boolean', help: 'with --dry-run: the runs as JSON' },
+  adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
+};
+
+function seedsOption(p: ParsedCommand): number[] | undefined {
+  const v = stringOption(p, 'seeds');
+  if (v === undefined) return undefined;
+  const seeds = v.split(',').map((s) => s.trim());
+  if (seeds.some((s) => !/^\d+$/.test(s))) throw new UsageError(`--seeds: expected integers separated by commas, got '${v}'`);
+  return seeds.map(Number);
+}
+
+function axisOption(text: string): SweepAxis {
+  const eq = text.indexOf('=');
+  if (eq <= 0 || eq === text.length - 1) throw new UsageError(`--grid: expected NAME=V1|V2|..., got '${text}'`);
+  return { param: text.slice(0, eq).trim(), values: text.slice(eq + 1).split('|').map((v) => v.trim()) };
+}
+
+/** Training settings: the base (defaults or the sweep block's), with the command line's on top. */
+export function trainOptions(p: ParsedCommand, base: TrainSettings): TrainSettings {
+  const fit = stringOption(p, 'fit') ?? base.fit;
+  if (fit !== 'pad' && fit !== 'resize') throw new UsageError(`--fit must be pad or resize, got '${fit}'`);
+  const t: TrainSettings = {
+    epochs: intOption(p, 'epochs', base.epochs),
+    batch: intOption(p, 'batch', base.batch),
+    lr: numberOption(p, 'lr', base.lr),
+    momentum: numberOption(p, 'momentum', base.momentum),
+    weightDecay: numberOption(p, 'weight-decay', base.weightDecay),
+    augment: flag(p, 'no-augment') ? false : base.augment,
+    fit,
+  };
+  const subset = stringOption(p, 'subset') !== undefined ? intOption(p, 'subset', 1) : base.subset;
+  const testSubset = stringOption(p, 'test-subset') !== undefined ? intOption(p, 'test-subset', 1) : base.testSubset;
+  if (subset !== undefined) t.subset = subset;
+  if (testSubset !== undefined) t.testSubset = testSubset;
+  if (!(t.lr > 0)) throw new UsageError('--lr must be positive');
+  return t;
+}
+
+/** The sweep the command line describes. */
+export function sweepSpec(p: ParsedCommand): SweepSpec {
+  const data = stringOption(p, 'data');
+  if (data === undefined) throw new UsageError(`sweep: --data KIND:DIR is required; data sets:\n${dataSpecHelp()}`);
+  const pipelines = listOption(p, 'pipeline').map((x) => (x === NO_PIPELINE ? null : x));
+  return {
+    name: stringOption(p, 'name') ?? 'sweep',
+    file: p.positionals[0],
+    networks: listOption(p, 'network'),
+    mode: flag(p, 'list') ? 'list' : 'grid',
+    axes: listOption(p, 'grid').map(axisOption),
+    pipelines: pipelines.length > 0 ? pipelines : [null],
+    seeds: seedsOption(p) ?? [0],
+    data,
+    train: trainOptions(p, TRAIN_DEFAULTS),
+  };
+}
+
+export function formatRunTable(runs: RunConfig[]): string {
+  const rows = runs.map((r) => [r.id, r.label, r.counts.relus.toLocaleString('en-US'), `${(r.counts.flops / 1e6).toFixed(2)}M`, r.counts.params.toLocaleString('en-US')]);
+  const head = ['id', 'run', 'ReLUs', 'FLOPs', 'params'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i >= 2 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  return [fmt(head), ...rows.map(fmt)].join('\n');
+}
+
+/** Trains a sweep's runs into --out: locally, or through --queue. */
+/** `say`: where the device and summary lines go (stdout unless stdout carries other output). */
+export async function executeSweep(spec: SweepSpec, runs: RunConfig[], p: ParsedCommand, ctx: Context, say: (line: string) => void = (l) => ctx.io.out(l)): Promise<{ outcome: SweepOutcome; store: RunStore }> {
+  const { io } = ctx;
+  const store = new RunStore(resolve(stringOption(p, 'out') ?? `runs/${spec.name}`));
+  store.writeSweep(spec, runs);
+  const stream = ctx.io === processIo ? process.stderr : { write: (s: string) => (io.err(s.replace(/\n$/, '')), true), isTTY: false };
+  const progress = new SweepProgress(stream);
+  let outcome: SweepOutcome;
+  const queue = queueTarget(p);
+  if (queue) {
+    outcome = await followQueue(runs, store, { ...queue, progress });
+  } else {
+    const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
+    const interrupt = installTrainingInterrupt({ stream });
+    try {
+      say(`device: ${gpu.adapterInfo}`);
+      outcome = await runLocal(runs, store, { gpu, progress, interrupt });
+    } finally {
+      interrupt.dispose();
+      gpu.close();
+    }
+  }
+  say(`${outcome.interrupted ? 'stopped' : 'done'}: ${outcome.done} trained, ${outcome.skipped} already finished, ${outcome.failed} failed, of ${runs.length}; results in ${store.dir}`);
+  return { outcome, store };
+}
+
+export const sweep: Command = {
+  spec: {
+    name: 'sweep',
+    summary: 'Train every run of a sweep (networks x --set values x pipelines x seeds), resumable, locally or on a Redis queue.',
+    usage: 'hrn sweep FILE [--grid NAME=V1|V2]... [--pipeline P]... [--seeds 0,1] --data KIND:DIR [--out DIR] [--dry-run] [--queue redis://HOST:PORT]',
+    details: [
+      'The runs: every network of FILE (or --network) x the --grid values x --pipeline x --seeds. Each',
+      'run gets an id from its exact configuration and a directory OUT/ID with its checkpoint, log and',
+      'result.json. Run the same command again to resume: finished runs are skipped, a run that was',
+      'cut off continues from its checkpoint.',
+      '',
+      'Data sets (--data):',
+      dataSpecHelp(),
+    ].join('\n'),
+    options: {
+      name: { type: 'string', value: 'NAME', help: 'name of a command-line sweep (default sweep)' },
+      grid: { type: 'string', multiple: true, value: 'NAME=V1|V2', help: 'vary a param over values, each as --set takes it (repeatable)' },
+      list: { type: 'boolean', help: 'take the --grid values in step (i-th with i-th) instead of every combination' },
+      pipeline: { type: 'string', multiple: true, value: 'P', help: "a pipeline per variant (repeatable; 'none' trains the network as declared)" },
+      seeds: { type: 'string', value: 'S,S,...', help: 'seeds (default 0)' },
+      ...SWEEP_OPTIONS,
+      ...QUEUE_OPTIONS,
+    },
+    positionals: { min: 1, max: 1 },
+  },
+  async run(p, ctx) {
+    const { io } = ctx;
+    const spec = sweepSpec(p);
+    const runs = expandSweep(spec, ctx.sources);
+    if (flag(p, 'dry-run')) {
+      io.out(flag(p, 'json') ? JSON.stringify(runs, null, 2) : `${formatRunTable(runs)}\n${runs.length} run${runs.length === 1 ? '' : 's'}`);
+      return EXIT_OK;
+    }
+    const { outcome, store } = await executeSweep(spec, runs, p, ctx);
+    if (outcome.interrupted) return EXIT_INTERRUPTED;
+    return outcome.failed > 0 ? EXIT_USER : EXIT_OK;
+  },
+};

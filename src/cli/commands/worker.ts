@@ -1,0 +1,97 @@
+// `hrn worker --queue redis://HOST:PORT`: trains the runs that `hrn sweep --queue` puts on the
+// queue, until stopped. Start as many as there are GPUs, on any machines that reach the Redis
+// server; see docs/experiments.md (Slurm job array, Kubernetes Deployment).
+
+import { readFileSync } from 'node:fs';
+import { openDevice } from '../../runtime/device.js';
+import { installTrainingInterrupt } from '../../train/loop.js';
+import { TrainProgress } from '../../train/progress.js';
+import { QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
+import { writeText } from '../../report/write.js';
+import { trainRun } from '../../sweep/train-run.js';
+import { EXIT_SAVED, startWorker, type TrainRunRequest } from '../../sweep/worker.js';
+import { intOption, stringOption, type ParsedCommand } from '../args.js';
+import { processIo, type Command, type Context } from '../command.js';
+import { EXIT_OK, UsageError } from '../errors.js';
+
+/** A TrainProgress that also tells the parent worker the epoch and batch (IPC). */
+class ReportingProgress extends TrainProgress {
+  private epochNow = 0;
+  override startEpoch(epoch: number, batches: number): void {
+    super.startEpoch(epoch, batches);
+    this.epochNow = epoch;
+    process.send?.({ epoch, batch: 0, batches });
+  }
+  override update(batchesDone: number, images: number, loss: number, lr: number): void {
+    super.update(batchesDone, images, loss, lr);
+    process.send?.({ epoch: this.epochNow, batch: batchesDone, loss });
+  }
+}
+
+/** The child side: train one run, write its result, exit (0 done, 130 interrupted and saved). */
+async function trainOne(requestPath: string, p: ParsedCommand): Promise<number> {
+  const req = JSON.parse(readFileSync(requestPath, 'utf8')) as TrainRunRequest;
+  // The parent is gone (killed): stop at once; the run's last checkpoint is where the next worker starts.
+  process.on('disconnect', () => process.exit(EXIT_SAVED));
+  const interrupt = installTrainingInterrupt({ exit: () => {} });
+  const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
+  try {
+    const progress = new ReportingProgress({ epochs: req.job.run.train.epochs, stream: process.stderr });
+    const result = await trainRun(req.job.run, { gpu, dir: req.dir, progress, interrupt, note: (l) => process.stderr.write(`${l}\n`) });
+    if (!result) return EXIT_SAVED;
+    writeText(req.resultPath, JSON.stringify(result));
+    return EXIT_OK;
+  } finally {
+    interrupt.dispose();
+    gpu.close();
+  }
+}
+
+export const worker: Command = {
+  spec: {
+    name: 'worker',
+    summary: 'Train runs from a sweep queue (BullMQ on Redis) until stopped.',
+    usage: 'hrn worker --queue redis://HOST:PORT [--runs DIR] [--lock-seconds S]',
+    details: [
+      "Each run's checkpoint goes to the runs directory the sweep named, or to --runs DIR/ID when this",
+      'machine mounts it elsewhere. A worker killed mid-run loses no run: after --lock-seconds another',
+      'worker takes it, from its last checkpoint when the directory is shared. Ctrl-C or SIGTERM: the',
+      'current run saves a checkpoint and goes back to the queue, then the worker exits.',
+    ].join('\n'),
+    options: {
+      ...QUEUE_OPTIONS,
+      runs: { type: 'string', value: 'DIR', help: "where this machine sees the sweep's runs directory" },
+      'lock-seconds': { type: 'string', value: 'S', help: "seconds without a sign of life before a worker's run is handed to another (default 30)" },
+      adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
+      'train-run': { type: 'string', value: 'REQUEST', help: '(internal) train the one run described in REQUEST, as the child of a worker' },
+    },
+    positionals: { min: 0, max: 0 },
+  },
+  async run(p, ctx: Context) {
+    const { io } = ctx;
+    const request = stringOption(p, 'train-run');
+    if (request !== undefined) return trainOne(request, p);
+    const target = queueTarget(p);
+    if (!target) throw new UsageError('worker: --queue redis://HOST:PORT is required');
+    const adapter = stringOption(p, 'adapter');
+    const { worker: w, stop } = startWorker({
+      connection: target.connection,
+      queueName: target.name,
+      runsDir: stringOption(p, 'runs'),
+      lockMs: 1000 * intOption(p, 'lock-seconds', 30),
+      childArgs: adapter ? ['--adapter', adapter] : [],
+      log: (l) => io.out(l),
+      childOutput: (chunk) => (ctx.io === processIo ? process.stderr.write(chunk) : io.err(chunk.replace(/\n$/, ''))),
+    });
+    w.on('error', (e) => io.err(`hrn worker: ${e.message}`));
+    await w.waitUntilReady();
+    io.out(`worker: waiting for runs on ${target.url} (queue ${target.name})`);
+    await new Promise<void>((done) => {
+      process.once('SIGTERM', () => done());
+      process.once('SIGINT', () => done());
+    });
+    await stop();
+    io.out('worker: stopped');
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,104 @@
+// Expands a sweep into runs. Each run has an id derived from its exact configuration: the trained
+// network's hash (its layer graph, so the --set values and the pipeline's effect are in it), the
+// pipeline as written, the seed, the data set and every training setting. The same configuration
+// gets the same id in every invocation and on every machine; any change gives a new one.
+
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { axisCombinations, type SweepSpec, type TrainSettings } from './spec.js';
+import { buildNetworks, buildRunNetwork, declaredNetworks } from './network.js';
+
+export interface RunCounts {
+  relus: number;
+  flops: number;
+  params: number;
+  /** ReLUs per stage (stem in S1). */
+  reluStages: Record<string, number>;
+}
+
+export interface RunConfig {
+  id: string;
+  /** Readable: network, --set values, pipeline, seed. */
+  label: string;
+  sweep: string;
+  /** Absolute path of the .hrn file. */
+  source: string;
+  /** The network as the file declares it, and the one trained (a pipeline may rename it). */
+  declared: string;
+  network: string;
+  set: string[];
+  pipeline: string | null;
+  seed: number;
+  data: string;
+  train: TrainSettings;
+  /** The trained network's hash (checkpoint identity). */
+  networkHash: string;
+  counts: RunCounts;
+}
+
+/** Sorted-key JSON, so equal configurations hash equally whatever order they were built in. */
+function canonical(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
+  if (x !== null && typeof x === 'object') {
+    const o = x as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(x);
+}
+
+export function runId(label: string, identity: { networkHash: string; pipeline: string | null; seed: number; data: string; train: TrainSettings }): string {
+  const hash = createHash('sha256').update(canonical(identity)).digest('hex').slice(0, 12);
+  const slug = label
+    .replace(/[^A-Za-z0-9.=_-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
+  return `${slug}-${hash}`;
+}
+
+export function runLabel(network: string, set: string[], pipeline: string | null, seed: number): string {
+  return [network, ...set, pipeline ?? '', `seed${seed}`].filter((s) => s !== '').join(' ');
+}
+
+export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunConfig[] {
+  const source = resolve(spec.file);
+  const runs: RunConfig[] = [];
+  const seen = new Set<string>();
+  const declaredNames = spec.networks.length > 0 ? spec.networks : declaredNetworks(spec.file, sources);
+  for (const set of axisCombinations(spec)) {
+    for (const pipeline of spec.pipelines) for (const declared of declaredNames) {
+      // A pipeline may turn one network into several (a family): each is a run.
+      const names = buildNetworks(spec.file, set, declared, pipeline, sources).map((n) => n.name);
+      for (const network of names) {
+        const built = buildRunNetwork({ source: spec.file, set, declared, network, pipeline }, sources);
+        for (const seed of spec.seeds) {
+          const label = runLabel(network, set, pipeline, seed);
+          const id = runId(label, { networkHash: built.hash, pipeline, seed, data: spec.data, train: spec.train });
+          if (seen.has(id)) continue;
+          seen.add(id);
+          const s = built.stats;
+          runs.push({
+            id,
+            label,
+            sweep: spec.name,
+            source,
+            declared,
+            network,
+            set,
+            pipeline,
+            seed,
+            data: spec.data,
+            train: spec.train,
+            networkHash: built.hash,
+            counts: { relus: s.relus.total, flops: s.flops.total, params: s.params.total, reluStages: s.relus.stages },
+          });
+        }
+      }
+    }
+  }
+  return runs;
+}

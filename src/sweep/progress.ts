@@ -1,0 +1,77 @@
+// What a sweep shows while it runs: one line per run as it starts (`[3/12] label`, with an ETA from
+// the runs finished so far) and as it ends, and the current run's own progress from the training
+// loop's TrainProgress (a bar on a terminal, a line per epoch otherwise).
+
+import { TrainProgress, type ProgressStream } from '../train/progress.js';
+import type { RunConfig } from './expand.js';
+import type { RunResult } from './store.js';
+
+export function formatDuration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
+
+export class SweepProgress {
+  private total = 0;
+  private finishedCount = 0;
+  private timedRuns = 0;
+  private timedSeconds = 0;
+  private runStarted = 0;
+
+  constructor(
+    private readonly stream: ProgressStream,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  begin(total: number, alreadyDone: number): void {
+    this.total = total;
+    this.finishedCount = alreadyDone;
+    this.line(`sweep: ${total} run${total === 1 ? '' : 's'}, ${alreadyDone} already finished, ${total - alreadyDone} to train`);
+  }
+
+  /** Seconds left, from the mean time of the runs finished in this invocation. */
+  eta(): number {
+    if (this.timedRuns === 0) return NaN;
+    return (this.timedSeconds / this.timedRuns) * (this.total - this.finishedCount);
+  }
+
+  startRun(run: RunConfig): void {
+    this.runStarted = this.now();
+    const eta = this.eta();
+    this.line(`[${this.finishedCount + 1}/${this.total}] ${run.label}  (${run.counts.relus.toLocaleString('en-US')} ReLUs${Number.isNaN(eta) ? '' : `, sweep ETA ${formatDuration(eta)}`})`);
+  }
+
+  trainProgress(run: RunConfig): TrainProgress {
+    return new TrainProgress({ epochs: run.train.epochs, stream: this.stream });
+  }
+
+  finished(run: RunConfig, r: RunResult): void {
+    this.finishedCount++;
+    this.timedRuns++;
+    this.timedSeconds += (this.now() - this.runStarted) / 1000;
+    this.line(`[${this.finishedCount}/${this.total}] done ${run.label}: test ${pct(r.testAccuracy)}, ${formatDuration(r.wallSeconds)}`);
+  }
+
+  /** A run finished elsewhere (a queue worker). */
+  finishedElsewhere(run: RunConfig, r: RunResult): void {
+    this.finishedCount++;
+    this.line(`[${this.finishedCount}/${this.total}] done ${run.label}: test ${pct(r.testAccuracy)}, ${formatDuration(r.wallSeconds)} (${r.by})`);
+  }
+
+  failed(run: RunConfig, message: string): void {
+    this.finishedCount++;
+    this.line(`[${this.finishedCount}/${this.total}] FAILED ${run.label}: ${message}`);
+  }
+
+  note(line: string): void {
+    this.line(line);
+  }
+
+  private line(s: string): void {
+    this.stream.write(`${s}\n`);
+  }
+}

@@ -1,0 +1,69 @@
+// A sweep as data: which networks of which .hrn file, the `--set` values to vary (a grid, or lists
+// taken in step), the pipelines, the seeds, the data set and the training settings. The `hrn
+// sweep` command line produces this (and `hrn criticality` its own), and `expand.ts` turns it into
+// runs.
+
+export interface TrainSettings {
+  epochs: number;
+  batch: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  /** Training images (stratified subset); all when absent. */
+  subset?: number;
+  /** First N test images; all when absent. */
+  testSubset?: number;
+  augment: boolean;
+  fit: 'pad' | 'resize';
+}
+
+export const TRAIN_DEFAULTS: TrainSettings = {
+  epochs: 1,
+  batch: 128,
+  lr: 0.1,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  augment: true,
+  fit: 'pad',
+};
+
+/** One param varied over values, each written as `--set` would take it (`4`, `[2,5,3]`). */
+export interface SweepAxis {
+  param: string;
+  values: string[];
+}
+
+export interface SweepSpec {
+  name: string;
+  /** The .hrn file the networks come from. */
+  file: string;
+  /** Networks of the file to use; every one when empty. */
+  networks: string[];
+  /** `grid`: every combination of the axes; `list`: the i-th values of all axes together. */
+  mode: 'grid' | 'list';
+  axes: SweepAxis[];
+  /** Pipelines (names or step text); `null` trains the network as declared. */
+  pipelines: (string | null)[];
+  seeds: number[];
+  /** A data spec, `KIND:DIR`. */
+  data: string;
+  train: TrainSettings;
+}
+
+/** The pipeline entry meaning "no pipeline" on the command line. */
+export const NO_PIPELINE = 'none';
+
+/** The value combinations a spec's axes produce, each as `NAME=VALUE` --set texts. */
+export function axisCombinations(spec: Pick<SweepSpec, 'mode' | 'axes'>): string[][] {
+  const axes = spec.axes;
+  if (axes.length === 0) return [[]];
+  if (spec.mode === 'list') {
+    const n = axes[0].values.length;
+    const bad = axes.find((a) => a.values.length !== n);
+    if (bad) throw new Error(`a list sweep takes its axes in step, so they need equally many values: ${axes[0].param} has ${n}, ${bad.param} has ${bad.values.length}`);
+    return Array.from({ length: n }, (_, i) => axes.map((a) => `${a.param}=${a.values[i]}`));
+  }
+  let out: string[][] = [[]];
+  for (const a of axes) out = out.flatMap((prefix) => a.values.map((v) => [...prefix, `${a.param}=${v}`]));
+  return out;
+}

@@ -1,0 +1,102 @@
+// Trains one run of a sweep with the training loop of `hrn train` (src/train/loop.ts): its network
+// rebuilt from the run's configuration, its data opened with the run's settings, checkpoints and
+// the log in the run's directory. A run whose directory holds a checkpoint resumes from it, so an
+// interrupted run (Ctrl-C, a killed worker) continues where it stopped.
+
+import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataError } from '../data/errors.js';
+import { openData } from '../data/pipeline.js';
+import type { GpuContext } from '../runtime/device.js';
+import { CheckpointError } from '../train/checkpoint.js';
+import type { InterruptFlag } from '../train/interrupt.js';
+import { RUN_CHECKPOINT, trainLoop } from '../train/loop.js';
+import type { TrainProgress } from '../train/progress.js';
+import { UserError } from '../cli/errors.js';
+import type { RunConfig } from './expand.js';
+import { buildRunNetwork } from './network.js';
+import type { RunResult } from './store.js';
+
+export interface TrainRunOptions {
+  gpu: GpuContext;
+  /** The run's directory (checkpoint and log). */
+  dir: string;
+  progress?: TrainProgress;
+  interrupt?: InterruptFlag;
+  note?: (line: string) => void;
+}
+
+/** Who is training: host and process, recorded with each result. */
+export const trainedBy = (): string => `${hostname()}:${process.pid}`;
+
+/** Trains (or finishes) one run. Returns undefined when interrupted before the end. */
+export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunResult | undefined> {
+  const sources = new Map<string, string>();
+  const built = buildRunNetwork(run, sources);
+  if (built.hash !== run.networkHash) {
+    throw new UserError(`${run.source}: ${run.network} is no longer the network this run was planned with (the file or a pipeline changed); plan the sweep again`);
+  }
+  const t = run.train;
+  let data;
+  try {
+    data = openData(run.data, built.arch.input, built.arch.classes, {
+      batchSize: t.batch,
+      evalBatchSize: 250,
+      seed: run.seed,
+      fit: t.fit,
+      augment: t.augment ? undefined : false,
+      subset: t.subset !== undefined ? { count: t.subset, mode: 'stratified' } : undefined,
+      testSubset: t.testSubset !== undefined ? { count: t.testSubset, mode: 'first' } : undefined,
+    });
+  } catch (e) {
+    if (e instanceof DataError) throw new UserError(e.message);
+    throw e;
+  }
+  const train = data.train!;
+  if (train.count < t.batch) throw new UserError(`${run.data}: ${train.count} training images are fewer than one batch of ${t.batch}`);
+  const started = performance.now();
+  const resume = existsSync(join(o.dir, RUN_CHECKPOINT)) || existsSync(join(o.dir, `${RUN_CHECKPOINT}.prev`));
+  let result;
+  try {
+    result = await trainLoop({
+      ctx: o.gpu,
+      graph: built.graph,
+      network: { name: built.arch.name, hash: built.hash },
+      train,
+      test: data.test,
+      epochs: t.epochs,
+      lr: t.lr,
+      sgd: { momentum: t.momentum, weightDecay: t.weightDecay },
+      seed: run.seed,
+      outDir: o.dir,
+      resume,
+      progress: o.progress,
+      interrupt: o.interrupt,
+      note: o.note,
+      extra: { source: run.source, set: run.set, network: run.declared, pipeline: run.pipeline ?? undefined, data: data.spec.text, normalization: data.normalization, classNames: data.classNames, relus: run.counts.relus, sweepRun: run.id },
+    });
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new UserError(e.message);
+    throw e;
+  }
+  if (result.interrupted) return undefined;
+  const last = result.history[result.history.length - 1];
+  return {
+    id: run.id,
+    label: run.label,
+    network: run.network,
+    set: run.set,
+    pipeline: run.pipeline,
+    seed: run.seed,
+    data: run.data,
+    ...run.counts,
+    epochs: result.epochs,
+    history: result.history,
+    testAccuracy: last && typeof last.testAccuracy === 'number' ? last.testAccuracy : null,
+    wallSeconds: (performance.now() - started) / 1000,
+    checkpoint: join(o.dir, RUN_CHECKPOINT),
+    finishedAt: new Date().toISOString(),
+    by: trainedBy(),
+  };
+}
