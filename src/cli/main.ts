@@ -3,7 +3,6 @@
 
 import { DataError } from '../data/errors.js';
 import { DiagnosticError, formatDiagnostics } from '../diagnostics.js';
-import { DeviceError } from '../runtime/device.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import { SafetensorsError } from '../weights/safetensors.js';
 import { formatHelp, parseCommand } from './args.js';
@@ -56,6 +55,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
 }
 
+/** runtime/device.js's DeviceError, recognized by name: importing the class would load WebGPU into
+ * every command, and only the commands that open a device can throw it. */
+function isDeviceError(e: unknown): e is Error {
+  return e instanceof Error && e.name === 'DeviceError';
+}
+
 function report(e: unknown, { io, sources }: Context, cmd: Command): number {
   if (e instanceof UsageError) {
     io.err(`hrn ${e.message}\nRun 'hrn ${cmd.spec.name} --help' for usage.`);
@@ -66,7 +71,7 @@ function report(e: unknown, { io, sources }: Context, cmd: Command): number {
     io.err(`${formatDiagnostics(e.diagnostics, sources)}\n${n} error${n === 1 ? '' : 's'}`);
     return EXIT_USER;
   }
-  if (e instanceof UserError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof DeviceError) {
+  if (e instanceof UserError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || isDeviceError(e)) {
     io.err(`hrn ${cmd.spec.name}: error: ${e.message}`);
     return EXIT_USER;
   }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compilePlan, writeCompiled, type Plan } from '../../codegen/index.js';
+import type { Plan } from '../../codegen/index.js';
 import { emitHrn } from '../../ir/emit-hrn.js';
 import { lowerToGraph } from '../../ir/lower.js';
 import { printArch, printGraph } from '../../ir/print.js';
@@ -45,6 +45,8 @@ export const compile: Command = {
     const batch = intOption(p, 'batch', 1);
     const out = stringOption(p, 'out');
     const quiet = stringOption(p, 'debug') === 'json';
+    // Loaded only now: the code generator is start-up time the other commands skip.
+    const { compilePlan, writeCompiled } = await import('../../codegen/index.js');
     for (const net of nets) {
       const graph = lowerToGraph(net);
       let plan: Plan;

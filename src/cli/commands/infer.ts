@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { openData } from '../../data/index.js';
 import type { Normalization } from '../../data/dataset.js';
 import { lowerToGraph } from '../../ir/lower.js';
-import { Executor, openDevice } from '../../runtime/index.js';
 import { loadWeightsFrom } from '../../train/checkpoint.js';
 import { checkWeights } from '../../weights/index.js';
 import { flag, intOption, listOption, stringOption } from '../args.js';
@@ -75,6 +74,8 @@ export const infer: Command = {
       ...(limit !== undefined ? { testSubset: { count: limit, mode: 'first' as const } } : {}),
     });
 
+    // Loaded only now: WebGPU and the code generator are start-up time the other commands skip.
+    const { Executor, openDevice } = await import('../../runtime/index.js');
     const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
     const started = performance.now();
     let correct = 0;

@@ -16,11 +16,9 @@ import type { LossSpec } from '../../codegen/train-kernels.js';
 import { parsePipelineText } from '../../parser/index.js';
 import { runPipeline } from '../../passes/manager.js';
 import type { PipelineStep } from '../../passes/types.js';
-import { openDevice } from '../../runtime/device.js';
 import { CheckpointError, loadCheckpoint, networkHash } from '../../train/checkpoint.js';
 import { DKD_DEFAULTS, KD_DEFAULTS } from '../../train/losses.js';
-import { installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, trainLoop, type TrainLoopResult } from '../../train/loop.js';
-import { TrainProgress } from '../../train/progress.js';
+import type { TrainLoopResult } from '../../train/loop.js';
 import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
 import { flag, intOption, listOption, numberOption, stringOption, type ParsedCommand } from '../args.js';
@@ -215,6 +213,12 @@ export const train: Command = {
         `${epochs} epoch${epochs === 1 ? '' : 's'} of ${Math.floor(trainLoader.count / batch)} steps at batch ${batch}, lr ${lr} cosine` +
         (teacher ? `, ${loss.kind} distillation from ${teacher.name}` : ''),
     );
+    // Loaded only now: WebGPU and the training runtime are start-up time the other commands skip.
+    const [{ openDevice }, { installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, trainLoop }, { TrainProgress }] = await Promise.all([
+      import('../../runtime/device.js'),
+      import('../../train/loop.js'),
+      import('../../train/progress.js'),
+    ]);
     const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
     const isProcess = ctx.io === processIo;
     const progress = new TrainProgress({
