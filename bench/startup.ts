@@ -57,6 +57,7 @@ console.log(`${ROUNDS} alternating rounds (after one warm-up round), ${values.fi
 console.log('the child CPU time is user + system of the whole process, from node --require bench/child-cpu.cjs\n');
 console.log(`${'command'.padEnd(W)}  ${'wall'.padStart(8)}  ${'wall IQR'.padStart(17)}  ${'CPU'.padStart(8)}  ${'wall - node'.padStart(11)}  ${'CPU - node'.padStart(10)}`);
 let ok = true;
+let okCpu = true;
 for (const c of cases) {
   const ts = results.get(c.name)!;
   const wall = median(ts.map((t) => t.wallMs));
@@ -66,8 +67,11 @@ for (const c of cases) {
   const diffs = ts.map((t, i) => t.wallMs - base[i].wallMs);
   const diff = median(diffs);
   if (c !== cases[0] && !(diff <= BUDGET_MS)) ok = false;
+  if (c !== cases[0] && !(cpu - baseCpu <= BUDGET_MS)) okCpu = false;
   console.log(
     `${c.name.padEnd(W)}  ${fmt(wall).padStart(8)}  ${`${fmt(q1)}-${fmt(q3)}`.padStart(17)}  ${fmt(cpu).padStart(8)}  ${fmt(diff).padStart(11)}  ${fmt(cpu - baseCpu).padStart(10)}`,
   );
 }
-console.log(`\nnode -e 0: ${fmt(baseWall)} wall; goal: hrn check and hrn stats within ${BUDGET_MS / 1000} s of it (median of per-round differences): ${ok ? 'met' : 'NOT met'}`);
+console.log(`\nnode -e 0: ${fmt(baseWall)} wall; goal: hrn check and hrn stats within ${BUDGET_MS / 1000} s of it`);
+console.log(`  wall (median of per-round differences): ${ok ? 'met' : 'NOT met'}; CPU time (difference of medians): ${okCpu ? 'met' : 'NOT met'}`);
+console.log('  (on a loaded machine wall time includes waiting for a core; CPU time does not)');
