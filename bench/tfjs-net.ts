@@ -162,6 +162,7 @@ export class TfjsFusedNet {
   /** Nodes whose value is the value of another node (folded bn, fused relu). */
   private readonly alias = new Map<number, number>();
   private readonly fc = new Map<number, { w: Tensor; b: Tensor }>();
+  private readonly bns = new Map<number, { gamma: Tensor; beta: Tensor; mean: Tensor; variance: Tensor }>();
 
   constructor(
     private readonly tf: Tf,
@@ -210,8 +211,12 @@ export class TfjsFusedNet {
       this.convs.set(n.id, { w: tf.transpose(t, [2, 3, 1, 0]), b: tf.tensor1d(bias), relu });
       t.dispose();
     }
-    // the plain net's fc weights are the only other parameters; keep them here in tfjs layout
+    // batch norms left unfolded, and the fc layer, in tfjs layout
     for (const n of graph.nodes) {
+      if (n.op === 'bn' && !this.alias.has(n.id)) {
+        const t = (role: string) => tf.tensor1d(get(`${n.name}.${role}`).data);
+        this.bns.set(n.id, { gamma: t('gamma'), beta: t('beta'), mean: t('running_mean'), variance: t('running_var') });
+      }
       if (n.op === 'fc') {
         const w = get(`${n.name}.weight`);
         this.fc.set(n.id, { w: tf.transpose(tf.tensor2d(w.data, [w.shape[0], w.shape[1]])), b: tf.tensor1d(get(`${n.name}.bias`).data) });
@@ -248,8 +253,12 @@ export class TfjsFusedNet {
           }
           break;
         }
-        case 'bn':
-          throw new Error(`tfjs fused peer: batch norm ${n.name} does not follow a convolution`);
+        case 'bn': {
+          // one that could not be folded (its convolution feeds other nodes too)
+          const b = this.bns.get(n.id)!;
+          vals[n.id] = tf.batchNorm(vals[n.input], b.mean, b.variance, b.beta, b.gamma, BN_EPS);
+          break;
+        }
         case 'fc': {
           const f = this.fc.get(n.id)!;
           vals[n.id] = tf.add(tf.matMul(vals[n.input] as import('@tensorflow/tfjs-core').Tensor2D, f.w as import('@tensorflow/tfjs-core').Tensor2D), f.b);
@@ -275,5 +284,6 @@ export class TfjsFusedNet {
       f.w.dispose();
       f.b.dispose();
     }
+    for (const b of this.bns.values()) for (const t of Object.values(b)) t.dispose();
   }
 }
