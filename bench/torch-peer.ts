@@ -71,6 +71,8 @@ export class TorchPeer {
     writeFileSync(join(dir, 'tensors.bin'), blob);
     const { python, weights: _w, input: _i, ...rest } = s;
     writeFileSync(join(dir, 'setup.json'), JSON.stringify({ ...rest, tensors }));
+    // the bench may stop on a failed check, or be interrupted: take the temporary files along
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const child = spawn(python, [SCRIPT, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
