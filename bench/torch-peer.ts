@@ -71,7 +71,7 @@ export class TorchPeer {
     writeFileSync(join(dir, 'tensors.bin'), blob);
     const { python, weights: _w, input: _i, ...rest } = s;
     writeFileSync(join(dir, 'setup.json'), JSON.stringify({ ...rest, tensors }));
-    // the bench may stop on a failed check, or be interrupted: take the temporary files along
+    // a bench that stops on a failed check exits without close(): take the temporary files along
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const child = spawn(python, [SCRIPT, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
     let err = '';
