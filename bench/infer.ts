@@ -1,9 +1,15 @@
-// Inference throughput: hrn's compiled kernels vs TensorFlow.js's WebGPU backend, on the same
-// adapter, in one process, with the same network, weights and inputs. Rounds alternate between
-// the two so that machine noise hits both alike; medians and the median of per-round ratios are
-// reported. Both must produce the same logits before anything is timed.
+// Inference throughput: hrn's compiled kernels vs its peers on the same network, weights and
+// input: TensorFlow.js's WebGPU backend on the same adapter, in this process, at its best (batch
+// norm folded, fused conv+bias+relu), and PyTorch on the CPU (a child process, 1 thread by
+// default) when a Python with torch is at hand. All must give the same logits before anything is
+// timed. Rounds alternate between the engines so that machine noise hits all alike.
 //
-//   npx tsx bench/infer.ts [--batch 16] [--rounds 7] [--reps 3] [--only NAME]
+// Per network and batch: img/s (wall), GFLOP per CPU-second (useful work, 2 FLOP per multiply-add
+// of the convolutions and fc, over the CPU time of the process doing it: this process for hrn and
+// tfjs, lavapipe's threads included; the child's own for PyTorch), and hrn's ratio to each peer.
+// CPU time is the stable figure on a shared machine.
+//
+//   npx tsx bench/infer.ts [--batch 16[,128]] [--rounds 7] [--reps 3] [--only NAME] [--torch-threads 1] [--no-torch] [--no-tfjs]
 
 import { parseArgs } from 'node:util';
 import type { ArchIR } from '../src/ir/arch.js';
@@ -13,8 +19,10 @@ import { residualNetwork } from '../src/ir/factory.js';
 import { runText } from '../src/passes/manager.js';
 import { openDevice, Executor } from '../src/runtime/index.js';
 import { initWeights, perturbWeights, Rng } from '../src/weights/index.js';
-import { loadTfjsWebgpu, TfjsNet } from './tfjs-net.js';
-import { median, quartiles } from './stats.js';
+import { cpuPeak, describePeak } from './cpu-peak.js';
+import { COMPARE_HEADER, compareRows, printTable, timeInProcess, type EngineRun } from './report.js';
+import { findTorch, TorchPeer } from './torch-peer.js';
+import { loadTfjsWebgpu, TfjsFusedNet } from './tfjs-net.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,11 +30,15 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '7' },
     reps: { type: 'string', default: '3' },
     only: { type: 'string' },
+    'torch-threads': { type: 'string', default: '1' },
+    'no-torch': { type: 'boolean', default: false },
+    'no-tfjs': { type: 'boolean', default: false },
   },
 });
-const BATCH = Number(values.batch);
+const BATCHES = values.batch.split(',').map(Number);
 const ROUNDS = Number(values.rounds);
 const REPS = Number(values.reps);
+const TORCH_THREADS = Number(values['torch-threads']);
 
 const hrn2x5x3x = residualNetwork({ name: 'HRN-2x5x3x(m=16)', m: 16, factors: [2, 5, 3], depths: [2, 2, 2, 2], criticality: ['S3', 'S2', 'S4', 'S1'] });
 const networks: ArchIR[] = [
@@ -45,61 +57,64 @@ function maxRelErr(a: Float32Array, b: Float32Array): number {
   return err / Math.max(scale, 1e-12);
 }
 
+const peak = cpuPeak();
+const torch = values['no-torch'] ? { missing: 'PyTorch peer skipped: --no-torch' } : findTorch();
 const ctx = await openDevice();
-const tf = await loadTfjsWebgpu();
+const tf = values['no-tfjs'] ? undefined : await loadTfjsWebgpu();
 console.log(`adapter: ${ctx.adapterInfo}`);
-console.log(`batch ${BATCH}, ${ROUNDS} rounds of ${REPS} batches each, alternating hrn and tfjs-webgpu\n`);
+console.log(describePeak(peak));
+console.log('python' in torch ? `PyTorch ${torch.version} (${torch.python}), CPU, ${TORCH_THREADS} thread(s), batch norm folded, inference_mode` : torch.missing);
+console.log(tf ? 'TensorFlow.js WebGPU: batch norm folded, tf.fused.conv2d with bias and relu' : 'tfjs-webgpu peer skipped: --no-tfjs');
+console.log('ONNX Runtime peer: not yet (needs hrn to export ONNX)');
+console.log(`${ROUNDS} rounds of ${REPS} batches per engine (after a warm-up round), engines alternating\n`);
 
 const rows: string[][] = [];
+const errs: string[] = [];
 for (const arch of networks) {
   const graph = lowerToGraph(arch);
   const weights = perturbWeights(initWeights(graph, 1), 2);
   const s = graph.nodes[0].shape;
-  const input = new Float32Array(BATCH * s.c * s.h * s.w);
-  new Rng(3).fillNormal(input, 1);
+  for (const batch of BATCHES) {
+    const input = new Float32Array(batch * s.c * s.h * s.w);
+    new Rng(3).fillNormal(input, 1);
+    const ex = await Executor.forGraph(ctx, graph, weights, { batch, head: false });
+    const ours = await ex.run(input);
 
-  const ex = await Executor.forGraph(ctx, graph, weights, { batch: BATCH, head: false });
-  const peer = new TfjsNet(tf, graph, weights);
-  const ours = await ex.run(input);
-  const theirs = await peer.infer(input, BATCH);
-  const err = maxRelErr(ours, theirs);
-  if (!(err < 1e-3)) throw new Error(`${arch.name}: hrn and tfjs disagree (max relative error ${err.toExponential(2)})`);
+    const engines: { name: string; run: (reps: number) => Promise<EngineRun['samples'][number]>; close: () => void }[] = [
+      { name: 'hrn (lavapipe)', run: (reps) => timeInProcess(reps, () => ex.run(input)), close: () => ex.dispose() },
+    ];
+    if (tf) {
+      const peer = new TfjsFusedNet(tf, graph, weights);
+      const err = maxRelErr(ours, await peer.infer(input, batch));
+      if (!(err < 1e-3)) throw new Error(`${arch.name}: hrn and tfjs disagree (max relative error ${err.toExponential(2)})`);
+      errs.push(`${arch.name} b${batch} tfjs ${err.toExponential(1)}`);
+      engines.push({ name: 'tfjs-webgpu fused', run: (reps) => timeInProcess(reps, () => peer.infer(input, batch)), close: () => peer.dispose() });
+    }
+    if ('python' in torch) {
+      const peer = TorchPeer.start({ python: torch.python, mode: 'infer', graph, weights, input, threads: TORCH_THREADS });
+      const err = maxRelErr(ours, await peer.logits());
+      if (!(err < 1e-3)) throw new Error(`${arch.name}: hrn and PyTorch disagree (max relative error ${err.toExponential(2)})`);
+      errs.push(`${arch.name} b${batch} torch ${err.toExponential(1)}`);
+      engines.push({ name: `pytorch-cpu ${TORCH_THREADS}t`, run: (reps) => peer.time(reps), close: () => peer.close() });
+    }
 
-  const hrnT: number[] = [];
-  const tfT: number[] = [];
-  const ratios: number[] = [];
-  for (let r = 0; r < ROUNDS + 1; r++) {
-    let t0 = performance.now();
-    for (let i = 0; i < REPS; i++) await ex.run(input);
-    const a = (performance.now() - t0) / REPS;
-    t0 = performance.now();
-    for (let i = 0; i < REPS; i++) await peer.infer(input, BATCH);
-    const b = (performance.now() - t0) / REPS;
-    if (r === 0) continue; // warm-up round: pipelines, caches
-    hrnT.push(a);
-    tfT.push(b);
-    ratios.push(b / a);
+    const runs: EngineRun[] = engines.map((e) => ({ engine: e.name, samples: [] }));
+    for (let r = 0; r < ROUNDS + 1; r++) {
+      for (let i = 0; i < engines.length; i++) {
+        const t = await engines[i].run(REPS);
+        if (r > 0) runs[i].samples.push(t); // round 0 warms pipelines and caches
+      }
+    }
+    const flops = 2 * countGraph(graph).total.flops * batch;
+    rows.push(...compareRows(arch.name, batch, flops, runs, peak?.gflops));
+    for (const e of engines) e.close();
   }
-  const ips = (ms: number) => (BATCH * 1000) / ms;
-  const flops = countGraph(graph).total.flops;
-  const [q1, q3] = quartiles(ratios);
-  rows.push([
-    arch.name,
-    `${(flops / 1e6).toFixed(1)}M`,
-    ips(median(hrnT)).toFixed(1),
-    ips(median(tfT)).toFixed(1),
-    `${median(ratios).toFixed(2)}x (${q1.toFixed(2)}-${q3.toFixed(2)})`,
-    err.toExponential(1),
-  ]);
-  ex.dispose();
-  peer.dispose();
 }
 
-const header = ['network', 'MACs/img', 'hrn img/s', 'tfjs img/s', 'hrn speed-up (IQR)', 'logit err'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-console.log(line(header));
-for (const r of rows) console.log(line(r));
-console.log('\nimg/s are medians over rounds; speed-up is the median of per-round tfjs/hrn time ratios.');
+printTable(COMPARE_HEADER, rows);
+console.log(`\nlogits' max relative error vs hrn: ${errs.join('; ')}`);
+console.log('img/s: median wall time per batch. GFLOP/CPU-s: useful FLOPs (2 per multiply-add of the convolutions and fc)');
+console.log('over the median CPU time per batch of the process doing the work; % 1-core peak relates that to the peak above.');
+console.log('cores busy: CPU time / wall time. Ratios: hrn / peer, median of per-round ratios (interquartile range).');
 ctx.close();
 process.exit(0);

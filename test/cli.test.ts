@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hrn } from './run-cli.js';
+import { loadAllCommands, main } from '../src/cli/main.js';
 
 
 function tempFile(name: string, text: string): string {
@@ -105,3 +106,13 @@ describe('hrn equalize', () => {
   });
 });
 
+
+describe('hrn --help', () => {
+  it("lists each command with its own spec's name and summary (the modules load lazily)", async () => {
+    let out = '';
+    expect(await main(['--help'], { out: (t) => void (out += t), err: () => undefined })).toBe(0);
+    const commands = await loadAllCommands();
+    expect(commands.length).toBeGreaterThan(5);
+    for (const c of commands) expect(out).toMatch(new RegExp(`^  ${c.spec.name} +${c.spec.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+  });
+});

@@ -60,6 +60,8 @@ export const infer: Command = {
       ...(limit !== undefined ? { testSubset: { count: limit, mode: 'first' as const } } : {}),
     });
 
+    // Loaded only now: WebGPU and the code generator are start-up time the other commands skip.
+    const { Executor, openDevice } = await import('../../runtime/index.js');
     const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
     const started = performance.now();
     let correct = 0;

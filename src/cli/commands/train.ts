@@ -204,6 +204,12 @@ export const train: Command = {
         `${epochs} epoch${epochs === 1 ? '' : 's'} of ${Math.floor(trainLoader.count / batch)} steps at batch ${batch}, lr ${lr} cosine` +
         (teacher ? `, ${loss.kind} distillation from ${teacher.name}` : ''),
     );
+    // Loaded only now: WebGPU and the training runtime are start-up time the other commands skip.
+    const [{ openDevice }, { installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, trainLoop }, { TrainProgress }] = await Promise.all([
+      import('../../runtime/device.js'),
+      import('../../train/loop.js'),
+      import('../../train/progress.js'),
+    ]);
     const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
     const isProcess = ctx.io === processIo;
     const progress = new TrainProgress({

@@ -1,0 +1,68 @@
+// Cold start: from process start to the first completed training step of HRN-2x5x3x (m=4) at
+// batch 128, as a whole process (bench/first-step.mjs on the compiled runtime in dist/), once with
+// a cold Mesa shader cache (MESA_SHADER_CACHE_DIR pointed at a fresh, empty directory) and then
+// with that cache warm. Goal: at most 15 s cold. Build first (`npm run build`). A cold run can take
+// minutes on a loaded machine; the child's CPU time is the steadier figure.
+//
+//   npx tsx bench/coldstart.ts [--batch 128] [--rounds 1]
+
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { median } from './stats.js';
+import { timeNode } from './process-time.js';
+
+const { values } = parseArgs({
+  options: {
+    batch: { type: 'string', default: '128' },
+    rounds: { type: 'string', default: '1' },
+  },
+});
+const BATCH = Number(values.batch);
+const ROUNDS = Number(values.rounds);
+const GOAL_S = 15;
+
+if (!existsSync('dist/runtime/trainer.js')) {
+  console.error('bench/coldstart: dist/ is missing; run `npm run build` first');
+  process.exit(1);
+}
+
+interface FirstStep {
+  batch: number;
+  loss: number;
+  marks: { imported: number; device: number; created: number; firstStep: number; secondStep: number };
+  cpuFirstStepMs: number;
+  cpuMs: number;
+}
+
+async function firstStep(cacheDir: string): Promise<FirstStep & { wallMs: number }> {
+  const t = await timeNode(['bench/first-step.mjs', String(BATCH)], { env: { MESA_SHADER_CACHE_DIR: cacheDir } });
+  const line = t.stdout.split('\n').find((l) => l.startsWith('first-step '));
+  if (t.code !== 0 || !line) throw new Error(`bench/first-step.mjs failed (exit ${t.code}):\n${t.stderr.trim()}`);
+  return { ...(JSON.parse(line.slice('first-step '.length)) as FirstStep), wallMs: t.wallMs };
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+console.log(`HRN-2x5x3x (m=4), batch ${BATCH}: time from process start to the first completed training step`);
+console.log('(times since process start; CPU = user + system of the whole process up to that step)\n');
+const header = ['cache', 'imports', 'device', 'plan+pipelines', 'first step', 'CPU', 'second step', 'process wall'];
+console.log(header.join('  '));
+const cold: number[] = [];
+const warm: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const dir = mkdtempSync(join(tmpdir(), 'hrn-mesa-cache-'));
+  try {
+    for (const kind of ['cold', 'warm'] as const) {
+      const f = await firstStep(dir);
+      (kind === 'cold' ? cold : warm).push(f.marks.firstStep);
+      const m = f.marks;
+      console.log(
+        [kind.padEnd(5), s(m.imported).padStart(7), s(m.device).padStart(6), s(m.created).padStart(14), s(m.firstStep).padStart(10), s(f.cpuFirstStepMs).padStart(7), `+${s(m.secondStep - m.firstStep)}`.padStart(11), s(f.wallMs).padStart(12)].join('  '),
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+console.log(`\nfirst step, median of ${ROUNDS}: cold cache ${s(median(cold))}, warm cache ${s(median(warm))}; goal: at most ${GOAL_S} s cold: ${median(cold) <= GOAL_S * 1000 ? 'met' : 'NOT met'}`);
