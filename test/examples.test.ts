@@ -2,15 +2,16 @@
 // (Table 3, 16, 17): ReLUs exactly, FLOPs within 1%.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseHrn, resolveNetwork } from '../src/parser/index.js';
+import { parseHrn, parseOverride, resolveNetwork, type Override } from '../src/parser/index.js';
 import { networkStats } from '../src/ir/stats.js';
 
-function statsOf(file: string) {
+function statsOf(file: string, sets: string[] = []) {
   const path = `examples/${file}`;
   const text = readFileSync(path, 'utf8');
   const { file: parsed, diagnostics } = parseHrn(text, path);
   expect(diagnostics).toEqual([]);
-  const r = resolveNetwork(parsed.networks[0], [], new Map([[path, text]]));
+  const overrides: Override[] = sets.map((s) => parseOverride(s, '<--set>').override!);
+  const r = resolveNetwork(parsed.networks[0], overrides, new Map([[path, text]]));
   expect(r.diagnostics).toEqual([]);
   return networkStats(r.arch!);
 }
@@ -52,5 +53,20 @@ describe('examples against the paper', () => {
   it('HRN-5x5x3x distributes its ReLUs in the criticality order S3 > S2 > S4 > S1; ResNet18 does not', () => {
     expect(statsOf('hrn-5x5x3x.hrn').criticality.follows).toBe(true);
     expect(statsOf('resnet18.hrn').criticality.follows).toBe(false);
+  });
+
+  // Table 13 (TinyImageNet, 64x64, 200 classes) from the same files, overriding res and num_classes.
+  const tiny = ['res=64', 'num_classes=200'];
+  it('every example takes --set res=64 --set num_classes=200: four times the ReLUs, 64x64 input', () => {
+    for (const [file] of table) {
+      const s = statsOf(file, tiny);
+      expect(s.input).toBe('3x64x64');
+      expect(s.classes).toBe(200);
+      expect(s.relus.total).toBe(4 * paperTotals[file]);
+    }
+  });
+  it('Table 13: HRN-5x5x3x m=8 at 64x64 is 1055.4M FLOPs, the m=16 one at 32x32 (within 1%)', () => {
+    const s = statsOf('hrn-5x5x3x.hrn', [...tiny, 'm=8']);
+    expect(Math.abs(s.flops.total - 1055.4e6) / 1055.4e6).toBeLessThan(0.01);
   });
 });

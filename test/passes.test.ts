@@ -113,13 +113,13 @@ describe('cull', () => {
     expect(stageRelus(one(net([2, 5, 3]), 'cull S1'))).toEqual([0, 4 * 32 * 16 * 16, 4 * 160 * 8 * 8, 4 * 480 * 4 * 4]);
   });
 
-  it('least-critical when dominant (Algorithm 2 line 1): culls S1 of HRN-2x5x3x (44% of ReLUs), leaves HRN-5x5x3x', () => {
+  it('least-critical when dominant (Algorithm 2 line 1): culls S1 of HRN-2x5x3x (44% of ReLUs), leaves HRN-5x5x3x (23.9%)', () => {
     const { family, diagnostics } = run(net([2, 5, 3]), 'cull least-critical when dominant');
     expect(family[0].stages[0].relu.culled).toBe(true);
-    expect(diagnostics[0].message).toContain('S1 holds 44.0% of the ReLUs, the largest share; culled');
+    expect(diagnostics[0].message).toContain('S1 holds 44.0% of the ReLUs, more than an even share (1/4 = 25.0%); culled');
     const r = run(net([5, 5, 3]), 'cull least-critical when dominant');
     expect(r.family[0].stages.every((s) => !s.relu.culled)).toBe(true);
-    expect(r.diagnostics[0].message).toContain('S1 holds 23.9% of the ReLUs, not the largest share (S3: 29.9%); nothing culled');
+    expect(r.diagnostics[0].message).toContain('S1 holds 23.9% of the ReLUs, not more than an even share (1/4 = 25.0%); nothing culled');
     // Without the condition it always culls the last stage of the order.
     expect(one(net([5, 5, 3]), 'cull least-critical').stages[0].relu.culled).toBe(true);
   });

@@ -217,7 +217,8 @@ describe('hrn train', () => {
     expect(more.out).toContain('resumed from');
     expect(loadCheckpoint(join(teacherOut, 'checkpoint')).state.epoch).toBe(2);
 
-    const student = await hrnTrain(file, ...common, '--set', 'm=2', '--epochs', '1', '--out', join(dir, 'student'), '--teacher', join(teacherOut, 'checkpoint'), '--kd', 'dkd');
+    // --teacher takes the run directory itself (its checkpoint/ is used)
+    const student = await hrnTrain(file, ...common, '--set', 'm=2', '--epochs', '1', '--out', join(dir, 'student'), '--teacher', teacherOut, '--kd', 'dkd');
     expect(student.code).toBe(0);
     expect(student.out).toContain('dkd distillation from Tiny');
     const sck = loadCheckpoint(join(dir, 'student', 'checkpoint'));

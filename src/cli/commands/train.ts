@@ -19,7 +19,7 @@ import type { PipelineStep } from '../../passes/types.js';
 import { openDevice } from '../../runtime/device.js';
 import { CheckpointError, loadCheckpoint, networkHash } from '../../train/checkpoint.js';
 import { DKD_DEFAULTS, KD_DEFAULTS } from '../../train/losses.js';
-import { installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, trainLoop, type TrainLoopResult } from '../../train/loop.js';
+import { checkpointOfRun, installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, trainLoop, type TrainLoopResult } from '../../train/loop.js';
 import { TrainProgress } from '../../train/progress.js';
 import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
@@ -60,7 +60,7 @@ interface SourceRecord {
 function loadTeacher(dir: string, fileOverride: string | undefined, ctx: Context): TeacherSource & { name: string } {
   let ck;
   try {
-    ck = loadCheckpoint(dir);
+    ck = loadCheckpoint(checkpointOfRun(dir));
   } catch (e) {
     throw new UserError(`--teacher: ${(e as Error).message}`);
   }
