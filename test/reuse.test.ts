@@ -4,6 +4,8 @@ import { residualNetwork } from '../src/ir/factory.js';
 import type { ConvNode, GraphNode, LayerGraph, ReluNode } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { reuseGroups, reuseSplitProblem } from '../src/ir/reuse.js';
+import { reluPlanSteps } from '../src/ir/emit-hrn.js';
+import { parsePipelineText } from '../src/parser/index.js';
 import { CIFAR, deviation, diagnosticsOf, flops, net, one, relus, run, TINY_IMAGENET } from './passes-fixtures.js';
 
 const CULL_THIN = 'cull S1; thin S2 S3 S4';
@@ -189,5 +191,63 @@ describe('ReLU-reuse: the lowered graph runs (reference executor)', () => {
         expect(after.data[i]).toBe(want);
       }
     }
+  });
+});
+
+describe('Table 9: ReLU-reuse on alternate layers of ResNet18 (per-layer selectors)', () => {
+  const r18 = () => net([2, 2, 2], { m: 64, name: 'ResNet18' });
+  // The alternate layers (the ones thinning keeps) hold 245,760 ReLUs: 2 of S1's 5 layers of
+  // 64x32x32, 2 of 4 in each later stage. The others keep ordinary ReLUs: 557,056 - 245,760.
+  const alternate = 2 * 64 * 32 * 32 + 2 * 128 * 16 * 16 + 2 * 256 * 8 * 8 + 2 * 512 * 4 * 4;
+  const rows: [string, number, string, number][] = [
+    ['Table 9', 2, '434.18K', 434_176],
+    ['Table 9', 4, '372.74K', 372_736],
+    ['Table 9', 8, '342.02K', 342_016],
+    ['Table 9 (N = 16, the same series)', 16, '326.66K', 326_656],
+  ];
+  it.each(rows)('%s: reuse %i alternate -> %s', (_t, k, printed, exact) => {
+    const n = one(r18(), `reuse ${k} alternate`);
+    expect(relus(n)).toBe(exact);
+    expect(exact).toBe(557_056 - alternate + alternate / k);
+    expect((exact / 1000).toFixed(2)).toBe(printed.replace('K', ''));
+  });
+
+  it('alternate = the layers thinning keeps; the same by naming them, or per stage', () => {
+    const named = 'stem.relu1 S1.b1.relu1 S1.b1.relu2 S1.b2.relu1 S1.b2.relu2';
+    expect(one(r18(), 'reuse 4 alternate S1').stages[0].relu.layerReuse).toEqual({ 1: 4, 3: 4 });
+    expect(one(r18(), `reuse 4 alternate ${named}`).stages[0].relu.layerReuse).toEqual({ 1: 4, 3: 4 });
+    expect(relus(one(r18(), 'reuse 4 S1.b1.relu1 S1.b2.relu1 S2.b1.relu2 S2.b2.relu2 S3.b1.relu2 S3.b2.relu2 S4.b1.relu2 S4.b2.relu2'))).toBe(372_736);
+    // Naming every layer of a stage is the stage-wide form.
+    expect(one(r18(), `reuse 4 ${named}`).stages[0].relu).toEqual({ culled: false, thinned: false, reuse: 4 });
+  });
+
+  it('cull single layers: cull S2.b1.relu1 removes 128x16x16; cull stem.relu1 removes the stem ReLU', () => {
+    expect(relus(one(r18(), 'cull S2.b1.relu1'))).toBe(557_056 - 128 * 16 * 16);
+    expect(relus(one(r18(), 'cull stem.relu1 S2.b1.relu1'))).toBe(557_056 - 64 * 32 * 32 - 128 * 16 * 16);
+    const g = lowerToGraph(one(r18(), 'cull S2.b1.relu1'));
+    expect(g.nodes.some((x) => x.name === 'S2.b1.relu1')).toBe(false);
+    expect(g.nodes.some((x) => x.name === 'S2.b1.relu2')).toBe(true);
+  });
+
+  it('layer names lex as one pipeline argument, in a file and on the command line', () => {
+    const { steps, diagnostics } = parsePipelineText('cull S2.b1.relu1 stem.relu1; reuse 4 alternate', '<--pipeline>');
+    expect(diagnostics).toEqual([]);
+    expect(steps.map((s) => [s.pass, ...s.args.map((a) => a.text)])).toEqual([['cull', 'S2.b1.relu1', 'stem.relu1'], ['reuse', '4', 'alternate']]);
+    expect(steps[0].args[0].span).toMatchObject({ col: 6, length: 11 });
+  });
+
+  it('unknown layers are diagnostics at the argument', () => {
+    expect(diagnosticsOf(() => run(r18(), 'reuse 4 S2.b3.relu1'))[0].message).toBe("reuse: no ReLU layer 'S2.b3.relu1' (S2 has blocks b1..b2)");
+    expect(diagnosticsOf(() => run(r18(), 'cull S2.b1.relu3'))[0].message).toBe("cull: no ReLU layer 'S2.b1.relu3' (a basic block has relu1..relu2)");
+    expect(diagnosticsOf(() => run(r18(), 'cull S7.b1.relu1'))[0].message).toBe("cull: no ReLU layer 'S7.b1.relu1' (no stage S7)");
+    expect(diagnosticsOf(() => run(r18(), 'reuse 4 S2.b1.relu9'))[0].span.col).toBe(9);
+  });
+
+  it('--emit hrn writes the per-layer plan as a pipeline that recreates it', () => {
+    const n = one(one(r18(), 'reuse 4 alternate'), 'cull S3.b2.relu2');
+    const steps = reluPlanSteps(n);
+    expect(steps).toContain('reuse 4 S1.b1.relu1 S1.b2.relu1');
+    expect(steps).toContain('cull S3.b2.relu2');
+    expect(relus(one(r18(), steps.join('; ')))).toBe(relus(n));
   });
 });

@@ -21,6 +21,13 @@ export interface ReluPlan {
   thinned: boolean;
   /** ReLU-reuse factor N: each remaining ReLU layer activates C/N of its C channels. */
   reuse: number;
+  /**
+   * Single ReLU layers removed, by position in the stage's order (in Stage1 position 0 is the
+   * stem's ReLU; then each block's ReLUs in order). Written `cull S2.b1.relu1`.
+   */
+  culledLayers?: number[];
+  /** Reuse factors of single ReLU layers (position -> N), overriding `reuse` there. */
+  layerReuse?: Record<number, number>;
 }
 
 export interface StageIR {

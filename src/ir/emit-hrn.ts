@@ -3,6 +3,7 @@
 // in the language: it is written as a pipeline that recreates it, named `<network>-plan`.
 
 import type { ArchIR, StageIR } from './arch.js';
+import { reluLayerNames } from './lower.js';
 
 function list(xs: readonly number[]): string {
   return `[${xs.join(', ')}]`;
@@ -23,6 +24,15 @@ export function reluPlanSteps(arch: ArchIR): string[] {
     byReuse.set(s.relu.reuse, [...(byReuse.get(s.relu.reuse) ?? []), s.name]);
   }
   for (const [n, stages] of byReuse) steps.push(`reuse ${n} ${stages.join(' ')}`);
+  // Single ReLU layers, by name.
+  for (const s of arch.stages) {
+    if (s.relu.culled) continue;
+    const names = reluLayerNames(arch, s);
+    if (s.relu.culledLayers?.length) steps.push(`cull ${s.relu.culledLayers.map((p) => names[p]).join(' ')}`);
+    const byN = new Map<number, string[]>();
+    for (const [p, n] of Object.entries(s.relu.layerReuse ?? {})) if (!s.relu.culledLayers?.includes(Number(p))) byN.set(n, [...(byN.get(n) ?? []), names[Number(p)]]);
+    for (const [n, layers] of byN) steps.push(`reuse ${n} ${layers.join(' ')}`);
+  }
   return steps;
 }
 

@@ -27,8 +27,23 @@ export function stageOutChannels(arch: Pick<ArchIR, 'block'>, stage: StageIR): n
  */
 export function reluKept(stage: StageIR, position: number): boolean {
   if (stage.relu.culled) return false;
+  if (stage.relu.culledLayers?.includes(position)) return false;
   if (stage.relu.thinned) return position % 2 === 1;
   return true;
+}
+
+/** The reuse factor of the ReLU layer at `position`: its own, else the stage's. */
+export function reuseAt(stage: StageIR, position: number): number {
+  return stage.relu.layerReuse?.[position] ?? stage.relu.reuse;
+}
+
+/** Names of a stage's ReLU layers by position (`stem.relu1` first in Stage1, then `S1.b1.relu1`, ...). */
+export function reluLayerNames(arch: Pick<ArchIR, 'block' | 'stages'>, stage: StageIR): string[] {
+  const names = stage === arch.stages[0] ? ['stem.relu1'] : [];
+  for (let blk = 1; blk <= stage.depth; blk++) {
+    for (let i = 1; i <= relusPerBlock(arch); i++) names.push(`${stage.name}.b${blk}.relu${i}`);
+  }
+  return names;
 }
 
 export function lowerToGraph(arch: ArchIR): LayerGraph {
@@ -46,18 +61,21 @@ export function lowerToGraph(arch: ArchIR): LayerGraph {
     kernel: arch.stem.kernel,
     stride: arch.stem.stride,
     relu: first ? reluKept(first, 0) : true,
-    reuse: first ? first.relu.reuse : 1,
+    reuse: first ? reuseAt(first, 0) : 1,
   });
 
   arch.stages.forEach((stage, si) => {
     let position = si === 0 ? 1 : 0;
     const perBlock = relusPerBlock(arch);
     for (let blk = 1; blk <= stage.depth; blk++) {
-      const keep = Array.from({ length: perBlock }, (_, i) => reluKept(stage, position + i));
+      const units = Array.from({ length: perBlock }, (_, i): UnitPlan => ({
+        relu: reluKept(stage, position + i),
+        reuse: reuseAt(stage, position + i),
+      }));
       position += perBlock;
       x = arch.block === 'basic'
-        ? basicBlock(b, arch, stage, blk, x, keep)
-        : bottleneckBlock(b, arch, stage, blk, x, keep);
+        ? basicBlock(b, arch, stage, blk, x, units)
+        : bottleneckBlock(b, arch, stage, blk, x, units);
     }
   });
 
@@ -80,22 +98,28 @@ function shortcut(b: GraphBuilder, prefix: string, region: string, x: number, ou
   return b.add({ op: 'bn', name: `${prefix}.shortcut.bn`, region, input: conv });
 }
 
-function basicBlock(b: GraphBuilder, arch: ArchIR, st: StageIR, blk: number, x: number, keep: boolean[]): number {
-  const prefix = `${st.name}.b${blk}`;
-  const stride = blk === 1 ? st.stride : 1;
-  const common = { prefix, region: st.name, kernel: arch.kernel, reuse: st.relu.reuse, outChannels: st.channels };
-  const h = emitConvUnit(b, { ...common, index: 1, input: x, stride, relu: keep[0] });
-  const sc = shortcut(b, prefix, st.name, x, st.channels, stride);
-  return emitConvUnit(b, { ...common, index: 2, input: h, stride: 1, residual: sc, relu: keep[1] });
+/** What one ReLU layer of a block gets: whether it survives, and its reuse factor. */
+interface UnitPlan {
+  relu: boolean;
+  reuse: number;
 }
 
-function bottleneckBlock(b: GraphBuilder, arch: ArchIR, st: StageIR, blk: number, x: number, keep: boolean[]): number {
+function basicBlock(b: GraphBuilder, arch: ArchIR, st: StageIR, blk: number, x: number, u: UnitPlan[]): number {
+  const prefix = `${st.name}.b${blk}`;
+  const stride = blk === 1 ? st.stride : 1;
+  const common = { prefix, region: st.name, kernel: arch.kernel, outChannels: st.channels };
+  const h = emitConvUnit(b, { ...common, ...u[0], index: 1, input: x, stride });
+  const sc = shortcut(b, prefix, st.name, x, st.channels, stride);
+  return emitConvUnit(b, { ...common, ...u[1], index: 2, input: h, stride: 1, residual: sc });
+}
+
+function bottleneckBlock(b: GraphBuilder, arch: ArchIR, st: StageIR, blk: number, x: number, u: UnitPlan[]): number {
   const prefix = `${st.name}.b${blk}`;
   const stride = blk === 1 ? st.stride : 1;
   const outC = stageOutChannels(arch, st);
-  const common = { prefix, region: st.name, reuse: st.relu.reuse };
-  const h1 = emitConvUnit(b, { ...common, index: 1, input: x, outChannels: st.channels, kernel: 1, stride: 1, relu: keep[0] });
-  const h2 = emitConvUnit(b, { ...common, index: 2, input: h1, outChannels: st.channels, kernel: arch.kernel, stride, relu: keep[1] });
+  const common = { prefix, region: st.name };
+  const h1 = emitConvUnit(b, { ...common, ...u[0], index: 1, input: x, outChannels: st.channels, kernel: 1, stride: 1 });
+  const h2 = emitConvUnit(b, { ...common, ...u[1], index: 2, input: h1, outChannels: st.channels, kernel: arch.kernel, stride });
   const sc = shortcut(b, prefix, st.name, x, outC, stride);
-  return emitConvUnit(b, { ...common, index: 3, input: h2, outChannels: outC, kernel: 1, stride: 1, residual: sc, relu: keep[2] });
+  return emitConvUnit(b, { ...common, ...u[2], index: 3, input: h2, outChannels: outC, kernel: 1, stride: 1, residual: sc });
 }

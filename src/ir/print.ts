@@ -10,6 +10,10 @@ function reluText(st: StageIR): string {
   if (st.relu.culled) return 'culled';
   const parts = [st.relu.thinned ? 'thinned' : 'full'];
   if (st.relu.reuse > 1) parts.push(`reuse ${st.relu.reuse}`);
+  const culled = st.relu.culledLayers ?? [];
+  if (culled.length > 0) parts.push(`culled layers ${culled.join(',')}`);
+  const layers = Object.entries(st.relu.layerReuse ?? {});
+  if (layers.length > 0) parts.push(`reuse by layer ${layers.map(([p, n]) => `${p}:${n}`).join(',')}`);
   return parts.join(' ');
 }
 

@@ -2,6 +2,7 @@
 // every ReLU; culling Stage1 removes the stem's ReLU too, since the stem counts in Stage1.
 //
 //   cull S1 [S2 ...]                     cull the named stages
+//   cull S2.b1.relu1 [...]               cull single ReLU layers (src/passes/layers.ts)
 //   cull least-critical                  cull the last stage of the criticality order
 //   cull least-critical when dominant    Algorithm 2 line 1: cull the least critical stage only if
 //                                        it dominates the ReLU distribution, i.e. holds more than an
@@ -17,6 +18,7 @@
 import type { ArchIR } from '../ir/arch.js';
 import { countGraph } from '../ir/count.js';
 import { lowerToGraph } from '../ir/lower.js';
+import { isLayerArg, reluLayerArgs } from './layers.js';
 import { cloneArch, definePass, fail, note, spanOf, stageArgs, warning, type PipelineArg } from './types.js';
 
 type CullOptions =
@@ -44,7 +46,7 @@ const pct = (part: number, total: number) => (total === 0 ? '0.0%' : `${((100 * 
 export const cullPass = definePass<CullOptions>({
   name: 'cull',
   summary: 'ReLU culling: remove every ReLU of the named stages, or of the least critical one (when it dominates)',
-  usage: 'cull S1 [S2 ...] | cull least-critical [when dominant]',
+  usage: 'cull S1 [S2 ...] | cull S2.b1.relu1 [...] | cull least-critical [when dominant]',
   parse(args, ctx) {
     if (args.length === 0) fail(ctx.step.span, `cull needs stages (cull S1) or 'least-critical [when dominant]'`);
     if (args[0].text === 'least-critical') {
@@ -58,6 +60,14 @@ export const cullPass = definePass<CullOptions>({
   apply(net, opts, ctx) {
     const out = cloneArch(net);
     let targets: string[];
+    if (opts.kind === 'stages' && opts.args.some(isLayerArg)) {
+      for (const sel of reluLayerArgs(opts.args, net, 'cull')) {
+        const s = out.stages.find((x) => x.name === sel.stage)!;
+        if (sel.whole) s.relu = { culled: true, thinned: false, reuse: 1 };
+        else s.relu.culledLayers = [...new Set([...(s.relu.culledLayers ?? []), ...sel.positions])].sort((a, b) => a - b);
+      }
+      return [out];
+    }
     if (opts.kind === 'stages') {
       targets = stageArgs(opts.args, net, 'cull');
     } else {
