@@ -21,6 +21,8 @@ export interface ConvUnitSpec {
   relu: boolean;
   /** ReLU-reuse factor N of the stage; 1 for ordinary ReLUs. */
   reuse: number;
+  /** Grouped convolution (bottleneck blocks with groups); default 1. */
+  groups?: number;
 }
 
 /** Emits the unit and returns the id of its output node. */
@@ -35,7 +37,7 @@ export function emitConvUnit(b: GraphBuilder, u: ConvUnitSpec): number {
     kernel: u.kernel,
     stride: u.stride,
     pad: Math.floor(u.kernel / 2),
-    groups: 1,
+    groups: u.groups ?? 1,
     bias: false,
   });
   let out = b.add({ op: 'bn', name: `${u.prefix}.bn${u.index}`, region: u.region, input: conv });

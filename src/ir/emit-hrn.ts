@@ -2,7 +2,7 @@
 // edited and fed to hrn again. The ReLU plan (culled, thinned, reuse) has no statement of its own
 // in the language: it is written as a pipeline that recreates it, named `<network>-plan`.
 
-import type { ArchIR, StageIR } from './arch.js';
+import { blockText, headText, type ArchIR, type StageIR } from './arch.js';
 import { reluLayerNames } from './lower.js';
 
 function list(xs: readonly number[]): string {
@@ -48,12 +48,12 @@ export function emitHrn(arch: ArchIR): string {
   lines.push(`  kernel  ${arch.kernel}`);
   const stride = arch.stem.stride === 1 ? '' : `, stride ${arch.stem.stride}`;
   lines.push(`  stem    conv${arch.stem.kernel}x${arch.stem.kernel}(${stemFromM ? 'm' : arch.stem.channels}${stride})`);
-  lines.push(`  block   ${arch.block}`);
+  lines.push(`  block   ${blockText(arch)}`);
   const depths = list(arch.stages.map((s) => s.depth));
   const strides = list(arch.stages.map((s) => s.stride));
   const widths = stemFromM && basis.factors.length > 0 ? `widths ${list(basis.factors)}` : `channels ${list(arch.stages.map((s) => s.channels))}`;
   lines.push(`  stages  depths ${depths} ${widths} strides ${strides}`);
-  lines.push(`  head    avgpool${arch.head.fc ? ' fc' : ''}`);
+  lines.push(`  head    ${headText(arch.head)}`);
   lines.push(`  criticality ${arch.criticality.join(' > ')}`);
   lines.push('}');
   const plan = reluPlanSteps(arch);
