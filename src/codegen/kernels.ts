@@ -106,7 +106,7 @@ export function splitTiles(tiles: number, limits: DispatchLimits, what: string):
 const pow2AtLeast = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
 /** A power-of-two workgroup size from 8 to 64: no larger than `invocations` needs. */
-const workgroupFor = (invocations: number) => Math.min(64, Math.max(8, pow2AtLeast(invocations)));
+export const workgroupFor = (invocations: number) => Math.min(64, Math.max(8, pow2AtLeast(invocations)));
 
 /** The WGSL type of elements read `vec` floats at a time (1 or 4). */
 const vecType = (vec: number) => (vec === 4 ? 'vec4<f32>' : 'f32');
@@ -119,7 +119,7 @@ export const sumLanes = (vec: number, v = 'acc') => (vec === 4 ? `(${v}.x + ${v}
  * The template constants `<PREFIX>_BS` and `<PREFIX>_OFF` of a view: batch stride and offset in
  * units of `vec` floats. An absent view (an operand the kernel variant does not read) gives zeros.
  */
-function viewValues(name: string, prefix: string, view: ViewLayout | undefined, vec = 1): TemplateValues {
+export function viewValues(name: string, prefix: string, view: ViewLayout | undefined, vec = 1): TemplateValues {
   const units = (n: number) => {
     if (n % vec !== 0) throw new Error(`${name}: view offset or batch stride ${n} not a multiple of ${vec}`);
     return u(n / vec);
@@ -142,7 +142,7 @@ interface PerElementKernel {
 }
 
 /** Fills in what lib/per_element.wgsl needs (TOTAL, NX, WG) and the matching dispatch. */
-function finishPerElement(k: PerElementKernel, limits: DispatchLimits): GeneratedKernel {
+export function finishPerElement(k: PerElementKernel, limits: DispatchLimits): GeneratedKernel {
   const wg = k.workgroupSize;
   const { nx, nz } = splitTiles(Math.ceil(k.total / wg), limits, k.name);
   const values = { ...k.values, TOTAL: u(k.total), NX: u(nx), WG: wg };

@@ -29,6 +29,7 @@ import {
   type SlotAliases,
   type ViewLayout,
 } from './kernels.js';
+import { genMaxPool } from './maxpool.js';
 
 export interface PlanLimits {
   maxStorageBufferBindingSize: number;
@@ -109,7 +110,7 @@ export interface PlanKernel {
 export interface PlanDispatch {
   index: number;
   kernel: number;
-  op: 'conv' | 'ewise' | 'copy' | 'avgpool' | 'fc' | 'softmax' | 'argmax';
+  op: 'conv' | 'ewise' | 'copy' | 'avgpool' | 'maxpool' | 'fc' | 'softmax' | 'argmax';
   /** The graph nodes this dispatch computes, in order (a fused chain has several). */
   nodes: string[];
   bindings: { binding: number; buffer: number; write: boolean }[];
@@ -182,7 +183,7 @@ interface CopyStep {
 }
 
 interface SimpleStep {
-  kind: 'avgpool' | 'fc';
+  kind: 'avgpool' | 'maxpool' | 'fc';
   anchor: number;
   nodes: number[];
   input: number;
@@ -302,6 +303,7 @@ export function compilePlan(graph: LayerGraph, options: PlanOptions): Plan {
         break;
       }
       case 'avgpool':
+      case 'maxpool':
       case 'fc': {
         addStep({ kind: n.op, anchor: n.id, nodes: [n.id], input: n.input }, n.id);
         break;
@@ -655,6 +657,15 @@ export function compilePlan(graph: LayerGraph, options: PlanOptions): Plan {
           dl,
         );
         emit('avgpool', gen, { x_in: bufOf(s.input), y_out: bufOf(s.anchor) }, names, batch * sh.c * sh.h * sh.w);
+        break;
+      }
+      case 'maxpool': {
+        const mp = nodes[s.anchor];
+        if (mp.op !== 'maxpool') throw new Error('compilePlan: maxpool step without maxpool node');
+        const sh = nodes[s.input].shape;
+        const shape = { batch, c: sh.c, h: sh.h, w: sh.w, oh: mp.shape.h, ow: mp.shape.w, kernel: mp.kernel, stride: mp.stride };
+        const gen = genMaxPool(label, shape, { input: layout(s.input), output: layout(s.anchor) }, aliases([['x_in', s.input], ['y_out', s.anchor]]), dl);
+        emit('maxpool', gen, { x_in: bufOf(s.input), y_out: bufOf(s.anchor) }, names, batch * sh.c * mp.shape.h * mp.shape.w * mp.kernel * mp.kernel);
         break;
       }
       case 'fc': {

@@ -51,7 +51,7 @@ interface SlotDef {
   buffer: number;
 }
 
-const WG = 64;
+export const WG = 64;
 const pow2AtLeast = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
 /**
@@ -59,7 +59,7 @@ const pow2AtLeast = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
  * and identifier, read_write if any of them writes), plus an optional uniform binding last, and
  * instantiates the template with the declarations in {{BINDINGS}}.
  */
-function build(
+export function build(
   template: string,
   slots: SlotDef[],
   values: Record<string, string | number>,
@@ -101,7 +101,7 @@ function build(
   return { template, wgsl, entryPoint: 'main', workgroupSize, bindings, workgroups };
 }
 
-function grid(total: number, wg: number, limits: DispatchLimits, what: string, y = 1): [number, number, number] {
+export function grid(total: number, wg: number, limits: DispatchLimits, what: string, y = 1): [number, number, number] {
   const { nx, nz } = splitTiles(Math.ceil(total / wg), limits, what);
   return [nx, y, nz];
 }

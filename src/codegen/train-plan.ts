@@ -39,6 +39,7 @@ import {
   type SlotAliases,
 } from './kernels.js';
 import { DEFAULT_LIMITS, type PlanLimits } from './plan.js';
+import { genMaxPool, genMaxPoolBwd, type MaxPoolShape } from './maxpool.js';
 import {
   channelChunks,
   convDwTiling,
@@ -217,6 +218,7 @@ type Step =
   | ChainStep
   | { kind: 'concat'; anchor: number; node: ConcatNode }
   | { kind: 'avgpool'; anchor: number; input: number }
+  | { kind: 'maxpool'; anchor: number; input: number; kernel: number; stride: number }
   | { kind: 'fc'; anchor: number; node: FcNode };
 
 export function compileTrainPlan(graph: LayerGraph, options: TrainPlanOptions): TrainPlan {
@@ -346,6 +348,9 @@ export function compileTrainPlan(graph: LayerGraph, options: TrainPlanOptions): 
         break;
       case 'avgpool':
         steps.push({ kind: 'avgpool', anchor: n.id, input: n.input });
+        break;
+      case 'maxpool':
+        steps.push({ kind: 'maxpool', anchor: n.id, input: n.input, kernel: n.kernel, stride: n.stride });
         break;
       case 'fc':
         steps.push({ kind: 'fc', anchor: n.id, node: n });
@@ -535,6 +540,9 @@ export function compileTrainPlan(graph: LayerGraph, options: TrainPlanOptions): 
     return 2 * batch * c.outChannels * (inS.c / c.groups) * c.kernel * c.kernel * c.shape.h * c.shape.w;
   };
   const shapeOf = (id: number) => ({ batch, c: nodes[id].shape.c, h: nodes[id].shape.h, w: nodes[id].shape.w });
+  const maxPoolShape = (s: { anchor: number; input: number; kernel: number; stride: number }): MaxPoolShape => ({
+    ...shapeOf(s.input), oh: nodes[s.anchor].shape.h, ow: nodes[s.anchor].shape.w, kernel: s.kernel, stride: s.stride,
+  });
 
   // ---- 4. forward dispatches
   for (const s of steps) {
@@ -622,6 +630,12 @@ export function compileTrainPlan(graph: LayerGraph, options: TrainPlanOptions): 
         emitInference('forward', `${label} forward`, gen, { x_in: { buffer: x.buffer }, y_out: { buffer: y.buffer } });
         break;
       }
+      case 'maxpool': {
+        const x = fwdView(s.input);
+        const y = fwdView(s.anchor);
+        emitInference('forward', `${label} forward`, genMaxPool(label, maxPoolShape(s), { input: x, output: y }, {}, dl), { x_in: { buffer: x.buffer }, y_out: { buffer: y.buffer } });
+        break;
+      }
       case 'fc': {
         const f = s.node;
         const x = fwdView(f.input);
@@ -688,6 +702,12 @@ export function compileTrainPlan(graph: LayerGraph, options: TrainPlanOptions): 
   for (let si = steps.length - 1; si >= 0; si--) {
     const s = steps[si];
     switch (s.kind) {
+      case 'maxpool': {
+        if (!needGrad[s.input]) break;
+        const name = `${nodes[s.anchor].name} dX`;
+        emit('backward', name, genMaxPoolBwd(name, maxPoolShape(s), fwdView(s.input), readGrad(s.anchor), target(s.input), dl));
+        break;
+      }
       case 'fc': {
         const f = s.node;
         const g = readGrad(f.id);
