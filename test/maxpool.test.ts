@@ -66,7 +66,7 @@ describe('maxpool backward kernel vs reference (whole-graph gradients)', () => {
     } finally {
       t.dispose();
     }
-  });
+  }, 600_000); // a Trainer's pipelines take long to create on a loaded machine
 });
 
 describe('maxpool reference backward vs finite differences', () => {
