@@ -241,6 +241,11 @@ describe('Table 9: ReLU-reuse on alternate layers of ResNet18 (per-layer selecto
     expect(diagnosticsOf(() => run(r18(), 'cull S2.b1.relu3'))[0].message).toBe("cull: no ReLU layer 'S2.b1.relu3' (a basic block has relu1..relu2)");
     expect(diagnosticsOf(() => run(r18(), 'cull S7.b1.relu1'))[0].message).toBe("cull: no ReLU layer 'S7.b1.relu1' (no stage S7)");
     expect(diagnosticsOf(() => run(r18(), 'reuse 4 S2.b1.relu9'))[0].span.col).toBe(9);
+    expect(diagnosticsOf(() => run(r18(), 'cull post.relu1'))[0].message).toBe("cull: no ReLU layer 'post.relu1' (this basic network's stem and tail ReLUs: stem.relu1)");
+    // A pre-activation network has no stem ReLU, and a final one after its last block.
+    const wrn = residualNetwork({ name: 'WRN', block: 'preact', channels: [32, 64], depths: [1, 1], stemChannels: 16 });
+    expect(relus(one(wrn, 'cull post.relu1'))).toBe(relus(wrn) - 64 * 16 * 16);
+    expect(diagnosticsOf(() => run(wrn, 'cull stem.relu1'))[0].message).toContain('stem and tail ReLUs: post.relu1');
   });
 
   it('--emit hrn writes the per-layer plan as a pipeline that recreates it', () => {

@@ -1,6 +1,7 @@
 // Selecting single ReLU layers in pass arguments, for the per-layer forms of `cull` and `reuse`:
 //
-//   S2.b1.relu1        one ReLU layer (block 1 of S2, its first ReLU); stem.relu1 is the stem's
+//   S2.b1.relu1        one ReLU layer (block 1 of S2, its first ReLU); stem.relu1 is the stem's,
+//                      post.relu1 the final bn-relu of a pre-activation network
 //   S2, S2..S4, all    every ReLU layer of those stages
 //   alternate          of the selected stages (default: all), every other ReLU layer: the ones that
 //                      thinning keeps (positions 1, 3, 5, ... in the order stem, b1.relu1, b1.relu2, ...)
@@ -19,7 +20,7 @@ export interface LayerSelection {
   whole: boolean;
 }
 
-const LAYER = /^(stem|[sS][0-9]+\.b[0-9]+)\.relu[0-9]+$/;
+const LAYER = /^(stem|post|[sS][0-9]+\.b[0-9]+)\.relu[0-9]+$/;
 
 export function isLayerArg(arg: PipelineArg): boolean {
   return arg.text === 'alternate' || LAYER.test(arg.text);
@@ -48,7 +49,7 @@ export function reluLayerArgs(args: readonly PipelineArg[], net: Pick<ArchIR, 's
       if (hit === undefined) {
         const m = /^[sS]([0-9]+)\.b([0-9]+)/.exec(text);
         const st = m === null ? undefined : net.stages.find((s) => s.name === `S${m[1]}`);
-        const why = m === null ? 'the stem has stem.relu1'
+        const why = m === null ? `this ${net.block} network's stem and tail ReLUs: ${[...names.values()].flat().filter((n) => !n.includes('.b')).join(', ') || 'none'}`
           : st === undefined ? `no stage S${m[1]}`
             : Number(m[2]) > st.depth || Number(m[2]) < 1 ? `${st.name} has blocks b1..b${st.depth}`
               : `a ${net.block} block has relu1..relu${relusPerBlock(net)}`;
