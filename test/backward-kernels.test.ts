@@ -24,7 +24,8 @@ import { reluRange, tensor } from '../src/reference/ops.js';
 import { decoupledKd, hintonKd, softmaxCrossEntropy, type LossResult } from '../src/train/losses.js';
 import { runReference } from '../src/reference/run.js';
 import { openDevice, type GpuContext } from '../src/runtime/device.js';
-import { packParam, Trainer, unpackParam } from '../src/runtime/trainer.js';
+import { packParam, unpackParam } from '../src/codegen/conv-layout.js';
+import { Trainer } from '../src/runtime/trainer.js';
 import { initWeights, perturbWeights, Rng, type Weights } from '../src/weights/weights.js';
 
 let ctx: GpuContext;

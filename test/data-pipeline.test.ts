@@ -10,7 +10,7 @@ import { BatchLoader } from '../src/data/batches.js';
 import { classCounts, subsetIndices, type Dataset } from '../src/data/dataset.js';
 import { DataError } from '../src/data/errors.js';
 import { openData } from '../src/data/pipeline.js';
-import { deriveSeed, SplitMix32 } from '../src/data/rng.js';
+import { deriveSeed, SplitMix32 } from '../src/util/rng.js';
 import { augmentImage, channelStats, fitDataset, imageFitter, standardize } from '../src/data/transform.js';
 
 describe('splitmix32', () => {

@@ -3,7 +3,7 @@
 // mdistiller's DKD (with its -1000 target mask).
 
 import { describe, expect, it } from 'vitest';
-import { SplitMix32 } from '../src/data/rng.js';
+import { SplitMix32 } from '../src/util/rng.js';
 import { decoupledKd, dkdWarmup, hintonKd, softmaxCrossEntropy, type LossResult } from '../src/train/losses.js';
 
 function randomLogits(rng: SplitMix32, n: number, scale: number): Float64Array {

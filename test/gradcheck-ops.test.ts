@@ -5,7 +5,7 @@
 // store their outputs in float32 (as the GPU does), which bounds the accuracy at about 1e-4.
 
 import { describe, expect, it } from 'vitest';
-import { SplitMix32 } from '../src/data/rng.js';
+import { SplitMix32 } from '../src/util/rng.js';
 import { GraphBuilder } from '../src/ir/builder.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import type { LayerGraph } from '../src/ir/graph.js';
@@ -27,7 +27,7 @@ import {
   updateRunningStats,
 } from '../src/reference/backward.js';
 import { add, avgpool, batchNorm, concat, conv2d, fc, reluRange, slice, tensor, type ConvParams, type Tensor } from '../src/reference/ops.js';
-import { referenceTrainStep } from '../src/train/step.js';
+import { referenceTrainStep } from '../src/reference/train-step.js';
 import { Sgd } from '../src/train/sgd.js';
 import { softmaxCrossEntropy } from '../src/train/losses.js';
 import { initWeights, weightSpecs, type Weights } from '../src/weights/weights.js';

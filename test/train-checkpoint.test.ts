@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchLoader } from '../src/data/batches.js';
 import type { Dataset } from '../src/data/dataset.js';
-import { SplitMix32 } from '../src/data/rng.js';
+import { SplitMix32 } from '../src/util/rng.js';
 import { GraphBuilder } from '../src/ir/builder.js';
 import type { LayerGraph } from '../src/ir/graph.js';
 import {
@@ -25,7 +25,7 @@ import {
 import { checkpointOfRun, RUN_CHECKPOINT } from '../src/train/loop.js';
 import { cosineSchedule, learningRate } from '../src/train/schedule.js';
 import { Sgd } from '../src/train/sgd.js';
-import { referenceTrainStep } from '../src/train/step.js';
+import { referenceTrainStep } from '../src/reference/train-step.js';
 import { encodeSafetensors } from '../src/weights/safetensors.js';
 import { initWeights, type Weights } from '../src/weights/weights.js';
 

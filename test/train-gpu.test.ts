@@ -21,7 +21,7 @@ import type { InterruptFlag } from '../src/train/interrupt.js';
 import { readJsonl } from '../src/train/log.js';
 import { installTrainingInterrupt, trainLoop } from '../src/train/loop.js';
 import { Sgd } from '../src/train/sgd.js';
-import { referenceTrainStep } from '../src/train/step.js';
+import { referenceTrainStep } from '../src/reference/train-step.js';
 import { initWeights, perturbWeights, Rng, type Weights } from '../src/weights/weights.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';

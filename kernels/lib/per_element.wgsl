@@ -1,6 +1,6 @@
 // The entry point of a kernel with one invocation per element e < TOTAL: the kernel defines TOTAL
 // and `fn element(e: u32)`. The dispatch is splitTiles(ceil(TOTAL / WG)) workgroups
-// (src/codegen/kernels.ts): NX over x, the rest over z, so the linear workgroup is wid.x + wid.z * NX
+// (src/codegen/kernels/common.ts): NX over x, the rest over z, so the linear workgroup is wid.x + wid.z * NX
 // and the invocations of the last workgroup past TOTAL do nothing.
 
 const NX: u32 = {{NX}};

@@ -14,14 +14,9 @@ const TOTAL: u32 = {{TOTAL}};              // C * CHUNKS
 const X_BATCH_STRIDE: u32 = {{X_BS}};
 const X_OFFSET: u32 = {{X_OFF}};
 const PLANE_ELEMS: f32 = {{PLANE_ELEMS}};  // H*W as a float
-const NX: u32 = {{NX}};
+//#include per_element
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let e = (wid.x + wid.z * NX) * {{WG}}u + lid;
-  if (e >= TOTAL) {
-    return;
-  }
+fn element(e: u32) {
   let c = e / CHUNKS;
   let j = e - c * CHUNKS;
   let n0 = j * IMAGES_PER_CHUNK;

@@ -31,14 +31,9 @@ const A_OFFSET: u32 = {{A_OFF}};
 const B_BATCH_STRIDE: u32 = {{B_BS}};
 const B_OFFSET: u32 = {{B_OFF}};
 //#endif
-const NX: u32 = {{NX}};
+//#include per_element
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let e = (wid.x + wid.z * NX) * {{WG}}u + lid;
-  if (e >= TOTAL) {
-    return;
-  }
+fn element(e: u32) {
   let p = e % PLANE;
   let t = e / PLANE;
   let c = t % C;

@@ -23,14 +23,9 @@ const RELU_START: u32 = {{RELU_START}};
 const RELU_END: u32 = {{RELU_END}};
 //#endif
 const STATS_OFFSET: u32 = {{ST_OFF}};
-const NX: u32 = {{NX}};
+//#include per_element
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let e = (wid.x + wid.z * NX) * {{WG}}u + lid;
-  if (e >= TOTAL) {
-    return;
-  }
+fn element(e: u32) {
   let c = e / CHUNKS;
   let j = e - c * CHUNKS;
   let n0 = j * IMAGES_PER_CHUNK;

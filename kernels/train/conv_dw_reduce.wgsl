@@ -6,14 +6,10 @@
 const SIZE: u32 = {{SIZE}};          // vec4s of the gradient
 const CHUNKS: u32 = {{CHUNKS}};
 const OUT_OFFSET: u32 = {{OUT_OFF}};
-const NX: u32 = {{NX}};
+const TOTAL: u32 = SIZE;
+//#include per_element
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * NX) * {{WG}}u + lid;
-  if (i >= SIZE) {
-    return;
-  }
+fn element(i: u32) {
   var acc = vec4<f32>(0.0);
   for (var c = 0u; c < CHUNKS; c++) {
     acc += part[c * SIZE + i];

@@ -14,14 +14,9 @@ const X_BATCH_STRIDE: u32 = {{X_BS}};
 const X_OFFSET: u32 = {{X_OFF}};
 const GW_OFFSET: u32 = {{GW_OFF}};         // floats
 const GB_OFFSET: u32 = {{GB_OFF}};         // floats
-const NX: u32 = {{NX}};
+//#include per_element
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let e = (wid.x + wid.z * NX) * {{WG}}u + lid;
-  if (e >= TOTAL) {
-    return;
-  }
+fn element(e: u32) {
   if (e < OUT * IN) {
     let o = e / IN;
     let i = e - o * IN;

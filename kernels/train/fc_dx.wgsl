@@ -12,14 +12,9 @@ const G_OFFSET: u32 = {{G_OFF}};
 const W_OFFSET: u32 = {{W_OFF}};           // in units of T
 const DX_BATCH_STRIDE: u32 = {{DX_BS}};
 const DX_OFFSET: u32 = {{DX_OFF}};
-const NX: u32 = {{NX}};
+//#include per_element
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let e = (wid.x + wid.z * NX) * {{WG}}u + lid;
-  if (e >= TOTAL) {
-    return;
-  }
+fn element(e: u32) {
   let i = e % IN;
   let n = e / IN;
   let gb = n * G_BATCH_STRIDE + G_OFFSET;

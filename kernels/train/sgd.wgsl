@@ -18,14 +18,10 @@ const OFFSET: u32 = {{OFF}};               // vec4s
 const LEN: u32 = {{LEN}};                  // vec4s
 const WD: f32 = {{WD}};
 const MOMENTUM: f32 = {{MOMENTUM}};
-const NX: u32 = {{NX}};
+const TOTAL: u32 = LEN;
+//#include per_element
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.z * NX) * {{WG}}u + lid;
-  if (i >= LEN) {
-    return;
-  }
+fn element(i: u32) {
   let j = OFFSET + i;
   let w = prm[j];
   let d = fma(vec4<f32>(WD), w, grad[j]);

@@ -4,14 +4,16 @@
 
 import type { ArchIR } from '../ir/arch.js';
 import { formatDiagnostics } from '../diagnostics.js';
-import { parsePipelineText } from '../parser/index.js';
+import { GRAPH_PASSES } from '../codegen/graph/index.js';
 import { debugObserver } from '../passes/debug.js';
-import { runPipeline } from '../passes/manager.js';
-import type { PipelineStep } from '../passes/types.js';
+import { runPipelineText } from '../driver.js';
+import type { PassObserver } from '../passes/manager.js';
+import { defaultRegistry } from '../passes/registry.js';
 import { listOption, stringOption, type OptionSpec, type ParsedCommand } from './args.js';
 import type { Context } from './command.js';
-import { failOnErrors, type LoadedSource } from './load.js';
+import type { LoadedSource } from './load.js';
 import { UsageError } from './errors.js';
+import { suggest } from './suggest.js';
 
 export const PIPELINE_OPTION: Record<string, OptionSpec> = {
   pipeline: {
@@ -25,40 +27,61 @@ export const DEBUG_OPTIONS: Record<string, OptionSpec> = {
   debug: {
     type: 'string',
     bare: 'text',
-    value: '[=json]',
-    help: 'after every pass print the IR, the per-stage table and what changed (=json: JSON lines)',
+    value: '[=json|=diff]',
+    help: 'after every pass (graph-level passes included) print the IR, the per-stage table and what changed (=json: JSON lines; =diff: a unified diff against the IR before the pass)',
   },
-  'debug-only': { type: 'string', multiple: true, value: 'PASS', help: 'limit --debug to these passes (repeatable)' },
+  'debug-only': { type: 'string', multiple: true, value: 'PASS', help: 'limit --debug to these passes (repeatable; implies --debug)' },
   'debug-graph': { type: 'boolean', help: 'with --debug, also print the layer graph' },
 };
 
 const PIPELINE_ORIGIN = '<--pipeline>';
 
-/** Runs `--pipeline` (if given) over the loaded networks; returns the resulting family. */
-export function applyPipelineOption(loaded: LoadedSource, p: ParsedCommand, ctx: Context): ArchIR[] {
-  const text = stringOption(p, 'pipeline');
-  const debug = stringOption(p, 'debug');
-  if (debug !== undefined && debug !== 'text' && debug !== 'json') {
-    throw new UsageError(`--debug: expected --debug or --debug=json, got --debug=${debug}`);
+/** Every pass name `--debug-only` accepts: architecture passes (and their first words), graph passes. */
+export function debuggablePasses(): string[] {
+  const arch = defaultRegistry().list().map((pass) => pass.name);
+  const words = arch.map((n) => n.split(' ')[0]);
+  return [...new Set([...arch, ...words, ...GRAPH_PASSES.map((pass) => pass.name)])];
+}
+
+function checkDebugOnly(only: readonly string[]): void {
+  const known = debuggablePasses();
+  for (const name of only) {
+    if (known.includes(name)) continue;
+    const near = suggest(name, known);
+    throw new UsageError(`--debug-only: unknown pass '${name}'${near ? `; did you mean '${near}'?` : ''} (passes: ${known.join(', ')})`);
   }
+}
+
+/**
+ * The `--debug` observer the options ask for, or undefined. `--debug-only` implies `--debug`;
+ * an unknown pass name is a usage error with a suggestion.
+ */
+export function debugObserverFor(p: ParsedCommand, ctx: Context): PassObserver | undefined {
+  const only = listOption(p, 'debug-only');
+  const debug = stringOption(p, 'debug') ?? (only.length > 0 ? 'text' : undefined);
+  if (debug === undefined) return undefined;
+  if (debug !== 'text' && debug !== 'json' && debug !== 'diff') {
+    throw new UsageError(`--debug: expected --debug, --debug=json or --debug=diff, got --debug=${debug}`);
+  }
+  checkDebugOnly(only);
+  return debugObserver({
+    format: debug === 'json' ? 'jsonl' : debug,
+    only,
+    graph: p.values['debug-graph'] === true,
+    before: true,
+    write: (chunk) => ctx.io.out(chunk),
+  });
+}
+
+/**
+ * Runs `--pipeline` (if given) over the loaded networks; returns the resulting family. `observer`
+ * (default: the one `--debug` asks for) sees every pass.
+ */
+export function applyPipelineOption(loaded: LoadedSource, p: ParsedCommand, ctx: Context, observer = debugObserverFor(p, ctx)): ArchIR[] {
+  const text = stringOption(p, 'pipeline');
   if (text === undefined) return loaded.networks;
 
-  ctx.sources.set(PIPELINE_ORIGIN, text);
-  const parsed = parsePipelineText(text, PIPELINE_ORIGIN);
-  failOnErrors(parsed.diagnostics);
-
-  const table = new Map<string, readonly PipelineStep[]>(loaded.file.pipelines.map((pl) => [pl.name, pl.steps]));
-  const observer =
-    debug === undefined
-      ? undefined
-      : debugObserver({
-          format: debug === 'json' ? 'jsonl' : 'text',
-          only: listOption(p, 'debug-only'),
-          graph: p.values['debug-graph'] === true,
-          before: true,
-          write: (chunk) => ctx.io.out(chunk),
-        });
-  const result = runPipeline(loaded.networks, parsed.steps, { pipelines: table, observer });
+  const result = runPipelineText(loaded.networks, text, PIPELINE_ORIGIN, loaded.file, ctx.sources, observer);
   if (result.diagnostics.length > 0) ctx.io.err(formatDiagnostics(result.diagnostics, ctx.sources));
   return result.family;
 }

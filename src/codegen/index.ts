@@ -1,4 +1,5 @@
-export * from './kernels.js';
+export * from './conv-layout.js';
+export * from './kernels/index.js';
 export * from './pack.js';
 export * from './plan.js';
 export * from './template.js';

@@ -1,9 +1,9 @@
 // Host-side parameter preparation for inference: batch norm folded into the preceding
 // convolution, and weights re-laid out for the kernels' vec4 loads.
 
-import { BN_EPS } from '../reference/ops.js';
+import { BN_EPS } from '../ir/graph.js';
 import { getWeight, type Weights } from '../weights/weights.js';
-import { convPacking } from './kernels.js';
+import { packConv } from './conv-layout.js';
 import type { ParamSource, Plan } from './plan.js';
 
 export interface BnTensors {
@@ -44,45 +44,6 @@ export function foldBn(
   for (let oc = 0; oc < outC; oc++) {
     for (let j = 0; j < per; j++) w[oc * per + j] = weight[oc * per + j] * scale[oc];
     b[oc] = (bias ? bias[oc] : 0) * scale[oc] + shift[oc];
-  }
-  return { weight: w, bias: b };
-}
-
-/**
- * The conv kernel's weight layout: vec4 index ((ob * CIG + ic) * K*K + ky*K + kx) * NV + v holds
- * output channels ocl + 4v .. ocl + 4v + 3 of output-channel block ob (zero-filled past the end of
- * a group's channels). Bias: vec4 index ob * NV + v, same channels.
- */
-export function packConv(
-  weight: Float32Array,
-  bias: Float32Array,
-  outC: number,
-  inC: number,
-  kernel: number,
-  groups: number,
-  ocb: number,
-): { weight: Float32Array; bias: Float32Array } {
-  const cig = inC / groups;
-  const cog = outC / groups;
-  const kk = kernel * kernel;
-  const { obPerGroup, blocks } = convPacking(outC, groups, ocb);
-  const w = new Float32Array(blocks * cig * kk * ocb);
-  const b = new Float32Array(blocks * ocb);
-  for (let g = 0; g < groups; g++) {
-    for (let bl = 0; bl < obPerGroup; bl++) {
-      const ob = g * obPerGroup + bl;
-      for (let l = 0; l < ocb; l++) {
-        const ocl = bl * ocb + l;
-        if (ocl >= cog) continue;
-        const oc = g * cog + ocl;
-        b[ob * ocb + l] = bias[oc];
-        for (let ic = 0; ic < cig; ic++) {
-          for (let t = 0; t < kk; t++) {
-            w[((ob * cig + ic) * kk + t) * ocb + l] = weight[(oc * cig + ic) * kk + t];
-          }
-        }
-      }
-    }
   }
   return { weight: w, bias: b };
 }

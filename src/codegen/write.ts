@@ -4,7 +4,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Plan } from './plan.js';
+import type { Plan, PlanKernel } from './plan.js';
 
 export const MANIFEST_VERSION = 1;
 
@@ -32,13 +32,33 @@ export function planManifest(plan: Plan): Record<string, unknown> {
   };
 }
 
+/**
+ * The comment a written kernel starts with: what it is, the layers it computes (every dispatch
+ * that runs it) and what it was specialized for.
+ */
+export function kernelHeader(plan: Plan, k: PlanKernel): string {
+  const uses = plan.dispatches.filter((d) => d.kernel === k.id);
+  const lines = [
+    `// hrn kernel ${k.name}: template ${k.template}.wgsl, entry point ${k.entryPoint}, ${k.workgroupSize} invocations per workgroup`,
+    `// network ${plan.graph}, batch ${plan.batch}, ${plan.subgroupSize > 0 ? `subgroups of ${plan.subgroupSize} lanes` : 'no subgroup operations'}`,
+    ...uses.map((d) => `// layer: ${d.nodes.join(' + ')} (dispatch ${d.index}, workgroups ${d.workgroups.join(' x ')})`),
+  ];
+  if (k.specialization) lines.push(`// specialized for: ${k.specialization}`);
+  return lines.join('\n');
+}
+
+/** A kernel's WGSL as written to a file: its header, then the source. */
+export function kernelFileText(plan: Plan, k: PlanKernel): string {
+  return `${kernelHeader(plan, k)}\n\n${k.wgsl.endsWith('\n') ? k.wgsl : `${k.wgsl}\n`}`;
+}
+
 /** Writes `<kernel>.wgsl` for every kernel and `manifest.json`; returns the files written. */
 export function writeCompiled(plan: Plan, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
   for (const k of plan.kernels) {
     const file = join(dir, `${k.name}.wgsl`);
-    writeFileSync(file, k.wgsl.endsWith('\n') ? k.wgsl : `${k.wgsl}\n`);
+    writeFileSync(file, kernelFileText(plan, k));
     files.push(file);
   }
   const manifest = join(dir, 'manifest.json');

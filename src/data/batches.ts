@@ -9,7 +9,7 @@
 
 import type { Shape } from '../ir/arch.js';
 import { imageSize, subsetIndices, type Dataset, type Normalization, type SubsetOptions } from './dataset.js';
-import { deriveSeed, SplitMix32 } from './rng.js';
+import { deriveSeed, SplitMix32 } from '../util/rng.js';
 import { augmentImage, imageFitter, standardizeInPlace, type AugmentOptions, type FitOptions, type ImageFitter } from './transform.js';
 
 const ORDER = 0x0bde7;

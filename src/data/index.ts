@@ -1,6 +1,6 @@
 export * from './errors.js';
 export * from './dataset.js';
-export * from './rng.js';
+export * from '../util/rng.js';
 export * from './files.js';
 export * from './idx.js';
 export * from './cifar.js';

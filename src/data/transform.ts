@@ -7,7 +7,7 @@
 import type { Shape } from '../ir/arch.js';
 import { imageSize, type Dataset, type Normalization } from './dataset.js';
 import { DataError } from './errors.js';
-import type { SplitMix32 } from './rng.js';
+import type { SplitMix32 } from '../util/rng.js';
 
 /**
  * `pad`: centre the image and fill the border with 0 (28x28 -> 32x32 adds 2 pixels on each side);

@@ -23,7 +23,7 @@ export type BlockKind = 'basic' | 'bottleneck' | 'preact' | 'plain';
 export interface ReluPlan {
   /** Every ReLU of the stage removed (the stem's too, for the first stage). */
   culled: boolean;
-  /** Every other ReLU layer of the stage removed, the first one included (DESIGN.md §4). */
+  /** Every other ReLU layer of the stage removed, the first one included (docs/architecture.md, "Counting"). */
   thinned: boolean;
   /** ReLU-reuse factor N: each remaining ReLU layer activates C/N of its C channels. */
   reuse: number;

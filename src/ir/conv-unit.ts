@@ -3,24 +3,11 @@
 // lowering goes through this one function for every activation site.
 
 import type { GraphBuilder } from './builder.js';
-import { emitReuseUnit } from './reuse.js';
+import { emitReuseUnit, type UnitShape } from './reuse.js';
 
-export interface ConvUnitSpec {
-  /** Name prefix of the unit's nodes, e.g. `S2.b1`. */
-  prefix: string;
-  /** The unit's suffix number within its block: conv1/bn1/relu1 for 1. */
-  index: number;
-  region: string;
-  input: number;
-  outChannels: number;
-  kernel: number;
-  stride: number;
-  /** A node added after batch norm and before the activation (the residual shortcut). */
-  residual?: number;
+export interface ConvUnitSpec extends UnitShape {
   /** Whether this unit's ReLU survived culling and thinning. */
   relu: boolean;
-  /** ReLU-reuse factor N of the stage; 1 for ordinary ReLUs. */
-  reuse: number;
   /** Grouped convolution (bottleneck blocks with groups); default 1. */
   groups?: number;
 }

@@ -1,6 +1,6 @@
 // Private-inference cost: the nonlinear layers here, the linear ones in he-cost.ts. In hybrid HE/GC protocols (Delphi and its
 // successors) each ReLU is a garbled circuit, so ReLU count drives storage, traffic and latency.
-// Constants are public measurements; each is named for where it comes from.
+// Constants are public measurements (docs/architecture.md, "Cost constants"); each is named for where it comes from.
 
 import type { LayerGraph } from './graph.js';
 import { heCost, type HeCost } from './he-cost.js';

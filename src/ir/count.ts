@@ -1,4 +1,4 @@
-// Counting by the paper's conventions (DESIGN.md §4): ReLUs are activation elements that pass
+// Counting by the paper's conventions (docs/architecture.md, "Counting"): ReLUs are activation elements that pass
 // through a ReLU; FLOPs are multiply-accumulates of convolutions (3x3 and 1x1 alike) and the fully
 // connected layer; the stem is reported in the first stage.
 

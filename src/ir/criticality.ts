@@ -1,5 +1,5 @@
 // Whether a network's ReLUs are spread the way its criticality order asks: the more critical a
-// stage, the more ReLUs it holds. Compared with the stem left out (DESIGN.md §4), because
+// stage, the more ReLUs it holds. Compared with the stem left out (docs/architecture.md, "Counting"), because
 // equalization is defined on the stages' blocks alone.
 
 import type { ArchIR } from './arch.js';

@@ -38,6 +38,9 @@ export interface BatchNormNode extends NodeBase {
   input: number;
 }
 
+/** The epsilon every batch norm adds to the variance (PyTorch's default), in training and inference. */
+export const BN_EPS = 1e-5;
+
 /**
  * max(x, 0) on channels [start, end); identity on the rest. An ordinary ReLU has start 0 and
  * end = C. Partial ranges come from ReLU-reuse.

@@ -31,7 +31,7 @@ export function stemHasRelu(arch: Pick<ArchIR, 'block'>): boolean {
 /**
  * Whether the ReLU layer at `position` of a stage survives its plan. Positions count the stage's
  * ReLU layers in order; in Stage1 position 0 is the stem's ReLU. Thinning drops every other layer
- * starting with the first (DESIGN.md §4).
+ * starting with the first (docs/architecture.md, "Counting").
  */
 export function reluKept(stage: StageIR, position: number): boolean {
   if (stage.relu.culled) return false;

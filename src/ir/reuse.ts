@@ -33,7 +33,23 @@
 // last C/N channels; there are no groups to reuse in an image.
 
 import type { GraphBuilder } from './builder.js';
-import type { ConvUnitSpec } from './conv-unit.js';
+
+/** A conv unit as reuse lowering reads it (conv-unit.ts's ConvUnitSpec adds whether its ReLU survived). */
+export interface UnitShape {
+  /** Name prefix of the unit's nodes, e.g. `S2.b1`. */
+  prefix: string;
+  /** The unit's suffix number within its block: conv1/bn1/relu1 for 1. */
+  index: number;
+  region: string;
+  input: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  /** A node added after batch norm and before the activation (the residual shortcut). */
+  residual?: number;
+  /** ReLU-reuse factor N of the stage; 1 for ordinary ReLUs. */
+  reuse: number;
+}
 
 /** Channel groups of a reuse layer with `channels` channels and factor `n`. */
 export interface ReuseGroups {
@@ -63,7 +79,7 @@ export function reuseGroups(channels: number, n: number): ReuseGroups {
   return { reused, linear: channels - reused - active, active };
 }
 
-export function emitReuseUnit(b: GraphBuilder, u: ConvUnitSpec): number {
+export function emitReuseUnit(b: GraphBuilder, u: UnitShape): number {
   const n = u.reuse;
   const name = (s: string) => `${u.prefix}.${s}`;
   const region = u.region;

@@ -3,6 +3,8 @@
 // builds what it can; parts it could not read are left out (optional fields) rather than invented.
 
 import type { SourceSpan } from '../diagnostics.js';
+import type { PipelineStep } from '../ir/pipeline.js';
+export type { PipelineArg, PipelineStep } from '../ir/pipeline.js';
 
 export type BinaryOp = '+' | '-' | '*' | '/';
 
@@ -127,19 +129,6 @@ export interface NetworkDecl {
   statements: Statement[];
   /** A syntax error was reported inside this declaration; resolving it yields no ArchIR. */
   hasSyntaxErrors: boolean;
-}
-
-/** One argument of a pipeline step. `S3 > S2` is one argument with text `S3>S2` (spaces dropped). */
-export interface PipelineArg {
-  text: string;
-  span: SourceSpan;
-}
-
-export interface PipelineStep {
-  pass: string;
-  args: PipelineArg[];
-  /** The whole step, pass name to last argument. */
-  span: SourceSpan;
 }
 
 export interface PipelineDecl {

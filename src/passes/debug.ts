@@ -1,20 +1,27 @@
 // `--debug` output: after every pass, the pass and its arguments, the IR as text, the per-stage
 // table (ReLUs, share, FLOPs, params) and one line of what changed, in the manner of MLIR's
-// --mlir-print-ir-after-all. Two forms: text for people, JSON lines (one object per pass) for tools.
+// --mlir-print-ir-after-all. Graph-level passes (lowering, fusion, placement, liveness, buffers,
+// kernels) report the graph IR after them. Three forms: text for people, JSON lines (one object per
+// pass) for tools, and unified diffs against the IR before each pass.
 //
 //   const { family } = runPipeline(net, steps, { observer: debugObserver({ write: (s) => io.out(s) }) });
 //
-// FLOPs are multiply-accumulates of the convolutions and the classifier (DESIGN.md §4).
+// FLOPs are multiply-accumulates of the convolutions and the classifier (docs/architecture.md, "Counting").
 
+import { createTwoFilesPatch } from 'diff';
 import type { ArchIR } from '../ir/arch.js';
 import { printArch, printGraph, formatTable, millions, printStageTable } from '../ir/print.js';
 import { lowerToGraph } from '../ir/lower.js';
 import { networkStats, type NetworkStats } from '../ir/stats.js';
 import type { PassEvent, PassObserver } from './manager.js';
+import type { StageEvent } from './stages.js';
 
 export interface DebugOptions {
-  /** `text` (default) or `jsonl`: one JSON object per pass and line. */
-  format?: 'text' | 'jsonl';
+  /**
+   * `text` (default); `jsonl`: one JSON object per pass and line; `diff`: a unified diff of the IR
+   * against the IR before the pass.
+   */
+  format?: 'text' | 'jsonl' | 'diff';
   /**
    * Only report these passes: registered names (`thin`, `equalize width`) or their first word
    * (`equalize`). Empty or absent: every pass.
@@ -59,7 +66,7 @@ export function changeLine(before: Summary, after: Summary): string {
   );
 }
 
-export function passMatches(e: Pick<PassEvent, 'pass'>, only: readonly string[] | undefined): boolean {
+export function passMatches(e: { pass: string }, only: readonly string[] | undefined): boolean {
   if (only === undefined || only.length === 0) return true;
   return only.includes(e.pass) || only.includes(e.pass.split(' ')[0]);
 }
@@ -175,9 +182,33 @@ export function passEventJson(e: PassEvent): Record<string, unknown> {
 /** The note on how FLOPs are counted, printed once at the top of the text form. */
 export const FLOPS_NOTE = '// FLOPs: multiply-accumulates of the convolutions (1x1 shortcuts included) and the fully connected layer';
 
+/** A unified diff between two texts (empty when they are equal). */
+export function irDiff(label: string, before: string, after: string): string {
+  if (before === after) return `// ${label}: no change`;
+  const patch = createTwoFilesPatch(`before ${label}`, `after ${label}`, `${before}\n`, `${after}\n`, undefined, undefined, { context: 3 });
+  // Drop the `=====` rule createTwoFilesPatch starts with.
+  return patch.replace(/^=+\n/, '').trimEnd();
+}
+
+/** The diff form of one architecture pass: each network's IR against its source's. */
+export function formatPassDiff(e: PassEvent): string {
+  const lines = [header(e)];
+  if (e.after.length === 0) lines.push('// (no networks)');
+  e.after.forEach((net, i) => {
+    const src = e.before[e.source[i]];
+    lines.push(irDiff(`${e.text}: ${net.name}`, src === undefined ? '' : printArch(src), printArch(net)));
+  });
+  return lines.join('\n');
+}
+
+function stageHeader(e: StageEvent): string {
+  return `// ----- graph IR after ${e.pass} (${e.network}) -----`;
+}
+
 /**
- * An observer that writes a report after every (matching) pass. In the text form reports are
- * separated by a blank line and the first one starts with FLOPS_NOTE.
+ * An observer that writes a report after every (matching) pass, architecture and graph-level. In
+ * the text and diff forms reports are separated by a blank line and the first one starts with
+ * FLOPS_NOTE.
  */
 export function debugObserver(opts: DebugOptions): PassObserver {
   let first = true;
@@ -186,7 +217,9 @@ export function debugObserver(opts: DebugOptions): PassObserver {
     opts.write(written === 0 ? `${FLOPS_NOTE}\n${chunk}` : `\n${chunk}`);
     written++;
   };
-  return (e) => {
+  /** The graph IR last printed for each network, for diffs. */
+  const lastIr = new Map<string, string>();
+  const observer: PassObserver = (e) => {
     if (first && opts.before === true) {
       if (opts.format === 'jsonl') {
         opts.write(JSON.stringify({ index: 0, pass: null, text: 'input', networks: e.input.map((n) => statsJson(n, summarize(n))) }));
@@ -197,6 +230,16 @@ export function debugObserver(opts: DebugOptions): PassObserver {
     first = false;
     if (!passMatches(e, opts.only)) return;
     if (opts.format === 'jsonl') opts.write(JSON.stringify(passEventJson(e)));
+    else if (opts.format === 'diff') text(formatPassDiff(e));
     else text(formatPassEvent(e, opts.graph === true));
   };
+  observer.stage = (e) => {
+    const before = lastIr.get(e.network) ?? '';
+    lastIr.set(e.network, e.ir);
+    if (!passMatches(e, opts.only)) return;
+    if (opts.format === 'jsonl') opts.write(JSON.stringify({ index: e.index, level: 'graph', pass: e.pass, network: e.network, ir: e.ir }));
+    else if (opts.format === 'diff') text(`${stageHeader(e)}\n${irDiff(`${e.pass} (${e.network})`, before, e.ir)}`);
+    else text(`${stageHeader(e)}\n${e.ir}`);
+  };
+  return observer;
 }

@@ -10,10 +10,16 @@
 // - After every step the observer (if any) sees the family before and after; the CLI's `--debug`
 //   is such an observer (see debug.ts).
 //
+// Below the architecture, one network is lowered to the layer graph and planned by a fixed list of
+// graph-level passes (src/codegen/graph/); `runStages` (stages.ts) runs them the same way, one
+// named step at a time, and reports each to the same observer (its `stage` method) with the IR
+// printed after it.
+//
 // Errors are thrown as DiagnosticError (spans point at the step or the argument); warnings and
 // notes come back in the result.
 
 import type { ArchIR } from '../ir/arch.js';
+import type { StageObserver } from './stages.js';
 import { DiagnosticError, error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import { defaultRegistry, type PassRegistry } from './registry.js';
 import {
@@ -27,6 +33,7 @@ import {
 } from './types.js';
 
 export { stepsFromText };
+export { runStages, type StageEvent, type StagePass, type StageRun } from './stages.js';
 
 export interface PassEvent {
   /** 1-based count of steps run so far in this pipeline run, sub-steps included. */
@@ -50,7 +57,13 @@ export interface PassEvent {
   source: number[];
 }
 
-export type PassObserver = (event: PassEvent) => void;
+/**
+ * Sees every architecture pass (called as a function) and, when it has a `stage` method, every
+ * graph-level pass too.
+ */
+export interface PassObserver extends StageObserver {
+  (event: PassEvent): void;
+}
 
 export type PipelineTable = ReadonlyMap<string, readonly PipelineStep[]> | Readonly<Record<string, readonly PipelineStep[]>>;
 

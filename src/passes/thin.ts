@@ -1,7 +1,7 @@
 // `thin`: ReLU thinning (DeepReDuce; paper §4.3, Algorithm 2 line 5). A thinned stage drops every
 // other ReLU layer, counting its ReLU layers in order (the stem's first in Stage1) and dropping the
 // first: in Stage1 the stem's ReLU and each block's second ReLU go; in later stages each basic
-// block keeps only the ReLU after its residual add (DESIGN.md §4; lowering decides per layer, see
+// block keeps only the ReLU after its residual add (docs/architecture.md, "Counting"; lowering decides per layer, see
 // `reluKept` in src/ir/lower.ts). Thinning halves a stage's ReLUs without looking at criticality.
 //
 //   thin S2 S3 S4      the named stages

@@ -14,7 +14,7 @@ import type { ArchIR } from '../ir/arch.js';
 import { DiagnosticError, error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 
 // Steps come from the parser (a `pipeline` block or `--pipeline` text) or from stepsFromText below.
-import type { PipelineArg, PipelineStep } from '../parser/ast.js';
+import type { PipelineArg, PipelineStep } from '../ir/pipeline.js';
 export type { PipelineArg, PipelineStep };
 
 export interface PassContext {

@@ -3,6 +3,7 @@
 // be obviously right rather than fast. Accumulation is in float64 (JS numbers) and rounded once.
 
 import { convOutSize } from '../ir/builder.js';
+import { BN_EPS } from '../ir/graph.js';
 
 /** A batch of activations, NCHW, float32, densely packed. */
 export interface Tensor {
@@ -13,8 +14,7 @@ export interface Tensor {
   data: Float32Array;
 }
 
-/** Batch-norm epsilon used everywhere (PyTorch's default). */
-export const BN_EPS = 1e-5;
+export { BN_EPS };
 
 export function tensor(n: number, c: number, h: number, w: number, data?: Float32Array): Tensor {
   const size = n * c * h * w;

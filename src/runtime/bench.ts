@@ -5,7 +5,7 @@
 
 import { GraphBuilder } from '../ir/builder.js';
 import type { LayerGraph } from '../ir/graph.js';
-import type { ConvTile } from '../codegen/kernels.js';
+import type { ConvTile } from '../codegen/conv-layout.js';
 import { planFlops } from '../codegen/plan.js';
 import { initWeights, perturbWeights, Rng } from '../weights/weights.js';
 import type { GpuContext } from './device.js';

@@ -1,5 +1,5 @@
 // Opening a WebGPU device through Dawn's Node bindings (npm `webgpu`). On machines without a GPU
-// this runs on Mesa lavapipe, a CPU Vulkan driver (DESIGN.md §5).
+// this runs on Mesa lavapipe, a CPU Vulkan driver (docs/architecture.md, "Environment").
 
 import { create, globals } from 'webgpu';
 

@@ -1,5 +1,5 @@
-// Runs a compiled plan on a WebGPU device: pipelines created once (cached per device by WGSL
-// source), parameters uploaded once (batch norm folded, weights packed), every buffer and bind
+// Runs a compiled plan on a WebGPU device: pipelines created once (pipelines.ts caches them per
+// device), parameters uploaded once (batch norm folded, weights packed), every buffer and bind
 // group created up front, and one command buffer per batch: upload, all dispatches, read-back.
 
 import type { LayerGraph } from '../ir/graph.js';
@@ -7,76 +7,16 @@ import { packParams } from '../codegen/pack.js';
 import { compilePlan, type Plan, type PlanKernel, type PlanOptions } from '../codegen/plan.js';
 import { checkWeights, type Weights } from '../weights/weights.js';
 import type { GpuContext } from './device.js';
+import { cachedPipeline, KernelCompileError, type CachedPipeline } from './pipelines.js';
 
-interface CachedPipeline {
-  pipeline: GPUComputePipeline;
-  layout: GPUBindGroupLayout;
-}
-
-const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<CachedPipeline>>>();
-
-/** A WGSL compilation or pipeline error, naming the kernel and the layers that use it. */
-export class KernelCompileError extends Error {
-  constructor(readonly kernel: string, readonly layers: string[], detail: string) {
-    super(`kernel ${kernel} (${layers.slice(0, 4).join(', ')}${layers.length > 4 ? ', ...' : ''}): ${detail}`);
-    this.name = 'KernelCompileError';
-  }
-}
-
-function bindGroupLayoutFor(device: GPUDevice, k: PlanKernel): GPUBindGroupLayout {
-  return device.createBindGroupLayout({
-    label: k.name,
-    entries: k.bindings.map((b) => ({
-      binding: b.binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: b.write ? 'storage' : 'read-only-storage' },
-    })),
-  });
-}
+export { KernelCompileError };
 
 /**
  * Compiles a kernel (or returns the cached pipeline for the same source on this device). Shader
  * compilation messages of type error are raised as KernelCompileError with line and column.
  */
-export async function getPipeline(device: GPUDevice, k: PlanKernel, layers: string[] = []): Promise<CachedPipeline> {
-  let cache = pipelineCache.get(device);
-  if (!cache) {
-    cache = new Map();
-    pipelineCache.set(device, cache);
-  }
-  const hit = cache.get(k.wgsl);
-  if (hit) return hit;
-  const made = (async () => {
-    // Capture the validation error Dawn raises for a bad module (it would otherwise be printed as
-    // an uncaptured error); the compilation messages below say what is wrong.
-    device.pushErrorScope('validation');
-    const module = device.createShaderModule({ label: k.name, code: k.wgsl });
-    const info = await module.getCompilationInfo();
-    const scoped = await device.popErrorScope();
-    const errors = info.messages.filter((m) => m.type === 'error');
-    if (errors.length > 0) {
-      const lines = k.wgsl.split('\n');
-      const text = errors
-        .map((m) => `${k.name}.wgsl:${m.lineNum}:${m.linePos}: error: ${m.message}\n  ${lines[m.lineNum - 1] ?? ''}`)
-        .join('\n');
-      throw new KernelCompileError(k.name, layers, `WGSL does not compile:\n${text}`);
-    }
-    if (scoped) throw new KernelCompileError(k.name, layers, scoped.message);
-    const layout = bindGroupLayoutFor(device, k);
-    try {
-      const pipeline = await device.createComputePipelineAsync({
-        label: k.name,
-        layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        compute: { module, entryPoint: k.entryPoint },
-      });
-      return { pipeline, layout };
-    } catch (e) {
-      throw new KernelCompileError(k.name, layers, `pipeline creation failed: ${(e as Error).message}`);
-    }
-  })();
-  cache.set(k.wgsl, made);
-  made.catch(() => cache!.delete(k.wgsl));
-  return made;
+export function getPipeline(device: GPUDevice, k: PlanKernel, layers: string[] = []): Promise<CachedPipeline> {
+  return cachedPipeline(device, k, k.bindings.map((b) => (b.write ? 'storage' : 'read-only-storage')), layers);
 }
 
 export interface Classification {

@@ -8,119 +8,14 @@
 // back (and unpacked to weights.ts's PyTorch layout) only for checkpoints and evaluation.
 
 import type { LayerGraph } from '../ir/graph.js';
-import { packConv } from '../codegen/pack.js';
+import { packParam, unpackParam } from '../codegen/conv-layout.js';
 import { compileTrainPlan, type ParamEntry, type TrainPlan, type TrainPlanKernel, type TrainPlanOptions } from '../codegen/train-plan.js';
-import { LOSS_SUMS, type BindingType } from '../codegen/train-kernels.js';
+import { LOSS_SUMS } from '../codegen/kernels/index.js';
 import { checkWeights, numel, weightSpecs, type Weights } from '../weights/weights.js';
 import type { GpuContext } from './device.js';
-import { Executor, KernelCompileError } from './executor.js';
+import { Executor } from './executor.js';
+import { cachedPipeline } from './pipelines.js';
 
-interface Pipeline {
-  pipeline: GPUComputePipeline;
-  layout: GPUBindGroupLayout;
-}
-
-const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<Pipeline>>>();
-
-/** Compiles a training kernel (cached per device by layout and source). */
-export async function getTrainPipeline(device: GPUDevice, k: TrainPlanKernel, layers: string[] = []): Promise<Pipeline> {
-  let cache = pipelineCache.get(device);
-  if (!cache) {
-    cache = new Map();
-    pipelineCache.set(device, cache);
-  }
-  const key = `${k.layout.join(',')}\n${k.wgsl}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const made = (async () => {
-    const module = device.createShaderModule({ label: k.name, code: k.wgsl });
-    const info = await module.getCompilationInfo();
-    const errors = info.messages.filter((m) => m.type === 'error');
-    if (errors.length > 0) {
-      const lines = k.wgsl.split('\n');
-      const text = errors.map((m) => `${k.name}.wgsl:${m.lineNum}:${m.linePos}: error: ${m.message}\n  ${lines[m.lineNum - 1] ?? ''}`).join('\n');
-      throw new KernelCompileError(k.name, layers, `WGSL does not compile:\n${text}`);
-    }
-    const layout = device.createBindGroupLayout({
-      label: k.name,
-      entries: k.layout.map((type: BindingType, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
-    });
-    try {
-      const pipeline = await device.createComputePipelineAsync({
-        label: k.name,
-        layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        compute: { module, entryPoint: k.entryPoint },
-      });
-      return { pipeline, layout };
-    } catch (e) {
-      throw new KernelCompileError(k.name, layers, `pipeline creation failed: ${(e as Error).message}`);
-    }
-  })();
-  cache.set(key, made);
-  made.catch(() => cache!.delete(key));
-  return made;
-}
-
-/** Inverse of pack.ts's packConv for the weight: packed -> [outC, inC/groups, k, k]. */
-export function unpackConvWeight(packed: Float32Array, outC: number, inC: number, kernel: number, groups: number, ocb: number): Float32Array {
-  const cig = inC / groups;
-  const cog = outC / groups;
-  const kk = kernel * kernel;
-  const obg = Math.ceil(cog / ocb);
-  const w = new Float32Array(outC * cig * kk);
-  for (let g = 0; g < groups; g++) {
-    for (let ocl = 0; ocl < cog; ocl++) {
-      const ob = g * obg + Math.floor(ocl / ocb);
-      const l = ocl % ocb;
-      const oc = g * cog + ocl;
-      for (let ic = 0; ic < cig; ic++) for (let t = 0; t < kk; t++) w[(oc * cig + ic) * kk + t] = packed[((ob * cig + ic) * kk + t) * ocb + l];
-    }
-  }
-  return w;
-}
-
-/** Inverse of packConv for the bias: packed blocks -> [outC]. */
-export function unpackConvBias(packed: Float32Array, outC: number, groups: number, ocb: number): Float32Array {
-  const cog = outC / groups;
-  const obg = Math.ceil(cog / ocb);
-  const b = new Float32Array(outC);
-  for (let oc = 0; oc < outC; oc++) {
-    const g = Math.floor(oc / cog);
-    const ocl = oc - g * cog;
-    b[oc] = packed[(g * obg + Math.floor(ocl / ocb)) * ocb + (ocl % ocb)];
-  }
-  return b;
-}
-
-/** A tensor in weights.ts layout -> its contents in the flat buffer (length `entry.length`). */
-export function packParam(entry: ParamEntry, data: Float32Array): Float32Array {
-  const out = new Float32Array(entry.length);
-  const l = entry.layout;
-  if (l.kind === 'conv-weight') {
-    const packed = packConv(data, new Float32Array(l.outC), l.outC, l.inC, l.kernel, l.groups, l.ocb).weight;
-    out.set(packed);
-  } else if (l.kind === 'conv-bias') {
-    const cog = l.outC / l.groups;
-    const obg = Math.ceil(cog / l.ocb);
-    for (let oc = 0; oc < l.outC; oc++) {
-      const g = Math.floor(oc / cog);
-      const ocl = oc - g * cog;
-      out[(g * obg + Math.floor(ocl / l.ocb)) * l.ocb + (ocl % l.ocb)] = data[oc];
-    }
-  } else {
-    out.set(data);
-  }
-  return out;
-}
-
-/** Contents of the flat buffer (from entry.offset) -> the tensor in weights.ts layout. */
-export function unpackParam(entry: ParamEntry, flat: Float32Array): Float32Array {
-  const slice = flat.subarray(entry.offset, entry.offset + entry.length);
-  const l = entry.layout;
-  if (l.kind === 'conv-weight') return unpackConvWeight(slice, l.outC, l.inC, l.kernel, l.groups, l.ocb);
-  if (l.kind === 'conv-bias') return unpackConvBias(slice, l.outC, l.groups, l.ocb);
-  return Float32Array.from(slice.subarray(0, numel(entry.shape)));
-}
 
 export interface LossSums {
   /** Sum over steps of the batch-mean loss. */
@@ -199,7 +94,7 @@ export class Trainer {
       this.buffers.push(device.createBuffer({ label: b.name, size: b.bytes, usage }));
     }
     const layersOf = (k: number) => plan.dispatches.filter((d) => d.kernel === k).map((d) => d.label);
-    const compiled = await Promise.all(plan.kernels.map((k) => getTrainPipeline(device, k, layersOf(k.id))));
+    const compiled = await Promise.all(plan.kernels.map((k) => cachedPipeline(device, k, k.layout, layersOf(k.id))));
     this.pipelines = compiled.map((c) => c.pipeline);
     for (const d of plan.dispatches) {
       this.bindGroups.push(

@@ -5,4 +5,3 @@ export * from './checkpoint.js';
 export * from './log.js';
 export * from './progress.js';
 export * from './interrupt.js';
-export * from './step.js';

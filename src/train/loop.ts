@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import type { BatchLoader } from '../data/batches.js';
 import type { LayerGraph } from '../ir/graph.js';
 import { packParams } from '../codegen/pack.js';
-import type { LossSpec } from '../codegen/train-kernels.js';
+import { SGD_DEFAULTS, type LossSpec } from '../codegen/kernels/index.js';
 import type { GpuContext } from '../runtime/device.js';
 import { Executor } from '../runtime/executor.js';
 import { Trainer, type TeacherSource } from '../runtime/trainer.js';
@@ -159,7 +159,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   if (stepsPerEpoch < 1) throw new Error(`the training set has ${train.count} examples, fewer than one batch of ${batch}`);
   const seed = o.seed ?? 0;
   const loss: LossSpec = o.loss ?? { kind: 'ce' };
-  const sgd = { momentum: o.sgd?.momentum ?? 0.9, weightDecay: o.sgd?.weightDecay ?? 5e-4, nesterov: o.sgd?.nesterov ?? false };
+  const sgd = { momentum: o.sgd?.momentum ?? SGD_DEFAULTS.momentum, weightDecay: o.sgd?.weightDecay ?? SGD_DEFAULTS.weightDecay, nesterov: o.sgd?.nesterov ?? SGD_DEFAULTS.nesterov };
   const ckptDir = o.outDir ? join(o.outDir, RUN_CHECKPOINT) : undefined;
   const note = o.note ?? (() => {});
 

@@ -3,7 +3,7 @@
 // mean over the batch, and `grad` is d(loss)/d(logits) of that mean.
 //
 // - softmax cross-entropy: mean_n -log softmax(z_n)[y_n]
-// - Hinton KD (DESIGN.md §8; mdistiller's KD): ceWeight * CE + kdWeight * T^2 * KL(p_t || p_s),
+// - Hinton KD (docs/architecture.md, "Training recipe"; mdistiller's KD): ceWeight * CE + kdWeight * T^2 * KL(p_t || p_s),
 //   p = softmax(z / T), KL summed over classes and averaged over the batch; 0.1, 0.9, T = 4.
 // - Decoupled KD (Zhao et al. 2022, mdistiller's DKD): ceWeight * CE + w * (alpha * TCKD + beta * NCKD),
 //   w = min(epoch / warmup, 1); with p = softmax(z / T) and y the target,

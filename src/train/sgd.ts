@@ -23,7 +23,8 @@ export interface SgdOptions {
   decay?: (name: string) => boolean;
 }
 
-export const SGD_DEFAULTS = { momentum: 0.9, weightDecay: 5e-4, nesterov: false } as const;
+import { SGD_DEFAULTS } from '../codegen/kernels/sgd.js';
+export { SGD_DEFAULTS };
 
 /** One SGD step on one tensor, in place on `w` and `buf`. */
 export function sgdUpdate(

@@ -18,7 +18,7 @@
  * The same list is in docs/runtime.md.
  */
 
-import { SplitMix32 as Rng } from '../data/rng.js';
+import { SplitMix32 as Rng } from '../util/rng.js';
 import type { GraphNode, LayerGraph } from '../ir/graph.js';
 
 export interface WeightTensor {

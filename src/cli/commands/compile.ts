@@ -1,16 +1,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compilePlan, writeCompiled, type Plan } from '../../codegen/index.js';
+import { kernelFileText, writeCompiled, type Plan } from '../../codegen/index.js';
+import { planNetwork } from '../../driver.js';
+import type { ArchIR } from '../../ir/arch.js';
+import type { LayerGraph } from '../../ir/graph.js';
 import { emitHrn } from '../../ir/emit-hrn.js';
-import { lowerToGraph } from '../../ir/lower.js';
 import { printArch, printGraph } from '../../ir/print.js';
 import { networkStats } from '../../ir/stats.js';
+import { openDevice, type GpuContext } from '../../runtime/device.js';
 import { bytes } from '../format.js';
 import { flag, intOption, listOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
-import { applyPipelineOption, DEBUG_OPTIONS, PIPELINE_OPTION } from '../pipeline.js';
+import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
+import { suggest } from '../suggest.js';
 
 function summary(plan: Plan): string {
   const m = plan.memory;
@@ -20,16 +24,53 @@ function summary(plan: Plan): string {
   ].join('; ');
 }
 
+/** The adapter's subgroup size and limits, so the written kernels are the ones that run there. */
+async function adapterTarget(adapter: string | undefined): Promise<{ subgroupSize: number; limits: GpuContext['limits']; info: string }> {
+  const gpu = await openDevice({ adapter });
+  try {
+    return { subgroupSize: gpu.subgroupSize, limits: { ...gpu.limits }, info: gpu.adapterInfo };
+  } finally {
+    gpu.close();
+  }
+}
+
+/** `--emit-wgsl LAYER`: the kernel(s) computing that layer, with their headers. */
+function emitWgsl(plan: Plan, graph: LayerGraph, layer: string): string {
+  const dispatches = plan.dispatches.filter((d) => d.nodes.includes(layer));
+  if (dispatches.length === 0) {
+    const names = graph.nodes.map((n) => n.name);
+    const near = suggest(layer, names);
+    throw new UserError(`--emit-wgsl: no layer '${layer}' in ${graph.name}${near ? `; did you mean '${near}'?` : ''}`);
+  }
+  const kernels = [...new Set(dispatches.map((d) => d.kernel))].map((id) => plan.kernels[id]);
+  return kernels.map((k) => kernelFileText(plan, k).trimEnd()).join('\n\n');
+}
+
+function writeOut(dir: string, net: ArchIR, graph: LayerGraph, plan: Plan): number {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const files = writeCompiled(plan, dir);
+    writeFileSync(join(dir, 'ir.txt'), `${printArch(net)}\n\n${printGraph(graph)}\n`);
+    writeFileSync(join(dir, 'graph.json'), `${JSON.stringify(graph, null, 2)}\n`);
+    writeFileSync(join(dir, 'network.hrn'), emitHrn(net));
+    return files.length + 3;
+  } catch (e) {
+    throw new UserError(`cannot write to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 export const compile: Command = {
   spec: {
     name: 'compile',
     summary: 'Run the passes, lower to the layer graph and generate WGSL kernels with an execution plan.',
-    usage: 'hrn compile FILE [--pipeline P] [--debug[=json]] [-o DIR] [--batch N]',
+    usage: 'hrn compile FILE [--pipeline P] [--debug[=json|=diff]] [--debug-only PASS] [-o DIR] [--emit-wgsl LAYER] [--batch N]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
       ...DEBUG_OPTIONS,
-      out: { type: 'string', short: 'o', value: 'DIR', help: 'write kernels (.wgsl), manifest.json and the final IR here' },
+      out: { type: 'string', short: 'o', value: 'DIR', help: 'write the kernels that run on the adapter (.wgsl), manifest.json and the final IR here' },
+      'emit-wgsl': { type: 'string', value: 'LAYER', help: 'print the WGSL of the kernel computing LAYER (a layer-graph node name, e.g. S2.b1.conv1) on the adapter' },
+      adapter: { type: 'string', value: 'NAME', help: 'with -o or --emit-wgsl: the WebGPU adapter to compile for (default: the first one Dawn finds)' },
       batch: { type: 'string', value: 'N', help: 'images per dispatch the plan is specialized for (default 1)' },
       'no-fuse': { type: 'boolean', help: 'one kernel per op instead of fused conv+bn+add+relu chains' },
     },
@@ -37,37 +78,39 @@ export const compile: Command = {
     details:
       'With several networks (a family from equalize, or a file with several), each goes to DIR/<network>/.\n' +
       'DIR receives: one .wgsl file per kernel, manifest.json (buffers, bindings, dispatch order and sizes),\n' +
-      'ir.txt (architecture IR and layer graph), graph.json, and network.hrn (the network as source).',
+      'ir.txt (architecture IR and layer graph), graph.json, and network.hrn (the network as source).\n' +
+      'With -o or --emit-wgsl the kernels are compiled for the adapter (its subgroup size and limits), as\n' +
+      'hrn infer and hrn train run them; each starts with a header naming its layers and specialization.',
   },
   async run(p, ctx) {
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
-    const nets = applyPipelineOption(loaded, p, ctx);
+    const observer = debugObserverFor(p, ctx);
+    const nets = applyPipelineOption(loaded, p, ctx, observer);
     const batch = intOption(p, 'batch', 1);
     const out = stringOption(p, 'out');
+    const layer = stringOption(p, 'emit-wgsl');
     const quiet = stringOption(p, 'debug') === 'json';
+    const target = out !== undefined || layer !== undefined ? await adapterTarget(stringOption(p, 'adapter')) : undefined;
     for (const net of nets) {
-      const graph = lowerToGraph(net);
+      let graph: LayerGraph;
       let plan: Plan;
       try {
-        plan = compilePlan(graph, { batch, fuse: !flag(p, 'no-fuse') });
+        const options = { batch, fuse: !flag(p, 'no-fuse'), subgroupSize: target?.subgroupSize, limits: target?.limits };
+        ({ graph, plan } = planNetwork(net, options, observer));
       } catch (e) {
         // Plans fail only for configurations the device cannot hold (a layer over the binding limit).
         throw new UserError(`${net.name}: cannot compile: ${(e as Error).message}`);
+      }
+      if (layer !== undefined) {
+        ctx.io.out(emitWgsl(plan, graph, layer));
+        continue;
       }
       const s = networkStats(net, graph);
       const lines = [`${net.name}: ${s.relus.total.toLocaleString('en-US')} ReLUs, ${(s.flops.total / 1e6).toFixed(1)}M FLOPs; ${summary(plan)}`];
       if (out !== undefined) {
         const dir = nets.length === 1 ? out : join(out, net.name);
-        try {
-          mkdirSync(dir, { recursive: true });
-          const files = writeCompiled(plan, dir);
-          writeFileSync(join(dir, 'ir.txt'), `${printArch(net)}\n\n${printGraph(graph)}\n`);
-          writeFileSync(join(dir, 'graph.json'), `${JSON.stringify(graph, null, 2)}\n`);
-          writeFileSync(join(dir, 'network.hrn'), emitHrn(net));
-          lines.push(`  wrote ${files.length + 3} files to ${dir}/`);
-        } catch (e) {
-          throw new UserError(`cannot write to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
+        const count = writeOut(dir, net, graph, plan);
+        lines.push(`  wrote ${count} files to ${dir}/ (kernels for ${target!.info}, ${plan.subgroupSize > 0 ? `subgroups of ${plan.subgroupSize}` : 'no subgroups'})`);
       }
       if (!quiet) ctx.io.out(lines.join('\n'));
     }

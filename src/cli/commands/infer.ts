@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openData } from '../../data/index.js';
 import type { Normalization } from '../../data/dataset.js';
-import { lowerToGraph } from '../../ir/lower.js';
+import { lowerNetwork } from '../../driver.js';
 import { Executor, openDevice } from '../../runtime/index.js';
 import { loadWeightsFrom } from '../../train/checkpoint.js';
 import { checkWeights } from '../../weights/index.js';
@@ -60,7 +60,7 @@ export const infer: Command = {
     const nets = applyPipelineOption(loaded, p, ctx);
     if (nets.length !== 1) throw new UserError(`infer needs one network, the pipeline gave ${nets.length}; pick one with --network or a narrower --pipeline`);
     const net = nets[0];
-    const graph = lowerToGraph(net);
+    const graph = lowerNetwork(net);
     const weights = loadWeightsFrom(weightsPath);
     try {
       checkWeights(graph, weights, weightsPath);

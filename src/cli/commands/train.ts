@@ -11,11 +11,8 @@ import { dataSpecHelp } from '../../data/spec.js';
 import type { ArchIR } from '../../ir/arch.js';
 import { countGraph } from '../../ir/count.js';
 import type { LayerGraph } from '../../ir/graph.js';
-import { lowerToGraph } from '../../ir/lower.js';
-import type { LossSpec } from '../../codegen/train-kernels.js';
-import { parsePipelineText } from '../../parser/index.js';
-import { runPipeline } from '../../passes/manager.js';
-import type { PipelineStep } from '../../passes/types.js';
+import { lowerNetwork, runPipelineText } from '../../driver.js';
+import { SGD_DEFAULTS, type LossSpec } from '../../codegen/kernels/index.js';
 import { openDevice } from '../../runtime/device.js';
 import { CheckpointError, loadCheckpoint, networkHash } from '../../train/checkpoint.js';
 import { DKD_DEFAULTS, KD_DEFAULTS } from '../../train/losses.js';
@@ -26,7 +23,7 @@ import type { TeacherSource } from '../../runtime/trainer.js';
 import { flag, intOption, listOption, numberOption, stringOption, type ParsedCommand } from '../args.js';
 import { processIo, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
-import { failOnErrors, loadNetworks } from '../load.js';
+import { loadNetworks } from '../load.js';
 import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -38,15 +35,6 @@ function fmtSeconds(s: number): string {
   if (s < 60) return `${s.toFixed(1)}s`;
   const m = Math.floor(s / 60);
   return m < 60 ? `${m}m${Math.round(s - 60 * m).toString().padStart(2, '0')}s` : `${Math.floor(m / 60)}h${(m % 60).toString().padStart(2, '0')}m`;
-}
-
-/** Runs a pipeline written as text over networks (the teacher's recorded --pipeline). */
-function applyPipelineText(networks: ArchIR[], text: string | undefined, pipelines: Map<string, readonly PipelineStep[]>, ctx: Context, origin: string): ArchIR[] {
-  if (text === undefined) return networks;
-  ctx.sources.set(origin, text);
-  const parsed = parsePipelineText(text, origin);
-  failOnErrors(parsed.diagnostics);
-  return runPipeline(networks, parsed.steps, { pipelines }).family;
 }
 
 /** What a checkpoint records about how its network was built, so a teacher can be rebuilt from it. */
@@ -68,9 +56,9 @@ function loadTeacher(dir: string, fileOverride: string | undefined, ctx: Context
   const file = fileOverride ?? rec.source;
   if (!file) throw new UserError(`--teacher ${dir}: the checkpoint does not record its .hrn file; give it with --teacher-file FILE`);
   const loaded = loadNetworks(file, ctx.sources, { set: fileOverride ? [] : (rec.set ?? []), network: fileOverride ? undefined : rec.network });
-  const table = new Map<string, readonly PipelineStep[]>(loaded.file.pipelines.map((pl) => [pl.name, pl.steps]));
-  const nets = applyPipelineText(loaded.networks, fileOverride ? undefined : rec.pipeline, table, ctx, '<teacher --pipeline>');
-  const graphs = nets.map((n) => lowerToGraph(n));
+  const recorded = fileOverride ? undefined : rec.pipeline;
+  const nets = recorded === undefined ? loaded.networks : runPipelineText(loaded.networks, recorded, '<teacher --pipeline>', loaded.file, ctx.sources).family;
+  const graphs = nets.map((n) => lowerNetwork(n));
   const hit = graphs.find((g) => networkHash(g) === ck.state.network.hash) ?? (graphs.length === 1 ? graphs[0] : undefined);
   if (!hit) throw new UserError(`--teacher ${dir}: none of the networks of ${file} is the one the checkpoint was trained for (${ck.state.network.name})`);
   try {
@@ -133,8 +121,8 @@ export const train: Command = {
       lr: { type: 'string', value: 'LR', help: 'initial learning rate, cosine-annealed per step (default 0.1)' },
       'min-lr': { type: 'string', value: 'LR', help: 'final learning rate (default 0)' },
       'warmup-epochs': { type: 'string', value: 'E', help: 'linear warm-up before the cosine (default 0)' },
-      momentum: { type: 'string', value: 'M', help: 'SGD momentum (default 0.9)' },
-      'weight-decay': { type: 'string', value: 'WD', help: 'L2 weight decay (default 5e-4)' },
+      momentum: { type: 'string', value: 'M', help: `SGD momentum (default ${SGD_DEFAULTS.momentum})` },
+      'weight-decay': { type: 'string', value: 'WD', help: `L2 weight decay (default ${SGD_DEFAULTS.weightDecay})` },
       nesterov: { type: 'boolean', help: 'Nesterov momentum' },
       seed: { type: 'string', value: 'S', help: 'seed of the initial weights and the data order (default 0)' },
       out: { type: 'string', value: 'DIR', help: 'checkpoint and log directory (default runs/NETWORK)' },
@@ -180,7 +168,7 @@ export const train: Command = {
       throw new UserError(`train needs one network; ${file}${stringOption(p, 'pipeline') ? ' with this --pipeline' : ''} gives ${nets.length} (${nets.map((n) => n.name).join(', ')}): pick one with --network`);
     }
     const net = nets[0];
-    const graph: LayerGraph = lowerToGraph(net);
+    const graph: LayerGraph = lowerNetwork(net);
     const network = { name: net.name, hash: networkHash(graph) };
     const out = resolve(stringOption(p, 'out') ?? `runs/${net.name}`);
     const resume = flag(p, 'resume');
@@ -236,7 +224,7 @@ export const train: Command = {
         lr,
         minLr: numberOption(p, 'min-lr', 0),
         warmupEpochs: numberOption(p, 'warmup-epochs', 0),
-        sgd: { momentum: numberOption(p, 'momentum', 0.9), weightDecay: numberOption(p, 'weight-decay', 5e-4), nesterov: flag(p, 'nesterov') },
+        sgd: { momentum: numberOption(p, 'momentum', SGD_DEFAULTS.momentum), weightDecay: numberOption(p, 'weight-decay', SGD_DEFAULTS.weightDecay), nesterov: flag(p, 'nesterov') },
         loss,
         teacher,
         seed,

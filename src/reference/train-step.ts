@@ -3,11 +3,11 @@
 // (slow) way to train tiny networks without a GPU.
 
 import type { LayerGraph } from '../ir/graph.js';
-import { backwardGraph, forwardGraph } from '../reference/backward.js';
-import { tensor } from '../reference/ops.js';
+import { backwardGraph, forwardGraph } from './backward.js';
+import { tensor } from './ops.js';
 import type { Weights } from '../weights/weights.js';
-import { countCorrect, softmaxCrossEntropy, type LossResult } from './losses.js';
-import type { Sgd } from './sgd.js';
+import { countCorrect, softmaxCrossEntropy, type LossResult } from '../train/losses.js';
+import type { Sgd } from '../train/sgd.js';
 
 export interface StepBatch {
   size: number;

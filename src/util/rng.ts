@@ -1,4 +1,4 @@
-// A small seeded PRNG for data order and augmentation: splitmix32.
+// A small seeded PRNG (splitmix32), shared by data order and augmentation and by weight initialization.
 //
 // State is one unsigned 32-bit integer, advanced by the golden-ratio increment 0x9e3779b9 and
 // passed through the MurmurHash3 finalizer (Steele, Lea & Flood, "Fast splittable pseudorandom

@@ -2,10 +2,9 @@
 // the training backward (kernels/train/maxpool_bwd.wgsl). Plain per-element kernels: VGG-style
 // pooling is a small share of a network's work, so nothing here is tiled.
 
-import type { DispatchLimits, GeneratedKernel, SlotAliases, ViewLayout } from './kernels.js';
-import { DEFAULT_DISPATCH_LIMITS, finishPerElement, viewValues, workgroupFor } from './kernels.js';
-import { u } from './template.js';
-import { build, grid, WG, type BufView, type GradTarget, type TrainKernel } from './train-kernels.js';
+import { u } from '../template.js';
+import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, finishPerElement, type GeneratedKernel, type SlotAliases, type ViewLayout, viewValues, workgroupFor } from './common.js';
+import { type BufView, build, type GradTarget, grid, type TrainKernel, WG } from './train-common.js';
 
 export interface MaxPoolShape {
   batch: number;
@@ -18,6 +17,11 @@ export interface MaxPoolShape {
   ow: number;
   kernel: number;
   stride: number;
+}
+
+/** The kernel shape of a pooling node (anything with its output plane, kernel and stride) over its input. */
+export function maxPoolShape(batch: number, input: { c: number; h: number; w: number }, pool: { shape: { h: number; w: number }; kernel: number; stride: number }): MaxPoolShape {
+  return { batch, c: input.c, h: input.h, w: input.w, oh: pool.shape.h, ow: pool.shape.w, kernel: pool.kernel, stride: pool.stride };
 }
 
 function shapeValues(s: MaxPoolShape): Record<string, string> {

@@ -1,0 +1,255 @@
+// Graph pass `kernels`: every step becomes a specialized WGSL kernel (src/codegen/kernels/) bound
+// to its buffers, with its dispatch size checked against the device limits; parameter buffers are
+// added as the kernels need them. Identical sources are one kernel (one pipeline). The result is
+// the execution plan.
+
+import type { StagePass } from '../../passes/stages.js';
+import type { LayerGraph } from '../../ir/graph.js';
+import { convPacking, convTile } from '../conv-layout.js';
+import { genArgmax, genAvgPool, genConv, genEwise, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
+import type { BufferKind, ParamSource, Plan, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
+import { MiB } from './liveness.js';
+import { isMaterialized } from './place.js';
+import { need, nodeOf, type Allocation, type ChainStep, type ConvStep, type CopyStep, type Fusion, type GraphState, type Liveness, type Placement, type SimpleStep, type StageOptions } from './state.js';
+
+class Emitter {
+  readonly buffers: PlanBuffer[];
+  readonly kernels: PlanKernel[] = [];
+  readonly dispatches: PlanDispatch[] = [];
+  private readonly kernelBySource = new Map<string, number>();
+  private readonly dl: { maxComputeWorkgroupsPerDimension: number };
+
+  constructor(
+    private readonly graph: LayerGraph,
+    private readonly placement: Placement,
+    private readonly liveness: Liveness,
+    private readonly allocation: Allocation,
+    private readonly options: StageOptions,
+  ) {
+    this.buffers = allocation.buffers.map((b) => (b.values === undefined ? { ...b } : { ...b, values: [...b.values] }));
+    this.dl = { maxComputeWorkgroupsPerDimension: options.limits.maxComputeWorkgroupsPerDimension };
+  }
+
+  addBuffer(b: Omit<PlanBuffer, 'id'>): number {
+    this.buffers.push({ id: this.buffers.length, ...b });
+    return this.buffers.length - 1;
+  }
+
+  private node(id: number) {
+    return nodeOf(this.graph, this.placement, id);
+  }
+
+  private root(id: number) {
+    return this.liveness.roots.get(this.placement.views.get(id)!.root)!;
+  }
+
+  bufOf(id: number): number {
+    return this.allocation.bufferOf.get(this.root(id).id)!;
+  }
+
+  layout(id: number): ViewLayout {
+    const v = this.placement.views.get(id)!;
+    const r = this.root(id);
+    return { batchStride: r.c * r.plane, offset: v.chan * r.plane };
+  }
+
+  /** Slots that view the same root share the first one's binding. */
+  private aliases(slots: [string, number][]): SlotAliases {
+    const first = new Map<number, string>();
+    const out: SlotAliases = {};
+    for (const [slot, id] of slots) {
+      const root = this.placement.views.get(id)!.root;
+      const f = first.get(root);
+      if (f === undefined) first.set(root, slot);
+      else out[slot] = f;
+    }
+    return out;
+  }
+
+  private paramBuffer(name: string, bytes: number, param: ParamSource, layer: string): number {
+    const max = this.options.limits.maxStorageBufferBindingSize;
+    if (bytes > max) throw new Error(`layer ${layer}: parameters ${name} need ${MiB(bytes)}, above the device's maxStorageBufferBindingSize (${MiB(max)})`);
+    return this.addBuffer({ name, kind: 'param', bytes: Math.max(4, bytes), param });
+  }
+
+  emit(op: PlanDispatch['op'], gen: GeneratedKernel, slotBuffers: Record<string, number>, stepNodes: string[], flops: number): void {
+    const maxBindings = this.options.limits.maxStorageBuffersPerShaderStage;
+    if (gen.bindings.length > maxBindings) throw new Error(`${stepNodes.join(' + ')}: ${gen.bindings.length} storage bindings, above the device's ${maxBindings}`);
+    let k = this.kernelBySource.get(gen.wgsl);
+    if (k === undefined) {
+      k = this.kernels.length;
+      this.kernels.push({
+        id: k,
+        name: `k${String(k).padStart(2, '0')}_${gen.template}`,
+        template: gen.template,
+        wgsl: gen.wgsl,
+        entryPoint: gen.entryPoint,
+        workgroupSize: gen.workgroupSize,
+        bindings: gen.bindings.map((b) => ({ binding: b.binding, write: b.write })),
+        specialization: gen.specialization,
+      });
+      this.kernelBySource.set(gen.wgsl, k);
+    }
+    const bindings = gen.bindings.map((b) => ({ binding: b.binding, buffer: slotBuffers[b.slots[0]], write: b.write }));
+    this.dispatches.push({ index: this.dispatches.length, kernel: k, op, nodes: stepNodes, bindings, workgroups: gen.workgroups, flops });
+  }
+
+  conv(s: ConvStep, names: string[]): void {
+    const { batch, subgroupSize: sg } = this.options;
+    const label = names.join(' + ');
+    const c = s.conv;
+    const inS = this.graph.nodes[c.input].shape;
+    const outS = this.graph.nodes[s.anchor].shape;
+    const base = { outC: c.outChannels, groups: c.groups, outW: c.shape.w, outH: c.shape.h, kernel: c.kernel, stride: c.stride, pad: c.pad, batch, tile: this.options.convTile };
+    const tile = convTile(base);
+    const { blocks } = convPacking(c.outChannels, c.groups, tile.ocb);
+    const bn = s.bn !== undefined ? this.graph.nodes[s.bn].name : undefined;
+    const wFloats = blocks * (inS.c / c.groups) * c.kernel * c.kernel * tile.ocb;
+    // Lanes of the last subgroup load may read up to SG vec4s past the last row of weights.
+    const padding = sg > 0 ? 4 * sg : 0;
+    const common = { conv: c.name, bn, bias: c.bias, outC: c.outChannels, groups: c.groups, ocb: tile.ocb };
+    const wBuf = this.paramBuffer(`${c.name}.packed_weight`, (wFloats + padding) * 4, { kind: 'conv-weight', ...common, inC: inS.c, kernel: c.kernel, padding }, label);
+    const bBuf = this.paramBuffer(`${c.name}.packed_bias`, blocks * tile.ocb * 4, { kind: 'conv-bias', ...common }, label);
+    const slots: [string, number][] = [['x_in', c.input], ['y_out', s.anchor]];
+    if (s.residual !== undefined) slots.push(['r_in', s.residual]);
+    const gen = genConv(
+      {
+        name: label,
+        ...base,
+        inC: inS.c,
+        inH: inS.h,
+        inW: inS.w,
+        outC: outS.c,
+        input: this.layout(c.input),
+        output: this.layout(s.anchor),
+        residual: s.residual !== undefined ? this.layout(s.residual) : undefined,
+        relu: s.relu,
+        tile: { ...this.options.convTile, ...tile },
+        subgroupSize: sg,
+      },
+      this.aliases(slots),
+      this.dl,
+    );
+    const slotBuffers: Record<string, number> = { x_in: this.bufOf(c.input), x_in4: this.bufOf(c.input), wgt: wBuf, bias: bBuf, y_out: this.bufOf(s.anchor) };
+    if (s.residual !== undefined) slotBuffers.r_in = this.bufOf(s.residual);
+    const flops = 2 * batch * c.outChannels * (inS.c / c.groups) * c.kernel * c.kernel * c.shape.h * c.shape.w;
+    this.emit('conv', gen, slotBuffers, names, flops);
+  }
+
+  ewise(s: ChainStep | CopyStep, names: string[]): void {
+    const label = names.join(' + ');
+    const chain = s.kind === 'chain' ? s : undefined;
+    const a = chain ? chain.a : (s as CopyStep).src;
+    const b = chain ? (chain.doubled ? chain.a : chain.b) : undefined;
+    const outId = chain ? s.anchor : (s as CopyStep).dst;
+    const sh = this.graph.nodes[a].shape;
+    let out = this.layout(outId);
+    if (s.kind === 'copy') out = { ...out, offset: out.offset + s.offset * sh.h * sh.w };
+    const slots: [string, number][] = [['a_in', a]];
+    const slotBuffers: Record<string, number> = { a_in: this.bufOf(a), y_out: this.bufOf(outId) };
+    if (b !== undefined) {
+      slots.push(['b_in', b]);
+      slotBuffers.b_in = this.bufOf(b);
+    }
+    if (chain?.bn !== undefined) {
+      const bnNode = this.graph.nodes[chain.bn];
+      slotBuffers.scale = this.paramBuffer(`${bnNode.name}.scale`, sh.c * 4, { kind: 'bn-scale', bn: bnNode.name, c: sh.c }, label);
+      slotBuffers.shift = this.paramBuffer(`${bnNode.name}.shift`, sh.c * 4, { kind: 'bn-shift', bn: bnNode.name, c: sh.c }, label);
+    }
+    slots.push(['y_out', outId]);
+    const relu = chain?.relu ? { start: chain.relu.start, end: chain.relu.end } : undefined;
+    const spec = { name: label, batch: this.options.batch, c: sh.c, h: sh.h, w: sh.w, a: this.layout(a), out, bn: chain?.bn !== undefined, b: b !== undefined ? this.layout(b) : undefined, relu };
+    const gen = genEwise(spec, this.aliases(slots), this.dl);
+    const dispatchNames = s.kind === 'copy' ? [`${this.node(s.dst).name} <- ${this.graph.nodes[s.src].name}`] : names;
+    this.emit(s.kind === 'copy' ? 'copy' : 'ewise', gen, slotBuffers, dispatchNames, 0);
+  }
+
+  simple(s: SimpleStep, names: string[]): void {
+    const { batch } = this.options;
+    const label = names.join(' + ');
+    const sh = this.graph.nodes[s.input].shape;
+    const io = { input: this.layout(s.input), output: this.layout(s.anchor) };
+    const alias = this.aliases([['x_in', s.input], ['y_out', s.anchor]]);
+    if (s.kind === 'avgpool') {
+      const gen = genAvgPool({ name: label, batch, c: sh.c, h: sh.h, w: sh.w, ...io }, alias, this.dl);
+      this.emit('avgpool', gen, { x_in: this.bufOf(s.input), y_out: this.bufOf(s.anchor) }, names, batch * sh.c * sh.h * sh.w);
+      return;
+    }
+    if (s.kind === 'maxpool') {
+      const mp = this.graph.nodes[s.anchor];
+      if (mp.op !== 'maxpool') throw new Error('compilePlan: maxpool step without maxpool node');
+      const gen = genMaxPool(label, maxPoolShape(batch, sh, mp), io, alias, this.dl);
+      this.emit('maxpool', gen, { x_in: this.bufOf(s.input), y_out: this.bufOf(s.anchor) }, names, batch * sh.c * mp.shape.h * mp.shape.w * mp.kernel * mp.kernel);
+      return;
+    }
+    const fcNode = this.graph.nodes[s.anchor];
+    if (fcNode.op !== 'fc') throw new Error('compilePlan: fc step without fc node');
+    const inF = sh.c * sh.h * sh.w;
+    const out = fcNode.outFeatures;
+    const wBuf = this.paramBuffer(`${fcNode.name}.weight`, inF * out * 4, { kind: 'fc-weight', fc: fcNode.name, outFeatures: out, inFeatures: inF }, label);
+    const bBuf = this.paramBuffer(`${fcNode.name}.bias`, out * 4, { kind: 'fc-bias', fc: fcNode.name, outFeatures: out }, label);
+    const gen = genFc({ name: label, batch, inFeatures: inF, outFeatures: out, ...io }, alias, this.dl);
+    this.emit('fc', gen, { x_in: this.bufOf(s.input), wgt: wBuf, bias: bBuf, y_out: this.bufOf(s.anchor) }, names, 2 * batch * inF * out);
+  }
+
+  /** Softmax probabilities and argmax classes of the logits. */
+  head(logits: number, classes: number): { probs: number; argmax: number } {
+    const { batch } = this.options;
+    const probs = this.addBuffer({ name: 'probs', kind: 'output', bytes: batch * classes * 4, values: ['softmax'] });
+    const argmax = this.addBuffer({ name: 'classes', kind: 'output', bytes: batch * 4, values: ['argmax'] });
+    this.emit('softmax', genSoftmax('softmax', batch, classes, this.dl), { x_in: logits, y_out: probs }, ['softmax'], 0);
+    this.emit('argmax', genArgmax('argmax', batch, classes, this.dl), { x_in: logits, y_out: argmax }, ['argmax'], 0);
+    return { probs, argmax };
+  }
+}
+
+function tensors(graph: LayerGraph, fusion: Fusion, e: Emitter): PlanTensor[] {
+  const out: PlanTensor[] = [];
+  for (const n of graph.nodes) {
+    if (!isMaterialized(graph, fusion, n.id)) continue;
+    const l = e.layout(n.id);
+    out.push({ node: n.name, buffer: e.bufOf(n.id), offset: l.offset, batchStride: l.batchStride, shape: { ...n.shape } });
+  }
+  return out;
+}
+
+/** The execution plan of a placed, allocated graph. */
+export function emitPlan(graph: LayerGraph, fusion: Fusion, placement: Placement, liveness: Liveness, allocation: Allocation, options: StageOptions): Plan {
+  const e = new Emitter(graph, placement, liveness, allocation, options);
+  const planTensors = tensors(graph, fusion, e);
+  for (const s of placement.order) {
+    const names = s.nodes.map((id) => nodeOf(graph, placement, id).name);
+    if (s.kind === 'conv') e.conv(s, names);
+    else if (s.kind === 'chain' || s.kind === 'copy') e.ewise(s, names);
+    else e.simple(s, names);
+  }
+  const outputRoot = liveness.roots.get(placement.outputValue)!;
+  const logits = allocation.bufferOf.get(outputRoot.id)!;
+  const classes = outputRoot.c * outputRoot.plane;
+  const output: Plan['output'] = { node: graph.nodes[graph.output].name, logits, classes };
+  if (options.head) Object.assign(output, e.head(logits, classes));
+  const input = graph.nodes.find((n) => n.op === 'input')!;
+  const sum = (kind: BufferKind) => e.buffers.filter((b) => b.kind === kind).reduce((s, b) => s + b.bytes, 0);
+  return {
+    graph: graph.name,
+    batch: options.batch,
+    subgroupSize: options.subgroupSize,
+    input: { node: input.name, buffer: e.bufOf(input.id), shape: { ...input.shape }, elements: options.batch * input.shape.c * input.shape.h * input.shape.w },
+    output,
+    buffers: e.buffers,
+    tensors: planTensors,
+    kernels: e.kernels,
+    dispatches: e.dispatches,
+    memory: { activationBytes: sum('activation'), noReuseBytes: allocation.noReuseBytes, paramBytes: sum('param'), ioBytes: sum('input') + sum('output') },
+  };
+}
+
+export const kernelsPass: StagePass<GraphState> = {
+  name: 'kernels',
+  summary: 'generate a specialized WGSL kernel per step and the dispatch list: the execution plan',
+  run(state) {
+    const k = 'kernels';
+    const plan = emitPlan(need(state, 'graph', k), need(state, 'fusion', k), need(state, 'placement', k), need(state, 'liveness', k), need(state, 'allocation', k), state.options);
+    return { ...state, plan };
+  },
+};

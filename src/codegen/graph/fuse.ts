@@ -1,0 +1,146 @@
+// Graph pass `fuse`: groups the layer graph's nodes into steps, one kernel each. Inference and
+// training share it.
+//
+// - conv -> [bn] -> [add] -> [relu] becomes one conv step when `convEpilogue` is on (inference:
+//   bn folded into the weights, the add's other operand read in the epilogue);
+// - bn / add / relu chains that do not start at a conv become one elementwise chain step
+//   ([bn] [add] [relu]);
+// - avgpool and fc are steps of their own; input, slice and concat are not steps (placement
+//   decides their storage).
+// A node is absorbed only when it is the sole consumer of the previous one, and the graph's output
+// is never absorbed.
+
+import type { StagePass } from '../../passes/stages.js';
+import { nodeInputs, type GraphNode, type LayerGraph } from '../../ir/graph.js';
+import { need, type ChainStep, type ConvStep, type Fusion, type FusedStep, type GraphState } from './state.js';
+
+export interface FuseOptions {
+  /** Absorb anything at all (false: one step per op). */
+  fuse: boolean;
+  /** Fold bn / residual add / ReLU into the conv before them. */
+  convEpilogue: boolean;
+}
+
+class Fuser {
+  private readonly consumers: number[][];
+  private readonly absorbed = new Set<number>();
+  private readonly steps: FusedStep[] = [];
+
+  constructor(
+    private readonly graph: LayerGraph,
+    private readonly options: FuseOptions,
+  ) {
+    this.consumers = graph.nodes.map(() => []);
+    for (const n of graph.nodes) for (const i of nodeInputs(n)) this.consumers[i].push(n.id);
+  }
+
+  /** The one consumer of a node, if fusion may absorb it. */
+  private sole(id: number): GraphNode | undefined {
+    const c = this.consumers[id];
+    if (!this.options.fuse || id === this.graph.output || c.length !== 1 || this.absorbed.has(c[0])) return undefined;
+    return this.graph.nodes[c[0]];
+  }
+
+  /** Adds a step whose chain runs from its first node along sole consumers to `last`, its anchor. */
+  private add(step: FusedStep, last: number): void {
+    for (let id = step.anchor; id !== last; ) {
+      id = this.consumers[id][0];
+      step.nodes.push(id);
+      this.absorbed.add(id);
+    }
+    step.anchor = last;
+    this.steps.push(step);
+  }
+
+  /** Fuses a ReLU that is the sole consumer of `last`; returns the chain's new end. */
+  private relu(step: ConvStep | ChainStep, last: number): number {
+    const next = this.sole(last);
+    if (next?.op !== 'relu') return last;
+    step.relu = step.kind === 'conv' ? { start: next.start, end: next.end } : { start: next.start, end: next.end, node: next.id };
+    return next.id;
+  }
+
+  private conv(n: GraphNode & { op: 'conv' }): void {
+    const step: ConvStep = { kind: 'conv', anchor: n.id, nodes: [n.id], conv: n };
+    if (!this.options.convEpilogue) return this.add(step, n.id);
+    let last = n.id;
+    let next = this.sole(last);
+    if (next?.op === 'bn') {
+      step.bn = next.id;
+      last = next.id;
+      next = this.sole(last);
+    }
+    if (next?.op === 'add') {
+      const other = next.inputs[0] === last ? next.inputs[1] : next.inputs[0];
+      if (other !== last) {
+        step.residual = other;
+        last = next.id;
+      }
+    }
+    this.add(step, this.relu(step, last));
+  }
+
+  private chain(n: GraphNode & { op: 'bn' | 'add' | 'relu' }): void {
+    const step: ChainStep = { kind: 'chain', anchor: n.id, nodes: [n.id], a: -1, doubled: false };
+    let last = n.id;
+    if (n.op === 'bn') {
+      step.a = n.input;
+      step.bn = n.id;
+      const next = this.sole(last);
+      if (next?.op === 'add' && next.inputs[0] !== next.inputs[1]) {
+        step.add = next.id;
+        step.b = next.inputs[0] === last ? next.inputs[1] : next.inputs[0];
+        last = next.id;
+      }
+    } else if (n.op === 'add') {
+      step.add = n.id;
+      step.a = n.inputs[0];
+      if (n.inputs[0] === n.inputs[1]) step.doubled = true;
+      else step.b = n.inputs[1];
+    } else {
+      step.a = n.input;
+      step.relu = { start: n.start, end: n.end, node: n.id };
+    }
+    this.add(step, n.op === 'relu' ? last : this.relu(step, last));
+  }
+
+  run(): Fusion {
+    for (const n of this.graph.nodes) {
+      if (this.absorbed.has(n.id)) continue;
+      switch (n.op) {
+        case 'conv':
+          this.conv(n);
+          break;
+        case 'bn':
+        case 'add':
+        case 'relu':
+          this.chain(n);
+          break;
+        case 'avgpool':
+        case 'maxpool':
+        case 'fc':
+          this.add({ kind: n.op, anchor: n.id, nodes: [n.id], input: n.input }, n.id);
+          break;
+        default:
+          break;
+      }
+    }
+    // A chain runs where its last node is (its add's other operand may be computed after its bn).
+    const steps = [...this.steps].sort((a, b) => a.anchor - b.anchor);
+    return { steps, absorbed: this.absorbed, producedBy: new Map(steps.map((s) => [s.anchor, s])) };
+  }
+}
+
+/** Groups a layer graph's nodes into fused steps. */
+export function fuseGraph(graph: LayerGraph, options: FuseOptions): Fusion {
+  return new Fuser(graph, options).run();
+}
+
+export const fusePass: StagePass<GraphState> = {
+  name: 'fuse',
+  summary: 'group conv / bn / add / relu chains into one kernel each',
+  run(state) {
+    const graph = need(state, 'graph', 'fuse');
+    return { ...state, fusion: fuseGraph(graph, { fuse: state.options.fuse, convEpilogue: state.options.convEpilogue }) };
+  },
+};

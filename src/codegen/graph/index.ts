@@ -1,0 +1,20 @@
+// The graph-level passes, registered once, in the order they run. `hrn compile --debug` prints the
+// IR after each (through the pass manager's observer), and `--debug-only` accepts their names.
+
+import type { StagePass } from '../../passes/stages.js';
+import { allocatePass } from './allocate.js';
+import { kernelsPass } from './emit.js';
+import { fusePass } from './fuse.js';
+import { livenessPass } from './liveness.js';
+import { lowerPass } from './lower.js';
+import { placePass } from './place.js';
+import type { GraphState } from './state.js';
+
+/** From the architecture IR to the execution plan. */
+export const GRAPH_PASSES: readonly StagePass<GraphState>[] = Object.freeze([lowerPass, fusePass, placePass, livenessPass, allocatePass, kernelsPass]);
+
+/** The passes after lowering (for a layer graph built directly). */
+export const PLAN_PASSES: readonly StagePass<GraphState>[] = GRAPH_PASSES.slice(1);
+
+export { printGraphState } from './print.js';
+export type { GraphState, StageOptions } from './state.js';

@@ -1,0 +1,61 @@
+// Batch-norm batch statistics, second phase: mean, variance, scale/shift and running statistics.
+
+import { f, u } from '../template.js';
+import { pow2AtLeast } from './common.js';
+import { build, type ChannelChunks, type PlaneShape, type TrainKernel, WG } from './train-common.js';
+
+/** Offsets (floats) of one batch norm's state: in the parameter, bn-state and running buffers. */
+export interface BnOffsets {
+  gamma: number;
+  beta: number;
+  /** (mean, inv_std) pairs. */
+  stats: number;
+  scale: number;
+  shift: number;
+  runningMean: number;
+  runningVar: number;
+}
+
+export function genBnFinalize(
+  name: string,
+  sh: PlaneShape,
+  bufs: { part: number; params: number; state: number; running: number },
+  off: BnOffsets,
+  cc: ChannelChunks,
+  o: { eps: number; momentum: number },
+): TrainKernel {
+  const plane = sh.h * sh.w;
+  const count = sh.batch * plane;
+  const wg = Math.min(WG, Math.max(8, pow2AtLeast(sh.c)));
+  return build(
+    'train/bn_finalize',
+    [
+      { name: 'part', type: 'array<vec2<f32>>', access: 'read', buffer: bufs.part },
+      { name: 'prm', type: 'array<f32>', access: 'read', buffer: bufs.params },
+      { name: 'st', type: 'array<f32>', access: 'write', buffer: bufs.state },
+      { name: 'run', type: 'array<f32>', access: 'write', buffer: bufs.running },
+    ],
+    {
+      C: u(sh.c),
+      NCH: u(cc.chunks),
+      N: u(sh.batch),
+      IPC: u(cc.imagesPerChunk),
+      PLANE_ELEMS: f(plane),
+      COUNT: f(count),
+      UNBIAS: f(count > 1 ? count / (count - 1) : 1),
+      EPS: f(o.eps),
+      MOMENTUM: f(o.momentum),
+      GAMMA_OFF: u(off.gamma),
+      BETA_OFF: u(off.beta),
+      ST_OFF: u(off.stats),
+      SC_OFF: u(off.scale),
+      SH_OFF: u(off.shift),
+      RM_OFF: u(off.runningMean),
+      RV_OFF: u(off.runningVar),
+      WG: wg,
+    },
+    {},
+    wg,
+    [Math.ceil(sh.c / wg), 1, 1],
+  );
+}

@@ -1,0 +1,78 @@
+// Backward of an elementwise chain [bn] [add] [relu]: the input gradients.
+
+import { f, u } from '../template.js';
+import { type DispatchLimits } from './common.js';
+import { type BufView, build, type GradTarget, grid, type PlaneShape, type SlotDef, type TrainKernel, tUnits, vecFor, WG } from './train-common.js';
+
+export interface ChainBwdSpec {
+  name: string;
+  shape: PlaneShape;
+  /** Gradient of the chain's output. */
+  g: BufView;
+  /** The chain's output (forward), for the ReLU mask. */
+  out?: BufView;
+  relu?: { start: number; end: number };
+  /** Batch norm: its input (forward), the bn-state buffer and the offset of its (mean, inv_std). */
+  bn?: { x: BufView; state: number; stats: number; coef: number };
+  /** Gradient of the chain's first input. */
+  a?: GradTarget;
+  /** Multiplies target a's gradient (2 when an add has the same value on both sides). */
+  scaleA?: number;
+  /** Gradient of the add's other operand. */
+  b?: GradTarget;
+}
+
+/** The elementwise part of a chain's backward (also a plain gradient copy: no relu, bn or b). */
+export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKernel {
+  const sh = s.shape;
+  const plane = sh.h * sh.w;
+  const relu = s.relu && s.relu.end > s.relu.start ? s.relu : undefined;
+  if (!s.a && !s.b) throw new Error(`${s.name}: a chain backward with no target`);
+  const views: BufView[] = [s.g];
+  if (relu) views.push(s.out!);
+  if (s.bn && s.a) views.push(s.bn.x);
+  if (s.a) views.push(s.a);
+  if (s.b) views.push(s.b);
+  const vec = vecFor(plane, views);
+  const T = vec === 4 ? 'vec4<f32>' : 'f32';
+  const total = sh.batch * sh.c * (plane / vec);
+  const [nx, , nz] = grid(total, WG, limits, s.name);
+  const bn = s.bn && s.a ? s.bn : undefined;
+  const slots: SlotDef[] = [{ name: 'g_in', type: `array<${T}>`, access: 'read', buffer: s.g.buffer }];
+  if (relu) slots.push({ name: 'o_in', type: `array<${T}>`, access: 'read', buffer: s.out!.buffer });
+  if (bn) {
+    slots.push({ name: 'x_in', type: `array<${T}>`, access: 'read', buffer: bn.x.buffer });
+    slots.push({ name: 'coef', type: 'array<vec4<f32>>', access: 'read', buffer: bn.coef });
+  }
+  if (s.a) slots.push({ name: 'ta', type: `array<${T}>`, access: 'write', buffer: s.a.buffer });
+  if (s.b) slots.push({ name: 'tb', type: `array<${T}>`, access: 'write', buffer: s.b.buffer });
+  const vu = (n: number) => tUnits(n, vec, s.name);
+  return build(
+    'train/chain_bwd',
+    slots,
+    {
+      C: u(sh.c),
+      PLANE: u(plane / vec),
+      TOTAL: u(total),
+      G_BS: vu(s.g.batchStride),
+      G_OFF: vu(s.g.offset),
+      O_BS: relu ? vu(s.out!.batchStride) : u(0),
+      O_OFF: relu ? vu(s.out!.offset) : u(0),
+      RELU_START: u(relu?.start ?? 0),
+      RELU_END: u(relu?.end ?? 0),
+      X_BS: bn ? vu(bn.x.batchStride) : u(0),
+      X_OFF: bn ? vu(bn.x.offset) : u(0),
+      A_BS: s.a ? vu(s.a.batchStride) : u(0),
+      A_OFF: s.a ? vu(s.a.offset) : u(0),
+      B_BS: s.b ? vu(s.b.batchStride) : u(0),
+      B_OFF: s.b ? vu(s.b.offset) : u(0),
+      SCALE_A: s.scaleA !== undefined && s.scaleA !== 1 ? ` * ${f(s.scaleA)}` : '',
+      NX: u(nx),
+      WG,
+      T,
+    },
+    { RELU: !!relu, BN: !!bn, TA: !!s.a, TB: !!s.b, ACC_A: !!s.a?.accumulate, ACC_B: !!s.b?.accumulate },
+    WG,
+    [nx, 1, nz],
+  );
+}

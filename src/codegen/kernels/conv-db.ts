@@ -1,0 +1,32 @@
+// Convolution backward, bias gradient.
+
+import { u } from '../template.js';
+import { convBlocks, type ConvGeometry } from '../conv-layout.js';
+import { type BufView, build, type TrainKernel, WG } from './train-common.js';
+
+/** Bias gradient of a convolution, written at its packed position (offset in floats). */
+export function genConvDb(name: string, g: ConvGeometry, dy: BufView, grad: { buffer: number; offset: number }): TrainKernel {
+  const { cog, obg } = convBlocks(g);
+  return build(
+    'train/conv_db',
+    [
+      { name: 'g_in', type: 'array<f32>', access: 'read', buffer: dy.buffer },
+      { name: 'grad', type: 'array<f32>', access: 'write', buffer: grad.buffer },
+    ],
+    {
+      OC: u(g.outC),
+      COG: u(cog),
+      OCB: u(g.ocb),
+      OBG: u(obg),
+      OHW: u(g.outH * g.outW),
+      N: u(g.batch),
+      DY_BS: u(dy.batchStride),
+      DY_OFF: u(dy.offset),
+      GB_OFF: u(grad.offset),
+      WG,
+    },
+    {},
+    WG,
+    [Math.ceil(g.outC / WG), 1, 1],
+  );
+}

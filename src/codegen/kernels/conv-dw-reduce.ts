@@ -1,0 +1,28 @@
+// Sums the per-chunk partial weight gradients of conv-dw.ts.
+
+import { u } from '../template.js';
+import { type DispatchLimits } from './common.js';
+import { build, grid, type TrainKernel, WG } from './train-common.js';
+
+/** Sums the weight-gradient chunks of genConvDw into the gradient buffer. */
+export function genConvDwReduce(
+  name: string,
+  part: number,
+  grad: { buffer: number; offset4: number },
+  size4: number,
+  chunks: number,
+  limits: DispatchLimits,
+): TrainKernel {
+  const [nx, , nz] = grid(size4, WG, limits, name);
+  return build(
+    'train/conv_dw_reduce',
+    [
+      { name: 'part', type: 'array<vec4<f32>>', access: 'read', buffer: part },
+      { name: 'grad', type: 'array<vec4<f32>>', access: 'write', buffer: grad.buffer },
+    ],
+    { SIZE: u(size4), CHUNKS: u(chunks), OUT_OFF: u(grad.offset4), NX: u(nx), WG },
+    {},
+    WG,
+    [nx, 1, nz],
+  );
+}

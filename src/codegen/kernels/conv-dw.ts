@@ -1,0 +1,212 @@
+// Convolution backward, weight gradient (kernels/train/conv_dw.wgsl), and how its work is tiled.
+
+import { i, u } from '../template.js';
+import { convBlocks, convDims, packedConvSize, planeValues, type ConvGeometry } from '../conv-layout.js';
+import { type DispatchLimits, splitTiles } from './common.js';
+import { type BufView, build, type TrainKernel } from './train-common.js';
+
+export interface ConvDwTiling {
+  /** Lanes (input channels) per workgroup. */
+  wg: number;
+  /** Output-channel vec4s per workgroup (1 or the packed block's NV). */
+  ovb: number;
+  /** Rows of taps per workgroup. */
+  kyb: number;
+  pxb: number;
+  chunks: number;
+  rowsPerChunk: number;
+  /** vec4s of the packed gradient (one chunk of partials). */
+  size4: number;
+}
+
+/** The register tile and the split of the reduction a weight-gradient kernel uses. */
+export function convDwTiling(g: ConvGeometry, o: { target?: number; ovb?: number; kyb?: number; pxb?: number; subgroupSize?: number } = {}): ConvDwTiling {
+  const { cig, nv } = convBlocks(g);
+  const { oh, ow } = convDims(g);
+  const k = g.kernel;
+  // a multiple of 8 lanes (of the subgroup size, when subgroups share the dy loads) covering the group's input channels
+  const lanes = Math.max(8, o.subgroupSize ?? 0);
+  const wg = Math.max(lanes, Math.min(64, Math.ceil(cig / lanes) * lanes));
+  const ick = Math.ceil(cig / wg);
+  const kyb = o.kyb ?? (k <= 3 ? k : 1);
+  const ovb = o.ovb ?? (kyb * k * nv <= 18 ? nv : 1);
+  const pxb = Math.min(o.pxb ?? 4, ow);
+  const perChunk = g.groups * ick * wg * ((Math.ceil(g.outC / g.groups / g.ocb) * nv) / ovb) * Math.ceil(k / kyb);
+  const rows = g.batch * oh;
+  let chunks = Math.max(1, Math.min(rows, Math.ceil((o.target ?? 2048) / perChunk)));
+  const rowsPerChunk = Math.ceil(rows / chunks);
+  chunks = Math.ceil(rows / rowsPerChunk);
+  return { wg, ovb, kyb, pxb, chunks, rowsPerChunk, size4: packedConvSize(g) / 4 };
+}
+
+/**
+ * One output column block of the weight gradient: dy values (shared across a subgroup when it has
+ * one), the input taps of every kernel row and column, and the FMAs into the accumulators.
+ */
+function dwColumnBody(c: { sg: number; ovb: number; pxb: number; k: number; s: number; p: number; kyb: number; ocTail: boolean; colTail: boolean; rowCheck: boolean; colCheck: boolean }): string[] {
+  const { sg, ovb, pxb, k, s, p, kyb, ocTail, colTail, rowCheck, colCheck } = c;
+  // dy values: element e = vc * PXB + px is output channel ocl0 + vc, column ox0 + px.
+  const nd = ovb * 4 * pxb;
+  const dyLoad = (vc: string, px: string): string => {
+    const ch = ocTail ? `min(ocl0 + ${vc}, COG - 1u)` : `(ocl0 + ${vc})`;
+    const col = colTail ? `min(ox0 + ${px}, OUT_W - 1u)` : `ox0 + ${px}`;
+    const load = `dy[dyr + ${ch} * OHW + ${col}]`;
+    const conds: string[] = [];
+    if (ocTail) conds.push(`ocl0 + ${vc} < COG`);
+    if (colTail) conds.push(`ox0 + ${px} < OUT_W`);
+    return conds.length > 0 ? `select(0.0, ${load}, ${conds.join(' && ')})` : load;
+  };
+  const col: string[] = [];
+  if (sg > 0) {
+    for (let m = 0; m * sg < nd; m++) {
+      const e = (m + 1) * sg > nd ? `min(lane + ${u(m * sg)}, ${u(nd - 1)})` : `lane + ${u(m * sg)}`;
+      col.push(`      let e${m} = ${e};`);
+      col.push(`      let q${m} = ${dyLoad(`e${m} / ${u(pxb)}`, `e${m} % ${u(pxb)}`)};`);
+    }
+  }
+  const dval = (vc: number, px: number): string => {
+    if (sg > 0) {
+      const e = vc * pxb + px;
+      return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
+    }
+    return dyLoad(u(vc), u(px));
+  };
+  for (let v = 0; v < ovb; v++) {
+    for (let px = 0; px < pxb; px++) col.push(`      let d${v}_${px} = vec4<f32>(${[0, 1, 2, 3].map((c) => dval(4 * v + c, px)).join(', ')});`);
+  }
+  const cols = new Set<number>();
+  for (let px = 0; px < pxb; px++) for (let kx = 0; kx < k; kx++) cols.add(px * s + kx);
+  const colList = [...cols].sort((a, b) => a - b);
+  for (const j of colList) {
+    if (colCheck) {
+      col.push(`      let ix${j} = i32(ox0 * ${u(s)} + ${u(j)}) - ${i(p)};`);
+      col.push(`      let iv${j} = u32(ix${j}) < IN_W;`);
+      col.push(`      let ixc${j} = min(u32(ix${j}), IN_W - 1u);`);
+    }
+  }
+  for (let ky = 0; ky < kyb; ky++) {
+    for (const j of colList) {
+      if (colCheck) {
+        const cond = rowCheck ? `rv${ky} && iv${j}` : `iv${j}`;
+        col.push(`      let x${ky}_${j} = vec4<f32>(select(0.0, x_in[xr${ky} + ixc${j}], ${cond}));`);
+      } else if (rowCheck) {
+        col.push(`      let x${ky}_${j} = vec4<f32>(select(0.0, x_in[xr${ky} + ox0 * ${u(s)} + ${u(j)}], rv${ky}));`);
+      } else {
+        col.push(`      let x${ky}_${j} = vec4<f32>(x_in[xr${ky} + ox0 * ${u(s)} + ${u(j)}]);`);
+      }
+    }
+  }
+  for (let ky = 0; ky < kyb; ky++)
+    for (let kx = 0; kx < k; kx++)
+      for (let v = 0; v < ovb; v++)
+        for (let px = 0; px < pxb; px++) {
+          const a = `a${ky}_${kx}_${v}`;
+          col.push(`      ${a} = fma(d${v}_${px}, x${ky}_${px * s + kx}, ${a});`);
+        }
+  return col;
+}
+
+/**
+ * d weights of a convolution (packed layout). With `tiling.chunks` > 1 the kernel writes partial
+ * tiles to `dst` (chunk-major, `size4` vec4s each) and genConvDwReduce sums them into the gradient.
+ */
+export function genConvDw(
+  name: string,
+  g: ConvGeometry,
+  x: BufView,
+  dy: BufView,
+  dst: { buffer: number; offset4: number },
+  tiling: ConvDwTiling,
+  limits: DispatchLimits,
+  subgroupSize = 0,
+): TrainKernel {
+  const { cig, cog, obg, nv, kk } = convBlocks(g);
+  const { ih, iw, oh, ow } = convDims(g);
+  const k = g.kernel;
+  const s = g.stride;
+  const p = g.pad;
+  const sg = subgroupSize;
+  const { wg, ovb, kyb, pxb, chunks, rowsPerChunk } = tiling;
+  if (sg > 0 && wg % sg !== 0) throw new Error(`${name}: ${wg} lanes per workgroup is not a multiple of the subgroup size ${sg}`);
+  if (nv % ovb !== 0) throw new Error(`${name}: ${ovb} output vec4s per workgroup do not divide the packed block`);
+  const ick = Math.ceil(cig / wg);
+  const ovn = (obg * nv) / ovb;
+  const kybn = Math.ceil(k / kyb);
+  const gx = ovn * kybn * chunks;
+  const xb = Math.ceil(ow / pxb);
+  const ocTail = cog % 4 !== 0 || cog % g.ocb !== 0;
+  const colTail = ow % pxb !== 0;
+  const rowCheck = p > 0;
+  const overhang = (xb * pxb - 1) * s + k - 1 - p >= iw;
+  const colCheck = p > 0 || overhang;
+
+  const acc: string[] = [];
+  for (let ky = 0; ky < kyb; ky++) for (let kx = 0; kx < k; kx++) for (let v = 0; v < ovb; v++) acc.push(`  var a${ky}_${kx}_${v} = vec4<f32>(0.0);`);
+
+  const rowSetup: string[] = [];
+  rowSetup.push('    let dyr = n * DY_BATCH_STRIDE + DY_OFFSET + dyc + oy * OUT_W;');
+  rowSetup.push('    let xn = n * X_BATCH_STRIDE + X_OFFSET + xc;');
+  for (let ky = 0; ky < kyb; ky++) {
+    if (rowCheck) {
+      rowSetup.push(`    let iy${ky} = i32(oy * ${u(s)} + ky0 + ${u(ky)}) - ${i(p)};`);
+      rowSetup.push(`    let rv${ky} = u32(iy${ky}) < IN_H;`);
+      rowSetup.push(`    let xr${ky} = xn + min(u32(iy${ky}), IN_H - 1u) * IN_W;`);
+    } else {
+      rowSetup.push(`    let xr${ky} = xn + (oy * ${u(s)} + ky0 + ${u(ky)}) * IN_W;`);
+    }
+  }
+
+  const col = dwColumnBody({ sg, ovb, pxb, k, s, p, kyb, ocTail, colTail, rowCheck, colCheck });
+
+  const epi: string[] = [];
+  epi.push(`    let b = OUT_OFFSET + chunk * CHUNK_STRIDE + ((ob * CIG + icl) * ${u(kk)} + ky0 * ${u(k)}) * NV + v0;`);
+  for (let ky = 0; ky < kyb; ky++)
+    for (let kx = 0; kx < k; kx++) for (let v = 0; v < ovb; v++) epi.push(`    dst[b + ${u((ky * k + kx) * nv + v)}] = a${ky}_${kx}_${v};`);
+
+  const { nx, nz } = splitTiles(gx, limits, name);
+  const yBlocks = g.groups * ick;
+  if (yBlocks > limits.maxComputeWorkgroupsPerDimension) throw new Error(`${name}: ${g.inC} input channels need too many workgroups`);
+  return build(
+    'train/conv_dw',
+    [
+      { name: 'x_in', type: 'array<f32>', access: 'read', buffer: x.buffer },
+      { name: 'dy', type: 'array<f32>', access: 'read', buffer: dy.buffer },
+      { name: 'dst', type: 'array<vec4<f32>>', access: 'write', buffer: dst.buffer },
+    ],
+    {
+      ...planeValues({ ih, iw, oh, ow }),
+      X_BS: u(x.batchStride),
+      X_OFF: u(x.offset),
+      DY_BS: u(dy.batchStride),
+      DY_OFF: u(dy.offset),
+      OUT_OFF: u(dst.offset4),
+      CHUNK_STRIDE: u(chunks > 1 ? tiling.size4 : 0),
+      CIG: u(cig),
+      COG: u(cog),
+      OCB: u(g.ocb),
+      NV: u(nv),
+      OBG: u(obg),
+      OVB: u(ovb),
+      OVN: u(ovn),
+      ICKG: u(ick),
+      KYB: u(kyb),
+      KYBN: u(kybn),
+      ROWS: u(g.batch * oh),
+      RPC: u(rowsPerChunk),
+      GX: u(gx),
+      PXB: u(pxb),
+      XB: u(xb),
+      NX: u(nx),
+      WG: wg,
+      ENABLE: sg > 0 ? 'enable subgroups;' : '',
+      LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
+      ACC_DECL: acc.join('\n'),
+      ROW_SETUP: rowSetup.join('\n'),
+      COL_BODY: col.join('\n'),
+      EPILOGUE: epi.join('\n'),
+    },
+    {},
+    wg,
+    [nx, yBlocks, nz],
+  );
+}

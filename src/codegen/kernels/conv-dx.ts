@@ -1,0 +1,206 @@
+// Convolution backward, input gradient (kernels/train/conv_dx.wgsl).
+
+import { i, u } from '../template.js';
+import { convBlocks, convDims, planeValues, type ConvGeometry } from '../conv-layout.js';
+import { type DispatchLimits, pow2AtLeast } from './common.js';
+import { type BufView, build, type GradTarget, grid, type TrainKernel, WG } from './train-common.js';
+
+interface TapCombo {
+  r: number;
+  j: number;
+  t: number;
+  dq: number;
+  eq: number;
+}
+
+/** The inner loop over output channels: subgroup-shared weight loads, dy taps, the FMAs. */
+function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: boolean; combos: TapCombo[]; usedTaps: number[]; nm: (d: number) => string }): string[] {
+  const { sg, icb, kk, nv, icTail, combos, usedTaps, nm } = c;
+  const body: string[] = [];
+  const nw = icb * kk;
+  const clampIc = (e: string) => (icTail ? `min(${e}, icl_max)` : e);
+  if (sg > 0) {
+    for (let m = 0; m * sg < nw; m++) {
+      const e = (m + 1) * sg > nw ? `min(lane + ${u(m * sg)}, ${u(nw - 1)})` : `lane + ${u(m * sg)}`;
+      body.push(`    let e${m} = ${e};`);
+      body.push(`    let q${m} = wgt[wbase + ${clampIc(`e${m} / KK`)} * (KK * OCB) + (e${m} % KK) * OCB];`);
+    }
+  }
+  const weight = (icl: number, t: number): string => {
+    if (sg > 0) {
+      const e = icl * kk + t;
+      return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
+    }
+    return icTail ? `wgt[wbase + min(${u(icl)}, icl_max) * (KK * OCB) + ${u(t)} * OCB]` : `wgt[wbase + ${u(icl * kk + t)} * OCB]`;
+  };
+  const pairs = [...new Set(combos.map((c) => `${c.dq},${c.eq}`))];
+  for (const pr of pairs) {
+    const [dq, eq] = pr.split(',').map(Number);
+    body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(select(0.0, dy[dyp + ro_${nm(dq)} + cx_${nm(eq)}], rv_${nm(dq)} && cv_${nm(eq)}));`);
+  }
+  for (const t of usedTaps) {
+    for (let v = 0; v < nv; v++) {
+      body.push(`    let w${t}_${v} = vec4<f32>(${[0, 1, 2, 3].map((c) => weight(4 * v + c, t)).join(', ')});`);
+    }
+  }
+  for (const c of combos) {
+    for (let v = 0; v < nv; v++) {
+      const a = `a${c.r}_${c.j}_${v}`;
+      body.push(`    ${a} = fma(w${c.t}_${v}, d_${nm(c.dq)}_${nm(c.eq)}, ${a});`);
+    }
+  }
+
+  return body;
+}
+
+/** Stores (or accumulates) the dX block: rb rows x pxb pixels x icb channels. */
+function dxEpilogue(c: { rb: number; pxb: number; nv: number; ih: number; iw: number; icTail: boolean; accumulate: boolean }): string[] {
+  const { rb, pxb, nv, ih, iw, icTail, accumulate } = c;
+  const epi: string[] = [];
+  const rowTail = ih % rb !== 0;
+  const colTail = iw % pxb !== 0;
+  for (let r = 0; r < rb; r++) {
+    for (let j = 0; j < pxb; j++) {
+      epi.push('    {');
+      epi.push(`      let iy = iy0 + ${u(r)};`);
+      epi.push(`      let ix = ix0 + ${u(j)};`);
+      const conds: string[] = [];
+      if (rowTail) conds.push('iy < IN_H');
+      if (colTail) conds.push('ix < IN_W');
+      const ind = conds.length > 0 ? '        ' : '      ';
+      if (conds.length > 0) epi.push(`      if (${conds.join(' && ')}) {`);
+      epi.push(`${ind}let o = n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy * IN_W + ix;`);
+      for (let v = 0; v < nv; v++) {
+        for (let c = 0; c < 4; c++) {
+          const icl = 4 * v + c;
+          const at = `o + ${u(icl)} * IHW`;
+          const val = `a${r}_${j}_${v}.${'xyzw'[c]}`;
+          const st = accumulate ? `dx[${at}] = dx[${at}] + ${val};` : `dx[${at}] = ${val};`;
+          epi.push(icTail ? `${ind}if (icl0 + ${u(icl)} < CIG) { ${st} }` : `${ind}${st}`);
+        }
+      }
+      if (conds.length > 0) epi.push('      }');
+      epi.push('    }');
+    }
+  }
+
+  return epi;
+}
+
+/**
+ * d input of a convolution. `weights` is the parameter buffer and the float offset of the packed
+ * weights in it. `subgroupSize` > 0 shares the weight loads across a subgroup (see the template).
+ */
+export function genConvDx(
+  name: string,
+  g: ConvGeometry,
+  dy: BufView,
+  dx: GradTarget,
+  weights: { buffer: number; offset: number },
+  limits: DispatchLimits,
+  subgroupSize = 0,
+  tile: { icb?: number; pxb?: number } = {},
+): TrainKernel {
+  const { cig, cog, obg, kk } = convBlocks(g);
+  const { ih, iw, oh, ow } = convDims(g);
+  const k = g.kernel;
+  const s = g.stride;
+  const p = g.pad;
+  const sg = subgroupSize;
+  const rb = s > 1 ? s : 1;
+  const pxb = tile.pxb ?? (s === 1 ? Math.min(4, iw) : s * Math.max(1, Math.round(4 / s)));
+  const icb = tile.icb ?? (cig > 4 && rb * pxb <= 4 ? 8 : 4);
+  if (pxb % s !== 0 || icb % 4 !== 0) throw new Error(`${name}: dX tile ${icb} channels x ${pxb} pixels does not fit stride ${s}`);
+  const nv = icb / 4;
+  const xb = Math.ceil(iw / pxb);
+  const yb = Math.ceil(ih / rb);
+  const spatial = g.batch * yb * xb;
+  const icbg = Math.ceil(cig / icb);
+  const yBlocks = g.groups * icbg;
+  if (yBlocks > limits.maxComputeWorkgroupsPerDimension) throw new Error(`${name}: ${g.inC} input channels need too many workgroups`);
+  const icTail = cig % icb !== 0;
+
+  // Which dy rows / columns (relative to the block's first, in output units) each (r, ky) / (j, kx) reads.
+  const taps = (len: number) => {
+    const out: { pos: number; kt: number; d: number }[] = [];
+    for (let pos = 0; pos < len; pos++) {
+      for (let kt = 0; kt < k; kt++) {
+        const t = pos + p - kt;
+        if (((t % s) + s) % s === 0) out.push({ pos, kt, d: Math.round(t / s) });
+      }
+    }
+    return out;
+  };
+  const rowTaps = taps(rb);
+  const colTaps = taps(pxb);
+  const dqs = [...new Set(rowTaps.map((t) => t.d))].sort((a, b) => a - b);
+  const eqs = [...new Set(colTaps.map((t) => t.d))].sort((a, b) => a - b);
+  const nm = (d: number) => (d < 0 ? `m${-d}` : `p${d}`);
+
+  const acc: string[] = [];
+  for (let r = 0; r < rb; r++) for (let j = 0; j < pxb; j++) for (let v = 0; v < nv; v++) acc.push(`  var a${r}_${j}_${v} = vec4<f32>(0.0);`);
+
+  const setup: string[] = [];
+  if (icTail) setup.push(`  let icl_max = min(${u(icb - 1)}, CIG - 1u - icl0);`);
+  for (const dq of dqs) {
+    setup.push(`  let oy_${nm(dq)} = oyb + ${i(dq)};`);
+    setup.push(`  let rv_${nm(dq)} = u32(oy_${nm(dq)}) < OUT_H;`);
+    setup.push(`  let ro_${nm(dq)} = min(u32(oy_${nm(dq)}), OUT_H - 1u) * OUT_W;`);
+  }
+  for (const eq of eqs) {
+    setup.push(`  let ox_${nm(eq)} = oxb + ${i(eq)};`);
+    setup.push(`  let cv_${nm(eq)} = u32(ox_${nm(eq)}) < OUT_W;`);
+    setup.push(`  let cx_${nm(eq)} = min(u32(ox_${nm(eq)}), OUT_W - 1u);`);
+  }
+  const combos: TapCombo[] = [];
+  for (const rt of rowTaps) for (const ct of colTaps) combos.push({ r: rt.pos, j: ct.pos, t: rt.kt * k + ct.kt, dq: rt.d, eq: ct.d });
+  const usedTaps = [...new Set(combos.map((c) => c.t))].sort((a, b) => a - b);
+
+  const body = dxBody({ sg, icb, kk, nv, icTail, combos, usedTaps, nm });
+
+  const epi = dxEpilogue({ rb, pxb, nv, ih, iw, icTail, accumulate: dx.accumulate });
+
+  // with subgroups every subgroup must be full: a power of two at least the subgroup size
+  const wg = Math.max(sg, Math.min(WG, Math.max(8, pow2AtLeast(spatial))));
+  const [nx, , nz] = grid(spatial, wg, limits, name);
+  return build(
+    'train/conv_dx',
+    [
+      { name: 'dy', type: 'array<f32>', access: 'read', buffer: dy.buffer },
+      { name: 'wgt', type: 'array<f32>', access: 'read', buffer: weights.buffer },
+      { name: 'dx', type: 'array<f32>', access: 'write', buffer: dx.buffer },
+    ],
+    {
+      ...planeValues({ ih, iw, oh, ow }),
+      DY_BS: u(dy.batchStride),
+      DY_OFF: u(dy.offset),
+      DX_BS: u(dx.batchStride),
+      DX_OFF: u(dx.offset),
+      W_OFF: u(weights.offset),
+      CIG: u(cig),
+      COG: u(cog),
+      OCB: u(g.ocb),
+      OBG: u(obg),
+      KK: u(kk),
+      ICB: u(icb),
+      ICBG: u(icbg),
+      RB: u(rb),
+      PXB: u(pxb),
+      XB: u(xb),
+      YB: u(yb),
+      SPATIAL: u(spatial),
+      NX: u(nx),
+      S: s,
+      WG: wg,
+      ENABLE: sg > 0 ? 'enable subgroups;' : '',
+      LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
+      ACC_DECL: acc.join('\n'),
+      SETUP: setup.join('\n'),
+      DX_BODY: body.join('\n'),
+      EPILOGUE: epi.join('\n'),
+    },
+    {},
+    wg,
+    [nx, yBlocks, nz],
+  );
+}

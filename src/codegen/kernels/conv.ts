@@ -1,0 +1,292 @@
+// Forward convolution (kernels/conv.wgsl), with a folded batch norm, a residual add and a ReLU
+// range in its epilogue.
+
+import { i, u, type TemplateValues } from '../template.js';
+import { convPacking, type ConvShape, type ConvTile, convTile } from '../conv-layout.js';
+import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, type ViewLayout, viewValues } from './common.js';
+
+export interface ConvKernelSpec extends ConvShape {
+  name: string;
+  input: ViewLayout;
+  output: ViewLayout;
+  residual?: ViewLayout;
+  /** ReLU on output channels [start, end); absent: no ReLU. */
+  relu?: { start: number; end: number };
+  tile?: Partial<ConvTile>;
+  /**
+   * Subgroup size to share weight loads across lanes (subgroupBroadcast); 0 or absent: no
+   * subgroups. Must equal the device's fixed subgroup size.
+   */
+  subgroupSize?: number;
+  /** Read aligned input quads as vec4s where possible (default true). */
+  vecInput?: boolean;
+}
+
+/** The sizes and choices a conv kernel is specialized for, shared by its body and epilogue. */
+interface ConvLayoutChoice {
+  spec: ConvKernelSpec;
+  ocb: number;
+  pxb: number;
+  nv: number;
+  k: number;
+  s: number;
+  p: number;
+  iw: number;
+  ow: number;
+  wb: number;
+  sg: number;
+  cog: number;
+  overhang: boolean;
+  rowSelect: boolean;
+  vecIn: boolean;
+  vecOut: boolean;
+}
+
+function choose(spec: ConvKernelSpec, alias: SlotAliases, ocb: number, pxb: number): ConvLayoutChoice & { ih: number; oh: number } {
+  // A 1x1, stride-1, unpadded convolution over H x W is the same as one over 1 x (H*W): every
+  // pixel block then reads contiguous input with no row boundaries.
+  const flat = spec.kernel === 1 && spec.stride === 1 && spec.pad === 0;
+  const ih = flat ? 1 : spec.inH;
+  const iw = flat ? spec.inH * spec.inW : spec.inW;
+  const oh = flat ? 1 : spec.outH;
+  const ow = flat ? spec.outH * spec.outW : spec.outW;
+  const k = spec.kernel;
+  const s = spec.stride;
+  const p = spec.pad;
+  const wb = Math.ceil(ow / pxb);
+  // Can a column index fall outside the row? Left/right padding, or the last pixel block
+  // overhanging the row end (only reads for outputs that are discarded then).
+  const overhang = (wb * pxb - 1) * s + k - 1 - p >= iw;
+  const sg = spec.subgroupSize ?? 0;
+  // With subgroups the whole body must be in uniform control flow, so rows are masked by select.
+  const rowSelect = p > 0 && sg > 0;
+  // The input is also bound as vec4s (a second read-only binding of the same buffer) when rows
+  // and the pixel block are 4-aligned; not when the output shares the input's buffer (a writable
+  // binding may not alias another binding).
+  const vecIn =
+    (spec.vecInput ?? true) && iw % 4 === 0 && (pxb * s) % 4 === 0 && ow % pxb === 0 &&
+    spec.input.offset % 4 === 0 && spec.input.batchStride % 4 === 0 && alias.y_out !== 'x_in';
+  const aligned4 = (l: ViewLayout) => l.offset % 4 === 0 && l.batchStride % 4 === 0;
+  // vec4 stores of 4 consecutive pixels per channel when the block is 4-aligned everywhere:
+  // 4x fewer per-lane memory operations (faster, and much less code for the JIT).
+  const vecOut =
+    pxb % 4 === 0 && ow % 4 === 0 && aligned4(spec.output) && (!spec.residual || aligned4(spec.residual)) &&
+    alias.y_out === undefined && alias.r_in === undefined;
+  return { spec, ocb, pxb, nv: ocb / 4, k, s, p, ih, iw, oh, ow, wb, sg, cog: spec.outC / spec.groups, overhang, rowSelect, vecIn, vecOut };
+}
+
+/** The row loads of one kernel row: subgroup-shared weights, the row offset, with its padding. */
+function rowPrologue(c: ConvLayoutChoice, body: string[]): void {
+  const { k, nv, sg, p } = c;
+  body.push('    for (var ky = 0u; ky < KSIZE; ky++) {');
+  if (sg > 0) {
+    // Each lane loads a different vec4 of this row's weights; subgroupBroadcast hands every lane
+    // all of them. A load the driver cannot prove uniform is done lane by lane, so this is SG
+    // times fewer loads than every lane loading every weight.
+    body.push(`      let wb = wi + ky * ${u(k * nv)} + lane;`);
+    for (let m = 0; m * sg < k * nv; m++) body.push(`      let q${m} = wgt[wb + ${u(m * sg)}];`);
+  } else {
+    body.push(`      let wb = wi + ky * ${u(k * nv)};`);
+  }
+  if (c.rowSelect) {
+    body.push(`      let iy = iy0 + i32(ky);`);
+    body.push(`      let rv = u32(iy) < IN_H;`);
+    body.push(`      let r = xi + min(u32(iy), IN_H - 1u) * IN_W;`);
+  } else if (p > 0) {
+    body.push(`      let iy = iy0 + i32(ky);`);
+    body.push(`      if (u32(iy) >= IN_H) {`);
+    body.push(`        continue;`);
+    body.push(`      }`);
+    body.push(`      let r = xi + u32(iy) * IN_W;`);
+  } else {
+    body.push(`      let r = xi + (u32(iy0) + ky) * IN_W;`);
+  }
+}
+
+/**
+ * The kernel-window loop: rows of the window are a runtime loop (unrolling them multiplies the JIT
+ * time of lavapipe, whose per-lane memory accesses expand to a lot of code); columns, pixels and
+ * output channels are unrolled.
+ */
+function windowBody(c: ConvLayoutChoice): string {
+  const { k, s, p, nv, sg, pxb, ow, iw, vecIn, rowSelect, overhang } = c;
+  const body: string[] = [];
+  rowPrologue(c, body);
+  const weight = (kx: number, v: number): string => {
+    const e = kx * nv + v;
+    if (sg === 0) return `wgt[wb + ${u(e)}]`;
+    return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
+  };
+  const ind = '      ';
+  const cols = new Set<number>();
+  for (let px = 0; px < pxb; px++) for (let kx = 0; kx < k; kx++) cols.add(px * s + kx);
+  // Aligned quads of the row segment are read as vec4s (one per-lane load instead of four): quad
+  // qd covers columns ox0*s + 4qd .. +3, all inside the row for every valid block.
+  const quadOk = (qd: number) => vecIn && qd >= 0 && (ow - pxb) * s + 4 * qd + 3 <= iw - 1;
+  const quads = new Set<number>();
+  for (const j of cols) if (quadOk(Math.floor((j - p) / 4))) quads.add(Math.floor((j - p) / 4));
+  if (quads.size > 0) {
+    body.push(`${ind}let r4 = (r + ox0 * STRIDE) / 4u;`);
+    for (const qd of [...quads].sort((a, b) => a - b)) {
+      const load = `x_in4[r4 + ${u(qd)}]`;
+      body.push(`${ind}let xq${qd} = ${rowSelect ? `select(vec4<f32>(0.0), ${load}, rv)` : load};`);
+    }
+  }
+  for (const j of [...cols].sort((a, b) => a - b)) {
+    const qd = Math.floor((j - p) / 4);
+    if (quads.has(qd)) {
+      body.push(`${ind}let x${j} = xq${qd}.${'xyzw'[j - p - 4 * qd]};`);
+    } else if (p > 0) {
+      const valid = `${rowSelect ? 'rv && ' : ''}u32(ix0 + ${i(j)}) < IN_W`;
+      body.push(`${ind}let x${j} = select(0.0, x_in[r + min(u32(ix0 + ${i(j)}), IN_W - 1u)], ${valid});`);
+    } else if (overhang) {
+      body.push(`${ind}let x${j} = x_in[r + min(u32(ix0) + ${u(j)}, IN_W - 1u)];`);
+    } else {
+      body.push(`${ind}let x${j} = x_in[r + u32(ix0) + ${u(j)}];`);
+    }
+  }
+  for (let kx = 0; kx < k; kx++) {
+    for (let v = 0; v < nv; v++) body.push(`${ind}let w${kx}_${v} = ${weight(kx, v)};`);
+    for (let px = 0; px < pxb; px++) {
+      for (let v = 0; v < nv; v++) {
+        body.push(`${ind}a${px}_${v} = fma(w${kx}_${v}, vec4<f32>(x${px * s + kx}), a${px}_${v});`);
+      }
+    }
+  }
+  body.push('    }');
+  return body.join('\n');
+}
+
+/** The WGSL applying a ReLU range to `e` at channel expression `ch`, if any. */
+function reluLineFor(spec: ConvKernelSpec): (ch: string, e: string) => string | undefined {
+  const relu = spec.relu && spec.relu.end > spec.relu.start ? spec.relu : undefined;
+  const fullRelu = relu && relu.start === 0 && relu.end === spec.outC;
+  return (ch, e) => {
+    const zero = e.startsWith('v') ? 'vec4<f32>(0.0)' : '0.0';
+    if (fullRelu) return `${e} = max(${e}, ${zero});`;
+    if (relu) return `if (${ch} >= ${u(relu.start)} && ${ch} < ${u(relu.end)}) { ${e} = max(${e}, ${zero}); }`;
+    return undefined;
+  };
+}
+
+/** Stores of 4 pixels per channel as one vec4. */
+function vecEpilogue(c: ConvLayoutChoice, epi: string[]): void {
+  const { spec, nv, pxb } = c;
+  const chTail = c.cog % c.ocb !== 0;
+  const reluLine = reluLineFor(spec);
+  epi.push(`  let o = (n * OUT_BATCH_STRIDE + OUT_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox0) / 4u;`);
+  if (spec.residual) epi.push(`  let ro = (n * RES_BATCH_STRIDE + RES_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox0) / 4u;`);
+  for (let q = 0; q < pxb / 4; q++) {
+    for (let v = 0; v < nv; v++) {
+      for (let j = 0; j < 4; j++) {
+        const ch = v * 4 + j;
+        const comp = 'xyzw'[j];
+        const px = [0, 1, 2, 3].map((t) => `a${q * 4 + t}_${v}.${comp}`).join(', ');
+        const inner = [`var v4 = vec4<f32>(${px}) + b${v}.${comp};`];
+        if (spec.residual) inner.push(`v4 += r_in[ro + ${u(ch)} * (OUT_HW / 4u) + ${u(q)}];`);
+        const r = reluLine(`oc0 + ${u(ch)}`, 'v4');
+        if (r) inner.push(r);
+        inner.push(`y_out[o + ${u(ch)} * (OUT_HW / 4u) + ${u(q)}] = v4;`);
+        if (chTail) epi.push(`  if (ocl + ${u(ch)} < COG) { ${inner.join(' ')} }`);
+        else epi.push(`  { ${inner.join(' ')} }`);
+      }
+    }
+  }
+}
+
+/** Stores pixel by pixel (any alignment, a partial last pixel block). */
+function scalarEpilogue(c: ConvLayoutChoice, epi: string[]): void {
+  const { spec, nv, pxb } = c;
+  const chTail = c.cog % c.ocb !== 0;
+  const pxTail = c.ow % pxb !== 0;
+  const reluLine = reluLineFor(spec);
+  for (let px = 0; px < pxb; px++) {
+    epi.push('  {');
+    epi.push(`    let ox = ox0 + ${u(px)};`);
+    const ind = pxTail ? '      ' : '    ';
+    if (pxTail) epi.push('    if (ox < OUT_W) {');
+    epi.push(`${ind}let o = n * OUT_BATCH_STRIDE + OUT_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox;`);
+    if (spec.residual) epi.push(`${ind}let ro = n * RES_BATCH_STRIDE + RES_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox;`);
+    for (let v = 0; v < nv; v++) {
+      epi.push(`${ind}let y${v} = a${px}_${v} + b${v};`);
+      for (let j = 0; j < 4; j++) {
+        const ch = v * 4 + j;
+        const comp = 'xyzw'[j];
+        const inner: string[] = [];
+        inner.push(`var e = y${v}.${comp};`);
+        if (spec.residual) inner.push(`e += r_in[ro + ${u(ch)} * OUT_HW];`);
+        const r = reluLine(`oc0 + ${u(ch)}`, 'e');
+        if (r) inner.push(r);
+        inner.push(`y_out[o + ${u(ch)} * OUT_HW] = e;`);
+        if (chTail) epi.push(`${ind}if (ocl + ${u(ch)} < COG) { ${inner.join(' ')} }`);
+        else epi.push(`${ind}{ ${inner.join(' ')} }`);
+      }
+    }
+    if (pxTail) epi.push('    }');
+    epi.push('  }');
+  }
+}
+
+/** Bias, residual, ReLU range and the stores. */
+function epilogue(c: ConvLayoutChoice): string {
+  const epi: string[] = [];
+  for (let v = 0; v < c.nv; v++) epi.push(`  let b${v} = bias[ob * ${u(c.nv)} + ${u(v)}];`);
+  if (c.vecOut) vecEpilogue(c, epi);
+  else scalarEpilogue(c, epi);
+  return epi.join('\n');
+}
+
+export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
+  const tile = convTile(spec);
+  const { ocb, pxb, wg } = tile;
+  const c = choose(spec, alias, ocb, pxb);
+  const { nv, k, sg } = c;
+  const g = spec.groups;
+  const spatial = spec.batch * c.oh * c.wb;
+  const { obPerGroup, blocks } = convPacking(spec.outC, g, ocb);
+  if (blocks > limits.maxComputeWorkgroupsPerDimension) {
+    throw new Error(`${spec.name}: ${spec.outC} output channels need ${blocks} workgroups along y, above the limit ${limits.maxComputeWorkgroupsPerDimension}`);
+  }
+  const { nx, nz } = splitTiles(Math.ceil(spatial / wg), limits, spec.name);
+  const lines: string[] = [];
+  for (let px = 0; px < pxb; px++) {
+    for (let v = 0; v < nv; v++) lines.push(`  var a${px}_${v} = vec4<f32>(0.0);`);
+  }
+  const slots: Slot[] = [
+    { name: 'x_in', type: 'array<f32>', write: false },
+    { name: 'wgt', type: 'array<vec4<f32>>', write: false },
+    { name: 'bias', type: 'array<vec4<f32>>', write: false },
+    { name: 'y_out', type: c.vecOut ? 'array<vec4<f32>>' : 'array<f32>', write: true },
+  ];
+  if (c.vecIn) slots.splice(1, 0, { name: 'x_in4', type: 'array<vec4<f32>>', write: false });
+  if (spec.residual) slots.push({ name: 'r_in', type: c.vecOut ? 'array<vec4<f32>>' : 'array<f32>', write: false });
+  const values: TemplateValues = {
+    IH: u(c.ih),
+    IW: u(c.iw),
+    OH: u(c.oh),
+    OW: u(c.ow),
+    OHW: u(c.oh * c.ow),
+    ...viewValues(spec.name, 'IN', spec.input),
+    ...viewValues(spec.name, 'OUT', spec.output),
+    ...viewValues(spec.name, 'RES', spec.residual),
+    STRIDE: u(c.s),
+    PAD: i(c.p),
+    KSIZE: u(k),
+    CIG: u(spec.inC / g),
+    COG: u(c.cog),
+    OBG: u(obPerGroup),
+    KKNV: u(k * k * nv),
+    ENABLE: sg > 0 ? 'enable subgroups;' : '',
+    LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
+    PXB: u(pxb),
+    WB: u(c.wb),
+    SPATIAL: u(spatial),
+    NX: u(nx),
+    WG: wg,
+    OCB: ocb,
+    ACC_DECL: lines.join('\n'),
+    IC_BODY: windowBody(c),
+    EPILOGUE: epilogue(c),
+  };
+  return finish('conv', slots, alias, values, { RESIDUAL: !!spec.residual }, wg, [nx, blocks, nz]);
+}

@@ -1,0 +1,56 @@
+// The training loss and its logits gradient: cross-entropy, Hinton KD or decoupled KD.
+
+import { f, u } from '../template.js';
+import { pow2AtLeast } from './common.js';
+import { type BufView, build, type SlotDef, type TrainKernel, WG } from './train-common.js';
+
+/** The training loss (docs/architecture.md, "Training recipe"; the reference is src/train/losses.ts). */
+export type LossSpec =
+  | { kind: 'ce' }
+  | { kind: 'hinton'; temperature: number; ceWeight: number; kdWeight: number }
+  | { kind: 'dkd'; temperature: number; ceWeight: number; alpha: number; beta: number; warmup: number };
+
+/** Slots of the running sums the loss kernel adds to (one float each). */
+export const LOSS_SUMS = ['loss', 'correct', 'steps', 'ce', 'kd1', 'kd2'] as const;
+
+export function genLoss(
+  name: string,
+  batch: number,
+  classes: number,
+  loss: LossSpec,
+  bufs: { logits: BufView; labels: number; teacher?: number; dlogits: number; sums: number; uniform: number },
+): TrainKernel {
+  const wg = Math.min(WG, Math.max(8, pow2AtLeast(batch)));
+  const kd = loss.kind !== 'ce';
+  if (kd && bufs.teacher === undefined) throw new Error(`${name}: knowledge distillation needs the teacher's logits`);
+  const slots: SlotDef[] = [
+    { name: 'z', type: 'array<f32>', access: 'read', buffer: bufs.logits.buffer },
+    { name: 'labels', type: 'array<u32>', access: 'read', buffer: bufs.labels },
+  ];
+  if (kd) slots.push({ name: 'tch', type: 'array<f32>', access: 'read', buffer: bufs.teacher! });
+  slots.push({ name: 'dz', type: 'array<f32>', access: 'write', buffer: bufs.dlogits });
+  slots.push({ name: 'sums', type: 'array<f32>', access: 'write', buffer: bufs.sums });
+  const T = kd ? loss.temperature : 1;
+  return build(
+    'train/loss',
+    slots,
+    {
+      N: u(batch),
+      K: u(classes),
+      Z_BS: u(bufs.logits.batchStride),
+      Z_OFF: u(bufs.logits.offset),
+      INV_B: f(1 / batch),
+      CE_W: f(loss.kind === 'ce' ? 1 : loss.ceWeight),
+      TEMP: f(T),
+      INV_T: f(1 / T),
+      KD_W: f(loss.kind === 'hinton' ? loss.kdWeight : 0),
+      DKD_A: f(loss.kind === 'dkd' ? loss.alpha : 0),
+      DKD_B: f(loss.kind === 'dkd' ? loss.beta : 0),
+      WG: wg,
+    },
+    { KD: kd, HINTON: loss.kind === 'hinton', DKD: loss.kind === 'dkd' },
+    wg,
+    [1, 1, 1],
+    bufs.uniform,
+  );
+}

@@ -1,0 +1,139 @@
+// Shared by the training kernel generators: buffer views, bindings by buffer id, the binding
+// renderer for them, dispatch grids and vector widths.
+//
+// Buffers are named by plan-level ids; a kernel binds whole buffers and addresses them with
+// constant offsets, so two slots that land in the same buffer (a gradient view read and another
+// written in one dispatch, e.g. inside a concatenation's gradient) share one binding.
+
+import { instantiate, u } from '../template.js';
+import { type DispatchLimits, splitTiles } from './common.js';
+
+/** A tensor view: buffer id, element offset of (n=0, c=0), elements per image (NCHW inside). */
+export interface BufView {
+  buffer: number;
+  offset: number;
+  batchStride: number;
+}
+
+/** A gradient target: a view that is written (=) or accumulated into (+=). */
+export interface GradTarget extends BufView {
+  accumulate: boolean;
+}
+
+export type BindingType = 'read-only-storage' | 'storage' | 'uniform';
+
+export interface TrainBinding {
+  binding: number;
+  buffer: number;
+  type: BindingType;
+  /** Bytes; whole buffer when absent. */
+  offset?: number;
+  size?: number;
+}
+
+export interface TrainKernel {
+  /** Template name (kernels/<template>.wgsl). */
+  template: string;
+  wgsl: string;
+  entryPoint: string;
+  workgroupSize: number;
+  bindings: TrainBinding[];
+  workgroups: [number, number, number];
+}
+
+export interface SlotDef {
+  name: string;
+  type: string;
+  access: 'read' | 'write';
+  buffer: number;
+}
+
+export const WG = 64;
+
+/**
+ * Declares the storage bindings of `slots` (slots on the same buffer share the first one's binding
+ * and identifier, read_write if any of them writes), plus an optional uniform binding last, and
+ * instantiates the template with the declarations in {{BINDINGS}}.
+ */
+export function build(
+  template: string,
+  slots: SlotDef[],
+  values: Record<string, string | number>,
+  flags: Record<string, boolean>,
+  workgroupSize: number,
+  workgroups: [number, number, number],
+  uniform?: number,
+): TrainKernel {
+  const first = new Map<number, SlotDef>();
+  const access = new Map<number, boolean>();
+  const rename: [string, string][] = [];
+  const order: SlotDef[] = [];
+  for (const s of slots) {
+    const f0 = first.get(s.buffer);
+    if (!f0) {
+      first.set(s.buffer, s);
+      order.push(s);
+      access.set(s.buffer, s.access === 'write');
+    } else {
+      if (f0.type !== s.type) throw new Error(`${template}: slots ${f0.name} (${f0.type}) and ${s.name} (${s.type}) share a buffer but not a type`);
+      access.set(s.buffer, access.get(s.buffer)! || s.access === 'write');
+      rename.push([s.name, f0.name]);
+    }
+  }
+  const bindings: TrainBinding[] = [];
+  const decl: string[] = [];
+  order.forEach((s, b) => {
+    const w = access.get(s.buffer)!;
+    bindings.push({ binding: b, buffer: s.buffer, type: w ? 'storage' : 'read-only-storage' });
+    decl.push(`@group(0) @binding(${b}) var<storage, ${w ? 'read_write' : 'read'}> ${s.name}: ${s.type};`);
+  });
+  const vals: Record<string, string | number> = { ...values, BINDINGS: decl.join('\n') };
+  if (uniform !== undefined) {
+    vals.UNIFORM_BINDING = bindings.length;
+    bindings.push({ binding: bindings.length, buffer: uniform, type: 'uniform' });
+  }
+  let wgsl = instantiate(template, vals, flags);
+  for (const [from, to] of rename) wgsl = wgsl.replace(new RegExp(`\\b${from}\\b`, 'g'), to);
+  return { template, wgsl, entryPoint: 'main', workgroupSize, bindings, workgroups };
+}
+
+export function grid(total: number, wg: number, limits: DispatchLimits, what: string, y = 1): [number, number, number] {
+  const { nx, nz } = splitTiles(Math.ceil(total / wg), limits, what);
+  return [nx, y, nz];
+}
+
+/** Vector width for elementwise work over planes of `plane` elements with these views. */
+export function vecFor(plane: number, views: BufView[]): 1 | 4 {
+  return plane % 4 === 0 && views.every((v) => v.offset % 4 === 0 && v.batchStride % 4 === 0) ? 4 : 1;
+}
+
+export function tUnits(n: number, vec: number, what: string): string {
+  if (n % vec !== 0) throw new Error(`${what}: ${n} is not a multiple of ${vec}`);
+  return u(n / vec);
+}
+
+export interface ChannelChunks {
+  chunks: number;
+  imagesPerChunk: number;
+}
+
+/** Splits the batch so that channels x chunks gives the reductions enough invocations. */
+export function channelChunks(c: number, batch: number, target = 256): ChannelChunks {
+  let chunks = Math.max(1, Math.min(batch, Math.ceil(target / c)));
+  const imagesPerChunk = Math.ceil(batch / chunks);
+  chunks = Math.ceil(batch / imagesPerChunk);
+  return { chunks, imagesPerChunk };
+}
+
+export interface PlaneShape {
+  batch: number;
+  c: number;
+  h: number;
+  w: number;
+}
+
+export interface FcGeometry {
+  batch: number;
+  inFeatures: number;
+  outFeatures: number;
+}

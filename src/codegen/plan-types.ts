@@ -1,0 +1,129 @@
+// The execution plan's types: what the graph passes (src/codegen/graph/) produce and the runtime
+// runs. A plan lists every buffer, kernel and dispatch of one batch at a fixed batch size.
+
+import type { Shape } from '../ir/arch.js';
+import type { ConvTile } from './conv-layout.js';
+
+export interface PlanLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupsPerDimension: number;
+  maxStorageBuffersPerShaderStage: number;
+}
+
+/** WebGPU's default limits (what every device offers); lavapipe offers the same binding size. */
+export const DEFAULT_LIMITS: PlanLimits = {
+  maxStorageBufferBindingSize: 128 * 1024 * 1024,
+  maxBufferSize: 256 * 1024 * 1024,
+  maxComputeWorkgroupsPerDimension: 65535,
+  maxStorageBuffersPerShaderStage: 8,
+};
+
+export interface PlanOptions {
+  /** Images per run; plans are compiled for a fixed batch. */
+  batch: number;
+  /**
+   * The device's (fixed) subgroup size, to share weight loads across lanes; 0 or absent: kernels
+   * use no subgroup operations. Use the value from `GpuContext.subgroupSize`.
+   */
+  subgroupSize?: number;
+  limits?: Partial<PlanLimits>;
+  /** Share activation buffers between values that are never live together (default true). */
+  reuse?: boolean;
+  /** Fuse conv/bn/add/relu chains (default true); false runs every op as its own kernel. */
+  fuse?: boolean;
+  /** Also compute softmax probabilities and argmax classes of the output (default true). */
+  head?: boolean;
+  /** Override the conv register block (tuning and tests). */
+  convTile?: Partial<ConvTile>;
+}
+
+export type BufferKind = 'input' | 'activation' | 'param' | 'output';
+
+/** How a parameter buffer is filled from the weights (see pack.ts, `packParams`, and conv-layout.ts). */
+export type ParamSource =
+  | { kind: 'conv-weight'; conv: string; bn?: string; bias: boolean; outC: number; inC: number; kernel: number; groups: number; ocb: number; padding: number }
+  | { kind: 'conv-bias'; conv: string; bn?: string; bias: boolean; outC: number; groups: number; ocb: number }
+  | { kind: 'bn-scale' | 'bn-shift'; bn: string; c: number }
+  | { kind: 'fc-weight'; fc: string; outFeatures: number; inFeatures: number }
+  | { kind: 'fc-bias'; fc: string; outFeatures: number };
+
+export interface PlanBuffer {
+  id: number;
+  name: string;
+  kind: BufferKind;
+  bytes: number;
+  /** Parameter buffers: where the contents come from. */
+  param?: ParamSource;
+  /** Activation, input and output buffers: the values (node names) stored in it over time. */
+  values?: string[];
+}
+
+/** Where a node's output lives: element offset of (n=0, c=0, 0, 0) and elements per image. */
+export interface PlanTensor {
+  node: string;
+  buffer: number;
+  offset: number;
+  batchStride: number;
+  shape: Shape;
+}
+
+/** A kernel of a plan (inference or training): its WGSL and how to dispatch it. */
+export interface CompiledKernel {
+  id: number;
+  /** File stem for writeCompiled, e.g. `k03_conv`. */
+  name: string;
+  template: string;
+  wgsl: string;
+  entryPoint: string;
+  workgroupSize: number;
+}
+
+export interface PlanKernel extends CompiledKernel {
+  /** The constants it was specialized for (see kernels/common.ts, `specializationOf`). */
+  specialization?: string;
+  /** Number of storage bindings and whether each is written (the bind group layout). */
+  bindings: { binding: number; write: boolean }[];
+}
+
+export interface PlanDispatch {
+  index: number;
+  kernel: number;
+  op: 'conv' | 'ewise' | 'copy' | 'avgpool' | 'maxpool' | 'fc' | 'softmax' | 'argmax';
+  /** The graph nodes this dispatch computes, in order (a fused chain has several). */
+  nodes: string[];
+  bindings: { binding: number; buffer: number; write: boolean }[];
+  workgroups: [number, number, number];
+  /** Floating-point operations (a multiply-add counts 2). */
+  flops: number;
+}
+
+export interface PlanMemory {
+  /** Activation bytes with liveness-based reuse: the sum of the pooled buffers. */
+  activationBytes: number;
+  /** Activation bytes if every value had its own buffer. */
+  noReuseBytes: number;
+  paramBytes: number;
+  /** Input and output buffers. */
+  ioBytes: number;
+}
+
+export interface Plan {
+  graph: string;
+  batch: number;
+  subgroupSize: number;
+  input: { node: string; buffer: number; shape: Shape; elements: number };
+  output: {
+    node: string;
+    /** Dense [batch, classes] logits. */
+    logits: number;
+    classes: number;
+    probs?: number;
+    argmax?: number;
+  };
+  buffers: PlanBuffer[];
+  tensors: PlanTensor[];
+  kernels: PlanKernel[];
+  dispatches: PlanDispatch[];
+  memory: PlanMemory;
+}

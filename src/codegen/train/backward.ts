@@ -1,0 +1,183 @@
+// The backward half of a training step: the loss and its logits gradient, then every step's
+// backward in reverse order, then the optimizer.
+
+import type { ConcatNode, LayerGraph } from '../../ir/graph.js';
+import type { ChainStep, ConvStep, SimpleStep } from '../graph/state.js';
+import {
+  channelChunks,
+  convDwTiling,
+  genAvgPoolBwd,
+  genChainBwd,
+  genChainBwdFinalize,
+  genChainBwdReduce,
+  genConvDb,
+  genConvDw,
+  genConvDwReduce,
+  genConvDx,
+  genFcDw,
+  genFcDx,
+  genLoss,
+  genMaxPoolBwd,
+  genSgd,
+  type BufView,
+  type LossSpec,
+  maxPoolShape,
+  type SgdHyper,
+} from '../kernels/index.js';
+import type { ConvGeometry } from '../conv-layout.js';
+import type { TrainBuilder } from './builder.js';
+import { chainNames, type TrainStep } from './forward.js';
+import type { BnStore, ParamStore } from './params.js';
+import { alignUp } from './types.js';
+import type { ForwardValues, Gradients } from './values.js';
+
+export interface BackwardContext {
+  b: TrainBuilder;
+  fwd: ForwardValues;
+  grads: Gradients;
+  store: ParamStore;
+  bn: BnStore;
+}
+
+/** The loss kernel: running sums and the logits gradient. */
+export function emitLoss(x: BackwardContext, graph: LayerGraph, classes: number, loss: LossSpec, io: { labels: number; teacher?: number; sums: number; uniform: number }): void {
+  if (!x.grads.needed[graph.output]) throw new Error(`compileTrainPlan: ${graph.name} has no trainable parameters`);
+  const dlogits = x.grads.target(graph.output);
+  if (dlogits.offset !== 0 || dlogits.batchStride !== classes) throw new Error('compileTrainPlan: the logits gradient must be dense (internal error)');
+  x.b.emit('loss', 'loss', genLoss('loss', x.b.batch, classes, loss, { logits: x.fwd.view(graph.output), ...io, dlogits: dlogits.buffer }));
+}
+
+function geometry(x: BackwardContext, s: ConvStep): ConvGeometry {
+  const c = s.conv;
+  const inS = x.b.nodes[c.input].shape;
+  const ocb = x.store.tiles.get(c.name)!.ocb;
+  return { batch: x.b.batch, inC: inS.c, inH: inS.h, inW: inS.w, outC: c.outChannels, outH: c.shape.h, outW: c.shape.w, kernel: c.kernel, stride: c.stride, pad: c.pad, groups: c.groups, ocb };
+}
+
+function fc(x: BackwardContext, s: SimpleStep): void {
+  const { b, grads, store } = x;
+  const f = b.nodes[s.anchor];
+  const g = grads.read(f.id);
+  const xin = x.fwd.view(s.input);
+  const geo = { batch: b.batch, inFeatures: b.perImage(s.input), outFeatures: f.op === 'fc' ? f.outFeatures : 0 };
+  const wp = store.paramOf.get(`${f.name}.weight`)!;
+  const bp = store.paramOf.get(`${f.name}.bias`)!;
+  const flops = 2 * b.batch * geo.inFeatures * geo.outFeatures;
+  b.emit('backward', `${f.name} dW`, genFcDw(`${f.name} dW`, geo, g, xin, { buffer: store.G, weight: wp.offset, bias: bp.offset }, b.dl), flops);
+  if (grads.needed[s.input]) {
+    b.emit('backward', `${f.name} dX`, genFcDx(`${f.name} dX`, geo, g, grads.target(s.input), { buffer: store.P, offset: wp.offset }, b.dl), flops);
+  }
+}
+
+function avgpool(x: BackwardContext, s: SimpleStep): void {
+  const { b, grads } = x;
+  if (!grads.needed[s.input]) return;
+  const g = grads.read(s.anchor);
+  const name = `${b.nodes[s.anchor].name} dX`;
+  b.emit('backward', name, genAvgPoolBwd(name, b.shapeOf(s.input), g, grads.target(s.input), b.dl));
+}
+
+function maxpool(x: BackwardContext, s: SimpleStep): void {
+  const { b, grads } = x;
+  const pool = b.nodes[s.anchor];
+  if (!grads.needed[s.input] || pool.op !== 'maxpool') return;
+  const g = grads.read(s.anchor);
+  const name = `${pool.name} dX`;
+  b.emit('backward', name, genMaxPoolBwd(name, maxPoolShape(b.batch, b.shapeOf(s.input), pool), x.fwd.view(s.input), g, grads.target(s.input), b.dl));
+}
+
+function chain(x: BackwardContext, s: ChainStep): void {
+  const { b, grads } = x;
+  const g = grads.read(s.anchor);
+  const out = x.fwd.view(s.anchor);
+  const sh = b.shapeOf(s.a);
+  const names = chainNames(b, s);
+  const relu = s.relu ? { start: s.relu.start, end: s.relu.end } : undefined;
+  let bn: { x: BufView; state: number; stats: number; coef: number } | undefined;
+  if (s.bn !== undefined) {
+    const bnName = b.nodes[s.bn].name;
+    const off = x.bn.bnOff.get(s.bn)!;
+    const cc = channelChunks(sh.c, b.batch);
+    b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * cc.chunks * 8);
+    b.sizes.coef = Math.max(b.sizes.coef, sh.c * 16);
+    bn = { x: x.fwd.view(s.a), state: x.bn.S, stats: off.stats, coef: b.coef };
+    b.emit('backward', `${names} d(gamma, beta) partial`, genChainBwdReduce({ name: `${names} reduce`, shape: sh, g, out, relu, bn }, b.scratch, cc, b.dl));
+    const gp = x.store.paramOf.get(`${bnName}.gamma`)!;
+    const bp = x.store.paramOf.get(`${bnName}.beta`)!;
+    const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, grads: x.store.G, coef: b.coef };
+    const offs = { gamma: gp.offset, dgamma: gp.offset, dbeta: bp.offset, stats: off.stats };
+    b.emit('backward', `${names} d(gamma, beta)`, genChainBwdFinalize(`${names} finalize`, sh.c, b.batch * sh.h * sh.w, bufs, offs, cc.chunks));
+  }
+  const ta = grads.needed[s.a] ? grads.target(s.a) : undefined;
+  const tb = s.b !== undefined && grads.needed[s.b] ? grads.target(s.b) : undefined;
+  if (ta || tb) {
+    b.emit('backward', `${names} dX`, genChainBwd({ name: `${names} dX`, shape: sh, g, out, relu, bn, a: ta, b: tb, scaleA: s.doubled ? 2 : 1 }, b.dl));
+  }
+}
+
+function conv(x: BackwardContext, s: ConvStep): void {
+  const { b, grads, store } = x;
+  const c = s.conv;
+  const sg = b.subgroupSize;
+  const g = grads.read(c.id);
+  const geo = geometry(x, s);
+  const xin = x.fwd.view(c.input);
+  const wp = store.paramOf.get(`${c.name}.weight`)!;
+  const tiling = convDwTiling(geo, { subgroupSize: sg });
+  if (tiling.chunks > 1) {
+    b.sizes.scratch = Math.max(b.sizes.scratch, tiling.chunks * tiling.size4 * 16);
+    b.emit('backward', `${c.name} dW partial`, genConvDw(`${c.name} dW`, geo, xin, g, { buffer: b.scratch, offset4: 0 }, tiling, b.dl, sg), b.convFlops(c));
+    b.emit('backward', `${c.name} dW`, genConvDwReduce(`${c.name} dW reduce`, b.scratch, { buffer: store.G, offset4: wp.offset / 4 }, tiling.size4, tiling.chunks, b.dl));
+  } else {
+    b.emit('backward', `${c.name} dW`, genConvDw(`${c.name} dW`, geo, xin, g, { buffer: store.G, offset4: wp.offset / 4 }, tiling, b.dl, sg), b.convFlops(c));
+  }
+  if (c.bias) b.emit('backward', `${c.name} db`, genConvDb(`${c.name} db`, geo, g, { buffer: store.G, offset: store.paramOf.get(`${c.name}.bias`)!.offset }));
+  if (grads.needed[c.input]) {
+    b.emit('backward', `${c.name} dX`, genConvDx(`${c.name} dX`, geo, g, grads.target(c.input), { buffer: store.P, offset: wp.offset }, b.dl, sg), b.convFlops(c));
+  }
+}
+
+function concat(x: BackwardContext, cat: ConcatNode): void {
+  const { b, grads } = x;
+  if (!grads.needed[cat.id]) return;
+  const gc = grads.view(cat.id);
+  let chan = 0;
+  for (const i of cat.inputs) {
+    const region = { buffer: gc.buffer, offset: gc.offset + chan * b.plane(i), batchStride: gc.batchStride };
+    chan += b.nodes[i].shape.c;
+    if (!grads.needed[i]) continue;
+    const gi = grads.view(i);
+    if (gi.buffer === region.buffer && gi.offset === region.offset) continue; // lives there already
+    grads.read(cat.id);
+    const name = `${cat.name} -> ${b.nodes[i].name}`;
+    b.emit('backward', `${name} dX`, genChainBwd({ name, shape: b.shapeOf(i), g: region, a: grads.target(i) }, b.dl));
+  }
+}
+
+/** Emits every step's backward, last step first. */
+export function emitBackward(x: BackwardContext, steps: readonly TrainStep[]): void {
+  for (let si = steps.length - 1; si >= 0; si--) {
+    const s = steps[si];
+    if (s.kind === 'concat') concat(x, s.node);
+    else if (s.kind === 'chain') chain(x, s);
+    else if (s.kind === 'conv') conv(x, s);
+    else if (s.kind === 'fc') fc(x, s);
+    else if (s.kind === 'maxpool') maxpool(x, s);
+    else avgpool(x, s);
+  }
+}
+
+/** The optimizer: one dispatch per run of parameters with the same weight decay. */
+export function emitOptimizer(x: BackwardContext, sgd: SgdHyper, uniform: number, M: number): void {
+  const runs: { offset: number; end: number; decay: boolean }[] = [];
+  for (const p of x.store.params) {
+    const last = runs[runs.length - 1];
+    if (last && last.decay === p.decay) last.end = alignUp(p.offset + p.length);
+    else runs.push({ offset: p.offset, end: alignUp(p.offset + p.length), decay: p.decay });
+  }
+  const bufs = { params: x.store.P, grads: x.store.G, momentum: M, uniform };
+  for (const r of runs) {
+    const hyper = { ...sgd, weightDecay: r.decay ? sgd.weightDecay : 0 };
+    x.b.emit('optimizer', `sgd [${r.offset}, ${r.end})`, genSgd('sgd', { offset: r.offset, length: r.end - r.offset }, bufs, hyper, x.b.dl));
+  }
+}

@@ -1,0 +1,130 @@
+// What the training plan's phases (params.ts, values.ts, forward.ts, backward.ts, optimizer.ts)
+// build together: the buffers, the kernels (one per distinct source and layout) and the
+// dispatches, in order.
+
+import type { ConvNode, LayerGraph } from '../../ir/graph.js';
+import type { BindingType, BufView, DispatchLimits, GeneratedKernel, SlotAliases, TrainBinding, TrainKernel } from '../kernels/index.js';
+import type { PlanLimits } from '../plan-types.js';
+import type { TrainBuffer, TrainBufferKind, TrainDispatch, TrainPhase, TrainPlanKernel } from './types.js';
+
+/** A buffer range a kernel slot binds: whole buffer, or bytes [offset, offset + size). */
+export interface SlotRange {
+  buffer: number;
+  offset?: number;
+  size?: number;
+}
+
+export class TrainBuilder {
+  readonly nodes: LayerGraph['nodes'];
+  readonly buffers: TrainBuffer[] = [];
+  readonly kernels: TrainPlanKernel[] = [];
+  readonly dispatches: TrainDispatch[] = [];
+  readonly dl: DispatchLimits;
+  private readonly kernelByKey = new Map<string, number>();
+  /** Bytes of the reduction scratch, the bn backward coefficients and the zero bias, grown as kernels need them. */
+  readonly sizes = { scratch: 16, coef: 16, zeros: 16 };
+  scratch = -1;
+  coef = -1;
+  zeros = -1;
+
+  constructor(
+    readonly graph: LayerGraph,
+    readonly batch: number,
+    readonly limits: PlanLimits,
+    readonly subgroupSize: number,
+  ) {
+    this.nodes = graph.nodes;
+    this.dl = { maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension };
+  }
+
+  /** Adds the scratch buffers (sized at the end, by finishScratch). */
+  addScratch(): void {
+    this.scratch = this.addBuffer('scratch', 'scratch', 16);
+    this.coef = this.addBuffer('bn-coef', 'coef', 16);
+    this.zeros = this.addBuffer('zeros', 'zeros', 16);
+  }
+
+  addBuffer(name: string, kind: TrainBufferKind, bytes: number): number {
+    const id = this.buffers.length;
+    const max = this.limits.maxStorageBufferBindingSize;
+    if (kind !== 'params' && kind !== 'grads' && kind !== 'momentum' && bytes > max) {
+      throw new Error(`${name}: ${(bytes / 2 ** 20).toFixed(1)} MiB at batch ${this.batch} is above the device's storage binding limit (${(max / 2 ** 20).toFixed(0)} MiB); use a smaller batch`);
+    }
+    this.buffers.push({ id, name, kind, bytes: Math.max(16, Math.ceil(bytes / 16) * 16) });
+    return id;
+  }
+
+  plane(id: number): number {
+    return this.nodes[id].shape.h * this.nodes[id].shape.w;
+  }
+
+  perImage(id: number): number {
+    return this.nodes[id].shape.c * this.plane(id);
+  }
+
+  shapeOf(id: number): { batch: number; c: number; h: number; w: number } {
+    const s = this.nodes[id].shape;
+    return { batch: this.batch, c: s.c, h: s.h, w: s.w };
+  }
+
+  convFlops(c: ConvNode): number {
+    const inS = this.nodes[c.input].shape;
+    return 2 * this.batch * c.outChannels * (inS.c / c.groups) * c.kernel * c.kernel * c.shape.h * c.shape.w;
+  }
+
+  private kernelIndex(k: TrainKernel, layout: BindingType[]): number {
+    const key = `${layout.join(',')}\n${k.wgsl}`;
+    let id = this.kernelByKey.get(key);
+    if (id === undefined) {
+      id = this.kernels.length;
+      const name = `t${String(id).padStart(2, '0')}_${k.template.replace(/^train\//, '')}`;
+      this.kernels.push({ id, name, template: k.template, wgsl: k.wgsl, entryPoint: k.entryPoint, workgroupSize: k.workgroupSize, layout });
+      this.kernelByKey.set(key, id);
+    }
+    return id;
+  }
+
+  emit(phase: TrainPhase, label: string, k: TrainKernel, flops = 0): void {
+    if (k.bindings.length > this.limits.maxStorageBuffersPerShaderStage + 1) throw new Error(`${label}: ${k.bindings.length} bindings, above the device limit`);
+    const layout: BindingType[] = [];
+    for (const b of k.bindings) layout[b.binding] = b.type;
+    const kernel = this.kernelIndex(k, layout);
+    this.dispatches.push({ index: this.dispatches.length, kernel, phase, label, bindings: k.bindings, workgroups: k.workgroups, flops });
+  }
+
+  /** An inference generator's kernel, its slots bound to buffer ranges. */
+  emitInference(phase: TrainPhase, label: string, gen: GeneratedKernel, slots: Record<string, SlotRange>, flops = 0): void {
+    const bindings: TrainBinding[] = gen.bindings.map((b) => {
+      // The inference generators may view one buffer through several slots (x_in and x_in4).
+      const s = slots[b.slots[0]] ?? slots[b.slots[0].replace(/\d+$/, '')];
+      if (!s) throw new Error(`${label}: no buffer for slot ${b.slots[0]} (internal error)`);
+      const t: TrainBinding = { binding: b.binding, buffer: s.buffer, type: b.write ? 'storage' : 'read-only-storage' };
+      if (s.offset !== undefined) t.offset = s.offset;
+      if (s.size !== undefined) t.size = s.size;
+      return t;
+    });
+    this.emit(phase, label, { template: gen.template, wgsl: gen.wgsl, entryPoint: gen.entryPoint, workgroupSize: gen.workgroupSize, bindings, workgroups: gen.workgroups }, flops);
+  }
+
+  /** Slots on the same buffer share the first one's binding. */
+  aliasesOf(slots: [string, BufView][]): SlotAliases {
+    const first = new Map<number, string>();
+    const out: SlotAliases = {};
+    for (const [slot, v] of slots) {
+      const f0 = first.get(v.buffer);
+      if (f0 === undefined) first.set(v.buffer, slot);
+      else out[slot] = f0;
+    }
+    return out;
+  }
+
+  /** Sets the grown sizes of the scratch buffers; call once, after the last kernel. */
+  finishScratch(): void {
+    this.buffers[this.scratch].bytes = this.sizes.scratch;
+    this.buffers[this.coef].bytes = this.sizes.coef;
+    this.buffers[this.zeros].bytes = this.sizes.zeros;
+    if (this.sizes.scratch > this.limits.maxStorageBufferBindingSize) {
+      throw new Error(`${this.graph.name}: reduction scratch of ${this.sizes.scratch} bytes is above the binding limit`);
+    }
+  }
+}

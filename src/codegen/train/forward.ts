@@ -1,0 +1,128 @@
+// The forward half of a training step. The steps are the shared fusion pass's (src/codegen/graph/
+// fuse.ts) without the conv epilogue, plus a copy step per concatenation. conv is the inference
+// kernel on packed weights; batch norm runs on batch statistics (bn_stats + bn_finalize, which
+// also update the running statistics) and is applied by the inference elementwise kernel with the
+// per-channel scale/shift it computed, fused with a following residual add and ReLU range.
+
+import { BN_EPS, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
+import { convPacking } from '../conv-layout.js';
+import { fuseGraph } from '../graph/fuse.js';
+import type { ChainStep, ConvStep, FusedStep, SimpleStep } from '../graph/state.js';
+import { channelChunks, genAvgPool, genBnFinalize, genBnStats, genConv, genEwise, genFc, genMaxPool, maxPoolShape, type BufView } from '../kernels/index.js';
+import type { SlotRange, TrainBuilder } from './builder.js';
+import { paramRange, type BnStore, type ParamStore } from './params.js';
+import type { ForwardValues } from './values.js';
+
+export type TrainStep = FusedStep | { kind: 'concat'; anchor: number; nodes: number[]; node: ConcatNode };
+
+/** The steps of a training step's forward half, in the order they run. */
+export function trainSteps(graph: LayerGraph): TrainStep[] {
+  const fused: TrainStep[] = fuseGraph(graph, { fuse: true, convEpilogue: false }).steps;
+  const concats: TrainStep[] = graph.nodes.filter((n): n is ConcatNode => n.op === 'concat').map((n) => ({ kind: 'concat', anchor: n.id, nodes: [n.id], node: n }));
+  return [...fused, ...concats].sort((a, b) => a.anchor - b.anchor);
+}
+
+/** Names of a chain's nodes, `bn + add + relu`. */
+export function chainNames(b: TrainBuilder, s: ChainStep): string {
+  return s.nodes.map((id) => b.nodes[id].name).join(' + ');
+}
+
+export interface ForwardContext {
+  b: TrainBuilder;
+  fwd: ForwardValues;
+  store: ParamStore;
+  bn: BnStore;
+  bnMomentum: number;
+}
+
+function conv(x: ForwardContext, s: ConvStep): void {
+  const { b, fwd, store } = x;
+  const c = s.conv;
+  const inS = b.nodes[c.input].shape;
+  const tile = store.tiles.get(c.name)!;
+  const xin = fwd.view(c.input);
+  const y = fwd.view(c.id);
+  const spec = { name: c.name, batch: b.batch, inC: inS.c, inH: inS.h, inW: inS.w, outC: c.outChannels, outH: c.shape.h, outW: c.shape.w, kernel: c.kernel, stride: c.stride, pad: c.pad, groups: c.groups };
+  const views = { input: { batchStride: xin.batchStride, offset: xin.offset }, output: { batchStride: y.batchStride, offset: y.offset } };
+  const gen = genConv({ ...spec, ...views, tile, subgroupSize: b.subgroupSize }, {}, b.dl);
+  const biasBytes = convPacking(c.outChannels, c.groups, tile.ocb).blocks * tile.ocb * 4;
+  b.sizes.zeros = Math.max(b.sizes.zeros, biasBytes);
+  const bias = c.bias ? paramRange(store, `${c.name}.bias`) : { buffer: b.zeros, offset: 0, size: biasBytes };
+  const slots = { x_in: { buffer: xin.buffer }, wgt: paramRange(store, `${c.name}.weight`), bias, y_out: { buffer: y.buffer } };
+  b.emitInference('forward', `${c.name} forward`, gen, slots, b.convFlops(c));
+}
+
+function chain(x: ForwardContext, s: ChainStep): void {
+  const { b, fwd } = x;
+  const out = fwd.view(s.anchor);
+  const a = fwd.view(s.a);
+  const sh = b.shapeOf(s.a);
+  let bnSlots: Record<string, SlotRange> = {};
+  if (s.bn !== undefined) {
+    const bnName = b.nodes[s.bn].name;
+    const off = x.bn.bnOff.get(s.bn)!;
+    const cc = channelChunks(sh.c, b.batch);
+    b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * cc.chunks * 8);
+    b.emit('forward', `${bnName} batch statistics`, genBnStats(`${bnName} stats`, sh, a, b.scratch, cc, b.dl));
+    const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, running: x.bn.R };
+    b.emit('forward', `${bnName} batch statistics (merge)`, genBnFinalize(`${bnName} finalize`, sh, bufs, off, cc, { eps: BN_EPS, momentum: x.bnMomentum }));
+    bnSlots = { scale: { buffer: x.bn.S, offset: off.scale * 4, size: sh.c * 4 }, shift: { buffer: x.bn.S, offset: off.shift * 4, size: sh.c * 4 } };
+  }
+  const bView = s.doubled ? a : s.b !== undefined ? fwd.view(s.b) : undefined;
+  const slots: [string, BufView][] = [['a_in', a]];
+  if (bView) slots.push(['b_in', bView]);
+  slots.push(['y_out', out]);
+  const relu = s.relu ? { start: s.relu.start, end: s.relu.end } : undefined;
+  const label = b.nodes[s.anchor].name;
+  const gen = genEwise({ name: label, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, a, out, bn: s.bn !== undefined, b: bView, relu }, b.aliasesOf(slots), b.dl);
+  b.emitInference('forward', `${chainNames(b, s)} forward`, gen, { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer }, ...bnSlots });
+}
+
+function concat(x: ForwardContext, node: ConcatNode): void {
+  const { b, fwd } = x;
+  const dst = fwd.view(node.id);
+  let chan = 0;
+  for (const i of node.inputs) {
+    const src = fwd.view(i);
+    const sh = b.shapeOf(i);
+    const out = { buffer: dst.buffer, offset: dst.offset + chan * b.plane(i), batchStride: dst.batchStride };
+    const label = `${node.name} <- ${b.nodes[i].name}`;
+    const gen = genEwise({ name: label, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, a: src, out }, b.aliasesOf([['a_in', src], ['y_out', out]]), b.dl);
+    b.emitInference('forward', label, gen, { a_in: { buffer: src.buffer }, y_out: { buffer: dst.buffer } });
+    chan += sh.c;
+  }
+}
+
+function simple(x: ForwardContext, s: SimpleStep): void {
+  const { b, fwd } = x;
+  const label = b.nodes[s.anchor].name;
+  const xin = fwd.view(s.input);
+  const y = fwd.view(s.anchor);
+  if (s.kind === 'avgpool') {
+    const sh = b.shapeOf(s.input);
+    const gen = genAvgPool({ name: label, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, input: xin, output: y }, {}, b.dl);
+    b.emitInference('forward', `${label} forward`, gen, { x_in: { buffer: xin.buffer }, y_out: { buffer: y.buffer } });
+    return;
+  }
+  const f = b.nodes[s.anchor];
+  if (f.op === 'maxpool') {
+    const gen = genMaxPool(label, maxPoolShape(b.batch, b.shapeOf(s.input), f), { input: xin, output: y }, {}, b.dl);
+    b.emitInference('forward', `${label} forward`, gen, { x_in: { buffer: xin.buffer }, y_out: { buffer: y.buffer } });
+    return;
+  }
+  if (f.op !== 'fc') throw new Error('compileTrainPlan: fc step without fc node (internal error)');
+  const inF = b.perImage(s.input);
+  const gen = genFc({ name: label, batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures, input: xin, output: y }, {}, b.dl);
+  const slots = { x_in: { buffer: xin.buffer }, wgt: paramRange(x.store, `${f.name}.weight`), bias: paramRange(x.store, `${f.name}.bias`), y_out: { buffer: y.buffer } };
+  b.emitInference('forward', `${label} forward`, gen, slots, 2 * b.batch * inF * f.outFeatures);
+}
+
+/** Emits the forward dispatches of every step. */
+export function emitForward(x: ForwardContext, steps: readonly TrainStep[]): void {
+  for (const s of steps) {
+    if (s.kind === 'conv') conv(x, s);
+    else if (s.kind === 'chain') chain(x, s);
+    else if (s.kind === 'concat') concat(x, s.node);
+    else simple(x, s);
+  }
+}

@@ -1,0 +1,120 @@
+// The training plan's types: every buffer and every dispatch of one training step.
+
+import type { Shape } from '../../ir/arch.js';
+import type { BindingType, BufView, LossSpec, SgdHyper, TrainBinding } from '../kernels/index.js';
+import type { PackedParam, ParamLayout } from '../conv-layout.js';
+import type { CompiledKernel, PlanLimits } from '../plan-types.js';
+
+export type { ParamLayout };
+
+export interface TrainPlanOptions {
+  /** Images per step; the plan is compiled for it. */
+  batch: number;
+  /** The device's fixed subgroup size (GpuContext.subgroupSize) for the forward convolutions; 0: none. */
+  subgroupSize?: number;
+  limits?: Partial<PlanLimits>;
+  loss?: LossSpec;
+  sgd?: Partial<SgdHyper> & {
+    /** Which parameters get weight decay (default all, as src/train/sgd.ts). */
+    decay?: (name: string) => boolean;
+  };
+  /** Running-statistics momentum (default 0.1, PyTorch's). */
+  bnMomentum?: number;
+}
+
+export type TrainBufferKind =
+  | 'params'
+  | 'grads'
+  | 'momentum'
+  | 'running'
+  | 'bnstate'
+  | 'activation'
+  | 'gradient'
+  | 'input'
+  | 'labels'
+  | 'teacher'
+  | 'scratch'
+  | 'coef'
+  | 'sums'
+  | 'uniform'
+  | 'zeros';
+
+export interface TrainBuffer {
+  id: number;
+  name: string;
+  kind: TrainBufferKind;
+  bytes: number;
+}
+
+/** A trainable tensor; its offset is the same in the parameter, gradient and momentum buffers (a multiple of 64). */
+export interface ParamEntry extends PackedParam {
+  /** The tensor's name in weights.ts. */
+  name: string;
+  decay: boolean;
+}
+
+export interface RunningEntry {
+  bn: string;
+  c: number;
+  /** Float offsets in the running-statistics buffer. */
+  mean: number;
+  variance: number;
+}
+
+export interface TrainPlanKernel extends CompiledKernel {
+  /** Binding types, by binding number (the bind group layout). */
+  layout: BindingType[];
+}
+
+export type TrainPhase = 'forward' | 'loss' | 'backward' | 'optimizer';
+
+export interface TrainDispatch {
+  index: number;
+  kernel: number;
+  phase: TrainPhase;
+  /** What it computes, for messages and profiles (e.g. `S1.b1.conv1 dW`). */
+  label: string;
+  bindings: TrainBinding[];
+  workgroups: [number, number, number];
+  /** Floating-point operations (a multiply-add counts 2); 0 for memory-bound kernels. */
+  flops: number;
+}
+
+/** Where a node's value and its gradient live (for tests and tools). */
+export interface ValueInfo {
+  node: string;
+  shape: Shape;
+  forward?: BufView;
+  grad?: BufView;
+}
+
+export interface TrainPlan {
+  graph: string;
+  batch: number;
+  classes: number;
+  subgroupSize: number;
+  loss: LossSpec;
+  sgd: SgdHyper;
+  bnMomentum: number;
+  buffers: TrainBuffer[];
+  params: ParamEntry[];
+  /** Floats of the flat parameter / gradient / momentum buffers. */
+  paramFloats: number;
+  running: RunningEntry[];
+  kernels: TrainPlanKernel[];
+  dispatches: TrainDispatch[];
+  /** Gradient buffers zeroed at the start of every step. */
+  clears: number[];
+  input: { buffer: number; shape: Shape; elements: number };
+  labels: number;
+  teacher?: number;
+  /** Running sums the loss kernel adds to: LOSS_SUMS order. */
+  sums: number;
+  uniform: number;
+  output: { node: string; logits: BufView; classes: number };
+  bufferIds: { params: number; grads: number; momentum: number; running: number };
+  values: ValueInfo[];
+}
+
+export const ALIGN = 64; // floats: 256 bytes, WebGPU's minStorageBufferOffsetAlignment
+export const alignUp = (n: number, a = ALIGN) => Math.ceil(n / a) * a;

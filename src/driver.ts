@@ -1,0 +1,111 @@
+// The compiler driver: the chain every command runs, in one place.
+//
+//   source text -> networks (parse, --set, --network) -> pipeline (passes) -> layer graph -> plan
+//
+// Errors in the user's text are DiagnosticError (file:line:col with a caret); a request the file
+// cannot satisfy (no such network) is a DriverError. The CLI turns both into its messages and exit
+// codes; the driver knows nothing of the command line.
+
+import { DiagnosticError, hasErrors, type Diagnostic } from './diagnostics.js';
+import { compileNetwork, type Plan, type PlanOptions } from './codegen/plan.js';
+import type { ArchIR } from './ir/arch.js';
+import type { LayerGraph } from './ir/graph.js';
+import { lowerToGraph } from './ir/lower.js';
+import type { PipelineStep } from './ir/pipeline.js';
+import { parseHrn, parseOverride, parsePipelineText, resolveNetwork, type HrnFile, type Override } from './parser/index.js';
+import { runPipeline, type PassObserver } from './passes/manager.js';
+
+/** A request the source cannot satisfy, in one sentence. */
+export class DriverError extends Error {
+  override name = 'DriverError';
+}
+
+export interface SourceOptions {
+  /** `NAME=VALUE` overrides (`--set`). */
+  set: readonly string[];
+  /** Only this network of the file; all of them when absent. */
+  network?: string;
+}
+
+export interface LoadedNetworks {
+  path: string;
+  file: HrnFile;
+  networks: ArchIR[];
+}
+
+/** Fails with every diagnostic at once when any is an error. */
+export function failOnErrors(diags: readonly Diagnostic[]): void {
+  if (hasErrors(diags)) throw new DiagnosticError(diags);
+}
+
+function overrides(set: readonly string[], sources: Map<string, string>, all: Diagnostic[]): Override[] {
+  const out: Override[] = [];
+  set.forEach((s, i) => {
+    // Each --set gets its own pseudo file, so a caret can point into the right one.
+    const origin = set.length === 1 ? '<--set>' : `<--set #${i + 1}>`;
+    sources.set(origin, s);
+    const r = parseOverride(s, origin);
+    all.push(...r.diagnostics);
+    if (r.override) out.push(r.override);
+  });
+  return out;
+}
+
+/** The networks of a source text. `sources` receives every text read, for diagnostics to quote. */
+export function loadNetworksFromText(path: string, text: string, sources: Map<string, string>, opts: SourceOptions): LoadedNetworks {
+  sources.set(path, text);
+  const { file, diagnostics } = parseHrn(text, path);
+  const all: Diagnostic[] = [...diagnostics];
+  const sets = overrides(opts.set, sources, all);
+  failOnErrors(all);
+  let decls = file.networks;
+  if (opts.network !== undefined) {
+    decls = decls.filter((n) => n.name === opts.network);
+    if (decls.length === 0) {
+      const names = file.networks.map((n) => n.name).join(', ') || 'none';
+      throw new DriverError(`${path}: no network named '${opts.network}' (the file defines: ${names})`);
+    }
+  }
+  if (decls.length === 0) throw new DriverError(`${path}: the file defines no network`);
+  const networks: ArchIR[] = [];
+  for (const decl of decls) {
+    const r = resolveNetwork(decl, sets, sources);
+    all.push(...r.diagnostics);
+    if (r.arch) networks.push(r.arch);
+  }
+  failOnErrors(all);
+  return { path, file, networks };
+}
+
+/** The file's named pipelines, for the pass manager. */
+export function pipelineTable(file: HrnFile): Map<string, readonly PipelineStep[]> {
+  return new Map(file.pipelines.map((pl) => [pl.name, pl.steps]));
+}
+
+/**
+ * Runs pipeline steps written as text (`--pipeline`, or one recorded in a checkpoint) over the
+ * networks. `origin` names the text in diagnostics. Returns the family and the passes' warnings.
+ */
+export function runPipelineText(
+  networks: readonly ArchIR[],
+  text: string,
+  origin: string,
+  file: HrnFile,
+  sources: Map<string, string>,
+  observer?: PassObserver,
+): { family: ArchIR[]; diagnostics: Diagnostic[] } {
+  sources.set(origin, text);
+  const parsed = parsePipelineText(text, origin);
+  failOnErrors(parsed.diagnostics);
+  return runPipeline(networks, parsed.steps, { pipelines: pipelineTable(file), observer });
+}
+
+/** A network's layer graph. */
+export function lowerNetwork(net: ArchIR): LayerGraph {
+  return lowerToGraph(net);
+}
+
+/** A network lowered and planned, every graph pass reported to `observer`. */
+export function planNetwork(net: ArchIR, options: PlanOptions, observer?: PassObserver): { graph: LayerGraph; plan: Plan } {
+  return compileNetwork(net, options, observer);
+}
