@@ -4,13 +4,7 @@
 
 {{BINDINGS}}
 
-const C: u32 = {{C}};
-const IH: u32 = {{IH}};
-const IW: u32 = {{IW}};
-const OH: u32 = {{OH}};
-const OW: u32 = {{OW}};
-const K: u32 = {{K}};
-const S: u32 = {{S}};
+//#include pool_window
 const TOTAL: u32 = {{TOTAL}};          // batch * C * OH * OW
 const IN_BATCH_STRIDE: u32 = {{IN_BS}};
 const IN_OFFSET: u32 = {{IN_OFF}};
