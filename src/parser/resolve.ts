@@ -363,25 +363,7 @@ class Resolver {
 
     // block
     const blockStmt = get('block');
-    let block: BlockKind | undefined = DEFAULTS.block;
-    let groups: number | undefined;
-    if (blockStmt) {
-      block = undefined;
-      if (blockStmt.block) {
-        const b = blockStmt.block.name;
-        const kinds = ['basic', 'bottleneck', 'preact', 'plain'];
-        if (kinds.includes(b)) block = b as BlockKind;
-        else this.err(blockStmt.block.span, `unknown block kind '${b}'; expected ${kinds.join(', ')}${suggest(b, kinds)}`);
-      }
-      const opt = blockStmt.option;
-      if (opt) {
-        if (opt.name.name !== 'groups' || (block !== undefined && block !== 'bottleneck')) {
-          this.err(opt.name.span, `unknown block option '${opt.name.name}'; only bottleneck blocks take one: groups N`);
-        } else {
-          groups = this.positiveInt(opt.value, 'groups');
-        }
-      }
-    }
+    const { block, groups } = blockStmt ? this.block(blockStmt) : { block: DEFAULTS.block, groups: undefined };
 
     // stages
     const stagesStmt = get('stages');
@@ -432,6 +414,27 @@ class Resolver {
     if (stages.widths) arch.widths = stages.widths;
     if (groups !== undefined && groups > 1) arch.groups = groups;
     return arch;
+  }
+
+  /** The block kind and its `groups N` option. */
+  private block(s: Extract<Statement, { kind: 'block' }>): { block?: BlockKind; groups?: number } {
+    let block: BlockKind | undefined;
+    let groups: number | undefined;
+    if (s.block) {
+      const b = s.block.name;
+      const kinds = ['basic', 'bottleneck', 'preact', 'plain'];
+      if (kinds.includes(b)) block = b as BlockKind;
+      else this.err(s.block.span, `unknown block kind '${b}'; expected ${kinds.join(', ')}${suggest(b, kinds)}`);
+    }
+    const opt = s.option;
+    if (opt) {
+      if (opt.name.name !== 'groups' || (block !== undefined && block !== 'bottleneck')) {
+        this.err(opt.name.span, `unknown block option '${opt.name.name}'; only bottleneck blocks take one: groups N`);
+      } else {
+        groups = this.positiveInt(opt.value, 'groups');
+      }
+    }
+    return { block, groups };
   }
 
   private stem(s: Extract<Statement, { kind: 'stem' }>): ArchIR['stem'] | undefined {
