@@ -24,7 +24,7 @@ export async function loadTfjsWebgpu(): Promise<Tf> {
   return tf;
 }
 
-type ChannelNode = Extract<LayerGraph['nodes'][number], { op: 'relu' | 'add' | 'slice' | 'concat' | 'avgpool' }>;
+type ChannelNode = Extract<LayerGraph['nodes'][number], { op: 'relu' | 'add' | 'slice' | 'concat' | 'avgpool' | 'maxpool' }>;
 
 /** The ops both peers run alike, in NHWC: partial or full ReLU, add, channel slice and concat, pooling. */
 function channelOp(tf: Tf, n: ChannelNode, vals: Tensor[]): Tensor {
@@ -47,6 +47,11 @@ function channelOp(tf: Tf, n: ChannelNode, vals: Tensor[]): Tensor {
       return tf.concat(n.inputs.map((i) => vals[i]), 3);
     case 'avgpool':
       return tf.mean(vals[n.input], [1, 2]);
+    case 'maxpool': {
+      const y = tf.maxPool(vals[n.input] as Tensor4D, [n.kernel, n.kernel], [n.stride, n.stride], 'valid');
+      // A global max pool feeds the classifier, which takes [batch, channels] as avgpool gives it.
+      return n.shape.h === 1 && n.shape.w === 1 ? tf.reshape(y, [-1, n.shape.c]) : y;
+    }
   }
 }
 

@@ -25,6 +25,8 @@ describe('hrn stats', () => {
     expect(r.out).toMatch(/total\s+557,056/);
     expect(r.out).toContain('FLOPs count multiply-accumulates');
     expect(r.out).toContain('client storage');
+    expect(r.out).toMatch(/HE latency +[\d.]+ s/);
+    expect(r.out).toMatch(/total latency +[\d.]+ s +\(HE \+ GC\)/);
   });
 
   it('--json has network, relus.total, relus.stages, flops and params', async () => {
@@ -36,6 +38,11 @@ describe('hrn stats', () => {
     expect(j.flops.total).toBeGreaterThan(550e6);
     expect(j.params.total).toBeGreaterThan(11e6);
     expect(j.piCost.clientStorageBytes).toBe(557_056 * 18_248);
+    // Both parts of the PI latency: HE for the linear layers, GC for the ReLUs (docs/pi-cost.md).
+    expect(j.piCost.he.rotations).toBeGreaterThan(0);
+    expect(j.piCost.totalLatencySeconds).toBeCloseTo(j.piCost.heLatencySeconds + j.piCost.gcLatencySeconds, 6);
+    // Table 7: ResNet18 on CIFAR-100 has 268 s of HE.
+    expect(Math.abs(j.piCost.heLatencySeconds - 268) / 268).toBeLessThan(0.25);
   });
 
   it('--set overrides params, lists included', async () => {

@@ -14,7 +14,8 @@ import { tensor } from '../src/reference/index.js';
 import { initWeights, Rng, type Weights } from '../src/weights/index.js';
 
 /** The smallest width parameter of each example that every pipeline kind accepts (reuse 4 needs channels divisible by 4). */
-export const SMALL_SET: Record<string, string> = { 'wrn22x8.hrn': 'k=1' };
+// Networks without a base width `m` get the smallest of their own parameters.
+export const SMALL_SET: Record<string, string> = { 'wrn22x8.hrn': 'k=1', 'resnet32.hrn': 'res=32', 'regnet-style.hrn': 'g=8' };
 export const smallSet = (file: string) => SMALL_SET[file] ?? 'm=4';
 
 /** The kinds of pipeline an export must handle: none, culled + thinned stages, ReLU-reuse. */

@@ -14,7 +14,7 @@ import { calibratedWeights, exampleNetwork, maxAbsDiff, PIPELINE_KINDS, randomIn
 
 const gpu = useGpu();
 const BATCH = 2;
-const STANDARD_OPS = new Set(['Conv', 'BatchNormalization', 'Relu', 'Add', 'Concat', 'Split', 'Slice', 'GlobalAveragePool', 'Flatten', 'Gemm']);
+const STANDARD_OPS = new Set(['Conv', 'BatchNormalization', 'Relu', 'Add', 'Concat', 'Split', 'Slice', 'GlobalAveragePool', 'MaxPool', 'Flatten', 'Gemm']);
 const differences: string[] = [];
 // Each network compiles its own WebGPU kernels on lavapipe (a CPU driver): allow minutes when the machine is shared.
 const NETWORK_TIMEOUT_MS = 600_000;

@@ -78,10 +78,16 @@ const cases: Array<[name: string, text: string, expected: Expected[], sets?: str
     [1, 9, "network 'N' has no 'input' statement"],
     [1, 9, "network 'N' has no 'stages' statement"],
   ]],
-  ['unknown block kind', net(INPUT, CLASSES, STEM, 'block resnet', STAGES), [[5, 9, "unknown block kind 'resnet'; expected basic or bottleneck"]]],
+  ['unknown block kind', net(INPUT, CLASSES, STEM, 'block resnet', STAGES), [[5, 9, "unknown block kind 'resnet'; expected basic, bottleneck, preact, plain"]]],
+  ['a block option other than bottleneck groups', net(INPUT, CLASSES, STEM, 'block basic groups 2', STAGES), [[5, 15, "unknown block option 'groups'; only bottleneck blocks take one: groups N"]]],
+  ['groups that do not divide the channels', net(INPUT, CLASSES, STEM, 'block bottleneck groups 3', 'stages depths [1] widths []'), [[5, 20, "S1's 16 channels are not divisible by groups 3"]]],
   ['unknown and misplaced head items', net(INPUT, CLASSES, STEM, STAGES, 'head fc maxpool avgpool'), [
-    [6, 11, "unknown head item 'maxpool'"],
-    [6, 19, 'avgpool must come before fc in the head'],
+    [6, 11, 'maxpool must come first in the head'],
+    [6, 19, 'avgpool must come first in the head'],
+  ]],
+  ['unknown head item, hidden fc width', net(INPUT, CLASSES, STEM, STAGES, 'head maxpool fc(0) frob fc'), [
+    [6, 19, 'expected a positive integer for a hidden fc width'],
+    [6, 22, "unknown head item 'frob'"],
   ]],
   ['head without fc, channels not classes', net(INPUT, CLASSES, STEM, STAGES, 'head avgpool'), [[6, 3, "a head without fc outputs the last stage's 128 channels, but classes is 10"]]],
 

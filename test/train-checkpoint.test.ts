@@ -22,6 +22,7 @@ import {
   type CheckpointStateInput,
   type SaveStage,
 } from '../src/train/checkpoint.js';
+import { checkpointOfRun, RUN_CHECKPOINT } from '../src/train/loop.js';
 import { cosineSchedule, learningRate } from '../src/train/schedule.js';
 import { Sgd } from '../src/train/sgd.js';
 import { referenceTrainStep } from '../src/reference/train-step.js';
@@ -98,6 +99,21 @@ describe('checkpoint round trip', () => {
     expect(hrnVersion()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
     expect(c.state.files.weights.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(Array.from(loadWeightsFrom(dir).get('fc.weight')!.data)).toEqual(Array.from(want.weights.get('fc.weight')!.data));
+  });
+
+  it('a run directory (hrn train --out) stands for the checkpoint inside it, as --teacher RUN_DIR needs', () => {
+    const runDir = join(root, `run${n++}`);
+    const inner = join(runDir, RUN_CHECKPOINT);
+    save(inner, 2);
+    expect(checkpointOfRun(runDir)).toBe(inner);
+    expect(loadCheckpoint(checkpointOfRun(runDir)).state.epoch).toBe(2);
+    expect(checkpointOfRun(inner)).toBe(inner); // a checkpoint names itself
+    // Without the mapping the run directory is refused for its missing state.json (the bug).
+    expectCkptError(() => loadCheckpoint(runDir), /state\.json is missing/);
+    // A run whose save was interrupted between its renames: the .prev copy is still found.
+    const other = join(root, `run${n++}`);
+    save(join(other, `${RUN_CHECKPOINT}.prev`), 1);
+    expect(loadCheckpoint(checkpointOfRun(other)).state.epoch).toBe(1);
   });
 
   it('replaces the previous checkpoint and leaves no temporary or .prev directory', () => {

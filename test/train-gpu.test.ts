@@ -84,6 +84,49 @@ describe('a GPU training step vs referenceTrainStep (CPU)', () => {
   });
 });
 
+describe('training the block kinds beyond basic on the GPU path', () => {
+  // Tiny networks of each kind: preact (bn-relu before convs, a final bn-relu), plain (VGG-style:
+  // max pooling before S2, global max pooling, a hidden fc with its ReLU) and a grouped bottleneck.
+  // Two steps must match the CPU reference step exactly (weights within 1e-4); then the network
+  // fits a fixed batch (after 16 more steps the loss is below 60% of its start).
+  const kinds: [string, () => LayerGraph][] = [
+    ['preact', () => lowerToGraph(residualNetwork({ name: 'pre', block: 'preact', depths: [1, 1], channels: [4, 8], input: { c: 3, h: 8, w: 8 }, classes: 5 }))],
+    ['plain (maxpool, hidden fc)', () => {
+      const a = residualNetwork({ name: 'vgg', block: 'plain', depths: [1, 2], channels: [4, 8], input: { c: 3, h: 8, w: 8 }, classes: 5 });
+      return lowerToGraph({ ...a, head: { pool: 'max', hidden: [12], fc: true } });
+    }],
+    ['bottleneck groups 2', () => lowerToGraph({ ...residualNetwork({ name: 'rgn', block: 'bottleneck', depths: [1, 1], channels: [4, 8], input: { c: 3, h: 8, w: 8 }, classes: 5 }), groups: 2 })],
+  ];
+  it.each(kinds)('%s', async (_kind, build) => {
+    const g = build();
+    const batch = 6;
+    const w0 = perturbWeights(initWeights(g, 5), 6);
+    const ref = copyWeights(w0);
+    const sgd = Sgd.forGraph(g, ref);
+    const tr = await Trainer.create(ctx, g, w0, { batch });
+    try {
+      const x = new Rng(21).fillNormal(new Float32Array(batch * 3 * 8 * 8), 1);
+      const labels = Array.from({ length: batch }, (_, i) => i % 5);
+      for (let s = 0; s < 2; s++) {
+        const r = referenceTrainStep(g, ref, sgd, { size: batch, images: x, labels }, 0.05);
+        await tr.step(x, labels, 0.05);
+        expect((await tr.readSums(true)).loss).toBeCloseTo(r.loss, 3);
+      }
+      const got = await tr.readWeights();
+      for (const [name, t] of ref) expect(relError(got.get(name)!.data, t.data), name).toBeLessThan(1e-4);
+      await tr.step(x, labels, 0.1);
+      const first = (await tr.readSums(true)).loss;
+      for (let s = 0; s < 15; s++) await tr.step(x, labels, 0.1);
+      tr.resetSums();
+      await tr.step(x, labels, 0.1);
+      const last = (await tr.readSums(true)).loss;
+      expect(last).toBeLessThan(0.6 * first);
+    } finally {
+      tr.dispose();
+    }
+  }, 600_000); // pipeline creation on lavapipe is slow when the machine is loaded
+});
+
 /** An interrupt flag that trips after `after` polls (the loop polls once per step). */
 function interruptAfter(after: number): InterruptFlag {
   let polls = 0;
@@ -217,7 +260,8 @@ describe('hrn train', () => {
     expect(more.out).toContain('resumed from');
     expect(loadCheckpoint(join(teacherOut, 'checkpoint')).state.epoch).toBe(2);
 
-    const student = await hrnTrain(file, ...common, '--set', 'm=2', '--epochs', '1', '--out', join(dir, 'student'), '--teacher', join(teacherOut, 'checkpoint'), '--kd', 'dkd');
+    // --teacher takes the run directory itself (its checkpoint/ is used)
+    const student = await hrnTrain(file, ...common, '--set', 'm=2', '--epochs', '1', '--out', join(dir, 'student'), '--teacher', teacherOut, '--kd', 'dkd');
     expect(student.code).toBe(0);
     expect(student.out).toContain('dkd distillation from Tiny');
     const sck = loadCheckpoint(join(dir, 'student', 'checkpoint'));

@@ -89,7 +89,7 @@ export interface PlanKernel extends CompiledKernel {
 export interface PlanDispatch {
   index: number;
   kernel: number;
-  op: 'conv' | 'ewise' | 'copy' | 'avgpool' | 'fc' | 'softmax' | 'argmax';
+  op: 'conv' | 'ewise' | 'copy' | 'avgpool' | 'maxpool' | 'fc' | 'softmax' | 'argmax';
   /** The graph nodes this dispatch computes, in order (a fused chain has several). */
   nodes: string[];
   bindings: { binding: number; buffer: number; write: boolean }[];

@@ -171,6 +171,9 @@ export function buildOnnxModel(graph: LayerGraph, weights: Weights, o: OnnxExpor
       case 'avgpool':
         value.push(w.node('GlobalAveragePool', [x(n.input)], n.name));
         break;
+      case 'maxpool':
+        value.push(w.node('MaxPool', [x(n.input)], n.name, [ints('kernel_shape', [n.kernel, n.kernel]), ints('strides', [n.stride, n.stride])]));
+        break;
       case 'fc': {
         const flat = w.node('Flatten', [x(n.input)], `${n.name}.flatten`, [int('axis', 1)]);
         const inputs = [flat, w.weight(`${n.name}.weight`, tensorOf(weights, `${n.name}.weight`)), w.weight(`${n.name}.bias`, tensorOf(weights, `${n.name}.bias`))];

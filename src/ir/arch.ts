@@ -8,7 +8,13 @@ export interface Shape {
   w: number;
 }
 
-export type BlockKind = 'basic' | 'bottleneck';
+/**
+ * The block of every stage. `basic`: conv-bn-relu-conv-bn, shortcut add, relu (post-activation).
+ * `bottleneck`: 1x1, kxk (optionally grouped), 1x1 with 4x expansion. `preact`: the pre-activation
+ * basic block (bn-relu-conv-bn-relu-conv, shortcut add; Wide ResNets). `plain`: one conv-bn-relu
+ * per depth step, no shortcut, downsampling by max pooling (VGG).
+ */
+export type BlockKind = 'basic' | 'bottleneck' | 'preact' | 'plain';
 
 /**
  * What happens to a stage's nonlinearities. Culling and thinning are the paper's ReLU-dropping
@@ -21,6 +27,13 @@ export interface ReluPlan {
   thinned: boolean;
   /** ReLU-reuse factor N: each remaining ReLU layer activates C/N of its C channels. */
   reuse: number;
+  /**
+   * Single ReLU layers removed, by position in the stage's order (in Stage1 position 0 is the
+   * stem's ReLU; then each block's ReLUs in order). Written `cull S2.b1.relu1`.
+   */
+  culledLayers?: number[];
+  /** Reuse factors of single ReLU layers (position -> N), overriding `reuse` there. */
+  layerReuse?: Record<number, number>;
 }
 
 export interface StageIR {
@@ -53,8 +66,10 @@ export interface StemIR {
 }
 
 export interface HeadIR {
-  /** Global average pooling before the classifier. */
-  pool: 'avg';
+  /** Global pooling before the classifier: average, or max (VGG). */
+  pool: 'avg' | 'max';
+  /** Hidden fully connected layers (each followed by a ReLU) before the classifier: VGG's 4096, 4096. */
+  hidden?: number[];
   /** A fully connected layer to `classes` logits. */
   fc: boolean;
 }
@@ -67,6 +82,8 @@ export interface ArchIR {
   kernel: number;
   stem: StemIR;
   block: BlockKind;
+  /** Groups of the bottleneck's kxk convolution (RegNet-style); absent or 1: dense. */
+  groups?: number;
   stages: StageIR[];
   /** Present when the widths come from a base and factors rather than an explicit channel list. */
   widths?: WidthBasis;
@@ -78,6 +95,16 @@ export interface ArchIR {
 }
 
 export const ORDINARY_RELUS: Readonly<ReluPlan> = Object.freeze({ culled: false, thinned: false, reuse: 1 });
+
+/** The head as the language writes it: `avgpool fc`, `maxpool fc(4096) fc(4096) fc`. */
+export function headText(h: HeadIR): string {
+  return [`${h.pool}pool`, ...(h.hidden ?? []).map((n) => `fc(${n})`), ...(h.fc ? ['fc'] : [])].join(' ');
+}
+
+/** The block statement's value: `basic`, `bottleneck groups 8`. */
+export function blockText(a: Pick<ArchIR, 'block' | 'groups'>): string {
+  return a.groups !== undefined && a.groups > 1 ? `${a.block} groups ${a.groups}` : a.block;
+}
 
 export function stageName(index: number): string {
   return `S${index + 1}`;

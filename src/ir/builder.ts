@@ -84,6 +84,13 @@ export class GraphBuilder {
       }
       case 'avgpool':
         return { c: this.shape(spec.input).c, h: 1, w: 1 };
+      case 'maxpool': {
+        const s = this.shape(spec.input);
+        const h = convOutSize(s.h, spec.kernel, spec.stride, 0);
+        const w = convOutSize(s.w, spec.kernel, spec.stride, 0);
+        if (h < 1 || w < 1) fail(`output ${h}x${w} is empty`);
+        return { c: s.c, h, w };
+      }
       case 'fc':
         return { c: spec.outFeatures, h: 1, w: 1 };
     }

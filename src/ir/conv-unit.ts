@@ -8,6 +8,8 @@ import { emitReuseUnit, type UnitShape } from './reuse.js';
 export interface ConvUnitSpec extends UnitShape {
   /** Whether this unit's ReLU survived culling and thinning. */
   relu: boolean;
+  /** Grouped convolution (bottleneck blocks with groups); default 1. */
+  groups?: number;
 }
 
 /** Emits the unit and returns the id of its output node. */
@@ -22,7 +24,7 @@ export function emitConvUnit(b: GraphBuilder, u: ConvUnitSpec): number {
     kernel: u.kernel,
     stride: u.stride,
     pad: Math.floor(u.kernel / 2),
-    groups: 1,
+    groups: u.groups ?? 1,
     bias: false,
   });
   let out = b.add({ op: 'bn', name: `${u.prefix}.bn${u.index}`, region: u.region, input: conv });

@@ -1,6 +1,9 @@
-// Private-inference cost of the nonlinear layers. In hybrid HE/GC protocols (Delphi and its
+// Private-inference cost: the nonlinear layers here, the linear ones in he-cost.ts. In hybrid HE/GC protocols (Delphi and its
 // successors) each ReLU is a garbled circuit, so ReLU count drives storage, traffic and latency.
 // Constants are public measurements (docs/architecture.md, "Cost constants"); each is named for where it comes from.
+
+import type { LayerGraph } from './graph.js';
+import { heCost, type HeCost } from './he-cost.js';
 
 /** Client (evaluator) storage of garbled circuits per ReLU, bytes (Garimella et al. 2023). */
 export const GC_CLIENT_BYTES_PER_RELU = 18_248;
@@ -17,15 +20,30 @@ export const GC_SECONDS_PER_RELU = 33.7 / 300_000;
 export interface PiCost {
   clientStorageBytes: number;
   serverStorageBytes: number;
+  /** Garbled-circuit traffic (the ReLUs). */
   communicationBytes: number;
   gcLatencySeconds: number;
+  /** The linear layers under HE (src/ir/he-cost.ts); absent when no layer graph was given. */
+  he?: HeCost;
+  heLatencySeconds: number;
+  heCommunicationBytes: number;
+  /** One private inference: HE (linear layers) + GC (ReLUs). */
+  totalLatencySeconds: number;
 }
 
-export function piCost(relus: number): PiCost {
+/** PI cost of `relus` ReLUs, plus the HE cost of the graph's linear layers when it is given. */
+export function piCost(relus: number, graph?: LayerGraph): PiCost {
+  const he = graph === undefined ? undefined : heCost(graph);
+  const gcLatencySeconds = relus * GC_SECONDS_PER_RELU;
+  const heLatencySeconds = he?.latencySeconds ?? 0;
   return {
     clientStorageBytes: relus * GC_CLIENT_BYTES_PER_RELU,
     serverStorageBytes: relus * GC_SERVER_BYTES_PER_RELU,
     communicationBytes: relus * GC_COMM_BYTES_PER_RELU,
-    gcLatencySeconds: relus * GC_SECONDS_PER_RELU,
+    gcLatencySeconds,
+    ...(he === undefined ? {} : { he }),
+    heLatencySeconds,
+    heCommunicationBytes: he?.communicationBytes ?? 0,
+    totalLatencySeconds: heLatencySeconds + gcLatencySeconds,
   };
 }

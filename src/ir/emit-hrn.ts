@@ -2,7 +2,8 @@
 // edited and fed to hrn again. The ReLU plan (culled, thinned, reuse) has no statement of its own
 // in the language: it is written as a pipeline that recreates it, named `<network>-plan`.
 
-import type { ArchIR, StageIR } from './arch.js';
+import { blockText, headText, type ArchIR, type StageIR } from './arch.js';
+import { reluLayerNames } from './lower.js';
 
 function list(xs: readonly number[]): string {
   return `[${xs.join(', ')}]`;
@@ -23,6 +24,15 @@ export function reluPlanSteps(arch: ArchIR): string[] {
     byReuse.set(s.relu.reuse, [...(byReuse.get(s.relu.reuse) ?? []), s.name]);
   }
   for (const [n, stages] of byReuse) steps.push(`reuse ${n} ${stages.join(' ')}`);
+  // Single ReLU layers, by name.
+  for (const s of arch.stages) {
+    if (s.relu.culled) continue;
+    const names = reluLayerNames(arch, s);
+    if (s.relu.culledLayers?.length) steps.push(`cull ${s.relu.culledLayers.map((p) => names[p]).join(' ')}`);
+    const byN = new Map<number, string[]>();
+    for (const [p, n] of Object.entries(s.relu.layerReuse ?? {})) if (!s.relu.culledLayers?.includes(Number(p))) byN.set(n, [...(byN.get(n) ?? []), names[Number(p)]]);
+    for (const [n, layers] of byN) steps.push(`reuse ${n} ${layers.join(' ')}`);
+  }
   return steps;
 }
 
@@ -38,12 +48,12 @@ export function emitHrn(arch: ArchIR): string {
   lines.push(`  kernel  ${arch.kernel}`);
   const stride = arch.stem.stride === 1 ? '' : `, stride ${arch.stem.stride}`;
   lines.push(`  stem    conv${arch.stem.kernel}x${arch.stem.kernel}(${stemFromM ? 'm' : arch.stem.channels}${stride})`);
-  lines.push(`  block   ${arch.block}`);
+  lines.push(`  block   ${blockText(arch)}`);
   const depths = list(arch.stages.map((s) => s.depth));
   const strides = list(arch.stages.map((s) => s.stride));
   const widths = stemFromM && basis.factors.length > 0 ? `widths ${list(basis.factors)}` : `channels ${list(arch.stages.map((s) => s.channels))}`;
   lines.push(`  stages  depths ${depths} ${widths} strides ${strides}`);
-  lines.push(`  head    avgpool${arch.head.fc ? ' fc' : ''}`);
+  lines.push(`  head    ${headText(arch.head)}`);
   lines.push(`  criticality ${arch.criticality.join(' > ')}`);
   lines.push('}');
   const plan = reluPlanSteps(arch);

@@ -77,6 +77,14 @@ export interface AvgPoolNode extends NodeBase {
   input: number;
 }
 
+/** Max pooling over kernel x kernel windows with the given stride, no padding. */
+export interface MaxPoolNode extends NodeBase {
+  op: 'maxpool';
+  input: number;
+  kernel: number;
+  stride: number;
+}
+
 /** Fully connected layer with bias on the flattened input. */
 export interface FcNode extends NodeBase {
   op: 'fc';
@@ -93,6 +101,7 @@ export type GraphNode =
   | SliceNode
   | ConcatNode
   | AvgPoolNode
+  | MaxPoolNode
   | FcNode;
 
 export type OpKind = GraphNode['op'];

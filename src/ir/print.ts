@@ -2,7 +2,7 @@
 // to its kernels. Stable and line-oriented so that diffs between passes read well.
 
 import type { ArchIR, StageIR } from './arch.js';
-import { factorTag } from './arch.js';
+import { blockText, factorTag, headText } from './arch.js';
 import type { GraphNode, LayerGraph } from './graph.js';
 import type { NetworkStats } from './stats.js';
 
@@ -10,6 +10,10 @@ function reluText(st: StageIR): string {
   if (st.relu.culled) return 'culled';
   const parts = [st.relu.thinned ? 'thinned' : 'full'];
   if (st.relu.reuse > 1) parts.push(`reuse ${st.relu.reuse}`);
+  const culled = st.relu.culledLayers ?? [];
+  if (culled.length > 0) parts.push(`culled layers ${culled.join(',')}`);
+  const layers = Object.entries(st.relu.layerReuse ?? {});
+  if (layers.length > 0) parts.push(`reuse by layer ${layers.map(([p, n]) => `${p}:${n}`).join(',')}`);
   return parts.join(' ');
 }
 
@@ -20,13 +24,13 @@ export function printArch(a: ArchIR): string {
   lines.push(`  classes ${a.classes}`);
   lines.push(`  kernel ${a.kernel}`);
   lines.push(`  stem conv${a.stem.kernel}x${a.stem.kernel}(${a.stem.channels}${a.stem.stride === 1 ? '' : `, stride ${a.stem.stride}`})`);
-  lines.push(`  block ${a.block}`);
+  lines.push(`  block ${blockText(a)}`);
   if (a.widths) lines.push(`  # widths: m=${a.widths.m}, factors ${factorTag(a.widths.factors) || '(none)'}`);
   const w = Math.max(...a.stages.map((s) => String(s.channels).length));
   for (const s of a.stages) {
     lines.push(`  stage ${s.name} depth ${s.depth} channels ${String(s.channels).padStart(w)} stride ${s.stride} relu ${reluText(s)}`);
   }
-  lines.push(`  head avgpool${a.head.fc ? ' fc' : ''}`);
+  lines.push(`  head ${headText(a.head)}`);
   lines.push(`  criticality ${a.criticality.join(' > ')}`);
   lines.push('}');
   return lines.join('\n');
@@ -84,7 +88,9 @@ export function printStageTable(s: NetworkStats): string {
     millions(s.flops.stages[st]),
     int(s.params.stages[st]),
   ]);
-  rows.push(['head', '0', '', millions(s.flops.stages.head ?? 0), int(s.params.stages.head ?? 0)]);
+  // The head's ReLUs (hidden fc layers) are in the total but in no stage.
+  const headRelus = s.relus.total - stages.reduce((sum, st) => sum + s.relus.stages[st], 0);
+  rows.push(['head', int(headRelus), '', millions(s.flops.stages.head ?? 0), int(s.params.stages.head ?? 0)]);
   rows.push(['total', int(s.relus.total), '100.0%', millions(s.flops.total), int(s.params.total)]);
   return formatTable(['stage', 'ReLUs', 'share', 'FLOPs', 'params'], rows);
 }

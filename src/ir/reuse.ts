@@ -8,9 +8,9 @@
 //            when the shape changes          |                              |
 //                        yR (C/4)            yL (C - C/4 - C/N)             yA (C/N)
 //                        |                   |                              |
-//                        +------- concat: e = [yR, yL] ---- first C/N ch --> (+)  Res2Net-style shortcut
+//                        |                   +-- 1x1 conv L -> C/N -------> (+)  Res2Net-style shortcut
 //                        |                   |                              |
-//                        +------------------ concat [yR, yL, yA + e[0:C/N]] +
+//                        +------------------ concat [yR, yL, yA + carry] ---+
 //                                                   |
 //                                                  bn
 //                                                   |
@@ -23,7 +23,8 @@
 // So the unit keeps ReLUs on exactly C/N of its C channels whatever N is; the channels fall into
 // three groups (a reused quarter, an activated 1/N share, the linear rest) instead of N groups, as
 // §4.2 describes; the grouped kxk convolutions cost (L^2 + A^2) / C^2 of the dense one (the reused
-// quarter is passed through, as Res2Net's first split is), and the 1x1 convolution costs 1/k^2 of it.
+// quarter is passed through, as Res2Net's first split is), the carry L*A / (k^2 C^2) and the 1x1
+// mix 1/k^2 of it.
 // When the unit ends in a residual add, the add comes after the mix and no ReLU follows it: the
 // unit's nonlinearity is the one on the activated group.
 //
@@ -122,8 +123,11 @@ export function emitReuseUnit(b: GraphBuilder, u: UnitShape): number {
   const yA = conv(xA, out.active, `conv${u.index}.active`, u.kernel, u.stride);
 
   // Res2Net-style shortcut: the earlier groups' features feed the activated group.
+  // The linear group's features reach the activated group through a 1x1 convolution (L -> A
+  // channels): the groups differ in width, so they are projected, not sliced. This is also what
+  // brings the FLOPs to the paper's (docs/passes.md, "FLOPs against the paper").
   const earlier = b.add({ op: 'concat', name: name(`cat${u.index}.earlier`), region, inputs: [yR, yL] });
-  const carried = b.add({ op: 'slice', name: name(`cat${u.index}.carry`), region, input: earlier, start: 0, end: out.active });
+  const carried = conv(yL, out.active, `cat${u.index}.carry`, 1, 1);
   const zA = b.add({ op: 'add', name: name(`cat${u.index}.shortcut`), region, inputs: [yA, carried] });
   pre = b.add({ op: 'concat', name: name(`cat${u.index}`), region, inputs: [earlier, zA] });
 

@@ -44,6 +44,6 @@ export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch
     flops: { total: counts.total.flops, stages: byStage(counts, 'flops', true), convention: FLOPS_CONVENTION },
     params: { total: counts.total.params, stages: byStage(counts, 'params', true) },
     criticality: { order: [...arch.criticality], ...checkCriticality(arch, graph) },
-    piCost: piCost(counts.total.relus),
+    piCost: piCost(counts.total.relus, graph),
   };
 }

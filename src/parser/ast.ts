@@ -66,6 +66,8 @@ export interface BlockStmt {
   span: SourceSpan;
   keyword: SourceSpan;
   block?: Name;
+  /** `groups 8` after the kind. */
+  option?: { name: Name; value?: Expr };
 }
 
 export type StageClauseName = 'depths' | 'widths' | 'channels' | 'strides';
@@ -84,11 +86,16 @@ export interface StagesStmt {
   clauses: StageClause[];
 }
 
+/** A head item: `avgpool`, `maxpool`, `fc`, or `fc(EXPR)` (a hidden layer of that width). */
+export interface HeadItem extends Name {
+  size?: Expr;
+}
+
 export interface HeadStmt {
   kind: 'head';
   span: SourceSpan;
   keyword: SourceSpan;
-  items: Name[];
+  items: HeadItem[];
 }
 
 export interface CriticalityStmt {

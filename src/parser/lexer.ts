@@ -29,6 +29,13 @@ export const DashedIdent = createToken({
   categories: [Ident],
   label: 'a name',
 });
+/** In pipelines only: a ReLU layer's name, `S2.b1.relu1` (dotted, dashes allowed in each part). */
+export const LayerName = createToken({
+  name: 'LAYER_NAME',
+  pattern: /[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*(?:\.[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)*)+/,
+  categories: [Ident],
+  label: 'a name',
+});
 export const NumberLit = createToken({ name: 'NUMBER', pattern: /[0-9]+(?:\.[0-9]+)?/, label: 'a number' });
 /** In pipelines only: a word that starts with digits, like the factor tag `5x5x3x` or `2x`. */
 export const NumberWord = createToken({
@@ -146,6 +153,7 @@ const netBody: TokenType[] = [
 
 const pipeBody: TokenType[] = [
   ...LAYOUT,
+  LayerName,
   DashedIdent,
   NetworkInBlock,
   PipelineInBlock,
@@ -333,4 +341,4 @@ function syntheticNewline(at: IToken, kind: SyntheticKind): IToken {
 }
 
 /** Tokens with a lexical production of their own in grammar/hrn.ebnf (the rest are literals). */
-export const LEXICAL_TOKENS: TokenType[] = [WhiteSpace, Comment, Newline, Ident, DashedIdent, NumberLit, NumberWord, Cross];
+export const LEXICAL_TOKENS: TokenType[] = [WhiteSpace, Comment, Newline, Ident, DashedIdent, LayerName, NumberLit, NumberWord, Cross];

@@ -285,6 +285,11 @@ export class HrnParser extends CstParser {
   blockStmt = this.RULE('blockStmt', () => {
     this.CONSUME(Block);
     this.CONSUME(Ident, { LABEL: 'kind' });
+    // `block bottleneck groups 8`: an option of the block kind, with its value.
+    this.OPTION(() => {
+      this.CONSUME2(Ident, { LABEL: 'option' });
+      this.SUBRULE(this.expression, { LABEL: 'optionValue' });
+    });
   });
 
   /** Clauses may continue on the following lines: a line that starts with a clause word. */
@@ -309,7 +314,17 @@ export class HrnParser extends CstParser {
 
   headStmt = this.RULE('headStmt', () => {
     this.CONSUME(Head);
-    this.AT_LEAST_ONE(() => this.CONSUME(Ident, { LABEL: 'item' }));
+    this.AT_LEAST_ONE(() => this.SUBRULE(this.headItem, { LABEL: 'item' }));
+  });
+
+  /** `avgpool`, `maxpool`, `fc`, or a hidden layer with its width: `fc(4096)`. */
+  headItem = this.RULE('headItem', () => {
+    this.CONSUME(Ident, { LABEL: 'name' });
+    this.OPTION(() => {
+      this.CONSUME(LParen);
+      this.SUBRULE(this.expression, { LABEL: 'size' });
+      this.CONSUME(RParen);
+    });
   });
 
   criticalityStmt = this.RULE('criticalityStmt', () => {

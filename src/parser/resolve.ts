@@ -342,15 +342,7 @@ class Resolver {
 
     // block
     const blockStmt = get('block');
-    let block: BlockKind | undefined = DEFAULTS.block;
-    if (blockStmt) {
-      block = undefined;
-      if (blockStmt.block) {
-        const b = blockStmt.block.name;
-        if (b === 'basic' || b === 'bottleneck') block = b;
-        else this.err(blockStmt.block.span, `unknown block kind '${b}'; expected basic or bottleneck${suggest(b, ['basic', 'bottleneck'])}`);
-      }
-    }
+    const { block, groups } = blockStmt ? this.block(blockStmt) : { block: DEFAULTS.block, groups: undefined };
 
     // stages
     const stagesStmt = get('stages');
@@ -370,11 +362,16 @@ class Resolver {
 
     // cross-statement checks
     if (dims && stem && stages && input) this.spatial(input, dims, stem.stride, stages.list);
+    if (groups !== undefined && stages) {
+      for (const s of stages.list) {
+        if (s.channels % groups !== 0) this.err(blockStmt!.option!.name.span, `${s.name}'s ${s.channels} channels are not divisible by groups ${groups}`);
+      }
+    }
     if (head && !head.fc && stages && classes !== undefined && block) {
       const last = stages.list[stages.list.length - 1];
-      const out = last.channels * (block === 'bottleneck' ? 4 : 1);
+      const out = head.hidden?.[head.hidden.length - 1] ?? last.channels * (block === 'bottleneck' ? 4 : 1);
       if (out !== classes) {
-        this.err(headStmt!.span, `a head without fc outputs the last stage's ${out} channels, but classes is ${classes}; add fc or make them equal`);
+        this.err(headStmt!.span, `a head without fc outputs ${head.hidden ? 'the last hidden layer\'s' : 'the last stage\'s'} ${out} ${head.hidden ? 'values' : 'channels'}, but classes is ${classes}; add fc or make them equal`);
       }
     }
 
@@ -394,7 +391,29 @@ class Resolver {
       history: [],
     };
     if (stages.widths) arch.widths = stages.widths;
+    if (groups !== undefined && groups > 1) arch.groups = groups;
     return arch;
+  }
+
+  /** The block kind and its `groups N` option. */
+  private block(s: Extract<Statement, { kind: 'block' }>): { block?: BlockKind; groups?: number } {
+    let block: BlockKind | undefined;
+    let groups: number | undefined;
+    if (s.block) {
+      const b = s.block.name;
+      const kinds = ['basic', 'bottleneck', 'preact', 'plain'];
+      if (kinds.includes(b)) block = b as BlockKind;
+      else this.err(s.block.span, `unknown block kind '${b}'; expected ${kinds.join(', ')}${suggest(b, kinds)}`);
+    }
+    const opt = s.option;
+    if (opt) {
+      if (opt.name.name !== 'groups' || (block !== undefined && block !== 'bottleneck')) {
+        this.err(opt.name.span, `unknown block option '${opt.name.name}'; only bottleneck blocks take one: groups N`);
+      } else {
+        groups = this.positiveInt(opt.value, 'groups');
+      }
+    }
+    return { block, groups };
   }
 
   private stem(s: Extract<Statement, { kind: 'stem' }>): ArchIR['stem'] | undefined {
@@ -514,30 +533,37 @@ class Resolver {
   }
 
   private head(h: Extract<Statement, { kind: 'head' }>): ArchIR['head'] | undefined {
-    const seen = new Map<string, SourceSpan>();
+    // avgpool | maxpool first, then hidden layers fc(N), then optionally the classifier fc.
     let ok = true;
-    for (const item of h.items) {
-      if (item.name !== 'avgpool' && item.name !== 'fc') {
-        this.err(item.span, `unknown head item '${item.name}'; expected avgpool, then optionally fc${suggest(item.name, DEFAULTS.head)}`);
+    let pool: ArchIR['head']['pool'] | undefined;
+    let fc = false;
+    const hidden: number[] = [];
+    h.items.forEach((item, i) => {
+      const bad = (why: string) => {
+        this.err(item.span, why);
         ok = false;
-        continue;
+      };
+      if (item.name === 'avgpool' || item.name === 'maxpool') {
+        if (i !== 0) bad(`${item.name} must come first in the head`);
+        else if (item.size) bad(`${item.name} takes no size (the pooling is global)`);
+        else pool = item.name === 'avgpool' ? 'avg' : 'max';
+      } else if (item.name === 'fc') {
+        if (fc) bad(`the classifier fc must be the last head item`);
+        else if (item.size) {
+          const width = this.positiveInt(item.size, 'a hidden fc width');
+          if (width === undefined) ok = false;
+          else hidden.push(width);
+        } else fc = true;
+      } else {
+        bad(`unknown head item '${item.name}'; expected avgpool or maxpool, then fc(N) hidden layers, then optionally fc${suggest(item.name, ['avgpool', 'maxpool', 'fc'])}`);
       }
-      if (seen.has(item.name)) {
-        this.err(item.span, `duplicate head item '${item.name}'`);
-        ok = false;
-        continue;
-      }
-      if (item.name === 'avgpool' && seen.has('fc')) {
-        this.err(item.span, `avgpool must come before fc in the head`);
-        ok = false;
-      }
-      seen.set(item.name, item.span);
-    }
-    if (ok && !seen.has('avgpool')) {
-      this.err(h.span, `the head must start with avgpool (global average pooling is the head's only pooling)`);
+    });
+    if (ok && pool === undefined) {
+      this.err(h.span, `the head must start with avgpool or maxpool (global pooling)`);
       ok = false;
     }
-    return ok ? { pool: 'avg', fc: seen.has('fc') } : undefined;
+    if (!ok || pool === undefined) return undefined;
+    return hidden.length > 0 ? { pool, hidden, fc } : { pool, fc };
   }
 
   private criticality(c: Extract<Statement, { kind: 'criticality' }>, names: string[]): string[] | undefined {

@@ -12,6 +12,7 @@ import type {
   PipelineDecl,
   PipelineStep,
   StageClause,
+  HeadItem,
   StageClauseName,
   Statement,
 } from './ast.js';
@@ -178,7 +179,9 @@ export class AstBuilder extends BaseVisitor {
 
   blockStmt(node: Children): Statement | undefined {
     const h = this.head(node, 'block');
-    return h && { kind: 'block', ...h, block: this.name(tok(node, 'kind')) };
+    if (!h) return undefined;
+    const option = this.name(tok(node, 'option'));
+    return { kind: 'block', ...h, block: this.name(tok(node, 'kind')), ...(option ? { option: { name: option, value: this.expr(node, 'optionValue') } } : {}) };
   }
 
   stagesStmt(node: Children): Statement | undefined {
@@ -207,7 +210,15 @@ export class AstBuilder extends BaseVisitor {
   headStmt(node: Children): Statement | undefined {
     const h = this.head(node, 'head');
     if (!h) return undefined;
-    return { kind: 'head', ...h, items: toks(node, 'item').map((t) => this.name(t)!) };
+    const items = subs(node, 'item').map((c) => this.visit(c) as HeadItem | undefined).filter((i): i is HeadItem => i !== undefined);
+    return { kind: 'head', ...h, items };
+  }
+
+  headItem(node: Children): HeadItem | undefined {
+    const name = this.name(tok(node, 'name'));
+    if (!name) return undefined;
+    const size = this.expr(node, 'size');
+    return size ? { ...name, size } : name;
   }
 
   criticalityStmt(node: Children): Statement | undefined {

@@ -200,13 +200,20 @@ export function stepsFromText(text: string, span?: SourceSpan): PipelineStep[] {
 // ---------------------------------------------------------------------------------------------
 // IR helpers
 
+function cloneReluPlan(r: ArchIR['stages'][number]['relu']): ArchIR['stages'][number]['relu'] {
+  const out = { ...r };
+  if (r.culledLayers !== undefined) out.culledLayers = [...r.culledLayers];
+  if (r.layerReuse !== undefined) out.layerReuse = { ...r.layerReuse };
+  return out;
+}
+
 /** A deep copy, so passes can edit freely. */
 export function cloneArch(net: ArchIR): ArchIR {
   const out: ArchIR = {
     ...net,
     input: { ...net.input },
     stem: { ...net.stem },
-    stages: net.stages.map((s) => ({ ...s, relu: { ...s.relu } })),
+    stages: net.stages.map((s) => ({ ...s, relu: cloneReluPlan(s.relu) })),
     criticality: [...net.criticality],
     head: { ...net.head },
     history: [...net.history],

@@ -275,6 +275,30 @@ export function avgpoolBackward(dy: Tensor, h: number, w: number): Tensor {
   return dx;
 }
 
+/** Max pooling backward: each window's gradient goes to its first maximum (row-major order). */
+export function maxpoolBackward(x: Tensor, dy: Tensor, k: number, s: number): Tensor {
+  const dx = tensor(x.n, x.c, x.h, x.w);
+  for (let nc = 0; nc < x.n * x.c; nc++) {
+    for (let i = 0; i < dy.h; i++) {
+      for (let j = 0; j < dy.w; j++) {
+        let best = -1;
+        let m = -Infinity;
+        for (let a = 0; a < k; a++) {
+          for (let b = 0; b < k; b++) {
+            const idx = (nc * x.h + i * s + a) * x.w + j * s + b;
+            if (x.data[idx] > m) {
+              m = x.data[idx];
+              best = idx;
+            }
+          }
+        }
+        dx.data[best] += dy.data[(nc * dy.h + i) * dy.w + j];
+      }
+    }
+  }
+  return dx;
+}
+
 /** Fully connected backward: dx = dy W, dW = dy^T x, db = sum over the batch of dy. */
 export function fcBackward(x: Tensor, weight: Float32Array, dy: Tensor): { dx: Tensor; dw: Float32Array; db: Float32Array } {
   const inF = x.c * x.h * x.w;

@@ -15,6 +15,7 @@ import { weightSpecs, type Weights } from '../weights/weights.js';
 import {
   add,
   avgpool,
+  maxpool,
   concat,
   conv2d,
   fc,
@@ -34,6 +35,7 @@ import {
   concatBackward,
   conv2dBackward,
   fcBackward,
+  maxpoolBackward,
   reluRangeBackward,
   sameShape,
   sliceBackward,
@@ -127,6 +129,9 @@ export function forwardGraph(graph: LayerGraph, weights: Weights, input: Tensor,
       case 'avgpool':
         y = avgpool(acts[node.input]);
         break;
+      case 'maxpool':
+        y = maxpool(acts[node.input], node.kernel, node.stride);
+        break;
       case 'fc':
         y = fc(acts[node.input], param(weights, `${node.name}.weight`), param(weights, `${node.name}.bias`), node.outFeatures);
         break;
@@ -211,6 +216,9 @@ export function backwardGraph(graph: LayerGraph, weights: Weights, tape: Tape, d
         accumulate(node.input, avgpoolBackward(dy, x.h, x.w));
         break;
       }
+      case 'maxpool':
+        accumulate(node.input, maxpoolBackward(tape.acts[node.input], dy, node.kernel, node.stride));
+        break;
       case 'fc': {
         const x = tape.acts[node.input];
         const g = fcBackward(x, param(weights, `${node.name}.weight`), dy);

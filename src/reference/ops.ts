@@ -173,6 +173,26 @@ export function avgpool(x: Tensor): Tensor {
   return y;
 }
 
+/**
+ * Max pooling over k x k windows with stride s, no padding. Ties go to the first position in
+ * row-major window order (the one the backward pass routes the gradient to).
+ */
+export function maxpool(x: Tensor, k: number, s: number): Tensor {
+  const oh = convOutSize(x.h, k, s, 0);
+  const ow = convOutSize(x.w, k, s, 0);
+  const y = tensor(x.n, x.c, oh, ow);
+  for (let nc = 0; nc < x.n * x.c; nc++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        let m = -Infinity;
+        for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) m = Math.max(m, x.data[(nc * x.h + i * s + a) * x.w + j * s + b]);
+        y.data[(nc * oh + i) * ow + j] = m;
+      }
+    }
+  }
+  return y;
+}
+
 /** y = W x + b on the flattened C*H*W input; weight is [out, in]. */
 export function fc(x: Tensor, weight: Float32Array, bias: Float32Array, outFeatures: number): Tensor {
   const inF = x.c * x.h * x.w;

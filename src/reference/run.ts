@@ -52,6 +52,9 @@ export function runReferenceAll(graph: LayerGraph, weights: Weights, input: Floa
       case 'avgpool':
         y = ops.avgpool(out[node.input]);
         break;
+      case 'maxpool':
+        y = ops.maxpool(out[node.input], node.kernel, node.stride);
+        break;
       case 'fc': {
         const x = out[node.input];
         const inF = x.c * x.h * x.w;

@@ -15,7 +15,7 @@ import type { GpuContext } from '../runtime/device.js';
 import { Executor } from '../runtime/executor.js';
 import { Trainer, type TeacherSource } from '../runtime/trainer.js';
 import { initWeights, type Weights } from '../weights/weights.js';
-import { loadCheckpoint, saveCheckpoint, type CheckpointStateInput, type MetricsRecord } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, STATE_FILE, type CheckpointStateInput, type MetricsRecord } from './checkpoint.js';
 import type { InterruptFlag } from './interrupt.js';
 import { dkdWarmup } from './losses.js';
 import { JsonlLogger } from './log.js';
@@ -27,6 +27,17 @@ import { cosineSchedule, learningRate, type LrSchedule } from './schedule.js';
 export const RUN_CHECKPOINT = 'checkpoint';
 export const RUN_LOG = 'train.jsonl';
 export const RUN_METRICS_CSV = 'metrics.csv';
+
+/**
+ * The checkpoint a path names: a run directory (`hrn train --out DIR`) means the checkpoint inside
+ * it; anything else (a checkpoint directory, a missing path) is returned as given, so that
+ * loadCheckpoint's own messages still apply.
+ */
+export function checkpointOfRun(path: string): string {
+  const inner = join(path, RUN_CHECKPOINT);
+  const isCheckpoint = existsSync(join(path, STATE_FILE));
+  return !isCheckpoint && (existsSync(inner) || existsSync(`${inner}.prev`)) ? inner : path;
+}
 
 export interface EvalResult {
   correct: number;

@@ -16,7 +16,7 @@ import { SGD_DEFAULTS, type LossSpec } from '../../codegen/kernels/index.js';
 import { openDevice } from '../../runtime/device.js';
 import { CheckpointError, loadCheckpoint, networkHash } from '../../train/checkpoint.js';
 import { DKD_DEFAULTS, KD_DEFAULTS } from '../../train/losses.js';
-import { installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV, trainLoop, type TrainLoopResult } from '../../train/loop.js';
+import { checkpointOfRun, installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV, trainLoop, type TrainLoopResult } from '../../train/loop.js';
 import { TrainProgress } from '../../train/progress.js';
 import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
@@ -49,7 +49,7 @@ interface SourceRecord {
 function loadTeacher(dir: string, fileOverride: string | undefined, ctx: Context): TeacherSource & { name: string } {
   let ck;
   try {
-    ck = loadCheckpoint(dir);
+    ck = loadCheckpoint(checkpointOfRun(dir));
   } catch (e) {
     throw new UserError(`--teacher: ${(e as Error).message}`);
   }

@@ -6,7 +6,7 @@
 import type { StagePass } from '../../passes/stages.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { convPacking, convTile } from '../conv-layout.js';
-import { genArgmax, genAvgPool, genConv, genEwise, genFc, genSoftmax, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
+import { genArgmax, genAvgPool, genConv, genEwise, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
 import type { BufferKind, ParamSource, Plan, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
 import { MiB } from './liveness.js';
 import { isMaterialized } from './place.js';
@@ -173,6 +173,13 @@ class Emitter {
     if (s.kind === 'avgpool') {
       const gen = genAvgPool({ name: label, batch, c: sh.c, h: sh.h, w: sh.w, ...io }, alias, this.dl);
       this.emit('avgpool', gen, { x_in: this.bufOf(s.input), y_out: this.bufOf(s.anchor) }, names, batch * sh.c * sh.h * sh.w);
+      return;
+    }
+    if (s.kind === 'maxpool') {
+      const mp = this.graph.nodes[s.anchor];
+      if (mp.op !== 'maxpool') throw new Error('compilePlan: maxpool step without maxpool node');
+      const gen = genMaxPool(label, maxPoolShape(batch, sh, mp), io, alias, this.dl);
+      this.emit('maxpool', gen, { x_in: this.bufOf(s.input), y_out: this.bufOf(s.anchor) }, names, batch * sh.c * mp.shape.h * mp.shape.w * mp.kernel * mp.kernel);
       return;
     }
     const fcNode = this.graph.nodes[s.anchor];

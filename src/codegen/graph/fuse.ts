@@ -117,6 +117,7 @@ class Fuser {
           this.chain(n);
           break;
         case 'avgpool':
+        case 'maxpool':
         case 'fc':
           this.add({ kind: n.op, anchor: n.id, nodes: [n.id], input: n.input }, n.id);
           break;

@@ -61,7 +61,7 @@ export interface ChainStep {
 }
 
 export interface SimpleStep {
-  kind: 'avgpool' | 'fc';
+  kind: 'avgpool' | 'maxpool' | 'fc';
   anchor: number;
   nodes: number[];
   input: number;

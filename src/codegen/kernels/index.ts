@@ -5,6 +5,7 @@ export * from './train-common.js';
 export * from './conv.js';
 export * from './ewise.js';
 export * from './avgpool.js';
+export * from './maxpool.js';
 export * from './fc.js';
 export * from './softmax.js';
 export * from './argmax.js';

@@ -17,9 +17,11 @@ import {
   genFcDw,
   genFcDx,
   genLoss,
+  genMaxPoolBwd,
   genSgd,
   type BufView,
   type LossSpec,
+  maxPoolShape,
   type SgdHyper,
 } from '../kernels/index.js';
 import type { ConvGeometry } from '../conv-layout.js';
@@ -73,6 +75,15 @@ function avgpool(x: BackwardContext, s: SimpleStep): void {
   const g = grads.read(s.anchor);
   const name = `${b.nodes[s.anchor].name} dX`;
   b.emit('backward', name, genAvgPoolBwd(name, b.shapeOf(s.input), g, grads.target(s.input), b.dl));
+}
+
+function maxpool(x: BackwardContext, s: SimpleStep): void {
+  const { b, grads } = x;
+  const pool = b.nodes[s.anchor];
+  if (!grads.needed[s.input] || pool.op !== 'maxpool') return;
+  const g = grads.read(s.anchor);
+  const name = `${pool.name} dX`;
+  b.emit('backward', name, genMaxPoolBwd(name, maxPoolShape(b.batch, b.shapeOf(s.input), pool), x.fwd.view(s.input), g, grads.target(s.input), b.dl));
 }
 
 function chain(x: BackwardContext, s: ChainStep): void {
@@ -151,6 +162,7 @@ export function emitBackward(x: BackwardContext, steps: readonly TrainStep[]): v
     else if (s.kind === 'chain') chain(x, s);
     else if (s.kind === 'conv') conv(x, s);
     else if (s.kind === 'fc') fc(x, s);
+    else if (s.kind === 'maxpool') maxpool(x, s);
     else avgpool(x, s);
   }
 }

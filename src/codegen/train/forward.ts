@@ -8,7 +8,7 @@ import { BN_EPS, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
 import { convPacking } from '../conv-layout.js';
 import { fuseGraph } from '../graph/fuse.js';
 import type { ChainStep, ConvStep, FusedStep, SimpleStep } from '../graph/state.js';
-import { channelChunks, genAvgPool, genBnFinalize, genBnStats, genConv, genEwise, genFc, type BufView } from '../kernels/index.js';
+import { channelChunks, genAvgPool, genBnFinalize, genBnStats, genConv, genEwise, genFc, genMaxPool, maxPoolShape, type BufView } from '../kernels/index.js';
 import type { SlotRange, TrainBuilder } from './builder.js';
 import { paramRange, type BnStore, type ParamStore } from './params.js';
 import type { ForwardValues } from './values.js';
@@ -105,6 +105,11 @@ function simple(x: ForwardContext, s: SimpleStep): void {
     return;
   }
   const f = b.nodes[s.anchor];
+  if (f.op === 'maxpool') {
+    const gen = genMaxPool(label, maxPoolShape(b.batch, b.shapeOf(s.input), f), { input: xin, output: y }, {}, b.dl);
+    b.emitInference('forward', `${label} forward`, gen, { x_in: { buffer: xin.buffer }, y_out: { buffer: y.buffer } });
+    return;
+  }
   if (f.op !== 'fc') throw new Error('compileTrainPlan: fc step without fc node (internal error)');
   const inF = b.perImage(s.input);
   const gen = genFc({ name: label, batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures, input: xin, output: y }, {}, b.dl);

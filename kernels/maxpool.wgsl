@@ -1,0 +1,28 @@
+// Max pooling over K x K windows with stride S, no padding: one invocation per output element
+// (image, channel, row, column). The first maximum in row-major window order wins a tie, as in
+// the backward kernel (train/maxpool_bwd.wgsl) and the reference (src/reference/ops.ts).
+
+{{BINDINGS}}
+
+//#include pool_window
+const TOTAL: u32 = {{TOTAL}};          // batch * C * OH * OW
+const IN_BATCH_STRIDE: u32 = {{IN_BS}};
+const IN_OFFSET: u32 = {{IN_OFF}};
+const OUT_BATCH_STRIDE: u32 = {{OUT_BS}};
+const OUT_OFFSET: u32 = {{OUT_OFF}};
+//#include per_element
+
+fn element(e: u32) {
+  let ow = e % OW;
+  let oh = (e / OW) % OH;
+  let c = (e / (OW * OH)) % C;
+  let n = e / (OW * OH * C);
+  let base = n * IN_BATCH_STRIDE + IN_OFFSET + c * IH * IW + oh * S * IW + ow * S;
+  var m = x_in[base];
+  for (var a = 0u; a < K; a++) {
+    for (var b = 0u; b < K; b++) {
+      m = max(m, x_in[base + a * IW + b]);
+    }
+  }
+  y_out[n * OUT_BATCH_STRIDE + OUT_OFFSET + c * OH * OW + oh * OW + ow] = m;
+}
