@@ -6,6 +6,7 @@ import { DiagnosticError, hasErrors, type Diagnostic } from '../diagnostics.js';
 import type { ArchIR } from '../ir/arch.js';
 import { parseHrn, parseOverride, resolveNetwork, type HrnFile, type Override } from '../parser/index.js';
 import { UserError } from './errors.js';
+import { formatLimit, LIMITS } from '../parser/limits.js';
 
 export interface LoadedSource {
   path: string;
@@ -27,6 +28,11 @@ export function readSource(path: string): string {
     throw new UserError(`${path}: no such file`);
   }
   if (st.isDirectory()) throw new UserError(`${path}: is a directory, expected a .hrn file`);
+  // A device or a pipe (/dev/zero, /dev/stdin) may never end: refuse it before reading a byte.
+  if (!st.isFile()) throw new UserError(`${path}: not a regular file, expected a .hrn file`);
+  if (st.size > LIMITS.fileBytes) {
+    throw new UserError(`${path}: ${st.size.toLocaleString('en-US')} bytes, above the limit of ${formatLimit(LIMITS.fileBytes)} for a .hrn file`);
+  }
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
