@@ -11,8 +11,7 @@
 // 4 (the reused quarter) and by N (the activated share); the stem's too when its ReLU survives.
 
 import { cloneArch, definePass, fail, intArg, stageArgs, warning, type PipelineArg } from './types.js';
-import { reuseSplitProblem } from '../ir/reuse.js';
-import { stageOutChannels } from '../ir/lower.js';
+import { reuseProblems } from './reshape-checks.js';
 
 interface ReuseOptions {
   n: number;
@@ -38,15 +37,7 @@ export const reusePass = definePass<ReuseOptions>({
       return [out];
     }
     if (n > 1) {
-      const bad: string[] = [];
-      for (const s of targets) {
-        const widths = new Set([s.channels, stageOutChannels(net, s)]);
-        if (s === out.stages[0] && !s.relu.thinned) widths.add(net.stem.channels); // the stem's ReLU survives
-        for (const c of widths) {
-          const why = reuseSplitProblem(c, n);
-          if (why !== null) bad.push(`${s.name}${c === net.stem.channels && s === out.stages[0] && c !== s.channels ? ' (stem)' : ''}: ${why}`);
-        }
-      }
+      const bad = reuseProblems(out, targets, n);
       if (bad.length > 0) fail(nArg.span, `reuse ${n}: ${net.name}: ${bad.join('; ')}`);
     }
     for (const s of targets) s.relu.reuse = n;
