@@ -54,6 +54,11 @@ export function formatLimit(v: number): string {
   return v >= 1e9 ? v.toExponential(0).replace('e+', 'e') : v.toLocaleString('en-US');
 }
 
+/** A count in a message: `80,000`, or `8.25e11` when large. */
+function formatCount(v: number): string {
+  return v >= 1e9 ? v.toPrecision(3).replace('e+', 'e') : v.toLocaleString('en-US');
+}
+
 // ---- limits on the text itself, checked before the parser sees it -------------------------------
 
 
@@ -107,7 +112,7 @@ export function tokenLimitProblem(src: SourceText, tokens: readonly IToken[]): D
  * totals (which need the lowered graph) are only computed for a network of bounded size.
  */
 export function networkSizeProblem(arch: ArchIR): string | undefined {
-  const over = (what: string, v: number, max: number) => (v > max ? `${what} is ${formatLimit(v)}, above the limit of ${formatLimit(max)}` : undefined);
+  const over = (what: string, v: number, max: number) => (v > max ? `${what} is ${formatCount(v)}, above the limit of ${formatLimit(max)}` : undefined);
   const expansion = arch.block === 'bottleneck' ? 4 : 1;
   const structural = [
     over('the number of stages', arch.stages.length, LIMITS.stages),

@@ -5,7 +5,7 @@ import type { Normalization } from '../../data/dataset.js';
 import { lowerToGraph } from '../../ir/lower.js';
 import { Executor, openDevice } from '../../runtime/index.js';
 import { loadWeightsFrom } from '../../train/checkpoint.js';
-import { checkWeights } from '../../weights/index.js';
+import { assertFiniteWeights, checkWeights } from '../../weights/index.js';
 import { flag, intOption, listOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
@@ -64,6 +64,7 @@ export const infer: Command = {
     const weights = loadWeightsFrom(weightsPath);
     try {
       checkWeights(graph, weights, weightsPath);
+      assertFiniteWeights(weights, weightsPath);
     } catch (e) {
       throw new UserError((e as Error).message);
     }
