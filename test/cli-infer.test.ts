@@ -3,7 +3,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { openData } from '../src/data/index.js';
@@ -11,24 +10,9 @@ import { lowerToGraph } from '../src/ir/lower.js';
 import { parseHrn, resolveNetwork } from '../src/parser/index.js';
 import { argmax, runReference } from '../src/reference/index.js';
 import { initWeights, perturbWeights, writeSafetensors } from '../src/weights/index.js';
+import { writeTinyMnist } from './tiny-mnist.js';
 
 const N = 12;
-
-function idx(magic: number, dims: number[], body: Uint8Array): Buffer {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return gzipSync(Buffer.concat([head, Buffer.from(body)]));
-}
-
-function writeTinyMnist(dir: string): void {
-  const pixels = new Uint8Array(N * 28 * 28).map((_, i) => (i * 37 + (i >> 5) * 11) % 256);
-  const labels = new Uint8Array(N).map((_, i) => i % 10);
-  for (const split of ['t10k', 'train']) {
-    writeFileSync(join(dir, `${split}-images-idx3-ubyte.gz`), idx(0x803, [N, 28, 28], pixels));
-    writeFileSync(join(dir, `${split}-labels-idx1-ubyte.gz`), idx(0x801, [N], labels));
-  }
-}
 
 const SOURCE = `network Tiny {
   param m = 4
@@ -42,7 +26,7 @@ const SOURCE = `network Tiny {
 describe('hrn infer', () => {
   it('prints the reference executor predictions and their accuracy', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hrn-infer-'));
-    writeTinyMnist(dir);
+    writeTinyMnist(dir, N);
     const netPath = join(dir, 'tiny.hrn');
     writeFileSync(netPath, SOURCE);
     const { file } = parseHrn(SOURCE, netPath);

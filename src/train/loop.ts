@@ -222,7 +222,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     const bad = nonFiniteTensors(weights);
     if (bad.length > 0) {
       const mid = batchInEpoch > 0;
-      diverged(`weight ${bad[0].name} holds ${bad[0].value}`, mid ? epochsDone : epochsDone - 1, mid ? batchInEpoch : stepsPerEpoch, learningRate(schedule, step));
+      diverged(`weight ${bad[0].name} holds ${bad[0].value}`, mid ? epochsDone : epochsDone - 1, mid ? batchInEpoch : stepsPerEpoch, learningRate(schedule, Math.max(0, step - 1)));
     }
     const state: CheckpointStateInput = {
       network: o.network,
