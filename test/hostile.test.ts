@@ -150,6 +150,12 @@ describe('passes check their preconditions', () => {
     expect(r.err).not.toContain('internal error');
   });
 
+  it('alpha that leaves fractional channels is a diagnostic naming the pass and the stage (found by the fuzzer)', () => {
+    const arch = check(BASE.replace('widths [2, 2, 2]', 'widths [2, 0.5, 1]').replace('param m = 16', 'param m = 1')).arch!;
+    // m = 1 and factors (1, 0.5, 1): S3 would get 1 x 1 x 0.5 channels
+    expect(() => runText(arch, 'alpha 1')).toThrow(/<builtin>:1:1: error: alpha 1: N-1x0\.5x1x would get S3 0\.5 channels, S4 0\.5 channels; channel counts must be whole numbers/);
+  });
+
   it('scale 1000 cannot grow a network past the channel limit', () => {
     const arch = check(BASE).arch!;
     expect(() => runText(arch, 'scale 5000')).toThrow(/scale 5000: the result is too large: N: the stem channels is 80,000, above the limit of 65,536/);
