@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { DriverError, failOnErrors, loadNetworksFromText, type LoadedNetworks, type SourceOptions } from '../driver.js';
 import { UserError } from './errors.js';
+import { formatLimit, LIMITS } from '../parser/limits.js';
 
 export type LoadedSource = LoadedNetworks;
 export type LoadOptions = SourceOptions;
@@ -17,6 +18,11 @@ export function readSource(path: string): string {
     throw new UserError(`${path}: no such file`);
   }
   if (st.isDirectory()) throw new UserError(`${path}: is a directory, expected a .hrn file`);
+  // A device or a pipe (/dev/zero, /dev/stdin) may never end: refuse it before reading a byte.
+  if (!st.isFile()) throw new UserError(`${path}: not a regular file, expected a .hrn file`);
+  if (st.size > LIMITS.fileBytes) {
+    throw new UserError(`${path}: ${st.size.toLocaleString('en-US')} bytes, above the limit of ${formatLimit(LIMITS.fileBytes)} for a .hrn file`);
+  }
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {

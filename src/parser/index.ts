@@ -7,6 +7,7 @@ import type { ArchIR } from '../ir/arch.js';
 import type { Expr, HrnFile, NetworkDecl, Override, PipelineDecl, PipelineStep } from './ast.js';
 import { tokenize, type LexError, type LexMode } from './lexer.js';
 import { hrnParser, MAX_SYNTAX_ERRORS, TooManySyntaxErrors } from './parser.js';
+import { lineLengthProblem, tokenLimitProblem } from './limits.js';
 import { resolve } from './resolve.js';
 import { isRealToken, SourceText, type Origin } from './spans.js';
 import { AstBuilder, type FileAst } from './visitor.js';
@@ -56,8 +57,13 @@ function errorSpan(src: SourceText, e: IRecognitionException): { span: SourceSpa
 /** Lex and parse `text` from `rule`, in the lexer mode that rule expects. */
 function run(text: string, origin: Origin, mode: LexMode, rule: StartRule, finalNewline: boolean): Parsed {
   const src = new SourceText(text, origin);
+  // Past a limit the text is not parsed at all: the parser's work (and its recursion) grows with it.
+  const tooLong = lineLengthProblem(src);
+  if (tooLong) return { cst: undefined, src, diagnostics: [tooLong], errorOffsets: [NaN] };
   const found: Array<{ diag: Diagnostic; offset: number }> = [];
   const lex = tokenize(text, mode, finalNewline);
+  const tooBig = tokenLimitProblem(src, lex.tokens);
+  if (tooBig) return { cst: undefined, src, diagnostics: [tooBig], errorOffsets: [NaN] };
   const tokenAt = new Set(lex.tokens.map((t) => t.startOffset));
   for (const e of lex.errors) {
     // A '}' with no block to close still becomes a token; the parser reports it in context.

@@ -2,7 +2,7 @@
 // statement, and builds the architecture IR when nothing is wrong. Each problem is one diagnostic
 // at the place that causes it; a value that already failed is not reported again where it is used.
 
-import { error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
+import { error, MAX_DIAGNOSTICS, SourceLines, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import { didYouMean } from '../util/suggest.js';
 import {
   ORDINARY_RELUS,
@@ -22,6 +22,7 @@ import type {
   Statement,
   StatementKind,
 } from './ast.js';
+import { formatLimit, LIMITS, networkSizeProblem } from './limits.js';
 
 export type Value = number | Value[];
 
@@ -82,6 +83,9 @@ function where(span: SourceSpan): string {
 class Resolver {
   readonly diags: Diagnostic[] = [];
   private readonly env = new Map<string, Binding>();
+  private readonly lines: SourceLines;
+  /** Errors past MAX_DIAGNOSTICS, counted for the closing note. */
+  dropped = 0;
   /** Every declared param (first declaration), to tell "declared later" from "unknown". */
   private readonly declared = new Map<string, ParamStmt>();
 
@@ -90,10 +94,14 @@ class Resolver {
     private readonly overrides: readonly Override[],
     private readonly sources: ReadonlyMap<string, string>,
     private readonly deps: ResolveDeps,
-  ) {}
+  ) {
+    this.lines = new SourceLines(sources);
+  }
 
   private err(span: SourceSpan, message: string): void {
-    this.diags.push(error(span, message));
+    // Past the cap nothing more is shown, so nothing more is kept (one error per word of a huge line).
+    if (this.diags.length < MAX_DIAGNOSTICS) this.diags.push(error(span, message));
+    else this.dropped++;
   }
 
   // ---- expressions ------------------------------------------------------------------------
@@ -170,17 +178,21 @@ class Resolver {
       return ` (from '${e.name}')`;
     }
     if (e.kind === 'number' || e.kind === 'list') return '';
-    const text = this.sources.get(e.span.file)?.split(/\r?\n/)[e.span.line - 1]?.slice(e.span.col - 1, e.span.col - 1 + e.span.length);
+    const text = this.lines.line(e.span.file, e.span.line)?.slice(e.span.col - 1, e.span.col - 1 + e.span.length);
     return text ? ` (from '${text}')` : '';
   }
 
   /** A positive integer, or undefined after reporting why not. */
-  private positiveInt(e: Expr | undefined, what: string): number | undefined {
+  private positiveInt(e: Expr | undefined, what: string, max: number): number | undefined {
     if (e === undefined) return undefined;
     const v = this.evaluate(e);
     if (v === undefined) return undefined;
     if (Array.isArray(v) || !integral(v) || Math.round(v) <= 0) {
       this.err(e.span, `expected a positive integer for ${what}, got ${describeValue(v)}${this.origin(e)}`);
+      return undefined;
+    }
+    if (v > max) {
+      this.err(e.span, `${what} is ${formatValue(v)}${this.origin(e)}, above the limit of ${formatLimit(max)}`);
       return undefined;
     }
     return Math.round(v);
@@ -224,13 +236,20 @@ class Resolver {
     return ok ? out : undefined;
   }
 
-  private intItem = (v: Value, span: SourceSpan, label: string): number | undefined => {
-    if (Array.isArray(v) || !integral(v) || Math.round(v) <= 0) {
-      this.err(span, `expected a positive integer for ${label}, got ${describeValue(v)}`);
-      return undefined;
-    }
-    return Math.round(v);
-  };
+  /** An item check for positive integers up to `max`. */
+  private intItem(max: number) {
+    return (v: Value, span: SourceSpan, label: string): number | undefined => {
+      if (Array.isArray(v) || !integral(v) || Math.round(v) <= 0) {
+        this.err(span, `expected a positive integer for ${label}, got ${describeValue(v)}`);
+        return undefined;
+      }
+      if (v > max) {
+        this.err(span, `${label} is ${formatValue(v)}, above the limit of ${formatLimit(max)}`);
+        return undefined;
+      }
+      return Math.round(v);
+    };
+  }
 
   private factorItem = (v: Value, span: SourceSpan, label: string): number | undefined => {
     if (Array.isArray(v) || !Number.isFinite(v) || v <= 0) {
@@ -318,17 +337,18 @@ class Resolver {
     let dims: (number | undefined)[] | undefined;
     if (input) {
       const names = ['input channels', 'input height', 'input width'];
-      dims = input.dims.map((d, i) => this.positiveInt(d, names[i]));
+      const max = [LIMITS.channels, LIMITS.inputSide, LIMITS.inputSide];
+      dims = input.dims.map((d, i) => this.positiveInt(d, names[i], max[i]));
       if (input.dims.length !== 3) dims = undefined;
     }
 
     const classesStmt = get('classes');
-    const classes = classesStmt && this.positiveInt(classesStmt.value, 'classes');
+    const classes = classesStmt && this.positiveInt(classesStmt.value, 'classes', LIMITS.classes);
 
     const kernelStmt = get('kernel');
     let kernel: number | undefined = DEFAULTS.kernel;
     if (kernelStmt) {
-      kernel = this.positiveInt(kernelStmt.value, 'kernel');
+      kernel = this.positiveInt(kernelStmt.value, 'kernel', LIMITS.kernel);
       if (kernel !== undefined && kernel % 2 === 0) {
         this.err(kernelStmt.value!.span, `kernel must be odd (convolutions pad (f-1)/2 on each side to keep the size), got ${kernel}`);
         kernel = undefined;
@@ -392,6 +412,11 @@ class Resolver {
     };
     if (stages.widths) arch.widths = stages.widths;
     if (groups !== undefined && groups > 1) arch.groups = groups;
+    const tooBig = networkSizeProblem(arch);
+    if (tooBig !== undefined) {
+      this.err(stagesStmt!.span, tooBig);
+      return undefined;
+    }
     return arch;
   }
 
@@ -410,7 +435,7 @@ class Resolver {
       if (opt.name.name !== 'groups' || (block !== undefined && block !== 'bottleneck')) {
         this.err(opt.name.span, `unknown block option '${opt.name.name}'; only bottleneck blocks take one: groups N`);
       } else {
-        groups = this.positiveInt(opt.value, 'groups');
+        groups = this.positiveInt(opt.value, 'groups', LIMITS.channels);
       }
     }
     return { block, groups };
@@ -428,11 +453,12 @@ class Resolver {
         const k = Number(m[1]);
         if (k <= 0) this.err(s.conv.span, `expected a positive stem kernel size, got ${k}`);
         else if (k % 2 === 0) this.err(s.conv.span, `the stem kernel must be odd (padding keeps the size), got ${k}x${k}`);
+        else if (k > LIMITS.kernel) this.err(s.conv.span, `the stem kernel ${k}x${k} is above the limit of ${LIMITS.kernel}x${LIMITS.kernel}`);
         else kernel = k;
       }
     }
-    const channels = this.positiveInt(s.channels, 'the stem channels');
-    const stride = s.stride === undefined ? DEFAULTS.stemStride : this.positiveInt(s.stride, 'the stem stride');
+    const channels = this.positiveInt(s.channels, 'the stem channels', LIMITS.channels);
+    const stride = s.stride === undefined ? DEFAULTS.stemStride : this.positiveInt(s.stride, 'the stem stride', LIMITS.stride);
     if (kernel === undefined || channels === undefined || stride === undefined) return undefined;
     return { channels, kernel, stride };
   }
@@ -462,9 +488,18 @@ class Resolver {
       this.err(s.keyword, `stages needs a depths clause, e.g. \`stages depths [2, 2, 2, 2]\``);
       return undefined;
     }
-    const depths = this.list(depthsClause.value, 'depths', undefined, this.intItem, 'positive integers');
+    const depths = this.list(depthsClause.value, 'depths', undefined, this.intItem(LIMITS.stageDepth), 'positive integers');
     if (!depths) return undefined;
     const n = depths.length;
+    if (n > LIMITS.stages) {
+      this.err(depthsClause.value!.span, `depths gives ${n} stages, above the limit of ${LIMITS.stages}`);
+      return undefined;
+    }
+    const total = depths.reduce((a, b) => a + b, 0);
+    if (total > LIMITS.totalDepth) {
+      this.err(depthsClause.value!.span, `depths add up to ${formatLimit(total)} blocks, above the limit of ${formatLimit(LIMITS.totalDepth)} for a network`);
+      return undefined;
+    }
     const perStage = { n, why: `one per stage; depths gives ${n}` };
 
     let channels: number[] | undefined;
@@ -472,7 +507,7 @@ class Resolver {
     const widthsClause = clauses.get('widths');
     const channelsClause = clauses.get('channels');
     if (channelsClause) {
-      channels = this.list(channelsClause.value, 'channels', perStage, this.intItem, 'positive integers');
+      channels = this.list(channelsClause.value, 'channels', perStage, this.intItem(LIMITS.channels), 'positive integers');
     } else {
       let factors: number[] | undefined;
       if (widthsClause) {
@@ -491,6 +526,11 @@ class Resolver {
             factors = undefined;
             break;
           }
+          if (c > LIMITS.channels) {
+            this.err((widthsClause ?? depthsClause).value!.span, `widths give stage ${stageName(i + 1)} ${formatValue(c)} channels (${formula}), above the limit of ${formatLimit(LIMITS.channels)}`);
+            factors = undefined;
+            break;
+          }
           out.push(Math.round(c));
         }
         if (factors) {
@@ -502,7 +542,7 @@ class Resolver {
 
     let strides: number[] | undefined;
     const stridesClause = clauses.get('strides');
-    if (stridesClause) strides = this.list(stridesClause.value, 'strides', perStage, this.intItem, 'positive integers');
+    if (stridesClause) strides = this.list(stridesClause.value, 'strides', perStage, this.intItem(LIMITS.stride), 'positive integers');
     else strides = depths.map((_, i) => (i === 0 ? DEFAULTS.firstStride : DEFAULTS.laterStride));
 
     if (bad || !channels || !strides) return undefined;
@@ -550,7 +590,7 @@ class Resolver {
       } else if (item.name === 'fc') {
         if (fc) bad(`the classifier fc must be the last head item`);
         else if (item.size) {
-          const width = this.positiveInt(item.size, 'a hidden fc width');
+          const width = this.positiveInt(item.size, 'a hidden fc width', LIMITS.channels);
           if (width === undefined) ok = false;
           else hidden.push(width);
         } else fc = true;
@@ -617,5 +657,8 @@ export function resolve(
 ): { arch?: ArchIR; diagnostics: Diagnostic[] } {
   const r = new Resolver(decl, overrides, sources, deps);
   const arch = r.run();
+  if (r.dropped > 0) {
+    r.diags.push({ severity: 'note', span: decl.nameSpan, message: `${r.dropped} more error${r.dropped === 1 ? '' : 's'} in network '${decl.name}' not shown` });
+  }
   return arch ? { arch, diagnostics: r.diags } : { diagnostics: r.diags };
 }

@@ -5,6 +5,7 @@
 // and Stage1 keep m channels. The name's factor tag follows: HRN-5x5x3x -> HRN-2x5x3x.
 
 import { definePass, cloneArch, expectArgCount, fail, intArg } from './types.js';
+import { checkReshaped } from './reshape-checks.js';
 import { applyBasis, retag, widthBasisOf } from './widths.js';
 
 export const alphaPass = definePass<{ k: number }>({
@@ -29,6 +30,7 @@ export const alphaPass = definePass<{ k: number }>({
     basis.factors[0] = k;
     applyBasis(out, basis);
     out.name = retag(net.name, basis.factors);
+    checkReshaped(out, `alpha ${k}`, ctx.step.span);
     return [out];
   },
 });

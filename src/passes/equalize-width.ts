@@ -12,6 +12,7 @@
 // Filters apply in the order written. Members are named `HRN-<factors>` (`HRN-5x5x3x`); the
 // width base m is kept (for networks given by explicit channels, m is Stage1's channel count).
 
+import { checkReshaped } from './reshape-checks.js';
 import { factorTag, type ArchIR } from '../ir/arch.js';
 import { DiagnosticError, error } from '../diagnostics.js';
 import {
@@ -166,6 +167,7 @@ export const equalizeWidthPass = definePass<EqualizeWidthOptions>({
       const out = cloneArch(net);
       applyBasis(out, { m, factors: f });
       out.name = `HRN-${factorTag(f)}`;
+      checkReshaped(out, 'equalize width', ctx.step.span);
       return out;
     });
   },

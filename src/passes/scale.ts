@@ -3,6 +3,7 @@
 // its FLOPs). Every scaled count must be a whole number, else a diagnostic lists those that are not.
 // A width basis scales with it (m -> m*F, factors unchanged).
 
+import { checkReshaped } from './reshape-checks.js';
 import { cloneArch, definePass, expectArgCount, fail, numberArg } from './types.js';
 
 export const scalePass = definePass<{ f: number; text: string }>({
@@ -29,6 +30,7 @@ export const scalePass = definePass<{ f: number; text: string }>({
     out.stem.channels = scaled(net.stem.channels);
     for (const s of out.stages) s.channels = scaled(s.channels);
     if (out.widths !== undefined) out.widths.m = scaled(out.widths.m);
+    checkReshaped(out, `scale ${text}`, span);
     return [out];
   },
 });

@@ -14,7 +14,7 @@ import { SGD_DEFAULTS, type LossSpec } from '../codegen/kernels/index.js';
 import type { GpuContext } from '../runtime/device.js';
 import { Executor } from '../runtime/executor.js';
 import { Trainer, type TeacherSource } from '../runtime/trainer.js';
-import { initWeights, type Weights } from '../weights/weights.js';
+import { initWeights, nonFiniteTensors, type Weights } from '../weights/weights.js';
 import { loadCheckpoint, saveCheckpoint, STATE_FILE, type CheckpointStateInput, type MetricsRecord } from './checkpoint.js';
 import type { InterruptFlag } from './interrupt.js';
 import { dkdWarmup } from './losses.js';
@@ -148,6 +148,14 @@ export interface TrainLoopResult {
   checkpoint?: string;
 }
 
+/**
+ * Training produced NaN or an infinity (nearly always a learning rate too high for the network).
+ * Thrown before anything is saved, so the last checkpoint written is the last good one.
+ */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+}
+
 interface PartialSums {
   loss: number;
   correct: number;
@@ -209,9 +217,30 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   let trainImages = 0;
   let interrupted = false;
 
+  let saved: string | undefined;
+  /** Stops the run when a read-back value is not finite; `what` says which value. */
+  const diverged = (what: string, epoch: number, batchInEpoch: number, lr: number): never => {
+    logger?.log({ event: 'diverged', epoch: epoch + 1, batch: batchInEpoch, step, what, lr });
+    const kept = ckptDir === undefined ? 'nothing was saved (no --out)' : saved === undefined ? `no checkpoint was written in this run` : `the last good checkpoint, ${saved}, is kept unchanged`;
+    throw new TrainingDivergedError(
+      `training diverged at step ${step} (epoch ${epoch + 1}, batch ${batchInEpoch}): ${what}. ` +
+        `The learning rate (${lr} at this step, --lr ${o.lr}) is the likely cause; try a smaller --lr (or a warm-up). Stopped; ${kept}.`,
+    );
+  };
+  const checkLoss = (sum: number, epoch: number, batchInEpoch: number, lr: number) => {
+    if (!Number.isFinite(sum)) diverged(`the loss is ${sum}`, epoch, batchInEpoch, lr);
+  };
+
   const save = async (epochsDone: number, batchInEpoch: number, partial?: PartialSums): Promise<void> => {
     if (!ckptDir) return;
     await trainer.flush();
+    const weights = await trainer.readWeights();
+    // A finite loss read a few steps ago does not vouch for the weights saved now.
+    const bad = nonFiniteTensors(weights);
+    if (bad.length > 0) {
+      const mid = batchInEpoch > 0;
+      diverged(`weight ${bad[0].name} holds ${bad[0].value}`, mid ? epochsDone : epochsDone - 1, mid ? batchInEpoch : stepsPerEpoch, learningRate(schedule, Math.max(0, step - 1)));
+    }
     const state: CheckpointStateInput = {
       network: o.network,
       epoch: epochsDone,
@@ -224,7 +253,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       metrics: history,
       extra: { ...o.extra, batch, epochs: o.epochs, loss, ...(partial ? { partial } : {}) },
     };
-    saveCheckpoint(ckptDir, { weights: await trainer.readWeights(), optimizer: await trainer.readMomentum(), state });
+    saveCheckpoint(ckptDir, { weights, optimizer: await trainer.readMomentum(), state });
+    saved = `${ckptDir} (epoch ${epochsDone}${batchInEpoch > 0 ? `, batch ${batchInEpoch}` : ''})`;
     logger?.sync();
   };
 
@@ -249,6 +279,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
         const done = i + 1;
         if (done % (o.logEvery ?? 10) === 0 || done === stepsPerEpoch) {
           const s = await trainer.readSums();
+          checkLoss(s.loss, epoch, done, lr);
           const recent = s.steps > lastRead.steps ? (s.loss - lastRead.loss) / (s.steps - lastRead.steps) : NaN;
           lastRead = { loss: s.loss, steps: s.steps };
           o.progress?.update(done, (done - from) * batch, (base.loss + s.loss) / Math.max(1, base.steps + s.steps), lr);
@@ -260,6 +291,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
           trainMs += performance.now() - t0;
           trainImages += imagesThisEpoch;
           const s = await trainer.readSums();
+          checkLoss(s.loss, epoch, done, lr);
           const partial = { loss: base.loss + s.loss, correct: base.correct + s.correct, steps: base.steps + s.steps };
           o.progress?.stop();
           if (done < stepsPerEpoch) {
@@ -280,6 +312,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       trainMs += ms;
       trainImages += imagesThisEpoch;
       const s = await trainer.readSums();
+      checkLoss(s.loss, epoch, stepsPerEpoch, lr);
       const tot = { loss: base.loss + s.loss, correct: base.correct + s.correct, steps: base.steps + s.steps };
       const rec: MetricsRecord = {
         epoch: epoch + 1,

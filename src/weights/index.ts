@@ -1,3 +1,2 @@
 export * from './weights.js';
 export * from './safetensors.js';
-export * from './finite.js';

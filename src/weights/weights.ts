@@ -104,6 +104,42 @@ export function checkWeights(graph: LayerGraph, weights: Weights, source = 'weig
   }
 }
 
+/** The tensors holding NaN or an infinity, with the first bad value of each, in name order. */
+export function nonFiniteTensors(weights: Weights): Array<{ name: string; index: number; value: number; count: number }> {
+  const bad: Array<{ name: string; index: number; value: number; count: number }> = [];
+  for (const [name, t] of weights) {
+    let first = -1;
+    let count = 0;
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i])) {
+        if (first < 0) first = i;
+        count++;
+      }
+    }
+    if (count > 0) bad.push({ name, index: first, value: t.data[first], count });
+  }
+  return bad.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Weights with a NaN or an infinity: no result computed from them means anything. */
+export class NonFiniteWeightsError extends Error {
+  override name = 'NonFiniteWeightsError';
+}
+
+/**
+ * Throws NonFiniteWeightsError naming the tensors that hold NaN or an infinity (for `infer`,
+ * `export`, and anything else that would compute with weights read from a file).
+ */
+export function assertFiniteWeights(weights: Weights, source = 'weights'): void {
+  const bad = nonFiniteTensors(weights);
+  if (bad.length === 0) return;
+  const shown = bad.slice(0, 5).map((b) => `${b.name} (${b.count} of ${weights.get(b.name)!.data.length} values, first ${b.value} at index ${b.index})`);
+  const more = bad.length > shown.length ? ` and ${bad.length - shown.length} more tensors` : '';
+  throw new NonFiniteWeightsError(
+    `${source} contain non-finite values: ${shown.join(', ')}${more}; these weights are unusable (a diverged training run?)`,
+  );
+}
+
 /** The data of a tensor, checking its element count. */
 export function getWeight(weights: Weights, name: string, size?: number): Float32Array {
   const t = weights.get(name);

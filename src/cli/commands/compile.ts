@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelFileText, writeCompiled, type Plan } from '../../codegen/index.js';
 import { planNetwork } from '../../driver.js';
@@ -15,6 +15,33 @@ import { EXIT_OK, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { suggest } from '../../util/suggest.js';
+import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js';
+
+/** True when `dir/manifest.json` is one hrn compile wrote. */
+function hasPlanManifest(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { format?: unknown }).format === 'hrn-plan';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * -o DIR is used only when it is new, empty, or an earlier output of hrn compile: one network's
+ * (a manifest at the top) or a family's (a directory per network, each with its manifest).
+ */
+function prepareOutDir(out: string, force: boolean): void {
+  try {
+    ensureDir(out);
+  } catch (e) {
+    if (e instanceof OutputDirError) throw new UserError(e.message);
+    throw e;
+  }
+  const entries = dirEntries(out);
+  if (force || entries.length === 0 || hasPlanManifest(out)) return;
+  if (entries.every((n) => hasPlanManifest(join(out, n)))) return;
+  throw new UserError(`${out} already holds files that hrn compile did not write (no manifest.json); choose an empty directory, or use --force to write into it`);
+}
 
 function summary(plan: Plan): string {
   const m = plan.memory;
@@ -48,13 +75,14 @@ function emitWgsl(plan: Plan, graph: LayerGraph, layer: string): string {
 
 function writeOut(dir: string, net: ArchIR, graph: LayerGraph, plan: Plan): number {
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     const files = writeCompiled(plan, dir);
     writeFileSync(join(dir, 'ir.txt'), `${printArch(net)}\n\n${printGraph(graph)}\n`);
     writeFileSync(join(dir, 'graph.json'), `${JSON.stringify(graph, null, 2)}\n`);
     writeFileSync(join(dir, 'network.hrn'), emitHrn(net));
     return files.length + 3;
   } catch (e) {
+    if (e instanceof OutputDirError) throw new UserError(e.message);
     throw new UserError(`cannot write to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
@@ -73,6 +101,7 @@ export const compile: Command = {
       adapter: { type: 'string', value: 'NAME', help: 'with -o or --emit-wgsl: the WebGPU adapter to compile for (default: the first one Dawn finds)' },
       batch: { type: 'string', value: 'N', help: 'images per dispatch the plan is specialized for (default 1)' },
       'no-fuse': { type: 'boolean', help: 'one kernel per op instead of fused conv+bn+add+relu chains' },
+      force: { type: 'boolean', help: 'write into -o DIR even when it holds files hrn compile did not write' },
     },
     positionals: { min: 1, max: 1 },
     details:
@@ -80,7 +109,9 @@ export const compile: Command = {
       'DIR receives: one .wgsl file per kernel, manifest.json (buffers, bindings, dispatch order and sizes),\n' +
       'ir.txt (architecture IR and layer graph), graph.json, and network.hrn (the network as source).\n' +
       'With -o or --emit-wgsl the kernels are compiled for the adapter (its subgroup size and limits), as\n' +
-      'hrn infer and hrn train run them; each starts with a header naming its layers and specialization.',
+      'hrn infer and hrn train run them; each starts with a header naming its layers and specialization.\n' +
+      'DIR must be empty, new, or an earlier output of hrn compile (recognised by its manifest.json);\n' +
+      'anything else needs --force, so that compiling never replaces files of your own.',
   },
   async run(p, ctx) {
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
@@ -90,6 +121,7 @@ export const compile: Command = {
     const out = stringOption(p, 'out');
     const layer = stringOption(p, 'emit-wgsl');
     const quiet = stringOption(p, 'debug') === 'json';
+    if (out !== undefined) prepareOutDir(out, flag(p, 'force'));
     const target = out !== undefined || layer !== undefined ? await adapterTarget(stringOption(p, 'adapter')) : undefined;
     for (const net of nets) {
       let graph: LayerGraph;

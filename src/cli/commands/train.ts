@@ -16,7 +16,7 @@ import { SGD_DEFAULTS, type LossSpec } from '../../codegen/kernels/index.js';
 import { openDevice } from '../../runtime/device.js';
 import { CheckpointError, loadCheckpoint, networkHash } from '../../train/checkpoint.js';
 import { DKD_DEFAULTS, KD_DEFAULTS } from '../../train/losses.js';
-import { checkpointOfRun, installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV, trainLoop, type TrainLoopResult } from '../../train/loop.js';
+import { checkpointOfRun, installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV, trainLoop, TrainingDivergedError, type TrainLoopResult } from '../../train/loop.js';
 import { TrainProgress } from '../../train/progress.js';
 import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
@@ -26,6 +26,26 @@ import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
 import { displayPath } from '../format.js';
+import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js';
+
+/**
+ * --out must be new or empty unless the run in it is continued (--resume) or replaced (--force):
+ * starting over by accident would mix two runs in one log and replace a checkpoint.
+ */
+function prepareRunDir(out: string, resume: boolean, force: boolean): void {
+  if (resume && force) throw new UsageError('train: --resume continues the run in --out and --force starts over; give one');
+  try {
+    ensureDir(out);
+  } catch (e) {
+    if (e instanceof OutputDirError) throw new UserError(`--out ${e.message}`);
+    throw e;
+  }
+  if (resume || force) return;
+  const held = dirEntries(out).filter((n) => n === RUN_CHECKPOINT || n === RUN_LOG || n.startsWith(`${RUN_CHECKPOINT}.`));
+  if (held.length > 0) {
+    throw new UserError(`--out ${out} already holds a training run (${held.join(', ')}); continue it with --resume, or start over with --force`);
+  }
+}
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -128,6 +148,7 @@ export const train: Command = {
       seed: { type: 'string', value: 'S', help: 'seed of the initial weights and the data order (default 0)' },
       out: { type: 'string', value: 'DIR', help: 'checkpoint and log directory (default runs/NETWORK)' },
       resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
+      force: { type: 'boolean', help: 'start over in an --out that holds a run (its checkpoint is replaced at the first save)' },
       subset: { type: 'string', value: 'N', help: 'train on N training images (stratified over the classes)' },
       'test-subset': { type: 'string', value: 'N', help: 'evaluate on the first N test images' },
       'no-augment': { type: 'boolean', help: 'no random crop / flip' },
@@ -173,6 +194,7 @@ export const train: Command = {
     const network = { name: net.name, hash: networkHash(graph) };
     const out = resolve(stringOption(p, 'out') ?? `runs/${net.name}`);
     const resume = flag(p, 'resume');
+    prepareRunDir(out, resume, flag(p, 'force'));
 
     const teacherDir = stringOption(p, 'teacher');
     const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx) : undefined;
@@ -254,7 +276,7 @@ export const train: Command = {
         },
       });
     } catch (e) {
-      if (e instanceof CheckpointError) throw new UserError(e.message);
+      if (e instanceof CheckpointError || e instanceof TrainingDivergedError) throw new UserError(e.message);
       throw e;
     } finally {
       interrupt.dispose();
