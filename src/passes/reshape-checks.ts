@@ -9,7 +9,7 @@ import type { SourceSpan } from '../diagnostics.js';
 import type { ArchIR } from '../ir/arch.js';
 import { stageOutChannels } from '../ir/lower.js';
 import { reuseSplitProblem } from '../ir/reuse.js';
-import { networkSizeProblem } from '../parser/limits.js';
+import { networkSizeProblem } from '../ir/limits.js';
 import { fail } from './types.js';
 
 /**
