@@ -149,7 +149,8 @@ describe('hrn export', () => {
     const r = await hrn('export', EXAMPLE, '--set', 'm=4', '--weights', join(dir, 'w.safetensors'), '-o', join(dir, 'x.onnx'));
     expect(r.code).toBe(1);
     expect(r.err.trim().split('\n')).toHaveLength(1);
-    expect(r.err).toContain('S2.b1.conv1.weight (1 of 432 values, first NaN at index 3)');
+    // S2.b1.conv1 of HRN-2x5x3x at m=4: 8 output channels (m x 2), 4 input channels (m), 3x3.
+    expect(r.err).toContain(`S2.b1.conv1.weight (1 of ${8 * 4 * 3 * 3} values, first NaN at index 3)`);
   });
 
   it('a plain weights file without FILE asks for FILE', async () => {
