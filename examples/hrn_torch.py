@@ -114,6 +114,8 @@ class HrnNet(nn.Module):
                 y = torch.cat(ins, dim=1)
             elif op == "avgpool":
                 y = F.adaptive_avg_pool2d(ins[0], 1)
+            elif op == "maxpool":
+                y = F.max_pool2d(ins[0], node["kernel"], node["stride"])
             else:
                 raise ValueError(f"unknown op {op}")
             values.append(y)

@@ -80,6 +80,8 @@ export function torchStateDict(graph: LayerGraph, weights: Weights): TorchExport
       case 'relu':
       case 'slice':
         return { op: n.op, inputs, start: n.start, end: n.end, channels: graph.nodes[n.input].shape.c };
+      case 'maxpool':
+        return { op: n.op, inputs, kernel: n.kernel, stride: n.stride };
       default:
         return { op: n.op, inputs };
     }
