@@ -11,13 +11,16 @@ const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'node_modules', '.bin', 'depcruise');
 const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
 
+// Under CI=true the tool colours its output whatever the terminal; the checks read plain text.
+const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+
 function cruise(cwd: string): { code: number; out: string } {
   try {
     const out = execFileSync(BIN, ['src', '--config', CONFIG], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return { code: 0, out };
+    return { code: 0, out: plain(out) };
   } catch (e) {
     const err = e as { status: number; stdout: string; stderr: string };
-    return { code: err.status, out: `${err.stdout}${err.stderr}` };
+    return { code: err.status, out: plain(`${err.stdout}${err.stderr}`) };
   }
 }
 
