@@ -177,8 +177,6 @@ export const train: Command = {
     const lr = numberOption(p, 'lr', 0.1);
     if (!(lr > 0)) throw new UsageError('train: --lr must be positive');
     const seed = intOption(p, 'seed', 0, 0);
-    const subsetText = stringOption(p, 'subset');
-    const testSubsetText = stringOption(p, 'test-subset');
     const fit = stringOption(p, 'fit') ?? 'pad';
     if (fit !== 'pad' && fit !== 'resize') throw new UsageError(`train: --fit must be pad or resize, got '${fit}'`);
 
@@ -200,21 +198,7 @@ export const train: Command = {
     const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx) : undefined;
     const loss = lossOption(p, !!teacher);
 
-    let data: DataPipeline;
-    try {
-      data = openData(dataText, net.input, net.classes, {
-        batchSize: batch,
-        evalBatchSize: intOption(p, 'eval-batch', 250),
-        seed,
-        fit,
-        augment: flag(p, 'no-augment') ? false : undefined,
-        subset: subsetText !== undefined ? { count: intOption(p, 'subset', 1), mode: 'stratified' } : undefined,
-        testSubset: testSubsetText !== undefined ? { count: intOption(p, 'test-subset', 1), mode: 'first' } : undefined,
-      });
-    } catch (e) {
-      if (e instanceof DataError) throw new UserError(e.message);
-      throw e;
-    }
+    const data = openTrainData(p, dataText, net, { batch, seed, fit });
     const trainLoader = data.train!;
     if (trainLoader.count < batch) {
       throw new UserError(`${dataText}: ${trainLoader.count} training images are fewer than one batch of ${batch}; use a smaller --batch`);
@@ -283,16 +267,42 @@ export const train: Command = {
       gpu.close();
     }
     const wall = (performance.now() - started) / 1000;
-    const last = result.history[result.history.length - 1];
-    const parts = [
-      `${result.interrupted ? 'stopped' : 'done'}: ${result.epochs} epoch${result.epochs === 1 ? '' : 's'}`,
-      last && typeof last.testAccuracy === 'number' ? `test accuracy ${pct(last.testAccuracy)}` : undefined,
-      `${Math.round(result.imagesPerSecond)} images/s training`,
-      `wall ${fmtSeconds(wall)}`,
-    ].filter((x) => x);
-    io.out(parts.join(', '));
+    io.out(summaryLine(result, wall));
     io.out(`wrote: checkpoint ${displayPath(join(out, RUN_CHECKPOINT))}, log ${displayPath(join(out, RUN_LOG))}, per-epoch metrics ${displayPath(join(out, RUN_METRICS_CSV))}`);
     // Interrupted runs end cleanly (checkpoint saved) with the shell's status for SIGINT.
     return result.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
   },
 };
+
+/** The training and test splits as --data and the subset options ask; a bad data set is a user error. */
+function openTrainData(p: ParsedCommand, dataText: string, net: Pick<ArchIR, 'input' | 'classes'>, o: { batch: number; seed: number; fit: 'pad' | 'resize' }): DataPipeline {
+  const subsetText = stringOption(p, 'subset');
+  const testSubsetText = stringOption(p, 'test-subset');
+  try {
+    return openData(dataText, net.input, net.classes, {
+      batchSize: o.batch,
+      evalBatchSize: intOption(p, 'eval-batch', 250),
+      seed: o.seed,
+      fit: o.fit,
+      augment: flag(p, 'no-augment') ? false : undefined,
+      subset: subsetText !== undefined ? { count: intOption(p, 'subset', 1), mode: 'stratified' } : undefined,
+      testSubset: testSubsetText !== undefined ? { count: intOption(p, 'test-subset', 1), mode: 'first' } : undefined,
+    });
+  } catch (e) {
+    if (e instanceof DataError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+/** The closing line: epochs, the last test accuracy, speed and wall time. */
+function summaryLine(result: TrainLoopResult, wall: number): string {
+  const last = result.history[result.history.length - 1];
+  return [
+    `${result.interrupted ? 'stopped' : 'done'}: ${result.epochs} epoch${result.epochs === 1 ? '' : 's'}`,
+    last && typeof last.testAccuracy === 'number' ? `test accuracy ${pct(last.testAccuracy)}` : undefined,
+    `${Math.round(result.imagesPerSecond)} images/s training`,
+    `wall ${fmtSeconds(wall)}`,
+  ]
+    .filter((x) => x)
+    .join(', ');
+}
