@@ -6,7 +6,7 @@
 // written in one dispatch, e.g. inside a concatenation's gradient) share one binding.
 
 import { instantiate, u } from '../template.js';
-import { type DispatchLimits, splitTiles } from './common.js';
+import { type DispatchLimits, pow2AtLeast, splitTiles } from './common.js';
 
 /** A tensor view: buffer id, element offset of (n=0, c=0), elements per image (NCHW inside). */
 export interface BufView {
@@ -125,6 +125,25 @@ export function channelChunks(c: number, batch: number, target = 256): ChannelCh
   return { chunks, imagesPerChunk };
 }
 
+/**
+ * The grid and constants of a per-channel reduction over batch chunks (one invocation per channel
+ * and chunk): C, PLANE (in `vec` units), N, IPC, NCH, TOTAL, NX and WG.
+ */
+export function chunkedReduction(
+  name: string,
+  sh: PlaneShape,
+  vec: number,
+  cc: ChannelChunks,
+  limits: DispatchLimits,
+): { wg: number; workgroups: [number, number, number]; values: Record<string, string | number> } {
+  const plane = sh.h * sh.w;
+  const total = sh.c * cc.chunks;
+  const wg = Math.min(WG, Math.max(8, pow2AtLeast(total)));
+  const workgroups = grid(total, wg, limits, name);
+  const values = { C: u(sh.c), PLANE: u(plane / vec), N: u(sh.batch), IPC: u(cc.imagesPerChunk), NCH: u(cc.chunks), TOTAL: u(total), NX: u(workgroups[0]), WG: wg };
+  return { wg, workgroups, values };
+}
+
 export interface PlaneShape {
   batch: number;
   c: number;
@@ -136,4 +155,40 @@ export interface FcGeometry {
   batch: number;
   inFeatures: number;
   outFeatures: number;
+}
+
+/**
+ * What the two fully connected backward kernels share: the element type for `vec`-wide input
+ * features, and the constants IN (in `vec` units), OUT, TOTAL, the output gradient's G_BS and
+ * G_OFF, NX, WG and T, with the grid for `total` invocations.
+ */
+export function fcBackward(
+  name: string,
+  fc: FcGeometry,
+  g: BufView,
+  vec: number,
+  total: (inT: number) => number,
+  limits: DispatchLimits,
+): { T: string; workgroups: [number, number, number]; values: Record<string, string | number> } {
+  const T = vec === 4 ? 'vec4<f32>' : 'f32';
+  const inT = fc.inFeatures / vec;
+  const n = total(inT);
+  const workgroups = grid(n, WG, limits, name);
+  const values = { IN: u(inT), OUT: u(fc.outFeatures), TOTAL: u(n), G_BS: u(g.batchStride), G_OFF: u(g.offset), NX: u(workgroups[0]), WG, T };
+  return { T, workgroups, values };
+}
+
+/** The first slots of a per-channel finalize kernel: the partial sums, the parameters and the bn state. */
+export function finalizeSlots(bufs: { part: number; params: number; state: number }, state: SlotDef['access']): SlotDef[] {
+  return [
+    { name: 'part', type: 'array<vec2<f32>>', access: 'read', buffer: bufs.part },
+    { name: 'prm', type: 'array<f32>', access: 'read', buffer: bufs.params },
+    { name: 'st', type: 'array<f32>', access: state, buffer: bufs.state },
+  ];
+}
+
+/** A kernel with one invocation per channel (the second phase of a chunked reduction); WG is filled in. */
+export function buildPerChannel(template: string, c: number, slots: SlotDef[], values: Record<string, string | number>): TrainKernel {
+  const wg = Math.min(WG, Math.max(8, pow2AtLeast(c)));
+  return build(template, slots, { ...values, WG: wg }, {}, wg, [Math.ceil(c / wg), 1, 1]);
 }
