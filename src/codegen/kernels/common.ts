@@ -139,6 +139,11 @@ export function viewValues(name: string, prefix: string, view: ViewLayout | unde
   return { [`${prefix}_BS`]: units(view?.batchStride ?? 0), [`${prefix}_OFF`]: units(view?.offset ?? 0) };
 }
 
+/** ENABLE and LANE of a template that may use subgroups: on when the subgroup size `sg` is not 0. */
+export function subgroupValues(sg: number): TemplateValues {
+  return { ENABLE: sg > 0 ? 'enable subgroups;' : '', LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '' };
+}
+
 /** A kernel whose template includes lib/per_element.wgsl: one invocation per element. */
 interface PerElementKernel {
   template: string;

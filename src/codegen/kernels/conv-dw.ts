@@ -2,7 +2,7 @@
 
 import { i, u } from '../template.js';
 import { convBlocks, convDims, packedConvSize, planeValues, type ConvGeometry } from '../conv-layout.js';
-import { type DispatchLimits, splitTiles } from './common.js';
+import { type DispatchLimits, splitTiles, subgroupValues, viewValues } from './common.js';
 import { type BufView, build, type TrainKernel } from './train-common.js';
 
 export interface ConvDwTiling {
@@ -175,10 +175,8 @@ export function genConvDw(
     ],
     {
       ...planeValues({ ih, iw, oh, ow }),
-      X_BS: u(x.batchStride),
-      X_OFF: u(x.offset),
-      DY_BS: u(dy.batchStride),
-      DY_OFF: u(dy.offset),
+      ...viewValues(name, 'X', x),
+      ...viewValues(name, 'DY', dy),
       OUT_OFF: u(dst.offset4),
       CHUNK_STRIDE: u(chunks > 1 ? tiling.size4 : 0),
       CIG: u(cig),
@@ -198,8 +196,7 @@ export function genConvDw(
       XB: u(xb),
       NX: u(nx),
       WG: wg,
-      ENABLE: sg > 0 ? 'enable subgroups;' : '',
-      LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
+      ...subgroupValues(sg),
       ACC_DECL: acc.join('\n'),
       ROW_SETUP: rowSetup.join('\n'),
       COL_BODY: col.join('\n'),

@@ -2,7 +2,7 @@
 
 import { i, u } from '../template.js';
 import { convBlocks, convDims, planeValues, type ConvGeometry } from '../conv-layout.js';
-import { type DispatchLimits, pow2AtLeast } from './common.js';
+import { type DispatchLimits, pow2AtLeast, subgroupValues, viewValues } from './common.js';
 import { type BufView, build, type GradTarget, grid, type TrainKernel, WG } from './train-common.js';
 
 interface TapCombo {
@@ -172,10 +172,8 @@ export function genConvDx(
     ],
     {
       ...planeValues({ ih, iw, oh, ow }),
-      DY_BS: u(dy.batchStride),
-      DY_OFF: u(dy.offset),
-      DX_BS: u(dx.batchStride),
-      DX_OFF: u(dx.offset),
+      ...viewValues(name, 'DY', dy),
+      ...viewValues(name, 'DX', dx),
       W_OFF: u(weights.offset),
       CIG: u(cig),
       COG: u(cog),
@@ -192,8 +190,7 @@ export function genConvDx(
       NX: u(nx),
       S: s,
       WG: wg,
-      ENABLE: sg > 0 ? 'enable subgroups;' : '',
-      LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
+      ...subgroupValues(sg),
       ACC_DECL: acc.join('\n'),
       SETUP: setup.join('\n'),
       DX_BODY: body.join('\n'),

@@ -3,7 +3,7 @@
 
 import { i, u, type TemplateValues } from '../template.js';
 import { convPacking, type ConvShape, type ConvTile, convTile } from '../conv-layout.js';
-import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, type ViewLayout, viewValues } from './common.js';
+import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, viewValues } from './common.js';
 
 export interface ConvKernelSpec extends ConvShape {
   name: string;
@@ -276,8 +276,7 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
     COG: u(c.cog),
     OBG: u(obPerGroup),
     KKNV: u(k * k * nv),
-    ENABLE: sg > 0 ? 'enable subgroups;' : '',
-    LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
+    ...subgroupValues(sg),
     PXB: u(pxb),
     WB: u(c.wb),
     SPATIAL: u(spatial),
