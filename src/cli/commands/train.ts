@@ -21,7 +21,7 @@ import { TrainProgress } from '../../train/progress.js';
 import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
 import { flag, intOption, listOption, numberOption, stringOption, type ParsedCommand } from '../args.js';
-import { processIo, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
+import { ADAPTER_OPTION, processIo, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
@@ -164,7 +164,7 @@ export const train: Command = {
       'dkd-warmup': { type: 'string', value: 'E', help: 'dkd: warm-up epochs of the KD term (default 20)' },
       'eval-batch': { type: 'string', value: 'N', help: 'images per evaluation batch (default 250)' },
       'log-every': { type: 'string', value: 'N', help: 'steps between loss read-backs (default 10)' },
-      adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
+      ...ADAPTER_OPTION,
     },
     positionals: { min: 1, max: 1 },
   },
