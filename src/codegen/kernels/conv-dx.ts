@@ -23,7 +23,7 @@ function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: bo
     for (let m = 0; m * sg < nw; m++) {
       const e = (m + 1) * sg > nw ? `min(lane + ${u(m * sg)}, ${u(nw - 1)})` : `lane + ${u(m * sg)}`;
       body.push(`    let e${m} = ${e};`);
-      body.push(`    let q${m} = wgt[wbase + ${clampIc(`e${m} / KK`)} * (KK * OCB) + (e${m} % KK) * OCB];`);
+      body.push(`    let q${m} = {{wgt}}[wbase + ${clampIc(`e${m} / KK`)} * (KK * OCB) + (e${m} % KK) * OCB];`);
     }
   }
   const weight = (icl: number, t: number): string => {
@@ -31,12 +31,12 @@ function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: bo
       const e = icl * kk + t;
       return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
     }
-    return icTail ? `wgt[wbase + min(${u(icl)}, icl_max) * (KK * OCB) + ${u(t)} * OCB]` : `wgt[wbase + ${u(icl * kk + t)} * OCB]`;
+    return icTail ? `{{wgt}}[wbase + min(${u(icl)}, icl_max) * (KK * OCB) + ${u(t)} * OCB]` : `{{wgt}}[wbase + ${u(icl * kk + t)} * OCB]`;
   };
   const pairs = [...new Set(combos.map((c) => `${c.dq},${c.eq}`))];
   for (const pr of pairs) {
     const [dq, eq] = pr.split(',').map(Number);
-    body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(select(0.0, dy[dyp + ro_${nm(dq)} + cx_${nm(eq)}], rv_${nm(dq)} && cv_${nm(eq)}));`);
+    body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(select(0.0, {{dy}}[dyp + ro_${nm(dq)} + cx_${nm(eq)}], rv_${nm(dq)} && cv_${nm(eq)}));`);
   }
   for (const t of usedTaps) {
     for (let v = 0; v < nv; v++) {
@@ -75,7 +75,7 @@ function dxEpilogue(c: { rb: number; pxb: number; nv: number; ih: number; iw: nu
           const icl = 4 * v + c;
           const at = `o + ${u(icl)} * IHW`;
           const val = `a${r}_${j}_${v}.${'xyzw'[c]}`;
-          const st = accumulate ? `dx[${at}] = dx[${at}] + ${val};` : `dx[${at}] = ${val};`;
+          const st = accumulate ? `{{dx}}[${at}] = {{dx}}[${at}] + ${val};` : `{{dx}}[${at}] = ${val};`;
           epi.push(icTail ? `${ind}if (icl0 + ${u(icl)} < CIG) { ${st} }` : `${ind}${st}`);
         }
       }

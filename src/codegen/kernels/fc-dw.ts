@@ -14,7 +14,7 @@ export function genFcDw(
 ): TrainKernel {
   const vec = fc.inFeatures % 4 === 0 && x.offset % 4 === 0 && x.batchStride % 4 === 0 ? 4 : 1;
   const k = fcBackward(name, fc, g, vec, (inT) => fc.outFeatures * inT + fc.outFeatures, limits);
-  const store = vec === 4 ? [0, 1, 2, 3].map((c) => `    grad[at + ${u(c)}] = acc.${'xyzw'[c]};`).join('\n') : '    grad[at] = acc;';
+  const store = vec === 4 ? [0, 1, 2, 3].map((c) => `    {{grad}}[at + ${u(c)}] = acc.${'xyzw'[c]};`).join('\n') : '    {{grad}}[at] = acc;';
   return build(
     'train/fc_dw',
     [
