@@ -97,19 +97,18 @@ function lossOption(p: ParsedCommand, teacher: boolean): LossSpec {
     return { kind: 'ce' };
   }
   const kind = kd ?? 'hinton';
+  // Both distillation losses take a temperature and a cross-entropy weight, with their own defaults.
+  const shared = (d: { temperature: number; ceWeight: number }) => ({
+    temperature: numberOption(p, 'kd-temperature', d.temperature),
+    ceWeight: numberOption(p, 'kd-ce-weight', d.ceWeight),
+  });
   if (kind === 'hinton') {
-    return {
-      kind: 'hinton',
-      temperature: numberOption(p, 'kd-temperature', KD_DEFAULTS.temperature),
-      ceWeight: numberOption(p, 'kd-ce-weight', KD_DEFAULTS.ceWeight),
-      kdWeight: numberOption(p, 'kd-weight', KD_DEFAULTS.kdWeight),
-    };
+    return { kind: 'hinton', ...shared(KD_DEFAULTS), kdWeight: numberOption(p, 'kd-weight', KD_DEFAULTS.kdWeight) };
   }
   if (kind === 'dkd') {
     return {
       kind: 'dkd',
-      temperature: numberOption(p, 'kd-temperature', DKD_DEFAULTS.temperature),
-      ceWeight: numberOption(p, 'kd-ce-weight', DKD_DEFAULTS.ceWeight),
+      ...shared(DKD_DEFAULTS),
       alpha: numberOption(p, 'dkd-alpha', DKD_DEFAULTS.alpha),
       beta: numberOption(p, 'dkd-beta', DKD_DEFAULTS.beta),
       warmup: numberOption(p, 'dkd-warmup', DKD_DEFAULTS.warmup),
