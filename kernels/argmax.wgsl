@@ -9,13 +9,13 @@ const TOTAL: u32 = {{TOTAL}};          // batch: one element per image
 fn element(n: u32) {
   let base = n * K;
   var best = 0u;
-  var bv = x_in[base];
+  var bv = {{x_in}}[base];
   for (var i = 1u; i < K; i++) {
-    let v = x_in[base + i];
+    let v = {{x_in}}[base + i];
     if (v > bv) {
       bv = v;
       best = i;
     }
   }
-  y_out[n] = best;
+  {{y_out}}[n] = best;
 }

@@ -18,7 +18,7 @@ fn element(e: u32) {
   let base = n * IN_BATCH_STRIDE + IN_OFFSET + c * PLANE;
   var acc = {{T}}(0.0);
   for (var i = 0u; i < PLANE; i++) {
-    acc += x_in[base + i];
+    acc += {{x_in}}[base + i];
   }
-  y_out[n * OUT_BATCH_STRIDE + OUT_OFFSET + c] = {{REDUCE}} * {{INV_HW}};
+  {{y_out}}[n * OUT_BATCH_STRIDE + OUT_OFFSET + c] = {{REDUCE}} * {{INV_HW}};
 }

@@ -71,7 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var wi = ob * (CIG * KK_NV);
   // An opaque trip count (always CIG): a short constant-count loop would be fully unrolled by the
   // driver, multiplying its JIT time for small layers without making them faster.
-  let cig = select(CIG, CIG + 1u, arrayLength(&bias) == 0u);
+  let cig = select(CIG, CIG + 1u, arrayLength(&{{bias}}) == 0u);
   for (var ic = 0u; ic < cig; ic++) {
 {{IC_BODY}}
     xi += IN_H * IN_W;

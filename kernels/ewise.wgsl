@@ -31,17 +31,17 @@ fn element(e: u32) {
   let t = e / PLANE;
   let c = t % C;
   let n = t / C;
-  var v = a_in[n * A_BATCH_STRIDE + A_OFFSET + c * PLANE + p];
+  var v = {{a_in}}[n * A_BATCH_STRIDE + A_OFFSET + c * PLANE + p];
 //#if BN
-  v = v * scale[c] + shift[c];
+  v = v * {{scale}}[c] + {{shift}}[c];
 //#endif
 //#if ADD
-  v = v + b_in[n * B_BATCH_STRIDE + B_OFFSET + c * PLANE + p];
+  v = v + {{b_in}}[n * B_BATCH_STRIDE + B_OFFSET + c * PLANE + p];
 //#endif
 //#if RELU
   if (c >= RELU_START && c < RELU_END) {
     v = max(v, {{T}}(0.0));
   }
 //#endif
-  y_out[n * OUT_BATCH_STRIDE + OUT_OFFSET + c * PLANE + p] = v;
+  {{y_out}}[n * OUT_BATCH_STRIDE + OUT_OFFSET + c * PLANE + p] = v;
 }

@@ -20,7 +20,7 @@ fn element(e: u32) {
   let wb = o * IN;
   var acc = {{T}}(0.0);
   for (var i = 0u; i < IN; i++) {
-    acc = fma(wgt[wb + i], x_in[xb + i], acc);
+    acc = fma({{wgt}}[wb + i], {{x_in}}[xb + i], acc);
   }
-  y_out[n * OUT_BATCH_STRIDE + OUT_OFFSET + o] = {{REDUCE}} + bias[o];
+  {{y_out}}[n * OUT_BATCH_STRIDE + OUT_OFFSET + o] = {{REDUCE}} + {{bias}}[o];
 }

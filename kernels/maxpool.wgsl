@@ -18,11 +18,11 @@ fn element(e: u32) {
   let c = (e / (OW * OH)) % C;
   let n = e / (OW * OH * C);
   let base = n * IN_BATCH_STRIDE + IN_OFFSET + c * IH * IW + oh * S * IW + ow * S;
-  var m = x_in[base];
+  var m = {{x_in}}[base];
   for (var a = 0u; a < K; a++) {
     for (var b = 0u; b < K; b++) {
-      m = max(m, x_in[base + a * IW + b]);
+      m = max(m, {{x_in}}[base + a * IW + b]);
     }
   }
-  y_out[n * OUT_BATCH_STRIDE + OUT_OFFSET + c * OH * OW + oh * OW + ow] = m;
+  {{y_out}}[n * OUT_BATCH_STRIDE + OUT_OFFSET + c * OH * OW + oh * OW + ow] = m;
 }

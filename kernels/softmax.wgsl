@@ -8,16 +8,16 @@ const TOTAL: u32 = {{TOTAL}};          // batch: one element per image
 
 fn element(n: u32) {
   let base = n * K;
-  var m = x_in[base];
+  var m = {{x_in}}[base];
   for (var i = 1u; i < K; i++) {
-    m = max(m, x_in[base + i]);
+    m = max(m, {{x_in}}[base + i]);
   }
   var s = 0.0;
   for (var i = 0u; i < K; i++) {
-    s += exp(x_in[base + i] - m);
+    s += exp({{x_in}}[base + i] - m);
   }
   let inv = 1.0 / s;
   for (var i = 0u; i < K; i++) {
-    y_out[base + i] = exp(x_in[base + i] - m) * inv;
+    {{y_out}}[base + i] = exp({{x_in}}[base + i] - m) * inv;
   }
 }

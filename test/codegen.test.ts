@@ -7,6 +7,8 @@ import { residualNetwork } from '../src/ir/factory.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { compilePlan, genConv, instantiate, packConv, packParams, writeCompiled } from '../src/codegen/index.js';
 import { initWeights } from '../src/weights/index.js';
+import { renderBindings } from '../src/codegen/kernels/bindings.js';
+import { genFcDx } from '../src/codegen/kernels/fc-dx.js';
 
 const resnet = (m = 8, h = 16) =>
   lowerToGraph(residualNetwork({ name: 'r', m, factors: [2, 2], depths: [2, 1, 1], input: { c: 3, h, w: h }, classes: 10 }));
@@ -22,6 +24,45 @@ describe('templates', () => {
     expect(() => instantiate('t', { X: 1, Y: 2, Q: 3 }, { F: true }, src)).toThrow(/value Q is not used/);
     expect(() => instantiate('t', { X: 1, Y: 2 }, {}, src)).toThrow(/flag F not given/);
     expect(() => instantiate('t', {}, {}, '//#endif')).toThrow(/#endif without #if/);
+  });
+  it('gives slot placeholders their identifiers last, inside generated values too', () => {
+    const text = instantiate('t', { BODY: '{{y_out}}[i] = v;' }, {}, 'let v = {{x_in}}[i];\n{{BODY}}', { x_in: 'x_in', y_out: 'x_in' });
+    expect(text).toBe('let v = x_in[i];\nx_in[i] = v;');
+    expect(() => instantiate('t', {}, {}, '{{q_in}}[0]', { x_in: 'x_in' })).toThrow(/no value for \{\{q_in\}\}/);
+  });
+});
+
+describe('binding renderer', () => {
+  it('declares one binding per buffer, writable if any slot on it writes, named by its first slot', () => {
+    const r = renderBindings(
+      [
+        { name: 'a_in', type: 'array<f32>', write: false },
+        { name: 'scale', type: 'array<f32>', write: false },
+        { name: 'y_out', type: 'array<f32>', write: true, shares: 'a_in' },
+      ],
+      'k',
+    );
+    expect(r.bindings.map((b) => [b.binding, b.slots.map((s) => s.name), b.write])).toEqual([
+      [0, ['a_in', 'y_out'], true],
+      [1, ['scale'], false],
+    ]);
+    expect(r.names).toEqual({ a_in: 'a_in', scale: 'scale', y_out: 'a_in' });
+    expect(r.decl).toBe('@group(0) @binding(0) var<storage, read_write> a_in: array<f32>;\n@group(0) @binding(1) var<storage, read> scale: array<f32>;');
+  });
+  it('refuses to share a binding between element types, or with a slot that has none', () => {
+    const x = { name: 'x_in', type: 'array<vec4<f32>>', write: false };
+    expect(() => renderBindings([x, { name: 'y_out', type: 'array<f32>', write: true, shares: 'x_in' }], 'k')).toThrow(/k: slot y_out \(array<f32>\) cannot share x_in/);
+    expect(() => renderBindings([x, { name: 'y_out', type: 'array<f32>', write: true, shares: 'z_in' }], 'k')).toThrow(/k: slot y_out shares z_in, which is not a bound slot/);
+  });
+  it('a training kernel whose gradient input and output share a buffer binds it once, read-write', () => {
+    const k = genFcDx('f', { batch: 2, inFeatures: 6, outFeatures: 3 }, { buffer: 2, offset: 0, batchStride: 3 }, { buffer: 2, offset: 64, batchStride: 6, accumulate: true }, { buffer: 5, offset: 0 }, { maxComputeWorkgroupsPerDimension: 65535 });
+    expect(k.bindings.map((b) => [b.buffer, b.type])).toEqual([
+      [2, 'storage'],
+      [5, 'read-only-storage'],
+    ]);
+    expect(k.wgsl).toContain('var<storage, read_write> g_in: array<f32>;');
+    expect(k.wgsl).not.toMatch(/\{\{|\}\}/);
+    expect(k.wgsl.split('\n').filter((l) => !l.trimStart().startsWith('//') && /\bdx\b/.test(l))).toEqual([]);
   });
 });
 

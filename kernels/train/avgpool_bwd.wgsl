@@ -18,11 +18,11 @@ fn element(e: u32) {
   let t = e / PLANE;
   let c = t % C;
   let n = t / C;
-  let v = {{T}}(g_in[n * G_BATCH_STRIDE + G_OFFSET + c] * {{INV_HW}});
+  let v = {{T}}({{g_in}}[n * G_BATCH_STRIDE + G_OFFSET + c] * {{INV_HW}});
   let i = n * DX_BATCH_STRIDE + DX_OFFSET + c * PLANE + p;
 //#if ACC
-  dx[i] = dx[i] + v;
+  {{dx}}[i] = {{dx}}[i] + v;
 //#else
-  dx[i] = v;
+  {{dx}}[i] = v;
 //#endif
 }

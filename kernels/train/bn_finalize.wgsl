@@ -32,23 +32,23 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var s = 0.0;
   for (var j = 0u; j < CHUNKS; j++) {
     let nj = f32(min((j + 1u) * IMAGES_PER_CHUNK, BATCH) - j * IMAGES_PER_CHUNK) * PLANE_ELEMS;
-    s = fma(nj, part[c * CHUNKS + j].x, s);
+    s = fma(nj, {{part}}[c * CHUNKS + j].x, s);
   }
   let mean = s / COUNT;
   var m2 = 0.0;
   for (var j = 0u; j < CHUNKS; j++) {
     let nj = f32(min((j + 1u) * IMAGES_PER_CHUNK, BATCH) - j * IMAGES_PER_CHUNK) * PLANE_ELEMS;
-    let p = part[c * CHUNKS + j];
+    let p = {{part}}[c * CHUNKS + j];
     let d = p.x - mean;
     m2 += p.y + nj * d * d;
   }
   let variance = m2 / COUNT;
   let inv_std = inverseSqrt(variance + EPS);
-  let scale = prm[GAMMA_OFFSET + c] * inv_std;
-  st[STATS_OFFSET + 2u * c] = mean;
-  st[STATS_OFFSET + 2u * c + 1u] = inv_std;
-  st[SCALE_OFFSET + c] = scale;
-  st[SHIFT_OFFSET + c] = prm[BETA_OFFSET + c] - mean * scale;
-  run[RMEAN_OFFSET + c] = (1.0 - MOMENTUM) * run[RMEAN_OFFSET + c] + MOMENTUM * mean;
-  run[RVAR_OFFSET + c] = (1.0 - MOMENTUM) * run[RVAR_OFFSET + c] + MOMENTUM * variance * UNBIAS;
+  let scale = {{prm}}[GAMMA_OFFSET + c] * inv_std;
+  {{st}}[STATS_OFFSET + 2u * c] = mean;
+  {{st}}[STATS_OFFSET + 2u * c + 1u] = inv_std;
+  {{st}}[SCALE_OFFSET + c] = scale;
+  {{st}}[SHIFT_OFFSET + c] = {{prm}}[BETA_OFFSET + c] - mean * scale;
+  {{run}}[RMEAN_OFFSET + c] = (1.0 - MOMENTUM) * {{run}}[RMEAN_OFFSET + c] + MOMENTUM * mean;
+  {{run}}[RVAR_OFFSET + c] = (1.0 - MOMENTUM) * {{run}}[RVAR_OFFSET + c] + MOMENTUM * variance * UNBIAS;
 }

@@ -25,7 +25,7 @@ fn element(e: u32) {
   for (var n = n0; n < n1; n++) {
     let base = n * X_BATCH_STRIDE + X_OFFSET + c * PLANE;
     for (var p = 0u; p < PLANE; p++) {
-      acc += x_in[base + p];
+      acc += {{x_in}}[base + p];
     }
   }
   let count = f32(n1 - n0) * PLANE_ELEMS;
@@ -34,9 +34,9 @@ fn element(e: u32) {
   for (var n = n0; n < n1; n++) {
     let base = n * X_BATCH_STRIDE + X_OFFSET + c * PLANE;
     for (var p = 0u; p < PLANE; p++) {
-      let d = x_in[base + p] - mean;
+      let d = {{x_in}}[base + p] - mean;
       q = fma(d, d, q);
     }
   }
-  part[e] = vec2<f32>(mean, {{REDUCE_Q}});
+  {{part}}[e] = vec2<f32>(mean, {{REDUCE_Q}});
 }

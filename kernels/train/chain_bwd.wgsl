@@ -38,32 +38,32 @@ fn element(e: u32) {
   let t = e / PLANE;
   let c = t % C;
   let n = t / C;
-  var gv = g_in[n * G_BATCH_STRIDE + G_OFFSET + c * PLANE + p];
+  var gv = {{g_in}}[n * G_BATCH_STRIDE + G_OFFSET + c * PLANE + p];
 //#if RELU
   if (c >= RELU_START && c < RELU_END) {
-    gv = select({{T}}(0.0), gv, o_in[n * O_BATCH_STRIDE + O_OFFSET + c * PLANE + p] > {{T}}(0.0));
+    gv = select({{T}}(0.0), gv, {{o_in}}[n * O_BATCH_STRIDE + O_OFFSET + c * PLANE + p] > {{T}}(0.0));
   }
 //#endif
 //#if TB
   let ib = n * B_BATCH_STRIDE + B_OFFSET + c * PLANE + p;
 //#if ACC_B
-  tb[ib] = tb[ib] + gv;
+  {{tb}}[ib] = {{tb}}[ib] + gv;
 //#else
-  tb[ib] = gv;
+  {{tb}}[ib] = gv;
 //#endif
 //#endif
 //#if TA
 //#if BN
-  let k = coef[c];
-  let d = k.x * gv + k.y * (x_in[n * X_BATCH_STRIDE + X_OFFSET + c * PLANE + p] - k.w) + k.z;
+  let k = {{coef}}[c];
+  let d = k.x * gv + k.y * ({{x_in}}[n * X_BATCH_STRIDE + X_OFFSET + c * PLANE + p] - k.w) + k.z;
 //#else
   let d = gv{{SCALE_A}};
 //#endif
   let ia = n * A_BATCH_STRIDE + A_OFFSET + c * PLANE + p;
 //#if ACC_A
-  ta[ia] = ta[ia] + d;
+  {{ta}}[ia] = {{ta}}[ia] + d;
 //#else
-  ta[ia] = d;
+  {{ta}}[ia] = d;
 //#endif
 //#endif
 }

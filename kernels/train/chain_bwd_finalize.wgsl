@@ -24,14 +24,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var sg = 0.0;
   var sgx = 0.0;
   for (var j = 0u; j < CHUNKS; j++) {
-    let p = part[c * CHUNKS + j];
+    let p = {{part}}[c * CHUNKS + j];
     sg += p.x;
     sgx += p.y;
   }
-  grad[DGAMMA_OFFSET + c] = sgx;
-  grad[DBETA_OFFSET + c] = sg;
-  let mean = st[STATS_OFFSET + 2u * c];
-  let inv_std = st[STATS_OFFSET + 2u * c + 1u];
-  let a = prm[GAMMA_OFFSET + c] * inv_std;
-  coef[c] = vec4<f32>(a, -a * inv_std * sgx / COUNT, -a * sg / COUNT, mean);
+  {{grad}}[DGAMMA_OFFSET + c] = sgx;
+  {{grad}}[DBETA_OFFSET + c] = sg;
+  let mean = {{st}}[STATS_OFFSET + 2u * c];
+  let inv_std = {{st}}[STATS_OFFSET + 2u * c + 1u];
+  let a = {{prm}}[GAMMA_OFFSET + c] * inv_std;
+  {{coef}}[c] = vec4<f32>(a, -a * inv_std * sgx / COUNT, -a * sg / COUNT, mean);
 }

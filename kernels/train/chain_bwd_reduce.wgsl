@@ -30,7 +30,7 @@ fn element(e: u32) {
   let j = e - c * CHUNKS;
   let n0 = j * IMAGES_PER_CHUNK;
   let n1 = min(n0 + IMAGES_PER_CHUNK, BATCH);
-  let mean = st[STATS_OFFSET + 2u * c];
+  let mean = {{st}}[STATS_OFFSET + 2u * c];
   var sg = {{T}}(0.0);
   var sgx = {{T}}(0.0);
 //#if RELU
@@ -43,15 +43,15 @@ fn element(e: u32) {
     let ob = n * O_BATCH_STRIDE + O_OFFSET + c * PLANE;
 //#endif
     for (var p = 0u; p < PLANE; p++) {
-      var gv = g_in[gb + p];
+      var gv = {{g_in}}[gb + p];
 //#if RELU
       if (masked) {
-        gv = select({{T}}(0.0), gv, o_in[ob + p] > {{T}}(0.0));
+        gv = select({{T}}(0.0), gv, {{o_in}}[ob + p] > {{T}}(0.0));
       }
 //#endif
       sg += gv;
-      sgx = fma(gv, x_in[xb + p] - mean, sgx);
+      sgx = fma(gv, {{x_in}}[xb + p] - mean, sgx);
     }
   }
-  part[e] = vec2<f32>({{REDUCE_SG}}, {{REDUCE_SGX}} * st[STATS_OFFSET + 2u * c + 1u]);
+  {{part}}[e] = vec2<f32>({{REDUCE_SG}}, {{REDUCE_SGX}} * {{st}}[STATS_OFFSET + 2u * c + 1u]);
 }

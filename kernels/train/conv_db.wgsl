@@ -24,10 +24,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var n = 0u; n < BATCH; n++) {
     let base = n * DY_BATCH_STRIDE + DY_OFFSET + oc * OHW;
     for (var p = 0u; p < OHW; p++) {
-      s += g_in[base + p];
+      s += {{g_in}}[base + p];
     }
   }
   let g = oc / COG;
   let ocl = oc - g * COG;
-  grad[GB_OFFSET + (g * OB_PER_G + ocl / OCB) * OCB + ocl % OCB] = s;
+  {{grad}}[GB_OFFSET + (g * OB_PER_G + ocl / OCB) * OCB + ocl % OCB] = s;
 }

@@ -12,7 +12,7 @@ const TOTAL: u32 = SIZE;
 fn element(i: u32) {
   var acc = vec4<f32>(0.0);
   for (var c = 0u; c < CHUNKS; c++) {
-    acc += part[c * SIZE + i];
+    acc += {{part}}[c * SIZE + i];
   }
-  grad[OUT_OFFSET + i] = acc;
+  {{grad}}[OUT_OFFSET + i] = acc;
 }

@@ -22,7 +22,7 @@ fn element(e: u32) {
     let i = e - o * IN;
     var acc = {{T}}(0.0);
     for (var n = 0u; n < BATCH; n++) {
-      acc = fma({{T}}(g_in[n * G_BATCH_STRIDE + G_OFFSET + o]), x_in[n * X_BATCH_STRIDE + X_OFFSET + i], acc);
+      acc = fma({{T}}({{g_in}}[n * G_BATCH_STRIDE + G_OFFSET + o]), {{x_in}}[n * X_BATCH_STRIDE + X_OFFSET + i], acc);
     }
     let at = GW_OFFSET + e * {{VEC}}u;
 {{STORE}}
@@ -30,8 +30,8 @@ fn element(e: u32) {
     let o = e - OUT * IN;
     var s = 0.0;
     for (var n = 0u; n < BATCH; n++) {
-      s += g_in[n * G_BATCH_STRIDE + G_OFFSET + o];
+      s += {{g_in}}[n * G_BATCH_STRIDE + G_OFFSET + o];
     }
-    grad[GB_OFFSET + o] = s;
+    {{grad}}[GB_OFFSET + o] = s;
   }
 }

@@ -20,12 +20,12 @@ fn element(e: u32) {
   let gb = n * G_BATCH_STRIDE + G_OFFSET;
   var acc = {{T}}(0.0);
   for (var o = 0u; o < OUT; o++) {
-    acc = fma({{T}}(g_in[gb + o]), prm[W_OFFSET + o * IN + i], acc);
+    acc = fma({{T}}({{g_in}}[gb + o]), {{prm}}[W_OFFSET + o * IN + i], acc);
   }
   let at = n * DX_BATCH_STRIDE + DX_OFFSET + i;
 //#if ACC
-  dx[at] = dx[at] + acc;
+  {{dx}}[at] = {{dx}}[at] + acc;
 //#else
-  dx[at] = acc;
+  {{dx}}[at] = acc;
 //#endif
 }

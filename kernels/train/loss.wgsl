@@ -46,13 +46,13 @@ fn lse_s(zb: u32, skip: u32) -> f32 {
   var m = -3.4e38;
   for (var i = 0u; i < K; i++) {
     if (i != skip) {
-      m = max(m, z[zb + i] * INV_T);
+      m = max(m, {{z}}[zb + i] * INV_T);
     }
   }
   var s = 0.0;
   for (var i = 0u; i < K; i++) {
     if (i != skip) {
-      s += exp(z[zb + i] * INV_T - m);
+      s += exp({{z}}[zb + i] * INV_T - m);
     }
   }
   return m + log(s);
@@ -62,13 +62,13 @@ fn lse_t(tb: u32, skip: u32) -> f32 {
   var m = -3.4e38;
   for (var i = 0u; i < K; i++) {
     if (i != skip) {
-      m = max(m, tch[tb + i] * INV_T);
+      m = max(m, {{tch}}[tb + i] * INV_T);
     }
   }
   var s = 0.0;
   for (var i = 0u; i < K; i++) {
     if (i != skip) {
-      s += exp(tch[tb + i] * INV_T - m);
+      s += exp({{tch}}[tb + i] * INV_T - m);
     }
   }
   return m + log(s);
@@ -82,11 +82,11 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   for (var r = lid; r < BATCH; r += {{WG}}u) {
     let zb = r * Z_BATCH_STRIDE + Z_OFFSET;
     let gb = r * K;
-    let y = labels[r];
-    var m = z[zb];
+    let y = {{labels}}[r];
+    var m = {{z}}[zb];
     var am = 0u;
     for (var i = 1u; i < K; i++) {
-      let v = z[zb + i];
+      let v = {{z}}[zb + i];
       if (v > m) {
         m = v;
         am = i;
@@ -94,16 +94,16 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     }
     var s = 0.0;
     for (var i = 0u; i < K; i++) {
-      s += exp(z[zb + i] - m);
+      s += exp({{z}}[zb + i] - m);
     }
     let lse = m + log(s);
-    let ce = lse - z[zb + y];
+    let ce = lse - {{z}}[zb + y];
     var loss = CE_W * ce;
     acc.y += select(0.0, 1.0, am == y);
     acc.z += ce;
 //#if !KD
     for (var i = 0u; i < K; i++) {
-      dz[gb + i] = CE_W * INV_B * (exp(z[zb + i] - lse) - select(0.0, 1.0, i == y));
+      {{dz}}[gb + i] = CE_W * INV_B * (exp({{z}}[zb + i] - lse) - select(0.0, 1.0, i == y));
     }
 //#endif
 //#if HINTON
@@ -111,11 +111,11 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     let lt = lse_t(gb, K);
     var kl = 0.0;
     for (var i = 0u; i < K; i++) {
-      let lps = z[zb + i] * INV_T - ls;
-      let lpt = tch[gb + i] * INV_T - lt;
+      let lps = {{z}}[zb + i] * INV_T - ls;
+      let lpt = {{tch}}[gb + i] * INV_T - lt;
       let pt = exp(lpt);
       kl += pt * (lpt - lps);
-      dz[gb + i] = CE_W * INV_B * (exp(z[zb + i] - lse) - select(0.0, 1.0, i == y)) + KD_W * TEMP * INV_B * (exp(lps) - pt);
+      {{dz}}[gb + i] = CE_W * INV_B * (exp({{z}}[zb + i] - lse) - select(0.0, 1.0, i == y)) + KD_W * TEMP * INV_B * (exp(lps) - pt);
     }
     let kd = TEMP * TEMP * kl;
     loss += KD_W * kd;
@@ -126,9 +126,9 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     let lt = lse_t(gb, K);
     let lsr = lse_s(zb, y);
     let ltr = lse_t(gb, y);
-    let lbs1 = z[zb + y] * INV_T - ls;
+    let lbs1 = {{z}}[zb + y] * INV_T - ls;
     let lbs2 = lsr - ls;
-    let lbt1 = tch[gb + y] * INV_T - lt;
+    let lbt1 = {{tch}}[gb + y] * INV_T - lt;
     let lbt2 = ltr - lt;
     let bs1 = exp(lbs1);
     let bt1 = exp(lbt1);
@@ -136,16 +136,16 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     var nckd = 0.0;
     let w = hp.warm * TEMP * INV_B;
     for (var j = 0u; j < K; j++) {
-      let ceg = CE_W * INV_B * (exp(z[zb + j] - lse) - select(0.0, 1.0, j == y));
+      let ceg = CE_W * INV_B * (exp({{z}}[zb + j] - lse) - select(0.0, 1.0, j == y));
       if (j == y) {
-        dz[gb + j] = ceg + w * DKD_A * (bs1 - bt1);
+        {{dz}}[gb + j] = ceg + w * DKD_A * (bs1 - bt1);
       } else {
-        let lqs = z[zb + j] * INV_T - lsr;
-        let lqt = tch[gb + j] * INV_T - ltr;
+        let lqs = {{z}}[zb + j] * INV_T - lsr;
+        let lqt = {{tch}}[gb + j] * INV_T - ltr;
         let qs = exp(lqs);
         let qt = exp(lqt);
         nckd += qt * (lqt - lqs);
-        dz[gb + j] = ceg + w * (DKD_A * qs * (bt1 - bs1) + DKD_B * (qs - qt));
+        {{dz}}[gb + j] = ceg + w * (DKD_A * qs * (bt1 - bs1) + DKD_B * (qs - qt));
       }
     }
     loss += hp.warm * TEMP * TEMP * (DKD_A * tckd + DKD_B * nckd);
@@ -164,11 +164,11 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       t += red[i];
       t2 += red2[i];
     }
-    sums[0] += t.x * INV_B;
-    sums[1] += t.y;
-    sums[2] += 1.0;
-    sums[3] += t.z * INV_B;
-    sums[4] += t.w * INV_B;
-    sums[5] += t2 * INV_B;
+    {{sums}}[0] += t.x * INV_B;
+    {{sums}}[1] += t.y;
+    {{sums}}[2] += 1.0;
+    {{sums}}[3] += t.z * INV_B;
+    {{sums}}[4] += t.w * INV_B;
+    {{sums}}[5] += t2 * INV_B;
   }
 }

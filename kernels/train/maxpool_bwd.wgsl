@@ -38,20 +38,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       var best = base;
       for (var a = 0u; a < K; a++) {
         for (var b = 0u; b < K; b++) {
-          if (x_in[base + a * IW + b] > x_in[best]) {
+          if ({{x_in}}[base + a * IW + b] > {{x_in}}[best]) {
             best = base + a * IW + b;
           }
         }
       }
       if (best == me) {
-        acc += g_in[n * G_BATCH_STRIDE + G_OFFSET + c * OH * OW + oh * OW + ow];
+        acc += {{g_in}}[n * G_BATCH_STRIDE + G_OFFSET + c * OH * OW + oh * OW + ow];
       }
     }
   }
   let i = n * DX_BATCH_STRIDE + DX_OFFSET + c * IH * IW + row * IW + col;
 //#if ACC
-  dx[i] = dx[i] + acc;
+  {{dx}}[i] = {{dx}}[i] + acc;
 //#else
-  dx[i] = acc;
+  {{dx}}[i] = acc;
 //#endif
 }

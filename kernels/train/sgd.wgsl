@@ -23,13 +23,13 @@ const TOTAL: u32 = LEN;
 
 fn element(i: u32) {
   let j = OFFSET + i;
-  let w = prm[j];
-  let d = fma(vec4<f32>(WD), w, grad[j]);
-  let b = fma(vec4<f32>(MOMENTUM), mom[j], d);
-  mom[j] = b;
+  let w = {{prm}}[j];
+  let d = fma(vec4<f32>(WD), w, {{grad}}[j]);
+  let b = fma(vec4<f32>(MOMENTUM), {{mom}}[j], d);
+  {{mom}}[j] = b;
 //#if NESTEROV
-  prm[j] = w - hp.lr * fma(vec4<f32>(MOMENTUM), b, d);
+  {{prm}}[j] = w - hp.lr * fma(vec4<f32>(MOMENTUM), b, d);
 //#else
-  prm[j] = w - hp.lr * b;
+  {{prm}}[j] = w - hp.lr * b;
 //#endif
 }

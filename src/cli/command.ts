@@ -29,3 +29,8 @@ export const SOURCE_OPTIONS = {
   set: { type: 'string', multiple: true, value: 'NAME=VALUE', help: 'override a param of the file (repeatable; lists as [5,5,3])' },
   network: { type: 'string', value: 'NAME', help: 'use only this network of the file' },
 } as const;
+
+/** --adapter, for the commands that open a WebGPU device. */
+export const ADAPTER_OPTION = {
+  adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
+} as const;

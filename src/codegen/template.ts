@@ -1,6 +1,8 @@
 // WGSL templates live in kernels/*.wgsl. A template is WGSL with three kinds of markup, all
 // invisible to a WGSL reader's eye for structure:
 //   {{NAME}}                  replaced by a value (a number, an identifier, or a generated block);
+//   {{slot}}                  (lower case) a storage binding's WGSL identifier, from the binding
+//                             renderer (kernels/bindings.ts); generated blocks may use it too;
 //   //#if FLAG ... //#else ... //#endif   (on their own lines, may nest) kept or dropped by a flag;
 //   //#include NAME          (on its own line) replaced, before anything else, by the WGSL snippet
 //                             kernels/lib/NAME.wgsl that several templates share (it may include
@@ -57,12 +59,17 @@ function expandIncludes(name: string, source: string, including: string[] = []):
 
 export type TemplateValues = Record<string, string | number>;
 
-/** Instantiates a template: includes first, then conditional blocks, then placeholders. */
+/**
+ * Instantiates a template: includes first, then conditional blocks, then placeholders. `slots`
+ * gives the WGSL identifier of each binding slot; slot placeholders may also stand in generated
+ * values, so they are filled in last.
+ */
 export function instantiate(
   name: string,
   values: TemplateValues,
   flags: Record<string, boolean> = {},
   templateSource: string = loadTemplate(name),
+  slots: Record<string, string> = {},
 ): string {
   const source = expandIncludes(name, templateSource);
   const out: string[] = [];
@@ -94,7 +101,8 @@ export function instantiate(
   });
   if (stack.length > 0) throw new Error(`kernel template ${name}: unterminated #if ${stack[stack.length - 1].flag}`);
   const used = new Set<string>();
-  const text = out.join('\n').replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+  const text = out.join('\n').replace(/\{\{(\w+)\}\}/g, (whole, key: string) => {
+    if (key in slots) return whole;
     if (!(key in values)) throw new Error(`kernel template ${name}: no value for {{${key}}}`);
     used.add(key);
     return String(values[key]);
@@ -105,7 +113,10 @@ export function instantiate(
       throw new Error(`kernel template ${name}: value ${key} is not used by the template`);
     }
   }
-  return text;
+  return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    if (!(key in slots)) throw new Error(`kernel template ${name}: no value for {{${key}}}`);
+    return slots[key];
+  });
 }
 
 /** `123u`: a WGSL u32 literal. */

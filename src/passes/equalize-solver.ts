@@ -238,16 +238,21 @@ function renderWidthTerm(p: EqualizeProblem, k: number): string {
   return p.area[k] === 1 ? num : `${num}/${p.area[k]}`;
 }
 
-export function widthChain(p: EqualizeProblem): Inequality[] {
+/** One inequality per consecutive pair of the criticality order, each side written by `term`. */
+function orderChain(p: EqualizeProblem, term: (k: number) => string): Inequality[] {
   const idx = p.order.map((s) => p.stages.indexOf(s));
   return idx.slice(0, -1).map((k, i) => {
     const t = idx[i + 1];
     return {
       more: p.stages[k],
       less: p.stages[t],
-      text: `#ReLUs(${p.stages[k]}) > #ReLUs(${p.stages[t]}): ${renderWidthTerm(p, k)} > ${renderWidthTerm(p, t)}`,
+      text: `#ReLUs(${p.stages[k]}) > #ReLUs(${p.stages[t]}): ${term(k)} > ${term(t)}`,
     };
   });
+}
+
+export function widthChain(p: EqualizeProblem): Inequality[] {
+  return orderChain(p, (k) => renderWidthTerm(p, k));
 }
 
 /** Solves for the stagewise factors (Algorithm 1 through width). Throws Error on a bad box/order. */
@@ -284,15 +289,7 @@ export function depthChain(p: EqualizeProblem): Inequality[] {
     const num = `${c === 1 ? '' : c}φ${k + 1}`;
     return den === 1 ? num : `${num}/${den}`;
   };
-  const idx = p.order.map((s) => p.stages.indexOf(s));
-  return idx.slice(0, -1).map((k, i) => {
-    const t = idx[i + 1];
-    return {
-      more: p.stages[k],
-      less: p.stages[t],
-      text: `#ReLUs(${p.stages[k]}) > #ReLUs(${p.stages[t]}): ${term(k)} > ${term(t)}`,
-    };
-  });
+  return orderChain(p, term);
 }
 
 /** Solves for the stage depths with the widths fixed. Throws Error on a bad box/order. */

@@ -23,6 +23,8 @@ import { MetricsCsv } from './metrics-csv.js';
 import { TrainProgress } from './progress.js';
 import { cosineSchedule, learningRate, type LrSchedule } from './schedule.js';
 
+export { installTrainingInterrupt } from './interrupt.js';
+
 /** The checkpoint directory and log inside a run's output directory. */
 export const RUN_CHECKPOINT = 'checkpoint';
 export const RUN_LOG = 'train.jsonl';
@@ -162,257 +164,309 @@ interface PartialSums {
   steps: number;
 }
 
-export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
-  const { ctx, graph, train } = o;
-  const batch = train.batchSize;
-  const stepsPerEpoch = Math.floor(train.count / batch);
-  if (stepsPerEpoch < 1) throw new Error(`the training set has ${train.count} examples, fewer than one batch of ${batch}`);
-  const seed = o.seed ?? 0;
-  const loss: LossSpec = o.loss ?? { kind: 'ce' };
-  const sgd = { momentum: o.sgd?.momentum ?? SGD_DEFAULTS.momentum, weightDecay: o.sgd?.weightDecay ?? SGD_DEFAULTS.weightDecay, nesterov: o.sgd?.nesterov ?? SGD_DEFAULTS.nesterov };
-  const ckptDir = o.outDir ? join(o.outDir, RUN_CHECKPOINT) : undefined;
-  const note = o.note ?? (() => {});
+/** What a run fixes once from its options. */
+interface RunSettings {
+  batch: number;
+  stepsPerEpoch: number;
+  seed: number;
+  loss: LossSpec;
+  sgd: { momentum: number; weightDecay: number; nesterov: boolean };
+  ckptDir?: string;
+  note: (line: string) => void;
+}
 
-  let weights = o.init ?? initWeights(graph, seed);
-  let momentum: Weights | undefined;
-  let startEpoch = 0;
-  let startBatch = 0;
-  let step = 0;
-  let history: MetricsRecord[] = [];
-  let carried: PartialSums = { loss: 0, correct: 0, steps: 0 };
-  let schedule: LrSchedule = cosineSchedule({
-    baseLr: o.lr,
-    minLr: o.minLr ?? 0,
-    warmupSteps: Math.round((o.warmupEpochs ?? 0) * stepsPerEpoch),
-    totalSteps: o.epochs * stepsPerEpoch,
-  });
-  if (o.resume) {
-    if (!ckptDir) throw new Error('resume needs an output directory');
-    const ck = loadCheckpoint(ckptDir, { expect: o.network });
-    if (ck.recovered) note(`${ckptDir} was incomplete; resumed from ${ck.path}`);
-    weights = ck.weights;
-    momentum = ck.optimizer;
-    startEpoch = ck.state.epoch;
-    startBatch = ck.state.batchInEpoch ?? 0;
-    step = ck.state.step;
-    history = ck.state.metrics;
-    schedule = ck.state.lrSchedule;
-    if (schedule.totalSteps !== o.epochs * stepsPerEpoch) {
-      schedule = { ...schedule, totalSteps: o.epochs * stepsPerEpoch };
-      note(`the learning-rate schedule now spans ${o.epochs} epochs (the checkpoint's run planned ${ck.state.lrSchedule.totalSteps / stepsPerEpoch})`);
-    }
-    const p = (ck.state.extra as { partial?: PartialSums } | undefined)?.partial;
-    if (p && startBatch > 0) carried = p;
-    note(`resumed from ${ck.path}: epoch ${startEpoch + (startBatch > 0 ? 1 : 0)}, step ${step}${startBatch > 0 ? `, batch ${startBatch} of the epoch` : ''}`);
+/** Where a run starts: from scratch, or where the checkpoint it resumes stopped. */
+interface StartState {
+  weights: Weights;
+  momentum?: Weights;
+  startEpoch: number;
+  startBatch: number;
+  step: number;
+  history: MetricsRecord[];
+  carried: PartialSums;
+  schedule: LrSchedule;
+}
+
+function runSettings(o: TrainLoopOptions): RunSettings {
+  const batch = o.train.batchSize;
+  const stepsPerEpoch = Math.floor(o.train.count / batch);
+  if (stepsPerEpoch < 1) throw new Error(`the training set has ${o.train.count} examples, fewer than one batch of ${batch}`);
+  return {
+    batch,
+    stepsPerEpoch,
+    seed: o.seed ?? 0,
+    loss: o.loss ?? { kind: 'ce' },
+    sgd: { momentum: o.sgd?.momentum ?? SGD_DEFAULTS.momentum, weightDecay: o.sgd?.weightDecay ?? SGD_DEFAULTS.weightDecay, nesterov: o.sgd?.nesterov ?? SGD_DEFAULTS.nesterov },
+    ckptDir: o.outDir ? join(o.outDir, RUN_CHECKPOINT) : undefined,
+    note: o.note ?? (() => {}),
+  };
+}
+
+function startState(o: TrainLoopOptions, s: RunSettings): StartState {
+  const { stepsPerEpoch, ckptDir, note } = s;
+  const fresh: StartState = {
+    weights: o.init ?? initWeights(o.graph, s.seed),
+    startEpoch: 0,
+    startBatch: 0,
+    step: 0,
+    history: [],
+    carried: { loss: 0, correct: 0, steps: 0 },
+    schedule: cosineSchedule({
+      baseLr: o.lr,
+      minLr: o.minLr ?? 0,
+      warmupSteps: Math.round((o.warmupEpochs ?? 0) * stepsPerEpoch),
+      totalSteps: o.epochs * stepsPerEpoch,
+    }),
+  };
+  if (!o.resume) return fresh;
+  if (!ckptDir) throw new Error('resume needs an output directory');
+  const ck = loadCheckpoint(ckptDir, { expect: o.network });
+  if (ck.recovered) note(`${ckptDir} was incomplete; resumed from ${ck.path}`);
+  const startEpoch = ck.state.epoch;
+  const startBatch = ck.state.batchInEpoch ?? 0;
+  const step = ck.state.step;
+  let schedule = ck.state.lrSchedule;
+  if (schedule.totalSteps !== o.epochs * stepsPerEpoch) {
+    schedule = { ...schedule, totalSteps: o.epochs * stepsPerEpoch };
+    note(`the learning-rate schedule now spans ${o.epochs} epochs (the checkpoint's run planned ${ck.state.lrSchedule.totalSteps / stepsPerEpoch})`);
   }
+  const p = (ck.state.extra as { partial?: PartialSums } | undefined)?.partial;
+  note(`resumed from ${ck.path}: epoch ${startEpoch + (startBatch > 0 ? 1 : 0)}, step ${step}${startBatch > 0 ? `, batch ${startBatch} of the epoch` : ''}`);
+  return {
+    weights: ck.weights,
+    momentum: ck.optimizer,
+    startEpoch,
+    startBatch,
+    step,
+    history: ck.state.metrics,
+    carried: p && startBatch > 0 ? p : fresh.carried,
+    schedule,
+  };
+}
 
+export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
+  const settings = runSettings(o);
+  const start = startState(o, settings);
+  const { batch, loss, sgd } = settings;
   // The driver compiles the kernels when the first steps run; on a CPU driver with a cold shader
   // cache that takes minutes, so say so rather than leave the progress bar standing still.
-  note('the first steps compile the GPU kernels: minutes on a CPU driver the first time, seconds once its shader cache has them');
-  const trainer = await Trainer.create(ctx, graph, weights, { batch, loss, sgd, teacher: o.teacher, momentum, subgroups: o.subgroups });
-  let evaluator: Evaluator | undefined;
-  const logger = o.outDir ? new JsonlLogger(join(o.outDir, RUN_LOG)) : undefined;
-  const csv = o.outDir ? new MetricsCsv(join(o.outDir, RUN_METRICS_CSV)) : undefined;
-  let trainMs = 0;
-  let trainImages = 0;
-  let interrupted = false;
+  settings.note('the first steps compile the GPU kernels: minutes on a CPU driver the first time, seconds once its shader cache has them');
+  const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups });
+  const run = new TrainRun(o, settings, start, trainer);
+  try {
+    return await run.all();
+  } finally {
+    run.close();
+  }
+}
 
-  let saved: string | undefined;
+/** One call of trainLoop: the trainer, the files it writes, and the counters that move. */
+class TrainRun {
+  private evaluator: Evaluator | undefined;
+  private readonly logger: JsonlLogger | undefined;
+  private readonly csv: MetricsCsv | undefined;
+  private step: number;
+  private readonly history: MetricsRecord[];
+  private readonly schedule: LrSchedule;
+  private trainMs = 0;
+  private trainImages = 0;
+  private interrupted = false;
+  /** The last checkpoint this run wrote, for the divergence message. */
+  private saved: string | undefined;
+
+  constructor(
+    private readonly o: TrainLoopOptions,
+    private readonly s: RunSettings,
+    private readonly start: StartState,
+    private readonly trainer: Trainer,
+  ) {
+    this.logger = o.outDir ? new JsonlLogger(join(o.outDir, RUN_LOG)) : undefined;
+    this.csv = o.outDir ? new MetricsCsv(join(o.outDir, RUN_METRICS_CSV)) : undefined;
+    this.step = start.step;
+    this.history = start.history;
+    this.schedule = start.schedule;
+  }
+
+  async all(): Promise<TrainLoopResult> {
+    const { o, s, start } = this;
+    this.logger?.log({ event: resumedEvent(o.resume), network: o.network.name, epochs: o.epochs, batch: s.batch, stepsPerEpoch: s.stepsPerEpoch, lr: o.lr, loss: s.loss.kind, seed: s.seed });
+    for (let epoch = start.startEpoch; epoch < o.epochs && !this.interrupted; epoch++) {
+      const first = epoch === start.startEpoch;
+      await this.epoch(epoch, first ? start.startBatch : 0, first ? start.carried : { loss: 0, correct: 0, steps: 0 });
+    }
+    const final = await this.trainer.readWeights();
+    const { history, step, trainMs } = this;
+    const ckptDir = s.ckptDir;
+    const epochsDone = history.length > 0 ? (history[history.length - 1].epoch as number) : start.startEpoch;
+    if (!this.interrupted) this.logger?.log({ event: 'end', epochs: epochsDone, step, trainSeconds: trainMs / 1000 });
+    return {
+      epochs: epochsDone,
+      step,
+      interrupted: this.interrupted,
+      history,
+      weights: final,
+      trainSeconds: trainMs / 1000,
+      imagesPerSecond: trainMs > 0 ? this.trainImages / (trainMs / 1000) : 0,
+      checkpoint: ckptDir && existsSync(ckptDir) ? ckptDir : undefined,
+    };
+  }
+
+  close(): void {
+    this.o.progress?.stop();
+    this.logger?.close();
+    this.csv?.close();
+    this.evaluator?.dispose();
+    this.trainer.dispose();
+  }
+
+  /** Trains one epoch from batch `from`; `base` holds the sums of the batches before it. */
+  private async epoch(epoch: number, from: number, base: PartialSums): Promise<void> {
+    const { o, s, trainer } = this;
+    const warm = s.loss.kind === 'dkd' ? dkdWarmup(epoch + 1, s.loss.warmup) : 1;
+    o.progress?.startEpoch(epoch + 1, s.stepsPerEpoch);
+    trainer.resetSums();
+    const t0 = performance.now();
+    let images = 0;
+    let lr = learningRate(this.schedule, this.step);
+    let lastRead = { loss: 0, steps: 0 };
+    for (let i = from; i < s.stepsPerEpoch; i++) {
+      const b = o.train.batch(epoch, i);
+      lr = learningRate(this.schedule, this.step);
+      await trainer.step(b.images, b.labels, lr, { warm });
+      this.step++;
+      images += b.size;
+      const done = i + 1;
+      if (done % (o.logEvery ?? 10) === 0 || done === s.stepsPerEpoch) {
+        const sums = await trainer.readSums();
+        this.checkLoss(sums.loss, epoch, done, lr);
+        const recent = sums.steps > lastRead.steps ? (sums.loss - lastRead.loss) / (sums.steps - lastRead.steps) : NaN;
+        lastRead = { loss: sums.loss, steps: sums.steps };
+        o.progress?.update(done, (done - from) * s.batch, (base.loss + sums.loss) / Math.max(1, base.steps + sums.steps), lr);
+        this.logger?.log({ event: 'step', epoch: epoch + 1, batch: done, step: this.step, loss: recent, lr });
+      }
+      if (o.interrupt?.requested) {
+        await this.stopMidEpoch(epoch, done, base, performance.now() - t0, images, lr);
+        return;
+      }
+    }
+    await trainer.flush();
+    const ms = performance.now() - t0;
+    this.trainMs += ms;
+    this.trainImages += images;
+    await this.endEpoch(epoch, base, ms, images, lr);
+  }
+
+  /** First Ctrl-C inside an epoch: count what ran, save where it stopped, and end the run. */
+  private async stopMidEpoch(epoch: number, done: number, base: PartialSums, ms: number, images: number, lr: number): Promise<void> {
+    const { o, s, trainer } = this;
+    this.interrupted = true;
+    await trainer.flush();
+    this.trainMs += ms;
+    this.trainImages += images;
+    const sums = await trainer.readSums();
+    this.checkLoss(sums.loss, epoch, done, lr);
+    const partial = { loss: base.loss + sums.loss, correct: base.correct + sums.correct, steps: base.steps + sums.steps };
+    o.progress?.stop();
+    if (done < s.stepsPerEpoch) {
+      await this.save(epoch, done, partial);
+    } else {
+      // the epoch's last step: record it as complete (without its test evaluation)
+      this.history.push({ epoch: epoch + 1, step: this.step, loss: partial.loss / partial.steps, trainAccuracy: partial.correct / (partial.steps * s.batch), testAccuracy: null, lr });
+      await this.save(epoch + 1, 0);
+    }
+    this.logger?.log({ event: 'interrupted', epoch: epoch + 1, batch: done, step: this.step });
+    if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (epoch ${epoch + 1}, batch ${done}/${s.stepsPerEpoch}); continue with --resume`);
+  }
+
+  /** A finished epoch: its metrics, the test evaluation, the log lines and the checkpoint. */
+  private async endEpoch(epoch: number, base: PartialSums, ms: number, images: number, lr: number): Promise<void> {
+    const { o, s, trainer } = this;
+    const sums = await trainer.readSums();
+    this.checkLoss(sums.loss, epoch, s.stepsPerEpoch, lr);
+    const tot = { loss: base.loss + sums.loss, correct: base.correct + sums.correct, steps: base.steps + sums.steps };
+    const rec: MetricsRecord = {
+      epoch: epoch + 1,
+      step: this.step,
+      loss: tot.loss / Math.max(1, tot.steps),
+      trainAccuracy: tot.correct / Math.max(1, tot.steps * s.batch),
+      testAccuracy: null,
+      testLoss: null,
+      lr,
+      seconds: ms / 1000,
+      imagesPerSecond: images / (ms / 1000),
+    };
+    if (s.loss.kind !== 'ce') {
+      rec.ce = sums.ce / Math.max(1, sums.steps);
+      rec.kd = sums.kd1 / Math.max(1, sums.steps);
+      if (s.loss.kind === 'dkd') rec.nckd = sums.kd2 / Math.max(1, sums.steps);
+    }
+    if (o.test) {
+      const w = await trainer.readWeights();
+      if (!this.evaluator) this.evaluator = await Evaluator.create(o.ctx, o.graph, w, o.evalBatch ?? o.test.batchSize);
+      else this.evaluator.update(w);
+      const ev = await this.evaluator.evaluate(o.test, o.testLimit);
+      rec.testAccuracy = ev.accuracy;
+      rec.testLoss = ev.loss;
+    }
+    this.history.push(rec);
+    this.logger?.log({ event: 'epoch', ...rec });
+    this.csv?.append(rec);
+    o.progress?.endEpoch({
+      loss: rec.loss as number,
+      lr,
+      accuracy: rec.trainAccuracy as number,
+      testAccuracy: rec.testAccuracy === null ? undefined : (rec.testAccuracy as number),
+    });
+    await this.save(epoch + 1, 0);
+    if (o.interrupt?.requested) {
+      this.interrupted = true;
+      this.logger?.log({ event: 'interrupted', epoch: epoch + 1, step: this.step });
+      if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (after epoch ${epoch + 1}); continue with --resume`);
+    }
+  }
+
   /** Stops the run when a read-back value is not finite; `what` says which value. */
-  const diverged = (what: string, epoch: number, batchInEpoch: number, lr: number): never => {
-    logger?.log({ event: 'diverged', epoch: epoch + 1, batch: batchInEpoch, step, what, lr });
-    const kept = ckptDir === undefined ? 'nothing was saved (no --out)' : saved === undefined ? `no checkpoint was written in this run` : `the last good checkpoint, ${saved}, is kept unchanged`;
+  private diverged(what: string, epoch: number, batchInEpoch: number, lr: number): never {
+    const { o, s, step } = this;
+    this.logger?.log({ event: 'diverged', epoch: epoch + 1, batch: batchInEpoch, step, what, lr });
+    const kept = s.ckptDir === undefined ? 'nothing was saved (no --out)' : this.saved === undefined ? `no checkpoint was written in this run` : `the last good checkpoint, ${this.saved}, is kept unchanged`;
     throw new TrainingDivergedError(
       `training diverged at step ${step} (epoch ${epoch + 1}, batch ${batchInEpoch}): ${what}. ` +
         `The learning rate (${lr} at this step, --lr ${o.lr}) is the likely cause; try a smaller --lr (or a warm-up). Stopped; ${kept}.`,
     );
-  };
-  const checkLoss = (sum: number, epoch: number, batchInEpoch: number, lr: number) => {
-    if (!Number.isFinite(sum)) diverged(`the loss is ${sum}`, epoch, batchInEpoch, lr);
-  };
+  }
 
-  const save = async (epochsDone: number, batchInEpoch: number, partial?: PartialSums): Promise<void> => {
-    if (!ckptDir) return;
+  private checkLoss(sum: number, epoch: number, batchInEpoch: number, lr: number): void {
+    if (!Number.isFinite(sum)) this.diverged(`the loss is ${sum}`, epoch, batchInEpoch, lr);
+  }
+
+  private async save(epochsDone: number, batchInEpoch: number, partial?: PartialSums): Promise<void> {
+    const { o, s, trainer } = this;
+    if (!s.ckptDir) return;
     await trainer.flush();
     const weights = await trainer.readWeights();
     // A finite loss read a few steps ago does not vouch for the weights saved now.
     const bad = nonFiniteTensors(weights);
     if (bad.length > 0) {
       const mid = batchInEpoch > 0;
-      diverged(`weight ${bad[0].name} holds ${bad[0].value}`, mid ? epochsDone : epochsDone - 1, mid ? batchInEpoch : stepsPerEpoch, learningRate(schedule, Math.max(0, step - 1)));
+      this.diverged(`weight ${bad[0].name} holds ${bad[0].value}`, mid ? epochsDone : epochsDone - 1, mid ? batchInEpoch : s.stepsPerEpoch, learningRate(this.schedule, Math.max(0, this.step - 1)));
     }
     const state: CheckpointStateInput = {
       network: o.network,
       epoch: epochsDone,
-      step,
+      step: this.step,
       batchInEpoch,
-      dataSeed: seed,
+      dataSeed: s.seed,
       rng: {},
-      lrSchedule: schedule,
-      optimizer: { kind: 'sgd', ...sgd },
-      metrics: history,
-      extra: { ...o.extra, batch, epochs: o.epochs, loss, ...(partial ? { partial } : {}) },
+      lrSchedule: this.schedule,
+      optimizer: { kind: 'sgd', ...s.sgd },
+      metrics: this.history,
+      extra: { ...o.extra, batch: s.batch, epochs: o.epochs, loss: s.loss, ...(partial ? { partial } : {}) },
     };
-    saveCheckpoint(ckptDir, { weights, optimizer: await trainer.readMomentum(), state });
-    saved = `${ckptDir} (epoch ${epochsDone}${batchInEpoch > 0 ? `, batch ${batchInEpoch}` : ''})`;
-    logger?.sync();
-  };
-
-  try {
-    logger?.log({ event: resumedEvent(o.resume), network: o.network.name, epochs: o.epochs, batch, stepsPerEpoch, lr: o.lr, loss: loss.kind, seed });
-    for (let epoch = startEpoch; epoch < o.epochs && !interrupted; epoch++) {
-      const from = epoch === startEpoch ? startBatch : 0;
-      const warm = loss.kind === 'dkd' ? dkdWarmup(epoch + 1, loss.warmup) : 1;
-      o.progress?.startEpoch(epoch + 1, stepsPerEpoch);
-      trainer.resetSums();
-      const base = epoch === startEpoch ? carried : { loss: 0, correct: 0, steps: 0 };
-      const t0 = performance.now();
-      let imagesThisEpoch = 0;
-      let lr = learningRate(schedule, step);
-      let lastRead = { loss: 0, steps: 0 };
-      for (let i = from; i < stepsPerEpoch; i++) {
-        const b = train.batch(epoch, i);
-        lr = learningRate(schedule, step);
-        await trainer.step(b.images, b.labels, lr, { warm });
-        step++;
-        imagesThisEpoch += b.size;
-        const done = i + 1;
-        if (done % (o.logEvery ?? 10) === 0 || done === stepsPerEpoch) {
-          const s = await trainer.readSums();
-          checkLoss(s.loss, epoch, done, lr);
-          const recent = s.steps > lastRead.steps ? (s.loss - lastRead.loss) / (s.steps - lastRead.steps) : NaN;
-          lastRead = { loss: s.loss, steps: s.steps };
-          o.progress?.update(done, (done - from) * batch, (base.loss + s.loss) / Math.max(1, base.steps + s.steps), lr);
-          logger?.log({ event: 'step', epoch: epoch + 1, batch: done, step, loss: recent, lr });
-        }
-        if (o.interrupt?.requested) {
-          interrupted = true;
-          await trainer.flush();
-          trainMs += performance.now() - t0;
-          trainImages += imagesThisEpoch;
-          const s = await trainer.readSums();
-          checkLoss(s.loss, epoch, done, lr);
-          const partial = { loss: base.loss + s.loss, correct: base.correct + s.correct, steps: base.steps + s.steps };
-          o.progress?.stop();
-          if (done < stepsPerEpoch) {
-            await save(epoch, done, partial);
-          } else {
-            // the epoch's last step: record it as complete (without its test evaluation)
-            history.push({ epoch: epoch + 1, step, loss: partial.loss / partial.steps, trainAccuracy: partial.correct / (partial.steps * batch), testAccuracy: null, lr });
-            await save(epoch + 1, 0);
-          }
-          logger?.log({ event: 'interrupted', epoch: epoch + 1, batch: done, step });
-          if (ckptDir) note(`interrupted: checkpoint saved to ${ckptDir} (epoch ${epoch + 1}, batch ${done}/${stepsPerEpoch}); continue with --resume`);
-          break;
-        }
-      }
-      if (interrupted) break;
-      await trainer.flush();
-      const ms = performance.now() - t0;
-      trainMs += ms;
-      trainImages += imagesThisEpoch;
-      const s = await trainer.readSums();
-      checkLoss(s.loss, epoch, stepsPerEpoch, lr);
-      const tot = { loss: base.loss + s.loss, correct: base.correct + s.correct, steps: base.steps + s.steps };
-      const rec: MetricsRecord = {
-        epoch: epoch + 1,
-        step,
-        loss: tot.loss / Math.max(1, tot.steps),
-        trainAccuracy: tot.correct / Math.max(1, tot.steps * batch),
-        testAccuracy: null,
-        testLoss: null,
-        lr,
-        seconds: ms / 1000,
-        imagesPerSecond: imagesThisEpoch / (ms / 1000),
-      };
-      if (loss.kind !== 'ce') {
-        rec.ce = s.ce / Math.max(1, s.steps);
-        rec.kd = s.kd1 / Math.max(1, s.steps);
-        if (loss.kind === 'dkd') rec.nckd = s.kd2 / Math.max(1, s.steps);
-      }
-      if (o.test) {
-        const w = await trainer.readWeights();
-        if (!evaluator) evaluator = await Evaluator.create(ctx, graph, w, o.evalBatch ?? o.test.batchSize);
-        else evaluator.update(w);
-        const ev = await evaluator.evaluate(o.test, o.testLimit);
-        rec.testAccuracy = ev.accuracy;
-        rec.testLoss = ev.loss;
-      }
-      history.push(rec);
-      logger?.log({ event: 'epoch', ...rec });
-      csv?.append(rec);
-      o.progress?.endEpoch({
-        loss: rec.loss as number,
-        lr,
-        accuracy: rec.trainAccuracy as number,
-        testAccuracy: rec.testAccuracy === null ? undefined : (rec.testAccuracy as number),
-      });
-      await save(epoch + 1, 0);
-      if (o.interrupt?.requested) {
-        interrupted = true;
-        logger?.log({ event: 'interrupted', epoch: epoch + 1, step });
-        if (ckptDir) note(`interrupted: checkpoint saved to ${ckptDir} (after epoch ${epoch + 1}); continue with --resume`);
-      }
-    }
-    const final = await trainer.readWeights();
-    const epochsDone = history.length > 0 ? (history[history.length - 1].epoch as number) : startEpoch;
-    if (!interrupted) logger?.log({ event: 'end', epochs: epochsDone, step, trainSeconds: trainMs / 1000 });
-    return {
-      epochs: epochsDone,
-      step,
-      interrupted,
-      history,
-      weights: final,
-      trainSeconds: trainMs / 1000,
-      imagesPerSecond: trainMs > 0 ? trainImages / (trainMs / 1000) : 0,
-      checkpoint: ckptDir && existsSync(ckptDir) ? ckptDir : undefined,
-    };
-  } finally {
-    o.progress?.stop();
-    logger?.close();
-    csv?.close();
-    evaluator?.dispose();
-    trainer.dispose();
+    saveCheckpoint(s.ckptDir, { weights, optimizer: await trainer.readMomentum(), state });
+    this.saved = `${s.ckptDir} (epoch ${epochsDone}${batchInEpoch > 0 ? `, batch ${batchInEpoch}` : ''})`;
+    this.logger?.sync();
   }
-}
-
-/**
- * Ctrl-C for a training run: like interrupt.ts's installInterruptHandler (first signal: finish the
- * step, save, stop; another: quit at once with status 130), except that signals arriving within
- * `graceMs` of the first count as the same keypress. A terminal sends SIGINT to the whole
- * foreground process group, and launchers such as npx (and tsx) forward it to their child again,
- * so one Ctrl-C can arrive twice.
- */
-export function installTrainingInterrupt(o: { stream?: { write(s: string): unknown }; graceMs?: number; exit?: (code: number) => void } = {}): InterruptFlag {
-  const stream = o.stream ?? process.stderr;
-  const grace = o.graceMs ?? 1000;
-  const exit = o.exit ?? ((code: number) => process.exit(code));
-  let count = 0;
-  let first = 0;
-  const handler = (signal: NodeJS.Signals) => {
-    const now = Date.now();
-    if (count === 0) {
-      count = 1;
-      first = now;
-      stream.write(`\n${signal}: finishing this step, saving a checkpoint, then stopping (press Ctrl-C again to quit at once)\n`);
-    } else if (now - first > grace) {
-      count++;
-      stream.write(`\n${signal} again: quitting without saving\n`);
-      exit(130);
-    }
-  };
-  process.on('SIGINT', handler);
-  return {
-    get requested() {
-      return count > 0;
-    },
-    get count() {
-      return count;
-    },
-    dispose() {
-      process.removeListener('SIGINT', handler);
-    },
-  };
 }
 
 function resumedEvent(resume: boolean | undefined): string {

@@ -3,15 +3,11 @@ import type { Normalization } from '../../data/dataset.js';
 import { Executor, openDevice } from '../../runtime/index.js';
 import type { CheckpointState } from '../../train/checkpoint.js';
 import { intOption, stringOption } from '../args.js';
-import { SOURCE_OPTIONS, type Command } from '../command.js';
+import { ADAPTER_OPTION, SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
 import { checkWeightsFit, loadWeightsOption, resolveNetworkFor } from '../weights-network.js';
-
-export const ADAPTER_OPTION = {
-  adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
-} as const;
 
 /** The normalization a training run recorded in its checkpoint, if the weights come from one. */
 function recordedNormalization(state: CheckpointState | undefined): Normalization | undefined {

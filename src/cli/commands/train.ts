@@ -21,7 +21,7 @@ import { TrainProgress } from '../../train/progress.js';
 import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
 import { flag, intOption, listOption, numberOption, stringOption, type ParsedCommand } from '../args.js';
-import { processIo, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
+import { ADAPTER_OPTION, processIo, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
@@ -97,19 +97,18 @@ function lossOption(p: ParsedCommand, teacher: boolean): LossSpec {
     return { kind: 'ce' };
   }
   const kind = kd ?? 'hinton';
+  // Both distillation losses take a temperature and a cross-entropy weight, with their own defaults.
+  const shared = (d: { temperature: number; ceWeight: number }) => ({
+    temperature: numberOption(p, 'kd-temperature', d.temperature),
+    ceWeight: numberOption(p, 'kd-ce-weight', d.ceWeight),
+  });
   if (kind === 'hinton') {
-    return {
-      kind: 'hinton',
-      temperature: numberOption(p, 'kd-temperature', KD_DEFAULTS.temperature),
-      ceWeight: numberOption(p, 'kd-ce-weight', KD_DEFAULTS.ceWeight),
-      kdWeight: numberOption(p, 'kd-weight', KD_DEFAULTS.kdWeight),
-    };
+    return { kind: 'hinton', ...shared(KD_DEFAULTS), kdWeight: numberOption(p, 'kd-weight', KD_DEFAULTS.kdWeight) };
   }
   if (kind === 'dkd') {
     return {
       kind: 'dkd',
-      temperature: numberOption(p, 'kd-temperature', DKD_DEFAULTS.temperature),
-      ceWeight: numberOption(p, 'kd-ce-weight', DKD_DEFAULTS.ceWeight),
+      ...shared(DKD_DEFAULTS),
       alpha: numberOption(p, 'dkd-alpha', DKD_DEFAULTS.alpha),
       beta: numberOption(p, 'dkd-beta', DKD_DEFAULTS.beta),
       warmup: numberOption(p, 'dkd-warmup', DKD_DEFAULTS.warmup),
@@ -164,7 +163,7 @@ export const train: Command = {
       'dkd-warmup': { type: 'string', value: 'E', help: 'dkd: warm-up epochs of the KD term (default 20)' },
       'eval-batch': { type: 'string', value: 'N', help: 'images per evaluation batch (default 250)' },
       'log-every': { type: 'string', value: 'N', help: 'steps between loss read-backs (default 10)' },
-      adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
+      ...ADAPTER_OPTION,
     },
     positionals: { min: 1, max: 1 },
   },
@@ -177,8 +176,6 @@ export const train: Command = {
     const lr = numberOption(p, 'lr', 0.1);
     if (!(lr > 0)) throw new UsageError('train: --lr must be positive');
     const seed = intOption(p, 'seed', 0, 0);
-    const subsetText = stringOption(p, 'subset');
-    const testSubsetText = stringOption(p, 'test-subset');
     const fit = stringOption(p, 'fit') ?? 'pad';
     if (fit !== 'pad' && fit !== 'resize') throw new UsageError(`train: --fit must be pad or resize, got '${fit}'`);
 
@@ -200,21 +197,7 @@ export const train: Command = {
     const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx) : undefined;
     const loss = lossOption(p, !!teacher);
 
-    let data: DataPipeline;
-    try {
-      data = openData(dataText, net.input, net.classes, {
-        batchSize: batch,
-        evalBatchSize: intOption(p, 'eval-batch', 250),
-        seed,
-        fit,
-        augment: flag(p, 'no-augment') ? false : undefined,
-        subset: subsetText !== undefined ? { count: intOption(p, 'subset', 1), mode: 'stratified' } : undefined,
-        testSubset: testSubsetText !== undefined ? { count: intOption(p, 'test-subset', 1), mode: 'first' } : undefined,
-      });
-    } catch (e) {
-      if (e instanceof DataError) throw new UserError(e.message);
-      throw e;
-    }
+    const data = openTrainData(p, dataText, net, { batch, seed, fit });
     const trainLoader = data.train!;
     if (trainLoader.count < batch) {
       throw new UserError(`${dataText}: ${trainLoader.count} training images are fewer than one batch of ${batch}; use a smaller --batch`);
@@ -283,16 +266,42 @@ export const train: Command = {
       gpu.close();
     }
     const wall = (performance.now() - started) / 1000;
-    const last = result.history[result.history.length - 1];
-    const parts = [
-      `${result.interrupted ? 'stopped' : 'done'}: ${result.epochs} epoch${result.epochs === 1 ? '' : 's'}`,
-      last && typeof last.testAccuracy === 'number' ? `test accuracy ${pct(last.testAccuracy)}` : undefined,
-      `${Math.round(result.imagesPerSecond)} images/s training`,
-      `wall ${fmtSeconds(wall)}`,
-    ].filter((x) => x);
-    io.out(parts.join(', '));
+    io.out(summaryLine(result, wall));
     io.out(`wrote: checkpoint ${displayPath(join(out, RUN_CHECKPOINT))}, log ${displayPath(join(out, RUN_LOG))}, per-epoch metrics ${displayPath(join(out, RUN_METRICS_CSV))}`);
     // Interrupted runs end cleanly (checkpoint saved) with the shell's status for SIGINT.
     return result.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
   },
 };
+
+/** The training and test splits as --data and the subset options ask; a bad data set is a user error. */
+function openTrainData(p: ParsedCommand, dataText: string, net: Pick<ArchIR, 'input' | 'classes'>, o: { batch: number; seed: number; fit: 'pad' | 'resize' }): DataPipeline {
+  const subsetText = stringOption(p, 'subset');
+  const testSubsetText = stringOption(p, 'test-subset');
+  try {
+    return openData(dataText, net.input, net.classes, {
+      batchSize: o.batch,
+      evalBatchSize: intOption(p, 'eval-batch', 250),
+      seed: o.seed,
+      fit: o.fit,
+      augment: flag(p, 'no-augment') ? false : undefined,
+      subset: subsetText !== undefined ? { count: intOption(p, 'subset', 1), mode: 'stratified' } : undefined,
+      testSubset: testSubsetText !== undefined ? { count: intOption(p, 'test-subset', 1), mode: 'first' } : undefined,
+    });
+  } catch (e) {
+    if (e instanceof DataError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+/** The closing line: epochs, the last test accuracy, speed and wall time. */
+function summaryLine(result: TrainLoopResult, wall: number): string {
+  const last = result.history[result.history.length - 1];
+  return [
+    `${result.interrupted ? 'stopped' : 'done'}: ${result.epochs} epoch${result.epochs === 1 ? '' : 's'}`,
+    last && typeof last.testAccuracy === 'number' ? `test accuracy ${pct(last.testAccuracy)}` : undefined,
+    `${Math.round(result.imagesPerSecond)} images/s training`,
+    `wall ${fmtSeconds(wall)}`,
+  ]
+    .filter((x) => x)
+    .join(', ');
+}

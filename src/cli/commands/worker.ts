@@ -11,7 +11,7 @@ import { writeText } from '../../report/write.js';
 import { trainRun } from '../../sweep/train-run.js';
 import { EXIT_SAVED, startWorker, type TrainRunRequest } from '../../sweep/worker.js';
 import { intOption, stringOption, type ParsedCommand } from '../args.js';
-import { processIo, type Command, type Context } from '../command.js';
+import { ADAPTER_OPTION, processIo, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 
 /** A TrainProgress that also tells the parent worker the epoch and batch (IPC). */
@@ -62,7 +62,7 @@ export const worker: Command = {
       ...QUEUE_OPTIONS,
       runs: { type: 'string', value: 'DIR', help: "where this machine sees the sweep's runs directory" },
       'lock-seconds': { type: 'string', value: 'S', help: "seconds without a sign of life before a worker's run is handed to another (default 30)" },
-      adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
+      ...ADAPTER_OPTION,
       'train-run': { type: 'string', value: 'REQUEST', help: '(internal) train the one run described in REQUEST, as the child of a worker' },
     },
     positionals: { min: 0, max: 0 },

@@ -1,8 +1,7 @@
 // Batch-norm batch statistics, second phase: mean, variance, scale/shift and running statistics.
 
 import { f, u } from '../template.js';
-import { pow2AtLeast } from './common.js';
-import { build, type ChannelChunks, type PlaneShape, type TrainKernel, WG } from './train-common.js';
+import { buildPerChannel, type ChannelChunks, finalizeSlots, type PlaneShape, type TrainKernel } from './train-common.js';
 
 /** Offsets (floats) of one batch norm's state: in the parameter, bn-state and running buffers. */
 export interface BnOffsets {
@@ -26,15 +25,10 @@ export function genBnFinalize(
 ): TrainKernel {
   const plane = sh.h * sh.w;
   const count = sh.batch * plane;
-  const wg = Math.min(WG, Math.max(8, pow2AtLeast(sh.c)));
-  return build(
+  return buildPerChannel(
     'train/bn_finalize',
-    [
-      { name: 'part', type: 'array<vec2<f32>>', access: 'read', buffer: bufs.part },
-      { name: 'prm', type: 'array<f32>', access: 'read', buffer: bufs.params },
-      { name: 'st', type: 'array<f32>', access: 'write', buffer: bufs.state },
-      { name: 'run', type: 'array<f32>', access: 'write', buffer: bufs.running },
-    ],
+    sh.c,
+    [...finalizeSlots(bufs, 'write'), { name: 'run', type: 'array<f32>', access: 'write', buffer: bufs.running }],
     {
       C: u(sh.c),
       NCH: u(cc.chunks),
@@ -52,10 +46,6 @@ export function genBnFinalize(
       SH_OFF: u(off.shift),
       RM_OFF: u(off.runningMean),
       RV_OFF: u(off.runningVar),
-      WG: wg,
     },
-    {},
-    wg,
-    [Math.ceil(sh.c / wg), 1, 1],
   );
 }

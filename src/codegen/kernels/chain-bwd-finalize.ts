@@ -1,8 +1,7 @@
 // Backward of a chain with batch norm, second phase: d(gamma, beta) and the input-gradient coefficients.
 
 import { f, u } from '../template.js';
-import { pow2AtLeast } from './common.js';
-import { build, type TrainKernel, WG } from './train-common.js';
+import { buildPerChannel, finalizeSlots, type TrainKernel } from './train-common.js';
 
 export function genChainBwdFinalize(
   name: string,
@@ -12,13 +11,11 @@ export function genChainBwdFinalize(
   off: { gamma: number; dgamma: number; dbeta: number; stats: number },
   chunks: number,
 ): TrainKernel {
-  const wg = Math.min(WG, Math.max(8, pow2AtLeast(c)));
-  return build(
+  return buildPerChannel(
     'train/chain_bwd_finalize',
+    c,
     [
-      { name: 'part', type: 'array<vec2<f32>>', access: 'read', buffer: bufs.part },
-      { name: 'prm', type: 'array<f32>', access: 'read', buffer: bufs.params },
-      { name: 'st', type: 'array<f32>', access: 'read', buffer: bufs.state },
+      ...finalizeSlots(bufs, 'read'),
       { name: 'grad', type: 'array<f32>', access: 'write', buffer: bufs.grads },
       { name: 'coef', type: 'array<vec4<f32>>', access: 'write', buffer: bufs.coef },
     ],
@@ -30,10 +27,6 @@ export function genChainBwdFinalize(
       DGAMMA_OFF: u(off.dgamma),
       DBETA_OFF: u(off.dbeta),
       ST_OFF: u(off.stats),
-      WG: wg,
     },
-    {},
-    wg,
-    [Math.ceil(c / wg), 1, 1],
   );
 }

@@ -2,8 +2,8 @@
 
 import { u } from '../template.js';
 import { type ChainBwdSpec } from './chain-bwd.js';
-import { type DispatchLimits, pow2AtLeast, sumLanes } from './common.js';
-import { build, type ChannelChunks, grid, type SlotDef, type TrainKernel, tUnits, vecFor, WG } from './train-common.js';
+import { type DispatchLimits, sumLanes } from './common.js';
+import { build, type ChannelChunks, chunkedReduction, type SlotDef, type TrainKernel, tUnits, vecFor } from './train-common.js';
 
 export function genChainBwdReduce(
   s: ChainBwdSpec & { bn: NonNullable<ChainBwdSpec['bn']> },
@@ -17,9 +17,7 @@ export function genChainBwdReduce(
   const views = [s.g, s.bn.x, ...(relu && s.out ? [s.out] : [])];
   const vec = vecFor(plane, views);
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
-  const total = sh.c * cc.chunks;
-  const wg = Math.min(WG, Math.max(8, pow2AtLeast(total)));
-  const [nx, , nz] = grid(total, wg, limits, s.name);
+  const r = chunkedReduction(s.name, sh, vec, cc, limits);
   const slots: SlotDef[] = [{ name: 'g_in', type: `array<${T}>`, access: 'read', buffer: s.g.buffer }];
   if (relu) slots.push({ name: 'o_in', type: `array<${T}>`, access: 'read', buffer: s.out!.buffer });
   slots.push({ name: 'x_in', type: `array<${T}>`, access: 'read', buffer: s.bn.x.buffer });
@@ -29,12 +27,7 @@ export function genChainBwdReduce(
     'train/chain_bwd_reduce',
     slots,
     {
-      C: u(sh.c),
-      PLANE: u(plane / vec),
-      N: u(sh.batch),
-      IPC: u(cc.imagesPerChunk),
-      NCH: u(cc.chunks),
-      TOTAL: u(total),
+      ...r.values,
       G_BS: tUnits(s.g.batchStride, vec, s.name),
       G_OFF: tUnits(s.g.offset, vec, s.name),
       X_BS: tUnits(s.bn.x.batchStride, vec, s.name),
@@ -44,14 +37,12 @@ export function genChainBwdReduce(
       RELU_START: u(relu?.start ?? 0),
       RELU_END: u(relu?.end ?? 0),
       ST_OFF: u(s.bn.stats),
-      NX: u(nx),
-      WG: wg,
       T,
       REDUCE_SG: sumLanes(vec, 'sg'),
       REDUCE_SGX: sumLanes(vec, 'sgx'),
     },
     { RELU: !!relu },
-    wg,
-    [nx, 1, nz],
+    r.wg,
+    r.workgroups,
   );
 }

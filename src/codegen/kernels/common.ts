@@ -1,7 +1,8 @@
-// Shared by the inference kernel generators: kernel and binding types, the binding renderer, dispatch
-// grids, and the per-element kernel frame (lib/per_element.wgsl).
+// Shared by the inference kernel generators: kernel and binding types, the template finish (through
+// the binding renderer), dispatch grids, and the per-element kernel frame (lib/per_element.wgsl).
 
 import { instantiate, u, type TemplateValues } from '../template.js';
+import { renderBindings } from './bindings.js';
 
 /** Where a tensor lives in its buffer: element offset of (n=0, c=0) and elements per image. */
 export interface ViewLayout {
@@ -9,7 +10,7 @@ export interface ViewLayout {
   offset: number;
 }
 
-/** A storage binding a kernel declares. `name` is the WGSL identifier used in the template. */
+/** A storage binding a kernel declares. `name` is its slot placeholder in the template (`{{name}}`). */
 export interface Slot {
   name: string;
   type: string;
@@ -42,42 +43,10 @@ export interface DispatchLimits {
 export const DEFAULT_DISPATCH_LIMITS: DispatchLimits = { maxComputeWorkgroupsPerDimension: 65535 };
 
 /**
- * Slots that view the same buffer must share one binding (WebGPU forbids binding a buffer twice
- * when one binding is writable). `alias` maps a slot to the slot whose binding it uses; the
- * template's identifier is renamed accordingly.
+ * Slots that view the same buffer must share one binding (see bindings.ts). `alias` maps a slot
+ * to the slot whose binding (and WGSL identifier) it uses.
  */
 export type SlotAliases = Record<string, string>;
-
-function declareBindings(slots: Slot[], alias: SlotAliases, body: string): { decl: string; bindings: KernelBinding[]; body: string } {
-  const bindings: KernelBinding[] = [];
-  const byName = new Map<string, KernelBinding>();
-  const types = new Map<string, string>();
-  for (const s of slots) {
-    const target = alias[s.name] ?? s.name;
-    if (target !== s.name) continue;
-    const b: KernelBinding = { binding: bindings.length, slots: [s.name], write: s.write };
-    bindings.push(b);
-    byName.set(s.name, b);
-    types.set(s.name, s.type);
-  }
-  for (const s of slots) {
-    const target = alias[s.name];
-    if (target === undefined || target === s.name) continue;
-    const b = byName.get(target);
-    if (!b) throw new Error(`codegen: slot ${s.name} aliases ${target}, which is not a bound slot`);
-    if (types.get(target) !== s.type) throw new Error(`codegen: slot ${s.name} (${s.type}) cannot share ${target} (${types.get(target)})`);
-    b.slots.push(s.name);
-    b.write ||= s.write;
-    body = body.replace(new RegExp(`\\b${s.name}\\b`, 'g'), target);
-  }
-  const decl = bindings
-    .map((b) => {
-      const type = types.get(b.slots[0])!;
-      return `@group(0) @binding(${b.binding}) var<storage, ${b.write ? 'read_write' : 'read'}> ${b.slots[0]}: ${type};`;
-    })
-    .join('\n');
-  return { decl, bindings, body };
-}
 
 /** The scalar constants and flags of a template instantiation, `NAME=value ...` (code blocks left out). */
 export function specializationOf(values: TemplateValues, flags: Record<string, boolean>): string {
@@ -97,9 +66,12 @@ export function finish(
   workgroupSize: number,
   workgroups: [number, number, number],
 ): GeneratedKernel {
-  const text = instantiate(template, { ...values, BINDINGS: '{{BINDINGS}}' }, flags);
-  const { decl, bindings, body } = declareBindings(slots, alias, text);
-  const wgsl = body.replace('{{BINDINGS}}', decl);
+  const r = renderBindings(
+    slots.map((s) => ({ ...s, shares: alias[s.name] })),
+    'codegen',
+  );
+  const wgsl = instantiate(template, { ...values, BINDINGS: r.decl }, flags, undefined, r.names);
+  const bindings: KernelBinding[] = r.bindings.map((b) => ({ binding: b.binding, slots: b.slots.map((s) => s.name), write: b.write }));
   return { template, wgsl, entryPoint: 'main', bindings, workgroupSize, workgroups, specialization: specializationOf(values, flags) };
 }
 
@@ -137,6 +109,11 @@ export function viewValues(name: string, prefix: string, view: ViewLayout | unde
     return u(n / vec);
   };
   return { [`${prefix}_BS`]: units(view?.batchStride ?? 0), [`${prefix}_OFF`]: units(view?.offset ?? 0) };
+}
+
+/** ENABLE and LANE of a template that may use subgroups: on when the subgroup size `sg` is not 0. */
+export function subgroupValues(sg: number): TemplateValues {
+  return { ENABLE: sg > 0 ? 'enable subgroups;' : '', LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '' };
 }
 
 /** A kernel whose template includes lib/per_element.wgsl: one invocation per element. */

@@ -2,7 +2,7 @@
 
 import { i, u } from '../template.js';
 import { convBlocks, convDims, packedConvSize, planeValues, type ConvGeometry } from '../conv-layout.js';
-import { type DispatchLimits, splitTiles } from './common.js';
+import { type DispatchLimits, splitTiles, subgroupValues, viewValues } from './common.js';
 import { type BufView, build, type TrainKernel } from './train-common.js';
 
 export interface ConvDwTiling {
@@ -50,7 +50,7 @@ function dwColumnBody(c: { sg: number; ovb: number; pxb: number; k: number; s: n
   const dyLoad = (vc: string, px: string): string => {
     const ch = ocTail ? `min(ocl0 + ${vc}, COG - 1u)` : `(ocl0 + ${vc})`;
     const col = colTail ? `min(ox0 + ${px}, OUT_W - 1u)` : `ox0 + ${px}`;
-    const load = `dy[dyr + ${ch} * OHW + ${col}]`;
+    const load = `{{dy}}[dyr + ${ch} * OHW + ${col}]`;
     const conds: string[] = [];
     if (ocTail) conds.push(`ocl0 + ${vc} < COG`);
     if (colTail) conds.push(`ox0 + ${px} < OUT_W`);
@@ -88,11 +88,11 @@ function dwColumnBody(c: { sg: number; ovb: number; pxb: number; k: number; s: n
     for (const j of colList) {
       if (colCheck) {
         const cond = rowCheck ? `rv${ky} && iv${j}` : `iv${j}`;
-        col.push(`      let x${ky}_${j} = vec4<f32>(select(0.0, x_in[xr${ky} + ixc${j}], ${cond}));`);
+        col.push(`      let x${ky}_${j} = vec4<f32>(select(0.0, {{x_in}}[xr${ky} + ixc${j}], ${cond}));`);
       } else if (rowCheck) {
-        col.push(`      let x${ky}_${j} = vec4<f32>(select(0.0, x_in[xr${ky} + ox0 * ${u(s)} + ${u(j)}], rv${ky}));`);
+        col.push(`      let x${ky}_${j} = vec4<f32>(select(0.0, {{x_in}}[xr${ky} + ox0 * ${u(s)} + ${u(j)}], rv${ky}));`);
       } else {
-        col.push(`      let x${ky}_${j} = vec4<f32>(x_in[xr${ky} + ox0 * ${u(s)} + ${u(j)}]);`);
+        col.push(`      let x${ky}_${j} = vec4<f32>({{x_in}}[xr${ky} + ox0 * ${u(s)} + ${u(j)}]);`);
       }
     }
   }
@@ -161,7 +161,7 @@ export function genConvDw(
   const epi: string[] = [];
   epi.push(`    let b = OUT_OFFSET + chunk * CHUNK_STRIDE + ((ob * CIG + icl) * ${u(kk)} + ky0 * ${u(k)}) * NV + v0;`);
   for (let ky = 0; ky < kyb; ky++)
-    for (let kx = 0; kx < k; kx++) for (let v = 0; v < ovb; v++) epi.push(`    dst[b + ${u((ky * k + kx) * nv + v)}] = a${ky}_${kx}_${v};`);
+    for (let kx = 0; kx < k; kx++) for (let v = 0; v < ovb; v++) epi.push(`    {{dst}}[b + ${u((ky * k + kx) * nv + v)}] = a${ky}_${kx}_${v};`);
 
   const { nx, nz } = splitTiles(gx, limits, name);
   const yBlocks = g.groups * ick;
@@ -175,10 +175,8 @@ export function genConvDw(
     ],
     {
       ...planeValues({ ih, iw, oh, ow }),
-      X_BS: u(x.batchStride),
-      X_OFF: u(x.offset),
-      DY_BS: u(dy.batchStride),
-      DY_OFF: u(dy.offset),
+      ...viewValues(name, 'X', x),
+      ...viewValues(name, 'DY', dy),
       OUT_OFF: u(dst.offset4),
       CHUNK_STRIDE: u(chunks > 1 ? tiling.size4 : 0),
       CIG: u(cig),
@@ -198,8 +196,7 @@ export function genConvDw(
       XB: u(xb),
       NX: u(nx),
       WG: wg,
-      ENABLE: sg > 0 ? 'enable subgroups;' : '',
-      LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
+      ...subgroupValues(sg),
       ACC_DECL: acc.join('\n'),
       ROW_SETUP: rowSetup.join('\n'),
       COL_BODY: col.join('\n'),

@@ -2,7 +2,7 @@
 
 import { i, u } from '../template.js';
 import { convBlocks, convDims, planeValues, type ConvGeometry } from '../conv-layout.js';
-import { type DispatchLimits, pow2AtLeast } from './common.js';
+import { type DispatchLimits, pow2AtLeast, subgroupValues, viewValues } from './common.js';
 import { type BufView, build, type GradTarget, grid, type TrainKernel, WG } from './train-common.js';
 
 interface TapCombo {
@@ -23,7 +23,7 @@ function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: bo
     for (let m = 0; m * sg < nw; m++) {
       const e = (m + 1) * sg > nw ? `min(lane + ${u(m * sg)}, ${u(nw - 1)})` : `lane + ${u(m * sg)}`;
       body.push(`    let e${m} = ${e};`);
-      body.push(`    let q${m} = wgt[wbase + ${clampIc(`e${m} / KK`)} * (KK * OCB) + (e${m} % KK) * OCB];`);
+      body.push(`    let q${m} = {{wgt}}[wbase + ${clampIc(`e${m} / KK`)} * (KK * OCB) + (e${m} % KK) * OCB];`);
     }
   }
   const weight = (icl: number, t: number): string => {
@@ -31,12 +31,12 @@ function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: bo
       const e = icl * kk + t;
       return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
     }
-    return icTail ? `wgt[wbase + min(${u(icl)}, icl_max) * (KK * OCB) + ${u(t)} * OCB]` : `wgt[wbase + ${u(icl * kk + t)} * OCB]`;
+    return icTail ? `{{wgt}}[wbase + min(${u(icl)}, icl_max) * (KK * OCB) + ${u(t)} * OCB]` : `{{wgt}}[wbase + ${u(icl * kk + t)} * OCB]`;
   };
   const pairs = [...new Set(combos.map((c) => `${c.dq},${c.eq}`))];
   for (const pr of pairs) {
     const [dq, eq] = pr.split(',').map(Number);
-    body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(select(0.0, dy[dyp + ro_${nm(dq)} + cx_${nm(eq)}], rv_${nm(dq)} && cv_${nm(eq)}));`);
+    body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(select(0.0, {{dy}}[dyp + ro_${nm(dq)} + cx_${nm(eq)}], rv_${nm(dq)} && cv_${nm(eq)}));`);
   }
   for (const t of usedTaps) {
     for (let v = 0; v < nv; v++) {
@@ -75,7 +75,7 @@ function dxEpilogue(c: { rb: number; pxb: number; nv: number; ih: number; iw: nu
           const icl = 4 * v + c;
           const at = `o + ${u(icl)} * IHW`;
           const val = `a${r}_${j}_${v}.${'xyzw'[c]}`;
-          const st = accumulate ? `dx[${at}] = dx[${at}] + ${val};` : `dx[${at}] = ${val};`;
+          const st = accumulate ? `{{dx}}[${at}] = {{dx}}[${at}] + ${val};` : `{{dx}}[${at}] = ${val};`;
           epi.push(icTail ? `${ind}if (icl0 + ${u(icl)} < CIG) { ${st} }` : `${ind}${st}`);
         }
       }
@@ -172,10 +172,8 @@ export function genConvDx(
     ],
     {
       ...planeValues({ ih, iw, oh, ow }),
-      DY_BS: u(dy.batchStride),
-      DY_OFF: u(dy.offset),
-      DX_BS: u(dx.batchStride),
-      DX_OFF: u(dx.offset),
+      ...viewValues(name, 'DY', dy),
+      ...viewValues(name, 'DX', dx),
       W_OFF: u(weights.offset),
       CIG: u(cig),
       COG: u(cog),
@@ -192,8 +190,7 @@ export function genConvDx(
       NX: u(nx),
       S: s,
       WG: wg,
-      ENABLE: sg > 0 ? 'enable subgroups;' : '',
-      LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
+      ...subgroupValues(sg),
       ACC_DECL: acc.join('\n'),
       SETUP: setup.join('\n'),
       DX_BODY: body.join('\n'),

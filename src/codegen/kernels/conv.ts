@@ -3,7 +3,7 @@
 
 import { i, u, type TemplateValues } from '../template.js';
 import { convPacking, type ConvShape, type ConvTile, convTile } from '../conv-layout.js';
-import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, type ViewLayout, viewValues } from './common.js';
+import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, viewValues } from './common.js';
 
 export interface ConvKernelSpec extends ConvShape {
   name: string;
@@ -84,7 +84,7 @@ function rowPrologue(c: ConvLayoutChoice, body: string[]): void {
     // all of them. A load the driver cannot prove uniform is done lane by lane, so this is SG
     // times fewer loads than every lane loading every weight.
     body.push(`      let wb = wi + ky * ${u(k * nv)} + lane;`);
-    for (let m = 0; m * sg < k * nv; m++) body.push(`      let q${m} = wgt[wb + ${u(m * sg)}];`);
+    for (let m = 0; m * sg < k * nv; m++) body.push(`      let q${m} = {{wgt}}[wb + ${u(m * sg)}];`);
   } else {
     body.push(`      let wb = wi + ky * ${u(k * nv)};`);
   }
@@ -114,7 +114,7 @@ function windowBody(c: ConvLayoutChoice): string {
   rowPrologue(c, body);
   const weight = (kx: number, v: number): string => {
     const e = kx * nv + v;
-    if (sg === 0) return `wgt[wb + ${u(e)}]`;
+    if (sg === 0) return `{{wgt}}[wb + ${u(e)}]`;
     return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
   };
   const ind = '      ';
@@ -128,7 +128,7 @@ function windowBody(c: ConvLayoutChoice): string {
   if (quads.size > 0) {
     body.push(`${ind}let r4 = (r + ox0 * STRIDE) / 4u;`);
     for (const qd of [...quads].sort((a, b) => a - b)) {
-      const load = `x_in4[r4 + ${u(qd)}]`;
+      const load = `{{x_in4}}[r4 + ${u(qd)}]`;
       body.push(`${ind}let xq${qd} = ${rowSelect ? `select(vec4<f32>(0.0), ${load}, rv)` : load};`);
     }
   }
@@ -138,11 +138,11 @@ function windowBody(c: ConvLayoutChoice): string {
       body.push(`${ind}let x${j} = xq${qd}.${'xyzw'[j - p - 4 * qd]};`);
     } else if (p > 0) {
       const valid = `${rowSelect ? 'rv && ' : ''}u32(ix0 + ${i(j)}) < IN_W`;
-      body.push(`${ind}let x${j} = select(0.0, x_in[r + min(u32(ix0 + ${i(j)}), IN_W - 1u)], ${valid});`);
+      body.push(`${ind}let x${j} = select(0.0, {{x_in}}[r + min(u32(ix0 + ${i(j)}), IN_W - 1u)], ${valid});`);
     } else if (overhang) {
-      body.push(`${ind}let x${j} = x_in[r + min(u32(ix0) + ${u(j)}, IN_W - 1u)];`);
+      body.push(`${ind}let x${j} = {{x_in}}[r + min(u32(ix0) + ${u(j)}, IN_W - 1u)];`);
     } else {
-      body.push(`${ind}let x${j} = x_in[r + u32(ix0) + ${u(j)}];`);
+      body.push(`${ind}let x${j} = {{x_in}}[r + u32(ix0) + ${u(j)}];`);
     }
   }
   for (let kx = 0; kx < k; kx++) {
@@ -183,10 +183,10 @@ function vecEpilogue(c: ConvLayoutChoice, epi: string[]): void {
         const comp = 'xyzw'[j];
         const px = [0, 1, 2, 3].map((t) => `a${q * 4 + t}_${v}.${comp}`).join(', ');
         const inner = [`var v4 = vec4<f32>(${px}) + b${v}.${comp};`];
-        if (spec.residual) inner.push(`v4 += r_in[ro + ${u(ch)} * (OUT_HW / 4u) + ${u(q)}];`);
+        if (spec.residual) inner.push(`v4 += {{r_in}}[ro + ${u(ch)} * (OUT_HW / 4u) + ${u(q)}];`);
         const r = reluLine(`oc0 + ${u(ch)}`, 'v4');
         if (r) inner.push(r);
-        inner.push(`y_out[o + ${u(ch)} * (OUT_HW / 4u) + ${u(q)}] = v4;`);
+        inner.push(`{{y_out}}[o + ${u(ch)} * (OUT_HW / 4u) + ${u(q)}] = v4;`);
         if (chTail) epi.push(`  if (ocl + ${u(ch)} < COG) { ${inner.join(' ')} }`);
         else epi.push(`  { ${inner.join(' ')} }`);
       }
@@ -214,10 +214,10 @@ function scalarEpilogue(c: ConvLayoutChoice, epi: string[]): void {
         const comp = 'xyzw'[j];
         const inner: string[] = [];
         inner.push(`var e = y${v}.${comp};`);
-        if (spec.residual) inner.push(`e += r_in[ro + ${u(ch)} * OUT_HW];`);
+        if (spec.residual) inner.push(`e += {{r_in}}[ro + ${u(ch)} * OUT_HW];`);
         const r = reluLine(`oc0 + ${u(ch)}`, 'e');
         if (r) inner.push(r);
-        inner.push(`y_out[o + ${u(ch)} * OUT_HW] = e;`);
+        inner.push(`{{y_out}}[o + ${u(ch)} * OUT_HW] = e;`);
         if (chTail) epi.push(`${ind}if (ocl + ${u(ch)} < COG) { ${inner.join(' ')} }`);
         else epi.push(`${ind}{ ${inner.join(' ')} }`);
       }
@@ -230,7 +230,7 @@ function scalarEpilogue(c: ConvLayoutChoice, epi: string[]): void {
 /** Bias, residual, ReLU range and the stores. */
 function epilogue(c: ConvLayoutChoice): string {
   const epi: string[] = [];
-  for (let v = 0; v < c.nv; v++) epi.push(`  let b${v} = bias[ob * ${u(c.nv)} + ${u(v)}];`);
+  for (let v = 0; v < c.nv; v++) epi.push(`  let b${v} = {{bias}}[ob * ${u(c.nv)} + ${u(v)}];`);
   if (c.vecOut) vecEpilogue(c, epi);
   else scalarEpilogue(c, epi);
   return epi.join('\n');
@@ -276,8 +276,7 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
     COG: u(c.cog),
     OBG: u(obPerGroup),
     KKNV: u(k * k * nv),
-    ENABLE: sg > 0 ? 'enable subgroups;' : '',
-    LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '',
+    ...subgroupValues(sg),
     PXB: u(pxb),
     WB: u(c.wb),
     SPATIAL: u(spatial),

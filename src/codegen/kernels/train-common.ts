@@ -1,12 +1,13 @@
-// Shared by the training kernel generators: buffer views, bindings by buffer id, the binding
-// renderer for them, dispatch grids and vector widths.
+// Shared by the training kernel generators: buffer views, bindings by buffer id, dispatch grids
+// and vector widths.
 //
 // Buffers are named by plan-level ids; a kernel binds whole buffers and addresses them with
 // constant offsets, so two slots that land in the same buffer (a gradient view read and another
 // written in one dispatch, e.g. inside a concatenation's gradient) share one binding.
 
 import { instantiate, u } from '../template.js';
-import { type DispatchLimits, splitTiles } from './common.js';
+import { renderBindings } from './bindings.js';
+import { type DispatchLimits, pow2AtLeast, splitTiles } from './common.js';
 
 /** A tensor view: buffer id, element offset of (n=0, c=0), elements per image (NCHW inside). */
 export interface BufView {
@@ -51,9 +52,9 @@ export interface SlotDef {
 export const WG = 64;
 
 /**
- * Declares the storage bindings of `slots` (slots on the same buffer share the first one's binding
- * and identifier, read_write if any of them writes), plus an optional uniform binding last, and
- * instantiates the template with the declarations in {{BINDINGS}}.
+ * Declares the storage bindings of `slots` through renderBindings (slots on the same buffer share
+ * the first one's binding and identifier, read_write if any of them writes), plus an optional
+ * uniform binding last, and instantiates the template with the declarations in {{BINDINGS}}.
  */
 export function build(
   template: string,
@@ -64,36 +65,20 @@ export function build(
   workgroups: [number, number, number],
   uniform?: number,
 ): TrainKernel {
-  const first = new Map<number, SlotDef>();
-  const access = new Map<number, boolean>();
-  const rename: [string, string][] = [];
-  const order: SlotDef[] = [];
-  for (const s of slots) {
-    const f0 = first.get(s.buffer);
-    if (!f0) {
-      first.set(s.buffer, s);
-      order.push(s);
-      access.set(s.buffer, s.access === 'write');
-    } else {
-      if (f0.type !== s.type) throw new Error(`${template}: slots ${f0.name} (${f0.type}) and ${s.name} (${s.type}) share a buffer but not a type`);
-      access.set(s.buffer, access.get(s.buffer)! || s.access === 'write');
-      rename.push([s.name, f0.name]);
-    }
-  }
-  const bindings: TrainBinding[] = [];
-  const decl: string[] = [];
-  order.forEach((s, b) => {
-    const w = access.get(s.buffer)!;
-    bindings.push({ binding: b, buffer: s.buffer, type: w ? 'storage' : 'read-only-storage' });
-    decl.push(`@group(0) @binding(${b}) var<storage, ${w ? 'read_write' : 'read'}> ${s.name}: ${s.type};`);
-  });
-  const vals: Record<string, string | number> = { ...values, BINDINGS: decl.join('\n') };
+  const owner = new Map<number, SlotDef>();
+  const bufferOf = new Map(slots.map((s) => [s.name, s.buffer]));
+  for (const s of slots) if (!owner.has(s.buffer)) owner.set(s.buffer, s);
+  const r = renderBindings(
+    slots.map((s) => ({ name: s.name, type: s.type, write: s.access === 'write', shares: owner.get(s.buffer)!.name })),
+    template,
+  );
+  const bindings: TrainBinding[] = r.bindings.map((b) => ({ binding: b.binding, buffer: owner.get(bufferOf.get(b.slots[0].name)!)!.buffer, type: b.write ? 'storage' : 'read-only-storage' }));
+  const vals: Record<string, string | number> = { ...values, BINDINGS: r.decl };
   if (uniform !== undefined) {
     vals.UNIFORM_BINDING = bindings.length;
     bindings.push({ binding: bindings.length, buffer: uniform, type: 'uniform' });
   }
-  let wgsl = instantiate(template, vals, flags);
-  for (const [from, to] of rename) wgsl = wgsl.replace(new RegExp(`\\b${from}\\b`, 'g'), to);
+  const wgsl = instantiate(template, vals, flags, undefined, r.names);
   return { template, wgsl, entryPoint: 'main', workgroupSize, bindings, workgroups };
 }
 
@@ -125,6 +110,25 @@ export function channelChunks(c: number, batch: number, target = 256): ChannelCh
   return { chunks, imagesPerChunk };
 }
 
+/**
+ * The grid and constants of a per-channel reduction over batch chunks (one invocation per channel
+ * and chunk): C, PLANE (in `vec` units), N, IPC, NCH, TOTAL, NX and WG.
+ */
+export function chunkedReduction(
+  name: string,
+  sh: PlaneShape,
+  vec: number,
+  cc: ChannelChunks,
+  limits: DispatchLimits,
+): { wg: number; workgroups: [number, number, number]; values: Record<string, string | number> } {
+  const plane = sh.h * sh.w;
+  const total = sh.c * cc.chunks;
+  const wg = Math.min(WG, Math.max(8, pow2AtLeast(total)));
+  const workgroups = grid(total, wg, limits, name);
+  const values = { C: u(sh.c), PLANE: u(plane / vec), N: u(sh.batch), IPC: u(cc.imagesPerChunk), NCH: u(cc.chunks), TOTAL: u(total), NX: u(workgroups[0]), WG: wg };
+  return { wg, workgroups, values };
+}
+
 export interface PlaneShape {
   batch: number;
   c: number;
@@ -136,4 +140,40 @@ export interface FcGeometry {
   batch: number;
   inFeatures: number;
   outFeatures: number;
+}
+
+/**
+ * What the two fully connected backward kernels share: the element type for `vec`-wide input
+ * features, and the constants IN (in `vec` units), OUT, TOTAL, the output gradient's G_BS and
+ * G_OFF, NX, WG and T, with the grid for `total` invocations.
+ */
+export function fcBackward(
+  name: string,
+  fc: FcGeometry,
+  g: BufView,
+  vec: number,
+  total: (inT: number) => number,
+  limits: DispatchLimits,
+): { T: string; workgroups: [number, number, number]; values: Record<string, string | number> } {
+  const T = vec === 4 ? 'vec4<f32>' : 'f32';
+  const inT = fc.inFeatures / vec;
+  const n = total(inT);
+  const workgroups = grid(n, WG, limits, name);
+  const values = { IN: u(inT), OUT: u(fc.outFeatures), TOTAL: u(n), G_BS: u(g.batchStride), G_OFF: u(g.offset), NX: u(workgroups[0]), WG, T };
+  return { T, workgroups, values };
+}
+
+/** The first slots of a per-channel finalize kernel: the partial sums, the parameters and the bn state. */
+export function finalizeSlots(bufs: { part: number; params: number; state: number }, state: SlotDef['access']): SlotDef[] {
+  return [
+    { name: 'part', type: 'array<vec2<f32>>', access: 'read', buffer: bufs.part },
+    { name: 'prm', type: 'array<f32>', access: 'read', buffer: bufs.params },
+    { name: 'st', type: 'array<f32>', access: state, buffer: bufs.state },
+  ];
+}
+
+/** A kernel with one invocation per channel (the second phase of a chunked reduction); WG is filled in. */
+export function buildPerChannel(template: string, c: number, slots: SlotDef[], values: Record<string, string | number>): TrainKernel {
+  const wg = Math.min(WG, Math.max(8, pow2AtLeast(c)));
+  return build(template, slots, { ...values, WG: wg }, {}, wg, [Math.ceil(c / wg), 1, 1]);
 }
