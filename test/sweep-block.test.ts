@@ -199,6 +199,16 @@ describe('sweep block diagnostics', () => {
     expect(file.sweeps[0].hasSyntaxErrors).toBe(true);
   });
 
+  it('hrn check reads sweep blocks as hrn sweep does', async () => {
+    const ok = await hrn('check', 'examples/fashion-hrn.hrn');
+    expect(ok.out).toContain('ok (HRN; sweep capacity)');
+    const path = withBlock('sweep s {\n  grid k = [1]\n}', 'check.hrn');
+    const bad = await hrn('check', path);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(`check.hrn:${BLOCK_LINE + 1}:8: error: sweep s: network 'HRN-2x5x3x' has no parameter 'k'`);
+    expect(bad.err).toMatch(/grid k = \[1\]\n\s+\^/);
+  });
+
   it('a missing } before a network declaration costs one diagnostic', () => {
     const text = 'sweep s {\n  network N\n  epochs 2\nnetwork N {\n  classes 2\n}\n';
     const { file, diagnostics } = parseHrn(text, 'g.hrn');
