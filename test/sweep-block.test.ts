@@ -188,6 +188,16 @@ describe('sweep block diagnostics', () => {
     ]);
   });
 
+  it('a value a network cannot take is reported at the value, naming the line that uses it', async () => {
+    const stem = HRN_2X5X3X.split('\n').findIndex((l) => /^\s*stem\b/.test(l)) + 1;
+    const errs = await errors('sweep s {\n  grid m = [[1, 2], 0, m*k]\n  data "cifar100:/x"\n}');
+    expect(errs).toEqual([
+      `1:13: sweep s: grid m = [1,2]: network 'HRN-2x5x3x' (line ${stem}): expected a positive integer for the stem channels, got a list [1, 2]`,
+      `1:21: sweep s: grid m = 0: network 'HRN-2x5x3x' (line ${stem}): expected a positive integer for the stem channels, got 0`,
+      "1:26: sweep s: grid m = m*k: network 'HRN-2x5x3x': unknown parameter 'k'",
+    ]);
+  });
+
   it('syntax errors in a block are reported like any other, and the networks after it still parse', () => {
     const text = 'sweep s {\n  grid m [2]\n  epochs\n}\nnetwork N { classes 2 }\n';
     const { file, diagnostics } = parseHrn(text, 'g.hrn');

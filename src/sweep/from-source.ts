@@ -202,7 +202,11 @@ function checkAxis(a: SweepAxisStmt, nets: NetworkDecl[], sources: Map<string, s
       const r = resolveNetwork(net, [o], sources);
       for (const d of r.diagnostics) {
         if (d.severity !== 'error') continue;
-        err(d.span, `${a.mode} ${param.name} = ${v.text} (network '${net.name}'): ${d.message}`);
+        // A problem inside the value is shown there; one where the network uses the value is shown
+        // at the value too (it is what to change), naming the line of the use.
+        const inValue = d.span.file === v.span.file && d.span.line >= a.span.line && d.span.line <= v.span.line;
+        const what = d.message.replace(/ \(from --set [^)]*\)$/, '');
+        err(inValue ? d.span : v.span, `${a.mode} ${param.name} = ${v.text}: network '${net.name}'${inValue ? '' : ` (line ${d.span.line})`}: ${what}`);
         ok = false;
       }
     }
