@@ -12,8 +12,17 @@ import { NO_PIPELINE, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type Train
 
 type NumberSetting = 'epochs' | 'batch' | 'subset' | 'test-subset' | 'lr' | 'momentum' | 'weight-decay';
 
+/** Which numbers a setting allows. */
+interface NumberRule {
+  integer: boolean;
+  ok: (v: number) => boolean;
+  expected: string;
+}
+
+type NumericField = { [K in keyof TrainSettings]-?: TrainSettings[K] extends number | undefined ? K : never }[keyof TrainSettings];
+
 /** Training settings that take a number: the TrainSettings field, and which numbers are allowed. */
-const NUMBER_SETTINGS: Record<NumberSetting, { field: keyof TrainSettings; integer: boolean; ok: (v: number) => boolean; expected: string }> = {
+const NUMBER_SETTINGS: Record<NumberSetting, NumberRule & { field: NumericField }> = {
   epochs: { field: 'epochs', integer: true, ok: (v) => v >= 1, expected: 'a whole number of epochs, at least 1' },
   batch: { field: 'batch', integer: true, ok: (v) => v >= 1, expected: 'a batch size, at least 1' },
   subset: { field: 'subset', integer: true, ok: (v) => v >= 1, expected: 'a number of training images, at least 1' },
@@ -60,7 +69,7 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
   let mode: { mode: 'grid' | 'list'; span: SourceSpan } | undefined;
   let networkSpan: SourceSpan = decl.nameSpan;
 
-  const number = (v: SweepValue, what: string, s: (typeof NUMBER_SETTINGS)[NumberSetting]): number | undefined => {
+  const number = (v: SweepValue, what: string, s: NumberRule): number | undefined => {
     if (v.kind !== 'number' || (s.integer && !Number.isInteger(v.value)) || !s.ok(v.value)) {
       err(v.span, `${what}: expected ${s.expected}, found ${show(v)}`);
       return undefined;
@@ -112,7 +121,7 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
       }
       if (items(value).length === 0) err(value.span, 'pipelines: expected at least one (none trains the network as declared)');
     } else if (key === 'seeds') {
-      const seeds = items(value).map((v) => number(v, 'seeds', { field: 'epochs', integer: true, ok: (x) => x >= 0, expected: 'a whole number, 0 or more' }));
+      const seeds = items(value).map((v) => number(v, 'seeds', { integer: true, ok: (x) => x >= 0, expected: 'a whole number, 0 or more' }));
       if (seeds.length === 0) err(value.span, 'seeds: expected at least one seed');
       spec.seeds = seeds.filter((s): s is number => s !== undefined);
     } else if (key === 'data') {
@@ -136,7 +145,7 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
     } else {
       const s = NUMBER_SETTINGS[key as NumberSetting];
       const n = number(value, key, s);
-      if (n !== undefined) (spec.train as unknown as Record<string, number>)[s.field] = n;
+      if (n !== undefined) spec.train[s.field] = n;
     }
   }
 
