@@ -120,8 +120,11 @@ const cases: Array<[name: string, text: string, expected: Expected[], sets?: str
   ['unexpected character', net(INPUT, 'classes 10$', STEM, STAGES), [[3, 13, "unexpected character '$'"]]],
   ['missing closing brace at the end', 'network N {\n  classes 10\n', [[3, 1, "expected '}', found end of input"]]],
   ['missing name', 'network {\n}\n', [[1, 9, "expected a name, found '{'"]]],
-  ['stray text between declarations', `stuff\n${net(INPUT, CLASSES, STEM, STAGES)}`, [[1, 1, "unexpected 'stuff'; expected 'network' or 'pipeline'"]]],
+  ['stray text between declarations', `stuff\n${net(INPUT, CLASSES, STEM, STAGES)}`, [[1, 1, "unexpected 'stuff'; expected 'network', 'pipeline' or 'sweep'"]]],
   ['pipeline: bad token in a step', 'pipeline p {\n  thin S2 (S3)\n}\n', [[2, 11, "expected the end of the line (or ';'), found '('"]]],
+  ['sweep: an axis needs =', 'sweep s {\n  grid m [2, 4]\n}\n', [[2, 10, "expected '=', found '['"]]],
+  ['sweep: a setting needs a value', 'sweep s {\n  epochs\n}\n', [[2, 9, `expected a value (a number, a name, a "string" or '['), found end of line`]]],
+  ['sweep: a string ends on its line', 'sweep s {\n  data "fashion-mnist:/x\n}\n', [[2, 8, `unexpected character '\\"'`]]],
   ['pipeline: a step must start with a pass name', 'pipeline p {\n  4 thin\n}\n', [[2, 3, "expected a pass name or '}', found '4'"]]],
 
   // ---- --set --------------------------------------------------------------------------

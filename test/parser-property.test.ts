@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../src/diagnostics.js';
 import { parseHrn, parseOverride, parsePipelineText, resolveNetwork, type Override } from '../src/parser/index.js';
+import { resolveSweep } from '../src/sweep/from-source.js';
 
 const VALID = [
   `network ResNet18 {
@@ -33,6 +34,8 @@ pipeline lowrelu {
   stages depths [3, 3, 3] channels [16*k, 32*k, (64*k)] }
 pipeline p { order S3>S2>S1 gamma<4 }`,
   readFileSync('examples/hrn-2x5x3x.hrn', 'utf8'),
+  // with a sweep block: strings, dashed settings, nested lists
+  readFileSync('examples/fashion-hrn.hrn', 'utf8'),
 ];
 
 const VOCAB = [
@@ -40,6 +43,7 @@ const VOCAB = [
   'criticality', 'depths', 'widths', 'channels', 'strides', 'stride', 'm', 'x', 'S1', 'S2', 'conv3x3',
   'least-critical', 'basic', 'avgpool', 'fc', '0', '1', '2', '2.5', '64', '{', '}', '(', ')', '[', ']',
   ',', ';', '=', '+', '-', '*', '/', '>', '<', '#', '\n', ' ', '\t', '\r\n', '@', 'é', '"',
+  'sweep', 'grid', 'list', 'seeds', 'pipelines', 'data', 'test-subset', '"cull S1; thin S2"', '"cifar100:/x"', 'none',
 ];
 
 /** Every diagnostic lies inside the text of its file. */
@@ -78,6 +82,8 @@ function frontEnd(text: string, sets: string[] = []): void {
     if (r.arch) expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     else if (!n.hasSyntaxErrors && diagnostics.length === 0) expect(r.diagnostics.length).toBeGreaterThan(0);
   }
+
+  for (const sw of file.sweeps) expectInside(resolveSweep(sw, file, texts).diagnostics, texts);
 
   const pipe = parsePipelineText(text, '<--pipeline>');
   expectInside(pipe.diagnostics, new Map([['<--pipeline>', text]]));
@@ -168,6 +174,7 @@ describe('the front end never throws and points inside the text', () => {
       const { file, diagnostics } = parseHrn(src, 'f.hrn');
       expect(diagnostics).toEqual([]);
       for (const n of file.networks) expect(resolveNetwork(n, [], new Map([['f.hrn', src]])).diagnostics).toEqual([]);
+      for (const sw of file.sweeps) expect(resolveSweep(sw, file, new Map([['f.hrn', src]])).diagnostics).toEqual([]);
     }
   });
 });

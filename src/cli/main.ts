@@ -16,7 +16,7 @@ import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.
  * command runs, so `hrn stats` does not pay for what `hrn train` needs.
  */
 const COMMANDS: readonly { name: string; summary: string; load: () => Promise<Command> }[] = [
-  { name: 'check', summary: 'Parse and check a .hrn file; print diagnostics only. Exit 1 if there is an error.', load: async () => (await import('./commands/check.js')).check },
+  { name: 'check', summary: 'Parse and check a .hrn file (its networks and sweep blocks); print diagnostics only. Exit 1 if there is an error.', load: async () => (await import('./commands/check.js')).check },
   { name: 'stats', summary: 'ReLUs, FLOPs and parameters per stage, the ReLU distribution and the private-inference cost.', load: async () => (await import('./commands/stats.js')).stats },
   { name: 'equalize', summary: 'ReLU equalization (Algorithm 1): list the HybReNet family of a network, with counts.', load: async () => (await import('./commands/equalize.js')).equalize },
   { name: 'compile', summary: 'Run the passes, lower to the layer graph and generate WGSL kernels with an execution plan.', load: async () => (await import('./commands/compile.js')).compile },

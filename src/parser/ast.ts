@@ -139,10 +139,55 @@ export interface PipelineDecl {
   nameSpan: SourceSpan;
 }
 
+/** A value of a sweep setting; what each setting accepts is checked when the sweep is resolved. */
+export type SweepValue =
+  | { kind: 'number'; value: number; text: string; span: SourceSpan }
+  | { kind: 'name'; name: string; span: SourceSpan }
+  | { kind: 'string'; text: string; span: SourceSpan }
+  | { kind: 'list'; items: SweepValue[]; span: SourceSpan };
+
+/** One value of an axis: the expression, and its text as `--set` would take it (no spaces). */
+export interface SweepAxisValue {
+  text: string;
+  value: Expr;
+  span: SourceSpan;
+}
+
+/** `grid m = [2, 4]` or `list widths = [...]`. */
+export interface SweepAxisStmt {
+  kind: 'axis';
+  mode: 'grid' | 'list';
+  span: SourceSpan;
+  keyword: SourceSpan;
+  param?: Name;
+  values?: SweepAxisValue[];
+}
+
+/** `epochs 2`, `network HRN`, `data "..."`, ... */
+export interface SweepSettingStmt {
+  kind: 'setting';
+  span: SourceSpan;
+  name: Name;
+  value?: SweepValue;
+}
+
+export type SweepStmt = SweepAxisStmt | SweepSettingStmt;
+
+/** A sweep declaration as written; src/sweep/from-source.ts turns it into a sweep spec. */
+export interface SweepDecl {
+  name: string;
+  span: SourceSpan;
+  nameSpan: SourceSpan;
+  statements: SweepStmt[];
+  /** A syntax error was reported inside this declaration. */
+  hasSyntaxErrors: boolean;
+}
+
 export interface HrnFile {
   path: string;
   networks: NetworkDecl[];
   pipelines: PipelineDecl[];
+  sweeps: SweepDecl[];
 }
 
 /** `--set NAME=VALUE`. */

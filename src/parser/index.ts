@@ -4,7 +4,7 @@
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import type { ArchIR } from '../ir/arch.js';
-import type { Expr, HrnFile, NetworkDecl, Override, PipelineDecl, PipelineStep } from './ast.js';
+import type { Expr, HrnFile, NetworkDecl, Override, PipelineStep } from './ast.js';
 import { tokenize, type LexError, type LexMode } from './lexer.js';
 import { hrnParser, MAX_SYNTAX_ERRORS, TooManySyntaxErrors } from './parser.js';
 import { lineLengthProblem, tokenLimitProblem } from './limits.js';
@@ -26,6 +26,12 @@ export type {
   StageClauseName,
   Statement,
   StatementKind,
+  SweepAxisStmt,
+  SweepAxisValue,
+  SweepDecl,
+  SweepSettingStmt,
+  SweepStmt,
+  SweepValue,
 } from './ast.js';
 export { DEFAULTS, formatValue, type Value } from './resolve.js';
 
@@ -117,17 +123,18 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
 }
 
 export function parseHrn(text: string, path: string): { file: HrnFile; diagnostics: Diagnostic[] } {
-  const file: HrnFile = { path, networks: [], pipelines: [] };
+  const file: HrnFile = { path, networks: [], pipelines: [], sweeps: [] };
   try {
     const p = run(text, { file: path, line: 1, col: 1 }, 'top', 'hrnFile', true);
     const ast: FileAst =
-      p.cst === undefined ? { networks: [], pipelines: [], starts: [] } : (new AstBuilder(p.src).visit(p.cst as never) as FileAst);
+      p.cst === undefined ? { networks: [], pipelines: [], sweeps: [], starts: [] } : (new AstBuilder(p.src).visit(p.cst as never) as FileAst);
     file.networks = ast.networks;
     file.pipelines = ast.pipelines;
+    file.sweeps = ast.sweeps;
 
     // A syntax error belongs to the declaration it falls in (one at the very end: the last one).
     for (const off of p.errorOffsets) {
-      let owner: NetworkDecl | PipelineDecl | undefined;
+      let owner: FileAst['starts'][number]['decl'] | undefined;
       for (const s of ast.starts) if (Number.isNaN(off) || s.offset <= off) owner = s.decl;
       if (owner && 'statements' in owner) owner.hasSyntaxErrors = true;
     }
@@ -144,6 +151,7 @@ export function parseHrn(text: string, path: string): { file: HrnFile; diagnosti
     };
     dup('network', file.networks);
     dup('pipeline', file.pipelines);
+    dup('sweep', file.sweeps);
     diagnostics.sort(byPosition);
     return { file, diagnostics };
   } catch (e) {
@@ -151,10 +159,14 @@ export function parseHrn(text: string, path: string): { file: HrnFile; diagnosti
   }
 }
 
-/** Steps written on the command line, same syntax as a pipeline body; `origin` is the pseudo file name, e.g. '<--pipeline>'. */
-export function parsePipelineText(text: string, origin: string): { steps: PipelineStep[]; diagnostics: Diagnostic[] } {
+/**
+ * Steps written on the command line, same syntax as a pipeline body; `origin` is the pseudo file
+ * name, e.g. '<--pipeline>'. `at`: where the text starts in that file, for steps written inside a
+ * .hrn file (a sweep's pipeline strings).
+ */
+export function parsePipelineText(text: string, origin: string, at: { line: number; col: number } = { line: 1, col: 1 }): { steps: PipelineStep[]; diagnostics: Diagnostic[] } {
   try {
-    const p = run(text, { file: origin, line: 1, col: 1 }, 'pipeText', 'pipelineText', true);
+    const p = run(text, { file: origin, ...at }, 'pipeText', 'pipelineText', true);
     const steps = p.cst === undefined ? [] : ((new AstBuilder(p.src).visit(p.cst as never) as PipelineStep[] | undefined) ?? []);
     return { steps, diagnostics: p.diagnostics.sort(byPosition) };
   } catch (e) {

@@ -1,17 +1,20 @@
 // The .hrn lexer. Chevrotain's multi-mode lexer lets one file hold two small languages:
 //
-//   top        between declarations: only `network`, `pipeline`, newlines and comments belong here
+//   top        between declarations: only `network`, `pipeline`, `sweep`, newlines and comments belong here
 //   netHeader  after `network`: the name (dashes allowed, e.g. HRN-5x5x3x), then `{`
 //   netBody    inside a network block: expressions, statement keywords, the shape separator `x`
 //   pipeHeader after `pipeline`: the name, then `{`
 //   pipeBody   inside a pipeline block: pass names and arguments, where identifiers may contain
 //              dashes (`least-critical`) and words may start with digits (`5x5x3x`)
+//   sweepHeader after `sweep`: the name, then `{`
+//   sweepBody  inside a sweep block: settings with numbers, names, lists and "strings"
 //   setText    a `--set` text: like netBody, but braces and declaration words open nothing
 //   pipeText   a `--pipeline` text: likewise, like pipeBody
 //
 // Every mode knows every punctuation character, so a misplaced one reaches the parser as a token
 // and is reported as "unexpected ..." with the grammar's expectation, not as a bare lexer error.
-// `network` and `pipeline` inside a block end it for the lexer, so a missing `}` costs one
+// `network`, `pipeline` and `sweep` inside a block end it for the lexer (in a sweep block, `network`
+// only when a `{` follows its name, since `network HRN` there is a setting), so a missing `}` costs one
 // diagnostic instead of garbling the rest of the file.
 
 import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
@@ -83,6 +86,7 @@ function keyword(word: string, longerAlt: TokenType): TokenType {
 // parser can report them clearly; they cannot name params.
 export const Network = createToken({ name: 'network', pattern: Lexer.NA, label: "'network'" });
 export const Pipeline = createToken({ name: 'pipeline', pattern: Lexer.NA, label: "'pipeline'" });
+export const Sweep = createToken({ name: 'sweep', pattern: Lexer.NA, label: "'sweep'" });
 
 // Statement keywords of a network body.
 export const Param = keyword('param', Ident);
@@ -101,6 +105,14 @@ export const Channels = keyword('channels', Ident);
 export const Strides = keyword('strides', Ident);
 export const Stride = keyword('stride', Ident);
 
+// Words of a sweep block that start an axis. Not names (no Ident category): a setting's name can
+// then never be confused with an axis, and one token of lookahead tells the two apart.
+export const Grid = createToken({ name: 'GRID', pattern: /grid/, longer_alt: Ident, label: "'grid'" });
+export const List = createToken({ name: 'LIST', pattern: /list/, longer_alt: Ident, label: "'list'" });
+
+/** In sweep blocks only: a data spec or a pipeline's steps, `"cull S1; thin S2"`, on one line. */
+export const StringLit = createToken({ name: 'STRING', pattern: /"[^"\n]*"/, label: 'a string' });
+
 export const STATEMENT_KEYWORDS = [Param, Input, Classes, Kernel, Stem, Block, Stages, Head, Criticality];
 export const CLAUSE_KEYWORDS = [Depths, Widths, Channels, Strides];
 
@@ -110,14 +122,26 @@ export const RCurly = createToken({ name: 'RCURLY', pattern: Lexer.NA, label: "'
 const LCurlyPlain = createToken({ name: 'LCurlyPlain', pattern: /\{/, categories: [LCurly], label: "'{'" });
 const LCurlyNet = createToken({ name: 'LCurlyNet', pattern: /\{/, categories: [LCurly], pop_mode: true, push_mode: 'netBody', label: "'{'" });
 const LCurlyPipe = createToken({ name: 'LCurlyPipe', pattern: /\{/, categories: [LCurly], pop_mode: true, push_mode: 'pipeBody', label: "'{'" });
+const LCurlySweep = createToken({ name: 'LCurlySweep', pattern: /\{/, categories: [LCurly], pop_mode: true, push_mode: 'sweepBody', label: "'{'" });
 const RCurlyPlain = createToken({ name: 'RCurlyPlain', pattern: /\}/, categories: [RCurly], label: "'}'" });
 const RCurlyPop = createToken({ name: 'RCurlyPop', pattern: /\}/, categories: [RCurly], pop_mode: true, label: "'}'" });
 
 // `network` / `pipeline` seen while inside a header or block: leave it and start the new one.
 const NetworkInBlock = createToken({ name: 'NetworkInBlock', pattern: /network/, longer_alt: Ident, categories: [Network], pop_mode: true, push_mode: 'netHeader', label: "'network'" });
 const PipelineInBlock = createToken({ name: 'PipelineInBlock', pattern: /pipeline/, longer_alt: Ident, categories: [Pipeline], pop_mode: true, push_mode: 'pipeHeader', label: "'pipeline'" });
+const SweepInBlock = createToken({ name: 'SweepInBlock', pattern: /sweep/, longer_alt: Ident, categories: [Sweep], pop_mode: true, push_mode: 'sweepHeader', label: "'sweep'" });
+// In a sweep block `network NAME` picks a network; only `network NAME {` starts a declaration.
+const NetworkInSweep = createToken({
+  name: 'NetworkInSweep',
+  pattern: /network(?=[ \t]+[A-Za-z_][A-Za-z0-9_-]*[ \t]*(?:#[^\n]*)?\n?[ \t]*\{)/,
+  categories: [Network],
+  pop_mode: true,
+  push_mode: 'netHeader',
+  label: "'network'",
+});
 const NetworkAtTop = createToken({ name: 'NetworkAtTop', pattern: /network/, longer_alt: Ident, categories: [Network], push_mode: 'netHeader', label: "'network'" });
 const PipelineAtTop = createToken({ name: 'PipelineAtTop', pattern: /pipeline/, longer_alt: Ident, categories: [Pipeline], push_mode: 'pipeHeader', label: "'pipeline'" });
+const SweepAtTop = createToken({ name: 'SweepAtTop', pattern: /sweep/, longer_alt: Ident, categories: [Sweep], push_mode: 'sweepHeader', label: "'sweep'" });
 
 export const Equals = createToken({ name: 'EQUALS', pattern: /=/, label: "'='" });
 export const LParen = createToken({ name: 'LPAREN', pattern: /\(/, label: "'('" });
@@ -140,6 +164,7 @@ const netBody: TokenType[] = [
   ...LAYOUT,
   NetworkInBlock,
   PipelineInBlock,
+  SweepInBlock,
   ...STATEMENT_KEYWORDS,
   ...CLAUSE_KEYWORDS,
   Stride,
@@ -157,6 +182,7 @@ const pipeBody: TokenType[] = [
   DashedIdent,
   NetworkInBlock,
   PipelineInBlock,
+  SweepInBlock,
   Ident,
   NumberWord,
   NumberLit,
@@ -165,16 +191,36 @@ const pipeBody: TokenType[] = [
   ...PUNCTUATION,
 ];
 
+// Names may carry dashes (`HRN-5x5x3x`, `test-subset`); values are numbers, names, strings and lists.
+const sweepBody: TokenType[] = [
+  ...LAYOUT,
+  DashedIdent,
+  NetworkInSweep,
+  PipelineInBlock,
+  SweepInBlock,
+  Grid,
+  List,
+  Ident,
+  NumberLit,
+  StringLit,
+  LCurlyPlain,
+  RCurlyPop,
+  ...PUNCTUATION,
+];
+
+const IN_BLOCK = [NetworkInBlock, PipelineInBlock, SweepInBlock, RCurlyPop];
+
 // Command-line texts start in a mode of their own: nothing there opens or closes blocks (the
 // lexer cannot pop the only mode on its stack), so braces and declaration words are plain tokens.
-const setText: TokenType[] = netBody.filter((t) => t !== NetworkInBlock && t !== PipelineInBlock && t !== RCurlyPop).concat(RCurlyPlain);
-const pipeText: TokenType[] = pipeBody.filter((t) => t !== NetworkInBlock && t !== PipelineInBlock && t !== RCurlyPop).concat(RCurlyPlain);
+const setText: TokenType[] = netBody.filter((t) => !IN_BLOCK.includes(t)).concat(RCurlyPlain);
+const pipeText: TokenType[] = pipeBody.filter((t) => !IN_BLOCK.includes(t)).concat(RCurlyPlain);
 
 const header = (open: TokenType): TokenType[] => [
   ...LAYOUT,
   DashedIdent,
   NetworkInBlock,
   PipelineInBlock,
+  SweepInBlock,
   Ident,
   NumberLit,
   open,
@@ -187,6 +233,7 @@ const top: TokenType[] = [
   DashedIdent,
   NetworkAtTop,
   PipelineAtTop,
+  SweepAtTop,
   Ident,
   NumberLit,
   LCurlyPlain,
@@ -198,7 +245,17 @@ export type LexMode = 'top' | 'setText' | 'pipeText';
 
 const hrnLexer = new Lexer(
   {
-    modes: { top, netHeader: header(LCurlyNet), netBody, pipeHeader: header(LCurlyPipe), pipeBody, setText, pipeText },
+    modes: {
+      top,
+      netHeader: header(LCurlyNet),
+      netBody,
+      pipeHeader: header(LCurlyPipe),
+      pipeBody,
+      sweepHeader: header(LCurlySweep),
+      sweepBody,
+      setText,
+      pipeText,
+    },
     defaultMode: 'top',
   },
   {
@@ -215,13 +272,16 @@ export const allTokens: TokenType[] = [
     Newline,
     Network,
     Pipeline,
+    Sweep,
     LCurly,
     RCurly,
     ...top,
     ...netBody,
     ...pipeBody,
+    ...sweepBody,
     ...header(LCurlyNet),
     ...header(LCurlyPipe),
+    ...header(LCurlySweep),
   ]),
 ].filter((t) => t !== WhiteSpace && t !== Comment);
 
@@ -263,14 +323,15 @@ export function tokenize(text: string, mode: LexMode, finalNewline = true): LexR
     const t = tok.tokenType;
     if (t === LParen || t === LBracket) depth++;
     else if ((t === RParen || t === RBracket) && depth > 0) depth--;
-    else if (isA(tok, Network) || isA(tok, Pipeline) || isA(tok, LCurly) || isA(tok, RCurly)) depth = 0;
+    else if (isA(tok, Network) || isA(tok, Pipeline) || isA(tok, Sweep) || isA(tok, LCurly) || isA(tok, RCurly)) depth = 0;
     if (t === Newline) {
       // Inside brackets a newline is layout, unless the next line starts a statement or closes
       // the block: then the bracket was left open by mistake, and keeping the line break limits
       // the damage (and puts the error at the end of the line that lacks the bracket).
       if (depth > 0) {
         const next = toks[i + 1];
-        const opensNext = next !== undefined && (STATEMENT_KEYWORDS.includes(next.tokenType) || isA(next, RCurly) || isA(next, Network) || isA(next, Pipeline));
+        const opensNext =
+          next !== undefined && (STATEMENT_KEYWORDS.includes(next.tokenType) || isA(next, RCurly) || isA(next, Network) || isA(next, Pipeline) || isA(next, Sweep));
         if (!opensNext) continue;
         depth = 0;
       }
@@ -341,4 +402,4 @@ function syntheticNewline(at: IToken, kind: SyntheticKind): IToken {
 }
 
 /** Tokens with a lexical production of their own in grammar/hrn.ebnf (the rest are literals). */
-export const LEXICAL_TOKENS: TokenType[] = [WhiteSpace, Comment, Newline, Ident, DashedIdent, LayerName, NumberLit, NumberWord, Cross];
+export const LEXICAL_TOKENS: TokenType[] = [WhiteSpace, Comment, Newline, Ident, DashedIdent, LayerName, NumberLit, NumberWord, StringLit, Cross];

@@ -23,6 +23,7 @@ import {
   Depths,
   Equals,
   Greater,
+  Grid,
   Head,
   Ident,
   Input,
@@ -30,6 +31,7 @@ import {
   LBracket,
   LCurly,
   Less,
+  List,
   LParen,
   Minus,
   Network,
@@ -49,6 +51,8 @@ import {
   Stem,
   Stride,
   Strides,
+  StringLit,
+  Sweep,
   Widths,
   STATEMENT_KEYWORDS,
   CLAUSE_KEYWORDS,
@@ -85,7 +89,7 @@ function unknownStatement(tok: IToken): string {
 
 /** A token after everything the start rule could read. */
 function redundant(tok: IToken, ruleName: string): string {
-  if (ruleName === 'hrnFile') return `unexpected ${describeToken(tok)}; expected 'network' or 'pipeline'`;
+  if (ruleName === 'hrnFile') return `unexpected ${describeToken(tok)}; expected 'network', 'pipeline' or 'sweep'`;
   if (ruleName === 'pipelineText') return `unexpected ${describeToken(tok)} in the pipeline; expected a pass name`;
   return `unexpected ${describeToken(tok)} after the value`;
 }
@@ -95,7 +99,7 @@ const VALUE_EXPECTED = "a value (a number, a parameter name, '(' or '[')";
 const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, ruleName }) {
     if (expected === EOF) return redundant(actual, ruleName);
-    if (expected === RCurly && (isA(actual, Network) || isA(actual, Pipeline))) {
+    if (expected === RCurly && (isA(actual, Network) || isA(actual, Pipeline) || isA(actual, Sweep))) {
       return `expected '}' before ${describeToken(actual)}: the block above is not closed`;
     }
     if (ruleName === 'networkDecl' && expected === RCurly && actual.tokenType !== EOF) {
@@ -103,6 +107,9 @@ const messages: IParserErrorMessageProvider = {
     }
     if (ruleName === 'pipelineDecl' && expected === RCurly && actual.tokenType !== EOF) {
       return `expected a pass name or '}', found ${describeToken(actual)}`;
+    }
+    if (ruleName === 'sweepDecl' && expected === RCurly && actual.tokenType !== EOF) {
+      return `expected a sweep setting (e.g. 'seeds [0, 1]'), an axis ('grid NAME = [...]') or '}', found ${describeToken(actual)}`;
     }
     if (expected === Cross) return `expected 'x' between the dimensions of the input shape (C x H x W), found ${describeToken(actual)}`;
     if (expected === RCurly && actual.tokenType !== EOF) return `expected '}' or a new line, found ${describeToken(actual)}`;
@@ -121,6 +128,10 @@ const messages: IParserErrorMessageProvider = {
       case 'factor':
       case 'primary':
         return `expected ${VALUE_EXPECTED}, found ${describeToken(tok)}`;
+      case 'sweepValue':
+        return `expected a value (a number, a name, a "string" or '['), found ${describeToken(tok)}`;
+      case 'sweepStmt':
+        return `expected a sweep setting (e.g. 'seeds [0, 1]') or an axis ('grid NAME = [...]'), found ${describeToken(tok)}`;
       case 'stepArgument':
         return `expected a pass argument (a name or a number), found ${describeToken(tok)}`;
       default: {
@@ -197,6 +208,20 @@ export class HrnParser extends CstParser {
     });
   }
 
+  /** `[a, b, c]` of `item`s (labelled `item`), a trailing comma allowed. */
+  private bracketed(item: ParserMethod<[], CstNode>): void {
+    this.CONSUME(LBracket);
+    this.OPTION(() => {
+      this.SUBRULE(item, { LABEL: 'item' });
+      this.MANY(() => {
+        this.CONSUME(Comma);
+        this.SUBRULE2(item, { LABEL: 'item' });
+      });
+      this.OPTION2(() => this.CONSUME2(Comma));
+    });
+    this.CONSUME(RBracket);
+  }
+
   /** Exactly one of `tokens`, under one label. */
   private consumeOneOf(tokens: TokenType[], LABEL: string): void {
     this.OR(tokens.map((t) => ({ ALT: () => this.CONSUME(t, { LABEL }) })));
@@ -211,13 +236,14 @@ export class HrnParser extends CstParser {
     this.performSelfAnalysis();
   }
 
-  /** A file: any number of network and pipeline declarations. */
+  /** A file: any number of network, pipeline and sweep declarations. */
   hrnFile = this.RULE('hrnFile', () => {
     this.MANY(() => {
       this.OR([
         { ALT: () => this.CONSUME(Newline) },
         { ALT: () => this.SUBRULE(this.networkDecl) },
         { ALT: () => this.SUBRULE(this.pipelineDecl) },
+        { ALT: () => this.SUBRULE(this.sweepDecl) },
       ]);
     });
   });
@@ -382,18 +408,7 @@ export class HrnParser extends CstParser {
   });
 
   /** `[a, b, c]`, a trailing comma allowed; lists may span lines. */
-  list = this.RULE('list', () => {
-    this.CONSUME(LBracket);
-    this.OPTION(() => {
-      this.SUBRULE(this.expression, { LABEL: 'item' });
-      this.MANY(() => {
-        this.CONSUME(Comma);
-        this.SUBRULE2(this.expression, { LABEL: 'item' });
-      });
-      this.OPTION2(() => this.CONSUME2(Comma));
-    });
-    this.CONSUME(RBracket);
-  });
+  list = this.RULE('list', () => this.bracketed(this.expression));
 
   pipelineDecl = this.RULE('pipelineDecl', () => this.bracedDecl(Pipeline, this.pipelineStep));
 
@@ -416,6 +431,37 @@ export class HrnParser extends CstParser {
   });
 
   stepAtom = this.RULE('stepAtom', () => this.consumeOneOf([Ident, NumberLit, NumberWord], 'atom'));
+
+  sweepDecl = this.RULE('sweepDecl', () => this.bracedDecl(Sweep, this.sweepStmt));
+
+  sweepStmt = this.RULE('sweepStmt', () => {
+    this.OR([{ ALT: () => this.SUBRULE(this.sweepAxis) }, { ALT: () => this.SUBRULE(this.sweepSetting) }]);
+  });
+
+  /** `grid m = [2, 4]`: a param over values, each an expression as `--set` takes it. */
+  sweepAxis = this.RULE('sweepAxis', () => {
+    this.consumeOneOf([Grid, List], 'mode');
+    this.CONSUME(Ident, { LABEL: 'param' });
+    this.CONSUME(Equals);
+    this.SUBRULE(this.list);
+  });
+
+  /** `epochs 2`, `network HRN`, `data "KIND:DIR"`, `pipelines [none, "cull S1"]`: checked when resolved. */
+  sweepSetting = this.RULE('sweepSetting', () => {
+    this.CONSUME(Ident, { LABEL: 'setting' });
+    this.SUBRULE(this.sweepValue);
+  });
+
+  sweepValue = this.RULE('sweepValue', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(NumberLit) },
+      { ALT: () => this.CONSUME(Ident) },
+      { ALT: () => this.CONSUME(StringLit) },
+      { ALT: () => this.SUBRULE(this.sweepList) },
+    ]);
+  });
+
+  sweepList = this.RULE('sweepList', () => this.bracketed(this.sweepValue));
 
   /** `--set NAME=VALUE`. */
   override = this.RULE('override', () => {

@@ -15,6 +15,12 @@ import type {
   HeadItem,
   StageClauseName,
   Statement,
+  SweepAxisStmt,
+  SweepAxisValue,
+  SweepDecl,
+  SweepSettingStmt,
+  SweepStmt,
+  SweepValue,
 } from './ast.js';
 import { hrnParser } from './parser.js';
 import { extent, isRealToken, type SourceText } from './spans.js';
@@ -43,11 +49,14 @@ function subs(ctx: Children, key: string): CstNode[] {
 
 const BaseVisitor = hrnParser().getBaseCstVisitorConstructor();
 
+type Decl = NetworkDecl | PipelineDecl | SweepDecl;
+
 export interface FileAst {
   networks: NetworkDecl[];
   pipelines: PipelineDecl[];
+  sweeps: SweepDecl[];
   /** Start offset of every declaration, in order, to attribute syntax errors to one. */
-  starts: Array<{ offset: number; decl: NetworkDecl | PipelineDecl }>;
+  starts: Array<{ offset: number; decl: Decl }>;
 }
 
 export class AstBuilder extends BaseVisitor {
@@ -69,28 +78,21 @@ export class AstBuilder extends BaseVisitor {
   }
 
   hrnFile(node: Children): FileAst {
-    const out: FileAst = { networks: [], pipelines: [], starts: [] };
-    const decls: Array<{ node: CstNode; kind: 'network' | 'pipeline' }> = [
-      ...subs(node, 'networkDecl').map((n) => ({ node: n, kind: 'network' as const })),
-      ...subs(node, 'pipelineDecl').map((n) => ({ node: n, kind: 'pipeline' as const })),
-    ];
-    const withOffsets = decls
-      .map((d) => ({ ...d, offset: extent(d.node)?.start }))
+    const out: FileAst = { networks: [], pipelines: [], sweeps: [], starts: [] };
+    const lists: { [K in 'networkDecl' | 'pipelineDecl' | 'sweepDecl']: Decl[] } = {
+      networkDecl: out.networks,
+      pipelineDecl: out.pipelines,
+      sweepDecl: out.sweeps,
+    };
+    const decls = (Object.keys(lists) as Array<keyof typeof lists>)
+      .flatMap((kind) => subs(node, kind).map((n) => ({ node: n, kind, offset: extent(n)?.start })))
       .filter((d): d is typeof d & { offset: number } => d.offset !== undefined)
       .sort((a, b) => a.offset - b.offset);
-    for (const d of withOffsets) {
-      if (d.kind === 'network') {
-        const decl = this.visit(d.node) as NetworkDecl | undefined;
-        if (decl) {
-          out.networks.push(decl);
-          out.starts.push({ offset: d.offset, decl });
-        }
-      } else {
-        const decl = this.visit(d.node) as PipelineDecl | undefined;
-        if (decl) {
-          out.pipelines.push(decl);
-          out.starts.push({ offset: d.offset, decl });
-        }
+    for (const d of decls) {
+      const decl = this.visit(d.node) as Decl | undefined;
+      if (decl) {
+        lists[d.kind].push(decl);
+        out.starts.push({ offset: d.offset, decl });
       }
     }
     return out;
@@ -335,6 +337,70 @@ export class AstBuilder extends BaseVisitor {
 
   stepAtom(node: Children): IToken | undefined {
     return tok(node, 'atom');
+  }
+
+  sweepDecl(node: Children): SweepDecl | undefined {
+    const span = this.spanOf(node);
+    if (span === undefined) return undefined;
+    const nameTok = tok(node, 'name');
+    const statements = subs(node, 'sweepStmt')
+      .map((s) => this.visit(s) as SweepStmt | undefined)
+      .filter((s): s is SweepStmt => s !== undefined);
+    return { name: nameTok?.image ?? '', span, nameSpan: nameTok ? this.src.tokenSpan(nameTok) : span, statements, hasSyntaxErrors: false };
+  }
+
+  sweepStmt(node: Children): SweepStmt | undefined {
+    const [inner] = Object.values(node).flat() as CstNode[];
+    return inner === undefined ? undefined : (this.visit(inner) as SweepStmt | undefined);
+  }
+
+  sweepAxis(node: Children): SweepAxisStmt | undefined {
+    const h = this.head(node, 'mode');
+    if (!h) return undefined;
+    const listNode = sub(node, 'list');
+    let values: SweepAxisValue[] | undefined;
+    if (listNode !== undefined) {
+      values = [];
+      for (const item of subs(listNode.children, 'item')) {
+        const value = this.visit(item) as Expr | undefined;
+        const r = extent(item);
+        if (value === undefined || r === undefined) continue;
+        // Written as --set takes it; without layout, so the run's label does not depend on spacing.
+        const text = this.src.text.slice(r.start, r.end + 1).replace(/\s+/g, '');
+        values.push({ text, value, span: value.span });
+      }
+    }
+    const mode = tok(node, 'mode')!.image as 'grid' | 'list';
+    return { kind: 'axis', mode, ...h, param: this.name(tok(node, 'param')), values };
+  }
+
+  sweepSetting(node: Children): SweepSettingStmt | undefined {
+    const name = this.name(tok(node, 'setting'));
+    const span = this.spanOf(node);
+    if (name === undefined || span === undefined) return undefined;
+    const v = sub(node, 'sweepValue');
+    const value = v === undefined ? undefined : (this.visit(v) as SweepValue | undefined);
+    return value ? { kind: 'setting', span, name, value } : { kind: 'setting', span, name };
+  }
+
+  sweepValue(node: Children): SweepValue | undefined {
+    const num = tok(node, 'NUMBER');
+    if (num) return { kind: 'number', value: Number(num.image), text: num.image, span: this.src.tokenSpan(num) };
+    const id = tok(node, 'IDENT');
+    if (id) return { kind: 'name', name: id.image, span: this.src.tokenSpan(id) };
+    const str = tok(node, 'STRING');
+    if (str) return { kind: 'string', text: str.image.slice(1, -1), span: this.src.tokenSpan(str) };
+    const list = sub(node, 'sweepList');
+    return list === undefined ? undefined : (this.visit(list) as SweepValue | undefined);
+  }
+
+  sweepList(node: Children): SweepValue | undefined {
+    const span = this.spanOf(node);
+    if (span === undefined) return undefined;
+    const items = subs(node, 'item')
+      .map((i) => this.visit(i) as SweepValue | undefined)
+      .filter((i): i is SweepValue => i !== undefined);
+    return { kind: 'list', items, span };
   }
 
   override(node: Children): { name?: IToken; value?: Expr } {

@@ -1,12 +1,13 @@
 import { stringOption, listOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK } from '../errors.js';
-import { loadNetworks } from '../load.js';
+import { failOnErrors, loadNetworks } from '../load.js';
+import { resolveSweep } from '../../sweep/from-source.js';
 
 export const check: Command = {
   spec: {
     name: 'check',
-    summary: 'Parse and check a .hrn file; print diagnostics only. Exit 1 if there is an error.',
+    summary: 'Parse and check a .hrn file (its networks and sweep blocks); print diagnostics only. Exit 1 if there is an error.',
     usage: 'hrn check FILE [--set NAME=VALUE]...',
     options: { ...SOURCE_OPTIONS },
     positionals: { min: 1, max: 1 },
@@ -14,7 +15,11 @@ export const check: Command = {
   async run(p, { io, sources }) {
     const path = p.positionals[0];
     const loaded = loadNetworks(path, sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
-    io.out(`${path}: ok (${loaded.networks.map((n) => n.name).join(', ')})`);
+    // Sweep blocks are checked too, as `hrn sweep` would read them.
+    const sweeps = loaded.file.sweeps;
+    failOnErrors(sweeps.flatMap((s) => resolveSweep(s, loaded.file, sources).diagnostics));
+    const swept = sweeps.length > 0 ? `; sweep${sweeps.length === 1 ? '' : 's'} ${sweeps.map((s) => s.name).join(', ')}` : '';
+    io.out(`${path}: ok (${loaded.networks.map((n) => n.name).join(', ')}${swept})`);
     return EXIT_OK;
   },
 };

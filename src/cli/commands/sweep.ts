@@ -1,4 +1,5 @@
-// `hrn sweep FILE`: expands a sweep described on the command line into
+// `hrn sweep FILE [--sweep NAME]`: expands a sweep (a `sweep` block of FILE, or one described on the
+// command line) into
 // runs with stable ids, and trains them: locally by default, or through a Redis queue that
 // `hrn worker` processes serve (--queue). Durable and resumable; see docs/experiments.md.
 
@@ -12,9 +13,12 @@ import { SweepProgress } from '../../sweep/progress.js';
 import { followQueue, QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
 import { NO_PIPELINE, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type TrainSettings } from '../../sweep/spec.js';
 import { RunStore } from '../../sweep/store.js';
+import { pickSweep, resolveSweep } from '../../sweep/from-source.js';
+import { parseHrn } from '../../parser/index.js';
+import { failOnErrors, readSource } from '../load.js';
 import { flag, intOption, listOption, numberOption, stringOption, type OptionSpec, type ParsedCommand } from '../args.js';
 import { processIo, type Command, type Context } from '../command.js';
-import { EXIT_OK, EXIT_USER, UsageError } from '../errors.js';
+import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
 import { EXIT_INTERRUPTED } from './train.js';
 
 /** The options that describe a sweep (shared with `hrn criticality`). */
@@ -71,22 +75,48 @@ export function trainOptions(p: ParsedCommand, base: TrainSettings): TrainSettin
   return t;
 }
 
-/** The sweep the command line describes. */
-export function sweepSpec(p: ParsedCommand): SweepSpec {
-  const data = stringOption(p, 'data');
-  if (data === undefined) throw new UsageError(`sweep: --data KIND:DIR is required; data sets:\n${dataSpecHelp()}`);
+/** The sweep the command line describes, on top of a sweep block's (`base`) when there is one. */
+export function sweepSpec(p: ParsedCommand, base?: SweepSpec): SweepSpec {
+  const data = stringOption(p, 'data') ?? (base?.data || undefined);
+  if (data === undefined) {
+    const what = base ? `sweep ${base.name}: no data set; add data "KIND:DIR" to the block or give --data KIND:DIR` : 'sweep: --data KIND:DIR is required';
+    throw new UsageError(`${what}; data sets:\n${dataSpecHelp()}`);
+  }
   const pipelines = listOption(p, 'pipeline').map((x) => (x === NO_PIPELINE ? null : x));
+  const axes = listOption(p, 'grid').map(axisOption);
+  const networks = listOption(p, 'network');
   return {
-    name: stringOption(p, 'name') ?? 'sweep',
+    name: stringOption(p, 'name') ?? base?.name ?? 'sweep',
     file: p.positionals[0],
-    networks: listOption(p, 'network'),
-    mode: flag(p, 'list') ? 'list' : 'grid',
-    axes: listOption(p, 'grid').map(axisOption),
-    pipelines: pipelines.length > 0 ? pipelines : [null],
-    seeds: seedsOption(p) ?? [0],
+    networks: networks.length > 0 ? networks : (base?.networks ?? []),
+    mode: flag(p, 'list') ? 'list' : axes.length > 0 || base === undefined ? 'grid' : base.mode,
+    axes: axes.length > 0 ? axes : (base?.axes ?? []),
+    pipelines: pipelines.length > 0 ? pipelines : (base?.pipelines ?? [null]),
+    seeds: seedsOption(p) ?? base?.seeds ?? [0],
     data,
-    train: trainOptions(p, TRAIN_DEFAULTS),
+    train: trainOptions(p, base?.train ?? TRAIN_DEFAULTS),
   };
+}
+
+/**
+ * The sweep to run: the block `--sweep NAME` of FILE, or the file's only block when the command
+ * line gives no axes (--grid, --list), with the command line's options on top; else the sweep the
+ * command line describes.
+ */
+export function chosenSweep(p: ParsedCommand, sources: Map<string, string>): SweepSpec {
+  const name = stringOption(p, 'sweep');
+  if (name === undefined && (listOption(p, 'grid').length > 0 || flag(p, 'list'))) return sweepSpec(p);
+  const path = p.positionals[0];
+  const text = readSource(path);
+  sources.set(path, text);
+  const { file, diagnostics } = parseHrn(text, path);
+  failOnErrors(diagnostics);
+  if (name === undefined && file.sweeps.length === 0) return sweepSpec(p);
+  const picked = pickSweep(file, name);
+  if (!picked.decl) throw new UserError(picked.problem!);
+  const r = resolveSweep(picked.decl, file, sources);
+  failOnErrors(r.diagnostics);
+  return sweepSpec(p, r.spec);
 }
 
 export function formatRunTable(runs: RunConfig[]): string {
@@ -128,8 +158,12 @@ export const sweep: Command = {
   spec: {
     name: 'sweep',
     summary: 'Train every run of a sweep (networks x --set values x pipelines x seeds), resumable, locally or on a Redis queue.',
-    usage: 'hrn sweep FILE [--grid NAME=V1|V2]... [--pipeline P]... [--seeds 0,1] --data KIND:DIR [--out DIR] [--dry-run] [--queue redis://HOST:PORT]',
+    usage: 'hrn sweep FILE [--sweep NAME] [--grid NAME=V1|V2]... [--pipeline P]... [--seeds 0,1] [--data KIND:DIR] [--out DIR] [--dry-run] [--queue redis://HOST:PORT]',
     details: [
+      'A sweep is a `sweep NAME { ... }` block of FILE (--sweep NAME; the only block of the file is',
+      'used when no --grid or --list is given), or is described by the options below; options given',
+      'with a block replace its settings.',
+      '',
       'The runs: every network of FILE (or --network) x the --grid values x --pipeline x --seeds. Each',
       'run gets an id from its exact configuration and a directory OUT/ID with its checkpoint, log and',
       'result.json. Run the same command again to resume: finished runs are skipped, a run that was',
@@ -139,7 +173,8 @@ export const sweep: Command = {
       dataSpecHelp(),
     ].join('\n'),
     options: {
-      name: { type: 'string', value: 'NAME', help: 'name of a command-line sweep (default sweep)' },
+      sweep: { type: 'string', value: 'NAME', help: 'the sweep block of FILE to run (default: its only one)' },
+      name: { type: 'string', value: 'NAME', help: "the sweep's name (default: the block's, else sweep)" },
       grid: { type: 'string', multiple: true, value: 'NAME=V1|V2', help: 'vary a param over values, each as --set takes it (repeatable)' },
       list: { type: 'boolean', help: 'take the --grid values in step (i-th with i-th) instead of every combination' },
       pipeline: { type: 'string', multiple: true, value: 'P', help: "a pipeline per variant (repeatable; 'none' trains the network as declared)" },
@@ -151,7 +186,7 @@ export const sweep: Command = {
   },
   async run(p, ctx) {
     const { io } = ctx;
-    const spec = sweepSpec(p);
+    const spec = chosenSweep(p, ctx.sources);
     const runs = expandSweep(spec, ctx.sources);
     if (flag(p, 'dry-run')) {
       io.out(flag(p, 'json') ? JSON.stringify(runs, null, 2) : `${formatRunTable(runs)}\n${runs.length} run${runs.length === 1 ? '' : 's'}`);
