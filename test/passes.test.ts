@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { countGraph } from '../src/ir/count.js';
+import { lowerToGraph } from '../src/ir/lower.js';
+import { parseHrn, resolveNetwork } from '../src/parser/index.js';
+import { runText } from '../src/passes/manager.js';
 import type { ArchIR } from '../src/ir/arch.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import { expandPipelines, runPipeline, type PassEvent } from '../src/passes/manager.js';
@@ -391,5 +396,17 @@ describe('--debug output (debug.ts)', () => {
     expect(rec.networks[0].before.relus).toBe(104_448);
     expect(rec.networks[0].stages.map((r: { relus: number }) => r.relus)).toEqual([0, 16_384, 20_480, 15_360]);
     expect(rec.networks[0].ir).toContain('stage S4 depth 2 channels 480 stride 2 relu thinned');
+  });
+});
+
+describe('stage ranges in pipeline text', () => {
+  it('thin S2..S4 lexes as one argument and means thin S2 S3 S4', () => {
+    const text = readFileSync('examples/hrn-2x5x3x.hrn', 'utf8');
+    const { file } = parseHrn(text, 'examples/hrn-2x5x3x.hrn');
+    const arch = resolveNetwork(file.networks[0], [], new Map([['examples/hrn-2x5x3x.hrn', text]])).arch!;
+    const reluCount = (steps: string) => countGraph(lowerToGraph(runText([arch], steps).family[0])).total.relus;
+    // Table 6 HRN-2x5x3x m=16: culled S1 and thinned S2-S4 leaves 52,224 ReLUs.
+    expect(reluCount('cull S1; thin S2..S4')).toBe(52_224);
+    expect(reluCount('cull S1; thin S2..S4')).toBe(reluCount('cull S1; thin S2 S3 S4'));
   });
 });

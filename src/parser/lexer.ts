@@ -32,6 +32,13 @@ export const DashedIdent = createToken({
   categories: [Ident],
   label: 'a name',
 });
+/** In pipelines only: a range of stages, `S2..S4` (a pass argument, like a stage name). */
+export const StageRange = createToken({
+  name: 'STAGE_RANGE',
+  pattern: /[Ss][0-9]+\.\.[Ss]?[0-9]+/,
+  categories: [Ident],
+  label: 'a range of stages',
+});
 /** In pipelines only: a ReLU layer's name, `S2.b1.relu1` (dotted, dashes allowed in each part). */
 export const LayerName = createToken({
   name: 'LAYER_NAME',
@@ -178,6 +185,7 @@ const netBody: TokenType[] = [
 
 const pipeBody: TokenType[] = [
   ...LAYOUT,
+  StageRange,
   LayerName,
   DashedIdent,
   NetworkInBlock,
@@ -402,4 +410,4 @@ function syntheticNewline(at: IToken, kind: SyntheticKind): IToken {
 }
 
 /** Tokens with a lexical production of their own in grammar/hrn.ebnf (the rest are literals). */
-export const LEXICAL_TOKENS: TokenType[] = [WhiteSpace, Comment, Newline, Ident, DashedIdent, LayerName, NumberLit, NumberWord, StringLit, Cross];
+export const LEXICAL_TOKENS: TokenType[] = [WhiteSpace, Comment, Newline, Ident, DashedIdent, LayerName, StageRange, NumberLit, NumberWord, StringLit, Cross];

@@ -17,7 +17,7 @@ import { pickSweep, resolveSweep } from '../../sweep/from-source.js';
 import { parseHrn } from '../../parser/index.js';
 import { failOnErrors, readSource } from '../load.js';
 import { flag, intOption, listOption, numberOption, stringOption, type OptionSpec, type ParsedCommand } from '../args.js';
-import { processIo, type Command, type Context } from '../command.js';
+import { ADAPTER_OPTION, processIo, type Command, type Context } from '../command.js';
 import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
 import { EXIT_INTERRUPTED } from './train.js';
 
@@ -37,7 +37,7 @@ export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', value: 'DIR', help: 'runs directory (default runs/SWEEP)' },
   'dry-run': { type: 'boolean', help: 'list the runs with their ReLU and FLOP counts; train nothing' },
   json: { type: 'boolean', help: 'with --dry-run: the runs as JSON' },
-  adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
+  ...ADAPTER_OPTION,
 };
 
 function seedsOption(p: ParsedCommand): number[] | undefined {
