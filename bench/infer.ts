@@ -1,7 +1,8 @@
 // Inference throughput: hrn's compiled kernels vs its peers on the same network, weights and
 // input: TensorFlow.js's WebGPU backend on the same adapter, in this process, at its best (batch
 // norm folded, fused conv+bias+relu), and PyTorch on the CPU (a child process, 1 thread by
-// default) when a Python with torch is at hand. All must give the same logits before anything is
+// default) when a Python with torch is at hand, and ONNX Runtime on the CPU (in this process, on
+// the graph `hrn export` writes, 1 intra-op thread by default). All must give the same logits before anything is
 // timed. Rounds alternate between the engines so that machine noise hits all alike.
 //
 // Per network and batch: img/s (wall), GFLOP per CPU-second (useful work, 2 FLOP per multiply-add
@@ -9,7 +10,7 @@
 // tfjs, lavapipe's threads included; the child's own for PyTorch), and hrn's ratio to each peer.
 // CPU time is the stable figure on a shared machine.
 //
-//   npx tsx bench/infer.ts [--batch 16[,128]] [--rounds 7] [--reps 3] [--only NAME] [--torch-threads 1] [--no-torch] [--no-tfjs]
+//   npx tsx bench/infer.ts [--batch 16[,128]] [--rounds 7] [--reps 3] [--only NAME] [--torch-threads 1] [--ort-threads 1] [--no-torch] [--no-tfjs] [--no-ort]
 
 import { parseArgs } from 'node:util';
 import type { ArchIR } from '../src/ir/arch.js';
@@ -23,6 +24,7 @@ import { cpuPeak, describePeak } from './cpu-peak.js';
 import { COMPARE_HEADER, compareRows, printTable, timeInProcess, type EngineRun } from './report.js';
 import { findTorch, TorchPeer } from './torch-peer.js';
 import { loadTfjsWebgpu, TfjsFusedNet } from './tfjs-net.js';
+import { OrtPeer } from './ort-peer.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,12 +35,15 @@ const { values } = parseArgs({
     'torch-threads': { type: 'string', default: '1' },
     'no-torch': { type: 'boolean', default: false },
     'no-tfjs': { type: 'boolean', default: false },
+    'ort-threads': { type: 'string', default: '1' },
+    'no-ort': { type: 'boolean', default: false },
   },
 });
 const BATCHES = values.batch.split(',').map(Number);
 const ROUNDS = Number(values.rounds);
 const REPS = Number(values.reps);
 const TORCH_THREADS = Number(values['torch-threads']);
+const ORT_THREADS = Number(values['ort-threads']);
 
 const hrn2x5x3x = residualNetwork({ name: 'HRN-2x5x3x(m=16)', m: 16, factors: [2, 5, 3], depths: [2, 2, 2, 2], criticality: ['S3', 'S2', 'S4', 'S1'] });
 const networks: ArchIR[] = [
@@ -65,7 +70,7 @@ console.log(`adapter: ${ctx.adapterInfo}`);
 console.log(describePeak(peak));
 console.log('python' in torch ? `PyTorch ${torch.version} (${torch.python}), CPU, ${TORCH_THREADS} thread(s), batch norm folded, inference_mode` : torch.missing);
 console.log(tf ? 'TensorFlow.js WebGPU: batch norm folded, tf.fused.conv2d with bias and relu' : 'tfjs-webgpu peer skipped: --no-tfjs');
-console.log('ONNX Runtime peer: not yet (needs hrn to export ONNX)');
+console.log(values['no-ort'] ? 'ONNX Runtime peer skipped: --no-ort' : `ONNX Runtime (onnxruntime-node), CPU, ${ORT_THREADS} intra-op thread(s), the graph hrn export writes with batch norm folded`);
 console.log(`${ROUNDS} rounds of ${REPS} batches per engine (after a warm-up round), engines alternating\n`);
 
 const rows: string[][] = [];
@@ -96,6 +101,13 @@ for (const arch of networks) {
       if (!(err < 1e-3)) throw new Error(`${arch.name}: hrn and PyTorch disagree (max relative error ${err.toExponential(2)})`);
       errs.push(`${arch.name} b${batch} torch ${err.toExponential(1)}`);
       engines.push({ name: `pytorch-cpu ${TORCH_THREADS}t`, run: (reps) => peer.time(reps), close: () => peer.close() });
+    }
+    if (!values['no-ort']) {
+      const peer = await OrtPeer.start(graph, weights, input, batch, ORT_THREADS);
+      const err = maxRelErr(ours, await peer.logits());
+      if (!(err < 1e-3)) throw new Error(`${arch.name}: hrn and ONNX Runtime disagree (max relative error ${err.toExponential(2)})`);
+      errs.push(`${arch.name} b${batch} ort ${err.toExponential(1)}`);
+      engines.push({ name: `onnxruntime-cpu ${ORT_THREADS}t`, run: (reps) => timeInProcess(reps, () => peer.logits()), close: () => peer.close() });
     }
 
     const runs: EngineRun[] = engines.map((e) => ({ engine: e.name, samples: [] }));
