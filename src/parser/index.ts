@@ -12,27 +12,8 @@ import { resolve } from './resolve.js';
 import { isRealToken, SourceText, type Origin } from './spans.js';
 import { AstBuilder, type FileAst } from './visitor.js';
 
-export type {
-  BinaryOp,
-  Expr,
-  HrnFile,
-  Name,
-  NetworkDecl,
-  Override,
-  PipelineArg,
-  PipelineDecl,
-  PipelineStep,
-  StageClause,
-  StageClauseName,
-  Statement,
-  StatementKind,
-  SweepAxisStmt,
-  SweepAxisValue,
-  SweepDecl,
-  SweepSettingStmt,
-  SweepStmt,
-  SweepValue,
-} from './ast.js';
+// The AST is the front end's public vocabulary: every type of it, for the passes, the CLI and tests.
+export type * from './ast.js';
 export { DEFAULTS, formatValue, type Value } from './resolve.js';
 
 type StartRule = 'hrnFile' | 'pipelineText' | 'override' | 'overrideValue';
