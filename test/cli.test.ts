@@ -115,11 +115,13 @@ describe('hrn equalize', () => {
 
 
 describe('hrn --help', () => {
-  it("lists each command with its own spec's name and summary (the modules load lazily)", async () => {
+  it('lists every command, and each name loads the command of that name (the modules load lazily)', async () => {
     let out = '';
     expect(await main(['--help'], { out: (t) => void (out += t), err: () => undefined })).toBe(0);
     const commands = await loadAllCommands();
     expect(commands.length).toBeGreaterThan(5);
-    for (const c of commands) expect(out).toMatch(new RegExp(`^  ${c.spec.name} +${c.spec.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    const listed = [...out.matchAll(/^  ([a-z]+) {2,}/gm)].map((m) => m[1]);
+    expect(listed).toEqual(commands.map((c) => c.spec.name));
+    for (const c of commands) expect(out).toContain(`${c.spec.summary}\n`);
   });
 });

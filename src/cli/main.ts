@@ -9,27 +9,32 @@ import { formatHelp, parseCommand } from './args.js';
 import { processIo, type Command, type Context, type Io } from './command.js';
 import { didYouMean } from '../util/suggest.js';
 import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.js';
+import { COMMAND_SUMMARIES } from './summaries.js';
+
+type CommandName = keyof typeof COMMAND_SUMMARIES;
 
 /**
- * Every command, by name, with the one-line summary the top-level help shows. A command's module
- * (and with it WebGPU, the code generator, the queue or the chart renderer) loads only when that
- * command runs, so `hrn stats` does not pay for what `hrn train` needs.
+ * How to load each command. A command's module (and with it WebGPU, the code generator, the queue
+ * or the chart renderer) loads only when that command runs, so `hrn stats` does not pay for what
+ * `hrn train` needs; the help lists the commands from their summaries alone.
  */
-const COMMANDS: readonly { name: string; summary: string; load: () => Promise<Command> }[] = [
-  { name: 'check', summary: 'Parse and check a .hrn file (its networks and sweep blocks); print diagnostics only. Exit 1 if there is an error.', load: async () => (await import('./commands/check.js')).check },
-  { name: 'stats', summary: 'ReLUs, FLOPs and parameters per stage, the ReLU distribution and the private-inference cost.', load: async () => (await import('./commands/stats.js')).stats },
-  { name: 'equalize', summary: 'ReLU equalization (Algorithm 1): list the HybReNet family of a network, with counts.', load: async () => (await import('./commands/equalize.js')).equalize },
-  { name: 'compile', summary: 'Run the passes, lower to the layer graph and generate WGSL kernels with an execution plan.', load: async () => (await import('./commands/compile.js')).compile },
-  { name: 'infer', summary: 'Run a network on the GPU (WebGPU) over a labeled data set: predictions and accuracy.', load: async () => (await import('./commands/infer.js')).infer },
-  { name: 'train', summary: 'Train a network on the GPU (WebGPU): SGD with momentum, cosine schedule, checkpoints, optional distillation.', load: async () => (await import('./commands/train.js')).train },
-  { name: 'export', summary: 'Write a network with its weights as ONNX (opset 13) or PyTorch safetensors, for private-inference frameworks.', load: async () => (await import('./commands/export.js')).exportCommand },
-  { name: 'sweep', summary: 'Train every run of a sweep (networks x --set values x pipelines x seeds), resumable, locally or on a Redis queue.', load: async () => (await import('./commands/sweep.js')).sweep },
-  { name: 'worker', summary: 'Train runs from a sweep queue (BullMQ on Redis) until stopped.', load: async () => (await import('./commands/worker.js')).worker },
-  { name: 'criticality', summary: "Measure each stage's ReLU criticality C_k by training (ReLUs in one stage only), print C_k and the order.", load: async () => (await import('./commands/criticality.js')).criticality },
-  { name: 'report', summary: "Tables and SVG plots of a sweep's results: ReLUs/FLOPs vs accuracy with the Pareto front, training curves.", load: async () => (await import('./commands/report.js')).report },
-];
+const LOADERS: Record<CommandName, () => Promise<Command>> = {
+  check: async () => (await import('./commands/check.js')).check,
+  stats: async () => (await import('./commands/stats.js')).stats,
+  equalize: async () => (await import('./commands/equalize.js')).equalize,
+  compile: async () => (await import('./commands/compile.js')).compile,
+  infer: async () => (await import('./commands/infer.js')).infer,
+  train: async () => (await import('./commands/train.js')).train,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  sweep: async () => (await import('./commands/sweep.js')).sweep,
+  worker: async () => (await import('./commands/worker.js')).worker,
+  criticality: async () => (await import('./commands/criticality.js')).criticality,
+  report: async () => (await import('./commands/report.js')).report,
+};
 
-/** The commands' modules, loaded (for tests that check each summary against its command's spec). */
+const COMMANDS = (Object.keys(COMMAND_SUMMARIES) as CommandName[]).map((name) => ({ name, summary: COMMAND_SUMMARIES[name], load: LOADERS[name] }));
+
+/** Every command's module, loaded (for tests that check each loader gives the command of its name). */
 export function loadAllCommands(): Promise<Command[]> {
   return Promise.all(COMMANDS.map((c) => c.load()));
 }

@@ -5,7 +5,8 @@
 import { error, MAX_DIAGNOSTICS, SourceLines, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import type { Expr, NetworkDecl, Override, ParamStmt } from './ast.js';
 import { formatLimit } from './limits.js';
-import { describeValue, formatValue, integral, suggest, where, type Value } from './values.js';
+import { describeValue, formatValue, integral, where, type Value } from './values.js';
+import { didYouMean } from '../util/suggest.js';
 
 
 /** What a param holds, and whether --set gave it (for messages). */
@@ -58,7 +59,7 @@ export class ParamEvaluator {
           const at = this.declared.get(e.name)!;
           this.err(e.span, `parameter '${e.name}' is used before its declaration (at ${where(at.span)}); a param may only use params declared above it`);
         } else {
-          this.err(e.span, `unknown parameter '${e.name}'${suggest(e.name, this.declared.keys())}`);
+          this.err(e.span, `unknown parameter '${e.name}'${didYouMean(e.name, [...this.declared.keys()])}`);
         }
         return undefined;
       }
@@ -216,7 +217,7 @@ export class ParamEvaluator {
       if (!this.declared.has(o.name)) {
         const names = [...this.declared.keys()];
         const has = names.length > 0 ? `its parameters are ${names.join(', ')}` : 'it declares none';
-        this.err(o.nameSpan ?? o.span, `--set ${o.name}: network '${this.decl.name}' has no parameter '${o.name}' (${has})${suggest(o.name, names)}`);
+        this.err(o.nameSpan ?? o.span, `--set ${o.name}: network '${this.decl.name}' has no parameter '${o.name}' (${has})${didYouMean(o.name, names)}`);
         continue;
       }
       byName.set(o.name, o); // the last --set of a name wins

@@ -12,7 +12,8 @@ import {
 import type { Expr, StageClause, StageClauseName, Statement } from './ast.js';
 import { ParamEvaluator } from './evaluate.js';
 import { formatLimit, LIMITS } from './limits.js';
-import { describeValue, formatValue, integral, suggest, where } from './values.js';
+import { describeValue, formatValue, integral, where } from './values.js';
+import { didYouMean } from '../util/suggest.js';
 
 
 export const DEFAULTS = {
@@ -35,7 +36,7 @@ export class StatementChecker extends ParamEvaluator {
       const b = s.block.name;
       const kinds = ['basic', 'bottleneck', 'preact', 'plain'];
       if (kinds.includes(b)) block = b as BlockKind;
-      else this.err(s.block.span, `unknown block kind '${b}'; expected ${kinds.join(', ')}${suggest(b, kinds)}`);
+      else this.err(s.block.span, `unknown block kind '${b}'; expected ${kinds.join(', ')}${didYouMean(b, kinds)}`);
     }
     const opt = s.option;
     if (opt) {
@@ -202,7 +203,7 @@ export class StatementChecker extends ParamEvaluator {
           else hidden.push(width);
         } else fc = true;
       } else {
-        bad(`unknown head item '${item.name}'; expected avgpool or maxpool, then fc(N) hidden layers, then optionally fc${suggest(item.name, ['avgpool', 'maxpool', 'fc'])}`);
+        bad(`unknown head item '${item.name}'; expected avgpool or maxpool, then fc(N) hidden layers, then optionally fc${didYouMean(item.name, ['avgpool', 'maxpool', 'fc'])}`);
       }
     });
     if (ok && pool === undefined) {

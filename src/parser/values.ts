@@ -1,6 +1,5 @@
 // Values a param expression evaluates to, and how diagnostics print them.
 
-import { didYouMean } from '../util/suggest.js';
 import type { SourceSpan } from '../diagnostics.js';
 
 
@@ -20,10 +19,6 @@ export function formatValue(v: Value): string {
 
 export function describeValue(v: Value): string {
   return Array.isArray(v) ? `a list ${formatValue(v)}` : formatValue(v);
-}
-
-export function suggest(name: string, candidates: Iterable<string>): string {
-  return didYouMean(name, [...candidates]);
 }
 
 export function where(span: SourceSpan): string {

@@ -3,11 +3,12 @@ import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK } from '../errors.js';
 import { failOnErrors, loadNetworks } from '../load.js';
 import { resolveSweep } from '../../sweep/from-source.js';
+import { COMMAND_SUMMARIES } from '../summaries.js';
 
 export const check: Command = {
   spec: {
     name: 'check',
-    summary: 'Parse and check a .hrn file (its networks and sweep blocks); print diagnostics only. Exit 1 if there is an error.',
+    summary: COMMAND_SUMMARIES.check,
     usage: 'hrn check FILE [--set NAME=VALUE]...',
     options: { ...SOURCE_OPTIONS },
     positionals: { min: 1, max: 1 },

@@ -16,6 +16,7 @@ import { loadNetworks } from '../load.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { suggest } from '../../util/suggest.js';
 import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js';
+import { COMMAND_SUMMARIES } from '../summaries.js';
 
 /** True when `dir/manifest.json` is one hrn compile wrote. */
 function hasPlanManifest(dir: string): boolean {
@@ -90,7 +91,7 @@ function writeOut(dir: string, net: ArchIR, graph: LayerGraph, plan: Plan): numb
 export const compile: Command = {
   spec: {
     name: 'compile',
-    summary: 'Run the passes, lower to the layer graph and generate WGSL kernels with an execution plan.',
+    summary: COMMAND_SUMMARIES.compile,
     usage: 'hrn compile FILE [--pipeline P] [--debug[=json|=diff]] [--debug-only PASS] [-o DIR] [--emit-wgsl LAYER] [--batch N]',
     options: {
       ...SOURCE_OPTIONS,

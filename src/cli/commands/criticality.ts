@@ -14,11 +14,12 @@ import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { EXIT_INTERRUPTED } from './train.js';
 import { executeSweep, formatRunTable, SWEEP_OPTIONS, trainOptions } from './sweep.js';
+import { COMMAND_SUMMARIES } from '../summaries.js';
 
 export const criticality: Command = {
   spec: {
     name: 'criticality',
-    summary: "Measure each stage's ReLU criticality C_k by training (ReLUs in one stage only), print C_k and the order.",
+    summary: COMMAND_SUMMARIES.criticality,
     usage: 'hrn criticality FILE --data KIND:DIR [--network NAME] [--set NAME=VALUE]... [--seeds 0,1] [--out DIR] [--emit hrn]',
     details: [
       'One run per stage: the network with every other stage culled. C_k = 100 * (A_k - min_j A_j): the',

@@ -8,6 +8,7 @@ import { networkStats, type NetworkStats } from '../../ir/stats.js';
 import { parsePipelineText } from '../../parser/index.js';
 import { runPipeline } from '../../passes/manager.js';
 import { failOnErrors, loadNetworks } from '../load.js';
+import { COMMAND_SUMMARIES } from '../summaries.js';
 
 const ORIGIN = '<equalize options>';
 
@@ -18,7 +19,7 @@ function distribution(s: NetworkStats): string {
 export const equalize: Command = {
   spec: {
     name: 'equalize',
-    summary: 'ReLU equalization (Algorithm 1): list the HybReNet family of a network, with counts.',
+    summary: COMMAND_SUMMARIES.equalize,
     usage: 'hrn equalize FILE [--order S3>S2>S4>S1] [--last-below K] [--min-first] [--json | --emit hrn]',
     options: {
       ...SOURCE_OPTIONS,

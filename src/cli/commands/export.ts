@@ -11,6 +11,7 @@ import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
 import { checkWeightsFit, loadWeightsOption, resolveNetworkFor, type LoadedWeights } from '../weights-network.js';
+import { COMMAND_SUMMARIES } from '../summaries.js';
 
 const FORMATS = { onnx: '.onnx', pytorch: '.safetensors' } as const;
 type Format = keyof typeof FORMATS;
@@ -18,7 +19,7 @@ type Format = keyof typeof FORMATS;
 export const exportCommand: Command = {
   spec: {
     name: 'export',
-    summary: 'Write a network with its weights as ONNX (opset 13) or PyTorch safetensors, for private-inference frameworks.',
+    summary: COMMAND_SUMMARIES.export,
     usage: 'hrn export [FILE] (--weights W | --random-weights [--seed S]) [--format onnx|pytorch] [-o OUT] [--fold-bn] [--pipeline P]',
     details: [
       'With --weights RUN (a checkpoint of hrn train) FILE, --set, --network and --pipeline default to',

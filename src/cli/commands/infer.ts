@@ -8,6 +8,7 @@ import { EXIT_OK, UsageError } from '../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
 import { checkWeightsFit, loadWeightsOption, resolveNetworkFor } from '../weights-network.js';
+import { COMMAND_SUMMARIES } from '../summaries.js';
 
 /** The normalization a training run recorded in its checkpoint, if the weights come from one. */
 function recordedNormalization(state: CheckpointState | undefined): Normalization | undefined {
@@ -18,7 +19,7 @@ function recordedNormalization(state: CheckpointState | undefined): Normalizatio
 export const infer: Command = {
   spec: {
     name: 'infer',
-    summary: 'Run a network on the GPU (WebGPU) over a labeled data set: predictions and accuracy.',
+    summary: COMMAND_SUMMARIES.infer,
     usage: 'hrn infer [FILE] --weights W --data KIND:DIR [--pipeline P] [--batch N] [--limit N] [--show K] [--json]',
     options: {
       ...SOURCE_OPTIONS,

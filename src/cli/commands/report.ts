@@ -9,11 +9,12 @@ import { RunStore } from '../../sweep/store.js';
 import { flag, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, UserError } from '../errors.js';
+import { COMMAND_SUMMARIES } from '../summaries.js';
 
 export const report: Command = {
   spec: {
     name: 'report',
-    summary: "Tables and SVG plots of a sweep's results: ReLUs/FLOPs vs accuracy with the Pareto front, training curves.",
+    summary: COMMAND_SUMMARIES.report,
     usage: 'hrn report RUNS_DIR [--out DIR] [--json]',
     details: `Writes ${REPORT_FILES.join(', ')} into --out (default RUNS_DIR/report).`,
     options: {

@@ -6,11 +6,12 @@ import { formatStats } from '../format.js';
 import { loadNetworks } from '../load.js';
 import { networkStats } from '../../ir/stats.js';
 import { applyPipelineOption, DEBUG_OPTIONS, PIPELINE_OPTION } from '../pipeline.js';
+import { COMMAND_SUMMARIES } from '../summaries.js';
 
 export const stats: Command = {
   spec: {
     name: 'stats',
-    summary: 'ReLUs, FLOPs and parameters per stage, the ReLU distribution and the private-inference cost.',
+    summary: COMMAND_SUMMARIES.stats,
     usage: 'hrn stats FILE [--pipeline P] [--set NAME=VALUE]... [--json]',
     options: {
       ...SOURCE_OPTIONS,

@@ -20,6 +20,7 @@ import { flag, intOption, listOption, numberOption, stringOption, type OptionSpe
 import { ADAPTER_OPTION, processIo, type Command, type Context } from '../command.js';
 import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
 import { EXIT_INTERRUPTED } from './train.js';
+import { COMMAND_SUMMARIES } from '../summaries.js';
 
 /** The options that describe a sweep (shared with `hrn criticality`). */
 export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
@@ -157,7 +158,7 @@ export async function executeSweep(spec: SweepSpec, runs: RunConfig[], p: Parsed
 export const sweep: Command = {
   spec: {
     name: 'sweep',
-    summary: 'Train every run of a sweep (networks x --set values x pipelines x seeds), resumable, locally or on a Redis queue.',
+    summary: COMMAND_SUMMARIES.sweep,
     usage: 'hrn sweep FILE [--sweep NAME] [--grid NAME=V1|V2]... [--pipeline P]... [--seeds 0,1] [--data KIND:DIR] [--out DIR] [--dry-run] [--queue redis://HOST:PORT]',
     details: [
       'A sweep is a `sweep NAME { ... }` block of FILE (--sweep NAME; the only block of the file is',

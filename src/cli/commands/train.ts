@@ -27,6 +27,7 @@ import { loadNetworks } from '../load.js';
 import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
 import { displayPath } from '../format.js';
 import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js';
+import { COMMAND_SUMMARIES } from '../summaries.js';
 
 /**
  * --out must be new or empty unless the run in it is continued (--resume) or replaced (--force):
@@ -120,7 +121,7 @@ function lossOption(p: ParsedCommand, teacher: boolean): LossSpec {
 export const train: Command = {
   spec: {
     name: 'train',
-    summary: 'Train a network on the GPU (WebGPU): SGD with momentum, cosine schedule, checkpoints, optional distillation.',
+    summary: COMMAND_SUMMARIES.train,
     usage: 'hrn train FILE --data KIND:DIR [--pipeline P] [--epochs E] [--batch B] [--lr LR] [--seed S] [--out DIR] [--resume] [--teacher CKPT --kd hinton|dkd] [--subset N]',
     details: [
       'Data sets (--data):',

@@ -13,6 +13,7 @@ import { EXIT_SAVED, startWorker, type TrainRunRequest } from '../../sweep/worke
 import { intOption, stringOption, type ParsedCommand } from '../args.js';
 import { ADAPTER_OPTION, processIo, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
+import { COMMAND_SUMMARIES } from '../summaries.js';
 
 /** A TrainProgress that also tells the parent worker the epoch and batch (IPC). */
 class ReportingProgress extends TrainProgress {
@@ -50,7 +51,7 @@ async function trainOne(requestPath: string, p: ParsedCommand): Promise<number> 
 export const worker: Command = {
   spec: {
     name: 'worker',
-    summary: 'Train runs from a sweep queue (BullMQ on Redis) until stopped.',
+    summary: COMMAND_SUMMARIES.worker,
     usage: 'hrn worker --queue redis://HOST:PORT [--runs DIR] [--lock-seconds S]',
     details: [
       "Each run's checkpoint goes to the runs directory the sweep named, or to --runs DIR/ID when this",
