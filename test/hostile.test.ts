@@ -150,6 +150,14 @@ describe('passes check their preconditions', () => {
     expect(r.err).not.toContain('internal error');
   });
 
+  it('scale that leaves channels a grouped convolution cannot split is a diagnostic (found by the fuzzer)', async () => {
+    // RegNetStyle has 8 groups; scale 0.625 gives S1 32 x 0.625 = 20 channels, not a multiple of 8.
+    const r = await hrn('stats', 'examples/regnet-style.hrn', '--pipeline', 'scale 0.625');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('<--pipeline>:1:7: error: scale 0.625: RegNetStyle would get S1 20 channels, not divisible by its groups 8');
+    expect(r.err).not.toContain('internal error');
+  });
+
   it('alpha that leaves fractional channels is a diagnostic naming the pass and the stage (found by the fuzzer)', () => {
     const arch = check(BASE.replace('widths [2, 2, 2]', 'widths [2, 0.5, 1]').replace('param m = 16', 'param m = 1')).arch!;
     // m = 1 and factors (1, 0.5, 1): S3 would get 1 x 1 x 0.5 channels

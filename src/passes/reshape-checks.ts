@@ -1,5 +1,6 @@
 // Checks for passes that change channel counts (scale, alpha, equalize width). Factors applied to a
-// width basis can leave fractional channels, and a later pass may
+// width basis can leave fractional channels or channels a grouped convolution cannot split, and a
+// later pass may
 // undo what an earlier one relied on: `reuse 4; scale 0.625` leaves 10-channel stages that ReLU-reuse
 // cannot split, and `scale 1000` can grow a network past the language's limits. Each such pass
 // checks its outputs here, so the problem is a diagnostic naming the pass and the stage, not a
@@ -35,6 +36,11 @@ export function checkReshaped(out: ArchIR, pass: string, span: SourceSpan): void
   const fractional = out.stages.filter((s) => !Number.isInteger(s.channels) || s.channels < 1);
   if (fractional.length > 0) {
     fail(span, `${pass}: ${out.name} would get ${fractional.map((s) => `${s.name} ${s.channels} channels`).join(', ')}; channel counts must be whole numbers`);
+  }
+  const groups = out.groups ?? 1;
+  const ungrouped = groups > 1 ? out.stages.filter((s) => s.channels % groups !== 0) : [];
+  if (ungrouped.length > 0) {
+    fail(span, `${pass}: ${out.name} would get ${ungrouped.map((s) => `${s.name} ${s.channels} channels`).join(', ')}, not divisible by its groups ${groups}`);
   }
   const reused = out.stages.filter((s) => s.relu.reuse > 1 && !s.relu.culled);
   for (const n of new Set(reused.map((s) => s.relu.reuse))) {
