@@ -4,11 +4,10 @@
 // Weights that do not fit get one line naming the first differing tensor.
 
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ArchIR } from '../ir/arch.js';
 import type { LayerGraph } from '../ir/graph.js';
 import { lowerNetwork } from '../driver.js';
-import { RUN_CHECKPOINT } from '../train/loop.js';
+import { checkpointOfRun } from '../train/loop.js';
 import { loadCheckpoint, loadWeightsFrom, networkHash, type CheckpointState } from '../train/checkpoint.js';
 import { assertFiniteWeights, checkWeights, type Weights } from '../weights/index.js';
 import { listOption, stringOption, type ParsedCommand } from './args.js';
@@ -34,12 +33,10 @@ export interface ResolvedNetwork {
   recorded: boolean;
 }
 
-/** A run directory holds its checkpoint in a subdirectory; either may be given. */
+/** The checkpoint directory `path` names (a run directory or the checkpoint itself), or undefined for a weights file. */
 function checkpointDir(path: string): string | undefined {
-  const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
-  if (isDir(join(path, RUN_CHECKPOINT)) || existsSync(join(path, `${RUN_CHECKPOINT}.prev`))) return join(path, RUN_CHECKPOINT);
-  if (isDir(path) || existsSync(`${path}.prev`)) return path;
-  return undefined;
+  const dir = checkpointOfRun(path);
+  return (existsSync(dir) && statSync(dir).isDirectory()) || existsSync(`${dir}.prev`) ? dir : undefined;
 }
 
 export interface LoadedWeights {

@@ -21,6 +21,7 @@ import { TrainProgress } from '../../train/progress.js';
 import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
 import { flag, intOption, listOption, numberOption, stringOption, type ParsedCommand } from '../args.js';
+import type { NetworkRecord } from '../weights-network.js';
 import { ADAPTER_OPTION, processIo, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
@@ -60,13 +61,6 @@ function fmtSeconds(s: number): string {
 }
 
 /** What a checkpoint records about how its network was built, so a teacher can be rebuilt from it. */
-interface SourceRecord {
-  source?: string;
-  set?: string[];
-  network?: string;
-  pipeline?: string;
-}
-
 function loadTeacher(dir: string, fileOverride: string | undefined, ctx: Context): TeacherSource & { name: string } {
   let ck;
   try {
@@ -74,7 +68,7 @@ function loadTeacher(dir: string, fileOverride: string | undefined, ctx: Context
   } catch (e) {
     throw new UserError(`--teacher: ${(e as Error).message}`);
   }
-  const rec = (ck.state.extra ?? {}) as SourceRecord;
+  const rec = (ck.state.extra ?? {}) as NetworkRecord;
   const file = fileOverride ?? rec.source;
   if (!file) throw new UserError(`--teacher ${dir}: the checkpoint does not record its .hrn file; give it with --teacher-file FILE`);
   const loaded = loadNetworks(file, ctx.sources, { set: fileOverride ? [] : (rec.set ?? []), network: fileOverride ? undefined : rec.network });
