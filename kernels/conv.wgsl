@@ -51,6 +51,7 @@ const NX: u32 = {{NX}};            // workgroups along x (the rest go along z)
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{LANE}}) {
+{{LANE_DECL}}
   // No early return: the driver loads uniform weights once per SIMD batch only outside control
   // flow, so lanes past the end compute a clamped block and skip the stores.
   let s_raw = (wid.x + wid.z * NX) * {{WG}}u + lid;

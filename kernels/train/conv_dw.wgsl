@@ -49,6 +49,7 @@ const NX: u32 = {{NX}};
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{LANE}}) {
+{{LANE_DECL}}
   let L = wid.x + wid.z * NX;
   if (L >= GROUPS_X) {
     return;

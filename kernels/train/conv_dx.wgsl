@@ -48,6 +48,7 @@ const NX: u32 = {{NX}};
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{LANE}}) {
+{{LANE_DECL}}
   let s_raw = (wid.x + wid.z * NX) * {{WG}}u + lid;
   let live = s_raw < SPATIAL;
   let s = min(s_raw, SPATIAL - 1u);

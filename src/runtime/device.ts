@@ -18,7 +18,7 @@ export interface OpenDeviceOptions {
    * hrn generates never index out of bounds, so disabling robustness is safe for them.
    */
   enableToggles?: string[];
-  /** Use subgroup operations when the adapter has them with a fixed size (default true). */
+  /** Use subgroup operations when the adapter has them (default true). */
   subgroups?: boolean;
 }
 
@@ -28,8 +28,9 @@ export interface GpuContext {
   /** Adapter description for reports (vendor, architecture, device, description). */
   adapterInfo: string;
   /**
-   * The adapter's subgroup size when the `subgroups` feature is enabled and the size is fixed
-   * (lavapipe: 8); 0 otherwise. Plans compiled with it share weight loads across lanes.
+   * The width plans share loads across (subgroupBroadcast): the adapter's smallest subgroup size
+   * when the `subgroups` feature is enabled (lavapipe: 8, SwiftShader: 4, NVIDIA: 32); 0 otherwise.
+   * A kernel generated for this width is correct for every real subgroup size at least as large.
    */
   subgroupSize: number;
   /** The device limits that code generation checks against. */
@@ -64,6 +65,14 @@ const INSTALL_HINT =
   '(installs mesa-vulkan-drivers and libvulkan1 from bookworm-backports), then run again. ' +
   '`vulkaninfo --summary` should list an llvmpipe device.';
 
+/**
+ * The subgroup width kernels are generated for: the adapter's smallest subgroup size, if it is a
+ * power of two (the kernels mask lane ids with it); 0 (no subgroups) otherwise.
+ */
+export function subgroupWidth(minSize: number | undefined): number {
+  return minSize !== undefined && minSize >= 1 && (minSize & (minSize - 1)) === 0 ? minSize : 0;
+}
+
 /** Opens the adapter and a device with the adapter's largest buffer and workgroup limits. */
 export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuContext> {
   installGlobals();
@@ -93,11 +102,8 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
   const lim = adapter.limits;
   const features: GPUFeatureName[] = [];
   const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  const fixedSubgroup =
-    (options.subgroups ?? true) && adapter.features.has('subgroups') && info.subgroupMinSize !== undefined && info.subgroupMinSize === info.subgroupMaxSize
-      ? info.subgroupMinSize
-      : 0;
-  if (fixedSubgroup > 0) features.push('subgroups' as GPUFeatureName);
+  const sgWidth = (options.subgroups ?? true) && adapter.features.has('subgroups') ? subgroupWidth(info.subgroupMinSize) : 0;
+  if (sgWidth > 0) features.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({
     requiredFeatures: features,
     requiredLimits: {
@@ -115,7 +121,7 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
     device,
     adapter,
     adapterInfo,
-    subgroupSize: fixedSubgroup,
+    subgroupSize: sgWidth,
     limits: {
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
       maxBufferSize: device.limits.maxBufferSize,

@@ -45,11 +45,12 @@ export class Executor {
   static async create(device: GPUDevice | GpuContext, plan: Plan, weights: Weights): Promise<Executor> {
     const dev = 'device' in device ? device.device : device;
     if (plan.subgroupSize > 0) {
+      // a plan generated for subgroup width W runs on any device whose smallest subgroup is >= W
       const has = 'device' in device ? device.subgroupSize : dev.features.has('subgroups') ? plan.subgroupSize : 0;
-      if (has !== plan.subgroupSize) {
+      if (has < plan.subgroupSize) {
         throw new Error(
-          `${plan.graph}: the plan was compiled for subgroup size ${plan.subgroupSize} but the device has ` +
-            `${has === 0 ? 'no fixed subgroup size' : `subgroup size ${has}`}; compile with subgroupSize: ctx.subgroupSize`,
+          `${plan.graph}: the plan was compiled for subgroup width ${plan.subgroupSize} but the device has ` +
+            `${has === 0 ? 'no subgroups' : `subgroups of ${has}`}; compile with subgroupSize: ctx.subgroupSize`,
         );
       }
     }

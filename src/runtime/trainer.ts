@@ -17,6 +17,20 @@ import { Executor } from './executor.js';
 import { cachedPipeline } from './pipelines.js';
 
 
+/** One dispatch of a step timed on its own. */
+export interface DispatchProfile {
+  label: string;
+  template: string;
+  phase: string;
+  /** Wall milliseconds per run (best of two batches of runs). */
+  ms: number;
+  /** CPU milliseconds of this process per run, lavapipe's threads included (best of two). */
+  cpuMs: number;
+  /** CPU milliseconds of the first batch of runs: any lazy shader compilation lands here. */
+  firstCpuMs: number;
+  flops: number;
+}
+
 export interface LossSums {
   /** Sum over steps of the batch-mean loss. */
   loss: number;
@@ -40,6 +54,11 @@ export interface TeacherSource {
 export interface TrainerOptions extends Omit<TrainPlanOptions, 'subgroupSize' | 'limits'> {
   /** Use subgroup operations in the forward convolutions (default: when the device has them). */
   subgroups?: boolean;
+  /**
+   * Generate subgroup kernels for this width instead of the device's smallest subgroup size (a
+   * power of two, at most that size): to test kernels meant for devices with narrower subgroups.
+   */
+  subgroupWidth?: number;
   teacher?: TeacherSource;
 }
 
@@ -68,7 +87,10 @@ export class Trainer {
   /** Compiles the plan for `graph`, uploads `weights` (and `momentum` when resuming), builds everything. */
   static async create(ctx: GpuContext, graph: LayerGraph, weights: Weights, o: TrainerOptions & { momentum?: Weights }): Promise<Trainer> {
     checkWeights(graph, weights);
-    const plan = compileTrainPlan(graph, { ...o, subgroupSize: o.subgroups === false ? 0 : ctx.subgroupSize, limits: ctx.limits });
+    if (o.subgroupWidth !== undefined && !(o.subgroupWidth <= ctx.subgroupSize)) {
+      throw new Error(`subgroup width ${o.subgroupWidth} is above the device's smallest subgroup size ${ctx.subgroupSize}`);
+    }
+    const plan = compileTrainPlan(graph, { ...o, subgroupSize: o.subgroups === false ? 0 : (o.subgroupWidth ?? ctx.subgroupSize), limits: ctx.limits });
     const t = new Trainer(ctx, graph, plan);
     try {
       await t.init(o.teacher);
@@ -320,13 +342,15 @@ export class Trainer {
    * Times every dispatch of a step on its own (its own command buffer, `repeat` times, best of
    * two): where a step's time goes. Uses whatever batch is loaded; updates the weights like steps.
    */
-  async profile(repeat = 3): Promise<{ label: string; template: string; phase: string; ms: number; flops: number }[]> {
+  async profile(repeat = 3, only?: (d: { label: string; template: string }) => boolean): Promise<DispatchProfile[]> {
     this.checkOpen();
     await this.flush();
     const { plan, device } = this;
-    const out: { label: string; template: string; phase: string; ms: number; flops: number }[] = [];
+    const out: DispatchProfile[] = [];
     for (let i = 0; i < plan.dispatches.length; i++) {
       const d = plan.dispatches[i];
+      const template = plan.kernels[d.kernel].template;
+      if (only && !only({ label: d.label, template })) continue;
       const run = async () => {
         const enc = device.createCommandEncoder();
         const pass = enc.beginComputePass();
@@ -336,13 +360,18 @@ export class Trainer {
           pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
         }
         pass.end();
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         device.queue.submit([enc.finish()]);
         await device.queue.onSubmittedWorkDone();
-        return (performance.now() - t0) / repeat;
+        const c = process.cpuUsage(c0);
+        return { ms: (performance.now() - t0) / repeat, cpuMs: (c.user + c.system) / 1000 / repeat };
       };
+      const c0 = process.cpuUsage();
       await run();
-      out.push({ label: d.label, template: plan.kernels[d.kernel].template, phase: d.phase, ms: Math.min(await run(), await run()), flops: d.flops });
+      const c = process.cpuUsage(c0);
+      const [a, b] = [await run(), await run()];
+      out.push({ label: d.label, template, phase: d.phase, ms: Math.min(a.ms, b.ms), cpuMs: Math.min(a.cpuMs, b.cpuMs), firstCpuMs: (c.user + c.system) / 1000, flops: d.flops });
     }
     return out;
   }

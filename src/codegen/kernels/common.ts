@@ -111,9 +111,21 @@ export function viewValues(name: string, prefix: string, view: ViewLayout | unde
   return { [`${prefix}_BS`]: units(view?.batchStride ?? 0), [`${prefix}_OFF`]: units(view?.offset ?? 0) };
 }
 
-/** ENABLE and LANE of a template that may use subgroups: on when the subgroup size `sg` is not 0. */
+/**
+ * ENABLE, LANE and LANE_DECL of a template that may use subgroups: on when the width `sg` is not 0.
+ * A kernel generated for width `sg` shares loads within groups of `sg` lanes: lane l loads element
+ * l (mod sg) of a batch and subgroupBroadcast reads lanes 0 .. sg-1. It is correct whenever the
+ * device's real subgroup size is at least `sg` (and the workgroup has at least `sg` invocations):
+ * lanes at or past `sg` of a wider subgroup load a copy of a valid element and are never read.
+ */
 export function subgroupValues(sg: number): TemplateValues {
-  return { ENABLE: sg > 0 ? 'enable subgroups;' : '', LANE: sg > 0 ? ', @builtin(subgroup_invocation_id) lane: u32' : '' };
+  if (sg <= 0) return { ENABLE: '', LANE: '', LANE_DECL: '' };
+  if ((sg & (sg - 1)) !== 0) throw new Error(`subgroup width ${sg} is not a power of two`);
+  return {
+    ENABLE: 'enable subgroups;',
+    LANE: ', @builtin(subgroup_invocation_id) sg_id: u32',
+    LANE_DECL: `  let lane = sg_id & ${u(sg - 1)};`,
+  };
 }
 
 /** A kernel whose template includes lib/per_element.wgsl: one invocation per element. */

@@ -1,9 +1,10 @@
 // Convolution backward, weight gradient (kernels/train/conv_dw.wgsl), and how its work is tiled.
 
 import { i, u } from '../template.js';
-import { convBlocks, convDims, packedConvSize, planeValues, type ConvGeometry } from '../conv-layout.js';
-import { type DispatchLimits, splitTiles, subgroupValues, viewValues } from './common.js';
-import { type BufView, build, type TrainKernel } from './train-common.js';
+import { convBlocks, convDims, packedConvSize, type ConvGeometry } from '../conv-layout.js';
+import type { DispatchLimits } from './common.js';
+import { type BufView, type TrainKernel } from './train-common.js';
+import { buildConvGrad } from './conv-grad.js';
 
 export interface ConvDwTiling {
   /** Lanes (input channels) per workgroup. */
@@ -121,7 +122,7 @@ export function genConvDw(
   subgroupSize = 0,
 ): TrainKernel {
   const { cig, cog, obg, nv, kk } = convBlocks(g);
-  const { ih, iw, oh, ow } = convDims(g);
+  const { iw, oh, ow } = convDims(g);
   const k = g.kernel;
   const s = g.stride;
   const p = g.pad;
@@ -163,27 +164,24 @@ export function genConvDw(
   for (let ky = 0; ky < kyb; ky++)
     for (let kx = 0; kx < k; kx++) for (let v = 0; v < ovb; v++) epi.push(`    {{dst}}[b + ${u((ky * k + kx) * nv + v)}] = a${ky}_${kx}_${v};`);
 
-  const { nx, nz } = splitTiles(gx, limits, name);
   const yBlocks = g.groups * ick;
-  if (yBlocks > limits.maxComputeWorkgroupsPerDimension) throw new Error(`${name}: ${g.inC} input channels need too many workgroups`);
-  return build(
-    'train/conv_dw',
-    [
+  return buildConvGrad({
+    template: 'train/conv_dw',
+    name,
+    g,
+    slots: [
       { name: 'x_in', type: 'array<f32>', access: 'read', buffer: x.buffer },
       { name: 'dy', type: 'array<f32>', access: 'read', buffer: dy.buffer },
       { name: 'dst', type: 'array<vec4<f32>>', access: 'write', buffer: dst.buffer },
     ],
-    {
-      ...planeValues({ ih, iw, oh, ow }),
-      ...viewValues(name, 'X', x),
-      ...viewValues(name, 'DY', dy),
+    views: { X: x, DY: dy },
+    subgroupSize: sg,
+    dispatch: { wg, tiles: gx, yBlocks },
+    limits,
+    values: {
       OUT_OFF: u(dst.offset4),
       CHUNK_STRIDE: u(chunks > 1 ? tiling.size4 : 0),
-      CIG: u(cig),
-      COG: u(cog),
-      OCB: u(g.ocb),
       NV: u(nv),
-      OBG: u(obg),
       OVB: u(ovb),
       OVN: u(ovn),
       ICKG: u(ick),
@@ -194,16 +192,10 @@ export function genConvDw(
       GX: u(gx),
       PXB: u(pxb),
       XB: u(xb),
-      NX: u(nx),
-      WG: wg,
-      ...subgroupValues(sg),
       ACC_DECL: acc.join('\n'),
       ROW_SETUP: rowSetup.join('\n'),
       COL_BODY: col.join('\n'),
       EPILOGUE: epi.join('\n'),
     },
-    {},
-    wg,
-    [nx, yBlocks, nz],
-  );
+  });
 }

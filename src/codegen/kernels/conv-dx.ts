@@ -1,9 +1,10 @@
 // Convolution backward, input gradient (kernels/train/conv_dx.wgsl).
 
 import { i, u } from '../template.js';
-import { convBlocks, convDims, planeValues, type ConvGeometry } from '../conv-layout.js';
-import { type DispatchLimits, pow2AtLeast, subgroupValues, viewValues } from './common.js';
-import { type BufView, build, type GradTarget, grid, type TrainKernel, WG } from './train-common.js';
+import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
+import { type DispatchLimits, pow2AtLeast } from './common.js';
+import { type BufView, type GradTarget, type TrainKernel, WG } from './train-common.js';
+import { buildConvGrad } from './conv-grad.js';
 
 interface TapCombo {
   r: number;
@@ -101,8 +102,8 @@ export function genConvDx(
   subgroupSize = 0,
   tile: { icb?: number; pxb?: number } = {},
 ): TrainKernel {
-  const { cig, cog, obg, kk } = convBlocks(g);
-  const { ih, iw, oh, ow } = convDims(g);
+  const { cig, kk } = convBlocks(g);
+  const { ih, iw } = convDims(g);
   const k = g.kernel;
   const s = g.stride;
   const p = g.pad;
@@ -117,7 +118,6 @@ export function genConvDx(
   const spatial = g.batch * yb * xb;
   const icbg = Math.ceil(cig / icb);
   const yBlocks = g.groups * icbg;
-  if (yBlocks > limits.maxComputeWorkgroupsPerDimension) throw new Error(`${name}: ${g.inC} input channels need too many workgroups`);
   const icTail = cig % icb !== 0;
 
   // Which dy rows / columns (relative to the block's first, in output units) each (r, ky) / (j, kx) reads.
@@ -162,23 +162,21 @@ export function genConvDx(
 
   // with subgroups every subgroup must be full: a power of two at least the subgroup size
   const wg = Math.max(sg, Math.min(WG, Math.max(8, pow2AtLeast(spatial))));
-  const [nx, , nz] = grid(spatial, wg, limits, name);
-  return build(
-    'train/conv_dx',
-    [
+  return buildConvGrad({
+    template: 'train/conv_dx',
+    name,
+    g,
+    slots: [
       { name: 'dy', type: 'array<f32>', access: 'read', buffer: dy.buffer },
       { name: 'wgt', type: 'array<f32>', access: 'read', buffer: weights.buffer },
       { name: 'dx', type: 'array<f32>', access: 'write', buffer: dx.buffer },
     ],
-    {
-      ...planeValues({ ih, iw, oh, ow }),
-      ...viewValues(name, 'DY', dy),
-      ...viewValues(name, 'DX', dx),
+    views: { DY: dy, DX: dx },
+    subgroupSize: sg,
+    dispatch: { wg, tiles: Math.ceil(spatial / wg), yBlocks },
+    limits,
+    values: {
       W_OFF: u(weights.offset),
-      CIG: u(cig),
-      COG: u(cog),
-      OCB: u(g.ocb),
-      OBG: u(obg),
       KK: u(kk),
       ICB: u(icb),
       ICBG: u(icbg),
@@ -187,17 +185,11 @@ export function genConvDx(
       XB: u(xb),
       YB: u(yb),
       SPATIAL: u(spatial),
-      NX: u(nx),
       S: s,
-      WG: wg,
-      ...subgroupValues(sg),
       ACC_DECL: acc.join('\n'),
       SETUP: setup.join('\n'),
       DX_BODY: body.join('\n'),
       EPILOGUE: epi.join('\n'),
     },
-    {},
-    wg,
-    [nx, yBlocks, nz],
-  );
+  });
 }

@@ -14,8 +14,8 @@ export interface ConvKernelSpec extends ConvShape {
   relu?: { start: number; end: number };
   tile?: Partial<ConvTile>;
   /**
-   * Subgroup size to share weight loads across lanes (subgroupBroadcast); 0 or absent: no
-   * subgroups. Must equal the device's fixed subgroup size.
+   * Subgroup width to share weight loads across lanes (subgroupBroadcast); 0 or absent: no
+   * subgroups. At most the device's smallest subgroup size (see subgroupValues).
    */
   subgroupSize?: number;
   /** Read aligned input quads as vec4s where possible (default true). */
@@ -238,9 +238,11 @@ function epilogue(c: ConvLayoutChoice): string {
 
 export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
   const tile = convTile(spec);
-  const { ocb, pxb, wg } = tile;
+  const { ocb, pxb } = tile;
   const c = choose(spec, alias, ocb, pxb);
   const { nv, k, sg } = c;
+  // subgroupBroadcast reads lanes 0 .. sg-1: a workgroup must hold at least that many
+  const wg = Math.max(tile.wg, sg);
   const g = spec.groups;
   const spatial = spec.batch * c.oh * c.wb;
   const { obPerGroup, blocks } = convPacking(spec.outC, g, ocb);

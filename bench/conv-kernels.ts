@@ -1,0 +1,84 @@
+// Convolution kernel efficiency: every conv dispatch of a training step (forward with the
+// inference kernel, dX, dW and its reduction) of HRN-2x5x3x, timed on its own, summed by kernel,
+// as GFLOP per CPU-second of this process (lavapipe's threads included) and as a share of one
+// core's fp32 peak. Median over rounds. "first" is the CPU time of each kernel's first runs after
+// the trainer was built, where any lazy shader compilation lands; "build" is the CPU time of
+// building the trainer (pipeline creation included).
+//
+//   npx tsx bench/conv-kernels.ts [--net 16x16,4x128] [--rounds 5] [--reps 3] [--toggles disable_robustness] [--only REGEX] [--per-dispatch]
+//
+// --net takes m x batch pairs; --only keeps the dispatches whose label matches (e.g. 'S4.b2.conv1'). --toggles passes Dawn toggles to the device (see src/runtime/device.ts).
+
+import { parseArgs } from 'node:util';
+import { residualNetwork } from '../src/ir/factory.js';
+import { lowerToGraph } from '../src/ir/lower.js';
+import { openDevice } from '../src/runtime/device.js';
+import { Trainer, type DispatchProfile } from '../src/runtime/trainer.js';
+import { initWeights, Rng } from '../src/weights/index.js';
+import { cpuPeak, describePeak } from './cpu-peak.js';
+import { median } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    net: { type: 'string', default: '16x16,4x128' },
+    rounds: { type: 'string', default: '5' },
+    reps: { type: 'string', default: '3' },
+    toggles: { type: 'string' },
+    only: { type: 'string' },
+    'per-dispatch': { type: 'boolean', default: false },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const REPS = Number(values.reps);
+const toggles = values.toggles ? values.toggles.split(',') : [];
+const only = values.only === undefined ? undefined : new RegExp(values.only);
+const isConv = (d: { label: string; template: string }) => /(^|\/)conv/.test(d.template) && (!only || only.test(d.label));
+
+const peak = cpuPeak();
+const ctx = await openDevice({ enableToggles: toggles });
+console.log(`adapter: ${ctx.adapterInfo}; subgroup size ${ctx.subgroupSize || 'none'}; toggles: ${toggles.join(',') || 'none'}`);
+console.log(describePeak(peak));
+
+const rate = (flops: number, ms: number) => flops / ms / 1e6;
+const share = (gf: number) => (peak ? `${((100 * gf) / peak.gflops).toFixed(1)}%` : '-');
+
+for (const pair of values.net.split(',')) {
+  const [m, batch] = pair.split('x').map(Number);
+  const arch = residualNetwork({ name: `HRN-2x5x3x(m=${m})`, m, factors: [2, 5, 3], depths: [2, 2, 2, 2], criticality: ['S3', 'S2', 'S4', 'S1'] });
+  const graph = lowerToGraph(arch);
+  const s = graph.nodes[0].shape;
+  const c0 = process.cpuUsage();
+  const trainer = await Trainer.create(ctx, graph, initWeights(graph, 1), { batch, sgd: { momentum: 0.9, weightDecay: 5e-4 } });
+  const c1 = process.cpuUsage(c0);
+  const input = new Rng(3).fillNormal(new Float32Array(batch * s.c * s.h * s.w), 1);
+  await trainer.step(input, Array.from({ length: batch }, (_, i) => i % graph.classes), 0.01);
+  const rounds: DispatchProfile[][] = [];
+  for (let r = 0; r < ROUNDS; r++) rounds.push(await trainer.profile(REPS, isConv));
+  trainer.dispose();
+
+  console.log(`\n${arch.name}, batch ${batch}: trainer built in ${((c1.user + c1.system) / 1e3).toFixed(0)} ms CPU; median of ${ROUNDS} rounds, ${REPS} runs each`);
+  const byKernel = new Map<string, { cpu: number; flops: number; n: number; first: number }>();
+  const rows: string[] = [];
+  for (let i = 0; i < rounds[0].length; i++) {
+    const d = rounds[0][i];
+    const cpu = median(rounds.map((r) => r[i].cpuMs));
+    const k = `${d.phase.padEnd(9)} ${d.template}`;
+    const e = byKernel.get(k) ?? { cpu: 0, flops: 0, n: 0, first: 0 };
+    byKernel.set(k, { cpu: e.cpu + cpu, flops: e.flops + d.flops, n: e.n + 1, first: e.first + d.firstCpuMs });
+    if (d.flops > 0) rows.push(`  ${d.label.padEnd(28)} ${cpu.toFixed(2).padStart(8)} ms  ${rate(d.flops, cpu).toFixed(1).padStart(6)} GFLOP/CPU-s  ${share(rate(d.flops, cpu)).padStart(6)}`);
+  }
+  let cpuAll = 0;
+  let flopsAll = 0;
+  console.log(`  ${'kernel'.padEnd(34)} ${'n'.padStart(3)}  ${'CPU ms'.padStart(8)}  ${'GFLOP/CPU-s'.padStart(11)}  ${'% peak'.padStart(6)}  ${'first ms'.padStart(8)}`);
+  for (const [k, e] of [...byKernel].sort((a, b) => b[1].cpu - a[1].cpu)) {
+    cpuAll += e.cpu;
+    flopsAll += e.flops;
+    const gf = e.flops > 0 ? rate(e.flops, e.cpu) : 0;
+    console.log(`  ${k.padEnd(34)} ${String(e.n).padStart(3)}  ${e.cpu.toFixed(1).padStart(8)}  ${(e.flops > 0 ? gf.toFixed(1) : '').padStart(11)}  ${(e.flops > 0 ? share(gf) : '').padStart(6)}  ${e.first.toFixed(0).padStart(8)}`);
+  }
+  const gfAll = rate(flopsAll, cpuAll);
+  console.log(`  ${'all conv kernels'.padEnd(34)} ${''.padStart(3)}  ${cpuAll.toFixed(1).padStart(8)}  ${gfAll.toFixed(1).padStart(11)}  ${share(gfAll).padStart(6)}`);
+  if (values['per-dispatch']) console.log(rows.join('\n'));
+}
+ctx.close();
+process.exit(0);

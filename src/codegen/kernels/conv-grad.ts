@@ -1,0 +1,51 @@
+// What the two convolution gradient kernels (dX: kernels/train/conv_dx.wgsl, dW:
+// kernels/train/conv_dw.wgsl) are specialized on alike: the planes, the two views they read or
+// write, the channel blocks of the packed layout, the subgroup width and the workgroup.
+
+import { u } from '../template.js';
+import { convBlocks, convDims, planeValues, type ConvGeometry } from '../conv-layout.js';
+import { type DispatchLimits, splitTiles, subgroupValues, viewValues } from './common.js';
+import { type BufView, build, type SlotDef, type TrainKernel } from './train-common.js';
+
+export interface ConvGradKernel {
+  template: 'train/conv_dx' | 'train/conv_dw';
+  /** The step's name, for errors. */
+  name: string;
+  g: ConvGeometry;
+  slots: SlotDef[];
+  /** Template prefix -> view (`<PREFIX>_BS`, `<PREFIX>_OFF`). */
+  views: Record<string, BufView>;
+  subgroupSize: number;
+  /** Invocations per workgroup; workgroups of spatial tiles (split over x and z) and of channel blocks (y). */
+  dispatch: { wg: number; tiles: number; yBlocks: number };
+  limits: DispatchLimits;
+  /** The kernel's own values (tiles, generated bodies). */
+  values: Record<string, string | number>;
+}
+
+export function buildConvGrad(k: ConvGradKernel): TrainKernel {
+  const { cig, cog, obg } = convBlocks(k.g);
+  const { wg, tiles, yBlocks } = k.dispatch;
+  if (yBlocks > k.limits.maxComputeWorkgroupsPerDimension) throw new Error(`${k.name}: ${k.g.inC} input channels need too many workgroups`);
+  const { nx, nz } = splitTiles(tiles, k.limits, k.name);
+  const views = Object.entries(k.views).map(([prefix, v]) => viewValues(k.name, prefix, v));
+  return build(
+    k.template,
+    k.slots,
+    {
+      ...planeValues(convDims(k.g)),
+      ...Object.assign({}, ...views),
+      CIG: u(cig),
+      COG: u(cog),
+      OCB: u(k.g.ocb),
+      OBG: u(obg),
+      NX: u(nx),
+      WG: wg,
+      ...subgroupValues(k.subgroupSize),
+      ...k.values,
+    },
+    {},
+    wg,
+    [nx, yBlocks, nz],
+  );
+}
