@@ -5,9 +5,11 @@
 // the trainer was built, where any lazy shader compilation lands; "build" is the CPU time of
 // building the trainer (pipeline creation included).
 //
-//   npx tsx bench/conv-kernels.ts [--net 16x16,4x128] [--rounds 5] [--reps 3] [--toggles disable_robustness] [--only REGEX] [--per-dispatch]
+//   npx tsx bench/conv-kernels.ts [--net 16x16,4x128] [--rounds 5] [--reps 3] [--toggles 'robust;default'] [--only REGEX] [--per-dispatch]
 //
-// --net takes m x batch pairs; --only keeps the dispatches whose label matches (e.g. 'S4.b2.conv1'). --toggles passes Dawn toggles to the device (see src/runtime/device.ts).
+// --net takes m x batch pairs; --only keeps the dispatches whose label matches (e.g. 'S4.b2.conv1'). --toggles lists
+// variants separated by ';', each 'default' or Dawn toggles, 'robust' for
+// Dawn's bounds checks on (see src/runtime/device.ts), measured in alternation.
 
 import { parseArgs } from 'node:util';
 import { residualNetwork } from '../src/ir/factory.js';
@@ -30,33 +32,23 @@ const { values } = parseArgs({
 });
 const ROUNDS = Number(values.rounds);
 const REPS = Number(values.reps);
-const toggles = values.toggles ? values.toggles.split(',') : [];
+// one device per variant: "default" (openDevice's defaults), or a comma-separated list of Dawn
+// toggles, where "robust" keeps Dawn's bounds checks on (openDevice turns them off on CPU drivers)
+const variants = (values.toggles ?? 'default').split(';').map((v) => (v === 'default' ? [] : v.split(',')));
+const deviceOptions = (v: string[]) => ({ enableToggles: v.filter((t) => t !== 'robust'), robustness: v.includes('robust') ? true : undefined });
 const only = values.only === undefined ? undefined : new RegExp(values.only);
 const isConv = (d: { label: string; template: string }) => /(^|\/)conv/.test(d.template) && (!only || only.test(d.label));
 
 const peak = cpuPeak();
-const ctx = await openDevice({ enableToggles: toggles });
-console.log(`adapter: ${ctx.adapterInfo}; subgroup size ${ctx.subgroupSize || 'none'}; toggles: ${toggles.join(',') || 'none'}`);
+const ctxs = await Promise.all(variants.map((v) => openDevice(deviceOptions(v))));
+console.log(`adapter: ${ctxs[0].adapterInfo}; subgroup width ${ctxs[0].subgroupSize || 'none'}`);
 console.log(describePeak(peak));
 
 const rate = (flops: number, ms: number) => flops / ms / 1e6;
 const share = (gf: number) => (peak ? `${((100 * gf) / peak.gflops).toFixed(1)}%` : '-');
 
-for (const pair of values.net.split(',')) {
-  const [m, batch] = pair.split('x').map(Number);
-  const arch = residualNetwork({ name: `HRN-2x5x3x(m=${m})`, m, factors: [2, 5, 3], depths: [2, 2, 2, 2], criticality: ['S3', 'S2', 'S4', 'S1'] });
-  const graph = lowerToGraph(arch);
-  const s = graph.nodes[0].shape;
-  const c0 = process.cpuUsage();
-  const trainer = await Trainer.create(ctx, graph, initWeights(graph, 1), { batch, sgd: { momentum: 0.9, weightDecay: 5e-4 } });
-  const c1 = process.cpuUsage(c0);
-  const input = new Rng(3).fillNormal(new Float32Array(batch * s.c * s.h * s.w), 1);
-  await trainer.step(input, Array.from({ length: batch }, (_, i) => i % graph.classes), 0.01);
-  const rounds: DispatchProfile[][] = [];
-  for (let r = 0; r < ROUNDS; r++) rounds.push(await trainer.profile(REPS, isConv));
-  trainer.dispose();
-
-  console.log(`\n${arch.name}, batch ${batch}: trainer built in ${((c1.user + c1.system) / 1e3).toFixed(0)} ms CPU; median of ${ROUNDS} rounds, ${REPS} runs each`);
+/** Sums a variant's rounds by kernel and prints them (and each dispatch with --per-dispatch). */
+function report(rounds: DispatchProfile[][]): void {
   const byKernel = new Map<string, { cpu: number; flops: number; n: number; first: number }>();
   const rows: string[] = [];
   for (let i = 0; i < rounds[0].length; i++) {
@@ -80,5 +72,28 @@ for (const pair of values.net.split(',')) {
   console.log(`  ${'all conv kernels'.padEnd(34)} ${''.padStart(3)}  ${cpuAll.toFixed(1).padStart(8)}  ${gfAll.toFixed(1).padStart(11)}  ${share(gfAll).padStart(6)}`);
   if (values['per-dispatch']) console.log(rows.join('\n'));
 }
-ctx.close();
+
+for (const pair of values.net.split(',')) {
+  const [m, batch] = pair.split('x').map(Number);
+  const arch = residualNetwork({ name: `HRN-2x5x3x(m=${m})`, m, factors: [2, 5, 3], depths: [2, 2, 2, 2], criticality: ['S3', 'S2', 'S4', 'S1'] });
+  const graph = lowerToGraph(arch);
+  const s = graph.nodes[0].shape;
+  const input = new Rng(3).fillNormal(new Float32Array(batch * s.c * s.h * s.w), 1);
+  const built: { trainer: Trainer; buildMs: number; rounds: DispatchProfile[][] }[] = [];
+  for (const ctx of ctxs) {
+    const c0 = process.cpuUsage();
+    const trainer = await Trainer.create(ctx, graph, initWeights(graph, 1), { batch, sgd: { momentum: 0.9, weightDecay: 5e-4 } });
+    const c = process.cpuUsage(c0);
+    await trainer.step(input, Array.from({ length: batch }, (_, i) => i % graph.classes), 0.01);
+    built.push({ trainer, buildMs: (c.user + c.system) / 1e3, rounds: [] });
+  }
+  // variants alternate round by round so that machine noise hits all alike
+  for (let r = 0; r < ROUNDS; r++) for (const b of built) b.rounds.push(await b.trainer.profile(REPS, isConv));
+  built.forEach((b, v) => {
+    b.trainer.dispose();
+    console.log(`\n${arch.name}, batch ${batch}, ${variants[v].join(',') || 'default'}, Dawn robustness ${ctxs[v].robust ? 'on' : 'off'}: trainer built in ${b.buildMs.toFixed(0)} ms CPU; median of ${ROUNDS} rounds, ${REPS} runs each`);
+    report(b.rounds);
+  });
+}
+for (const ctx of ctxs) ctx.close();
 process.exit(0);

@@ -86,6 +86,15 @@ export function packedConvSize(g: Pick<ConvGeometry, 'inC' | 'outC' | 'groups' |
   return g.groups * obg * cig * g.kernel * g.kernel * g.ocb;
 }
 
+/**
+ * Floats kept after a packed conv weight for the forward kernel's subgroup loads: the lanes of a
+ * row's last load may read up to `sg` - 1 vec4s past the row (never used, but they must be inside
+ * the buffer when Dawn's bounds checks are off).
+ */
+export function convWeightPadding(sg: number): number {
+  return sg > 0 ? 4 * sg : 0;
+}
+
 /** How a trainable tensor is stored in the flat parameter buffer. */
 export type ParamLayout =
   | { kind: 'plain' }

@@ -13,13 +13,17 @@ export interface OpenDeviceOptions {
   /** Dawn backend (`vulkan`, `null`, ...); default: Dawn's choice. */
   backend?: string;
   powerPreference?: GPUPowerPreference;
-  /**
-   * Extra Dawn toggles, e.g. `disable_robustness`; passed as `enable-dawn-features=...`. The kernels
-   * hrn generates never index out of bounds, so disabling robustness is safe for them.
-   */
+  /** Extra Dawn toggles (names as Dawn spells them); passed as `enable-dawn-features=...`. */
   enableToggles?: string[];
   /** Use subgroup operations when the adapter has them (default true). */
   subgroups?: boolean;
+  /**
+   * Dawn's bounds checks on every buffer access (its `disable_robustness` toggle, which also stops
+   * asking Vulkan for robustBufferAccess). Default: off on CPU drivers (lavapipe, SwiftShader),
+   * which bound every storage access themselves, so Dawn's clamps only cost time (about a sixth
+   * of the conv kernels' CPU time on lavapipe, bench/conv-kernels.ts); on elsewhere.
+   */
+  robustness?: boolean;
 }
 
 export interface GpuContext {
@@ -40,6 +44,8 @@ export interface GpuContext {
     maxComputeWorkgroupsPerDimension: number;
     maxStorageBuffersPerShaderStage: number;
   };
+  /** Whether Dawn bounds-checks buffer accesses on this device (see OpenDeviceOptions.robustness). */
+  robust: boolean;
   /** Destroys the device and drops every reference to Dawn so the process can exit. */
   close(): void;
 }
@@ -73,31 +79,42 @@ export function subgroupWidth(minSize: number | undefined): number {
   return minSize !== undefined && minSize >= 1 && (minSize & (minSize - 1)) === 0 ? minSize : 0;
 }
 
-/** Opens the adapter and a device with the adapter's largest buffer and workgroup limits. */
-export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuContext> {
-  installGlobals();
-  const dawnOptions: string[] = [];
-  if (options.adapter) dawnOptions.push(`adapter=${options.adapter}`);
-  if (options.backend) dawnOptions.push(`backend=${options.backend}`);
-  if (options.enableToggles && options.enableToggles.length > 0) {
-    dawnOptions.push(`enable-dawn-features=${options.enableToggles.join(',')}`);
-  }
-  let gpu: GPU | undefined = create(dawnOptions);
+/** Mesa's llvmpipe (lavapipe) and SwiftShader: CPU drivers that bound every storage access. */
+function isCpuDriver(info: GPUAdapterInfo): boolean {
+  return /llvmpipe|lavapipe|swiftshader/i.test([info.vendor, info.architecture, info.device, info.description].join(' '));
+}
+
+async function requestAdapter(gpu: GPU, options: OpenDeviceOptions): Promise<GPUAdapter> {
   let adapter: GPUAdapter | null;
   try {
-    const g = gpu;
-    adapter = await withDawnWarningsFiltered(() => g.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined));
+    adapter = await withDawnWarningsFiltered(() => gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined));
   } catch (e) {
-    gpu = undefined;
     const why = (e as Error).message;
     if (options.adapter) {
       throw new DeviceError(`WebGPU adapter "${options.adapter}" was not found (${why}). Omit --adapter to use the default one.`);
     }
     throw new DeviceError(`${INSTALL_HINT} (Dawn: ${why})`);
   }
-  if (!adapter) {
-    gpu = undefined;
-    throw new DeviceError(options.adapter ? `WebGPU adapter "${options.adapter}" was not found. ${INSTALL_HINT}` : INSTALL_HINT);
+  if (!adapter) throw new DeviceError(options.adapter ? `WebGPU adapter "${options.adapter}" was not found. ${INSTALL_HINT}` : INSTALL_HINT);
+  return adapter;
+}
+
+/** Opens the adapter and a device with the adapter's largest buffer and workgroup limits. */
+export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuContext> {
+  installGlobals();
+  const dawnOptions: string[] = [];
+  if (options.adapter) dawnOptions.push(`adapter=${options.adapter}`);
+  if (options.backend) dawnOptions.push(`backend=${options.backend}`);
+  const toggles = options.enableToggles ?? [];
+  const withToggles = (t: string[]) => (t.length > 0 ? [...dawnOptions, `enable-dawn-features=${t.join(',')}`] : dawnOptions);
+  let robust = options.robustness ?? false;
+  let gpu: GPU | undefined = create(withToggles(robust ? toggles : [...toggles, 'disable_robustness']));
+  let adapter = await requestAdapter(gpu, options);
+  if (options.robustness === undefined && !isCpuDriver(adapter.info)) {
+    // a GPU driver need not bound accesses itself: ask again with Dawn's checks on
+    robust = true;
+    gpu = create(withToggles(toggles));
+    adapter = await requestAdapter(gpu, options);
   }
   const lim = adapter.limits;
   const features: GPUFeatureName[] = [];
@@ -122,6 +139,7 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
     adapter,
     adapterInfo,
     subgroupSize: sgWidth,
+    robust,
     limits: {
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
       maxBufferSize: device.limits.maxBufferSize,

@@ -5,7 +5,7 @@
 
 import type { StagePass } from '../../passes/stages.js';
 import type { LayerGraph } from '../../ir/graph.js';
-import { convPacking, convTile } from '../conv-layout.js';
+import { convPacking, convTile, convWeightPadding } from '../conv-layout.js';
 import { genArgmax, genAvgPool, genConv, genEwise, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
 import type { BufferKind, ParamSource, Plan, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
 import { MiB } from './liveness.js';
@@ -105,8 +105,7 @@ class Emitter {
     const { blocks } = convPacking(c.outChannels, c.groups, tile.ocb);
     const bn = s.bn !== undefined ? this.graph.nodes[s.bn].name : undefined;
     const wFloats = blocks * (inS.c / c.groups) * c.kernel * c.kernel * tile.ocb;
-    // Lanes of the last subgroup load may read up to SG vec4s past the last row of weights.
-    const padding = sg > 0 ? 4 * sg : 0;
+    const padding = convWeightPadding(sg);
     const common = { conv: c.name, bn, bias: c.bias, outC: c.outChannels, groups: c.groups, ocb: tile.ocb };
     const wBuf = this.paramBuffer(`${c.name}.packed_weight`, (wFloats + padding) * 4, { kind: 'conv-weight', ...common, inC: inS.c, kernel: c.kernel, padding }, label);
     const bBuf = this.paramBuffer(`${c.name}.packed_bias`, blocks * tile.ocb * 4, { kind: 'conv-bias', ...common }, label);

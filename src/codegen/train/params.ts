@@ -7,7 +7,7 @@
 
 import type { ConvNode } from '../../ir/graph.js';
 import { weightSpecs } from '../../weights/weights.js';
-import { convPacking, convTile, packedConvSize, type ConvTile } from '../conv-layout.js';
+import { convPacking, convTile, convWeightPadding, packedConvSize, type ConvTile } from '../conv-layout.js';
 import type { BnOffsets } from '../kernels/index.js';
 import type { TrainBuilder } from './builder.js';
 import { ALIGN, alignUp, type ParamEntry, type ParamLayout, type RunningEntry } from './types.js';
@@ -40,7 +40,7 @@ function paramEntry(b: TrainBuilder, spec: ReturnType<typeof weightSpecs>[number
     const ocb = tiles.get(conv.name)!.ocb;
     const inC = b.nodes[conv.input].shape.c;
     layout = { kind: 'conv-weight', outC: conv.outChannels, inC, kernel: conv.kernel, groups: conv.groups, ocb };
-    length = packedConvSize({ inC, outC: conv.outChannels, groups: conv.groups, kernel: conv.kernel, ocb }) + (b.subgroupSize > 0 ? b.subgroupSize : 0);
+    length = packedConvSize({ inC, outC: conv.outChannels, groups: conv.groups, kernel: conv.kernel, ocb }) + convWeightPadding(b.subgroupSize);
   } else if (conv && spec.role === 'bias') {
     const ocb = tiles.get(conv.name)!.ocb;
     layout = { kind: 'conv-bias', outC: conv.outChannels, groups: conv.groups, ocb };
