@@ -13,7 +13,7 @@ import { packParams } from '../codegen/pack.js';
 import { SGD_DEFAULTS, type LossSpec } from '../codegen/kernels/index.js';
 import type { GpuContext } from '../runtime/device.js';
 import { Executor } from '../runtime/executor.js';
-import { Trainer, type TeacherSource } from '../runtime/trainer.js';
+import { Trainer, type TeacherSource, type TrainerOptions } from '../runtime/trainer.js';
 import { initWeights, nonFiniteTensors, type Weights } from '../weights/weights.js';
 import { loadCheckpoint, saveCheckpoint, STATE_FILE, type CheckpointStateInput, type MetricsRecord } from './checkpoint.js';
 import type { InterruptFlag } from './interrupt.js';
@@ -134,6 +134,8 @@ export interface TrainLoopOptions {
   /** Messages (checkpoint saved, resumed). */
   note?: (line: string) => void;
   subgroups?: boolean;
+  /** Sees the IR after every training pass when the plan is compiled (`--debug`). */
+  observer?: TrainerOptions['observer'];
 }
 
 export interface TrainLoopResult {
@@ -251,7 +253,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   // The driver compiles the kernels when the first steps run; on a CPU driver with a cold shader
   // cache that takes minutes, so say so rather than leave the progress bar standing still.
   settings.note('the first steps compile the GPU kernels: minutes on a CPU driver the first time, seconds once its shader cache has them');
-  const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups });
+  const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups, observer: o.observer });
   const run = new TrainRun(o, settings, start, trainer);
   try {
     return await run.all();

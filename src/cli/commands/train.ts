@@ -25,7 +25,7 @@ import type { NetworkRecord } from '../weights-network.js';
 import { ADAPTER_OPTION, processIo, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
-import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
+import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { displayPath } from '../format.js';
 import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
@@ -116,7 +116,7 @@ export const train: Command = {
   spec: {
     name: 'train',
     summary: COMMAND_SUMMARIES.train,
-    usage: 'hrn train FILE --data KIND:DIR [--pipeline P] [--epochs E] [--batch B] [--lr LR] [--seed S] [--out DIR] [--resume] [--teacher CKPT --kd hinton|dkd] [--subset N]',
+    usage: 'hrn train FILE --data KIND:DIR [--pipeline P] [--epochs E] [--batch B] [--lr LR] [--seed S] [--out DIR] [--resume] [--teacher CKPT --kd hinton|dkd] [--subset N] [--debug[=json|=diff]] [--debug-only PASS]',
     details: [
       'Data sets (--data):',
       dataSpecHelp(),
@@ -126,6 +126,8 @@ export const train: Command = {
       'split is evaluated (batch norm folded, the inference kernels) and a checkpoint is written',
       'atomically to OUT/checkpoint; OUT/train.jsonl is the log. Ctrl-C once: finish the step, save,',
       'stop (resume with --resume); twice: quit at once. The last partial batch of an epoch is dropped.',
+      '--debug prints the IR after every pass: the --pipeline passes, then the training passes (fuse,',
+      'params, values, forward, loss, backward, update) when the training step is compiled.',
     ].join('\n'),
     options: {
       ...SOURCE_OPTIONS,
@@ -159,6 +161,7 @@ export const train: Command = {
       'eval-batch': { type: 'string', value: 'N', help: 'images per evaluation batch (default 250)' },
       'log-every': { type: 'string', value: 'N', help: 'steps between loss read-backs (default 10)' },
       ...ADAPTER_OPTION,
+      ...DEBUG_OPTIONS,
     },
     positionals: { min: 1, max: 1 },
   },
@@ -177,7 +180,8 @@ export const train: Command = {
     const file = p.positionals[0];
     const set = listOption(p, 'set');
     const loaded = loadNetworks(file, ctx.sources, { set, network: stringOption(p, 'network') });
-    const nets = applyPipelineOption(loaded, p, ctx);
+    const observer = debugObserverFor(p, ctx);
+    const nets = applyPipelineOption(loaded, p, ctx, observer);
     if (nets.length !== 1) {
       throw new UserError(`train needs one network; ${file}${stringOption(p, 'pipeline') ? ' with this --pipeline' : ''} gives ${nets.length} (${nets.map((n) => n.name).join(', ')}): pick one with --network`);
     }
@@ -241,6 +245,7 @@ export const train: Command = {
         progress,
         interrupt,
         note: (line) => io.out(line),
+        observer,
         extra: {
           source: resolve(file),
           set,

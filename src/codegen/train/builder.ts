@@ -1,6 +1,6 @@
-// What the training plan's phases (params.ts, values.ts, forward.ts, backward.ts, optimizer.ts)
+// What the training passes (params.ts, values.ts, forward.ts, loss.ts, backward.ts, update.ts)
 // build together: the buffers, the kernels (one per distinct source and layout) and the
-// dispatches, in order.
+// dispatches, in order. Each pass extends a clone, so the builder a pass was given stays as it was.
 
 import type { ConvNode, LayerGraph } from '../../ir/graph.js';
 import type { BindingType, BufView, DispatchLimits, GeneratedKernel, SlotAliases, TrainBinding, TrainKernel } from '../kernels/index.js';
@@ -35,6 +35,20 @@ export class TrainBuilder {
   ) {
     this.nodes = graph.nodes;
     this.dl = { maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension };
+  }
+
+  /** A copy to extend: later additions and size changes do not reach this one. */
+  clone(): TrainBuilder {
+    const c = new TrainBuilder(this.graph, this.batch, this.limits, this.subgroupSize);
+    c.buffers.push(...this.buffers.map((x) => ({ ...x })));
+    c.kernels.push(...this.kernels);
+    c.dispatches.push(...this.dispatches);
+    for (const [k, v] of this.kernelByKey) c.kernelByKey.set(k, v);
+    Object.assign(c.sizes, this.sizes);
+    c.scratch = this.scratch;
+    c.coef = this.coef;
+    c.zeros = this.zeros;
+    return c;
   }
 
   /** Adds the scratch buffers (sized at the end, by finishScratch). */
