@@ -3,7 +3,7 @@ import type { Normalization } from '../../data/dataset.js';
 import { Executor, openDevice } from '../../runtime/index.js';
 import type { CheckpointState } from '../../train/checkpoint.js';
 import { intOption, stringOption } from '../args.js';
-import { ADAPTER_OPTION, SOURCE_OPTIONS, type Command } from '../command.js';
+import { ADAPTER_OPTION, dataOption, SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
@@ -26,7 +26,7 @@ export const infer: Command = {
       ...PIPELINE_OPTION,
       ...ADAPTER_OPTION,
       weights: { type: 'string', value: 'W', help: 'a run or checkpoint directory from hrn train (FILE, --set, --pipeline default to what it recorded), or a .safetensors file' },
-      data: { type: 'string', value: 'KIND:DIR', help: 'labeled test data, e.g. fashion-mnist:/usr/share/datasets/fashion-mnist' },
+      ...dataOption('labeled test data'),
       batch: { type: 'string', value: 'N', help: 'images per GPU batch (default 64)' },
       limit: { type: 'string', value: 'N', help: 'only the first N test images' },
       show: { type: 'string', value: 'K', help: 'print the first K predictions (default 10)' },
