@@ -75,3 +75,63 @@ export function cachedPipeline(device: GPUDevice, k: PipelineSource, types: read
   made.catch(() => cache.delete(key));
   return made;
 }
+
+/** Called as kernels finish compiling: `done` of `total` new kernels. */
+export type CompileProgress = (done: number, total: number) => void;
+
+/** A pipeline to warm up, with the buffer type of each of its bindings. */
+export interface WarmItem {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  types: readonly BindingType[];
+}
+
+const warmedByDevice = new WeakMap<GPUDevice, WeakSet<GPUComputePipeline>>();
+const DUMMY_BYTES = 256;
+
+/**
+ * Makes the driver compile each pipeline now, one at a time, with a one-workgroup dispatch on
+ * small scratch buffers, and reports progress. A CPU driver (Mesa's lavapipe) compiles a compute
+ * shader to machine code only when it first runs; without this, the first training step would
+ * silently carry every compilation. Out-of-range accesses of the dummy dispatch are clamped by
+ * WebGPU's robust buffer access, and its results are thrown away. Pipelines warmed before on this
+ * device are skipped.
+ */
+export async function warmPipelines(device: GPUDevice, items: readonly WarmItem[], onProgress?: CompileProgress): Promise<void> {
+  let warmed = warmedByDevice.get(device);
+  if (!warmed) {
+    warmed = new WeakSet();
+    warmedByDevice.set(device, warmed);
+  }
+  const seen = new Set<GPUComputePipeline>();
+  const todo = items.filter((it) => !warmed.has(it.pipeline) && !seen.has(it.pipeline) && seen.add(it.pipeline));
+  if (todo.length === 0) return;
+  const most = Math.max(...todo.map((it) => it.types.length));
+  const usage = (t: BindingType) => (t === 'uniform' ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE);
+  const dummies = Array.from({ length: most }, () => ({
+    storage: device.createBuffer({ label: 'warm-up', size: DUMMY_BYTES, usage: usage('storage') }),
+    uniform: device.createBuffer({ label: 'warm-up', size: DUMMY_BYTES, usage: usage('uniform') }),
+  }));
+  try {
+    onProgress?.(0, todo.length);
+    for (let i = 0; i < todo.length; i++) {
+      const it = todo[i];
+      const entries = it.types.map((t, binding) => ({ binding, resource: { buffer: t === 'uniform' ? dummies[binding].uniform : dummies[binding].storage } }));
+      const enc = device.createCommandEncoder({ label: 'warm-up' });
+      const pass = enc.beginComputePass();
+      pass.setPipeline(it.pipeline);
+      pass.setBindGroup(0, device.createBindGroup({ layout: it.layout, entries }));
+      pass.dispatchWorkgroups(1);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      warmed.add(it.pipeline);
+      onProgress?.(i + 1, todo.length);
+    }
+  } finally {
+    for (const d of dummies) {
+      d.storage.destroy();
+      d.uniform.destroy();
+    }
+  }
+}
