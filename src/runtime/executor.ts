@@ -8,7 +8,8 @@ import type { BindingType } from '../codegen/kernels/index.js';
 import { compilePlan, type Plan, type PlanKernel, type PlanOptions } from '../codegen/plan.js';
 import { checkWeights, type Weights } from '../weights/weights.js';
 import type { GpuContext } from './device.js';
-import { cachedPipeline, type CompileProgress, KernelCompileError, type CachedPipeline, warmPipelines } from './pipelines.js';
+import { cachedPipeline, KernelCompileError, type CachedPipeline } from './pipelines.js';
+import { type CompileProgress, helperFor, type OpenHelper, warmPipelines } from './warm-up.js';
 
 export { KernelCompileError, type CompileProgress };
 
@@ -46,7 +47,7 @@ export class Executor {
   /**
    * Builds an executor for a plan: creates every buffer, uploads the parameters from `weights`
    * (which must fit the graph the plan was compiled from), compiles all pipelines (reporting to
-   * `onCompile`: see warmPipelines).
+   * `onCompile`: see warm-up.ts).
    */
   static async create(device: GPUDevice | GpuContext, plan: Plan, weights: Weights, onCompile?: CompileProgress): Promise<Executor> {
     const dev = 'device' in device ? device.device : device;
@@ -61,7 +62,7 @@ export class Executor {
     }
     const ex = new Executor(dev, plan);
     try {
-      await ex.init(weights, onCompile);
+      await ex.init(weights, onCompile, 'device' in device ? helperFor(device) : undefined);
     } catch (e) {
       ex.dispose();
       throw e;
@@ -80,7 +81,7 @@ export class Executor {
     return Executor.create(ctx, plan, weights, onCompile);
   }
 
-  private async init(weights: Weights, onCompile: CompileProgress | undefined): Promise<void> {
+  private async init(weights: Weights, onCompile: CompileProgress | undefined, helper: OpenHelper | undefined): Promise<void> {
     const { device, plan } = this;
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
@@ -99,7 +100,7 @@ export class Executor {
     const layersOf = (k: number) => plan.dispatches.filter((d) => d.kernel === k).flatMap((d) => d.nodes);
     const compiled = await Promise.all(plan.kernels.map((k) => getPipeline(device, k, layersOf(k.id))));
     this.pipelines = compiled.map((c) => c.pipeline);
-    await warmPipelines(device, compiled.map((c, i) => ({ ...c, types: bindingTypes(plan.kernels[i]) })), onCompile);
+    await warmPipelines(device, compiled.map((c, i) => ({ ...c, source: plan.kernels[i], types: bindingTypes(plan.kernels[i]) })), onCompile, helper);
     for (const d of plan.dispatches) {
       this.bindGroups.push(
         device.createBindGroup({

@@ -14,7 +14,8 @@ import { LOSS_SUMS } from '../codegen/kernels/index.js';
 import { checkWeights, numel, weightSpecs, type Weights } from '../weights/weights.js';
 import type { GpuContext } from './device.js';
 import { Executor } from './executor.js';
-import { cachedPipeline, type CompileProgress, warmPipelines } from './pipelines.js';
+import { cachedPipeline } from './pipelines.js';
+import { type CompileProgress, helperFor, warmPipelines } from './warm-up.js';
 
 
 export interface LossSums {
@@ -41,7 +42,7 @@ export interface TrainerOptions extends Omit<TrainPlanOptions, 'subgroupSize' | 
   /** Use subgroup operations in the forward convolutions (default: when the device has them). */
   subgroups?: boolean;
   teacher?: TeacherSource;
-  /** Progress of the kernel compilation, which creation does up front (see warmPipelines). */
+  /** Progress of the kernel compilation, which creation does up front (see warm-up.ts). */
   onCompile?: CompileProgress;
 }
 
@@ -101,7 +102,7 @@ export class Trainer {
     const layersOf = (k: number) => plan.dispatches.filter((d) => d.kernel === k).map((d) => d.label);
     const compiled = await Promise.all(plan.kernels.map((k) => cachedPipeline(device, k, k.layout, layersOf(k.id))));
     this.pipelines = compiled.map((c) => c.pipeline);
-    await warmPipelines(device, compiled.map((c, i) => ({ ...c, types: plan.kernels[i].layout })), onCompile);
+    await warmPipelines(device, compiled.map((c, i) => ({ ...c, source: plan.kernels[i], types: plan.kernels[i].layout })), onCompile, helperFor(this.ctx));
     for (const d of plan.dispatches) {
       this.bindGroups.push(
         device.createBindGroup({
