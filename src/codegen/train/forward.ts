@@ -111,7 +111,7 @@ function simple(x: ForwardContext, s: SimpleStep): void {
   }
   if (f.op !== 'fc') throw new Error('compileTrainPlan: fc step without fc node (internal error)');
   const inF = b.perImage(s.input);
-  const gen = genFc({ name: label, batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures, input: xin, output: y }, {}, b.dl);
+  const gen = genFc({ name: label, batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures, input: xin, output: y }, {}, b.dl, true);
   const slots = { x_in: { buffer: xin.buffer }, wgt: paramRange(x.store, `${f.name}.weight`), bias: paramRange(x.store, `${f.name}.bias`), y_out: { buffer: y.buffer } };
   b.emitInference('forward', `${label} forward`, gen, slots, 2 * b.batch * inF * f.outFeatures);
 }

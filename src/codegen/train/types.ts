@@ -40,6 +40,7 @@ export type TrainBufferKind =
   | 'coef'
   | 'sums'
   | 'uniform'
+  | 'args'
   | 'zeros';
 
 export interface TrainBuffer {
@@ -47,6 +48,8 @@ export interface TrainBuffer {
   name: string;
   kind: TrainBufferKind;
   bytes: number;
+  /** Contents uploaded once when the buffer is created (the dispatch arguments). */
+  init?: Uint32Array;
 }
 
 /** A trainable tensor; its offset is the same in the parameter, gradient and momentum buffers (a multiple of 64). */
