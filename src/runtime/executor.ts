@@ -6,7 +6,7 @@ import type { LayerGraph } from '../ir/graph.js';
 import { packParams } from '../codegen/pack.js';
 import { compilePlan, type Plan, type PlanKernel, type PlanOptions } from '../codegen/plan.js';
 import { checkWeights, type Weights } from '../weights/weights.js';
-import type { GpuContext } from './device.js';
+import type { GpuContext } from './gpu-context.js';
 import { cachedPipeline, KernelCompileError, type CachedPipeline } from './pipelines.js';
 
 export { KernelCompileError };
