@@ -1,6 +1,6 @@
 // The .hrn editor: CodeMirror 6 with hrn's lexer colouring the text and hrn's parser and resolver
 // underlining errors as you type (through @codemirror/lint; the page's compile is the lint source).
-import { forceLinting, linter, lintGutter, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
+import { linter, lintGutter, setDiagnostics, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import { EditorView, basicSetup } from 'codemirror';
 import type { Diagnostic } from '../../src/diagnostics.js';
 import { hrnHighlighting } from './hrn-language.js';
@@ -20,7 +20,7 @@ export interface HrnEditor {
   view: EditorView;
   text(): string;
   setText(text: string): void;
-  /** Re-runs the lint source now (after an input outside the editor changed). */
+  /** Re-runs the lint source soon (after an input outside the editor changed). */
   relint(): void;
 }
 
@@ -33,6 +33,7 @@ export function createEditor(parent: HTMLElement, initial: string, check: (text:
     const text = view.state.doc.toString();
     return check(text).map((d) => ({ ...diagnosticRange(text, d), severity: d.severity === 'note' ? 'info' : d.severity, message: d.message, source: 'hrn' }));
   };
+  let pending: ReturnType<typeof setTimeout> | undefined;
   const view = new EditorView({
     parent,
     doc: initial,
@@ -44,6 +45,10 @@ export function createEditor(parent: HTMLElement, initial: string, check: (text:
     setText(text) {
       view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
     },
-    relint: () => forceLinting(view),
+    relint() {
+      // The linter reruns only on edits; other inputs push their results themselves, debounced.
+      clearTimeout(pending);
+      pending = setTimeout(() => view.dispatch(setDiagnostics(view.state, source(view))), 250);
+    },
   };
 }

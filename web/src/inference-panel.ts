@@ -1,6 +1,6 @@
 // The inference panel: pick weights (the shipped checkpoint or a dropped .safetensors), run the
 // compiled kernels on sample test images, show predictions, accuracy and time per batch. The last
-// result is also left on `window.hrnPlayground` for tests and the curious.
+// result is also left on `window.hrnPlayground`.
 import type { ArchIR } from '../../src/ir/arch.js';
 import type { LayerGraph } from '../../src/ir/graph.js';
 import type { Dataset } from '../../src/data/dataset.js';
@@ -10,7 +10,8 @@ import { el } from './views.js';
 
 declare global {
   interface Window {
-    hrnPlayground?: { inference?: InferenceResult; gpu?: Omit<BrowserGpu, 'ctx'> & { subgroupSize: number } };
+    /** What the page computed last, for tests and the curious. */
+    hrnPlayground?: { source?: () => string; inference?: InferenceResult; gpu?: Omit<BrowserGpu, 'ctx'> & { subgroupSize: number } };
   }
 }
 
@@ -94,7 +95,7 @@ export function inferencePanel(root: HTMLElement, network: () => { net: ArchIR; 
       .then(
         ({ r, s }) => {
           const { ctx, ...info } = g;
-          window.hrnPlayground = { inference: r, gpu: { ...info, subgroupSize: ctx.subgroupSize } };
+          window.hrnPlayground = { ...window.hrnPlayground, inference: r, gpu: { ...info, subgroupSize: ctx.subgroupSize } };
           out.replaceChildren(resultView(r, s));
           say(`${n.net.name} with ${w.name} on ${g.adapter}`);
           root.dataset.state = 'done';

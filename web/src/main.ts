@@ -83,6 +83,7 @@ const examples = $<HTMLSelectElement>('examples');
 examples.append(...[...EXAMPLES.keys()].map((name) => el('option', name === DEFAULT_EXAMPLE ? { value: name, selected: '' } : { value: name }, name)));
 setInput.value = DEFAULT_SET;
 const editor = createEditor($('editor'), EXAMPLES.get(DEFAULT_EXAMPLE) ?? '', check);
+window.hrnPlayground = { ...window.hrnPlayground, source: () => editor.text() };
 
 examples.addEventListener('change', () => {
   setInput.value = examples.value === DEFAULT_EXAMPLE ? DEFAULT_SET : '';
