@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compilePlan } from '../src/codegen/plan.js';
+import { kernelFileText } from '../src/codegen/plan-text.js';
 import { openData } from '../src/data/pipeline.js';
 import type { Normalization } from '../src/data/dataset.js';
 import { loadNetworksFromText, lowerNetwork } from '../src/driver.js';
@@ -136,6 +138,27 @@ describe('the playground in headless Chromium', () => {
     } finally {
       await page.fill('#pipeline', '');
     }
+  });
+
+  it('shows the equalized family of hrn equalize and the WGSL hrn compiles for the adapter, each kernel named by its layers', async () => {
+    const { page } = pg;
+    await compiled(page, 'Typed-Net');
+    const text = await editorText(page);
+    const file = join(dir, 'playground.hrn');
+    writeFileSync(file, text);
+    const eq = await hrn('equalize', file, '--set', 'm=6', '--json');
+    const family = (JSON.parse(eq.out) as { networks: Array<{ family: Array<{ network: string; relus: { total: number } }> }> }).networks[0].family;
+    await page.click('button[data-panel="family"]');
+    const rows = await page.$$eval('table.family tbody tr', (trs) => trs.map((tr) => [tr.querySelector('td')!.textContent, Number(tr.querySelector('td.num')!.getAttribute('data-value'))]));
+    expect(rows).toEqual(family.map((m) => [m.network, m.relus.total]));
+
+    // The kernels of the page's plan: hrn's code generator for the browser's subgroup size.
+    const subgroupSize = await page.evaluate(() => Number(/subgroups of (\d+)/.exec(document.getElementById('gpu')!.textContent ?? '')?.[1] ?? 0));
+    const [net] = loadNetworksFromText(file, text, new Map(), { set: ['m=6'] }).networks;
+    const plan = compilePlan(lowerNetwork(net), { batch: 64, subgroupSize });
+    await page.click('button[data-panel="kernels"]');
+    const kernels = await page.$$eval('details.kernel', (ds) => ds.map((d) => [d.querySelector('summary')!.textContent, d.querySelector('pre')!.textContent]));
+    expect(kernels).toEqual(plan.kernels.map((k) => [`${plan.dispatches.filter((d) => d.kernel === k.id).flatMap((d) => d.nodes).join(', ')} (${k.name})`, kernelFileText(plan, k)]));
   });
 
   it(`runs the shipped checkpoint on ${IMAGES} Fashion-MNIST test images as the Node reference executor does`, { timeout: 600_000 }, async () => {
