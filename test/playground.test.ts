@@ -14,6 +14,8 @@ import type { Normalization } from '../src/data/dataset.js';
 import { loadNetworksFromText, lowerNetwork } from '../src/driver.js';
 import { runReference } from '../src/reference/run.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { readSafetensors } from '../src/weights/safetensors.js';
+import type { Weights } from '../src/weights/weights.js';
 import { compiled, editorText, openPlayground, statsTable, typeSource, type Playground } from './playground-page.js';
 import { hrn } from './run-cli.js';
 
@@ -168,46 +170,73 @@ describe('the playground in headless Chromium', () => {
     expect(await page.inputValue('#set')).toBe('m=2');
     await page.click('button[data-panel="infer"]');
     await page.click('#load-shipped');
-    await page.waitForFunction(() => document.getElementById('panel-infer')!.dataset.weights === 'loaded');
-    await page.fill('#infer-count', String(IMAGES));
-    await page.click('#run-infer');
-    await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('panel-infer')!.dataset.state ?? ''), null, { timeout: 540_000 });
-    expect(await page.textContent('#infer-status')).not.toMatch(/error/i);
-    const got = await page.evaluate(() => {
-      const r = window.hrnPlayground!.inference!;
-      return { ...r, inputs: Array.from(r.inputs), logits: Array.from(r.logits), gpu: window.hrnPlayground!.gpu };
-    });
+    const got = await runInPage();
     console.log(
       `playground inference: ${got.gpu?.adapter}, subgroups ${got.subgroupSize} (adapter ${got.gpu?.subgroupMinSize}..${got.gpu?.subgroupMaxSize}), ` +
         `${got.images} images in batches of ${got.batch}: setup ${got.setupMs.toFixed(0)} ms, per batch ${got.batchMs.map((t) => t.toFixed(1)).join(', ')} ms, accuracy ${(100 * got.accuracy).toFixed(2)}%`,
     );
-    expect(got.images).toBe(IMAGES);
-
-    // The reference: the network, weights and test images as `hrn infer` gets them.
-    const text = readFileSync('examples/hrn-2x5x3x.hrn', 'utf8');
-    const [net] = loadNetworksFromText('examples/hrn-2x5x3x.hrn', text, new Map(), { set: ['m=2'] }).networks;
-    const graph = lowerNetwork(net);
     const ck = loadCheckpoint(CHECKPOINT, { weightsOnly: true });
-    const normalization = (ck.state.extra as { normalization: Normalization }).normalization;
-    const data = openData(`fashion-mnist:${FASHION}`, net.input, net.classes, { batchSize: IMAGES, testOnly: true, normalization, testSubset: { count: IMAGES, mode: 'first' } });
-    const batch = data.test.epoch(0).next().value!;
-    expect(got.labels).toEqual(Array.from(batch.labels));
-    expect(maxAbsDiff(got.inputs, batch.images)).toBeLessThan(1e-6);
-    const ref = runReference(graph, ck.weights, batch.images, IMAGES);
-    const k = net.classes;
-    const argmax = (xs: ArrayLike<number>, i: number) => {
-      let best = 0;
-      for (let c = 1; c < k; c++) if (xs[i * k + c] > xs[i * k + best]) best = c;
-      return best;
-    };
-    expect(got.predictions).toEqual(Array.from({ length: IMAGES }, (_, i) => argmax(ref, i)));
-    const logitDiff = maxAbsDiff(got.logits, ref);
+    const logitDiff = expectReference(got, ck.weights, (ck.state.extra as { normalization: Normalization }).normalization);
     console.log(`playground inference: largest |browser logit - reference logit| = ${logitDiff.toExponential(2)}`);
-    expect(logitDiff).toBeLessThan(1e-3);
-    expect(got.accuracy).toBe(got.predictions.filter((p, i) => p === got.labels[i]).length / IMAGES);
 
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: 'docs/playground.png' });
     expect(pg.errors).toEqual([]);
   });
+
+  it('runs a dropped .safetensors file, standardized with Fashion-MNIST\'s documented statistics as hrn infer does', { timeout: 600_000 }, async () => {
+    const { page } = pg;
+    const bytes = readFileSync(join(CHECKPOINT, 'weights.safetensors'));
+    await page.evaluate((data) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(data)], 'dropped.safetensors'));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, Array.from(bytes));
+    await page.waitForFunction(() => document.getElementById('infer-status')!.textContent!.startsWith('weights: dropped.safetensors'));
+    const got = await runInPage();
+    expectReference(got, readSafetensors(join(CHECKPOINT, 'weights.safetensors')).tensors, 'constants');
+    expect(pg.errors).toEqual([]);
+  });
 });
+
+/** Runs inference on IMAGES images with the weights the page has loaded; returns what it left on window. */
+async function runInPage() {
+  const { page } = pg;
+  await page.waitForFunction(() => document.getElementById('panel-infer')!.dataset.weights === 'loaded');
+  await page.fill('#infer-count', String(IMAGES));
+  await page.evaluate(() => delete window.hrnPlayground!.inference);
+  await page.click('#run-infer');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('panel-infer')!.dataset.state ?? ''), null, { timeout: 540_000 });
+  expect(await page.textContent('#infer-status')).not.toMatch(/error/i);
+  const got = await page.evaluate(() => {
+    const r = window.hrnPlayground!.inference!;
+    return { ...r, inputs: Array.from(r.inputs), logits: Array.from(r.logits), gpu: window.hrnPlayground!.gpu };
+  });
+  expect(got.images).toBe(IMAGES);
+  return got;
+}
+
+/**
+ * Checks the page's inputs, predictions and logits against the reference executor on the network,
+ * weights and test images as `hrn infer` gets them; returns the largest logit difference.
+ */
+function expectReference(got: Awaited<ReturnType<typeof runInPage>>, weights: Weights, normalization: Normalization | 'constants'): number {
+  const text = readFileSync('examples/hrn-2x5x3x.hrn', 'utf8');
+  const [net] = loadNetworksFromText('examples/hrn-2x5x3x.hrn', text, new Map(), { set: ['m=2'] }).networks;
+  const data = openData(`fashion-mnist:${FASHION}`, net.input, net.classes, { batchSize: IMAGES, testOnly: true, normalization, testSubset: { count: IMAGES, mode: 'first' } });
+  const batch = data.test.epoch(0).next().value!;
+  expect(got.labels).toEqual(Array.from(batch.labels));
+  expect(maxAbsDiff(got.inputs, batch.images)).toBeLessThan(1e-6);
+  const ref = runReference(lowerNetwork(net), weights, batch.images, IMAGES);
+  const k = net.classes;
+  const argmax = (xs: ArrayLike<number>, i: number) => {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (xs[i * k + c] > xs[i * k + best]) best = c;
+    return best;
+  };
+  expect(got.predictions).toEqual(Array.from({ length: IMAGES }, (_, i) => argmax(ref, i)));
+  const logitDiff = maxAbsDiff(got.logits, ref);
+  expect(logitDiff).toBeLessThan(1e-3);
+  expect(got.accuracy).toBe(got.predictions.filter((p, i) => p === got.labels[i]).length / IMAGES);
+  return logitDiff;
+}
