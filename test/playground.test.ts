@@ -78,7 +78,7 @@ async function expectTableMatchesCli(set: string[], pipeline?: string): Promise<
   expect(rows.find((r) => r.stage === 'total')!.cells).toEqual([want.relus.total, undefined, want.flops.total, want.params.total]);
 }
 
-describe('the playground in headless Chromium', () => {
+describe('the playground in headless Chromium: editing', () => {
   it('opens WebGPU on the browser adapter and compiles the default network without page errors', async () => {
     const gpu = await pg.page.textContent('#gpu');
     console.log(`playground: ${gpu}`);
@@ -163,6 +163,9 @@ describe('the playground in headless Chromium', () => {
     expect(kernels).toEqual(plan.kernels.map((k) => [`${plan.dispatches.filter((d) => d.kernel === k.id).flatMap((d) => d.nodes).join(', ')} (${k.name})`, kernelFileText(plan, k)]));
   });
 
+});
+
+describe('the playground in headless Chromium: inference on WebGPU', () => {
   it(`runs the shipped checkpoint on ${IMAGES} Fashion-MNIST test images as the Node reference executor does`, { timeout: 600_000 }, async () => {
     const { page } = pg;
     await page.selectOption('#examples', 'hrn-2x5x3x.hrn');
