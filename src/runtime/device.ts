@@ -2,7 +2,10 @@
 // this runs on Mesa lavapipe, a CPU Vulkan driver (docs/architecture.md, "Environment").
 
 import { create, globals } from 'webgpu';
+import { contextFromAdapter, type GpuContext } from './gpu-context.js';
 import { withDawnWarningsFiltered } from './quiet-dawn.js';
+
+export type { GpuContext };
 
 export interface OpenDeviceOptions {
   /**
@@ -20,27 +23,6 @@ export interface OpenDeviceOptions {
   enableToggles?: string[];
   /** Use subgroup operations when the adapter has them with a fixed size (default true). */
   subgroups?: boolean;
-}
-
-export interface GpuContext {
-  device: GPUDevice;
-  adapter: GPUAdapter;
-  /** Adapter description for reports (vendor, architecture, device, description). */
-  adapterInfo: string;
-  /**
-   * The adapter's subgroup size when the `subgroups` feature is enabled and the size is fixed
-   * (lavapipe: 8); 0 otherwise. Plans compiled with it share weight loads across lanes.
-   */
-  subgroupSize: number;
-  /** The device limits that code generation checks against. */
-  limits: {
-    maxStorageBufferBindingSize: number;
-    maxBufferSize: number;
-    maxComputeWorkgroupsPerDimension: number;
-    maxStorageBuffersPerShaderStage: number;
-  };
-  /** Destroys the device and drops every reference to Dawn so the process can exit. */
-  close(): void;
 }
 
 /** No usable WebGPU adapter: a setup problem the user can fix, with the fix in the message. */
@@ -90,43 +72,7 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
     gpu = undefined;
     throw new DeviceError(options.adapter ? `WebGPU adapter "${options.adapter}" was not found. ${INSTALL_HINT}` : INSTALL_HINT);
   }
-  const lim = adapter.limits;
-  const features: GPUFeatureName[] = [];
-  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  const fixedSubgroup =
-    (options.subgroups ?? true) && adapter.features.has('subgroups') && info.subgroupMinSize !== undefined && info.subgroupMinSize === info.subgroupMaxSize
-      ? info.subgroupMinSize
-      : 0;
-  if (fixedSubgroup > 0) features.push('subgroups' as GPUFeatureName);
-  const device = await adapter.requestDevice({
-    requiredFeatures: features,
-    requiredLimits: {
-      maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
-      maxBufferSize: lim.maxBufferSize,
-      maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: lim.maxComputeWorkgroupSizeX,
-      maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
-    },
+  return contextFromAdapter(adapter, options.subgroups ?? true, () => {
+    gpu = undefined;
   });
-  const adapterInfo = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' / ') || 'unknown adapter';
-  let closed = false;
-  return {
-    device,
-    adapter,
-    adapterInfo,
-    subgroupSize: fixedSubgroup,
-    limits: {
-      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
-      maxBufferSize: device.limits.maxBufferSize,
-      maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
-      maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      device.destroy();
-      gpu = undefined;
-    },
-  };
 }

@@ -7,7 +7,7 @@ import { packParams } from '../codegen/pack.js';
 import type { BindingType } from '../codegen/kernels/index.js';
 import { compilePlan, type Plan, type PlanKernel, type PlanOptions } from '../codegen/plan.js';
 import { checkWeights, type Weights } from '../weights/weights.js';
-import type { GpuContext } from './device.js';
+import type { GpuContext } from './gpu-context.js';
 import { cachedPipeline, KernelCompileError, type CachedPipeline } from './pipelines.js';
 import { type CompileProgress, helperFor, type OpenHelper, warmPipelines } from './warm-up.js';
 
