@@ -2,7 +2,9 @@
 // this runs on Mesa lavapipe, a CPU Vulkan driver (docs/architecture.md, "Environment").
 
 import { create, globals } from 'webgpu';
+import { availableParallelism } from 'node:os';
 import { contextFromAdapter, type GpuContext } from './gpu-context.js';
+import type { OpenHelper } from './warm-up.js';
 import { withDawnWarningsFiltered } from './quiet-dawn.js';
 
 export type { GpuContext };
@@ -72,7 +74,27 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
     gpu = undefined;
     throw new DeviceError(options.adapter ? `WebGPU adapter "${options.adapter}" was not found. ${INSTALL_HINT}` : INSTALL_HINT);
   }
-  return contextFromAdapter(adapter, options.subgroups ?? true, () => {
+  const ctx = await contextFromAdapter(adapter, options.subgroups ?? true, () => {
     gpu = undefined;
   });
+  ctx.openCompileHelper = helperFor(ctx);
+  return ctx;
 }
+
+/**
+ * A helper on the default adapter when it is the context's driver and the machine has a core to
+ * spare; undefined otherwise.
+ */
+function helperFor(ctx: GpuContext): OpenHelper | undefined {
+  if (availableParallelism() < 2) return undefined;
+  return async () => {
+    const h = await openDevice({ subgroups: ctx.subgroupSize > 0 }).catch(() => undefined);
+    if (!h) return undefined;
+    if (h.adapterInfo !== ctx.adapterInfo || h.subgroupSize !== ctx.subgroupSize) {
+      h.close();
+      return undefined;
+    }
+    return { device: h.device, close: () => h.close() };
+  };
+}
+

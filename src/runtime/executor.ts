@@ -9,7 +9,7 @@ import { compilePlan, type Plan, type PlanKernel, type PlanOptions } from '../co
 import { checkWeights, type Weights } from '../weights/weights.js';
 import type { GpuContext } from './gpu-context.js';
 import { cachedPipeline, KernelCompileError, type CachedPipeline } from './pipelines.js';
-import { type CompileProgress, helperFor, type OpenHelper, warmPipelines } from './warm-up.js';
+import { type CompileProgress, type OpenHelper, warmPipelines } from './warm-up.js';
 
 export { KernelCompileError, type CompileProgress };
 
@@ -62,7 +62,7 @@ export class Executor {
     }
     const ex = new Executor(dev, plan);
     try {
-      await ex.init(weights, onCompile, 'device' in device ? helperFor(device) : undefined);
+      await ex.init(weights, onCompile, 'device' in device ? device.openCompileHelper : undefined);
     } catch (e) {
       ex.dispose();
       throw e;

@@ -2,6 +2,8 @@
 // the adapter offers, and subgroups when their size is fixed. Shared by the Node device (Dawn,
 // device.ts) and the browser's (navigator.gpu), so both compile plans for the same limits.
 
+import type { OpenHelper } from './warm-up.js';
+
 export interface GpuContext {
   device: GPUDevice;
   adapter: GPUAdapter;
@@ -21,6 +23,11 @@ export interface GpuContext {
   };
   /** Destroys the device and drops every reference to Dawn so the process can exit. */
   close(): void;
+  /**
+   * Opens a second device on the same driver to compile kernels on another core (set by hosts
+   * that can: Node with Dawn); kernel warm-up uses it when compiling turns out to be slow.
+   */
+  openCompileHelper?: OpenHelper;
 }
 
 /**

@@ -15,7 +15,7 @@ import { checkWeights, numel, weightSpecs, type Weights } from '../weights/weigh
 import type { GpuContext } from './device.js';
 import { Executor } from './executor.js';
 import { cachedPipeline } from './pipelines.js';
-import { type CompileProgress, helperFor, warmPipelines } from './warm-up.js';
+import { type CompileProgress, warmPipelines } from './warm-up.js';
 
 
 export interface LossSums {
@@ -102,7 +102,7 @@ export class Trainer {
     const layersOf = (k: number) => plan.dispatches.filter((d) => d.kernel === k).map((d) => d.label);
     const compiled = await Promise.all(plan.kernels.map((k) => cachedPipeline(device, k, k.layout, layersOf(k.id))));
     this.pipelines = compiled.map((c) => c.pipeline);
-    await warmPipelines(device, compiled.map((c, i) => ({ ...c, source: plan.kernels[i], types: plan.kernels[i].layout })), onCompile, helperFor(this.ctx));
+    await warmPipelines(device, compiled.map((c, i) => ({ ...c, source: plan.kernels[i], types: plan.kernels[i].layout })), onCompile, this.ctx.openCompileHelper);
     for (const d of plan.dispatches) {
       this.bindGroups.push(
         device.createBindGroup({

@@ -5,9 +5,7 @@
 // work with a second device on the same driver: its queue thread compiles on another core, and the
 // driver's on-disk shader cache hands the results to the first device.
 
-import { availableParallelism } from 'node:os';
 import type { BindingType } from '../codegen/kernels/index.js';
-import { type GpuContext, openDevice } from './device.js';
 import { cachedPipeline, type PipelineSource } from './pipelines.js';
 
 /** Called as kernels finish compiling: `done` of `total` new kernels. */
@@ -62,23 +60,6 @@ class Dummies {
   destroy(): void {
     for (const b of [...this.storage, ...this.uniform]) b.destroy();
   }
-}
-
-/**
- * A helper on the default adapter when it is the context's driver and the machine has a core to
- * spare; undefined otherwise.
- */
-export function helperFor(ctx: GpuContext): OpenHelper | undefined {
-  if (availableParallelism() < 2) return undefined;
-  return async () => {
-    const h = await openDevice({ subgroups: ctx.subgroupSize > 0 }).catch(() => undefined);
-    if (!h) return undefined;
-    if (h.adapterInfo !== ctx.adapterInfo || h.subgroupSize !== ctx.subgroupSize) {
-      h.close();
-      return undefined;
-    }
-    return { device: h.device, close: () => h.close() };
-  };
 }
 
 /**

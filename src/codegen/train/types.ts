@@ -49,7 +49,7 @@ export interface TrainBuffer {
   kind: TrainBufferKind;
   bytes: number;
   /** Contents uploaded once when the buffer is created (the dispatch arguments). */
-  init?: Uint32Array;
+  init?: Uint32Array<ArrayBuffer>;
 }
 
 /** A trainable tensor; its offset is the same in the parameter, gradient and momentum buffers (a multiple of 64). */
