@@ -116,11 +116,11 @@ pipeline p { cull S1 }
       }),
     );
     expect(block.map((r) => [...r.set, r.pipeline, r.counts.relus])).toEqual(expected);
-    expect(block.every((r) => r.sweep === 'capacity' && r.train.epochs === 2 && r.train.subset === 500 && r.data.startsWith('fashion-mnist:'))).toBe(true);
+    expect(block.every((r) => r.sweep === 'capacity' && r.train.epochs === 3 && r.train.subset === 6000 && r.data.startsWith('fashion-mnist:'))).toBe(true);
     const cli = await dryRun(
       'examples/fashion-hrn.hrn', '--name', 'capacity', '--grid', 'm=2|4', '--grid', 'widths=[6,6,2]|[4,6,2]|[2,6,2]',
       '--pipeline', 'none', '--pipeline', CULL_THIN, '--data', 'fashion-mnist:/usr/share/datasets/fashion-mnist',
-      '--subset', '500', '--test-subset', '500', '--epochs', '2', '--batch', '50', '--lr', '0.05',
+      '--subset', '6000', '--test-subset', '2000', '--epochs', '3', '--batch', '64', '--lr', '0.05',
     );
     expect(block.map((r) => r.id)).toEqual(cli.map((r) => r.id));
 
