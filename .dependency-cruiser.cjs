@@ -16,6 +16,19 @@ function layer(name, from, to, comment) {
   };
 }
 
+// The browser-safe core: what the playground page (web/) runs. Its Node hosts read files, open Dawn
+// or measure process time; the core reaches them only through interfaces (a TemplateSource, a
+// GPUAdapter) that the CLI and the page fill in.
+const CORE = '^src/(parser|ir|passes|codegen|runtime|weights|util)/|^src/(diagnostics|driver|index)\\.ts$';
+const NODE_HOSTS = [
+  'parser/diagrams\\.ts',
+  'codegen/(template-files|write|index)\\.ts',
+  'runtime/(device|quiet-dawn|bench|index)\\.ts',
+  'weights/(safetensors|index)\\.ts',
+  'util/(durable-fs|output-dir)\\.ts',
+];
+const NODE_HOST = `^src/(${NODE_HOSTS.join('|')})$`;
+
 const ABOVE_IR = ['parser/', 'passes/', 'codegen/', 'runtime/', 'train/', 'data/', 'weights/', 'cli/', 'driver\\.ts'];
 
 module.exports = {
@@ -38,6 +51,27 @@ module.exports = {
     layer('runtime-below-train', 'runtime/', ['parser/', 'passes/', 'train/', 'data/', 'cli/', 'driver\\.ts'], 'the runtime only moves buffers and runs plans'),
     layer('train-below-driver', 'train/', ['parser/', 'passes/', 'cli/', 'driver\\.ts'], 'training runs plans on data'),
     layer('driver-below-cli', 'driver\\.ts', ['cli/'], 'the driver is what every command calls'),
+    {
+      name: 'core-is-browser-safe',
+      severity: 'error',
+      comment: 'the core runs in a browser: no Node built-in modules and no Dawn (put them behind an interface in a Node host)',
+      from: { path: CORE, pathNot: NODE_HOST },
+      to: { dependencyTypesNot: ['type-only'], path: '^(node:|fs$|path$|os$|url$|zlib$|crypto$|module$|child_process$)|node_modules/webgpu/' },
+    },
+    {
+      name: 'core-not-on-node-hosts',
+      severity: 'error',
+      comment: 'the browser-safe core does not import the Node hosts (they import it)',
+      from: { path: CORE, pathNot: NODE_HOST },
+      to: { dependencyTypesNot: ['type-only'], path: NODE_HOST },
+    },
+    {
+      name: 'public-api-on-top',
+      severity: 'error',
+      comment: 'src/index.ts and src/node.ts are the package entries: nothing in src/ imports them (node.ts extends index.ts)',
+      from: { path: '^src/', pathNot: '^src/node\\.ts$' },
+      to: { path: '^src/(index|node)\\.ts$' },
+    },
     {
       name: 'src-not-to-test',
       severity: 'error',

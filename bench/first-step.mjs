@@ -2,7 +2,9 @@
 // HRN-2x5x3x (m=4) at a given batch, on the compiled runtime in dist/ (as `hrn train` runs it).
 // Plain JavaScript on purpose: a TypeScript loader would add its own start-up to the figure.
 // Prints one line `first-step {json}`; times are milliseconds since process start (the second
-// step, after the first, shows the steady-state step for comparison).
+// step, after the first, shows the steady-state step for comparison), CPU times of the whole
+// process up to trainer creation (which includes compiling the kernels) and up to the first step,
+// and the plan's distinct kernels and dispatches per step.
 //
 //   node bench/first-step.mjs [BATCH]
 
@@ -26,8 +28,14 @@ const labels = Array.from({ length: batch }, (_, i) => (i * 7) % graph.classes);
 
 const ctx = await openDevice();
 marks.device = since();
-const trainer = await Trainer.create(ctx, graph, weights, { batch, sgd: { momentum: 0.9, weightDecay: 5e-4 } });
+// Creating the trainer compiles every kernel (the driver's first run of each: see warmPipelines).
+const onCompile = (done, total) => {
+  if (done === 0) marks.compileStart = since();
+  if (done === total) marks.compiled = since();
+};
+const trainer = await Trainer.create(ctx, graph, weights, { batch, sgd: { momentum: 0.9, weightDecay: 5e-4 }, onCompile });
 marks.created = since();
+const cpuCreated = process.cpuUsage();
 await trainer.step(input, labels, 0.05);
 const { loss } = await trainer.readSums(true);
 marks.firstStep = since();
@@ -36,7 +44,9 @@ await trainer.step(input, labels, 0.05);
 await trainer.readSums(true);
 marks.secondStep = since();
 const cpuMs = (u) => (u.user + u.system) / 1000;
-console.log(`first-step ${JSON.stringify({ batch, loss, marks, cpuFirstStepMs: cpuMs(cpuFirst), cpuMs: cpuMs(process.cpuUsage()) })}`);
+const { kernels, dispatches } = trainer.plan;
+const shape = { kernels: kernels.length, dispatches: dispatches.length };
+console.log(`first-step ${JSON.stringify({ batch, loss, marks, ...shape, cpuCreatedMs: cpuMs(cpuCreated), cpuFirstStepMs: cpuMs(cpuFirst), cpuMs: cpuMs(process.cpuUsage()) })}`);
 trainer.dispose();
 ctx.close();
 process.exit(0);

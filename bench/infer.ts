@@ -12,6 +12,7 @@
 //
 //   npx tsx bench/infer.ts [--batch 16[,128]] [--rounds 7] [--reps 3] [--only NAME] [--torch-threads 1] [--ort-threads 1] [--no-torch] [--no-tfjs] [--no-ort]
 
+import '../src/codegen/template-files.js';
 import { parseArgs } from 'node:util';
 import type { ArchIR } from '../src/ir/arch.js';
 import { lowerToGraph } from '../src/ir/lower.js';

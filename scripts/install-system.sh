@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hrn needs: a Vulkan driver that runs WebGPU on the CPU
 # (Mesa lavapipe; Debian 12's own Mesa is too old for Dawn, so it comes from
-# bookworm-backports), the Fashion-MNIST data set, and redis-server (the queue of `hrn sweep
-# --queue`; tests start their own instance). Idempotent; needs root.
+# bookworm-backports), the Fashion-MNIST data set, redis-server (the queue of `hrn sweep
+# --queue`; tests start their own instance) and Chromium (the playground's test drives it headless
+# with WebGPU). Idempotent; needs root.
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -29,13 +30,14 @@ fi
 
 need_update=1
 if dpkg-query -W -f='${Version}\n' mesa-vulkan-drivers 2>/dev/null | grep -q '^25' \
-   && [ -d /usr/share/datasets/fashion-mnist ] && command -v redis-server >/dev/null; then
+   && [ -d /usr/share/datasets/fashion-mnist ] && command -v redis-server >/dev/null \
+   && [ -x /usr/bin/chromium ]; then
   need_update=0
 fi
 
 if [ "$need_update" -eq 1 ]; then
   apt-get update -qq
   apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
-  apt-get install -y -qq dataset-fashion-mnist redis-server >/dev/null
+  apt-get install -y -qq dataset-fashion-mnist redis-server chromium >/dev/null
 fi
-echo "system packages: mesa-vulkan-drivers $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers), fashion-mnist in /usr/share/datasets/fashion-mnist, $(redis-server --version | cut -d' ' -f1-3)"
+echo "system packages: mesa-vulkan-drivers $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers), fashion-mnist in /usr/share/datasets/fashion-mnist, $(redis-server --version | cut -d' ' -f1-3), chromium $(dpkg-query -W -f='${Version}' chromium)"

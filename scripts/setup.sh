@@ -10,6 +10,6 @@ elif ! dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | grep -q '
 fi
 
 # onnxruntime-node (tests only) bundles its CPU runtime; skip its optional CUDA download on any npm.
+# npm ci also runs the package's `prepare` script, which is the build (dist/).
 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
-npm run --silent build
 echo "setup: done; try 'npx hrn --help'"

@@ -1,6 +1,7 @@
 // The compiler driver: the chain every command runs, in one place.
 //
 //   source text -> networks (parse, --set, --network) -> pipeline (passes) -> layer graph -> plan
+//                                                                                 (or training plan)
 //
 // Errors in the user's text are DiagnosticError (file:line:col with a caret); a request the file
 // cannot satisfy (no such network) is a DriverError. The CLI turns both into its messages and exit
@@ -8,6 +9,7 @@
 
 import { DiagnosticError, hasErrors, type Diagnostic } from './diagnostics.js';
 import { compileNetwork, type Plan, type PlanOptions } from './codegen/plan.js';
+import { compileTrainNetwork, type TrainPlan, type TrainPlanOptions } from './codegen/train-plan.js';
 import type { ArchIR } from './ir/arch.js';
 import type { LayerGraph } from './ir/graph.js';
 import { lowerToGraph } from './ir/lower.js';
@@ -108,4 +110,9 @@ export function lowerNetwork(net: ArchIR): LayerGraph {
 /** A network lowered and planned, every graph pass reported to `observer`. */
 export function planNetwork(net: ArchIR, options: PlanOptions, observer?: PassObserver): { graph: LayerGraph; plan: Plan } {
   return compileNetwork(net, options, observer);
+}
+
+/** A network lowered and its training step compiled, every pass reported to `options.observer`. */
+export function planTraining(net: ArchIR, options: TrainPlanOptions): { graph: LayerGraph; plan: TrainPlan } {
+  return compileTrainNetwork(net, options);
 }

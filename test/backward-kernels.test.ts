@@ -27,6 +27,8 @@ import { openDevice, type GpuContext } from '../src/runtime/device.js';
 import { packParam, unpackParam } from '../src/codegen/conv-layout.js';
 import { Trainer } from '../src/runtime/trainer.js';
 import { initWeights, perturbWeights, Rng, type Weights } from '../src/weights/weights.js';
+import { relError } from './gpu-fixtures.js';
+import { copyWeights } from './numeric.js';
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -34,20 +36,7 @@ beforeAll(async () => {
 });
 afterAll(() => ctx?.close());
 
-/** Normwise relative error: max |got - ref| / max |ref|. */
-function relError(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  expect(got.length).toBe(ref.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num = Math.max(num, Math.abs(got[i] - ref[i]));
-    den = Math.max(den, Math.abs(ref[i]));
-  }
-  return den === 0 ? num : num / den;
-}
-
 const weightsFor = (g: LayerGraph, seed: number): Weights => perturbWeights(initWeights(g, seed), seed + 1);
-const copyWeights = (w: Weights): Weights => new Map([...w].map(([k, t]) => [k, { shape: [...t.shape], data: t.data.slice() }]));
 
 function inputFor(g: LayerGraph, batch: number, seed: number): Float32Array {
   const s = g.nodes[0].shape;

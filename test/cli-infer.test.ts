@@ -39,11 +39,14 @@ describe('hrn infer', () => {
     writeSafetensors(join(dir, 'w.safetensors'), weights);
 
     let out = '';
+    let err = '';
     const code = await main(
       ['infer', netPath, '--weights', join(dir, 'w.safetensors'), '--data', `mnist:${dir}`, '--batch', '8', '--show', String(N), '--json'],
-      { out: (t) => void (out += t), err: () => undefined },
+      { out: (t) => void (out += t), err: (t) => void (err += `${t}\n`) },
     );
     expect(code).toBe(0);
+    // Kernel compilation reports its own progress line on stderr (every kernel counted).
+    expect(err).toMatch(/^compiling kernels (\d+)\/\1 \(/m);
     const doc = JSON.parse(out);
     expect(validateJson('infer', doc)).toEqual([]);
     const r = doc.networks[0];

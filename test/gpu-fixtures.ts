@@ -6,6 +6,7 @@ import type { LayerGraph } from '../src/ir/graph.js';
 import { runReference } from '../src/reference/index.js';
 import { openDevice, type Executor, type GpuContext } from '../src/runtime/index.js';
 import { initWeights, perturbWeights, Rng, type Weights } from '../src/weights/index.js';
+import { normwiseError } from './numeric.js';
 
 /**
  * Opens the device (lavapipe in CI) before the calling file's tests and closes it after them.
@@ -26,13 +27,7 @@ export function useGpu(): () => GpuContext {
 /** Normwise relative error: max |got - ref| / max |ref| (the absolute error when ref is all 0). */
 export function relError(got: ArrayLike<number>, ref: ArrayLike<number>): number {
   expect(got.length).toBe(ref.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num = Math.max(num, Math.abs(got[i] - ref[i]));
-    den = Math.max(den, Math.abs(ref[i]));
-  }
-  return den === 0 ? num : num / den;
+  return normwiseError(got, ref);
 }
 
 /** Initial weights with random batch-norm parameters, statistics and biases (so folding is exercised), seeded. */

@@ -40,6 +40,8 @@ describe('training with a learning rate that diverges', () => {
 
     const good = await hrn('train', ...common, '--lr', '0.05');
     expect(good.code).toBe(0);
+    // Kernel compilation is its own progress line, before the first epoch's line.
+    expect(good.err).toMatch(/^compiling kernels (\d+)\/\1 \([^)]*\)\n(.*\n)*epoch 1\/1 /m);
     const before = readFileSync(join(out, 'checkpoint', WEIGHTS_FILE));
 
     const bad = await hrn('train', ...common, '--lr', '1e6', '--force');

@@ -23,6 +23,7 @@ import { installTrainingInterrupt, trainLoop } from '../src/train/loop.js';
 import { Sgd } from '../src/train/sgd.js';
 import { referenceTrainStep } from '../src/reference/train-step.js';
 import { initWeights, perturbWeights, Rng, type Weights } from '../src/weights/weights.js';
+import { copyWeights, normwiseError as relError } from './numeric.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const haveFashion = existsSync(join(FASHION, 'train-images-idx3-ubyte.gz')) || existsSync(join(FASHION, 'train-images-idx3-ubyte'));
@@ -32,18 +33,6 @@ beforeAll(async () => {
   ctx = await openDevice();
 });
 afterAll(() => ctx?.close());
-
-const copyWeights = (w: Weights): Weights => new Map([...w].map(([k, t]) => [k, { shape: [...t.shape], data: t.data.slice() }]));
-
-function relError(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num = Math.max(num, Math.abs(got[i] - ref[i]));
-    den = Math.max(den, Math.abs(ref[i]));
-  }
-  return den === 0 ? num : num / den;
-}
 
 function tinyNet(name = 'tiny', classes = 10): LayerGraph {
   return lowerToGraph(residualNetwork({ name, depths: [1, 1], channels: [8, 16], input: { c: 1, h: 28, w: 28 }, classes }));

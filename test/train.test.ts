@@ -164,6 +164,22 @@ describe('progress', () => {
   });
 });
 
+describe('kernel compilation progress', () => {
+  it('one line when done on a non-terminal; redrawn in place on a terminal', () => {
+    for (const tty of [false, true]) {
+      const out = new Capture(tty);
+      let t = 0;
+      const p = new TrainProgress({ epochs: 1, stream: out, now: () => t });
+      for (let done = 0; done <= 3; done++) {
+        p.compiling(done, 3);
+        t += 1500;
+      }
+      if (tty) expect(out.text).toBe('\rcompiling kernels 0/3\rcompiling kernels 1/3\rcompiling kernels 2/3\rcompiling kernels 3/3 (4.5s)\n');
+      else expect(out.text).toBe('compiling kernels 3/3 (4.5s)\n');
+    }
+  });
+});
+
 describe('Ctrl-C', () => {
   it('the first SIGINT sets the flag; the second exits with 130; dispose removes the handler', () => {
     const before = process.listeners('SIGINT');

@@ -6,49 +6,37 @@
 
 {{BINDINGS}}
 
-const C: u32 = {{C}};
-const CHUNKS: u32 = {{NCH}};
-const BATCH: u32 = {{N}};
-const IMAGES_PER_CHUNK: u32 = {{IPC}};
-const PLANE_ELEMS: f32 = {{PLANE_ELEMS}};
-const COUNT: f32 = {{COUNT}};              // batch * H * W
-const UNBIAS: f32 = {{UNBIAS}};            // COUNT / (COUNT - 1)
-const EPS: f32 = {{EPS}};
-const MOMENTUM: f32 = {{MOMENTUM}};
-const GAMMA_OFFSET: u32 = {{GAMMA_OFF}};
-const BETA_OFFSET: u32 = {{BETA_OFF}};
-const STATS_OFFSET: u32 = {{ST_OFF}};
-const SCALE_OFFSET: u32 = {{SC_OFF}};
-const SHIFT_OFFSET: u32 = {{SH_OFF}};
-const RMEAN_OFFSET: u32 = {{RM_OFF}};
-const RVAR_OFFSET: u32 = {{RV_OFF}};
+// Every scalar is an argument (args.NAME), so all batch norms share this one kernel:
+//   C channels, NCH chunks of IPC images of N, PLANE_ELEMS = H*W, COUNT = N*H*W,
+//   UNBIAS = COUNT / (COUNT - 1), EPS, MOMENTUM, and the float offsets of gamma, beta (parameter
+//   buffer), stats, scale, shift (bn state) and the running mean and variance.
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;
-  if (c >= C) {
+  if (c >= args.C) {
     return;
   }
   var s = 0.0;
-  for (var j = 0u; j < CHUNKS; j++) {
-    let nj = f32(min((j + 1u) * IMAGES_PER_CHUNK, BATCH) - j * IMAGES_PER_CHUNK) * PLANE_ELEMS;
-    s = fma(nj, {{part}}[c * CHUNKS + j].x, s);
+  for (var j = 0u; j < args.NCH; j++) {
+    let nj = f32(min((j + 1u) * args.IPC, args.N) - j * args.IPC) * args.PLANE_ELEMS;
+    s = fma(nj, {{part}}[c * args.NCH + j].x, s);
   }
-  let mean = s / COUNT;
+  let mean = s / args.COUNT;
   var m2 = 0.0;
-  for (var j = 0u; j < CHUNKS; j++) {
-    let nj = f32(min((j + 1u) * IMAGES_PER_CHUNK, BATCH) - j * IMAGES_PER_CHUNK) * PLANE_ELEMS;
-    let p = {{part}}[c * CHUNKS + j];
+  for (var j = 0u; j < args.NCH; j++) {
+    let nj = f32(min((j + 1u) * args.IPC, args.N) - j * args.IPC) * args.PLANE_ELEMS;
+    let p = {{part}}[c * args.NCH + j];
     let d = p.x - mean;
     m2 += p.y + nj * d * d;
   }
-  let variance = m2 / COUNT;
-  let inv_std = inverseSqrt(variance + EPS);
-  let scale = {{prm}}[GAMMA_OFFSET + c] * inv_std;
-  {{st}}[STATS_OFFSET + 2u * c] = mean;
-  {{st}}[STATS_OFFSET + 2u * c + 1u] = inv_std;
-  {{st}}[SCALE_OFFSET + c] = scale;
-  {{st}}[SHIFT_OFFSET + c] = {{prm}}[BETA_OFFSET + c] - mean * scale;
-  {{run}}[RMEAN_OFFSET + c] = (1.0 - MOMENTUM) * {{run}}[RMEAN_OFFSET + c] + MOMENTUM * mean;
-  {{run}}[RVAR_OFFSET + c] = (1.0 - MOMENTUM) * {{run}}[RVAR_OFFSET + c] + MOMENTUM * variance * UNBIAS;
+  let variance = m2 / args.COUNT;
+  let inv_std = inverseSqrt(variance + args.EPS);
+  let scale = {{prm}}[args.GAMMA_OFF + c] * inv_std;
+  {{st}}[args.ST_OFF + 2u * c] = mean;
+  {{st}}[args.ST_OFF + 2u * c + 1u] = inv_std;
+  {{st}}[args.SC_OFF + c] = scale;
+  {{st}}[args.SH_OFF + c] = {{prm}}[args.BETA_OFF + c] - mean * scale;
+  {{run}}[args.RM_OFF + c] = (1.0 - args.MOMENTUM) * {{run}}[args.RM_OFF + c] + args.MOMENTUM * mean;
+  {{run}}[args.RV_OFF + c] = (1.0 - args.MOMENTUM) * {{run}}[args.RV_OFF + c] + args.MOMENTUM * variance * args.UNBIAS;
 }

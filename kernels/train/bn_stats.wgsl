@@ -5,35 +5,30 @@
 
 {{BINDINGS}}
 
-const C: u32 = {{C}};
-const PLANE: u32 = {{PLANE}};              // H*W in units of T
-const BATCH: u32 = {{N}};
-const IMAGES_PER_CHUNK: u32 = {{IPC}};
-const CHUNKS: u32 = {{NCH}};
-const TOTAL: u32 = {{TOTAL}};              // C * CHUNKS
-const X_BATCH_STRIDE: u32 = {{X_BS}};
-const X_OFFSET: u32 = {{X_OFF}};
-const PLANE_ELEMS: f32 = {{PLANE_ELEMS}};  // H*W as a float
-//#include per_element
+// Every size and offset is an argument (args.NAME), so layers share this kernel: C channels, NCH
+// chunks of IPC images of N, PLANE = H*W in units of T, PLANE_ELEMS = H*W as a float, TOTAL =
+// C * NCH, and the input view's X_BS, X_OFF. Runtime loop bounds also keep the driver's compiler
+// from unrolling the loops, which made this kernel slow to compile.
+//#include per_element_args
 
 fn element(e: u32) {
-  let c = e / CHUNKS;
-  let j = e - c * CHUNKS;
-  let n0 = j * IMAGES_PER_CHUNK;
-  let n1 = min(n0 + IMAGES_PER_CHUNK, BATCH);
+  let c = e / args.NCH;
+  let j = e - c * args.NCH;
+  let n0 = j * args.IPC;
+  let n1 = min(n0 + args.IPC, args.N);
   var acc = {{T}}(0.0);
   for (var n = n0; n < n1; n++) {
-    let base = n * X_BATCH_STRIDE + X_OFFSET + c * PLANE;
-    for (var p = 0u; p < PLANE; p++) {
+    let base = n * args.X_BS + args.X_OFF + c * args.PLANE;
+    for (var p = 0u; p < args.PLANE; p++) {
       acc += {{x_in}}[base + p];
     }
   }
-  let count = f32(n1 - n0) * PLANE_ELEMS;
+  let count = f32(n1 - n0) * args.PLANE_ELEMS;
   let mean = {{REDUCE_ACC}} / count;
   var q = {{T}}(0.0);
   for (var n = n0; n < n1; n++) {
-    let base = n * X_BATCH_STRIDE + X_OFFSET + c * PLANE;
-    for (var p = 0u; p < PLANE; p++) {
+    let base = n * args.X_BS + args.X_OFF + c * args.PLANE;
+    for (var p = 0u; p < args.PLANE; p++) {
       let d = {{x_in}}[base + p] - mean;
       q = fma(d, d, q);
     }

@@ -7,31 +7,26 @@
 
 {{BINDINGS}}
 
-const C: u32 = {{C}};
-const CHUNKS: u32 = {{NCH}};
-const COUNT: f32 = {{COUNT}};
-const GAMMA_OFFSET: u32 = {{GAMMA_OFF}};
-const DGAMMA_OFFSET: u32 = {{DGAMMA_OFF}};
-const DBETA_OFFSET: u32 = {{DBETA_OFF}};
-const STATS_OFFSET: u32 = {{ST_OFF}};
+// Every scalar is an argument (args.NAME), so all batch norms share this one kernel: C channels,
+// NCH chunks, COUNT = N*H*W, and the float offsets of gamma, dgamma, dbeta and the stats.
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;
-  if (c >= C) {
+  if (c >= args.C) {
     return;
   }
   var sg = 0.0;
   var sgx = 0.0;
-  for (var j = 0u; j < CHUNKS; j++) {
-    let p = {{part}}[c * CHUNKS + j];
+  for (var j = 0u; j < args.NCH; j++) {
+    let p = {{part}}[c * args.NCH + j];
     sg += p.x;
     sgx += p.y;
   }
-  {{grad}}[DGAMMA_OFFSET + c] = sgx;
-  {{grad}}[DBETA_OFFSET + c] = sg;
-  let mean = {{st}}[STATS_OFFSET + 2u * c];
-  let inv_std = {{st}}[STATS_OFFSET + 2u * c + 1u];
-  let a = {{prm}}[GAMMA_OFFSET + c] * inv_std;
-  {{coef}}[c] = vec4<f32>(a, -a * inv_std * sgx / COUNT, -a * sg / COUNT, mean);
+  {{grad}}[args.DGAMMA_OFF + c] = sgx;
+  {{grad}}[args.DBETA_OFF + c] = sg;
+  let mean = {{st}}[args.ST_OFF + 2u * c];
+  let inv_std = {{st}}[args.ST_OFF + 2u * c + 1u];
+  let a = {{prm}}[args.GAMMA_OFF + c] * inv_std;
+  {{coef}}[c] = vec4<f32>(a, -a * inv_std * sgx / args.COUNT, -a * sg / args.COUNT, mean);
 }

@@ -6,43 +6,30 @@
 
 {{BINDINGS}}
 
-const C: u32 = {{C}};
-const PLANE: u32 = {{PLANE}};
-const BATCH: u32 = {{N}};
-const IMAGES_PER_CHUNK: u32 = {{IPC}};
-const CHUNKS: u32 = {{NCH}};
-const TOTAL: u32 = {{TOTAL}};
-const G_BATCH_STRIDE: u32 = {{G_BS}};
-const G_OFFSET: u32 = {{G_OFF}};
-const X_BATCH_STRIDE: u32 = {{X_BS}};
-const X_OFFSET: u32 = {{X_OFF}};
-//#if RELU
-const O_BATCH_STRIDE: u32 = {{O_BS}};
-const O_OFFSET: u32 = {{O_OFF}};
-const RELU_START: u32 = {{RELU_START}};
-const RELU_END: u32 = {{RELU_END}};
-//#endif
-const STATS_OFFSET: u32 = {{ST_OFF}};
-//#include per_element
+// Every size and offset is an argument (args.NAME), so layers share this kernel: C, PLANE (in
+// units of T), N, IPC, NCH, TOTAL = C * NCH as in bn_stats.wgsl; the views G_BS, G_OFF (output
+// gradient), X_BS, X_OFF (bn input), O_BS, O_OFF (chain output, for the ReLU mask), the ReLU's
+// channel range RELU_START..RELU_END and the offset ST_OFF of (mean, inv_std) in the bn state.
+//#include per_element_args
 
 fn element(e: u32) {
-  let c = e / CHUNKS;
-  let j = e - c * CHUNKS;
-  let n0 = j * IMAGES_PER_CHUNK;
-  let n1 = min(n0 + IMAGES_PER_CHUNK, BATCH);
-  let mean = {{st}}[STATS_OFFSET + 2u * c];
+  let c = e / args.NCH;
+  let j = e - c * args.NCH;
+  let n0 = j * args.IPC;
+  let n1 = min(n0 + args.IPC, args.N);
+  let mean = {{st}}[args.ST_OFF + 2u * c];
   var sg = {{T}}(0.0);
   var sgx = {{T}}(0.0);
 //#if RELU
-  let masked = c >= RELU_START && c < RELU_END;
+  let masked = c >= args.RELU_START && c < args.RELU_END;
 //#endif
   for (var n = n0; n < n1; n++) {
-    let gb = n * G_BATCH_STRIDE + G_OFFSET + c * PLANE;
-    let xb = n * X_BATCH_STRIDE + X_OFFSET + c * PLANE;
+    let gb = n * args.G_BS + args.G_OFF + c * args.PLANE;
+    let xb = n * args.X_BS + args.X_OFF + c * args.PLANE;
 //#if RELU
-    let ob = n * O_BATCH_STRIDE + O_OFFSET + c * PLANE;
+    let ob = n * args.O_BS + args.O_OFF + c * args.PLANE;
 //#endif
-    for (var p = 0u; p < PLANE; p++) {
+    for (var p = 0u; p < args.PLANE; p++) {
       var gv = {{g_in}}[gb + p];
 //#if RELU
       if (masked) {
@@ -53,5 +40,5 @@ fn element(e: u32) {
       sgx = fma(gv, {{x_in}}[xb + p] - mean, sgx);
     }
   }
-  {{part}}[e] = vec2<f32>({{REDUCE_SG}}, {{REDUCE_SGX}} * {{st}}[STATS_OFFSET + 2u * c + 1u]);
+  {{part}}[e] = vec2<f32>({{REDUCE_SG}}, {{REDUCE_SGX}} * {{st}}[args.ST_OFF + 2u * c + 1u]);
 }

@@ -1,6 +1,6 @@
 // The shape of one `hrn` subcommand, and where its output goes (injectable for tests).
 
-import type { CommandSpec, ParsedCommand } from './args.js';
+import type { CommandSpec, OptionSpec, ParsedCommand } from './args.js';
 
 export interface Io {
   out(text: string): void;
@@ -34,3 +34,8 @@ export const SOURCE_OPTIONS = {
 export const ADAPTER_OPTION = {
   adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
 } as const;
+
+/** --data, for the commands that read a data set; `what` says which of it they read. */
+export function dataOption(what: string): { data: OptionSpec } {
+  return { data: { type: 'string', value: 'KIND:DIR', help: `${what}, e.g. fashion-mnist:/usr/share/datasets/fashion-mnist` } };
+}

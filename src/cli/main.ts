@@ -1,6 +1,8 @@
 // `hrn`: the command-line driver. Dispatches to one command, and turns every failure into a
 // message and an exit code; a user never sees a stack trace.
 
+// The kernel templates come from the files under kernels/.
+import '../codegen/template-files.js';
 import { DataError } from '../data/errors.js';
 import { DiagnosticError, formatDiagnostics } from '../diagnostics.js';
 import { CheckpointError, hrnVersion } from '../train/checkpoint.js';

@@ -5,6 +5,7 @@
 import type { ArchIR } from '../ir/arch.js';
 import { formatDiagnostics } from '../diagnostics.js';
 import { GRAPH_PASSES } from '../codegen/graph/index.js';
+import { TRAIN_PASSES } from '../codegen/train/passes/index.js';
 import { debugObserver } from '../passes/debug.js';
 import { runPipelineText } from '../driver.js';
 import type { PassObserver } from '../passes/manager.js';
@@ -29,7 +30,7 @@ export const DEBUG_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     bare: 'text',
     value: '[=json|=diff]',
-    help: 'after every pass (graph-level passes included) print the IR, the per-stage table and what changed (=json: JSON lines; =diff: a unified diff against the IR before the pass)',
+    help: 'after every pass (graph-level and training passes included) print the IR, the per-stage table and what changed (=json: JSON lines; =diff: a unified diff against the IR before the pass)',
   },
   'debug-only': { type: 'string', multiple: true, value: 'PASS', help: 'limit --debug to these passes (repeatable; implies --debug)' },
   'debug-graph': { type: 'boolean', help: 'with --debug, also print the layer graph' },
@@ -37,11 +38,11 @@ export const DEBUG_OPTIONS: Record<string, OptionSpec> = {
 
 const PIPELINE_ORIGIN = '<--pipeline>';
 
-/** Every pass name `--debug-only` accepts: architecture passes (and their first words), graph passes. */
+/** Every pass name `--debug-only` accepts: architecture passes (and their first words), graph and training passes. */
 export function debuggablePasses(): string[] {
   const arch = defaultRegistry().list().map((pass) => pass.name);
   const words = arch.map((n) => n.split(' ')[0]);
-  return [...new Set([...arch, ...words, ...GRAPH_PASSES.map((pass) => pass.name)])];
+  return [...new Set([...arch, ...words, ...[...GRAPH_PASSES, ...TRAIN_PASSES].map((pass) => pass.name)])];
 }
 
 function checkDebugOnly(only: readonly string[]): void {

@@ -10,24 +10,53 @@
 // Every placeholder must be given and every given value must be used, so a template and its
 // generator cannot drift apart silently.
 
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+/**
+ * Where template text comes from: files under kernels/ for the CLI (template-files.ts), the bundled
+ * sources in the browser. `read` gets a name such as `conv` or `lib/tile` and throws when there is
+ * no such template, with a message saying where it looked.
+ */
+export interface TemplateSource {
+  read(name: string): string;
+}
 
-const KERNEL_DIR = fileURLToPath(new URL('../../kernels/', import.meta.url));
+let source: TemplateSource | undefined;
 const cache = new Map<string, string>();
 
-export function kernelDir(): string {
-  return KERNEL_DIR;
+/** Sets the template source every kernel generator reads from (replacing any earlier one). */
+export function setTemplateSource(s: TemplateSource): void {
+  source = s;
+  cache.clear();
+}
+
+/** The template source, if one was set. */
+export function templateSource(): TemplateSource | undefined {
+  return source;
+}
+
+/** A source over a fixed table of template texts, keyed by name (e.g. `conv`, `lib/tile`). */
+export function tableTemplateSource(table: ReadonlyMap<string, string> | Record<string, string>, where = 'the bundled kernels'): TemplateSource {
+  const get = table instanceof Map ? (n: string) => table.get(n) : (n: string) => (table as Record<string, string>)[n];
+  return {
+    read(name) {
+      const text = get(name);
+      if (text === undefined) throw new Error(`no template ${name}.wgsl in ${where}`);
+      return text;
+    },
+  };
 }
 
 export function loadTemplate(name: string): string {
   let text = cache.get(name);
   if (text === undefined) {
-    const path = `${KERNEL_DIR}${name}.wgsl`;
+    if (!source) {
+      throw new Error(
+        `kernel template ${name}: no template source is set; Node programs import codegen/template-files.js (the CLI and the package's Node entry do), a page calls setTemplateSource`,
+      );
+    }
     try {
-      text = readFileSync(path, 'utf8');
+      text = source.read(name);
     } catch (e) {
-      throw new Error(`kernel template ${name}: cannot read ${path}: ${(e as Error).message}`);
+      throw new Error(`kernel template ${name}: ${(e as Error).message}`);
     }
     cache.set(name, text);
   }

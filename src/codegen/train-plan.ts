@@ -1,25 +1,31 @@
 // Layer graph -> training plan: every buffer and every dispatch of one training step at a fixed
 // batch size, so that a step is one command buffer: forward in training mode, loss, backward,
-// optimizer.
+// update.
 //
-// The steps come from the same fusion pass as inference (src/codegen/graph/fuse.ts), without the
-// conv epilogue, because batch norm needs the conv's output for its batch statistics. Then, in
-// src/codegen/train/: parameter layout (params.ts), value and gradient storage (values.ts), the
-// forward dispatches (forward.ts), the loss, the backward dispatches and the optimizer
-// (backward.ts).
+// The work is done by the training passes (src/codegen/train/passes/): the fusion pass inference
+// uses (without the conv epilogue, because batch norm needs the conv's output for its batch
+// statistics), then params, values, forward, loss, backward and update, run through the pass
+// manager's stage runner so `--debug` can print the IR after each. From a network, the graph pass
+// `lower` runs first, as it does for inference.
 
+import type { ArchIR } from '../ir/arch.js';
 import type { LayerGraph } from '../ir/graph.js';
+import { runStages } from '../passes/stages.js';
 import type { LossSpec, SgdHyper } from './kernels/index.js';
-import { LOSS_SUMS, SGD_DEFAULTS } from './kernels/index.js';
+import { SGD_DEFAULTS } from './kernels/index.js';
+import { GRAPH_PASSES } from './graph/index.js';
+import { printGraphState } from './graph/print.js';
+import { need, type GraphState } from './graph/state.js';
 import { DEFAULT_LIMITS } from './plan-types.js';
-import { emitBackward, emitLoss, emitOptimizer } from './train/backward.js';
-import { TrainBuilder } from './train/builder.js';
-import { emitForward, trainSteps } from './train/forward.js';
-import { layoutBatchNorm, layoutParams } from './train/params.js';
+import { TRAIN_PASSES } from './train/passes/index.js';
+import { printTrainState } from './train/print.js';
+import type { TrainState } from './train/state.js';
 import type { TrainPlan, TrainPlanOptions, ValueInfo } from './train/types.js';
-import { ForwardValues, Gradients } from './train/values.js';
+import type { ForwardValues, Gradients } from './train/values.js';
 
 export * from './train/types.js';
+export { TRAIN_PASSES } from './train/passes/index.js';
+export type { TrainState } from './train/state.js';
 
 /** The graph's output node and class count, checked for training. */
 function trainOutput(graph: LayerGraph) {
@@ -47,7 +53,8 @@ function valueInfos(graph: LayerGraph, fwd: ForwardValues, grads: Gradients): Va
   });
 }
 
-export function compileTrainPlan(graph: LayerGraph, options: TrainPlanOptions): TrainPlan {
+/** Every option resolved: the plan options the shared passes read, and the training settings. */
+function resolveOptions(options: TrainPlanOptions): Pick<TrainState, 'options' | 'train'> {
   const batch = options.batch;
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`compileTrainPlan: batch must be a positive integer, got ${batch}`);
   const loss: LossSpec = options.loss ?? { kind: 'ce' };
@@ -56,35 +63,41 @@ export function compileTrainPlan(graph: LayerGraph, options: TrainPlanOptions): 
     weightDecay: options.sgd?.weightDecay ?? SGD_DEFAULTS.weightDecay,
     nesterov: options.sgd?.nesterov ?? SGD_DEFAULTS.nesterov,
   };
-  const bnMomentum = options.bnMomentum ?? 0.1;
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  // Training fuses bn / add / relu chains but keeps each conv alone, and keeps every value (no reuse).
+  const stage = { batch, subgroupSize: options.subgroupSize ?? 0, limits, reuse: false, fuse: true, convEpilogue: false, head: false };
+  return { options: stage, train: { loss, sgd, decay: options.sgd?.decay ?? (() => true), bnMomentum: options.bnMomentum ?? 0.1 } };
+}
+
+/** The training plan of a layer graph, every training pass reported to `options.observer`. */
+export function compileTrainPlan(graph: LayerGraph, options: TrainPlanOptions): TrainPlan {
+  return trainPlanOf(graph, options, 1);
+}
+
+/** Lowers a network (the graph pass `lower`) and compiles its training step, every pass reported to `options.observer`. */
+export function compileTrainNetwork(net: ArchIR, options: TrainPlanOptions): { graph: LayerGraph; plan: TrainPlan } {
+  const resolved = resolveOptions(options);
+  const lowered = runStages<GraphState>({ options: resolved.options, arch: net }, { passes: GRAPH_PASSES.slice(0, 1), print: printGraphState, network: net.name, observer: options.observer });
+  const graph = need(lowered, 'graph', 'compileTrainNetwork');
+  return { graph, plan: trainPlanOf(graph, options, 2) };
+}
+
+/** Runs the training passes (the first reported as pass `first`) and collects the plan. */
+function trainPlanOf(graph: LayerGraph, options: TrainPlanOptions, first: number): TrainPlan {
+  const start: TrainState = { ...resolveOptions(options), graph };
   const { input, outNode, classes } = trainOutput(graph);
-  const b = new TrainBuilder(graph, batch, { ...DEFAULT_LIMITS, ...options.limits }, options.subgroupSize ?? 0);
-  const store = layoutParams(b, options.sgd?.decay ?? (() => true));
-  const bn = layoutBatchNorm(b, store);
-  const steps = trainSteps(graph);
-  const fwd = new ForwardValues(b);
-  fwd.own(input.id, 'input');
-  for (const s of steps) fwd.own(s.anchor, 'activation');
-  const grads = new Gradients(b);
-  b.addScratch();
-  emitForward({ b, fwd, store, bn, bnMomentum }, steps);
-  const labels = b.addBuffer('labels', 'labels', batch * 4);
-  const teacher = loss.kind !== 'ce' ? b.addBuffer('teacher-logits', 'teacher', batch * classes * 4) : undefined;
-  const sums = b.addBuffer('loss-sums', 'sums', LOSS_SUMS.length * 4);
-  const uniform = b.addBuffer('hyper', 'uniform', 16);
-  const bx = { b, fwd, grads, store, bn };
-  emitLoss(bx, graph, classes, loss, { labels, teacher, sums, uniform });
-  emitBackward(bx, steps);
-  emitOptimizer(bx, sgd, uniform, store.M);
-  b.finishScratch();
+  const state = runStages(start, { passes: TRAIN_PASSES, print: printTrainState, network: graph.name, observer: options.observer, first });
+  const done = 'compileTrainPlan';
+  const [b, fwd, grads] = [need(state, 'builder', done), need(state, 'fwd', done), need(state, 'grads', done)];
+  const [store, bn, io] = [need(state, 'store', done), need(state, 'bn', done), need(state, 'loss', done)];
   return {
     graph: graph.name,
-    batch,
+    batch: b.batch,
     classes,
     subgroupSize: b.subgroupSize,
-    loss,
-    sgd,
-    bnMomentum,
+    loss: state.train.loss,
+    sgd: state.train.sgd,
+    bnMomentum: state.train.bnMomentum,
     buffers: b.buffers,
     params: store.params,
     paramFloats: store.paramFloats,
@@ -92,11 +105,11 @@ export function compileTrainPlan(graph: LayerGraph, options: TrainPlanOptions): 
     kernels: b.kernels,
     dispatches: b.dispatches,
     clears: [...grads.clears].sort((x, y) => x - y),
-    input: { buffer: fwd.view(input.id).buffer, shape: { ...input.shape }, elements: batch * b.perImage(input.id) },
-    labels,
-    teacher,
-    sums,
-    uniform,
+    input: { buffer: fwd.view(input.id).buffer, shape: { ...input.shape }, elements: b.batch * b.perImage(input.id) },
+    labels: io.labels,
+    teacher: io.teacher,
+    sums: io.sums,
+    uniform: io.uniform,
     output: { node: outNode.name, logits: fwd.view(graph.output), classes },
     bufferIds: { params: store.P, grads: store.G, momentum: store.M, running: bn.R },
     values: valueInfos(graph, fwd, grads),

@@ -2,7 +2,13 @@
 // this runs on Mesa lavapipe, a CPU Vulkan driver (docs/architecture.md, "Environment").
 
 import { create, globals } from 'webgpu';
+import { availableParallelism } from 'node:os';
+import { contextFromAdapter, type GpuContext } from './gpu-context.js';
+import type { OpenHelper } from './warm-up.js';
 import { withDawnWarningsFiltered } from './quiet-dawn.js';
+
+export type { GpuContext };
+export { subgroupWidth } from './gpu-context.js';
 
 export interface OpenDeviceOptions {
   /**
@@ -26,30 +32,6 @@ export interface OpenDeviceOptions {
   robustness?: boolean;
 }
 
-export interface GpuContext {
-  device: GPUDevice;
-  adapter: GPUAdapter;
-  /** Adapter description for reports (vendor, architecture, device, description). */
-  adapterInfo: string;
-  /**
-   * The width plans share loads across (subgroupBroadcast): the adapter's smallest subgroup size
-   * when the `subgroups` feature is enabled (lavapipe: 8, SwiftShader: 4, NVIDIA: 32); 0 otherwise.
-   * A kernel generated for this width is correct for every real subgroup size at least as large.
-   */
-  subgroupSize: number;
-  /** The device limits that code generation checks against. */
-  limits: {
-    maxStorageBufferBindingSize: number;
-    maxBufferSize: number;
-    maxComputeWorkgroupsPerDimension: number;
-    maxStorageBuffersPerShaderStage: number;
-  };
-  /** Whether Dawn bounds-checks buffer accesses on this device (see OpenDeviceOptions.robustness). */
-  robust: boolean;
-  /** Destroys the device and drops every reference to Dawn so the process can exit. */
-  close(): void;
-}
-
 /** No usable WebGPU adapter: a setup problem the user can fix, with the fix in the message. */
 export class DeviceError extends Error {
   override name = 'DeviceError';
@@ -71,13 +53,6 @@ const INSTALL_HINT =
   '(installs mesa-vulkan-drivers and libvulkan1 from bookworm-backports), then run again. ' +
   '`vulkaninfo --summary` should list an llvmpipe device.';
 
-/**
- * The subgroup width kernels are generated for: the adapter's smallest subgroup size, if it is a
- * power of two (the kernels mask lane ids with it); 0 (no subgroups) otherwise.
- */
-export function subgroupWidth(minSize: number | undefined): number {
-  return minSize !== undefined && minSize >= 1 && (minSize & (minSize - 1)) === 0 ? minSize : 0;
-}
 
 /** Mesa's llvmpipe (lavapipe) and SwiftShader: CPU drivers that bound every storage access. */
 function isCpuDriver(info: GPUAdapterInfo): boolean {
@@ -116,41 +91,27 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
     gpu = create(withToggles(toggles));
     adapter = await requestAdapter(gpu, options);
   }
-  const lim = adapter.limits;
-  const features: GPUFeatureName[] = [];
-  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  const sgWidth = (options.subgroups ?? true) && adapter.features.has('subgroups') ? subgroupWidth(info.subgroupMinSize) : 0;
-  if (sgWidth > 0) features.push('subgroups' as GPUFeatureName);
-  const device = await adapter.requestDevice({
-    requiredFeatures: features,
-    requiredLimits: {
-      maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
-      maxBufferSize: lim.maxBufferSize,
-      maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: lim.maxComputeWorkgroupSizeX,
-      maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
-    },
-  });
-  const adapterInfo = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' / ') || 'unknown adapter';
-  let closed = false;
-  return {
-    device,
-    adapter,
-    adapterInfo,
-    subgroupSize: sgWidth,
-    robust,
-    limits: {
-      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
-      maxBufferSize: device.limits.maxBufferSize,
-      maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
-      maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      device.destroy();
-      gpu = undefined;
-    },
+  const ctx = await contextFromAdapter(adapter, options.subgroups ?? true, () => {
+    gpu = undefined;
+  }, robust);
+  ctx.openCompileHelper = helperFor(ctx);
+  return ctx;
+}
+
+/**
+ * A helper on the default adapter when it is the context's driver and the machine has a core to
+ * spare; undefined otherwise.
+ */
+function helperFor(ctx: GpuContext): OpenHelper | undefined {
+  if (availableParallelism() < 2) return undefined;
+  return async () => {
+    const h = await openDevice({ subgroups: ctx.subgroupSize > 0, robustness: ctx.robust }).catch(() => undefined);
+    if (!h) return undefined;
+    if (h.adapterInfo !== ctx.adapterInfo || h.subgroupSize !== ctx.subgroupSize) {
+      h.close();
+      return undefined;
+    }
+    return { device: h.device, close: () => h.close() };
   };
 }
+

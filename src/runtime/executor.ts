@@ -4,19 +4,25 @@
 
 import type { LayerGraph } from '../ir/graph.js';
 import { packParams } from '../codegen/pack.js';
+import type { BindingType } from '../codegen/kernels/index.js';
 import { compilePlan, type Plan, type PlanKernel, type PlanOptions } from '../codegen/plan.js';
 import { checkWeights, type Weights } from '../weights/weights.js';
-import type { GpuContext } from './device.js';
+import type { GpuContext } from './gpu-context.js';
 import { cachedPipeline, KernelCompileError, type CachedPipeline } from './pipelines.js';
+import { type CompileProgress, type OpenHelper, warmPipelines } from './warm-up.js';
 
-export { KernelCompileError };
+export { KernelCompileError, type CompileProgress };
 
 /**
  * Compiles a kernel (or returns the cached pipeline for the same source on this device). Shader
  * compilation messages of type error are raised as KernelCompileError with line and column.
  */
 export function getPipeline(device: GPUDevice, k: PlanKernel, layers: string[] = []): Promise<CachedPipeline> {
-  return cachedPipeline(device, k, k.bindings.map((b) => (b.write ? 'storage' : 'read-only-storage')), layers);
+  return cachedPipeline(device, k, bindingTypes(k), layers);
+}
+
+function bindingTypes(k: PlanKernel): BindingType[] {
+  return k.bindings.map((b) => (b.write ? 'storage' : 'read-only-storage'));
 }
 
 export interface Classification {
@@ -40,9 +46,10 @@ export class Executor {
 
   /**
    * Builds an executor for a plan: creates every buffer, uploads the parameters from `weights`
-   * (which must fit the graph the plan was compiled from), compiles all pipelines.
+   * (which must fit the graph the plan was compiled from), compiles all pipelines (reporting to
+   * `onCompile`: see warm-up.ts).
    */
-  static async create(device: GPUDevice | GpuContext, plan: Plan, weights: Weights): Promise<Executor> {
+  static async create(device: GPUDevice | GpuContext, plan: Plan, weights: Weights, onCompile?: CompileProgress): Promise<Executor> {
     const dev = 'device' in device ? device.device : device;
     if (plan.subgroupSize > 0) {
       // a plan generated for subgroup width W runs on any device whose smallest subgroup is >= W
@@ -56,7 +63,7 @@ export class Executor {
     }
     const ex = new Executor(dev, plan);
     try {
-      await ex.init(weights);
+      await ex.init(weights, onCompile, 'device' in device ? device.openCompileHelper : undefined);
     } catch (e) {
       ex.dispose();
       throw e;
@@ -65,17 +72,17 @@ export class Executor {
   }
 
   /** Compiles a plan for the graph with this device's subgroup size, then builds the executor. */
-  static async forGraph(ctx: GpuContext, graph: LayerGraph, weights: Weights, options: PlanOptions): Promise<Executor> {
+  static async forGraph(ctx: GpuContext, graph: LayerGraph, weights: Weights, options: PlanOptions, onCompile?: CompileProgress): Promise<Executor> {
     checkWeights(graph, weights);
     const plan = compilePlan(graph, {
       subgroupSize: ctx.subgroupSize,
       ...options,
       limits: { ...ctx.limits, ...options.limits },
     });
-    return Executor.create(ctx, plan, weights);
+    return Executor.create(ctx, plan, weights, onCompile);
   }
 
-  private async init(weights: Weights): Promise<void> {
+  private async init(weights: Weights, onCompile: CompileProgress | undefined, helper: OpenHelper | undefined): Promise<void> {
     const { device, plan } = this;
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
@@ -94,6 +101,7 @@ export class Executor {
     const layersOf = (k: number) => plan.dispatches.filter((d) => d.kernel === k).flatMap((d) => d.nodes);
     const compiled = await Promise.all(plan.kernels.map((k) => getPipeline(device, k, layersOf(k.id))));
     this.pipelines = compiled.map((c) => c.pipeline);
+    await warmPipelines(device, compiled.map((c, i) => ({ ...c, source: plan.kernels[i], types: bindingTypes(plan.kernels[i]) })), onCompile, helper);
     for (const d of plan.dispatches) {
       this.bindGroups.push(
         device.createBindGroup({

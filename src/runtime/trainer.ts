@@ -15,6 +15,7 @@ import { checkWeights, numel, weightSpecs, type Weights } from '../weights/weigh
 import type { GpuContext } from './device.js';
 import { Executor } from './executor.js';
 import { cachedPipeline } from './pipelines.js';
+import { type CompileProgress, warmPipelines } from './warm-up.js';
 
 
 /** One dispatch of a step timed on its own. */
@@ -60,6 +61,8 @@ export interface TrainerOptions extends Omit<TrainPlanOptions, 'subgroupSize' | 
    */
   subgroupWidth?: number;
   teacher?: TeacherSource;
+  /** Progress of the kernel compilation, which creation does up front (see warm-up.ts). */
+  onCompile?: CompileProgress;
 }
 
 export interface StepOptions {
@@ -93,7 +96,7 @@ export class Trainer {
     const plan = compileTrainPlan(graph, { ...o, subgroupSize: o.subgroups === false ? 0 : (o.subgroupWidth ?? ctx.subgroupSize), limits: ctx.limits });
     const t = new Trainer(ctx, graph, plan);
     try {
-      await t.init(o.teacher);
+      await t.init(o.teacher, o.onCompile);
       t.setWeights(weights);
       if (o.momentum) t.setMomentum(o.momentum);
     } catch (e) {
@@ -107,17 +110,21 @@ export class Trainer {
     return this.ctx.device;
   }
 
-  private async init(teacher: TeacherSource | undefined): Promise<void> {
+  private async init(teacher: TeacherSource | undefined, onCompile: CompileProgress | undefined): Promise<void> {
     const { device, plan } = this;
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
     for (const b of plan.buffers) {
-      const usage = b.kind === 'uniform' ? GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST : GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-      this.buffers.push(device.createBuffer({ label: b.name, size: b.bytes, usage }));
+      const uniform = b.kind === 'uniform' || b.kind === 'args';
+      const usage = uniform ? GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST : GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+      const buffer = device.createBuffer({ label: b.name, size: b.bytes, usage });
+      if (b.init) device.queue.writeBuffer(buffer, 0, b.init);
+      this.buffers.push(buffer);
     }
     const layersOf = (k: number) => plan.dispatches.filter((d) => d.kernel === k).map((d) => d.label);
     const compiled = await Promise.all(plan.kernels.map((k) => cachedPipeline(device, k, k.layout, layersOf(k.id))));
     this.pipelines = compiled.map((c) => c.pipeline);
+    await warmPipelines(device, compiled.map((c, i) => ({ ...c, source: plan.kernels[i], types: plan.kernels[i].layout })), onCompile, this.ctx.openCompileHelper);
     for (const d of plan.dispatches) {
       this.bindGroups.push(
         device.createBindGroup({
@@ -136,7 +143,7 @@ export class Trainer {
       const si = plan.input.shape;
       if (ti.c !== si.c || ti.h !== si.h || ti.w !== si.w) throw new Error(`teacher ${teacher.graph.name} takes ${ti.c}x${ti.h}x${ti.w} images, the student ${si.c}x${si.h}x${si.w}`);
       if (teacher.graph.classes !== plan.classes) throw new Error(`teacher ${teacher.graph.name} has ${teacher.graph.classes} classes, the student ${plan.classes}`);
-      this.teacherEx = await Executor.forGraph(this.ctx, teacher.graph, teacher.weights, { batch: plan.batch, head: false });
+      this.teacherEx = await Executor.forGraph(this.ctx, teacher.graph, teacher.weights, { batch: plan.batch, head: false }, onCompile);
     } else if (plan.teacher !== undefined) {
       throw new Error(`the ${plan.loss.kind} loss needs a teacher`);
     }

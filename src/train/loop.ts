@@ -12,8 +12,8 @@ import type { LayerGraph } from '../ir/graph.js';
 import { packParams } from '../codegen/pack.js';
 import { SGD_DEFAULTS, type LossSpec } from '../codegen/kernels/index.js';
 import type { GpuContext } from '../runtime/device.js';
-import { Executor } from '../runtime/executor.js';
-import { Trainer, type TeacherSource } from '../runtime/trainer.js';
+import { type CompileProgress, Executor } from '../runtime/executor.js';
+import { Trainer, type TeacherSource, type TrainerOptions } from '../runtime/trainer.js';
 import { initWeights, nonFiniteTensors, type Weights } from '../weights/weights.js';
 import { loadCheckpoint, saveCheckpoint, STATE_FILE, type CheckpointStateInput, type MetricsRecord } from './checkpoint.js';
 import type { InterruptFlag } from './interrupt.js';
@@ -59,8 +59,8 @@ export class Evaluator {
     private readonly graph: LayerGraph,
   ) {}
 
-  static async create(ctx: GpuContext, graph: LayerGraph, weights: Weights, batch: number): Promise<Evaluator> {
-    return new Evaluator(await Executor.forGraph(ctx, graph, weights, { batch, head: false }), graph);
+  static async create(ctx: GpuContext, graph: LayerGraph, weights: Weights, batch: number, onCompile?: CompileProgress): Promise<Evaluator> {
+    return new Evaluator(await Executor.forGraph(ctx, graph, weights, { batch, head: false }, onCompile), graph);
   }
 
   update(weights: Weights): void {
@@ -134,6 +134,8 @@ export interface TrainLoopOptions {
   /** Messages (checkpoint saved, resumed). */
   note?: (line: string) => void;
   subgroups?: boolean;
+  /** Sees the IR after every training pass when the plan is compiled (`--debug`). */
+  observer?: TrainerOptions['observer'];
 }
 
 export interface TrainLoopResult {
@@ -248,10 +250,9 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const settings = runSettings(o);
   const start = startState(o, settings);
   const { batch, loss, sgd } = settings;
-  // The driver compiles the kernels when the first steps run; on a CPU driver with a cold shader
-  // cache that takes minutes, so say so rather than leave the progress bar standing still.
-  settings.note('the first steps compile the GPU kernels: minutes on a CPU driver the first time, seconds once its shader cache has them');
-  const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups });
+  // Creating the trainer compiles every kernel (its own progress line, outside the epochs' figures).
+  const onCompile = o.progress?.compiling;
+  const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups, observer: o.observer, onCompile });
   const run = new TrainRun(o, settings, start, trainer);
   try {
     return await run.all();
@@ -402,7 +403,7 @@ class TrainRun {
     }
     if (o.test) {
       const w = await trainer.readWeights();
-      if (!this.evaluator) this.evaluator = await Evaluator.create(o.ctx, o.graph, w, o.evalBatch ?? o.test.batchSize);
+      if (!this.evaluator) this.evaluator = await Evaluator.create(o.ctx, o.graph, w, o.evalBatch ?? o.test.batchSize, o.progress?.compiling);
       else this.evaluator.update(w);
       const ev = await this.evaluator.evaluate(o.test, o.testLimit);
       rec.testAccuracy = ev.accuracy;

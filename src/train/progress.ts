@@ -44,6 +44,24 @@ function fmtDuration(ms: number): string {
   return m < 60 ? `${m}m${Math.round(s - 60 * m).toString().padStart(2, '0')}s` : `${Math.floor(m / 60)}h${(m % 60).toString().padStart(2, '0')}m`;
 }
 
+/**
+ * A progress line for kernel compilation, `compiling kernels 12/34`, on `stream`: redrawn in place
+ * on a terminal, otherwise written once when done. It is its own line, so the time is not counted
+ * in any epoch's images per second or ETA.
+ */
+export function compileProgress(stream: ProgressStream, tty = stream.isTTY === true, now: () => number = () => performance.now()): (done: number, total: number) => void {
+  let started = 0;
+  return (done, total) => {
+    if (done === 0) started = now();
+    const line = `compiling kernels ${done}/${total}`;
+    if (done < total) {
+      if (tty) stream.write(`\r${line}`);
+      return;
+    }
+    stream.write(`${tty ? '\r' : ''}${line} (${fmtDuration(now() - started)})\n`);
+  };
+}
+
 export class TrainProgress {
   private readonly o: ProgressOptions;
   private readonly stream: ProgressStream;
@@ -53,12 +71,15 @@ export class TrainProgress {
   private epoch = 0;
   private started = 0;
   private images = 0;
+  /** Reports kernel compilation (Trainer and Executor `onCompile`): see compileProgress. */
+  readonly compiling: (done: number, total: number) => void;
 
   constructor(o: ProgressOptions) {
     this.o = o;
     this.stream = o.stream ?? process.stderr;
     this.tty = o.tty ?? this.stream.isTTY === true;
     this.now = o.now ?? (() => performance.now());
+    this.compiling = compileProgress(this.stream, this.tty, this.now);
   }
 
   get isTTY(): boolean {

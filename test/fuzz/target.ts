@@ -5,6 +5,7 @@
 // below build inputs that are mostly valid (so the later stages are reached) with hostile values
 // and mutations mixed in. Used by test/fuzz.test.ts (short budget) and `npm run fuzz` (long).
 
+import '../../src/codegen/template-files.js';
 import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { compilePlan } from '../../src/codegen/plan.js';

@@ -1,7 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelFileText, writeCompiled, type Plan } from '../../codegen/index.js';
-import { planNetwork } from '../../driver.js';
+import { planNetwork, planTraining } from '../../driver.js';
+import { trainPlanFlops } from '../../codegen/train-plan.js';
+import type { PassObserver } from '../../passes/manager.js';
 import type { ArchIR } from '../../ir/arch.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { emitHrn } from '../../ir/emit-hrn.js';
@@ -9,9 +11,9 @@ import { printArch, printGraph } from '../../ir/print.js';
 import { networkStats } from '../../ir/stats.js';
 import { openDevice, type GpuContext } from '../../runtime/device.js';
 import { bytes, displayPath } from '../format.js';
-import { flag, intOption, listOption, stringOption } from '../args.js';
-import { SOURCE_OPTIONS, type Command } from '../command.js';
-import { EXIT_OK, UserError } from '../errors.js';
+import { flag, intOption, listOption, stringOption, type ParsedCommand } from '../args.js';
+import { SOURCE_OPTIONS, type Command, type Context } from '../command.js';
+import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { suggest } from '../../util/suggest.js';
@@ -88,11 +90,34 @@ function writeOut(dir: string, net: ArchIR, graph: LayerGraph, plan: Plan): numb
   }
 }
 
+/**
+ * `--train`: compiles each network's training step (the training passes, which `--debug` prints)
+ * and prints its size; the kernels run only under hrn train, so nothing is written.
+ */
+function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context, observer: PassObserver | undefined): number {
+  for (const option of ['out', 'emit-wgsl', 'no-fuse', 'adapter']) {
+    if (p.values[option] !== undefined) throw new UsageError(`compile: --${option} applies to the inference plan, not to --train`);
+  }
+  const batch = intOption(p, 'batch', 1);
+  for (const net of nets) {
+    let plan;
+    try {
+      ({ plan } = planTraining(net, { batch, observer }));
+    } catch (e) {
+      throw new UserError(`${net.name}: cannot compile the training step: ${(e as Error).message}`);
+    }
+    const total = plan.buffers.reduce((s, b) => s + b.bytes, 0);
+    const line = `${net.name}: training step at batch ${batch}: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches, ${(trainPlanFlops(plan) / 1e6).toFixed(1)}M FLOPs; ${plan.buffers.length} buffers, ${bytes(total)}`;
+    if (stringOption(p, 'debug') !== 'json') ctx.io.out(line);
+  }
+  return EXIT_OK;
+}
+
 export const compile: Command = {
   spec: {
     name: 'compile',
     summary: COMMAND_SUMMARIES.compile,
-    usage: 'hrn compile FILE [--pipeline P] [--debug[=json|=diff]] [--debug-only PASS] [-o DIR] [--emit-wgsl LAYER] [--batch N]',
+    usage: 'hrn compile FILE [--pipeline P] [--debug[=json|=diff]] [--debug-only PASS] [-o DIR] [--emit-wgsl LAYER] [--batch N] [--train]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
@@ -103,6 +128,7 @@ export const compile: Command = {
       batch: { type: 'string', value: 'N', help: 'images per dispatch the plan is specialized for (default 1)' },
       'no-fuse': { type: 'boolean', help: 'one kernel per op instead of fused conv+bn+add+relu chains' },
       force: { type: 'boolean', help: 'write into -o DIR even when it holds files hrn compile did not write' },
+      train: { type: 'boolean', help: 'compile the training step (forward, loss, backward, update) instead; print its size' },
     },
     positionals: { min: 1, max: 1 },
     details:
@@ -112,12 +138,15 @@ export const compile: Command = {
       'With -o or --emit-wgsl the kernels are compiled for the adapter (its subgroup size and limits), as\n' +
       'hrn infer and hrn train run them; each starts with a header naming its layers and specialization.\n' +
       'DIR must be empty, new, or an earlier output of hrn compile (recognised by its manifest.json);\n' +
-      'anything else needs --force, so that compiling never replaces files of your own.',
+      'anything else needs --force, so that compiling never replaces files of your own.\n' +
+      'With --train the training step hrn train runs is compiled instead (its passes: fuse, params, values,\n' +
+      'forward, loss, backward, update; --debug prints the IR after each) and only its size is printed.',
   },
   async run(p, ctx) {
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
     const observer = debugObserverFor(p, ctx);
     const nets = applyPipelineOption(loaded, p, ctx, observer);
+    if (flag(p, 'train')) return compileTraining(nets, p, ctx, observer);
     const batch = intOption(p, 'batch', 1);
     const out = stringOption(p, 'out');
     const layer = stringOption(p, 'emit-wgsl');

@@ -3,7 +3,7 @@ import type { Normalization } from '../../data/dataset.js';
 import { Executor, openDevice } from '../../runtime/index.js';
 import type { CheckpointState } from '../../train/checkpoint.js';
 import { intOption, stringOption } from '../args.js';
-import { ADAPTER_OPTION, SOURCE_OPTIONS, type Command } from '../command.js';
+import { ADAPTER_OPTION, dataOption, processIo, SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
@@ -26,7 +26,7 @@ export const infer: Command = {
       ...PIPELINE_OPTION,
       ...ADAPTER_OPTION,
       weights: { type: 'string', value: 'W', help: 'a run or checkpoint directory from hrn train (FILE, --set, --pipeline default to what it recorded), or a .safetensors file' },
-      data: { type: 'string', value: 'KIND:DIR', help: 'labeled test data, e.g. fashion-mnist:/usr/share/datasets/fashion-mnist' },
+      ...dataOption('labeled test data'),
       batch: { type: 'string', value: 'N', help: 'images per GPU batch (default 64)' },
       limit: { type: 'string', value: 'N', help: 'only the first N test images' },
       show: { type: 'string', value: 'K', help: 'print the first K predictions (default 10)' },
@@ -58,14 +58,17 @@ export const infer: Command = {
     });
 
     // Loaded only now: WebGPU and the code generator are start-up time the other commands skip.
-    const { Executor, openDevice } = await import('../../runtime/index.js');
+    const [{ Executor, openDevice }, { compileProgress }] = await Promise.all([import('../../runtime/index.js'), import('../../train/progress.js')]);
     const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
-    const started = performance.now();
+    let started = 0;
     let correct = 0;
     let seen = 0;
     const predictions: { index: number; label: number; predicted: number; p: number }[] = [];
     try {
-      const ex = await Executor.forGraph(gpu, graph, weights, { batch });
+      const stream = ctx.io === processIo ? process.stderr : { write: (t: string) => (ctx.io.err(t.replace(/\n$/, '')), true), isTTY: false };
+      const ex = await Executor.forGraph(gpu, graph, weights, { batch }, compileProgress(stream));
+      // Kernel compilation has its own progress line; images per second count the inference only.
+      started = performance.now();
       try {
         for (const b of data.test.epoch(0)) {
           const r = await ex.classify(b.images);

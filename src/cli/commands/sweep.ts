@@ -21,20 +21,13 @@ import { ADAPTER_OPTION, processIo, type Command, type Context } from '../comman
 import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
 import { EXIT_INTERRUPTED } from './train.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
+import { TRAINING_OPTIONS } from '../train-options.js';
 
 /** The options that describe a sweep (shared with `hrn criticality`). */
 export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
-  data: { type: 'string', value: 'KIND:DIR', help: 'training data, e.g. fashion-mnist:/usr/share/datasets/fashion-mnist' },
+  ...TRAINING_OPTIONS,
+  epochs: { ...TRAINING_OPTIONS.epochs, help: `epochs per run (default ${TRAIN_DEFAULTS.epochs})` },
   network: { type: 'string', multiple: true, value: 'NAME', help: 'networks of the file to use (repeatable; default all)' },
-  epochs: { type: 'string', value: 'E', help: `epochs per run (default ${TRAIN_DEFAULTS.epochs})` },
-  batch: { type: 'string', value: 'B', help: `images per step (default ${TRAIN_DEFAULTS.batch})` },
-  lr: { type: 'string', value: 'LR', help: `initial learning rate, cosine-annealed (default ${TRAIN_DEFAULTS.lr})` },
-  momentum: { type: 'string', value: 'M', help: `SGD momentum (default ${TRAIN_DEFAULTS.momentum})` },
-  'weight-decay': { type: 'string', value: 'WD', help: `L2 weight decay (default ${TRAIN_DEFAULTS.weightDecay})` },
-  subset: { type: 'string', value: 'N', help: 'train on N training images (stratified)' },
-  'test-subset': { type: 'string', value: 'N', help: 'evaluate on the first N test images' },
-  'no-augment': { type: 'boolean', help: 'no random crop / flip' },
-  fit: { type: 'string', value: 'pad|resize', help: 'how images are fitted to the network input (default pad)' },
   out: { type: 'string', value: 'DIR', help: 'runs directory (default runs/SWEEP)' },
   'dry-run': { type: 'boolean', help: 'list the runs with their ReLU and FLOP counts; train nothing' },
   json: { type: 'boolean', help: 'with --dry-run: the runs as JSON' },

@@ -25,10 +25,12 @@ import type { NetworkRecord } from '../weights-network.js';
 import { ADAPTER_OPTION, processIo, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
-import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
+import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { displayPath } from '../format.js';
 import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
+import { TRAINING_OPTIONS } from '../train-options.js';
+import { TRAIN_DEFAULTS } from '../../sweep/spec.js';
 
 /**
  * --out must be new or empty unless the run in it is continued (--resume) or replaced (--force):
@@ -116,7 +118,7 @@ export const train: Command = {
   spec: {
     name: 'train',
     summary: COMMAND_SUMMARIES.train,
-    usage: 'hrn train FILE --data KIND:DIR [--pipeline P] [--epochs E] [--batch B] [--lr LR] [--seed S] [--out DIR] [--resume] [--teacher CKPT --kd hinton|dkd] [--subset N]',
+    usage: 'hrn train FILE --data KIND:DIR [--pipeline P] [--epochs E] [--batch B] [--lr LR] [--seed S] [--out DIR] [--resume] [--teacher CKPT --kd hinton|dkd] [--subset N] [--debug[=json|=diff]] [--debug-only PASS]',
     details: [
       'Data sets (--data):',
       dataSpecHelp(),
@@ -126,27 +128,20 @@ export const train: Command = {
       'split is evaluated (batch norm folded, the inference kernels) and a checkpoint is written',
       'atomically to OUT/checkpoint; OUT/train.jsonl is the log. Ctrl-C once: finish the step, save,',
       'stop (resume with --resume); twice: quit at once. The last partial batch of an epoch is dropped.',
+      '--debug prints the IR after every pass: the --pipeline passes, then the training passes (fuse,',
+      'params, values, forward, loss, backward, update) when the training step is compiled.',
     ].join('\n'),
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
-      data: { type: 'string', value: 'KIND:DIR', help: 'training data, e.g. fashion-mnist:/usr/share/datasets/fashion-mnist' },
-      epochs: { type: 'string', value: 'E', help: 'epochs (default 1)' },
-      batch: { type: 'string', value: 'B', help: 'images per step (default 128)' },
-      lr: { type: 'string', value: 'LR', help: 'initial learning rate, cosine-annealed per step (default 0.1)' },
+      ...TRAINING_OPTIONS,
       'min-lr': { type: 'string', value: 'LR', help: 'final learning rate (default 0)' },
       'warmup-epochs': { type: 'string', value: 'E', help: 'linear warm-up before the cosine (default 0)' },
-      momentum: { type: 'string', value: 'M', help: `SGD momentum (default ${SGD_DEFAULTS.momentum})` },
-      'weight-decay': { type: 'string', value: 'WD', help: `L2 weight decay (default ${SGD_DEFAULTS.weightDecay})` },
       nesterov: { type: 'boolean', help: 'Nesterov momentum' },
       seed: { type: 'string', value: 'S', help: 'seed of the initial weights and the data order (default 0)' },
       out: { type: 'string', value: 'DIR', help: 'checkpoint and log directory (default runs/NETWORK)' },
       resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
       force: { type: 'boolean', help: 'start over in an --out that holds a run (its checkpoint is replaced at the first save)' },
-      subset: { type: 'string', value: 'N', help: 'train on N training images (stratified over the classes)' },
-      'test-subset': { type: 'string', value: 'N', help: 'evaluate on the first N test images' },
-      'no-augment': { type: 'boolean', help: 'no random crop / flip' },
-      fit: { type: 'string', value: 'pad|resize', help: 'how images are fitted to the network input (default pad)' },
       teacher: { type: 'string', value: 'CKPT', help: 'distill from this checkpoint (an hrn train output directory or its checkpoint)' },
       'teacher-file': { type: 'string', value: 'FILE', help: "the teacher's .hrn file (default: the one its checkpoint records)" },
       kd: { type: 'string', value: 'hinton|dkd', help: 'distillation loss with --teacher (default hinton)' },
@@ -159,6 +154,7 @@ export const train: Command = {
       'eval-batch': { type: 'string', value: 'N', help: 'images per evaluation batch (default 250)' },
       'log-every': { type: 'string', value: 'N', help: 'steps between loss read-backs (default 10)' },
       ...ADAPTER_OPTION,
+      ...DEBUG_OPTIONS,
     },
     positionals: { min: 1, max: 1 },
   },
@@ -166,18 +162,19 @@ export const train: Command = {
     const { io } = ctx;
     const dataText = stringOption(p, 'data');
     if (dataText === undefined) throw new UsageError(`train: --data KIND:DIR is required; data sets:\n${dataSpecHelp()}`);
-    const epochs = intOption(p, 'epochs', 1);
-    const batch = intOption(p, 'batch', 128);
-    const lr = numberOption(p, 'lr', 0.1);
+    const epochs = intOption(p, 'epochs', TRAIN_DEFAULTS.epochs);
+    const batch = intOption(p, 'batch', TRAIN_DEFAULTS.batch);
+    const lr = numberOption(p, 'lr', TRAIN_DEFAULTS.lr);
     if (!(lr > 0)) throw new UsageError('train: --lr must be positive');
     const seed = intOption(p, 'seed', 0, 0);
-    const fit = stringOption(p, 'fit') ?? 'pad';
+    const fit = stringOption(p, 'fit') ?? TRAIN_DEFAULTS.fit;
     if (fit !== 'pad' && fit !== 'resize') throw new UsageError(`train: --fit must be pad or resize, got '${fit}'`);
 
     const file = p.positionals[0];
     const set = listOption(p, 'set');
     const loaded = loadNetworks(file, ctx.sources, { set, network: stringOption(p, 'network') });
-    const nets = applyPipelineOption(loaded, p, ctx);
+    const observer = debugObserverFor(p, ctx);
+    const nets = applyPipelineOption(loaded, p, ctx, observer);
     if (nets.length !== 1) {
       throw new UserError(`train needs one network; ${file}${stringOption(p, 'pipeline') ? ' with this --pipeline' : ''} gives ${nets.length} (${nets.map((n) => n.name).join(', ')}): pick one with --network`);
     }
@@ -241,6 +238,7 @@ export const train: Command = {
         progress,
         interrupt,
         note: (line) => io.out(line),
+        observer,
         extra: {
           source: resolve(file),
           set,

@@ -29,7 +29,7 @@ function stepText(graph: LayerGraph, placement: Pick<Placement, 'synthetic'>, s:
   }
 }
 
-function fusionSection(graph: LayerGraph, fusion: Fusion): string[] {
+export function fusionSection(graph: LayerGraph, fusion: Fusion): string[] {
   const lines = [`fusion: ${fusion.steps.length} steps for ${graph.nodes.length} nodes`];
   for (const s of fusion.steps) lines.push(`  %${s.anchor} <- ${stepText(graph, {}, s)}  // ${s.nodes.map((id) => graph.nodes[id].name).join(' + ')}`);
   return lines;

@@ -144,11 +144,11 @@ export interface GraphState {
   plan?: Plan;
 }
 
-/** A field a pass needs from an earlier pass, or an internal error naming both. */
-export function need<K extends keyof GraphState>(state: GraphState, key: K, pass: string): NonNullable<GraphState[K]> {
+/** A field a pass (graph or training) needs from an earlier pass, or an internal error naming both. */
+export function need<S extends GraphState, K extends keyof S>(state: S, key: K, pass: string): NonNullable<S[K]> {
   const v = state[key];
   if (v === undefined) throw new Error(`graph pass ${pass}: no ${String(key)} yet (a pass that provides it must run first)`);
-  return v as NonNullable<GraphState[K]>;
+  return v as NonNullable<S[K]>;
 }
 
 /** The node of a value id, the synthetic output copy included. */

@@ -30,7 +30,6 @@ export function genBnFinalize(
     sh.c,
     [...finalizeSlots(bufs, 'write'), { name: 'run', type: 'array<f32>', access: 'write', buffer: bufs.running }],
     {
-      C: u(sh.c),
       NCH: u(cc.chunks),
       N: u(sh.batch),
       IPC: u(cc.imagesPerChunk),

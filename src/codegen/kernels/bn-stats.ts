@@ -15,17 +15,11 @@ export function genBnStats(name: string, sh: PlaneShape, x: BufView, part: numbe
       { name: 'x_in', type: `array<${T}>`, access: 'read', buffer: x.buffer },
       { name: 'part', type: 'array<vec2<f32>>', access: 'write', buffer: part },
     ],
-    {
-      ...r.values,
-      X_BS: tUnits(x.batchStride, vec, name),
-      X_OFF: tUnits(x.offset, vec, name),
-      PLANE_ELEMS: f(plane),
-      T,
-      REDUCE_ACC: sumLanes(vec, 'acc'),
-      REDUCE_Q: sumLanes(vec, 'q'),
-    },
+    { WG: r.wg, T, REDUCE_ACC: sumLanes(vec, 'acc'), REDUCE_Q: sumLanes(vec, 'q') },
     {},
     r.wg,
     r.workgroups,
+    undefined,
+    { ...r.args, X_BS: tUnits(x.batchStride, vec, name), X_OFF: tUnits(x.offset, vec, name), PLANE_ELEMS: f(plane) },
   );
 }

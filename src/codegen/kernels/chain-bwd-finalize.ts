@@ -20,7 +20,6 @@ export function genChainBwdFinalize(
       { name: 'coef', type: 'array<vec4<f32>>', access: 'write', buffer: bufs.coef },
     ],
     {
-      C: u(c),
       NCH: u(chunks),
       COUNT: f(count),
       GAMMA_OFF: u(off.gamma),

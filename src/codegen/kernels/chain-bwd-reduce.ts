@@ -26,8 +26,13 @@ export function genChainBwdReduce(
   return build(
     'train/chain_bwd_reduce',
     slots,
+    { WG: r.wg, T, REDUCE_SG: sumLanes(vec, 'sg'), REDUCE_SGX: sumLanes(vec, 'sgx') },
+    { RELU: !!relu },
+    r.wg,
+    r.workgroups,
+    undefined,
     {
-      ...r.values,
+      ...r.args,
       G_BS: tUnits(s.g.batchStride, vec, s.name),
       G_OFF: tUnits(s.g.offset, vec, s.name),
       X_BS: tUnits(s.bn.x.batchStride, vec, s.name),
@@ -37,12 +42,6 @@ export function genChainBwdReduce(
       RELU_START: u(relu?.start ?? 0),
       RELU_END: u(relu?.end ?? 0),
       ST_OFF: u(s.bn.stats),
-      T,
-      REDUCE_SG: sumLanes(vec, 'sg'),
-      REDUCE_SGX: sumLanes(vec, 'sgx'),
     },
-    { RELU: !!relu },
-    r.wg,
-    r.workgroups,
   );
 }

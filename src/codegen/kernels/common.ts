@@ -34,6 +34,8 @@ export interface GeneratedKernel {
   workgroups: [number, number, number];
   /** The constants the kernel was specialized for (`NAME=value ...`), for its file header. */
   specialization: string;
+  /** The dispatch's arguments, when the kernel reads some scalars from a uniform (KernelArgs). */
+  args?: PackedArgs;
 }
 
 export interface DispatchLimits {
@@ -47,6 +49,37 @@ export const DEFAULT_DISPATCH_LIMITS: DispatchLimits = { maxComputeWorkgroupsPer
  * to the slot whose binding (and WGSL identifier) it uses.
  */
 export type SlotAliases = Record<string, string>;
+
+/**
+ * Per-dispatch scalars a template reads as `args.NAME` from a small uniform instead of having
+ * them baked in as constants: kernels that differ only in these (offsets, strides, channel and
+ * batch counts of the small per-channel kernels) are then one pipeline, which the CPU driver
+ * compiles once instead of once per layer. Values are WGSL literals as u() and f() write them.
+ */
+export type KernelArgs = Record<string, string>;
+
+/** A dispatch's arguments: the uniform's binding number and its contents (a 16-byte multiple). */
+export interface PackedArgs {
+  binding: number;
+  words: Uint32Array;
+}
+
+/** The WGSL declaration of `args` at `binding` and the uniform's contents. */
+export function renderArgs(args: KernelArgs, binding: number, what: string): { decl: string; words: Uint32Array } {
+  const names = Object.keys(args);
+  const words = new Uint32Array(Math.max(4, Math.ceil(names.length / 4) * 4));
+  const floats = new Float32Array(words.buffer);
+  const fields = names.map((name, i) => {
+    const v = args[name];
+    const m = /^(-?[0-9.e+-]+)([uf])$/.exec(v);
+    if (!m) throw new Error(`${what}: argument ${name} = ${v} is not a u32 or f32 literal`);
+    if (m[2] === 'u') words[i] = Number(m[1]);
+    else floats[i] = Number(m[1]);
+    return `  ${name}: ${m[2] === 'u' ? 'u32' : 'f32'},`;
+  });
+  const decl = `struct Args {\n${fields.join('\n')}\n}\n@group(0) @binding(${binding}) var<uniform> args: Args;`;
+  return { decl, words };
+}
 
 /** The scalar constants and flags of a template instantiation, `NAME=value ...` (code blocks left out). */
 export function specializationOf(values: TemplateValues, flags: Record<string, boolean>): string {
@@ -65,14 +98,28 @@ export function finish(
   flags: Record<string, boolean>,
   workgroupSize: number,
   workgroups: [number, number, number],
+  args?: KernelArgs,
 ): GeneratedKernel {
   const r = renderBindings(
     slots.map((s) => ({ ...s, shares: alias[s.name] })),
     'codegen',
   );
-  const wgsl = instantiate(template, { ...values, BINDINGS: r.decl }, flags, undefined, r.names);
+  const packed = args && renderArgs(args, r.bindings.length, template);
+  const decl = packed ? `${r.decl}\n${packed.decl}` : r.decl;
+  const wgsl = instantiate(template, { ...values, BINDINGS: decl }, flags, undefined, r.names);
   const bindings: KernelBinding[] = r.bindings.map((b) => ({ binding: b.binding, slots: b.slots.map((s) => s.name), write: b.write }));
-  return { template, wgsl, entryPoint: 'main', bindings, workgroupSize, workgroups, specialization: specializationOf(values, flags) };
+  const out: GeneratedKernel = { template, wgsl, entryPoint: 'main', bindings, workgroupSize, workgroups, specialization: specializationOf({ ...values, ...args }, flags) };
+  if (packed) out.args = { binding: r.bindings.length, words: packed.words };
+  return out;
+}
+
+/**
+ * The template values of `scalars`: literals baked into the source, or (`asArgs`) references
+ * `args.NAME` together with the arguments that carry them, so that one kernel serves every size.
+ */
+export function scalarValues(scalars: Record<string, string>, asArgs: boolean): { values: TemplateValues; args?: KernelArgs } {
+  if (!asArgs) return { values: scalars };
+  return { values: Object.fromEntries(Object.keys(scalars).map((k) => [k, `args.${k}`])), args: scalars };
 }
 
 /**
@@ -140,12 +187,21 @@ interface PerElementKernel {
   alias: SlotAliases;
   values: TemplateValues;
   flags?: Record<string, boolean>;
+  /**
+   * Arguments (see scalarValues): TOTAL and NX join them, and the template includes
+   * lib/per_element_args.wgsl under its flag ARGS.
+   */
+  args?: KernelArgs;
 }
 
 /** Fills in what lib/per_element.wgsl needs (TOTAL, NX, WG) and the matching dispatch. */
 export function finishPerElement(k: PerElementKernel, limits: DispatchLimits): GeneratedKernel {
   const wg = k.workgroupSize;
   const { nx, nz } = splitTiles(Math.ceil(k.total / wg), limits, k.name);
+  if (k.args) {
+    const args = { ...k.args, TOTAL: u(k.total), NX: u(nx) };
+    return finish(k.template, k.slots, k.alias, { ...k.values, WG: wg }, { ...k.flags, ARGS: true }, wg, [nx, 1, nz], args);
+  }
   const values = { ...k.values, TOTAL: u(k.total), NX: u(nx), WG: wg };
   return finish(k.template, k.slots, k.alias, values, k.flags ?? {}, wg, [nx, 1, nz]);
 }

@@ -1,7 +1,7 @@
 // Fully connected layer (kernels/fc.wgsl).
 
-import { u, type TemplateValues } from '../template.js';
-import { DEFAULT_DISPATCH_LIMITS, finishPerElement, type GeneratedKernel, type Slot, type SlotAliases, sumLanes, vecType, type ViewLayout, viewValues, workgroupFor } from './common.js';
+import { u } from '../template.js';
+import { DEFAULT_DISPATCH_LIMITS, finishPerElement, scalarValues, type GeneratedKernel, type Slot, type SlotAliases, sumLanes, vecType, type ViewLayout, viewValues, workgroupFor } from './common.js';
 
 export interface FcKernelSpec {
   name: string;
@@ -12,7 +12,12 @@ export interface FcKernelSpec {
   output: ViewLayout;
 }
 
-export function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
+/**
+ * `asArgs`: sizes and offsets as dispatch arguments rather than constants (the training plan
+ * uses this: a constant feature count lets the CPU driver unroll the dot product, which takes it
+ * seconds to compile).
+ */
+export function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS, asArgs = false): GeneratedKernel {
   const aligned = spec.inFeatures % 4 === 0 && spec.input.offset % 4 === 0 && spec.input.batchStride % 4 === 0;
   const vec = aligned ? 4 : 1;
   const total = spec.batch * spec.outFeatures;
@@ -22,13 +27,11 @@ export function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFA
     { name: 'bias', type: 'array<f32>', write: false },
     { name: 'y_out', type: 'array<f32>', write: true },
   ];
-  const values: TemplateValues = {
-    IN: u(spec.inFeatures / vec),
-    OUT: u(spec.outFeatures),
-    ...viewValues(spec.name, 'IN', spec.input, vec),
-    ...viewValues(spec.name, 'OUT', spec.output),
-    T: vecType(vec),
-    REDUCE: sumLanes(vec),
-  };
-  return finishPerElement({ template: 'fc', name: spec.name, total, workgroupSize: workgroupFor(total), slots, alias, values }, limits);
+  const scalars = scalarValues(
+    { IN: u(spec.inFeatures / vec), OUT: u(spec.outFeatures), ...viewValues(spec.name, 'IN', spec.input, vec), ...viewValues(spec.name, 'OUT', spec.output) } as Record<string, string>,
+    asArgs,
+  );
+  const values = { ...scalars.values, T: vecType(vec), REDUCE: sumLanes(vec) };
+  const workgroupSize = asArgs ? 64 : workgroupFor(total);
+  return finishPerElement({ template: 'fc', name: spec.name, total, workgroupSize, slots, alias, values, flags: { ARGS: asArgs }, args: scalars.args }, limits);
 }

@@ -7,7 +7,7 @@
 
 import { instantiate, u } from '../template.js';
 import { renderBindings } from './bindings.js';
-import { type DispatchLimits, pow2AtLeast, splitTiles } from './common.js';
+import { type DispatchLimits, type KernelArgs, type PackedArgs, renderArgs, splitTiles } from './common.js';
 
 /** A tensor view: buffer id, element offset of (n=0, c=0), elements per image (NCHW inside). */
 export interface BufView {
@@ -40,6 +40,8 @@ export interface TrainKernel {
   workgroupSize: number;
   bindings: TrainBinding[];
   workgroups: [number, number, number];
+  /** The dispatch's arguments (see KernelArgs). */
+  args?: PackedArgs;
 }
 
 export interface SlotDef {
@@ -64,6 +66,7 @@ export function build(
   workgroupSize: number,
   workgroups: [number, number, number],
   uniform?: number,
+  args?: KernelArgs,
 ): TrainKernel {
   const owner = new Map<number, SlotDef>();
   const bufferOf = new Map(slots.map((s) => [s.name, s.buffer]));
@@ -78,8 +81,14 @@ export function build(
     vals.UNIFORM_BINDING = bindings.length;
     bindings.push({ binding: bindings.length, buffer: uniform, type: 'uniform' });
   }
+  let packed: TrainKernel['args'];
+  if (args !== undefined) {
+    const a = renderArgs(args, bindings.length, template);
+    vals.BINDINGS = `${r.decl}\n${a.decl}`;
+    packed = { binding: bindings.length, words: a.words };
+  }
   const wgsl = instantiate(template, vals, flags, undefined, r.names);
-  return { template, wgsl, entryPoint: 'main', workgroupSize, bindings, workgroups };
+  return { template, wgsl, entryPoint: 'main', workgroupSize, bindings, workgroups, ...(packed ? { args: packed } : {}) };
 }
 
 export function grid(total: number, wg: number, limits: DispatchLimits, what: string, y = 1): [number, number, number] {
@@ -111,8 +120,9 @@ export function channelChunks(c: number, batch: number, target = 256): ChannelCh
 }
 
 /**
- * The grid and constants of a per-channel reduction over batch chunks (one invocation per channel
- * and chunk): C, PLANE (in `vec` units), N, IPC, NCH, TOTAL, NX and WG.
+ * The grid and arguments of a per-channel reduction over batch chunks (one invocation per channel
+ * and chunk): C, PLANE (in `vec` units), N, IPC, NCH, TOTAL and NX. The workgroup is fixed (WG),
+ * so that nothing of the layer's shape shows in the kernel's source.
  */
 export function chunkedReduction(
   name: string,
@@ -120,13 +130,12 @@ export function chunkedReduction(
   vec: number,
   cc: ChannelChunks,
   limits: DispatchLimits,
-): { wg: number; workgroups: [number, number, number]; values: Record<string, string | number> } {
+): { wg: number; workgroups: [number, number, number]; args: KernelArgs } {
   const plane = sh.h * sh.w;
   const total = sh.c * cc.chunks;
-  const wg = Math.min(WG, Math.max(8, pow2AtLeast(total)));
-  const workgroups = grid(total, wg, limits, name);
-  const values = { C: u(sh.c), PLANE: u(plane / vec), N: u(sh.batch), IPC: u(cc.imagesPerChunk), NCH: u(cc.chunks), TOTAL: u(total), NX: u(workgroups[0]), WG: wg };
-  return { wg, workgroups, values };
+  const workgroups = grid(total, WG, limits, name);
+  const args = { C: u(sh.c), PLANE: u(plane / vec), N: u(sh.batch), IPC: u(cc.imagesPerChunk), NCH: u(cc.chunks), TOTAL: u(total), NX: u(workgroups[0]) };
+  return { wg: WG, workgroups, args };
 }
 
 export interface PlaneShape {
@@ -172,8 +181,11 @@ export function finalizeSlots(bufs: { part: number; params: number; state: numbe
   ];
 }
 
-/** A kernel with one invocation per channel (the second phase of a chunked reduction); WG is filled in. */
-export function buildPerChannel(template: string, c: number, slots: SlotDef[], values: Record<string, string | number>): TrainKernel {
-  const wg = Math.min(WG, Math.max(8, pow2AtLeast(c)));
-  return build(template, slots, { ...values, WG: wg }, {}, wg, [Math.ceil(c / wg), 1, 1]);
+/**
+ * A kernel with one invocation per channel (the second phase of a chunked reduction), every
+ * scalar an argument (`args.C` channels): one pipeline serves all layers. The workgroup is fixed
+ * at 64, so that the channel count does not show in the source either.
+ */
+export function buildPerChannel(template: string, c: number, slots: SlotDef[], args: KernelArgs): TrainKernel {
+  return build(template, slots, { WG }, {}, WG, [Math.ceil(c / WG), 1, 1], undefined, { C: u(c), ...args });
 }

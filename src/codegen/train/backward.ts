@@ -1,7 +1,7 @@
-// The backward half of a training step: the loss and its logits gradient, then every step's
-// backward in reverse order, then the optimizer.
+// The backward half of a training step (run by the `backward` pass): every step's backward, last
+// step first, from the logits gradient the loss wrote.
 
-import type { ConcatNode, LayerGraph } from '../../ir/graph.js';
+import type { ConcatNode } from '../../ir/graph.js';
 import type { ChainStep, ConvStep, SimpleStep } from '../graph/state.js';
 import {
   channelChunks,
@@ -16,19 +16,14 @@ import {
   genConvDx,
   genFcDw,
   genFcDx,
-  genLoss,
   genMaxPoolBwd,
-  genSgd,
   type BufView,
-  type LossSpec,
   maxPoolShape,
-  type SgdHyper,
 } from '../kernels/index.js';
 import type { ConvGeometry } from '../conv-layout.js';
 import type { TrainBuilder } from './builder.js';
 import { chainNames, type TrainStep } from './forward.js';
 import type { BnStore, ParamStore } from './params.js';
-import { alignUp } from './types.js';
 import type { ForwardValues, Gradients } from './values.js';
 
 export interface BackwardContext {
@@ -37,14 +32,6 @@ export interface BackwardContext {
   grads: Gradients;
   store: ParamStore;
   bn: BnStore;
-}
-
-/** The loss kernel: running sums and the logits gradient. */
-export function emitLoss(x: BackwardContext, graph: LayerGraph, classes: number, loss: LossSpec, io: { labels: number; teacher?: number; sums: number; uniform: number }): void {
-  if (!x.grads.needed[graph.output]) throw new Error(`compileTrainPlan: ${graph.name} has no trainable parameters`);
-  const dlogits = x.grads.target(graph.output);
-  if (dlogits.offset !== 0 || dlogits.batchStride !== classes) throw new Error('compileTrainPlan: the logits gradient must be dense (internal error)');
-  x.b.emit('loss', 'loss', genLoss('loss', x.b.batch, classes, loss, { logits: x.fwd.view(graph.output), ...io, dlogits: dlogits.buffer }));
 }
 
 function geometry(x: BackwardContext, s: ConvStep): ConvGeometry {
@@ -164,20 +151,5 @@ export function emitBackward(x: BackwardContext, steps: readonly TrainStep[]): v
     else if (s.kind === 'fc') fc(x, s);
     else if (s.kind === 'maxpool') maxpool(x, s);
     else avgpool(x, s);
-  }
-}
-
-/** The optimizer: one dispatch per run of parameters with the same weight decay. */
-export function emitOptimizer(x: BackwardContext, sgd: SgdHyper, uniform: number, M: number): void {
-  const runs: { offset: number; end: number; decay: boolean }[] = [];
-  for (const p of x.store.params) {
-    const last = runs[runs.length - 1];
-    if (last && last.decay === p.decay) last.end = alignUp(p.offset + p.length);
-    else runs.push({ offset: p.offset, end: alignUp(p.offset + p.length), decay: p.decay });
-  }
-  const bufs = { params: x.store.P, grads: x.store.G, momentum: M, uniform };
-  for (const r of runs) {
-    const hyper = { ...sgd, weightDecay: r.decay ? sgd.weightDecay : 0 };
-    x.b.emit('optimizer', `sgd [${r.offset}, ${r.end})`, genSgd('sgd', { offset: r.offset, length: r.end - r.offset }, bufs, hyper, x.b.dl));
   }
 }

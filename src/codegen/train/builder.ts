@@ -1,11 +1,11 @@
-// What the training plan's phases (params.ts, values.ts, forward.ts, backward.ts, optimizer.ts)
+// What the training passes (params.ts, values.ts, forward.ts, loss.ts, backward.ts, update.ts)
 // build together: the buffers, the kernels (one per distinct source and layout) and the
-// dispatches, in order.
+// dispatches, in order. Each pass extends a clone, so the builder a pass was given stays as it was.
 
 import type { ConvNode, LayerGraph } from '../../ir/graph.js';
 import type { BindingType, BufView, DispatchLimits, GeneratedKernel, SlotAliases, TrainBinding, TrainKernel } from '../kernels/index.js';
 import type { PlanLimits } from '../plan-types.js';
-import type { TrainBuffer, TrainBufferKind, TrainDispatch, TrainPhase, TrainPlanKernel } from './types.js';
+import { ALIGN, alignUp, type TrainBuffer, type TrainBufferKind, type TrainDispatch, type TrainPhase, type TrainPlanKernel } from './types.js';
 
 /** A buffer range a kernel slot binds: whole buffer, or bytes [offset, offset + size). */
 export interface SlotRange {
@@ -26,6 +26,9 @@ export class TrainBuilder {
   scratch = -1;
   coef = -1;
   zeros = -1;
+  /** The uniform buffer of every dispatch's arguments (KernelArgs), one 256-byte slot each. */
+  private args = -1;
+  private readonly argWords: number[] = [];
 
   constructor(
     readonly graph: LayerGraph,
@@ -35,6 +38,22 @@ export class TrainBuilder {
   ) {
     this.nodes = graph.nodes;
     this.dl = { maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension };
+  }
+
+  /** A copy to extend: later additions and size changes do not reach this one. */
+  clone(): TrainBuilder {
+    const c = new TrainBuilder(this.graph, this.batch, this.limits, this.subgroupSize);
+    c.buffers.push(...this.buffers.map((x) => ({ ...x })));
+    c.kernels.push(...this.kernels);
+    c.dispatches.push(...this.dispatches);
+    for (const [k, v] of this.kernelByKey) c.kernelByKey.set(k, v);
+    Object.assign(c.sizes, this.sizes);
+    c.scratch = this.scratch;
+    c.coef = this.coef;
+    c.zeros = this.zeros;
+    c.args = this.args;
+    c.argWords.push(...this.argWords);
+    return c;
   }
 
   /** Adds the scratch buffers (sized at the end, by finishScratch). */
@@ -85,11 +104,22 @@ export class TrainBuilder {
   }
 
   emit(phase: TrainPhase, label: string, k: TrainKernel, flops = 0): void {
-    if (k.bindings.length > this.limits.maxStorageBuffersPerShaderStage + 1) throw new Error(`${label}: ${k.bindings.length} bindings, above the device limit`);
+    const storage = k.bindings.filter((b) => b.type !== 'uniform').length;
+    if (storage > this.limits.maxStorageBuffersPerShaderStage) throw new Error(`${label}: ${storage} storage bindings, above the device limit`);
+    const bindings = k.args ? [...k.bindings, this.argsBinding(k.args)] : k.bindings;
     const layout: BindingType[] = [];
-    for (const b of k.bindings) layout[b.binding] = b.type;
+    for (const b of bindings) layout[b.binding] = b.type;
     const kernel = this.kernelIndex(k, layout);
-    this.dispatches.push({ index: this.dispatches.length, kernel, phase, label, bindings: k.bindings, workgroups: k.workgroups, flops });
+    this.dispatches.push({ index: this.dispatches.length, kernel, phase, label, bindings, workgroups: k.workgroups, flops });
+  }
+
+  /** Puts a dispatch's arguments in their own aligned slot of the arguments buffer. */
+  private argsBinding(a: NonNullable<TrainKernel['args']>): TrainBinding {
+    if (this.args < 0) this.args = this.addBuffer('dispatch-args', 'args', 16);
+    const at = alignUp(this.argWords.length, ALIGN);
+    while (this.argWords.length < at) this.argWords.push(0);
+    this.argWords.push(...a.words);
+    return { binding: a.binding, buffer: this.args, type: 'uniform', offset: at * 4, size: a.words.length * 4 };
   }
 
   /** An inference generator's kernel, its slots bound to buffer ranges. */
@@ -103,7 +133,9 @@ export class TrainBuilder {
       if (s.size !== undefined) t.size = s.size;
       return t;
     });
-    this.emit(phase, label, { template: gen.template, wgsl: gen.wgsl, entryPoint: gen.entryPoint, workgroupSize: gen.workgroupSize, bindings, workgroups: gen.workgroups }, flops);
+    const k: TrainKernel = { template: gen.template, wgsl: gen.wgsl, entryPoint: gen.entryPoint, workgroupSize: gen.workgroupSize, bindings, workgroups: gen.workgroups };
+    if (gen.args) k.args = gen.args;
+    this.emit(phase, label, k, flops);
   }
 
   /** Slots on the same buffer share the first one's binding. */
@@ -118,8 +150,13 @@ export class TrainBuilder {
     return out;
   }
 
-  /** Sets the grown sizes of the scratch buffers; call once, after the last kernel. */
+  /** Sets the grown sizes of the scratch buffers and the arguments' contents; call once, after the last kernel. */
   finishScratch(): void {
+    if (this.args >= 0) {
+      const init = Uint32Array.from(this.argWords);
+      this.buffers[this.args].bytes = Math.ceil(init.byteLength / 16) * 16;
+      this.buffers[this.args].init = init;
+    }
     this.buffers[this.scratch].bytes = this.sizes.scratch;
     this.buffers[this.coef].bytes = this.sizes.coef;
     this.buffers[this.zeros].bytes = this.sizes.zeros;

@@ -1,13 +1,12 @@
-// The forward half of a training step. The steps are the shared fusion pass's (src/codegen/graph/
-// fuse.ts) without the conv epilogue, plus a copy step per concatenation. conv is the inference
+// The forward half of a training step (run by the `forward` pass). The steps are the shared fusion
+// pass's (src/codegen/graph/fuse.ts) without the conv epilogue, plus a copy step per concatenation. conv is the inference
 // kernel on packed weights; batch norm runs on batch statistics (bn_stats + bn_finalize, which
 // also update the running statistics) and is applied by the inference elementwise kernel with the
 // per-channel scale/shift it computed, fused with a following residual add and ReLU range.
 
 import { BN_EPS, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
 import { convPacking } from '../conv-layout.js';
-import { fuseGraph } from '../graph/fuse.js';
-import type { ChainStep, ConvStep, FusedStep, SimpleStep } from '../graph/state.js';
+import type { ChainStep, ConvStep, FusedStep, Fusion, SimpleStep } from '../graph/state.js';
 import { channelChunks, genAvgPool, genBnFinalize, genBnStats, genConv, genEwise, genFc, genMaxPool, maxPoolShape, type BufView } from '../kernels/index.js';
 import type { SlotRange, TrainBuilder } from './builder.js';
 import { paramRange, type BnStore, type ParamStore } from './params.js';
@@ -15,9 +14,9 @@ import type { ForwardValues } from './values.js';
 
 export type TrainStep = FusedStep | { kind: 'concat'; anchor: number; nodes: number[]; node: ConcatNode };
 
-/** The steps of a training step's forward half, in the order they run. */
-export function trainSteps(graph: LayerGraph): TrainStep[] {
-  const fused: TrainStep[] = fuseGraph(graph, { fuse: true, convEpilogue: false }).steps;
+/** The steps of a training step's forward half, in the order they run: the fused steps and a copy per concatenation. */
+export function trainSteps(graph: LayerGraph, fusion: Fusion): TrainStep[] {
+  const fused: TrainStep[] = [...fusion.steps];
   const concats: TrainStep[] = graph.nodes.filter((n): n is ConcatNode => n.op === 'concat').map((n) => ({ kind: 'concat', anchor: n.id, nodes: [n.id], node: n }));
   return [...fused, ...concats].sort((a, b) => a.anchor - b.anchor);
 }
@@ -112,7 +111,7 @@ function simple(x: ForwardContext, s: SimpleStep): void {
   }
   if (f.op !== 'fc') throw new Error('compileTrainPlan: fc step without fc node (internal error)');
   const inF = b.perImage(s.input);
-  const gen = genFc({ name: label, batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures, input: xin, output: y }, {}, b.dl);
+  const gen = genFc({ name: label, batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures, input: xin, output: y }, {}, b.dl, true);
   const slots = { x_in: { buffer: xin.buffer }, wgt: paramRange(x.store, `${f.name}.weight`), bias: paramRange(x.store, `${f.name}.bias`), y_out: { buffer: y.buffer } };
   b.emitInference('forward', `${label} forward`, gen, slots, 2 * b.batch * inF * f.outFeatures);
 }

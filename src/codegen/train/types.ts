@@ -1,6 +1,7 @@
 // The training plan's types: every buffer and every dispatch of one training step.
 
 import type { Shape } from '../../ir/arch.js';
+import type { StageObserver } from '../../passes/stages.js';
 import type { BindingType, BufView, LossSpec, SgdHyper, TrainBinding } from '../kernels/index.js';
 import type { PackedParam, ParamLayout } from '../conv-layout.js';
 import type { CompiledKernel, PlanLimits } from '../plan-types.js';
@@ -20,6 +21,8 @@ export interface TrainPlanOptions {
   };
   /** Running-statistics momentum (default 0.1, PyTorch's). */
   bnMomentum?: number;
+  /** Sees the IR after every training pass (`--debug`). */
+  observer?: StageObserver;
 }
 
 export type TrainBufferKind =
@@ -37,6 +40,7 @@ export type TrainBufferKind =
   | 'coef'
   | 'sums'
   | 'uniform'
+  | 'args'
   | 'zeros';
 
 export interface TrainBuffer {
@@ -44,6 +48,8 @@ export interface TrainBuffer {
   name: string;
   kind: TrainBufferKind;
   bytes: number;
+  /** Contents uploaded once when the buffer is created (the dispatch arguments). */
+  init?: Uint32Array<ArrayBuffer>;
 }
 
 /** A trainable tensor; its offset is the same in the parameter, gradient and momentum buffers (a multiple of 64). */

@@ -20,6 +20,13 @@ export class ForwardValues {
 
   constructor(private readonly b: TrainBuilder) {}
 
+  /** A copy on the builder `b` (a clone of this one's). */
+  clone(b: TrainBuilder): ForwardValues {
+    const c = new ForwardValues(b);
+    for (const [id, v] of this.views) c.views.set(id, v);
+    return c;
+  }
+
   /** Gives value `id` a buffer of its own. */
   own(id: number, kind: TrainBufferKind): BufView {
     const b = this.b;
@@ -55,6 +62,15 @@ export class Gradients {
   private readonly concatUse = new Map<number, { cat: number; chan: number; count: number }>();
   private readonly resolving = new Set<number>();
   private readonly coverage = new Map<number, Uint8Array>();
+
+  /** A copy on the builder `b` (a clone of this one's). */
+  clone(b: TrainBuilder): Gradients {
+    const c = new Gradients(b);
+    for (const [id, v] of this.views) c.views.set(id, v);
+    for (const id of this.clears) c.clears.add(id);
+    for (const [buffer, cov] of this.coverage) c.coverage.set(buffer, cov.slice());
+    return c;
+  }
 
   constructor(private readonly b: TrainBuilder) {
     const nodes = b.nodes;

@@ -1,0 +1,84 @@
+// A WebGPU device as hrn uses it, opened from an adapter: the largest buffer and workgroup limits
+// the adapter offers, and subgroups when their size is fixed. Shared by the Node device (Dawn,
+// device.ts) and the browser's (navigator.gpu), so both compile plans for the same limits.
+
+import type { OpenHelper } from './warm-up.js';
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  /** Adapter description for reports (vendor, architecture, device, description). */
+  adapterInfo: string;
+  /**
+   * The width plans share loads across (subgroupBroadcast): the adapter's smallest subgroup size
+   * when the `subgroups` feature is enabled (lavapipe: 8, SwiftShader: 4, NVIDIA: 32); 0 otherwise.
+   * A kernel generated for this width is correct for every real subgroup size at least as large.
+   */
+  subgroupSize: number;
+  /** The device limits that code generation checks against. */
+  limits: {
+    maxStorageBufferBindingSize: number;
+    maxBufferSize: number;
+    maxComputeWorkgroupsPerDimension: number;
+    maxStorageBuffersPerShaderStage: number;
+  };
+  /** Whether the WebGPU implementation bounds-checks buffer accesses on this device (always in a browser). */
+  robust: boolean;
+  /** Destroys the device and drops every reference to Dawn so the process can exit. */
+  close(): void;
+  /**
+   * Opens a second device on the same driver to compile kernels on another core (set by hosts
+   * that can: Node with Dawn); kernel warm-up uses it when compiling turns out to be slow.
+   */
+  openCompileHelper?: OpenHelper;
+}
+
+/** The subgroup width to generate kernels for: the smallest subgroup size when it is a power of two, else 0. */
+export function subgroupWidth(minSize: number | undefined): number {
+  return minSize !== undefined && minSize >= 1 && (minSize & (minSize - 1)) === 0 ? minSize : 0;
+}
+
+/**
+ * Requests a device from `adapter` with its largest limits, and the `subgroups` feature when
+ * `subgroups` is on and the adapter reports a usable subgroup width. `release` drops whatever keeps
+ * the adapter alive, once the device is destroyed; `robust` records whether accesses are bounds-checked.
+ */
+export async function contextFromAdapter(adapter: GPUAdapter, subgroups: boolean, release: () => void = () => undefined, robust = true): Promise<GpuContext> {
+  const lim = adapter.limits;
+  const features: GPUFeatureName[] = [];
+  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const sgWidth = subgroups && adapter.features.has('subgroups') ? subgroupWidth(info.subgroupMinSize) : 0;
+  if (sgWidth > 0) features.push('subgroups' as GPUFeatureName);
+  const device = await adapter.requestDevice({
+    requiredFeatures: features,
+    requiredLimits: {
+      maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
+      maxBufferSize: lim.maxBufferSize,
+      maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: lim.maxComputeWorkgroupSizeX,
+      maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
+    },
+  });
+  const adapterInfo = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' / ') || 'unknown adapter';
+  let closed = false;
+  return {
+    device,
+    adapter,
+    adapterInfo,
+    subgroupSize: sgWidth,
+    robust,
+    limits: {
+      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+      maxBufferSize: device.limits.maxBufferSize,
+      maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+      maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      device.destroy();
+      release();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// Run by subgroup-sizes.test.ts in a child process whose lavapipe was started with a given SIMD
+// width (LP_NATIVE_VECTOR_WIDTH: 128 bits = subgroups of 4, 256 = 8): runs inference and training
+// steps of small networks that between them use every kernel template, against the CPU reference,
+// and prints one JSON line with the subgroup size, the templates run and the largest errors.
+import '../../src/codegen/template-files.js';
+import { residualNetwork } from '../../src/ir/factory.js';
+import type { LayerGraph } from '../../src/ir/graph.js';
+import { lowerToGraph } from '../../src/ir/lower.js';
+import { runReference } from '../../src/reference/run.js';
+import { referenceTrainStep } from '../../src/reference/train-step.js';
+import { openDevice } from '../../src/runtime/device.js';
+import { Executor } from '../../src/runtime/executor.js';
+import { Trainer } from '../../src/runtime/trainer.js';
+import { Sgd } from '../../src/train/sgd.js';
+import { initWeights, perturbWeights, Rng } from '../../src/weights/weights.js';
+import { copyWeights, normwiseError } from '../numeric.js';
+
+const input = { c: 3, h: 8, w: 8 };
+const NETWORKS: Array<[string, () => LayerGraph]> = [
+  ['basic, projection shortcuts, avgpool', () => lowerToGraph(residualNetwork({ name: 'basic', depths: [1, 1], channels: [4, 8], input, classes: 5 }))],
+  ['plain, maxpool, hidden fc', () => {
+    const a = residualNetwork({ name: 'plain', block: 'plain', depths: [1, 2], channels: [4, 8], input, classes: 5 });
+    return lowerToGraph({ ...a, head: { pool: 'max', hidden: [12], fc: true } });
+  }],
+  ['bottleneck, groups 2', () => lowerToGraph({ ...residualNetwork({ name: 'bottleneck', block: 'bottleneck', depths: [1, 1], channels: [4, 8], input, classes: 5 }), groups: 2 })],
+  ['preact', () => lowerToGraph(residualNetwork({ name: 'preact', block: 'preact', depths: [1, 1], channels: [4, 8], input, classes: 5 }))],
+  // No network the language describes has a conv bias; the kernels support one (imported weights).
+  ['basic with conv biases', () => {
+    const g = lowerToGraph(residualNetwork({ name: 'biased', depths: [1], channels: [4], input, classes: 5 }));
+    return { ...g, nodes: g.nodes.map((n) => (n.op === 'conv' ? { ...n, bias: true } : n)) };
+  }],
+];
+
+async function main(): Promise<void> {
+  const ctx = await openDevice();
+  const templates = new Set<string>();
+  const results: Array<{ network: string; inference: number; training: number }> = [];
+  const batch = 4;
+  try {
+    for (const [name, build] of NETWORKS) {
+      const g = build();
+      const w0 = perturbWeights(initWeights(g, 5), 6);
+      const x = new Rng(21).fillNormal(new Float32Array(batch * input.c * input.h * input.w), 1);
+      const ex = await Executor.forGraph(ctx, g, w0, { batch });
+      let inference: number;
+      try {
+        inference = normwiseError(await ex.run(x), runReference(g, w0, x, batch));
+        for (const k of ex.plan.kernels) templates.add(k.template);
+      } finally {
+        ex.dispose();
+      }
+      const ref = copyWeights(w0);
+      const sgd = Sgd.forGraph(g, ref);
+      const tr = await Trainer.create(ctx, g, w0, { batch });
+      let training = 0;
+      try {
+        const labels = Array.from({ length: batch }, (_, i) => i % 5);
+        for (let s = 0; s < 2; s++) {
+          referenceTrainStep(g, ref, sgd, { size: batch, images: x, labels }, 0.1);
+          await tr.step(x, labels, 0.1);
+        }
+        const got = await tr.readWeights();
+        for (const [n, t] of ref) training = Math.max(training, normwiseError(got.get(n)!.data, t.data));
+        for (const k of tr.plan.kernels) templates.add(k.template);
+      } finally {
+        tr.dispose();
+      }
+      results.push({ network: name, inference, training });
+    }
+  } finally {
+    ctx.close();
+  }
+  process.stdout.write(`${JSON.stringify({ subgroupSize: ctx.subgroupSize, adapter: ctx.adapterInfo, templates: [...templates].sort(), results })}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);
