@@ -2,7 +2,7 @@
 
 import { f, u } from '../template.js';
 import { type DispatchLimits } from './common.js';
-import { type BufView, build, type GradTarget, grid, type PlaneShape, type TrainKernel, tUnits, vecFor, WG } from './train-common.js';
+import { type BufView, build, type GradTarget, grid, type PlaneShape, type TrainKernel, tUnits, vecFor, WG, reads, writes } from './train-common.js';
 
 export function genAvgPoolBwd(name: string, sh: PlaneShape, g: BufView, dx: GradTarget, limits: DispatchLimits): TrainKernel {
   const plane = sh.h * sh.w;
@@ -12,10 +12,7 @@ export function genAvgPoolBwd(name: string, sh: PlaneShape, g: BufView, dx: Grad
   const [nx, , nz] = grid(total, WG, limits, name);
   return build(
     'train/avgpool_bwd',
-    [
-      { name: 'g_in', type: 'array<f32>', access: 'read', buffer: g.buffer },
-      { name: 'dx', type: `array<${T}>`, access: 'write', buffer: dx.buffer },
-    ],
+    [reads('g_in', g.buffer), writes('dx', dx.buffer, `array<${T}>`)],
     {
       C: u(sh.c),
       PLANE: u(plane / vec),

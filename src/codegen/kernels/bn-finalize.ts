@@ -1,7 +1,7 @@
 // Batch-norm batch statistics, second phase: mean, variance, scale/shift and running statistics.
 
 import { f, u } from '../template.js';
-import { buildPerChannel, type ChannelChunks, finalizeSlots, type PlaneShape, type TrainKernel } from './train-common.js';
+import { buildPerChannel, type ChannelChunks, finalizeSlots, type PlaneShape, type TrainKernel, writes } from './train-common.js';
 
 /** Offsets (floats) of one batch norm's state: in the parameter, bn-state and running buffers. */
 export interface BnOffsets {
@@ -28,7 +28,7 @@ export function genBnFinalize(
   return buildPerChannel(
     'train/bn_finalize',
     sh.c,
-    [...finalizeSlots(bufs, 'write'), { name: 'run', type: 'array<f32>', access: 'write', buffer: bufs.running }],
+    [...finalizeSlots(bufs, 'write'), writes('run', bufs.running)],
     {
       NCH: u(cc.chunks),
       N: u(sh.batch),

@@ -2,7 +2,7 @@
 
 import { f, u } from '../template.js';
 import { type DispatchLimits, sumLanes } from './common.js';
-import { type BufView, build, type ChannelChunks, chunkedReduction, type PlaneShape, type TrainKernel, tUnits, vecFor } from './train-common.js';
+import { type BufView, build, type ChannelChunks, chunkedReduction, type PlaneShape, type TrainKernel, tUnits, vecFor, reads, writes } from './train-common.js';
 
 export function genBnStats(name: string, sh: PlaneShape, x: BufView, part: number, cc: ChannelChunks, limits: DispatchLimits): TrainKernel {
   const plane = sh.h * sh.w;
@@ -11,10 +11,7 @@ export function genBnStats(name: string, sh: PlaneShape, x: BufView, part: numbe
   const r = chunkedReduction(name, sh, vec, cc, limits);
   return build(
     'train/bn_stats',
-    [
-      { name: 'x_in', type: `array<${T}>`, access: 'read', buffer: x.buffer },
-      { name: 'part', type: 'array<vec2<f32>>', access: 'write', buffer: part },
-    ],
+    [reads('x_in', x.buffer, `array<${T}>`), writes('part', part, 'array<vec2<f32>>')],
     { WG: r.wg, T, REDUCE_ACC: sumLanes(vec, 'acc'), REDUCE_Q: sumLanes(vec, 'q') },
     {},
     r.wg,

@@ -1,7 +1,7 @@
 // Backward of a chain with batch norm, second phase: d(gamma, beta) and the input-gradient coefficients.
 
 import { f, u } from '../template.js';
-import { buildPerChannel, finalizeSlots, type TrainKernel } from './train-common.js';
+import { buildPerChannel, finalizeSlots, type TrainKernel, writes } from './train-common.js';
 
 export function genChainBwdFinalize(
   name: string,
@@ -16,8 +16,8 @@ export function genChainBwdFinalize(
     c,
     [
       ...finalizeSlots(bufs, 'read'),
-      { name: 'grad', type: 'array<f32>', access: 'write', buffer: bufs.grads },
-      { name: 'coef', type: 'array<vec4<f32>>', access: 'write', buffer: bufs.coef },
+      writes('grad', bufs.grads),
+      writes('coef', bufs.coef, 'array<vec4<f32>>'),
     ],
     {
       NCH: u(chunks),

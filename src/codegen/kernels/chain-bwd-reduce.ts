@@ -3,7 +3,7 @@
 import { u } from '../template.js';
 import { type ChainBwdSpec } from './chain-bwd.js';
 import { type DispatchLimits, sumLanes } from './common.js';
-import { build, type ChannelChunks, chunkedReduction, type SlotDef, type TrainKernel, tUnits, vecFor } from './train-common.js';
+import { build, type ChannelChunks, chunkedReduction, type SlotDef, type TrainKernel, tUnits, vecFor, reads, writes } from './train-common.js';
 
 export function genChainBwdReduce(
   s: ChainBwdSpec & { bn: NonNullable<ChainBwdSpec['bn']> },
@@ -18,11 +18,11 @@ export function genChainBwdReduce(
   const vec = vecFor(plane, views);
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
   const r = chunkedReduction(s.name, sh, vec, cc, limits);
-  const slots: SlotDef[] = [{ name: 'g_in', type: `array<${T}>`, access: 'read', buffer: s.g.buffer }];
-  if (relu) slots.push({ name: 'o_in', type: `array<${T}>`, access: 'read', buffer: s.out!.buffer });
-  slots.push({ name: 'x_in', type: `array<${T}>`, access: 'read', buffer: s.bn.x.buffer });
-  slots.push({ name: 'st', type: 'array<f32>', access: 'read', buffer: s.bn.state });
-  slots.push({ name: 'part', type: 'array<vec2<f32>>', access: 'write', buffer: part });
+  const slots: SlotDef[] = [reads('g_in', s.g.buffer, `array<${T}>`)];
+  if (relu) slots.push(reads('o_in', s.out!.buffer, `array<${T}>`));
+  slots.push(reads('x_in', s.bn.x.buffer, `array<${T}>`));
+  slots.push(reads('st', s.bn.state));
+  slots.push(writes('part', part, 'array<vec2<f32>>'));
   return build(
     'train/chain_bwd_reduce',
     slots,

@@ -2,7 +2,7 @@
 
 import { f, u } from '../template.js';
 import { type DispatchLimits } from './common.js';
-import { type BufView, build, type GradTarget, grid, type PlaneShape, type SlotDef, type TrainKernel, tUnits, vecFor, WG } from './train-common.js';
+import { type BufView, build, type GradTarget, grid, type PlaneShape, type SlotDef, type TrainKernel, tUnits, vecFor, WG, reads, writes } from './train-common.js';
 
 export interface ChainBwdSpec {
   name: string;
@@ -38,14 +38,14 @@ export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKerne
   const total = sh.batch * sh.c * (plane / vec);
   const [nx, , nz] = grid(total, WG, limits, s.name);
   const bn = s.bn && s.a ? s.bn : undefined;
-  const slots: SlotDef[] = [{ name: 'g_in', type: `array<${T}>`, access: 'read', buffer: s.g.buffer }];
-  if (relu) slots.push({ name: 'o_in', type: `array<${T}>`, access: 'read', buffer: s.out!.buffer });
+  const slots: SlotDef[] = [reads('g_in', s.g.buffer, `array<${T}>`)];
+  if (relu) slots.push(reads('o_in', s.out!.buffer, `array<${T}>`));
   if (bn) {
-    slots.push({ name: 'x_in', type: `array<${T}>`, access: 'read', buffer: bn.x.buffer });
-    slots.push({ name: 'coef', type: 'array<vec4<f32>>', access: 'read', buffer: bn.coef });
+    slots.push(reads('x_in', bn.x.buffer, `array<${T}>`));
+    slots.push(reads('coef', bn.coef, 'array<vec4<f32>>'));
   }
-  if (s.a) slots.push({ name: 'ta', type: `array<${T}>`, access: 'write', buffer: s.a.buffer });
-  if (s.b) slots.push({ name: 'tb', type: `array<${T}>`, access: 'write', buffer: s.b.buffer });
+  if (s.a) slots.push(writes('ta', s.a.buffer, `array<${T}>`));
+  if (s.b) slots.push(writes('tb', s.b.buffer, `array<${T}>`));
   const vu = (n: number) => tUnits(n, vec, s.name);
   return build(
     'train/chain_bwd',

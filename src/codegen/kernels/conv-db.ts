@@ -2,17 +2,14 @@
 
 import { u } from '../template.js';
 import { convBlocks, type ConvGeometry } from '../conv-layout.js';
-import { type BufView, build, type TrainKernel, WG } from './train-common.js';
+import { type BufView, build, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 /** Bias gradient of a convolution, written at its packed position (offset in floats). */
 export function genConvDb(name: string, g: ConvGeometry, dy: BufView, grad: { buffer: number; offset: number }): TrainKernel {
   const { cog, obg } = convBlocks(g);
   return build(
     'train/conv_db',
-    [
-      { name: 'g_in', type: 'array<f32>', access: 'read', buffer: dy.buffer },
-      { name: 'grad', type: 'array<f32>', access: 'write', buffer: grad.buffer },
-    ],
+    [reads('g_in', dy.buffer), writes('grad', grad.buffer)],
     {
       OC: u(g.outC),
       COG: u(cog),

@@ -2,7 +2,7 @@
 
 import { u } from '../template.js';
 import { type DispatchLimits } from './common.js';
-import { build, grid, type TrainKernel, WG } from './train-common.js';
+import { build, grid, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 /** Sums the weight-gradient chunks of genConvDw into the gradient buffer. */
 export function genConvDwReduce(
@@ -16,10 +16,7 @@ export function genConvDwReduce(
   const [nx, , nz] = grid(size4, WG, limits, name);
   return build(
     'train/conv_dw_reduce',
-    [
-      { name: 'part', type: 'array<vec4<f32>>', access: 'read', buffer: part },
-      { name: 'grad', type: 'array<vec4<f32>>', access: 'write', buffer: grad.buffer },
-    ],
+    [reads('part', part, 'array<vec4<f32>>'), writes('grad', grad.buffer, 'array<vec4<f32>>')],
     { SIZE: u(size4), CHUNKS: u(chunks), OUT_OFF: u(grad.offset4), NX: u(nx), WG },
     {},
     WG,

@@ -3,7 +3,7 @@
 import { i, u } from '../template.js';
 import { convBlocks, convDims, packedConvSize, type ConvGeometry } from '../conv-layout.js';
 import type { DispatchLimits } from './common.js';
-import { type BufView, type TrainKernel } from './train-common.js';
+import { type BufView, type TrainKernel, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
 
 export interface ConvDwTiling {
@@ -169,11 +169,7 @@ export function genConvDw(
     template: 'train/conv_dw',
     name,
     g,
-    slots: [
-      { name: 'x_in', type: 'array<f32>', access: 'read', buffer: x.buffer },
-      { name: 'dy', type: 'array<f32>', access: 'read', buffer: dy.buffer },
-      { name: 'dst', type: 'array<vec4<f32>>', access: 'write', buffer: dst.buffer },
-    ],
+    slots: [reads('x_in', x.buffer), reads('dy', dy.buffer), writes('dst', dst.buffer, 'array<vec4<f32>>')],
     views: { X: x, DY: dy },
     subgroupSize: sg,
     dispatch: { wg, tiles: gx, yBlocks },

@@ -3,7 +3,7 @@
 import { i, u } from '../template.js';
 import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
 import { type DispatchLimits, pow2AtLeast } from './common.js';
-import { type BufView, type GradTarget, type TrainKernel, WG } from './train-common.js';
+import { type BufView, type GradTarget, type TrainKernel, WG, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
 
 interface TapCombo {
@@ -166,11 +166,7 @@ export function genConvDx(
     template: 'train/conv_dx',
     name,
     g,
-    slots: [
-      { name: 'dy', type: 'array<f32>', access: 'read', buffer: dy.buffer },
-      { name: 'wgt', type: 'array<f32>', access: 'read', buffer: weights.buffer },
-      { name: 'dx', type: 'array<f32>', access: 'write', buffer: dx.buffer },
-    ],
+    slots: [reads('dy', dy.buffer), reads('wgt', weights.buffer), writes('dx', dx.buffer)],
     views: { DY: dy, DX: dx },
     subgroupSize: sg,
     dispatch: { wg, tiles: Math.ceil(spatial / wg), yBlocks },

@@ -2,7 +2,7 @@
 
 import { u } from '../template.js';
 import { type DispatchLimits } from './common.js';
-import { type BufView, build, fcBackward, type FcGeometry, type TrainKernel, WG } from './train-common.js';
+import { type BufView, build, fcBackward, type FcGeometry, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 export function genFcDw(
   name: string,
@@ -17,11 +17,7 @@ export function genFcDw(
   const store = vec === 4 ? [0, 1, 2, 3].map((c) => `    {{grad}}[at + ${u(c)}] = acc.${'xyzw'[c]};`).join('\n') : '    {{grad}}[at] = acc;';
   return build(
     'train/fc_dw',
-    [
-      { name: 'g_in', type: 'array<f32>', access: 'read', buffer: g.buffer },
-      { name: 'x_in', type: `array<${k.T}>`, access: 'read', buffer: x.buffer },
-      { name: 'grad', type: 'array<f32>', access: 'write', buffer: grad.buffer },
-    ],
+    [reads('g_in', g.buffer), reads('x_in', x.buffer, `array<${k.T}>`), writes('grad', grad.buffer)],
     {
       ...k.values,
       N: u(fc.batch),

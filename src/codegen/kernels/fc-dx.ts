@@ -2,7 +2,7 @@
 
 import { u } from '../template.js';
 import { type DispatchLimits } from './common.js';
-import { type BufView, build, fcBackward, type FcGeometry, type GradTarget, type TrainKernel, WG } from './train-common.js';
+import { type BufView, build, fcBackward, type FcGeometry, type GradTarget, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 export function genFcDx(
   name: string,
@@ -16,11 +16,7 @@ export function genFcDx(
   const k = fcBackward(name, fc, g, vec, (inT) => fc.batch * inT, limits);
   return build(
     'train/fc_dx',
-    [
-      { name: 'g_in', type: 'array<f32>', access: 'read', buffer: g.buffer },
-      { name: 'prm', type: `array<${k.T}>`, access: 'read', buffer: weight.buffer },
-      { name: 'dx', type: `array<${k.T}>`, access: 'write', buffer: dx.buffer },
-    ],
+    [reads('g_in', g.buffer), reads('prm', weight.buffer, `array<${k.T}>`), writes('dx', dx.buffer, `array<${k.T}>`)],
     {
       ...k.values,
       W_OFF: u(weight.offset / vec),

@@ -2,7 +2,7 @@
 
 import { f, u } from '../template.js';
 import { pow2AtLeast } from './common.js';
-import { type BufView, build, type SlotDef, type TrainKernel, WG } from './train-common.js';
+import { type BufView, build, type SlotDef, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 /** The training loss (docs/architecture.md, "Training recipe"; the reference is src/train/losses.ts). */
 export type LossSpec =
@@ -24,12 +24,12 @@ export function genLoss(
   const kd = loss.kind !== 'ce';
   if (kd && bufs.teacher === undefined) throw new Error(`${name}: knowledge distillation needs the teacher's logits`);
   const slots: SlotDef[] = [
-    { name: 'z', type: 'array<f32>', access: 'read', buffer: bufs.logits.buffer },
-    { name: 'labels', type: 'array<u32>', access: 'read', buffer: bufs.labels },
+    reads('z', bufs.logits.buffer),
+    reads('labels', bufs.labels, 'array<u32>'),
   ];
-  if (kd) slots.push({ name: 'tch', type: 'array<f32>', access: 'read', buffer: bufs.teacher! });
-  slots.push({ name: 'dz', type: 'array<f32>', access: 'write', buffer: bufs.dlogits });
-  slots.push({ name: 'sums', type: 'array<f32>', access: 'write', buffer: bufs.sums });
+  if (kd) slots.push(reads('tch', bufs.teacher!));
+  slots.push(writes('dz', bufs.dlogits));
+  slots.push(writes('sums', bufs.sums));
   const T = kd ? loss.temperature : 1;
   return build(
     'train/loss',

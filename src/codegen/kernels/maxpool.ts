@@ -4,7 +4,7 @@
 
 import { u } from '../template.js';
 import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, finishPerElement, type GeneratedKernel, type SlotAliases, type ViewLayout, viewValues, workgroupFor } from './common.js';
-import { type BufView, build, type GradTarget, grid, type TrainKernel, WG } from './train-common.js';
+import { type BufView, build, type GradTarget, grid, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 export interface MaxPoolShape {
   batch: number;
@@ -59,11 +59,7 @@ export function genMaxPoolBwd(name: string, s: MaxPoolShape, x: BufView, g: BufV
   const [nx, , nz] = grid(total, WG, limits, name);
   return build(
     'train/maxpool_bwd',
-    [
-      { name: 'x_in', type: 'array<f32>', access: 'read', buffer: x.buffer },
-      { name: 'g_in', type: 'array<f32>', access: 'read', buffer: g.buffer },
-      { name: 'dx', type: 'array<f32>', access: 'write', buffer: dx.buffer },
-    ],
+    [reads('x_in', x.buffer), reads('g_in', g.buffer), writes('dx', dx.buffer)],
     {
       ...shapeValues(s),
       TOTAL: u(total),

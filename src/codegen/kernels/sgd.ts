@@ -2,7 +2,7 @@
 
 import { f, u } from '../template.js';
 import { type DispatchLimits } from './common.js';
-import { build, grid, type TrainKernel, WG } from './train-common.js';
+import { build, grid, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 /** SGD's defaults everywhere in hrn: the GPU plan, the CPU reference and the `train` command. */
 export const SGD_DEFAULTS = Object.freeze({ momentum: 0.9, weightDecay: 5e-4, nesterov: false });
@@ -26,11 +26,7 @@ export function genSgd(
   const [nx, , nz] = grid(len, WG, limits, name);
   return build(
     'train/sgd',
-    [
-      { name: 'prm', type: 'array<vec4<f32>>', access: 'write', buffer: bufs.params },
-      { name: 'grad', type: 'array<vec4<f32>>', access: 'read', buffer: bufs.grads },
-      { name: 'mom', type: 'array<vec4<f32>>', access: 'write', buffer: bufs.momentum },
-    ],
+    [writes('prm', bufs.params, 'array<vec4<f32>>'), reads('grad', bufs.grads, 'array<vec4<f32>>'), writes('mom', bufs.momentum, 'array<vec4<f32>>')],
     { OFF: u(range.offset / 4), LEN: u(len), WD: f(h.weightDecay), MOMENTUM: f(h.momentum), NX: u(nx), WG },
     { NESTEROV: h.nesterov },
     WG,

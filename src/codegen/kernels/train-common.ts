@@ -51,6 +51,12 @@ export interface SlotDef {
   buffer: number;
 }
 
+/** A slot the kernel reads, on `buffer` (a plain f32 array unless `type` says otherwise). */
+export const reads = (name: string, buffer: number, type = 'array<f32>'): SlotDef => ({ name, type, access: 'read', buffer });
+
+/** A slot the kernel writes, on `buffer` (a plain f32 array unless `type` says otherwise). */
+export const writes = (name: string, buffer: number, type = 'array<f32>'): SlotDef => ({ name, type, access: 'write', buffer });
+
 export const WG = 64;
 
 /**
@@ -175,8 +181,8 @@ export function fcBackward(
 /** The first slots of a per-channel finalize kernel: the partial sums, the parameters and the bn state. */
 export function finalizeSlots(bufs: { part: number; params: number; state: number }, state: SlotDef['access']): SlotDef[] {
   return [
-    { name: 'part', type: 'array<vec2<f32>>', access: 'read', buffer: bufs.part },
-    { name: 'prm', type: 'array<f32>', access: 'read', buffer: bufs.params },
+    reads('part', bufs.part, 'array<vec2<f32>>'),
+    reads('prm', bufs.params),
     { name: 'st', type: 'array<f32>', access: state, buffer: bufs.state },
   ];
 }
