@@ -19,6 +19,7 @@ import { Trainer, type DispatchProfile } from '../src/runtime/trainer.js';
 import { initWeights, Rng } from '../src/weights/index.js';
 import { cpuPeak, describePeak } from './cpu-peak.js';
 import { median } from './stats.js';
+import { processCpuMs } from './process-time.js';
 
 const { values } = parseArgs({
   options: {
@@ -88,7 +89,7 @@ for (const pair of values.net.split(',')) {
     built.push({ trainer, buildMs: (c.user + c.system) / 1e3, rounds: [] });
   }
   // variants alternate round by round so that machine noise hits all alike
-  for (let r = 0; r < ROUNDS; r++) for (const b of built) b.rounds.push(await b.trainer.profile(REPS, isConv));
+  for (let r = 0; r < ROUNDS; r++) for (const b of built) b.rounds.push(await b.trainer.profile(REPS, isConv, processCpuMs));
   built.forEach((b, v) => {
     b.trainer.dispose();
     console.log(`\n${arch.name}, batch ${batch}, ${variants[v].join(',') || 'default'}, Dawn robustness ${ctxs[v].robust ? 'on' : 'off'}: trainer built in ${b.buildMs.toFixed(0)} ms CPU; median of ${ROUNDS} rounds, ${REPS} runs each`);

@@ -54,3 +54,9 @@ export function timeNode(args: string[], opts: RunOptions = {}): Promise<Process
     });
   });
 }
+
+/** This process's CPU time (user + system, every thread, lavapipe's included) in ms. */
+export function processCpuMs(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+}

@@ -30,6 +30,7 @@ import { COMPARE_HEADER, compareRows, printTable, type EngineRun, type Sample } 
 import { median } from './stats.js';
 import { loadTfjsWebgpu, TfjsNet } from './tfjs-net.js';
 import { findTorch, TorchPeer } from './torch-peer.js';
+import { processCpuMs } from './process-time.js';
 
 const { values } = parseArgs({
   options: {
@@ -141,7 +142,7 @@ for (const arch of networks) {
   const stepFlops = trainPlanFlops(trainer.plan);
   if (values.profile) {
     // where hrn's step goes: every dispatch timed on its own, summed by kernel template and phase
-    const prof = await trainer.profile();
+    const prof = await trainer.profile(3, undefined, processCpuMs);
     const byKernel = new Map<string, { ms: number; flops: number; n: number }>();
     for (const p of prof) {
       const k = `${p.phase.padEnd(9)} ${p.template}`;
