@@ -12,6 +12,7 @@
 // Dawn's bounds checks on (see src/runtime/device.ts), measured in alternation.
 
 import { parseArgs } from 'node:util';
+import '../src/codegen/template-files.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { openDevice } from '../src/runtime/device.js';

@@ -12,6 +12,8 @@ const batch = Number(process.argv[2] ?? 128);
 const since = () => performance.now(); // performance.timeOrigin is the process start
 const marks = {};
 
+// The kernel templates come from the files under kernels/, as in the CLI.
+await import('../dist/codegen/template-files.js');
 const { residualNetwork } = await import('../dist/ir/factory.js');
 const { lowerToGraph } = await import('../dist/ir/lower.js');
 const { initWeights, Rng } = await import('../dist/weights/index.js');
