@@ -129,6 +129,8 @@ const convCases: ConvCase[] = [
   { name: '5x5 s1 6x7 4->6', c: 4, h: 6, w: 7, co: 6, k: 5, s: 1, g: 1, relu: [0, 2], batch: 2 },
   { name: '5x5 s2 11x9 5->8', c: 5, h: 11, w: 9, co: 8, k: 5, s: 2, g: 1, relu: [0, 8], batch: 2 },
   { name: '3x3 s3 unpadded 9x9 3->4', c: 3, h: 9, w: 9, co: 4, k: 3, s: 3, p: 0, g: 1, batch: 2 },
+  // 4-aligned rows: dX stored as vec4 quads, dW reading its input in quads with masked halos
+  { name: '3x3 s1 6x12 aligned rows 5->8', c: 5, h: 6, w: 12, co: 8, k: 3, s: 1, g: 1, relu: [0, 8], batch: 2 },
   { name: '3x3 unpadded 7x7 16->16 groups 4 bias', c: 16, h: 7, w: 7, co: 16, k: 3, s: 1, p: 0, g: 4, bias: true, batch: 2 },
 ];
 
@@ -242,6 +244,11 @@ describe('whole-graph gradients vs backwardGraph', () => {
     expect(g.nodes.some((n) => n.op === 'concat')).toBe(true);
     expect(g.nodes.some((n) => n.op === 'slice')).toBe(true);
     await compareWholeGraph(g, 2);
+  });
+
+  it('residual network on 4-aligned rows (vec4 dX stores, accumulated where a value has two consumers; dW input quads)', async () => {
+    const arch = residualNetwork({ name: 'aligned', depths: [2, 1], channels: [4, 8], input: { c: 3, h: 8, w: 8 }, classes: 5 });
+    await compareWholeGraph(lowerToGraph(arch), 2);
   });
 
   it('culled and thinned stages (chains without relu), odd input, 1x1 head input with 5 channels', async () => {

@@ -3,16 +3,14 @@
 
 {{BINDINGS}}
 
-const SIZE: u32 = {{SIZE}};          // vec4s of the gradient
-const CHUNKS: u32 = {{CHUNKS}};
-const OUT_OFFSET: u32 = {{OUT_OFF}};
-const TOTAL: u32 = SIZE;
-//#include per_element
+// Every size is an argument, so the weight gradients of all layers share this one kernel:
+// args.TOTAL vec4s of the gradient, args.CHUNKS partial tiles, written at vec4 index args.OUT_OFF.
+//#include per_element_args
 
 fn element(i: u32) {
   var acc = vec4<f32>(0.0);
-  for (var c = 0u; c < CHUNKS; c++) {
-    acc += {{part}}[c * SIZE + i];
+  for (var c = 0u; c < args.CHUNKS; c++) {
+    acc += {{part}}[c * args.TOTAL + i];
   }
-  {{grad}}[OUT_OFFSET + i] = acc;
+  {{grad}}[args.OUT_OFF + i] = acc;
 }

@@ -31,7 +31,6 @@ const DY_BATCH_STRIDE: u32 = {{DY_BS}};
 const DY_OFFSET: u32 = {{DY_OFF}};
 const DX_BATCH_STRIDE: u32 = {{DX_BS}};
 const DX_OFFSET: u32 = {{DX_OFF}};
-const W_OFFSET: u32 = {{W_OFF}};     // float index of the packed weights in the parameter buffer
 const CIG: u32 = {{CIG}};            // input channels per group
 const COG: u32 = {{COG}};            // output channels per group
 const OCB: u32 = {{OCB}};            // output channels per packed block
@@ -65,10 +64,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let oxb = i32(ix0 / {{S}}u);
 {{ACC_DECL}}
 {{SETUP}}
+  // The weights' float index in the parameter buffer is an argument (args.W_OFF), so layers of
+  // one shape share this kernel.
+  let w_offset = args.W_OFF;
   var dyp = n * DY_BATCH_STRIDE + DY_OFFSET + g * (COG * OHW);
   for (var oc = 0u; oc < COG; oc++) {
     // the channel's weights: packed block, lane, and this invocation's input channels
-    let wbase = W_OFFSET + ((g * OB_PER_G + oc / OCB) * CIG + icl0) * (KK * OCB) + oc % OCB;
+    let wbase = w_offset + ((g * OB_PER_G + oc / OCB) * CIG + icl0) * (KK * OCB) + oc % OCB;
 {{DX_BODY}}
     dyp += OHW;
   }

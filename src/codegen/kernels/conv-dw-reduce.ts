@@ -1,4 +1,5 @@
-// Sums the per-chunk partial weight gradients of conv-dw.ts.
+// Sums the per-chunk partial weight gradients of conv-dw.ts: one kernel for every layer (sizes are
+// dispatch arguments).
 
 import { u } from '../template.js';
 import { type DispatchLimits } from './common.js';
@@ -17,9 +18,11 @@ export function genConvDwReduce(
   return build(
     'train/conv_dw_reduce',
     [reads('part', part, 'array<vec4<f32>>'), writes('grad', grad.buffer, 'array<vec4<f32>>')],
-    { SIZE: u(size4), CHUNKS: u(chunks), OUT_OFF: u(grad.offset4), NX: u(nx), WG },
+    { WG },
     {},
     WG,
     [nx, 1, nz],
+    undefined,
+    { TOTAL: u(size4), CHUNKS: u(chunks), OUT_OFF: u(grad.offset4), NX: u(nx) },
   );
 }

@@ -44,8 +44,61 @@ export function convDwTiling(g: ConvGeometry, o: { target?: number; ovb?: number
  * One output column block of the weight gradient: dy values (shared across a subgroup when it has
  * one), the input taps of every kernel row and column, and the FMAs into the accumulators.
  */
-function dwColumnBody(c: { sg: number; ovb: number; pxb: number; k: number; s: number; p: number; kyb: number; ocTail: boolean; colTail: boolean; rowCheck: boolean; colCheck: boolean }): string[] {
-  const { sg, ovb, pxb, k, s, p, kyb, ocTail, colTail, rowCheck, colCheck } = c;
+interface DwColumn {
+  sg: number;
+  ovb: number;
+  pxb: number;
+  k: number;
+  s: number;
+  p: number;
+  kyb: number;
+  iw: number;
+  xb: number;
+  ocTail: boolean;
+  colTail: boolean;
+  rowCheck: boolean;
+  colCheck: boolean;
+  /** The input is bound as vec4s and read in aligned quads (see inputQuads). */
+  vecX: boolean;
+}
+
+/**
+ * The input taps of one column block read as aligned quads: column j of the block (input column
+ * ox0*S + j - P) is component (j - P) mod 4 of quad floor((j - P) / 4) counted from ox0*S / 4. One
+ * per-lane vec4 load replaces up to four scalar loads (lavapipe runs each per-lane load as a loop
+ * over the lanes, so this is less work and much less code to compile). A quad that can fall outside
+ * the row (the halo of the first or last block) is clamped and masked as a whole: all of its
+ * columns are outside the row together.
+ */
+function inputQuads(c: DwColumn, colList: number[], col: string[]): void {
+  const { s, p, kyb, iw, xb, pxb, rowCheck } = c;
+  const qdOf = (j: number) => Math.floor((j - p) / 4);
+  const qds = [...new Set(colList.map(qdOf))].sort((a, b) => a - b);
+  const iw4 = iw / 4;
+  const nm = (qd: number) => (qd < 0 ? `m${-qd}` : `p${qd}`);
+  const always = (qd: number) => qd >= 0 && ((xb - 1) * pxb * s) / 4 + qd <= iw4 - 1;
+  for (const qd of qds) {
+    if (always(qd)) continue;
+    col.push(`      let qi_${nm(qd)} = i32(ox0 * ${u(s)} / 4u) + ${i(qd)};`);
+    col.push(`      let qv_${nm(qd)} = u32(qi_${nm(qd)}) < ${u(iw4)};`);
+    col.push(`      let qc_${nm(qd)} = min(u32(qi_${nm(qd)}), ${u(iw4 - 1)});`);
+  }
+  for (let ky = 0; ky < kyb; ky++) {
+    for (const qd of qds) {
+      const at = always(qd) ? `ox0 * ${u(s)} / 4u + ${u(qd)}` : `qc_${nm(qd)}`;
+      const load = `{{x_in}}[xr${ky} / 4u + ${at}]`;
+      const conds = [...(rowCheck ? [`rv${ky}`] : []), ...(always(qd) ? [] : [`qv_${nm(qd)}`])];
+      col.push(`      let xq${ky}_${nm(qd)} = ${conds.length > 0 ? `select(vec4<f32>(0.0), ${load}, ${conds.join(' && ')})` : load};`);
+    }
+    for (const j of colList) {
+      const qd = qdOf(j);
+      col.push(`      let x${ky}_${j} = vec4<f32>(xq${ky}_${nm(qd)}.${'xyzw'[j - p - 4 * qd]});`);
+    }
+  }
+}
+
+function dwColumnBody(c: DwColumn): string[] {
+  const { sg, ovb, pxb, k, s, p, kyb, ocTail, colTail, rowCheck, colCheck, vecX } = c;
   // dy values: element e = vc * PXB + px is output channel ocl0 + vc, column ox0 + px.
   const nd = ovb * 4 * pxb;
   const dyLoad = (vc: string, px: string): string => {
@@ -78,14 +131,15 @@ function dwColumnBody(c: { sg: number; ovb: number; pxb: number; k: number; s: n
   const cols = new Set<number>();
   for (let px = 0; px < pxb; px++) for (let kx = 0; kx < k; kx++) cols.add(px * s + kx);
   const colList = [...cols].sort((a, b) => a - b);
-  for (const j of colList) {
+  if (vecX) inputQuads(c, colList, col);
+  for (const j of vecX ? [] : colList) {
     if (colCheck) {
       col.push(`      let ix${j} = i32(ox0 * ${u(s)} + ${u(j)}) - ${i(p)};`);
       col.push(`      let iv${j} = u32(ix${j}) < IN_W;`);
       col.push(`      let ixc${j} = min(u32(ix${j}), IN_W - 1u);`);
     }
   }
-  for (let ky = 0; ky < kyb; ky++) {
+  for (let ky = 0; ky < (vecX ? 0 : kyb); ky++) {
     for (const j of colList) {
       if (colCheck) {
         const cond = rowCheck ? `rv${ky} && iv${j}` : `iv${j}`;
@@ -157,7 +211,9 @@ export function genConvDw(
     }
   }
 
-  const col = dwColumnBody({ sg, ovb, pxb, k, s, p, kyb, ocTail, colTail, rowCheck, colCheck });
+  // Quads need every row start and every block's first column 4-aligned (see inputQuads).
+  const vecX = (pxb * s) % 4 === 0 && iw % 4 === 0 && (convDims(g).ih * iw) % 4 === 0 && x.offset % 4 === 0 && x.batchStride % 4 === 0 && x.buffer !== dy.buffer;
+  const col = dwColumnBody({ sg, ovb, pxb, k, s, p, kyb, iw, xb, ocTail, colTail, rowCheck, colCheck, vecX });
 
   const epi: string[] = [];
   epi.push(`    let b = OUT_OFFSET + chunk * CHUNK_STRIDE + ((ob * CIG + icl) * ${u(kk)} + ky0 * ${u(k)}) * NV + v0;`);
@@ -169,7 +225,7 @@ export function genConvDw(
     template: 'train/conv_dw',
     name,
     g,
-    slots: [reads('x_in', x.buffer), reads('dy', dy.buffer), writes('dst', dst.buffer, 'array<vec4<f32>>')],
+    slots: [reads('x_in', x.buffer, vecX ? 'array<vec4<f32>>' : 'array<f32>'), reads('dy', dy.buffer), writes('dst', dst.buffer, 'array<vec4<f32>>')],
     views: { X: x, DY: dy },
     subgroupSize: sg,
     dispatch: { wg, tiles: gx, yBlocks },

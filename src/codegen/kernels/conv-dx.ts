@@ -54,14 +54,28 @@ function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: bo
   return body;
 }
 
+interface DxStore {
+  rb: number;
+  pxb: number;
+  nv: number;
+  ih: number;
+  iw: number;
+  icTail: boolean;
+  accumulate: boolean;
+  /** Store 4 pixels of a channel as one vec4 (dx bound as vec4s): 4x fewer per-lane stores. */
+  vec: boolean;
+}
+
 /** Stores (or accumulates) the dX block: rb rows x pxb pixels x icb channels. */
-function dxEpilogue(c: { rb: number; pxb: number; nv: number; ih: number; iw: number; icTail: boolean; accumulate: boolean }): string[] {
-  const { rb, pxb, nv, ih, iw, icTail, accumulate } = c;
+function dxEpilogue(c: DxStore): string[] {
+  const { rb, pxb, nv, ih, iw, icTail, accumulate, vec } = c;
   const epi: string[] = [];
   const rowTail = ih % rb !== 0;
   const colTail = iw % pxb !== 0;
+  // a store unit: one pixel, or (vec) a quad of 4 pixels starting at pixel j
+  const step = vec ? 4 : 1;
   for (let r = 0; r < rb; r++) {
-    for (let j = 0; j < pxb; j++) {
+    for (let j = 0; j < pxb; j += step) {
       epi.push('    {');
       epi.push(`      let iy = iy0 + ${u(r)};`);
       epi.push(`      let ix = ix0 + ${u(j)};`);
@@ -70,12 +84,16 @@ function dxEpilogue(c: { rb: number; pxb: number; nv: number; ih: number; iw: nu
       if (colTail) conds.push('ix < IN_W');
       const ind = conds.length > 0 ? '        ' : '      ';
       if (conds.length > 0) epi.push(`      if (${conds.join(' && ')}) {`);
-      epi.push(`${ind}let o = n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy * IN_W + ix;`);
+      const o = 'n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy * IN_W + ix';
+      epi.push(`${ind}let o = ${vec ? `(${o}) / 4u` : o};`);
       for (let v = 0; v < nv; v++) {
-        for (let c = 0; c < 4; c++) {
-          const icl = 4 * v + c;
-          const at = `o + ${u(icl)} * IHW`;
-          const val = `a${r}_${j}_${v}.${'xyzw'[c]}`;
+        for (let ch = 0; ch < 4; ch++) {
+          const icl = 4 * v + ch;
+          const comp = 'xyzw'[ch];
+          const at = vec ? `o + ${u(icl)} * (IHW / 4u)` : `o + ${u(icl)} * IHW`;
+          const val = vec
+            ? `vec4<f32>(${[0, 1, 2, 3].map((q) => `a${r}_${j + q}_${v}.${comp}`).join(', ')})`
+            : `a${r}_${j}_${v}.${comp}`;
           const st = accumulate ? `{{dx}}[${at}] = {{dx}}[${at}] + ${val};` : `{{dx}}[${at}] = ${val};`;
           epi.push(icTail ? `${ind}if (icl0 + ${u(icl)} < CIG) { ${st} }` : `${ind}${st}`);
         }
@@ -84,7 +102,6 @@ function dxEpilogue(c: { rb: number; pxb: number; nv: number; ih: number; iw: nu
       epi.push('    }');
     }
   }
-
   return epi;
 }
 
@@ -158,7 +175,12 @@ export function genConvDx(
 
   const body = dxBody({ sg, icb, kk, nv, icTail, combos, usedTaps, nm });
 
-  const epi = dxEpilogue({ rb, pxb, nv, ih, iw, icTail, accumulate: dx.accumulate });
+  // vec4 stores need 4-aligned pixel quads everywhere, and dx on a buffer of its own (a binding
+  // shared with dy or the weights would keep their f32 element type)
+  const vec =
+    pxb % 4 === 0 && iw % pxb === 0 && iw % 4 === 0 && dx.offset % 4 === 0 && dx.batchStride % 4 === 0 &&
+    dx.buffer !== dy.buffer && dx.buffer !== weights.buffer;
+  const epi = dxEpilogue({ rb, pxb, nv, ih, iw, icTail, accumulate: dx.accumulate, vec });
 
   // with subgroups every subgroup must be full: a power of two at least the subgroup size
   const wg = Math.max(sg, Math.min(WG, Math.max(8, pow2AtLeast(spatial))));
@@ -166,13 +188,13 @@ export function genConvDx(
     template: 'train/conv_dx',
     name,
     g,
-    slots: [reads('dy', dy.buffer), reads('wgt', weights.buffer), writes('dx', dx.buffer)],
+    slots: [reads('dy', dy.buffer), reads('wgt', weights.buffer), writes('dx', dx.buffer, vec ? 'array<vec4<f32>>' : 'array<f32>')],
     views: { DY: dy, DX: dx },
     subgroupSize: sg,
     dispatch: { wg, tiles: Math.ceil(spatial / wg), yBlocks },
     limits,
+    args: { W_OFF: u(weights.offset) },
     values: {
-      W_OFF: u(weights.offset),
       KK: u(kk),
       ICB: u(icb),
       ICBG: u(icbg),

@@ -4,7 +4,7 @@
 
 import { u } from '../template.js';
 import { convBlocks, convDims, planeValues, type ConvGeometry } from '../conv-layout.js';
-import { type DispatchLimits, splitTiles, subgroupValues, viewValues } from './common.js';
+import { type DispatchLimits, type KernelArgs, splitTiles, subgroupValues, viewValues } from './common.js';
 import { type BufView, build, type SlotDef, type TrainKernel } from './train-common.js';
 
 export interface ConvGradKernel {
@@ -21,6 +21,8 @@ export interface ConvGradKernel {
   limits: DispatchLimits;
   /** The kernel's own values (tiles, generated bodies). */
   values: Record<string, string | number>;
+  /** Scalars passed per dispatch (args.NAME) instead of baked in, so that layers can share the kernel. */
+  args?: KernelArgs;
 }
 
 export function buildConvGrad(k: ConvGradKernel): TrainKernel {
@@ -47,5 +49,7 @@ export function buildConvGrad(k: ConvGradKernel): TrainKernel {
     {},
     wg,
     [nx, yBlocks, nz],
+    undefined,
+    k.args,
   );
 }
