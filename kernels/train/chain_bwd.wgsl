@@ -5,47 +5,27 @@
 //   the chain's first input receives gm, or through batch norm A*gm + B*(x - mean) + C'   (target a).
 // Each target is a view (batch stride, offset) and is written (=) or accumulated (+=) as the
 // training plan decided for the gradient buffer it lands in. T is vec4<f32> when H*W % 4 == 0.
+// Sizes, views and the ReLU range are dispatch arguments (args.NAME), so the chains of every layer
+// share a few kernels (one per combination of the flags below).
 
 {{BINDINGS}}
 
-const C: u32 = {{C}};
-const PLANE: u32 = {{PLANE}};
-const TOTAL: u32 = {{TOTAL}};
-const G_BATCH_STRIDE: u32 = {{G_BS}};
-const G_OFFSET: u32 = {{G_OFF}};
-//#if RELU
-const O_BATCH_STRIDE: u32 = {{O_BS}};
-const O_OFFSET: u32 = {{O_OFF}};
-const RELU_START: u32 = {{RELU_START}};
-const RELU_END: u32 = {{RELU_END}};
-//#endif
-//#if BN
-const X_BATCH_STRIDE: u32 = {{X_BS}};
-const X_OFFSET: u32 = {{X_OFF}};
-//#endif
-//#if TA
-const A_BATCH_STRIDE: u32 = {{A_BS}};
-const A_OFFSET: u32 = {{A_OFF}};
-//#endif
-//#if TB
-const B_BATCH_STRIDE: u32 = {{B_BS}};
-const B_OFFSET: u32 = {{B_OFF}};
-//#endif
-//#include per_element
+//#include per_element_args
 
 fn element(e: u32) {
-  let p = e % PLANE;
-  let t = e / PLANE;
-  let c = t % C;
-  let n = t / C;
-  var gv = {{g_in}}[n * G_BATCH_STRIDE + G_OFFSET + c * PLANE + p];
+  let p = e % args.PLANE;
+  let t = e / args.PLANE;
+  let c = t % args.C;
+  let n = t / args.C;
+  let at = c * args.PLANE + p;
+  var gv = {{g_in}}[n * args.G_BS + args.G_OFF + at];
 //#if RELU
-  if (c >= RELU_START && c < RELU_END) {
-    gv = select({{T}}(0.0), gv, {{o_in}}[n * O_BATCH_STRIDE + O_OFFSET + c * PLANE + p] > {{T}}(0.0));
+  if (c >= args.RELU_START && c < args.RELU_END) {
+    gv = select({{T}}(0.0), gv, {{o_in}}[n * args.O_BS + args.O_OFF + at] > {{T}}(0.0));
   }
 //#endif
 //#if TB
-  let ib = n * B_BATCH_STRIDE + B_OFFSET + c * PLANE + p;
+  let ib = n * args.B_BS + args.B_OFF + at;
 //#if ACC_B
   {{tb}}[ib] = {{tb}}[ib] + gv;
 //#else
@@ -55,11 +35,11 @@ fn element(e: u32) {
 //#if TA
 //#if BN
   let k = {{coef}}[c];
-  let d = k.x * gv + k.y * ({{x_in}}[n * X_BATCH_STRIDE + X_OFFSET + c * PLANE + p] - k.w) + k.z;
+  let d = k.x * gv + k.y * ({{x_in}}[n * args.X_BS + args.X_OFF + at] - k.w) + k.z;
 //#else
   let d = gv{{SCALE_A}};
 //#endif
-  let ia = n * A_BATCH_STRIDE + A_OFFSET + c * PLANE + p;
+  let ia = n * args.A_BS + args.A_OFF + at;
 //#if ACC_A
   {{ta}}[ia] = {{ta}}[ia] + d;
 //#else

@@ -50,10 +50,16 @@ export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKerne
   return build(
     'train/chain_bwd',
     slots,
+    { SCALE_A: s.scaleA !== undefined && s.scaleA !== 1 ? ` * ${f(s.scaleA)}` : '', WG, T },
+    { RELU: !!relu, BN: !!bn, TA: !!s.a, TB: !!s.b, ACC_A: !!s.a?.accumulate, ACC_B: !!s.b?.accumulate },
+    WG,
+    [nx, 1, nz],
+    undefined,
     {
       C: u(sh.c),
       PLANE: u(plane / vec),
       TOTAL: u(total),
+      NX: u(nx),
       G_BS: vu(s.g.batchStride),
       G_OFF: vu(s.g.offset),
       O_BS: relu ? vu(s.out!.batchStride) : u(0),
@@ -66,13 +72,6 @@ export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKerne
       A_OFF: s.a ? vu(s.a.offset) : u(0),
       B_BS: s.b ? vu(s.b.batchStride) : u(0),
       B_OFF: s.b ? vu(s.b.offset) : u(0),
-      SCALE_A: s.scaleA !== undefined && s.scaleA !== 1 ? ` * ${f(s.scaleA)}` : '',
-      NX: u(nx),
-      WG,
-      T,
     },
-    { RELU: !!relu, BN: !!bn, TA: !!s.a, TB: !!s.b, ACC_A: !!s.a?.accumulate, ACC_B: !!s.b?.accumulate },
-    WG,
-    [nx, 1, nz],
   );
 }

@@ -5,6 +5,7 @@ import { convBlocks, convDims, packedConvSize, type ConvGeometry } from '../conv
 import type { DispatchLimits } from './common.js';
 import { type BufView, type TrainKernel, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
+import { type StoreItem, storeBlock } from './store-loop.js';
 
 export interface ConvDwTiling {
   /** Lanes (input channels) per workgroup. */
@@ -217,8 +218,9 @@ export function genConvDw(
 
   const epi: string[] = [];
   epi.push(`    let b = OUT_OFFSET + chunk * CHUNK_STRIDE + ((ob * CIG + icl) * ${u(kk)} + ky0 * ${u(k)}) * NV + v0;`);
-  for (let ky = 0; ky < kyb; ky++)
-    for (let kx = 0; kx < k; kx++) for (let v = 0; v < ovb; v++) epi.push(`    {{dst}}[b + ${u((ky * k + kx) * nv + v)}] = a${ky}_${kx}_${v};`);
+  const items: StoreItem[] = [];
+  for (let ky = 0; ky < kyb; ky++) for (let kx = 0; kx < k; kx++) for (let v = 0; v < ovb; v++) items.push({ value: `a${ky}_${kx}_${v}`, offset: u((ky * k + kx) * nv + v) });
+  epi.push(...storeBlock({ items, type: 'vec4<f32>', buffer: '{{dst}}', indent: '    ', body: ({ v, off }) => [`{{dst}}[b + ${off}] = ${v};`] }));
 
   const yBlocks = g.groups * ick;
   return buildConvGrad({

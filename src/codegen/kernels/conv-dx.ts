@@ -5,6 +5,7 @@ import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
 import { type DispatchLimits, pow2AtLeast } from './common.js';
 import { type BufView, type GradTarget, type TrainKernel, WG, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
+import { type StoreItem, storeBlock } from './store-loop.js';
 
 interface TapCombo {
   r: number;
@@ -66,16 +67,39 @@ interface DxStore {
   vec: boolean;
 }
 
+/** The vec4 stores of the dX block (in a loop: see store-loop.ts): quads of 4 pixels per channel. */
+function dxVecStores(c: DxStore): string[] {
+  const { rb, pxb, nv, ih, icTail, accumulate } = c;
+  const items: StoreItem[] = [];
+  for (let r = 0; r < rb; r++) {
+    for (let j = 0; j < pxb; j += 4) {
+      for (let v = 0; v < nv; v++) {
+        for (let ch = 0; ch < 4; ch++) {
+          const icl = 4 * v + ch;
+          const conds = [...(ih % rb !== 0 ? [`iy0 + ${u(r)} < IN_H`] : []), ...(icTail ? [`icl0 + ${u(icl)} < CIG`] : [])];
+          items.push({
+            value: `vec4<f32>(${[0, 1, 2, 3].map((q) => `a${r}_${j + q}_${v}.${'xyzw'[ch]}`).join(', ')})`,
+            offset: `${u(r)} * (IN_W / 4u) + ${u(j / 4)} + ${u(icl)} * (IHW / 4u)`,
+            ...(conds.length > 0 ? { when: conds.join(' && ') } : {}),
+          });
+        }
+      }
+    }
+  }
+  const epi = ['    let o = (n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy0 * IN_W + ix0) / 4u;'];
+  const body = ({ v, off }: { v: string; off: string }) => [accumulate ? `{{dx}}[o + ${off}] = {{dx}}[o + ${off}] + ${v};` : `{{dx}}[o + ${off}] = ${v};`];
+  return [...epi, ...storeBlock({ items, type: 'vec4<f32>', buffer: '{{dx}}', indent: '    ', body })];
+}
+
 /** Stores (or accumulates) the dX block: rb rows x pxb pixels x icb channels. */
 function dxEpilogue(c: DxStore): string[] {
   const { rb, pxb, nv, ih, iw, icTail, accumulate, vec } = c;
+  if (vec) return dxVecStores(c);
   const epi: string[] = [];
   const rowTail = ih % rb !== 0;
   const colTail = iw % pxb !== 0;
-  // a store unit: one pixel, or (vec) a quad of 4 pixels starting at pixel j
-  const step = vec ? 4 : 1;
   for (let r = 0; r < rb; r++) {
-    for (let j = 0; j < pxb; j += step) {
+    for (let j = 0; j < pxb; j++) {
       epi.push('    {');
       epi.push(`      let iy = iy0 + ${u(r)};`);
       epi.push(`      let ix = ix0 + ${u(j)};`);
@@ -84,16 +108,12 @@ function dxEpilogue(c: DxStore): string[] {
       if (colTail) conds.push('ix < IN_W');
       const ind = conds.length > 0 ? '        ' : '      ';
       if (conds.length > 0) epi.push(`      if (${conds.join(' && ')}) {`);
-      const o = 'n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy * IN_W + ix';
-      epi.push(`${ind}let o = ${vec ? `(${o}) / 4u` : o};`);
+      epi.push(`${ind}let o = n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy * IN_W + ix;`);
       for (let v = 0; v < nv; v++) {
         for (let ch = 0; ch < 4; ch++) {
           const icl = 4 * v + ch;
-          const comp = 'xyzw'[ch];
-          const at = vec ? `o + ${u(icl)} * (IHW / 4u)` : `o + ${u(icl)} * IHW`;
-          const val = vec
-            ? `vec4<f32>(${[0, 1, 2, 3].map((q) => `a${r}_${j + q}_${v}.${comp}`).join(', ')})`
-            : `a${r}_${j}_${v}.${comp}`;
+          const at = `o + ${u(icl)} * IHW`;
+          const val = `a${r}_${j}_${v}.${'xyzw'[ch]}`;
           const st = accumulate ? `{{dx}}[${at}] = {{dx}}[${at}] + ${val};` : `{{dx}}[${at}] = ${val};`;
           epi.push(icTail ? `${ind}if (icl0 + ${u(icl)} < CIG) { ${st} }` : `${ind}${st}`);
         }

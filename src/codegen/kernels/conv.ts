@@ -3,6 +3,7 @@
 
 import { i, u, type TemplateValues } from '../template.js';
 import { convPacking, type ConvShape, type ConvTile, convTile } from '../conv-layout.js';
+import { type StoreItem, storeBlock } from './store-loop.js';
 import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, viewValues } from './common.js';
 
 export interface ConvKernelSpec extends ConvShape {
@@ -169,29 +170,33 @@ function reluLineFor(spec: ConvKernelSpec): (ch: string, e: string) => string | 
   };
 }
 
-/** Stores of 4 pixels per channel as one vec4. */
+/** Stores of 4 pixels per channel as one vec4 (in a loop: see store-loop.ts). */
 function vecEpilogue(c: ConvLayoutChoice, epi: string[]): void {
   const { spec, nv, pxb } = c;
   const chTail = c.cog % c.ocb !== 0;
   const reluLine = reluLineFor(spec);
   epi.push(`  let o = (n * OUT_BATCH_STRIDE + OUT_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox0) / 4u;`);
   if (spec.residual) epi.push(`  let ro = (n * RES_BATCH_STRIDE + RES_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox0) / 4u;`);
+  const items: StoreItem[] = [];
   for (let q = 0; q < pxb / 4; q++) {
     for (let v = 0; v < nv; v++) {
       for (let j = 0; j < 4; j++) {
         const ch = v * 4 + j;
         const comp = 'xyzw'[j];
         const px = [0, 1, 2, 3].map((t) => `a${q * 4 + t}_${v}.${comp}`).join(', ');
-        const inner = [`var v4 = vec4<f32>(${px}) + b${v}.${comp};`];
-        if (spec.residual) inner.push(`v4 += {{r_in}}[ro + ${u(ch)} * (OUT_HW / 4u) + ${u(q)}];`);
-        const r = reluLine(`oc0 + ${u(ch)}`, 'v4');
-        if (r) inner.push(r);
-        inner.push(`{{y_out}}[o + ${u(ch)} * (OUT_HW / 4u) + ${u(q)}] = v4;`);
-        if (chTail) epi.push(`  if (ocl + ${u(ch)} < COG) { ${inner.join(' ')} }`);
-        else epi.push(`  { ${inner.join(' ')} }`);
+        items.push({ value: `vec4<f32>(${px}) + b${v}.${comp}`, offset: `${u(ch)} * (OUT_HW / 4u) + ${u(q)}`, channel: u(ch), ...(chTail ? { when: `ocl + ${u(ch)} < COG` } : {}) });
       }
     }
   }
+  const body = ({ v, off, ch }: { v: string; off: string; ch: string }) => {
+    const lines: string[] = [];
+    if (spec.residual) lines.push(`${v} += {{r_in}}[ro + ${off}];`);
+    const r = reluLine(`oc0 + ${ch}`, v);
+    if (r) lines.push(r);
+    lines.push(`{{y_out}}[o + ${off}] = ${v};`);
+    return lines;
+  };
+  epi.push(...storeBlock({ items, type: 'vec4<f32>', buffer: '{{y_out}}', indent: '  ', body }));
 }
 
 /** Stores pixel by pixel (any alignment, a partial last pixel block). */

@@ -73,7 +73,7 @@ function chain(x: ForwardContext, s: ChainStep): void {
   slots.push(['y_out', out]);
   const relu = s.relu ? { start: s.relu.start, end: s.relu.end } : undefined;
   const label = b.nodes[s.anchor].name;
-  const gen = genEwise({ name: label, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, a, out, bn: s.bn !== undefined, b: bView, relu }, b.aliasesOf(slots), b.dl);
+  const gen = genEwise({ name: label, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, a, out, bn: s.bn !== undefined, b: bView, relu }, b.aliasesOf(slots), b.dl, true);
   b.emitInference('forward', `${chainNames(b, s)} forward`, gen, { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer }, ...bnSlots });
 }
 
@@ -86,7 +86,7 @@ function concat(x: ForwardContext, node: ConcatNode): void {
     const sh = b.shapeOf(i);
     const out = { buffer: dst.buffer, offset: dst.offset + chan * b.plane(i), batchStride: dst.batchStride };
     const label = `${node.name} <- ${b.nodes[i].name}`;
-    const gen = genEwise({ name: label, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, a: src, out }, b.aliasesOf([['a_in', src], ['y_out', out]]), b.dl);
+    const gen = genEwise({ name: label, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, a: src, out }, b.aliasesOf([['a_in', src], ['y_out', out]]), b.dl, true);
     b.emitInference('forward', label, gen, { a_in: { buffer: src.buffer }, y_out: { buffer: dst.buffer } });
     chan += sh.c;
   }
