@@ -16,8 +16,8 @@ interface TapCombo {
 }
 
 /** The inner loop over output channels: subgroup-shared weight loads, dy taps, the FMAs. */
-function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: boolean; combos: TapCombo[]; usedTaps: number[]; nm: (d: number) => string }): string[] {
-  const { sg, icb, kk, nv, icTail, combos, usedTaps, nm } = c;
+function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: boolean; combos: TapCombo[]; usedTaps: number[]; nm: (d: number) => string; dyQuads: boolean }): string[] {
+  const { sg, icb, kk, nv, icTail, combos, usedTaps, nm, dyQuads } = c;
   const body: string[] = [];
   const nw = icb * kk;
   const clampIc = (e: string) => (icTail ? `min(${e}, icl_max)` : e);
@@ -35,10 +35,22 @@ function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: bo
     }
     return icTail ? `{{wgt}}[wbase + min(${u(icl)}, icl_max) * (KK * OCB) + ${u(t)} * OCB]` : `{{wgt}}[wbase + ${u(icl * kk + t)} * OCB]`;
   };
-  const pairs = [...new Set(combos.map((c) => `${c.dq},${c.eq}`))];
-  for (const pr of pairs) {
-    const [dq, eq] = pr.split(',').map(Number);
-    body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(select(0.0, {{dy}}[dyp + ro_${nm(dq)} + cx_${nm(eq)}], rv_${nm(dq)} && cv_${nm(eq)}));`);
+  const pairs = [...new Set(combos.map((c) => `${c.dq},${c.eq}`))].map((pr) => pr.split(',').map(Number));
+  if (dyQuads) {
+    // dy columns oxb + eq as components of aligned quads (see dyQuadSetup): one per-lane vec4 load
+    // for up to four scalar ones
+    const loads = [...new Set(pairs.map(([dq, eq]) => `${dq},${Math.floor(eq / 4)}`))].map((pr) => pr.split(',').map(Number));
+    for (const [dq, qd] of loads) {
+      body.push(`    let y_${nm(dq)}_${nm(qd)} = select(vec4<f32>(0.0), {{dy}}[(dyp + ro_${nm(dq)}) / 4u + qc_${nm(qd)}], rv_${nm(dq)} && qv_${nm(qd)});`);
+    }
+    for (const [dq, eq] of pairs) {
+      const qd = Math.floor(eq / 4);
+      body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(y_${nm(dq)}_${nm(qd)}.${'xyzw'[eq - 4 * qd]});`);
+    }
+  } else {
+    for (const [dq, eq] of pairs) {
+      body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(select(0.0, {{dy}}[dyp + ro_${nm(dq)} + cx_${nm(eq)}], rv_${nm(dq)} && cv_${nm(eq)}));`);
+    }
   }
   for (const t of usedTaps) {
     for (let v = 0; v < nv; v++) {
@@ -140,7 +152,7 @@ export function genConvDx(
   tile: { icb?: number; pxb?: number } = {},
 ): TrainKernel {
   const { cig, kk } = convBlocks(g);
-  const { ih, iw } = convDims(g);
+  const { ih, iw, oh, ow } = convDims(g);
   const k = g.kernel;
   const s = g.stride;
   const p = g.pad;
@@ -184,16 +196,29 @@ export function genConvDx(
     setup.push(`  let rv_${nm(dq)} = u32(oy_${nm(dq)}) < OUT_H;`);
     setup.push(`  let ro_${nm(dq)} = min(u32(oy_${nm(dq)}), OUT_H - 1u) * OUT_W;`);
   }
-  for (const eq of eqs) {
-    setup.push(`  let ox_${nm(eq)} = oxb + ${i(eq)};`);
-    setup.push(`  let cv_${nm(eq)} = u32(ox_${nm(eq)}) < OUT_W;`);
-    setup.push(`  let cx_${nm(eq)} = min(u32(ox_${nm(eq)}), OUT_W - 1u);`);
+  // With stride 1 and 4-aligned dy rows, a block's dy columns oxb + eq (oxb a multiple of 4) are
+  // read as whole quads, each either inside the row or outside it with all of its columns.
+  const dyQuads =
+    s === 1 && pxb % 4 === 0 && ow % 4 === 0 && (oh * ow) % 4 === 0 && dy.offset % 4 === 0 && dy.batchStride % 4 === 0 &&
+    dy.buffer !== dx.buffer && dy.buffer !== weights.buffer;
+  if (dyQuads) {
+    for (const qd of new Set(eqs.map((eq) => Math.floor(eq / 4)))) {
+      setup.push(`  let qi_${nm(qd)} = oxb / 4i + ${i(qd)};`);
+      setup.push(`  let qv_${nm(qd)} = u32(qi_${nm(qd)}) < OUT_W / 4u;`);
+      setup.push(`  let qc_${nm(qd)} = min(u32(qi_${nm(qd)}), OUT_W / 4u - 1u);`);
+    }
+  } else {
+    for (const eq of eqs) {
+      setup.push(`  let ox_${nm(eq)} = oxb + ${i(eq)};`);
+      setup.push(`  let cv_${nm(eq)} = u32(ox_${nm(eq)}) < OUT_W;`);
+      setup.push(`  let cx_${nm(eq)} = min(u32(ox_${nm(eq)}), OUT_W - 1u);`);
+    }
   }
   const combos: TapCombo[] = [];
   for (const rt of rowTaps) for (const ct of colTaps) combos.push({ r: rt.pos, j: ct.pos, t: rt.kt * k + ct.kt, dq: rt.d, eq: ct.d });
   const usedTaps = [...new Set(combos.map((c) => c.t))].sort((a, b) => a - b);
 
-  const body = dxBody({ sg, icb, kk, nv, icTail, combos, usedTaps, nm });
+  const body = dxBody({ sg, icb, kk, nv, icTail, combos, usedTaps, nm, dyQuads });
 
   // vec4 stores need 4-aligned pixel quads everywhere, and dx on a buffer of its own (a binding
   // shared with dy or the weights would keep their f32 element type)
@@ -208,7 +233,7 @@ export function genConvDx(
     template: 'train/conv_dx',
     name,
     g,
-    slots: [reads('dy', dy.buffer), reads('wgt', weights.buffer), writes('dx', dx.buffer, vec ? 'array<vec4<f32>>' : 'array<f32>')],
+    slots: [reads('dy', dy.buffer, dyQuads ? 'array<vec4<f32>>' : 'array<f32>'), reads('wgt', weights.buffer), writes('dx', dx.buffer, vec ? 'array<vec4<f32>>' : 'array<f32>')],
     views: { DY: dy, DX: dx },
     subgroupSize: sg,
     dispatch: { wg, tiles: Math.ceil(spatial / wg), yBlocks },
