@@ -129,8 +129,11 @@ const convCases: ConvCase[] = [
   { name: '5x5 s1 6x7 4->6', c: 4, h: 6, w: 7, co: 6, k: 5, s: 1, g: 1, relu: [0, 2], batch: 2 },
   { name: '5x5 s2 11x9 5->8', c: 5, h: 11, w: 9, co: 8, k: 5, s: 2, g: 1, relu: [0, 8], batch: 2 },
   { name: '3x3 s3 unpadded 9x9 3->4', c: 3, h: 9, w: 9, co: 4, k: 3, s: 3, p: 0, g: 1, batch: 2 },
-  // 4-aligned rows: dX stored as vec4 quads, dW reading its input in quads with masked halos
+  // 4-aligned rows: dX stored as vec4 quads (and dy read in quads at stride 1), dW reading its input
+  // in quads with masked halos; 'aligned paths' below checks that these cases take those paths
   { name: '3x3 s1 6x12 aligned rows 5->8', c: 5, h: 6, w: 12, co: 8, k: 3, s: 1, g: 1, relu: [0, 8], batch: 2 },
+  { name: '3x3 s2 9x8 aligned rows, row and channel tails 5->8', c: 5, h: 9, w: 8, co: 8, k: 3, s: 2, g: 1, relu: [0, 8], batch: 2 },
+  { name: '3x3 s1 8x8 aligned rows, groups 2 8->8', c: 8, h: 8, w: 8, co: 8, k: 3, s: 1, g: 2, relu: [0, 8], batch: 2 },
   { name: '3x3 unpadded 7x7 16->16 groups 4 bias', c: 16, h: 7, w: 7, co: 16, k: 3, s: 1, p: 0, g: 4, bias: true, batch: 2 },
 ];
 
@@ -166,6 +169,28 @@ describe('convolution backward kernels vs reference (on the GPU forward values)'
       }
     });
   }
+});
+
+describe('aligned paths: the cases above with 4-aligned rows use the vec4 quad kernels', () => {
+  const kernelsOf = (g: LayerGraph, template: string) =>
+    compileTrainPlan(g, { batch: 2, subgroupSize: ctx.subgroupSize }).kernels.filter((k) => k.template === template).map((k) => k.wgsl);
+  for (const t of convCases.filter((c) => c.name.includes('aligned rows'))) {
+    it(t.name, () => {
+      const dx = kernelsOf(convGraph(t), 'train/conv_dx');
+      expect(dx.length).toBeGreaterThan(0);
+      // vec4 dX stores from the store loop; dy read in quads where the stride is 1
+      for (const w of dx) expect(w).toMatch(/\bdx: array<vec4<f32>>/);
+      for (const w of dx) expect(/\bdy: array<vec4<f32>>/.test(w) && w.includes('qv_')).toBe(t.s === 1);
+      const dw = kernelsOf(convGraph(t), 'train/conv_dw');
+      for (const w of dw) expect(w).toMatch(/\bx_in: array<vec4<f32>>/);
+      expect(dw.some((w) => w.includes('qv_'))).toBe(true);
+    });
+  }
+  it('the aligned residual network accumulates dX as vec4 quads where a value has two consumers', () => {
+    const arch = residualNetwork({ name: 'aligned', depths: [2, 1], channels: [4, 8], input: { c: 3, h: 8, w: 8 }, classes: 5 });
+    const dx = kernelsOf(lowerToGraph(arch), 'train/conv_dx');
+    expect(dx.some((w) => /dx\[o \+ off\] = dx\[o \+ off\] \+ v;/.test(w))).toBe(true);
+  });
 });
 
 describe('batch norm (training), relu range, avgpool and fc backward kernels vs reference', () => {

@@ -113,6 +113,13 @@ describe('conv kernel (fused bn, residual add, relu range) vs reference', () => 
     }
   });
 
+  it('a register block too large for the store loop (16 channels x 8 pixels: unrolled vec4 stores, residual, relu)', async () => {
+    const { plan, err } = await gpuVsReference(convGraph(convCases[10]), { batch: 2, convTile: { ocb: 16, pxb: 8 } });
+    expect(err).toBeLessThan(1e-4);
+    const conv = plan.kernels.filter((k) => k.template === 'conv').map((k) => k.wgsl);
+    expect(conv.some((w) => !w.includes('n_st') && /y_out\[o \+ off\] = v;/.test(w))).toBe(true);
+  });
+
   it('unfused: conv, bn, add and relu as separate kernels', async () => {
     const { plan, err } = await gpuVsReference(convGraph(convCases[5]), { batch: 2, fuse: false });
     expect(err).toBeLessThan(1e-4);

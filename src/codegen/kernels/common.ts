@@ -150,7 +150,7 @@ export const sumLanes = (vec: number, v = 'acc') => (vec === 4 ? `(${v}.x + ${v}
  * The template constants `<PREFIX>_BS` and `<PREFIX>_OFF` of a view: batch stride and offset in
  * units of `vec` floats. An absent view (an operand the kernel variant does not read) gives zeros.
  */
-export function viewValues(name: string, prefix: string, view: ViewLayout | undefined, vec = 1): TemplateValues {
+export function viewValues(name: string, prefix: string, view: ViewLayout | undefined, vec = 1): Record<string, string> {
   const units = (n: number) => {
     if (n % vec !== 0) throw new Error(`${name}: view offset or batch stride ${n} not a multiple of ${vec}`);
     return u(n / vec);

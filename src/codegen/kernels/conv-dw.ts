@@ -5,6 +5,7 @@ import { convBlocks, convDims, packedConvSize, type ConvGeometry } from '../conv
 import type { DispatchLimits } from './common.js';
 import { type BufView, type TrainKernel, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
+import { quadIndexLines, quadOf, signedName } from './quads.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
 
 export interface ConvDwTiling {
@@ -41,10 +42,6 @@ export function convDwTiling(g: ConvGeometry, o: { target?: number; ovb?: number
   return { wg, ovb, kyb, pxb, chunks, rowsPerChunk, size4: packedConvSize(g) / 4 };
 }
 
-/**
- * One output column block of the weight gradient: dy values (shared across a subgroup when it has
- * one), the input taps of every kernel row and column, and the FMAs into the accumulators.
- */
 interface DwColumn {
   sg: number;
   ovb: number;
@@ -64,40 +61,34 @@ interface DwColumn {
 }
 
 /**
- * The input taps of one column block read as aligned quads: column j of the block (input column
- * ox0*S + j - P) is component (j - P) mod 4 of quad floor((j - P) / 4) counted from ox0*S / 4. One
- * per-lane vec4 load replaces up to four scalar loads (lavapipe runs each per-lane load as a loop
- * over the lanes, so this is less work and much less code to compile). A quad that can fall outside
- * the row (the halo of the first or last block) is clamped and masked as a whole: all of its
- * columns are outside the row together.
+ * The input taps of one column block read as aligned quads (see quads.ts): column j of the block
+ * (input column ox0*S + j - P) is a component of a quad counted from ox0*S / 4. Quads that can fall
+ * outside the row (the halo of the first or last block) are clamped and masked.
  */
 function inputQuads(c: DwColumn, colList: number[], col: string[]): void {
   const { s, p, kyb, iw, xb, pxb, rowCheck } = c;
-  const qdOf = (j: number) => Math.floor((j - p) / 4);
-  const qds = [...new Set(colList.map(qdOf))].sort((a, b) => a - b);
+  const qds = [...new Set(colList.map((j) => quadOf(j - p).qd))].sort((a, b) => a - b);
   const iw4 = iw / 4;
-  const nm = (qd: number) => (qd < 0 ? `m${-qd}` : `p${qd}`);
   const always = (qd: number) => qd >= 0 && ((xb - 1) * pxb * s) / 4 + qd <= iw4 - 1;
-  for (const qd of qds) {
-    if (always(qd)) continue;
-    col.push(`      let qi_${nm(qd)} = i32(ox0 * ${u(s)} / 4u) + ${i(qd)};`);
-    col.push(`      let qv_${nm(qd)} = u32(qi_${nm(qd)}) < ${u(iw4)};`);
-    col.push(`      let qc_${nm(qd)} = min(u32(qi_${nm(qd)}), ${u(iw4 - 1)});`);
-  }
+  for (const qd of qds) if (!always(qd)) col.push(...quadIndexLines(qd, `i32(ox0 * ${u(s)} / 4u)`, u(iw4), '      '));
   for (let ky = 0; ky < kyb; ky++) {
     for (const qd of qds) {
-      const at = always(qd) ? `ox0 * ${u(s)} / 4u + ${u(qd)}` : `qc_${nm(qd)}`;
+      const at = always(qd) ? `ox0 * ${u(s)} / 4u + ${u(qd)}` : `qc_${signedName(qd)}`;
       const load = `{{x_in}}[xr${ky} / 4u + ${at}]`;
-      const conds = [...(rowCheck ? [`rv${ky}`] : []), ...(always(qd) ? [] : [`qv_${nm(qd)}`])];
-      col.push(`      let xq${ky}_${nm(qd)} = ${conds.length > 0 ? `select(vec4<f32>(0.0), ${load}, ${conds.join(' && ')})` : load};`);
+      const conds = [...(rowCheck ? [`rv${ky}`] : []), ...(always(qd) ? [] : [`qv_${signedName(qd)}`])];
+      col.push(`      let xq${ky}_${signedName(qd)} = ${conds.length > 0 ? `select(vec4<f32>(0.0), ${load}, ${conds.join(' && ')})` : load};`);
     }
     for (const j of colList) {
-      const qd = qdOf(j);
-      col.push(`      let x${ky}_${j} = vec4<f32>(xq${ky}_${nm(qd)}.${'xyzw'[j - p - 4 * qd]});`);
+      const { qd, comp } = quadOf(j - p);
+      col.push(`      let x${ky}_${j} = vec4<f32>(xq${ky}_${signedName(qd)}.${comp});`);
     }
   }
 }
 
+/**
+ * One output column block of the weight gradient: dy values (shared across a subgroup when it has
+ * one), the input taps of every kernel row and column, and the FMAs into the accumulators.
+ */
 function dwColumnBody(c: DwColumn): string[] {
   const { sg, ovb, pxb, k, s, p, kyb, ocTail, colTail, rowCheck, colCheck, vecX } = c;
   // dy values: element e = vc * PXB + px is output channel ocl0 + vc, column ox0 + px.
@@ -213,7 +204,7 @@ export function genConvDw(
   }
 
   // Quads need every row start and every block's first column 4-aligned (see inputQuads).
-  const vecX = (pxb * s) % 4 === 0 && iw % 4 === 0 && (convDims(g).ih * iw) % 4 === 0 && x.offset % 4 === 0 && x.batchStride % 4 === 0 && x.buffer !== dy.buffer;
+  const vecX = (pxb * s) % 4 === 0 && iw % 4 === 0 && x.offset % 4 === 0 && x.batchStride % 4 === 0 && x.buffer !== dy.buffer;
   const col = dwColumnBody({ sg, ovb, pxb, k, s, p, kyb, iw, xb, ocTail, colTail, rowCheck, colCheck, vecX });
 
   const epi: string[] = [];

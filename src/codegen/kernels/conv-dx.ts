@@ -5,6 +5,7 @@ import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
 import { type DispatchLimits, pow2AtLeast } from './common.js';
 import { type BufView, type GradTarget, type TrainKernel, WG, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
+import { quadIndexLines, quadOf, signedName } from './quads.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
 
 interface TapCombo {
@@ -37,15 +38,14 @@ function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: bo
   };
   const pairs = [...new Set(combos.map((c) => `${c.dq},${c.eq}`))].map((pr) => pr.split(',').map(Number));
   if (dyQuads) {
-    // dy columns oxb + eq as components of aligned quads (see dyQuadSetup): one per-lane vec4 load
-    // for up to four scalar ones
-    const loads = [...new Set(pairs.map(([dq, eq]) => `${dq},${Math.floor(eq / 4)}`))].map((pr) => pr.split(',').map(Number));
+    // dy columns oxb + eq as components of aligned quads (quads.ts; qi_/qv_/qc_ are set up in genConvDx)
+    const loads = [...new Set(pairs.map(([dq, eq]) => `${dq},${quadOf(eq).qd}`))].map((pr) => pr.split(',').map(Number));
     for (const [dq, qd] of loads) {
       body.push(`    let y_${nm(dq)}_${nm(qd)} = select(vec4<f32>(0.0), {{dy}}[(dyp + ro_${nm(dq)}) / 4u + qc_${nm(qd)}], rv_${nm(dq)} && qv_${nm(qd)});`);
     }
     for (const [dq, eq] of pairs) {
-      const qd = Math.floor(eq / 4);
-      body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(y_${nm(dq)}_${nm(qd)}.${'xyzw'[eq - 4 * qd]});`);
+      const { qd, comp } = quadOf(eq);
+      body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(y_${nm(dq)}_${nm(qd)}.${comp});`);
     }
   } else {
     for (const [dq, eq] of pairs) {
@@ -152,7 +152,7 @@ export function genConvDx(
   tile: { icb?: number; pxb?: number } = {},
 ): TrainKernel {
   const { cig, kk } = convBlocks(g);
-  const { ih, iw, oh, ow } = convDims(g);
+  const { ih, iw, ow } = convDims(g);
   const k = g.kernel;
   const s = g.stride;
   const p = g.pad;
@@ -184,7 +184,7 @@ export function genConvDx(
   const colTaps = taps(pxb);
   const dqs = [...new Set(rowTaps.map((t) => t.d))].sort((a, b) => a - b);
   const eqs = [...new Set(colTaps.map((t) => t.d))].sort((a, b) => a - b);
-  const nm = (d: number) => (d < 0 ? `m${-d}` : `p${d}`);
+  const nm = signedName;
 
   const acc: string[] = [];
   for (let r = 0; r < rb; r++) for (let j = 0; j < pxb; j++) for (let v = 0; v < nv; v++) acc.push(`  var a${r}_${j}_${v} = vec4<f32>(0.0);`);
@@ -199,14 +199,10 @@ export function genConvDx(
   // With stride 1 and 4-aligned dy rows, a block's dy columns oxb + eq (oxb a multiple of 4) are
   // read as whole quads, each either inside the row or outside it with all of its columns.
   const dyQuads =
-    s === 1 && pxb % 4 === 0 && ow % 4 === 0 && (oh * ow) % 4 === 0 && dy.offset % 4 === 0 && dy.batchStride % 4 === 0 &&
+    s === 1 && pxb % 4 === 0 && ow % 4 === 0 && dy.offset % 4 === 0 && dy.batchStride % 4 === 0 &&
     dy.buffer !== dx.buffer && dy.buffer !== weights.buffer;
   if (dyQuads) {
-    for (const qd of new Set(eqs.map((eq) => Math.floor(eq / 4)))) {
-      setup.push(`  let qi_${nm(qd)} = oxb / 4i + ${i(qd)};`);
-      setup.push(`  let qv_${nm(qd)} = u32(qi_${nm(qd)}) < OUT_W / 4u;`);
-      setup.push(`  let qc_${nm(qd)} = min(u32(qi_${nm(qd)}), OUT_W / 4u - 1u);`);
-    }
+    for (const qd of new Set(eqs.map((eq) => quadOf(eq).qd))) setup.push(...quadIndexLines(qd, 'oxb / 4i', '(OUT_W / 4u)', '  '));
   } else {
     for (const eq of eqs) {
       setup.push(`  let ox_${nm(eq)} = oxb + ${i(eq)};`);

@@ -159,11 +159,11 @@ function windowBody(c: ConvLayoutChoice): string {
 }
 
 /** The WGSL applying a ReLU range to `e` at channel expression `ch`, if any. */
-function reluLineFor(spec: ConvKernelSpec): (ch: string, e: string) => string | undefined {
+function reluLineFor(spec: ConvKernelSpec, type: 'f32' | 'vec4<f32>'): (ch: string, e: string) => string | undefined {
   const relu = spec.relu && spec.relu.end > spec.relu.start ? spec.relu : undefined;
   const fullRelu = relu && relu.start === 0 && relu.end === spec.outC;
   return (ch, e) => {
-    const zero = e.startsWith('v') ? 'vec4<f32>(0.0)' : '0.0';
+    const zero = type === 'f32' ? '0.0' : 'vec4<f32>(0.0)';
     if (fullRelu) return `${e} = max(${e}, ${zero});`;
     if (relu) return `if (${ch} >= ${u(relu.start)} && ${ch} < ${u(relu.end)}) { ${e} = max(${e}, ${zero}); }`;
     return undefined;
@@ -174,7 +174,7 @@ function reluLineFor(spec: ConvKernelSpec): (ch: string, e: string) => string | 
 function vecEpilogue(c: ConvLayoutChoice, epi: string[]): void {
   const { spec, nv, pxb } = c;
   const chTail = c.cog % c.ocb !== 0;
-  const reluLine = reluLineFor(spec);
+  const reluLine = reluLineFor(spec, 'vec4<f32>');
   epi.push(`  let o = (n * OUT_BATCH_STRIDE + OUT_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox0) / 4u;`);
   if (spec.residual) epi.push(`  let ro = (n * RES_BATCH_STRIDE + RES_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox0) / 4u;`);
   const items: StoreItem[] = [];
@@ -204,7 +204,7 @@ function scalarEpilogue(c: ConvLayoutChoice, epi: string[]): void {
   const { spec, nv, pxb } = c;
   const chTail = c.cog % c.ocb !== 0;
   const pxTail = c.ow % pxb !== 0;
-  const reluLine = reluLineFor(spec);
+  const reluLine = reluLineFor(spec, 'f32');
   for (let px = 0; px < pxb; px++) {
     epi.push('  {');
     epi.push(`    let ox = ox0 + ${u(px)};`);

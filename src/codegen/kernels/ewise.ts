@@ -46,7 +46,7 @@ export function genEwise(spec: EwiseKernelSpec, alias: SlotAliases = {}, limits 
       ...viewValues(spec.name, 'B', spec.b, vec),
       RELU_START: u(relu?.start ?? 0),
       RELU_END: u(relu?.end ?? 0),
-    } as Record<string, string>,
+    },
     asArgs,
   );
   const values: TemplateValues = { ...scalars.values, T };

@@ -28,7 +28,7 @@ export function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFA
     { name: 'y_out', type: 'array<f32>', write: true },
   ];
   const scalars = scalarValues(
-    { IN: u(spec.inFeatures / vec), OUT: u(spec.outFeatures), ...viewValues(spec.name, 'IN', spec.input, vec), ...viewValues(spec.name, 'OUT', spec.output) } as Record<string, string>,
+    { IN: u(spec.inFeatures / vec), OUT: u(spec.outFeatures), ...viewValues(spec.name, 'IN', spec.input, vec), ...viewValues(spec.name, 'OUT', spec.output) },
     asArgs,
   );
   const values = { ...scalars.values, T: vecType(vec), REDUCE: sumLanes(vec) };
