@@ -4,8 +4,9 @@
 // A gather (each invocation owns its outputs, no atomics), built like the forward kernel
 // (kernels/conv.wgsl) with the roles of the channels swapped: one invocation computes ICB input
 // channels (vec4 accumulators) x RB rows x PXB columns of one image and loops over the group's
-// output channels one at a time, reading a few dy values per channel (scalar loads that differ
-// per lane) and the channel's ICB x K*K weights, which are the same for every lane.
+// output channels one at a time, reading a few dy values per channel (loads that differ per lane:
+// scalars, or at stride 1 with 4-aligned rows aligned vec4 quads of a dy row) and the channel's
+// ICB x K*K weights, which are the same for every lane.
 //
 // RB and PXB are multiples of the stride and blocks start at multiples of it, so which (ky, kx)
 // taps reach which pixel of the block is known when the kernel is generated: the generated body
@@ -64,8 +65,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let oxb = i32(ix0 / {{S}}u);
 {{ACC_DECL}}
 {{SETUP}}
-  // The weights' float index in the parameter buffer is an argument (args.W_OFF), so layers of
-  // one shape share this kernel.
+  // The weights' float index in the parameter buffer is an argument (args.W_OFF), so that layers
+  // whose shapes, views and accumulation agree share this kernel.
   let w_offset = args.W_OFF;
   var dyp = n * DY_BATCH_STRIDE + DY_OFFSET + g * (COG * OHW);
   for (var oc = 0u; oc < COG; oc++) {
