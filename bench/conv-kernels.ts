@@ -13,7 +13,7 @@
 
 import { parseArgs } from 'node:util';
 import '../src/codegen/template-files.js';
-import { residualNetwork } from '../src/ir/factory.js';
+import { hrn2x5x3x } from './hrn-2x5x3x.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { openDevice } from '../src/runtime/device.js';
 import { Trainer, type DispatchProfile } from '../src/runtime/trainer.js';
@@ -77,7 +77,7 @@ function report(rounds: DispatchProfile[][]): void {
 
 for (const pair of values.net.split(',')) {
   const [m, batch] = pair.split('x').map(Number);
-  const arch = residualNetwork({ name: `HRN-2x5x3x(m=${m})`, m, factors: [2, 5, 3], depths: [2, 2, 2, 2], criticality: ['S3', 'S2', 'S4', 'S1'] });
+  const arch = hrn2x5x3x(m);
   const graph = lowerToGraph(arch);
   const s = graph.nodes[0].shape;
   const input = new Rng(3).fillNormal(new Float32Array(batch * s.c * s.h * s.w), 1);

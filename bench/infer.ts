@@ -18,6 +18,7 @@ import type { ArchIR } from '../src/ir/arch.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { countGraph } from '../src/ir/count.js';
 import { residualNetwork } from '../src/ir/factory.js';
+import { hrn2x5x3x } from './hrn-2x5x3x.js';
 import { runText } from '../src/passes/manager.js';
 import { openDevice, Executor } from '../src/runtime/index.js';
 import { initWeights, perturbWeights, Rng } from '../src/weights/index.js';
@@ -46,10 +47,10 @@ const REPS = Number(values.reps);
 const TORCH_THREADS = Number(values['torch-threads']);
 const ORT_THREADS = Number(values['ort-threads']);
 
-const hrn2x5x3x = residualNetwork({ name: 'HRN-2x5x3x(m=16)', m: 16, factors: [2, 5, 3], depths: [2, 2, 2, 2], criticality: ['S3', 'S2', 'S4', 'S1'] });
+const hrn = hrn2x5x3x(16);
 const networks: ArchIR[] = [
-  hrn2x5x3x,
-  { ...runText(hrn2x5x3x, 'cull S1; thin S2 S3 S4; reuse 4').family[0], name: 'HRN-2x5x3x(m=16) culled+thinned, reuse 4' },
+  hrn,
+  { ...runText(hrn, 'cull S1; thin S2 S3 S4; reuse 4').family[0], name: 'HRN-2x5x3x(m=16) culled+thinned, reuse 4' },
   residualNetwork({ name: 'ResNet18(m=16)', m: 16, factors: [2, 2, 2], depths: [2, 2, 2, 2] }),
 ].filter((n) => values.only === undefined || n.name.includes(values.only));
 

@@ -22,7 +22,7 @@ const { values } = parseArgs({
 const ROUNDS = Number(values.rounds);
 
 await import('../src/codegen/template-files.js');
-const { residualNetwork } = await import('../src/ir/factory.js');
+const { hrn2x5x3x } = await import('./hrn-2x5x3x.js');
 const { lowerToGraph } = await import('../src/ir/lower.js');
 const { compileTrainPlan } = await import('../src/codegen/train-plan.js');
 const { openDevice } = await import('../src/runtime/device.js');
@@ -32,8 +32,7 @@ const { median } = await import('./stats.js');
 const { processCpuMs } = await import('./process-time.js');
 
 const ctx = await openDevice();
-const arch = residualNetwork({ name: 'HRN-2x5x3x(m=4)', m: 4, factors: [2, 5, 3], depths: [2, 2, 2, 2], criticality: ['S3', 'S2', 'S4', 'S1'] });
-const plan = compileTrainPlan(lowerToGraph(arch), { batch: Number(values.batch), subgroupSize: ctx.subgroupSize });
+const plan = compileTrainPlan(lowerToGraph(hrn2x5x3x(4)), { batch: Number(values.batch), subgroupSize: ctx.subgroupSize });
 const kernels = plan.kernels.filter((k) => values.only === undefined || k.template === values.only);
 console.log(`adapter: ${ctx.adapterInfo}; ${plan.kernels.length} distinct kernels, ${plan.dispatches.length} dispatches per step; shader cache off`);
 

@@ -18,7 +18,7 @@ import { register } from 'node:module';
 import { parseArgs } from 'node:util';
 import type { ArchIR } from '../src/ir/arch.js';
 import { countGraph } from '../src/ir/count.js';
-import { residualNetwork } from '../src/ir/factory.js';
+import { hrn2x5x3x } from './hrn-2x5x3x.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { trainPlanFlops } from '../src/codegen/train-plan.js';
 import { runText } from '../src/passes/manager.js';
@@ -53,7 +53,7 @@ const M = Number(values.m);
 const LR = 0.05;
 const WD = 5e-4;
 
-const base = residualNetwork({ name: `HRN-2x5x3x(m=${M})`, m: M, factors: [2, 5, 3], depths: [2, 2, 2, 2], criticality: ['S3', 'S2', 'S4', 'S1'] });
+const base = hrn2x5x3x(M);
 const networks: ArchIR[] = [
   base,
   { ...runText(base, 'cull S1; thin S2 S3 S4').family[0], name: `HRN-2x5x3x(m=${M}) culled+thinned` },
