@@ -5,7 +5,6 @@ import { create, globals } from 'webgpu';
 import { availableParallelism } from 'node:os';
 import { contextFromAdapter, type GpuContext } from './gpu-context.js';
 import type { OpenHelper } from './warm-up.js';
-import { withDawnWarningsFiltered } from './quiet-dawn.js';
 
 export type { GpuContext };
 export { subgroupWidth } from './gpu-context.js';
@@ -62,7 +61,7 @@ function isCpuDriver(info: GPUAdapterInfo): boolean {
 async function requestAdapter(gpu: GPU, options: OpenDeviceOptions): Promise<GPUAdapter> {
   let adapter: GPUAdapter | null;
   try {
-    adapter = await withDawnWarningsFiltered(() => gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined));
+    adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
   } catch (e) {
     const why = (e as Error).message;
     if (options.adapter) {
