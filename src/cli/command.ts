@@ -1,6 +1,7 @@
 // The shape of one `hrn` subcommand, and where its output goes (injectable for tests).
 
 import type { CommandSpec, OptionSpec, ParsedCommand } from './args.js';
+import { userStderr, type ErrStream } from './stderr.js';
 
 export interface Io {
   out(text: string): void;
@@ -9,8 +10,17 @@ export interface Io {
 
 export const processIo: Io = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  err: (t) => void userStderr().write(t.endsWith('\n') ? t : `${t}\n`),
 };
+
+/**
+ * The stream for progress bars and progress lines: the user's stderr when output is the process's
+ * own, else a line-by-line view of `io.err` (tests), never a terminal.
+ */
+export function progressStream(io: Io): ErrStream {
+  if (io === processIo) return userStderr();
+  return { write: (s: string) => (io.err(s.replace(/\n$/, '')), true), isTTY: false };
+}
 
 /** What one invocation of `hrn` carries: where output goes, and every source text read so far
  * (files and command-line snippets), so any diagnostic can quote its line. */

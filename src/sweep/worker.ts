@@ -15,6 +15,7 @@ import { EXIT_USER } from '../cli/errors.js';
 import type { RunJobData } from './queue.js';
 import type { RunResult } from './store.js';
 import { trainedBy } from './train-run.js';
+import { DawnWarningFilter } from '../util/dawn-warnings.js';
 
 /** Exit status of a child that was interrupted with its checkpoint saved. */
 export const EXIT_SAVED = 130;
@@ -48,17 +49,23 @@ function trainInChild(req: TrainRunRequest, o: WorkerOptions, onProgress: (p: ob
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let stderr = '';
+  const filter = new DawnWarningFilter();
   child.stdout!.on('data', (d: Buffer) => o.childOutput(d.toString()));
   child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    o.childOutput(d.toString());
+    const kept = filter.push(d.toString());
+    stderr += kept;
+    if (kept) o.childOutput(kept);
   });
   child.on('message', (m) => onProgress(m as object));
   const stop = () => child.kill('SIGINT');
   stopSignal.addEventListener('abort', stop);
   return new Promise((done) =>
-    child.on('exit', (code) => {
+    // 'close': after the child's output has ended, so its last lines are part of the reason.
+    child.on('close', (code) => {
       stopSignal.removeEventListener('abort', stop);
+      const rest = filter.end();
+      stderr += rest;
+      if (rest) o.childOutput(rest);
       done({ code, stderr });
     }),
   );

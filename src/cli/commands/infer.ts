@@ -3,7 +3,7 @@ import type { Normalization } from '../../data/dataset.js';
 import { Executor, openDevice } from '../../runtime/index.js';
 import type { CheckpointState } from '../../train/checkpoint.js';
 import { intOption, stringOption } from '../args.js';
-import { ADAPTER_OPTION, dataOption, processIo, SOURCE_OPTIONS, type Command } from '../command.js';
+import { ADAPTER_OPTION, dataOption, progressStream, SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
@@ -65,8 +65,7 @@ export const infer: Command = {
     let seen = 0;
     const predictions: { index: number; label: number; predicted: number; p: number }[] = [];
     try {
-      const stream = ctx.io === processIo ? process.stderr : { write: (t: string) => (ctx.io.err(t.replace(/\n$/, '')), true), isTTY: false };
-      const ex = await Executor.forGraph(gpu, graph, weights, { batch }, compileProgress(stream));
+      const ex = await Executor.forGraph(gpu, graph, weights, { batch }, compileProgress(progressStream(ctx.io)));
       // Kernel compilation has its own progress line; images per second count the inference only.
       started = performance.now();
       try {

@@ -17,7 +17,7 @@ import { pickSweep, resolveSweep } from '../../sweep/from-source.js';
 import { parseHrn } from '../../parser/index.js';
 import { failOnErrors, readSource } from '../load.js';
 import { flag, intOption, listOption, numberOption, stringOption, type OptionSpec, type ParsedCommand } from '../args.js';
-import { ADAPTER_OPTION, processIo, type Command, type Context } from '../command.js';
+import { ADAPTER_OPTION, progressStream, type Command, type Context } from '../command.js';
 import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
 import { EXIT_INTERRUPTED } from './train.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
@@ -127,7 +127,7 @@ export async function executeSweep(spec: SweepSpec, runs: RunConfig[], p: Parsed
   const { io } = ctx;
   const store = new RunStore(resolve(stringOption(p, 'out') ?? `runs/${spec.name}`));
   store.writeSweep(spec, runs);
-  const stream = ctx.io === processIo ? process.stderr : { write: (s: string) => (io.err(s.replace(/\n$/, '')), true), isTTY: false };
+  const stream = progressStream(io);
   const progress = new SweepProgress(stream);
   let outcome: SweepOutcome;
   const queue = queueTarget(p);

@@ -22,7 +22,7 @@ import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
 import { flag, intOption, listOption, numberOption, stringOption, type ParsedCommand } from '../args.js';
 import type { NetworkRecord } from '../weights-network.js';
-import { ADAPTER_OPTION, processIo, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
+import { ADAPTER_OPTION, progressStream, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
@@ -208,12 +208,9 @@ export const train: Command = {
       import('../../train/progress.js'),
     ]);
     const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
-    const isProcess = ctx.io === processIo;
-    const progress = new TrainProgress({
-      epochs,
-      stream: isProcess ? process.stderr : { write: (s: string) => (io.err(s.replace(/\n$/, '')), true), isTTY: false },
-    });
-    const interrupt = installTrainingInterrupt({ stream: isProcess ? process.stderr : { write: (s: string) => (io.err(s.trim()), true) } });
+    const stream = progressStream(io);
+    const progress = new TrainProgress({ epochs, stream });
+    const interrupt = installTrainingInterrupt({ stream });
     const started = performance.now();
     let result: TrainLoopResult;
     try {

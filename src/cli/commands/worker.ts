@@ -11,7 +11,7 @@ import { writeText } from '../../report/write.js';
 import { trainRun } from '../../sweep/train-run.js';
 import { EXIT_SAVED, startWorker, type TrainRunRequest } from '../../sweep/worker.js';
 import { intOption, stringOption, type ParsedCommand } from '../args.js';
-import { ADAPTER_OPTION, processIo, type Command, type Context } from '../command.js';
+import { ADAPTER_OPTION, progressStream, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 
@@ -82,7 +82,7 @@ export const worker: Command = {
       lockMs: 1000 * intOption(p, 'lock-seconds', 30),
       childArgs: adapter ? ['--adapter', adapter] : [],
       log: (l) => io.out(l),
-      childOutput: (chunk) => (ctx.io === processIo ? process.stderr.write(chunk) : io.err(chunk.replace(/\n$/, ''))),
+      childOutput: (chunk) => void progressStream(io).write(chunk),
     });
     w.on('error', (e) => io.err(`hrn worker: ${e.message}`));
     await w.waitUntilReady();

@@ -1,0 +1,87 @@
+// The commands that open a WebGPU device run in a child process under a small supervising parent.
+// Dawn writes two warnings to descriptor 2 from native code whenever an adapter is requested on
+// lavapipe, and nothing inside the process can filter a native write without swapping descriptors
+// behind Node's back (which raced with the driver's own threads and lost or misdirected output).
+// So the child's descriptor 2 is a pipe that this parent reads, dropping only those two lines, and
+// the child writes hrn's own messages straight to the user's stderr, passed to it as descriptor 3
+// (stderr.ts). The parent also turns a child killed by a signal (the out-of-memory killer, a crash
+// in the driver) into a line that says so, instead of a silent non-zero exit.
+
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { DawnWarningFilter } from '../util/dawn-warnings.js';
+import { STDERR_FD_ENV, writeFully } from './stderr.js';
+
+/** Set in the child, so that it (and any hrn it starts) runs the command itself. */
+const SUPERVISED_ENV = 'HRN_SUPERVISED';
+
+/** The commands that may open a WebGPU device. */
+const DEVICE_COMMANDS: ReadonlySet<string> = new Set(['compile', 'infer', 'train', 'sweep', 'worker', 'criticality']);
+
+/** Signals the parent passes on; the child's own handlers decide what they mean. */
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Whether `argv` should run under the supervisor: a device command, not already supervised, and
+ * Dawn's warnings not asked for (HRN_DAWN_WARNINGS=1 runs everything in one process, unfiltered).
+ */
+export function wantsSupervisor(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  return DEVICE_COMMANDS.has(argv[0] ?? '') && env[SUPERVISED_ENV] !== '1' && env.HRN_DAWN_WARNINGS !== '1';
+}
+
+/** What the user reads when the child died of a signal rather than exiting. */
+export function signalMessage(command: string, signal: NodeJS.Signals): string {
+  const crash = 'a crash in native code, most likely the WebGPU driver or Dawn';
+  const why: Partial<Record<NodeJS.Signals, string>> = {
+    SIGKILL: "the system's out-of-memory killer sends it when memory runs out, and so does kill -9",
+    SIGSEGV: crash,
+    SIGBUS: crash,
+    SIGABRT: crash,
+    SIGILL: 'native code ran an instruction this CPU does not have',
+  };
+  const reason = why[signal];
+  return `hrn ${command}: error: the process was killed by ${signal}${reason ? `: ${reason}` : ''}`;
+}
+
+/** Exit status for death by `signal`, as a shell reports it. */
+export function signalStatus(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
+
+/** Runs this same hrn invocation in a child, relays its stderr minus Dawn's warnings, and returns its exit status. */
+export function runSupervised(argv: readonly string[]): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
+    // stdin and stdout are the child's own; descriptor 3 is our stderr, for hrn's messages.
+    stdio: ['inherit', 'inherit', 'pipe', 2],
+    env: { ...process.env, [SUPERVISED_ENV]: '1', [STDERR_FD_ENV]: '3' },
+  });
+  const filter = new DawnWarningFilter();
+  const relay = (text: string) => {
+    if (text.length > 0) writeFully(2, text);
+  };
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => relay(filter.push(chunk)));
+  const forward = (signal: NodeJS.Signals) => {
+    // A terminal's Ctrl-C reaches both processes; the child's handler takes a repeat within its
+    // grace period as the same request, so forwarding is safe and covers a signal sent to us alone.
+    child.kill(signal);
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  return new Promise((done) => {
+    child.on('error', (e) => {
+      relay(`hrn ${argv[0]}: error: could not start the hrn process: ${e.message}\n`);
+      done(1);
+    });
+    // 'close' comes after the child's stderr has ended, so every line it wrote is relayed first.
+    child.on('close', (code, signal) => {
+      for (const s of FORWARDED) process.removeListener(s, forward);
+      relay(filter.end());
+      if (signal) {
+        relay(`${signalMessage(argv[0] ?? 'hrn', signal)}\n`);
+        done(signalStatus(signal));
+      } else {
+        done(code ?? 1);
+      }
+    });
+  });
+}

@@ -1,0 +1,126 @@
+// hrn's output arrives whole however it is redirected: to one file (`> log 2>&1`), to two files, or
+// through a pipe, on a cold shader cache (the case where the driver's threads open cache files while
+// hrn starts). Dawn's two known warnings are filtered by the supervising parent, which also turns a
+// child killed by a signal into a line that says so.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { signalMessage, signalStatus, wantsSupervisor } from '../../src/cli/supervise.js';
+import { TINY_SOURCE, writeTinyMnist } from '../tiny-mnist.js';
+import { runHrn } from './bounded.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const N = 64;
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** A tiny data set and network, and the `hrn train` command line for them (as a shell word list). */
+function setup(): { dir: string; train: (out: string) => string } {
+  const dir = mkdtempSync(join(tmpdir(), 'hrn-logs-'));
+  writeTinyMnist(dir, N);
+  writeFileSync(join(dir, 'tiny.hrn'), TINY_SOURCE);
+  const train = (out: string) =>
+    [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/run.ts'), 'train', join(dir, 'tiny.hrn'), '--data', `mnist:${dir}`, '--batch', '16', '--epochs', '2', '--no-augment', '--out', join(dir, out)]
+      .map(quote)
+      .join(' ');
+  return { dir, train };
+}
+
+/** Every line a two-epoch run prints, in order, stdout's and stderr's together. */
+const STDOUT_LINES = [/^Tiny: [\d,]+ ReLUs, 64 training images/, /^device: /, /^done: 2 epochs, test accuracy/, /^wrote: checkpoint /];
+const STDERR_LINES = [/^compiling kernels (\d+)\/\1 \(/, /^epoch 1\/2  loss /, /^epoch 2\/2  loss /];
+
+function expectLines(text: string, patterns: RegExp[]): void {
+  const lines = text.split('\n');
+  let at = 0;
+  for (const p of patterns) {
+    const found = lines.findIndex((l, i) => i >= at && p.test(l));
+    expect(found, `no line matching ${p} (in order) in:\n${text}`).toBeGreaterThanOrEqual(0);
+    at = found + 1;
+  }
+  expect(text).not.toContain('artificially reduced');
+  expect(text).not.toMatch(/internal error|EBADF|    at /);
+}
+
+/** Runs `command` under bash with a fresh, empty Mesa shader cache. */
+function bash(command: string, dir: string) {
+  const cache = mkdtempSync(join(dir, 'mesa-cache-'));
+  return spawnSync('bash', ['-c', command], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MESA_SHADER_CACHE_DIR: cache }, timeout: 600_000 });
+}
+
+describe('logs keep every line', () => {
+  it('> log 2>&1, >out 2>err and | cat each get every line, on a cold shader cache', { timeout: 900_000 }, () => {
+    const { dir, train } = setup();
+    const one = bash(`${train('one')} > ${quote(join(dir, 'one.log'))} 2>&1`, dir);
+    expect(one.status, one.stderr).toBe(0);
+    const log = readFileSync(join(dir, 'one.log'), 'utf8');
+    expectLines(log, [STDOUT_LINES[0], STDOUT_LINES[1], STDERR_LINES[0], STDERR_LINES[1], STDERR_LINES[2], STDOUT_LINES[2], STDOUT_LINES[3]]);
+
+    const two = bash(`${train('two')} > ${quote(join(dir, 'out.log'))} 2> ${quote(join(dir, 'err.log'))}`, dir);
+    expect(two.status, two.stderr).toBe(0);
+    expectLines(readFileSync(join(dir, 'out.log'), 'utf8'), STDOUT_LINES);
+    expectLines(readFileSync(join(dir, 'err.log'), 'utf8'), STDERR_LINES);
+
+    const piped = bash(`set -o pipefail; ${train('piped')} 2>&1 | cat`, dir);
+    expect(piped.status, piped.stderr).toBe(0);
+    expectLines(piped.stdout, [STDOUT_LINES[0], STDOUT_LINES[1], STDERR_LINES[0], STDERR_LINES[1], STDERR_LINES[2], STDOUT_LINES[2], STDOUT_LINES[3]]);
+  });
+
+  it('a training process killed by SIGKILL is reported in a line, with the status a shell gives', { timeout: 300_000 }, async () => {
+    const { dir } = setup();
+    let killed = false;
+    const r = await runHrn(['train', join(dir, 'tiny.hrn'), '--data', `mnist:${dir}`, '--batch', '16', '--epochs', '50', '--no-augment', '--out', join(dir, 'run')], {
+      timeoutMs: 240_000,
+      onStderr: (_chunk, pid) => {
+        if (killed) return;
+        // The supervisor's child: the process that trains.
+        const child = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+        if (child) {
+          killed = true;
+          process.kill(Number(child), 'SIGKILL');
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(r.code).toBe(128 + 9);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe("hrn train: error: the process was killed by SIGKILL: the system's out-of-memory killer sends it when memory runs out, and so does kill -9");
+  });
+});
+
+describe('the supervisor', () => {
+  it('runs only the commands that open a device, once, and not when Dawn warnings are asked for', () => {
+    expect(['compile', 'infer', 'train', 'sweep', 'worker', 'criticality'].every((c) => wantsSupervisor([c, 'x.hrn'], {}))).toBe(true);
+    expect(['check', 'stats', 'equalize', 'export', 'report', '--help'].some((c) => wantsSupervisor([c], {}))).toBe(false);
+    expect(wantsSupervisor(['train'], { HRN_SUPERVISED: '1' })).toBe(false);
+    expect(wantsSupervisor(['train'], { HRN_DAWN_WARNINGS: '1' })).toBe(false);
+  });
+
+  it('names the signal, and a crash as a crash', () => {
+    expect(signalStatus('SIGKILL')).toBe(137);
+    expect(signalStatus('SIGSEGV')).toBe(139);
+    expect(signalMessage('infer', 'SIGSEGV')).toBe('hrn infer: error: the process was killed by SIGSEGV: a crash in native code, most likely the WebGPU driver or Dawn');
+    expect(signalMessage('train', 'SIGUSR2')).toBe('hrn train: error: the process was killed by SIGUSR2');
+  });
+
+  it('passes a SIGTERM sent to it alone on to the child, and leaves no process behind', { timeout: 300_000 }, async () => {
+    const { dir } = setup();
+    let sent = false;
+    let child = '';
+    const r = await runHrn(['train', join(dir, 'tiny.hrn'), '--data', `mnist:${dir}`, '--batch', '16', '--epochs', '50', '--no-augment', '--out', join(dir, 'run')], {
+      timeoutMs: 240_000,
+      onStderr: (_chunk, pid) => {
+        if (sent) return;
+        child = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+        sent = true;
+        process.kill(pid, 'SIGTERM');
+      },
+    });
+    expect(sent).toBe(true);
+    expect(child).not.toBe('');
+    expect(r.timedOut).toBe(false);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('SIGTERM');
+    expect(spawnSync('kill', ['-0', child]).status).not.toBe(0);
+  });
+});
