@@ -87,9 +87,11 @@ export const worker: Command = {
     w.on('error', (e) => io.err(`hrn worker: ${e.message}`));
     await w.waitUntilReady();
     io.out(`worker: waiting for runs on ${target.url} (queue ${target.name})`);
+    // `on`, not `once`: the same Ctrl-C can arrive twice (from the terminal and passed on by the
+    // supervisor), and a second signal with no handler would kill the worker before it has stopped.
     await new Promise<void>((done) => {
-      process.once('SIGTERM', () => done());
-      process.once('SIGINT', () => done());
+      process.on('SIGTERM', () => done());
+      process.on('SIGINT', () => done());
     });
     await stop();
     io.out('worker: stopped');
