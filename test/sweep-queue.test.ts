@@ -100,7 +100,9 @@ describe('hrn sweep --queue with two hrn worker processes', () => {
     const killedLog = readJsonl(join(runs, killedRun, 'train.jsonl'));
     expect(killedLog.filter((r) => r.event === 'start').length).toBe(1);
     expect(killedLog.filter((r) => r.event === 'resume').length).toBe(1);
-    expect(JSON.parse(readFileSync(join(runs, killedRun, 'result.json'), 'utf8')).by).toMatch(new RegExp(`:${survivor.child.pid}$`));
+    // `hrn worker` runs under its supervisor (src/cli/supervise.ts): the worker proper is its child.
+    const survivorPid = spawnSync('pgrep', ['-P', String(survivor.child.pid)], { encoding: 'utf8' }).stdout.trim();
+    expect(JSON.parse(readFileSync(join(runs, killedRun, 'result.json'), 'utf8')).by).toMatch(new RegExp(`:${survivorPid}$`));
     for (const id of bad) {
       expect(existsSync(join(runs, id, 'result.json'))).toBe(false);
       expect(JSON.parse(readFileSync(join(runs, id, 'error.json'), 'utf8')).error).toMatch(/10 classes but the network declares only 5/);

@@ -2,7 +2,7 @@
 // tests can call main() in-process. Device commands first go through the supervisor
 // (supervise.ts), which runs this same entry again as its child.
 import { userStderr } from './stderr.js';
-import { runSupervised, wantsSupervisor } from './supervise.js';
+import { joinSupervisor, runSupervised, wantsSupervisor } from './supervise.js';
 
 const argv = process.argv.slice(2);
 
@@ -17,8 +17,7 @@ function internalError(err: unknown): never {
 
 async function run(): Promise<number> {
   if (wantsSupervisor(argv)) return runSupervised(argv);
-  // Chosen now, before any command can start a process of its own (see stderr.ts).
-  userStderr();
+  joinSupervisor();
   process.on('uncaughtException', internalError);
   process.on('unhandledRejection', internalError);
   const { main } = await import('./main.js');

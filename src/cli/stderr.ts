@@ -1,8 +1,8 @@
 // Where hrn's own messages and progress go. Normally that is process.stderr. Under the supervisor
 // (supervise.ts) descriptor 2 is a pipe that carries only what native code and Node itself print,
-// and the user's real stderr arrives as another descriptor, named in HRN_STDERR_FD: hrn writes
-// there directly, so its lines keep their order against stdout and a terminal stays a terminal
-// (progress bars, width).
+// and the user's real stderr arrives as another descriptor, which supervise.ts names here: hrn
+// writes there directly, so its lines keep their order against stdout and a terminal stays a
+// terminal (progress bars, width).
 
 import { fstatSync, writeSync } from 'node:fs';
 import { isatty, WriteStream } from 'node:tty';
@@ -13,8 +13,6 @@ export interface ErrStream {
   isTTY?: boolean;
   columns?: number;
 }
-
-export const STDERR_FD_ENV = 'HRN_STDERR_FD';
 
 /** Writes all of `text` to `fd`, waiting out a full non-blocking pipe instead of dropping lines. */
 export function writeFully(fd: number, text: string): void {
@@ -41,14 +39,8 @@ function fdStream(fd: number): ErrStream {
   };
 }
 
-function fromEnvironment(): ErrStream | undefined {
-  const text = process.env[STDERR_FD_ENV];
-  if (text === undefined) return undefined;
-  // Taken once: a process hrn starts must not write into a descriptor number that means something
-  // else there (the sweep worker's children have their IPC channel on descriptor 3).
-  delete process.env[STDERR_FD_ENV];
-  const fd = Number(text);
-  if (!Number.isInteger(fd) || fd < 3) return undefined;
+/** A stream for the user's stderr on descriptor `fd`, or undefined if it is not open. */
+function streamOnFd(fd: number): ErrStream | undefined {
   try {
     fstatSync(fd);
   } catch {
@@ -59,8 +51,13 @@ function fromEnvironment(): ErrStream | undefined {
 
 let chosen: ErrStream | undefined;
 
+/** From now on hrn's messages go to descriptor `fd` (the supervisor's child), if it is open. */
+export function useStderrFd(fd: number): void {
+  chosen = streamOnFd(fd) ?? chosen;
+}
+
 /** The user's stderr (see the top of this file); the same object on every call. */
 export function userStderr(): ErrStream {
-  chosen ??= fromEnvironment() ?? process.stderr;
+  chosen ??= process.stderr;
   return chosen;
 }

@@ -10,10 +10,14 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { DawnWarningFilter } from '../util/dawn-warnings.js';
-import { STDERR_FD_ENV, writeFully } from './stderr.js';
+import { useStderrFd, writeFully } from './stderr.js';
 
 /** Set in the child, so that it (and any hrn it starts) runs the command itself. */
 const SUPERVISED_ENV = 'HRN_SUPERVISED';
+/** Set for the child alone: the descriptor of the user's stderr there. */
+const STDERR_FD_ENV = 'HRN_STDERR_FD';
+/** The child's descriptor of the user's stderr: the first after stdin, stdout and the pipe. */
+const CHILD_STDERR_FD = 3;
 
 /** The commands that may open a WebGPU device. */
 const DEVICE_COMMANDS: ReadonlySet<string> = new Set(['compile', 'infer', 'train', 'sweep', 'worker', 'criticality']);
@@ -51,9 +55,10 @@ export function signalStatus(signal: NodeJS.Signals): number {
 /** Runs this same hrn invocation in a child, relays its stderr minus Dawn's warnings, and returns its exit status. */
 export function runSupervised(argv: readonly string[]): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
-    // stdin and stdout are the child's own; descriptor 3 is our stderr, for hrn's messages.
-    stdio: ['inherit', 'inherit', 'pipe', 2],
-    env: { ...process.env, [SUPERVISED_ENV]: '1', [STDERR_FD_ENV]: '3' },
+    // stdin and stdout are the child's own; descriptor 3 is our stderr, for hrn's messages; the
+    // IPC channel tells the child when we are gone.
+    stdio: ['inherit', 'inherit', 'pipe', 2, 'ipc'],
+    env: { ...process.env, [SUPERVISED_ENV]: '1', [STDERR_FD_ENV]: String(CHILD_STDERR_FD) },
   });
   const filter = new DawnWarningFilter();
   const relay = (text: string) => {
@@ -84,4 +89,22 @@ export function runSupervised(argv: readonly string[]): Promise<number> {
       }
     });
   });
+}
+
+/**
+ * In the supervisor's child (a no-op elsewhere): hrn's messages go to the user's stderr on its own
+ * descriptor, and the process ends when the supervisor does. Call it before anything can start a
+ * process: the variable is taken out of the environment so that no process hrn starts writes into
+ * a descriptor number that means something else there (the sweep worker's children have their IPC
+ * channel on descriptor 3).
+ */
+export function joinSupervisor(): void {
+  const fd = process.env[STDERR_FD_ENV];
+  if (fd === undefined) return;
+  delete process.env[STDERR_FD_ENV];
+  useStderrFd(Number(fd));
+  // The channel carries no messages; it closes when the supervisor dies, which only a signal it
+  // cannot pass on does (kill -9): hrn was meant to stop, so the child stops too.
+  process.channel?.unref();
+  process.on('disconnect', () => process.exit(signalStatus('SIGKILL')));
 }

@@ -27,6 +27,15 @@ function setup(): { dir: string; train: (out: string) => string } {
   return { dir, train };
 }
 
+/** Whether `pid` is a running process (a zombie waiting for its new parent to reap it is not). */
+function running(pid: string): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** Every line a two-epoch run prints, in order, stdout's and stderr's together. */
 const STDOUT_LINES = [/^Tiny: [\d,]+ ReLUs, 64 training images/, /^device: /, /^done: 2 epochs, test accuracy/, /^wrote: checkpoint /];
 const STDERR_LINES = [/^compiling kernels (\d+)\/\1 \(/, /^epoch 1\/2  loss /, /^epoch 2\/2  loss /];
@@ -89,6 +98,29 @@ describe('logs keep every line', () => {
 });
 
 describe('the supervisor', () => {
+  it('killed with SIGKILL, takes its child with it', { timeout: 300_000 }, async () => {
+    const { dir } = setup();
+    let killedAt = 0;
+    let child = '';
+    const r = await runHrn(['train', join(dir, 'tiny.hrn'), '--data', `mnist:${dir}`, '--batch', '16', '--epochs', '1000', '--no-augment', '--out', join(dir, 'run')], {
+      timeoutMs: 240_000,
+      onStderr: (_chunk, pid) => {
+        if (killedAt) return;
+        child = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+        killedAt = performance.now();
+        process.kill(pid, 'SIGKILL');
+      },
+    });
+    const closedAt = performance.now();
+    expect(child).not.toBe('');
+    // The run's output ends only when every process holding it has exited: the child went too,
+    // at once rather than after its thousand epochs.
+    expect(r.timedOut).toBe(false);
+    expect(closedAt - killedAt).toBeLessThan(20_000);
+    expect(r.signal).toBe('SIGKILL');
+    expect(running(child)).toBe(false);
+  });
+
   it('runs only the commands that open a device, once, and not when Dawn warnings are asked for', () => {
     expect(['compile', 'infer', 'train', 'sweep', 'worker', 'criticality'].every((c) => wantsSupervisor([c, 'x.hrn'], {}))).toBe(true);
     expect(['check', 'stats', 'equalize', 'export', 'report', '--help'].some((c) => wantsSupervisor([c], {}))).toBe(false);
@@ -121,6 +153,6 @@ describe('the supervisor', () => {
     expect(r.timedOut).toBe(false);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('SIGTERM');
-    expect(spawnSync('kill', ['-0', child]).status).not.toBe(0);
+    expect(running(child)).toBe(false);
   });
 });
