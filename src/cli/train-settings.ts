@@ -9,7 +9,7 @@ import { TRAIN_DEFAULTS } from '../sweep/spec.js';
 import { loadCheckpointState } from '../train/checkpoint.js';
 import { recordedSettings, type RunSettingsRecord } from '../train/resume.js';
 import { ForeignRunFilesError, lockRunDir, refuseForeignRunFiles, RUN_CHECKPOINT, runDirContents } from '../train/run-dir.js';
-import { DirLockedError, type DirLock } from '../util/dir-lock.js';
+import { DirLockedError, LockFileError, type DirLock } from '../util/dir-lock.js';
 import { ensureDir, OutputDirError } from '../util/output-dir.js';
 import { flag, intOption, numberOption, stringOption, type ParsedCommand } from './args.js';
 import { UsageError, UserError } from './errors.js';
@@ -78,7 +78,7 @@ export function prepareRunDir(out: string, resume: boolean, force: boolean, note
     ensureDir(out);
     lock = lockRunDir(out, note);
   } catch (e) {
-    if (e instanceof OutputDirError || e instanceof DirLockedError) throw new UserError(`--out ${e.message}`);
+    if (e instanceof OutputDirError || e instanceof DirLockedError || e instanceof LockFileError) throw new UserError(`--out ${e.message}`);
     throw e;
   }
   try {

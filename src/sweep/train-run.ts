@@ -15,7 +15,7 @@ import type { InterruptFlag } from '../train/interrupt.js';
 import { RUN_CHECKPOINT, trainLoop } from '../train/loop.js';
 import { dataSettingsKey, ResumeMismatchError } from '../train/resume.js';
 import { ForeignRunFilesError, lockRunDir } from '../train/run-dir.js';
-import { DirLockedError } from '../util/dir-lock.js';
+import { DirLockedError, LockFileError } from '../util/dir-lock.js';
 import type { TrainProgress } from '../train/progress.js';
 import { UserError } from '../cli/errors.js';
 import type { RunConfig } from './expand.js';
@@ -71,6 +71,7 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
     lock = lockRunDir(o.dir, o.note);
   } catch (e) {
     if (e instanceof DirLockedError) throw new RunBusyError(e.message);
+    if (e instanceof LockFileError) throw new UserError(e.message);
     throw e;
   }
   const resume = existsSync(join(o.dir, RUN_CHECKPOINT)) || existsSync(join(o.dir, `${RUN_CHECKPOINT}.prev`));

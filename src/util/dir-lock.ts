@@ -37,6 +37,11 @@ export class DirLockedError extends Error {
   }
 }
 
+/** The lock file could not be created or read (a full disk, a read-only directory). */
+export class LockFileError extends Error {
+  override name = 'LockFileError';
+}
+
 export interface DirLock {
   readonly file: string;
   readonly owner: LockOwner;
@@ -124,9 +129,21 @@ function refusal(dir: string, file: string, owner: LockOwner | undefined): DirLo
   return new DirLockedError(file, owner, `${dir} is in use by ${who}: ${how}`);
 }
 
-/** Takes the lock on `dir` (which must exist), or throws a DirLockedError naming its holder. */
+/**
+ * Takes the lock on `dir` (which must exist), or throws a DirLockedError naming its holder (a
+ * LockFileError when the lock file cannot be written or read at all).
+ */
 export function lockDir(dir: string, o: LockOptions): DirLock {
   const file = join(dir, o.name);
+  try {
+    return takeLock(dir, file, o);
+  } catch (e) {
+    if (e instanceof DirLockedError || code(e) === undefined) throw e;
+    throw new LockFileError(`${dir}: cannot lock it with ${file} (${code(e)})`);
+  }
+}
+
+function takeLock(dir: string, file: string, o: LockOptions): DirLock {
   const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), what: o.what };
   const text = `${JSON.stringify(owner)}\n`;
   // A few rounds: a lock may vanish (released) or go stale between looking and taking.

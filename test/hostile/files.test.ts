@@ -151,30 +151,43 @@ describe('train --out', () => {
     const out = join(s.dir, 'run');
     const lockFile = join(out, 'train.lock');
     let holder: number | undefined;
+    let firstPid = 0;
     let second: Promise<BoundedRun> | undefined;
     // The first run trains for far longer than the test lasts; it is killed below.
-    const first = runHrn(trainArgs(s, out, '--epochs', '5000', '--log-every', '1'), {
+    const first = runHrn(trainArgs(s, out, '--epochs', '5000'), {
       timeoutMs: 400_000,
+      started: (pid) => (firstPid = pid),
       onStderr: () => {
         // Once it has trained an epoch, start the second into the same directory.
         if (second || !existsSync(join(out, 'checkpoint'))) return;
-        holder = (JSON.parse(readFileSync(lockFile, 'utf8')) as { pid: number }).pid;
+        if (existsSync(lockFile)) holder = (JSON.parse(readFileSync(lockFile, 'utf8')) as { pid: number }).pid;
         second = runHrn(trainArgs(s, out, '--epochs', '1', '--force'), { timeoutMs: 120_000 });
       },
     });
-    const waitSecond = async () => {
-      for (let i = 0; i < 3000 && !second; i++) await new Promise((r) => setTimeout(r, 100));
-      return second!;
-    };
-    const refused = await Promise.race([waitSecond(), first.then((r) => Promise.reject(new Error(`the first run ended early: ${r.code} ${r.stderr}`)))]);
-    expectOneLineError(refused, new RegExp(`is in use by hrn train \\(pid ${holder}, since [^)]+\\): wait for it to finish, or stop it \\(kill ${holder}\\)`));
-    expect(refused.ms).toBeLessThan(60_000);
+    try {
+      const waitSecond = async () => {
+        for (let i = 0; i < 3000 && !second; i++) await new Promise((r) => setTimeout(r, 100));
+        return second!;
+      };
+      const refused = await Promise.race([waitSecond(), first.then((r) => Promise.reject(new Error(`the first run ended early: ${r.code} ${r.stderr}`)))]);
+      expectOneLineError(refused, /is in use by hrn train \(pid \d+/);
+      expect(holder, 'the first run holds a lock file naming its pid').toBeDefined();
+      expect(refused.stderr).toMatch(new RegExp(`is in use by hrn train \\(pid ${holder}, since [^)]+\\): wait for it to finish, or stop it \\(kill ${holder}\\)`));
+      expect(refused.ms).toBeLessThan(60_000);
 
-    // The first run dies without releasing its lock.
-    process.kill(holder!, 'SIGKILL');
-    const killed = await first;
-    expect(killed.timedOut).toBe(false);
-    expect(existsSync(lockFile)).toBe(true);
+      // The first run dies without releasing its lock.
+      process.kill(holder!, 'SIGKILL');
+      const killed = await first;
+      expect(killed.timedOut).toBe(false);
+      expect(existsSync(lockFile)).toBe(true);
+    } finally {
+      // Whatever failed above, the long run does not outlive the test.
+      try {
+        process.kill(-firstPid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
     const before = loadCheckpoint(join(out, 'checkpoint')).state.epoch;
     expect(before).toBeGreaterThanOrEqual(1);
 
