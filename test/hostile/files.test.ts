@@ -12,7 +12,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { METRICS_COLUMNS } from '../../src/train/metrics-csv.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { lockRunDir } from '../../src/train/run-dir.js';
 import { TINY_SOURCE, writeTinyMnist } from '../tiny-mnist.js';
+import { TINY_HRN, writeTinyFashion } from '../sweep-fixtures.js';
 import { runHrn, type BoundedRun } from './bounded.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hrn-hostile-files-'));
@@ -197,6 +199,37 @@ describe('train --out', () => {
     expect(third.stdout).toContain('which is no longer running');
     expect(loadCheckpoint(join(out, 'checkpoint')).state.epoch).toBe(before + 1);
     expect(existsSync(lockFile)).toBe(false);
+  });
+});
+
+describe('a sweep', () => {
+  it('does not train a run whose directory another training holds, and records no error for it', { timeout: 300_000 }, async () => {
+    const dir = tempDir();
+    const data = writeTinyFashion(join(dir, 'fm'));
+    const file = join(dir, 'tiny.hrn');
+    writeFileSync(file, TINY_HRN);
+    const runs = join(dir, 'runs');
+    const args = ['sweep', file, '--grid', 'k=10', '--data', data, '--epochs', '1', '--batch', '10', '--lr', '0.05', '--out', runs];
+    const planned = await hrn(...args, '--dry-run', '--json');
+    expect(planned.code, planned.err).toBe(0);
+    const [{ id }] = JSON.parse(planned.out) as { id: string }[];
+    const runDir = join(runs, id);
+    mkdirSync(runDir, { recursive: true });
+    // This test process stands for a training that holds the run.
+    const lock = lockRunDir(runDir);
+    try {
+      const busy = await runHrn(args, { timeoutMs: 120_000 });
+      expect(busy.code, busy.stdout + busy.stderr).toBe(1);
+      expect(busy.stderr).toContain(`is in use by hrn train (pid ${process.pid}, since `);
+      expect(busy.stdout).toContain('0 trained, 0 already finished, 1 failed, of 1');
+      expect(readdirSync(runDir).sort()).toEqual(['run.json', 'train.lock']);
+    } finally {
+      lock.release();
+    }
+    const free = await runHrn(args, { timeoutMs: 240_000 });
+    expect(free.code, free.stdout + free.stderr).toBe(0);
+    expect(existsSync(join(runDir, 'result.json'))).toBe(true);
+    expect(existsSync(join(runDir, 'train.lock'))).toBe(false);
   });
 });
 
