@@ -1,7 +1,7 @@
 // Runs a sweep in this process, one run after another on one GPU device. Finished runs (those with
 // a result.json) are skipped; a run with a checkpoint resumes from it. A run that fails on its
-// configuration records its error and the sweep goes on; Ctrl-C or SIGTERM stops after saving the current
-// run's checkpoint, and starting the sweep again continues.
+// configuration records its error and the sweep goes on; Ctrl-C or SIGTERM stops after saving the
+// current run's checkpoint, and starting the sweep again continues.
 
 import type { GpuContext } from '../runtime/device.js';
 import type { InterruptFlag } from '../train/interrupt.js';

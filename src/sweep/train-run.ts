@@ -15,7 +15,7 @@ import type { InterruptFlag } from '../train/interrupt.js';
 import { RUN_CHECKPOINT, trainLoop } from '../train/loop.js';
 import { dataSettingsKey, ResumeMismatchError } from '../train/resume.js';
 import { ForeignRunFilesError, lockRunDir } from '../train/run-dir.js';
-import { DirLockedError, LockFileError } from '../util/dir-lock.js';
+import { DirLockedError, LockFileError, type DirLock } from '../util/dir-lock.js';
 import type { TrainProgress } from '../train/progress.js';
 import { UserError } from '../cli/errors.js';
 import type { RunConfig } from './expand.js';
@@ -66,7 +66,7 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
   if (train.count < t.batch) throw new UserError(`${run.data}: ${train.count} training images are fewer than one batch of ${t.batch}`);
   const started = performance.now();
   mkdirSync(o.dir, { recursive: true });
-  let lock;
+  let lock: DirLock;
   try {
     lock = lockRunDir(o.dir, o.note);
   } catch (e) {
