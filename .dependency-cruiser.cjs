@@ -25,7 +25,7 @@ const NODE_HOSTS = [
   'codegen/(template-files|write|index)\\.ts',
   'runtime/(device|bench|index)\\.ts',
   'weights/(safetensors|index)\\.ts',
-  'util/(durable-fs|output-dir)\\.ts',
+  'util/(durable-fs|output-dir|output-file|dir-lock)\\.ts',
 ];
 const NODE_HOST = `^src/(${NODE_HOSTS.join('|')})$`;
 

@@ -1,14 +1,14 @@
 // Runs a sweep in this process, one run after another on one GPU device. Finished runs (those with
 // a result.json) are skipped; a run with a checkpoint resumes from it. A run that fails on its
-// configuration records its error and the sweep goes on; Ctrl-C stops after saving the current
-// run's checkpoint, and starting the sweep again continues.
+// configuration records its error and the sweep goes on; Ctrl-C or SIGTERM stops after saving the
+// current run's checkpoint, and starting the sweep again continues.
 
 import type { GpuContext } from '../runtime/device.js';
 import type { InterruptFlag } from '../train/interrupt.js';
 import type { RunConfig } from './expand.js';
 import { SweepProgress } from './progress.js';
 import { RunStore } from './store.js';
-import { trainedBy, trainRun } from './train-run.js';
+import { RunBusyError, trainedBy, trainRun } from './train-run.js';
 import { UserError } from '../cli/errors.js';
 import { DiagnosticError, formatDiagnostics } from '../diagnostics.js';
 
@@ -18,6 +18,8 @@ export interface SweepOutcome {
   /** Runs that were already finished when this invocation started. */
   skipped: number;
   interrupted: boolean;
+  /** The signal that stopped the sweep, when one did. */
+  signal?: NodeJS.Signals;
 }
 
 /** The message a failed run records: what a user would have seen from `hrn train`. */
@@ -38,6 +40,12 @@ export async function runLocal(runs: RunConfig[], store: RunStore, o: { gpu: Gpu
     try {
       result = await trainRun(run, { gpu: o.gpu, dir: store.runDir(run.id), progress: o.progress.trainProgress(run), interrupt: o.interrupt, note: (l) => o.progress.note(l) });
     } catch (e) {
+      if (e instanceof RunBusyError) {
+        // Another process is training this run: nothing is wrong with it, so no error.json.
+        o.progress.failed(run, e.message);
+        out.failed++;
+        continue;
+      }
       const message = runErrorMessage(e);
       if (message === undefined) throw e;
       store.writeError({ id: run.id, label: run.label, error: message, at: new Date().toISOString(), by: trainedBy() });
@@ -47,6 +55,7 @@ export async function runLocal(runs: RunConfig[], store: RunStore, o: { gpu: Gpu
     }
     if (!result) {
       out.interrupted = true;
+      out.signal = o.interrupt?.signal;
       break;
     }
     store.writeResult(result);

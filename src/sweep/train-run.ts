@@ -1,10 +1,11 @@
 // Trains one run of a sweep with the training loop of `hrn train` (src/train/loop.ts): its network
 // rebuilt from the run's configuration, its data opened with the run's settings, checkpoints and
 // the log in the run's directory. A run whose directory holds a checkpoint resumes from it, so an
-// interrupted run (Ctrl-C, a killed worker) continues where it stopped.
+// interrupted run (Ctrl-C, a killed worker) continues where it stopped. The run's directory is
+// locked while it trains (src/train/run-dir.ts), as `hrn train --out` locks its directory.
 
 import { hostname } from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../data/errors.js';
 import { openData } from '../data/pipeline.js';
@@ -12,6 +13,9 @@ import type { GpuContext } from '../runtime/device.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import type { InterruptFlag } from '../train/interrupt.js';
 import { RUN_CHECKPOINT, trainLoop } from '../train/loop.js';
+import { dataSettingsKey, ResumeMismatchError } from '../train/resume.js';
+import { ForeignRunFilesError, lockRunDir } from '../train/run-dir.js';
+import { DirLockedError, LockFileError, type DirLock } from '../util/dir-lock.js';
 import type { TrainProgress } from '../train/progress.js';
 import { UserError } from '../cli/errors.js';
 import type { RunConfig } from './expand.js';
@@ -25,6 +29,11 @@ export interface TrainRunOptions {
   progress?: TrainProgress;
   interrupt?: InterruptFlag;
   note?: (line: string) => void;
+}
+
+/** The run's directory is locked by another process training it (another sweep or worker): not the run's fault. */
+export class RunBusyError extends Error {
+  override name = 'RunBusyError';
 }
 
 /** Who is training: host and process, recorded with each result. */
@@ -56,6 +65,15 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
   const train = data.train!;
   if (train.count < t.batch) throw new UserError(`${run.data}: ${train.count} training images are fewer than one batch of ${t.batch}`);
   const started = performance.now();
+  mkdirSync(o.dir, { recursive: true });
+  let lock: DirLock;
+  try {
+    lock = lockRunDir(o.dir, o.note);
+  } catch (e) {
+    if (e instanceof DirLockedError) throw new RunBusyError(e.message);
+    if (e instanceof LockFileError) throw new UserError(e.message);
+    throw e;
+  }
   const resume = existsSync(join(o.dir, RUN_CHECKPOINT)) || existsSync(join(o.dir, `${RUN_CHECKPOINT}.prev`));
   let result;
   try {
@@ -71,14 +89,17 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
       seed: run.seed,
       outDir: o.dir,
       resume,
+      data: { data: dataSettingsKey(run.data), subset: t.subset ?? null, testSubset: t.testSubset ?? null, fit: t.fit, augment: t.augment },
       progress: o.progress,
       interrupt: o.interrupt,
       note: o.note,
       extra: { source: run.source, set: run.set, network: run.declared, pipeline: run.pipeline ?? undefined, data: data.spec.text, normalization: data.normalization, classNames: data.classNames, relus: run.counts.relus, sweepRun: run.id },
     });
   } catch (e) {
-    if (e instanceof CheckpointError) throw new UserError(e.message);
+    if (e instanceof CheckpointError || e instanceof ResumeMismatchError || e instanceof ForeignRunFilesError) throw new UserError(e.message);
     throw e;
+  } finally {
+    lock.release();
   }
   if (result.interrupted) return undefined;
   const last = result.history[result.history.length - 1];

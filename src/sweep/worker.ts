@@ -4,7 +4,8 @@
 // lavapipe can hold a thread for minutes). The child reports progress over IPC and exits when its
 // parent dies, so a killed worker leaves no orphan training behind. A configuration the run cannot
 // be trained with fails the job as unrecoverable (no retry), with the message `hrn train` would
-// print. SIGINT/SIGTERM: the child saves its checkpoint and the run goes back to the queue.
+// print. SIGINT/SIGTERM: the child saves its checkpoint, exits with the status of a stop on that
+// signal (src/train/interrupt.ts), and the run goes back to the queue.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,11 +15,12 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions } from
 import { EXIT_USER } from '../cli/errors.js';
 import type { RunJobData } from './queue.js';
 import type { RunResult } from './store.js';
+import { isStoppedBySignal } from '../train/interrupt.js';
 import { trainedBy } from './train-run.js';
 import { DawnWarningFilter } from '../util/dawn-warnings.js';
 
-/** Exit status of a child that was interrupted with its checkpoint saved. */
-export const EXIT_SAVED = 130;
+/** Exit status of a child whose run's directory another process is training (EX_TEMPFAIL): try later. */
+export const EXIT_RUN_BUSY = 75;
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -95,9 +97,14 @@ export function startWorker(o: WorkerOptions): { worker: Worker<RunJobData, RunR
         o.log(`done ${run.label}: test ${result.testAccuracy === null ? '-' : `${(100 * result.testAccuracy).toFixed(2)}%`}`);
         return result;
       }
-      if (code === EXIT_SAVED) {
+      if (isStoppedBySignal(code)) {
         // Interrupted with its checkpoint saved: back to the queue for any worker.
         await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      if (code === EXIT_RUN_BUSY) {
+        // Another worker still trains this run (its job was taken over while it was alive): later.
+        await job.moveToDelayed(Date.now() + o.lockMs, token);
         throw new DelayedError();
       }
       if (code === EXIT_USER) throw new UnrecoverableError(childError(stderr));

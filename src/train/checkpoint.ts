@@ -138,7 +138,7 @@ class SimulatedCrash extends Error {}
 const CHECKPOINT_FILES = new Set([WEIGHTS_FILE, OPTIMIZER_FILE, STATE_FILE]);
 
 /** Whether a directory holds nothing but checkpoint files (so replacing it loses nothing else). */
-function isCheckpointDir(path: string): boolean {
+export function isCheckpointDir(path: string): boolean {
   return statSync(path).isDirectory() && readdirSync(path).every((f) => CHECKPOINT_FILES.has(f));
 }
 
@@ -287,10 +287,11 @@ export function checkNetwork(state: CheckpointState, expect: { name: string; has
 }
 
 /**
- * Reads and validates a checkpoint directory. If CKPT is missing but CKPT.prev exists (a save
- * interrupted between its two renames), reads that instead and sets `recovered`.
+ * Reads and validates a checkpoint's state.json only (what the run recorded, without its tensors).
+ * If CKPT is missing but CKPT.prev exists (a save interrupted between its two renames), reads that
+ * instead and sets `recovered`.
  */
-export function loadCheckpoint(dir: string, o: CheckpointLoadOptions = {}): Checkpoint {
+export function loadCheckpointState(dir: string): { path: string; recovered: boolean; state: CheckpointState } {
   const target = resolve(dir);
   const prev = previousPath(target);
   let path = target;
@@ -309,7 +310,12 @@ export function loadCheckpoint(dir: string, o: CheckpointLoadOptions = {}): Chec
     const hint = !recovered && existsSync(prev) ? `; the previous checkpoint is at ${prev}` : '';
     throw new CheckpointError(path, `incomplete checkpoint: ${STATE_FILE} is missing (expected ${WEIGHTS_FILE}, ${OPTIMIZER_FILE} and ${STATE_FILE})${hint}`);
   }
-  const state = validateState(readJson(statePath), statePath);
+  return { path, recovered, state: validateState(readJson(statePath), statePath) };
+}
+
+/** Reads and validates a checkpoint directory (see loadCheckpointState for CKPT.prev). */
+export function loadCheckpoint(dir: string, o: CheckpointLoadOptions = {}): Checkpoint {
+  const { path, recovered, state } = loadCheckpointState(dir);
   if (o.expect) checkNetwork(state, o.expect, path);
   const weights = readTensorFile(path, state.files.weights, 'weights');
   const optimizer = o.weightsOnly ? new Map() : readTensorFile(path, state.files.optimizer, 'optimizer');

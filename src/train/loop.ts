@@ -2,8 +2,9 @@
 // command buffer per step), a cosine learning-rate schedule per step, the loss read back every few
 // steps for the progress bar, test accuracy after each epoch on the inference path (bn folded,
 // helper Executor fed the trained weights), a JSON-lines log, and an atomic checkpoint after each
-// epoch and when interrupted (first Ctrl-C: finish the step, save, stop). `resume` continues from
-// the checkpoint exactly where it stopped: batches are a pure function of (seed, epoch, index).
+// epoch and when interrupted (first Ctrl-C or SIGTERM: finish the step, save, stop). `resume`
+// continues from the checkpoint exactly where it stopped (batches are a pure function of (seed,
+// epoch, index)), and only the run it belongs to (src/train/resume.ts).
 
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -15,20 +16,19 @@ import type { GpuContext } from '../runtime/device.js';
 import { type CompileProgress, Executor } from '../runtime/executor.js';
 import { Trainer, type TeacherSource, type TrainerOptions } from '../runtime/trainer.js';
 import { initWeights, nonFiniteTensors, type Weights } from '../weights/weights.js';
-import { loadCheckpoint, saveCheckpoint, STATE_FILE, type CheckpointStateInput, type MetricsRecord } from './checkpoint.js';
+import { checkNetwork, loadCheckpoint, loadCheckpointState, saveCheckpoint, STATE_FILE, type CheckpointStateInput, type MetricsRecord } from './checkpoint.js';
 import type { InterruptFlag } from './interrupt.js';
 import { dkdWarmup } from './losses.js';
 import { JsonlLogger } from './log.js';
 import { MetricsCsv } from './metrics-csv.js';
 import { TrainProgress } from './progress.js';
 import { cosineSchedule, learningRate, type LrSchedule } from './schedule.js';
+import { resumePoint, type DataSettings, type RunSettingsRecord } from './resume.js';
+import { refuseForeignRunFiles, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV } from './run-dir.js';
 
 export { installTrainingInterrupt } from './interrupt.js';
 
-/** The checkpoint directory and log inside a run's output directory. */
-export const RUN_CHECKPOINT = 'checkpoint';
-export const RUN_LOG = 'train.jsonl';
-export const RUN_METRICS_CSV = 'metrics.csv';
+export { RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV } from './run-dir.js';
 
 /**
  * The checkpoint a path names: a run directory (`hrn train --out DIR`) means the checkpoint inside
@@ -120,8 +120,10 @@ export interface TrainLoopOptions {
   seed?: number;
   /** Checkpoints and the log go here; none: nothing is written. */
   outDir?: string;
-  /** Continue from outDir's checkpoint. */
+  /** Continue from outDir's checkpoint (refused when the settings are not the run's: src/train/resume.ts). */
   resume?: boolean;
+  /** How the training data was opened, recorded in checkpoints and checked on resume. */
+  data?: DataSettings;
   /** Steps between loss read-backs (progress bar and log); default 10. */
   logEvery?: number;
   /** Test batches evaluated per epoch (default all). */
@@ -175,6 +177,8 @@ interface RunSettings {
   sgd: { momentum: number; weightDecay: number; nesterov: boolean };
   ckptDir?: string;
   note: (line: string) => void;
+  /** What the checkpoints record about the run, for a resume to check. */
+  record: RunSettingsRecord;
 }
 
 /** Where a run starts: from scratch, or where the checkpoint it resumes stopped. */
@@ -189,18 +193,22 @@ interface StartState {
   schedule: LrSchedule;
 }
 
-function runSettings(o: TrainLoopOptions): RunSettings {
+function runSettings(o: Omit<TrainLoopOptions, 'ctx'>): RunSettings {
   const batch = o.train.batchSize;
   const stepsPerEpoch = Math.floor(o.train.count / batch);
   if (stepsPerEpoch < 1) throw new Error(`the training set has ${o.train.count} examples, fewer than one batch of ${batch}`);
+  const seed = o.seed ?? 0;
+  const loss = o.loss ?? { kind: 'ce' };
+  const sgd = { momentum: o.sgd?.momentum ?? SGD_DEFAULTS.momentum, weightDecay: o.sgd?.weightDecay ?? SGD_DEFAULTS.weightDecay, nesterov: o.sgd?.nesterov ?? SGD_DEFAULTS.nesterov };
   return {
     batch,
     stepsPerEpoch,
-    seed: o.seed ?? 0,
-    loss: o.loss ?? { kind: 'ce' },
-    sgd: { momentum: o.sgd?.momentum ?? SGD_DEFAULTS.momentum, weightDecay: o.sgd?.weightDecay ?? SGD_DEFAULTS.weightDecay, nesterov: o.sgd?.nesterov ?? SGD_DEFAULTS.nesterov },
+    seed,
+    loss,
+    sgd,
     ckptDir: o.outDir ? join(o.outDir, RUN_CHECKPOINT) : undefined,
     note: o.note ?? (() => {}),
+    record: { ...o.data, batch, seed, trainImages: o.train.count, epochs: o.epochs, lr: o.lr, minLr: o.minLr ?? 0, warmupEpochs: o.warmupEpochs ?? 0, ...sgd, loss },
   };
 }
 
@@ -223,15 +231,8 @@ function startState(o: TrainLoopOptions, s: RunSettings): StartState {
   if (!o.resume) return fresh;
   if (!ckptDir) throw new Error('resume needs an output directory');
   const ck = loadCheckpoint(ckptDir, { expect: o.network });
+  const { startEpoch, startBatch, step, schedule } = resumePoint(ck.path, ck.state, s.record, stepsPerEpoch, note);
   if (ck.recovered) note(`${ckptDir} was incomplete; resumed from ${ck.path}`);
-  const startEpoch = ck.state.epoch;
-  const startBatch = ck.state.batchInEpoch ?? 0;
-  const step = ck.state.step;
-  let schedule = ck.state.lrSchedule;
-  if (schedule.totalSteps !== o.epochs * stepsPerEpoch) {
-    schedule = { ...schedule, totalSteps: o.epochs * stepsPerEpoch };
-    note(`the learning-rate schedule now spans ${o.epochs} epochs (the checkpoint's run planned ${ck.state.lrSchedule.totalSteps / stepsPerEpoch})`);
-  }
   const p = (ck.state.extra as { partial?: PartialSums } | undefined)?.partial;
   note(`resumed from ${ck.path}: epoch ${startEpoch + (startBatch > 0 ? 1 : 0)}, step ${step}${startBatch > 0 ? `, batch ${startBatch} of the epoch` : ''}`);
   return {
@@ -246,7 +247,17 @@ function startState(o: TrainLoopOptions, s: RunSettings): StartState {
   };
 }
 
+/** Refuses, as trainLoop would, a resume that does not continue the run in outDir: callable before a device is opened. */
+export function checkResume(o: Omit<TrainLoopOptions, 'ctx'>): void {
+  const s = runSettings(o);
+  if (!s.ckptDir) throw new Error('resume needs an output directory');
+  const { path, state } = loadCheckpointState(s.ckptDir);
+  checkNetwork(state, o.network, path);
+  resumePoint(path, state, s.record, s.stepsPerEpoch, () => {});
+}
+
 export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
+  if (o.outDir && existsSync(o.outDir)) refuseForeignRunFiles(o.outDir);
   const settings = runSettings(o);
   const start = startState(o, settings);
   const { batch, loss, sgd } = settings;
@@ -462,7 +473,7 @@ class TrainRun {
       lrSchedule: this.schedule,
       optimizer: { kind: 'sgd', ...s.sgd },
       metrics: this.history,
-      extra: { ...o.extra, batch: s.batch, epochs: o.epochs, loss: s.loss, ...(partial ? { partial } : {}) },
+      extra: { ...o.extra, batch: s.batch, epochs: o.epochs, loss: s.loss, settings: s.record, ...(partial ? { partial } : {}) },
     };
     saveCheckpoint(s.ckptDir, { weights, optimizer: await trainer.readMomentum(), state });
     this.saved = `${s.ckptDir} (epoch ${epochsDone}${batchInEpoch > 0 ? `, batch ${batchInEpoch}` : ''})`;

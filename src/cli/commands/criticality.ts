@@ -12,7 +12,7 @@ import { flag, listOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
-import { EXIT_INTERRUPTED } from './train.js';
+import { exitStatusFor } from '../../train/interrupt.js';
 import { executeSweep, formatRunTable, SWEEP_OPTIONS, trainOptions } from './sweep.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 
@@ -67,7 +67,7 @@ export const criticality: Command = {
       return EXIT_OK;
     }
     const { outcome, store } = await executeSweep(spec, runs, p, ctx, emit === 'hrn' ? (l) => io.err(l) : undefined);
-    if (outcome.interrupted) return EXIT_INTERRUPTED;
+    if (outcome.interrupted) return exitStatusFor(outcome.signal);
     const accs = stages.map((stage) => {
       const pipeline = onlyStagePipeline(stages, stage);
       const mine = runs.filter((r) => r.pipeline === pipeline).map((r) => store.result(r.id)?.testAccuracy);

@@ -6,6 +6,7 @@ import { countGraph } from '../../ir/count.js';
 import { hrnVersion } from '../../train/checkpoint.js';
 import { encodeSafetensors, initWeights } from '../../weights/index.js';
 import { writeFileAtomic } from '../../util/durable-fs.js';
+import { checkOutputFile, OutputFileError } from '../../util/output-file.js';
 import { flag, intOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
@@ -20,12 +21,14 @@ export const exportCommand: Command = {
   spec: {
     name: 'export',
     summary: COMMAND_SUMMARIES.export,
-    usage: 'hrn export [FILE] (--weights W | --random-weights [--seed S]) [--format onnx|pytorch] [-o OUT] [--fold-bn] [--pipeline P]',
+    usage: 'hrn export [FILE] (--weights W | --random-weights [--seed S]) [--format onnx|pytorch] [-o OUT [--force]] [--fold-bn] [--pipeline P]',
     details: [
       'With --weights RUN (a checkpoint of hrn train) FILE, --set, --network and --pipeline default to',
       'what the run recorded. ONNX uses Conv, BatchNormalization, Relu, Add, Concat, Slice,',
       'GlobalAveragePool, Flatten and Gemm only; its metadata records the ReLU count, FLOPs and pipeline.',
       'PyTorch: torchvision-style names, loaded by examples/hrn_torch.py with load_state_dict(strict=True).',
+      'OUT is written atomically (a temporary file, then a rename). An existing OUT is replaced only with',
+      '--force, and only when it is a regular file: a device, pipe, directory or symbolic link never is.',
     ].join('\n'),
     options: {
       ...SOURCE_OPTIONS,
@@ -35,6 +38,7 @@ export const exportCommand: Command = {
       seed: { type: 'string', value: 'S', help: 'seed of --random-weights (default 0)' },
       format: { type: 'string', value: 'onnx|pytorch', help: 'what to write (default onnx)' },
       output: { type: 'string', short: 'o', value: 'OUT', help: 'output file (default NETWORK.onnx or NETWORK.safetensors)' },
+      force: { type: 'boolean', help: 'replace OUT when it is an existing regular file' },
       'fold-bn': { type: 'boolean', help: 'ONNX: fold batch norm into the convolution before it (default: keep BatchNormalization)' },
     },
     positionals: { min: 0, max: 1 },
@@ -60,6 +64,8 @@ export const exportCommand: Command = {
     }
 
     const out = stringOption(p, 'output') ?? `${graph.name}${FORMATS[format]}`;
+    // Refused before the (possibly slow) encoding, so a bad -o costs nothing.
+    checkOutput(out, flag(p, 'force'));
     const counts = countGraph(graph).total;
     let bytes: Uint8Array;
     if (format === 'onnx') {
@@ -69,8 +75,11 @@ export const exportCommand: Command = {
       bytes = encodeSafetensors(t.tensors, t.metadata);
     }
     try {
+      // Checked again: the node may have appeared while the model was encoded.
+      checkOutput(out, flag(p, 'force'));
       writeFileAtomic(out, bytes);
     } catch (e) {
+      if (e instanceof UserError) throw e;
       throw new UserError(`${out}: cannot write: ${(e as Error).message}`);
     }
     const what = format === 'onnx' ? `ONNX opset ${ONNX_OPSET}${flag(p, 'fold-bn') ? ', batch norm folded' : ''}` : 'PyTorch state dict (safetensors)';
@@ -82,3 +91,12 @@ export const exportCommand: Command = {
     return EXIT_OK;
   },
 };
+
+function checkOutput(out: string, force: boolean): void {
+  try {
+    checkOutputFile(out, force);
+  } catch (e) {
+    if (e instanceof OutputFileError) throw new UserError(e.message);
+    throw e;
+  }
+}

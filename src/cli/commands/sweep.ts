@@ -19,7 +19,7 @@ import { failOnErrors, readSource } from '../load.js';
 import { flag, intOption, listOption, numberOption, stringOption, type OptionSpec, type ParsedCommand } from '../args.js';
 import { ADAPTER_OPTION, progressStream, type Command, type Context } from '../command.js';
 import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
-import { EXIT_INTERRUPTED } from './train.js';
+import { exitStatusFor } from '../../train/interrupt.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { TRAINING_OPTIONS } from '../train-options.js';
 
@@ -187,7 +187,7 @@ export const sweep: Command = {
       return EXIT_OK;
     }
     const { outcome, store } = await executeSweep(spec, runs, p, ctx);
-    if (outcome.interrupted) return EXIT_INTERRUPTED;
+    if (outcome.interrupted) return exitStatusFor(outcome.signal);
     return outcome.failed > 0 ? EXIT_USER : EXIT_OK;
   },
 };

@@ -12,11 +12,13 @@ import type { ArchIR } from '../../ir/arch.js';
 import { countGraph } from '../../ir/count.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { lowerNetwork, runPipelineText } from '../../driver.js';
-import { SGD_DEFAULTS, type LossSpec } from '../../codegen/kernels/index.js';
+import type { LossSpec } from '../../codegen/kernels/index.js';
 import { openDevice } from '../../runtime/device.js';
 import { CheckpointError, loadCheckpoint, networkHash } from '../../train/checkpoint.js';
 import { DKD_DEFAULTS, KD_DEFAULTS } from '../../train/losses.js';
-import { checkpointOfRun, installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV, trainLoop, TrainingDivergedError, type TrainLoopResult } from '../../train/loop.js';
+import { exitStatusFor } from '../../train/interrupt.js';
+import { dataSettingsKey, ResumeMismatchError } from '../../train/resume.js';
+import { checkpointOfRun, checkResume, installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV, trainLoop, TrainingDivergedError, type TrainLoopResult } from '../../train/loop.js';
 import { TrainProgress } from '../../train/progress.js';
 import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
@@ -27,34 +29,11 @@ import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { displayPath } from '../format.js';
-import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js';
+import { prepareRunDir, recordedRunSettings, trainSettings, type TrainSettings } from '../train-settings.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { TRAINING_OPTIONS } from '../train-options.js';
-import { TRAIN_DEFAULTS } from '../../sweep/spec.js';
-
-/**
- * --out must be new or empty unless the run in it is continued (--resume) or replaced (--force):
- * starting over by accident would mix two runs in one log and replace a checkpoint.
- */
-function prepareRunDir(out: string, resume: boolean, force: boolean): void {
-  if (resume && force) throw new UsageError('train: --resume continues the run in --out and --force starts over; give one');
-  try {
-    ensureDir(out);
-  } catch (e) {
-    if (e instanceof OutputDirError) throw new UserError(`--out ${e.message}`);
-    throw e;
-  }
-  if (resume || force) return;
-  const held = dirEntries(out).filter((n) => n === RUN_CHECKPOINT || n === RUN_LOG || n.startsWith(`${RUN_CHECKPOINT}.`));
-  if (held.length > 0) {
-    throw new UserError(`--out ${out} already holds a training run (${held.join(', ')}); continue it with --resume, or start over with --force`);
-  }
-}
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-
-/** Exit status after a Ctrl-C that saved a checkpoint (128 + SIGINT, as shells report it). */
-export const EXIT_INTERRUPTED = 130;
 
 function fmtSeconds(s: number): string {
   if (s < 60) return `${s.toFixed(1)}s`;
@@ -126,8 +105,9 @@ export const train: Command = {
       'Everything stays on the GPU: one command buffer per step (forward with batch statistics, loss,',
       'backward, SGD update); the loss is read back every --log-every steps. After each epoch the test',
       'split is evaluated (batch norm folded, the inference kernels) and a checkpoint is written',
-      'atomically to OUT/checkpoint; OUT/train.jsonl is the log. Ctrl-C once: finish the step, save,',
-      'stop (resume with --resume); twice: quit at once. The last partial batch of an epoch is dropped.',
+      'atomically to OUT/checkpoint; OUT/train.jsonl is the log. Ctrl-C or SIGTERM once: finish the step,',
+      'save, stop with status 130 (SIGINT) or 143 (SIGTERM), resume with --resume; twice: quit at once.',
+      'The last partial batch of an epoch is dropped.',
       '--debug prints the IR after every pass: the --pipeline passes, then the training passes (fuse,',
       'params, values, forward, loss, backward, update) when the training step is compiled.',
     ].join('\n'),
@@ -140,8 +120,8 @@ export const train: Command = {
       nesterov: { type: 'boolean', help: 'Nesterov momentum' },
       seed: { type: 'string', value: 'S', help: 'seed of the initial weights and the data order (default 0)' },
       out: { type: 'string', value: 'DIR', help: 'checkpoint and log directory (default runs/NETWORK)' },
-      resume: { type: 'boolean', help: 'continue from the checkpoint in --out' },
-      force: { type: 'boolean', help: 'start over in an --out that holds a run (its checkpoint is replaced at the first save)' },
+      resume: { type: 'boolean', help: "continue the run in --out; options left out take the run's values, and other data, batch, seed, lr or loss are refused" },
+      force: { type: 'boolean', help: 'start over in an --out that holds a run (its checkpoint is replaced at the first save), or train into a directory of other files (left alone)' },
       teacher: { type: 'string', value: 'CKPT', help: 'distill from this checkpoint (an hrn train output directory or its checkpoint)' },
       'teacher-file': { type: 'string', value: 'FILE', help: "the teacher's .hrn file (default: the one its checkpoint records)" },
       kd: { type: 'string', value: 'hinton|dkd', help: 'distillation loss with --teacher (default hinton)' },
@@ -159,17 +139,9 @@ export const train: Command = {
     positionals: { min: 1, max: 1 },
   },
   async run(p, ctx) {
-    const { io } = ctx;
-    const dataText = stringOption(p, 'data');
-    if (dataText === undefined) throw new UsageError(`train: --data KIND:DIR is required; data sets:\n${dataSpecHelp()}`);
-    const epochs = intOption(p, 'epochs', TRAIN_DEFAULTS.epochs);
-    const batch = intOption(p, 'batch', TRAIN_DEFAULTS.batch);
-    const lr = numberOption(p, 'lr', TRAIN_DEFAULTS.lr);
-    if (!(lr > 0)) throw new UsageError('train: --lr must be positive');
-    const seed = intOption(p, 'seed', 0, 0);
-    const fit = stringOption(p, 'fit') ?? TRAIN_DEFAULTS.fit;
-    if (fit !== 'pad' && fit !== 'resize') throw new UsageError(`train: --fit must be pad or resize, got '${fit}'`);
-
+    const resume = flag(p, 'resume');
+    // Usage errors first, before anything is read; on --resume the checkpoint supplies the rest.
+    if (!resume) trainSettings(p);
     const file = p.positionals[0];
     const set = listOption(p, 'set');
     const loaded = loadNetworks(file, ctx.sources, { set, network: stringOption(p, 'network') });
@@ -182,100 +154,135 @@ export const train: Command = {
     const graph: LayerGraph = lowerNetwork(net);
     const network = { name: net.name, hash: networkHash(graph) };
     const out = resolve(stringOption(p, 'out') ?? `runs/${net.name}`);
-    const resume = flag(p, 'resume');
-    prepareRunDir(out, resume, flag(p, 'force'));
-
-    const teacherDir = stringOption(p, 'teacher');
-    const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx) : undefined;
-    const loss = lossOption(p, !!teacher);
-
-    const data = openTrainData(p, dataText, net, { batch, seed, fit });
-    const trainLoader = data.train!;
-    if (trainLoader.count < batch) {
-      throw new UserError(`${dataText}: ${trainLoader.count} training images are fewer than one batch of ${batch}; use a smaller --batch`);
-    }
-
-    const relus = countGraph(graph).total.relus;
-    io.out(
-      `${net.name}: ${relus.toLocaleString('en-US')} ReLUs, ${trainLoader.count.toLocaleString('en-US')} training images (${data.spec.text}), ` +
-        `${epochs} epoch${epochs === 1 ? '' : 's'} of ${Math.floor(trainLoader.count / batch)} steps at batch ${batch}, lr ${lr} cosine` +
-        (teacher ? `, ${loss.kind} distillation from ${teacher.name}` : ''),
-    );
-    // Loaded only now: WebGPU and the training runtime are start-up time the other commands skip.
-    const [{ openDevice }, { installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, trainLoop }, { TrainProgress }] = await Promise.all([
-      import('../../runtime/device.js'),
-      import('../../train/loop.js'),
-      import('../../train/progress.js'),
-    ]);
-    const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
-    const stream = progressStream(io);
-    const progress = new TrainProgress({ epochs, stream });
-    const interrupt = installTrainingInterrupt({ stream });
-    const started = performance.now();
-    let result: TrainLoopResult;
+    const lock = prepareRunDir(out, resume, flag(p, 'force'), (line) => ctx.io.out(line));
     try {
-      io.out(`device: ${gpu.adapterInfo}`);
-      result = await trainLoop({
-        ctx: gpu,
-        graph,
-        network,
-        train: trainLoader,
-        test: data.test,
-        epochs,
-        lr,
-        minLr: numberOption(p, 'min-lr', 0),
-        warmupEpochs: numberOption(p, 'warmup-epochs', 0),
-        sgd: { momentum: numberOption(p, 'momentum', SGD_DEFAULTS.momentum), weightDecay: numberOption(p, 'weight-decay', SGD_DEFAULTS.weightDecay), nesterov: flag(p, 'nesterov') },
-        loss,
-        teacher,
-        seed,
-        outDir: out,
-        resume,
-        logEvery: intOption(p, 'log-every', 10),
-        progress,
-        interrupt,
-        note: (line) => io.out(line),
-        observer,
-        extra: {
-          source: resolve(file),
-          set,
-          network: net.name,
-          pipeline: stringOption(p, 'pipeline'),
-          data: data.spec.text,
-          normalization: data.normalization,
-          classNames: data.classNames,
-          relus,
-          argv: process.argv.slice(2),
-        },
-      });
-    } catch (e) {
-      if (e instanceof CheckpointError || e instanceof TrainingDivergedError) throw new UserError(e.message);
-      throw e;
+      const settings = trainSettings(p, resume ? recordedRunSettings(out) : undefined);
+      return await trainInto(out, settings, { p, ctx, file, set, net, graph, network, observer });
     } finally {
-      interrupt.dispose();
-      gpu.close();
+      lock.release();
     }
-    const wall = (performance.now() - started) / 1000;
-    io.out(summaryLine(result, wall));
-    io.out(`wrote: checkpoint ${displayPath(join(out, RUN_CHECKPOINT))}, log ${displayPath(join(out, RUN_LOG))}, per-epoch metrics ${displayPath(join(out, RUN_METRICS_CSV))}`);
-    // Interrupted runs end cleanly (checkpoint saved) with the shell's status for SIGINT.
-    return result.interrupted ? EXIT_INTERRUPTED : EXIT_OK;
   },
 };
 
-/** The training and test splits as --data and the subset options ask; a bad data set is a user error. */
-function openTrainData(p: ParsedCommand, dataText: string, net: Pick<ArchIR, 'input' | 'classes'>, o: { batch: number; seed: number; fit: 'pad' | 'resize' }): DataPipeline {
-  const subsetText = stringOption(p, 'subset');
-  const testSubsetText = stringOption(p, 'test-subset');
+interface Network {
+  p: ParsedCommand;
+  ctx: Context;
+  file: string;
+  set: string[];
+  net: ArchIR;
+  graph: LayerGraph;
+  network: { name: string; hash: string };
+  observer: ReturnType<typeof debugObserverFor>;
+}
+
+/** Trains `net` into `out` (locked and checked) with `settings`; the command's exit status. */
+async function trainInto(out: string, settings: TrainSettings, { p, ctx, file, set, net, graph, network, observer }: Network): Promise<number> {
+  const { io } = ctx;
+  const resume = flag(p, 'resume');
+  const { epochs, batch, lr, seed, fit } = settings;
+  const dataText = settings.data;
+  const teacherDir = stringOption(p, 'teacher');
+  const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx) : undefined;
+  const loss = lossOption(p, !!teacher);
+
+  const data = openTrainData(settings, net, intOption(p, 'eval-batch', 250));
+  const trainLoader = data.train!;
+  if (trainLoader.count < batch) {
+    throw new UserError(`${dataText}: ${trainLoader.count} training images are fewer than one batch of ${batch}; use a smaller --batch`);
+  }
+
+  const relus = countGraph(graph).total.relus;
+  const common = {
+    graph,
+    network,
+    train: trainLoader,
+    test: data.test,
+    epochs,
+    lr,
+    minLr: settings.minLr,
+    warmupEpochs: settings.warmupEpochs,
+    sgd: { momentum: settings.momentum, weightDecay: settings.weightDecay, nesterov: settings.nesterov },
+    loss,
+    teacher,
+    seed,
+    outDir: out,
+    resume,
+    data: { data: dataSettingsKey(dataText), subset: settings.subset, testSubset: settings.testSubset, fit, augment: settings.augment },
+    logEvery: intOption(p, 'log-every', 10),
+    note: (line: string) => io.out(line),
+    observer,
+    extra: {
+      source: resolve(file),
+      set,
+      network: net.name,
+      pipeline: stringOption(p, 'pipeline'),
+      data: data.spec.text,
+      normalization: data.normalization,
+      classNames: data.classNames,
+      relus,
+      argv: process.argv.slice(2),
+    },
+  };
+  // A resume that would not continue the run is refused before anything else happens.
+  if (resume) userErrors(() => checkResume(common));
+  io.out(
+    `${net.name}: ${relus.toLocaleString('en-US')} ReLUs, ${trainLoader.count.toLocaleString('en-US')} training images (${data.spec.text}), ` +
+      `${epochs} epoch${epochs === 1 ? '' : 's'} of ${Math.floor(trainLoader.count / batch)} steps at batch ${batch}, lr ${lr} cosine` +
+      (teacher ? `, ${loss.kind} distillation from ${teacher.name}` : ''),
+  );
+  // Loaded only now: WebGPU and the training runtime are start-up time the other commands skip.
+  const [{ openDevice }, { installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, trainLoop }, { TrainProgress }] = await Promise.all([
+    import('../../runtime/device.js'),
+    import('../../train/loop.js'),
+    import('../../train/progress.js'),
+  ]);
+  const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
+  const stream = progressStream(io);
+  const progress = new TrainProgress({ epochs, stream });
+  const interrupt = installTrainingInterrupt({ stream });
+  const started = performance.now();
+  let result: TrainLoopResult;
   try {
-    return openData(dataText, net.input, net.classes, {
-      batchSize: o.batch,
-      evalBatchSize: intOption(p, 'eval-batch', 250),
-      seed: o.seed,
-      fit: o.fit,
-      augment: flag(p, 'no-augment') ? false : undefined,
-      subset: subsetText !== undefined ? { count: intOption(p, 'subset', 1), mode: 'stratified' } : undefined,
-      testSubset: testSubsetText !== undefined ? { count: intOption(p, 'test-subset', 1), mode: 'first' } : undefined,
+    io.out(`device: ${gpu.adapterInfo}`);
+    result = await userErrors(() => trainLoop({ ...common, ctx: gpu, progress, interrupt }));
+  } finally {
+    interrupt.dispose();
+    gpu.close();
+  }
+  const wall = (performance.now() - started) / 1000;
+  io.out(summaryLine(result, wall));
+  io.out(`wrote: checkpoint ${displayPath(join(out, RUN_CHECKPOINT))}, log ${displayPath(join(out, RUN_LOG))}, per-epoch metrics ${displayPath(join(out, RUN_METRICS_CSV))}`);
+  // A run stopped by a signal ends cleanly (checkpoint saved) with the shell's status for that signal.
+  return result.interrupted ? exitStatusFor(interrupt.signal) : EXIT_OK;
+}
+
+/** `f`'s result; the training errors a user causes (a checkpoint, a resume, divergence) become UserErrors. */
+function userErrors<T>(f: () => T): T {
+  try {
+    const r = f();
+    // A promise's rejection is mapped too.
+    return (r instanceof Promise ? r.catch(rethrowAsUserError) : r) as T;
+  } catch (e) {
+    return rethrowAsUserError(e);
+  }
+}
+
+function rethrowAsUserError(e: unknown): never {
+  if (e instanceof CheckpointError || e instanceof TrainingDivergedError || e instanceof ResumeMismatchError) throw new UserError(e.message);
+  throw e;
+}
+
+/** The training and test splits as the settings ask; a bad data set is a user error. */
+function openTrainData(t: TrainSettings, net: Pick<ArchIR, 'input' | 'classes'>, evalBatch: number): DataPipeline {
+  try {
+    return openData(t.data, net.input, net.classes, {
+      batchSize: t.batch,
+      evalBatchSize: evalBatch,
+      seed: t.seed,
+      fit: t.fit,
+      augment: t.augment ? undefined : false,
+      subset: t.subset !== null ? { count: t.subset, mode: 'stratified' } : undefined,
+      testSubset: t.testSubset !== null ? { count: t.testSubset, mode: 'first' } : undefined,
     });
   } catch (e) {
     if (e instanceof DataError) throw new UserError(e.message);

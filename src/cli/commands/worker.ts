@@ -5,11 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { openDevice } from '../../runtime/device.js';
 import { installTrainingInterrupt } from '../../train/loop.js';
+import { EXIT_ON_SIGNAL, exitStatusFor } from '../../train/interrupt.js';
 import { TrainProgress } from '../../train/progress.js';
 import { QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
 import { writeText } from '../../report/write.js';
-import { trainRun } from '../../sweep/train-run.js';
-import { EXIT_SAVED, startWorker, type TrainRunRequest } from '../../sweep/worker.js';
+import { RunBusyError, trainRun } from '../../sweep/train-run.js';
+import { EXIT_RUN_BUSY, startWorker, type TrainRunRequest } from '../../sweep/worker.js';
 import { intOption, stringOption, type ParsedCommand } from '../args.js';
 import { ADAPTER_OPTION, progressStream, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
@@ -29,17 +30,24 @@ class ReportingProgress extends TrainProgress {
   }
 }
 
-/** The child side: train one run, write its result, exit (0 done, 130 interrupted and saved). */
+/** The child side: train one run, write its result, exit (0 done; 130 or 143: stopped by SIGINT or SIGTERM, saved). */
 async function trainOne(requestPath: string, p: ParsedCommand): Promise<number> {
   const req = JSON.parse(readFileSync(requestPath, 'utf8')) as TrainRunRequest;
   // The parent is gone (killed): stop at once; the run's last checkpoint is where the next worker starts.
-  process.on('disconnect', () => process.exit(EXIT_SAVED));
+  process.on('disconnect', () => process.exit(EXIT_ON_SIGNAL.SIGINT));
   const interrupt = installTrainingInterrupt({ exit: () => {} });
   const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
   try {
     const progress = new ReportingProgress({ epochs: req.job.run.train.epochs, stream: process.stderr });
-    const result = await trainRun(req.job.run, { gpu, dir: req.dir, progress, interrupt, note: (l) => process.stderr.write(`${l}\n`) });
-    if (!result) return EXIT_SAVED;
+    let result;
+    try {
+      result = await trainRun(req.job.run, { gpu, dir: req.dir, progress, interrupt, note: (l) => process.stderr.write(`${l}\n`) });
+    } catch (e) {
+      if (!(e instanceof RunBusyError)) throw e;
+      process.stderr.write(`hrn worker: ${e.message}; the run goes back to the queue\n`);
+      return EXIT_RUN_BUSY;
+    }
+    if (!result) return exitStatusFor(interrupt.signal);
     writeText(req.resultPath, JSON.stringify(result));
     return EXIT_OK;
   } finally {
