@@ -21,11 +21,14 @@
 import type { ArchIR } from '../ir/arch.js';
 import type { StageObserver } from './stages.js';
 import { DiagnosticError, error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
+import { formatLimit, LIMITS } from '../ir/limits.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { didYouMean } from '../util/suggest.js';
 import { defaultRegistry, type PassRegistry } from './registry.js';
 import {
   BUILTIN_SPAN,
   glueArgs,
+  note,
   stepsFromText,
   stepText,
   type AnyPass,
@@ -153,6 +156,18 @@ function unknownPass(step: PipelineStep, registry: PassRegistry, table: Pipeline
   throw new DiagnosticError([error(step.span, msg)]);
 }
 
+function familyTooLarge(step: PipelineStep, pass: string, made: number, from: number, inputs: number): never {
+  const estimate = Math.round((made / from) * inputs);
+  const reach = from < inputs ? `about ${estimate.toLocaleString('en-US')} networks (it made ${made.toLocaleString('en-US')} from the first ${from} of the ${inputs} before it)` : `${made.toLocaleString('en-US')} networks`;
+  throw new DiagnosticError([
+    error(
+      step.span,
+      `${pass}: the family would grow to ${reach}, above the limit of ${formatLimit(LIMITS.family)} networks; ` +
+        `narrow it before this step (e.g. 'equalize width pick=5x5x3x' or a filter such as last<4), or use fewer steps that multiply networks`,
+    ),
+  ]);
+}
+
 class Runner {
   private count = 0;
   readonly diagnostics: Diagnostic[] = [];
@@ -186,13 +201,30 @@ class Runner {
     const options = pass.parse(resolved.args, ctx);
     const after: ArchIR[] = [];
     const source: number[] = [];
-    family.forEach((net, i) => {
-      for (const out of pass.apply(net, options, ctx)) {
+    const seen = new Set<string>();
+    let repeats = 0;
+    for (let i = 0; i < family.length; i++) {
+      for (const out of pass.apply(family[i], options, ctx)) {
         // A fresh top-level object, so a pass that hands back its input cannot change it here.
-        after.push(pass.composite ? out : { ...out, history: [...out.history, text] });
+        const member = pass.composite ? out : { ...out, history: [...out.history, text] };
+        // A member equal in every field (name and history too) to an earlier one is the same
+        // network; keeping both would only double the work of every later step.
+        const key = canonicalJson(member);
+        if (seen.has(key)) {
+          repeats++;
+          continue;
+        }
+        seen.add(key);
+        after.push(member);
         source.push(i);
       }
-    });
+      // Checked after each network, so a step that would multiply the family past the limit stops
+      // as soon as it crosses it, not after making all of it.
+      if (after.length > LIMITS.family) familyTooLarge(step, pass.name, after.length, i + 1, family.length);
+    }
+    if (repeats > 0) {
+      ctx.report(note(step.span, `${pass.name}: ${repeats} of the ${after.length + repeats} networks it made repeat another one exactly; each is kept once`));
+    }
     this.count++;
     this.observer?.({
       index: this.count,
