@@ -8,6 +8,7 @@
 import '../../src/codegen/template-files.js';
 import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
+import { DeviceLimitError } from '../../src/codegen/device-limits.js';
 import { compilePlan } from '../../src/codegen/plan.js';
 import { DiagnosticError, hasErrors, type Diagnostic } from '../../src/diagnostics.js';
 import type { ArchIR } from '../../src/ir/arch.js';
@@ -69,9 +70,9 @@ export function fuzzOne(input: FuzzInput): FuzzOutcome {
     try {
       compilePlan(lowerToGraph(net), { batch: 1 });
     } catch (e) {
-      // A layer too big for the device's bindings is a configuration error (`hrn compile` reports
+      // A layer too big for the device's limits is a configuration error (`hrn compile` reports
       // it as one); every other failure here is a finding.
-      if (e instanceof Error && /above the device's/.test(e.message)) return 'plan';
+      if (e instanceof DeviceLimitError) return 'plan';
       throw e;
     }
   }

@@ -4,6 +4,7 @@ import { Executor, openDevice } from '../../runtime/index.js';
 import type { CheckpointState } from '../../train/checkpoint.js';
 import { intOption, stringOption } from '../args.js';
 import { ADAPTER_OPTION, dataOption, processIo, SOURCE_OPTIONS, type Command } from '../command.js';
+import { checkBatchesFit } from '../device-fit.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
@@ -49,6 +50,7 @@ export const infer: Command = {
     const { net, graph } = resolved;
     checkWeightsFit(resolved, loadedWeights);
     const weights = loadedWeights.weights;
+    await checkBatchesFit([{ option: '--batch', batch, graph, mode: 'inference' }], stringOption(p, 'adapter'));
     const normalization = recordedNormalization(loadedWeights.state) ?? 'constants';
     const data = openData(dataSpec, net.input, net.classes, {
       batchSize: batch,

@@ -23,6 +23,7 @@ import type { TeacherSource } from '../../runtime/trainer.js';
 import { flag, intOption, listOption, numberOption, stringOption, type ParsedCommand } from '../args.js';
 import type { NetworkRecord } from '../weights-network.js';
 import { ADAPTER_OPTION, processIo, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
+import { checkBatchesFit, trainingBatches } from '../device-fit.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
@@ -188,6 +189,8 @@ export const train: Command = {
     const teacherDir = stringOption(p, 'teacher');
     const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx) : undefined;
     const loss = lossOption(p, !!teacher);
+    const batches = trainingBatches({ graph, batch, evalBatch: intOption(p, 'eval-batch', 250), loss, teacher: teacher?.graph });
+    await checkBatchesFit(batches, stringOption(p, 'adapter'));
 
     const data = openTrainData(p, dataText, net, { batch, seed, fit });
     const trainLoader = data.train!;
