@@ -156,6 +156,30 @@ function unknownPass(step: PipelineStep, registry: PassRegistry, table: Pipeline
   throw new DiagnosticError([error(step.span, msg)]);
 }
 
+/**
+ * The members kept so far, to recognize a repeat. Members are compared in full only when their
+ * names agree, which in most families they never do.
+ */
+class UniqueMembers {
+  private readonly byName = new Map<string, { net: ArchIR; key?: string }[]>();
+
+  /** Adds `net` unless an equal network is there already; says whether it was added. */
+  add(net: ArchIR): boolean {
+    const same = this.byName.get(net.name);
+    if (same === undefined) {
+      this.byName.set(net.name, [{ net }]);
+      return true;
+    }
+    const key = canonicalJson(net);
+    for (const m of same) {
+      m.key ??= canonicalJson(m.net);
+      if (m.key === key) return false;
+    }
+    same.push({ net, key });
+    return true;
+  }
+}
+
 function familyTooLarge(step: PipelineStep, pass: string, made: number, from: number, inputs: number): never {
   const estimate = Math.round((made / from) * inputs);
   const reach = from < inputs ? `about ${estimate.toLocaleString('en-US')} networks (it made ${made.toLocaleString('en-US')} from the first ${from} of the ${inputs} before it)` : `${made.toLocaleString('en-US')} networks`;
@@ -201,7 +225,7 @@ class Runner {
     const options = pass.parse(resolved.args, ctx);
     const after: ArchIR[] = [];
     const source: number[] = [];
-    const seen = new Set<string>();
+    const unique = new UniqueMembers();
     let repeats = 0;
     for (let i = 0; i < family.length; i++) {
       for (const out of pass.apply(family[i], options, ctx)) {
@@ -209,12 +233,10 @@ class Runner {
         const member = pass.composite ? out : { ...out, history: [...out.history, text] };
         // A member equal in every field (name and history too) to an earlier one is the same
         // network; keeping both would only double the work of every later step.
-        const key = canonicalJson(member);
-        if (seen.has(key)) {
+        if (!unique.add(member)) {
           repeats++;
           continue;
         }
-        seen.add(key);
         after.push(member);
         source.push(i);
       }
