@@ -4,7 +4,10 @@
 // - Named pipelines expand in place: a step that is just a pipeline's name (a file's `pipeline`
 //   block, or one of BUILTIN_PIPELINES) is replaced by that pipeline's steps.
 // - Each step resolves to a registered pass; the pass checks its arguments once, then maps over the
-//   family (one network in, zero or more out), so variants multiply as they flow.
+//   family (one network in, zero or more out), so variants multiply as they flow. So that repeated
+//   steps cannot multiply them without bound, a family holds at most LIMITS.family networks after
+//   any step (checked as the step makes them, an error at the step past it), and a network equal in
+//   every field to one the step already made is kept once.
 // - Each output network gets the step's text appended to its `history` (composite passes record their
 //   sub-steps instead).
 // - After every step the observer (if any) sees the family before and after; the CLI's `--debug`
