@@ -11,7 +11,7 @@ interface BufferLimits {
   maxComputeWorkgroupsPerDimension: number;
 }
 
-export const MiB = (b: number) => `${(b / (1024 * 1024)).toFixed(1)} MiB`;
+const MiB = (b: number) => `${(b / (1024 * 1024)).toFixed(1)} MiB`;
 
 /** How far over: `needed` of something the device allows `limit` of (bytes, or workgroups). */
 export interface LimitHit {
@@ -44,7 +44,7 @@ export class DeviceLimitError extends Error {
 }
 
 /** The smaller of the two buffer limits and its name, for a buffer bound whole as storage. */
-export function bindingLimit(limits: BufferLimits): { bytes: number; name: string } {
+function bindingLimit(limits: BufferLimits): { bytes: number; name: string } {
   return limits.maxBufferSize < limits.maxStorageBufferBindingSize
     ? { bytes: limits.maxBufferSize, name: 'maxBufferSize' }
     : { bytes: limits.maxStorageBufferBindingSize, name: 'maxStorageBufferBindingSize' };
