@@ -44,6 +44,11 @@ export const MAX_DIAGNOSTICS = 100;
 /** Excerpts of longer lines show a window around the caret, so one huge line prints small. */
 const EXCERPT_WIDTH = 160;
 
+/** The text without a leading UTF-8 byte order mark, which editors may write and is not part of line 1. */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** Each source split into lines once, however many diagnostics quote it. */
 export class SourceLines {
   private readonly split = new Map<string, string[]>();
@@ -53,7 +58,7 @@ export class SourceLines {
     if (lines === undefined) {
       const text = this.sources.get(file);
       if (text === undefined) return undefined;
-      lines = text.split(/\r?\n/);
+      lines = withoutBom(text).split(/\r?\n/);
       this.split.set(file, lines);
     }
     return lines[line - 1];
@@ -81,11 +86,31 @@ export function formatDiagnostic(d: Diagnostic, sources: SourceMap, cache = new 
   return `${head}\n  ${srcLine}\n  ${pad}^${'~'.repeat(width - 1)}`;
 }
 
-/** Formats the first MAX_DIAGNOSTICS, then says how many more there were. */
+const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, note: 2 };
+
+/** `3 more errors and 80 more notes`: what the cap left out, by severity. */
+function leftOut(diags: readonly Diagnostic[]): string {
+  const parts = (['error', 'warning', 'note'] as const)
+    .map((s) => [s, diags.filter((d) => d.severity === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} more ${s}${n === 1 ? '' : 's'}`);
+  return parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
+/**
+ * Formats at most MAX_DIAGNOSTICS, errors first, then warnings, then notes (each kind in the order
+ * given), and says how many of each kind were left out. Passes report a note per network, so a
+ * family of networks can fill the cap with notes; putting errors first means the cap never hides
+ * the error that stopped the command.
+ */
 export function formatDiagnostics(diags: readonly Diagnostic[], sources: SourceMap): string {
   const cache = new SourceLines(sources);
-  const shown = diags.slice(0, MAX_DIAGNOSTICS).map((d) => formatDiagnostic(d, sources, cache));
-  const rest = diags.length - MAX_DIAGNOSTICS;
-  if (rest > 0) shown.push(`(${rest} more diagnostic${rest === 1 ? '' : 's'} not shown)`);
+  const ordered = diags
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => SEVERITY_RANK[a.d.severity] - SEVERITY_RANK[b.d.severity] || a.i - b.i)
+    .map((x) => x.d);
+  const shown = ordered.slice(0, MAX_DIAGNOSTICS).map((d) => formatDiagnostic(d, sources, cache));
+  const rest = ordered.slice(MAX_DIAGNOSTICS);
+  if (rest.length > 0) shown.push(`(${leftOut(rest)} not shown)`);
   return shown.join('\n');
 }

@@ -168,7 +168,7 @@ describe('plans', () => {
   it('names the layer whose activation does not fit a binding', () => {
     const g = resnet(64, 32);
     expect(() => compilePlan(g, { batch: 300, limits: { maxStorageBufferBindingSize: 64 * 1024 * 1024 } })).toThrow(
-      /layer stem\.conv1 \+ stem\.bn1 \+ stem\.relu1 \(conv\+bn\+relu, 64x32x32\): its output at batch 300 needs 75\.0 MiB, above the device's maxStorageBufferBindingSize \(64\.0 MiB\); use a batch of at most 256/,
+      /at inference batch 300: layer stem\.conv1 \+ stem\.bn1 \+ stem\.relu1 \(conv\+bn\+relu, 64x32x32\): its output needs 75\.0 MiB, above the device's maxStorageBufferBindingSize \(64\.0 MiB\); the largest inference batch that fits this device is 256$/,
     );
   });
 

@@ -3,10 +3,12 @@
 
 // The kernel templates come from the files under kernels/.
 import '../codegen/template-files.js';
+import { DeviceLimitError } from '../codegen/device-limits.js';
 import { DataError } from '../data/errors.js';
 import { DiagnosticError, formatDiagnostics } from '../diagnostics.js';
 import { CheckpointError, hrnVersion } from '../train/checkpoint.js';
 import { SafetensorsError } from '../weights/safetensors.js';
+import { RunStoreError } from '../sweep/store.js';
 import { formatHelp, parseCommand } from './args.js';
 import { processIo, type Command, type Context, type Io } from './command.js';
 import { didYouMean } from '../util/suggest.js';
@@ -102,7 +104,8 @@ function report(e: unknown, { io, sources }: Context, cmd: Command): number {
     io.err(`${formatDiagnostics(e.diagnostics, sources)}\n${n} error${n === 1 ? '' : 's'}`);
     return EXIT_USER;
   }
-  if (e instanceof UserError || e instanceof DataError || e instanceof CheckpointError || e instanceof SafetensorsError || isDeviceError(e)) {
+  const userCaused = e instanceof Error && [UserError, DataError, CheckpointError, SafetensorsError, DeviceLimitError, RunStoreError].some((t) => e instanceof t);
+  if (userCaused || isDeviceError(e)) {
     io.err(`hrn ${cmd.spec.name}: error: ${e.message}`);
     return EXIT_USER;
   }

@@ -8,6 +8,7 @@ import { runStages, type StageObserver } from '../passes/stages.js';
 import { GRAPH_PASSES, PLAN_PASSES } from './graph/index.js';
 import { printGraphState } from './graph/print.js';
 import type { GraphState, StageOptions } from './graph/state.js';
+import { checkPlanFits, withBatchAdvice } from './device-limits.js';
 import { DEFAULT_LIMITS, type Plan, type PlanOptions } from './plan-types.js';
 
 export * from './plan-types.js';
@@ -37,15 +38,37 @@ function checkGraph(graph: LayerGraph): void {
 }
 
 function finish(state: GraphState): Plan {
-  if (state.plan === undefined) throw new Error('compilePlan: the graph passes produced no plan (internal error)');
-  return state.plan;
+  const plan = state.plan;
+  if (plan === undefined) throw new Error('compilePlan: the graph passes produced no plan (internal error)');
+  const dispatches = plan.dispatches.map((d) => ({ label: d.nodes.join(' + '), workgroups: d.workgroups, bindings: d.bindings }));
+  checkPlanFits(plan.buffers, dispatches, state.options.limits, (b) => b.kind !== 'param');
+  return plan;
+}
+
+/** Runs the plan passes from `state` (the graph lowered); a plan that does not fit the device is a DeviceLimitError. */
+function planFrom(state: GraphState, observer: StageObserver | undefined, first: number): Plan {
+  return finish(runStages(state, { passes: PLAN_PASSES, print: printGraphState, network: state.graph!.name, observer, first }));
+}
+
+/**
+ * Plans `state`, and when the batch is too large for the device, says which batch would fit
+ * (planning again at smaller batches, unobserved).
+ */
+function planAdvised(state: GraphState, observer: StageObserver | undefined, first: number): Plan {
+  const { batch } = state.options;
+  return withBatchAdvice(
+    state.graph!.name,
+    'inference',
+    batch,
+    () => planFrom(state, observer, first),
+    (b) => planFrom({ ...state, options: { ...state.options, batch: b } }, undefined, first),
+  );
 }
 
 /** The execution plan of a layer graph. */
 export function compilePlan(graph: LayerGraph, options: PlanOptions, observer?: StageObserver): Plan {
   checkGraph(graph);
-  const state: GraphState = { options: stageOptions(options), graph };
-  return finish(runStages(state, { passes: PLAN_PASSES, print: printGraphState, network: graph.name, observer }));
+  return planAdvised({ options: stageOptions(options), graph }, observer, 1);
 }
 
 /** Lowers a network and plans it, every graph pass reported to `observer`; returns both. */
@@ -53,8 +76,7 @@ export function compileNetwork(net: ArchIR, options: PlanOptions, observer?: Sta
   const opts = stageOptions(options);
   const lowered = runStages<GraphState>({ options: opts, arch: net }, { passes: GRAPH_PASSES.slice(0, 1), print: printGraphState, network: net.name, observer });
   checkGraph(lowered.graph!);
-  const done = runStages(lowered, { passes: PLAN_PASSES, print: printGraphState, network: net.name, observer, first: 2 });
-  return { graph: lowered.graph!, plan: finish(done) };
+  return { graph: lowered.graph!, plan: planAdvised(lowered, observer, 2) };
 }
 
 /** Total floating-point operations of one run (multiply-add = 2). */

@@ -16,11 +16,12 @@ import { SGD_DEFAULTS } from './kernels/index.js';
 import { GRAPH_PASSES } from './graph/index.js';
 import { printGraphState } from './graph/print.js';
 import { need, type GraphState } from './graph/state.js';
+import { checkPlanFits, withBatchAdvice } from './device-limits.js';
 import { DEFAULT_LIMITS } from './plan-types.js';
 import { TRAIN_PASSES } from './train/passes/index.js';
 import { printTrainState } from './train/print.js';
 import type { TrainState } from './train/state.js';
-import type { TrainPlan, TrainPlanOptions, ValueInfo } from './train/types.js';
+import type { TrainBufferKind, TrainPlan, TrainPlanOptions, ValueInfo } from './train/types.js';
 import type { ForwardValues, Gradients } from './train/values.js';
 
 export * from './train/types.js';
@@ -71,7 +72,7 @@ function resolveOptions(options: TrainPlanOptions): Pick<TrainState, 'options' |
 
 /** The training plan of a layer graph, every training pass reported to `options.observer`. */
 export function compileTrainPlan(graph: LayerGraph, options: TrainPlanOptions): TrainPlan {
-  return trainPlanOf(graph, options, 1);
+  return trainPlanAdvised(graph, options, 1);
 }
 
 /** Lowers a network (the graph pass `lower`) and compiles its training step, every pass reported to `options.observer`. */
@@ -79,7 +80,26 @@ export function compileTrainNetwork(net: ArchIR, options: TrainPlanOptions): { g
   const resolved = resolveOptions(options);
   const lowered = runStages<GraphState>({ options: resolved.options, arch: net }, { passes: GRAPH_PASSES.slice(0, 1), print: printGraphState, network: net.name, observer: options.observer });
   const graph = need(lowered, 'graph', 'compileTrainNetwork');
-  return { graph, plan: trainPlanOf(graph, options, 2) };
+  return { graph, plan: trainPlanAdvised(graph, options, 2) };
+}
+
+/** Buffers whose size does not depend on the batch. */
+const FIXED_KINDS: ReadonlySet<TrainBufferKind> = new Set(['params', 'grads', 'momentum', 'running', 'bnstate', 'coef', 'uniform', 'args', 'zeros']);
+
+/**
+ * The plan, checked against the device's limits; when the batch is too large, says which batch
+ * would fit (planning again at smaller batches, unobserved).
+ */
+function trainPlanAdvised(graph: LayerGraph, options: TrainPlanOptions, first: number): TrainPlan {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const checked = (o: TrainPlanOptions) => {
+    const plan = trainPlanOf(graph, o, first);
+    const dispatches = plan.dispatches.map((d) => ({ label: d.label, workgroups: d.workgroups, bindings: d.bindings }));
+    checkPlanFits(plan.buffers, dispatches, limits, (b) => !FIXED_KINDS.has(b.kind));
+    return plan;
+  };
+  const unobserved = { ...options, observer: undefined };
+  return withBatchAdvice(graph.name, 'training', options.batch, () => checked(options), (batch) => checked({ ...unobserved, batch }));
 }
 
 /** Runs the training passes (the first reported as pass `first`) and collects the plan. */

@@ -17,8 +17,16 @@ const TYPE_NAMES: Record<number, string> = {
   0x0e: 'double',
 };
 
-/** Parses an (already gunzipped) IDX file of unsigned bytes. */
-export function parseIdx(bytes: Uint8Array, file: string, expectDims?: number): IdxArray {
+export interface IdxHeader {
+  dims: number[];
+  /** Bytes before the elements: the magic number and one u32 per dimension. */
+  headerLen: number;
+  /** Elements (bytes) the dimensions call for. */
+  count: number;
+}
+
+/** The header of an IDX file of unsigned bytes, from its first bytes (the elements need not be there). */
+export function parseIdxHeader(bytes: Uint8Array, file: string, expectDims?: number): IdxHeader {
   if (bytes.length < 4) throw new DataError(file, `truncated: ${bytes.length} bytes, too short for the 4-byte IDX magic number`);
   const magic = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
   const hex = `0x${magic.toString(16).padStart(8, '0')}`;
@@ -38,16 +46,24 @@ export function parseIdx(bytes: Uint8Array, file: string, expectDims?: number): 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
   for (let i = 0; i < nd; i++) dims.push(view.getUint32(4 + 4 * i, false));
-  const count = dims.reduce((a, b) => a * b, 1);
-  const have = bytes.length - headerLen;
-  if (have !== count) {
-    throw new DataError(
-      file,
-      `size mismatch with the header: dimensions ${dims.join('x')} need ${count} bytes of data, the file has ${have}` +
-        (have < count ? ' (truncated?)' : ' (trailing bytes)'),
-    );
-  }
-  return { dims, data: bytes.subarray(headerLen) };
+  return { dims, headerLen, count: dims.reduce((a, b) => a * b, 1) };
+}
+
+/** Why `have` bytes of elements do not fit the header, or undefined when they do. */
+export function idxSizeProblem(h: IdxHeader, have: number): string | undefined {
+  if (have === h.count) return undefined;
+  return (
+    `size mismatch with the header: dimensions ${h.dims.join('x')} need ${h.count} bytes of data, the file has ${have}` +
+    (have < h.count ? ' (truncated?)' : ' (trailing bytes)')
+  );
+}
+
+/** Parses an (already gunzipped) IDX file of unsigned bytes. */
+export function parseIdx(bytes: Uint8Array, file: string, expectDims?: number): IdxArray {
+  const h = parseIdxHeader(bytes, file, expectDims);
+  const problem = idxSizeProblem(h, bytes.length - h.headerLen);
+  if (problem !== undefined) throw new DataError(file, problem);
+  return { dims: h.dims, data: bytes.subarray(h.headerLen) };
 }
 
 export const FASHION_MNIST_CLASSES = [

@@ -8,8 +8,8 @@
 import { join } from 'node:path';
 import type { Dataset, Split } from './dataset.js';
 import { DataError } from './errors.js';
-import { findFile, readMaybeGzip, requireDirectory } from './files.js';
-import { FASHION_MNIST_CLASSES, parseIdx } from './idx-format.js';
+import { fileSize, findFile, gunzipAtMost, gunzipHead, isGzip, notGzip, readBytes, readHead, requireDirectory } from './files.js';
+import { FASHION_MNIST_CLASSES, idxSizeProblem, parseIdx, parseIdxHeader, type IdxArray, type IdxHeader } from './idx-format.js';
 
 export * from './idx-format.js';
 
@@ -43,14 +43,58 @@ export interface IdxReadOptions {
 }
 
 
+/**
+ * The most bytes hrn reads from one IDX file, header included: twice the largest MNIST-style file
+ * in use (EMNIST ByClass's training images, 547 MB), and a quarter of it as 32-bit floats in memory.
+ */
+export const MAX_IDX_BYTES = 2 ** 30;
+
+const MiB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+
+/** The size the header declares, checked against MAX_IDX_BYTES before any of the elements is read. */
+function declaredSize(h: IdxHeader, path: string): number {
+  const total = h.headerLen + h.count;
+  if (total > MAX_IDX_BYTES) {
+    throw new DataError(path, `the header declares ${h.dims.join('x')} elements (${MiB(total)}), above the ${MiB(MAX_IDX_BYTES)} hrn reads from one IDX file`);
+  }
+  return total;
+}
+
+/**
+ * One IDX file, raw or gzipped. The header comes first, and bounds the rest: a raw file must be
+ * exactly as long as it declares, and gzip data is inflated only up to that length, so a small
+ * file that inflates to gigabytes (or a wrong header) is an error after at most a chunk more.
+ */
+function readIdxFile(path: string, expectDims: number): IdxArray {
+  const size = fileSize(path);
+  const head = readHead(path, 4 + 4 * expectDims);
+  if (isGzip(head)) {
+    if (size > MAX_IDX_BYTES) throw new DataError(path, `${MiB(size)} of gzip data, above the ${MiB(MAX_IDX_BYTES)} hrn reads from one IDX file`);
+    const gz = readBytes(path);
+    const h = parseIdxHeader(gunzipHead(gz, path, 4 + 4 * expectDims), path, expectDims);
+    const total = declaredSize(h, path);
+    const bytes = gunzipAtMost(gz, path, total, () =>
+      `more data than the header declares: dimensions ${h.dims.join('x')} need ${h.count} bytes after the ${h.headerLen}-byte header, ` +
+        `and the gzip data goes on past them (stopped reading there; a wrong header, or not an IDX file?)`,
+    );
+    return parseIdx(bytes, path, expectDims);
+  }
+  if (path.endsWith('.gz')) throw notGzip(path, head);
+  const h = parseIdxHeader(head, path, expectDims);
+  const problem = idxSizeProblem(h, size - h.headerLen);
+  if (problem !== undefined) throw new DataError(path, problem);
+  declaredSize(h, path);
+  return parseIdx(readBytes(path), path, expectDims);
+}
+
 /** Reads one split of an MNIST-style IDX directory; pixels scaled to [0, 1], shape 1 x H x W. */
 export function readIdxDataset(dir: string, split: Split, o: IdxReadOptions = {}): Dataset {
   requireDirectory(dir, 'IDX data set');
   const classes = o.classes ?? 10;
   const imgPath = locate(dir, FILES[split].images);
   const lblPath = locate(dir, FILES[split].labels);
-  const img = parseIdx(readMaybeGzip(imgPath), imgPath, 3);
-  const lbl = parseIdx(readMaybeGzip(lblPath), lblPath, 1);
+  const img = readIdxFile(imgPath, 3);
+  const lbl = readIdxFile(lblPath, 1);
   const [n, h, w] = img.dims;
   if (lbl.dims[0] !== n) {
     throw new DataError(lblPath, `size mismatch: ${lbl.dims[0]} labels for the ${n} images of ${imgPath}`);

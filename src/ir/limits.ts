@@ -38,6 +38,11 @@ export const LIMITS = Object.freeze({
   flops: 1e14,
   /** Trainable parameters. */
   params: 1e10,
+  /**
+   * Networks in a family after any pipeline step. Passes such as `deepreshape` and `equalize width`
+   * turn one network into several, so a pipeline that repeats them grows the family geometrically.
+   */
+  family: 256,
   /** Diagnostics reported for one command; the rest are counted, not shown. */
   diagnostics: MAX_DIAGNOSTICS,
 });

@@ -39,8 +39,9 @@ export class ParamEvaluator {
   }
 
   protected err(span: SourceSpan, message: string): void {
-    // Past the cap nothing more is shown, so nothing more is kept (one error per word of a huge line).
-    if (this.diags.length < MAX_DIAGNOSTICS) this.diags.push(error(span, message));
+    // Past the cap nothing more is shown, so nothing more is kept (one error per word of a huge
+    // line). One place is left for the note that counts the rest, so that it is shown too.
+    if (this.diags.length < MAX_DIAGNOSTICS - 1) this.diags.push(error(span, message));
     else this.dropped++;
   }
 

@@ -2,7 +2,7 @@
 // Nothing here throws on user input; every problem comes back as a Diagnostic with its position.
 
 import type { IRecognitionException, IToken } from 'chevrotain';
-import { error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
+import { error, withoutBom, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import type { ArchIR } from '../ir/arch.js';
 import type { Expr, HrnFile, NetworkDecl, Override, PipelineStep } from './ast.js';
 import { tokenize, type LexError, type LexMode } from './lexer.js';
@@ -103,8 +103,11 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
   return a.span.line - b.span.line || a.span.col - b.span.col;
 }
 
-export function parseHrn(text: string, path: string): { file: HrnFile; diagnostics: Diagnostic[] } {
+export function parseHrn(source: string, path: string): { file: HrnFile; diagnostics: Diagnostic[] } {
   const file: HrnFile = { path, networks: [], pipelines: [], sweeps: [] };
+  // Editors on Windows may start a UTF-8 file with a byte order mark. It is not text: positions
+  // count from the character after it, as the excerpts do (SourceLines drops it too).
+  const text = withoutBom(source);
   try {
     const p = run(text, { file: path, line: 1, col: 1 }, 'top', 'hrnFile', true);
     const ast: FileAst =

@@ -13,6 +13,7 @@
 // is <= in every coordinate). Comparisons cross-multiply, so there is no rounding.
 
 import type { ArchIR } from '../ir/arch.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 /** What equalization needs to know about a network. */
 export interface EqualizeProblem {
@@ -255,8 +256,33 @@ export function widthChain(p: EqualizeProblem): Inequality[] {
   return orderChain(p, (k) => renderWidthTerm(p, k));
 }
 
+/**
+ * Solutions by problem. A family's members mostly share their equalization problem (thinning,
+ * culling, reuse and scaling leave depths, strides and order as they were), and a search takes
+ * milliseconds, so a step over hundreds of members solves each distinct problem once.
+ */
+const solved = new Map<string, SolveResult>();
+const SOLVED_KEPT = 512;
+
+function memo(key: unknown, solve: () => SolveResult): SolveResult {
+  const k = canonicalJson(key);
+  let r = solved.get(k);
+  if (r === undefined) {
+    r = solve();
+    if (solved.size >= SOLVED_KEPT) solved.delete(solved.keys().next().value!);
+    solved.set(k, r);
+  }
+  // Callers get their own solution arrays, so nothing they do reaches the memo.
+  return { ...r, solutions: r.solutions.map((x) => [...x]), chain: [...r.chain] };
+}
+
 /** Solves for the stagewise factors (Algorithm 1 through width). Throws Error on a bad box/order. */
 export function solveWidth(p: EqualizeProblem, box: SearchBox = WIDTH_BOX): SolveResult {
+  // Widths do not depend on the current channels (the factors replace them).
+  return memo({ kind: 'width', stages: p.stages, depths: p.depths, area: p.area, order: p.order, box }, () => solveWidthNow(p, box));
+}
+
+function solveWidthNow(p: EqualizeProblem, box: SearchBox): SolveResult {
   const bad = orderProblem(p);
   if (bad !== null) throw new Error(bad);
   const dim = p.stages.length - 1;
@@ -294,6 +320,10 @@ export function depthChain(p: EqualizeProblem): Inequality[] {
 
 /** Solves for the stage depths with the widths fixed. Throws Error on a bad box/order. */
 export function solveDepth(p: EqualizeProblem, box: SearchBox = DEPTH_BOX): SolveResult {
+  return memo({ kind: 'depth', problem: p, box }, () => solveDepthNow(p, box));
+}
+
+function solveDepthNow(p: EqualizeProblem, box: SearchBox): SolveResult {
   const bad = orderProblem(p);
   if (bad !== null) throw new Error(bad);
   const dim = p.stages.length;

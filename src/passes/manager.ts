@@ -4,7 +4,10 @@
 // - Named pipelines expand in place: a step that is just a pipeline's name (a file's `pipeline`
 //   block, or one of BUILTIN_PIPELINES) is replaced by that pipeline's steps.
 // - Each step resolves to a registered pass; the pass checks its arguments once, then maps over the
-//   family (one network in, zero or more out), so variants multiply as they flow.
+//   family (one network in, zero or more out), so variants multiply as they flow. So that repeated
+//   steps cannot multiply them without bound, a family holds at most LIMITS.family networks after
+//   any step (checked as the step makes them, an error at the step past it), and a network equal in
+//   every field to one the step already made is kept once.
 // - Each output network gets the step's text appended to its `history` (composite passes record their
 //   sub-steps instead).
 // - After every step the observer (if any) sees the family before and after; the CLI's `--debug`
@@ -21,11 +24,14 @@
 import type { ArchIR } from '../ir/arch.js';
 import type { StageObserver } from './stages.js';
 import { DiagnosticError, error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
+import { formatLimit, LIMITS } from '../ir/limits.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import { didYouMean } from '../util/suggest.js';
 import { defaultRegistry, type PassRegistry } from './registry.js';
 import {
   BUILTIN_SPAN,
   glueArgs,
+  note,
   stepsFromText,
   stepText,
   type AnyPass,
@@ -153,6 +159,42 @@ function unknownPass(step: PipelineStep, registry: PassRegistry, table: Pipeline
   throw new DiagnosticError([error(step.span, msg)]);
 }
 
+/**
+ * The members kept so far, to recognize a repeat. Members are compared in full only when their
+ * names agree, which in most families they never do.
+ */
+class UniqueMembers {
+  private readonly byName = new Map<string, { net: ArchIR; key?: string }[]>();
+
+  /** Adds `net` unless an equal network is there already; says whether it was added. */
+  add(net: ArchIR): boolean {
+    const same = this.byName.get(net.name);
+    if (same === undefined) {
+      this.byName.set(net.name, [{ net }]);
+      return true;
+    }
+    const key = canonicalJson(net);
+    for (const m of same) {
+      m.key ??= canonicalJson(m.net);
+      if (m.key === key) return false;
+    }
+    same.push({ net, key });
+    return true;
+  }
+}
+
+function familyTooLarge(step: PipelineStep, pass: string, made: number, from: number, inputs: number): never {
+  const estimate = Math.round((made / from) * inputs);
+  const reach = from < inputs ? `about ${estimate.toLocaleString('en-US')} networks (it made ${made.toLocaleString('en-US')} from the first ${from} of the ${inputs} before it)` : `${made.toLocaleString('en-US')} networks`;
+  throw new DiagnosticError([
+    error(
+      step.span,
+      `${pass}: the family would grow to ${reach}, above the limit of ${formatLimit(LIMITS.family)} networks; ` +
+        `narrow it before this step (e.g. 'equalize width pick=5x5x3x' or a filter such as last<4), or use fewer steps that multiply networks`,
+    ),
+  ]);
+}
+
 class Runner {
   private count = 0;
   readonly diagnostics: Diagnostic[] = [];
@@ -186,13 +228,28 @@ class Runner {
     const options = pass.parse(resolved.args, ctx);
     const after: ArchIR[] = [];
     const source: number[] = [];
-    family.forEach((net, i) => {
-      for (const out of pass.apply(net, options, ctx)) {
+    const unique = new UniqueMembers();
+    let repeats = 0;
+    for (let i = 0; i < family.length; i++) {
+      for (const out of pass.apply(family[i], options, ctx)) {
         // A fresh top-level object, so a pass that hands back its input cannot change it here.
-        after.push(pass.composite ? out : { ...out, history: [...out.history, text] });
+        const member = pass.composite ? out : { ...out, history: [...out.history, text] };
+        // A member equal in every field (name and history too) to an earlier one is the same
+        // network; keeping both would only double the work of every later step.
+        if (!unique.add(member)) {
+          repeats++;
+          continue;
+        }
+        after.push(member);
         source.push(i);
       }
-    });
+      // Checked after each network, so a step that would multiply the family past the limit stops
+      // as soon as it crosses it, not after making all of it.
+      if (after.length > LIMITS.family) familyTooLarge(step, pass.name, after.length, i + 1, family.length);
+    }
+    if (repeats > 0) {
+      ctx.report(note(step.span, `${pass.name}: ${repeats} of the ${after.length + repeats} networks it made repeat another one exactly; each is kept once`));
+    }
     this.count++;
     this.observer?.({
       index: this.count,

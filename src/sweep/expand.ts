@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { axisCombinations, type SweepSpec, type TrainSettings } from './spec.js';
 import { buildNetworks, buildRunNetwork, declaredNetworks } from './network.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 export interface RunCounts {
   relus: number;
@@ -36,22 +37,8 @@ export interface RunConfig {
   counts: RunCounts;
 }
 
-/** Sorted-key JSON, so equal configurations hash equally whatever order they were built in. */
-function canonical(x: unknown): string {
-  if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
-  if (x !== null && typeof x === 'object') {
-    const o = x as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(x);
-}
-
 export function runId(label: string, identity: { networkHash: string; pipeline: string | null; seed: number; data: string; train: TrainSettings }): string {
-  const hash = createHash('sha256').update(canonical(identity)).digest('hex').slice(0, 12);
+  const hash = createHash('sha256').update(canonicalJson(identity)).digest('hex').slice(0, 12);
   const slug = label
     .replace(/[^A-Za-z0-9.=_-]+/g, '-')
     .replace(/-+/g, '-')

@@ -11,6 +11,7 @@ import { RunStore } from './store.js';
 import { RunBusyError, trainedBy, trainRun } from './train-run.js';
 import { UserError } from '../cli/errors.js';
 import { DiagnosticError, formatDiagnostics } from '../diagnostics.js';
+import { DeviceLimitError } from '../codegen/device-limits.js';
 
 export interface SweepOutcome {
   done: number;
@@ -25,7 +26,7 @@ export interface SweepOutcome {
 /** The message a failed run records: what a user would have seen from `hrn train`. */
 export function runErrorMessage(e: unknown, sources?: Map<string, string>): string | undefined {
   if (e instanceof DiagnosticError) return formatDiagnostics(e.diagnostics, sources ?? new Map());
-  if (e instanceof UserError) return e.message;
+  if (e instanceof UserError || e instanceof DeviceLimitError) return e.message;
   return undefined;
 }
 

@@ -4,6 +4,7 @@
 //   RUNS/ID/run.json         the run's configuration and counts
 //   RUNS/ID/checkpoint/      the training checkpoint (src/train/checkpoint.ts), train.jsonl the log
 //   RUNS/ID/result.json      written once, atomically, when the run has finished: it marks it done
+//                            (one that cannot be read or lacks a field is a RunStoreError naming it)
 //   RUNS/ID/error.json       why a run failed (a bad configuration); removed when it succeeds later
 //
 // Every file is replaced atomically, so an interrupted sweep leaves complete files only.
@@ -49,6 +50,76 @@ export interface RunError {
   by: string;
 }
 
+// ---- reading a result back: a damaged result.json (a copy cut short, a disk error, an edit; the
+// sweep itself writes it atomically) is reported with its name and what is wrong with it.
+
+/** A run file that cannot be used, with what is wrong with it. */
+export class RunStoreError extends Error {
+  override name = 'RunStoreError';
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+type Check = (v: unknown) => boolean;
+const isString: Check = (v) => typeof v === 'string';
+const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const orNull = (c: Check): Check => (v) => v === null || c(v);
+const arrayOf = (c: Check): Check => (v) => Array.isArray(v) && v.every(c);
+const recordOf = (c: Check): Check => (v) => isObject(v) && Object.values(v).every(c);
+
+/** The fields that the report and the sweeps read, and what each must be. */
+const FIELDS: Record<string, { check: Check; what: string }> = {
+  id: { check: isString, what: 'a string' },
+  label: { check: isString, what: 'a string' },
+  network: { check: isString, what: 'a string' },
+  set: { check: arrayOf(isString), what: 'a list of strings' },
+  pipeline: { check: orNull(isString), what: 'a string or null' },
+  seed: { check: isNumber, what: 'a number' },
+  epochs: { check: isNumber, what: 'a number' },
+  relus: { check: isNumber, what: 'a number' },
+  flops: { check: isNumber, what: 'a number' },
+  params: { check: isNumber, what: 'a number' },
+  reluStages: { check: recordOf(isNumber), what: 'an object of numbers' },
+  history: { check: arrayOf(recordOf((v) => v === null || isString(v) || isNumber(v))), what: 'a list of per-epoch records' },
+  testAccuracy: { check: orNull(isNumber), what: 'a number or null' },
+  wallSeconds: { check: isNumber, what: 'a number' },
+  checkpoint: { check: isString, what: 'a string' },
+};
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`;
+}
+
+/** The result in `file`, checked; a RunStoreError says what is wrong. */
+export function readRunResult(file: string): RunResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new RunStoreError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    const cut = text.trim() === '' ? 'empty' : `not valid JSON (${(e as Error).message})`;
+    throw new RunStoreError(file, `${cut}: a damaged or partly written result; delete it to train the run again`);
+  }
+  if (!isObject(value)) throw new RunStoreError(file, `expected a JSON object, found ${describe(value)}`);
+  for (const [name, f] of Object.entries(FIELDS)) {
+    if (!(name in value)) throw new RunStoreError(file, `field '${name}' is missing`);
+    if (!f.check(value[name])) throw new RunStoreError(file, `field '${name}' should be ${f.what}, found ${describe(value[name])}`);
+  }
+  return value as unknown as RunResult;
+}
+
 function writeJson(path: string, value: unknown): void {
   writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
 }
@@ -73,8 +144,10 @@ export class RunStore {
     }
   }
 
+  /** The run's result, undefined when it has none yet; a damaged result.json is a RunStoreError. */
   result(id: string): RunResult | undefined {
-    return readJson<RunResult>(join(this.runDir(id), RESULT_FILE));
+    const file = join(this.runDir(id), RESULT_FILE);
+    return existsSync(file) ? readRunResult(file) : undefined;
   }
 
   error(id: string): RunError | undefined {
@@ -92,13 +165,25 @@ export class RunStore {
     writeJson(join(this.runDir(e.id), ERROR_FILE), e);
   }
 
-  /** Every finished run in the directory, in id order (for reports). */
-  results(): RunResult[] {
-    if (!existsSync(this.dir)) return [];
-    return readdirSync(this.dir, { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => this.result(d.name))
-      .filter((r): r is RunResult => r !== undefined)
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  /**
+   * Every finished run in the directory, in id order (for reports), and the result files that
+   * could not be used, each with what is wrong with it.
+   */
+  results(): { results: RunResult[]; problems: RunStoreError[] } {
+    if (!existsSync(this.dir)) return { results: [], problems: [] };
+    const results: RunResult[] = [];
+    const problems: RunStoreError[] = [];
+    for (const d of readdirSync(this.dir, { withFileTypes: true }).filter((x) => x.isDirectory())) {
+      try {
+        const r = this.result(d.name);
+        if (r !== undefined) results.push(r);
+      } catch (e) {
+        if (!(e instanceof RunStoreError)) throw e;
+        problems.push(e);
+      }
+    }
+    results.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    problems.sort((a, b) => (a.file < b.file ? -1 : 1));
+    return { results, problems };
   }
 }

@@ -100,12 +100,8 @@ function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context
   }
   const batch = intOption(p, 'batch', 1);
   for (const net of nets) {
-    let plan;
-    try {
-      ({ plan } = planTraining(net, { batch, observer }));
-    } catch (e) {
-      throw new UserError(`${net.name}: cannot compile the training step: ${(e as Error).message}`);
-    }
+    // A step the device cannot hold is a DeviceLimitError, which says so (and which batch fits).
+    const { plan } = planTraining(net, { batch, observer });
     const total = plan.buffers.reduce((s, b) => s + b.bytes, 0);
     const line = `${net.name}: training step at batch ${batch}: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches, ${(trainPlanFlops(plan) / 1e6).toFixed(1)}M FLOPs; ${plan.buffers.length} buffers, ${bytes(total)}`;
     if (stringOption(p, 'debug') !== 'json') ctx.io.out(line);
@@ -154,15 +150,9 @@ export const compile: Command = {
     if (out !== undefined) prepareOutDir(out, flag(p, 'force'));
     const target = out !== undefined || layer !== undefined ? await adapterTarget(stringOption(p, 'adapter')) : undefined;
     for (const net of nets) {
-      let graph: LayerGraph;
-      let plan: Plan;
-      try {
-        const options = { batch, fuse: !flag(p, 'no-fuse'), subgroupSize: target?.subgroupSize, limits: target?.limits };
-        ({ graph, plan } = planNetwork(net, options, observer));
-      } catch (e) {
-        // Plans fail only for configurations the device cannot hold (a layer over the binding limit).
-        throw new UserError(`${net.name}: cannot compile: ${(e as Error).message}`);
-      }
+      // A plan the device cannot hold is a DeviceLimitError, which says so (and which batch fits).
+      const options = { batch, fuse: !flag(p, 'no-fuse'), subgroupSize: target?.subgroupSize, limits: target?.limits };
+      const { graph, plan }: { graph: LayerGraph; plan: Plan } = planNetwork(net, options, observer);
       if (layer !== undefined) {
         ctx.io.out(emitWgsl(plan, graph, layer));
         continue;

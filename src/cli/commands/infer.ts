@@ -4,6 +4,7 @@ import { Executor, openDevice } from '../../runtime/index.js';
 import type { CheckpointState } from '../../train/checkpoint.js';
 import { intOption, stringOption } from '../args.js';
 import { ADAPTER_OPTION, dataOption, progressStream, SOURCE_OPTIONS, type Command } from '../command.js';
+import { checkBatchesFit } from '../device-fit.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
@@ -49,17 +50,25 @@ export const infer: Command = {
     const { net, graph } = resolved;
     checkWeightsFit(resolved, loadedWeights);
     const weights = loadedWeights.weights;
-    const normalization = recordedNormalization(loadedWeights.state) ?? 'constants';
-    const data = openData(dataSpec, net.input, net.classes, {
-      batchSize: batch,
-      testOnly: true,
-      normalization,
-      ...(limit !== undefined ? { testSubset: { count: limit, mode: 'first' as const } } : {}),
-    });
-
     // Loaded only now: WebGPU and the code generator are start-up time the other commands skip.
     const [{ Executor, openDevice }, { compileProgress }] = await Promise.all([import('../../runtime/index.js'), import('../../train/progress.js')]);
+    // The device before the data: its limits say whether --batch fits, which takes milliseconds,
+    // and reading the data set takes seconds.
     const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
+    let data: ReturnType<typeof openData>;
+    try {
+      await checkBatchesFit([{ option: '--batch', batch, graph, mode: 'inference' }], gpu);
+      const normalization = recordedNormalization(loadedWeights.state) ?? 'constants';
+      data = openData(dataSpec, net.input, net.classes, {
+        batchSize: batch,
+        testOnly: true,
+        normalization,
+        ...(limit !== undefined ? { testSubset: { count: limit, mode: 'first' as const } } : {}),
+      });
+    } catch (e) {
+      gpu.close();
+      throw e;
+    }
     let started = 0;
     let correct = 0;
     let seen = 0;

@@ -8,7 +8,8 @@ import { toText } from '../../report/table.js';
 import { RunStore } from '../../sweep/store.js';
 import { flag, stringOption } from '../args.js';
 import type { Command } from '../command.js';
-import { EXIT_OK, UserError } from '../errors.js';
+import { EXIT_OK, EXIT_USER, UserError } from '../errors.js';
+import { displayPath } from '../format.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 
 export const report: Command = {
@@ -26,12 +27,19 @@ export const report: Command = {
   async run(p, { io }) {
     const dir = resolve(p.positionals[0]);
     if (!existsSync(dir)) throw new UserError(`${p.positionals[0]}: no such directory`);
-    const results = new RunStore(dir).results();
-    if (results.length === 0) throw new UserError(`${p.positionals[0]}: no finished runs (no */result.json); run hrn sweep first`);
+    const { results, problems } = new RunStore(dir).results();
+    // A damaged result.json costs its own run only: the others are reported, each damaged file is
+    // named with what is wrong, and the exit status says the report is incomplete.
+    for (const e of problems) io.err(`hrn report: error: ${displayPath(e.file)}: ${e.problem}; the run is left out of the report`);
+    if (results.length === 0) {
+      if (problems.length > 0) throw new UserError(`${p.positionals[0]}: none of the ${problems.length} result files can be read (see above); nothing to report`);
+      throw new UserError(`${p.positionals[0]}: no finished runs (no */result.json); run hrn sweep first`);
+    }
     const out = resolve(stringOption(p, 'out') ?? join(dir, 'report'));
     const rows = await writeReport(results, out);
     io.out(flag(p, 'json') ? JSON.stringify(rows, null, 2) : toText(rows));
-    if (!flag(p, 'json')) io.out(`\n${rows.length} runs; ${rows.filter((r) => r.pareto).length} on the Pareto front (*). Report: ${out}`);
-    return EXIT_OK;
+    const left = problems.length > 0 ? ` ${problems.length} left out (unreadable result.json, see above);` : '';
+    if (!flag(p, 'json')) io.out(`\n${rows.length} runs;${left} ${rows.filter((r) => r.pareto).length} on the Pareto front (*). Report: ${out}`);
+    return problems.length > 0 ? EXIT_USER : EXIT_OK;
   },
 };

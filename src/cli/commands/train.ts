@@ -25,6 +25,7 @@ import type { TeacherSource } from '../../runtime/trainer.js';
 import { flag, intOption, listOption, numberOption, stringOption, type ParsedCommand } from '../args.js';
 import type { NetworkRecord } from '../weights-network.js';
 import { ADAPTER_OPTION, progressStream, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
+import { checkBatchesFit, trainingBatches } from '../device-fit.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
@@ -185,75 +186,80 @@ async function trainInto(out: string, settings: TrainSettings, { p, ctx, file, s
   const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx) : undefined;
   const loss = lossOption(p, !!teacher);
 
-  const data = openTrainData(settings, net, intOption(p, 'eval-batch', 250));
-  const trainLoader = data.train!;
-  if (trainLoader.count < batch) {
-    throw new UserError(`${dataText}: ${trainLoader.count} training images are fewer than one batch of ${batch}; use a smaller --batch`);
-  }
-
-  const relus = countGraph(graph).total.relus;
-  const common = {
-    graph,
-    network,
-    train: trainLoader,
-    test: data.test,
-    epochs,
-    lr,
-    minLr: settings.minLr,
-    warmupEpochs: settings.warmupEpochs,
-    sgd: { momentum: settings.momentum, weightDecay: settings.weightDecay, nesterov: settings.nesterov },
-    loss,
-    teacher,
-    seed,
-    outDir: out,
-    resume,
-    data: { data: dataSettingsKey(dataText), subset: settings.subset, testSubset: settings.testSubset, fit, augment: settings.augment },
-    logEvery: intOption(p, 'log-every', 10),
-    note: (line: string) => io.out(line),
-    observer,
-    extra: {
-      source: resolve(file),
-      set,
-      network: net.name,
-      pipeline: stringOption(p, 'pipeline'),
-      data: data.spec.text,
-      normalization: data.normalization,
-      classNames: data.classNames,
-      relus,
-      argv: process.argv.slice(2),
-    },
-  };
-  // A resume that would not continue the run is refused before anything else happens.
-  if (resume) userErrors(() => checkResume(common));
-  io.out(
-    `${net.name}: ${relus.toLocaleString('en-US')} ReLUs, ${trainLoader.count.toLocaleString('en-US')} training images (${data.spec.text}), ` +
-      `${epochs} epoch${epochs === 1 ? '' : 's'} of ${Math.floor(trainLoader.count / batch)} steps at batch ${batch}, lr ${lr} cosine` +
-      (teacher ? `, ${loss.kind} distillation from ${teacher.name}` : ''),
-  );
   // Loaded only now: WebGPU and the training runtime are start-up time the other commands skip.
   const [{ openDevice }, { installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, trainLoop }, { TrainProgress }] = await Promise.all([
     import('../../runtime/device.js'),
     import('../../train/loop.js'),
     import('../../train/progress.js'),
   ]);
+  // The device first: its limits say whether the batches fit, in milliseconds, before the data
+  // set is read (seconds) and before --eval-batch is first used (after a whole epoch).
   const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
-  const stream = progressStream(io);
-  const progress = new TrainProgress({ epochs, stream });
-  const interrupt = installTrainingInterrupt({ stream });
-  const started = performance.now();
   let result: TrainLoopResult;
+  let interrupt: ReturnType<typeof installTrainingInterrupt> | undefined;
+  let started = 0;
   try {
+    const evalBatch = intOption(p, 'eval-batch', 250);
+    await checkBatchesFit(trainingBatches({ graph, batch, evalBatch, loss, teacher: teacher?.graph }), gpu);
+    const data = openTrainData(settings, net, evalBatch);
+    const trainLoader = data.train!;
+    if (trainLoader.count < batch) {
+      throw new UserError(`${dataText}: ${trainLoader.count} training images are fewer than one batch of ${batch}; use a smaller --batch`);
+    }
+    const relus = countGraph(graph).total.relus;
+    const common = {
+      graph,
+      network,
+      train: trainLoader,
+      test: data.test,
+      epochs,
+      lr,
+      minLr: settings.minLr,
+      warmupEpochs: settings.warmupEpochs,
+      sgd: { momentum: settings.momentum, weightDecay: settings.weightDecay, nesterov: settings.nesterov },
+      loss,
+      teacher,
+      seed,
+      outDir: out,
+      resume,
+      data: { data: dataSettingsKey(dataText), subset: settings.subset, testSubset: settings.testSubset, fit, augment: settings.augment },
+      logEvery: intOption(p, 'log-every', 10),
+      note: (line: string) => io.out(line),
+      observer,
+      extra: {
+        source: resolve(file),
+        set,
+        network: net.name,
+        pipeline: stringOption(p, 'pipeline'),
+        data: data.spec.text,
+        normalization: data.normalization,
+        classNames: data.classNames,
+        relus,
+        argv: process.argv.slice(2),
+      },
+    };
+    // A resume that would not continue the run is refused before anything else happens.
+    if (resume) userErrors(() => checkResume(common));
+    io.out(
+      `${net.name}: ${relus.toLocaleString('en-US')} ReLUs, ${trainLoader.count.toLocaleString('en-US')} training images (${data.spec.text}), ` +
+        `${epochs} epoch${epochs === 1 ? '' : 's'} of ${Math.floor(trainLoader.count / batch)} steps at batch ${batch}, lr ${lr} cosine` +
+        (teacher ? `, ${loss.kind} distillation from ${teacher.name}` : ''),
+    );
+    const stream = progressStream(io);
+    const progress = new TrainProgress({ epochs, stream });
+    interrupt = installTrainingInterrupt({ stream });
     io.out(`device: ${gpu.adapterInfo}`);
+    started = performance.now();
     result = await userErrors(() => trainLoop({ ...common, ctx: gpu, progress, interrupt }));
   } finally {
-    interrupt.dispose();
+    interrupt?.dispose();
     gpu.close();
   }
   const wall = (performance.now() - started) / 1000;
   io.out(summaryLine(result, wall));
   io.out(`wrote: checkpoint ${displayPath(join(out, RUN_CHECKPOINT))}, log ${displayPath(join(out, RUN_LOG))}, per-epoch metrics ${displayPath(join(out, RUN_METRICS_CSV))}`);
   // A run stopped by a signal ends cleanly (checkpoint saved) with the shell's status for that signal.
-  return result.interrupted ? exitStatusFor(interrupt.signal) : EXIT_OK;
+  return result.interrupted ? exitStatusFor(interrupt?.signal) : EXIT_OK;
 }
 
 /** `f`'s result; the training errors a user causes (a checkpoint, a resume, divergence) become UserErrors. */

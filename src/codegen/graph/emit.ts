@@ -6,9 +6,9 @@
 import type { StagePass } from '../../passes/stages.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { convPacking, convTile, convWeightPadding } from '../conv-layout.js';
+import { checkBinding, DeviceLimitError } from '../device-limits.js';
 import { genArgmax, genAvgPool, genConv, genEwise, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
 import type { BufferKind, ParamSource, Plan, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
-import { MiB } from './liveness.js';
 import { isMaterialized } from './place.js';
 import { need, nodeOf, type Allocation, type ChainStep, type ConvStep, type CopyStep, type Fusion, type GraphState, type Liveness, type Placement, type SimpleStep, type StageOptions } from './state.js';
 
@@ -67,14 +67,15 @@ class Emitter {
   }
 
   private paramBuffer(name: string, bytes: number, param: ParamSource, layer: string): number {
-    const max = this.options.limits.maxStorageBufferBindingSize;
-    if (bytes > max) throw new Error(`layer ${layer}: parameters ${name} need ${MiB(bytes)}, above the device's maxStorageBufferBindingSize (${MiB(max)})`);
+    checkBinding(`layer ${layer}: parameters ${name}`, bytes, this.options.limits);
     return this.addBuffer({ name, kind: 'param', bytes: Math.max(4, bytes), param });
   }
 
   emit(op: PlanDispatch['op'], gen: GeneratedKernel, slotBuffers: Record<string, number>, stepNodes: string[], flops: number): void {
     const maxBindings = this.options.limits.maxStorageBuffersPerShaderStage;
-    if (gen.bindings.length > maxBindings) throw new Error(`${stepNodes.join(' + ')}: ${gen.bindings.length} storage bindings, above the device's ${maxBindings}`);
+    if (gen.bindings.length > maxBindings) {
+      throw new DeviceLimitError(`${stepNodes.join(' + ')}: ${gen.bindings.length} storage bindings, above the device's maxStorageBuffersPerShaderStage (${maxBindings})`);
+    }
     let k = this.kernelBySource.get(gen.wgsl);
     if (k === undefined) {
       k = this.kernels.length;

@@ -3,10 +3,9 @@
 // for one storage binding is reported here, naming its layer.
 
 import type { StagePass } from '../../passes/stages.js';
+import { checkBinding } from '../device-limits.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { need, nodeOf, type Fusion, type GraphState, type Liveness, type Placement, type Root, type Step, type StageOptions } from './state.js';
-
-export const MiB = (b: number) => `${(b / (1024 * 1024)).toFixed(1)} MiB`;
 
 /** The values a step reads. */
 export function stepReads(s: Step): number[] {
@@ -36,16 +35,7 @@ function layerOf(graph: LayerGraph, fusion: Fusion, r: Root): string {
 }
 
 function checkBindingSizes(graph: LayerGraph, fusion: Fusion, roots: Iterable<Root>, options: StageOptions): void {
-  const { limits, batch } = options;
-  for (const r of roots) {
-    if (r.bytes > limits.maxStorageBufferBindingSize || r.bytes > limits.maxBufferSize) {
-      const lim = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-      throw new Error(
-        `${layerOf(graph, fusion, r)}: its output at batch ${batch} needs ${MiB(r.bytes)}, above the device's maxStorageBufferBindingSize ` +
-          `(${MiB(lim)}); use a batch of at most ${Math.max(1, Math.floor(lim / (r.bytes / batch)))}`,
-      );
-    }
-  }
+  for (const r of roots) checkBinding(`${layerOf(graph, fusion, r)}: its output`, r.bytes, options.limits, true);
 }
 
 /** Live ranges of the roots of a placed graph. */

@@ -2,6 +2,7 @@
 // the binding renderer), dispatch grids, and the per-element kernel frame (lib/per_element.wgsl).
 
 import { instantiate, u, type TemplateValues } from '../template.js';
+import { DeviceLimitError } from '../device-limits.js';
 import { renderBindings } from './bindings.js';
 
 /** Where a tensor lives in its buffer: element offset of (n=0, c=0) and elements per image. */
@@ -130,7 +131,7 @@ export function splitTiles(tiles: number, limits: DispatchLimits, what: string):
   const max = limits.maxComputeWorkgroupsPerDimension;
   const nx = Math.max(1, Math.min(tiles, max));
   const nz = Math.max(1, Math.ceil(tiles / nx));
-  if (nz > max) throw new Error(`${what}: ${tiles} workgroups do not fit in a dispatch (${max} x ${max}); use a smaller batch`);
+  if (nz > max) throw new DeviceLimitError(`${what}: ${tiles} workgroups do not fit in a dispatch (${max} x ${max})`, { needed: tiles, limit: max * max });
   return { nx, nz };
 }
 

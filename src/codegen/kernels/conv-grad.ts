@@ -4,6 +4,7 @@
 
 import { u } from '../template.js';
 import { convBlocks, convDims, planeValues, type ConvGeometry } from '../conv-layout.js';
+import { DeviceLimitError } from '../device-limits.js';
 import { type DispatchLimits, type KernelArgs, splitTiles, subgroupValues, viewValues } from './common.js';
 import { type BufView, build, type SlotDef, type TrainKernel } from './train-common.js';
 
@@ -28,7 +29,9 @@ export interface ConvGradKernel {
 export function buildConvGrad(k: ConvGradKernel): TrainKernel {
   const { cig, cog, obg } = convBlocks(k.g);
   const { wg, tiles, yBlocks } = k.dispatch;
-  if (yBlocks > k.limits.maxComputeWorkgroupsPerDimension) throw new Error(`${k.name}: ${k.g.inC} input channels need too many workgroups`);
+  if (yBlocks > k.limits.maxComputeWorkgroupsPerDimension) {
+    throw new DeviceLimitError(`${k.name}: ${k.g.inC} input channels need ${yBlocks} workgroups along y, above the device's maxComputeWorkgroupsPerDimension (${k.limits.maxComputeWorkgroupsPerDimension})`);
+  }
   const { nx, nz } = splitTiles(tiles, k.limits, k.name);
   const views = Object.entries(k.views).map(([prefix, v]) => viewValues(k.name, prefix, v));
   return build(

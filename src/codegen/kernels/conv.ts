@@ -3,6 +3,7 @@
 
 import { i, u, type TemplateValues } from '../template.js';
 import { convPacking, type ConvShape, type ConvTile, convTile } from '../conv-layout.js';
+import { DeviceLimitError } from '../device-limits.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
 import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, viewValues } from './common.js';
 
@@ -252,7 +253,7 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
   const spatial = spec.batch * c.oh * c.wb;
   const { obPerGroup, blocks } = convPacking(spec.outC, g, ocb);
   if (blocks > limits.maxComputeWorkgroupsPerDimension) {
-    throw new Error(`${spec.name}: ${spec.outC} output channels need ${blocks} workgroups along y, above the limit ${limits.maxComputeWorkgroupsPerDimension}`);
+    throw new DeviceLimitError(`${spec.name}: ${spec.outC} output channels need ${blocks} workgroups along y, above the device's maxComputeWorkgroupsPerDimension (${limits.maxComputeWorkgroupsPerDimension})`);
   }
   const { nx, nz } = splitTiles(Math.ceil(spatial / wg), limits, spec.name);
   const lines: string[] = [];

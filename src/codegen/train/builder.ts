@@ -5,6 +5,7 @@
 import type { ConvNode, LayerGraph } from '../../ir/graph.js';
 import type { BindingType, BufView, DispatchLimits, GeneratedKernel, SlotAliases, TrainBinding, TrainKernel } from '../kernels/index.js';
 import type { PlanLimits } from '../plan-types.js';
+import { checkBinding, DeviceLimitError } from '../device-limits.js';
 import { ALIGN, alignUp, type TrainBuffer, type TrainBufferKind, type TrainDispatch, type TrainPhase, type TrainPlanKernel } from './types.js';
 
 /** A buffer range a kernel slot binds: whole buffer, or bytes [offset, offset + size). */
@@ -65,10 +66,8 @@ export class TrainBuilder {
 
   addBuffer(name: string, kind: TrainBufferKind, bytes: number): number {
     const id = this.buffers.length;
-    const max = this.limits.maxStorageBufferBindingSize;
-    if (kind !== 'params' && kind !== 'grads' && kind !== 'momentum' && bytes > max) {
-      throw new Error(`${name}: ${(bytes / 2 ** 20).toFixed(1)} MiB at batch ${this.batch} is above the device's storage binding limit (${(max / 2 ** 20).toFixed(0)} MiB); use a smaller batch`);
-    }
+    // The parameter buffers are checked as a whole where they are laid out (params.ts).
+    if (kind !== 'params' && kind !== 'grads' && kind !== 'momentum') checkBinding(`buffer ${name}`, bytes, this.limits, true);
     this.buffers.push({ id, name, kind, bytes: Math.max(16, Math.ceil(bytes / 16) * 16) });
     return id;
   }
@@ -105,7 +104,9 @@ export class TrainBuilder {
 
   emit(phase: TrainPhase, label: string, k: TrainKernel, flops = 0): void {
     const storage = k.bindings.filter((b) => b.type !== 'uniform').length;
-    if (storage > this.limits.maxStorageBuffersPerShaderStage) throw new Error(`${label}: ${storage} storage bindings, above the device limit`);
+    if (storage > this.limits.maxStorageBuffersPerShaderStage) {
+      throw new DeviceLimitError(`${label}: ${storage} storage bindings, above the device's maxStorageBuffersPerShaderStage (${this.limits.maxStorageBuffersPerShaderStage})`);
+    }
     const bindings = k.args ? [...k.bindings, this.argsBinding(k.args)] : k.bindings;
     const layout: BindingType[] = [];
     for (const b of bindings) layout[b.binding] = b.type;
@@ -160,8 +161,6 @@ export class TrainBuilder {
     this.buffers[this.scratch].bytes = this.sizes.scratch;
     this.buffers[this.coef].bytes = this.sizes.coef;
     this.buffers[this.zeros].bytes = this.sizes.zeros;
-    if (this.sizes.scratch > this.limits.maxStorageBufferBindingSize) {
-      throw new Error(`${this.graph.name}: reduction scratch of ${this.sizes.scratch} bytes is above the binding limit`);
-    }
+    checkBinding(`${this.graph.name}: the reduction scratch`, this.sizes.scratch, this.limits, true);
   }
 }

@@ -8,6 +8,7 @@
 import type { ConvNode } from '../../ir/graph.js';
 import { weightSpecs } from '../../weights/weights.js';
 import { convPacking, convTile, convWeightPadding, packedConvSize, type ConvTile } from '../conv-layout.js';
+import { checkBinding } from '../device-limits.js';
 import type { BnOffsets } from '../kernels/index.js';
 import type { TrainBuilder } from './builder.js';
 import { ALIGN, alignUp, type ParamEntry, type ParamLayout, type RunningEntry } from './types.js';
@@ -67,9 +68,7 @@ export function layoutParams(b: TrainBuilder, decayOf: (name: string) => boolean
     cursor = alignUp(cursor + length);
   }
   const paramFloats = Math.max(ALIGN, cursor);
-  if (paramFloats * 4 > b.limits.maxStorageBufferBindingSize) {
-    throw new Error(`${b.graph.name}: ${((paramFloats * 4) / 2 ** 20).toFixed(1)} MiB of parameters, above the device's storage binding limit`);
-  }
+  checkBinding(`${b.graph.name}: its parameters`, paramFloats * 4, b.limits);
   const P = b.addBuffer('params', 'params', paramFloats * 4);
   const G = b.addBuffer('param-grads', 'grads', paramFloats * 4);
   const M = b.addBuffer('momentum', 'momentum', paramFloats * 4);
