@@ -21,6 +21,8 @@ export class SweepProgress {
   private timedRuns = 0;
   private timedSeconds = 0;
   private runStarted = 0;
+  /** The current run's progress, whose terminal bar must be taken down before any other line. */
+  private current: TrainProgress | undefined;
 
   constructor(
     private readonly stream: ProgressStream,
@@ -46,7 +48,23 @@ export class SweepProgress {
   }
 
   trainProgress(run: RunConfig): TrainProgress {
-    return new TrainProgress({ epochs: run.train.epochs, stream: this.stream });
+    this.current = new TrainProgress({ epochs: run.train.epochs, stream: this.stream });
+    return this.current;
+  }
+
+  /**
+   * The stream for messages that arrive at any moment (the Ctrl-C handler's). A terminal bar,
+   * when stopped, returns the cursor to where it started and clears that line, so a line written
+   * below it while it runs would be cut into by the next one: the bar goes first.
+   */
+  messageStream(): ProgressStream {
+    return {
+      write: (chunk: string) => {
+        this.current?.stop();
+        return this.stream.write(chunk);
+      },
+      isTTY: this.stream.isTTY,
+    };
   }
 
   finished(run: RunConfig, r: RunResult): void {
@@ -72,6 +90,7 @@ export class SweepProgress {
   }
 
   private line(s: string): void {
+    this.current?.stop();
     this.stream.write(`${s}\n`);
   }
 }

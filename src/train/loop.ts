@@ -133,6 +133,8 @@ export interface TrainLoopOptions {
   extra?: Record<string, unknown>;
   /** Messages (checkpoint saved, resumed). */
   note?: (line: string) => void;
+  /** How to continue after an interrupt, ending that message (default: `continue with --resume`, hrn train's way). */
+  continueHint?: string;
   subgroups?: boolean;
   /** Sees the IR after every training pass when the plan is compiled (`--debug`). */
   observer?: TrainerOptions['observer'];
@@ -175,6 +177,7 @@ interface RunSettings {
   sgd: { momentum: number; weightDecay: number; nesterov: boolean };
   ckptDir?: string;
   note: (line: string) => void;
+  continueHint: string;
 }
 
 /** Where a run starts: from scratch, or where the checkpoint it resumes stopped. */
@@ -201,6 +204,7 @@ function runSettings(o: TrainLoopOptions): RunSettings {
     sgd: { momentum: o.sgd?.momentum ?? SGD_DEFAULTS.momentum, weightDecay: o.sgd?.weightDecay ?? SGD_DEFAULTS.weightDecay, nesterov: o.sgd?.nesterov ?? SGD_DEFAULTS.nesterov },
     ckptDir: o.outDir ? join(o.outDir, RUN_CHECKPOINT) : undefined,
     note: o.note ?? (() => {}),
+    continueHint: o.continueHint ?? 'continue with --resume',
   };
 }
 
@@ -376,7 +380,7 @@ class TrainRun {
       await this.save(epoch + 1, 0);
     }
     this.logger?.log({ event: 'interrupted', epoch: epoch + 1, batch: done, step: this.step });
-    if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (epoch ${epoch + 1}, batch ${done}/${s.stepsPerEpoch}); continue with --resume`);
+    if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (epoch ${epoch + 1}, batch ${done}/${s.stepsPerEpoch}); ${s.continueHint}`);
   }
 
   /** A finished epoch: its metrics, the test evaluation, the log lines and the checkpoint. */
@@ -422,7 +426,7 @@ class TrainRun {
     if (o.interrupt?.requested) {
       this.interrupted = true;
       this.logger?.log({ event: 'interrupted', epoch: epoch + 1, step: this.step });
-      if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (after epoch ${epoch + 1}); continue with --resume`);
+      if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (after epoch ${epoch + 1}); ${s.continueHint}`);
     }
   }
 
