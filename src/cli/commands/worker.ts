@@ -7,6 +7,8 @@ import { openDevice } from '../../runtime/device.js';
 import { installTrainingInterrupt } from '../../train/loop.js';
 import { TrainProgress } from '../../train/progress.js';
 import { QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
+import { checkRedis, ConnectionNotices } from '../../sweep/redis-check.js';
+import { redactRedisUrl } from '../../sweep/redis-url.js';
 import { writeText } from '../../report/write.js';
 import { trainRun } from '../../sweep/train-run.js';
 import { EXIT_SAVED, startWorker, type TrainRunRequest } from '../../sweep/worker.js';
@@ -38,7 +40,7 @@ async function trainOne(requestPath: string, p: ParsedCommand): Promise<number> 
   const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
   try {
     const progress = new ReportingProgress({ epochs: req.job.run.train.epochs, stream: process.stderr });
-    const result = await trainRun(req.job.run, { gpu, dir: req.dir, progress, interrupt, note: (l) => process.stderr.write(`${l}\n`) });
+    const result = await trainRun(req.job.run, { gpu, dir: req.dir, progress, interrupt, note: (l) => process.stderr.write(`${l}\n`), continueHint: 'the run goes back on the queue' });
     if (!result) return EXIT_SAVED;
     writeText(req.resultPath, JSON.stringify(result));
     return EXIT_OK;
@@ -52,12 +54,14 @@ export const worker: Command = {
   spec: {
     name: 'worker',
     summary: COMMAND_SUMMARIES.worker,
-    usage: 'hrn worker --queue redis://HOST:PORT [--runs DIR] [--lock-seconds S]',
+    usage: 'hrn worker --queue redis[s]://[:PASSWORD@]HOST:PORT[/DB] [--runs DIR] [--lock-seconds S]',
     details: [
       "Each run's checkpoint goes to the runs directory the sweep named, or to --runs DIR/ID when this",
       'machine mounts it elsewhere. A worker killed mid-run loses no run: after --lock-seconds another',
       'worker takes it, from its last checkpoint when the directory is shared. Ctrl-C or SIGTERM: the',
-      'current run saves a checkpoint and goes back to the queue, then the worker exits.',
+      'current run saves a checkpoint and goes back to the queue, then the worker exits. A training',
+      'process that dies (the OOM killer) fails one attempt; the run is tried again, 3 attempts in all.',
+      'Redis that cannot be reached at the start is an error; a connection lost later is retried.',
     ].join('\n'),
     options: {
       ...QUEUE_OPTIONS,
@@ -74,8 +78,10 @@ export const worker: Command = {
     if (request !== undefined) return trainOne(request, p);
     const target = queueTarget(p);
     if (!target) throw new UsageError('worker: --queue redis://HOST:PORT is required');
+    // Fail now, with the reason, rather than retry forever against a dead port or a wrong password.
+    await checkRedis(target);
     const adapter = stringOption(p, 'adapter');
-    const { worker: w, stop } = startWorker({
+    const { worker: w, stop, explained } = startWorker({
       connection: target.connection,
       queueName: target.name,
       runsDir: stringOption(p, 'runs'),
@@ -84,9 +90,12 @@ export const worker: Command = {
       log: (l) => io.out(l),
       childOutput: (chunk) => (ctx.io === processIo ? process.stderr.write(chunk) : io.err(chunk.replace(/\n$/, ''))),
     });
-    w.on('error', (e) => io.err(`hrn worker: ${e.message}`));
+    // Once running, a lost connection is retried (Redis may be restarting): said once, not at every retry.
+    const notices = new ConnectionNotices(target, (l) => io.err(l), 'hrn worker');
+    w.on('error', (e) => explained(e) || notices.error(e) || io.err(`hrn worker: ${redactRedisUrl(e.message)}`));
     await w.waitUntilReady();
-    io.out(`worker: waiting for runs on ${target.url} (queue ${target.name})`);
+    (await w.client).on('ready', () => notices.ready());
+    io.out(`worker: waiting for runs on ${target.display} (queue ${target.name})`);
     await new Promise<void>((done) => {
       process.once('SIGTERM', () => done());
       process.once('SIGINT', () => done());
