@@ -54,8 +54,9 @@ export class SweepProgress {
 
   /**
    * The stream for messages that arrive at any moment (the Ctrl-C handler's). A terminal bar,
-   * when stopped, returns the cursor to where it started and clears that line, so a line written
-   * below it while it runs would be cut into by the next one: the bar goes first.
+   * when stopped, moves the cursor back to the line it started on and clears it, so a line
+   * written while the bar runs is left below the cursor and the next output is drawn over it:
+   * the bar is taken down first.
    */
   messageStream(): ProgressStream {
     return {
