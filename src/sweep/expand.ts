@@ -8,6 +8,8 @@ import { resolve } from 'node:path';
 import { axisCombinations, type SweepSpec, type TrainSettings } from './spec.js';
 import { buildNetworks, buildRunNetwork, declaredNetworks } from './network.js';
 import { canonicalJson } from '../util/canonical-json.js';
+import { DiagnosticError, type Diagnostic } from '../diagnostics.js';
+import { UserError } from '../cli/errors.js';
 
 export interface RunCounts {
   relus: number;
@@ -51,41 +53,74 @@ export function runLabel(network: string, set: string[], pipeline: string | null
   return [network, ...set, pipeline ?? '', `seed${seed}`].filter((s) => s !== '').join(' ');
 }
 
+/**
+ * Every run of a sweep. A network or pipeline that cannot be built is reported together with all
+ * the others (not the first one alone), before anything is trained: one DiagnosticError (or one
+ * UserError when no problem has a place in a source).
+ */
 export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunConfig[] {
   const source = resolve(spec.file);
   const runs: RunConfig[] = [];
   const seen = new Set<string>();
+  const problems = new SweepProblems();
   const declaredNames = spec.networks.length > 0 ? spec.networks : declaredNetworks(spec.file, sources);
   for (const set of axisCombinations(spec)) {
     for (const pipeline of spec.pipelines) for (const declared of declaredNames) {
-      // A pipeline may turn one network into several (a family): each is a run.
-      const names = buildNetworks(spec.file, set, declared, pipeline, sources).map((n) => n.name);
-      for (const network of names) {
-        const built = buildRunNetwork({ source: spec.file, set, declared, network, pipeline }, sources);
-        for (const seed of spec.seeds) {
-          const label = runLabel(network, set, pipeline, seed);
-          const id = runId(label, { networkHash: built.hash, pipeline, seed, data: spec.data, train: spec.train });
-          if (seen.has(id)) continue;
-          seen.add(id);
-          const s = built.stats;
-          runs.push({
-            id,
-            label,
-            sweep: spec.name,
-            source,
-            declared,
-            network,
-            set,
-            pipeline,
-            seed,
-            data: spec.data,
-            train: spec.train,
-            networkHash: built.hash,
-            counts: { relus: s.relus.total, flops: s.flops.total, params: s.params.total, reluStages: s.relus.stages },
-          });
+      problems.collect(() => {
+        // A pipeline may turn one network into several (a family): each is a run.
+        const names = buildNetworks(spec.file, set, declared, pipeline, sources).map((n) => n.name);
+        for (const network of names) {
+          const built = buildRunNetwork({ source: spec.file, set, declared, network, pipeline }, sources);
+          for (const seed of spec.seeds) {
+            const label = runLabel(network, set, pipeline, seed);
+            const id = runId(label, { networkHash: built.hash, pipeline, seed, data: spec.data, train: spec.train });
+            if (seen.has(id)) continue;
+            seen.add(id);
+            const s = built.stats;
+            runs.push({
+              id,
+              label,
+              sweep: spec.name,
+              source,
+              declared,
+              network,
+              set,
+              pipeline,
+              seed,
+              data: spec.data,
+              train: spec.train,
+              networkHash: built.hash,
+              counts: { relus: s.relus.total, flops: s.flops.total, params: s.params.total, reluStages: s.relus.stages },
+            });
+          }
         }
-      }
+      });
     }
   }
+  problems.throwIfAny();
   return runs;
+}
+
+/** The problems of many builds, each told once (the same bad pipeline fails for every grid value). */
+class SweepProblems {
+  private readonly diagnostics = new Map<string, Diagnostic>();
+  private readonly messages = new Set<string>();
+
+  collect(build: () => void): void {
+    try {
+      build();
+    } catch (e) {
+      if (e instanceof DiagnosticError) {
+        for (const d of e.diagnostics) this.diagnostics.set(`${d.span.file}:${d.span.line}:${d.span.col}:${d.severity}:${d.message}`, d);
+      } else if (e instanceof UserError) this.messages.add(e.message);
+      else throw e;
+    }
+  }
+
+  throwIfAny(): void {
+    // A message without a place (a missing file, an unknown network) is the same for every run;
+    // it waits until the diagnostics are fixed.
+    if (this.diagnostics.size > 0) throw new DiagnosticError([...this.diagnostics.values()]);
+    if (this.messages.size > 0) throw new UserError([...this.messages].join('\n'));
+  }
 }

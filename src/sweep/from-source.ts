@@ -8,6 +8,8 @@ import { parseDataSpec } from '../data/spec.js';
 import { parsePipelineText, resolveNetwork, type HrnFile, type NetworkDecl, type Override, type SweepAxisStmt, type SweepDecl, type SweepValue } from '../parser/index.js';
 import { BUILTIN_PIPELINES } from '../passes/manager.js';
 import { didYouMean } from '../util/suggest.js';
+import type { PipelineStep } from '../passes/types.js';
+import { checkSweepPipelines, type SweepPipeline } from './sweep-pipelines.js';
 import { NO_PIPELINE, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type TrainSettings } from './spec.js';
 
 type NumberSetting = 'epochs' | 'batch' | 'subset' | 'test-subset' | 'lr' | 'momentum' | 'weight-decay';
@@ -68,6 +70,7 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
   const axes: SweepAxisStmt[] = [];
   let mode: { mode: 'grid' | 'list'; span: SourceSpan } | undefined;
   let networkSpan: SourceSpan = decl.nameSpan;
+  const pipelines: SweepPipeline[] = [];
 
   const number = (v: SweepValue, what: string, s: NumberRule): number | undefined => {
     if (v.kind !== 'number' || (s.integer && !Number.isInteger(v.value)) || !s.ok(v.value)) {
@@ -117,7 +120,9 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
       spec.pipelines = [];
       for (const v of items(value)) {
         const p = pipelineValue(v, file, err);
-        if (p !== undefined) spec.pipelines.push(p);
+        if (p === undefined) continue;
+        spec.pipelines.push(p.text);
+        if (p.steps) pipelines.push({ value: v, steps: p.steps });
       }
       if (items(value).length === 0) err(value.span, 'pipelines: expected at least one (none trains the network as declared)');
     } else if (key === 'seeds') {
@@ -160,19 +165,26 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
   }
   const nets = spec.networks.length > 0 ? file.networks.filter((n) => spec.networks.includes(n.name)) : file.networks;
   if (nets.length === 0 && file.networks.length === 0) err(networkSpan, 'the file defines no network to sweep');
+  let axesOk = true;
   for (const a of axes) {
     if (checkAxis(a, nets, sources, err)) spec.axes.push({ param: a.param!.name, values: a.values!.map((v) => v.text) } satisfies SweepAxis);
+    else axesOk = false;
   }
+  const stepAxesOk = spec.mode === 'grid' || axes.every((a) => a.values!.length === axes[0].values!.length);
+  if (axesOk && stepAxesOk) checkSweepPipelines(pipelines, nets, axes, spec.mode, file, sources, err);
   diags.sort((a, b) => a.span.line - b.span.line || a.span.col - b.span.col);
   return diags.length > 0 ? { diagnostics: diags } : { spec, diagnostics: [] };
 }
 
-/** `none`, a pipeline name (the file's or a built-in one), or steps as a string. */
-function pipelineValue(v: SweepValue, file: HrnFile, err: (span: SourceSpan, msg: string) => void): string | null | undefined {
+/**
+ * `none` (text null, no steps), a pipeline name (the file's or a built-in one), or steps as a
+ * string; the steps are parsed where they are written, for checkSweepPipelines.
+ */
+function pipelineValue(v: SweepValue, file: HrnFile, err: (span: SourceSpan, msg: string) => void): { text: string | null; steps?: PipelineStep[] } | undefined {
   if (v.kind === 'name') {
-    if (v.name === NO_PIPELINE) return null;
+    if (v.name === NO_PIPELINE) return { text: null };
     const known = [...file.pipelines.map((p) => p.name), ...Object.keys(BUILTIN_PIPELINES)];
-    if (known.includes(v.name)) return v.name;
+    if (known.includes(v.name)) return { text: v.name, steps: parsePipelineText(v.name, v.span.file, { line: v.span.line, col: v.span.col }).steps };
     err(v.span, `pipelines: no pipeline named '${v.name}'${didYouMean(v.name, [NO_PIPELINE, ...known])}; write steps in double quotes ("cull S1; thin S2 S3 S4"), a pipeline's name, or none`);
     return undefined;
   }
@@ -190,7 +202,7 @@ function pipelineValue(v: SweepValue, file: HrnFile, err: (span: SourceSpan, msg
     err(v.span, 'pipelines: an empty pipeline; write none to train the network as declared');
     return undefined;
   }
-  return v.text.trim();
+  return { text: v.text.trim(), steps: parsed.steps };
 }
 
 /** Each value of an axis must set a param every swept network declares, to a value it accepts. */

@@ -30,6 +30,9 @@ export function runErrorMessage(e: unknown, sources?: Map<string, string>): stri
   return undefined;
 }
 
+/** What an interrupted local sweep tells its user: starting it again continues it (there is no --resume). */
+export const SWEEP_CONTINUE_HINT = 'run the same command again to continue the sweep';
+
 export async function runLocal(runs: RunConfig[], store: RunStore, o: { gpu: GpuContext; progress: SweepProgress; interrupt?: InterruptFlag }): Promise<SweepOutcome> {
   const out: SweepOutcome = { done: 0, failed: 0, skipped: 0, interrupted: false };
   const todo = runs.filter((r) => store.result(r.id) === undefined);
@@ -39,7 +42,7 @@ export async function runLocal(runs: RunConfig[], store: RunStore, o: { gpu: Gpu
     o.progress.startRun(run);
     let result;
     try {
-      result = await trainRun(run, { gpu: o.gpu, dir: store.runDir(run.id), progress: o.progress.trainProgress(run), interrupt: o.interrupt, note: (l) => o.progress.note(l) });
+      result = await trainRun(run, { gpu: o.gpu, dir: store.runDir(run.id), progress: o.progress.trainProgress(run), interrupt: o.interrupt, note: (l) => o.progress.note(l), continueHint: SWEEP_CONTINUE_HINT });
     } catch (e) {
       if (e instanceof RunBusyError) {
         // Another process is training this run: nothing is wrong with it, so no error.json.

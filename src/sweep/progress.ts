@@ -21,6 +21,8 @@ export class SweepProgress {
   private timedRuns = 0;
   private timedSeconds = 0;
   private runStarted = 0;
+  /** The current run's progress, whose terminal bar must be taken down before any other line. */
+  private current: TrainProgress | undefined;
 
   constructor(
     private readonly stream: ProgressStream,
@@ -46,7 +48,24 @@ export class SweepProgress {
   }
 
   trainProgress(run: RunConfig): TrainProgress {
-    return new TrainProgress({ epochs: run.train.epochs, stream: this.stream });
+    this.current = new TrainProgress({ epochs: run.train.epochs, stream: this.stream });
+    return this.current;
+  }
+
+  /**
+   * The stream for messages that arrive at any moment (the Ctrl-C handler's). A terminal bar,
+   * when stopped, moves the cursor back to the line it started on and clears it, so a line
+   * written while the bar runs is left below the cursor and the next output is drawn over it:
+   * the bar is taken down first.
+   */
+  messageStream(): ProgressStream {
+    return {
+      write: (chunk: string) => {
+        this.current?.stop();
+        return this.stream.write(chunk);
+      },
+      isTTY: this.stream.isTTY,
+    };
   }
 
   finished(run: RunConfig, r: RunResult): void {
@@ -72,6 +91,7 @@ export class SweepProgress {
   }
 
   private line(s: string): void {
+    this.current?.stop();
     this.stream.write(`${s}\n`);
   }
 }

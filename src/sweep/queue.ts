@@ -5,21 +5,29 @@
 //
 // A worker that dies (kill -9) stops renewing its job's lock; BullMQ's stalled-job check then puts
 // the job back in the queue and another worker takes it, resuming from the run's checkpoint when
-// the runs directory is shared. A run that fails on its configuration fails as an unrecoverable
-// job, its message recorded; the queue goes on.
+// the runs directory is shared. A training process that dies on its own (the OOM killer) fails an
+// attempt, and the job is retried a bounded number of times. A run that fails on its configuration
+// fails as an unrecoverable job, its message recorded; the queue goes on. A job that Redis lost
+// (restarted without persistence) is put on the queue again: the sweep knows every run it expects.
 
-import { Job, Queue, type ConnectionOptions } from 'bullmq';
+import { Job, Queue, type JobsOptions } from 'bullmq';
 import { stringOption, type OptionSpec, type ParsedCommand } from '../cli/args.js';
-import { UsageError } from '../cli/errors.js';
 import type { RunConfig } from './expand.js';
 import type { SweepOutcome } from './local.js';
 import type { SweepProgress } from './progress.js';
+import { checkRedis, ConnectionNotices } from './redis-check.js';
+import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
 import type { RunError, RunResult, RunStore } from './store.js';
 
 export const DEFAULT_QUEUE_NAME = 'hrn-runs';
 
+/** Attempts per run before it fails for good (a training process killed by the OOM killer, say). */
+export const RUN_ATTEMPTS = 3;
+/** The wait before the second attempt; it doubles for each further one. */
+export const RETRY_DELAY_MS = 10_000;
+
 export const QUEUE_OPTIONS: Record<string, OptionSpec> = {
-  queue: { type: 'string', value: 'redis://HOST:PORT', help: 'use a BullMQ queue in this Redis instead of training here' },
+  queue: { type: 'string', value: 'redis[s]://HOST:PORT', help: 'use a BullMQ queue in this Redis instead of training here (rediss:// for TLS)' },
   'queue-name': { type: 'string', value: 'NAME', help: `the queue's name (default ${DEFAULT_QUEUE_NAME})` },
 };
 
@@ -29,36 +37,18 @@ export interface RunJobData {
   dir: string;
 }
 
-export interface QueueTarget {
-  connection: ConnectionOptions;
+export interface QueueTarget extends RedisTarget {
   name: string;
-  url: string;
-}
-
-export function parseRedisUrl(url: string): ConnectionOptions {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new UsageError(`--queue: expected redis://HOST:PORT, got '${url}'`);
-  }
-  if (u.protocol !== 'redis:' || u.hostname === '') throw new UsageError(`--queue: expected redis://HOST:PORT, got '${url}'`);
-  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined;
-  return {
-    host: u.hostname,
-    port: u.port ? Number(u.port) : 6379,
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(db !== undefined && Number.isInteger(db) ? { db } : {}),
-    // Workers block on the queue; ioredis must not give up on their commands.
-    maxRetriesPerRequest: null,
-  };
 }
 
 export function queueTarget(p: ParsedCommand): QueueTarget | undefined {
   const url = stringOption(p, 'queue');
   if (url === undefined) return undefined;
-  return { connection: parseRedisUrl(url), name: stringOption(p, 'queue-name') ?? DEFAULT_QUEUE_NAME, url };
+  return { ...parseRedisUrl(url), name: stringOption(p, 'queue-name') ?? DEFAULT_QUEUE_NAME };
+}
+
+export function runJobOptions(id: string): JobsOptions {
+  return { jobId: id, attempts: RUN_ATTEMPTS, backoff: { type: 'exponential', delay: RETRY_DELAY_MS }, removeOnComplete: false, removeOnFail: false };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,23 +58,37 @@ export async function followQueue(runs: RunConfig[], store: RunStore, o: QueueTa
   const out: SweepOutcome = { done: 0, failed: 0, skipped: 0, interrupted: false };
   const pending = new Map(runs.filter((r) => store.result(r.id) === undefined).map((r) => [r.id, r]));
   out.skipped = runs.length - pending.size;
+  await checkRedis(o);
   o.progress.begin(runs.length, out.skipped);
+  const say = (line: string) => o.progress.note(line);
+  const notices = new ConnectionNotices(o, say, 'sweep');
   const queue = new Queue<RunJobData, RunResult>(o.name, { connection: o.connection });
+  queue.on('error', (e) => notices.error(e) || say(`sweep: Redis: ${redactRedisUrl(e.message)}`));
+  const jobData = (r: RunConfig): RunJobData => ({ run: r, dir: store.runDir(r.id) });
   try {
     await queue.waitUntilReady();
-    // A run that failed earlier gets another try when its sweep is started again.
+    (await queue.client).on('ready', () => notices.ready());
+    // A run that failed earlier gets another try (all its attempts) when its sweep is started again.
     for (const r of pending.values()) {
       const job = await Job.fromId<RunJobData, RunResult>(queue, r.id);
-      if (job && (await job.getState()) === 'failed') await job.retry('failed');
+      if (job && (await job.getState()) === 'failed') await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     }
-    await queue.addBulk(
-      [...pending.values()].map((r) => ({ name: r.label, data: { run: r, dir: store.runDir(r.id) }, opts: { jobId: r.id, attempts: 1, removeOnComplete: false, removeOnFail: false } })),
-    );
+    await queue.addBulk([...pending.values()].map((r) => ({ name: r.label, data: jobData(r), opts: runJobOptions(r.id) })));
+    say(`sweep: ${pending.size} run${pending.size === 1 ? '' : 's'} on the queue ${o.name} at ${o.display}; waiting for hrn worker processes`);
     const active = new Set<string>();
+    const attemptsSeen = new Map<string, number>();
     while (pending.size > 0) {
       for (const [id, run] of pending) {
         const job = await Job.fromId<RunJobData, RunResult>(queue, id);
-        if (!job) continue;
+        if (!job) {
+          // Redis no longer holds the run (a restart without persistence, an eviction) and its
+          // result is not on disk: without this the sweep would wait for it forever.
+          await queue.add(run.label, jobData(run), runJobOptions(id));
+          active.delete(id);
+          attemptsSeen.delete(id);
+          say(`sweep: ${run.label} was no longer on the queue (did Redis restart without persistence?); queued it again`);
+          continue;
+        }
         const state = await job.getState();
         if (state === 'completed') {
           store.writeResult(job.returnvalue);
@@ -97,9 +101,16 @@ export async function followQueue(runs: RunConfig[], store: RunStore, o: QueueTa
           o.progress.failed(run, e.error);
           pending.delete(id);
           out.failed++;
-        } else if (state === 'active' && !active.has(id)) {
-          active.add(id);
-          o.progress.note(`started ${run.label}`);
+        } else {
+          if (job.attemptsMade > (attemptsSeen.get(id) ?? 0)) {
+            attemptsSeen.set(id, job.attemptsMade);
+            active.delete(id);
+            say(`sweep: ${run.label}: attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1} failed: ${job.failedReason}; it will be tried again`);
+          }
+          if (state === 'active' && !active.has(id)) {
+            active.add(id);
+            say(`started ${run.label}`);
+          }
         }
       }
       if (pending.size > 0) await sleep(o.pollMs ?? 500);

@@ -8,7 +8,9 @@ import { hostname } from 'node:os';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../data/errors.js';
-import { openData } from '../data/pipeline.js';
+import type { BatchLoader } from '../data/batches.js';
+import { openData, type DataPipeline } from '../data/pipeline.js';
+import type { ArchIR } from '../ir/arch.js';
 import type { GpuContext } from '../runtime/device.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import type { InterruptFlag } from '../train/interrupt.js';
@@ -29,6 +31,8 @@ export interface TrainRunOptions {
   progress?: TrainProgress;
   interrupt?: InterruptFlag;
   note?: (line: string) => void;
+  /** How to continue the run after an interrupt (the sweep's way, or the queue's). */
+  continueHint?: string;
 }
 
 /** The run's directory is locked by another process training it (another sweep or worker): not the run's fault. */
@@ -39,17 +43,15 @@ export class RunBusyError extends Error {
 /** Who is training: host and process, recorded with each result. */
 export const trainedBy = (): string => `${hostname()}:${process.pid}`;
 
-/** Trains (or finishes) one run. Returns undefined when interrupted before the end. */
-export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunResult | undefined> {
-  const sources = new Map<string, string>();
-  const built = buildRunNetwork(run, sources);
-  if (built.hash !== run.networkHash) {
-    throw new UserError(`${run.source}: ${run.network} is no longer the network this run was planned with (the file or a pipeline changed); plan the sweep again`);
-  }
+/**
+ * The run's data as its training reads it, checked against the network: the data set, its class
+ * count, the fit of its images, and enough training images for one batch. Problems are UserErrors.
+ */
+export function openRunData(run: RunConfig, arch: ArchIR): { data: DataPipeline; train: BatchLoader } {
   const t = run.train;
   let data;
   try {
-    data = openData(run.data, built.arch.input, built.arch.classes, {
+    data = openData(run.data, arch.input, arch.classes, {
       batchSize: t.batch,
       evalBatchSize: 250,
       seed: run.seed,
@@ -64,6 +66,18 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
   }
   const train = data.train!;
   if (train.count < t.batch) throw new UserError(`${run.data}: ${train.count} training images are fewer than one batch of ${t.batch}`);
+  return { data, train };
+}
+
+/** Trains (or finishes) one run. Returns undefined when interrupted before the end. */
+export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunResult | undefined> {
+  const sources = new Map<string, string>();
+  const built = buildRunNetwork(run, sources);
+  if (built.hash !== run.networkHash) {
+    throw new UserError(`${run.source}: ${run.network} is no longer the network this run was planned with (the file or a pipeline changed); plan the sweep again`);
+  }
+  const { data, train } = openRunData(run, built.arch);
+  const t = run.train;
   const started = performance.now();
   mkdirSync(o.dir, { recursive: true });
   let lock: DirLock;
@@ -93,6 +107,7 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
       progress: o.progress,
       interrupt: o.interrupt,
       note: o.note,
+      continueHint: o.continueHint,
       extra: { source: run.source, set: run.set, network: run.declared, pipeline: run.pipeline ?? undefined, data: data.spec.text, normalization: data.normalization, classNames: data.classNames, relus: run.counts.relus, sweepRun: run.id },
     });
   } catch (e) {

@@ -135,6 +135,8 @@ export interface TrainLoopOptions {
   extra?: Record<string, unknown>;
   /** Messages (checkpoint saved, resumed). */
   note?: (line: string) => void;
+  /** How to continue after an interrupt, ending that message (default: `continue with --resume`, hrn train's way). */
+  continueHint?: string;
   subgroups?: boolean;
   /** Sees the IR after every training pass when the plan is compiled (`--debug`). */
   observer?: TrainerOptions['observer'];
@@ -179,6 +181,7 @@ interface RunSettings {
   note: (line: string) => void;
   /** What the checkpoints record about the run, for a resume to check. */
   record: RunSettingsRecord;
+  continueHint: string;
 }
 
 /** Where a run starts: from scratch, or where the checkpoint it resumes stopped. */
@@ -209,6 +212,7 @@ function runSettings(o: Omit<TrainLoopOptions, 'ctx'>): RunSettings {
     ckptDir: o.outDir ? join(o.outDir, RUN_CHECKPOINT) : undefined,
     note: o.note ?? (() => {}),
     record: { ...o.data, batch, seed, trainImages: o.train.count, epochs: o.epochs, lr: o.lr, minLr: o.minLr ?? 0, warmupEpochs: o.warmupEpochs ?? 0, ...sgd, loss },
+    continueHint: o.continueHint ?? 'continue with --resume',
   };
 }
 
@@ -387,7 +391,7 @@ class TrainRun {
       await this.save(epoch + 1, 0);
     }
     this.logger?.log({ event: 'interrupted', epoch: epoch + 1, batch: done, step: this.step });
-    if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (epoch ${epoch + 1}, batch ${done}/${s.stepsPerEpoch}); continue with --resume`);
+    if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (epoch ${epoch + 1}, batch ${done}/${s.stepsPerEpoch}); ${s.continueHint}`);
   }
 
   /** A finished epoch: its metrics, the test evaluation, the log lines and the checkpoint. */
@@ -433,7 +437,7 @@ class TrainRun {
     if (o.interrupt?.requested) {
       this.interrupted = true;
       this.logger?.log({ event: 'interrupted', epoch: epoch + 1, step: this.step });
-      if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (after epoch ${epoch + 1}); continue with --resume`);
+      if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (after epoch ${epoch + 1}); ${s.continueHint}`);
     }
   }
 

@@ -33,6 +33,8 @@ export interface BoundedOptions {
   started?: (pid: number) => void;
   /** Called with each chunk of stderr as it arrives. */
   onStderr?: (chunk: string, pid: number) => void;
+  /** Called with each chunk of stdout as it arrives. */
+  onStdout?: (chunk: string, pid: number) => void;
 }
 
 /** `node --import tsx src/cli/run.ts ARGS`, bounded. */
@@ -54,7 +56,10 @@ export function runNode(args: string[], o: BoundedOptions = {}): Promise<Bounded
   let stdout = '';
   let stderr = '';
   let timedOut = false;
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    o.onStdout?.(d.toString(), child.pid!);
+  });
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
     o.onStderr?.(d.toString(), child.pid!);

@@ -13,6 +13,7 @@ import { SweepProgress } from '../../sweep/progress.js';
 import { followQueue, QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
 import { NO_PIPELINE, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type TrainSettings } from '../../sweep/spec.js';
 import { RunStore } from '../../sweep/store.js';
+import { checkRunsCanTrain } from '../../sweep/preflight.js';
 import { pickSweep, resolveSweep } from '../../sweep/from-source.js';
 import { parseHrn } from '../../parser/index.js';
 import { failOnErrors, readSource } from '../load.js';
@@ -126,16 +127,19 @@ export function formatRunTable(runs: RunConfig[]): string {
 export async function executeSweep(spec: SweepSpec, runs: RunConfig[], p: ParsedCommand, ctx: Context, say: (line: string) => void = (l) => ctx.io.out(l)): Promise<{ outcome: SweepOutcome; store: RunStore }> {
   const { io } = ctx;
   const store = new RunStore(resolve(stringOption(p, 'out') ?? `runs/${spec.name}`));
+  const queue = queueTarget(p);
+  // Every run still to train is checked before the first one trains (or is queued).
+  const todo = runs.filter((r) => store.result(r.id) === undefined);
+  checkRunsCanTrain(todo, ctx.sources, queue ? 'nothing was queued' : 'nothing was trained');
   store.writeSweep(spec, runs);
   const stream = progressStream(io);
   const progress = new SweepProgress(stream);
   let outcome: SweepOutcome;
-  const queue = queueTarget(p);
   if (queue) {
     outcome = await followQueue(runs, store, { ...queue, progress });
   } else {
     const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
-    const interrupt = installTrainingInterrupt({ stream });
+    const interrupt = installTrainingInterrupt({ stream: progress.messageStream() });
     try {
       say(`device: ${gpu.adapterInfo}`);
       outcome = await runLocal(runs, store, { gpu, progress, interrupt });

@@ -8,6 +8,8 @@ import { installTrainingInterrupt } from '../../train/loop.js';
 import { EXIT_ON_SIGNAL, exitStatusFor } from '../../train/interrupt.js';
 import { TrainProgress } from '../../train/progress.js';
 import { QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
+import { checkRedis, ConnectionNotices } from '../../sweep/redis-check.js';
+import { redactRedisUrl } from '../../sweep/redis-url.js';
 import { writeText } from '../../report/write.js';
 import { RunBusyError, trainRun } from '../../sweep/train-run.js';
 import { EXIT_RUN_BUSY, startWorker, type TrainRunRequest } from '../../sweep/worker.js';
@@ -41,7 +43,7 @@ async function trainOne(requestPath: string, p: ParsedCommand): Promise<number> 
     const progress = new ReportingProgress({ epochs: req.job.run.train.epochs, stream: process.stderr });
     let result;
     try {
-      result = await trainRun(req.job.run, { gpu, dir: req.dir, progress, interrupt, note: (l) => process.stderr.write(`${l}\n`) });
+      result = await trainRun(req.job.run, { gpu, dir: req.dir, progress, interrupt, note: (l) => process.stderr.write(`${l}\n`), continueHint: 'the run goes back on the queue' });
     } catch (e) {
       if (!(e instanceof RunBusyError)) throw e;
       process.stderr.write(`hrn worker: ${e.message}; the run goes back to the queue\n`);
@@ -60,12 +62,14 @@ export const worker: Command = {
   spec: {
     name: 'worker',
     summary: COMMAND_SUMMARIES.worker,
-    usage: 'hrn worker --queue redis://HOST:PORT [--runs DIR] [--lock-seconds S]',
+    usage: 'hrn worker --queue redis[s]://[:PASSWORD@]HOST:PORT[/DB] [--runs DIR] [--lock-seconds S]',
     details: [
       "Each run's checkpoint goes to the runs directory the sweep named, or to --runs DIR/ID when this",
       'machine mounts it elsewhere. A worker killed mid-run loses no run: after --lock-seconds another',
       'worker takes it, from its last checkpoint when the directory is shared. Ctrl-C or SIGTERM: the',
-      'current run saves a checkpoint and goes back to the queue, then the worker exits.',
+      'current run saves a checkpoint and goes back to the queue, then the worker exits. A training',
+      'process that dies (the OOM killer) fails one attempt; the run is tried again, 3 attempts in all.',
+      'Redis that cannot be reached at the start is an error; a connection lost later is retried.',
     ].join('\n'),
     options: {
       ...QUEUE_OPTIONS,
@@ -82,8 +86,10 @@ export const worker: Command = {
     if (request !== undefined) return trainOne(request, p);
     const target = queueTarget(p);
     if (!target) throw new UsageError('worker: --queue redis://HOST:PORT is required');
+    // Fail now, with the reason, rather than retry forever against a dead port or a wrong password.
+    await checkRedis(target);
     const adapter = stringOption(p, 'adapter');
-    const { worker: w, stop } = startWorker({
+    const { worker: w, stop, explained } = startWorker({
       connection: target.connection,
       queueName: target.name,
       runsDir: stringOption(p, 'runs'),
@@ -92,9 +98,12 @@ export const worker: Command = {
       log: (l) => io.out(l),
       childOutput: (chunk) => void progressStream(io).write(chunk),
     });
-    w.on('error', (e) => io.err(`hrn worker: ${e.message}`));
+    // Once running, a lost connection is retried (Redis may be restarting): said once, not at every retry.
+    const notices = new ConnectionNotices(target, (l) => io.err(l), 'hrn worker');
+    w.on('error', (e) => explained(e) || notices.error(e) || io.err(`hrn worker: ${redactRedisUrl(e.message)}`));
     await w.waitUntilReady();
-    io.out(`worker: waiting for runs on ${target.url} (queue ${target.name})`);
+    (await w.client).on('ready', () => notices.ready());
+    io.out(`worker: waiting for runs on ${target.display} (queue ${target.name})`);
     // `on`, not `once`: the same Ctrl-C can arrive twice (from the terminal and passed on by the
     // supervisor), and a second signal with no handler would kill the worker before it has stopped.
     await new Promise<void>((done) => {
