@@ -106,8 +106,10 @@ function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context
     } catch (e) {
       throw new UserError(`${net.name}: cannot compile the training step: ${(e as Error).message}`);
     }
-    const total = plan.buffers.reduce((s, b) => s + b.bytes, 0);
-    const line = `${net.name}: training step at batch ${batch}: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches, ${(trainPlanFlops(plan) / 1e6).toFixed(1)}M FLOPs; ${plan.buffers.length} buffers, ${bytes(total)}`;
+    const m = plan.memory;
+    const line =
+      `${net.name}: training step at batch ${batch}: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches, ${(trainPlanFlops(plan) / 1e6).toFixed(1)}M FLOPs; ` +
+      `training buffers ${bytes(m.bytes)} (${bytes(m.noReuseBytes)} without reuse), ${plan.buffers.length} buffers in ${m.allocations.length} allocations`;
     if (stringOption(p, 'debug') !== 'json') ctx.io.out(line);
   }
   return EXIT_OK;
@@ -140,7 +142,9 @@ export const compile: Command = {
       'DIR must be empty, new, or an earlier output of hrn compile (recognised by its manifest.json);\n' +
       'anything else needs --force, so that compiling never replaces files of your own.\n' +
       'With --train the training step hrn train runs is compiled instead (its passes: fuse, params, values,\n' +
-      'forward, loss, backward, update; --debug prints the IR after each) and only its size is printed.',
+      'forward, loss, backward, update, allocate; --debug prints the IR after each) and only its size is\n' +
+      'printed: kernels, dispatches, FLOPs, and the GPU memory of its buffers with and without reuse (buffers\n' +
+      'never live at the same time share memory).',
   },
   async run(p, ctx) {
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
