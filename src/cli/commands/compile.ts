@@ -101,15 +101,18 @@ function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context
   const batch = intOption(p, 'batch', 1);
   for (const net of nets) {
     let plan;
+    let unshared;
     try {
       ({ plan } = planTraining(net, { batch, observer }));
+      // The step as it is without buffer sharing (nor the recomputation that only pays with it).
+      ({ plan: unshared } = planTraining(net, { batch, reuse: false }));
     } catch (e) {
       throw new UserError(`${net.name}: cannot compile the training step: ${(e as Error).message}`);
     }
     const m = plan.memory;
     const line =
       `${net.name}: training step at batch ${batch}: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches, ${(trainPlanFlops(plan) / 1e6).toFixed(1)}M FLOPs; ` +
-      `training buffers ${bytes(m.bytes)} (${bytes(m.noReuseBytes)} without reuse), ${plan.buffers.length} buffers in ${m.allocations.length} allocations`;
+      `training buffers ${bytes(m.bytes)} (${bytes(unshared.memory.bytes)} without reuse), ${plan.buffers.length} buffers in ${m.allocations.length} allocations`;
     if (stringOption(p, 'debug') !== 'json') ctx.io.out(line);
   }
   return EXIT_OK;

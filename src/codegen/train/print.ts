@@ -49,7 +49,7 @@ function dispatchSection(b: TrainBuilder): string[] {
 /** Each allocation and the buffers in it, with the dispatches each is live for. */
 function memorySection(b: TrainBuilder, memory: TrainMemory): string[] {
   const spans = bufferSpans(b.buffers, b.dispatches);
-  const lines = [`memory: ${b.buffers.length} buffers in ${memory.allocations.length} allocations, ${large(memory.bytes)} (${large(memory.noReuseBytes)} without reuse)`];
+  const lines = [`memory: ${b.buffers.length} buffers in ${memory.allocations.length} allocations, ${large(memory.bytes)} (${large(memory.noReuseBytes)} with an allocation each)`];
   for (const a of memory.allocations) {
     const live = (id: number) => {
       const s = spans[id];

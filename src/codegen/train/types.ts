@@ -106,7 +106,10 @@ export interface TrainMemory {
   allocationOf: number[];
   /** Bytes of all allocations: the step's GPU memory. */
   bytes: number;
-  /** Bytes if every buffer had memory of its own. */
+  /**
+   * Bytes if each of these buffers had an allocation of its own (with sharing on, the plan has a few
+   * more buffers than without: chain outputs recomputed in the backward half).
+   */
   noReuseBytes: number;
 }
 
