@@ -133,7 +133,7 @@ export const compile: Command = {
       batch: { type: 'string', value: 'N', help: 'images per dispatch the plan is specialized for (default 1)' },
       'no-fuse': { type: 'boolean', help: 'one kernel per op instead of fused conv+bn+add+relu chains' },
       force: { type: 'boolean', help: 'write into -o DIR even when it holds files hrn compile did not write' },
-      train: { type: 'boolean', help: 'compile the training step (forward, loss, backward, update) instead; print its size' },
+      train: { type: 'boolean', help: 'compile the training step (forward, loss, backward, update) instead; print its size and buffer memory' },
     },
     positionals: { min: 1, max: 1 },
     details:

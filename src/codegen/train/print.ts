@@ -1,7 +1,7 @@
 // The training-level IR as text: the layer graph and the shared fusion (as the graph passes print
 // them), then what the training passes have built: the training steps, the parameter layout, the
-// buffers, the kernels and the dispatches by phase, and where the buffers live in GPU memory. Sections only grow, so a diff between two
-// passes shows what the later one added.
+// buffers, the kernels and the dispatches by phase, and where the buffers live in GPU memory.
+// Sections only grow, so a diff between two passes shows what the later one added.
 
 import { printGraph } from '../../ir/print.js';
 import { fusionSection } from '../graph/print.js';
