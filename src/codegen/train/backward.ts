@@ -77,10 +77,11 @@ function maxpool(x: BackwardContext, s: SimpleStep): void {
 function chain(x: BackwardContext, s: ChainStep): void {
   const { b, grads } = x;
   const g = grads.read(s.anchor);
-  const out = x.saved.view(s.anchor);
   const sh = b.shapeOf(s.a);
   const names = chainNames(b, s);
   const relu = s.relu ? { start: s.relu.start, end: s.relu.end } : undefined;
+  // Only a ReLU range needs the chain's output (its mask).
+  const out = relu && relu.end > relu.start ? x.saved.view(s.anchor) : undefined;
   let bn: { x: BufView; state: number; stats: number; coef: number } | undefined;
   if (s.bn !== undefined) {
     const bnName = b.nodes[s.bn].name;
