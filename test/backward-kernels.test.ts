@@ -45,9 +45,12 @@ function inputFor(g: LayerGraph, batch: number, seed: number): Float32Array {
 
 const labelsFor = (batch: number, classes: number) => Array.from({ length: batch }, (_, i) => (i * 7 + 3) % classes);
 
-/** One GPU step with lr 0 (weights unchanged): the trainer, to read gradients and values from. */
-async function gpuStep(g: LayerGraph, w: Weights, batch: number, x: Float32Array, labels: number[], subgroups = true): Promise<Trainer> {
-  const t = await Trainer.create(ctx, g, w, { batch, subgroups });
+/**
+ * One GPU step with lr 0 (weights unchanged): the trainer, to read gradients and values from.
+ * Reading intermediate values needs `reuse: false`: with buffer sharing most are gone after the step.
+ */
+async function gpuStep(g: LayerGraph, w: Weights, batch: number, x: Float32Array, labels: number[], o: { subgroups?: boolean; reuse?: boolean } = {}): Promise<Trainer> {
+  const t = await Trainer.create(ctx, g, w, { batch, subgroups: o.subgroups ?? true, reuse: o.reuse });
   await t.step(x, labels, 0);
   await t.flush();
   return t;
@@ -146,7 +149,7 @@ describe('convolution backward kernels vs reference (on the GPU forward values)'
       const x = inputFor(g, t.batch, 4);
       // with subgroup broadcasts (when the device has them) and with plain loads
       for (const subgroups of ctx.subgroupSize > 0 ? [true, false] : [false]) {
-        const tr = await gpuStep(g, w, t.batch, x, labelsFor(t.batch, 7), subgroups);
+        const tr = await gpuStep(g, w, t.batch, x, labelsFor(t.batch, 7), { subgroups, reuse: false });
         try {
           const inS = g.nodes[conv.input].shape;
           const xs = tensor(t.batch, inS.c, inS.h, inS.w, await tr.readValue('pre.relu', 'forward'));
@@ -199,7 +202,7 @@ describe('batch norm (training), relu range, avgpool and fc backward kernels vs 
     const g = convGraph(t);
     const w = weightsFor(g, 5);
     const x = inputFor(g, t.batch, 6);
-    const tr = await gpuStep(g, w, t.batch, x, labelsFor(t.batch, 7));
+    const tr = await gpuStep(g, w, t.batch, x, labelsFor(t.batch, 7), { reuse: false });
     try {
       const conv = g.nodes.find((n) => n.name === 'conv')!;
       const s = conv.shape;

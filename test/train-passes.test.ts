@@ -1,4 +1,4 @@
-// The training passes (fuse, params, values, forward, loss, backward, update): visible in
+// The training passes (fuse, params, values, forward, loss, backward, update, allocate): visible in
 // `hrn compile --train --debug` and `hrn train --debug`, selectable with --debug-only, diffable
 // with --debug=diff, each a pure step on the training state.
 
@@ -20,7 +20,7 @@ async function hrn(...argv: string[]) {
 }
 
 const headers = (out: string) => [...out.matchAll(/^\/\/ ----- graph IR after (\S+) \((\S+)\) -----$/gm)].map((m) => m[1]);
-const TRAINING = ['fuse', 'params', 'values', 'forward', 'loss', 'backward', 'update'];
+const TRAINING = ['fuse', 'params', 'values', 'forward', 'loss', 'backward', 'update', 'allocate'];
 
 describe('hrn compile --train --debug', () => {
   it('prints the IR after lower and after every training pass, in order', async () => {

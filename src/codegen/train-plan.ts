@@ -4,8 +4,9 @@
 //
 // The work is done by the training passes (src/codegen/train/passes/): the fusion pass inference
 // uses (without the conv epilogue, because batch norm needs the conv's output for its batch
-// statistics), then params, values, forward, loss, backward and update, run through the pass
-// manager's stage runner so `--debug` can print the IR after each. From a network, the graph pass
+// statistics), then params, values, forward, loss, backward, update and allocate (which lets
+// buffers never live at the same time share GPU memory), run through the pass manager's stage
+// runner so `--debug` can print the IR after each. From a network, the graph pass
 // `lower` runs first, as it does for inference.
 
 import type { ArchIR } from '../ir/arch.js';
@@ -65,8 +66,8 @@ function resolveOptions(options: TrainPlanOptions): Pick<TrainState, 'options' |
     nesterov: options.sgd?.nesterov ?? SGD_DEFAULTS.nesterov,
   };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  // Training fuses bn / add / relu chains but keeps each conv alone, and keeps every value (no reuse).
-  const stage = { batch, subgroupSize: options.subgroupSize ?? 0, limits, reuse: false, fuse: true, convEpilogue: false, head: false };
+  // Training fuses bn / add / relu chains but keeps each conv alone; `reuse` is the allocate pass's.
+  const stage = { batch, subgroupSize: options.subgroupSize ?? 0, limits, reuse: options.reuse ?? true, fuse: true, convEpilogue: false, head: false };
   return { options: stage, train: { loss, sgd, decay: options.sgd?.decay ?? (() => true), bnMomentum: options.bnMomentum ?? 0.1 } };
 }
 
@@ -109,7 +110,7 @@ function trainPlanOf(graph: LayerGraph, options: TrainPlanOptions, first: number
   const state = runStages(start, { passes: TRAIN_PASSES, print: printTrainState, network: graph.name, observer: options.observer, first });
   const done = 'compileTrainPlan';
   const [b, fwd, grads] = [need(state, 'builder', done), need(state, 'fwd', done), need(state, 'grads', done)];
-  const [store, bn, io] = [need(state, 'store', done), need(state, 'bn', done), need(state, 'loss', done)];
+  const [store, bn, io, memory] = [need(state, 'store', done), need(state, 'bn', done), need(state, 'loss', done), need(state, 'memory', done)];
   return {
     graph: graph.name,
     batch: b.batch,
@@ -125,6 +126,7 @@ function trainPlanOf(graph: LayerGraph, options: TrainPlanOptions, first: number
     kernels: b.kernels,
     dispatches: b.dispatches,
     clears: [...grads.clears].sort((x, y) => x - y),
+    memory,
     input: { buffer: fwd.view(input.id).buffer, shape: { ...input.shape }, elements: b.batch * b.perImage(input.id) },
     labels: io.labels,
     teacher: io.teacher,

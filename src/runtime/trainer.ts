@@ -71,7 +71,9 @@ export interface StepOptions {
 }
 
 export class Trainer {
+  /** The GPU buffer of each of the plan's buffers (buffers that share an allocation share one). */
   private buffers: GPUBuffer[] = [];
+  private allocations: GPUBuffer[] = [];
   private pipelines: GPUComputePipeline[] = [];
   private bindGroups: GPUBindGroup[] = [];
   private teacherEx: Executor | undefined;
@@ -114,13 +116,18 @@ export class Trainer {
     const { device, plan } = this;
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
-    for (const b of plan.buffers) {
-      const uniform = b.kind === 'uniform' || b.kind === 'args';
+    // One GPU buffer per allocation; the plan's buffers that share it (never live at the same
+    // time, see codegen/train/allocate.ts) all start at its byte 0. Uniform buffers never share.
+    for (const a of plan.memory.allocations) {
+      const first = plan.buffers[a.buffers[0]];
+      const uniform = first.kind === 'uniform' || first.kind === 'args';
       const usage = uniform ? GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST : GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-      const buffer = device.createBuffer({ label: b.name, size: b.bytes, usage });
-      if (b.init) device.queue.writeBuffer(buffer, 0, b.init);
-      this.buffers.push(buffer);
+      const label = a.buffers.length === 1 ? first.name : `shared: ${a.buffers.map((id) => plan.buffers[id].name).join(', ')}`;
+      const buffer = device.createBuffer({ label: label.length > 200 ? `${label.slice(0, 197)}...` : label, size: a.bytes, usage });
+      if (first.init) device.queue.writeBuffer(buffer, 0, first.init);
+      this.allocations.push(buffer);
     }
+    this.buffers = plan.buffers.map((b) => this.allocations[plan.memory.allocationOf[b.id]]);
     const layersOf = (k: number) => plan.dispatches.filter((d) => d.kernel === k).map((d) => d.label);
     const compiled = await Promise.all(plan.kernels.map((k) => cachedPipeline(device, k, k.layout, layersOf(k.id))));
     this.pipelines = compiled.map((c) => c.pipeline);
@@ -194,6 +201,8 @@ export class Trainer {
       const tp = this.teacherEx.plan;
       enc.copyBufferToBuffer(this.teacherEx.buffer(tp.output.logits), 0, this.buffers[plan.teacher!], 0, plan.batch * plan.classes * 4);
     }
+    // A cleared gradient is the first buffer of the step in its allocation, so zeroing the whole
+    // allocation here wipes nothing a dispatch of this step still needs.
     for (const id of plan.clears) enc.clearBuffer(this.buffers[id]);
     const pass = enc.beginComputePass({ label: `${plan.graph} training step` });
     plan.dispatches.forEach((d, i) => {
@@ -323,7 +332,12 @@ export class Trainer {
     const info = this.plan.values.find((v) => v.node === node);
     if (!info) throw new Error(`${this.plan.graph}: no node ${node}`);
     const view = which === 'forward' ? info.forward : info.grad;
-    if (!view) throw new Error(`${this.plan.graph}: ${node} has no materialized ${which === 'forward' ? 'value' : 'gradient'}`);
+    const what = which === 'forward' ? 'value' : 'gradient';
+    if (!view) throw new Error(`${this.plan.graph}: ${node} has no materialized ${what}`);
+    const held = this.plan.memory.allocations[this.plan.memory.allocationOf[view.buffer]].buffers;
+    if (held[held.length - 1] !== view.buffer) {
+      throw new Error(`${this.plan.graph}: ${node}'s ${what} shares GPU memory with a buffer the step uses later, so it is gone after the step; create the trainer with reuse: false to read it`);
+    }
     const all = new Float32Array(await this.readBuffer(view.buffer));
     const per = info.shape.c * info.shape.h * info.shape.w;
     const out = new Float32Array(this.plan.batch * per);
@@ -388,7 +402,8 @@ export class Trainer {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const b of this.buffers) b.destroy();
+    for (const b of this.allocations) b.destroy();
+    this.allocations = [];
     this.buffers = [];
     this.bindGroups = [];
     this.pipelines = [];

@@ -102,8 +102,12 @@ function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context
   for (const net of nets) {
     // A step the device cannot hold is a DeviceLimitError, which says so (and which batch fits).
     const { plan } = planTraining(net, { batch, observer });
-    const total = plan.buffers.reduce((s, b) => s + b.bytes, 0);
-    const line = `${net.name}: training step at batch ${batch}: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches, ${(trainPlanFlops(plan) / 1e6).toFixed(1)}M FLOPs; ${plan.buffers.length} buffers, ${bytes(total)}`;
+    // The step as it is without buffer sharing (nor the recomputation that only pays with it).
+    const { plan: unshared } = planTraining(net, { batch, reuse: false });
+    const m = plan.memory;
+    const line =
+      `${net.name}: training step at batch ${batch}: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches, ${(trainPlanFlops(plan) / 1e6).toFixed(1)}M FLOPs; ` +
+      `training buffers ${bytes(m.bytes)} (${bytes(unshared.memory.bytes)} without reuse), ${plan.buffers.length} buffers in ${m.allocations.length} allocations`;
     if (stringOption(p, 'debug') !== 'json') ctx.io.out(line);
   }
   return EXIT_OK;
@@ -124,7 +128,7 @@ export const compile: Command = {
       batch: { type: 'string', value: 'N', help: 'images per dispatch the plan is specialized for (default 1)' },
       'no-fuse': { type: 'boolean', help: 'one kernel per op instead of fused conv+bn+add+relu chains' },
       force: { type: 'boolean', help: 'write into -o DIR even when it holds files hrn compile did not write' },
-      train: { type: 'boolean', help: 'compile the training step (forward, loss, backward, update) instead; print its size' },
+      train: { type: 'boolean', help: 'compile the training step (forward, loss, backward, update) instead; print its size and buffer memory' },
     },
     positionals: { min: 1, max: 1 },
     details:
@@ -136,7 +140,9 @@ export const compile: Command = {
       'DIR must be empty, new, or an earlier output of hrn compile (recognised by its manifest.json);\n' +
       'anything else needs --force, so that compiling never replaces files of your own.\n' +
       'With --train the training step hrn train runs is compiled instead (its passes: fuse, params, values,\n' +
-      'forward, loss, backward, update; --debug prints the IR after each) and only its size is printed.',
+      'forward, loss, backward, update, allocate; --debug prints the IR after each) and only its size is\n' +
+      'printed: kernels, dispatches, FLOPs, and the GPU memory of its buffers with and without reuse (buffers\n' +
+      'never live at the same time share memory).',
   },
   async run(p, ctx) {
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });

@@ -110,7 +110,7 @@ export const train: Command = {
       'save, stop with status 130 (SIGINT) or 143 (SIGTERM), resume with --resume; twice: quit at once.',
       'The last partial batch of an epoch is dropped.',
       '--debug prints the IR after every pass: the --pipeline passes, then the training passes (fuse,',
-      'params, values, forward, loss, backward, update) when the training step is compiled.',
+      'params, values, forward, loss, backward, update, allocate) when the training step is compiled.',
     ].join('\n'),
     options: {
       ...SOURCE_OPTIONS,

@@ -28,7 +28,8 @@ import type { ForwardValues, Gradients } from './values.js';
 
 export interface BackwardContext {
   b: TrainBuilder;
-  fwd: ForwardValues;
+  /** The forward values the kernels read (with recomputed chain outputs swapped in: recompute.ts). */
+  saved: Pick<ForwardValues, 'view'>;
   grads: Gradients;
   store: ParamStore;
   bn: BnStore;
@@ -45,7 +46,7 @@ function fc(x: BackwardContext, s: SimpleStep): void {
   const { b, grads, store } = x;
   const f = b.nodes[s.anchor];
   const g = grads.read(f.id);
-  const xin = x.fwd.view(s.input);
+  const xin = x.saved.view(s.input);
   const geo = { batch: b.batch, inFeatures: b.perImage(s.input), outFeatures: f.op === 'fc' ? f.outFeatures : 0 };
   const wp = store.paramOf.get(`${f.name}.weight`)!;
   const bp = store.paramOf.get(`${f.name}.bias`)!;
@@ -70,16 +71,17 @@ function maxpool(x: BackwardContext, s: SimpleStep): void {
   if (!grads.needed[s.input] || pool.op !== 'maxpool') return;
   const g = grads.read(s.anchor);
   const name = `${pool.name} dX`;
-  b.emit('backward', name, genMaxPoolBwd(name, maxPoolShape(b.batch, b.shapeOf(s.input), pool), x.fwd.view(s.input), g, grads.target(s.input), b.dl));
+  b.emit('backward', name, genMaxPoolBwd(name, maxPoolShape(b.batch, b.shapeOf(s.input), pool), x.saved.view(s.input), g, grads.target(s.input), b.dl));
 }
 
 function chain(x: BackwardContext, s: ChainStep): void {
   const { b, grads } = x;
   const g = grads.read(s.anchor);
-  const out = x.fwd.view(s.anchor);
   const sh = b.shapeOf(s.a);
   const names = chainNames(b, s);
   const relu = s.relu ? { start: s.relu.start, end: s.relu.end } : undefined;
+  // Only a ReLU range needs the chain's output (its mask).
+  const out = relu && relu.end > relu.start ? x.saved.view(s.anchor) : undefined;
   let bn: { x: BufView; state: number; stats: number; coef: number } | undefined;
   if (s.bn !== undefined) {
     const bnName = b.nodes[s.bn].name;
@@ -87,7 +89,7 @@ function chain(x: BackwardContext, s: ChainStep): void {
     const cc = channelChunks(sh.c, b.batch);
     b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * cc.chunks * 8);
     b.sizes.coef = Math.max(b.sizes.coef, sh.c * 16);
-    bn = { x: x.fwd.view(s.a), state: x.bn.S, stats: off.stats, coef: b.coef };
+    bn = { x: x.saved.view(s.a), state: x.bn.S, stats: off.stats, coef: b.coef };
     b.emit('backward', `${names} d(gamma, beta) partial`, genChainBwdReduce({ name: `${names} reduce`, shape: sh, g, out, relu, bn }, b.scratch, cc, b.dl));
     const gp = x.store.paramOf.get(`${bnName}.gamma`)!;
     const bp = x.store.paramOf.get(`${bnName}.beta`)!;
@@ -108,7 +110,7 @@ function conv(x: BackwardContext, s: ConvStep): void {
   const sg = b.subgroupSize;
   const g = grads.read(c.id);
   const geo = geometry(x, s);
-  const xin = x.fwd.view(c.input);
+  const xin = x.saved.view(c.input);
   const wp = store.paramOf.get(`${c.name}.weight`)!;
   const tiling = convDwTiling(geo, { subgroupSize: sg });
   if (tiling.chunks > 1) {

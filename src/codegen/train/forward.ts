@@ -9,6 +9,7 @@ import { convPacking } from '../conv-layout.js';
 import type { ChainStep, ConvStep, FusedStep, Fusion, SimpleStep } from '../graph/state.js';
 import { channelChunks, genAvgPool, genBnFinalize, genBnStats, genConv, genEwise, genFc, genMaxPool, maxPoolShape, type BufView } from '../kernels/index.js';
 import type { SlotRange, TrainBuilder } from './builder.js';
+import type { TrainPhase } from './types.js';
 import { paramRange, type BnStore, type ParamStore } from './params.js';
 import type { ForwardValues } from './values.js';
 
@@ -53,18 +54,30 @@ function conv(x: ForwardContext, s: ConvStep): void {
 
 function chain(x: ForwardContext, s: ChainStep): void {
   const { b, fwd } = x;
-  const out = fwd.view(s.anchor);
+  if (s.bn !== undefined) {
+    const bnName = b.nodes[s.bn].name;
+    const sh = b.shapeOf(s.a);
+    const off = x.bn.bnOff.get(s.bn)!;
+    const cc = channelChunks(sh.c, b.batch);
+    b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * cc.chunks * 8);
+    b.emit('forward', `${bnName} batch statistics`, genBnStats(`${bnName} stats`, sh, fwd.view(s.a), b.scratch, cc, b.dl));
+    const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, running: x.bn.R };
+    b.emit('forward', `${bnName} batch statistics (merge)`, genBnFinalize(`${bnName} finalize`, sh, bufs, off, cc, { eps: BN_EPS, momentum: x.bnMomentum }));
+  }
+  applyChain(x, s, fwd.view(s.anchor), 'forward', `${chainNames(b, s)} forward`);
+}
+
+/**
+ * The elementwise kernel of a chain (bn with the scale/shift its statistics gave, add, ReLU range)
+ * writing `out`: the forward's, or a recomputation in the backward half (recompute.ts).
+ */
+export function applyChain(x: Pick<ForwardContext, 'b' | 'fwd' | 'bn'>, s: ChainStep, out: BufView, phase: TrainPhase, label: string): void {
+  const { b, fwd } = x;
   const a = fwd.view(s.a);
   const sh = b.shapeOf(s.a);
   let bnSlots: Record<string, SlotRange> = {};
   if (s.bn !== undefined) {
-    const bnName = b.nodes[s.bn].name;
     const off = x.bn.bnOff.get(s.bn)!;
-    const cc = channelChunks(sh.c, b.batch);
-    b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * cc.chunks * 8);
-    b.emit('forward', `${bnName} batch statistics`, genBnStats(`${bnName} stats`, sh, a, b.scratch, cc, b.dl));
-    const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, running: x.bn.R };
-    b.emit('forward', `${bnName} batch statistics (merge)`, genBnFinalize(`${bnName} finalize`, sh, bufs, off, cc, { eps: BN_EPS, momentum: x.bnMomentum }));
     bnSlots = { scale: { buffer: x.bn.S, offset: off.scale * 4, size: sh.c * 4 }, shift: { buffer: x.bn.S, offset: off.shift * 4, size: sh.c * 4 } };
   }
   const bView = s.doubled ? a : s.b !== undefined ? fwd.view(s.b) : undefined;
@@ -72,9 +85,9 @@ function chain(x: ForwardContext, s: ChainStep): void {
   if (bView) slots.push(['b_in', bView]);
   slots.push(['y_out', out]);
   const relu = s.relu ? { start: s.relu.start, end: s.relu.end } : undefined;
-  const label = b.nodes[s.anchor].name;
-  const gen = genEwise({ name: label, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, a, out, bn: s.bn !== undefined, b: bView, relu }, b.aliasesOf(slots), b.dl, true);
-  b.emitInference('forward', `${chainNames(b, s)} forward`, gen, { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer }, ...bnSlots });
+  const name = b.nodes[s.anchor].name;
+  const gen = genEwise({ name, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, a, out, bn: s.bn !== undefined, b: bView, relu }, b.aliasesOf(slots), b.dl, true);
+  b.emitInference(phase, label, gen, { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer }, ...bnSlots });
 }
 
 function concat(x: ForwardContext, node: ConcatNode): void {

@@ -1,15 +1,18 @@
 // The training-level IR as text: the layer graph and the shared fusion (as the graph passes print
 // them), then what the training passes have built: the training steps, the parameter layout, the
-// buffers, the kernels and the dispatches by phase. Sections only grow, so a diff between two
-// passes shows what the later one added.
+// buffers, the kernels and the dispatches by phase, and where the buffers live in GPU memory.
+// Sections only grow, so a diff between two passes shows what the later one added.
 
 import { printGraph } from '../../ir/print.js';
 import { fusionSection } from '../graph/print.js';
+import { bufferSpans } from './allocate.js';
 import type { TrainBuilder } from './builder.js';
+import type { TrainMemory } from './types.js';
 import type { TrainState } from './state.js';
 import type { BnStore, ParamStore } from './params.js';
 
 const size = (b: number) => (b < 1024 ? `${b} B` : `${(b / 1024).toFixed(1)} KiB`);
+const large = (b: number) => (b < 2 ** 20 ? size(b) : b < 2 ** 30 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 2 ** 30).toFixed(2)} GiB`);
 
 function stepsSection(state: TrainState): string[] {
   const steps = state.steps ?? [];
@@ -43,6 +46,20 @@ function dispatchSection(b: TrainBuilder): string[] {
   return lines;
 }
 
+/** Each allocation and the buffers in it, with the dispatches each is live for. */
+function memorySection(b: TrainBuilder, memory: TrainMemory): string[] {
+  const spans = bufferSpans(b.buffers, b.dispatches);
+  const lines = [`memory: ${b.buffers.length} buffers in ${memory.allocations.length} allocations, ${large(memory.bytes)} (${large(memory.noReuseBytes)} with an allocation each)`];
+  for (const a of memory.allocations) {
+    const live = (id: number) => {
+      const s = spans[id];
+      return a.buffers.length > 1 && s ? ` [${s.first}, ${s.last}]` : '';
+    };
+    lines.push(`  allocation ${a.id} ${large(a.bytes)}: ${a.buffers.map((id) => `${b.buffers[id].name}${live(id)}`).join(', ')}`);
+  }
+  return lines;
+}
+
 /** The state as text, every section known so far. */
 export function printTrainState(state: TrainState): string {
   const parts = [printGraph(state.graph)];
@@ -54,5 +71,6 @@ export function printTrainState(state: TrainState): string {
     if (state.builder.kernels.length > 0) parts.push(dispatchSection(state.builder).join('\n'));
   }
   if (state.grads && state.grads.clears.size > 0) parts.push(`cleared every step: ${[...state.grads.clears].sort((x, y) => x - y).map((id) => state.builder!.buffers[id].name).join(', ')}`);
+  if (state.builder && state.memory) parts.push(memorySection(state.builder, state.memory).join('\n'));
   return parts.join('\n\n');
 }

@@ -21,6 +21,11 @@ export interface TrainPlanOptions {
   };
   /** Running-statistics momentum (default 0.1, PyTorch's). */
   bnMomentum?: number;
+  /**
+   * Let transient buffers (activations, gradients, scratch) that are never live at the same time
+   * share GPU memory (default true); false gives every buffer memory of its own.
+   */
+  reuse?: boolean;
   /** Sees the IR after every training pass (`--debug`). */
   observer?: StageObserver;
 }
@@ -86,6 +91,28 @@ export interface TrainDispatch {
   flops: number;
 }
 
+/** A GPU buffer that one or more buffers of the plan live in, one after another within a step. */
+export interface TrainAllocation {
+  id: number;
+  bytes: number;
+  /** The buffers living here, in the order the step first uses them; each starts at byte 0. */
+  buffers: number[];
+}
+
+/** Where the plan's buffers live in GPU memory (the training pass `allocate`). */
+export interface TrainMemory {
+  allocations: TrainAllocation[];
+  /** Allocation of each buffer, by buffer id. */
+  allocationOf: number[];
+  /** Bytes of all allocations: the step's GPU memory. */
+  bytes: number;
+  /**
+   * Bytes if each of these buffers had an allocation of its own (with sharing on, the plan has a few
+   * more buffers than without: chain outputs recomputed in the backward half).
+   */
+  noReuseBytes: number;
+}
+
 /** Where a node's value and its gradient live (for tests and tools). */
 export interface ValueInfo {
   node: string;
@@ -111,6 +138,8 @@ export interface TrainPlan {
   dispatches: TrainDispatch[];
   /** Gradient buffers zeroed at the start of every step. */
   clears: number[];
+  /** Where the buffers live: buffers never live at the same time may share an allocation. */
+  memory: TrainMemory;
   input: { buffer: number; shape: Shape; elements: number };
   labels: number;
   teacher?: number;

@@ -1,7 +1,7 @@
 // Where the training step keeps values and gradients.
 //
-// Forward: slices are views; every other materialized value keeps a buffer of its own for the
-// backward pass (no liveness reuse).
+// Forward: slices are views; every other materialized value has a buffer of its own for the
+// backward pass (the pass `allocate` later lets buffers never live at the same time share memory).
 //
 // Backward: each value's gradient has a home: a slice's gradient is a view of its input's gradient
 // (so the slice's backward is free), and a value used by exactly one concatenation has its

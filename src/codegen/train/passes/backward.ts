@@ -1,9 +1,11 @@
 // Training pass `backward`: every step's backward dispatches, last step first (src/codegen/train/
 // backward.ts does the work); gradients land in their homes, written or accumulated channel by
-// channel.
+// channel. With buffer sharing on, some chain outputs are recomputed here rather than kept from the
+// forward (src/codegen/train/recompute.ts).
 
 import type { StagePass } from '../../../passes/stages.js';
 import { emitBackward } from '../backward.js';
+import { chainsToRecompute, SavedValues } from '../recompute.js';
 import { need } from '../../graph/state.js';
 import { fork, type TrainState } from '../state.js';
 
@@ -13,7 +15,10 @@ export const backwardPass: StagePass<TrainState> = {
   run(state) {
     need(state, 'loss', 'backward');
     const { b, fwd, grads } = fork(state, 'backward');
-    emitBackward({ b, fwd, grads, store: need(state, 'store', 'backward'), bn: need(state, 'bn', 'backward') }, need(state, 'steps', 'backward'));
+    const [steps, bn] = [need(state, 'steps', 'backward'), need(state, 'bn', 'backward')];
+    // Recomputing chains saves memory only where buffers are shared (see recompute.ts).
+    const saved = state.options.reuse ? new SavedValues({ b, fwd, bn }, chainsToRecompute(state.graph, steps, fwd)) : fwd;
+    emitBackward({ b, saved, grads, store: need(state, 'store', 'backward'), bn }, steps);
     return { ...state, builder: b, fwd, grads };
   },
 };

@@ -1,11 +1,13 @@
 // The training passes, registered once, in the order they run: the fusion pass inference uses
 // (without the conv epilogue: batch norm needs the conv's output for its batch statistics), then
-// the training step's storage, forward, loss, backward and update. `--debug` prints the IR after
+// the training step's storage, forward, loss, backward and update, and where its buffers live in
+// GPU memory. `--debug` prints the IR after
 // each (through the pass manager's observer), and `--debug-only` accepts their names.
 
 import type { StagePass } from '../../../passes/stages.js';
 import { fusePass } from '../../graph/fuse.js';
 import type { TrainState } from '../state.js';
+import { allocatePass } from './allocate.js';
 import { backwardPass } from './backward.js';
 import { forwardPass } from './forward.js';
 import { lossPass } from './loss.js';
@@ -21,4 +23,4 @@ const trainFuse: StagePass<TrainState> = {
 };
 
 /** From the layer graph to the training step. */
-export const TRAIN_PASSES: readonly StagePass<TrainState>[] = Object.freeze([trainFuse, paramsPass, valuesPass, forwardPass, lossPass, backwardPass, updatePass]);
+export const TRAIN_PASSES: readonly StagePass<TrainState>[] = Object.freeze([trainFuse, paramsPass, valuesPass, forwardPass, lossPass, backwardPass, updatePass, allocatePass]);

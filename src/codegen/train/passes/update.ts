@@ -1,6 +1,6 @@
 // Training pass `update`: SGD with momentum over the flat parameter buffer, one dispatch per run of
 // parameters with the same weight decay; then the scratch buffers get the size the kernels grew
-// them to, so this pass ends the training step.
+// them to, so this pass ends the training step's dispatches.
 
 import type { StagePass } from '../../../passes/stages.js';
 import { genSgd } from '../../kernels/index.js';
