@@ -261,13 +261,14 @@ describe('hrn train', () => {
     const dir = tempDir();
     const file = join(dir, 'tiny.hrn');
     writeFileSync(file, TINY_HRN);
-    await expect(hrnTrain(file)).rejects.toThrow(UsageError);
-    await expect(hrnTrain(file, '--data', `fashion-mnist:${join(dir, 'nowhere')}`)).rejects.toThrow(UserError);
-    await expect(hrnTrain(file, '--data', `fashion-mnist:${join(dir, 'nowhere')}`)).rejects.toThrow(/nowhere/);
-    await expect(hrnTrain(file, '--data', `fashion-mnist:${FASHION}`, '--kd', 'dkd')).rejects.toThrow(/--teacher/);
+    const out = ['--out', join(dir, 'run')];
+    await expect(hrnTrain(file, ...out)).rejects.toThrow(UsageError);
+    await expect(hrnTrain(file, ...out, '--data', `fashion-mnist:${join(dir, 'nowhere')}`)).rejects.toThrow(UserError);
+    await expect(hrnTrain(file, ...out, '--data', `fashion-mnist:${join(dir, 'nowhere')}`)).rejects.toThrow(/nowhere/);
+    await expect(hrnTrain(file, ...out, '--data', `fashion-mnist:${FASHION}`, '--kd', 'dkd')).rejects.toThrow(/--teacher/);
     if (haveFashion) {
       writeFileSync(file, TINY_HRN.replace('classes 10', 'classes 5'));
-      await expect(hrnTrain(file, '--data', `fashion-mnist:${FASHION}`)).rejects.toThrow(/10 classes but the network declares only 5/);
+      await expect(hrnTrain(file, ...out, '--data', `fashion-mnist:${FASHION}`)).rejects.toThrow(/10 classes but the network declares only 5/);
     }
   });
 });

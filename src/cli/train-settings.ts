@@ -2,7 +2,8 @@
 // out takes the value the checkpoint's run recorded, so a resume needs no more than FILE, --out and
 // --resume), and the --out directory, locked for this run and checked for files of the user's.
 
-import { join } from 'node:path';
+import { existsSync, rmdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SGD_DEFAULTS } from '../codegen/kernels/index.js';
 import { dataSpecHelp } from '../data/spec.js';
 import { TRAIN_DEFAULTS } from '../sweep/spec.js';
@@ -73,14 +74,25 @@ export function trainSettings(p: ParsedCommand, recorded: Partial<RunSettingsRec
  */
 export function prepareRunDir(out: string, resume: boolean, force: boolean, note: (line: string) => void): DirLock {
   if (resume && force) throw new UsageError('train: --resume continues the run in --out and --force starts over; give one');
-  let lock: DirLock;
+  const created = missingDirs(out);
+  let held: DirLock;
   try {
     ensureDir(out);
-    lock = lockRunDir(out, note);
+    held = lockRunDir(out, note);
   } catch (e) {
+    removeIfEmpty(created);
     if (e instanceof OutputDirError || e instanceof DirLockedError || e instanceof LockFileError) throw new UserError(`--out ${e.message}`);
     throw e;
   }
+  // A run refused before it wrote anything (bad data, a batch too large) leaves no empty
+  // directories behind: releasing the lock removes those this call made, if they are still empty.
+  const lock: DirLock = {
+    ...held,
+    release() {
+      held.release();
+      removeIfEmpty(created);
+    },
+  };
   try {
     const contents = runDirContents(out);
     refuseForeignRunFiles(out, contents);
@@ -99,4 +111,22 @@ export function prepareRunDir(out: string, resume: boolean, force: boolean, note
     throw e;
   }
   return lock;
+}
+
+/** The directories `dir` and its ancestors that do not exist yet, deepest first. */
+function missingDirs(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.push(d);
+  return missing;
+}
+
+/** Removes each of `dirs` (deepest first) while it is empty. */
+function removeIfEmpty(dirs: readonly string[]): void {
+  for (const d of dirs) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty (the run wrote something), or already gone
+    }
+  }
 }

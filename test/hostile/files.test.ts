@@ -245,4 +245,19 @@ describe('the test suite writes nothing into the repository', () => {
     const scripts = (JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts['screenshot:playground']).toBe('HRN_PLAYGROUND_SCREENSHOT=docs/playground.png vitest run test/playground.test.ts');
   });
+  it('a training refused before it writes anything leaves no directory it made behind', async () => {
+    const dir = tempDir();
+    writeTinyMnist(dir, 32);
+    writeFileSync(join(dir, 'tiny.hrn'), TINY_SOURCE);
+    const out = join(dir, 'new', 'deeper', 'run');
+    const r = await hrn('train', join(dir, 'tiny.hrn'), '--data', `mnist:${join(dir, 'nowhere')}`, '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('nowhere');
+    expect(existsSync(join(dir, 'new'))).toBe(false);
+    // A directory that was there before stays, empty or not.
+    mkdirSync(join(dir, 'mine'));
+    const again = await hrn('train', join(dir, 'tiny.hrn'), '--data', `mnist:${join(dir, 'nowhere')}`, '--out', join(dir, 'mine'));
+    expect(again.code).toBe(1);
+    expect(readdirSync(join(dir, 'mine'))).toEqual([]);
+  });
 });
