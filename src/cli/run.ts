@@ -1,8 +1,8 @@
-// Process entry of `hrn`: runs the CLI and exits with its code. Kept apart from main.ts so that
-// tests can call main() in-process. Device commands first go through the supervisor
-// (supervise.ts), which runs this same entry again as its child.
+// Process entry of `hrn`: runs the CLI and ends the process as the command ended. Kept apart from
+// main.ts so that tests can call main() in-process. Device commands first go through the
+// supervisor (supervise.ts), which runs this same entry again as its child.
 import { userStderr } from './stderr.js';
-import { joinSupervisor, runSupervised, wantsSupervisor } from './supervise.js';
+import { joinSupervisor, runSupervised, signalStatus, wantsSupervisor, type Ending } from './supervise.js';
 
 const argv = process.argv.slice(2);
 
@@ -15,13 +15,31 @@ function internalError(err: unknown): never {
   process.exit(70);
 }
 
-async function run(): Promise<number> {
+/**
+ * Resolves once everything written to `stream` has been handed to the system. A pipe whose reader
+ * is slower than hrn (`hrn compile --debug | less`) holds the rest in Node's queue, and
+ * process.exit would throw that away.
+ */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((done) => (stream.writableLength === 0 ? done() : stream.write('', () => done())));
+}
+
+async function run(): Promise<Ending> {
   if (wantsSupervisor(argv)) return runSupervised(argv);
   joinSupervisor();
   process.on('uncaughtException', internalError);
   process.on('unhandledRejection', internalError);
   const { main } = await import('./main.js');
-  return main(argv);
+  return { code: await main(argv) };
 }
 
-run().then((code) => process.exit(code), internalError);
+async function end(e: Ending): Promise<void> {
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  if ('code' in e) process.exit(e.code);
+  // Die of the same signal, as the child did; should it be ignored here (nohup), exit as a shell would report it.
+  process.removeAllListeners(e.signal);
+  process.kill(process.pid, e.signal);
+  setTimeout(() => process.exit(signalStatus(e.signal)), 100);
+}
+
+run().then(end, internalError);

@@ -26,10 +26,12 @@ const DEVICE_COMMANDS: ReadonlySet<string> = new Set(['compile', 'infer', 'train
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
- * Whether `argv` should run under the supervisor: a device command, not already supervised, and
- * Dawn's warnings not asked for (HRN_DAWN_WARNINGS=1 runs everything in one process, unfiltered).
+ * Whether `argv` should run under the supervisor: a device command, not already supervised, Dawn's
+ * warnings not asked for (HRN_DAWN_WARNINGS=1 runs everything in one process, unfiltered), and no
+ * debugger attached (`node --inspect`: the process being debugged must be the one doing the work).
  */
-export function wantsSupervisor(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+export function wantsSupervisor(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): boolean {
+  if (execArgv.some((a) => a.startsWith('--inspect'))) return false;
   return DEVICE_COMMANDS.has(argv[0] ?? '') && env[SUPERVISED_ENV] !== '1' && env.HRN_DAWN_WARNINGS !== '1';
 }
 
@@ -52,8 +54,17 @@ export function signalStatus(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 0);
 }
 
-/** Runs this same hrn invocation in a child, relays its stderr minus Dawn's warnings, and returns its exit status. */
-export function runSupervised(argv: readonly string[]): Promise<number> {
+/** How a process ends: with an exit status, or by a signal (as the child did). */
+export type Ending = { code: number } | { signal: NodeJS.Signals };
+
+/**
+ * Runs this same hrn invocation in a child and relays its stderr minus Dawn's warnings. Ends as the
+ * child did: with its status, or, when the child died of a signal the user sent us too (Ctrl-C,
+ * or a kill of the process group), by that signal and without a word, as a shell expects of a
+ * program the user stopped (a loop over hrn stops on Ctrl-C only then). A signal we did not see
+ * (someone killed the child alone, the out-of-memory killer, a crash) gets a line saying so.
+ */
+export function runSupervised(argv: readonly string[]): Promise<Ending> {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
     // stdin and stdout are the child's own; descriptor 3 is our stderr, for hrn's messages; the
     // IPC channel tells the child when we are gone.
@@ -66,26 +77,30 @@ export function runSupervised(argv: readonly string[]): Promise<number> {
   };
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => relay(filter.push(chunk)));
+  const received = new Set<NodeJS.Signals>();
   const forward = (signal: NodeJS.Signals) => {
     // A terminal's Ctrl-C reaches both processes; the child's handler takes a repeat within its
     // grace period as the same request, so forwarding is safe and covers a signal sent to us alone.
+    received.add(signal);
     child.kill(signal);
   };
   for (const s of FORWARDED) process.on(s, forward);
   return new Promise((done) => {
     child.on('error', (e) => {
       relay(`hrn ${argv[0]}: error: could not start the hrn process: ${e.message}\n`);
-      done(1);
+      done({ code: 1 });
     });
     // 'close' comes after the child's stderr has ended, so every line it wrote is relayed first.
     child.on('close', (code, signal) => {
       for (const s of FORWARDED) process.removeListener(s, forward);
       relay(filter.end());
-      if (signal) {
+      if (signal && received.has(signal)) {
+        done({ signal });
+      } else if (signal) {
         relay(`${signalMessage(argv[0] ?? 'hrn', signal)}\n`);
-        done(signalStatus(signal));
+        done({ code: signalStatus(signal) });
       } else {
-        done(code ?? 1);
+        done({ code: code ?? 1 });
       }
     });
   });

@@ -26,7 +26,9 @@ export function isStoppedBySignal(code: number | null): boolean {
 
 export interface InterruptOptions {
   /** Printed on the first signal (default: says which signal and what happens next). */
-  message?: string;
+  message?: string | ((signal: NodeJS.Signals) => string);
+  /** Called once, on the first signal. */
+  onRequest?: (signal: NodeJS.Signals) => void;
   stream?: { write(s: string): unknown };
   /** Signals handled (default SIGINT and SIGTERM). */
   signals?: readonly NodeJS.Signals[];
@@ -47,9 +49,13 @@ export interface InterruptFlag {
   dispose(): void;
 }
 
+/** How to ask again, for the message on the first signal. */
+export function againHint(signal: NodeJS.Signals): string {
+  return signal === 'SIGINT' ? 'press Ctrl-C again' : `send ${signal} again`;
+}
+
 function firstMessage(signal: NodeJS.Signals): string {
-  const again = signal === 'SIGINT' ? 'press Ctrl-C again' : `send ${signal} again`;
-  return `${signal}: finishing this step, saving a checkpoint, then stopping (${again} to quit at once)`;
+  return `${signal}: finishing this step, saving a checkpoint, then stopping (${againHint(signal)} to quit at once)`;
 }
 
 export function installInterruptHandler(o: InterruptOptions = {}): InterruptFlag {
@@ -67,7 +73,9 @@ export function installInterruptHandler(o: InterruptOptions = {}): InterruptFlag
     if (count === 1) {
       first = now;
       firstSignal = signal;
-      stream.write(`\n${o.message ?? firstMessage(signal)}\n`);
+      const m = o.message ?? firstMessage;
+      stream.write(`\n${typeof m === 'string' ? m : m(signal)}\n`);
+      o.onRequest?.(signal);
     } else {
       stream.write(`\n${signal} again: quitting without saving\n`);
       exit(exitStatusFor(signal));

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { openDevice } from '../../runtime/device.js';
 import { installTrainingInterrupt } from '../../train/loop.js';
-import { EXIT_ON_SIGNAL, exitStatusFor } from '../../train/interrupt.js';
+import { againHint, EXIT_ON_SIGNAL, exitStatusFor, installInterruptHandler, type InterruptFlag } from '../../train/interrupt.js';
 import { TrainProgress } from '../../train/progress.js';
 import { QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
 import { checkRedis, ConnectionNotices } from '../../sweep/redis-check.js';
@@ -101,16 +101,29 @@ export const worker: Command = {
     // Once running, a lost connection is retried (Redis may be restarting): said once, not at every retry.
     const notices = new ConnectionNotices(target, (l) => io.err(l), 'hrn worker');
     w.on('error', (e) => explained(e) || notices.error(e) || io.err(`hrn worker: ${redactRedisUrl(e.message)}`));
-    await w.waitUntilReady();
-    (await w.client).on('ready', () => notices.ready());
-    io.out(`worker: waiting for runs on ${target.display} (queue ${target.name})`);
-    // `on`, not `once`: the same Ctrl-C can arrive twice (from the terminal and passed on by the
-    // supervisor), and a second signal with no handler would kill the worker before it has stopped.
-    await new Promise<void>((done) => {
-      process.on('SIGTERM', () => done());
-      process.on('SIGINT', () => done());
+    // From the start: a stop request while connecting counts too. A repeat within the grace period
+    // is the same request (a terminal's Ctrl-C also arrives passed on by the supervisor); a later
+    // one quits at once, and the training child, seeing its parent gone, stops with it.
+    let interrupt: InterruptFlag | undefined;
+    const stopRequested = new Promise<void>((done) => {
+      interrupt = installInterruptHandler({
+        graceMs: 1000,
+        stream: progressStream(io),
+        message: (s) => `${s}: stopping; the current run saves a checkpoint and goes back to the queue (${againHint(s)} to quit at once)`,
+        onRequest: () => done(),
+      });
     });
-    await stop();
+    try {
+      await Promise.race([w.waitUntilReady(), stopRequested]);
+      if (!interrupt?.requested) {
+        (await w.client).on('ready', () => notices.ready());
+        io.out(`worker: waiting for runs on ${target.display} (queue ${target.name})`);
+        await stopRequested;
+      }
+      await stop();
+    } finally {
+      interrupt?.dispose();
+    }
     io.out('worker: stopped');
     return EXIT_OK;
   },
