@@ -6,29 +6,18 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJsonl } from '../src/train/log.js';
 import { hrnInProcess, hrnProcess, TINY_HRN, waitFor, writeTinyFashion } from './sweep-fixtures.js';
+import { freePort } from './free-port.js';
 
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
 const root = mkdtempSync(join(tmpdir(), 'hrn-queue-'));
 let redis: ChildProcess | undefined;
 let port = 0;
 const children: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => done(p));
-    });
-    s.on('error', fail);
-  });
-}
 
 beforeAll(async () => {
   if (!haveRedis) return;

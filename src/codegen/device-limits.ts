@@ -4,14 +4,14 @@
 // DeviceLimitError, which the CLI prints as a one-line error; the plan compilers add the largest
 // batch that does fit, found by planning again (`largestBatch`).
 
+import { formatMiB } from '../util/bytes.js';
+
 /** The limits checked here (plan-types.ts's PlanLimits has them; stated apart so the kernels can use this module). */
 interface BufferLimits {
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
   maxComputeWorkgroupsPerDimension: number;
 }
-
-const MiB = (b: number) => `${(b / (1024 * 1024)).toFixed(1)} MiB`;
 
 /** How far over: `needed` of something the device allows `limit` of (bytes, or workgroups). */
 export interface LimitHit {
@@ -57,7 +57,7 @@ function bindingLimit(limits: BufferLimits): { bytes: number; name: string } {
 export function checkBinding(what: string, bytes: number, limits: BufferLimits, growsWithBatch = false): void {
   const lim = bindingLimit(limits);
   if (bytes <= lim.bytes) return;
-  throw new DeviceLimitError(`${what} needs ${MiB(bytes)}, above the device's ${lim.name} (${MiB(lim.bytes)})`, growsWithBatch ? { needed: bytes, limit: lim.bytes } : undefined);
+  throw new DeviceLimitError(`${what} needs ${formatMiB(bytes)}, above the device's ${lim.name} (${formatMiB(lim.bytes)})`, growsWithBatch ? { needed: bytes, limit: lim.bytes } : undefined);
 }
 
 interface SizedBuffer {
@@ -82,7 +82,7 @@ export function checkPlanFits<B extends SizedBuffer>(buffers: readonly B[], disp
     if (b.bytes > limits.maxBufferSize) {
       const grows = perBatch(b);
       throw new DeviceLimitError(
-        `buffer ${b.name} needs ${MiB(b.bytes)}, above the device's maxBufferSize (${MiB(limits.maxBufferSize)})`,
+        `buffer ${b.name} needs ${formatMiB(b.bytes)}, above the device's maxBufferSize (${formatMiB(limits.maxBufferSize)})`,
         grows ? { needed: b.bytes, limit: limits.maxBufferSize } : undefined,
       );
     }
@@ -102,7 +102,7 @@ export function checkPlanFits<B extends SizedBuffer>(buffers: readonly B[], disp
       if (size > limits.maxStorageBufferBindingSize) {
         const grows = perBatch(buf);
         throw new DeviceLimitError(
-          `${d.label}: binds ${MiB(size)} of buffer ${buf.name}, above the device's maxStorageBufferBindingSize (${MiB(limits.maxStorageBufferBindingSize)})`,
+          `${d.label}: binds ${formatMiB(size)} of buffer ${buf.name}, above the device's maxStorageBufferBindingSize (${formatMiB(limits.maxStorageBufferBindingSize)})`,
           grows ? { needed: size, limit: limits.maxStorageBufferBindingSize } : undefined,
         );
       }

@@ -10,6 +10,7 @@ import type { Dataset, Split } from './dataset.js';
 import { DataError } from './errors.js';
 import { fileSize, findFile, gunzipAtMost, gunzipHead, isGzip, notGzip, readBytes, readHead, requireDirectory } from './files.js';
 import { FASHION_MNIST_CLASSES, idxSizeProblem, parseIdx, parseIdxHeader, type IdxArray, type IdxHeader } from './idx-format.js';
+import { formatMiB } from '../util/bytes.js';
 
 export * from './idx-format.js';
 
@@ -49,13 +50,11 @@ export interface IdxReadOptions {
  */
 export const MAX_IDX_BYTES = 2 ** 30;
 
-const MiB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-
 /** The size the header declares, checked against MAX_IDX_BYTES before any of the elements is read. */
 function declaredSize(h: IdxHeader, path: string): number {
   const total = h.headerLen + h.count;
   if (total > MAX_IDX_BYTES) {
-    throw new DataError(path, `the header declares ${h.dims.join('x')} elements (${MiB(total)}), above the ${MiB(MAX_IDX_BYTES)} hrn reads from one IDX file`);
+    throw new DataError(path, `the header declares ${h.dims.join('x')} elements (${formatMiB(total)}), above the ${formatMiB(MAX_IDX_BYTES)} hrn reads from one IDX file`);
   }
   return total;
 }
@@ -69,7 +68,7 @@ function readIdxFile(path: string, expectDims: number): IdxArray {
   const size = fileSize(path);
   const head = readHead(path, 4 + 4 * expectDims);
   if (isGzip(head)) {
-    if (size > MAX_IDX_BYTES) throw new DataError(path, `${MiB(size)} of gzip data, above the ${MiB(MAX_IDX_BYTES)} hrn reads from one IDX file`);
+    if (size > MAX_IDX_BYTES) throw new DataError(path, `${formatMiB(size)} of gzip data, above the ${formatMiB(MAX_IDX_BYTES)} hrn reads from one IDX file`);
     const gz = readBytes(path);
     const h = parseIdxHeader(gunzipHead(gz, path, 4 + 4 * expectDims), path, expectDims);
     const total = declaredSize(h, path);

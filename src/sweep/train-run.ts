@@ -7,9 +7,8 @@
 import { hostname } from 'node:os';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../data/errors.js';
 import type { BatchLoader } from '../data/batches.js';
-import { openData, type DataPipeline } from '../data/pipeline.js';
+import type { DataPipeline } from '../data/pipeline.js';
 import type { ArchIR } from '../ir/arch.js';
 import type { GpuContext } from '../runtime/device.js';
 import { CheckpointError } from '../train/checkpoint.js';
@@ -20,6 +19,7 @@ import { ForeignRunFilesError, lockRunDir } from '../train/run-dir.js';
 import { DirLockedError, LockFileError, type DirLock } from '../util/dir-lock.js';
 import type { TrainProgress } from '../train/progress.js';
 import { UserError } from '../cli/errors.js';
+import { openTrainingData } from '../cli/train-data.js';
 import type { RunConfig } from './expand.js';
 import { buildRunNetwork } from './network.js';
 import type { RunResult } from './store.js';
@@ -48,25 +48,7 @@ export const trainedBy = (): string => `${hostname()}:${process.pid}`;
  * count, the fit of its images, and enough training images for one batch. Problems are UserErrors.
  */
 export function openRunData(run: RunConfig, arch: ArchIR): { data: DataPipeline; train: BatchLoader } {
-  const t = run.train;
-  let data;
-  try {
-    data = openData(run.data, arch.input, arch.classes, {
-      batchSize: t.batch,
-      evalBatchSize: 250,
-      seed: run.seed,
-      fit: t.fit,
-      augment: t.augment ? undefined : false,
-      subset: t.subset !== undefined ? { count: t.subset, mode: 'stratified' } : undefined,
-      testSubset: t.testSubset !== undefined ? { count: t.testSubset, mode: 'first' } : undefined,
-    });
-  } catch (e) {
-    if (e instanceof DataError) throw new UserError(e.message);
-    throw e;
-  }
-  const train = data.train!;
-  if (train.count < t.batch) throw new UserError(`${run.data}: ${train.count} training images are fewer than one batch of ${t.batch}`);
-  return { data, train };
+  return openTrainingData(run.data, arch, { ...run.train, seed: run.seed }, { evalBatch: 250 });
 }
 
 /** Trains (or finishes) one run. Returns undefined when interrupted before the end. */

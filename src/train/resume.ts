@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import type { LossSpec } from '../codegen/kernels/index.js';
 import type { CheckpointState } from './checkpoint.js';
 import type { LrSchedule } from './schedule.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 /** How the training data was opened, as the caller (the command, the sweep) knows it. */
 export interface DataSettings {
@@ -68,16 +69,6 @@ export function recordedSettings(state: CheckpointState): Partial<RunSettingsRec
   return base;
 }
 
-function canonical(v: unknown): string {
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${k}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 function showLoss(l: LossSpec): string {
   const { kind, ...params } = l;
   const list = Object.entries(params).map(([k, v]) => `${k} ${v}`);
@@ -112,7 +103,7 @@ export function settingsDifferences(was: Partial<RunSettingsRecord>, now: RunSet
   for (const key of Object.keys(SHOW) as (keyof typeof SHOW)[]) {
     const a = was[key];
     const b = now[key];
-    if (a === undefined || b === undefined || canonical(a) === canonical(b)) continue;
+    if (a === undefined || b === undefined || canonicalJson(a) === canonicalJson(b)) continue;
     out.push(`${SHOW[key](b)} (the run: ${SHOW[key](a)})`);
   }
   return out;

@@ -41,7 +41,11 @@ function notOurs(dir: string, name: string): string | undefined {
       return 'cannot be read';
     }
   }
-  if (!statSync(path).isFile()) return 'is not a regular file';
+  const st = statSync(path);
+  if (!st.isFile()) return 'is not a regular file';
+  // An empty file holds nothing of the user's to keep: hrn's own cut short by a full disk, or a
+  // `touch`. MetricsCsv and the log start it afresh, so it must not wedge the run.
+  if (st.size === 0) return undefined;
   const line = firstLine(path);
   if (name === RUN_METRICS_CSV) return line === METRICS_COLUMNS.join(',') ? undefined : "does not start with hrn's header";
   try {

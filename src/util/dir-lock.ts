@@ -7,15 +7,27 @@
 // hard-linked into place, and link(2) fails when the name exists (also over NFS, where O_EXCL was
 // long unreliable). On file systems without hard links it is created with O_EXCL instead.
 //
-// A lock left by a process that died without releasing it (SIGKILL, a power cut) is stale when its
-// pid no longer runs on this host; it is taken over with a note. A lock from another host cannot be
-// checked from here and is refused, with how to remove it. Two processes taking over the same stale
-// lock at the same instant can both succeed; that needs two restarts of a crashed run within
-// microseconds of each other, and is accepted.
+// The holder touches the file (its mtime) every LOCK_REFRESH_MS, a heartbeat that a reader on any
+// host sharing the directory can see. A lock is stale, and taken over with a note, when
+//   - its heartbeat is older than LOCK_STALE_MS, whatever host wrote it (a host that died, a
+//     container restarted under the same name whose new process got the old pid);
+//   - it names this host and a pid that no longer runs here (SIGKILL, a crash: no need to wait);
+//   - it names this very process, which does not hold it (a restart that reused the pid).
+// Otherwise it is refused, saying when it will be stale. The heartbeat runs on a timer of the main
+// thread, so LOCK_STALE_MS is far above the longest pause that thread takes (a synchronous
+// submission that compiles kernels in the GPU driver: minutes on a loaded lavapipe) and above any
+// likely difference between two hosts' clocks. A holder whose lock was taken over stops touching it.
+// Two processes taking over the same stale lock at the same instant can both succeed; that needs
+// two restarts of a crashed run within microseconds of each other, and is accepted.
 
-import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+
+/** How often a holder refreshes its lock (the file's mtime). */
+export const LOCK_REFRESH_MS = 10_000;
+/** How old a lock's last refresh may be before the lock is stale, whatever host wrote it. */
+export const LOCK_STALE_MS = 15 * 60_000;
 
 export interface LockOwner {
   pid: number;
@@ -45,7 +57,7 @@ export class LockFileError extends Error {
 export interface DirLock {
   readonly file: string;
   readonly owner: LockOwner;
-  /** Removes the lock file if it is still this lock's (idempotent). */
+  /** Removes the lock file if it is still this lock's, and stops its heartbeat (idempotent). */
   release(): void;
 }
 
@@ -56,9 +68,16 @@ export interface LockOptions {
   what: string;
   /** Told when a stale lock is taken over. */
   note?: (line: string) => void;
+  /** How often the holder refreshes the lock (default LOCK_REFRESH_MS). */
+  refreshMs?: number;
+  /** How old another's last refresh may be before its lock is stale (default LOCK_STALE_MS). */
+  staleMs?: number;
 }
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
+
+/** The texts of the locks this process holds: a lock naming this pid that is not among them is a previous life's. */
+const heldHere = new Set<string>();
 
 /** Whether `pid` is a live process on this machine (EPERM: it is, but belongs to another user). */
 function isAlive(pid: number): boolean {
@@ -109,6 +128,16 @@ function readLock(file: string): string | undefined {
   }
 }
 
+/** When the lock file was last refreshed (ms since the epoch), or undefined when it is gone. */
+function lastRefresh(file: string): number | undefined {
+  try {
+    return statSync(file).mtimeMs;
+  } catch (e) {
+    if (code(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
 function parseOwner(text: string): LockOwner | undefined {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
@@ -119,19 +148,50 @@ function parseOwner(text: string): LockOwner | undefined {
   return undefined;
 }
 
-function refusal(dir: string, file: string, owner: LockOwner | undefined): DirLockedError {
+/** A span of time in words: whole minutes when it is one, else seconds. */
+function span(ms: number): string {
+  if (ms >= 60_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 1000)} s`;
+}
+
+/** A lock found in place: its text, its owner when it says, and its last refresh. */
+interface FoundLock {
+  text: string;
+  owner: LockOwner | undefined;
+  refreshed: number;
+}
+
+/** Why `found` may be taken over, in words, or undefined while its holder may still be alive. */
+function staleness(found: FoundLock, host: string, staleMs: number): string | undefined {
+  const { owner } = found;
+  if (owner && owner.host === host) {
+    if (owner.pid === process.pid && !heldHere.has(found.text)) return 'which names this process but was not taken by it (a pid reused after a restart)';
+    if (!isAlive(owner.pid)) return 'which is no longer running';
+  }
+  const age = Date.now() - found.refreshed;
+  if (age > staleMs) return `whose last heartbeat was ${span(age)} ago`;
+  return undefined;
+}
+
+function refusal(dir: string, file: string, found: FoundLock | undefined, staleMs: number): DirLockedError {
+  const owner = found?.owner;
+  const staleAt = found ? `${new Date(found.refreshed + staleMs).toISOString()} (${span(staleMs)} after its last heartbeat)` : undefined;
   if (!owner) {
-    return new DirLockedError(file, undefined, `${dir} is locked by ${file}, which does not say who holds it; if nothing is using ${dir}, delete that file and try again`);
+    const when = staleAt ? ` unless refreshed, it is taken over as stale at ${staleAt};` : '';
+    return new DirLockedError(file, undefined, `${dir} is locked by ${file}, which does not say who holds it;${when} if nothing is using ${dir}, delete that file and try again`);
   }
   const here = owner.host === hostname();
   const who = `${owner.what} (pid ${owner.pid}${here ? '' : ` on host ${owner.host}`}, since ${owner.since})`;
-  const how = here ? `wait for it to finish, or stop it (kill ${owner.pid})` : `wait for it to finish; if that process is gone, delete ${file}`;
+  const how = here
+    ? `wait for it to finish, or stop it (kill ${owner.pid})`
+    : `wait for it to finish; if that process is gone, its lock is taken over as stale at ${staleAt ?? `${span(staleMs)} after its last heartbeat`}, or delete ${file} now`;
   return new DirLockedError(file, owner, `${dir} is in use by ${who}: ${how}`);
 }
 
 /**
  * Takes the lock on `dir` (which must exist), or throws a DirLockedError naming its holder (a
- * LockFileError when the lock file cannot be written or read at all).
+ * LockFileError when the lock file cannot be written or read at all). The lock is refreshed until
+ * released.
  */
 export function lockDir(dir: string, o: LockOptions): DirLock {
   const file = join(dir, o.name);
@@ -143,34 +203,67 @@ export function lockDir(dir: string, o: LockOptions): DirLock {
   }
 }
 
+/** The lock in place, or undefined when there is none. */
+function findLock(file: string): FoundLock | undefined {
+  const text = readLock(file);
+  const refreshed = text === undefined ? undefined : lastRefresh(file);
+  if (text === undefined || refreshed === undefined) return undefined;
+  return { text, owner: parseOwner(text), refreshed };
+}
+
 function takeLock(dir: string, file: string, o: LockOptions): DirLock {
   const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), what: o.what };
   const text = `${JSON.stringify(owner)}\n`;
+  const staleMs = o.staleMs ?? LOCK_STALE_MS;
   // A few rounds: a lock may vanish (released) or go stale between looking and taking.
   for (let round = 0; round < 5; round++) {
-    if (createExclusive(file, text)) return heldLock(file, owner, text);
-    const held = readLock(file);
-    if (held === undefined) continue;
-    const other = parseOwner(held);
-    if (!other || other.host !== owner.host || isAlive(other.pid)) throw refusal(dir, file, other);
-    // Stale: its process is gone. Remove it only if it is still the one just read.
-    if (readLock(file) === held) {
+    if (createExclusive(file, text)) return heldLock(file, owner, text, o.refreshMs ?? LOCK_REFRESH_MS);
+    const found = findLock(file);
+    if (found === undefined) continue;
+    const why = staleness(found, owner.host, staleMs);
+    if (why === undefined) throw refusal(dir, file, found, staleMs);
+    // Remove it only if it is still the one just read.
+    if (readLock(file) === found.text) {
       try {
         unlinkSync(file);
       } catch (e) {
         if (code(e) !== 'ENOENT') throw e;
       }
-      o.note?.(`${dir}: took over the lock of pid ${other.pid} (${other.what}, since ${other.since}), which is no longer running`);
+      o.note?.(`${dir}: took over ${tookOverWhat(found, owner.host)}, ${why}`);
     }
   }
-  throw refusal(dir, file, parseOwner(readLock(file) ?? ''));
+  throw refusal(dir, file, findLock(file), staleMs);
 }
 
-function heldLock(file: string, owner: LockOwner, text: string): DirLock {
+function tookOverWhat(found: FoundLock, host: string): string {
+  const other = found.owner;
+  if (!other) return `the lock ${found.text.trim() === '' ? '(an empty file)' : '(which did not say who held it)'}`;
+  return `the lock of pid ${other.pid}${other.host === host ? '' : ` on host ${other.host}`} (${other.what}, since ${other.since})`;
+}
+
+function heldLock(file: string, owner: LockOwner, text: string, refreshMs: number): DirLock {
+  heldHere.add(text);
+  const beat = setInterval(() => {
+    try {
+      // Taken over as stale (this process was suspended too long) or removed: not ours to keep alive.
+      if (readLock(file) !== text) {
+        clearInterval(beat);
+        return;
+      }
+      const now = new Date();
+      utimesSync(file, now, now);
+    } catch {
+      // a passing I/O error: the next beat tries again, and the stale age allows for many misses
+    }
+  }, refreshMs);
+  // The heartbeat alone must not keep a finished process alive.
+  beat.unref();
   let held = true;
   const release = () => {
     if (!held) return;
     held = false;
+    clearInterval(beat);
+    heldHere.delete(text);
     process.removeListener('exit', release);
     try {
       if (readLock(file) === text) unlinkSync(file);

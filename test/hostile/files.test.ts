@@ -1,18 +1,21 @@
 // Nothing a user made is destroyed: `export -o` never replaces a device, pipe, directory or
 // symbolic link and replaces a regular file only with --force; `train --out` neither trains into a
 // directory of the user's without --force nor ever appends to a file hrn did not write; two
-// trainings never share one --out (a lock naming the holder's pid, taken over once that process
-// is gone); and the test suite itself writes nothing into docs/.
+// trainings never share one --out (a lock naming the holder's pid and refreshed by it, taken over
+// once that process is gone or its refreshes stop, from whatever host); an empty log or metrics file
+// never wedges a run; and the test suite itself writes nothing into docs/.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { METRICS_COLUMNS } from '../../src/train/metrics-csv.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { lockRunDir } from '../../src/train/run-dir.js';
+import { lockRunDir, runDirContents } from '../../src/train/run-dir.js';
+import { readJsonl } from '../../src/train/log.js';
+import { lockDir } from '../../src/util/dir-lock.js';
 import { TINY_SOURCE, writeTinyMnist } from '../tiny-mnist.js';
 import { TINY_HRN, writeTinyFashion } from '../sweep-fixtures.js';
 import { runHrn, type BoundedRun } from './bounded.js';
@@ -199,6 +202,178 @@ describe('train --out', () => {
     expect(third.stdout).toContain('which is no longer running');
     expect(loadCheckpoint(join(out, 'checkpoint')).state.epoch).toBe(before + 1);
     expect(existsSync(lockFile)).toBe(false);
+  });
+});
+
+describe('the run-directory lock', () => {
+  const LOCK = 'train.lock';
+  /** A time `secondsAgo` in the past, in whole seconds (so a file's mtime holds it exactly). */
+  const ago = (secondsAgo: number) => new Date(1000 * (Math.floor(Date.now() / 1000) - secondsAgo));
+  /** Writes a lock file as another process would have, last refreshed at `refreshed`. */
+  function writeLock(dir: string, owner: object | string, refreshed: Date): string {
+    const file = join(dir, LOCK);
+    writeFileSync(file, typeof owner === 'string' ? owner : `${JSON.stringify(owner)}\n`);
+    utimesSync(file, refreshed, refreshed);
+    return file;
+  }
+  const elsewhere = { pid: 4242, host: `${hostname()}-elsewhere`, since: '2026-01-01T00:00:00.000Z', what: 'hrn train' };
+  const until = async (what: string, ok: () => boolean) => {
+    for (const end = Date.now() + 10_000; !ok(); await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    }
+  };
+
+  it("another host's lock is refused while its heartbeat is recent, saying when it goes stale, and taken over once older", () => {
+    const dir = tempDir();
+    const staleMs = 60_000;
+    const refreshed = ago(30);
+    const file = writeLock(dir, elsewhere, refreshed);
+    const staleAt = new Date(refreshed.getTime() + staleMs).toISOString();
+    expect(() => lockDir(dir, { name: LOCK, what: 'hrn train', staleMs })).toThrow(
+      `${dir} is in use by hrn train (pid 4242 on host ${elsewhere.host}, since 2026-01-01T00:00:00.000Z): wait for it to finish; ` +
+        `if that process is gone, its lock is taken over as stale at ${staleAt} (1 min after its last heartbeat), or delete ${file} now`,
+    );
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(elsewhere);
+
+    utimesSync(file, ago(120), ago(120));
+    const notes: string[] = [];
+    const lock = lockDir(dir, { name: LOCK, what: 'hrn train', staleMs, note: (l) => notes.push(l) });
+    try {
+      expect(notes).toEqual([`${dir}: took over the lock of pid 4242 on host ${elsewhere.host} (hrn train, since 2026-01-01T00:00:00.000Z), whose last heartbeat was 2 min ago`]);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+    } finally {
+      lock.release();
+    }
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('the CLI lock waits minutes, not forever: refused 5 minutes after the last heartbeat, taken over an hour after', () => {
+    const dir = tempDir();
+    writeLock(dir, elsewhere, ago(5 * 60));
+    expect(() => lockRunDir(dir)).toThrow(/its lock is taken over as stale at \S+Z \(\d+ min after its last heartbeat\)/);
+    writeLock(dir, elsewhere, ago(60 * 60));
+    lockRunDir(dir).release();
+    // A lock file that says nothing of its holder (an O_EXCL create cut short by a full disk) ages out the same way.
+    writeLock(dir, '', ago(5 * 60));
+    expect(() => lockRunDir(dir)).toThrow(/does not say who holds it; unless refreshed, it is taken over as stale at \S+Z/);
+    writeLock(dir, '', ago(60 * 60));
+    const notes: string[] = [];
+    lockRunDir(dir, (l) => notes.push(l)).release();
+    expect(notes).toEqual([`${dir}: took over the lock (an empty file), whose last heartbeat was 60 min ago`]);
+  });
+
+  it('a lock naming this process, which it did not take, is stale (a reused pid); one it holds is not', () => {
+    const dir = tempDir();
+    const held = lockRunDir(dir);
+    try {
+      expect(() => lockRunDir(dir)).toThrow(`is in use by hrn train (pid ${process.pid}, since ${held.owner.since})`);
+    } finally {
+      held.release();
+    }
+    const before = { pid: process.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', what: 'hrn train' };
+    writeLock(dir, before, new Date());
+    const notes: string[] = [];
+    lockRunDir(dir, (l) => notes.push(l)).release();
+    expect(notes).toEqual([`${dir}: took over the lock of pid ${process.pid} (hrn train, since 2026-01-01T00:00:00.000Z), which names this process but was not taken by it (a pid reused after a restart)`]);
+  });
+
+  it('a lock of this host whose pid runs but whose heartbeat stopped is stale (the pid now belongs to another process)', () => {
+    const dir = tempDir();
+    // The parent of this test process: alive, and not a training.
+    const reused = { pid: process.ppid, host: hostname(), since: '2026-01-01T00:00:00.000Z', what: 'hrn train' };
+    writeLock(dir, reused, ago(10));
+    expect(() => lockDir(dir, { name: LOCK, what: 'hrn train', staleMs: 60_000 })).toThrow(`is in use by hrn train (pid ${process.ppid}, since `);
+    writeLock(dir, reused, ago(120));
+    const notes: string[] = [];
+    lockDir(dir, { name: LOCK, what: 'hrn train', staleMs: 60_000, note: (l) => notes.push(l) }).release();
+    expect(notes).toEqual([`${dir}: took over the lock of pid ${process.ppid} (hrn train, since 2026-01-01T00:00:00.000Z), whose last heartbeat was 2 min ago`]);
+  });
+
+  it('the holder refreshes its lock until it releases it, and stops once the lock is no longer its own', async () => {
+    const dir = tempDir();
+    const file = join(dir, LOCK);
+    const old = ago(600);
+    const mtime = () => statSync(file).mtimeMs;
+    const lock = lockDir(dir, { name: LOCK, what: 'hrn train', refreshMs: 20 });
+    try {
+      utimesSync(file, old, old);
+      await until('a heartbeat', () => mtime() > old.getTime());
+      expect(Date.now() - mtime()).toBeLessThan(5_000);
+      // Another process took it over (this one was stopped too long): its lock is not refreshed by this one.
+      writeFileSync(file, `${JSON.stringify(elsewhere)}\n`);
+      utimesSync(file, old, old);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(mtime()).toBe(old.getTime());
+    } finally {
+      lock.release();
+    }
+    // The other's lock is left alone, and a released lock is refreshed no more.
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(elsewhere);
+    const again = lockDir(dir, { name: LOCK, what: 'hrn train', refreshMs: 20, staleMs: 60_000 });
+    const text = readFileSync(file, 'utf8');
+    again.release();
+    expect(existsSync(file)).toBe(false);
+    // Put back as it was, the released lock would be refreshed if its heartbeat still ran.
+    writeFileSync(file, text);
+    utimesSync(file, old, old);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(mtime()).toBe(old.getTime());
+  });
+});
+
+describe('an empty train.jsonl or metrics.csv (a full disk, a touch)', () => {
+  it("counts as hrn's, not the user's", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'train.jsonl'), '');
+    writeFileSync(join(dir, 'metrics.csv'), '');
+    expect(runDirContents(dir)).toEqual({ run: ['metrics.csv', 'train.jsonl'], other: [], blocking: [] });
+  });
+});
+
+describe('train --out, after a crash', () => {
+  it("a lock left by a host that died is refused with when it goes stale, and taken over once its heartbeat is old", { timeout: 300_000 }, async () => {
+    const s = tinySetup();
+    const out = join(s.dir, 'run');
+    mkdirSync(out);
+    const lockFile = join(out, 'train.lock');
+    const host = `${hostname()}-gone`;
+    writeFileSync(lockFile, `${JSON.stringify({ pid: 4242, host, since: '2026-01-01T00:00:00.000Z', what: 'hrn train' })}\n`);
+    const refused = await runHrn(trainArgs(s, out, '--epochs', '1'), { timeoutMs: 120_000 });
+    expectOneLineError(refused, new RegExp(`is in use by hrn train \\(pid 4242 on host ${host}, since 2026-01-01T00:00:00.000Z\\): wait for it to finish; if that process is gone, its lock is taken over as stale at \\S+Z \\(\\d+ min after its last heartbeat\\), or delete ${lockFile} now`));
+    expect(refused.ms).toBeLessThan(60_000);
+
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(lockFile, hourAgo, hourAgo);
+    const taken = await runHrn(trainArgs(s, out, '--epochs', '1'), { timeoutMs: 240_000 });
+    expect(taken.code, taken.stdout + taken.stderr).toBe(0);
+    expect(taken.stdout).toContain(`${resolve(out)}: took over the lock of pid 4242 on host ${host} (hrn train, since 2026-01-01T00:00:00.000Z), whose last heartbeat was `);
+    expect(loadCheckpoint(join(out, 'checkpoint')).state.epoch).toBe(1);
+    expect(existsSync(lockFile)).toBe(false);
+  });
+
+  it('an empty train.jsonl and metrics.csv block neither --force nor --resume', { timeout: 400_000 }, async () => {
+    const s = tinySetup();
+    const out = join(s.dir, 'run');
+    mkdirSync(out);
+    const csv = join(out, 'metrics.csv');
+    const log = join(out, 'train.jsonl');
+    writeFileSync(csv, '');
+    writeFileSync(log, '');
+    const forced = await runHrn(trainArgs(s, out, '--epochs', '1', '--force'), { timeoutMs: 240_000 });
+    expect(forced.code, forced.stdout + forced.stderr).toBe(0);
+    expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(readJsonl(log)[0].event).toBe('start');
+
+    // A full disk empties both files; the checkpoint is intact.
+    truncateSync(csv, 0);
+    truncateSync(log, 0);
+    const resumed = await runHrn(trainArgs(s, out, '--epochs', '2', '--resume'), { timeoutMs: 240_000 });
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    const rows = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe(METRICS_COLUMNS.join(','));
+    expect(rows.map((r) => r.split(',')[0])).toEqual(['epoch', '2']);
+    expect(readJsonl(log)[0].event).toBe('resume');
+    expect(loadCheckpoint(join(out, 'checkpoint')).state.epoch).toBe(2);
   });
 });
 

@@ -11,7 +11,8 @@ import { parseRedisUrl, redactRedisUrl } from '../../src/sweep/redis-url.js';
 import { readJsonl } from '../../src/train/log.js';
 import { TINY_HRN, writeTinyFashion } from '../sweep-fixtures.js';
 import { runHrn, type BoundedRun, type BoundedOptions } from './bounded.js';
-import { freePort, selfSignedCert, TestRedis, until, type RedisOptions } from './redis.js';
+import { freePort } from '../free-port.js';
+import { selfSignedCert, TestRedis, until, type RedisOptions } from './redis.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hrn-hostile-queue-'));
 const servers: TestRedis[] = [];

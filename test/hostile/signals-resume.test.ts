@@ -7,7 +7,6 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { readJsonl } from '../../src/train/log.js';
 import { TINY_SOURCE, writeTinyMnist } from '../tiny-mnist.js';
 import { hrnProcess, TINY_HRN, waitFor, writeTinyFashion } from '../sweep-fixtures.js';
 import { runHrn } from './bounded.js';
+import { freePort } from '../free-port.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hrn-hostile-signals-'));
 const children: ChildProcess[] = [];
@@ -140,17 +140,6 @@ describe('--resume', () => {
 });
 
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => done(p));
-    });
-    srv.on('error', fail);
-  });
-}
 
 /** The pid of a `--train-run` process descending from `ancestor` (the machine is shared: other tests run workers too). */
 function trainingChildOf(ancestor: number): number | undefined {

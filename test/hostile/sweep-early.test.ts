@@ -12,7 +12,7 @@ import { installTrainingInterrupt } from '../../src/train/interrupt.js';
 import { hrn } from '../run-cli.js';
 import { TINY_HRN, writeTinyFashion } from '../sweep-fixtures.js';
 import { runHrn } from './bounded.js';
-import { freePort } from './redis.js';
+import { freePort } from '../free-port.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hrn-hostile-sweep-early-'));
 let data = '';

@@ -5,8 +5,6 @@
 // Ctrl-C), --resume to continue. See docs/training.md.
 
 import { join, resolve } from 'node:path';
-import { DataError } from '../../data/errors.js';
-import { openData, type DataPipeline } from '../../data/pipeline.js';
 import { dataSpecHelp } from '../../data/spec.js';
 import type { ArchIR } from '../../ir/arch.js';
 import { countGraph } from '../../ir/count.js';
@@ -30,6 +28,7 @@ import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { displayPath } from '../format.js';
+import { openTrainingData } from '../train-data.js';
 import { prepareRunDir, recordedRunSettings, trainSettings, type TrainSettings } from '../train-settings.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { TRAINING_OPTIONS } from '../train-options.js';
@@ -201,11 +200,7 @@ async function trainInto(out: string, settings: TrainSettings, { p, ctx, file, s
   try {
     const evalBatch = intOption(p, 'eval-batch', 250);
     await checkBatchesFit(trainingBatches({ graph, batch, evalBatch, loss, teacher: teacher?.graph }), gpu);
-    const data = openTrainData(settings, net, evalBatch);
-    const trainLoader = data.train!;
-    if (trainLoader.count < batch) {
-      throw new UserError(`${dataText}: ${trainLoader.count} training images are fewer than one batch of ${batch}; use a smaller --batch`);
-    }
+    const { data, train: trainLoader } = openTrainingData(dataText, net, settings, { evalBatch, batchHint: '; use a smaller --batch' });
     const relus = countGraph(graph).total.relus;
     const common = {
       graph,
@@ -276,24 +271,6 @@ function userErrors<T>(f: () => T): T {
 function rethrowAsUserError(e: unknown): never {
   if (e instanceof CheckpointError || e instanceof TrainingDivergedError || e instanceof ResumeMismatchError) throw new UserError(e.message);
   throw e;
-}
-
-/** The training and test splits as the settings ask; a bad data set is a user error. */
-function openTrainData(t: TrainSettings, net: Pick<ArchIR, 'input' | 'classes'>, evalBatch: number): DataPipeline {
-  try {
-    return openData(t.data, net.input, net.classes, {
-      batchSize: t.batch,
-      evalBatchSize: evalBatch,
-      seed: t.seed,
-      fit: t.fit,
-      augment: t.augment ? undefined : false,
-      subset: t.subset !== null ? { count: t.subset, mode: 'stratified' } : undefined,
-      testSubset: t.testSubset !== null ? { count: t.testSubset, mode: 'first' } : undefined,
-    });
-  } catch (e) {
-    if (e instanceof DataError) throw new UserError(e.message);
-    throw e;
-  }
 }
 
 /** The closing line: epochs, the last test accuracy, speed and wall time. */

@@ -10,9 +10,10 @@ import type { TrainBuilder } from './builder.js';
 import type { TrainMemory } from './types.js';
 import type { TrainState } from './state.js';
 import type { BnStore, ParamStore } from './params.js';
+import { formatMiB } from '../../util/bytes.js';
 
 const size = (b: number) => (b < 1024 ? `${b} B` : `${(b / 1024).toFixed(1)} KiB`);
-const large = (b: number) => (b < 2 ** 20 ? size(b) : b < 2 ** 30 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 2 ** 30).toFixed(2)} GiB`);
+const large = (b: number) => (b < 2 ** 20 ? size(b) : b < 2 ** 30 ? formatMiB(b) : `${(b / 2 ** 30).toFixed(2)} GiB`);
 
 function stepsSection(state: TrainState): string[] {
   const steps = state.steps ?? [];
