@@ -105,6 +105,87 @@ describe('--queue URL parsing', () => {
   });
 });
 
+describe('--queue URL parsing: a password of any form never reaches a message', () => {
+  // Every password below holds Pw and Xq, so any piece of it in a message is found.
+  const leaks = /Pw|Xq/;
+  const refusal = (url: string): string => {
+    try {
+      parseRedisUrl(url);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error(`${url} was accepted`);
+  };
+
+  it('refused URLs: several @, percent-encoded @, spaces, no host, user:pass, IPv6, / ? # in the password', () => {
+    for (const url of [
+      'redis://:Pw1@Xq@host/x',
+      'redis://:Pw@1@Xq@host:6379/x',
+      'redis://:Pw1%40Xq@host/x',
+      'redis://:Pw2 Xq@host/x',
+      'redis://:Pw2  Xq @host/0?x=1',
+      'redis://:Pw3Xq@',
+      'redis://:Pw3Xq@/0',
+      'redis://:Pw3Xq',
+      'redis://:Pw3@Xq@:6379',
+      'redis://:Pw3 Xq@',
+      'redis://alice:Pw4Xq@host/db',
+      'redis://alice:Pw4@Xq@host/db',
+      'redis://:Pw6Xq@[::1]:7000/x',
+      'redis://:Pw6@Xq@[::1',
+      'redis://:Pw7/Xq@host',
+      'redis://:Pw7?Xq@host',
+      'redis://:Pw7#Xq@host',
+      'http://:Pw8@Xq@host',
+      'redis://:Pw9%zzXq@host',
+      'redis://:Pw0@Xq@host/0?x=1',
+      'redis://Pw5@Xq@host:port',
+      'Pw1@Xq@host',
+    ]) {
+      const message = refusal(url);
+      expect(message, url).toMatch(/^--queue: /);
+      expect(message, url).not.toMatch(leaks);
+    }
+    // Where the URL is one, the message still says where it points.
+    expect(refusal('redis://:Pw1@Xq@host/x')).toContain("the database 'x' is not a number in 'redis://***@host/x'");
+    expect(refusal('redis://:Pw6Xq@[::1]:7000/x')).toContain("in 'redis://***@[::1]:7000/x'");
+    expect(refusal('redis://:Pw3Xq@')).toContain('not a URL');
+  });
+
+  it('accepted URLs: the password reaches the connection whole and the display masked', () => {
+    for (const [url, password, display] of [
+      ['redis://:Pw1@Xq@host:6390', 'Pw1@Xq', 'redis://:***@host:6390'],
+      ['redis://:Pw1%40Xq@host', 'Pw1@Xq', 'redis://:***@host:6379'],
+      ['redis://:Pw2 Xq@host', 'Pw2 Xq', 'redis://:***@host:6379'],
+      ['redis://alice:Pw4@Xq@host/2', 'Pw4@Xq', 'redis://alice:***@host:6379/2'],
+      ['redis://:Pw6@Xq@[::1]:7000', 'Pw6@Xq', 'redis://:***@[::1]:7000'],
+    ] as const) {
+      const t = parseRedisUrl(url);
+      expect(t.connection.password, url).toBe(password);
+      expect(t.display, url).toBe(display);
+    }
+    // A user name without a password may be a password that lost its colon.
+    const userOnly = parseRedisUrl('redis://Pw5@Xq@host');
+    expect(userOnly.display).toBe('redis://***@host:6379');
+    expect(userOnly.connection.host).toBe('host');
+  });
+
+  it('free text: each URL masked up to its last @, spaces and all', () => {
+    for (const text of [
+      'cannot reach redis://:Pw1@Xq@host now',
+      'cannot reach redis://:Pw2 Xq@host now',
+      'cannot reach rediss://alice:Pw4@Xq@host:1/0',
+      'cannot reach redis://Pw5@Xq@host',
+      'cannot reach :Pw1@Xq@host',
+      'cannot reach alice:Pw1@Xq@host',
+      "cannot reach 'alice:Pw1@Xq@host'",
+    ]) {
+      expect(redactRedisUrl(text), text).not.toMatch(leaks);
+      expect(redactRedisUrl(text), text).toMatch(/^cannot reach .*host/);
+    }
+  });
+});
+
 describe('Redis that cannot be used at the start: exit 1 within seconds, with the reason', () => {
   it('a dead port: sweep and worker say connection refused', async () => {
     const port = await freePort();
