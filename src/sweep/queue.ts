@@ -15,7 +15,7 @@ import { stringOption, type OptionSpec, type ParsedCommand } from '../cli/args.j
 import type { RunConfig } from './expand.js';
 import type { SweepOutcome } from './local.js';
 import type { SweepProgress } from './progress.js';
-import { checkRedis, ConnectionNotices } from './redis-check.js';
+import { ConnectionNotices } from './redis-check.js';
 import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
 import type { RunError, RunResult, RunStore } from './store.js';
 
@@ -53,12 +53,15 @@ export function runJobOptions(id: string): JobsOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Queues the unfinished runs and waits for all of them, recording each result or error once. */
+/**
+ * Queues the unfinished runs and waits for all of them, recording each result or error once. The
+ * caller has reached Redis once (checkRedis), so that a dead queue stops the sweep with the reason
+ * before the runs are checked and written.
+ */
 export async function followQueue(runs: RunConfig[], store: RunStore, o: QueueTarget & { progress: SweepProgress; pollMs?: number }): Promise<SweepOutcome> {
   const out: SweepOutcome = { done: 0, failed: 0, skipped: 0, interrupted: false };
   const pending = new Map(runs.filter((r) => store.result(r.id) === undefined).map((r) => [r.id, r]));
   out.skipped = runs.length - pending.size;
-  await checkRedis(o);
   o.progress.begin(runs.length, out.skipped);
   const say = (line: string) => o.progress.note(line);
   const notices = new ConnectionNotices(o, say, 'sweep');
