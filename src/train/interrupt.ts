@@ -34,6 +34,8 @@ export interface InterruptOptions {
   exit?: (code: number) => void;
   /** Signals within this many ms of the first count as the same request (default 0: none). */
   graceMs?: number;
+  /** Called once, after the first signal's message: for work that waits rather than checks the flag. */
+  onRequest?: (signal: NodeJS.Signals) => void;
 }
 
 export interface InterruptFlag {
@@ -68,6 +70,7 @@ export function installInterruptHandler(o: InterruptOptions = {}): InterruptFlag
       first = now;
       firstSignal = signal;
       stream.write(`\n${o.message ?? firstMessage(signal)}\n`);
+      o.onRequest?.(signal);
     } else {
       stream.write(`\n${signal} again: quitting without saving\n`);
       exit(exitStatusFor(signal));

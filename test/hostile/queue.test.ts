@@ -267,6 +267,52 @@ describe('the password in what hrn prints', () => {
   }, 120_000);
 });
 
+describe('Ctrl-C while a sweep follows its queue', () => {
+  it('stops following at once with one line, leaves the run queued, exits 130 (143 for SIGTERM); the same command follows it again to the end', async () => {
+    const s = await redis();
+    const url = `redis://127.0.0.1:${s.port}`;
+    const out = join(root, 'stop-following');
+    const args = sweepArgs(url, out, 1);
+    const following = (r: { stderr: string }) => /waiting for hrn worker processes/.test(r.stderr);
+
+    /** Runs the sweep until it follows the queue, then sends `signal` to `target` of its processes. */
+    const stopAfterFollowing = async (signal: NodeJS.Signals, target: 'group' | 'hrn') => {
+      const sweep = background(args, { timeoutMs: 120_000 });
+      await until('the sweep to follow the queue', () => following({ stderr: sweep.err() }) || sweep.ended(), 60_000);
+      expect(sweep.ended(), sweep.err()).toBe(false);
+      const sent = Date.now();
+      // A terminal's Ctrl-C reaches every process of the group: hrn's supervising parent passes it on
+      // to the command, which gets it twice, and must take that as one request.
+      process.kill(target === 'group' ? -sweep.pid() : sweep.pid(), signal);
+      const r = await sweep.done;
+      return { r, stopMs: Date.now() - sent };
+    };
+
+    for (const [signal, target, code] of [['SIGINT', 'group', 130], ['SIGTERM', 'hrn', 143]] as const) {
+      const { r, stopMs } = await stopAfterFollowing(signal, target);
+      expect(r.timedOut, r.stderr).toBe(false);
+      expect(r.code, r.stderr).toBe(code);
+      const lines = r.stderr.split('\n').filter((l) => l !== '');
+      expect(lines.filter((l) => /stopped following|again|killed by/.test(l)), r.stderr).toEqual([
+        'sweep: stopped following the queue; its runs stay on it and the workers go on training them; run the same command again to resume following them',
+      ]);
+      expect(r.stdout.trim().split('\n').at(-1)).toBe(`stopped: 0 trained, 0 already finished, 0 failed, of 1; results in ${out}`);
+      expect(stopMs).toBeLessThan(10_000);
+      // The run is still queued, once, for the workers.
+      expect(s.cli('llen', 'bull:hrn-runs:wait'), signal).toBe('1');
+    }
+
+    // What the line says works: a worker trains the run, and the same command follows it to the end.
+    const worker = background(['worker', '--queue', url], { timeoutMs: 250_000 });
+    const again = await runHrn(args, { timeoutMs: 240_000 });
+    process.kill(worker.pid(), 'SIGTERM');
+    const w = await worker.done;
+    expect(again.code, `${again.stderr}\n--- worker\n${w.stdout}${w.stderr}`).toBe(0);
+    expect(again.stdout).toContain('done: 1 trained, 0 already finished, 0 failed, of 1');
+    expect(w.stdout.match(/^run Tiny seed0 /gm)).toHaveLength(1);
+  }, 400_000);
+});
+
 describe('a Redis restarted without persistence in the middle of a sweep', () => {
   it('the sweep queues the lost run again and says so; the run finishes once, from its checkpoint', async () => {
     const s = await redis({ password: 'pw3' });
