@@ -60,8 +60,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export const QUEUE_STOP_MESSAGE = 'sweep: stopped following the queue; its runs stay on it and the workers go on training them; run the same command again to resume following them';
 
-/** How long a stopped sweep waits for its Redis connection to close before it lets go of it. */
-const CLOSE_WAIT_MS = 2000;
+/** Signals within this long of the first are one request to stop (see installTrainingInterrupt). */
+const SAME_REQUEST_MS = 1000;
+
+/**
+ * How long a stopped sweep waits for its Redis connection to close before it lets go of it: with
+ * Redis unreachable, BullMQ's close waits for a reconnection that may never come.
+ */
+const STOP_CLOSE_WAIT_MS = 1000;
 
 /**
  * Queues the unfinished runs and waits for all of them, recording each result or error once. The
@@ -81,20 +87,35 @@ export async function followQueue(runs: RunConfig[], store: RunStore, o: QueueTa
   queue.on('error', (e) => notices.error(e) || say(`sweep: Redis: ${redactRedisUrl(e.message)}`));
   let stop: () => void = () => {};
   const stopped = new Promise<void>((done) => (stop = done));
-  const interrupt = installInterruptHandler({ stream: o.progress.messageStream(), message: QUEUE_STOP_MESSAGE, graceMs: 1000, onRequest: () => stop() });
+  let stopAt = 0;
+  const interrupt = installInterruptHandler({
+    stream: o.progress.messageStream(),
+    message: QUEUE_STOP_MESSAGE,
+    graceMs: SAME_REQUEST_MS,
+    onRequest: () => {
+      stopAt = Date.now();
+      stop();
+    },
+  });
   try {
     const following = followJobs(queue, pending, store, out, { ...o, say, notices, interrupt });
-    // Once stopped, a command still waiting on Redis fails when the connection is dropped below.
+    // Once stopped, a command still waiting on Redis fails when the connection closes, or is left
+    // waiting: its answer no longer matters.
     following.catch(() => {});
     await Promise.race([following, stopped]);
     if (interrupt.requested && pending.size > 0) {
       out.interrupted = true;
       out.signal = interrupt.signal;
-      await Promise.race([queue.disconnect().catch(() => {}), sleep(CLOSE_WAIT_MS)]);
     }
   } finally {
+    if (interrupt.requested) {
+      await Promise.race([queue.close().catch(() => {}), sleep(STOP_CLOSE_WAIT_MS)]);
+      // Stopping takes a moment, and the repeat of the request that a supervising parent passes on
+      // (a terminal's Ctrl-C reaches it too) may still be on its way: without the handler, or while
+      // the process exits, it would kill the process. Within the window it is the same request.
+      await sleep(stopAt + SAME_REQUEST_MS - Date.now());
+    } else await queue.close();
     interrupt.dispose();
-    await Promise.race([queue.close().catch(() => {}), sleep(CLOSE_WAIT_MS)]);
   }
   return out;
 }

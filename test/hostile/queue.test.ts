@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childFailure } from '../../src/sweep/worker.js';
+import { childFailure, childStderrFilter } from '../../src/sweep/worker.js';
 import { parseRedisUrl, redactRedisUrl } from '../../src/sweep/redis-url.js';
 import { readJsonl } from '../../src/train/log.js';
 import { TINY_HRN, writeTinyFashion } from '../sweep-fixtures.js';
@@ -276,10 +276,14 @@ describe('Ctrl-C while a sweep follows its queue', () => {
     const following = (r: { stderr: string }) => /waiting for hrn worker processes/.test(r.stderr);
 
     /** Runs the sweep until it follows the queue, then sends `signal` to `target` of its processes. */
-    const stopAfterFollowing = async (signal: NodeJS.Signals, target: 'group' | 'hrn') => {
+    const stopAfterFollowing = async (signal: NodeJS.Signals, target: 'group' | 'hrn', redisDown = false) => {
       const sweep = background(args, { timeoutMs: 120_000 });
       await until('the sweep to follow the queue', () => following({ stderr: sweep.err() }) || sweep.ended(), 60_000);
       expect(sweep.ended(), sweep.err()).toBe(false);
+      if (redisDown) {
+        await s.down();
+        await until('the sweep to lose Redis', () => sweep.err().includes('lost the connection') || sweep.ended(), 30_000);
+      }
       const sent = Date.now();
       // A terminal's Ctrl-C reaches every process of the group: hrn's supervising parent passes it on
       // to the command, which gets it twice, and must take that as one request.
@@ -288,19 +292,25 @@ describe('Ctrl-C while a sweep follows its queue', () => {
       return { r, stopMs: Date.now() - sent };
     };
 
-    for (const [signal, target, code] of [['SIGINT', 'group', 130], ['SIGTERM', 'hrn', 143]] as const) {
-      const { r, stopMs } = await stopAfterFollowing(signal, target);
+    // The last time Redis is gone meanwhile: BullMQ would wait for it to come back.
+    for (const [signal, target, code, redisDown] of [
+      ['SIGINT', 'group', 130, false],
+      ['SIGTERM', 'hrn', 143, false],
+      ['SIGINT', 'hrn', 130, true],
+    ] as const) {
+      const { r, stopMs } = await stopAfterFollowing(signal, target, redisDown);
       expect(r.timedOut, r.stderr).toBe(false);
       expect(r.code, r.stderr).toBe(code);
       const lines = r.stderr.split('\n').filter((l) => l !== '');
-      expect(lines.filter((l) => /stopped following|again|killed by/.test(l)), r.stderr).toEqual([
+      expect(lines.filter((l) => /stopped following|again:|killed by/.test(l)), r.stderr).toEqual([
         'sweep: stopped following the queue; its runs stay on it and the workers go on training them; run the same command again to resume following them',
       ]);
       expect(r.stdout.trim().split('\n').at(-1)).toBe(`stopped: 0 trained, 0 already finished, 0 failed, of 1; results in ${out}`);
       expect(stopMs).toBeLessThan(10_000);
       // The run is still queued, once, for the workers.
-      expect(s.cli('llen', 'bull:hrn-runs:wait'), signal).toBe('1');
+      if (!redisDown) expect(s.cli('llen', 'bull:hrn-runs:wait'), signal).toBe('1');
     }
+    await s.up();
 
     // What the line says works: a worker trains the run, and the same command follows it to the end.
     const worker = background(['worker', '--queue', url], { timeoutMs: 250_000 });
@@ -354,6 +364,18 @@ describe('a training process killed on its own (the OOM killer)', () => {
     expect(childFailure({ code: 3, signal: null, stderr: DAWN_WARNINGS })).toBe('the training process exited with status 3 without a message');
     expect(childFailure({ code: null, signal: 'SIGKILL', stderr: `${DAWN_WARNINGS}epoch 1/3  loss 2.3\n` })).toBe('the training process was killed by SIGKILL (out of memory?)');
     expect(childFailure({ code: 1, signal: null, stderr: `${DAWN_WARNINGS}hrn worker: error: the data set has 10 classes\n` })).toBe('the training process exited with status 1: the data set has 10 classes');
+  });
+
+  it("HRN_DAWN_WARNINGS=1 leaves the training child's stderr untouched; otherwise Dawn's two warnings are dropped", () => {
+    const relay = (env: NodeJS.ProcessEnv) => {
+      const f = childStderrFilter(env);
+      // Split mid-line, as pipe reads split it.
+      const text = `${DAWN_WARNINGS}epoch 1/3  loss 2.3\npartial`;
+      return f.push(text.slice(0, 50)) + f.push(text.slice(50)) + f.end();
+    };
+    expect(relay({ HRN_DAWN_WARNINGS: '1' })).toBe(`${DAWN_WARNINGS}epoch 1/3  loss 2.3\npartial`);
+    expect(relay({})).toBe('epoch 1/3  loss 2.3\npartial');
+    expect(relay({ HRN_DAWN_WARNINGS: '0' })).toBe('epoch 1/3  loss 2.3\npartial');
   });
 
   it('the run is tried again and finishes; the sweep says why the attempt failed', async () => {
