@@ -268,7 +268,7 @@ describe('the password in what hrn prints', () => {
 });
 
 describe('Ctrl-C while a sweep follows its queue', () => {
-  it('stops following at once with one line, leaves the run queued, exits 130 (143 for SIGTERM); the same command follows it again to the end', async () => {
+  it('stops following within a second with one line, leaves the run queued, exits 130 (143 for SIGTERM); the same command follows it again to the end', async () => {
     const s = await redis();
     const url = `redis://127.0.0.1:${s.port}`;
     const out = join(root, 'stop-following');
