@@ -72,9 +72,10 @@ const STOP_CLOSE_WAIT_MS = 1000;
 /**
  * Queues the unfinished runs and waits for all of them, recording each result or error once. The
  * caller has reached Redis once (checkRedis), so that a dead queue stops the sweep with the reason
- * before the runs are checked and written. A first SIGINT or SIGTERM stops following within a second, even
- * while Redis is unreachable (a repeat within a second is the same request: a terminal's Ctrl-C
- * reaches the supervising parent too, which passes it on); the outcome is then `interrupted`.
+ * before the runs are checked and written. A first SIGINT or SIGTERM stops following within a
+ * second, even while Redis is unreachable (a repeat within a second is the same request: a
+ * terminal's Ctrl-C reaches the supervising parent too, which passes it on); the outcome is then
+ * `interrupted`.
  */
 export async function followQueue(runs: RunConfig[], store: RunStore, o: QueueTarget & { progress: SweepProgress; pollMs?: number }): Promise<SweepOutcome> {
   const out: SweepOutcome = { done: 0, failed: 0, skipped: 0, interrupted: false };
