@@ -80,6 +80,10 @@ describe('hrn sweep --dry-run', () => {
     const u = await hrn('sweep', 'examples/hrn-2x5x3x.hrn', '--dry-run');
     expect(u.code).toBe(2);
     expect(u.err).toMatch(/--data/);
+    // --list with axes of different lengths was an internal error (exit 70).
+    const l = await hrn('sweep', 'examples/hrn-2x5x3x.hrn', '--data', 'cifar100:/x', '--dry-run', '--list', '--grid', 'm=8|16', '--grid', 'res=32');
+    expect(l.code).toBe(1);
+    expect(l.err.trim()).toBe('hrn sweep: error: a list sweep takes its axes in step, so they need equally many values: m has 2, res has 1');
   });
 });
 

@@ -43,6 +43,12 @@ export const LIMITS = Object.freeze({
    * turn one network into several, so a pipeline that repeats them grows the family geometrically.
    */
   family: 256,
+  /**
+   * Runs in one sweep (networks x axis values x pipelines x seeds, each family member a run). Each
+   * run is a training, and checking or expanding a sweep builds every run's network, so a grid
+   * written too large must be refused before that work starts.
+   */
+  sweepRuns: 1_000,
   /** Diagnostics reported for one command; the rest are counted, not shown. */
   diagnostics: MAX_DIAGNOSTICS,
 });
@@ -55,7 +61,7 @@ export function formatLimit(v: number): string {
 }
 
 /** A count in a message: `80,000`, or `8.25e11` when large. */
-function formatCount(v: number): string {
+export function formatCount(v: number): string {
   return v >= 1e9 ? v.toPrecision(3).replace('e+', 'e') : v.toLocaleString('en-US');
 }
 

@@ -5,8 +5,9 @@
 
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { axisCombinations, type SweepSpec, type TrainSettings } from './spec.js';
-import { buildNetworks, buildRunNetwork, declaredNetworks } from './network.js';
+import { axisCombinationCount, axisCombinations, familyRunsProblem, sweepSizeProblem, type SweepSpec, type TrainSettings } from './spec.js';
+import { declaredNetworks, SweepNetworks } from './network.js';
+import { LIMITS } from '../ir/limits.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { DiagnosticError, type Diagnostic } from '../diagnostics.js';
 import { UserError } from '../cli/errors.js';
@@ -56,7 +57,9 @@ export function runLabel(network: string, set: string[], pipeline: string | null
 /**
  * Every run of a sweep. A network or pipeline that cannot be built is reported together with all
  * the others (not the first one alone), before anything is trained: one DiagnosticError (or one
- * UserError when no problem has a place in a source).
+ * UserError when no problem has a place in a source). A sweep of more than LIMITS.sweepRuns runs is
+ * refused, before its networks are built when its size is known from the spec alone, else as soon
+ * as its pipelines' families pass the limit.
  */
 export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunConfig[] {
   const source = resolve(spec.file);
@@ -64,13 +67,16 @@ export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunC
   const seen = new Set<string>();
   const problems = new SweepProblems();
   const declaredNames = spec.networks.length > 0 ? spec.networks : declaredNetworks(spec.file, sources);
+  const size = sweepSizeProblem({ networks: declaredNames.length, combinations: axisCombinationCount(spec), pipelines: spec.pipelines.length, seeds: spec.seeds.length });
+  if (size !== undefined) throw new UserError(size);
+  const networks = new SweepNetworks(spec.file, sources);
   for (const set of axisCombinations(spec)) {
     for (const pipeline of spec.pipelines) for (const declared of declaredNames) {
       problems.collect(() => {
         // A pipeline may turn one network into several (a family): each is a run.
-        const names = buildNetworks(spec.file, set, declared, pipeline, sources).map((n) => n.name);
-        for (const network of names) {
-          const built = buildRunNetwork({ source: spec.file, set, declared, network, pipeline }, sources);
+        const family = networks.family(set, declared, pipeline);
+        for (const network of family.map((n) => n.name)) {
+          const built = networks.run(family, { source: spec.file, set, declared, network, pipeline });
           for (const seed of spec.seeds) {
             const label = runLabel(network, set, pipeline, seed);
             const id = runId(label, { networkHash: built.hash, pipeline, seed, data: spec.data, train: spec.train });
@@ -95,6 +101,7 @@ export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunC
           }
         }
       });
+      if (runs.length > LIMITS.sweepRuns) throw new UserError(familyRunsProblem(runs.length));
     }
   }
   problems.throwIfAny();

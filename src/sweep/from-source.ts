@@ -10,7 +10,8 @@ import { BUILTIN_PIPELINES } from '../passes/manager.js';
 import { didYouMean } from '../util/suggest.js';
 import type { PipelineStep } from '../passes/types.js';
 import { checkSweepPipelines, type SweepPipeline } from './sweep-pipelines.js';
-import { NO_PIPELINE, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type TrainSettings } from './spec.js';
+import { axisCombinationCount, familyRunsProblem, NO_PIPELINE, sweepSizeProblem, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type TrainSettings } from './spec.js';
+import { LIMITS } from '../ir/limits.js';
 
 type NumberSetting = 'epochs' | 'batch' | 'subset' | 'test-subset' | 'lr' | 'momentum' | 'weight-decay';
 
@@ -171,7 +172,15 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
     else axesOk = false;
   }
   const stepAxesOk = spec.mode === 'grid' || axes.every((a) => a.values!.length === axes[0].values!.length);
-  if (axesOk && stepAxesOk) checkSweepPipelines(pipelines, nets, axes, spec.mode, file, sources, err);
+  // The size is known from the block alone: a grid written too large is refused before checking
+  // its pipelines builds the network of every combination.
+  const size = sweepSizeProblem({ networks: nets.length, combinations: axisCombinationCount({ mode: spec.mode, axes }), pipelines: spec.pipelines.length, seeds: spec.seeds.length });
+  if (size !== undefined) err(decl.nameSpan, size);
+  else if (axesOk && stepAxesOk) {
+    const perSeed = checkSweepPipelines(pipelines, spec.pipelines.length - pipelines.length, nets, axes, spec.mode, file, sources, err);
+    const runs = perSeed * spec.seeds.length;
+    if (runs > LIMITS.sweepRuns) err(decl.nameSpan, familyRunsProblem(runs));
+  }
   diags.sort((a, b) => a.span.line - b.span.line || a.span.col - b.span.col);
   return diags.length > 0 ? { diagnostics: diags } : { spec, diagnostics: [] };
 }

@@ -6,12 +6,14 @@ import type { ArchIR } from '../ir/arch.js';
 import type { LayerGraph } from '../ir/graph.js';
 import { lowerToGraph } from '../ir/lower.js';
 import { networkStats, type NetworkStats } from '../ir/stats.js';
-import { parsePipelineText } from '../parser/index.js';
+import { parsePipelineText, type HrnFile } from '../parser/index.js';
 import { runPipeline } from '../passes/manager.js';
 import type { PipelineStep } from '../passes/types.js';
 import { networkHash } from '../train/checkpoint.js';
 import { failOnErrors, loadNetworks } from '../cli/load.js';
 import { UserError } from '../cli/errors.js';
+import { DiagnosticError } from '../diagnostics.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 export interface RunNetworkSource {
   source: string;
@@ -38,22 +40,84 @@ export function declaredNetworks(file: string, sources: Map<string, string>): st
 /** The network `declared` of `file` under `set`, through `pipeline` (which may make a family). */
 export function buildNetworks(file: string, set: string[], declared: string, pipeline: string | null, sources: Map<string, string>): ArchIR[] {
   const loaded = loadNetworks(file, sources, { set, network: declared });
-  if (pipeline === null) return loaded.networks;
+  return pipeline === null ? loaded.networks : applyPipeline(loaded.networks, loaded.file.pipelines, pipeline, sources);
+}
+
+function applyPipeline(networks: ArchIR[], named: HrnFile['pipelines'], pipeline: string, sources: Map<string, string>): ArchIR[] {
   const origin = `<pipeline ${pipeline}>`;
   sources.set(origin, pipeline);
   const parsed = parsePipelineText(pipeline, origin);
   failOnErrors(parsed.diagnostics);
-  const table = new Map<string, readonly PipelineStep[]>(loaded.file.pipelines.map((pl) => [pl.name, pl.steps]));
-  const r = runPipeline(loaded.networks, parsed.steps, { pipelines: table });
+  const table = new Map<string, readonly PipelineStep[]>(named.map((pl) => [pl.name, pl.steps]));
+  const r = runPipeline(networks, parsed.steps, { pipelines: table });
   failOnErrors(r.diagnostics);
   return r.family;
 }
 
-/** The network of one run; exactly one must come out. */
-export function buildRunNetwork(r: RunNetworkSource, sources: Map<string, string>): BuiltNetwork {
-  const nets = buildNetworks(r.source, r.set, r.declared, r.pipeline, sources);
+/** The member of a pipeline's output that a run trains; exactly one must come out. */
+function runMember(nets: ArchIR[], r: RunNetworkSource): ArchIR {
   const arch = nets.length === 1 ? nets[0] : nets.find((n) => n.name === r.network);
   if (!arch) throw new UserError(`${r.source}: the pipeline '${r.pipeline}' turns ${r.declared} into ${nets.length} networks (${nets.map((n) => n.name).join(', ')}); a run trains one`);
+  return arch;
+}
+
+function describeNetwork(arch: ArchIR): BuiltNetwork {
   const graph = lowerToGraph(arch);
   return { arch, graph, hash: networkHash(graph), stats: networkStats(arch, graph) };
+}
+
+/** The network of one run; exactly one must come out. */
+export function buildRunNetwork(r: RunNetworkSource, sources: Map<string, string>): BuiltNetwork {
+  return describeNetwork(runMember(buildNetworks(r.source, r.set, r.declared, r.pipeline, sources), r));
+}
+
+/**
+ * The networks of a sweep's runs, as buildNetworks and buildRunNetwork make them, with the work
+ * shared: axis values that leave a network as it was (a param it does not use, `4` and `2*2`) give
+ * the same resolved network, whose pipeline is then run once, and each trained network is lowered
+ * once however many seeds train it. One instance serves the runs of one file.
+ */
+export class SweepNetworks {
+  private readonly families = new Map<string, ArchIR[] | DiagnosticError | UserError>();
+  private readonly built = new Map<string, BuiltNetwork>();
+
+  constructor(
+    private readonly file: string,
+    private readonly sources: Map<string, string>,
+  ) {}
+
+  family(set: string[], declared: string, pipeline: string | null): ArchIR[] {
+    const loaded = loadNetworks(this.file, this.sources, { set, network: declared });
+    if (pipeline === null) return loaded.networks;
+    const key = canonicalJson([loaded.networks, pipeline]);
+    let family = this.families.get(key);
+    if (family === undefined) {
+      try {
+        family = applyPipeline(loaded.networks, loaded.file.pipelines, pipeline, this.sources);
+      } catch (e) {
+        // The same pipeline fails the same way on the same network, for every axis value that gives it.
+        if (!(e instanceof DiagnosticError || e instanceof UserError)) throw e;
+        family = e;
+      }
+      this.families.set(key, family);
+    }
+    if (!Array.isArray(family)) throw family;
+    return family;
+  }
+
+  /** The network a run trains, without lowering it. */
+  member(r: Omit<RunNetworkSource, 'source'>): ArchIR {
+    return runMember(this.family(r.set, r.declared, r.pipeline), { ...r, source: this.file });
+  }
+
+  run(family: ArchIR[], r: RunNetworkSource): BuiltNetwork {
+    const arch = runMember(family, r);
+    const key = canonicalJson(arch);
+    let built = this.built.get(key);
+    if (built === undefined) {
+      built = describeNetwork(arch);
+      this.built.set(key, built);
+    }
+    return built;
+  }
 }

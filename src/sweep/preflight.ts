@@ -7,7 +7,7 @@
 import { UserError } from '../cli/errors.js';
 import type { ArchIR } from '../ir/arch.js';
 import type { RunConfig } from './expand.js';
-import { buildRunNetwork } from './network.js';
+import { SweepNetworks } from './network.js';
 import { openRunData } from './train-run.js';
 
 /** How many run labels a problem names before it says "and N more". */
@@ -32,13 +32,17 @@ function runList(labels: string[]): string {
 export function checkRunsCanTrain(runs: RunConfig[], sources: Map<string, string>, what: string): void {
   const answers = new Map<string, string | undefined>();
   const problems = new Map<string, string[]>();
-  // Runs that differ only in their seed train the same network.
+  // Runs that differ only in their seed train the same network; the members of a family share
+  // one run of their pipeline.
   const archs = new Map<string, ArchIR>();
+  const networks = new Map<string, SweepNetworks>();
   for (const run of runs) {
     let problem: string | undefined;
     try {
       const netKey = JSON.stringify([run.source, run.set, run.declared, run.network, run.pipeline]);
-      const arch = archs.get(netKey) ?? buildRunNetwork(run, sources).arch;
+      let ofFile = networks.get(run.source);
+      if (ofFile === undefined) networks.set(run.source, (ofFile = new SweepNetworks(run.source, sources)));
+      const arch = archs.get(netKey) ?? ofFile.member(run);
       archs.set(netKey, arch);
       const key = dataKey(run, arch.input, arch.classes);
       if (!answers.has(key)) {

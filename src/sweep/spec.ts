@@ -3,6 +3,9 @@
 // sweep` command line produces this (and `hrn criticality` its own), and `expand.ts` turns it into
 // runs.
 
+import { formatCount, formatLimit, LIMITS } from '../ir/limits.js';
+import { UserError } from '../cli/errors.js';
+
 export interface TrainSettings {
   epochs: number;
   batch: number;
@@ -60,10 +63,39 @@ export function axisCombinations(spec: Pick<SweepSpec, 'mode' | 'axes'>): string
   if (spec.mode === 'list') {
     const n = axes[0].values.length;
     const bad = axes.find((a) => a.values.length !== n);
-    if (bad) throw new Error(`a list sweep takes its axes in step, so they need equally many values: ${axes[0].param} has ${n}, ${bad.param} has ${bad.values.length}`);
+    if (bad) throw new UserError(`a list sweep takes its axes in step, so they need equally many values: ${axes[0].param} has ${n}, ${bad.param} has ${bad.values.length}`);
     return Array.from({ length: n }, (_, i) => axes.map((a) => `${a.param}=${a.values[i]}`));
   }
   let out: string[][] = [[]];
   for (const a of axes) out = out.flatMap((prefix) => a.values.map((v) => [...prefix, `${a.param}=${v}`]));
   return out;
+}
+
+/** How many value combinations the axes make, counted without making them. */
+export function axisCombinationCount(spec: { mode: SweepSpec['mode']; axes: readonly { values?: readonly unknown[] }[] }): number {
+  if (spec.axes.length === 0) return 1;
+  return spec.mode === 'list' ? (spec.axes[0].values?.length ?? 0) : spec.axes.reduce((n, a) => n * (a.values?.length ?? 0), 1);
+}
+
+/** What a sweep multiplies into runs, before any pipeline makes a family. */
+export interface SweepSize {
+  networks: number;
+  combinations: number;
+  pipelines: number;
+  seeds: number;
+}
+
+const plural = (n: number, what: string) => `${formatCount(n)} ${what}${n === 1 ? '' : 's'}`;
+
+/** Why a sweep of this size is refused (above LIMITS.sweepRuns), or undefined. */
+export function sweepSizeProblem(s: SweepSize): string | undefined {
+  const runs = s.networks * s.combinations * s.pipelines * s.seeds;
+  if (runs <= LIMITS.sweepRuns) return undefined;
+  const parts = [plural(s.networks, 'network'), plural(s.combinations, 'value combination'), plural(s.pipelines, 'pipeline'), plural(s.seeds, 'seed')];
+  return `${plural(runs, 'run')} (${parts.join(' x ')}), above the limit of ${formatLimit(LIMITS.sweepRuns)} runs in one sweep; use fewer values, or split the sweep`;
+}
+
+/** Why a sweep whose pipelines' families make `runs` runs (so far) is refused. */
+export function familyRunsProblem(runs: number): string {
+  return `the pipelines make families: at least ${plural(runs, 'run')}, above the limit of ${formatLimit(LIMITS.sweepRuns)} runs in one sweep; use fewer values, or split the sweep`;
 }

@@ -52,6 +52,21 @@ export interface ChildExit {
   stderr: string;
 }
 
+/** What the worker passes on of its training children's stderr. */
+export interface ChildStderrFilter {
+  push(chunk: string): string;
+  end(): string;
+}
+
+/**
+ * Dawn's two adapter warnings dropped from a training child's stderr, unless HRN_DAWN_WARNINGS=1
+ * asks for Dawn's output untouched (docs/runtime.md), as it does for every other command.
+ */
+export function childStderrFilter(env: NodeJS.ProcessEnv = process.env): ChildStderrFilter {
+  if (env.HRN_DAWN_WARNINGS === '1') return { push: (chunk) => chunk, end: () => '' };
+  return new DawnWarningFilter();
+}
+
 /** Runs `hrn worker --train-run REQUEST` with the same Node flags and entry point as this process. */
 function trainInChild(req: TrainRunRequest, o: WorkerOptions, onProgress: (p: object) => void, stopSignal: AbortSignal): Promise<ChildExit> {
   const requestPath = `${req.resultPath}.request.json`;
@@ -61,7 +76,7 @@ function trainInChild(req: TrainRunRequest, o: WorkerOptions, onProgress: (p: ob
   });
   let stderr = '';
   // Dawn's adapter warnings come from native code in the child; only a reader of its stderr can drop them.
-  const shown = new DawnWarningFilter();
+  const shown = childStderrFilter();
   child.stdout!.on('data', (d: Buffer) => o.childOutput(d.toString()));
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();

@@ -27,8 +27,6 @@ export function isStoppedBySignal(code: number | null): boolean {
 export interface InterruptOptions {
   /** Printed on the first signal (default: says which signal and what happens next). */
   message?: string | ((signal: NodeJS.Signals) => string);
-  /** Called once, on the first signal. */
-  onRequest?: (signal: NodeJS.Signals) => void;
   stream?: { write(s: string): unknown };
   /** Signals handled (default SIGINT and SIGTERM). */
   signals?: readonly NodeJS.Signals[];
@@ -36,6 +34,8 @@ export interface InterruptOptions {
   exit?: (code: number) => void;
   /** Signals within this many ms of the first count as the same request (default 0: none). */
   graceMs?: number;
+  /** Called once, after the first signal's message: for work that waits rather than checks the flag. */
+  onRequest?: (signal: NodeJS.Signals) => void;
 }
 
 export interface InterruptFlag {

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childFailure } from '../../src/sweep/worker.js';
+import { childFailure, childStderrFilter } from '../../src/sweep/worker.js';
 import { parseRedisUrl, redactRedisUrl } from '../../src/sweep/redis-url.js';
 import { readJsonl } from '../../src/train/log.js';
 import { TINY_HRN, writeTinyFashion } from '../sweep-fixtures.js';
@@ -106,6 +106,87 @@ describe('--queue URL parsing', () => {
   });
 });
 
+describe('--queue URL parsing: a password of any form never reaches a message', () => {
+  // Every password below holds Pw and Xq, so any piece of it in a message is found.
+  const leaks = /Pw|Xq/;
+  const refusal = (url: string): string => {
+    try {
+      parseRedisUrl(url);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error(`${url} was accepted`);
+  };
+
+  it('refused URLs: several @, percent-encoded @, spaces, no host, user:pass, IPv6, / ? # in the password', () => {
+    for (const url of [
+      'redis://:Pw1@Xq@host/x',
+      'redis://:Pw@1@Xq@host:6379/x',
+      'redis://:Pw1%40Xq@host/x',
+      'redis://:Pw2 Xq@host/x',
+      'redis://:Pw2  Xq @host/0?x=1',
+      'redis://:Pw3Xq@',
+      'redis://:Pw3Xq@/0',
+      'redis://:Pw3Xq',
+      'redis://:Pw3@Xq@:6379',
+      'redis://:Pw3 Xq@',
+      'redis://alice:Pw4Xq@host/db',
+      'redis://alice:Pw4@Xq@host/db',
+      'redis://:Pw6Xq@[::1]:7000/x',
+      'redis://:Pw6@Xq@[::1',
+      'redis://:Pw7/Xq@host',
+      'redis://:Pw7?Xq@host',
+      'redis://:Pw7#Xq@host',
+      'http://:Pw8@Xq@host',
+      'redis://:Pw9%zzXq@host',
+      'redis://:Pw0@Xq@host/0?x=1',
+      'redis://Pw5@Xq@host:port',
+      'Pw1@Xq@host',
+    ]) {
+      const message = refusal(url);
+      expect(message, url).toMatch(/^--queue: /);
+      expect(message, url).not.toMatch(leaks);
+    }
+    // Where the URL is one, the message still says where it points.
+    expect(refusal('redis://:Pw1@Xq@host/x')).toContain("the database 'x' is not a number in 'redis://***@host/x'");
+    expect(refusal('redis://:Pw6Xq@[::1]:7000/x')).toContain("in 'redis://***@[::1]:7000/x'");
+    expect(refusal('redis://:Pw3Xq@')).toContain('not a URL');
+  });
+
+  it('accepted URLs: the password reaches the connection whole and the display masked', () => {
+    for (const [url, password, display] of [
+      ['redis://:Pw1@Xq@host:6390', 'Pw1@Xq', 'redis://:***@host:6390'],
+      ['redis://:Pw1%40Xq@host', 'Pw1@Xq', 'redis://:***@host:6379'],
+      ['redis://:Pw2 Xq@host', 'Pw2 Xq', 'redis://:***@host:6379'],
+      ['redis://alice:Pw4@Xq@host/2', 'Pw4@Xq', 'redis://alice:***@host:6379/2'],
+      ['redis://:Pw6@Xq@[::1]:7000', 'Pw6@Xq', 'redis://:***@[::1]:7000'],
+    ] as const) {
+      const t = parseRedisUrl(url);
+      expect(t.connection.password, url).toBe(password);
+      expect(t.display, url).toBe(display);
+    }
+    // A user name without a password may be a password that lost its colon.
+    const userOnly = parseRedisUrl('redis://Pw5@Xq@host');
+    expect(userOnly.display).toBe('redis://***@host:6379');
+    expect(userOnly.connection.host).toBe('host');
+  });
+
+  it('free text: each URL masked up to its last @, spaces and all', () => {
+    for (const text of [
+      'cannot reach redis://:Pw1@Xq@host now',
+      'cannot reach redis://:Pw2 Xq@host now',
+      'cannot reach rediss://alice:Pw4@Xq@host:1/0',
+      'cannot reach redis://Pw5@Xq@host',
+      'cannot reach :Pw1@Xq@host',
+      'cannot reach alice:Pw1@Xq@host',
+      "cannot reach 'alice:Pw1@Xq@host'",
+    ]) {
+      expect(redactRedisUrl(text), text).not.toMatch(leaks);
+      expect(redactRedisUrl(text), text).toMatch(/^cannot reach .*host/);
+    }
+  });
+});
+
 describe('Redis that cannot be used at the start: exit 1 within seconds, with the reason', () => {
   it('a dead port: sweep and worker say connection refused', async () => {
     const port = await freePort();
@@ -187,6 +268,62 @@ describe('the password in what hrn prints', () => {
   }, 120_000);
 });
 
+describe('Ctrl-C while a sweep follows its queue', () => {
+  it('stops following within a second with one line, leaves the run queued, exits 130 (143 for SIGTERM); the same command follows it again to the end', async () => {
+    const s = await redis();
+    const url = `redis://127.0.0.1:${s.port}`;
+    const out = join(root, 'stop-following');
+    const args = sweepArgs(url, out, 1);
+    const following = (r: { stderr: string }) => /waiting for hrn worker processes/.test(r.stderr);
+
+    /** Runs the sweep until it follows the queue, then sends `signal` to `target` of its processes. */
+    const stopAfterFollowing = async (signal: NodeJS.Signals, target: 'group' | 'hrn', redisDown = false) => {
+      const sweep = background(args, { timeoutMs: 120_000 });
+      await until('the sweep to follow the queue', () => following({ stderr: sweep.err() }) || sweep.ended(), 60_000);
+      expect(sweep.ended(), sweep.err()).toBe(false);
+      if (redisDown) {
+        await s.down();
+        await until('the sweep to lose Redis', () => sweep.err().includes('lost the connection') || sweep.ended(), 30_000);
+      }
+      const sent = Date.now();
+      // A terminal's Ctrl-C reaches every process of the group: hrn's supervising parent passes it on
+      // to the command, which gets it twice, and must take that as one request.
+      process.kill(target === 'group' ? -sweep.pid() : sweep.pid(), signal);
+      const r = await sweep.done;
+      return { r, stopMs: Date.now() - sent };
+    };
+
+    // The last time Redis is gone meanwhile: BullMQ would wait for it to come back.
+    for (const [signal, target, code, redisDown] of [
+      ['SIGINT', 'group', 130, false],
+      ['SIGTERM', 'hrn', 143, false],
+      ['SIGINT', 'hrn', 130, true],
+    ] as const) {
+      const { r, stopMs } = await stopAfterFollowing(signal, target, redisDown);
+      expect(r.timedOut, r.stderr).toBe(false);
+      expect(r.code, r.stderr).toBe(code);
+      const lines = r.stderr.split('\n').filter((l) => l !== '');
+      expect(lines.filter((l) => /stopped following|again:|killed by/.test(l)), r.stderr).toEqual([
+        'sweep: stopped following the queue; its runs stay on it and the workers go on training them; run the same command again to resume following them',
+      ]);
+      expect(r.stdout.trim().split('\n').at(-1)).toBe(`stopped: 0 trained, 0 already finished, 0 failed, of 1; results in ${out}`);
+      expect(stopMs).toBeLessThan(10_000);
+      // The run is still queued, once, for the workers.
+      if (!redisDown) expect(s.cli('llen', 'bull:hrn-runs:wait'), signal).toBe('1');
+    }
+    await s.up();
+
+    // What the line says works: a worker trains the run, and the same command follows it to the end.
+    const worker = background(['worker', '--queue', url], { timeoutMs: 250_000 });
+    const again = await runHrn(args, { timeoutMs: 240_000 });
+    process.kill(worker.pid(), 'SIGTERM');
+    const w = await worker.done;
+    expect(again.code, `${again.stderr}\n--- worker\n${w.stdout}${w.stderr}`).toBe(0);
+    expect(again.stdout).toContain('done: 1 trained, 0 already finished, 0 failed, of 1');
+    expect(w.stdout.match(/^run Tiny seed0 /gm)).toHaveLength(1);
+  }, 400_000);
+});
+
 describe('a Redis restarted without persistence in the middle of a sweep', () => {
   it('the sweep queues the lost run again and says so; the run finishes once, from its checkpoint', async () => {
     const s = await redis({ password: 'pw3' });
@@ -228,6 +365,18 @@ describe('a training process killed on its own (the OOM killer)', () => {
     expect(childFailure({ code: 3, signal: null, stderr: DAWN_WARNINGS })).toBe('the training process exited with status 3 without a message');
     expect(childFailure({ code: null, signal: 'SIGKILL', stderr: `${DAWN_WARNINGS}epoch 1/3  loss 2.3\n` })).toBe('the training process was killed by SIGKILL (out of memory?)');
     expect(childFailure({ code: 1, signal: null, stderr: `${DAWN_WARNINGS}hrn worker: error: the data set has 10 classes\n` })).toBe('the training process exited with status 1: the data set has 10 classes');
+  });
+
+  it("HRN_DAWN_WARNINGS=1 leaves the training child's stderr untouched; otherwise Dawn's two warnings are dropped", () => {
+    const relay = (env: NodeJS.ProcessEnv) => {
+      const f = childStderrFilter(env);
+      // Split mid-line, as pipe reads split it.
+      const text = `${DAWN_WARNINGS}epoch 1/3  loss 2.3\npartial`;
+      return f.push(text.slice(0, 50)) + f.push(text.slice(50)) + f.end();
+    };
+    expect(relay({ HRN_DAWN_WARNINGS: '1' })).toBe(`${DAWN_WARNINGS}epoch 1/3  loss 2.3\npartial`);
+    expect(relay({})).toBe('epoch 1/3  loss 2.3\npartial');
+    expect(relay({ HRN_DAWN_WARNINGS: '0' })).toBe('epoch 1/3  loss 2.3\npartial');
   });
 
   it('the run is tried again and finishes; the sweep says why the attempt failed', async () => {

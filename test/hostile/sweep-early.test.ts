@@ -13,6 +13,7 @@ import { hrn } from '../run-cli.js';
 import { TINY_HRN, writeTinyFashion } from '../sweep-fixtures.js';
 import { runHrn } from './bounded.js';
 import { freePort } from '../free-port.js';
+import { TestRedis } from './redis.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hrn-hostile-sweep-early-'));
 let data = '';
@@ -62,16 +63,39 @@ describe('every run is checked before the first one trains', () => {
     expect(r.err).toContain('20 training images are fewer than one batch of 32 (1 run: Tiny seed0)');
   });
 
-  it('in queue mode the runs are checked before the queue is touched', async () => {
-    // Nothing listens on this port: a sweep that went to the queue first would say so (or hang).
+  it('in queue mode Redis is reached first: a dead port is told before any data set is read, and nothing is written', async () => {
+    // Nothing listens on this port. One sweep's data set does not exist: the Redis error must come
+    // first (checking the runs would read every data set). The other's data is fine: before Redis
+    // failed, its runs directory was already written.
     const port = await freePort();
-    const out = join(root, 'bad-data-queue');
-    const r = await runHrn(['sweep', file, '--data', `mnist:${join(root, 'nowhere')}`, '--out', out, '--queue', `redis://127.0.0.1:${port}`], { timeoutMs: 60_000 });
-    expect(r.timedOut).toBe(false);
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain('hrn sweep: error: 1 of 1 run cannot be trained; nothing was queued:');
-    expect(r.stderr).not.toContain('queue at');
-    expect(existsSync(out)).toBe(false);
+    const url = `redis://127.0.0.1:${port}`;
+    const [missing, fine] = await Promise.all([
+      runHrn(['sweep', file, '--data', `mnist:${join(root, 'nowhere')}`, '--out', join(root, 'dead-queue-1'), '--queue', url], { timeoutMs: 60_000 }),
+      runHrn(['sweep', file, '--data', data, '--batch', '10', '--out', join(root, 'dead-queue-2'), '--queue', url], { timeoutMs: 60_000 }),
+    ]);
+    for (const r of [missing, fine]) {
+      expect(r.timedOut).toBe(false);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr.trim()).toBe(`hrn sweep: error: cannot use the queue at ${url}: connection refused (nothing listens on 127.0.0.1:${port}; is redis-server running?)`);
+      expect(r.ms).toBeLessThan(30_000);
+    }
+    expect(existsSync(join(root, 'dead-queue-1'))).toBe(false);
+    expect(existsSync(join(root, 'dead-queue-2'))).toBe(false);
+  }, 90_000);
+
+  it('in queue mode with Redis up, the runs are checked before anything is queued or written', async () => {
+    const s = await TestRedis.start();
+    try {
+      const out = join(root, 'bad-data-queue');
+      const r = await runHrn(['sweep', file, '--data', `mnist:${join(root, 'nowhere')}`, '--out', out, '--queue', `redis://127.0.0.1:${s.port}`], { timeoutMs: 60_000 });
+      expect(r.timedOut).toBe(false);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('hrn sweep: error: 1 of 1 run cannot be trained; nothing was queued:');
+      expect(existsSync(out)).toBe(false);
+      expect(s.cli('keys', '*')).toBe('');
+    } finally {
+      await s.close();
+    }
   }, 90_000);
 
   it('networks and pipelines: every problem in one report, not the first alone', async () => {

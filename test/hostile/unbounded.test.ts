@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiagnosticError, formatDiagnostics, type Diagnostic } from '../../src/diagnostics.js';
 import { loadNetworksFromText } from '../../src/driver.js';
-import { LIMITS } from '../../src/ir/limits.js';
+import { formatLimit, LIMITS } from '../../src/ir/limits.js';
 import { runText } from '../../src/passes/manager.js';
 import { pipelineArb } from '../fuzz/target.js';
 import { idxGzip } from '../idx-fixtures.js';
@@ -97,6 +97,88 @@ describe('pipelines that multiply networks', () => {
     expect(lines).toHaveLength(LIMITS.diagnostics + 1);
     expect(lines[lines.length - 1]).toBe(`(${notes.length - (LIMITS.diagnostics - 2)} more notes not shown)`);
   });
+});
+
+describe('sweeps too large to check or expand', () => {
+  const runLimit = () => formatLimit(LIMITS.sweepRuns);
+  /** Four params a sweep can vary, each over `n` values every network accepts. */
+  const FOUR_PARAMS = `network Four {
+  param m = 2
+  param k = 10
+  param d = 1
+  param e = 1
+  input   1x28x28
+  classes k
+  stem    conv3x3(m)
+  block   basic
+  stages  depths [d, e] widths [2]
+  head    avgpool fc
+}
+`;
+  const values = (from: number, n: number) => `[${Array.from({ length: n }, (_, i) => from + i).join(', ')}]`;
+
+  it('a block whose four axes of 40 values make 2.56 million runs: refused at the block by hrn check and hrn sweep, in seconds', async () => {
+    const path = join(root, 'huge-grid.hrn');
+    const block = `sweep huge {\n  grid m = ${values(1, 40)}\n  grid k = ${values(10, 40)}\n  grid d = ${values(1, 40)}\n  grid e = ${values(1, 40)}\n  pipelines [none, "cull S1"]\n  data "mnist:${join(root, 'nowhere')}"\n}\n`;
+    writeFileSync(path, `${FOUR_PARAMS}\n${block}`);
+    const at = `${path}:${FOUR_PARAMS.split('\n').length + 1}:7: error: sweep huge: `;
+    for (const args of [['check', path], ['sweep', path, '--dry-run']]) {
+      const r = await runHrn(args, { timeoutMs: 60_000 });
+      expect(r.timedOut, args[0]).toBe(false);
+      expect(r.ms).toBeLessThan(20_000);
+      expect(r.peakMiB).toBeLessThan(1024);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`${at}5,120,000 runs (1 network x 2,560,000 value combinations x 2 pipelines x 1 seed), above the limit of ${runLimit()} runs in one sweep`);
+    }
+  }, 150_000);
+
+  it('a grid on the command line over the limit: one line naming the count and the limit, nothing built', async () => {
+    const path = join(root, 'four.hrn');
+    writeFileSync(path, FOUR_PARAMS);
+    const grid = (p: string, from: number) => ['--grid', `${p}=${Array.from({ length: 10 }, (_, i) => from + i).join('|')}`];
+    const r = await runHrn(['sweep', path, ...grid('m', 1), ...grid('k', 10), ...grid('d', 1), '--pipeline', 'none', '--pipeline', 'cull S1', '--pipeline', 'thin S2', '--data', `mnist:${join(root, 'nowhere')}`, '--dry-run'], {
+      timeoutMs: 60_000,
+    });
+    expect(r.timedOut).toBe(false);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`hrn sweep: error: 3,000 runs (1 network x 1,000 value combinations x 3 pipelines x 1 seed), above the limit of ${runLimit()} runs in one sweep; use fewer values, or split the sweep`);
+    expect(r.ms).toBeLessThan(20_000);
+  }, 90_000);
+
+  it('a block under the limit whose pipeline makes families of ~150: each pipeline run once per network, not once per member', async () => {
+    // Built member by member, each of the ~750 runs ran the whole three-step pipeline again, once to
+    // expand the sweep and once more to check it could train.
+    const path = join(root, 'families.hrn');
+    const nowhere = join(root, 'nowhere');
+    writeFileSync(path, `${readFileSync('examples/resnet18.hrn', 'utf8')}\nsweep families {\n  grid m = [16, 24, 32, 48, 64]\n  pipelines ["deepreshape; deepreshape; deepreshape"]\n  data "cifar100:${nowhere}"\n}\n`);
+    // hrn check counts the runs as hrn sweep makes them: within the limit.
+    const check = await runHrn(['check', path], { timeoutMs: 90_000 });
+    expect(check.code, check.stderr).toBe(0);
+    // Every run is built, then refused for its data set (that check reads no data: the directory is missing).
+    const r = await runHrn(['sweep', path, '--out', join(root, 'families-runs')], { timeoutMs: 90_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.ms).toBeLessThan(30_000);
+    expect(r.peakMiB).toBeLessThan(1024);
+    expect(r.code, r.stderr).toBe(1);
+    const m = /^hrn sweep: error: (\d+) of (\d+) runs cannot be trained; nothing was trained:\n {2}.*cifar100 data set directory does not exist/.exec(r.stderr);
+    expect(m, r.stderr.slice(0, 2000)).not.toBeNull();
+    expect(m![1]).toBe(m![2]);
+    expect(Number(m![2])).toBeGreaterThan(500);
+    expect(Number(m![2])).toBeLessThanOrEqual(LIMITS.sweepRuns);
+  }, 200_000);
+  it('families that pass the limit: hrn check says so at the block, hrn sweep (a command-line grid) stops once they do', async () => {
+    const path = join(root, 'too-many-members.hrn');
+    const sweepAt = readFileSync('examples/resnet18.hrn', 'utf8').split('\n').length + 1;
+    writeFileSync(path, `${readFileSync('examples/resnet18.hrn', 'utf8')}\nsweep members {\n  grid m = [8, 16, 24, 32, 48, 64, 96, 128]\n  pipelines ["deepreshape; deepreshape; deepreshape"]\n  data "cifar100:${join(root, 'nowhere')}"\n}\n`);
+    const check = await runHrn(['check', path], { timeoutMs: 90_000 });
+    expect(check.code, check.stderr).toBe(1);
+    expect(check.stderr).toMatch(new RegExp(`^${path}:${sweepAt}:7: error: sweep members: the pipelines make families: at least [\\d,]+ runs, above the limit of ${runLimit()} runs in one sweep`, 'm'));
+    const r = await runHrn(['sweep', 'examples/resnet18.hrn', '--grid', 'm=8|16|24|32|48|64|96|128', '--pipeline', 'deepreshape; deepreshape; deepreshape', '--data', 'cifar100:/nowhere', '--dry-run'], { timeoutMs: 90_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^hrn sweep: error: the pipelines make families: at least [\\d,]+ runs, above the limit of ${runLimit()} runs in one sweep`));
+    expect(r.ms).toBeLessThan(30_000);
+  }, 200_000);
 });
 
 /** Gzip of an IDX image header declaring `count` 28x28 images, then `zeros` bytes of zeros, written as a stream. */

@@ -11,6 +11,7 @@ import { expandSweep, type RunConfig } from '../../sweep/expand.js';
 import { runLocal, type SweepOutcome } from '../../sweep/local.js';
 import { SweepProgress } from '../../sweep/progress.js';
 import { followQueue, QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
+import { checkRedis } from '../../sweep/redis-check.js';
 import { NO_PIPELINE, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type TrainSettings } from '../../sweep/spec.js';
 import { RunStore } from '../../sweep/store.js';
 import { checkRunsCanTrain } from '../../sweep/preflight.js';
@@ -128,6 +129,9 @@ export async function executeSweep(spec: SweepSpec, runs: RunConfig[], p: Parsed
   const { io } = ctx;
   const store = new RunStore(resolve(stringOption(p, 'out') ?? `runs/${spec.name}`));
   const queue = queueTarget(p);
+  // Reaching Redis takes at most a few seconds and reads nothing; checking the runs reads every
+  // data set. So a dead queue is told first, and neither failure leaves anything in --out.
+  if (queue) await checkRedis(queue);
   // Every run still to train is checked before the first one trains (or is queued).
   const todo = runs.filter((r) => store.result(r.id) === undefined);
   checkRunsCanTrain(todo, ctx.sources, queue ? 'nothing was queued' : 'nothing was trained');
