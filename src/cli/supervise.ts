@@ -122,4 +122,37 @@ export function joinSupervisor(): void {
   // cannot pass on does (kill -9): hrn was meant to stop, so the child stops too.
   process.channel?.unref();
   process.on('disconnect', () => process.exit(signalStatus('SIGKILL')));
+  absorbRepeatedSignals();
+}
+
+/** A repeat of a signal within this long is the same request (installTrainingInterrupt's window). */
+const REPEAT_MS = 1000;
+
+/**
+ * A terminal's Ctrl-C reaches the child twice: from the terminal and passed on by the supervisor.
+ * The second copy must not act on its own: arriving after a command has stopped on the first and
+ * dropped its handler, or while the process exits, it would kill the process. So the child keeps a
+ * listener of its own that lets a repeat within REPEAT_MS pass unseen, leaves a signal to the
+ * command's handlers when there are any, and otherwise does what the signal does by default.
+ */
+export function absorbRepeatedSignals(byDefault: (signal: NodeJS.Signals) => void = reRaise, now: () => number = Date.now): () => void {
+  const last = new Map<NodeJS.Signals, number>();
+  const guard = (signal: NodeJS.Signals) => {
+    const at = now();
+    const previous = last.get(signal);
+    last.set(signal, at);
+    if (previous !== undefined && at - previous <= REPEAT_MS) return;
+    if (process.listenerCount(signal) > 1) return;
+    byDefault(signal);
+  };
+  for (const s of FORWARDED) process.on(s, guard);
+  return () => {
+    for (const s of FORWARDED) process.removeListener(s, guard);
+  };
+}
+
+/** What `signal` does to a process that does not handle it: with no listener left, Node lets it. */
+function reRaise(signal: NodeJS.Signals): void {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
 }

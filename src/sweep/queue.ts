@@ -88,15 +88,11 @@ export async function followQueue(runs: RunConfig[], store: RunStore, o: QueueTa
   queue.on('error', (e) => notices.error(e) || say(`sweep: Redis: ${redactRedisUrl(e.message)}`));
   let stop: () => void = () => {};
   const stopped = new Promise<void>((done) => (stop = done));
-  let stopAt = 0;
   const interrupt = installInterruptHandler({
     stream: o.progress.messageStream(),
     message: QUEUE_STOP_MESSAGE,
     graceMs: SAME_REQUEST_MS,
-    onRequest: () => {
-      stopAt = Date.now();
-      stop();
-    },
+    onRequest: () => stop(),
   });
   try {
     const following = followJobs(queue, pending, store, out, { ...o, say, notices, interrupt });
@@ -109,13 +105,8 @@ export async function followQueue(runs: RunConfig[], store: RunStore, o: QueueTa
       out.signal = interrupt.signal;
     }
   } finally {
-    if (interrupt.requested) {
-      await Promise.race([queue.close().catch(() => {}), sleep(STOP_CLOSE_WAIT_MS)]);
-      // Stopping takes a moment, and the repeat of the request that a supervising parent passes on
-      // (a terminal's Ctrl-C reaches it too) may still be on its way: without the handler, or while
-      // the process exits, it would kill the process. Within the window it is the same request.
-      await sleep(stopAt + SAME_REQUEST_MS - Date.now());
-    } else await queue.close();
+    if (interrupt.requested) await Promise.race([queue.close().catch(() => {}), sleep(STOP_CLOSE_WAIT_MS)]);
+    else await queue.close();
     interrupt.dispose();
   }
   return out;

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { signalMessage, signalStatus, wantsSupervisor } from '../../src/cli/supervise.js';
+import { absorbRepeatedSignals, signalMessage, signalStatus, wantsSupervisor } from '../../src/cli/supervise.js';
 import { TINY_SOURCE, writeTinyMnist } from '../tiny-mnist.js';
 import { installInterruptHandler } from '../../src/train/interrupt.js';
 import { runHrn, type BoundedRun } from './bounded.js';
@@ -203,5 +203,33 @@ describe('a stop request', () => {
     }
     expect(got).toEqual(['SIGTERM']);
     expect(text).toBe('\nSIGTERM: stopping\n');
+  });
+
+  it("a signal's repeat within a second never acts on its own, not even after the command stopped listening", () => {
+    let clock = 0;
+    const defaults: NodeJS.Signals[] = [];
+    const dispose = absorbRepeatedSignals((s) => defaults.push(s), () => clock);
+    const seen: NodeJS.Signals[] = [];
+    const command = (s: NodeJS.Signals) => {
+      seen.push(s);
+      // The command stops on the first request and stops listening.
+      process.removeListener('SIGTERM', command);
+    };
+    try {
+      process.on('SIGTERM', command);
+      process.emit('SIGTERM', 'SIGTERM');
+      clock += 300;
+      // The copy passed on by the supervisor, after the command's handler is gone.
+      process.emit('SIGTERM', 'SIGTERM');
+      expect(seen).toEqual(['SIGTERM']);
+      expect(defaults).toEqual([]);
+      // A signal nobody handles, later on, does what it does by default.
+      clock += 5000;
+      process.emit('SIGTERM', 'SIGTERM');
+      expect(defaults).toEqual(['SIGTERM']);
+    } finally {
+      process.removeListener('SIGTERM', command);
+      dispose();
+    }
   });
 });
