@@ -3,7 +3,7 @@
 
 import { create, globals } from 'webgpu';
 import { availableParallelism } from 'node:os';
-import { contextFromAdapter, type GpuContext } from './gpu-context.js';
+import { contextFromAdapter, isCpuDriver, type GpuContext } from './gpu-context.js';
 import type { OpenHelper } from './warm-up.js';
 
 export type { GpuContext };
@@ -52,11 +52,6 @@ const INSTALL_HINT =
   '(installs mesa-vulkan-drivers and libvulkan1 from bookworm-backports), then run again. ' +
   '`vulkaninfo --summary` should list an llvmpipe device.';
 
-
-/** Mesa's llvmpipe (lavapipe) and SwiftShader: CPU drivers that bound every storage access. */
-function isCpuDriver(info: GPUAdapterInfo): boolean {
-  return /llvmpipe|lavapipe|swiftshader/i.test([info.vendor, info.architecture, info.device, info.description].join(' '));
-}
 
 async function requestAdapter(gpu: GPU, options: OpenDeviceOptions): Promise<GPUAdapter> {
   let adapter: GPUAdapter | null;
