@@ -12,7 +12,7 @@ import { networkStats } from '../../ir/stats.js';
 import { openDevice, type GpuContext } from '../../runtime/device.js';
 import { bytes, displayPath } from '../format.js';
 import { flag, intOption, listOption, stringOption, type ParsedCommand } from '../args.js';
-import { SOURCE_OPTIONS, type Command, type Context } from '../command.js';
+import { adapterChoice, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
@@ -55,8 +55,8 @@ function summary(plan: Plan): string {
 }
 
 /** The adapter's subgroup size and limits, so the written kernels are the ones that run there. */
-async function adapterTarget(adapter: string | undefined): Promise<{ subgroupSize: number; limits: GpuContext['limits']; info: string }> {
-  const gpu = await openDevice({ adapter });
+async function adapterTarget(choice: { adapter?: string; requireGpu: boolean }): Promise<{ subgroupSize: number; limits: GpuContext['limits']; info: string }> {
+  const gpu = await openDevice(choice);
   try {
     return { subgroupSize: gpu.subgroupSize, limits: { ...gpu.limits }, info: gpu.adapterInfo };
   } finally {
@@ -95,7 +95,7 @@ function writeOut(dir: string, net: ArchIR, graph: LayerGraph, plan: Plan): numb
  * and prints its size; the kernels run only under hrn train, so nothing is written.
  */
 function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context, observer: PassObserver | undefined): number {
-  for (const option of ['out', 'emit-wgsl', 'no-fuse', 'adapter']) {
+  for (const option of ['out', 'emit-wgsl', 'no-fuse', 'adapter', 'require-gpu']) {
     if (p.values[option] !== undefined) throw new UsageError(`compile: --${option} applies to the inference plan, not to --train`);
   }
   const batch = intOption(p, 'batch', 1);
@@ -124,7 +124,8 @@ export const compile: Command = {
       ...DEBUG_OPTIONS,
       out: { type: 'string', short: 'o', value: 'DIR', help: 'write the kernels that run on the adapter (.wgsl), manifest.json and the final IR here' },
       'emit-wgsl': { type: 'string', value: 'LAYER', help: 'print the WGSL of the kernel computing LAYER (a layer-graph node name, e.g. S2.b1.conv1) on the adapter' },
-      adapter: { type: 'string', value: 'NAME', help: 'with -o or --emit-wgsl: the WebGPU adapter to compile for (default: the first one Dawn finds)' },
+      adapter: { type: 'string', value: 'N|NAME', help: "with -o or --emit-wgsl: the WebGPU adapter to compile for, by its number in Dawn's list or part of its name (default: the first one Dawn finds)" },
+      'require-gpu': { type: 'boolean', help: 'with -o or --emit-wgsl: refuse a CPU driver (lavapipe, SwiftShader)' },
       batch: { type: 'string', value: 'N', help: 'images per dispatch the plan is specialized for (default 1)' },
       'no-fuse': { type: 'boolean', help: 'one kernel per op instead of fused conv+bn+add+relu chains' },
       force: { type: 'boolean', help: 'write into -o DIR even when it holds files hrn compile did not write' },
@@ -154,7 +155,7 @@ export const compile: Command = {
     const layer = stringOption(p, 'emit-wgsl');
     const quiet = stringOption(p, 'debug') === 'json';
     if (out !== undefined) prepareOutDir(out, flag(p, 'force'));
-    const target = out !== undefined || layer !== undefined ? await adapterTarget(stringOption(p, 'adapter')) : undefined;
+    const target = out !== undefined || layer !== undefined ? await adapterTarget(adapterChoice(p)) : undefined;
     for (const net of nets) {
       // A plan the device cannot hold is a DeviceLimitError, which says so (and which batch fits).
       const options = { batch, fuse: !flag(p, 'no-fuse'), subgroupSize: target?.subgroupSize, limits: target?.limits };
