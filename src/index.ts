@@ -29,6 +29,8 @@ export { defaultRegistry } from './passes/registry.js';
 export { compilePlan, planFlops, type Plan, type PlanKernel, type PlanOptions } from './codegen/plan.js';
 export { kernelFileText, kernelHeader, planManifest } from './codegen/plan-text.js';
 export { setTemplateSource, tableTemplateSource, type TemplateSource } from './codegen/template.js';
+export { dispatchLoads, peakMemoryBytes, type DispatchLoad } from './codegen/dispatch-load.js';
+export { STARVATION_LIMITS, starvedDispatches, type StarvationLimits, type StarvedDispatch } from './codegen/lint.js';
 export { contextFromAdapter, isCpuDriver, type GpuContext } from './runtime/gpu-context.js';
 export { GpuDeviceLostError, GpuOutOfMemoryError, GpuUncapturedError } from './runtime/device-watch.js';
 export { Executor, KernelCompileError, type Classification } from './runtime/executor.js';
