@@ -77,6 +77,16 @@ describe('the runtime on a lost device', () => {
   });
 });
 
+describe('devices opened and closed in turn', () => {
+  it('40 in one process, collected as they go, next to one that stays open: no crash, no hang', { timeout: 120_000 }, async () => {
+    const r = await runNode(['--expose-gc', '--import', 'tsx', 'test/gpu-faults/device-cycles.ts'], { timeoutMs: 90_000 });
+    expect(r.timedOut, r.stderr).toBe(false);
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('40 devices opened and closed');
+  });
+});
+
 describe('uncaptured WebGPU errors', () => {
   it("a submission that fails validation fails the run, with WebGPU's message, instead of returning the previous batch's logits", async () => {
     await withDevice(async (ctx) => {

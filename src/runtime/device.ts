@@ -68,6 +68,26 @@ async function requestAdapter(gpu: GPU, options: OpenDeviceOptions): Promise<GPU
   return adapter;
 }
 
+/**
+ * Dawn instances, one per set of `create` options, kept for the life of the process. Dawn's Node
+ * bindings crash (SIGSEGV, or std::system_error from a mutex) or deadlock when an instance that
+ * created devices is garbage-collected while the process goes on: 60 rounds of create, open a
+ * device, destroy it, drop the instance, with a collection every third round, fail nearly every
+ * time on lavapipe. Reusing the instance avoids it; a kept instance does not keep the process
+ * alive once its devices are destroyed.
+ */
+const instances = new Map<string, GPU>();
+
+function dawnInstance(options: string[]): GPU {
+  const key = options.join('\n');
+  let gpu = instances.get(key);
+  if (!gpu) {
+    gpu = create(options);
+    instances.set(key, gpu);
+  }
+  return gpu;
+}
+
 /** Opens the adapter and a device with the adapter's largest buffer and workgroup limits. */
 export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuContext> {
   installGlobals();
@@ -80,13 +100,11 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
   const toggles = options.enableToggles ?? [];
   const withToggles = (t: string[]) => (t.length > 0 ? [...dawnOptions, `enable-dawn-features=${t.join(',')}`] : dawnOptions);
   let robust = options.robustness ?? false;
-  let gpu: GPU | undefined = create(withToggles(robust ? toggles : [...toggles, 'disable_robustness']));
-  let adapter = await requestAdapter(gpu, options);
+  let adapter = await requestAdapter(dawnInstance(withToggles(robust ? toggles : [...toggles, 'disable_robustness'])), options);
   if (options.robustness === undefined && !isCpuDriver(adapter.info)) {
     // a GPU driver need not bound accesses itself: ask again with Dawn's checks on
     robust = true;
-    gpu = create(withToggles(toggles));
-    adapter = await requestAdapter(gpu, options);
+    adapter = await requestAdapter(dawnInstance(withToggles(toggles)), options);
   }
   if (options.requireGpu && isCpuDriver(adapter.info)) {
     const info = adapter.info;
@@ -96,9 +114,7 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
         'Choose a GPU with --adapter N or NAME, or leave out --require-gpu to run on the CPU.',
     );
   }
-  const ctx = await contextFromAdapter(adapter, options.subgroups ?? true, () => {
-    gpu = undefined;
-  }, robust);
+  const ctx = await contextFromAdapter(adapter, options.subgroups ?? true, undefined, robust);
   ctx.openCompileHelper = helperFor(ctx);
   return ctx;
 }

@@ -31,7 +31,7 @@ export interface GpuContext {
    */
   cpuDriver: boolean;
   /**
-   * Destroys the device and drops every reference to Dawn so the process can exit. Only this is a
+   * Destroys the device (and runs the host's `release`, given to contextFromAdapter). Only this is a
    * deliberate end: any other loss of the device, and any uncaptured WebGPU error, fails the
    * runtime's pending and later waits on it (device-watch.ts).
    */
