@@ -61,9 +61,9 @@ interface Waiter {
 
 /**
  * How long a wait outlives its device's failure. A lost device usually settles its pending maps
- * at once; ending the wait before they settle lets the caller free buffers whose map Dawn is still
- * completing, which crashed Dawn's Node bindings at the next device. A wait that never settles
- * ends with the failure after this long.
+ * at once, and waiting for that keeps callers from freeing buffers while Dawn is still completing
+ * their maps (which, with a Dawn instance dropped as well, once crashed the next device opened;
+ * see device.ts). A wait that never settles ends with the failure after this long.
  */
 const SETTLE_GRACE_MS = 1000;
 
