@@ -98,6 +98,14 @@ describe('--require-gpu and --adapter N on the command line', () => {
     expect(refusal(train)).toMatch(/^hrn train: error: a GPU is required \(--require-gpu\) but the WebGPU adapter is a CPU driver: /);
   });
 
+  it('hrn sweep and hrn worker refuse it too, before any run trains or the queue is reached', async () => {
+    const sweep = await hrn('sweep', join(dir, 'tiny.hrn'), '--grid', 'm=2', '--data', data, '--batch', '4', '--out', join(dir, 'sweep'), '--require-gpu');
+    expect(refusal(sweep)).toMatch(/^hrn sweep: error: a GPU is required \(--require-gpu\)/);
+    // Nothing listens on port 9: the refusal comes before the worker tries the queue.
+    const worker = await hrn('worker', '--queue', 'redis://127.0.0.1:9', '--require-gpu');
+    expect(refusal(worker)).toMatch(/^hrn worker: error: a GPU is required \(--require-gpu\)/);
+  });
+
   it('hrn compile --emit-wgsl takes an adapter number, and refuses one that is not there', async () => {
     const ok = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--emit-wgsl', 'S1.b1.conv1', '--adapter', '0');
     expect(ok.code, ok.err).toBe(0);
