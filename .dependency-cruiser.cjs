@@ -23,7 +23,7 @@ const CORE = '^src/(parser|ir|passes|codegen|runtime|weights|util)/|^src/(diagno
 const NODE_HOSTS = [
   'parser/diagrams\\.ts',
   'codegen/(template-files|write|index)\\.ts',
-  'runtime/(device|bench|index)\\.ts',
+  'runtime/(device|adapters|bench|index)\\.ts',
   'weights/(safetensors|index)\\.ts',
   'util/(durable-fs|output-dir|output-file|dir-lock)\\.ts',
 ];

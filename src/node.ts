@@ -6,5 +6,5 @@ import './codegen/template-files.js';
 export * from './index.js';
 export { fileTemplateSource, kernelDir } from './codegen/template-files.js';
 export { writeCompiled } from './codegen/write.js';
-export { DeviceError, openDevice, type OpenDeviceOptions } from './runtime/device.js';
+export { DeviceError, listAdapters, openDevice, type ListedAdapter, type OpenDeviceOptions } from './runtime/device.js';
 export { readSafetensors, writeSafetensors } from './weights/safetensors.js';

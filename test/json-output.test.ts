@@ -1,9 +1,24 @@
 // `--json` output: one document per command of the shape docs/schemas/ describes, always an array
 // of networks, and nothing but that document on stdout (debug text and diagnostics go to stderr).
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { compilePlan } from '../src/codegen/plan.js';
+import { compileTrainPlan } from '../src/codegen/train-plan.js';
+import { loadNetworksFromText, lowerNetwork } from '../src/driver.js';
 import { hrn } from './run-cli.js';
 import { validateJson } from './json-schema.js';
+
+const graphOf = (file: string) => lowerNetwork(loadNetworksFromText(file, readFileSync(file, 'utf8'), new Map(), { set: [] }).networks[0]);
+
+interface CompiledJson {
+  network: string;
+  mode: string;
+  batch: number;
+  flops: number;
+  peakMemoryBytes: number;
+  dispatches: { index: number; kernel: string; label: string; phase?: string; invocations: number; flops: number }[];
+}
 
 
 describe('--json', () => {
@@ -45,5 +60,53 @@ describe('--json', () => {
     expect(doc.networks[0].history.length).toBe(2);
     expect(r.err).toContain('cull');
     expect(r.err.length).toBeGreaterThan(200);
+  });
+
+  it('compile --train --json: every dispatch of the training step and its GPU memory, valid against compile.schema.json', async () => {
+    const r = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--train', '--batch', '4', '--json');
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(validateJson('compile', doc)).toEqual([]);
+    const [net] = doc.networks as CompiledJson[];
+    expect([net.network, net.mode, net.batch]).toEqual(['HRN-2x5x3x', 'training', 4]);
+    // The plan hrn train compiles for this batch, planned here.
+    const plan = compileTrainPlan(graphOf('examples/hrn-2x5x3x.hrn'), { batch: 4 });
+    expect(net.dispatches.map((d) => d.label)).toEqual(plan.dispatches.map((d) => d.label));
+    expect(net.dispatches.map((d) => d.phase)).toEqual(plan.dispatches.map((d) => d.phase));
+    plan.dispatches.forEach((d, i) => {
+      const k = plan.kernels[d.kernel];
+      expect(net.dispatches[i].kernel).toBe(k.name);
+      expect(net.dispatches[i].invocations).toBe(d.workgroups[0] * d.workgroups[1] * d.workgroups[2] * k.workgroupSize);
+      expect(net.dispatches[i].flops).toBe(d.flops);
+    });
+    expect(net.flops).toBe(plan.dispatches.reduce((s, d) => s + d.flops, 0));
+    expect(net.peakMemoryBytes).toBe(plan.memory.allocations.reduce((s, a) => s + a.bytes, 0));
+  });
+
+  it('compile --json (inference): the plan the executor runs, its peak memory every buffer it allocates', async () => {
+    const r = await hrn('compile', 'examples/resnet18.hrn', '--batch', '8', '--json');
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(validateJson('compile', doc)).toEqual([]);
+    const [net] = doc.networks as CompiledJson[];
+    expect(net.mode).toBe('inference');
+    const plan = compilePlan(graphOf('examples/resnet18.hrn'), { batch: 8 });
+    expect(net.dispatches.map((d) => d.label)).toEqual(plan.dispatches.map((d) => d.nodes.join('+')));
+    expect(net.dispatches.every((d) => d.phase === undefined)).toBe(true);
+    expect(net.peakMemoryBytes).toBe(plan.buffers.reduce((s, b) => s + b.bytes, 0));
+    // A family gives one entry per network.
+    const family = JSON.parse((await hrn('compile', 'examples/resnet18.hrn', '--set', 'm=16', '--pipeline', 'equalize width', '--json')).out);
+    expect(validateJson('compile', family)).toEqual([]);
+    expect(family.networks).toHaveLength(4);
+  });
+
+  it('compile --json: the schema holds the document to its shape; --emit-wgsl does not go with it', async () => {
+    const doc = JSON.parse((await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--json')).out);
+    const { peakMemoryBytes: _, ...withoutPeak } = doc.networks[0];
+    expect(validateJson('compile', { ...doc, networks: [withoutPeak] })).not.toEqual([]);
+    expect(validateJson('compile', { ...doc, networks: [{ ...doc.networks[0], dispatches: [{ ...doc.networks[0].dispatches[0], extra: 1 }] }] })).not.toEqual([]);
+    const r = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--json', '--emit-wgsl', 'S1.b1.conv1');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--emit-wgsl prints WGSL, which does not go with --json/);
   });
 });

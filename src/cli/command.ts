@@ -1,6 +1,6 @@
 // The shape of one `hrn` subcommand, and where its output goes (injectable for tests).
 
-import type { CommandSpec, OptionSpec, ParsedCommand } from './args.js';
+import { flag, stringOption, type CommandSpec, type OptionSpec, type ParsedCommand } from './args.js';
 import { userStderr, type ErrStream } from './stderr.js';
 
 export interface Io {
@@ -40,10 +40,16 @@ export const SOURCE_OPTIONS = {
   network: { type: 'string', value: 'NAME', help: 'use only this network of the file' },
 } as const;
 
-/** --adapter, for the commands that open a WebGPU device. */
+/** --adapter and --require-gpu, for the commands that open a WebGPU device. */
 export const ADAPTER_OPTION = {
-  adapter: { type: 'string', value: 'NAME', help: 'WebGPU adapter to use (default: the first one Dawn finds)' },
+  adapter: { type: 'string', value: 'N|NAME', help: "WebGPU adapter: its number in Dawn's list (0, 1, ...) or part of its name (default: the first one Dawn finds)" },
+  'require-gpu': { type: 'boolean', help: 'refuse to run on a CPU driver (lavapipe, SwiftShader)' },
 } as const;
+
+/** What --adapter and --require-gpu ask of openDevice. */
+export function adapterChoice(p: ParsedCommand): { adapter?: string; requireGpu: boolean } {
+  return { adapter: stringOption(p, 'adapter'), requireGpu: flag(p, 'require-gpu') };
+}
 
 /** --data, for the commands that read a data set; `what` says which of it they read. */
 export function dataOption(what: string): { data: OptionSpec } {

@@ -9,6 +9,7 @@ import { DiagnosticError, formatDiagnostics } from '../diagnostics.js';
 import { CheckpointError, hrnVersion } from '../train/checkpoint.js';
 import { SafetensorsError } from '../weights/safetensors.js';
 import { RunStoreError } from '../sweep/store.js';
+import { GpuDeviceLostError, GpuOutOfMemoryError } from '../runtime/device-watch.js';
 import { formatHelp, parseCommand } from './args.js';
 import { processIo, type Command, type Context, type Io } from './command.js';
 import { didYouMean } from '../util/suggest.js';
@@ -105,7 +106,11 @@ function report(e: unknown, { io, sources }: Context, cmd: Command): number {
     return EXIT_USER;
   }
   const userCaused = e instanceof Error && [UserError, DataError, CheckpointError, SafetensorsError, DeviceLimitError, RunStoreError].some((t) => e instanceof t);
-  if (userCaused || isDeviceError(e)) {
+  // The machine's doing rather than the user's, but not a bug in hrn either: no adapter, a device
+  // lost mid-run (a driver reset), GPU memory exhausted. An uncaptured validation error is hrn's
+  // bug and goes on to the internal-error report.
+  const machine = e instanceof GpuDeviceLostError || e instanceof GpuOutOfMemoryError || isDeviceError(e);
+  if (userCaused || machine) {
     io.err(`hrn ${cmd.spec.name}: error: ${e.message}`);
     return EXIT_USER;
   }

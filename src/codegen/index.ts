@@ -5,3 +5,5 @@ export * from './plan.js';
 export * from './template.js';
 export * from './template-files.js';
 export * from './write.js';
+export * from './dispatch-load.js';
+export * from './lint.js';

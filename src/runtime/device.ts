@@ -3,18 +3,23 @@
 
 import { create, globals } from 'webgpu';
 import { availableParallelism } from 'node:os';
-import { contextFromAdapter, type GpuContext } from './gpu-context.js';
+import { adapterAt, describeAdapters, DeviceError, isAdapterIndex, listAdapters } from './adapters.js';
+import { contextFromAdapter, isCpuDriver, type GpuContext } from './gpu-context.js';
 import type { OpenHelper } from './warm-up.js';
 
 export type { GpuContext };
 export { subgroupWidth } from './gpu-context.js';
+export { DeviceError, listAdapters, type ListedAdapter } from './adapters.js';
 
 export interface OpenDeviceOptions {
   /**
-   * Adapter name as Dawn lists it (e.g. `llvmpipe (LLVM 19.1.7, 256 bits)`); a wrong name makes
-   * Dawn print the available adapters in the error.
+   * The adapter: its index in Dawn's list (`0`, `1`, ...: see listAdapters) or part of its name as
+   * Dawn lists it (e.g. `llvmpipe`, of `llvmpipe (LLVM 19.1.7, 256 bits)`, case-sensitive; the
+   * first adapter whose name contains it). One that does not exist is a DeviceError listing them.
    */
   adapter?: string;
+  /** Refuse a CPU driver (lavapipe, SwiftShader) with a DeviceError naming the adapter found. */
+  requireGpu?: boolean;
   /** Dawn backend (`vulkan`, `null`, ...); default: Dawn's choice. */
   backend?: string;
   powerPreference?: GPUPowerPreference;
@@ -29,11 +34,6 @@ export interface OpenDeviceOptions {
    * of the conv kernels' CPU time on lavapipe, bench/conv-kernels.ts); on elsewhere.
    */
   robustness?: boolean;
-}
-
-/** No usable WebGPU adapter: a setup problem the user can fix, with the fix in the message. */
-export class DeviceError extends Error {
-  override name = 'DeviceError';
 }
 
 let globalsInstalled = false;
@@ -53,11 +53,6 @@ const INSTALL_HINT =
   '`vulkaninfo --summary` should list an llvmpipe device.';
 
 
-/** Mesa's llvmpipe (lavapipe) and SwiftShader: CPU drivers that bound every storage access. */
-function isCpuDriver(info: GPUAdapterInfo): boolean {
-  return /llvmpipe|lavapipe|swiftshader/i.test([info.vendor, info.architecture, info.device, info.description].join(' '));
-}
-
 async function requestAdapter(gpu: GPU, options: OpenDeviceOptions): Promise<GPUAdapter> {
   let adapter: GPUAdapter | null;
   try {
@@ -65,34 +60,61 @@ async function requestAdapter(gpu: GPU, options: OpenDeviceOptions): Promise<GPU
   } catch (e) {
     const why = (e as Error).message;
     if (options.adapter) {
-      throw new DeviceError(`WebGPU adapter "${options.adapter}" was not found (${why}). Omit --adapter to use the default one.`);
+      throw new DeviceError(`WebGPU adapter "${options.adapter}" was not found; ${describeAdapters(await listAdapters(options.backend))}. Give --adapter a number from that list or part of a name, or omit it for the default adapter.`);
     }
-    throw new DeviceError(`${INSTALL_HINT} (Dawn: ${why})`);
+    throw new DeviceError(`${INSTALL_HINT} (Dawn: ${why.split('\n')[0]})`);
   }
   if (!adapter) throw new DeviceError(options.adapter ? `WebGPU adapter "${options.adapter}" was not found. ${INSTALL_HINT}` : INSTALL_HINT);
   return adapter;
+}
+
+/**
+ * Dawn instances, one per set of `create` options, kept for the life of the process. Dawn's Node
+ * bindings crash (SIGSEGV, or std::system_error from a mutex) or deadlock when an instance that
+ * created devices is garbage-collected while the process goes on: 60 rounds of create, open a
+ * device, destroy it, drop the instance, with a collection every third round, fail nearly every
+ * time on lavapipe. Reusing the instance avoids it; a kept instance does not keep the process
+ * alive once its devices are destroyed.
+ */
+const instances = new Map<string, GPU>();
+
+function dawnInstance(options: string[]): GPU {
+  const key = options.join('\n');
+  let gpu = instances.get(key);
+  if (!gpu) {
+    gpu = create(options);
+    instances.set(key, gpu);
+  }
+  return gpu;
 }
 
 /** Opens the adapter and a device with the adapter's largest buffer and workgroup limits. */
 export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuContext> {
   installGlobals();
   const dawnOptions: string[] = [];
-  if (options.adapter) dawnOptions.push(`adapter=${options.adapter}`);
-  if (options.backend) dawnOptions.push(`backend=${options.backend}`);
+  // By index: Dawn selects by name (and backend), so the index becomes the name it lists.
+  const chosen = options.adapter !== undefined && isAdapterIndex(options.adapter) ? adapterAt(await listAdapters(options.backend), Number(options.adapter)) : undefined;
+  const backend = options.backend ?? chosen?.backend;
+  if (options.adapter) dawnOptions.push(`adapter=${chosen?.name ?? options.adapter}`);
+  if (backend) dawnOptions.push(`backend=${backend}`);
   const toggles = options.enableToggles ?? [];
   const withToggles = (t: string[]) => (t.length > 0 ? [...dawnOptions, `enable-dawn-features=${t.join(',')}`] : dawnOptions);
   let robust = options.robustness ?? false;
-  let gpu: GPU | undefined = create(withToggles(robust ? toggles : [...toggles, 'disable_robustness']));
-  let adapter = await requestAdapter(gpu, options);
+  let adapter = await requestAdapter(dawnInstance(withToggles(robust ? toggles : [...toggles, 'disable_robustness'])), options);
   if (options.robustness === undefined && !isCpuDriver(adapter.info)) {
     // a GPU driver need not bound accesses itself: ask again with Dawn's checks on
     robust = true;
-    gpu = create(withToggles(toggles));
-    adapter = await requestAdapter(gpu, options);
+    adapter = await requestAdapter(dawnInstance(withToggles(toggles)), options);
   }
-  const ctx = await contextFromAdapter(adapter, options.subgroups ?? true, () => {
-    gpu = undefined;
-  }, robust);
+  if (options.requireGpu && isCpuDriver(adapter.info)) {
+    const info = adapter.info;
+    const found = [info.vendor, info.architecture, info.device, info.description].filter((x) => x).join(' / ');
+    throw new DeviceError(
+      `a GPU is required (--require-gpu) but the WebGPU adapter is a CPU driver: ${found}; ${describeAdapters(await listAdapters(options.backend))}. ` +
+        'Choose a GPU with --adapter N or NAME, or leave out --require-gpu to run on the CPU.',
+    );
+  }
+  const ctx = await contextFromAdapter(adapter, options.subgroups ?? true, undefined, robust);
   ctx.openCompileHelper = helperFor(ctx);
   return ctx;
 }

@@ -8,8 +8,9 @@ import type { BindingType } from '../codegen/kernels/index.js';
 import { compilePlan, type Plan, type PlanKernel, type PlanOptions } from '../codegen/plan.js';
 import { checkWeights, type Weights } from '../weights/weights.js';
 import type { GpuContext } from './gpu-context.js';
+import { checkGpu, guardGpu } from './device-watch.js';
 import { cachedPipeline, KernelCompileError, type CachedPipeline } from './pipelines.js';
-import { type CompileProgress, type OpenHelper, warmPipelines } from './warm-up.js';
+import { type CompileKernelsOptions, type CompileProgress, compileKernels } from './warm-up.js';
 
 export { KernelCompileError, type CompileProgress };
 
@@ -62,8 +63,10 @@ export class Executor {
       }
     }
     const ex = new Executor(dev, plan);
+    // A bare device says nothing of its driver: warm up as a CPU driver needs, which any driver runs.
+    const compile = 'device' in device ? { cpuDriver: device.cpuDriver, openHelper: device.openCompileHelper } : { cpuDriver: true };
     try {
-      await ex.init(weights, onCompile, 'device' in device ? device.openCompileHelper : undefined);
+      await ex.init(weights, { ...compile, onProgress: onCompile });
     } catch (e) {
       ex.dispose();
       throw e;
@@ -82,7 +85,7 @@ export class Executor {
     return Executor.create(ctx, plan, weights, onCompile);
   }
 
-  private async init(weights: Weights, onCompile: CompileProgress | undefined, helper: OpenHelper | undefined): Promise<void> {
+  private async init(weights: Weights, compile: CompileKernelsOptions): Promise<void> {
     const { device, plan } = this;
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
@@ -99,9 +102,8 @@ export class Executor {
       if (data) device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
     }
     const layersOf = (k: number) => plan.dispatches.filter((d) => d.kernel === k).flatMap((d) => d.nodes);
-    const compiled = await Promise.all(plan.kernels.map((k) => getPipeline(device, k, layersOf(k.id))));
+    const compiled = await compileKernels(device, plan.kernels.map((k) => ({ source: k, types: bindingTypes(k), layers: layersOf(k.id) })), compile);
     this.pipelines = compiled.map((c) => c.pipeline);
-    await warmPipelines(device, compiled.map((c, i) => ({ ...c, source: plan.kernels[i], types: bindingTypes(plan.kernels[i]) })), onCompile, helper);
     for (const d of plan.dispatches) {
       this.bindGroups.push(
         device.createBindGroup({
@@ -118,8 +120,8 @@ export class Executor {
         device.createBuffer({ label: `${plan.buffers[id].name}.readback`, size: Math.max(16, plan.buffers[id].bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
       );
     }
-    const oom = await device.popErrorScope();
-    const invalid = await device.popErrorScope();
+    const oom = await guardGpu(device, device.popErrorScope());
+    const invalid = await guardGpu(device, device.popErrorScope());
     if (oom) throw new Error(`executor for ${plan.graph}: out of GPU memory: ${oom.message}`);
     if (invalid) throw new Error(`executor for ${plan.graph}: ${invalid.message}`);
   }
@@ -157,16 +159,19 @@ export class Executor {
     if (this.disposed) throw new Error(`${this.plan.graph}: executor was disposed`);
     const n = this.images(input);
     const { device, plan } = this;
+    checkGpu(device);
     device.queue.writeBuffer(this.buffers[plan.input.buffer], 0, input.buffer, input.byteOffset, input.byteLength);
     const enc = device.createCommandEncoder({ label: plan.graph });
     this.encode(enc);
     for (const id of read) enc.copyBufferToBuffer(this.buffers[id], 0, this.staging.get(id)!, 0, plan.buffers[id].bytes);
     device.queue.submit([enc.finish()]);
+    // A submission that failed validation ran nothing: the staging buffers hold an earlier batch's results.
+    checkGpu(device);
     const data = new Map<number, ArrayBuffer>();
     await Promise.all(
       read.map(async (id) => {
         const st = this.staging.get(id)!;
-        await st.mapAsync(GPUMapMode.READ, 0, plan.buffers[id].bytes);
+        await guardGpu(device, st.mapAsync(GPUMapMode.READ, 0, plan.buffers[id].bytes));
         data.set(id, st.getMappedRange(0, plan.buffers[id].bytes).slice(0));
         st.unmap();
       }),
@@ -213,8 +218,9 @@ export class Executor {
       const enc = this.device.createCommandEncoder();
       this.encode(enc, repeat);
       const t0 = performance.now();
+      checkGpu(this.device);
       this.device.queue.submit([enc.finish()]);
-      await this.device.queue.onSubmittedWorkDone();
+      await guardGpu(this.device, this.device.queue.onSubmittedWorkDone());
       return performance.now() - t0;
     });
   }

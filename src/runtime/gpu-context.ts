@@ -2,6 +2,7 @@
 // the adapter offers, and subgroups when their size is fixed. Shared by the Node device (Dawn,
 // device.ts) and the browser's (navigator.gpu), so both compile plans for the same limits.
 
+import { watchDevice } from './device-watch.js';
 import type { OpenHelper } from './warm-up.js';
 
 export interface GpuContext {
@@ -24,13 +25,27 @@ export interface GpuContext {
   };
   /** Whether the WebGPU implementation bounds-checks buffer accesses on this device (always in a browser). */
   robust: boolean;
-  /** Destroys the device and drops every reference to Dawn so the process can exit. */
+  /**
+   * Whether the adapter is a CPU driver (Mesa's llvmpipe/lavapipe, SwiftShader): one that compiles
+   * a shader only when it first runs, so kernels are warmed up by running them (warm-up.ts).
+   */
+  cpuDriver: boolean;
+  /**
+   * Destroys the device (and runs the host's `release`, given to contextFromAdapter). Only this is a
+   * deliberate end: any other loss of the device, and any uncaptured WebGPU error, fails the
+   * runtime's pending and later waits on it (device-watch.ts).
+   */
   close(): void;
   /**
    * Opens a second device on the same driver to compile kernels on another core (set by hosts
    * that can: Node with Dawn); kernel warm-up uses it when compiling turns out to be slow.
    */
   openCompileHelper?: OpenHelper;
+}
+
+/** Mesa's llvmpipe (lavapipe) and SwiftShader: CPU drivers, which compile lazily and bound every storage access. */
+export function isCpuDriver(info: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>): boolean {
+  return /llvmpipe|lavapipe|swiftshader/i.test([info.vendor, info.architecture, info.device, info.description].join(' '));
 }
 
 /** The subgroup width to generate kernels for: the smallest subgroup size when it is a power of two, else 0. */
@@ -62,12 +77,14 @@ export async function contextFromAdapter(adapter: GPUAdapter, subgroups: boolean
   });
   const adapterInfo = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(' / ') || 'unknown adapter';
   let closed = false;
+  watchDevice(device, () => closed);
   return {
     device,
     adapter,
     adapterInfo,
     subgroupSize: sgWidth,
     robust,
+    cpuDriver: isCpuDriver(info),
     limits: {
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
       maxBufferSize: device.limits.maxBufferSize,

@@ -4,6 +4,7 @@
 // the kernel's name, the layers that use it, and line and column.
 
 import type { BindingType } from '../codegen/kernels/index.js';
+import { gpuFailure, guardGpu } from './device-watch.js';
 
 export interface CachedPipeline {
   pipeline: GPUComputePipeline;
@@ -32,8 +33,8 @@ async function build(device: GPUDevice, k: PipelineSource, types: readonly Bindi
   // uncaptured error); the compilation messages below say what is wrong.
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ label: k.name, code: k.wgsl });
-  const info = await module.getCompilationInfo();
-  const scoped = await device.popErrorScope();
+  const info = await guardGpu(device, module.getCompilationInfo());
+  const scoped = await guardGpu(device, device.popErrorScope());
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length > 0) {
     const lines = k.wgsl.split('\n');
@@ -45,16 +46,27 @@ async function build(device: GPUDevice, k: PipelineSource, types: readonly Bindi
     label: k.name,
     entries: types.map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
   });
+  const made = device.createComputePipelineAsync({
+    label: k.name,
+    layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+    compute: { module, entryPoint: k.entryPoint },
+  });
   try {
-    const pipeline = await device.createComputePipelineAsync({
-      label: k.name,
-      layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-      compute: { module, entryPoint: k.entryPoint },
-    });
-    return { pipeline, layout };
+    return { pipeline: await guardGpu(device, made), layout };
   } catch (e) {
+    if (e instanceof Error && e === gpuFailure(device)) throw e;
     throw new KernelCompileError(k.name, layers, `pipeline creation failed: ${(e as Error).message}`);
   }
+}
+
+/** What identifies a pipeline in the cache: its binding types and its WGSL. */
+export function pipelineKey(k: PipelineSource, types: readonly BindingType[]): string {
+  return `${types.join(',')}\n${k.wgsl}`;
+}
+
+/** Whether the pipeline for `key` is built or being built on this device. */
+export function hasPipeline(device: GPUDevice, key: string): boolean {
+  return cacheByDevice.get(device)?.has(key) ?? false;
 }
 
 /**
@@ -67,7 +79,7 @@ export function cachedPipeline(device: GPUDevice, k: PipelineSource, types: read
     cache = new Map();
     cacheByDevice.set(device, cache);
   }
-  const key = `${types.join(',')}\n${k.wgsl}`;
+  const key = pipelineKey(k, types);
   const hit = cache.get(key);
   if (hit) return hit;
   const made = build(device, k, types, layers);

@@ -14,8 +14,8 @@ import { LOSS_SUMS } from '../codegen/kernels/index.js';
 import { checkWeights, numel, weightSpecs, type Weights } from '../weights/weights.js';
 import type { GpuContext } from './device.js';
 import { Executor } from './executor.js';
-import { cachedPipeline } from './pipelines.js';
-import { type CompileProgress, warmPipelines } from './warm-up.js';
+import { checkGpu, guardGpu } from './device-watch.js';
+import { type CompileProgress, compileKernels } from './warm-up.js';
 
 
 /** One dispatch of a step timed on its own. */
@@ -129,9 +129,12 @@ export class Trainer {
     }
     this.buffers = plan.buffers.map((b) => this.allocations[plan.memory.allocationOf[b.id]]);
     const layersOf = (k: number) => plan.dispatches.filter((d) => d.kernel === k).map((d) => d.label);
-    const compiled = await Promise.all(plan.kernels.map((k) => cachedPipeline(device, k, k.layout, layersOf(k.id))));
+    const compiled = await compileKernels(
+      device,
+      plan.kernels.map((k) => ({ source: k, types: k.layout, layers: layersOf(k.id) })),
+      { cpuDriver: this.ctx.cpuDriver, onProgress: onCompile, openHelper: this.ctx.openCompileHelper },
+    );
     this.pipelines = compiled.map((c) => c.pipeline);
-    await warmPipelines(device, compiled.map((c, i) => ({ ...c, source: plan.kernels[i], types: plan.kernels[i].layout })), onCompile, this.ctx.openCompileHelper);
     for (const d of plan.dispatches) {
       this.bindGroups.push(
         device.createBindGroup({
@@ -154,14 +157,21 @@ export class Trainer {
     } else if (plan.teacher !== undefined) {
       throw new Error(`the ${plan.loss.kind} loss needs a teacher`);
     }
-    const oom = await device.popErrorScope();
-    const invalid = await device.popErrorScope();
+    const oom = await guardGpu(device, device.popErrorScope());
+    const invalid = await guardGpu(device, device.popErrorScope());
     if (oom) throw new Error(`trainer for ${plan.graph}: out of GPU memory: ${oom.message}`);
     if (invalid) throw new Error(`trainer for ${plan.graph}: ${invalid.message}`);
   }
 
+  /** Refuses work after dispose, and after the device was lost or reported an uncaptured error. */
   private checkOpen(): void {
     if (this.disposed) throw new Error(`${this.plan.graph}: trainer was disposed`);
+    checkGpu(this.device);
+  }
+
+  /** `p`, or the device's loss or uncaptured error if that comes first: a lost device may never settle it. */
+  private guard<T>(p: Promise<T>): Promise<T> {
+    return guardGpu(this.device, p);
   }
 
   /** Uploads parameters and running statistics (weights.ts layout). */
@@ -246,7 +256,10 @@ export class Trainer {
     this.encode(enc);
     device.queue.submit([enc.finish()]);
     this.steps++;
-    const done = device.queue.onSubmittedWorkDone();
+    checkGpu(device);
+    const done = this.guard(device.queue.onSubmittedWorkDone());
+    // Waited on below, by the next step or by flush; until then its failure is not unhandled.
+    done.catch(() => undefined);
     const prev = this.inFlight;
     this.inFlight = done;
     if (prev) await prev;
@@ -254,7 +267,8 @@ export class Trainer {
 
   /** Waits until every submitted step has finished. */
   async flush(): Promise<void> {
-    await this.device.queue.onSubmittedWorkDone();
+    checkGpu(this.device);
+    await this.guard(this.device.queue.onSubmittedWorkDone());
     this.inFlight = undefined;
   }
 
@@ -267,7 +281,8 @@ export class Trainer {
       enc.copyBufferToBuffer(this.buffers[id], 0, staging, 0, Math.ceil(bytes / 4) * 4);
       after?.(enc);
       device.queue.submit([enc.finish()]);
-      await staging.mapAsync(GPUMapMode.READ);
+      checkGpu(device);
+      await this.guard(staging.mapAsync(GPUMapMode.READ));
       return staging.getMappedRange().slice(0, bytes);
     } finally {
       staging.destroy();
@@ -285,6 +300,7 @@ export class Trainer {
 
   /** Zeroes the loss sums. */
   resetSums(): void {
+    this.checkOpen();
     const enc = this.device.createCommandEncoder();
     enc.clearBuffer(this.buffers[this.plan.sums]);
     this.device.queue.submit([enc.finish()]);
@@ -355,7 +371,7 @@ export class Trainer {
       this.encode(enc, phases);
       this.device.queue.submit([enc.finish()]);
     }
-    await this.device.queue.onSubmittedWorkDone();
+    await this.guard(this.device.queue.onSubmittedWorkDone());
     return (performance.now() - t0) / repeat;
   }
 
@@ -386,7 +402,7 @@ export class Trainer {
         const c0 = cpuClockMs();
         const t0 = performance.now();
         device.queue.submit([enc.finish()]);
-        await device.queue.onSubmittedWorkDone();
+        await this.guard(device.queue.onSubmittedWorkDone());
         return { ms: (performance.now() - t0) / repeat, cpuMs: (cpuClockMs() - c0) / repeat };
       };
       const c0 = cpuClockMs();

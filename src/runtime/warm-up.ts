@@ -3,10 +3,12 @@
 // first training step would silently carry every compilation. warmPipelines runs each new pipeline
 // once, reports progress, and when compiling turns out to be slow (a cold shader cache) shares the
 // work with a second device on the same driver: its queue thread compiles on another core, and the
-// driver's on-disk shader cache hands the results to the first device.
+// driver's on-disk shader cache hands the results to the first device. A GPU driver compiles in
+// createComputePipelineAsync, so there compileKernels only counts pipelines as they are created.
 
 import type { BindingType } from '../codegen/kernels/index.js';
-import { cachedPipeline, type PipelineSource } from './pipelines.js';
+import { guardGpu } from './device-watch.js';
+import { cachedPipeline, hasPipeline, pipelineKey, type CachedPipeline, type PipelineSource } from './pipelines.js';
 
 /** Called as kernels finish compiling: `done` of `total` new kernels. */
 export type CompileProgress = (done: number, total: number) => void;
@@ -54,7 +56,7 @@ class Dummies {
     pass.dispatchWorkgroups(1);
     pass.end();
     device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
+    await guardGpu(device, device.queue.onSubmittedWorkDone());
   }
 
   destroy(): void {
@@ -137,4 +139,46 @@ async function helpOut(openHelper: OpenHelper, todo: readonly WarmItem[], range:
     dummies.destroy();
     h.close();
   }
+}
+
+/** A kernel to compile: its source, the buffer type of each binding, and the layers using it (for errors). */
+export interface KernelToCompile {
+  source: PipelineSource;
+  types: readonly BindingType[];
+  layers: string[];
+}
+
+export interface CompileKernelsOptions {
+  /** The device's adapter is a CPU driver (GpuContext.cpuDriver): compile by running each new pipeline once. */
+  cpuDriver: boolean;
+  onProgress?: CompileProgress;
+  openHelper?: OpenHelper;
+}
+
+/**
+ * The pipelines of `kernels` on `device`, compiled now, with progress over the ones new to the
+ * device. On a CPU driver each new pipeline also runs once on scratch buffers (warmPipelines); on a
+ * GPU driver the pipeline's creation is its compilation, and progress counts creations as they end.
+ */
+export async function compileKernels(device: GPUDevice, kernels: readonly KernelToCompile[], o: CompileKernelsOptions): Promise<CachedPipeline[]> {
+  if (o.cpuDriver) {
+    const compiled = await Promise.all(kernels.map((k) => cachedPipeline(device, k.source, k.types, k.layers)));
+    await warmPipelines(device, compiled.map((c, i) => ({ ...c, source: kernels[i].source, types: kernels[i].types })), o.onProgress, o.openHelper);
+    return compiled;
+  }
+  const fresh = new Set(kernels.map((k) => pipelineKey(k.source, k.types)).filter((key) => !hasPipeline(device, key)));
+  let done = 0;
+  if (fresh.size > 0) o.onProgress?.(0, fresh.size);
+  const counted = new Set<string>();
+  return Promise.all(
+    kernels.map(async (k) => {
+      const key = pipelineKey(k.source, k.types);
+      const c = await cachedPipeline(device, k.source, k.types, k.layers);
+      if (fresh.has(key) && !counted.has(key)) {
+        counted.add(key);
+        o.onProgress?.(++done, fresh.size);
+      }
+      return c;
+    }),
+  );
 }

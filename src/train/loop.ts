@@ -10,10 +10,9 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { BatchLoader } from '../data/batches.js';
 import type { LayerGraph } from '../ir/graph.js';
-import { packParams } from '../codegen/pack.js';
 import { SGD_DEFAULTS, type LossSpec } from '../codegen/kernels/index.js';
 import type { GpuContext } from '../runtime/device.js';
-import { type CompileProgress, Executor } from '../runtime/executor.js';
+import { GpuDeviceLostError } from '../runtime/device-watch.js';
 import { Trainer, type TeacherSource, type TrainerOptions } from '../runtime/trainer.js';
 import { initWeights, nonFiniteTensors, type Weights } from '../weights/weights.js';
 import { checkNetwork, loadCheckpoint, loadCheckpointState, saveCheckpoint, STATE_FILE, type CheckpointStateInput, type MetricsRecord } from './checkpoint.js';
@@ -25,6 +24,9 @@ import { TrainProgress } from './progress.js';
 import { cosineSchedule, learningRate, type LrSchedule } from './schedule.js';
 import { resumePoint, type DataSettings, type RunSettingsRecord } from './resume.js';
 import { refuseForeignRunFiles, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV } from './run-dir.js';
+import { Evaluator } from './evaluate.js';
+
+export { Evaluator, type EvalResult } from './evaluate.js';
 
 export { installTrainingInterrupt } from './interrupt.js';
 
@@ -39,65 +41,6 @@ export function checkpointOfRun(path: string): string {
   const inner = join(path, RUN_CHECKPOINT);
   const isCheckpoint = existsSync(join(path, STATE_FILE));
   return !isCheckpoint && (existsSync(inner) || existsSync(`${inner}.prev`)) ? inner : path;
-}
-
-export interface EvalResult {
-  correct: number;
-  count: number;
-  accuracy: number;
-  /** Mean cross-entropy over the examples. */
-  loss: number;
-}
-
-/**
- * Test-set evaluation on the inference path: an Executor with batch norm folded, built once and
- * refreshed with new weights by `update` (the plan's parameter buffers are rewritten).
- */
-export class Evaluator {
-  private constructor(
-    private readonly ex: Executor,
-    private readonly graph: LayerGraph,
-  ) {}
-
-  static async create(ctx: GpuContext, graph: LayerGraph, weights: Weights, batch: number, onCompile?: CompileProgress): Promise<Evaluator> {
-    return new Evaluator(await Executor.forGraph(ctx, graph, weights, { batch, head: false }, onCompile), graph);
-  }
-
-  update(weights: Weights): void {
-    const params = packParams(this.ex.plan, weights);
-    for (const [id, data] of params) this.ex.device.queue.writeBuffer(this.ex.buffer(id), 0, data.buffer, data.byteOffset, data.byteLength);
-  }
-
-  /** Accuracy and mean cross-entropy over every batch of `loader` (epoch 0, unshuffled). */
-  async evaluate(loader: BatchLoader, limit = Infinity): Promise<EvalResult> {
-    const k = this.graph.classes;
-    let correct = 0;
-    let count = 0;
-    let loss = 0;
-    const batches = Math.min(loader.batchesPerEpoch, limit);
-    for (let i = 0; i < batches; i++) {
-      const b = loader.batch(0, i);
-      const z = await this.ex.run(b.images);
-      for (let n = 0; n < b.size; n++) {
-        let best = 0;
-        let m = -Infinity;
-        for (let j = 0; j < k; j++) m = Math.max(m, z[n * k + j]);
-        let s = 0;
-        for (let j = 0; j < k; j++) {
-          s += Math.exp(z[n * k + j] - m);
-          if (z[n * k + j] > z[n * k + best]) best = j;
-        }
-        loss += m + Math.log(s) - z[n * k + b.labels[n]];
-        if (best === b.labels[n]) correct++;
-      }
-      count += b.size;
-    }
-    return { correct, count, accuracy: count > 0 ? correct / count : 0, loss: count > 0 ? loss / count : 0 };
-  }
-
-  dispose(): void {
-    this.ex.dispose();
-  }
 }
 
 export interface TrainLoopOptions {
@@ -267,13 +210,23 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const { batch, loss, sgd } = settings;
   // Creating the trainer compiles every kernel (its own progress line, outside the epochs' figures).
   const onCompile = o.progress?.compiling;
-  const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups, observer: o.observer, onCompile });
-  const run = new TrainRun(o, settings, start, trainer);
+  let run: TrainRun | undefined;
   try {
+    const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups, observer: o.observer, onCompile });
+    run = new TrainRun(o, settings, start, trainer);
     return await run.all();
+  } catch (e) {
+    throw e instanceof GpuDeviceLostError ? e.withAftermath(whatIsKept(o, settings, run?.lastSaved)) : e;
   } finally {
-    run.close();
+    run?.close();
   }
+}
+
+/** What a run stopped by a lost device leaves: its last checkpoint, and how to go on from it. */
+function whatIsKept(o: TrainLoopOptions, s: RunSettings, saved: string | undefined): string {
+  if (s.ckptDir === undefined) return 'nothing was saved (no output directory)';
+  if (saved !== undefined) return `the last checkpoint, ${saved}, is kept: ${s.continueHint}`;
+  return o.resume ? `the checkpoint this run resumed from, ${s.ckptDir}, is kept: ${s.continueHint}` : 'no checkpoint was written in this run';
 }
 
 /** One call of trainLoop: the trainer, the files it writes, and the counters that move. */
@@ -439,6 +392,11 @@ class TrainRun {
       this.logger?.log({ event: 'interrupted', epoch: epoch + 1, step: this.step });
       if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (after epoch ${epoch + 1}); ${s.continueHint}`);
     }
+  }
+
+  /** The last checkpoint this run wrote, if any. */
+  get lastSaved(): string | undefined {
+    return this.saved;
   }
 
   /** Stops the run when a read-back value is not finite; `what` says which value. */

@@ -12,8 +12,10 @@ import { networkStats } from '../../ir/stats.js';
 import { openDevice, type GpuContext } from '../../runtime/device.js';
 import { bytes, displayPath } from '../format.js';
 import { flag, intOption, listOption, stringOption, type ParsedCommand } from '../args.js';
-import { SOURCE_OPTIONS, type Command, type Context } from '../command.js';
-import { EXIT_OK, UsageError, UserError } from '../errors.js';
+import { adapterChoice, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
+import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
+import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
+import { compiledRecord, lintReport, type CompiledRecord } from '../compile-report.js';
 import { loadNetworks } from '../load.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { suggest } from '../../util/suggest.js';
@@ -55,8 +57,8 @@ function summary(plan: Plan): string {
 }
 
 /** The adapter's subgroup size and limits, so the written kernels are the ones that run there. */
-async function adapterTarget(adapter: string | undefined): Promise<{ subgroupSize: number; limits: GpuContext['limits']; info: string }> {
-  const gpu = await openDevice({ adapter });
+async function adapterTarget(choice: { adapter?: string; requireGpu: boolean }): Promise<{ subgroupSize: number; limits: GpuContext['limits']; info: string }> {
+  const gpu = await openDevice(choice);
   try {
     return { subgroupSize: gpu.subgroupSize, limits: { ...gpu.limits }, info: gpu.adapterInfo };
   } finally {
@@ -91,14 +93,26 @@ function writeOut(dir: string, net: ArchIR, graph: LayerGraph, plan: Plan): numb
 }
 
 /**
+ * The end of a compile: the --json document, the --lint reports (on stderr when stdout carries
+ * --debug=json), and the status: 1 when the lint flagged a dispatch.
+ */
+function finish(records: readonly CompiledRecord[], p: ParsedCommand, ctx: Context): number {
+  const lint = flag(p, 'lint');
+  if (wantsJson(p)) ctx.io.out(jsonDocument('compile', records));
+  else if (lint) for (const r of records) (stringOption(p, 'debug') === 'json' ? ctx.io.err : ctx.io.out)(lintReport(r));
+  return lint && records.some((r) => (r.lint?.starved.length ?? 0) > 0) ? EXIT_USER : EXIT_OK;
+}
+
+/**
  * `--train`: compiles each network's training step (the training passes, which `--debug` prints)
  * and prints its size; the kernels run only under hrn train, so nothing is written.
  */
 function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context, observer: PassObserver | undefined): number {
-  for (const option of ['out', 'emit-wgsl', 'no-fuse', 'adapter']) {
+  for (const option of ['out', 'emit-wgsl', 'no-fuse', 'adapter', 'require-gpu']) {
     if (p.values[option] !== undefined) throw new UsageError(`compile: --${option} applies to the inference plan, not to --train`);
   }
   const batch = intOption(p, 'batch', 1);
+  const records: CompiledRecord[] = [];
   for (const net of nets) {
     // A step the device cannot hold is a DeviceLimitError, which says so (and which batch fits).
     const { plan } = planTraining(net, { batch, observer });
@@ -108,27 +122,31 @@ function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context
     const line =
       `${net.name}: training step at batch ${batch}: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches, ${(trainPlanFlops(plan) / 1e6).toFixed(1)}M FLOPs; ` +
       `training buffers ${bytes(m.bytes)} (${bytes(unshared.memory.bytes)} without reuse), ${plan.buffers.length} buffers in ${m.allocations.length} allocations`;
-    if (stringOption(p, 'debug') !== 'json') ctx.io.out(line);
+    records.push(compiledRecord(net.name, 'training', plan, flag(p, 'lint')));
+    if (stringOption(p, 'debug') !== 'json' && !wantsJson(p)) ctx.io.out(line);
   }
-  return EXIT_OK;
+  return finish(records, p, ctx);
 }
 
 export const compile: Command = {
   spec: {
     name: 'compile',
     summary: COMMAND_SUMMARIES.compile,
-    usage: 'hrn compile FILE [--pipeline P] [--debug[=json|=diff]] [--debug-only PASS] [-o DIR] [--emit-wgsl LAYER] [--batch N] [--train]',
+    usage: 'hrn compile FILE [--pipeline P] [--debug[=json|=diff]] [--debug-only PASS] [-o DIR] [--emit-wgsl LAYER] [--batch N] [--train] [--json] [--lint]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
       ...DEBUG_OPTIONS,
       out: { type: 'string', short: 'o', value: 'DIR', help: 'write the kernels that run on the adapter (.wgsl), manifest.json and the final IR here' },
       'emit-wgsl': { type: 'string', value: 'LAYER', help: 'print the WGSL of the kernel computing LAYER (a layer-graph node name, e.g. S2.b1.conv1) on the adapter' },
-      adapter: { type: 'string', value: 'NAME', help: 'with -o or --emit-wgsl: the WebGPU adapter to compile for (default: the first one Dawn finds)' },
+      adapter: { type: 'string', value: 'N|NAME', help: "with -o or --emit-wgsl: the WebGPU adapter to compile for, by its number in Dawn's list or part of its name (default: the first one Dawn finds)" },
+      'require-gpu': { type: 'boolean', help: 'with -o or --emit-wgsl: refuse a CPU driver (lavapipe, SwiftShader)' },
       batch: { type: 'string', value: 'N', help: 'images per dispatch the plan is specialized for (default 1)' },
       'no-fuse': { type: 'boolean', help: 'one kernel per op instead of fused conv+bn+add+relu chains' },
       force: { type: 'boolean', help: 'write into -o DIR even when it holds files hrn compile did not write' },
       train: { type: 'boolean', help: 'compile the training step (forward, loss, backward, update) instead; print its size and buffer memory' },
+      lint: { type: 'boolean', help: "flag dispatches that would starve a GPU (over 1% of the FLOPs in fewer than 32,768 invocations); exit 1 if any" },
+      ...JSON_OPTION,
     },
     positionals: { min: 1, max: 1 },
     details:
@@ -142,7 +160,10 @@ export const compile: Command = {
       'With --train the training step hrn train runs is compiled instead (its passes: fuse, params, values,\n' +
       'forward, loss, backward, update, allocate; --debug prints the IR after each) and only its size is\n' +
       'printed: kernels, dispatches, FLOPs, and the GPU memory of its buffers with and without reuse (buffers\n' +
-      'never live at the same time share memory).',
+      'never live at the same time share memory).\n' +
+      '--json prints every dispatch of the plan (kernel, label, invocations = workgroups x workgroup size, FLOPs)\n' +
+      "and its peak GPU memory (schema: docs/schemas/compile.schema.json). --lint flags the dispatches that\n" +
+      "would leave a GPU idle: each carrying over 1% of the plan's FLOPs in fewer than 32,768 invocations.",
   },
   async run(p, ctx) {
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
@@ -152,9 +173,11 @@ export const compile: Command = {
     const batch = intOption(p, 'batch', 1);
     const out = stringOption(p, 'out');
     const layer = stringOption(p, 'emit-wgsl');
-    const quiet = stringOption(p, 'debug') === 'json';
+    const quiet = stringOption(p, 'debug') === 'json' || wantsJson(p);
+    if (layer !== undefined && wantsJson(p)) throw new UsageError('compile: --emit-wgsl prints WGSL, which does not go with --json');
     if (out !== undefined) prepareOutDir(out, flag(p, 'force'));
-    const target = out !== undefined || layer !== undefined ? await adapterTarget(stringOption(p, 'adapter')) : undefined;
+    const records: CompiledRecord[] = [];
+    const target = out !== undefined || layer !== undefined ? await adapterTarget(adapterChoice(p)) : undefined;
     for (const net of nets) {
       // A plan the device cannot hold is a DeviceLimitError, which says so (and which batch fits).
       const options = { batch, fuse: !flag(p, 'no-fuse'), subgroupSize: target?.subgroupSize, limits: target?.limits };
@@ -163,6 +186,7 @@ export const compile: Command = {
         ctx.io.out(emitWgsl(plan, graph, layer));
         continue;
       }
+      records.push(compiledRecord(net.name, 'inference', plan, flag(p, 'lint')));
       const s = networkStats(net, graph);
       const lines = [`${net.name}: ${s.relus.total.toLocaleString('en-US')} ReLUs, ${(s.flops.total / 1e6).toFixed(1)}M FLOPs; ${summary(plan)}`];
       if (out !== undefined) {
@@ -172,6 +196,6 @@ export const compile: Command = {
       }
       if (!quiet) ctx.io.out(lines.join('\n'));
     }
-    return EXIT_OK;
+    return finish(records, p, ctx);
   },
 };

@@ -3,7 +3,7 @@ import type { Normalization } from '../../data/dataset.js';
 import { Executor, openDevice } from '../../runtime/index.js';
 import type { CheckpointState } from '../../train/checkpoint.js';
 import { intOption, stringOption } from '../args.js';
-import { ADAPTER_OPTION, dataOption, progressStream, SOURCE_OPTIONS, type Command } from '../command.js';
+import { ADAPTER_OPTION, adapterChoice, dataOption, progressStream, SOURCE_OPTIONS, type Command } from '../command.js';
 import { checkBatchesFit } from '../device-fit.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
@@ -54,7 +54,7 @@ export const infer: Command = {
     const [{ Executor, openDevice }, { compileProgress }] = await Promise.all([import('../../runtime/index.js'), import('../../train/progress.js')]);
     // The device before the data: its limits say whether --batch fits, which takes milliseconds,
     // and reading the data set takes seconds.
-    const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
+    const gpu = await openDevice(adapterChoice(p));
     let data: ReturnType<typeof openData>;
     try {
       await checkBatchesFit([{ option: '--batch', batch, graph, mode: 'inference' }], gpu);

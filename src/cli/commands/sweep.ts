@@ -19,7 +19,7 @@ import { pickSweep, resolveSweep } from '../../sweep/from-source.js';
 import { parseHrn } from '../../parser/index.js';
 import { failOnErrors, readSource } from '../load.js';
 import { flag, intOption, listOption, numberOption, stringOption, type OptionSpec, type ParsedCommand } from '../args.js';
-import { ADAPTER_OPTION, progressStream, type Command, type Context } from '../command.js';
+import { ADAPTER_OPTION, adapterChoice, progressStream, type Command, type Context } from '../command.js';
 import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
 import { exitStatusFor } from '../../train/interrupt.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
@@ -142,7 +142,7 @@ export async function executeSweep(spec: SweepSpec, runs: RunConfig[], p: Parsed
   if (queue) {
     outcome = await followQueue(runs, store, { ...queue, progress });
   } else {
-    const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
+    const gpu = await openDevice(adapterChoice(p));
     const interrupt = installTrainingInterrupt({ stream: progress.messageStream() });
     try {
       say(`device: ${gpu.adapterInfo}`);

@@ -22,7 +22,7 @@ import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
 import { flag, intOption, listOption, numberOption, stringOption, type ParsedCommand } from '../args.js';
 import type { NetworkRecord } from '../weights-network.js';
-import { ADAPTER_OPTION, progressStream, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
+import { ADAPTER_OPTION, adapterChoice, progressStream, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { checkBatchesFit, trainingBatches } from '../device-fit.js';
 import { EXIT_OK, UsageError, UserError } from '../errors.js';
 import { loadNetworks } from '../load.js';
@@ -193,7 +193,7 @@ async function trainInto(out: string, settings: TrainSettings, { p, ctx, file, s
   ]);
   // The device first: its limits say whether the batches fit, in milliseconds, before the data
   // set is read (seconds) and before --eval-batch is first used (after a whole epoch).
-  const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
+  const gpu = await openDevice(adapterChoice(p));
   let result: TrainLoopResult;
   let interrupt: ReturnType<typeof installTrainingInterrupt> | undefined;
   let started = 0;

@@ -14,7 +14,7 @@ import { writeText } from '../../report/write.js';
 import { RunBusyError, trainRun } from '../../sweep/train-run.js';
 import { EXIT_RUN_BUSY, startWorker, type TrainRunRequest } from '../../sweep/worker.js';
 import { intOption, stringOption, type ParsedCommand } from '../args.js';
-import { ADAPTER_OPTION, progressStream, type Command, type Context } from '../command.js';
+import { ADAPTER_OPTION, adapterChoice, progressStream, type Command, type Context } from '../command.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 
@@ -38,7 +38,7 @@ async function trainOne(requestPath: string, p: ParsedCommand): Promise<number> 
   // The parent is gone (killed): stop at once; the run's last checkpoint is where the next worker starts.
   process.on('disconnect', () => process.exit(EXIT_ON_SIGNAL.SIGINT));
   const interrupt = installTrainingInterrupt({ exit: () => {} });
-  const gpu = await openDevice({ adapter: stringOption(p, 'adapter') });
+  const gpu = await openDevice(adapterChoice(p));
   try {
     const progress = new ReportingProgress({ epochs: req.job.run.train.epochs, stream: process.stderr });
     let result;
@@ -86,15 +86,18 @@ export const worker: Command = {
     if (request !== undefined) return trainOne(request, p);
     const target = queueTarget(p);
     if (!target) throw new UsageError('worker: --queue redis://HOST:PORT is required');
+    const { adapter, requireGpu } = adapterChoice(p);
+    // Each run opens the device in a child; a device these options refuse is refused here, once,
+    // rather than run after run, each failing an attempt of a run from the queue.
+    if (adapter !== undefined || requireGpu) (await openDevice({ adapter, requireGpu })).close();
     // Fail now, with the reason, rather than retry forever against a dead port or a wrong password.
     await checkRedis(target);
-    const adapter = stringOption(p, 'adapter');
     const { worker: w, stop, explained } = startWorker({
       connection: target.connection,
       queueName: target.name,
       runsDir: stringOption(p, 'runs'),
       lockMs: 1000 * intOption(p, 'lock-seconds', 30),
-      childArgs: adapter ? ['--adapter', adapter] : [],
+      childArgs: [...(adapter ? ['--adapter', adapter] : []), ...(requireGpu ? ['--require-gpu'] : [])],
       log: (l) => io.out(l),
       childOutput: (chunk) => void progressStream(io).write(chunk),
     });

@@ -1,0 +1,51 @@
+// What each dispatch of a plan (inference or a training step) asks of the GPU: how many invocations
+// it launches and how much arithmetic it carries, and the GPU memory the plan's buffers take. Read
+// by `hrn compile --json` and by the starvation lint (lint.ts).
+
+import type { Plan } from './plan-types.js';
+import type { TrainPhase, TrainPlan } from './train/types.js';
+
+export interface DispatchLoad {
+  index: number;
+  /** The kernel's file stem (`k03_conv`, `t12_conv_dw`). */
+  kernel: string;
+  /** What it computes: the fused layers of an inference dispatch, a training dispatch's label. */
+  label: string;
+  /** Training: the step's phase the dispatch belongs to. */
+  phase?: TrainPhase;
+  workgroupSize: number;
+  workgroups: [number, number, number];
+  /** Workgroups times the workgroup size: every invocation launched, idle ones past the end of a split grid included. */
+  invocations: number;
+  /** Floating-point operations (a multiply-add counts 2); 0 for memory-bound kernels. */
+  flops: number;
+}
+
+/** Every dispatch of `plan`, in order, with its invocations and FLOPs. */
+export function dispatchLoads(plan: Plan | TrainPlan): DispatchLoad[] {
+  return plan.dispatches.map((d) => {
+    const k = plan.kernels[d.kernel];
+    const [x, y, z] = d.workgroups;
+    return {
+      index: d.index,
+      kernel: k.name,
+      label: 'label' in d ? d.label : d.nodes.join('+'),
+      ...('phase' in d ? { phase: d.phase } : {}),
+      workgroupSize: k.workgroupSize,
+      workgroups: [x, y, z],
+      invocations: x * y * z * k.workgroupSize,
+      flops: d.flops,
+    };
+  });
+}
+
+/**
+ * Bytes of GPU memory the plan's buffers take at once: a training step's allocations (buffers
+ * never live together share one); an inference plan's activation buffers (shared the same way),
+ * parameters, input and outputs.
+ */
+export function peakMemoryBytes(plan: Plan | TrainPlan): number {
+  if ('allocations' in plan.memory) return plan.memory.bytes;
+  const m = plan.memory;
+  return m.activationBytes + m.paramBytes + m.ioBytes;
+}
