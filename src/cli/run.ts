@@ -27,6 +27,8 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
 async function run(): Promise<Ending> {
   if (wantsSupervisor(argv)) return runSupervised(argv);
   joinSupervisor();
+  // A reader that stopped early (`hrn compile --json | head`) has all it wanted: end quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : internalError(e)));
   process.on('uncaughtException', internalError);
   process.on('unhandledRejection', internalError);
   const { main } = await import('./main.js');

@@ -107,6 +107,19 @@ describe('stdout through a slow reader', () => {
   });
 });
 
+describe('stdout closed early by its reader', () => {
+  it('ends hrn quietly, with status 0, for a supervised and a plain command', { timeout: 300_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hrn-epipe-'));
+    for (const args of [['compile', 'examples/resnet18.hrn', '--train', '--debug'], ['stats', 'examples/resnet18.hrn', '--pipeline', 'hybrenet', '--debug']]) {
+      const cmd = [process.execPath, '--import', 'tsx', 'src/cli/run.ts', ...args].map(quote).join(' ');
+      // More output than a pipe holds, and a reader that takes 100 bytes and goes.
+      const r = bash(`${cmd} 2>${quote(join(dir, 'err'))} | head -c 100 > /dev/null; echo "\${PIPESTATUS[0]}"`, dir);
+      expect(r.stdout.trim()).toBe('0');
+      expect(readFileSync(join(dir, 'err'), 'utf8')).not.toMatch(/internal error|EPIPE/);
+    }
+  });
+});
+
 describe('the supervisor', () => {
   it('runs only the commands that open a device, once, and not when Dawn warnings are asked for', () => {
     expect(['compile', 'infer', 'train', 'sweep', 'worker', 'criticality'].every((c) => wantsSupervisor([c, 'x.hrn'], {}))).toBe(true);
