@@ -2,15 +2,16 @@
 // input: TensorFlow.js's WebGPU backend on the same adapter, in this process, at its best (batch
 // norm folded, fused conv+bias+relu), and PyTorch on the CPU (a child process, 1 thread by
 // default) when a Python with torch is at hand, and ONNX Runtime on the CPU (in this process, on
-// the graph `hrn export` writes, 1 intra-op thread by default). All must give the same logits before anything is
-// timed. Rounds alternate between the engines so that machine noise hits all alike.
+// the graph `hrn export` writes, 1 intra-op thread by default), and ONNX Runtime's WebGPU execution
+// provider on the same graph (its own Dawn, on the same adapter). All must give the same logits
+// before anything is timed. Rounds alternate between the engines so that machine noise hits all alike.
 //
 // Per network and batch: img/s (wall), GFLOP per CPU-second (useful work, 2 FLOP per multiply-add
 // of the convolutions and fc, over the CPU time of the process doing it: this process for hrn and
 // tfjs, lavapipe's threads included; the child's own for PyTorch), and hrn's ratio to each peer.
 // CPU time is the stable figure on a shared machine.
 //
-//   npx tsx bench/infer.ts [--batch 16[,128]] [--rounds 7] [--reps 3] [--only NAME] [--torch-threads 1] [--ort-threads 1] [--no-torch] [--no-tfjs] [--no-ort]
+//   npx tsx bench/infer.ts [--batch 16[,128]] [--rounds 7] [--reps 3] [--only NAME] [--torch-threads 1] [--ort-threads 1] [--no-torch] [--no-tfjs] [--no-ort] [--no-ort-webgpu]
 
 import '../src/codegen/template-files.js';
 import { parseArgs } from 'node:util';
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     'no-tfjs': { type: 'boolean', default: false },
     'ort-threads': { type: 'string', default: '1' },
     'no-ort': { type: 'boolean', default: false },
+    'no-ort-webgpu': { type: 'boolean', default: false },
   },
 });
 const BATCHES = values.batch.split(',').map(Number);
@@ -73,6 +75,7 @@ console.log(describePeak(peak));
 console.log('python' in torch ? `PyTorch ${torch.version} (${torch.python}), CPU, ${TORCH_THREADS} thread(s), batch norm folded, inference_mode` : torch.missing);
 console.log(tf ? 'TensorFlow.js WebGPU: batch norm folded, tf.fused.conv2d with bias and relu' : 'tfjs-webgpu peer skipped: --no-tfjs');
 console.log(values['no-ort'] ? 'ONNX Runtime peer skipped: --no-ort' : `ONNX Runtime (onnxruntime-node), CPU, ${ORT_THREADS} intra-op thread(s), the graph hrn export writes with batch norm folded`);
+console.log(values['no-ort-webgpu'] ? 'ONNX Runtime WebGPU peer skipped: --no-ort-webgpu' : 'ONNX Runtime (onnxruntime-node), WebGPU execution provider (its own Dawn) on the same graph');
 console.log(`${ROUNDS} rounds of ${REPS} batches per engine (after a warm-up round), engines alternating\n`);
 
 const rows: string[][] = [];
@@ -110,6 +113,13 @@ for (const arch of networks) {
       if (!(err < 1e-3)) throw new Error(`${arch.name}: hrn and ONNX Runtime disagree (max relative error ${err.toExponential(2)})`);
       errs.push(`${arch.name} b${batch} ort ${err.toExponential(1)}`);
       engines.push({ name: `onnxruntime-cpu ${ORT_THREADS}t`, run: (reps) => timeInProcess(reps, () => peer.logits()), close: () => peer.close() });
+    }
+    if (!values['no-ort-webgpu']) {
+      const peer = await OrtPeer.start(graph, weights, input, batch, 1, 'webgpu');
+      const err = maxRelErr(ours, await peer.logits());
+      if (!(err < 1e-3)) throw new Error(`${arch.name}: hrn and ONNX Runtime's WebGPU provider disagree (max relative error ${err.toExponential(2)})`);
+      errs.push(`${arch.name} b${batch} ort-webgpu ${err.toExponential(1)}`);
+      engines.push({ name: 'onnxruntime-webgpu', run: (reps) => timeInProcess(reps, () => peer.logits()), close: () => peer.close() });
     }
 
     const runs: EngineRun[] = engines.map((e) => ({ engine: e.name, samples: [] }));

@@ -1,7 +1,8 @@
-// ONNX Runtime on the CPU as an inference peer: the network as `hrn export` writes it (batch norm
-// folded into the convolutions, as hrn's own inference plan does), run in this process by
-// onnxruntime-node with a fixed number of intra-op threads. Its CPU time is this process's, like
-// hrn's and tfjs's.
+// ONNX Runtime as an inference peer: the network as `hrn export` writes it (batch norm folded into
+// the convolutions, as hrn's own inference plan does), run in this process by onnxruntime-node,
+// either on the CPU with a fixed number of intra-op threads or on its WebGPU execution provider
+// (its own Dawn, on the same Vulkan adapter as hrn: lavapipe here). Its CPU time is this
+// process's, like hrn's and tfjs's.
 
 import * as ort from 'onnxruntime-node';
 import { buildOnnxModel, encodeOnnx } from '../src/export/index.js';
@@ -14,9 +15,10 @@ export class OrtPeer {
     private readonly feed: Record<string, ort.Tensor>,
   ) {}
 
-  static async start(graph: LayerGraph, weights: Weights, input: Float32Array, batch: number, threads: number): Promise<OrtPeer> {
+  static async start(graph: LayerGraph, weights: Weights, input: Float32Array, batch: number, threads: number, provider: 'cpu' | 'webgpu' = 'cpu'): Promise<OrtPeer> {
     const bytes = encodeOnnx(buildOnnxModel(graph, weights, { foldBatchNorm: true }));
     const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: [provider],
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
