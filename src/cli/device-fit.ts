@@ -7,7 +7,7 @@
 import type { LossSpec } from '../codegen/kernels/index.js';
 import type { LayerGraph } from '../ir/graph.js';
 import type { GpuContext } from '../runtime/gpu-context.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 export interface BatchRequest {
   /** The option that sets the batch, for the message (`--batch`, `--eval-batch`). */

@@ -13,7 +13,7 @@ import { GpuDeviceLostError, GpuOutOfMemoryError } from '../runtime/device-watch
 import { formatHelp, parseCommand } from './args.js';
 import { processIo, type Command, type Context, type Io } from './command.js';
 import { didYouMean } from '../util/suggest.js';
-import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.js';
+import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from '../errors.js';
 import { COMMAND_SUMMARIES } from './summaries.js';
 
 type CommandName = keyof typeof COMMAND_SUMMARIES;

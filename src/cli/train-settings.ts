@@ -13,7 +13,7 @@ import { ForeignRunFilesError, lockRunDir, refuseForeignRunFiles, RUN_CHECKPOINT
 import { DirLockedError, LockFileError, type DirLock } from '../util/dir-lock.js';
 import { ensureDir, OutputDirError } from '../util/output-dir.js';
 import { flag, intOption, numberOption, stringOption, type ParsedCommand } from './args.js';
-import { UsageError, UserError } from './errors.js';
+import { UsageError, UserError } from '../errors.js';
 
 export interface TrainSettings {
   data: string;

@@ -9,7 +9,7 @@
 
 import type { LayerGraph } from '../ir/graph.js';
 import { packParam, unpackParam } from '../codegen/conv-layout.js';
-import { compileTrainPlan, type ParamEntry, type TrainPlan, type TrainPlanKernel, type TrainPlanOptions } from '../codegen/train-plan.js';
+import { compileTrainPlan, type TrainPlan, type TrainPlanOptions } from '../codegen/train-plan.js';
 import { LOSS_SUMS } from '../codegen/kernels/index.js';
 import { checkWeights, numel, weightSpecs, type Weights } from '../weights/weights.js';
 import type { GpuContext } from './device.js';

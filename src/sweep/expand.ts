@@ -10,7 +10,7 @@ import { declaredNetworks, SweepNetworks } from './network.js';
 import { LIMITS } from '../ir/limits.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { DiagnosticError, type Diagnostic } from '../diagnostics.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 export interface RunCounts {
   relus: number;

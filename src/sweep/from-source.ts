@@ -6,7 +6,7 @@ import { error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import { DataError } from '../data/errors.js';
 import { parseDataSpec } from '../data/spec.js';
 import { parsePipelineText, resolveNetwork, type HrnFile, type NetworkDecl, type Override, type SweepAxisStmt, type SweepDecl, type SweepValue } from '../parser/index.js';
-import { BUILTIN_PIPELINES } from '../passes/manager.js';
+import { BUILTIN_PIPELINES } from '../driver.js';
 import { didYouMean } from '../util/suggest.js';
 import type { PipelineStep } from '../passes/types.js';
 import { checkSweepPipelines, type SweepPipeline } from './sweep-pipelines.js';

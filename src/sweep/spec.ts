@@ -4,7 +4,7 @@
 // runs.
 
 import { formatCount, formatLimit, LIMITS } from '../ir/limits.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 export interface TrainSettings {
   epochs: number;
