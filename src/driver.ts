@@ -12,8 +12,8 @@
 // codes; the driver knows nothing of the command line.
 
 import { DiagnosticError, hasErrors, type Diagnostic } from './diagnostics.js';
-import { compileNetwork, type Plan, type PlanOptions } from './codegen/plan.js';
-import { compileTrainNetwork, type TrainPlan, type TrainPlanOptions } from './codegen/train-plan.js';
+import { compileNetwork, compilePlan, type Plan, type PlanOptions } from './codegen/plan.js';
+import { compileTrainNetwork, compileTrainPlan, type TrainPlan, type TrainPlanOptions } from './codegen/train-plan.js';
 import type { ArchIR } from './ir/arch.js';
 import type { LayerGraph } from './ir/graph.js';
 import { lowerToGraph } from './ir/lower.js';
@@ -137,4 +137,14 @@ export function planNetwork(net: ArchIR, options: PlanOptions, observer?: PassOb
 /** A network lowered and its training step compiled, every pass reported to `options.observer`. */
 export function planTraining(net: ArchIR, options: TrainPlanOptions): { graph: LayerGraph; plan: TrainPlan } {
   return compileTrainNetwork(net, options);
+}
+
+/** A layer graph planned for inference (the graph passes after `lower`). */
+export function planGraph(graph: LayerGraph, options: PlanOptions, observer?: PassObserver): Plan {
+  return compilePlan(graph, options, observer);
+}
+
+/** A layer graph's training step compiled. */
+export function planTrainingGraph(graph: LayerGraph, options: TrainPlanOptions): TrainPlan {
+  return compileTrainPlan(graph, options);
 }

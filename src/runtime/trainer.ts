@@ -12,7 +12,7 @@ import { packParam, unpackParam } from '../codegen/conv-layout.js';
 import { compileTrainPlan, type TrainPlan, type TrainPlanOptions } from '../codegen/train-plan.js';
 import { LOSS_SUMS } from '../codegen/kernels/index.js';
 import { checkWeights, numel, weightSpecs, type Weights } from '../weights/weights.js';
-import type { GpuContext } from './device.js';
+import type { GpuContext } from './gpu-context.js';
 import { Executor } from './executor.js';
 import { checkGpu, guardGpu } from './device-watch.js';
 import { type CompileProgress, compileKernels } from './warm-up.js';

@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kernelFileText, writeCompiled, type Plan } from '../../codegen/index.js';
+import { kernelFileText } from '../../codegen/plan-text.js';
+import type { Plan } from '../../codegen/plan-types.js';
+import { writeCompiled } from '../../codegen/write.js';
 import { planNetwork, planTraining } from '../../driver.js';
 import { planFlops } from '../../codegen/dispatch-load.js';
 import type { PassObserver } from '../../passes/manager.js';
