@@ -5,7 +5,8 @@
 
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { axisCombinationCount, axisCombinations, familyRunsProblem, sweepSizeProblem, type SweepSpec, type TrainSettings } from './spec.js';
+import { axisCombinationCount, axisCombinations, familyRunsProblem, sweepSizeProblem, type SweepSpec } from './spec.js';
+import type { TrainSettings } from '../train/settings.js';
 import { declaredNetworks, SweepNetworks } from './network.js';
 import { LIMITS } from '../ir/limits.js';
 import { canonicalJson } from '../util/canonical-json.js';

@@ -7,7 +7,8 @@ import { stageCriticality, onlyStagePipeline } from '../../sweep/criticality.js'
 import { expandSweep } from '../../sweep/expand.js';
 import { buildNetworks } from '../../sweep/network.js';
 import { QUEUE_OPTIONS } from '../queue-options.js';
-import { TRAIN_DEFAULTS, type SweepSpec } from '../../sweep/spec.js';
+import type { SweepSpec } from '../../sweep/spec.js';
+import { TRAIN_DEFAULTS } from '../../train/settings.js';
 import { flag, listOption, stringOption } from '../args.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../../errors.js';
