@@ -24,7 +24,7 @@ import { suggest } from '../../util/suggest.js';
 import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 
-/** True when `dir/manifest.json` is one hrn compile wrote. */
+/** True when DIR/manifest.json is one hrn compile wrote. */
 function hasPlanManifest(dir: string): boolean {
   try {
     return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { format?: unknown }).format === 'hrn-plan';
