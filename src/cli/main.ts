@@ -1,4 +1,4 @@
-// `hrn`: the command-line driver. Dispatches to one command, and turns every failure into a
+// `hrn`: the command line. Dispatches to one command, and turns every failure into a
 // message and an exit code; a user never sees a stack trace.
 
 // The kernel templates come from the files under kernels/.
@@ -107,7 +107,7 @@ function report(e: unknown, { io, sources }: Context, cmd: Command): number {
   }
   const userCaused = e instanceof Error && [UserError, DataError, CheckpointError, SafetensorsError, DeviceLimitError, RunStoreError].some((t) => e instanceof t);
   // The machine's doing rather than the user's, but not a bug in hrn either: no adapter, a device
-  // lost mid-run (a driver reset), GPU memory exhausted. An uncaptured validation error is hrn's
+  // lost mid-run (a GPU driver reset), GPU memory exhausted. An uncaptured validation error is hrn's
   // bug and goes on to the internal-error report.
   const machine = e instanceof GpuDeviceLostError || e instanceof GpuOutOfMemoryError || isDeviceError(e);
   if (userCaused || machine) {

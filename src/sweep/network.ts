@@ -1,5 +1,5 @@
 // Builds the one network a run trains: a network of a .hrn file with `--set` values, through a
-// pipeline (a name from the file, a built-in one, or steps as text), all through the driver as the
+// pipeline (a name from the file, a built-in one, or steps as text), all through the compiler driver (src/driver.ts) as the
 // commands build theirs. Problems come back as diagnostics with carets, or a one-line UserError.
 
 import { failOnErrors, lowerNetwork, runPipelineText, type LoadedNetworks } from '../driver.js';
