@@ -8,14 +8,14 @@ import type { LayerGraph } from '../ir/graph.js';
 import { numel, weightSpecs, type Weights } from '../weights/weights.js';
 
 /** The parameter buffer's contents for `weights` (already checked against the graph). */
-export function flatParams(plan: TrainPlan, weights: Weights): Float32Array {
+export function flatParams(plan: TrainPlan, weights: Weights): Float32Array<ArrayBuffer> {
   const flat = new Float32Array(plan.paramFloats);
   for (const p of plan.params) flat.set(packParam(p, weights.get(p.name)!.data), p.offset);
   return flat;
 }
 
 /** The running-statistics buffer's contents for `weights`. */
-export function flatRunning(plan: TrainPlan, weights: Weights): Float32Array {
+export function flatRunning(plan: TrainPlan, weights: Weights): Float32Array<ArrayBuffer> {
   const run = new Float32Array(Math.max(4, plan.buffers[plan.bufferIds.running].bytes / 4));
   for (const r of plan.running) {
     run.set(weights.get(`${r.bn}.running_mean`)!.data, r.mean);
@@ -25,7 +25,7 @@ export function flatRunning(plan: TrainPlan, weights: Weights): Float32Array {
 }
 
 /** The momentum buffer's contents for SGD momentum (one tensor per trainable parameter), checked. */
-export function flatMomentum(plan: TrainPlan, momentum: Weights): Float32Array {
+export function flatMomentum(plan: TrainPlan, momentum: Weights): Float32Array<ArrayBuffer> {
   const flat = new Float32Array(plan.paramFloats);
   for (const p of plan.params) {
     const t = momentum.get(p.name);
