@@ -29,7 +29,7 @@
 // an AVX-512 EPYC, WGSL's fma() does not become fused multiply-adds: the kernel has 0 vfmadd and
 // 288 vmulps + 288 vaddps (256-bit ymm), one pair per scalar FMA of an input channel's 3x3 x 4
 // pixels x 8 channels (llvmpipe's 8-lane vectors, half the 16 lanes cpu-peak.ts counts on an
-// AVX-512 core). So "% peak" cannot approach 100% on this driver even with no loads at all.
+// AVX-512 core). So "% peak" cannot approach 100% on this Vulkan driver even with no loads at all.
 
 import { parseArgs } from 'node:util';
 import { openDevice } from '../src/runtime/device.js';
@@ -199,7 +199,7 @@ function shader(v: Variant, sg: number): string {
     ...acc,
     `  var xi = n * ${IN_C * PLANE4}u;`,
     `  var wi = ob * ${IN_C * 3 * ROW_NV}u;`,
-    // An opaque trip count (always IN_C), as in hrn's kernel, so the driver cannot unroll the loop.
+    // An opaque trip count (always IN_C), as in hrn's kernel, so the Vulkan driver cannot unroll the loop.
     `  let cin = select(${IN_C}u, ${IN_C + 1}u, arrayLength(&wgt) == 0u);`,
     '  for (var ic = 0u; ic < cin; ic++) {',
     ...kernelRow(v, sg).map((l) => `  ${l}`),

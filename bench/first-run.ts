@@ -3,7 +3,7 @@
 // and stderr redirected together to one file (`> log 2>&1`), as a user keeping a log would. Each run
 // must exit 0, and its log must hold every line in order with nothing foreign in it; the shader
 // cache must hold none of hrn's output (hrn's lines once landed in Mesa's cache index when stderr's
-// descriptor was swapped while the driver's threads opened cache files). Build first (`npm run
+// descriptor was swapped while the Vulkan driver's threads opened cache files). Build first (`npm run
 // build`): it runs bin/hrn.js as installed. A failed run's log is kept and its path printed.
 //
 //   npx tsx bench/first-run.ts [--runs 20]

@@ -30,7 +30,7 @@ const labels = Array.from({ length: batch }, (_, i) => (i * 7) % graph.classes);
 
 const ctx = await openDevice();
 marks.device = since();
-// Creating the trainer compiles every kernel (the driver's first run of each: see warmPipelines).
+// Creating the trainer compiles every kernel (the Vulkan driver's first run of each: see warmPipelines).
 const onCompile = (done, total) => {
   if (done === 0) marks.compileStart = since();
   if (done === total) marks.compiled = since();

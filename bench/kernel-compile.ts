@@ -1,7 +1,7 @@
-// What the driver's compilation of a training step's kernels costs, kernel family by family:
+// What the Vulkan driver's compilation of a training step's kernels costs, kernel family by family:
 // every distinct kernel of HRN-2x5x3x (m=4) at batch 128 is compiled on its own (lavapipe compiles a
 // shader at its first dispatch, so each gets one dispatch through warmPipelines) with Mesa's
-// shader cache off, and the CPU time of this process (the driver's threads included) is summed by
+// shader cache off, and the CPU time of this process (the Vulkan driver's threads included) is summed by
 // template. This is the work a cold start spreads over the cores (bench/coldstart.ts times that).
 // Median over rounds; the machine is shared, so one-off figures vary by 20% or more.
 //
@@ -9,7 +9,7 @@
 
 import { parseArgs } from 'node:util';
 
-// Before anything opens the driver: it reads this when the device is created.
+// Before anything opens the Vulkan driver: it reads this when the device is created.
 process.env.MESA_SHADER_CACHE_DISABLE = 'true';
 
 const { values } = parseArgs({
@@ -40,7 +40,7 @@ const perRound: Map<string, number>[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   const byTemplate = new Map<string, number>();
   for (const k of kernels) {
-    // a fresh pipeline each round: the driver compiles again (its cache is off)
+    // a fresh pipeline each round: the Vulkan driver compiles again (its cache is off)
     const { pipeline, layout } = await cachedPipeline(ctx.device, { ...k, wgsl: `${k.wgsl}\n// round ${r}` }, k.layout);
     const c0 = processCpuMs();
     await warmPipelines(ctx.device, [{ pipeline, layout, source: k, types: k.layout }]);

@@ -20,7 +20,7 @@ import type { ArchIR } from '../src/ir/arch.js';
 import { countGraph } from '../src/ir/count.js';
 import { hrn2x5x3x } from './hrn-2x5x3x.js';
 import { lowerToGraph } from '../src/ir/lower.js';
-import { trainPlanFlops } from '../src/codegen/train-plan.js';
+import { planFlops } from '../src/codegen/dispatch-load.js';
 import { runText } from '../src/passes/manager.js';
 import { openDevice } from '../src/runtime/device.js';
 import { Trainer } from '../src/runtime/trainer.js';
@@ -139,7 +139,7 @@ for (const arch of networks) {
       if (r > 0) runs[i].samples.push(t); // round 0 warms up
     }
   }
-  const stepFlops = trainPlanFlops(trainer.plan);
+  const stepFlops = planFlops(trainer.plan);
   if (values.profile) {
     // where hrn's step goes: every dispatch timed on its own, summed by kernel template and phase
     const prof = await trainer.profile(3, undefined, processCpuMs);

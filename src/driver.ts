@@ -3,19 +3,25 @@
 //   source text -> networks (parse, --set, --network) -> pipeline (passes) -> layer graph -> plan
 //                                                                                 (or training plan)
 //
+// Every command that reads a .hrn file goes through here (the CLI, sweeps, `hrn check`'s sweep
+// blocks): none parses, runs passes, lowers or plans on its own. The driver is browser-safe and
+// takes text; src/source-file.ts reads the file for it in Node.
+//
 // Errors in the user's text are DiagnosticError (file:line:col with a caret); a request the file
 // cannot satisfy (no such network) is a DriverError. The CLI turns both into its messages and exit
 // codes; the driver knows nothing of the command line.
 
 import { DiagnosticError, hasErrors, type Diagnostic } from './diagnostics.js';
-import { compileNetwork, type Plan, type PlanOptions } from './codegen/plan.js';
-import { compileTrainNetwork, type TrainPlan, type TrainPlanOptions } from './codegen/train-plan.js';
+import { compileNetwork, compilePlan, type Plan, type PlanOptions } from './codegen/plan.js';
+import { compileTrainNetwork, compileTrainPlan, type TrainPlan, type TrainPlanOptions } from './codegen/train-plan.js';
 import type { ArchIR } from './ir/arch.js';
 import type { LayerGraph } from './ir/graph.js';
 import { lowerToGraph } from './ir/lower.js';
 import type { PipelineStep } from './ir/pipeline.js';
 import { parseHrn, parseOverride, parsePipelineText, resolveNetwork, type HrnFile, type Override } from './parser/index.js';
-import { runPipeline, type PassObserver } from './passes/manager.js';
+import { runPipeline, type PassObserver, type RunResult } from './passes/manager.js';
+
+export { BUILTIN_PIPELINES } from './passes/manager.js';
 
 /** A request the source cannot satisfy, in one sentence. */
 export class DriverError extends Error {
@@ -53,6 +59,14 @@ function overrides(set: readonly string[], sources: Map<string, string>, all: Di
   return out;
 }
 
+/** A source text parsed, its networks unresolved; fails on any syntax error. `sources` receives the text. */
+export function parseSource(path: string, text: string, sources: Map<string, string>): HrnFile {
+  sources.set(path, text);
+  const { file, diagnostics } = parseHrn(text, path);
+  failOnErrors(diagnostics);
+  return file;
+}
+
 /** The networks of a source text. `sources` receives every text read, for diagnostics to quote. */
 export function loadNetworksFromText(path: string, text: string, sources: Map<string, string>, opts: SourceOptions): LoadedNetworks {
   sources.set(path, text);
@@ -80,8 +94,16 @@ export function loadNetworksFromText(path: string, text: string, sources: Map<st
 }
 
 /** The file's named pipelines, for the pass manager. */
-export function pipelineTable(file: HrnFile): Map<string, readonly PipelineStep[]> {
+export function pipelineTable(file: Pick<HrnFile, 'pipelines'>): Map<string, readonly PipelineStep[]> {
   return new Map(file.pipelines.map((pl) => [pl.name, pl.steps]));
+}
+
+/**
+ * Runs parsed pipeline steps over the networks, a step naming one of `file`'s pipelines running its
+ * steps. Throws DiagnosticError on the first error; returns the family and the passes' warnings.
+ */
+export function runPipelineSteps(networks: ArchIR | readonly ArchIR[], steps: readonly PipelineStep[], file: Pick<HrnFile, 'pipelines'>, observer?: PassObserver): RunResult {
+  return runPipeline(networks, steps, { pipelines: pipelineTable(file), observer });
 }
 
 /**
@@ -89,17 +111,17 @@ export function pipelineTable(file: HrnFile): Map<string, readonly PipelineStep[
  * networks. `origin` names the text in diagnostics. Returns the family and the passes' warnings.
  */
 export function runPipelineText(
-  networks: readonly ArchIR[],
+  networks: ArchIR | readonly ArchIR[],
   text: string,
   origin: string,
-  file: HrnFile,
+  file: Pick<HrnFile, 'pipelines'>,
   sources: Map<string, string>,
   observer?: PassObserver,
-): { family: ArchIR[]; diagnostics: Diagnostic[] } {
+): RunResult {
   sources.set(origin, text);
   const parsed = parsePipelineText(text, origin);
   failOnErrors(parsed.diagnostics);
-  return runPipeline(networks, parsed.steps, { pipelines: pipelineTable(file), observer });
+  return runPipelineSteps(networks, parsed.steps, file, observer);
 }
 
 /** A network's layer graph. */
@@ -115,4 +137,14 @@ export function planNetwork(net: ArchIR, options: PlanOptions, observer?: PassOb
 /** A network lowered and its training step compiled, every pass reported to `options.observer`. */
 export function planTraining(net: ArchIR, options: TrainPlanOptions): { graph: LayerGraph; plan: TrainPlan } {
   return compileTrainNetwork(net, options);
+}
+
+/** A layer graph planned for inference (the graph passes after `lower`). */
+export function planGraph(graph: LayerGraph, options: PlanOptions, observer?: PassObserver): Plan {
+  return compilePlan(graph, options, observer);
+}
+
+/** A layer graph's training step compiled. */
+export function planTrainingGraph(graph: LayerGraph, options: TrainPlanOptions): TrainPlan {
+  return compileTrainPlan(graph, options);
 }

@@ -1,6 +1,6 @@
 // Every kernel that hrn generates for every bundled example, under every kind of pass pipeline,
 // must be valid WGSL for Dawn. Kernels are deduplicated by source; only Dawn's shader compiler
-// runs here (pipeline creation, which also runs the driver's compiler, is covered in runtime tests).
+// runs here (pipeline creation, which also runs the Vulkan driver's compiler, is covered in runtime tests).
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compilePlan } from '../src/codegen/index.js';

@@ -1,6 +1,6 @@
 // A GPU device lost mid-run, and WebGPU errors that no error scope captured: each ends the run with
 // a clear error instead of a hang or a silently wrong result. The runtime cases destroy devices
-// from outside (reason 'destroyed', as a driver reset reports 'unknown') and break a buffer of the
+// from outside (reason 'destroyed', as a GPU driver reset reports 'unknown') and break a buffer of the
 // executor's own work on lavapipe; the command-line cases inject the same faults into `hrn train`
 // as a real process (test/gpu-faults/hrn-with-fault.ts).
 

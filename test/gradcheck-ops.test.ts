@@ -26,7 +26,7 @@ import {
   sliceBackward,
   updateRunningStats,
 } from '../src/reference/backward.js';
-import { add, avgpool, batchNorm, concat, conv2d, fc, reluRange, slice, tensor, type ConvParams, type Tensor } from '../src/reference/ops.js';
+import { add, avgpool, batchNorm, concat, conv2d, fc, reluRange, slice, tensor, type ConvParams } from '../src/reference/ops.js';
 import { referenceTrainStep } from '../src/reference/train-step.js';
 import { Sgd } from '../src/train/sgd.js';
 import { softmaxCrossEntropy } from '../src/train/losses.js';

@@ -1,8 +1,10 @@
-// The import-direction and cycle check (.dependency-cruiser.cjs) over src/, and a small project
-// with wrong-way imports to show the check fails on them.
+// The import-direction and cycle check (.dependency-cruiser.cjs) over src/, a small project with
+// wrong-way imports to show the check fails on them, and test/fixtures/deps/, where each rule of
+// the configuration is broken at least once.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'node_modules', '.bin', 'depcruise');
 const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'deps');
+const config = createRequire(import.meta.url)(CONFIG) as { forbidden: { name: string; from: { path?: string; pathNot?: string } }[] };
 
 // Under CI=true the tool colours its output whatever the terminal; the checks read plain text.
 const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
@@ -53,5 +57,43 @@ describe('import direction', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('fires every rule on the fixture that breaks it, and no rule on what it allows', () => {
+    const r = cruise(FIXTURES);
+    expect(r.code).not.toBe(0);
+    const fired = new Set([...r.out.matchAll(/^\s*error ([a-z-]+):/gm)].map((m) => m[1]));
+    expect([...fired].sort()).toEqual(config.forbidden.map((rule) => rule.name).sort());
+    // Each unit's layer rule, on the module that breaks it.
+    for (const line of [
+      'util-is-a-leaf: src/util/up.ts → src/ir/t.ts',
+      'ir-below-everything: src/ir/up.ts → src/parser/t.ts',
+      'parser-produces-ir: src/parser/up.ts → src/passes/t.ts',
+      'codegen-below-runtime: src/codegen/up.ts → src/passes/t.ts',
+      'export-on-graph: src/export/up.ts → src/codegen/t.ts',
+      'driver-below-commands: src/driver.ts → src/runtime/t.ts',
+      'sweep-below-cli: src/sweep/up.ts → src/report/t.ts',
+      'report-below-cli: src/report/up.ts → src/index.ts',
+      'every-module-in-a-layer: src/misc/stray.ts → src/util/t.ts',
+      'nothing-below-imports-cli: src/sweep/uses-cli.ts → src/cli/t.ts',
+      'commands-through-the-driver: src/cli/runs-passes.ts → src/passes/manager.ts',
+    ]) {
+      expect(r.out).toContain(line);
+    }
+    // Browser safety across indirect imports: two modules away from node:fs, and through a Node host to Dawn.
+    expect(r.out).toMatch(/core-reaches-no-node: src\/parser\/indirect\.ts → (node:)?fs\s+src\/ir\/middle\.ts →\s+src\/ir\/reads-files\.ts →/);
+    expect(r.out).toMatch(/core-reaches-no-node: src\/runtime\/exec\.ts → \S*node_modules\/webgpu\//);
+    expect(r.out).toContain('core-reaches-no-node: src/runtime/exec.ts → src/runtime/device.ts');
+    // The pass runner is codegen's to use, and a type of the pass manager runs nothing.
+    expect(r.out).not.toContain('src/codegen/runner-user.ts');
+    expect(r.out).not.toContain('src/cli/types-only.ts');
+  });
+
+  it('places every module of src/ in a layer', () => {
+    // every-module-in-a-layer sees only modules that import something; this sees the others too.
+    const layered = new RegExp(config.forbidden.find((x) => x.name === 'every-module-in-a-layer')!.from.pathNot!);
+    const walk = (dir: string): string[] =>
+      readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`]));
+    expect(walk('src').filter((f) => f.endsWith('.ts') && !layered.test(f))).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 // hrn turns Dawn's bounds checks off on CPU drivers because those drivers bound every storage
 // access themselves. Kernel warm-up relies on that too: it runs each new pipeline once on small
-// scratch buffers. This test holds the driver to it: with Dawn's checks off, writes far past a
+// scratch buffers. This test holds the Vulkan driver to it: with Dawn's checks off, writes far past a
 // buffer's end must be dropped (nothing else changes, the process lives) and such reads give 0.
 
 import { describe, expect, it } from 'vitest';

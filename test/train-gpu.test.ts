@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../src/cli/args.js';
 import type { Context } from '../src/cli/command.js';
 import { train as trainCommand } from '../src/cli/commands/train.js';
-import { UsageError, UserError } from '../src/cli/errors.js';
+import { UsageError, UserError } from '../src/errors.js';
 import { openData } from '../src/data/pipeline.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import type { LayerGraph } from '../src/ir/graph.js';
@@ -22,7 +22,7 @@ import { readJsonl } from '../src/train/log.js';
 import { installTrainingInterrupt, trainLoop } from '../src/train/loop.js';
 import { Sgd } from '../src/train/sgd.js';
 import { referenceTrainStep } from '../src/reference/train-step.js';
-import { initWeights, perturbWeights, Rng, type Weights } from '../src/weights/weights.js';
+import { initWeights, perturbWeights, Rng } from '../src/weights/weights.js';
 import { copyWeights, normwiseError as relError } from './numeric.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';

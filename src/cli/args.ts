@@ -2,7 +2,7 @@
 // that parsing, --help and validation agree.
 
 import { parseArgs } from 'node:util';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 
 export interface OptionSpec {

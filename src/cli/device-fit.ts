@@ -7,7 +7,7 @@
 import type { LossSpec } from '../codegen/kernels/index.js';
 import type { LayerGraph } from '../ir/graph.js';
 import type { GpuContext } from '../runtime/gpu-context.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 export interface BatchRequest {
   /** The option that sets the batch, for the message (`--batch`, `--eval-batch`). */
@@ -27,16 +27,12 @@ export interface BatchRequest {
  */
 export async function checkBatchesFit(requests: readonly BatchRequest[], gpu: Pick<GpuContext, 'subgroupSize' | 'limits'>): Promise<void> {
   // Loaded only now, as the commands load the code generator.
-  const [{ compilePlan }, { compileTrainPlan }, { DeviceLimitError }] = await Promise.all([
-    import('../codegen/plan.js'),
-    import('../codegen/train-plan.js'),
-    import('../codegen/device-limits.js'),
-  ]);
+  const [{ planGraph, planTrainingGraph }, { DeviceLimitError }] = await Promise.all([import('../driver.js'), import('../codegen/device-limits.js')]);
   const device = { subgroupSize: gpu.subgroupSize, limits: gpu.limits };
   for (const r of requests) {
     try {
-      if (r.mode === 'training') compileTrainPlan(r.graph, { batch: r.batch, ...(r.loss ? { loss: r.loss } : {}), ...device });
-      else compilePlan(r.graph, { batch: r.batch, head: r.head ?? true, ...device });
+      if (r.mode === 'training') planTrainingGraph(r.graph, { batch: r.batch, ...(r.loss ? { loss: r.loss } : {}), ...device });
+      else planGraph(r.graph, { batch: r.batch, head: r.head ?? true, ...device });
     } catch (e) {
       const a = e instanceof DeviceLimitError ? e.advice : undefined;
       if (a === undefined || a.largest === 0) throw e;

@@ -3,7 +3,7 @@
 //   { "schemaVersion": 1, "command": "stats", "networks": [ ... ] }
 //
 // with one entry per network even when there is only one. docs/schemas/ holds a JSON Schema per
-// command (test/json-schemas.test.ts validates real output against them); a change of shape that
+// command (test/json-output.test.ts validates real output against them); a change of shape that
 // can break a reader bumps JSON_SCHEMA_VERSION.
 
 import type { ParsedCommand } from './args.js';

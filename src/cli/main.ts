@@ -1,4 +1,4 @@
-// `hrn`: the command-line driver. Dispatches to one command, and turns every failure into a
+// `hrn`: the command line. Dispatches to one command, and turns every failure into a
 // message and an exit code; a user never sees a stack trace.
 
 // The kernel templates come from the files under kernels/.
@@ -13,7 +13,7 @@ import { GpuDeviceLostError, GpuOutOfMemoryError } from '../runtime/device-watch
 import { formatHelp, parseCommand } from './args.js';
 import { processIo, type Command, type Context, type Io } from './command.js';
 import { didYouMean } from '../util/suggest.js';
-import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from './errors.js';
+import { EXIT_OK, EXIT_USAGE, EXIT_USER, UsageError, UserError } from '../errors.js';
 import { COMMAND_SUMMARIES } from './summaries.js';
 
 type CommandName = keyof typeof COMMAND_SUMMARIES;
@@ -107,7 +107,7 @@ function report(e: unknown, { io, sources }: Context, cmd: Command): number {
   }
   const userCaused = e instanceof Error && [UserError, DataError, CheckpointError, SafetensorsError, DeviceLimitError, RunStoreError].some((t) => e instanceof t);
   // The machine's doing rather than the user's, but not a bug in hrn either: no adapter, a device
-  // lost mid-run (a driver reset), GPU memory exhausted. An uncaptured validation error is hrn's
+  // lost mid-run (a GPU driver reset), GPU memory exhausted. An uncaptured validation error is hrn's
   // bug and goes on to the internal-error report.
   const machine = e instanceof GpuDeviceLostError || e instanceof GpuOutOfMemoryError || isDeviceError(e);
   if (userCaused || machine) {

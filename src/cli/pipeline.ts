@@ -7,13 +7,12 @@ import { formatDiagnostics } from '../diagnostics.js';
 import { GRAPH_PASSES } from '../codegen/graph/index.js';
 import { TRAIN_PASSES } from '../codegen/train/passes/index.js';
 import { debugObserver } from '../passes/debug.js';
-import { runPipelineText } from '../driver.js';
+import { runPipelineText, type LoadedNetworks } from '../driver.js';
 import type { PassObserver } from '../passes/manager.js';
 import { defaultRegistry } from '../passes/registry.js';
 import { listOption, stringOption, type OptionSpec, type ParsedCommand } from './args.js';
 import type { Context } from './command.js';
-import type { LoadedSource } from './load.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { suggest } from '../util/suggest.js';
 import { wantsJson } from './json.js';
 
@@ -80,7 +79,7 @@ export function debugObserverFor(p: ParsedCommand, ctx: Context): PassObserver |
  * Runs `--pipeline` (if given) over the loaded networks; returns the resulting family. `observer`
  * (default: the one `--debug` asks for) sees every pass.
  */
-export function applyPipelineOption(loaded: LoadedSource, p: ParsedCommand, ctx: Context, observer = debugObserverFor(p, ctx)): ArchIR[] {
+export function applyPipelineOption(loaded: LoadedNetworks, p: ParsedCommand, ctx: Context, observer = debugObserverFor(p, ctx)): ArchIR[] {
   const text = stringOption(p, 'pipeline');
   if (text === undefined) return loaded.networks;
 

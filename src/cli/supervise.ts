@@ -1,11 +1,11 @@
 // The commands that open a WebGPU device run in a child process under a small supervising parent.
 // Dawn writes two warnings to descriptor 2 from native code whenever an adapter is requested on
 // lavapipe, and nothing inside the process can filter a native write without swapping descriptors
-// behind Node's back (which raced with the driver's own threads and lost or misdirected output).
+// behind Node's back (which raced with the GPU driver's own threads and lost or misdirected output).
 // So the child's descriptor 2 is a pipe that this parent reads, dropping only those two lines, and
 // the child writes hrn's own messages straight to the user's stderr, passed to it as descriptor 3
 // (stderr.ts). The parent also turns a child killed by a signal (the out-of-memory killer, a crash
-// in the driver) into a line that says so, instead of a silent non-zero exit.
+// in the GPU driver) into a line that says so, instead of a silent non-zero exit.
 
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';

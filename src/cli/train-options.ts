@@ -1,8 +1,7 @@
 // The options hrn train and hrn sweep share: the data set and the settings every training run
-// takes, with the defaults both start from (TRAIN_DEFAULTS; the optimizer's own for SGD).
+// takes, with the defaults both start from (TRAIN_DEFAULTS, src/train/settings.ts).
 
-import { SGD_DEFAULTS } from '../codegen/kernels/index.js';
-import { TRAIN_DEFAULTS } from '../sweep/spec.js';
+import { TRAIN_DEFAULTS } from '../train/settings.js';
 import type { OptionSpec } from './args.js';
 import { dataOption } from './command.js';
 
@@ -11,8 +10,8 @@ export const TRAINING_OPTIONS: Record<string, OptionSpec> = {
   epochs: { type: 'string', value: 'E', help: `epochs (default ${TRAIN_DEFAULTS.epochs})` },
   batch: { type: 'string', value: 'B', help: `images per step (default ${TRAIN_DEFAULTS.batch})` },
   lr: { type: 'string', value: 'LR', help: `initial learning rate, cosine-annealed per step (default ${TRAIN_DEFAULTS.lr})` },
-  momentum: { type: 'string', value: 'M', help: `SGD momentum (default ${SGD_DEFAULTS.momentum})` },
-  'weight-decay': { type: 'string', value: 'WD', help: `L2 weight decay (default ${SGD_DEFAULTS.weightDecay})` },
+  momentum: { type: 'string', value: 'M', help: `SGD momentum (default ${TRAIN_DEFAULTS.momentum})` },
+  'weight-decay': { type: 'string', value: 'WD', help: `L2 weight decay (default ${TRAIN_DEFAULTS.weightDecay})` },
   subset: { type: 'string', value: 'N', help: 'train on N training images (stratified over the classes)' },
   'test-subset': { type: 'string', value: 'N', help: 'evaluate on the first N test images' },
   'no-augment': { type: 'boolean', help: 'no random crop / flip' },

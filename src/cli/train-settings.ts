@@ -4,18 +4,17 @@
 
 import { existsSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SGD_DEFAULTS } from '../codegen/kernels/index.js';
 import { dataSpecHelp } from '../data/spec.js';
-import { TRAIN_DEFAULTS } from '../sweep/spec.js';
+import { TRAIN_DEFAULTS } from '../train/settings.js';
 import { loadCheckpointState } from '../train/checkpoint.js';
 import { recordedSettings, type RunSettingsRecord } from '../train/resume.js';
 import { ForeignRunFilesError, lockRunDir, refuseForeignRunFiles, RUN_CHECKPOINT, runDirContents } from '../train/run-dir.js';
 import { DirLockedError, LockFileError, type DirLock } from '../util/dir-lock.js';
 import { ensureDir, OutputDirError } from '../util/output-dir.js';
 import { flag, intOption, numberOption, stringOption, type ParsedCommand } from './args.js';
-import { UsageError, UserError } from './errors.js';
+import { UsageError, UserError } from '../errors.js';
 
-export interface TrainSettings {
+export interface TrainCommandSettings {
   data: string;
   epochs: number;
   batch: number;
@@ -38,7 +37,7 @@ export function recordedRunSettings(out: string): Partial<RunSettingsRecord> {
 }
 
 /** The training settings: the options, else what the resumed run recorded (`recorded`), else the defaults. */
-export function trainSettings(p: ParsedCommand, recorded: Partial<RunSettingsRecord> = {}): TrainSettings {
+export function trainSettings(p: ParsedCommand, recorded: Partial<RunSettingsRecord> = {}): TrainCommandSettings {
   const data = stringOption(p, 'data') ?? recorded.data;
   if (data === undefined) throw new UsageError(`train: --data KIND:DIR is required; data sets:\n${dataSpecHelp()}`);
   const lr = numberOption(p, 'lr', recorded.lr ?? TRAIN_DEFAULTS.lr);
@@ -60,8 +59,8 @@ export function trainSettings(p: ParsedCommand, recorded: Partial<RunSettingsRec
     nesterov: flag(p, 'nesterov') || (recorded.nesterov ?? false),
     subset: given('subset') ? intOption(p, 'subset', 1) : (recorded.subset ?? null),
     testSubset: given('test-subset') ? intOption(p, 'test-subset', 1) : (recorded.testSubset ?? null),
-    momentum: numberOption(p, 'momentum', recorded.momentum ?? SGD_DEFAULTS.momentum),
-    weightDecay: numberOption(p, 'weight-decay', recorded.weightDecay ?? SGD_DEFAULTS.weightDecay),
+    momentum: numberOption(p, 'momentum', recorded.momentum ?? TRAIN_DEFAULTS.momentum),
+    weightDecay: numberOption(p, 'weight-decay', recorded.weightDecay ?? TRAIN_DEFAULTS.weightDecay),
   };
 }
 

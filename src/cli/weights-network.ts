@@ -12,8 +12,8 @@ import { loadCheckpoint, loadWeightsFrom, networkHash, type CheckpointState } fr
 import { assertFiniteWeights, checkWeights, type Weights } from '../weights/index.js';
 import { listOption, stringOption, type ParsedCommand } from './args.js';
 import type { Context } from './command.js';
-import { UsageError, UserError } from './errors.js';
-import { loadNetworks } from './load.js';
+import { UsageError, UserError } from '../errors.js';
+import { loadNetworks } from '../source-file.js';
 import { applyPipelineOption } from './pipeline.js';
 
 /** What `hrn train` records in a checkpoint's state.json `extra` about its network. */

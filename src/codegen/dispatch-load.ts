@@ -21,6 +21,11 @@ export interface DispatchLoad {
   flops: number;
 }
 
+/** Floating-point operations of one run of an inference plan, or of one training step (a multiply-add counts 2). */
+export function planFlops(plan: Plan | TrainPlan): number {
+  return plan.dispatches.reduce((s, d) => s + d.flops, 0);
+}
+
 /** Every dispatch of `plan`, in order, with its invocations and FLOPs. */
 export function dispatchLoads(plan: Plan | TrainPlan): DispatchLoad[] {
   return plan.dispatches.map((d) => {

@@ -1,52 +1,10 @@
 // Host-side parameter preparation for inference: batch norm folded into the preceding
-// convolution, and weights re-laid out for the kernels' vec4 loads.
+// convolution (weights/bn-fold.ts), and weights re-laid out for the kernels' vec4 loads.
 
-import { BN_EPS } from '../ir/graph.js';
+import { bnScaleShift, bnTensors, foldBn } from '../weights/bn-fold.js';
 import { getWeight, type Weights } from '../weights/weights.js';
 import { packConv } from './conv-layout.js';
 import type { ParamSource, Plan } from './plan.js';
-
-export interface BnTensors {
-  gamma: Float32Array;
-  beta: Float32Array;
-  mean: Float32Array;
-  variance: Float32Array;
-}
-
-/** Per-channel scale and shift equal to inference batch norm: y = x * scale + shift. */
-export function bnScaleShift(bn: BnTensors, eps = BN_EPS): { scale: Float32Array; shift: Float32Array } {
-  const c = bn.gamma.length;
-  const scale = new Float32Array(c);
-  const shift = new Float32Array(c);
-  for (let i = 0; i < c; i++) {
-    const sc = bn.gamma[i] / Math.sqrt(bn.variance[i] + eps);
-    scale[i] = sc;
-    shift[i] = bn.beta[i] - bn.mean[i] * sc;
-  }
-  return { scale, shift };
-}
-
-/**
- * Folds batch norm into a convolution: w' = w * scale[oc], b' = (b - mean) * scale + beta.
- * Returns the folded weight in PyTorch layout [outC, inC/groups, k, k] and the folded bias.
- */
-export function foldBn(
-  weight: Float32Array,
-  bias: Float32Array | undefined,
-  outC: number,
-  bn: BnTensors | undefined,
-): { weight: Float32Array; bias: Float32Array } {
-  const per = weight.length / outC;
-  if (!bn) return { weight, bias: bias ?? new Float32Array(outC) };
-  const { scale, shift } = bnScaleShift(bn);
-  const w = new Float32Array(weight.length);
-  const b = new Float32Array(outC);
-  for (let oc = 0; oc < outC; oc++) {
-    for (let j = 0; j < per; j++) w[oc * per + j] = weight[oc * per + j] * scale[oc];
-    b[oc] = (bias ? bias[oc] : 0) * scale[oc] + shift[oc];
-  }
-  return { weight: w, bias: b };
-}
 
 /**
  * The contents of every parameter buffer of a plan, by buffer id: conv weights with batch norm
@@ -54,15 +12,7 @@ export function foldBn(
  */
 export function packParams(plan: Plan, weights: Weights): Map<number, Float32Array> {
   const out = new Map<number, Float32Array>();
-  const bnOf = (name: string | undefined): BnTensors | undefined =>
-    name === undefined
-      ? undefined
-      : {
-          gamma: getWeight(weights, `${name}.gamma`),
-          beta: getWeight(weights, `${name}.beta`),
-          mean: getWeight(weights, `${name}.running_mean`),
-          variance: getWeight(weights, `${name}.running_var`),
-        };
+  const bnOf = (name: string | undefined) => (name === undefined ? undefined : bnTensors(weights, name));
   const folded = new Map<string, { weight: Float32Array; bias: Float32Array }>();
   const convPacked = (src: Extract<ParamSource, { kind: 'conv-weight' }> | Extract<ParamSource, { kind: 'conv-bias' }>, inC: number, kernel: number) => {
     const key = `${src.conv}|${src.ocb}`;

@@ -78,8 +78,3 @@ export function compileNetwork(net: ArchIR, options: PlanOptions, observer?: Sta
   checkGraph(lowered.graph!);
   return { graph: lowered.graph!, plan: planAdvised(lowered, observer, 2) };
 }
-
-/** Total floating-point operations of one run (multiply-add = 2). */
-export function planFlops(plan: Plan): number {
-  return plan.dispatches.reduce((s, d) => s + d.flops, 0);
-}

@@ -137,8 +137,3 @@ function trainPlanOf(graph: LayerGraph, options: TrainPlanOptions, first: number
     values: valueInfos(graph, fwd, grads),
   };
 }
-
-/** Floating-point operations of one training step (multiply-add = 2). */
-export function trainPlanFlops(plan: TrainPlan): number {
-  return plan.dispatches.reduce((s, d) => s + d.flops, 0);
-}

@@ -30,10 +30,6 @@ export interface Normalization {
 
 export type Split = 'train' | 'test';
 
-export function datasetSize(ds: Dataset): number {
-  return ds.labels.length;
-}
-
 export function imageSize(shape: Shape): number {
   return shape.c * shape.h * shape.w;
 }
@@ -74,17 +70,4 @@ export function subsetIndices(labels: ArrayLike<number>, classes: number, o: Sub
     }
   }
   return Uint32Array.from(out.sort((a, b) => a - b));
-}
-
-/** A new data set made of the given examples, in the given order (copies the data). */
-export function selectExamples(ds: Dataset, indices: ArrayLike<number>): Dataset {
-  const size = imageSize(ds.shape);
-  const images = new Float32Array(indices.length * size);
-  const labels = ds.labels instanceof Uint8Array ? new Uint8Array(indices.length) : new Int32Array(indices.length);
-  for (let i = 0; i < indices.length; i++) {
-    const j = indices[i];
-    images.set(ds.images.subarray(j * size, (j + 1) * size), i * size);
-    labels[i] = ds.labels[j];
-  }
-  return { ...ds, images, labels };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Dataset, Split } from './dataset.js';
 import { DataError } from './errors.js';
 import { fileSize, findFile, gunzipAtMost, gunzipHead, isGzip, notGzip, readBytes, readHead, requireDirectory } from './files.js';
-import { FASHION_MNIST_CLASSES, idxSizeProblem, parseIdx, parseIdxHeader, type IdxArray, type IdxHeader } from './idx-format.js';
+import { idxSizeProblem, parseIdx, parseIdxHeader, type IdxArray, type IdxHeader } from './idx-format.js';
 import { formatMiB } from '../util/bytes.js';
 
 export * from './idx-format.js';

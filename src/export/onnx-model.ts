@@ -6,9 +6,9 @@
 
 import onnxProto from 'onnx-proto';
 import { countGraph } from '../ir/count.js';
-import type { GraphNode, LayerGraph } from '../ir/graph.js';
+import { BN_EPS, type GraphNode, type LayerGraph } from '../ir/graph.js';
 import type { WeightTensor, Weights } from '../weights/weights.js';
-import { BN_EPSILON, foldableBatchNorms, foldedConv } from './fold-bn.js';
+import { foldableBatchNorms, foldedConv } from './fold-bn.js';
 
 const { onnx } = onnxProto;
 export type OnnxModel = onnxProto.onnx.IModelProto;
@@ -153,7 +153,7 @@ export function buildOnnxModel(graph: LayerGraph, weights: Weights, o: OnnxExpor
         }
         const p = (role: string) => w.weight(`${n.name}.${role}`, tensorOf(weights, `${n.name}.${role}`));
         const inputs = [x(n.input), p('gamma'), p('beta'), p('running_mean'), p('running_var')];
-        value.push(w.node('BatchNormalization', inputs, n.name, [float('epsilon', BN_EPSILON)]));
+        value.push(w.node('BatchNormalization', inputs, n.name, [float('epsilon', BN_EPS)]));
         break;
       }
       case 'relu':

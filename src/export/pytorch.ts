@@ -3,10 +3,8 @@
 // running_mean, running_var, num_batches_tracked), plus a description of the layer graph in the
 // safetensors metadata, from which examples/hrn_torch.py builds the matching nn.Module.
 
-import type { GraphNode, LayerGraph } from '../ir/graph.js';
-import { nodeInputs } from '../ir/graph.js';
+import { BN_EPS, nodeInputs, type GraphNode, type LayerGraph } from '../ir/graph.js';
 import type { WeightTensor, Weights } from '../weights/weights.js';
-import { BN_EPSILON } from './fold-bn.js';
 
 /** Metadata key of the graph description. */
 export const TORCH_GRAPH_KEY = 'hrn.graph';
@@ -70,7 +68,7 @@ export function torchStateDict(graph: LayerGraph, weights: Weights): TorchExport
         for (const [role, torchRole] of Object.entries(BN_ROLES)) put(`${module}.${torchRole}`, tensor(`${n.name}.${role}`), n.name);
         // PyTorch keeps a step counter as a buffer; inference never reads it.
         put(`${module}.num_batches_tracked`, { shape: [], data: new Float32Array(1) }, n.name);
-        return { op: n.op, inputs, module, channels: n.shape.c, eps: BN_EPSILON };
+        return { op: n.op, inputs, module, channels: n.shape.c, eps: BN_EPS };
       case 'fc': {
         put(`${module}.weight`, tensor(`${n.name}.weight`), n.name);
         put(`${module}.bias`, tensor(`${n.name}.bias`), n.name);

@@ -2,7 +2,16 @@
 // through a ReLU; FLOPs are multiply-accumulates of convolutions (3x3 and 1x1 alike) and the fully
 // connected layer; the stem is reported in the first stage.
 
-import type { GraphNode, LayerGraph } from './graph.js';
+import type { ConvNode, GraphNode, LayerGraph } from './graph.js';
+
+/**
+ * Multiply-accumulates of one image through `conv`, whose input has `inC` channels: what every FLOPs
+ * figure counts for a convolution (the kernels' dispatch loads count 2 FLOPs per multiply-add of
+ * their batch).
+ */
+export function convMacs(conv: ConvNode, inC: number): number {
+  return conv.outChannels * (inC / conv.groups) * conv.kernel * conv.kernel * conv.shape.h * conv.shape.w;
+}
 
 export interface Counts {
   relus: number;
@@ -28,7 +37,7 @@ function nodeCounts(n: GraphNode, g: LayerGraph): Counts {
     case 'conv': {
       const inC = g.nodes[n.input].shape.c;
       const weights = n.outChannels * (inC / n.groups) * n.kernel * n.kernel;
-      return { relus: 0, flops: weights * plane, params: weights + (n.bias ? n.outChannels : 0) };
+      return { relus: 0, flops: convMacs(n, inC), params: weights + (n.bias ? n.outChannels : 0) };
     }
     case 'bn':
       // Learned scale and shift; running statistics are buffers, not parameters.

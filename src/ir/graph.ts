@@ -104,8 +104,6 @@ export type GraphNode =
   | MaxPoolNode
   | FcNode;
 
-export type OpKind = GraphNode['op'];
-
 export interface LayerGraph {
   name: string;
   /** Nodes in topological order; `nodes[i].id === i`. */

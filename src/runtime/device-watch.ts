@@ -7,7 +7,7 @@
 // hanging or returning a wrong result.
 
 /**
- * The device was lost: the driver reset or removed it, or it was destroyed other than through
+ * The device was lost: the GPU driver reset or removed it, or it was destroyed other than through
  * GpuContext.close(). `reason` is WebGPU's (`destroyed`, `unknown`).
  */
 export class GpuDeviceLostError extends Error {

@@ -120,7 +120,7 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
 }
 
 /**
- * A helper on the default adapter when it is the context's driver and the machine has a core to
+ * A helper on the default adapter when it is the context's GPU driver and the machine has a core to
  * spare; undefined otherwise.
  */
 function helperFor(ctx: GpuContext): OpenHelper | undefined {

@@ -37,7 +37,7 @@ export interface GpuContext {
    */
   close(): void;
   /**
-   * Opens a second device on the same driver to compile kernels on another core (set by hosts
+   * Opens a second device on the same GPU driver to compile kernels on another core (set by hosts
    * that can: Node with Dawn); kernel warm-up uses it when compiling turns out to be slow.
    */
   openCompileHelper?: OpenHelper;

@@ -1,3 +1,2 @@
 export * from './device.js';
 export * from './executor.js';
-export * from './bench.js';

@@ -5,18 +5,18 @@
 // then records ONE command buffer: [teacher forward], forward in training mode, loss, backward,
 // optimizer. Nothing is read back per step; the loss kernel adds the batch's loss and correct
 // count to running sums that `readSums` fetches every few steps. Weights and momentum are read
-// back (and unpacked to weights.ts's PyTorch layout) only for checkpoints and evaluation.
+// back (and unpacked to weights.ts's PyTorch layout by trainer-state.ts) only for checkpoints and
+// evaluation.
 
 import type { LayerGraph } from '../ir/graph.js';
-import { packParam, unpackParam } from '../codegen/conv-layout.js';
-import { compileTrainPlan, type ParamEntry, type TrainPlan, type TrainPlanKernel, type TrainPlanOptions } from '../codegen/train-plan.js';
+import { compileTrainPlan, type TrainPlan, type TrainPlanOptions } from '../codegen/train-plan.js';
 import { LOSS_SUMS } from '../codegen/kernels/index.js';
-import { checkWeights, numel, weightSpecs, type Weights } from '../weights/weights.js';
-import type { GpuContext } from './device.js';
+import { checkWeights, type Weights } from '../weights/weights.js';
+import type { GpuContext } from './gpu-context.js';
 import { Executor } from './executor.js';
 import { checkGpu, guardGpu } from './device-watch.js';
+import { denseValue, flatMomentum, flatParams, flatRunning, tensorsFromFlat, valueLocation, weightsFromFlat } from './trainer-state.js';
 import { type CompileProgress, compileKernels } from './warm-up.js';
-
 
 /** One dispatch of a step timed on its own. */
 export interface DispatchProfile {
@@ -179,28 +179,14 @@ export class Trainer {
     this.checkOpen();
     checkWeights(this.graph, weights);
     const { plan } = this;
-    const flat = new Float32Array(plan.paramFloats);
-    for (const p of plan.params) flat.set(packParam(p, weights.get(p.name)!.data), p.offset);
-    this.device.queue.writeBuffer(this.buffers[plan.bufferIds.params], 0, flat);
-    const run = new Float32Array(Math.max(4, plan.buffers[plan.bufferIds.running].bytes / 4));
-    for (const r of plan.running) {
-      run.set(weights.get(`${r.bn}.running_mean`)!.data, r.mean);
-      run.set(weights.get(`${r.bn}.running_var`)!.data, r.variance);
-    }
-    this.device.queue.writeBuffer(this.buffers[plan.bufferIds.running], 0, run);
+    this.device.queue.writeBuffer(this.buffers[plan.bufferIds.params], 0, flatParams(plan, weights));
+    this.device.queue.writeBuffer(this.buffers[plan.bufferIds.running], 0, flatRunning(plan, weights));
   }
 
   /** Uploads SGD momentum (one tensor per trainable parameter, weights.ts layout), e.g. from a checkpoint. */
   setMomentum(momentum: Weights): void {
     this.checkOpen();
-    const flat = new Float32Array(this.plan.paramFloats);
-    for (const p of this.plan.params) {
-      const t = momentum.get(p.name);
-      if (!t) throw new Error(`optimizer state has no momentum buffer for ${p.name}`);
-      if (t.data.length !== numel(p.shape)) throw new Error(`optimizer state: ${p.name} has ${t.data.length} values, the parameter ${numel(p.shape)}`);
-      flat.set(packParam(p, t.data), p.offset);
-    }
-    this.device.queue.writeBuffer(this.buffers[this.plan.bufferIds.momentum], 0, flat);
+    this.device.queue.writeBuffer(this.buffers[this.plan.bufferIds.momentum], 0, flatMomentum(this.plan, momentum));
   }
 
   /** Records every dispatch of a step (forward, loss, backward, optimizer) into `enc`. */
@@ -314,51 +300,24 @@ export class Trainer {
   async readWeights(): Promise<Weights> {
     const flat = await this.readFlat(this.plan.bufferIds.params);
     const run = new Float32Array(await this.readBuffer(this.plan.bufferIds.running));
-    const out: Weights = new Map();
-    const byName = new Map(this.plan.params.map((p) => [p.name, p]));
-    const runBy = new Map(this.plan.running.map((r) => [r.bn, r]));
-    for (const spec of weightSpecs(this.graph)) {
-      const p = byName.get(spec.name);
-      let data: Float32Array;
-      if (p) data = unpackParam(p, flat);
-      else {
-        const r = runBy.get(spec.node)!;
-        const at = spec.role === 'running_mean' ? r.mean : r.variance;
-        data = Float32Array.from(run.subarray(at, at + r.c));
-      }
-      out.set(spec.name, { shape: [...spec.shape], data });
-    }
-    return out;
+    return weightsFromFlat(this.plan, this.graph, flat, run);
   }
 
   /** SGD momentum, one tensor per trainable parameter (the checkpoint's optimizer file). */
   async readMomentum(): Promise<Weights> {
-    const flat = await this.readFlat(this.plan.bufferIds.momentum);
-    return new Map(this.plan.params.map((p) => [p.name, { shape: [...p.shape], data: unpackParam(p, flat) }]));
+    return tensorsFromFlat(this.plan, await this.readFlat(this.plan.bufferIds.momentum));
   }
 
   /** The last step's parameter gradients, by tensor name (tests and tools). */
   async readGrads(): Promise<Map<string, Float32Array>> {
-    const flat = await this.readFlat(this.plan.bufferIds.grads);
-    return new Map(this.plan.params.map((p) => [p.name, unpackParam(p, flat)]));
+    const grads = tensorsFromFlat(this.plan, await this.readFlat(this.plan.bufferIds.grads));
+    return new Map([...grads].map(([name, t]) => [name, t.data]));
   }
 
   /** A node's value (`forward`) or gradient (`grad`) from the last step, dense [batch, C, H, W]. */
   async readValue(node: string, which: 'forward' | 'grad'): Promise<Float32Array> {
-    const info = this.plan.values.find((v) => v.node === node);
-    if (!info) throw new Error(`${this.plan.graph}: no node ${node}`);
-    const view = which === 'forward' ? info.forward : info.grad;
-    const what = which === 'forward' ? 'value' : 'gradient';
-    if (!view) throw new Error(`${this.plan.graph}: ${node} has no materialized ${what}`);
-    const held = this.plan.memory.allocations[this.plan.memory.allocationOf[view.buffer]].buffers;
-    if (held[held.length - 1] !== view.buffer) {
-      throw new Error(`${this.plan.graph}: ${node}'s ${what} shares GPU memory with a buffer the step uses later, so it is gone after the step; create the trainer with reuse: false to read it`);
-    }
-    const all = new Float32Array(await this.readBuffer(view.buffer));
-    const per = info.shape.c * info.shape.h * info.shape.w;
-    const out = new Float32Array(this.plan.batch * per);
-    for (let n = 0; n < this.plan.batch; n++) out.set(all.subarray(n * view.batchStride + view.offset, n * view.batchStride + view.offset + per), n * per);
-    return out;
+    const at = valueLocation(this.plan, node, which);
+    return denseValue(this.plan, at, new Float32Array(await this.readBuffer(at.view.buffer)));
   }
 
   /** Runs `repeat` steps on whatever batch is loaded, in one command buffer each, and waits; ms per step. */

@@ -2,7 +2,7 @@
 // shader to machine code only when it first runs, on the device's one queue thread; left alone, the
 // first training step would silently carry every compilation. warmPipelines runs each new pipeline
 // once, reports progress, and when compiling turns out to be slow (a cold shader cache) shares the
-// work with a second device on the same driver: its queue thread compiles on another core, and the
+// work with a second device on the same GPU driver: its queue thread compiles on another core, and the
 // driver's on-disk shader cache hands the results to the first device. A GPU driver compiles in
 // createComputePipelineAsync, so there compileKernels only counts pipelines as they are created.
 
@@ -21,7 +21,7 @@ export interface WarmItem {
   types: readonly BindingType[];
 }
 
-/** Opens a second device on the same driver, or gives undefined when there is none to use. */
+/** Opens a second device on the same GPU driver, or gives undefined when there is none to use. */
 export type OpenHelper = () => Promise<{ device: GPUDevice; close(): void } | undefined>;
 
 const warmedByDevice = new WeakMap<GPUDevice, WeakSet<GPUComputePipeline>>();
@@ -68,7 +68,7 @@ class Dummies {
  * Compiles each new pipeline now (pipelines warmed before on this device are skipped) and reports
  * progress. The main device takes kernels from the front of the list; once one took long, a
  * helper device (from `openHelper`) compiles from the back, and the main device then runs those
- * from the driver's cache. The helper is best-effort: whatever it fails on, the main device
+ * from the GPU driver's cache. The helper is best-effort: whatever it fails on, the main device
  * compiles itself.
  */
 export async function warmPipelines(device: GPUDevice, items: readonly WarmItem[], onProgress?: CompileProgress, openHelper?: OpenHelper): Promise<void> {
@@ -105,7 +105,7 @@ export async function warmPipelines(device: GPUDevice, items: readonly WarmItem[
       }
     }
     await helper;
-    // The helper's share: in the driver's shader cache now, so quick here.
+    // The helper's share: in the GPU driver's shader cache now, so quick here.
     for (let i = range.last + 1; i < todo.length; i++) {
       await dummies.runOnce(todo[i].pipeline, todo[i].layout, todo[i].types);
       warmed.add(todo[i].pipeline);

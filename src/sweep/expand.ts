@@ -5,12 +5,13 @@
 
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { axisCombinationCount, axisCombinations, familyRunsProblem, sweepSizeProblem, type SweepSpec, type TrainSettings } from './spec.js';
+import { axisCombinationCount, axisCombinations, familyRunsProblem, sweepSizeProblem, type SweepSpec } from './spec.js';
+import type { TrainSettings } from '../train/settings.js';
 import { declaredNetworks, SweepNetworks } from './network.js';
 import { LIMITS } from '../ir/limits.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { DiagnosticError, type Diagnostic } from '../diagnostics.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 export interface RunCounts {
   relus: number;

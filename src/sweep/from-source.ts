@@ -6,11 +6,12 @@ import { error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import { DataError } from '../data/errors.js';
 import { parseDataSpec } from '../data/spec.js';
 import { parsePipelineText, resolveNetwork, type HrnFile, type NetworkDecl, type Override, type SweepAxisStmt, type SweepDecl, type SweepValue } from '../parser/index.js';
-import { BUILTIN_PIPELINES } from '../passes/manager.js';
+import { BUILTIN_PIPELINES } from '../driver.js';
 import { didYouMean } from '../util/suggest.js';
 import type { PipelineStep } from '../passes/types.js';
 import { checkSweepPipelines, type SweepPipeline } from './sweep-pipelines.js';
-import { axisCombinationCount, familyRunsProblem, NO_PIPELINE, sweepSizeProblem, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type TrainSettings } from './spec.js';
+import { axisCombinationCount, familyRunsProblem, NO_PIPELINE, sweepSizeProblem, type SweepAxis, type SweepSpec } from './spec.js';
+import { TRAIN_DEFAULTS, type TrainSettings } from '../train/settings.js';
 import { LIMITS } from '../ir/limits.js';
 
 type NumberSetting = 'epochs' | 'batch' | 'subset' | 'test-subset' | 'lr' | 'momentum' | 'weight-decay';

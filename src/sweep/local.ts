@@ -9,7 +9,7 @@ import type { RunConfig } from './expand.js';
 import { SweepProgress } from './progress.js';
 import { RunStore } from './store.js';
 import { RunBusyError, trainedBy, trainRun } from './train-run.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { DiagnosticError, formatDiagnostics } from '../diagnostics.js';
 import { DeviceLimitError } from '../codegen/device-limits.js';
 

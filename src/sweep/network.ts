@@ -1,17 +1,14 @@
 // Builds the one network a run trains: a network of a .hrn file with `--set` values, through a
-// pipeline (a name from the file, a built-in one, or steps as text). Problems come back as the
-// CLI's errors (diagnostics with carets, or a one-line UserError).
+// pipeline (a name from the file, a built-in one, or steps as text), all through the compiler driver (src/driver.ts) as the
+// commands build theirs. Problems come back as diagnostics with carets, or a one-line UserError.
 
+import { failOnErrors, lowerNetwork, runPipelineText, type LoadedNetworks } from '../driver.js';
 import type { ArchIR } from '../ir/arch.js';
-import type { LayerGraph } from '../ir/graph.js';
-import { lowerToGraph } from '../ir/lower.js';
 import { networkStats, type NetworkStats } from '../ir/stats.js';
-import { parsePipelineText, type HrnFile } from '../parser/index.js';
-import { runPipeline } from '../passes/manager.js';
-import type { PipelineStep } from '../passes/types.js';
+import { loadNetworks } from '../source-file.js';
 import { networkHash } from '../train/checkpoint.js';
-import { failOnErrors, loadNetworks } from '../cli/load.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
+import type { LayerGraph } from '../ir/graph.js';
 import { DiagnosticError } from '../diagnostics.js';
 import { canonicalJson } from '../util/canonical-json.js';
 
@@ -40,16 +37,11 @@ export function declaredNetworks(file: string, sources: Map<string, string>): st
 /** The network `declared` of `file` under `set`, through `pipeline` (which may make a family). */
 export function buildNetworks(file: string, set: string[], declared: string, pipeline: string | null, sources: Map<string, string>): ArchIR[] {
   const loaded = loadNetworks(file, sources, { set, network: declared });
-  return pipeline === null ? loaded.networks : applyPipeline(loaded.networks, loaded.file.pipelines, pipeline, sources);
+  return pipeline === null ? loaded.networks : applyPipeline(loaded, pipeline, sources);
 }
 
-function applyPipeline(networks: ArchIR[], named: HrnFile['pipelines'], pipeline: string, sources: Map<string, string>): ArchIR[] {
-  const origin = `<pipeline ${pipeline}>`;
-  sources.set(origin, pipeline);
-  const parsed = parsePipelineText(pipeline, origin);
-  failOnErrors(parsed.diagnostics);
-  const table = new Map<string, readonly PipelineStep[]>(named.map((pl) => [pl.name, pl.steps]));
-  const r = runPipeline(networks, parsed.steps, { pipelines: table });
+function applyPipeline(loaded: LoadedNetworks, pipeline: string, sources: Map<string, string>): ArchIR[] {
+  const r = runPipelineText(loaded.networks, pipeline, `<pipeline ${pipeline}>`, loaded.file, sources);
   failOnErrors(r.diagnostics);
   return r.family;
 }
@@ -62,7 +54,7 @@ function runMember(nets: ArchIR[], r: RunNetworkSource): ArchIR {
 }
 
 function describeNetwork(arch: ArchIR): BuiltNetwork {
-  const graph = lowerToGraph(arch);
+  const graph = lowerNetwork(arch);
   return { arch, graph, hash: networkHash(graph), stats: networkStats(arch, graph) };
 }
 
@@ -93,7 +85,7 @@ export class SweepNetworks {
     let family = this.families.get(key);
     if (family === undefined) {
       try {
-        family = applyPipeline(loaded.networks, loaded.file.pipelines, pipeline, this.sources);
+        family = applyPipeline(loaded, pipeline, this.sources);
       } catch (e) {
         // The same pipeline fails the same way on the same network, for every axis value that gives it.
         if (!(e instanceof DiagnosticError || e instanceof UserError)) throw e;

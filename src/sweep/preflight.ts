@@ -4,7 +4,7 @@
 // run fails, one after another (or on another machine, for a queued sweep). All problems are told
 // in one message; runs that share a problem are listed together.
 
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { ArchIR } from '../ir/arch.js';
 import type { RunConfig } from './expand.js';
 import { SweepNetworks } from './network.js';

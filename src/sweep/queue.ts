@@ -11,7 +11,6 @@
 // (restarted without persistence) is put on the queue again: the sweep knows every run it expects.
 
 import { Job, Queue, type JobsOptions } from 'bullmq';
-import { stringOption, type OptionSpec, type ParsedCommand } from '../cli/args.js';
 import type { RunConfig } from './expand.js';
 import type { SweepOutcome } from './local.js';
 import type { SweepProgress } from './progress.js';
@@ -27,11 +26,6 @@ export const RUN_ATTEMPTS = 3;
 /** The wait before the second attempt; it doubles for each further one. */
 export const RETRY_DELAY_MS = 10_000;
 
-export const QUEUE_OPTIONS: Record<string, OptionSpec> = {
-  queue: { type: 'string', value: 'redis[s]://HOST:PORT', help: 'use a BullMQ queue in this Redis instead of training here (rediss:// for TLS)' },
-  'queue-name': { type: 'string', value: 'NAME', help: `the queue's name (default ${DEFAULT_QUEUE_NAME})` },
-};
-
 /** What a job carries: the run, and the directory its checkpoint goes to (seen from the sweep's machine). */
 export interface RunJobData {
   run: RunConfig;
@@ -42,10 +36,9 @@ export interface QueueTarget extends RedisTarget {
   name: string;
 }
 
-export function queueTarget(p: ParsedCommand): QueueTarget | undefined {
-  const url = stringOption(p, 'queue');
-  if (url === undefined) return undefined;
-  return { ...parseRedisUrl(url), name: stringOption(p, 'queue-name') ?? DEFAULT_QUEUE_NAME };
+/** The queue at `url` (redis:// or rediss://) named `name`. */
+export function queueAt(url: string, name: string = DEFAULT_QUEUE_NAME): QueueTarget {
+  return { ...parseRedisUrl(url), name };
 }
 
 export function runJobOptions(id: string): JobsOptions {

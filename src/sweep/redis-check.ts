@@ -4,7 +4,7 @@
 // error forever. So both commands first connect once, without retries, and stop with the reason.
 
 import { RedisConnection } from 'bullmq';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { redactRedisUrl, type RedisTarget } from './redis-url.js';
 
 /** How long the first connection may take before the command gives up. */

@@ -3,7 +3,7 @@
 // prints. The password must never reach a log: Slurm and Kubernetes keep workers' output.
 
 import type { RedisOptions } from 'bullmq';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 
 export const REDIS_URL_FORM = 'redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://... (TLS)';
 

@@ -4,31 +4,8 @@
 // runs.
 
 import { formatCount, formatLimit, LIMITS } from '../ir/limits.js';
-import { UserError } from '../cli/errors.js';
-
-export interface TrainSettings {
-  epochs: number;
-  batch: number;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  /** Training images (stratified subset); all when absent. */
-  subset?: number;
-  /** First N test images; all when absent. */
-  testSubset?: number;
-  augment: boolean;
-  fit: 'pad' | 'resize';
-}
-
-export const TRAIN_DEFAULTS: TrainSettings = {
-  epochs: 1,
-  batch: 128,
-  lr: 0.1,
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  augment: true,
-  fit: 'pad',
-};
+import { UserError } from '../errors.js';
+import type { TrainSettings } from '../train/settings.js';
 
 /** One param varied over values, each written as `--set` would take it (`4`, `[2,5,3]`). */
 export interface SweepAxis {

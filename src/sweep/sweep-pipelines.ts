@@ -5,7 +5,7 @@
 
 import { DiagnosticError, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import { resolveNetwork, type HrnFile, type NetworkDecl, type Override, type SweepAxisStmt, type SweepValue } from '../parser/index.js';
-import { runPipeline } from '../passes/manager.js';
+import { runPipelineSteps } from '../driver.js';
 import type { PipelineStep } from '../passes/types.js';
 import type { ArchIR } from '../ir/arch.js';
 import { canonicalJson } from '../util/canonical-json.js';
@@ -48,9 +48,8 @@ interface PipelineOutcome {
 }
 
 function pipelineOutcome(arch: ArchIR, steps: readonly PipelineStep[], file: HrnFile): PipelineOutcome {
-  const table = new Map<string, readonly PipelineStep[]>(file.pipelines.map((pl) => [pl.name, pl.steps]));
   try {
-    const r = runPipeline(arch, steps, { pipelines: table });
+    const r = runPipelineSteps(arch, steps, file);
     // Members of one name are one run (buildRunNetwork trains the first of them).
     return { errors: r.diagnostics.filter((d) => d.severity === 'error'), members: new Set(r.family.map((n) => n.name)).size };
   } catch (e) {

@@ -14,12 +14,13 @@ import type { GpuContext } from '../runtime/device.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import type { InterruptFlag } from '../train/interrupt.js';
 import { RUN_CHECKPOINT, trainLoop } from '../train/loop.js';
-import { dataSettingsKey, ResumeMismatchError } from '../train/resume.js';
+import { ResumeMismatchError } from '../train/resume.js';
+import { loopSettings } from '../train/settings.js';
 import { ForeignRunFilesError, lockRunDir } from '../train/run-dir.js';
 import { DirLockedError, LockFileError, type DirLock } from '../util/dir-lock.js';
 import type { TrainProgress } from '../train/progress.js';
-import { UserError } from '../cli/errors.js';
-import { openTrainingData } from '../cli/train-data.js';
+import { UserError } from '../errors.js';
+import { openTrainingData } from '../train/training-data.js';
 import type { RunConfig } from './expand.js';
 import { buildRunNetwork } from './network.js';
 import type { RunResult } from './store.js';
@@ -59,7 +60,6 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
     throw new UserError(`${run.source}: ${run.network} is no longer the network this run was planned with (the file or a pipeline changed); plan the sweep again`);
   }
   const { data, train } = openRunData(run, built.arch);
-  const t = run.train;
   const started = performance.now();
   mkdirSync(o.dir, { recursive: true });
   let lock: DirLock;
@@ -79,13 +79,9 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
       network: { name: built.arch.name, hash: built.hash },
       train,
       test: data.test,
-      epochs: t.epochs,
-      lr: t.lr,
-      sgd: { momentum: t.momentum, weightDecay: t.weightDecay },
-      seed: run.seed,
+      ...loopSettings(run.data, { ...run.train, seed: run.seed }),
       outDir: o.dir,
       resume,
-      data: { data: dataSettingsKey(run.data), subset: t.subset ?? null, testSubset: t.testSubset ?? null, fit: t.fit, augment: t.augment },
       progress: o.progress,
       interrupt: o.interrupt,
       note: o.note,

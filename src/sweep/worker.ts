@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
-import { EXIT_USER } from '../cli/errors.js';
+import { EXIT_USER } from '../errors.js';
 import { DawnWarningFilter, dropHarmlessDawnWarnings } from '../util/dawn-warnings.js';
 import type { RunJobData } from './queue.js';
 import type { RunResult } from './store.js';

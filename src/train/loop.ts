@@ -4,100 +4,30 @@
 // helper Executor fed the trained weights), a JSON-lines log, and an atomic checkpoint after each
 // epoch and when interrupted (first Ctrl-C or SIGTERM: finish the step, save, stop). `resume`
 // continues from the checkpoint exactly where it stopped (batches are a pure function of (seed,
-// epoch, index)), and only the run it belongs to (src/train/resume.ts).
+// epoch, index)), and only the run it belongs to (src/train/resume.ts). What a run fixes from its
+// options before the first step, and where it starts, is in src/train/run-start.ts.
 
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { BatchLoader } from '../data/batches.js';
-import type { LayerGraph } from '../ir/graph.js';
-import { SGD_DEFAULTS, type LossSpec } from '../codegen/kernels/index.js';
-import type { GpuContext } from '../runtime/device.js';
 import { GpuDeviceLostError } from '../runtime/device-watch.js';
-import { Trainer, type TeacherSource, type TrainerOptions } from '../runtime/trainer.js';
-import { initWeights, nonFiniteTensors, type Weights } from '../weights/weights.js';
-import { checkNetwork, loadCheckpoint, loadCheckpointState, saveCheckpoint, STATE_FILE, type CheckpointStateInput, type MetricsRecord } from './checkpoint.js';
-import type { InterruptFlag } from './interrupt.js';
+import { Trainer } from '../runtime/trainer.js';
+import { nonFiniteTensors } from '../weights/weights.js';
+import { saveCheckpoint, type CheckpointStateInput, type MetricsRecord } from './checkpoint.js';
 import { dkdWarmup } from './losses.js';
 import { JsonlLogger } from './log.js';
 import { MetricsCsv } from './metrics-csv.js';
-import { TrainProgress } from './progress.js';
-import { cosineSchedule, learningRate, type LrSchedule } from './schedule.js';
-import { resumePoint, type DataSettings, type RunSettingsRecord } from './resume.js';
-import { refuseForeignRunFiles, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV } from './run-dir.js';
+import { learningRate, type LrSchedule } from './schedule.js';
+import { refuseForeignRunFiles, RUN_LOG, RUN_METRICS_CSV } from './run-dir.js';
+import { runSettings, startState, type PartialSums, type RunSettings, type StartState, type TrainLoopOptions, type TrainLoopResult } from './run-start.js';
 import { Evaluator } from './evaluate.js';
 
 export { Evaluator, type EvalResult } from './evaluate.js';
 
 export { installTrainingInterrupt } from './interrupt.js';
 
-export { RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV } from './run-dir.js';
+export { checkpointOfRun, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV } from './run-dir.js';
 
-/**
- * The checkpoint a path names: a run directory (`hrn train --out DIR`) means the checkpoint inside
- * it; anything else (a checkpoint directory, a missing path) is returned as given, so that
- * loadCheckpoint's own messages still apply.
- */
-export function checkpointOfRun(path: string): string {
-  const inner = join(path, RUN_CHECKPOINT);
-  const isCheckpoint = existsSync(join(path, STATE_FILE));
-  return !isCheckpoint && (existsSync(inner) || existsSync(`${inner}.prev`)) ? inner : path;
-}
-
-export interface TrainLoopOptions {
-  ctx: GpuContext;
-  graph: LayerGraph;
-  /** Network identity recorded in (and checked against) checkpoints. */
-  network: { name: string; hash: string };
-  train: BatchLoader;
-  test?: BatchLoader;
-  epochs: number;
-  lr: number;
-  minLr?: number;
-  /** Linear warm-up, in epochs (fractions allowed). */
-  warmupEpochs?: number;
-  sgd?: { momentum?: number; weightDecay?: number; nesterov?: boolean };
-  loss?: LossSpec;
-  teacher?: TeacherSource;
-  /** Initial weights; default initWeights(graph, seed). */
-  init?: Weights;
-  seed?: number;
-  /** Checkpoints and the log go here; none: nothing is written. */
-  outDir?: string;
-  /** Continue from outDir's checkpoint (refused when the settings are not the run's: src/train/resume.ts). */
-  resume?: boolean;
-  /** How the training data was opened, recorded in checkpoints and checked on resume. */
-  data?: DataSettings;
-  /** Steps between loss read-backs (progress bar and log); default 10. */
-  logEvery?: number;
-  /** Test batches evaluated per epoch (default all). */
-  testLimit?: number;
-  evalBatch?: number;
-  progress?: TrainProgress;
-  interrupt?: InterruptFlag;
-  /** Saved in the checkpoint's state (command line, data, normalization, ...). */
-  extra?: Record<string, unknown>;
-  /** Messages (checkpoint saved, resumed). */
-  note?: (line: string) => void;
-  /** How to continue after an interrupt, ending that message (default: `continue with --resume`, hrn train's way). */
-  continueHint?: string;
-  subgroups?: boolean;
-  /** Sees the IR after every training pass when the plan is compiled (`--debug`). */
-  observer?: TrainerOptions['observer'];
-}
-
-export interface TrainLoopResult {
-  /** Epochs completed (including those of the run resumed from). */
-  epochs: number;
-  step: number;
-  interrupted: boolean;
-  history: MetricsRecord[];
-  weights: Weights;
-  /** Seconds of training in this process (evaluation excluded). */
-  trainSeconds: number;
-  /** Training images per second in this process. */
-  imagesPerSecond: number;
-  checkpoint?: string;
-}
+export { checkResume, type TrainLoopOptions, type TrainLoopResult } from './run-start.js';
 
 /**
  * Training produced NaN or an infinity (nearly always a learning rate too high for the network).
@@ -105,102 +35,6 @@ export interface TrainLoopResult {
  */
 export class TrainingDivergedError extends Error {
   override name = 'TrainingDivergedError';
-}
-
-interface PartialSums {
-  loss: number;
-  correct: number;
-  steps: number;
-}
-
-/** What a run fixes once from its options. */
-interface RunSettings {
-  batch: number;
-  stepsPerEpoch: number;
-  seed: number;
-  loss: LossSpec;
-  sgd: { momentum: number; weightDecay: number; nesterov: boolean };
-  ckptDir?: string;
-  note: (line: string) => void;
-  /** What the checkpoints record about the run, for a resume to check. */
-  record: RunSettingsRecord;
-  continueHint: string;
-}
-
-/** Where a run starts: from scratch, or where the checkpoint it resumes stopped. */
-interface StartState {
-  weights: Weights;
-  momentum?: Weights;
-  startEpoch: number;
-  startBatch: number;
-  step: number;
-  history: MetricsRecord[];
-  carried: PartialSums;
-  schedule: LrSchedule;
-}
-
-function runSettings(o: Omit<TrainLoopOptions, 'ctx'>): RunSettings {
-  const batch = o.train.batchSize;
-  const stepsPerEpoch = Math.floor(o.train.count / batch);
-  if (stepsPerEpoch < 1) throw new Error(`the training set has ${o.train.count} examples, fewer than one batch of ${batch}`);
-  const seed = o.seed ?? 0;
-  const loss = o.loss ?? { kind: 'ce' };
-  const sgd = { momentum: o.sgd?.momentum ?? SGD_DEFAULTS.momentum, weightDecay: o.sgd?.weightDecay ?? SGD_DEFAULTS.weightDecay, nesterov: o.sgd?.nesterov ?? SGD_DEFAULTS.nesterov };
-  return {
-    batch,
-    stepsPerEpoch,
-    seed,
-    loss,
-    sgd,
-    ckptDir: o.outDir ? join(o.outDir, RUN_CHECKPOINT) : undefined,
-    note: o.note ?? (() => {}),
-    record: { ...o.data, batch, seed, trainImages: o.train.count, epochs: o.epochs, lr: o.lr, minLr: o.minLr ?? 0, warmupEpochs: o.warmupEpochs ?? 0, ...sgd, loss },
-    continueHint: o.continueHint ?? 'continue with --resume',
-  };
-}
-
-function startState(o: TrainLoopOptions, s: RunSettings): StartState {
-  const { stepsPerEpoch, ckptDir, note } = s;
-  const fresh: StartState = {
-    weights: o.init ?? initWeights(o.graph, s.seed),
-    startEpoch: 0,
-    startBatch: 0,
-    step: 0,
-    history: [],
-    carried: { loss: 0, correct: 0, steps: 0 },
-    schedule: cosineSchedule({
-      baseLr: o.lr,
-      minLr: o.minLr ?? 0,
-      warmupSteps: Math.round((o.warmupEpochs ?? 0) * stepsPerEpoch),
-      totalSteps: o.epochs * stepsPerEpoch,
-    }),
-  };
-  if (!o.resume) return fresh;
-  if (!ckptDir) throw new Error('resume needs an output directory');
-  const ck = loadCheckpoint(ckptDir, { expect: o.network });
-  const { startEpoch, startBatch, step, schedule } = resumePoint(ck.path, ck.state, s.record, stepsPerEpoch, note);
-  if (ck.recovered) note(`${ckptDir} was incomplete; resumed from ${ck.path}`);
-  const p = (ck.state.extra as { partial?: PartialSums } | undefined)?.partial;
-  note(`resumed from ${ck.path}: epoch ${startEpoch + (startBatch > 0 ? 1 : 0)}, step ${step}${startBatch > 0 ? `, batch ${startBatch} of the epoch` : ''}`);
-  return {
-    weights: ck.weights,
-    momentum: ck.optimizer,
-    startEpoch,
-    startBatch,
-    step,
-    history: ck.state.metrics,
-    carried: p && startBatch > 0 ? p : fresh.carried,
-    schedule,
-  };
-}
-
-/** Refuses, as trainLoop would, a resume that does not continue the run in outDir: callable before a device is opened. */
-export function checkResume(o: Omit<TrainLoopOptions, 'ctx'>): void {
-  const s = runSettings(o);
-  if (!s.ckptDir) throw new Error('resume needs an output directory');
-  const { path, state } = loadCheckpointState(s.ckptDir);
-  checkNetwork(state, o.network, path);
-  resumePoint(path, state, s.record, s.stepsPerEpoch, () => {});
 }
 
 export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {

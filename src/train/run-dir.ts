@@ -2,10 +2,10 @@
 // writes there, the lock that keeps a second training out while one runs, and how to tell hrn's
 // files from the user's, so that a run never appends to or replaces a file hrn did not write.
 
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockDir, type DirLock } from '../util/dir-lock.js';
-import { isCheckpointDir } from './checkpoint.js';
+import { isCheckpointDir, STATE_FILE } from './checkpoint.js';
 import { METRICS_COLUMNS } from './metrics-csv.js';
 
 /** The checkpoint directory, the log and the per-epoch metrics inside a run's output directory. */
@@ -102,3 +102,15 @@ export function refuseForeignRunFiles(dir: string, contents: RunDirContents = ru
       `move ${b.length === 1 ? 'it' : 'them'} away, or choose another output directory`,
   );
 }
+
+/**
+ * The checkpoint a path names: a run directory (`hrn train --out DIR`) means the checkpoint inside
+ * it; anything else (a checkpoint directory, a missing path) is returned as given, so that
+ * loadCheckpoint's own messages still apply.
+ */
+export function checkpointOfRun(path: string): string {
+  const inner = join(path, RUN_CHECKPOINT);
+  const isCheckpoint = existsSync(join(path, STATE_FILE));
+  return !isCheckpoint && (existsSync(inner) || existsSync(`${inner}.prev`)) ? inner : path;
+}
+

@@ -14,7 +14,7 @@
  * | fc   | `<name>.weight`         | [out, in] (in = C*H*W of the input, flattened NCHW) |
  * | fc   | `<name>.bias`           | [out]                              |
  *
- * Layouts are PyTorch's, so a checkpoint converts by renaming only. Batch norm uses eps = 1e-5.
+ * Layouts are PyTorch's, so a checkpoint converts by renaming only. Batch norm uses eps = BN_EPS (ir/graph.ts).
  * The same list is in docs/runtime.md.
  */
 

@@ -1,7 +1,7 @@
 // `hrn ARGS` exactly as src/cli/run.ts runs it, with one fault injected into training, chosen by
 // HRN_TEST_FAULT (a test fixture: nothing in src/ reads it):
 //   lose:N     the device is destroyed from outside as step N is submitted (a loss hrn did not
-//              cause, as when a driver resets the GPU);
+//              cause, as when a GPU driver resets the GPU);
 //   invalid:N  step N's input buffer is destroyed first, so its submission fails WebGPU validation
 //              outside any error scope (what a bug in hrn's own GPU work looks like).
 // Under the supervisor the child runs this same script, so the fault is injected where the

@@ -1,5 +1,5 @@
 // hrn's output arrives whole however it is redirected: to one file (`> log 2>&1`), to two files, or
-// through a pipe, on a cold shader cache (the case where the driver's threads open cache files while
+// through a pipe, on a cold shader cache (the case where the Vulkan driver's threads open cache files while
 // hrn starts). Dawn's two known warnings are filtered by the supervising parent, which also turns a
 // child killed by a signal into a line that says so.
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 // What the page computes from the editor, the --set inputs and the pipeline box, all through hrn's
-// own driver: parse and resolve, the pipeline's passes (every pass recorded as `--debug` prints
+// own compiler driver: parse and resolve, the pipeline's passes (every pass recorded as `--debug` prints
 // it), counting, the equalized family, and the plan with its WGSL kernels.
 import { DiagnosticError, formatDiagnostics, type Diagnostic } from '../../src/diagnostics.js';
 import { DriverError, loadNetworksFromText, planNetwork, runPipelineText } from '../../src/driver.js';

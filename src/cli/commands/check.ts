@@ -1,7 +1,8 @@
 import { stringOption, listOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
-import { EXIT_OK } from '../errors.js';
-import { failOnErrors, loadNetworks } from '../load.js';
+import { EXIT_OK } from '../../errors.js';
+import { failOnErrors } from '../../driver.js';
+import { loadNetworks } from '../../source-file.js';
 import { resolveSweep } from '../../sweep/from-source.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 

@@ -1,8 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kernelFileText, writeCompiled, type Plan } from '../../codegen/index.js';
+import { kernelFileText } from '../../codegen/plan-text.js';
+import type { Plan } from '../../codegen/plan-types.js';
+import { writeCompiled } from '../../codegen/write.js';
 import { planNetwork, planTraining } from '../../driver.js';
-import { trainPlanFlops } from '../../codegen/train-plan.js';
+import { planFlops } from '../../codegen/dispatch-load.js';
 import type { PassObserver } from '../../passes/manager.js';
 import type { ArchIR } from '../../ir/arch.js';
 import type { LayerGraph } from '../../ir/graph.js';
@@ -13,16 +15,16 @@ import { openDevice, type GpuContext } from '../../runtime/device.js';
 import { bytes, displayPath } from '../format.js';
 import { flag, intOption, listOption, stringOption, type ParsedCommand } from '../args.js';
 import { adapterChoice, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
-import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
+import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { compiledRecord, lintReport, type CompiledRecord } from '../compile-report.js';
-import { loadNetworks } from '../load.js';
+import { loadNetworks } from '../../source-file.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { suggest } from '../../util/suggest.js';
 import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 
-/** True when `dir/manifest.json` is one hrn compile wrote. */
+/** True when DIR/manifest.json is one hrn compile wrote. */
 function hasPlanManifest(dir: string): boolean {
   try {
     return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { format?: unknown }).format === 'hrn-plan';
@@ -120,7 +122,7 @@ function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context
     const { plan: unshared } = planTraining(net, { batch, reuse: false });
     const m = plan.memory;
     const line =
-      `${net.name}: training step at batch ${batch}: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches, ${(trainPlanFlops(plan) / 1e6).toFixed(1)}M FLOPs; ` +
+      `${net.name}: training step at batch ${batch}: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches, ${(planFlops(plan) / 1e6).toFixed(1)}M FLOPs; ` +
       `training buffers ${bytes(m.bytes)} (${bytes(unshared.memory.bytes)} without reuse), ${plan.buffers.length} buffers in ${m.allocations.length} allocations`;
     records.push(compiledRecord(net.name, 'training', plan, flag(p, 'lint')));
     if (stringOption(p, 'debug') !== 'json' && !wantsJson(p)) ctx.io.out(line);

@@ -1,13 +1,12 @@
 import { flag, listOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
-import { EXIT_OK, UsageError } from '../errors.js';
+import { EXIT_OK, UsageError } from '../../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { emitHrn } from '../../ir/emit-hrn.js';
 import { formatTable, millions } from '../../ir/print.js';
 import { networkStats, type NetworkStats } from '../../ir/stats.js';
-import { parsePipelineText } from '../../parser/index.js';
-import { runPipeline } from '../../passes/manager.js';
-import { failOnErrors, loadNetworks } from '../load.js';
+import { runPipelineText } from '../../driver.js';
+import { loadNetworks } from '../../source-file.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 
 const ORIGIN = '<equalize options>';
@@ -44,14 +43,11 @@ export const equalize: Command = {
     if (last !== undefined) words.push(`last<${last}`);
     if (flag(p, 'min-first')) words.push('min-first');
     const text = words.join(' ');
-    ctx.sources.set(ORIGIN, text);
-    const steps = parsePipelineText(text, ORIGIN);
-    failOnErrors(steps.diagnostics);
 
     const outputs: string[] = [];
     const json: unknown[] = [];
     for (const net of loaded.networks) {
-      const { family } = runPipeline(net, steps.steps);
+      const { family } = runPipelineText(net, text, ORIGIN, loaded.file, ctx.sources);
       const stats = family.map((m) => networkStats(m));
       if (wantsJson(p)) {
         json.push({ network: net.name, family: stats.map((s, i) => ({ factors: family[i].widths?.factors ?? [], ...s })) });

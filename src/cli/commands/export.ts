@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../../util/durable-fs.js';
 import { checkOutputFile, OutputFileError } from '../../util/output-file.js';
 import { flag, intOption, stringOption } from '../args.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
-import { EXIT_OK, UsageError, UserError } from '../errors.js';
+import { EXIT_OK, UsageError, UserError } from '../../errors.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
 import { checkWeightsFit, loadWeightsOption, resolveNetworkFor, type LoadedWeights } from '../weights-network.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';

@@ -1,11 +1,10 @@
 import { openData } from '../../data/index.js';
 import type { Normalization } from '../../data/dataset.js';
-import { Executor, openDevice } from '../../runtime/index.js';
 import type { CheckpointState } from '../../train/checkpoint.js';
 import { intOption, stringOption } from '../args.js';
 import { ADAPTER_OPTION, adapterChoice, dataOption, progressStream, SOURCE_OPTIONS, type Command } from '../command.js';
 import { checkBatchesFit } from '../device-fit.js';
-import { EXIT_OK, UsageError } from '../errors.js';
+import { EXIT_OK, UsageError } from '../../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
 import { checkWeightsFit, loadWeightsOption, resolveNetworkFor } from '../weights-network.js';

@@ -8,7 +8,7 @@ import { toText } from '../../report/table.js';
 import { RunStore } from '../../sweep/store.js';
 import { flag, stringOption } from '../args.js';
 import type { Command } from '../command.js';
-import { EXIT_OK, EXIT_USER, UserError } from '../errors.js';
+import { EXIT_OK, EXIT_USER, UserError } from '../../errors.js';
 import { displayPath } from '../format.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 

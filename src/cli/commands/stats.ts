@@ -1,9 +1,9 @@
 import { listOption, stringOption } from '../args.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
-import { EXIT_OK } from '../errors.js';
+import { EXIT_OK } from '../../errors.js';
 import { formatStats } from '../format.js';
-import { loadNetworks } from '../load.js';
+import { loadNetworks } from '../../source-file.js';
 import { networkStats } from '../../ir/stats.js';
 import { applyPipelineOption, DEBUG_OPTIONS, PIPELINE_OPTION } from '../pipeline.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';

@@ -10,17 +10,19 @@ import { installTrainingInterrupt } from '../../train/loop.js';
 import { expandSweep, type RunConfig } from '../../sweep/expand.js';
 import { runLocal, type SweepOutcome } from '../../sweep/local.js';
 import { SweepProgress } from '../../sweep/progress.js';
-import { followQueue, QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
+import { followQueue } from '../../sweep/queue.js';
+import { QUEUE_OPTIONS, queueTarget } from '../queue-options.js';
 import { checkRedis } from '../../sweep/redis-check.js';
-import { NO_PIPELINE, TRAIN_DEFAULTS, type SweepAxis, type SweepSpec, type TrainSettings } from '../../sweep/spec.js';
+import { NO_PIPELINE, type SweepAxis, type SweepSpec } from '../../sweep/spec.js';
+import { TRAIN_DEFAULTS, type TrainSettings } from '../../train/settings.js';
 import { RunStore } from '../../sweep/store.js';
 import { checkRunsCanTrain } from '../../sweep/preflight.js';
 import { pickSweep, resolveSweep } from '../../sweep/from-source.js';
-import { parseHrn } from '../../parser/index.js';
-import { failOnErrors, readSource } from '../load.js';
+import { failOnErrors } from '../../driver.js';
+import { parseSourceFile } from '../../source-file.js';
 import { flag, intOption, listOption, numberOption, stringOption, type OptionSpec, type ParsedCommand } from '../args.js';
 import { ADAPTER_OPTION, adapterChoice, progressStream, type Command, type Context } from '../command.js';
-import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../errors.js';
+import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../../errors.js';
 import { exitStatusFor } from '../../train/interrupt.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { TRAINING_OPTIONS } from '../train-options.js';
@@ -102,11 +104,7 @@ export function sweepSpec(p: ParsedCommand, base?: SweepSpec): SweepSpec {
 export function chosenSweep(p: ParsedCommand, sources: Map<string, string>): SweepSpec {
   const name = stringOption(p, 'sweep');
   if (name === undefined && (listOption(p, 'grid').length > 0 || flag(p, 'list'))) return sweepSpec(p);
-  const path = p.positionals[0];
-  const text = readSource(path);
-  sources.set(path, text);
-  const { file, diagnostics } = parseHrn(text, path);
-  failOnErrors(diagnostics);
+  const file = parseSourceFile(p.positionals[0], sources);
   if (name === undefined && file.sweeps.length === 0) return sweepSpec(p);
   const picked = pickSweep(file, name);
   if (!picked.decl) throw new UserError(picked.problem!);
@@ -194,7 +192,7 @@ export const sweep: Command = {
       io.out(flag(p, 'json') ? JSON.stringify(runs, null, 2) : `${formatRunTable(runs)}\n${runs.length} run${runs.length === 1 ? '' : 's'}`);
       return EXIT_OK;
     }
-    const { outcome, store } = await executeSweep(spec, runs, p, ctx);
+    const { outcome } = await executeSweep(spec, runs, p, ctx);
     if (outcome.interrupted) return exitStatusFor(outcome.signal);
     return outcome.failed > 0 ? EXIT_USER : EXIT_OK;
   },

@@ -11,25 +11,24 @@ import { countGraph } from '../../ir/count.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { lowerNetwork, runPipelineText } from '../../driver.js';
 import type { LossSpec } from '../../codegen/kernels/index.js';
-import { openDevice } from '../../runtime/device.js';
 import { CheckpointError, loadCheckpoint, networkHash } from '../../train/checkpoint.js';
 import { DKD_DEFAULTS, KD_DEFAULTS } from '../../train/losses.js';
 import { exitStatusFor } from '../../train/interrupt.js';
-import { dataSettingsKey, ResumeMismatchError } from '../../train/resume.js';
-import { checkpointOfRun, checkResume, installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, RUN_METRICS_CSV, trainLoop, TrainingDivergedError, type TrainLoopResult } from '../../train/loop.js';
-import { TrainProgress } from '../../train/progress.js';
+import { ResumeMismatchError } from '../../train/resume.js';
+import { loopSettings } from '../../train/settings.js';
+import { checkpointOfRun, checkResume, RUN_METRICS_CSV, TrainingDivergedError, type TrainLoopResult } from '../../train/loop.js';
 import { checkWeights } from '../../weights/weights.js';
 import type { TeacherSource } from '../../runtime/trainer.js';
 import { flag, intOption, listOption, numberOption, stringOption, type ParsedCommand } from '../args.js';
 import type { NetworkRecord } from '../weights-network.js';
 import { ADAPTER_OPTION, adapterChoice, progressStream, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { checkBatchesFit, trainingBatches } from '../device-fit.js';
-import { EXIT_OK, UsageError, UserError } from '../errors.js';
-import { loadNetworks } from '../load.js';
+import { EXIT_OK, UsageError, UserError } from '../../errors.js';
+import { loadNetworks } from '../../source-file.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { displayPath } from '../format.js';
-import { openTrainingData } from '../train-data.js';
-import { prepareRunDir, recordedRunSettings, trainSettings, type TrainSettings } from '../train-settings.js';
+import { openTrainingData } from '../../train/training-data.js';
+import { prepareRunDir, recordedRunSettings, trainSettings, type TrainCommandSettings } from '../train-settings.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { TRAINING_OPTIONS } from '../train-options.js';
 
@@ -176,10 +175,10 @@ interface Network {
 }
 
 /** Trains `net` into `out` (locked and checked) with `settings`; the command's exit status. */
-async function trainInto(out: string, settings: TrainSettings, { p, ctx, file, set, net, graph, network, observer }: Network): Promise<number> {
+async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, file, set, net, graph, network, observer }: Network): Promise<number> {
   const { io } = ctx;
   const resume = flag(p, 'resume');
-  const { epochs, batch, lr, seed, fit } = settings;
+  const { epochs, batch, lr } = settings;
   const dataText = settings.data;
   const teacherDir = stringOption(p, 'teacher');
   const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx) : undefined;
@@ -207,17 +206,11 @@ async function trainInto(out: string, settings: TrainSettings, { p, ctx, file, s
       network,
       train: trainLoader,
       test: data.test,
-      epochs,
-      lr,
-      minLr: settings.minLr,
-      warmupEpochs: settings.warmupEpochs,
-      sgd: { momentum: settings.momentum, weightDecay: settings.weightDecay, nesterov: settings.nesterov },
+      ...loopSettings(dataText, settings),
       loss,
       teacher,
-      seed,
       outDir: out,
       resume,
-      data: { data: dataSettingsKey(dataText), subset: settings.subset, testSubset: settings.testSubset, fit, augment: settings.augment },
       logEvery: intOption(p, 'log-every', 10),
       note: (line: string) => io.out(line),
       observer,

@@ -7,7 +7,7 @@ import { openDevice } from '../../runtime/device.js';
 import { installTrainingInterrupt } from '../../train/loop.js';
 import { againHint, EXIT_ON_SIGNAL, exitStatusFor, installInterruptHandler, type InterruptFlag } from '../../train/interrupt.js';
 import { TrainProgress } from '../../train/progress.js';
-import { QUEUE_OPTIONS, queueTarget } from '../../sweep/queue.js';
+import { QUEUE_OPTIONS, queueTarget } from '../queue-options.js';
 import { checkRedis, ConnectionNotices } from '../../sweep/redis-check.js';
 import { redactRedisUrl } from '../../sweep/redis-url.js';
 import { writeText } from '../../report/write.js';
@@ -15,7 +15,7 @@ import { RunBusyError, trainRun } from '../../sweep/train-run.js';
 import { EXIT_RUN_BUSY, startWorker, type TrainRunRequest } from '../../sweep/worker.js';
 import { intOption, stringOption, type ParsedCommand } from '../args.js';
 import { ADAPTER_OPTION, adapterChoice, progressStream, type Command, type Context } from '../command.js';
-import { EXIT_OK, UsageError } from '../errors.js';
+import { EXIT_OK, UsageError } from '../../errors.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 
 /** A TrainProgress that also tells the parent worker the epoch and batch (IPC). */

@@ -5,6 +5,7 @@
 
 import type { StagePass } from '../../passes/stages.js';
 import type { LayerGraph } from '../../ir/graph.js';
+import { convMacs } from '../../ir/count.js';
 import { convPacking, convTile, convWeightPadding } from '../conv-layout.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
 import { genArgmax, genAvgPool, genConv, genEwise, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
@@ -132,7 +133,7 @@ class Emitter {
     );
     const slotBuffers: Record<string, number> = { x_in: this.bufOf(c.input), x_in4: this.bufOf(c.input), wgt: wBuf, bias: bBuf, y_out: this.bufOf(s.anchor) };
     if (s.residual !== undefined) slotBuffers.r_in = this.bufOf(s.residual);
-    const flops = 2 * batch * c.outChannels * (inS.c / c.groups) * c.kernel * c.kernel * c.shape.h * c.shape.w;
+    const flops = 2 * batch * convMacs(c, inS.c);
     this.emit('conv', gen, slotBuffers, names, flops);
   }
 

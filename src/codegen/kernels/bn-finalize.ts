@@ -16,7 +16,6 @@ export interface BnOffsets {
 }
 
 export function genBnFinalize(
-  name: string,
   sh: PlaneShape,
   bufs: { part: number; params: number; state: number; running: number },
   off: BnOffsets,

@@ -1,6 +1,6 @@
 // Batch-norm batch statistics, first phase: per-chunk partial sums.
 
-import { f, u } from '../template.js';
+import { f } from '../template.js';
 import { type DispatchLimits, sumLanes } from './common.js';
 import { type BufView, build, type ChannelChunks, chunkedReduction, type PlaneShape, type TrainKernel, tUnits, vecFor, reads, writes } from './train-common.js';
 

@@ -4,7 +4,6 @@ import { f, u } from '../template.js';
 import { buildPerChannel, finalizeSlots, type TrainKernel, writes } from './train-common.js';
 
 export function genChainBwdFinalize(
-  name: string,
   c: number,
   count: number,
   bufs: { part: number; params: number; state: number; grads: number; coef: number },

@@ -5,7 +5,7 @@ import { convBlocks, type ConvGeometry } from '../conv-layout.js';
 import { type BufView, build, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 /** Bias gradient of a convolution, written at its packed position (offset in floats). */
-export function genConvDb(name: string, g: ConvGeometry, dy: BufView, grad: { buffer: number; offset: number }): TrainKernel {
+export function genConvDb(g: ConvGeometry, dy: BufView, grad: { buffer: number; offset: number }): TrainKernel {
   const { cog, obg } = convBlocks(g);
   return build(
     'train/conv_db',

@@ -83,7 +83,7 @@ function rowPrologue(c: ConvLayoutChoice, body: string[]): void {
   body.push('    for (var ky = 0u; ky < KSIZE; ky++) {');
   if (sg > 0) {
     // Each lane loads a different vec4 of this row's weights; subgroupBroadcast hands every lane
-    // all of them. A load the driver cannot prove uniform is done lane by lane, so this is SG
+    // all of them. A load the Vulkan driver cannot prove uniform is done lane by lane, so this is SG
     // times fewer loads than every lane loading every weight.
     body.push(`      let wb = wi + ky * ${u(k * nv)} + lane;`);
     for (let m = 0; m * sg < k * nv; m++) body.push(`      let q${m} = {{wgt}}[wb + ${u(m * sg)}];`);

@@ -95,7 +95,7 @@ function chain(x: BackwardContext, s: ChainStep): void {
     const bp = x.store.paramOf.get(`${bnName}.beta`)!;
     const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, grads: x.store.G, coef: b.coef };
     const offs = { gamma: gp.offset, dgamma: gp.offset, dbeta: bp.offset, stats: off.stats };
-    b.emit('backward', `${names} d(gamma, beta)`, genChainBwdFinalize(`${names} finalize`, sh.c, b.batch * sh.h * sh.w, bufs, offs, cc.chunks));
+    b.emit('backward', `${names} d(gamma, beta)`, genChainBwdFinalize(sh.c, b.batch * sh.h * sh.w, bufs, offs, cc.chunks));
   }
   const ta = grads.needed[s.a] ? grads.target(s.a) : undefined;
   const tb = s.b !== undefined && grads.needed[s.b] ? grads.target(s.b) : undefined;
@@ -120,7 +120,7 @@ function conv(x: BackwardContext, s: ConvStep): void {
   } else {
     b.emit('backward', `${c.name} dW`, genConvDw(`${c.name} dW`, geo, xin, g, { buffer: store.G, offset4: wp.offset / 4 }, tiling, b.dl, sg), b.convFlops(c));
   }
-  if (c.bias) b.emit('backward', `${c.name} db`, genConvDb(`${c.name} db`, geo, g, { buffer: store.G, offset: store.paramOf.get(`${c.name}.bias`)!.offset }));
+  if (c.bias) b.emit('backward', `${c.name} db`, genConvDb(geo, g, { buffer: store.G, offset: store.paramOf.get(`${c.name}.bias`)!.offset }));
   if (grads.needed[c.input]) {
     b.emit('backward', `${c.name} dX`, genConvDx(`${c.name} dX`, geo, g, grads.target(c.input), { buffer: store.P, offset: wp.offset }, b.dl, sg), b.convFlops(c));
   }

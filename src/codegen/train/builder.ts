@@ -3,6 +3,7 @@
 // dispatches, in order. Each pass extends a clone, so the builder a pass was given stays as it was.
 
 import type { ConvNode, LayerGraph } from '../../ir/graph.js';
+import { convMacs } from '../../ir/count.js';
 import type { BindingType, BufView, DispatchLimits, GeneratedKernel, SlotAliases, TrainBinding, TrainKernel } from '../kernels/index.js';
 import type { PlanLimits } from '../plan-types.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
@@ -86,8 +87,7 @@ export class TrainBuilder {
   }
 
   convFlops(c: ConvNode): number {
-    const inS = this.nodes[c.input].shape;
-    return 2 * this.batch * c.outChannels * (inS.c / c.groups) * c.kernel * c.kernel * c.shape.h * c.shape.w;
+    return 2 * this.batch * convMacs(c, this.nodes[c.input].shape.c);
   }
 
   private kernelIndex(k: TrainKernel, layout: BindingType[]): number {

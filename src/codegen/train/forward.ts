@@ -62,7 +62,7 @@ function chain(x: ForwardContext, s: ChainStep): void {
     b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * cc.chunks * 8);
     b.emit('forward', `${bnName} batch statistics`, genBnStats(`${bnName} stats`, sh, fwd.view(s.a), b.scratch, cc, b.dl));
     const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, running: x.bn.R };
-    b.emit('forward', `${bnName} batch statistics (merge)`, genBnFinalize(`${bnName} finalize`, sh, bufs, off, cc, { eps: BN_EPS, momentum: x.bnMomentum }));
+    b.emit('forward', `${bnName} batch statistics (merge)`, genBnFinalize(sh, bufs, off, cc, { eps: BN_EPS, momentum: x.bnMomentum }));
   }
   applyChain(x, s, fwd.view(s.anchor), 'forward', `${chainNames(b, s)} forward`);
 }

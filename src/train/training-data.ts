@@ -6,7 +6,7 @@ import type { BatchLoader } from '../data/batches.js';
 import { DataError } from '../data/errors.js';
 import { openData, type DataPipeline } from '../data/pipeline.js';
 import type { ArchIR } from '../ir/arch.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 /** The settings that choose which images a training reads, and how. */
 export interface TrainingDataSettings {
