@@ -55,6 +55,7 @@ const limitsOf = (d: GPUDevice): PlanLimits => ({
   maxBufferSize: d.limits.maxBufferSize,
   maxComputeWorkgroupsPerDimension: d.limits.maxComputeWorkgroupsPerDimension,
   maxStorageBuffersPerShaderStage: d.limits.maxStorageBuffersPerShaderStage,
+  maxComputeInvocationsPerWorkgroup: d.limits.maxComputeInvocationsPerWorkgroup,
 });
 
 /** Every distinct kernel (WGSL and binding types) of every plan, with the first plan that has it. */

@@ -5,7 +5,7 @@
 
 import { GraphBuilder } from '../ir/builder.js';
 import type { LayerGraph } from '../ir/graph.js';
-import type { ConvTile } from '../codegen/conv-layout.js';
+import type { ScheduleOptions } from '../codegen/plan-types.js';
 import { planFlops } from '../codegen/plan.js';
 import { initWeights, perturbWeights, Rng } from '../weights/weights.js';
 import type { GpuContext } from './device.js';
@@ -53,7 +53,8 @@ export interface BenchOptions {
   /** Runs per timed command buffer. */
   repeat?: number;
   trials?: number;
-  convTile?: Partial<ConvTile>;
+  /** The schedule profile and any family's knobs to time (default: the device's profile). */
+  schedule?: ScheduleOptions;
   /** Measure only the graph's own kernels (no softmax/argmax head). Default true. */
   noHead?: boolean;
 }
@@ -61,7 +62,7 @@ export interface BenchOptions {
 /** Times a whole plan for `graph` (random weights and input). */
 export async function benchmarkGraph(ctx: GpuContext, graph: LayerGraph, batch: number, o: BenchOptions = {}): Promise<BenchResult> {
   const weights = perturbWeights(initWeights(graph, 1), 2);
-  const ex = await Executor.forGraph(ctx, graph, weights, { batch, convTile: o.convTile, head: !(o.noHead ?? true) });
+  const ex = await Executor.forGraph(ctx, graph, weights, { batch, ...o.schedule, head: !(o.noHead ?? true) });
   try {
     const input = new Rng(3).fillNormal(new Float32Array(ex.plan.input.elements), 1);
     const t0 = performance.now();
