@@ -81,6 +81,8 @@ export interface TrainLoopOptions {
   /** How to continue after an interrupt, ending that message (default: `continue with --resume`, hrn train's way). */
   continueHint?: string;
   subgroups?: boolean;
+  /** The kernels' schedule profile (default: the device's, as the runtime picks it). */
+  profile?: TrainerOptions['profile'];
   /** Sees the IR after every training pass when the plan is compiled (`--debug`). */
   observer?: TrainerOptions['observer'];
 }
@@ -212,7 +214,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const onCompile = o.progress?.compiling;
   let run: TrainRun | undefined;
   try {
-    const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups, observer: o.observer, onCompile });
+    const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups, profile: o.profile, observer: o.observer, onCompile });
     run = new TrainRun(o, settings, start, trainer);
     return await run.all();
   } catch (e) {
@@ -371,7 +373,7 @@ class TrainRun {
     }
     if (o.test) {
       const w = await trainer.readWeights();
-      if (!this.evaluator) this.evaluator = await Evaluator.create(o.ctx, o.graph, w, o.evalBatch ?? o.test.batchSize, o.progress?.compiling);
+      if (!this.evaluator) this.evaluator = await Evaluator.create(o.ctx, o.graph, w, o.evalBatch ?? o.test.batchSize, o.progress?.compiling, o.profile);
       else this.evaluator.update(w);
       const ev = await this.evaluator.evaluate(o.test, o.testLimit);
       rec.testAccuracy = ev.accuracy;
