@@ -248,6 +248,7 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
   if (ocb % 4 !== 0 || ocb <= 0) throw new Error(`${spec.name}: conv tile ocb ${ocb} is not a positive multiple of 4`);
   const c = choose(spec, alias, ocb, pxb);
   const { nv, k, sg } = c;
+  if (pxb < 1 || pxb > c.ow) throw new Error(`${spec.name}: conv tile pxb ${pxb} is not 1 to the row's ${c.ow} pixels`);
   // subgroupBroadcast reads lanes 0 .. sg-1: a workgroup must be whole subgroups
   if (sg > 0 && wg % sg !== 0) throw new Error(`${spec.name}: conv workgroup ${wg} is not a multiple of the subgroup width ${sg}`);
   const g = spec.groups;

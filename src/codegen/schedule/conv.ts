@@ -27,13 +27,14 @@ export function convInvocations(s: ConvScheduleShape, t: ConvSchedule): number {
  * The schedule of a convolution under a profile; knobs in `fixed` are kept as given. cpu: 8
  * channels (4 when a group has no more) x 4 pixels, a workgroup no larger than the spatial blocks
  * need (8 to 64, at least a subgroup). gpu: the same tile, shrunk (4 channels, then halved pixel
- * blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS; workgroups of gpuWorkgroup.
+ * blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS; workgroups of gpuWorkgroup. A
+ * pixel block is never longer than a row (the kernel's row-end checks assume so).
  */
 export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: ScheduleTarget, fixed: Partial<ConvSchedule> = {}): ConvSchedule {
   const { rows, rowLen } = rowsOf(s);
   const cog = s.outC / s.groups;
   const ocb = fixed.ocb ?? (cog <= 4 ? 4 : 8);
-  const pxb = fixed.pxb ?? Math.min(4, rowLen);
+  const pxb = Math.min(fixed.pxb ?? 4, rowLen);
   if (profile === 'cpu') {
     const spatial = s.batch * rows * Math.ceil(rowLen / pxb);
     return { ocb, pxb, wg: fixed.wg ?? Math.max(workgroupFor(spatial), target.subgroupSize) };

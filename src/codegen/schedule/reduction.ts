@@ -19,17 +19,17 @@ export interface ReductionSplit {
 
 /**
  * The split of a reduction over `batch` images of `plane` elements for `c` channels: images are cut
- * first (as many chunks as reach `target` partials over the channels, at most one image each); with
- * `splitPlane`, planes next, in multiples of 4 elements when the plane has them (the kernels read
- * aligned planes as vec4s).
+ * first, into chunks of equal length, about `target` partials over the channels (at most one image
+ * each). Without `splitPlane` that is all, rounded as it falls (the cpu profile); with it, the
+ * chunks are short enough to reach the target, and once every image is a chunk, planes are cut too,
+ * in multiples of 4 elements when the plane has them (the kernels read aligned planes as vec4s).
  */
 export function reductionSplit(c: number, batch: number, plane: number, s: Pick<ReductionSchedule, 'target' | 'splitPlane'>): ReductionSplit {
   const perChannel = Math.ceil(s.target / c);
   if (!s.splitPlane || perChannel <= batch) {
-    let chunks = Math.max(1, Math.min(batch, perChannel));
-    const imagesPerChunk = Math.ceil(batch / chunks);
-    chunks = Math.ceil(batch / imagesPerChunk);
-    return { chunks, imagesPerChunk, planeChunks: 1, planePerChunk: plane };
+    const want = Math.max(1, Math.min(batch, perChannel));
+    const imagesPerChunk = s.splitPlane ? Math.floor(batch / want) : Math.ceil(batch / want);
+    return { chunks: Math.ceil(batch / imagesPerChunk), imagesPerChunk, planeChunks: 1, planePerChunk: plane };
   }
   const unit = plane % 4 === 0 ? 4 : 1;
   const units = plane / unit;
@@ -49,10 +49,10 @@ export function chooseReduction(profile: ProfileName, target: ScheduleTarget, fi
   return { ...base, ...fixed };
 }
 
-/** Every schedule worth timing (for a tuner): targets of 256 to 65,536 partial sums, with and without cut planes, workgroups of 64 and 256. */
+/** Every schedule worth timing (for a tuner): targets of 256 to 131,072 partial sums, with and without cut planes, workgroups of 64 and 256. */
 export function reductionCandidates(target: ScheduleTarget): ReductionSchedule[] {
   const out: ReductionSchedule[] = [];
-  for (const t of [256, 2048, 16_384, 65_536])
+  for (const t of [256, 2048, GPU_MIN_INVOCATIONS, 131_072])
     for (const splitPlane of [false, true])
       for (const wg of [64, 256].filter((w) => w <= target.maxWorkgroupSize)) out.push({ target: t, splitPlane, wg });
   return out;
