@@ -24,6 +24,7 @@ import { suggest } from '../../util/suggest.js';
 import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { profileOption, profileOptionSpec } from '../profile-option.js';
+import { profileText } from '../../codegen/schedule/describe.js';
 
 /** True when `dir/manifest.json` is one hrn compile wrote. */
 function hasPlanManifest(dir: string): boolean {
@@ -204,7 +205,8 @@ export const compile: Command = {
       if (out !== undefined) {
         const dir = nets.length === 1 ? out : join(out, net.name);
         const count = writeOut(dir, net, graph, plan);
-        lines.push(`  wrote ${count} files to ${displayPath(dir)}/ (kernels for ${target!.info}, ${plan.subgroupSize > 0 ? `subgroups of ${plan.subgroupSize}` : 'no subgroups'})`);
+        const sg = plan.subgroupSize > 0 ? `subgroups of ${plan.subgroupSize}` : 'no subgroups';
+        lines.push(`  wrote ${count} files to ${displayPath(dir)}/ (kernels for ${target!.info}, ${sg}, schedules: ${profileText(plan.profile)})`);
       }
       if (!quiet) ctx.io.out(lines.join('\n'));
     }
