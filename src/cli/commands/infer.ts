@@ -61,7 +61,7 @@ export const infer: Command = {
     const gpu = await openDevice(adapterChoice(p));
     let data: ReturnType<typeof openData>;
     try {
-      await checkBatchesFit([{ option: '--batch', batch, graph, mode: 'inference' }], gpu);
+      await checkBatchesFit([{ option: '--batch', batch, graph, mode: 'inference' }], gpu, profile);
       const normalization = recordedNormalization(loadedWeights.state) ?? 'constants';
       data = openData(dataSpec, net.input, net.classes, {
         batchSize: batch,

@@ -208,7 +208,7 @@ async function trainInto(out: string, settings: TrainSettings, { p, ctx, file, s
   let started = 0;
   try {
     const evalBatch = intOption(p, 'eval-batch', 250);
-    await checkBatchesFit(trainingBatches({ graph, batch, evalBatch, loss, teacher: teacher?.graph }), gpu);
+    await checkBatchesFit(trainingBatches({ graph, batch, evalBatch, loss, teacher: teacher?.graph }), gpu, profile);
     const { data, train: trainLoader } = openTrainingData(dataText, net, settings, { evalBatch, batchHint: '; use a smaller --batch' });
     const relus = countGraph(graph).total.relus;
     const common = {
