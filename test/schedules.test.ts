@@ -29,6 +29,7 @@ import { residualNetwork } from '../src/ir/factory.js';
 import type { ConvNode, LayerGraph } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { withDeviceProfile } from '../src/runtime/gpu-context.js';
+import { hrn } from './run-cli.js';
 
 const graphOf = (file: string): LayerGraph => lowerNetwork(loadNetworksFromText(file, readFileSync(file, 'utf8'), new Map(), { set: [] }).networks[0]);
 const NETWORKS = ['examples/resnet18.hrn', 'examples/hrn-2x5x3x.hrn', 'test/fixtures/resnet50.hrn'];
@@ -48,6 +49,17 @@ describe('which profile a plan gets', () => {
     expect(withDeviceProfile({ cpuDriver: false }, options)).toEqual({ batch: 1, profile: 'gpu', profileFrom: 'device' });
     expect(withDeviceProfile({ cpuDriver: true }, options)).toEqual({ batch: 1, profile: 'cpu', profileFrom: 'device' });
     expect(withDeviceProfile({ cpuDriver: true }, { ...options, profile: 'gpu' })).toEqual({ batch: 1, profile: 'gpu' });
+  });
+
+  it('--profile takes cpu or gpu; anything else is a usage error of compile, train and infer, before any file is read', async () => {
+    for (const argv of [
+      ['compile', 'no-such-file.hrn'],
+      ['train', 'no-such-file.hrn', '--data', 'mnist:/nonexistent'],
+      ['infer', 'no-such-file.hrn', '--weights', '/nonexistent', '--data', 'mnist:/nonexistent'],
+    ]) {
+      const r = await hrn(...argv, '--profile', 'fast');
+      expect([r.code, r.err.split('\n')[0]]).toEqual([2, `hrn ${argv[0]}: --profile must be cpu or gpu, got 'fast'`]);
+    }
   });
 
   it('every dispatch of a scheduled family records its schedule and where it came from', () => {
