@@ -61,6 +61,27 @@ describe('hrn infer', () => {
     expect(r.correct).toBe(correct);
   });
 
+  it('--profile gpu: the gpu schedules give the reference predictions too, and the output says which schedules ran', async () => {
+    const { dir, netPath, arch } = tinySetup();
+    const graph = lowerToGraph(arch);
+    const weights = perturbWeights(initWeights(graph, 5), 6);
+    writeSafetensors(join(dir, 'w.safetensors'), weights);
+    const run = async (...extra: string[]) => {
+      let out = '';
+      const code = await main(['infer', netPath, '--weights', join(dir, 'w.safetensors'), '--data', `mnist:${dir}`, '--batch', '8', '--show', String(N), '--profile', 'gpu', ...extra], {
+        out: (t) => void (out += `${t}\n`),
+        err: () => undefined,
+      });
+      expect(code).toBe(0);
+      return out;
+    };
+    const doc = JSON.parse(await run('--json'));
+    const data = openData(`mnist:${dir}`, arch.input, arch.classes, { batchSize: N, testOnly: true, normalization: 'constants' });
+    const expected = argmax(runReference(graph, weights, data.test.batch(0, 0).images, N), N);
+    expect(doc.networks[0].predictions.map((p: { predicted: number }) => p.predicted)).toEqual([...expected]);
+    expect(await run()).toMatch(/adapter: .*; kernel schedules: --profile gpu$/m);
+  });
+
   it('given only --weights RUN, runs the network the checkpoint recorded (file, --set, --pipeline)', async () => {
     const { dir, netPath, arch, resolve } = tinySetup();
     // The run used m=8 and a culled first stage; the file says m=4 and no pipeline.

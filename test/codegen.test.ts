@@ -55,7 +55,7 @@ describe('binding renderer', () => {
     expect(() => renderBindings([x, { name: 'y_out', type: 'array<f32>', write: true, shares: 'z_in' }], 'k')).toThrow(/k: slot y_out shares z_in, which is not a bound slot/);
   });
   it('a training kernel whose gradient input and output share a buffer binds it once, read-write', () => {
-    const k = genFcDx('f', { batch: 2, inFeatures: 6, outFeatures: 3 }, { buffer: 2, offset: 0, batchStride: 3 }, { buffer: 2, offset: 64, batchStride: 6, accumulate: true }, { buffer: 5, offset: 0 }, { maxComputeWorkgroupsPerDimension: 65535 });
+    const k = genFcDx('f', { batch: 2, inFeatures: 6, outFeatures: 3 }, { buffer: 2, offset: 0, batchStride: 3 }, { buffer: 2, offset: 64, batchStride: 6, accumulate: true }, { buffer: 5, offset: 0 }, { wg: 64 }, { maxComputeWorkgroupsPerDimension: 65535 });
     expect(k.bindings.map((b) => [b.buffer, b.type])).toEqual([
       [2, 'storage'],
       [5, 'read-only-storage'],
@@ -70,6 +70,7 @@ describe('conv code generation', () => {
   const base = {
     name: 'c', batch: 2, inC: 8, inH: 7, inW: 5, outC: 12, outH: 7, outW: 5, kernel: 3, stride: 1, pad: 1, groups: 2,
     input: { batchStride: 8 * 35, offset: 0 }, output: { batchStride: 12 * 35, offset: 0 },
+    tile: { ocb: 8, pxb: 4, wg: 32 },
   };
   it('bakes shapes in as constants and unrolls the block', () => {
     const k = genConv(base);

@@ -60,6 +60,34 @@ describe('starvedDispatches', () => {
   });
 });
 
+describe('hrn compile --lint under the schedule profiles', () => {
+  const NETWORKS = ['examples/resnet18.hrn', 'examples/hrn-2x5x3x.hrn', 'test/fixtures/resnet50.hrn'];
+  for (const file of NETWORKS) {
+    it(`${file}: the gpu profile's training step at batch 128 starves no GPU (exit 0); --profile cpu finds what the default finds`, { timeout: 120_000 }, async () => {
+      const gpu = await hrn('compile', file, '--train', '--batch', '128', '--profile', 'gpu', '--lint');
+      expect(gpu.code, gpu.out + gpu.err).toBe(0);
+      expect(gpu.out).toMatch(/training step at batch 128: no dispatch starves a GPU/);
+      const cpu = await hrn('compile', file, '--train', '--batch', '128', '--profile', 'cpu', '--lint');
+      const plain = await hrn('compile', file, '--train', '--batch', '128', '--lint');
+      expect([cpu.code, cpu.out]).toEqual([plain.code, plain.out]);
+    });
+  }
+
+  it("under the cpu profile ResNet18's starved dispatches are its weight gradients, HRN-2x5x3x's are in S3 and S4", { timeout: 120_000 }, async () => {
+    const flagged = async (file: string) => {
+      const r = await hrn('compile', file, '--train', '--batch', '128', '--profile', 'cpu', '--lint');
+      expect(r.code).toBe(1);
+      return [...r.out.matchAll(/^ +\d+  t\d+_(\w+) +(\S+) /gm)].map((m) => ({ kernel: m[1], layer: m[2] }));
+    };
+    const resnet18 = await flagged('examples/resnet18.hrn');
+    expect(resnet18.length).toBeGreaterThan(0);
+    expect(new Set(resnet18.map((d) => d.kernel))).toEqual(new Set(['conv_dw']));
+    const hrn2 = await flagged('examples/hrn-2x5x3x.hrn');
+    expect(new Set(hrn2.map((d) => d.kernel))).toEqual(new Set(['conv', 'conv_dx', 'conv_dw']));
+    expect(hrn2.every((d) => /^S[34]\./.test(d.layer))).toBe(true);
+  });
+});
+
 describe('hrn compile --lint', () => {
   it('a network whose every layer is small starves a GPU: the flagged dispatches are listed, exit 1', async () => {
     const r = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--set', 'm=2', '--train', '--lint');

@@ -17,7 +17,16 @@ interface CompiledJson {
   batch: number;
   flops: number;
   peakMemoryBytes: number;
-  dispatches: { index: number; kernel: string; label: string; phase?: string; invocations: number; flops: number }[];
+  profile: { name: string; from: string };
+  dispatches: {
+    index: number;
+    kernel: string;
+    label: string;
+    phase?: string;
+    invocations: number;
+    flops: number;
+    schedule?: { family: string; knobs: Record<string, number | boolean>; profile: string; from: string };
+  }[];
 }
 
 
@@ -98,6 +107,30 @@ describe('--json', () => {
     const family = JSON.parse((await hrn('compile', 'examples/resnet18.hrn', '--set', 'm=16', '--pipeline', 'equalize width', '--json')).out);
     expect(validateJson('compile', family)).toEqual([]);
     expect(family.networks).toHaveLength(4);
+  });
+
+  it("compile --json: each dispatch's schedule (family, knobs, profile and how it was chosen) and the plan's profile", async () => {
+    const gpu = JSON.parse((await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--train', '--batch', '4', '--profile', 'gpu', '--json')).out);
+    expect(validateJson('compile', gpu)).toEqual([]);
+    const [net] = gpu.networks as CompiledJson[];
+    expect(net.profile).toEqual({ name: 'gpu', from: 'option' });
+    const plan = compileTrainPlan(graphOf('examples/hrn-2x5x3x.hrn'), { batch: 4, profile: 'gpu' });
+    const scheduled = new Map(plan.schedules.map((s) => [s.dispatch, s]));
+    net.dispatches.forEach((d, i) => {
+      const s = scheduled.get(i);
+      if (!s) return expect(d.schedule).toBeUndefined();
+      const { family, ...knobs } = s.schedule;
+      expect(d.schedule).toEqual({ family, knobs, profile: 'gpu', from: 'option' });
+    });
+    // every conv kernel's dispatch has a conv schedule: the forward ones, the dX and dW ones
+    for (const [template, family] of [['conv', 'conv'], ['train/conv_dx', 'conv_dx'], ['train/conv_dw', 'conv_dw']]) {
+      const ds = plan.dispatches.filter((d) => plan.kernels[d.kernel].template === template);
+      expect(ds.length).toBeGreaterThan(0);
+      for (const d of ds) expect(net.dispatches[d.index].schedule?.family, d.label).toBe(family);
+    }
+    const inference = JSON.parse((await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--json')).out);
+    expect(inference.networks[0].profile).toEqual({ name: 'cpu', from: 'default' });
+    expect(inference.networks[0].dispatches.find((d: CompiledJson['dispatches'][number]) => d.schedule?.family === 'conv').schedule.from).toBe('default');
   });
 
   it('compile --json: the schema holds the document to its shape; --emit-wgsl does not go with it', async () => {

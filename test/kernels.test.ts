@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/ir/builder.js';
 import type { LayerGraph } from '../src/ir/graph.js';
-import { compilePlan, type ConvTile, type Plan, type PlanLimits } from '../src/codegen/index.js';
+import { compilePlan, type ConvSchedule, type Plan, type PlanLimits } from '../src/codegen/index.js';
 import { runReference, softmax, argmax } from '../src/reference/index.js';
 import { Executor } from '../src/runtime/index.js';
 import { Rng } from '../src/weights/index.js';
@@ -16,7 +16,7 @@ interface RunOptions {
   batch: number;
   subgroupSize?: number;
   fuse?: boolean;
-  convTile?: Partial<ConvTile>;
+  convTile?: Partial<ConvSchedule>;
   limits?: Partial<PlanLimits>;
   seed?: number;
 }
@@ -27,7 +27,7 @@ async function gpuVsReference(graph: LayerGraph, o: RunOptions): Promise<{ plan:
     batch: o.batch,
     subgroupSize: o.subgroupSize ?? ctx.subgroupSize,
     fuse: o.fuse,
-    convTile: o.convTile,
+    schedules: { conv: o.convTile },
     limits: { ...ctx.limits, ...o.limits },
   });
   const err = await errorVsReference(graph, o.batch, o.seed ?? 1, (w) => Executor.create(ctx, plan, w));

@@ -4,7 +4,7 @@
 // conv, dX, dW: every kernel that uses subgroups) against the reference.
 
 import { describe, expect, it } from 'vitest';
-import { compilePlan } from '../src/codegen/index.js';
+import { chooseConv, compilePlan, PROFILE_NAMES } from '../src/codegen/index.js';
 import { genConv } from '../src/codegen/kernels/conv.js';
 import { GraphBuilder } from '../src/ir/builder.js';
 import type { LayerGraph } from '../src/ir/graph.js';
@@ -47,12 +47,15 @@ describe('subgroup kernels generated for a narrower width', () => {
     expect(subgroupWidth(12)).toBe(0);
   });
 
-  it('a workgroup always holds the lanes a broadcast reads', () => {
+  it('a workgroup always holds the lanes a broadcast reads, in either profile', () => {
     const spec = { name: 'tiny', batch: 1, inC: 4, inH: 2, inW: 2, outC: 4, outH: 2, outW: 2, kernel: 3, stride: 1, pad: 1, groups: 1 };
     const view = (c: number) => ({ offset: 0, batchStride: c * 4 });
-    for (const subgroupSize of [0, 8, 32]) {
-      const k = genConv({ ...spec, input: view(4), output: view(4), subgroupSize });
-      expect(k.workgroupSize).toBeGreaterThanOrEqual(subgroupSize);
+    for (const profile of PROFILE_NAMES) {
+      for (const subgroupSize of [0, 8, 32]) {
+        const tile = chooseConv(spec, profile, { subgroupSize, maxWorkgroupSize: 256, maxBindingBytes: 2 ** 27 });
+        const k = genConv({ ...spec, input: view(4), output: view(4), subgroupSize, tile });
+        expect(k.workgroupSize).toBeGreaterThanOrEqual(subgroupSize);
+      }
     }
   });
 

@@ -24,6 +24,7 @@ import { Sgd } from '../src/train/sgd.js';
 import { referenceTrainStep } from '../src/reference/train-step.js';
 import { initWeights, perturbWeights, Rng } from '../src/weights/weights.js';
 import { copyWeights, normwiseError as relError } from './numeric.js';
+import { writeTinyMnist } from './tiny-mnist.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const haveFashion = existsSync(join(FASHION, 'train-images-idx3-ubyte.gz')) || existsSync(join(FASHION, 'train-images-idx3-ubyte'));
@@ -255,6 +256,26 @@ describe('hrn train', () => {
     expect(student.out).toContain('dkd distillation from Tiny');
     const sck = loadCheckpoint(join(dir, 'student', 'checkpoint'));
     expect(sck.state.metrics[0].nckd).toBeTypeOf('number');
+  });
+
+  it('--profile gpu trains on lavapipe to the losses --profile cpu gives, step by step (the sums run in another order)', async () => {
+    const dir = tempDir();
+    writeTinyMnist(dir, 80);
+    const file = join(dir, 'tiny.hrn');
+    writeFileSync(file, TINY_HRN);
+    const run = async (profile: string) => {
+      const out = join(dir, profile);
+      const r = await hrnTrain(file, '--data', `mnist:${dir}`, '--epochs', '1', '--batch', '20', '--lr', '0.1', '--log-every', '1', '--eval-batch', '40', '--out', out, '--profile', profile);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toContain(`kernel schedules: --profile ${profile}`);
+      return readJsonl(join(out, 'train.jsonl')).filter((e) => e.event === 'step').map((e) => e.loss as number);
+    };
+    const cpu = await run('cpu');
+    const gpu = await run('gpu');
+    // 80 images in batches of 20
+    expect(cpu).toHaveLength(4);
+    expect(gpu).toHaveLength(4);
+    cpu.forEach((l, i) => expect(Math.abs(gpu[i] - l), `step ${i + 1}: gpu ${gpu[i]}, cpu ${l}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(l))));
   });
 
   it('clear errors: no --data, a missing data directory, too few classes, --kd without --teacher', async () => {

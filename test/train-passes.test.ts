@@ -42,6 +42,17 @@ describe('hrn compile --train --debug', () => {
     expect(r.out).not.toMatch(/^ {2}dispatch \d+ optimizer: /m);
   });
 
+  it("--debug shows each dispatch's schedule and where it came from: the default profile, or --profile", async () => {
+    const dispatchThen = (label: string) => new RegExp(`^ {2}dispatch \\d+ backward: .* {2}// ${label.replace(/[.()+]/g, '\\$&')}\n {4}schedule (.*)$`, 'm');
+    const plain = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--train', '--batch', '2', '--debug-only', 'backward');
+    expect(plain.out).toMatch(/^kernels: \d+ kernels, \d+ dispatches; schedules: profile cpu \(the default without a device\)$/m);
+    expect(plain.out.match(dispatchThen('S1.b1.conv1 dX'))?.[1]).toMatch(/^conv_dx icb \d+, pxb \d+, wg \d+ \(profile cpu\)$/);
+    const gpu = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--train', '--batch', '2', '--profile', 'gpu', '--debug-only', 'backward');
+    expect(gpu.out).toMatch(/^kernels: \d+ kernels, \d+ dispatches; schedules: --profile gpu$/m);
+    expect(gpu.out.match(dispatchThen('S1.b1.conv1 dW partial'))?.[1]).toMatch(/^conv_dw wg \d+, ovb \d, kyb \d, pxb \d, target 100000, chunks \d+ \(--profile gpu\)$/);
+    expect(gpu.out.match(dispatchThen('S1.b1.bn1 + S1.b1.relu1 d(gamma, beta) partial'))?.[1]).toMatch(/^reduction level 1, target 32768, splitPlane yes, wg 64, partials \d+ \(--profile gpu\)$/);
+  });
+
   it('--debug=diff shows what a training pass added', async () => {
     const r = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--train', '--debug=diff', '--debug-only', 'update');
     expect(r.code).toBe(0);
@@ -77,7 +88,7 @@ describe('hrn train --debug', () => {
 describe('training passes', () => {
   const graph = lowerToGraph(resnet18(16));
   const start = (): TrainState => ({
-    options: { batch: 2, subgroupSize: 0, limits: DEFAULT_LIMITS, reuse: false, fuse: true, convEpilogue: false, head: false },
+    options: { batch: 2, subgroupSize: 0, limits: DEFAULT_LIMITS, reuse: false, fuse: true, convEpilogue: false, head: false, schedule: { profile: { name: 'cpu', from: 'default' }, overrides: {} } },
     graph,
     train: { loss: { kind: 'ce' }, sgd: { ...SGD_DEFAULTS }, decay: () => true, bnMomentum: 0.1 },
   });

@@ -19,13 +19,26 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   var s = 0.0;
   for (var j = 0u; j < args.NCH; j++) {
+//#if SPLIT
+    // A schedule that cuts planes too: chunk j is image chunk j / PCH and plane chunk j % PCH, PPC of the PLANE elements.
+    let ji = j / args.PCH;
+    let jp = j - ji * args.PCH;
+    let nj = f32((min((ji + 1u) * args.IPC, args.N) - ji * args.IPC) * (min((jp + 1u) * args.PPC, args.PLANE) - jp * args.PPC));
+//#else
     let nj = f32(min((j + 1u) * args.IPC, args.N) - j * args.IPC) * args.PLANE_ELEMS;
+//#endif
     s = fma(nj, {{part}}[c * args.NCH + j].x, s);
   }
   let mean = s / args.COUNT;
   var m2 = 0.0;
   for (var j = 0u; j < args.NCH; j++) {
+//#if SPLIT
+    let ji = j / args.PCH;
+    let jp = j - ji * args.PCH;
+    let nj = f32((min((ji + 1u) * args.IPC, args.N) - ji * args.IPC) * (min((jp + 1u) * args.PPC, args.PLANE) - jp * args.PPC));
+//#else
     let nj = f32(min((j + 1u) * args.IPC, args.N) - j * args.IPC) * args.PLANE_ELEMS;
+//#endif
     let p = {{part}}[c * args.NCH + j];
     let d = p.x - mean;
     m2 += p.y + nj * d * d;

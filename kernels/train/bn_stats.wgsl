@@ -14,21 +14,42 @@
 fn element(e: u32) {
   let c = e / args.NCH;
   let j = e - c * args.NCH;
+//#if SPLIT
+  // A schedule that cuts planes too (more, shorter partial sums, for a GPU): chunk j is image
+  // chunk j / PCH and plane chunk j % PCH of PPC units of T; UNIT_ELEMS = elements per T.
+  let ji = j / args.PCH;
+  let p0 = (j - ji * args.PCH) * args.PPC;
+  let p1 = min(p0 + args.PPC, args.PLANE);
+  let n0 = ji * args.IPC;
+//#else
   let n0 = j * args.IPC;
+//#endif
   let n1 = min(n0 + args.IPC, args.N);
   var acc = {{T}}(0.0);
   for (var n = n0; n < n1; n++) {
     let base = n * args.X_BS + args.X_OFF + c * args.PLANE;
+//#if SPLIT
+    for (var p = p0; p < p1; p++) {
+//#else
     for (var p = 0u; p < args.PLANE; p++) {
+//#endif
       acc += {{x_in}}[base + p];
     }
   }
+//#if SPLIT
+  let count = f32((n1 - n0) * (p1 - p0)) * args.UNIT_ELEMS;
+//#else
   let count = f32(n1 - n0) * args.PLANE_ELEMS;
+//#endif
   let mean = {{REDUCE_ACC}} / count;
   var q = {{T}}(0.0);
   for (var n = n0; n < n1; n++) {
     let base = n * args.X_BS + args.X_OFF + c * args.PLANE;
+//#if SPLIT
+    for (var p = p0; p < p1; p++) {
+//#else
     for (var p = 0u; p < args.PLANE; p++) {
+//#endif
       let d = {{x_in}}[base + p] - mean;
       q = fma(d, d, q);
     }

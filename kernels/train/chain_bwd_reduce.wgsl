@@ -15,7 +15,15 @@
 fn element(e: u32) {
   let c = e / args.NCH;
   let j = e - c * args.NCH;
+//#if SPLIT
+  // A schedule that cuts planes too: chunk j is image chunk j / PCH and plane chunk j % PCH of PPC units of T.
+  let ji = j / args.PCH;
+  let p0 = (j - ji * args.PCH) * args.PPC;
+  let p1 = min(p0 + args.PPC, args.PLANE);
+  let n0 = ji * args.IPC;
+//#else
   let n0 = j * args.IPC;
+//#endif
   let n1 = min(n0 + args.IPC, args.N);
   let mean = {{st}}[args.ST_OFF + 2u * c];
   var sg = {{T}}(0.0);
@@ -29,7 +37,11 @@ fn element(e: u32) {
 //#if RELU
     let ob = n * args.O_BS + args.O_OFF + c * args.PLANE;
 //#endif
+//#if SPLIT
+    for (var p = p0; p < p1; p++) {
+//#else
     for (var p = 0u; p < args.PLANE; p++) {
+//#endif
       var gv = {{g_in}}[gb + p];
 //#if RELU
       if (masked) {

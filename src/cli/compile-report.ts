@@ -5,6 +5,7 @@
 import { dispatchLoads, peakMemoryBytes, type DispatchLoad } from '../codegen/dispatch-load.js';
 import { STARVATION_LIMITS, starvedDispatches, type StarvedDispatch } from '../codegen/lint.js';
 import type { Plan } from '../codegen/plan-types.js';
+import type { PlanProfile } from '../codegen/schedule/types.js';
 import type { TrainPlan } from '../codegen/train/types.js';
 
 export interface CompiledRecord {
@@ -12,6 +13,8 @@ export interface CompiledRecord {
   mode: 'inference' | 'training';
   batch: number;
   subgroupSize: number;
+  /** The schedule profile the kernels were shaped by, and how it was chosen. */
+  profile: PlanProfile;
   kernels: number;
   flops: number;
   peakMemoryBytes: number;
@@ -28,6 +31,7 @@ export function compiledRecord(network: string, mode: CompiledRecord['mode'], pl
     mode,
     batch: plan.batch,
     subgroupSize: plan.subgroupSize,
+    profile: plan.profile,
     kernels: plan.kernels.length,
     flops: dispatches.reduce((s, d) => s + d.flops, 0),
     peakMemoryBytes: peakMemoryBytes(plan),

@@ -5,8 +5,8 @@
 
 import { numel } from '../weights/weights.js';
 import { u } from './template.js';
-import { workgroupFor } from './kernels/common.js';
 
+/** A forward convolution's register tile and workgroup (its schedule: see schedule/conv.ts). */
 export interface ConvTile {
   /** Output channels per invocation: a multiple of 4. */
   ocb: number;
@@ -29,20 +29,6 @@ export interface ConvShape {
   stride: number;
   pad: number;
   groups: number;
-}
-
-/** The register block chosen for a convolution (also decides the packed weight layout). */
-export function convTile(spec: Pick<ConvShape, 'outC' | 'groups' | 'outW' | 'outH' | 'kernel' | 'stride' | 'pad' | 'batch'> & { tile?: Partial<ConvTile> }): ConvTile {
-  const cog = spec.outC / spec.groups;
-  const flat = spec.kernel === 1 && spec.stride === 1 && spec.pad === 0;
-  const rowLen = flat ? spec.outH * spec.outW : spec.outW;
-  const ocb = spec.tile?.ocb ?? (cog <= 4 ? 4 : 8);
-  const pxb = spec.tile?.pxb ?? Math.min(4, rowLen);
-  const rows = flat ? 1 : spec.outH;
-  const spatial = spec.batch * rows * Math.ceil(rowLen / pxb);
-  const wg = spec.tile?.wg ?? workgroupFor(spatial);
-  if (ocb % 4 !== 0 || ocb <= 0) throw new Error(`conv tile: ocb ${ocb} is not a positive multiple of 4`);
-  return { ocb, pxb, wg };
 }
 
 /** Packed layout sizes for a convolution's weights and bias (see kernels/conv.wgsl). */

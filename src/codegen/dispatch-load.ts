@@ -3,7 +3,17 @@
 // by `hrn compile --json` and by the starvation lint (lint.ts).
 
 import type { Plan } from './plan-types.js';
+import type { DispatchSchedule, ProfileName, ScheduleFamily, ScheduleSource } from './schedule/types.js';
 import type { TrainPhase, TrainPlan } from './train/types.js';
+
+/** A dispatch's schedule (src/codegen/schedule/) as `hrn compile --json` lists it. */
+export interface LoadSchedule {
+  family: ScheduleFamily;
+  /** The family's knobs and what follows from them for this dispatch (chunks, partial sums). */
+  knobs: Record<string, number | boolean>;
+  profile: ProfileName;
+  from: ScheduleSource;
+}
 
 export interface DispatchLoad {
   index: number;
@@ -19,6 +29,8 @@ export interface DispatchLoad {
   invocations: number;
   /** Floating-point operations (a multiply-add counts 2); 0 for memory-bound kernels. */
   flops: number;
+  /** The kernel's schedule, for the kernel families that have one. */
+  schedule?: LoadSchedule;
 }
 
 /** Floating-point operations of one run of an inference plan, or of one training step (a multiply-add counts 2). */
@@ -26,11 +38,18 @@ export function planFlops(plan: Plan | TrainPlan): number {
   return plan.dispatches.reduce((s, d) => s + d.flops, 0);
 }
 
-/** Every dispatch of `plan`, in order, with its invocations and FLOPs. */
+function loadSchedule(s: DispatchSchedule): LoadSchedule {
+  const { family, ...knobs } = s.schedule;
+  return { family, knobs, profile: s.profile, from: s.from };
+}
+
+/** Every dispatch of `plan`, in order, with its invocations, FLOPs and schedule. */
 export function dispatchLoads(plan: Plan | TrainPlan): DispatchLoad[] {
+  const schedules = new Map(plan.schedules.map((s) => [s.dispatch, s]));
   return plan.dispatches.map((d) => {
     const k = plan.kernels[d.kernel];
     const [x, y, z] = d.workgroups;
+    const s = schedules.get(d.index);
     return {
       index: d.index,
       kernel: k.name,
@@ -40,6 +59,7 @@ export function dispatchLoads(plan: Plan | TrainPlan): DispatchLoad[] {
       workgroups: [x, y, z],
       invocations: x * y * z * k.workgroupSize,
       flops: d.flops,
+      ...(s ? { schedule: loadSchedule(s) } : {}),
     };
   });
 }

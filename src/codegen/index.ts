@@ -7,3 +7,4 @@ export * from './template-files.js';
 export * from './write.js';
 export * from './dispatch-load.js';
 export * from './lint.js';
+export * from './schedule/index.js';

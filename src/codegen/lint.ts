@@ -4,6 +4,7 @@
 // arithmetic with fewer invocations than that leaves most of a GPU idle while it runs.
 
 import type { DispatchLoad } from './dispatch-load.js';
+import { GPU_MIN_INVOCATIONS } from './schedule/workgroup.js';
 
 export interface StarvationLimits {
   /** Fewer invocations than this starve a GPU... */
@@ -12,8 +13,8 @@ export interface StarvationLimits {
   minFlopsShare: number;
 }
 
-/** 32,768 invocations (an eighth of an H100's resident threads), 1% of the FLOPs. */
-export const STARVATION_LIMITS: StarvationLimits = { minInvocations: 32_768, minFlopsShare: 0.01 };
+/** 32,768 invocations (GPU_MIN_INVOCATIONS: an eighth of an H100's resident threads), 1% of the FLOPs. */
+export const STARVATION_LIMITS: StarvationLimits = { minInvocations: GPU_MIN_INVOCATIONS, minFlopsShare: 0.01 };
 
 export interface StarvedDispatch extends DispatchLoad {
   /** The dispatch's share of the plan's FLOPs, 0..1. */

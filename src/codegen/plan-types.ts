@@ -2,13 +2,15 @@
 // runs. A plan lists every buffer, kernel and dispatch of one batch at a fixed batch size.
 
 import type { Shape } from '../ir/arch.js';
-import type { ConvTile } from './conv-layout.js';
+import type { DispatchSchedule, PlanProfile, ProfileName, ProfileOrigin, ScheduleOverrides } from './schedule/types.js';
 
 export interface PlanLimits {
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
   maxComputeWorkgroupsPerDimension: number;
   maxStorageBuffersPerShaderStage: number;
+  /** The largest workgroup a schedule may use. */
+  maxComputeInvocationsPerWorkgroup: number;
 }
 
 /** WebGPU's default limits (what every device offers); lavapipe offers the same binding size. */
@@ -17,9 +19,23 @@ export const DEFAULT_LIMITS: PlanLimits = {
   maxBufferSize: 256 * 1024 * 1024,
   maxComputeWorkgroupsPerDimension: 65535,
   maxStorageBuffersPerShaderStage: 8,
+  maxComputeInvocationsPerWorkgroup: 256,
 };
 
-export interface PlanOptions {
+/** How kernels are shaped: the options inference and training plans share (see src/codegen/schedule/). */
+export interface ScheduleOptions {
+  /**
+   * The schedule profile: `cpu` (lavapipe's shapes, the default) or `gpu` (many threads). The
+   * runtime picks it from the device (`profileForDevice`) unless given.
+   */
+  profile?: ProfileName;
+  /** How `profile` was chosen, for `--debug` and `--json` (default: `option` when given). */
+  profileFrom?: ProfileOrigin;
+  /** Knobs forced on every kernel of a family, over the profile's choice (tests, tuning). */
+  schedules?: ScheduleOverrides;
+}
+
+export interface PlanOptions extends ScheduleOptions {
   /** Images per run; plans are compiled for a fixed batch. */
   batch: number;
   /**
@@ -34,8 +50,6 @@ export interface PlanOptions {
   fuse?: boolean;
   /** Also compute softmax probabilities and argmax classes of the output (default true). */
   head?: boolean;
-  /** Override the conv register block (tuning and tests). */
-  convTile?: Partial<ConvTile>;
 }
 
 export type BufferKind = 'input' | 'activation' | 'param' | 'output';
@@ -126,4 +140,8 @@ export interface Plan {
   kernels: PlanKernel[];
   dispatches: PlanDispatch[];
   memory: PlanMemory;
+  /** The schedule profile the kernels were shaped by. */
+  profile: PlanProfile;
+  /** The schedule of every dispatch of a scheduled kernel family (conv, fc), by dispatch index. */
+  schedules: DispatchSchedule[];
 }

@@ -9,9 +9,16 @@ import { GRAPH_PASSES, PLAN_PASSES } from './graph/index.js';
 import { printGraphState } from './graph/print.js';
 import type { GraphState, StageOptions } from './graph/state.js';
 import { checkPlanFits, withBatchAdvice } from './device-limits.js';
-import { DEFAULT_LIMITS, type Plan, type PlanOptions } from './plan-types.js';
+import { DEFAULT_LIMITS, type Plan, type PlanOptions, type ScheduleOptions } from './plan-types.js';
+import { planProfile } from './schedule/profiles.js';
+import type { ScheduleSettings } from './schedule/scheduler.js';
 
 export * from './plan-types.js';
+
+/** The schedule options with their defaults (inference and training). */
+export function scheduleSettings(o: ScheduleOptions): ScheduleSettings {
+  return { profile: planProfile(o.profile, o.profileFrom), overrides: o.schedules ?? {} };
+}
 
 /** Plan options with the defaults filled in, checked. */
 export function stageOptions(options: PlanOptions): StageOptions {
@@ -25,7 +32,7 @@ export function stageOptions(options: PlanOptions): StageOptions {
     fuse: options.fuse ?? true,
     convEpilogue: true,
     head: options.head ?? true,
-    convTile: options.convTile,
+    schedule: scheduleSettings(options),
   };
 }
 

@@ -19,6 +19,7 @@ import { printGraphState } from './graph/print.js';
 import { need, type GraphState } from './graph/state.js';
 import { checkPlanFits, withBatchAdvice } from './device-limits.js';
 import { DEFAULT_LIMITS } from './plan-types.js';
+import { scheduleSettings } from './plan.js';
 import { TRAIN_PASSES } from './train/passes/index.js';
 import { printTrainState } from './train/print.js';
 import type { TrainState } from './train/state.js';
@@ -67,7 +68,7 @@ function resolveOptions(options: TrainPlanOptions): Pick<TrainState, 'options' |
   };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   // Training fuses bn / add / relu chains but keeps each conv alone; `reuse` is the allocate pass's.
-  const stage = { batch, subgroupSize: options.subgroupSize ?? 0, limits, reuse: options.reuse ?? true, fuse: true, convEpilogue: false, head: false };
+  const stage = { batch, subgroupSize: options.subgroupSize ?? 0, limits, reuse: options.reuse ?? true, fuse: true, convEpilogue: false, head: false, schedule: scheduleSettings(options) };
   return { options: stage, train: { loss, sgd, decay: options.sgd?.decay ?? (() => true), bnMomentum: options.bnMomentum ?? 0.1 } };
 }
 
@@ -135,5 +136,7 @@ function trainPlanOf(graph: LayerGraph, options: TrainPlanOptions, first: number
     output: { node: outNode.name, logits: fwd.view(graph.output), classes },
     bufferIds: { params: store.P, grads: store.G, momentum: store.M, running: bn.R },
     values: valueInfos(graph, fwd, grads),
+    profile: state.options.schedule.profile,
+    schedules: b.schedules,
   };
 }

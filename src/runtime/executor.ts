@@ -7,7 +7,7 @@ import { packParams } from '../codegen/pack.js';
 import type { BindingType } from '../codegen/kernels/index.js';
 import { compilePlan, type Plan, type PlanKernel, type PlanOptions } from '../codegen/plan.js';
 import { checkWeights, type Weights } from '../weights/weights.js';
-import type { GpuContext } from './gpu-context.js';
+import { type GpuContext, withDeviceProfile } from './gpu-context.js';
 import { checkGpu, guardGpu } from './device-watch.js';
 import { cachedPipeline, KernelCompileError, type CachedPipeline } from './pipelines.js';
 import { type CompileKernelsOptions, type CompileProgress, compileKernels } from './warm-up.js';
@@ -74,12 +74,15 @@ export class Executor {
     return ex;
   }
 
-  /** Compiles a plan for the graph with this device's subgroup size, then builds the executor. */
+  /**
+   * Compiles a plan for the graph with this device's subgroup size, limits and (unless `options`
+   * name one) schedule profile, then builds the executor.
+   */
   static async forGraph(ctx: GpuContext, graph: LayerGraph, weights: Weights, options: PlanOptions, onCompile?: CompileProgress): Promise<Executor> {
     checkWeights(graph, weights);
     const plan = compilePlan(graph, {
       subgroupSize: ctx.subgroupSize,
-      ...options,
+      ...withDeviceProfile(ctx, options),
       limits: { ...ctx.limits, ...options.limits },
     });
     return Executor.create(ctx, plan, weights, onCompile);

@@ -2,6 +2,8 @@
 // the adapter offers, and subgroups when their size is fixed. Shared by the Node device (Dawn,
 // device.ts) and the browser's (navigator.gpu), so both compile plans for the same limits.
 
+import type { ScheduleOptions } from '../codegen/plan-types.js';
+import { profileForDevice } from '../codegen/schedule/profiles.js';
 import { watchDevice } from './device-watch.js';
 import type { OpenHelper } from './warm-up.js';
 
@@ -22,6 +24,7 @@ export interface GpuContext {
     maxBufferSize: number;
     maxComputeWorkgroupsPerDimension: number;
     maxStorageBuffersPerShaderStage: number;
+    maxComputeInvocationsPerWorkgroup: number;
   };
   /** Whether the WebGPU implementation bounds-checks buffer accesses on this device (always in a browser). */
   robust: boolean;
@@ -41,6 +44,14 @@ export interface GpuContext {
    * that can: Node with Dawn); kernel warm-up uses it when compiling turns out to be slow.
    */
   openCompileHelper?: OpenHelper;
+}
+
+/**
+ * Plan options with the schedule profile filled in for `ctx` when they give none: `cpu` on a CPU
+ * driver, `gpu` elsewhere (profileForDevice).
+ */
+export function withDeviceProfile<O extends ScheduleOptions>(ctx: Pick<GpuContext, 'cpuDriver'>, options: O): O {
+  return options.profile !== undefined ? options : { ...options, profile: profileForDevice(ctx), profileFrom: 'device' };
 }
 
 /** Mesa's llvmpipe (lavapipe) and SwiftShader: CPU drivers, which compile lazily and bound every storage access. */
@@ -90,6 +101,7 @@ export async function contextFromAdapter(adapter: GPUAdapter, subgroups: boolean
       maxBufferSize: device.limits.maxBufferSize,
       maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
       maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
+      maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
     },
     close() {
       if (closed) return;

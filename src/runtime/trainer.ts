@@ -12,7 +12,7 @@ import type { LayerGraph } from '../ir/graph.js';
 import { compileTrainPlan, type TrainPlan, type TrainPlanOptions } from '../codegen/train-plan.js';
 import { LOSS_SUMS } from '../codegen/kernels/index.js';
 import { checkWeights, type Weights } from '../weights/weights.js';
-import type { GpuContext } from './gpu-context.js';
+import { type GpuContext, withDeviceProfile } from './gpu-context.js';
 import { Executor } from './executor.js';
 import { checkGpu, guardGpu } from './device-watch.js';
 import { denseValue, flatMomentum, flatParams, flatRunning, tensorsFromFlat, valueLocation, weightsFromFlat } from './trainer-state.js';
@@ -95,7 +95,8 @@ export class Trainer {
     if (o.subgroupWidth !== undefined && !(o.subgroupWidth <= ctx.subgroupSize)) {
       throw new Error(`subgroup width ${o.subgroupWidth} is above the device's smallest subgroup size ${ctx.subgroupSize}`);
     }
-    const plan = compileTrainPlan(graph, { ...o, subgroupSize: o.subgroups === false ? 0 : (o.subgroupWidth ?? ctx.subgroupSize), limits: ctx.limits });
+    // the device's schedule profile unless `o` names one
+    const plan = compileTrainPlan(graph, { ...withDeviceProfile(ctx, o), subgroupSize: o.subgroups === false ? 0 : (o.subgroupWidth ?? ctx.subgroupSize), limits: ctx.limits });
     const t = new Trainer(ctx, graph, plan);
     try {
       await t.init(o.teacher, o.onCompile);
@@ -153,7 +154,8 @@ export class Trainer {
       const si = plan.input.shape;
       if (ti.c !== si.c || ti.h !== si.h || ti.w !== si.w) throw new Error(`teacher ${teacher.graph.name} takes ${ti.c}x${ti.h}x${ti.w} images, the student ${si.c}x${si.h}x${si.w}`);
       if (teacher.graph.classes !== plan.classes) throw new Error(`teacher ${teacher.graph.name} has ${teacher.graph.classes} classes, the student ${plan.classes}`);
-      this.teacherEx = await Executor.forGraph(this.ctx, teacher.graph, teacher.weights, { batch: plan.batch, head: false }, onCompile);
+      const profile = { profile: plan.profile.name, profileFrom: plan.profile.from };
+      this.teacherEx = await Executor.forGraph(this.ctx, teacher.graph, teacher.weights, { batch: plan.batch, head: false, ...profile }, onCompile);
     } else if (plan.teacher !== undefined) {
       throw new Error(`the ${plan.loss.kind} loss needs a teacher`);
     }

@@ -5,6 +5,7 @@ import type { BatchLoader } from '../data/batches.js';
 import type { LayerGraph } from '../ir/graph.js';
 import { packParams } from '../codegen/pack.js';
 import type { GpuContext } from '../runtime/device.js';
+import type { ProfileName } from '../codegen/schedule/types.js';
 import { type CompileProgress, Executor } from '../runtime/executor.js';
 import type { Weights } from '../weights/weights.js';
 
@@ -26,8 +27,9 @@ export class Evaluator {
     private readonly graph: LayerGraph,
   ) {}
 
-  static async create(ctx: GpuContext, graph: LayerGraph, weights: Weights, batch: number, onCompile?: CompileProgress): Promise<Evaluator> {
-    return new Evaluator(await Executor.forGraph(ctx, graph, weights, { batch, head: false }, onCompile), graph);
+  /** `profile`: the kernels' schedule profile (default: the device's). */
+  static async create(ctx: GpuContext, graph: LayerGraph, weights: Weights, batch: number, onCompile?: CompileProgress, profile?: ProfileName): Promise<Evaluator> {
+    return new Evaluator(await Executor.forGraph(ctx, graph, weights, { batch, head: false, profile }, onCompile), graph);
   }
 
   update(weights: Weights): void {

@@ -55,6 +55,8 @@ export interface TrainLoopOptions {
   /** How to continue after an interrupt, ending that message (default: `continue with --resume`, hrn train's way). */
   continueHint?: string;
   subgroups?: boolean;
+  /** The kernels' schedule profile (default: the device's, as the runtime picks it). */
+  profile?: TrainerOptions['profile'];
   /** Sees the IR after every training pass when the plan is compiled (`--debug`). */
   observer?: TrainerOptions['observer'];
 }

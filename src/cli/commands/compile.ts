@@ -12,6 +12,8 @@ import { emitHrn } from '../../ir/emit-hrn.js';
 import { printArch, printGraph } from '../../ir/print.js';
 import { networkStats } from '../../ir/stats.js';
 import { openDevice, type GpuContext } from '../../runtime/device.js';
+import { withDeviceProfile } from '../../runtime/gpu-context.js';
+import type { ScheduleOptions } from '../../codegen/plan-types.js';
 import { bytes, displayPath } from '../format.js';
 import { flag, intOption, listOption, stringOption, type ParsedCommand } from '../args.js';
 import { adapterChoice, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
@@ -23,6 +25,8 @@ import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION }
 import { suggest } from '../../util/suggest.js';
 import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
+import { profileOption, profileOptionSpec } from '../profile-option.js';
+import { profileText } from '../../codegen/schedule/describe.js';
 
 /** True when DIR/manifest.json is one hrn compile wrote. */
 function hasPlanManifest(dir: string): boolean {
@@ -58,11 +62,11 @@ function summary(plan: Plan): string {
   ].join('; ');
 }
 
-/** The adapter's subgroup size and limits, so the written kernels are the ones that run there. */
-async function adapterTarget(choice: { adapter?: string; requireGpu: boolean }): Promise<{ subgroupSize: number; limits: GpuContext['limits']; info: string }> {
+/** The adapter's subgroup size, limits and kind, so the written kernels are the ones that run there. */
+async function adapterTarget(choice: { adapter?: string; requireGpu: boolean }): Promise<{ subgroupSize: number; limits: GpuContext['limits']; cpuDriver: boolean; info: string }> {
   const gpu = await openDevice(choice);
   try {
-    return { subgroupSize: gpu.subgroupSize, limits: { ...gpu.limits }, info: gpu.adapterInfo };
+    return { subgroupSize: gpu.subgroupSize, limits: { ...gpu.limits }, cpuDriver: gpu.cpuDriver, info: gpu.adapterInfo };
   } finally {
     gpu.close();
   }
@@ -109,7 +113,7 @@ function finish(records: readonly CompiledRecord[], p: ParsedCommand, ctx: Conte
  * `--train`: compiles each network's training step (the training passes, which `--debug` prints)
  * and prints its size; the kernels run only under hrn train, so nothing is written.
  */
-function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context, observer: PassObserver | undefined): number {
+function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context, observer: PassObserver | undefined, profile: ScheduleOptions['profile']): number {
   for (const option of ['out', 'emit-wgsl', 'no-fuse', 'adapter', 'require-gpu']) {
     if (p.values[option] !== undefined) throw new UsageError(`compile: --${option} applies to the inference plan, not to --train`);
   }
@@ -117,9 +121,9 @@ function compileTraining(nets: readonly ArchIR[], p: ParsedCommand, ctx: Context
   const records: CompiledRecord[] = [];
   for (const net of nets) {
     // A step the device cannot hold is a DeviceLimitError, which says so (and which batch fits).
-    const { plan } = planTraining(net, { batch, observer });
+    const { plan } = planTraining(net, { batch, observer, profile });
     // The step as it is without buffer sharing (nor the recomputation that only pays with it).
-    const { plan: unshared } = planTraining(net, { batch, reuse: false });
+    const { plan: unshared } = planTraining(net, { batch, reuse: false, profile });
     const m = plan.memory;
     const line =
       `${net.name}: training step at batch ${batch}: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches, ${(planFlops(plan) / 1e6).toFixed(1)}M FLOPs; ` +
@@ -134,7 +138,7 @@ export const compile: Command = {
   spec: {
     name: 'compile',
     summary: COMMAND_SUMMARIES.compile,
-    usage: 'hrn compile FILE [--pipeline P] [--debug[=json|=diff]] [--debug-only PASS] [-o DIR] [--emit-wgsl LAYER] [--batch N] [--train] [--json] [--lint]',
+    usage: 'hrn compile FILE [--pipeline P] [--debug[=json|=diff]] [--debug-only PASS] [-o DIR] [--emit-wgsl LAYER] [--batch N] [--train] [--profile cpu|gpu] [--json] [--lint]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
@@ -148,6 +152,7 @@ export const compile: Command = {
       force: { type: 'boolean', help: 'write into -o DIR even when it holds files hrn compile did not write' },
       train: { type: 'boolean', help: 'compile the training step (forward, loss, backward, update) instead; print its size and buffer memory' },
       lint: { type: 'boolean', help: "flag dispatches that would starve a GPU (over 1% of the FLOPs in fewer than 32,768 invocations); exit 1 if any" },
+      ...profileOptionSpec('default: cpu, or with -o or --emit-wgsl the adapter\'s (cpu on a CPU driver, else gpu)'),
       ...JSON_OPTION,
     },
     positionals: { min: 1, max: 1 },
@@ -165,13 +170,19 @@ export const compile: Command = {
       'never live at the same time share memory).\n' +
       '--json prints every dispatch of the plan (kernel, label, invocations = workgroups x workgroup size, FLOPs)\n' +
       "and its peak GPU memory (schema: docs/schemas/compile.schema.json). --lint flags the dispatches that\n" +
-      "would leave a GPU idle: each carrying over 1% of the plan's FLOPs in fewer than 32,768 invocations.",
+      "would leave a GPU idle: each carrying over 1% of the plan's FLOPs in fewer than 32,768 invocations.\n" +
+      'Kernels are shaped by a schedule profile (docs/runtime.md, "Schedules"): cpu, the default without a\n' +
+      'device (and so for --train), or gpu (many more, smaller invocations: compile --train --profile gpu\n' +
+      '--lint checks a GPU training step); with -o or --emit-wgsl the adapter picks it (cpu on a CPU driver\n' +
+      'such as lavapipe, else gpu). --profile overrides either. --debug shows each dispatch\'s schedule and\n' +
+      'where it came from; --json lists it with the dispatch.',
   },
   async run(p, ctx) {
+    const profile = profileOption(p, 'compile');
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
     const observer = debugObserverFor(p, ctx);
     const nets = applyPipelineOption(loaded, p, ctx, observer);
-    if (flag(p, 'train')) return compileTraining(nets, p, ctx, observer);
+    if (flag(p, 'train')) return compileTraining(nets, p, ctx, observer, profile);
     const batch = intOption(p, 'batch', 1);
     const out = stringOption(p, 'out');
     const layer = stringOption(p, 'emit-wgsl');
@@ -180,9 +191,11 @@ export const compile: Command = {
     if (out !== undefined) prepareOutDir(out, flag(p, 'force'));
     const records: CompiledRecord[] = [];
     const target = out !== undefined || layer !== undefined ? await adapterTarget(adapterChoice(p)) : undefined;
+    const asked: ScheduleOptions = { profile };
+    const schedule = target ? withDeviceProfile(target, asked) : asked;
     for (const net of nets) {
       // A plan the device cannot hold is a DeviceLimitError, which says so (and which batch fits).
-      const options = { batch, fuse: !flag(p, 'no-fuse'), subgroupSize: target?.subgroupSize, limits: target?.limits };
+      const options = { batch, fuse: !flag(p, 'no-fuse'), subgroupSize: target?.subgroupSize, limits: target?.limits, ...schedule };
       const { graph, plan }: { graph: LayerGraph; plan: Plan } = planNetwork(net, options, observer);
       if (layer !== undefined) {
         ctx.io.out(emitWgsl(plan, graph, layer));
@@ -194,7 +207,8 @@ export const compile: Command = {
       if (out !== undefined) {
         const dir = nets.length === 1 ? out : join(out, net.name);
         const count = writeOut(dir, net, graph, plan);
-        lines.push(`  wrote ${count} files to ${displayPath(dir)}/ (kernels for ${target!.info}, ${plan.subgroupSize > 0 ? `subgroups of ${plan.subgroupSize}` : 'no subgroups'})`);
+        const sg = plan.subgroupSize > 0 ? `subgroups of ${plan.subgroupSize}` : 'no subgroups';
+        lines.push(`  wrote ${count} files to ${displayPath(dir)}/ (kernels for ${target!.info}, ${sg}, schedules: ${profileText(plan.profile)})`);
       }
       if (!quiet) ctx.io.out(lines.join('\n'));
     }

@@ -7,6 +7,8 @@ import { checkBatchesFit } from '../device-fit.js';
 import { EXIT_OK, UsageError } from '../../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
+import { deviceProfile, profileOption, profileOptionSpec } from '../profile-option.js';
+import { profileText } from '../../codegen/schedule/describe.js';
 import { checkWeightsFit, loadWeightsOption, resolveNetworkFor } from '../weights-network.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 
@@ -20,7 +22,7 @@ export const infer: Command = {
   spec: {
     name: 'infer',
     summary: COMMAND_SUMMARIES.infer,
-    usage: 'hrn infer [FILE] --weights W --data KIND:DIR [--pipeline P] [--batch N] [--limit N] [--show K] [--json]',
+    usage: 'hrn infer [FILE] --weights W --data KIND:DIR [--pipeline P] [--batch N] [--limit N] [--show K] [--profile cpu|gpu] [--json]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
@@ -30,6 +32,7 @@ export const infer: Command = {
       batch: { type: 'string', value: 'N', help: 'images per GPU batch (default 64)' },
       limit: { type: 'string', value: 'N', help: 'only the first N test images' },
       show: { type: 'string', value: 'K', help: 'print the first K predictions (default 10)' },
+      ...profileOptionSpec("default: the device's (cpu on a CPU driver such as lavapipe, else gpu)"),
       ...JSON_OPTION,
     },
     positionals: { min: 0, max: 1 },
@@ -43,6 +46,7 @@ export const infer: Command = {
     const show = intOption(p, 'show', 10, 0);
     const limitText = stringOption(p, 'limit');
     const limit = limitText === undefined ? undefined : intOption(p, 'limit', 0);
+    const profile = profileOption(p, 'infer');
 
     const loadedWeights = loadWeightsOption(weightsPath);
     const resolved = resolveNetworkFor(p, ctx, loadedWeights.state, 'infer');
@@ -56,7 +60,7 @@ export const infer: Command = {
     const gpu = await openDevice(adapterChoice(p));
     let data: ReturnType<typeof openData>;
     try {
-      await checkBatchesFit([{ option: '--batch', batch, graph, mode: 'inference' }], gpu);
+      await checkBatchesFit([{ option: '--batch', batch, graph, mode: 'inference' }], gpu, profile);
       const normalization = recordedNormalization(loadedWeights.state) ?? 'constants';
       data = openData(dataSpec, net.input, net.classes, {
         batchSize: batch,
@@ -73,7 +77,7 @@ export const infer: Command = {
     let seen = 0;
     const predictions: { index: number; label: number; predicted: number; p: number }[] = [];
     try {
-      const ex = await Executor.forGraph(gpu, graph, weights, { batch }, compileProgress(progressStream(ctx.io)));
+      const ex = await Executor.forGraph(gpu, graph, weights, { batch, profile }, compileProgress(progressStream(ctx.io)));
       // Kernel compilation has its own progress line; images per second count the inference only.
       started = performance.now();
       try {
@@ -110,7 +114,7 @@ export const infer: Command = {
       return EXIT_OK;
     }
     const name = (k: number) => data.classNames?.[k] ?? String(k);
-    const lines = [`${net.name} on ${data.spec.text} (test split), adapter: ${gpu.adapterInfo}`];
+    const lines = [`${net.name} on ${data.spec.text} (test split), adapter: ${gpu.adapterInfo}; kernel schedules: ${profileText(deviceProfile(profile, gpu))}`];
     if (predictions.length > 0) {
       lines.push('', '   image  label            predicted        p');
       for (const pr of predictions) {

@@ -26,6 +26,8 @@ import { checkBatchesFit, trainingBatches } from '../device-fit.js';
 import { EXIT_OK, UsageError, UserError } from '../../errors.js';
 import { loadNetworks } from '../../source-file.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
+import { deviceProfile, profileOption, profileOptionSpec } from '../profile-option.js';
+import { profileText } from '../../codegen/schedule/describe.js';
 import { displayPath } from '../format.js';
 import { openTrainingData } from '../../train/training-data.js';
 import { prepareRunDir, recordedRunSettings, trainSettings, type TrainCommandSettings } from '../train-settings.js';
@@ -96,7 +98,7 @@ export const train: Command = {
   spec: {
     name: 'train',
     summary: COMMAND_SUMMARIES.train,
-    usage: 'hrn train FILE --data KIND:DIR [--pipeline P] [--epochs E] [--batch B] [--lr LR] [--seed S] [--out DIR] [--resume] [--teacher CKPT --kd hinton|dkd] [--subset N] [--debug[=json|=diff]] [--debug-only PASS]',
+    usage: 'hrn train FILE --data KIND:DIR [--pipeline P] [--epochs E] [--batch B] [--lr LR] [--seed S] [--out DIR] [--resume] [--teacher CKPT --kd hinton|dkd] [--subset N] [--profile cpu|gpu] [--debug[=json|=diff]] [--debug-only PASS]',
     details: [
       'Data sets (--data):',
       dataSpecHelp(),
@@ -108,7 +110,11 @@ export const train: Command = {
       'save, stop with status 130 (SIGINT) or 143 (SIGTERM), resume with --resume; twice: quit at once.',
       'The last partial batch of an epoch is dropped.',
       '--debug prints the IR after every pass: the --pipeline passes, then the training passes (fuse,',
-      'params, values, forward, loss, backward, update, allocate) when the training step is compiled.',
+      'params, values, forward, loss, backward, update, allocate) when the training step is compiled,',
+      "with each dispatch's kernel schedule and where it came from.",
+      'Kernels are shaped by the schedule profile chosen for the device (docs/runtime.md, "Schedules"):',
+      'cpu on a CPU driver such as lavapipe, gpu on a GPU; --profile overrides it. A run may resume under',
+      'another profile (the arithmetic order differs, not what is computed).',
     ].join('\n'),
     options: {
       ...SOURCE_OPTIONS,
@@ -133,12 +139,14 @@ export const train: Command = {
       'eval-batch': { type: 'string', value: 'N', help: 'images per evaluation batch (default 250)' },
       'log-every': { type: 'string', value: 'N', help: 'steps between loss read-backs (default 10)' },
       ...ADAPTER_OPTION,
+      ...profileOptionSpec("default: the device's (cpu on a CPU driver such as lavapipe, else gpu)"),
       ...DEBUG_OPTIONS,
     },
     positionals: { min: 1, max: 1 },
   },
   async run(p, ctx) {
     const resume = flag(p, 'resume');
+    profileOption(p, 'train');
     // Usage errors first, before anything is read; on --resume the checkpoint supplies the rest.
     if (!resume) trainSettings(p);
     const file = p.positionals[0];
@@ -183,6 +191,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
   const teacherDir = stringOption(p, 'teacher');
   const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx) : undefined;
   const loss = lossOption(p, !!teacher);
+  const profile = profileOption(p, 'train');
 
   // Loaded only now: WebGPU and the training runtime are start-up time the other commands skip.
   const [{ openDevice }, { installTrainingInterrupt, RUN_CHECKPOINT, RUN_LOG, trainLoop }, { TrainProgress }] = await Promise.all([
@@ -198,7 +207,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
   let started = 0;
   try {
     const evalBatch = intOption(p, 'eval-batch', 250);
-    await checkBatchesFit(trainingBatches({ graph, batch, evalBatch, loss, teacher: teacher?.graph }), gpu);
+    await checkBatchesFit(trainingBatches({ graph, batch, evalBatch, loss, teacher: teacher?.graph }), gpu, profile);
     const { data, train: trainLoader } = openTrainingData(dataText, net, settings, { evalBatch, batchHint: '; use a smaller --batch' });
     const relus = countGraph(graph).total.relus;
     const common = {
@@ -214,6 +223,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
       logEvery: intOption(p, 'log-every', 10),
       note: (line: string) => io.out(line),
       observer,
+      profile,
       extra: {
         source: resolve(file),
         set,
@@ -236,7 +246,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
     const stream = progressStream(io);
     const progress = new TrainProgress({ epochs, stream });
     interrupt = installTrainingInterrupt({ stream });
-    io.out(`device: ${gpu.adapterInfo}`);
+    io.out(`device: ${gpu.adapterInfo}; kernel schedules: ${profileText(deviceProfile(profile, gpu))}`);
     started = performance.now();
     result = await userErrors(() => trainLoop({ ...common, ctx: gpu, progress, interrupt }));
   } finally {

@@ -1,15 +1,17 @@
 // Graph pass `kernels`: every step becomes a specialized WGSL kernel (src/codegen/kernels/) bound
-// to its buffers, with its dispatch size checked against the device limits; parameter buffers are
-// added as the kernels need them. Identical sources are one kernel (one pipeline). The result is
-// the execution plan.
+// to its buffers, shaped by the schedule its profile picks (src/codegen/schedule/), with its
+// dispatch size checked against the device limits; parameter buffers are added as the kernels need
+// them. Identical sources are one kernel (one pipeline). The result is the execution plan.
 
 import type { StagePass } from '../../passes/stages.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { convMacs } from '../../ir/count.js';
-import { convPacking, convTile, convWeightPadding } from '../conv-layout.js';
+import { convPacking, convWeightPadding } from '../conv-layout.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
 import { genArgmax, genAvgPool, genConv, genEwise, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
 import type { BufferKind, ParamSource, Plan, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
+import { Scheduler, scheduleTarget, type ScheduleRecord } from '../schedule/scheduler.js';
+import type { DispatchSchedule } from '../schedule/types.js';
 import { isMaterialized } from './place.js';
 import { need, nodeOf, type Allocation, type ChainStep, type ConvStep, type CopyStep, type Fusion, type GraphState, type Liveness, type Placement, type SimpleStep, type StageOptions } from './state.js';
 
@@ -17,8 +19,10 @@ class Emitter {
   readonly buffers: PlanBuffer[];
   readonly kernels: PlanKernel[] = [];
   readonly dispatches: PlanDispatch[] = [];
+  readonly schedules: DispatchSchedule[] = [];
   private readonly kernelBySource = new Map<string, number>();
   private readonly dl: { maxComputeWorkgroupsPerDimension: number };
+  private readonly scheduler: Scheduler;
 
   constructor(
     private readonly graph: LayerGraph,
@@ -29,6 +33,7 @@ class Emitter {
   ) {
     this.buffers = allocation.buffers.map((b) => (b.values === undefined ? { ...b } : { ...b, values: [...b.values] }));
     this.dl = { maxComputeWorkgroupsPerDimension: options.limits.maxComputeWorkgroupsPerDimension };
+    this.scheduler = new Scheduler(options.schedule, scheduleTarget(options.subgroupSize, options.limits));
   }
 
   addBuffer(b: Omit<PlanBuffer, 'id'>): number {
@@ -72,7 +77,7 @@ class Emitter {
     return this.addBuffer({ name, kind: 'param', bytes: Math.max(4, bytes), param });
   }
 
-  emit(op: PlanDispatch['op'], gen: GeneratedKernel, slotBuffers: Record<string, number>, stepNodes: string[], flops: number): void {
+  emit(op: PlanDispatch['op'], gen: GeneratedKernel, slotBuffers: Record<string, number>, stepNodes: string[], flops: number, schedule?: ScheduleRecord): void {
     const maxBindings = this.options.limits.maxStorageBuffersPerShaderStage;
     if (gen.bindings.length > maxBindings) {
       throw new DeviceLimitError(`${stepNodes.join(' + ')}: ${gen.bindings.length} storage bindings, above the device's maxStorageBuffersPerShaderStage (${maxBindings})`);
@@ -93,6 +98,7 @@ class Emitter {
       this.kernelBySource.set(gen.wgsl, k);
     }
     const bindings = gen.bindings.map((b) => ({ binding: b.binding, buffer: slotBuffers[b.slots[0]], write: b.write }));
+    if (schedule) this.schedules.push({ dispatch: this.dispatches.length, ...schedule });
     this.dispatches.push({ index: this.dispatches.length, kernel: k, op, nodes: stepNodes, bindings, workgroups: gen.workgroups, flops });
   }
 
@@ -102,8 +108,9 @@ class Emitter {
     const c = s.conv;
     const inS = this.graph.nodes[c.input].shape;
     const outS = this.graph.nodes[s.anchor].shape;
-    const base = { outC: c.outChannels, groups: c.groups, outW: c.shape.w, outH: c.shape.h, kernel: c.kernel, stride: c.stride, pad: c.pad, batch, tile: this.options.convTile };
-    const tile = convTile(base);
+    const base = { outC: c.outChannels, groups: c.groups, outW: c.shape.w, outH: c.shape.h, kernel: c.kernel, stride: c.stride, pad: c.pad, batch };
+    const schedule = this.scheduler.conv(label, base);
+    const tile = schedule.value;
     const { blocks } = convPacking(c.outChannels, c.groups, tile.ocb);
     const bn = s.bn !== undefined ? this.graph.nodes[s.bn].name : undefined;
     const wFloats = blocks * (inS.c / c.groups) * c.kernel * c.kernel * tile.ocb;
@@ -125,7 +132,7 @@ class Emitter {
         output: this.layout(s.anchor),
         residual: s.residual !== undefined ? this.layout(s.residual) : undefined,
         relu: s.relu,
-        tile: { ...this.options.convTile, ...tile },
+        tile,
         subgroupSize: sg,
       },
       this.aliases(slots),
@@ -134,7 +141,7 @@ class Emitter {
     const slotBuffers: Record<string, number> = { x_in: this.bufOf(c.input), x_in4: this.bufOf(c.input), wgt: wBuf, bias: bBuf, y_out: this.bufOf(s.anchor) };
     if (s.residual !== undefined) slotBuffers.r_in = this.bufOf(s.residual);
     const flops = 2 * batch * convMacs(c, inS.c);
-    this.emit('conv', gen, slotBuffers, names, flops);
+    this.emit('conv', gen, slotBuffers, names, flops, schedule.record);
   }
 
   ewise(s: ChainStep | CopyStep, names: string[]): void {
@@ -189,8 +196,9 @@ class Emitter {
     const out = fcNode.outFeatures;
     const wBuf = this.paramBuffer(`${fcNode.name}.weight`, inF * out * 4, { kind: 'fc-weight', fc: fcNode.name, outFeatures: out, inFeatures: inF }, label);
     const bBuf = this.paramBuffer(`${fcNode.name}.bias`, out * 4, { kind: 'fc-bias', fc: fcNode.name, outFeatures: out }, label);
-    const gen = genFc({ name: label, batch, inFeatures: inF, outFeatures: out, ...io }, alias, this.dl);
-    this.emit('fc', gen, { x_in: this.bufOf(s.input), wgt: wBuf, bias: bBuf, y_out: this.bufOf(s.anchor) }, names, 2 * batch * inF * out);
+    const schedule = this.scheduler.fc(label, batch * out);
+    const gen = genFc({ name: label, batch, inFeatures: inF, outFeatures: out, ...io, schedule: schedule.value }, alias, this.dl);
+    this.emit('fc', gen, { x_in: this.bufOf(s.input), wgt: wBuf, bias: bBuf, y_out: this.bufOf(s.anchor) }, names, 2 * batch * inF * out, schedule.record);
   }
 
   /** Softmax probabilities and argmax classes of the logits. */
@@ -242,6 +250,8 @@ export function emitPlan(graph: LayerGraph, fusion: Fusion, placement: Placement
     kernels: e.kernels,
     dispatches: e.dispatches,
     memory: { activationBytes: sum('activation'), noReuseBytes: allocation.noReuseBytes, paramBytes: sum('param'), ioBytes: sum('input') + sum('output') },
+    profile: options.schedule.profile,
+    schedules: e.schedules,
   };
 }
 

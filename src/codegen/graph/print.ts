@@ -5,6 +5,7 @@
 import { printGraph } from '../../ir/print.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import type { Plan } from '../plan-types.js';
+import { profileText, scheduleText } from '../schedule/describe.js';
 import { isMaterialized } from './place.js';
 import { nodeOf, type Allocation, type Fusion, type GraphState, type Liveness, type Placement, type Step } from './state.js';
 
@@ -65,11 +66,14 @@ function allocationSection(a: Allocation): string[] {
 }
 
 function planSection(plan: Plan): string[] {
-  const lines = [`kernels: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches`];
+  const lines = [`kernels: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches; schedules: ${profileText(plan.profile)}`];
   for (const k of plan.kernels) lines.push(`  ${k.name}: ${k.template}, ${k.bindings.length} bindings, workgroup ${k.workgroupSize}`);
+  const scheduleOf = new Map(plan.schedules.map((s) => [s.dispatch, s]));
   for (const d of plan.dispatches) {
     const binds = d.bindings.map((b) => `${b.binding}:${plan.buffers[b.buffer].name}${b.write ? '(w)' : ''}`).join(' ');
     lines.push(`  dispatch ${d.index}: ${plan.kernels[d.kernel].name} [${d.workgroups.join(', ')}] ${binds}  // ${d.nodes.join(' + ')}`);
+    const s = scheduleOf.get(d.index);
+    if (s) lines.push(`    schedule ${scheduleText(s)}`);
   }
   return lines;
 }

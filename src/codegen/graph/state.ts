@@ -4,8 +4,8 @@
 
 import type { ArchIR } from '../../ir/arch.js';
 import type { ConcatNode, ConvNode, GraphNode, LayerGraph } from '../../ir/graph.js';
-import type { ConvTile } from '../conv-layout.js';
 import type { Plan, PlanBuffer, PlanLimits } from '../plan-types.js';
+import type { ScheduleSettings } from '../schedule/scheduler.js';
 
 /** Plan options with every default filled in. */
 export interface StageOptions {
@@ -23,7 +23,8 @@ export interface StageOptions {
   convEpilogue: boolean;
   /** Compute softmax probabilities and argmax classes of the output. */
   head: boolean;
-  convTile?: Partial<ConvTile>;
+  /** The schedule profile and overrides. */
+  schedule: ScheduleSettings;
 }
 
 export interface ReluRange {

@@ -9,6 +9,7 @@ export function genChainBwdFinalize(
   bufs: { part: number; params: number; state: number; grads: number; coef: number },
   off: { gamma: number; dgamma: number; dbeta: number; stats: number },
   chunks: number,
+  wg: number,
 ): TrainKernel {
   return buildPerChannel(
     'train/chain_bwd_finalize',
@@ -26,5 +27,6 @@ export function genChainBwdFinalize(
       DBETA_OFF: u(off.dbeta),
       ST_OFF: u(off.stats),
     },
+    wg,
   );
 }

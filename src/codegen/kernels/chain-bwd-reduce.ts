@@ -1,14 +1,17 @@
 // Backward of a chain with batch norm, first phase: per-chunk partial sums for d(gamma, beta).
 
 import { u } from '../template.js';
+import type { ReductionSplit } from '../schedule/reduction.js';
 import { type ChainBwdSpec } from './chain-bwd.js';
 import { type DispatchLimits, sumLanes } from './common.js';
-import { build, type ChannelChunks, chunkedReduction, type SlotDef, type TrainKernel, tUnits, vecFor, reads, writes } from './train-common.js';
+import { build, chunkedReduction, type SlotDef, type TrainKernel, tUnits, vecFor, reads, writes } from './train-common.js';
 
+/** The partial sums of `split` (its reduction schedule's), `wg` invocations per workgroup. */
 export function genChainBwdReduce(
   s: ChainBwdSpec & { bn: NonNullable<ChainBwdSpec['bn']> },
   part: number,
-  cc: ChannelChunks,
+  split: ReductionSplit,
+  wg: number,
   limits: DispatchLimits,
 ): TrainKernel {
   const sh = s.shape;
@@ -17,7 +20,7 @@ export function genChainBwdReduce(
   const views = [s.g, s.bn.x, ...(relu && s.out ? [s.out] : [])];
   const vec = vecFor(plane, views);
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
-  const r = chunkedReduction(s.name, sh, vec, cc, limits);
+  const r = chunkedReduction(s.name, sh, vec, split, wg, limits);
   const slots: SlotDef[] = [reads('g_in', s.g.buffer, `array<${T}>`)];
   if (relu) slots.push(reads('o_in', s.out!.buffer, `array<${T}>`));
   slots.push(reads('x_in', s.bn.x.buffer, `array<${T}>`));
@@ -27,7 +30,7 @@ export function genChainBwdReduce(
     'train/chain_bwd_reduce',
     slots,
     { WG: r.wg, T, REDUCE_SG: sumLanes(vec, 'sg'), REDUCE_SGX: sumLanes(vec, 'sgx') },
-    { RELU: !!relu },
+    { RELU: !!relu, ...r.flags },
     r.wg,
     r.workgroups,
     undefined,

@@ -3,24 +3,25 @@
 
 import { u } from '../template.js';
 import { type DispatchLimits } from './common.js';
-import { build, grid, type TrainKernel, WG, reads, writes } from './train-common.js';
+import { build, grid, type TrainKernel, reads, writes } from './train-common.js';
 
-/** Sums the weight-gradient chunks of genConvDw into the gradient buffer. */
+/** Sums the weight-gradient chunks of genConvDw into the gradient buffer, `wg` invocations per workgroup (its reduction schedule's). */
 export function genConvDwReduce(
   name: string,
   part: number,
   grad: { buffer: number; offset4: number },
   size4: number,
   chunks: number,
+  wg: number,
   limits: DispatchLimits,
 ): TrainKernel {
-  const [nx, , nz] = grid(size4, WG, limits, name);
+  const [nx, , nz] = grid(size4, wg, limits, name);
   return build(
     'train/conv_dw_reduce',
     [reads('part', part, 'array<vec4<f32>>'), writes('grad', grad.buffer, 'array<vec4<f32>>')],
-    { WG },
+    { WG: wg },
     {},
-    WG,
+    wg,
     [nx, 1, nz],
     undefined,
     { TOTAL: u(size4), CHUNKS: u(chunks), OUT_OFF: u(grad.offset4), NX: u(nx) },

@@ -1,46 +1,14 @@
-// Convolution backward, weight gradient (kernels/train/conv_dw.wgsl), and how its work is tiled.
+// Convolution backward, weight gradient (kernels/train/conv_dw.wgsl), on the tiling its schedule
+// gives (schedule/conv-dw.ts).
 
 import { i, u } from '../template.js';
-import { convBlocks, convDims, packedConvSize, type ConvGeometry } from '../conv-layout.js';
+import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
+import type { ConvDwTiling } from '../schedule/conv-dw.js';
 import type { DispatchLimits } from './common.js';
 import { type BufView, type TrainKernel, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
 import { quadIndexLines, quadOf, signedName } from './quads.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
-
-export interface ConvDwTiling {
-  /** Lanes (input channels) per workgroup. */
-  wg: number;
-  /** Output-channel vec4s per workgroup (1 or the packed block's NV). */
-  ovb: number;
-  /** Rows of taps per workgroup. */
-  kyb: number;
-  pxb: number;
-  chunks: number;
-  rowsPerChunk: number;
-  /** vec4s of the packed gradient (one chunk of partials). */
-  size4: number;
-}
-
-/** The register tile and the split of the reduction a weight-gradient kernel uses. */
-export function convDwTiling(g: ConvGeometry, o: { target?: number; ovb?: number; kyb?: number; pxb?: number; subgroupSize?: number } = {}): ConvDwTiling {
-  const { cig, nv } = convBlocks(g);
-  const { oh, ow } = convDims(g);
-  const k = g.kernel;
-  // a multiple of 8 lanes (of the subgroup size, when subgroups share the dy loads) covering the group's input channels
-  const lanes = Math.max(8, o.subgroupSize ?? 0);
-  const wg = Math.max(lanes, Math.min(64, Math.ceil(cig / lanes) * lanes));
-  const ick = Math.ceil(cig / wg);
-  const kyb = o.kyb ?? (k <= 3 ? k : 1);
-  const ovb = o.ovb ?? (kyb * k * nv <= 18 ? nv : 1);
-  const pxb = Math.min(o.pxb ?? 4, ow);
-  const perChunk = g.groups * ick * wg * ((Math.ceil(g.outC / g.groups / g.ocb) * nv) / ovb) * Math.ceil(k / kyb);
-  const rows = g.batch * oh;
-  let chunks = Math.max(1, Math.min(rows, Math.ceil((o.target ?? 2048) / perChunk)));
-  const rowsPerChunk = Math.ceil(rows / chunks);
-  chunks = Math.ceil(rows / rowsPerChunk);
-  return { wg, ovb, kyb, pxb, chunks, rowsPerChunk, size4: packedConvSize(g) / 4 };
-}
 
 interface DwColumn {
   sg: number;
@@ -176,6 +144,7 @@ export function genConvDw(
   const { wg, ovb, kyb, pxb, chunks, rowsPerChunk } = tiling;
   if (sg > 0 && wg % sg !== 0) throw new Error(`${name}: ${wg} lanes per workgroup is not a multiple of the subgroup size ${sg}`);
   if (nv % ovb !== 0) throw new Error(`${name}: ${ovb} output vec4s per workgroup do not divide the packed block`);
+  if (k % kyb !== 0) throw new Error(`${name}: ${kyb} kernel rows per workgroup do not divide the kernel's ${k}`);
   const ick = Math.ceil(cig / wg);
   const ovn = (obg * nv) / ovb;
   const kybn = Math.ceil(k / kyb);

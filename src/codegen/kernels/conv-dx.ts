@@ -2,8 +2,9 @@
 
 import { i, u } from '../template.js';
 import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
-import { type DispatchLimits, pow2AtLeast } from './common.js';
-import { type BufView, type GradTarget, type TrainKernel, WG, reads, writes } from './train-common.js';
+import type { ConvDxSchedule } from '../schedule/types.js';
+import { type DispatchLimits } from './common.js';
+import { type BufView, type GradTarget, type TrainKernel, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
 import { quadIndexLines, quadOf, signedName } from './quads.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
@@ -139,7 +140,8 @@ function dxEpilogue(c: DxStore): string[] {
 
 /**
  * d input of a convolution. `weights` is the parameter buffer and the float offset of the packed
- * weights in it. `subgroupSize` > 0 shares the weight loads across a subgroup (see the template).
+ * weights in it; `schedule` the register tile and workgroup (schedule/conv-dx.ts chooses it).
+ * `subgroupSize` > 0 shares the weight loads across a subgroup (see the template).
  */
 export function genConvDx(
   name: string,
@@ -147,9 +149,9 @@ export function genConvDx(
   dy: BufView,
   dx: GradTarget,
   weights: { buffer: number; offset: number },
+  schedule: ConvDxSchedule,
   limits: DispatchLimits,
   subgroupSize = 0,
-  tile: { icb?: number; pxb?: number } = {},
 ): TrainKernel {
   const { cig, kk } = convBlocks(g);
   const { ih, iw, ow } = convDims(g);
@@ -158,9 +160,10 @@ export function genConvDx(
   const p = g.pad;
   const sg = subgroupSize;
   const rb = s > 1 ? s : 1;
-  const pxb = tile.pxb ?? (s === 1 ? Math.min(4, iw) : s * Math.max(1, Math.round(4 / s)));
-  const icb = tile.icb ?? (cig > 4 && rb * pxb <= 4 ? 8 : 4);
-  if (pxb % s !== 0 || icb % 4 !== 0) throw new Error(`${name}: dX tile ${icb} channels x ${pxb} pixels does not fit stride ${s}`);
+  const { icb, pxb, wg } = schedule;
+  if (pxb % s !== 0 || icb % 4 !== 0 || icb <= 0 || pxb <= 0) throw new Error(`${name}: dX tile ${icb} channels x ${pxb} pixels does not fit stride ${s}`);
+  // with subgroups every subgroup must be full
+  if (sg > 0 && wg % sg !== 0) throw new Error(`${name}: dX workgroup ${wg} is not a multiple of the subgroup width ${sg}`);
   const nv = icb / 4;
   const xb = Math.ceil(iw / pxb);
   const yb = Math.ceil(ih / rb);
@@ -223,8 +226,6 @@ export function genConvDx(
     dx.buffer !== dy.buffer && dx.buffer !== weights.buffer;
   const epi = dxEpilogue({ rb, pxb, nv, ih, iw, icTail, accumulate: dx.accumulate, vec });
 
-  // with subgroups every subgroup must be full: a power of two at least the subgroup size
-  const wg = Math.max(sg, Math.min(WG, Math.max(8, pow2AtLeast(spatial))));
   return buildConvGrad({
     template: 'train/conv_dx',
     name,

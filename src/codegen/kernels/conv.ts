@@ -2,7 +2,7 @@
 // range in its epilogue.
 
 import { i, u, type TemplateValues } from '../template.js';
-import { convPacking, type ConvShape, type ConvTile, convTile } from '../conv-layout.js';
+import { convPacking, type ConvShape, type ConvTile } from '../conv-layout.js';
 import { DeviceLimitError } from '../device-limits.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
 import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, viewValues } from './common.js';
@@ -14,7 +14,8 @@ export interface ConvKernelSpec extends ConvShape {
   residual?: ViewLayout;
   /** ReLU on output channels [start, end); absent: no ReLU. */
   relu?: { start: number; end: number };
-  tile?: Partial<ConvTile>;
+  /** The schedule: register tile and workgroup (schedule/conv.ts chooses it). */
+  tile: ConvTile;
   /**
    * Subgroup width to share weight loads across lanes (subgroupBroadcast); 0 or absent: no
    * subgroups. At most the device's smallest subgroup size (see subgroupValues).
@@ -243,12 +244,13 @@ function epilogue(c: ConvLayoutChoice): string {
 }
 
 export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
-  const tile = convTile(spec);
-  const { ocb, pxb } = tile;
+  const { ocb, pxb, wg } = spec.tile;
+  if (ocb % 4 !== 0 || ocb <= 0) throw new Error(`${spec.name}: conv tile ocb ${ocb} is not a positive multiple of 4`);
   const c = choose(spec, alias, ocb, pxb);
   const { nv, k, sg } = c;
-  // subgroupBroadcast reads lanes 0 .. sg-1: a workgroup must hold at least that many
-  const wg = Math.max(tile.wg, sg);
+  if (pxb < 1 || pxb > c.ow) throw new Error(`${spec.name}: conv tile pxb ${pxb} is not 1 to the row's ${c.ow} pixels`);
+  // subgroupBroadcast reads lanes 0 .. sg-1: a workgroup must be whole subgroups
+  if (sg > 0 && wg % sg !== 0) throw new Error(`${spec.name}: conv workgroup ${wg} is not a multiple of the subgroup width ${sg}`);
   const g = spec.groups;
   const spatial = spec.batch * c.oh * c.wb;
   const { obPerGroup, blocks } = convPacking(spec.outC, g, ocb);

@@ -1,8 +1,9 @@
 // Fully connected backward, weight and bias gradients.
 
 import { u } from '../template.js';
+import type { FcSchedule } from '../schedule/types.js';
 import { type DispatchLimits } from './common.js';
-import { type BufView, build, fcBackward, type FcGeometry, type TrainKernel, WG, reads, writes } from './train-common.js';
+import { type BufView, build, fcBackward, type FcGeometry, type TrainKernel, reads, writes } from './train-common.js';
 
 export function genFcDw(
   name: string,
@@ -10,10 +11,11 @@ export function genFcDw(
   g: BufView,
   x: BufView,
   grad: { buffer: number; weight: number; bias: number },
+  schedule: FcSchedule,
   limits: DispatchLimits,
 ): TrainKernel {
   const vec = fc.inFeatures % 4 === 0 && x.offset % 4 === 0 && x.batchStride % 4 === 0 ? 4 : 1;
-  const k = fcBackward(name, fc, g, vec, (inT) => fc.outFeatures * inT + fc.outFeatures, limits);
+  const k = fcBackward(name, fc, g, vec, (inT) => fc.outFeatures * inT + fc.outFeatures, schedule.wg, limits);
   const store = vec === 4 ? [0, 1, 2, 3].map((c) => `    {{grad}}[at + ${u(c)}] = acc.${'xyzw'[c]};`).join('\n') : '    {{grad}}[at] = acc;';
   return build(
     'train/fc_dw',
@@ -29,7 +31,7 @@ export function genFcDw(
       STORE: store,
     },
     {},
-    WG,
+    schedule.wg,
     k.workgroups,
   );
 }

@@ -1,8 +1,9 @@
 // Fully connected backward, input gradient.
 
 import { u } from '../template.js';
+import type { FcSchedule } from '../schedule/types.js';
 import { type DispatchLimits } from './common.js';
-import { type BufView, build, fcBackward, type FcGeometry, type GradTarget, type TrainKernel, WG, reads, writes } from './train-common.js';
+import { type BufView, build, fcBackward, type FcGeometry, type GradTarget, type TrainKernel, reads, writes } from './train-common.js';
 
 export function genFcDx(
   name: string,
@@ -10,10 +11,11 @@ export function genFcDx(
   g: BufView,
   dx: GradTarget,
   weight: { buffer: number; offset: number },
+  schedule: FcSchedule,
   limits: DispatchLimits,
 ): TrainKernel {
   const vec = fc.inFeatures % 4 === 0 && weight.offset % 4 === 0 && dx.offset % 4 === 0 && dx.batchStride % 4 === 0 ? 4 : 1;
-  const k = fcBackward(name, fc, g, vec, (inT) => fc.batch * inT, limits);
+  const k = fcBackward(name, fc, g, vec, (inT) => fc.batch * inT, schedule.wg, limits);
   return build(
     'train/fc_dx',
     [reads('g_in', g.buffer), reads('prm', weight.buffer, `array<${k.T}>`), writes('dx', dx.buffer, `array<${k.T}>`)],
@@ -24,7 +26,7 @@ export function genFcDx(
       DX_OFF: u(dx.offset / vec),
     },
     { ACC: dx.accumulate },
-    WG,
+    schedule.wg,
     k.workgroups,
   );
 }

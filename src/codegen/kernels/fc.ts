@@ -1,7 +1,8 @@
 // Fully connected layer (kernels/fc.wgsl).
 
 import { u } from '../template.js';
-import { DEFAULT_DISPATCH_LIMITS, finishPerElement, scalarValues, type GeneratedKernel, type Slot, type SlotAliases, sumLanes, vecType, type ViewLayout, viewValues, workgroupFor } from './common.js';
+import type { FcSchedule } from '../schedule/types.js';
+import { DEFAULT_DISPATCH_LIMITS, finishPerElement, scalarValues, type GeneratedKernel, type Slot, type SlotAliases, sumLanes, vecType, type ViewLayout, viewValues } from './common.js';
 
 export interface FcKernelSpec {
   name: string;
@@ -10,6 +11,8 @@ export interface FcKernelSpec {
   outFeatures: number;
   input: ViewLayout;
   output: ViewLayout;
+  /** The workgroup (schedule/fc.ts chooses it). */
+  schedule: FcSchedule;
 }
 
 /**
@@ -32,6 +35,6 @@ export function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFA
     asArgs,
   );
   const values = { ...scalars.values, T: vecType(vec), REDUCE: sumLanes(vec) };
-  const workgroupSize = asArgs ? 64 : workgroupFor(total);
+  const workgroupSize = spec.schedule.wg;
   return finishPerElement({ template: 'fc', name: spec.name, total, workgroupSize, slots, alias, values, flags: { ARGS: asArgs }, args: scalars.args }, limits);
 }

@@ -6,6 +6,7 @@
 // written in one dispatch, e.g. inside a concatenation's gradient) share one binding.
 
 import { instantiate, u } from '../template.js';
+import type { ReductionSplit } from '../schedule/reduction.js';
 import { renderBindings } from './bindings.js';
 import { type DispatchLimits, type KernelArgs, type PackedArgs, renderArgs, splitTiles } from './common.js';
 
@@ -112,36 +113,27 @@ export function tUnits(n: number, vec: number, what: string): string {
   return u(n / vec);
 }
 
-export interface ChannelChunks {
-  chunks: number;
-  imagesPerChunk: number;
-}
-
-/** Splits the batch so that channels x chunks gives the reductions enough invocations. */
-export function channelChunks(c: number, batch: number, target = 256): ChannelChunks {
-  let chunks = Math.max(1, Math.min(batch, Math.ceil(target / c)));
-  const imagesPerChunk = Math.ceil(batch / chunks);
-  chunks = Math.ceil(batch / imagesPerChunk);
-  return { chunks, imagesPerChunk };
-}
-
 /**
- * The grid and arguments of a per-channel reduction over batch chunks (one invocation per channel
- * and chunk): C, PLANE (in `vec` units), N, IPC, NCH, TOTAL and NX. The workgroup is fixed (WG),
- * so that nothing of the layer's shape shows in the kernel's source.
+ * The grid, flags and arguments of a per-channel reduction over chunks (one invocation per channel
+ * and chunk): C, PLANE (in `vec` units), N, IPC, NCH, TOTAL and NX, and with planes cut (flag
+ * SPLIT) PCH plane chunks of PPC (`vec` units) each. The workgroup is the schedule's, the same for
+ * every layer, so that nothing of the layer's shape shows in the kernel's source.
  */
 export function chunkedReduction(
   name: string,
   sh: PlaneShape,
   vec: number,
-  cc: ChannelChunks,
+  split: ReductionSplit,
+  wg: number,
   limits: DispatchLimits,
-): { wg: number; workgroups: [number, number, number]; args: KernelArgs } {
+): { wg: number; workgroups: [number, number, number]; flags: { SPLIT: boolean }; args: KernelArgs } {
   const plane = sh.h * sh.w;
-  const total = sh.c * cc.chunks;
-  const workgroups = grid(total, WG, limits, name);
-  const args = { C: u(sh.c), PLANE: u(plane / vec), N: u(sh.batch), IPC: u(cc.imagesPerChunk), NCH: u(cc.chunks), TOTAL: u(total), NX: u(workgroups[0]) };
-  return { wg: WG, workgroups, args };
+  const total = sh.c * split.chunks;
+  const workgroups = grid(total, wg, limits, name);
+  const args: KernelArgs = { C: u(sh.c), PLANE: u(plane / vec), N: u(sh.batch), IPC: u(split.imagesPerChunk), NCH: u(split.chunks), TOTAL: u(total), NX: u(workgroups[0]) };
+  const cut = split.planeChunks > 1;
+  if (cut) Object.assign(args, { PCH: u(split.planeChunks), PPC: tUnits(split.planePerChunk, vec, name) });
+  return { wg, workgroups, flags: { SPLIT: cut }, args };
 }
 
 export interface PlaneShape {
@@ -160,7 +152,7 @@ export interface FcGeometry {
 /**
  * What the two fully connected backward kernels share: the element type for `vec`-wide input
  * features, and the constants IN (in `vec` units), OUT, TOTAL, the output gradient's G_BS and
- * G_OFF, NX, WG and T, with the grid for `total` invocations.
+ * G_OFF, NX, WG (`wg`, the fc schedule's) and T, with the grid for `total` invocations.
  */
 export function fcBackward(
   name: string,
@@ -168,13 +160,14 @@ export function fcBackward(
   g: BufView,
   vec: number,
   total: (inT: number) => number,
+  wg: number,
   limits: DispatchLimits,
 ): { T: string; workgroups: [number, number, number]; values: Record<string, string | number> } {
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
   const inT = fc.inFeatures / vec;
   const n = total(inT);
-  const workgroups = grid(n, WG, limits, name);
-  const values = { IN: u(inT), OUT: u(fc.outFeatures), TOTAL: u(n), G_BS: u(g.batchStride), G_OFF: u(g.offset), NX: u(workgroups[0]), WG, T };
+  const workgroups = grid(n, wg, limits, name);
+  const values = { IN: u(inT), OUT: u(fc.outFeatures), TOTAL: u(n), G_BS: u(g.batchStride), G_OFF: u(g.offset), NX: u(workgroups[0]), WG: wg, T };
   return { T, workgroups, values };
 }
 
@@ -189,9 +182,9 @@ export function finalizeSlots(bufs: { part: number; params: number; state: numbe
 
 /**
  * A kernel with one invocation per channel (the second phase of a chunked reduction), every
- * scalar an argument (`args.C` channels): one pipeline serves all layers. The workgroup is fixed
- * at 64, so that the channel count does not show in the source either.
+ * scalar an argument (`args.C` channels): one pipeline serves all layers. The workgroup is the
+ * reduction schedule's `wg`, so that the channel count does not show in the source either.
  */
-export function buildPerChannel(template: string, c: number, slots: SlotDef[], args: KernelArgs): TrainKernel {
-  return build(template, slots, { WG }, {}, WG, [Math.ceil(c / WG), 1, 1], undefined, { C: u(c), ...args });
+export function buildPerChannel(template: string, c: number, slots: SlotDef[], args: KernelArgs, wg: number, flags: Record<string, boolean> = {}): TrainKernel {
+  return build(template, slots, { WG: wg }, flags, wg, [Math.ceil(c / wg), 1, 1], undefined, { C: u(c), ...args });
 }

@@ -4,8 +4,6 @@
 import type { ConcatNode } from '../../ir/graph.js';
 import type { ChainStep, ConvStep, SimpleStep } from '../graph/state.js';
 import {
-  channelChunks,
-  convDwTiling,
   genAvgPoolBwd,
   genChainBwd,
   genChainBwdFinalize,
@@ -38,7 +36,7 @@ export interface BackwardContext {
 function geometry(x: BackwardContext, s: ConvStep): ConvGeometry {
   const c = s.conv;
   const inS = x.b.nodes[c.input].shape;
-  const ocb = x.store.tiles.get(c.name)!.ocb;
+  const ocb = x.store.tiles.get(c.name)!.value.ocb;
   return { batch: x.b.batch, inC: inS.c, inH: inS.h, inW: inS.w, outC: c.outChannels, outH: c.shape.h, outW: c.shape.w, kernel: c.kernel, stride: c.stride, pad: c.pad, groups: c.groups, ocb };
 }
 
@@ -51,9 +49,11 @@ function fc(x: BackwardContext, s: SimpleStep): void {
   const wp = store.paramOf.get(`${f.name}.weight`)!;
   const bp = store.paramOf.get(`${f.name}.bias`)!;
   const flops = 2 * b.batch * geo.inFeatures * geo.outFeatures;
-  b.emit('backward', `${f.name} dW`, genFcDw(`${f.name} dW`, geo, g, xin, { buffer: store.G, weight: wp.offset, bias: bp.offset }, b.dl), flops);
+  const dw = b.scheduler.fc(`${f.name} dW`, 'any');
+  b.emit('backward', `${f.name} dW`, genFcDw(`${f.name} dW`, geo, g, xin, { buffer: store.G, weight: wp.offset, bias: bp.offset }, dw.value, b.dl), flops, dw.record);
   if (grads.needed[s.input]) {
-    b.emit('backward', `${f.name} dX`, genFcDx(`${f.name} dX`, geo, g, grads.target(s.input), { buffer: store.P, offset: wp.offset }, b.dl), flops);
+    const dx = b.scheduler.fc(`${f.name} dX`, 'any');
+    b.emit('backward', `${f.name} dX`, genFcDx(`${f.name} dX`, geo, g, grads.target(s.input), { buffer: store.P, offset: wp.offset }, dx.value, b.dl), flops, dx.record);
   }
 }
 
@@ -86,16 +86,19 @@ function chain(x: BackwardContext, s: ChainStep): void {
   if (s.bn !== undefined) {
     const bnName = b.nodes[s.bn].name;
     const off = x.bn.bnOff.get(s.bn)!;
-    const cc = channelChunks(sh.c, b.batch);
-    b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * cc.chunks * 8);
+    const red = b.scheduler.reduction(`${names} reduce`, sh.c, b.batch, sh.h * sh.w);
+    const { split, wg } = red.value;
+    b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * split.chunks * 8);
     b.sizes.coef = Math.max(b.sizes.coef, sh.c * 16);
     bn = { x: x.saved.view(s.a), state: x.bn.S, stats: off.stats, coef: b.coef };
-    b.emit('backward', `${names} d(gamma, beta) partial`, genChainBwdReduce({ name: `${names} reduce`, shape: sh, g, out, relu, bn }, b.scratch, cc, b.dl));
+    const reduce = genChainBwdReduce({ name: `${names} reduce`, shape: sh, g, out, relu, bn }, b.scratch, split, wg, b.dl);
+    b.emit('backward', `${names} d(gamma, beta) partial`, reduce, 0, red.record);
     const gp = x.store.paramOf.get(`${bnName}.gamma`)!;
     const bp = x.store.paramOf.get(`${bnName}.beta`)!;
     const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, grads: x.store.G, coef: b.coef };
     const offs = { gamma: gp.offset, dgamma: gp.offset, dbeta: bp.offset, stats: off.stats };
-    b.emit('backward', `${names} d(gamma, beta)`, genChainBwdFinalize(sh.c, b.batch * sh.h * sh.w, bufs, offs, cc.chunks));
+    const sum = b.scheduler.reductionSum(`${names} finalize`, split.chunks);
+    b.emit('backward', `${names} d(gamma, beta)`, genChainBwdFinalize(sh.c, b.batch * sh.h * sh.w, bufs, offs, split.chunks, sum.value.wg), 0, sum.record);
   }
   const ta = grads.needed[s.a] ? grads.target(s.a) : undefined;
   const tb = s.b !== undefined && grads.needed[s.b] ? grads.target(s.b) : undefined;
@@ -112,17 +115,21 @@ function conv(x: BackwardContext, s: ConvStep): void {
   const geo = geometry(x, s);
   const xin = x.saved.view(c.input);
   const wp = store.paramOf.get(`${c.name}.weight`)!;
-  const tiling = convDwTiling(geo, { subgroupSize: sg });
+  const dw = b.scheduler.convDw(`${c.name} dW`, geo);
+  const tiling = dw.value;
   if (tiling.chunks > 1) {
     b.sizes.scratch = Math.max(b.sizes.scratch, tiling.chunks * tiling.size4 * 16);
-    b.emit('backward', `${c.name} dW partial`, genConvDw(`${c.name} dW`, geo, xin, g, { buffer: b.scratch, offset4: 0 }, tiling, b.dl, sg), b.convFlops(c));
-    b.emit('backward', `${c.name} dW`, genConvDwReduce(`${c.name} dW reduce`, b.scratch, { buffer: store.G, offset4: wp.offset / 4 }, tiling.size4, tiling.chunks, b.dl));
+    b.emit('backward', `${c.name} dW partial`, genConvDw(`${c.name} dW`, geo, xin, g, { buffer: b.scratch, offset4: 0 }, tiling, b.dl, sg), b.convFlops(c), dw.record);
+    const sum = b.scheduler.reductionSum(`${c.name} dW reduce`, tiling.chunks);
+    const reduce = genConvDwReduce(`${c.name} dW reduce`, b.scratch, { buffer: store.G, offset4: wp.offset / 4 }, tiling.size4, tiling.chunks, sum.value.wg, b.dl);
+    b.emit('backward', `${c.name} dW`, reduce, 0, sum.record);
   } else {
-    b.emit('backward', `${c.name} dW`, genConvDw(`${c.name} dW`, geo, xin, g, { buffer: store.G, offset4: wp.offset / 4 }, tiling, b.dl, sg), b.convFlops(c));
+    b.emit('backward', `${c.name} dW`, genConvDw(`${c.name} dW`, geo, xin, g, { buffer: store.G, offset4: wp.offset / 4 }, tiling, b.dl, sg), b.convFlops(c), dw.record);
   }
   if (c.bias) b.emit('backward', `${c.name} db`, genConvDb(geo, g, { buffer: store.G, offset: store.paramOf.get(`${c.name}.bias`)!.offset }));
   if (grads.needed[c.input]) {
-    b.emit('backward', `${c.name} dX`, genConvDx(`${c.name} dX`, geo, g, grads.target(c.input), { buffer: store.P, offset: wp.offset }, b.dl, sg), b.convFlops(c));
+    const dx = b.scheduler.convDx(`${c.name} dX`, geo);
+    b.emit('backward', `${c.name} dX`, genConvDx(`${c.name} dX`, geo, g, grads.target(c.input), { buffer: store.P, offset: wp.offset }, dx.value, b.dl, sg), b.convFlops(c), dx.record);
   }
 }
 

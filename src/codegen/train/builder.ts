@@ -6,6 +6,8 @@ import type { ConvNode, LayerGraph } from '../../ir/graph.js';
 import { convMacs } from '../../ir/count.js';
 import type { BindingType, BufView, DispatchLimits, GeneratedKernel, SlotAliases, TrainBinding, TrainKernel } from '../kernels/index.js';
 import type { PlanLimits } from '../plan-types.js';
+import { Scheduler, scheduleTarget, type ScheduleRecord, type ScheduleSettings } from '../schedule/scheduler.js';
+import type { DispatchSchedule } from '../schedule/types.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
 import { ALIGN, alignUp, type TrainBuffer, type TrainBufferKind, type TrainDispatch, type TrainPhase, type TrainPlanKernel } from './types.js';
 
@@ -21,7 +23,11 @@ export class TrainBuilder {
   readonly buffers: TrainBuffer[] = [];
   readonly kernels: TrainPlanKernel[] = [];
   readonly dispatches: TrainDispatch[] = [];
+  /** The schedule of every dispatch of a scheduled kernel family. */
+  readonly schedules: DispatchSchedule[] = [];
   readonly dl: DispatchLimits;
+  /** Picks each kernel's schedule. */
+  readonly scheduler: Scheduler;
   private readonly kernelByKey = new Map<string, number>();
   /** Bytes of the reduction scratch, the bn backward coefficients and the zero bias, grown as kernels need them. */
   readonly sizes = { scratch: 16, coef: 16, zeros: 16 };
@@ -37,17 +43,20 @@ export class TrainBuilder {
     readonly batch: number,
     readonly limits: PlanLimits,
     readonly subgroupSize: number,
+    readonly schedule: ScheduleSettings,
   ) {
     this.nodes = graph.nodes;
     this.dl = { maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension };
+    this.scheduler = new Scheduler(schedule, scheduleTarget(subgroupSize, limits));
   }
 
   /** A copy to extend: later additions and size changes do not reach this one. */
   clone(): TrainBuilder {
-    const c = new TrainBuilder(this.graph, this.batch, this.limits, this.subgroupSize);
+    const c = new TrainBuilder(this.graph, this.batch, this.limits, this.subgroupSize, this.schedule);
     c.buffers.push(...this.buffers.map((x) => ({ ...x })));
     c.kernels.push(...this.kernels);
     c.dispatches.push(...this.dispatches);
+    c.schedules.push(...this.schedules);
     for (const [k, v] of this.kernelByKey) c.kernelByKey.set(k, v);
     Object.assign(c.sizes, this.sizes);
     c.scratch = this.scratch;
@@ -102,7 +111,7 @@ export class TrainBuilder {
     return id;
   }
 
-  emit(phase: TrainPhase, label: string, k: TrainKernel, flops = 0): void {
+  emit(phase: TrainPhase, label: string, k: TrainKernel, flops = 0, schedule?: ScheduleRecord): void {
     const storage = k.bindings.filter((b) => b.type !== 'uniform').length;
     if (storage > this.limits.maxStorageBuffersPerShaderStage) {
       throw new DeviceLimitError(`${label}: ${storage} storage bindings, above the device's maxStorageBuffersPerShaderStage (${this.limits.maxStorageBuffersPerShaderStage})`);
@@ -111,6 +120,7 @@ export class TrainBuilder {
     const layout: BindingType[] = [];
     for (const b of bindings) layout[b.binding] = b.type;
     const kernel = this.kernelIndex(k, layout);
+    if (schedule) this.schedules.push({ dispatch: this.dispatches.length, ...schedule });
     this.dispatches.push({ index: this.dispatches.length, kernel, phase, label, bindings, workgroups: k.workgroups, flops });
   }
 
@@ -124,7 +134,7 @@ export class TrainBuilder {
   }
 
   /** An inference generator's kernel, its slots bound to buffer ranges. */
-  emitInference(phase: TrainPhase, label: string, gen: GeneratedKernel, slots: Record<string, SlotRange>, flops = 0): void {
+  emitInference(phase: TrainPhase, label: string, gen: GeneratedKernel, slots: Record<string, SlotRange>, flops = 0, schedule?: ScheduleRecord): void {
     const bindings: TrainBinding[] = gen.bindings.map((b) => {
       // The inference generators may view one buffer through several slots (x_in and x_in4).
       const s = slots[b.slots[0]] ?? slots[b.slots[0].replace(/\d+$/, '')];
@@ -136,7 +146,7 @@ export class TrainBuilder {
     });
     const k: TrainKernel = { template: gen.template, wgsl: gen.wgsl, entryPoint: gen.entryPoint, workgroupSize: gen.workgroupSize, bindings, workgroups: gen.workgroups };
     if (gen.args) k.args = gen.args;
-    this.emit(phase, label, k, flops);
+    this.emit(phase, label, k, flops, schedule);
   }
 
   /** Slots on the same buffer share the first one's binding. */

@@ -7,7 +7,7 @@
 import { BN_EPS, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
 import { convPacking } from '../conv-layout.js';
 import type { ChainStep, ConvStep, FusedStep, Fusion, SimpleStep } from '../graph/state.js';
-import { channelChunks, genAvgPool, genBnFinalize, genBnStats, genConv, genEwise, genFc, genMaxPool, maxPoolShape, type BufView } from '../kernels/index.js';
+import { genAvgPool, genBnFinalize, genBnStats, genConv, genEwise, genFc, genMaxPool, maxPoolShape, type BufView } from '../kernels/index.js';
 import type { SlotRange, TrainBuilder } from './builder.js';
 import type { TrainPhase } from './types.js';
 import { paramRange, type BnStore, type ParamStore } from './params.js';
@@ -39,7 +39,8 @@ function conv(x: ForwardContext, s: ConvStep): void {
   const { b, fwd, store } = x;
   const c = s.conv;
   const inS = b.nodes[c.input].shape;
-  const tile = store.tiles.get(c.name)!;
+  const schedule = store.tiles.get(c.name)!;
+  const tile = schedule.value;
   const xin = fwd.view(c.input);
   const y = fwd.view(c.id);
   const spec = { name: c.name, batch: b.batch, inC: inS.c, inH: inS.h, inW: inS.w, outC: c.outChannels, outH: c.shape.h, outW: c.shape.w, kernel: c.kernel, stride: c.stride, pad: c.pad, groups: c.groups };
@@ -49,7 +50,7 @@ function conv(x: ForwardContext, s: ConvStep): void {
   b.sizes.zeros = Math.max(b.sizes.zeros, biasBytes);
   const bias = c.bias ? paramRange(store, `${c.name}.bias`) : { buffer: b.zeros, offset: 0, size: biasBytes };
   const slots = { x_in: { buffer: xin.buffer }, wgt: paramRange(store, `${c.name}.weight`), bias, y_out: { buffer: y.buffer } };
-  b.emitInference('forward', `${c.name} forward`, gen, slots, b.convFlops(c));
+  b.emitInference('forward', `${c.name} forward`, gen, slots, b.convFlops(c), schedule.record);
 }
 
 function chain(x: ForwardContext, s: ChainStep): void {
@@ -58,11 +59,14 @@ function chain(x: ForwardContext, s: ChainStep): void {
     const bnName = b.nodes[s.bn].name;
     const sh = b.shapeOf(s.a);
     const off = x.bn.bnOff.get(s.bn)!;
-    const cc = channelChunks(sh.c, b.batch);
-    b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * cc.chunks * 8);
-    b.emit('forward', `${bnName} batch statistics`, genBnStats(`${bnName} stats`, sh, fwd.view(s.a), b.scratch, cc, b.dl));
+    const red = b.scheduler.reduction(`${bnName} stats`, sh.c, b.batch, sh.h * sh.w);
+    const { split, wg } = red.value;
+    b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * split.chunks * 8);
+    b.emit('forward', `${bnName} batch statistics`, genBnStats(`${bnName} stats`, sh, fwd.view(s.a), b.scratch, split, wg, b.dl), 0, red.record);
     const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, running: x.bn.R };
-    b.emit('forward', `${bnName} batch statistics (merge)`, genBnFinalize(sh, bufs, off, cc, { eps: BN_EPS, momentum: x.bnMomentum }));
+    const merge = b.scheduler.reductionSum(`${bnName} finalize`, split.chunks);
+    const finalize = genBnFinalize(sh, bufs, off, split, merge.value.wg, { eps: BN_EPS, momentum: x.bnMomentum });
+    b.emit('forward', `${bnName} batch statistics (merge)`, finalize, 0, merge.record);
   }
   applyChain(x, s, fwd.view(s.anchor), 'forward', `${chainNames(b, s)} forward`);
 }
@@ -124,9 +128,10 @@ function simple(x: ForwardContext, s: SimpleStep): void {
   }
   if (f.op !== 'fc') throw new Error('compileTrainPlan: fc step without fc node (internal error)');
   const inF = b.perImage(s.input);
-  const gen = genFc({ name: label, batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures, input: xin, output: y }, {}, b.dl, true);
+  const schedule = b.scheduler.fc(label, 'any');
+  const gen = genFc({ name: label, batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures, input: xin, output: y, schedule: schedule.value }, {}, b.dl, true);
   const slots = { x_in: { buffer: xin.buffer }, wgt: paramRange(x.store, `${f.name}.weight`), bias: paramRange(x.store, `${f.name}.bias`), y_out: { buffer: y.buffer } };
-  b.emitInference('forward', `${label} forward`, gen, slots, 2 * b.batch * inF * f.outFeatures);
+  b.emitInference('forward', `${label} forward`, gen, slots, 2 * b.batch * inF * f.outFeatures, schedule.record);
 }
 
 /** Emits the forward dispatches of every step. */

@@ -7,7 +7,8 @@
 
 import type { ConvNode } from '../../ir/graph.js';
 import { weightSpecs } from '../../weights/weights.js';
-import { convPacking, convTile, convWeightPadding, packedConvSize, type ConvTile } from '../conv-layout.js';
+import { convPacking, convWeightPadding, packedConvSize, type ConvTile } from '../conv-layout.js';
+import type { Chosen } from '../schedule/scheduler.js';
 import { checkBinding } from '../device-limits.js';
 import type { BnOffsets } from '../kernels/index.js';
 import type { TrainBuilder } from './builder.js';
@@ -17,8 +18,8 @@ export interface ParamStore {
   params: ParamEntry[];
   paramFloats: number;
   paramOf: ReadonlyMap<string, ParamEntry>;
-  /** Register tiles of every conv, by name (the packed layout depends on them). */
-  tiles: ReadonlyMap<string, ConvTile>;
+  /** The forward schedule (register tile) of every conv, by name: the packed layout depends on it. */
+  tiles: ReadonlyMap<string, Chosen<ConvTile>>;
   /** Buffer ids: parameters, their gradients, momentum. */
   P: number;
   G: number;
@@ -34,16 +35,16 @@ export interface BnStore {
   S: number;
 }
 
-function paramEntry(b: TrainBuilder, spec: ReturnType<typeof weightSpecs>[number], conv: ConvNode | undefined, tiles: Map<string, ConvTile>): Pick<ParamEntry, 'layout' | 'length'> {
+function paramEntry(b: TrainBuilder, spec: ReturnType<typeof weightSpecs>[number], conv: ConvNode | undefined, tiles: Map<string, Chosen<ConvTile>>): Pick<ParamEntry, 'layout' | 'length'> {
   let layout: ParamLayout = { kind: 'plain' };
   let length = spec.shape.reduce((x, y) => x * y, 1);
   if (conv && spec.role === 'weight') {
-    const ocb = tiles.get(conv.name)!.ocb;
+    const ocb = tiles.get(conv.name)!.value.ocb;
     const inC = b.nodes[conv.input].shape.c;
     layout = { kind: 'conv-weight', outC: conv.outChannels, inC, kernel: conv.kernel, groups: conv.groups, ocb };
     length = packedConvSize({ inC, outC: conv.outChannels, groups: conv.groups, kernel: conv.kernel, ocb }) + convWeightPadding(b.subgroupSize);
   } else if (conv && spec.role === 'bias') {
-    const ocb = tiles.get(conv.name)!.ocb;
+    const ocb = tiles.get(conv.name)!.value.ocb;
     layout = { kind: 'conv-bias', outC: conv.outChannels, groups: conv.groups, ocb };
     length = convPacking(conv.outChannels, conv.groups, ocb).blocks * ocb;
   }
@@ -52,12 +53,12 @@ function paramEntry(b: TrainBuilder, spec: ReturnType<typeof weightSpecs>[number
 
 /** Lays out every trainable parameter and adds the parameter, gradient and momentum buffers. */
 export function layoutParams(b: TrainBuilder, decayOf: (name: string) => boolean): ParamStore {
-  const tiles = new Map<string, ConvTile>();
+  const tiles = new Map<string, Chosen<ConvTile>>();
   const convOf = new Map<string, ConvNode>();
   for (const n of b.nodes) {
     if (n.op !== 'conv') continue;
     convOf.set(n.name, n);
-    tiles.set(n.name, convTile({ outC: n.outChannels, groups: n.groups, outW: n.shape.w, outH: n.shape.h, kernel: n.kernel, stride: n.stride, pad: n.pad, batch: b.batch }));
+    tiles.set(n.name, b.scheduler.conv(n.name, { outC: n.outChannels, groups: n.groups, outW: n.shape.w, outH: n.shape.h, kernel: n.kernel, stride: n.stride, pad: n.pad, batch: b.batch }));
   }
   const params: ParamEntry[] = [];
   let cursor = 0;

@@ -7,6 +7,7 @@ import { printGraph } from '../../ir/print.js';
 import { fusionSection } from '../graph/print.js';
 import { bufferSpans } from './allocate.js';
 import type { TrainBuilder } from './builder.js';
+import { profileText, scheduleText } from '../schedule/describe.js';
 import type { TrainMemory } from './types.js';
 import type { TrainState } from './state.js';
 import type { BnStore, ParamStore } from './params.js';
@@ -38,11 +39,14 @@ function buffersSection(b: TrainBuilder): string[] {
 }
 
 function dispatchSection(b: TrainBuilder): string[] {
-  const lines = [`kernels: ${b.kernels.length} kernels, ${b.dispatches.length} dispatches`];
+  const lines = [`kernels: ${b.kernels.length} kernels, ${b.dispatches.length} dispatches; schedules: ${profileText(b.schedule.profile)}`];
   for (const k of b.kernels) lines.push(`  ${k.name}: ${k.template}, ${k.layout.length} bindings, workgroup ${k.workgroupSize}`);
+  const scheduleOf = new Map(b.schedules.map((s) => [s.dispatch, s]));
   for (const d of b.dispatches) {
     const binds = d.bindings.map((x) => `${x.binding}:${b.buffers[x.buffer].name}${x.type === 'storage' ? '(w)' : ''}`).join(' ');
     lines.push(`  dispatch ${d.index} ${d.phase}: ${b.kernels[d.kernel].name} [${d.workgroups.join(', ')}] ${binds}  // ${d.label}`);
+    const s = scheduleOf.get(d.index);
+    if (s) lines.push(`    schedule ${scheduleText(s)}`);
   }
   return lines;
 }

@@ -4,11 +4,12 @@ import type { Shape } from '../../ir/arch.js';
 import type { StageObserver } from '../../passes/stages.js';
 import type { BindingType, BufView, LossSpec, SgdHyper, TrainBinding } from '../kernels/index.js';
 import type { PackedParam, ParamLayout } from '../conv-layout.js';
-import type { CompiledKernel, PlanLimits } from '../plan-types.js';
+import type { CompiledKernel, PlanLimits, ScheduleOptions } from '../plan-types.js';
+import type { DispatchSchedule, PlanProfile } from '../schedule/types.js';
 
 export type { ParamLayout };
 
-export interface TrainPlanOptions {
+export interface TrainPlanOptions extends ScheduleOptions {
   /** Images per step; the plan is compiled for it. */
   batch: number;
   /** The device's fixed subgroup size (GpuContext.subgroupSize) for the forward convolutions; 0: none. */
@@ -149,6 +150,10 @@ export interface TrainPlan {
   output: { node: string; logits: BufView; classes: number };
   bufferIds: { params: number; grads: number; momentum: number; running: number };
   values: ValueInfo[];
+  /** The schedule profile the kernels were shaped by. */
+  profile: PlanProfile;
+  /** The schedule of every dispatch of a scheduled kernel family (conv, conv dX and dW, fc, reductions), by dispatch index. */
+  schedules: DispatchSchedule[];
 }
 
 export const ALIGN = 64; // floats: 256 bytes, WebGPU's minStorageBufferOffsetAlignment

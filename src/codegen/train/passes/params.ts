@@ -12,7 +12,7 @@ export const paramsPass: StagePass<TrainState> = {
   summary: 'lay out the parameters, their gradients and momentum, and the batch-norm statistics',
   run(state) {
     const o = state.options;
-    const b = new TrainBuilder(state.graph, o.batch, o.limits, o.subgroupSize);
+    const b = new TrainBuilder(state.graph, o.batch, o.limits, o.subgroupSize, o.schedule);
     const store = layoutParams(b, state.train.decay);
     return { ...state, builder: b, store, bn: layoutBatchNorm(b, store) };
   },

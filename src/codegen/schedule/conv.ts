@@ -1,0 +1,71 @@
+// The forward convolution's schedule (kernels/conv.wgsl): ocb output channels x pxb pixels of a row
+// per invocation, `wg` invocations per workgroup; the workgroups cover the spatial blocks along x
+// and the output-channel blocks along y. ocb also fixes the packed weight layout (conv-layout.ts).
+
+import type { ConvShape } from '../conv-layout.js';
+import { workgroupFor } from '../kernels/common.js';
+import type { ConvSchedule, ProfileName, ScheduleTarget } from './types.js';
+import { GPU_MIN_INVOCATIONS, gpuWorkgroup } from './workgroup.js';
+
+export type ConvScheduleShape = Pick<ConvShape, 'outC' | 'groups' | 'outW' | 'outH' | 'kernel' | 'stride' | 'pad' | 'batch'>;
+
+/** Rows and row length the kernel walks (a flat 1x1 convolution is one long row). */
+function rowsOf(s: ConvScheduleShape): { rows: number; rowLen: number } {
+  const flat = s.kernel === 1 && s.stride === 1 && s.pad === 0;
+  return flat ? { rows: 1, rowLen: s.outH * s.outW } : { rows: s.outH, rowLen: s.outW };
+}
+
+/** Invocations of the dispatch under schedule `t` (whole workgroups, at least a subgroup each). */
+export function convInvocations(s: ConvScheduleShape, t: ConvSchedule): number {
+  const { rows, rowLen } = rowsOf(s);
+  const spatial = s.batch * rows * Math.ceil(rowLen / t.pxb);
+  const blocks = s.groups * Math.ceil(s.outC / s.groups / t.ocb);
+  return Math.ceil(spatial / t.wg) * t.wg * blocks;
+}
+
+/**
+ * The schedule of a convolution under a profile; knobs in `fixed` are kept as given. cpu: 8
+ * channels (4 when a group has no more) x 4 pixels, a workgroup no larger than the spatial blocks
+ * need (8 to 64, at least a subgroup). gpu: the same tile, shrunk (4 channels, then halved pixel
+ * blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS; workgroups of gpuWorkgroup. A
+ * pixel block is never longer than a row (the kernel's row-end checks assume so).
+ */
+export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: ScheduleTarget, fixed: Partial<ConvSchedule> = {}): ConvSchedule {
+  const { rows, rowLen } = rowsOf(s);
+  const cog = s.outC / s.groups;
+  const ocb = fixed.ocb ?? (cog <= 4 ? 4 : 8);
+  const pxb = Math.min(fixed.pxb ?? 4, rowLen);
+  if (profile === 'cpu') {
+    const spatial = s.batch * rows * Math.ceil(rowLen / pxb);
+    return { ocb, pxb, wg: fixed.wg ?? Math.max(workgroupFor(spatial), target.subgroupSize) };
+  }
+  let t: ConvSchedule = { ocb, pxb, wg: fixed.wg ?? gpuWorkgroup(target) };
+  while (convInvocations(s, t) < GPU_MIN_INVOCATIONS) {
+    if (fixed.ocb === undefined && t.ocb > 4) t = { ...t, ocb: 4 };
+    else if (fixed.pxb === undefined && t.pxb > 1) t = { ...t, pxb: Math.ceil(t.pxb / 2) };
+    else break;
+  }
+  return t;
+}
+
+/**
+ * Every schedule worth timing for this shape (for a tuner): channel blocks of 4, 8 and 16 (no
+ * larger than a group needs), pixel blocks of 1, 2, 4 and 8 (no longer than a row), workgroups
+ * from a subgroup (or 8) to the device's limit in powers of two.
+ */
+export function convCandidates(s: ConvScheduleShape, target: ScheduleTarget): ConvSchedule[] {
+  const { rowLen } = rowsOf(s);
+  const cog = s.outC / s.groups;
+  const ocbs = [4, 8, 16].filter((o, i) => i === 0 || o / 2 < cog);
+  const pxbs = [1, 2, 4, 8].filter((p, i) => i === 0 || p / 2 < rowLen);
+  const out: ConvSchedule[] = [];
+  for (const ocb of ocbs) for (const pxb of pxbs) for (const wg of workgroupSizes(target)) out.push({ ocb, pxb, wg });
+  return out;
+}
+
+/** Powers of two from a subgroup (at least 8) to the device's limit (at most 256). */
+export function workgroupSizes(target: ScheduleTarget): number[] {
+  const out: number[] = [];
+  for (let wg = Math.max(8, target.subgroupSize); wg <= Math.min(256, target.maxWorkgroupSize); wg *= 2) out.push(wg);
+  return out;
+}

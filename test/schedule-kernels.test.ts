@@ -1,0 +1,63 @@
+// Kernel schedules against the reference: a sample of the schedule space (the cpu and gpu profiles
+// and two points forcing every family's knobs, test/schedules/child.ts) runs inference and a
+// training step on lavapipe with subgroups of 4, 8 and 16 (LP_NATIVE_VECTOR_WIDTH 128, 256 and 512
+// bits), each with Dawn's bounds checks on and off, in child processes; the logits must match the
+// reference executor and the gradients the reference backward.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+interface ChildReport {
+  subgroupSize: number;
+  robust: boolean;
+  results: Array<{ point: string; inference: number; gradients: number; schedules: string[]; planeSplit: boolean }>;
+}
+
+function runChild(vectorBits: number, robust: boolean): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join('node_modules', '.bin', 'tsx'), [join('test', 'schedules', 'child.ts')], {
+      env: { ...process.env, LP_NATIVE_VECTOR_WIDTH: String(vectorBits), HRN_TEST_ROBUST: robust ? '1' : '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (code !== 0 || line === undefined) reject(new Error(`child (${vectorBits} bits, bounds checks ${robust ? 'on' : 'off'}) exited ${code}:\n${err}${out}`));
+      else resolve(JSON.parse(line) as ChildReport);
+    });
+  });
+}
+
+/** The family of a schedule as --debug prints it (`conv_dw wg 64, ... (profile cpu)`). */
+const family = (text: string) => text.split(' ')[0];
+
+const RUNS = [128, 256, 512].flatMap((bits) => [false, true].map((robust) => ({ bits, robust })));
+
+describe('schedules against the reference at subgroups of 4, 8 and 16, bounds checks on and off', () => {
+  it('every sampled schedule gives the reference logits and gradients', { timeout: 1_800_000 }, async () => {
+    // two children at a time: each keeps a core busy compiling kernels
+    const reports: ChildReport[] = [];
+    for (let i = 0; i < RUNS.length; i += 2) reports.push(...(await Promise.all(RUNS.slice(i, i + 2).map((r) => runChild(r.bits, r.robust)))));
+    expect(reports.map((r) => [r.subgroupSize, r.robust])).toEqual([[4, false], [4, true], [8, false], [8, true], [16, false], [16, true]]);
+    for (const r of reports) {
+      const where = `subgroups of ${r.subgroupSize}, bounds checks ${r.robust ? 'on' : 'off'}`;
+      expect(r.results.map((x) => x.point)).toEqual(['profile cpu', 'profile gpu', 'small tiles, many partial sums', 'large tiles, one partial sum']);
+      for (const x of r.results) {
+        expect(x.inference, `${x.point}, ${where}: logits`).toBeLessThan(1e-5);
+        expect(x.gradients, `${x.point}, ${where}: gradients`).toBeLessThan(1e-4);
+      }
+      // The sample spans each family: no family has the same schedules at every point.
+      for (const f of ['conv', 'conv_dx', 'conv_dw', 'fc', 'reduction']) {
+        const at = r.results.map((x) => JSON.stringify(x.schedules.filter((s) => family(s) === f).map((s) => s.replace(/ \(.*\)$/, '')).sort()));
+        expect(JSON.parse(at[0]).length, `${f} is scheduled`).toBeGreaterThan(0);
+        expect(new Set(at).size, `${f}: schedules differ between points`).toBeGreaterThan(1);
+      }
+      // The gpu profile cuts the reductions' planes on this small batch, the cpu profile does not.
+      expect(r.results.map((x) => x.planeSplit)).toEqual([false, true, true, false]);
+    }
+  });
+});

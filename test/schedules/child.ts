@@ -1,0 +1,130 @@
+// Run by schedule-kernels.test.ts in a child process whose lavapipe was started with a given SIMD
+// width (LP_NATIVE_VECTOR_WIDTH: 128 bits = subgroups of 4, 256 = 8, 512 = 16) and with Dawn's
+// bounds checks on or off (HRN_TEST_ROBUST=1 or 0): for a sample of the schedule space (both
+// profiles and two points with every family's knobs forced), the inference logits against the
+// reference executor and one training step's gradients against the reference backward, on a small
+// network. Prints one JSON line: the device, and per point the largest errors and the schedules
+// the plans used.
+import '../../src/codegen/template-files.js';
+import type { PlanOptions } from '../../src/codegen/plan-types.js';
+import { scheduleText } from '../../src/codegen/schedule/describe.js';
+import type { DispatchSchedule } from '../../src/codegen/schedule/types.js';
+import { residualNetwork } from '../../src/ir/factory.js';
+import type { LayerGraph } from '../../src/ir/graph.js';
+import { lowerToGraph } from '../../src/ir/lower.js';
+import { backwardGraph, forwardGraph } from '../../src/reference/backward.js';
+import { tensor } from '../../src/reference/ops.js';
+import { runReference } from '../../src/reference/run.js';
+import { openDevice } from '../../src/runtime/device.js';
+import { Executor } from '../../src/runtime/executor.js';
+import { Trainer } from '../../src/runtime/trainer.js';
+import { softmaxCrossEntropy } from '../../src/train/losses.js';
+import { initWeights, perturbWeights, Rng } from '../../src/weights/weights.js';
+import { copyWeights, normwiseError } from '../numeric.js';
+
+type ScheduleChoice = Pick<PlanOptions, 'profile' | 'schedules'>;
+
+/** Workgroups are multiples of 16 (the widest subgroup run here); pixel blocks of dX multiples of the strides (1 and 2). */
+const POINTS: Array<[string, ScheduleChoice]> = [
+  ['profile cpu', { profile: 'cpu' }],
+  ['profile gpu', { profile: 'gpu' }],
+  [
+    'small tiles, many partial sums',
+    {
+      profile: 'gpu',
+      schedules: {
+        conv: { ocb: 4, pxb: 1, wg: 32 },
+        conv_dx: { icb: 4, pxb: 2, wg: 32 },
+        conv_dw: { ovb: 1, kyb: 1, pxb: 2, target: 1_000_000 },
+        fc: { wg: 16 },
+        reduction: { target: 1_000_000, splitPlane: true, wg: 128 },
+      },
+    },
+  ],
+  [
+    'large tiles, one partial sum',
+    {
+      profile: 'cpu',
+      schedules: {
+        conv: { ocb: 16, pxb: 8, wg: 16 },
+        conv_dx: { icb: 8, pxb: 4, wg: 64 },
+        conv_dw: { pxb: 1, target: 1 },
+        fc: { wg: 256 },
+        reduction: { target: 1, splitPlane: false, wg: 16 },
+      },
+    },
+  ],
+];
+
+/**
+ * One network, as each point's kernels take lavapipe seconds to compile: 3x3 and flat 1x1
+ * convolutions, groups, stride 2 and a projection shortcut, odd planes (7x7) for scalar reductions
+ * and overhanging pixel blocks and 4x4 ones for vec4 reductions, an odd batch for image chunks
+ * with a tail, average pooling and the fc.
+ */
+const network = (): LayerGraph =>
+  lowerToGraph({ ...residualNetwork({ name: 'bottleneck', block: 'bottleneck', depths: [1, 1], channels: [4, 8], input: { c: 3, h: 7, w: 7 }, classes: 5 }), groups: 2 });
+
+interface Result {
+  point: string;
+  inference: number;
+  gradients: number;
+  /** Every distinct schedule the two plans used, as --debug prints it. */
+  schedules: string[];
+  /** Whether a reduction cut its planes (the kernels' SPLIT form). */
+  planeSplit: boolean;
+}
+
+const texts = (s: DispatchSchedule[]) => s.map(scheduleText);
+
+async function main(): Promise<void> {
+  const robustness = process.env.HRN_TEST_ROBUST === '1';
+  const ctx = await openDevice({ robustness });
+  const results: Result[] = [];
+  const batch = 3;
+  const g = network();
+  try {
+    const s = g.nodes[0].shape;
+    const w = perturbWeights(initWeights(g, 5), 6);
+    const x = new Rng(21).fillNormal(new Float32Array(batch * s.c * s.h * s.w), 1);
+    const labels = Array.from({ length: batch }, (_, i) => i % g.classes);
+    const tape = forwardGraph(g, copyWeights(w), tensor(batch, s.c, s.h, s.w, x), { training: true });
+    const ref = backwardGraph(g, w, tape, Float32Array.from(softmaxCrossEntropy(tape.acts[g.output].data, labels, g.classes).grad));
+    const logits = runReference(g, w, x, batch);
+    for (const [point, choice] of POINTS) {
+      const ex = await Executor.forGraph(ctx, g, w, { batch, ...choice });
+      let inference: number;
+      const schedules = texts(ex.plan.schedules);
+      try {
+        inference = normwiseError(await ex.run(x), logits);
+      } finally {
+        ex.dispose();
+      }
+      const tr = await Trainer.create(ctx, g, w, { batch, ...choice });
+      let gradients = 0;
+      let planeSplit: boolean;
+      try {
+        await tr.step(x, labels, 0);
+        await tr.flush();
+        const got = await tr.readGrads();
+        for (const [name, r] of ref.grads) gradients = Math.max(gradients, normwiseError(got.get(name)!, r));
+        schedules.push(...texts(tr.plan.schedules));
+        planeSplit = tr.plan.kernels.some((k) => k.template === 'train/bn_stats' && k.wgsl.includes('args.PCH'));
+      } finally {
+        tr.dispose();
+      }
+      results.push({ point, inference, gradients, schedules: [...new Set(schedules)], planeSplit });
+    }
+  } finally {
+    ctx.close();
+  }
+  process.stdout.write(`${JSON.stringify({ subgroupSize: ctx.subgroupSize, robust: ctx.robust, adapter: ctx.adapterInfo, results })}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);
