@@ -87,7 +87,16 @@ function topologicalOrder(nodes: readonly NodeProto[], given: ReadonlySet<string
     for (const r of readers[i]) if (--waiting[r] === 0) ready.push(r);
   }
   if (order.length < nodes.length) {
-    const stuck = nodes.findIndex((_, i) => waiting[i] > 0);
+    // Walk back from a node left waiting through inputs whose makers wait too: the first node met
+    // twice is on a cycle (the one left waiting may only be downstream of it).
+    let stuck = nodes.findIndex((_, i) => waiting[i] > 0);
+    const met = new Set<number>();
+    while (!met.has(stuck)) {
+      met.add(stuck);
+      const back = (nodes[stuck].input ?? []).map((v) => producer.get(v)).find((p) => p !== undefined && waiting[p] > 0);
+      if (back === undefined) break;
+      stuck = back;
+    }
     throw new OnnxProblem(`the graph has a cycle: node ${label(nodes[stuck], stuck)} (${nodes[stuck].opType}) depends on its own output`);
   }
   return order;
@@ -147,6 +156,7 @@ function countModel(model: ModelProto, name: string): OnnxStats {
   const opset = opsetOf(model);
   const values = new Map<string, Value>();
   for (const t of g.initializer ?? []) {
+    if (values.has(t.name ?? '')) throw new OnnxProblem(`initializer '${t.name}' is given twice`);
     try {
       values.set(t.name ?? '', { dims: tensorDims(t), constant: t });
     } catch (e) {

@@ -2,7 +2,8 @@
 // the batch dimension as the model declares it (graph.ts divides by it); the counts follow hrn's
 // conventions (docs/onnx.md): ReLUs are elements leaving a Relu or a Clip, FLOPs are
 // multiply-accumulates of Conv, Gemm and MatMul by constant weights, parameters are the elements
-// of the constant weights those read and of BatchNormalization's scale and shift.
+// of the constant weights those read, of constants added (biases) and of BatchNormalization's
+// scale and shift.
 
 import type { LinearLayer } from '../ir/he-cost.js';
 import { attribute, intAttr, intsAttr, stringAttr, tensorDims, type NodeProto, type TensorProto } from './model.js';
@@ -149,7 +150,8 @@ const activation: OpRule = (c) => {
 
 const batchNorm: OpRule = (c) => ({ outputs: [{ dims: [...c.need(0).dims] }], params: paramsOf(c.input(1)) + paramsOf(c.input(2)) });
 
-const add: OpRule = (c) => ({ outputs: [{ dims: broadcast(c, c.need(0).dims, c.need(1).dims) }] });
+/** A constant operand is a bias (a linear layer exported as MatMul + Add): its elements are parameters. */
+const add: OpRule = (c) => ({ outputs: [{ dims: broadcast(c, c.need(0).dims, c.need(1).dims) }], params: paramsOf(c.input(0)) + paramsOf(c.input(1)) });
 
 const concat: OpRule = (c) => {
   const inputs = (c.node.input ?? []).map((_, i) => c.need(i));
