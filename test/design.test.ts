@@ -79,7 +79,7 @@ describe('hrn design', () => {
     expect(r.candidates.filter((c) => c.pareto).length).toBeGreaterThan(0);
   });
 
-  it('--max-latency drops the slower candidates; --pipelines replaces the standard set; --tolerance narrows', async () => {
+  it('--max-latency drops the slower candidates; --front keeps the Pareto front; --pipelines replaces the standard set; --tolerance narrows', async () => {
     const all = await design(RESNET18, '--relus', '10000');
     const capped = await design(RESNET18, '--relus', '10000', '--max-latency', '20');
     expect(capped.candidates.map((c) => c.steps)).toEqual(all.candidates.filter((c) => c.totalLatencySeconds <= 20).map((c) => c.steps));
@@ -87,6 +87,8 @@ describe('hrn design', () => {
     const mine = await design(RESNET18, '--relus', '10000', '--pipelines', 'none|cull S1; thin remaining');
     expect(mine.pipelines).toEqual(['none', 'cull S1; thin remaining']);
     expect(new Set(mine.candidates.map((c) => c.pipeline))).toEqual(new Set(['cull S1; thin remaining']));
+    const front = await design(RESNET18, '--relus', '10000', '--front');
+    expect(front.candidates).toEqual(all.candidates.filter((c) => c.pareto));
     const narrow = await design(RESNET18, '--relus', '10000', '--tolerance', '3');
     for (const c of narrow.candidates) expect(Math.abs(c.relus - 10_000)).toBeLessThanOrEqual(300);
     expect(narrow.candidates.length).toBeLessThan(all.candidates.length);

@@ -18,7 +18,7 @@ import { LIMITS } from '../ir/limits.js';
 import type { HrnFile } from '../parser/index.js';
 
 const ORIGIN = '<design>';
-/** Widths tried one by one when the window is this small or smaller; a larger one gets its ends and its middle. */
+/** Widths all listed when the window is this small or smaller; a larger one gets its ends and the width nearest the budget. */
 const SCAN_ALL = 8;
 /** How far from a window's end or middle the search looks for a width the pipeline accepts. */
 const NEAR = 16;
@@ -106,8 +106,11 @@ function widthsToTry(ev: WidthEvaluator, name: string, a: number, b: number, t: 
     for (let i = 0, m = from; i < tries; i++, m += step) if (valid(m)) return m;
     return undefined;
   };
-  const mid = Math.round((t.relus - a) / b);
-  const picks = [firstValid(lo, 1, NEAR), firstValid(hi, -1, NEAR), firstValid(mid, 1, NEAR / 2), firstValid(mid - 1, -1, NEAR / 2)];
+  // The window's two ends and the width nearest the budget: the range and its middle, not every step.
+  const mid = (t.relus - a) / b;
+  const near = [firstValid(Math.ceil(mid), 1, NEAR / 2), firstValid(Math.ceil(mid) - 1, -1, NEAR / 2)].filter((m): m is number => m !== undefined);
+  const nearest = near.sort((x, y) => Math.abs(x - mid) - Math.abs(y - mid))[0];
+  const picks = [firstValid(lo, 1, NEAR), nearest, firstValid(hi, -1, NEAR)];
   return [...new Set(picks.filter((m): m is number => m !== undefined))].sort((x, y) => x - y);
 }
 

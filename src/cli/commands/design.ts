@@ -8,7 +8,7 @@ import { designNetwork, type DesignCandidate, type DesignResult } from '../../de
 import { checkRebuilds, SWEEP_NAME, sweepBlock } from '../../design/emit-sweep.js';
 import { designPipelines, STANDARD_PIPELINES } from '../../design/pipelines.js';
 import { EXIT_OK, UsageError } from '../../errors.js';
-import { formatTable, millions } from '../../ir/print.js';
+import { millions } from '../../ir/print.js';
 import { FLOPS_CONVENTION } from '../../ir/stats.js';
 import { loadNetworks } from '../../source-file.js';
 import { flag, listOption, stringOption, type ParsedCommand } from '../args.js';
@@ -34,6 +34,13 @@ function budget(p: ParsedCommand): number {
   return n;
 }
 
+/** Aligned columns: names and pipelines to the left, numbers to the right. */
+function table(header: string[], rows: string[][], left: ReadonlySet<number>): string {
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((cell, i) => (left.has(i) ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
 function formatDesign(r: DesignResult): string {
   const tol = `${+(r.tolerance * 100).toFixed(2)}%`;
   const span = `${count(Math.ceil(r.relus * (1 - r.tolerance)))}-${count(Math.floor(r.relus * (1 + r.tolerance)))}`;
@@ -56,7 +63,7 @@ function formatDesign(r: DesignResult): string {
       seconds(c.totalLatencySeconds),
       c.pareto ? '*' : '',
     ]);
-    lines.push('', formatTable(['network', 'm', 'pipeline', 'ReLUs', 'FLOPs', 'params', 'GC latency', 'HE latency', 'total', 'Pareto'], rows));
+    lines.push('', table(['network', 'm', 'pipeline', 'ReLUs', 'FLOPs', 'params', 'GC latency', 'HE latency', 'total', 'Pareto'], rows, new Set([0, 2, 9])));
     lines.push('', `* on the latency Pareto front: no other candidate has as few ReLUs at as low a total latency.`);
     lines.push(`FLOPs count ${FLOPS_CONVENTION}; latency is one private inference (GC for ReLUs, HE for linear layers), as hrn stats prints it.`);
   }
@@ -99,12 +106,13 @@ export const design: Command = {
   spec: {
     name: 'design',
     summary: COMMAND_SUMMARIES.design,
-    usage: 'hrn design FILE --relus N [--tolerance PCT] [--max-latency S] [--pipelines P|P...] [--json | --emit sweep [--all] [--name NAME] [--data KIND:DIR]]',
+    usage: 'hrn design FILE --relus N [--tolerance PCT] [--max-latency S] [--pipelines P|P...] [--front] [--json | --emit sweep [--all] [--name NAME] [--data KIND:DIR]]',
     options: {
       ...SOURCE_OPTIONS,
       relus: { type: 'string', value: 'N', help: 'the ReLU budget (required)' },
       tolerance: { type: 'string', value: 'PCT', help: 'how far from the budget a candidate may land, in percent (default 10)' },
       'max-latency': { type: 'string', value: 'S', help: 'drop candidates whose total private-inference latency is above S seconds' },
+      front: { type: 'boolean', help: 'list only the candidates on the latency Pareto front' },
       pipelines: { type: 'string', multiple: true, value: 'P', help: "pipelines to try instead of the standard set (repeatable; several in one value separated by '|'; 'none' for the network as declared)" },
       ...JSON_OPTION,
       emit: { type: 'string', value: 'sweep', help: 'print the chosen candidates as a sweep block to append to FILE, instead of the table' },
@@ -128,6 +136,7 @@ export const design: Command = {
     const emit = stringOption(p, 'emit');
     if (emit !== undefined && emit !== 'sweep') throw new UsageError(`design: --emit takes 'sweep', got '${emit}'`);
     if (emit !== undefined && wantsJson(p)) throw new UsageError('design: --emit sweep and --json are two outputs; pick one');
+    if (emit !== undefined && flag(p, 'front')) throw new UsageError('design: --emit sweep writes the Pareto front already (--all: every candidate); --front is for the table');
     for (const o of ['all', 'name', 'data']) if (emit === undefined && p.values[o] !== undefined) throw new UsageError(`design: --${o} goes with --emit sweep`);
     const set = listOption(p, 'set');
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set, network: stringOption(p, 'network') });
@@ -149,6 +158,7 @@ export const design: Command = {
       return EXIT_OK;
     }
     const results = loaded.networks.map((net) => designNetwork(net, loaded.file, ctx.sources, opts));
+    if (flag(p, 'front')) for (const r of results) r.candidates = r.candidates.filter((c) => c.pareto);
     if (wantsJson(p)) ctx.io.out(jsonDocument('design', results));
     else ctx.io.out(results.map(formatDesign).join('\n\n'));
     return EXIT_OK;
