@@ -26,7 +26,7 @@ export class OnnxBuilder {
   }
 
   /** An int64 initializer as raw_data, as PyTorch writes shape constants. */
-  int64s(name: string, values: number[]): string {
+  int64s(name: string, values: (number | bigint)[]): string {
     const raw = new Uint8Array(8 * values.length);
     const view = new DataView(raw.buffer);
     values.forEach((v, i) => view.setBigInt64(8 * i, BigInt(v), true));

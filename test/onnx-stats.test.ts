@@ -155,10 +155,11 @@ describe('the other operators of a CNN', () => {
     const conv = b.conv('conv', 'input', 8, 16, 3, 1, 1); // 16x16x16
     const relu6 = b.node('Clip', 'clip', [conv, b.scalar('clip.min', 0), b.scalar('clip.max', 6)]);
     const dw = b.conv('dw', relu6, 16, 16, 3, 1, 2, { group: 16, dilation: 2 }); // depthwise, 16x16x16
-    const slice = (name: string, from: number, to: number) =>
+    const slice = (name: string, from: number, to: number | bigint) =>
       b.node('Slice', name, [dw, b.int64s(`${name}.starts`, [from]), b.int64s(`${name}.ends`, [to]), b.int64s(`${name}.axes`, [1]), b.int64s(`${name}.steps`, [1])]);
     const active = b.node('Relu', 'relu', [slice('first', 0, 8)]); // 8x16x16
-    const joined = b.node('Concat', 'cat', [active, slice('rest', 8, 16)], [int('axis', 1)]); // 16x16x16
+    // PyTorch writes x[:, 8:] with INT64_MAX as the end.
+    const joined = b.node('Concat', 'cat', [active, slice('rest', 8, 2n ** 63n - 1n)], [int('axis', 1)]); // 16x16x16
     const max = b.node('MaxPool', 'max', [joined], [int('ceil_mode', 1), ints('kernel_shape', [3, 3]), ints('pads', [0, 0, 0, 0]), ints('strides', [2, 2])]); // 16x8x8
     const avg = b.node('AveragePool', 'avg', [max], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]); // 16x4x4
     const flat = b.node('Reshape', 'flat', [b.node('Identity', 'id', [avg]), b.int64s('flat.shape', [0, -1])]); // 256

@@ -66,6 +66,17 @@ export function tensorDims(t: TensorProto): number[] {
   });
 }
 
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+// PyTorch writes an open slice end as INT64_MAX: beyond 2^53 a value only says "to the end", so it
+// is clamped to the largest exact number (a shape that large is refused by its dimension check).
+const clamp = (v: bigint) => Number(v > MAX_EXACT ? MAX_EXACT : v < -MAX_EXACT ? -MAX_EXACT : v);
+
+/** An int64 shape argument (a Slice bound, a Reshape size) as a number, clamped to the exact range. */
+export function clampedInt(x: Int64): number {
+  if (typeof x === 'number') return Number.isFinite(x) ? clamp(BigInt(Math.trunc(x))) : Number.NaN;
+  return clamp((BigInt(x.unsigned ? x.high >>> 0 : x.high) << 32n) + BigInt(x.low >>> 0));
+}
+
 /** Constants read as integers are shape arguments: a handful of elements at most. */
 const MAX_CONSTANT_ELEMENTS = 64;
 
@@ -74,12 +85,12 @@ export function tensorInts(t: TensorProto): number[] {
   const n = tensorDims(t).reduce((a, b) => a * b, 1);
   if (n > MAX_CONSTANT_ELEMENTS) throw new OnnxProblem(`a constant of ${n} integers where a shape argument was expected`);
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) throw new OnnxProblem(`stored in an external file; hrn reads shape constants only from the model`);
-  const fromList = (xs: Int64[]) => xs.map((x) => int64(x) ?? Number.NaN);
+  const fromList = (xs: Int64[]) => xs.map(clampedInt);
   let out: number[];
   if (t.dataType === TensorType.INT64) {
     if (t.rawData && t.rawData.length > 0) {
       const view = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
-      out = Array.from({ length: Math.floor(t.rawData.length / 8) }, (_, i) => Number(view.getBigInt64(8 * i, true)));
+      out = Array.from({ length: Math.floor(t.rawData.length / 8) }, (_, i) => clamp(view.getBigInt64(8 * i, true)));
     } else out = fromList(t.int64Data ?? []);
   } else if (t.dataType === TensorType.INT32) {
     if (t.rawData && t.rawData.length > 0) {
@@ -102,15 +113,10 @@ export function intAttr(node: NodeProto, name: string, fallback: number): number
   return v;
 }
 
-/** An integer-list attribute, or undefined. */
+/** An integer-list attribute (clamped as shape arguments are), or undefined. */
 export function intsAttr(node: NodeProto, name: string): number[] | undefined {
   const a = attribute(node, name);
-  if (a === undefined) return undefined;
-  return (a.ints ?? []).map((x) => {
-    const v = int64(x);
-    if (v === undefined) throw new OnnxProblem(`attribute ${name} holds a value that is not a whole number`);
-    return v;
-  });
+  return a === undefined ? undefined : (a.ints ?? []).map(clampedInt);
 }
 
 /** A string attribute, or `fallback`. */
