@@ -100,7 +100,8 @@ export function tensorInts(t: TensorProto): number[] {
   } else {
     throw new OnnxProblem(`expected an int64 or int32 tensor, found data type ${t.dataType ?? 'none'}`);
   }
-  if (out.length !== n || out.some((x) => !Number.isSafeInteger(x))) throw new OnnxProblem(`holds ${out.length} readable integers, its dimensions say ${n}`);
+  if (out.length !== n) throw new OnnxProblem(`holds ${out.length} integers where its dimensions say ${n}`);
+  if (out.some((x) => !Number.isSafeInteger(x))) throw new OnnxProblem('holds a value that is not a whole number');
   return out;
 }
 
