@@ -94,6 +94,13 @@ describe('hrn design', () => {
     expect(narrow.candidates.length).toBeLessThan(all.candidates.length);
   });
 
+  it('a pipeline written wrong is one diagnostic pointing into it, before any search', async () => {
+    const r = await hrn('design', RESNET18, '--relus', '10000', '--pipelines', 'none|thin S2 (');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^<--pipelines #2>:1:\d+: error: /m);
+    expect(r.err).toMatch(/^1 error$/m);
+  });
+
   it('a pipeline that does not apply to a member is listed as skipped, with the reason', async () => {
     const r = await design(RESNET18, '--relus', '10000', '--pipelines', 'cull S9');
     expect(r.candidates).toEqual([]);
@@ -118,6 +125,7 @@ describe('hrn design', () => {
       [[RESNET18, '--relus', '10000', '--all'], /--all goes with --emit sweep/],
       [[RESNET18, '--relus', '10000', '--tolerance', '100'], /below 100/],
       [[RESNET18, '--relus', '10000', '--emit', 'sweep', '--name', '9lives'], /not a sweep name/],
+      [[RESNET18, '--relus', '10000', '--pipelines', ' | '], /--pipelines names no pipeline/],
     ];
     for (const [args, pattern] of cases) {
       const r = await hrn('design', ...args);

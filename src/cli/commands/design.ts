@@ -6,7 +6,9 @@ import { DataError } from '../../data/errors.js';
 import { parseDataSpec } from '../../data/spec.js';
 import { designNetwork, type DesignCandidate, type DesignResult } from '../../design/design.js';
 import { checkRebuilds, SWEEP_NAME, sweepBlock } from '../../design/emit-sweep.js';
-import { designPipelines, STANDARD_PIPELINES } from '../../design/pipelines.js';
+import { designPipelines, STANDARD_PIPELINES, type DesignPipeline } from '../../design/pipelines.js';
+import { failOnErrors } from '../../driver.js';
+import { parsePipelineText } from '../../parser/index.js';
 import { EXIT_OK, UsageError } from '../../errors.js';
 import { millions } from '../../ir/print.js';
 import { FLOPS_CONVENTION } from '../../ir/stats.js';
@@ -89,6 +91,19 @@ function dataOption(p: ParsedCommand): string | undefined {
   return data;
 }
 
+/**
+ * Each --pipelines entry parsed before any search: a mistake in the text is one diagnostic with a
+ * caret, not the same failure reported for every member.
+ */
+function checkPipelineSyntax(pipelines: readonly DesignPipeline[], sources: Map<string, string>): void {
+  pipelines.forEach((pl, i) => {
+    if (pl.text === null) return;
+    const origin = pipelines.length === 1 ? '<--pipelines>' : `<--pipelines #${i + 1}>`;
+    sources.set(origin, pl.text);
+    failOnErrors(parsePipelineText(pl.text, origin).diagnostics);
+  });
+}
+
 /** The command as the user could type it again, for the sweep block's comment. */
 function commandLine(p: ParsedCommand): string {
   const quote = (v: string) => (/^[A-Za-z0-9_./:=+-]+$/.test(v) ? v : `'${v}'`);
@@ -141,6 +156,8 @@ export const design: Command = {
     const set = listOption(p, 'set');
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set, network: stringOption(p, 'network') });
     const pipelines = designPipelines(listOption(p, 'pipelines'));
+    if (pipelines.length === 0) throw new UsageError("design: --pipelines names no pipeline (write 'none' for the network as declared)");
+    checkPipelineSyntax(pipelines, ctx.sources);
     const opts = { relus, tolerance, pipelines, maxLatencySeconds };
 
     if (emit === 'sweep') {
