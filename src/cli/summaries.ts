@@ -4,8 +4,9 @@
 
 export const COMMAND_SUMMARIES = {
   check: 'Parse and check a .hrn file (its networks and sweep blocks); print diagnostics only. Exit 1 if there is an error.',
-  stats: 'ReLUs, FLOPs and parameters per stage, the ReLU distribution and the private-inference cost.',
+  stats: 'ReLUs, FLOPs and parameters per stage, the ReLU distribution and the private-inference cost (of a .hrn network or an .onnx file).',
   equalize: 'ReLU equalization (Algorithm 1): list the HybReNet family of a network, with counts.',
+  design: 'List the candidates near a ReLU budget (family member x base width x pipeline) with their PI latency, without training.',
   compile: 'Run the passes, lower to the layer graph and generate WGSL kernels with an execution plan.',
   infer: 'Run a network on the GPU (WebGPU) over a labeled data set: predictions and accuracy.',
   train: 'Train a network on the GPU (WebGPU): SGD with momentum, cosine schedule, checkpoints, optional distillation.',

@@ -1,5 +1,6 @@
 // A sweep's results as a table: one row per finished run, written as aligned text, CSV and JSON.
 
+import { GC_SECONDS_PER_RELU } from '../ir/cost.js';
 import type { RunResult } from '../sweep/store.js';
 import { paretoFront } from './pareto.js';
 
@@ -13,6 +14,12 @@ export interface ReportRow {
   relus: number;
   flops: number;
   params: number;
+  /** Private-inference latency of one inference (the model of `hrn stats`): GC for the ReLUs. */
+  gcLatencySeconds: number;
+  /** HE for the linear layers; null when the run's network can no longer be built to find it. */
+  heLatencySeconds: number | null;
+  /** GC + HE; null with heLatencySeconds. */
+  totalLatencySeconds: number | null;
   /** After the last epoch. */
   testAccuracy: number | null;
   bestTestAccuracy: number | null;
@@ -23,10 +30,13 @@ export interface ReportRow {
   checkpoint: string;
 }
 
-export function reportRows(results: RunResult[]): ReportRow[] {
+/** The rows of `results`; `he` gives each run's HE latency by id (src/report/pi-latency.ts). */
+export function reportRows(results: RunResult[], he: ReadonlyMap<string, number> = new Map()): ReportRow[] {
   const front = paretoFront(results.filter((r) => r.testAccuracy !== null).map((r) => ({ id: r.id, x: r.relus, y: r.testAccuracy as number })));
   return results
     .map((r) => {
+      const gc = r.relus * GC_SECONDS_PER_RELU;
+      const heSeconds = he.get(r.id) ?? null;
       const accs = r.history.map((h) => h.testAccuracy).filter((a): a is number => typeof a === 'number');
       return {
         id: r.id,
@@ -38,6 +48,9 @@ export function reportRows(results: RunResult[]): ReportRow[] {
         relus: r.relus,
         flops: r.flops,
         params: r.params,
+        gcLatencySeconds: gc,
+        heLatencySeconds: heSeconds,
+        totalLatencySeconds: heSeconds === null ? null : heSeconds + gc,
         testAccuracy: r.testAccuracy,
         bestTestAccuracy: accs.length > 0 ? Math.max(...accs) : null,
         epochs: r.epochs,
@@ -49,7 +62,7 @@ export function reportRows(results: RunResult[]): ReportRow[] {
     .sort((a, b) => a.relus - b.relus || a.run.localeCompare(b.run));
 }
 
-const CSV_COLUMNS: (keyof ReportRow)[] = ['id', 'run', 'network', 'set', 'pipeline', 'seed', 'relus', 'flops', 'params', 'testAccuracy', 'bestTestAccuracy', 'epochs', 'wallSeconds', 'pareto', 'checkpoint'];
+const CSV_COLUMNS: (keyof ReportRow)[] = ['id', 'run', 'network', 'set', 'pipeline', 'seed', 'relus', 'flops', 'params', 'gcLatencySeconds', 'heLatencySeconds', 'totalLatencySeconds', 'testAccuracy', 'bestTestAccuracy', 'epochs', 'wallSeconds', 'pareto', 'checkpoint'];
 
 function csvField(v: unknown): string {
   const s = v === null || v === undefined ? '' : String(v);
@@ -61,14 +74,18 @@ export function toCsv(rows: ReportRow[]): string {
 }
 
 const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
+const secs = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)}s`);
 
 export function toText(rows: ReportRow[]): string {
-  const head = ['run', 'ReLUs', 'FLOPs', 'params', 'test acc', 'best', 'epochs', 'wall', 'Pareto'];
+  const head = ['run', 'ReLUs', 'FLOPs', 'params', 'GC lat', 'HE lat', 'PI lat', 'test acc', 'best', 'epochs', 'wall', 'Pareto'];
   const body = rows.map((r) => [
     r.run,
     r.relus.toLocaleString('en-US'),
     `${(r.flops / 1e6).toFixed(2)}M`,
     r.params.toLocaleString('en-US'),
+    secs(r.gcLatencySeconds),
+    secs(r.heLatencySeconds),
+    secs(r.totalLatencySeconds),
     pct(r.testAccuracy),
     pct(r.bestTestAccuracy),
     String(r.epochs),
@@ -82,7 +99,10 @@ export function toText(rows: ReportRow[]): string {
 
 /** A Markdown table (for docs/results.md). */
 export function toMarkdown(rows: ReportRow[]): string {
-  const lines = ['| run | ReLUs | FLOPs | params | test accuracy | Pareto |', '|---|---:|---:|---:|---:|:-:|'];
-  for (const r of rows) lines.push(`| ${r.run} | ${r.relus.toLocaleString('en-US')} | ${(r.flops / 1e6).toFixed(2)}M | ${r.params.toLocaleString('en-US')} | ${pct(r.testAccuracy)} | ${r.pareto ? '*' : ''} |`);
+  const lines = ['| run | ReLUs | FLOPs | params | GC latency | HE latency | PI latency | test accuracy | Pareto |', '|---|---:|---:|---:|---:|---:|---:|---:|:-:|'];
+  for (const r of rows) {
+    const lat = [r.gcLatencySeconds, r.heLatencySeconds, r.totalLatencySeconds].map(secs).join(' | ');
+    lines.push(`| ${r.run} | ${r.relus.toLocaleString('en-US')} | ${(r.flops / 1e6).toFixed(2)}M | ${r.params.toLocaleString('en-US')} | ${lat} | ${pct(r.testAccuracy)} | ${r.pareto ? '*' : ''} |`);
+  }
   return lines.join('\n');
 }

@@ -23,8 +23,8 @@ function distinctNetworks(results: RunResult[]): { name: string; stages: Record<
   return [...seen.values()];
 }
 
-export async function writeReport(results: RunResult[], outDir: string): Promise<ReportRow[]> {
-  const rows = reportRows(results);
+export async function writeReport(results: RunResult[], outDir: string, he: ReadonlyMap<string, number> = new Map()): Promise<ReportRow[]> {
+  const rows = reportRows(results, he);
   mkdirSync(outDir, { recursive: true });
   writeText(join(outDir, 'report.txt'), toText(rows));
   writeText(join(outDir, 'report.csv'), toCsv(rows));

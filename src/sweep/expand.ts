@@ -19,6 +19,8 @@ export interface RunCounts {
   params: number;
   /** ReLUs per stage (stem in S1). */
   reluStages: Record<string, number>;
+  /** HE latency of the linear layers (src/ir/he-cost.ts); absent in runs planned before it was recorded. */
+  heLatencySeconds?: number;
 }
 
 export interface RunConfig {
@@ -97,7 +99,7 @@ export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunC
               data: spec.data,
               train: spec.train,
               networkHash: built.hash,
-              counts: { relus: s.relus.total, flops: s.flops.total, params: s.params.total, reluStages: s.relus.stages },
+              counts: { relus: s.relus.total, flops: s.flops.total, params: s.params.total, reluStages: s.relus.stages, heLatencySeconds: s.piCost.heLatencySeconds },
             });
           }
         }

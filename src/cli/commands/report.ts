@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeReport, REPORT_FILES } from '../../report/write.js';
 import { toText } from '../../report/table.js';
+import { heLatencies } from '../../report/pi-latency.js';
 import { RunStore } from '../../sweep/store.js';
 import { flag, stringOption } from '../args.js';
 import type { Command } from '../command.js';
@@ -36,7 +37,7 @@ export const report: Command = {
       throw new UserError(`${p.positionals[0]}: no finished runs (no */result.json); run hrn sweep first`);
     }
     const out = resolve(stringOption(p, 'out') ?? join(dir, 'report'));
-    const rows = await writeReport(results, out);
+    const rows = await writeReport(results, out, heLatencies(dir, results));
     io.out(flag(p, 'json') ? JSON.stringify(rows, null, 2) : toText(rows));
     const left = problems.length > 0 ? ` ${problems.length} left out (unreadable result.json, see above);` : '';
     if (!flag(p, 'json')) io.out(`\n${rows.length} runs;${left} ${rows.filter((r) => r.pareto).length} on the Pareto front (*). Report: ${out}`);
