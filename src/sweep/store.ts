@@ -34,6 +34,8 @@ export interface RunResult extends RunCounts {
   history: MetricsRecord[];
   /** Test accuracy after the last epoch (null when there is no test split). */
   testAccuracy: number | null;
+  /** Validation accuracy after the last epoch (null, or absent in older results, without --val-split). */
+  valAccuracy?: number | null;
   /** Seconds from the run's start to its end, over every attempt. */
   wallSeconds: number;
   checkpoint: string;
@@ -117,6 +119,8 @@ export function readRunResult(file: string): RunResult {
     if (!(name in value)) throw new RunStoreError(file, `field '${name}' is missing`);
     if (!f.check(value[name])) throw new RunStoreError(file, `field '${name}' should be ${f.what}, found ${describe(value[name])}`);
   }
+  // Results written before --val-split existed have no validation accuracy.
+  if ('valAccuracy' in value && !orNull(isNumber)(value.valAccuracy)) throw new RunStoreError(file, `field 'valAccuracy' should be a number or null, found ${describe(value.valAccuracy)}`);
   return value as unknown as RunResult;
 }
 
