@@ -128,9 +128,9 @@ describe('hrn report', () => {
       const svg = readFileSync(join(dir, 'report', f), 'utf8');
       expect(svg.startsWith('<svg')).toBe(true);
     }
-    // Each point of the Pareto plot is labelled with its run.
+    // Each point of the Pareto plot is labelled with its configuration (the run's label without its seed).
     const pareto = readFileSync(join(dir, 'report', 'relus-accuracy.svg'), 'utf8');
-    for (const run of runs) expect(pareto).toContain(run.label.replace(/&/g, '&amp;'));
+    for (const run of runs) expect(pareto).toContain(`>${run.label.replace(/ seed0$/, '').replace(/&/g, '&amp;')}<`);
     expect(JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')).length).toBe(4);
   });
 

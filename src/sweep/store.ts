@@ -158,6 +158,31 @@ export class RunStore {
     return readJson<RunError>(join(this.runDir(id), ERROR_FILE));
   }
 
+  /** The run's configuration as the sweep planned it (run.json); undefined when missing or unreadable. */
+  config(id: string): RunConfig | undefined {
+    try {
+      return readJson<RunConfig>(join(this.runDir(id), RUN_FILE));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The runs that failed and have not finished since (an error.json and no result.json), in id order; unreadable ones skipped. */
+  failures(): RunError[] {
+    if (!existsSync(this.dir)) return [];
+    const out: RunError[] = [];
+    for (const d of readdirSync(this.dir, { withFileTypes: true }).filter((x) => x.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (existsSync(join(this.runDir(d.name), RESULT_FILE))) continue;
+      try {
+        const e = this.error(d.name);
+        if (e && typeof e.error === 'string') out.push({ ...e, id: d.name, label: typeof e.label === 'string' ? e.label : d.name });
+      } catch {
+        // an error.json cut short says nothing readable about the failure
+      }
+    }
+    return out;
+  }
+
   writeResult(r: RunResult): void {
     mkdirSync(this.runDir(r.id), { recursive: true });
     writeJson(join(this.runDir(r.id), RESULT_FILE), r);
