@@ -3,12 +3,16 @@
 // teacher as part of each run's identity, C_k read back from stored results, and a tiny distilled
 // measurement with a validation split trained end to end.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNetworksFromText, lowerNetwork } from '../src/driver.js';
+import type { GpuContext } from '../src/runtime/device.js';
 import { stageCriticality } from '../src/sweep/criticality.js';
+import type { RunConfig } from '../src/sweep/expand.js';
+import { teacherIdentity } from '../src/sweep/teacher.js';
+import { trainRun } from '../src/sweep/train-run.js';
 import { RunStore, type RunResult } from '../src/sweep/store.js';
 import { loadCheckpointState, networkHash, saveCheckpoint } from '../src/train/checkpoint.js';
 import { readJsonl } from '../src/train/log.js';
@@ -146,6 +150,31 @@ describe('hrn criticality --teacher', () => {
     const stray = await hrn('criticality', tinyFile, '--data', NOWHERE, '--kd', 'dkd', '--dry-run');
     expect(stray.code).toBe(2);
     expect(stray.err.split('\n')[0]).toBe('hrn criticality: --kd needs --teacher CKPT');
+  });
+});
+
+describe('a teacher that cannot teach the runs', () => {
+  it('one with other classes is refused before anything trains, in one message', async () => {
+    const data = writeTinyFashion(join(root, 'fm-classes'));
+    const other = join(root, 'tiny-12.hrn');
+    writeFileSync(other, TINY_HRN.replace('param k = 10', 'param k = 12'));
+    const teacher = fakeTeacher(join(root, 'teacher-12'), other, 1);
+    const out = join(root, 'runs-12');
+    const r = await hrn('criticality', tinyFile, '--data', data, '--teacher', teacher, '--epochs', '1', '--batch', '10', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('3 of 3 runs cannot be trained; nothing was trained:');
+    expect(r.err).toContain(`--teacher ${resolve(teacher)}: the teacher has 12 classes, the network 10`);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a run whose teacher was retrained after it was planned is refused, not continued with the new one', async () => {
+    const data = writeTinyFashion(join(root, 'fm-retrained'));
+    const teacher = fakeTeacher(join(root, 'teacher-retrained'), tinyFile, 1);
+    const planned = JSON.parse((await hrn('sweep', tinyFile, '--data', data, '--batch', '10', '--dry-run', '--json')).out)[0] as RunConfig;
+    const run: RunConfig = { ...planned, kd: { teacher: resolve(teacher), identity: teacherIdentity(teacher), loss: { kind: 'hinton', temperature: 4, ceWeight: 0.1, kdWeight: 0.9 } } };
+    fakeTeacher(teacher, tinyFile, 2);
+    // The teacher is checked before the device is first used.
+    await expect(trainRun(run, { gpu: {} as GpuContext, dir: join(root, 'retrained-run') })).rejects.toThrow(/the teacher is no longer the checkpoint this run was planned with/);
   });
 });
 

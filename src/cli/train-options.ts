@@ -15,7 +15,7 @@ export const TRAINING_OPTIONS: Record<string, OptionSpec> = {
   'weight-decay': { type: 'string', value: 'WD', help: `L2 weight decay (default ${TRAIN_DEFAULTS.weightDecay})` },
   subset: { type: 'string', value: 'N', help: 'train on N training images (stratified over the classes)' },
   'test-subset': { type: 'string', value: 'N', help: 'evaluate on the first N test images' },
-  'val-split': { type: 'string', value: 'F', help: 'hold out the fraction F of the training images (stratified, by --seed) as a validation set, evaluated each epoch' },
+  'val-split': { type: 'string', value: 'F', help: 'hold out the fraction F of the training images as a validation set (stratified by class, chosen by the seed), evaluated each epoch' },
   'no-augment': { type: 'boolean', help: 'no random crop / flip' },
   fit: { type: 'string', value: 'pad|resize', help: 'how images are fitted to the network input (default pad)' },
 };
