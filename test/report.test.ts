@@ -163,11 +163,11 @@ describe('hrn report on one training', () => {
     for (const series of ['training loss', 'validation loss', 'test loss', 'training accuracy', 'validation accuracy', 'test accuracy']) expect(svg).toContain(`>${series}<`);
   });
 
-  it('a directory with neither runs nor a training log is still "nothing to report"', async () => {
+  it('a directory with neither runs nor a training log says it has neither', async () => {
     const dir = mkdtempSync(join(root, 'empty-'));
     const r = await hrn('report', dir);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/no finished runs/);
+    expect(r.err.trim()).toMatch(/^hrn report: error: .*: no finished runs \(no \*\/result\.json\) and no training log \(train\.jsonl\); run hrn sweep or hrn train first$/);
   });
 });
 
