@@ -59,6 +59,7 @@ export const criticality: Command = {
     const data = stringOption(p, 'data');
     if (data === undefined) throw new UsageError('criticality: --data KIND:DIR is required');
     const teacher = stringOption(p, 'teacher');
+    const teacherFile = stringOption(p, 'teacher-file');
     const loss = lossOption(p, teacher !== undefined, 'criticality');
     const set = listOption(p, 'set');
     const named = listOption(p, 'network');
@@ -78,7 +79,7 @@ export const criticality: Command = {
       seeds,
       data,
       train: trainOptions(p, TRAIN_DEFAULTS, 'criticality'),
-      ...(teacher !== undefined && loss.kind !== 'ce' ? { kd: { teacher, ...(stringOption(p, 'teacher-file') ? { teacherFile: stringOption(p, 'teacher-file') } : {}), loss } } : {}),
+      ...(teacher !== undefined ? { kd: { teacher, ...(teacherFile !== undefined ? { teacherFile } : {}), loss } } : {}),
     };
     const runs = expandSweep(spec, sources);
     for (const r of runs) {
