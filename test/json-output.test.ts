@@ -171,4 +171,14 @@ describe('--json', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('criticality --dry-run --json: the D + 1 runs, valid against criticality.schema.json, nothing else on stdout', async () => {
+    const r = await hrn('criticality', 'examples/hrn-2x5x3x.hrn', '--data', 'cifar100:/nowhere', '--dry-run', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(validateJson('criticality', doc)).toEqual([]);
+    expect(doc.networks[0].runs.map((x: { role: string; stage: string | null }) => x.stage ?? x.role)).toEqual(['S1', 'S2', 'S3', 'S4', 'reference']);
+    const both = await hrn('criticality', 'examples/hrn-2x5x3x.hrn', '--data', 'cifar100:/nowhere', '--dry-run', '--json', '--emit', 'hrn');
+    expect(both.code).toBe(2);
+  });
 });

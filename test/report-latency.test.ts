@@ -75,7 +75,7 @@ describe('hrn report: PI latency columns', () => {
       expect(Number(row.heLatencySeconds)).toBeCloseTo(he, 9);
       expect(Number(row.totalLatencySeconds)).toBeCloseTo(gc + he, 9);
     }
-    expect(rep.out).toMatch(/^run +ReLUs +FLOPs +params +GC lat +HE lat +PI lat +test acc/m);
+    expect(rep.out).toMatch(/^configuration +seeds +ReLUs +FLOPs +params +GC lat +HE lat +PI lat +test acc/m);
     const json = JSON.parse((await hrn('report', dir, '--json')).out) as { heLatencySeconds: number | null }[];
     expect(json.every((r) => typeof r.heLatencySeconds === 'number')).toBe(true);
   });

@@ -13,6 +13,6 @@ export const COMMAND_SUMMARIES = {
   export: 'Write a network with its weights as ONNX (opset 13) or PyTorch safetensors, for private-inference frameworks.',
   sweep: 'Train every run of a sweep (networks x --set values x pipelines x seeds), resumable, locally or on a Redis queue.',
   worker: 'Train runs from a sweep queue (BullMQ on Redis) until stopped.',
-  criticality: "Measure each stage's ReLU criticality C_k by training (ReLUs in one stage only), print C_k and the order.",
-  report: "Tables and SVG plots of a sweep's results: ReLUs/FLOPs vs accuracy with the Pareto front, training curves.",
+  criticality: "Measure each stage's ReLU criticality C_k by training (each stage's ReLUs alone, and none; distilled with --teacher), print C_k and the order.",
+  report: "Tables and SVG plots of a sweep's results (mean and spread over seeds, Pareto front, failed runs), or one training's curves.",
 } as const;
