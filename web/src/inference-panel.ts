@@ -86,9 +86,14 @@ export function inferencePanel(root: HTMLElement, network: () => { net: ArchIR; 
   const sampleInfo = (s: Dataset): SampleInfo => ({ title: SAMPLE_TITLE, shape: s.shape, classes: s.classes, count: s.labels.length });
 
   /** The status for the loaded weights against the network in the editor: success only when they fit. */
-  const checkWeights = () => {
+  const showWeightsFit = () => {
     const n = network();
-    if (!weights || !n) return;
+    if (!weights) return;
+    if (!n) {
+      say(`${weights.name}: loaded, not yet checked against the network (the source does not compile)`);
+      delete root.dataset.weights;
+      return;
+    }
     const fit = weightsFit(n.graph, weights);
     say(fit.text, fit.ok ? 'note' : 'error');
     root.dataset.weights = fit.ok ? 'loaded' : 'mismatch';
@@ -106,7 +111,7 @@ export function inferencePanel(root: HTMLElement, network: () => { net: ArchIR; 
   };
   const loaded = (w: LoadedWeights) => {
     weights = w;
-    checkWeights();
+    showWeightsFit();
   };
 
   // Loaded up front: the data note and the image limit need the sample before any run.
@@ -130,7 +135,10 @@ export function inferencePanel(root: HTMLElement, network: () => { net: ArchIR; 
     e.preventDefault();
     const file = e.dataTransfer?.files[0];
     if (!file) return;
-    file.arrayBuffer().then((b) => loaded(weightsFromFile(file.name, new Uint8Array(b))), (err: unknown) => say(String(err), 'error'));
+    file
+      .arrayBuffer()
+      .then((b) => loaded(weightsFromFile(file.name, new Uint8Array(b))))
+      .catch((err: unknown) => say(err instanceof Error ? err.message : String(err), 'error'));
   });
   run.addEventListener('click', () => {
     const n = network();
@@ -169,7 +177,7 @@ export function inferencePanel(root: HTMLElement, network: () => { net: ArchIR; 
   return {
     networkChanged() {
       describeData();
-      checkWeights();
+      showWeightsFit();
     },
   };
 }
