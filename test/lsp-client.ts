@@ -1,6 +1,7 @@
 // A small Language Server Protocol client for tests: starts `hrn lsp --stdio` as a child process
-// and speaks Content-Length framed JSON-RPC to it. Written apart from the VS Code extension's own
-// client (editors/vscode/), so that a mistake in one is not hidden by the same mistake in the other.
+// and speaks Content-Length framed JSON-RPC to it. Written here rather than taken from
+// vscode-languageclient (which the VS Code extension uses) so that the tests see every byte of
+// stdout: a stray line there is kept for them to catch, where a library would skip it.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { resolve } from 'node:path';
