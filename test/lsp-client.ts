@@ -8,12 +8,18 @@ import { resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
-interface Message {
+export interface Message {
   id?: number;
   method?: string;
   params?: unknown;
   result?: unknown;
   error?: { code: number; message: string };
+}
+
+/** A message as the protocol frames it: a Content-Length header, an empty line, the JSON body. */
+export function frame(m: Omit<Message, 'jsonrpc'>): Buffer {
+  const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...m }), 'utf8');
+  return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'ascii'), body]);
 }
 
 export class LspProcess {
@@ -58,13 +64,29 @@ export class LspProcess {
     return new Promise((resolve) => this.waiters.push({ method, match: (p) => match(p as T), resolve: (p) => resolve(p as T) }));
   }
 
+  /** Notifications of `method` received so far that no `notification()` call has taken. */
+  received<T>(method: string): T[] {
+    return this.notifications.filter((n) => n.method === method).map((n) => n.params as T);
+  }
+
+  /** Bytes as they are, framed or not: for what a broken client might send. */
+  writeRaw(bytes: string | Buffer): void {
+    this.child.stdin.write(bytes);
+  }
+
+  /** A request's frame, for `writeRaw` to send in one piece with other bytes; its answer comes to the promise. */
+  framedRequest(method: string, params: unknown): { frame: Buffer; answer: Promise<unknown> } {
+    const id = this.nextId++;
+    const answer = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    return { frame: frame({ id, method, params }), answer };
+  }
+
   kill(): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 
   private send(m: Omit<Message, 'jsonrpc'>): void {
-    const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...m }), 'utf8');
-    this.child.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'ascii'), body]));
+    this.child.stdin.write(frame(m));
   }
 
   private read(chunk: Buffer): void {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BLOCK_KINDS } from '../src/ir/arch.js';
 import { defaultRegistry } from '../src/passes/registry.js';
 import { LspProcess, ROOT } from './lsp-client.js';
 import { hrn } from './run-cli.js';
@@ -86,6 +87,13 @@ describe('hrn lsp --stdio', () => {
     expect(message).toContain("did you mean 'basic'");
 
     expect((await change(uri, RESNET18)).diagnostics).toEqual([]);
+
+    // Another mistake in the next version: its own place and message, as `hrn check` gives them.
+    const other = RESNET18.replace('param m = 64', 'param m = sixty');
+    writeFileSync(path, other);
+    const again = /:(\d+):(\d+): error: (.*)$/.exec((await hrn('check', path)).err.split('\n')[0])!;
+    const updated = (await change(uri, other)).diagnostics;
+    expect(updated.map((d) => [d.range.start.line + 1, d.range.start.character + 1, d.message])).toEqual([[Number(again[1]), Number(again[2]), again[3]]]);
   });
 
   it("reports a sweep block's mistake as `hrn check` does", async () => {
@@ -123,15 +131,19 @@ describe('hrn lsp --stdio', () => {
       await opened;
     });
 
-    it("hovers a stage of the criticality line with its ReLUs as `hrn stats` counts them", async () => {
-      const stats = await hrn('stats', join(ROOT, 'examples/resnet18.hrn'));
-      const row = stats.out.split('\n').find((l) => l.startsWith('S2 '))!;
-      const relus = row.split(/\s+/)[1];
-      expect(relus).toMatch(/^[\d,]+$/);
+    it("hovers a stage of the criticality line with its ReLUs, share and FLOPs as `hrn stats` counts them", async () => {
+      const lines = (await hrn('stats', join(ROOT, 'examples/resnet18.hrn'))).out.split('\n');
+      const header = lines.find((l) => l.startsWith('stage '))!;
+      const row = lines.find((l) => l.startsWith('S2 '))!;
+      const columns = header.trim().split(/\s+/);
+      const cell = (name: string) => row.trim().split(/\s+/)[columns.indexOf(name)];
+      expect([cell('ReLUs'), cell('share'), cell('FLOPs')]).toEqual([expect.stringMatching(/^[\d,]+$/), expect.stringMatching(/%$/), expect.stringMatching(/M$/)]);
       const at = positionOf(RESNET18, 'S2', 'criticality');
       const h = (await server.request('textDocument/hover', { textDocument: { uri }, position: at })) as HoverResult;
+      // The row under the table's header, so that each number says what it counts.
+      expect(h.contents.value).toContain(`${header.trimEnd()}\n`);
       expect(h.contents.value).toContain(row.trimEnd());
-      expect(h.contents.value).toContain(relus);
+      for (const name of ['ReLUs', 'share', 'FLOPs']) expect(h.contents.value).toContain(cell(name));
     });
 
     it('hovers a pass name with its summary from the registry', async () => {
@@ -145,6 +157,24 @@ describe('hrn lsp --stdio', () => {
       const items = (await server.request('textDocument/completion', { textDocument: { uri }, position: at })) as Array<{ label: string }>;
       const labels = items.map((i) => i.label);
       for (const p of defaultRegistry().list()) expect(labels).toContain(p.name);
+    });
+
+    it('completes keywords, block kinds and params where each can be written', async () => {
+      const labelsAt = async (text: string, marker: string) => {
+        const doc = pathToFileURL(join(dir, 'complete.hrn')).href;
+        const opened = server.notification<PublishedDiagnostics>('textDocument/publishDiagnostics', (p) => p.uri === doc);
+        server.notify('textDocument/didOpen', { textDocument: { uri: doc, languageId: 'hrn', version: ++version, text: text.replace(marker, '') } });
+        await opened;
+        const items = (await server.request('textDocument/completion', { textDocument: { uri: doc }, position: positionOf(text, marker) })) as Array<{ label: string }>;
+        server.notify('textDocument/didClose', { textDocument: { uri: doc } });
+        await server.notification<PublishedDiagnostics>('textDocument/publishDiagnostics', (p) => p.uri === doc);
+        return items.map((i) => i.label);
+      };
+      expect(await labelsAt(`${RESNET18}\n<>`, '<>')).toEqual(['network', 'pipeline', 'sweep']);
+      expect(await labelsAt(RESNET18.replace('block   basic', 'block   <>'), '<>')).toEqual([...BLOCK_KINDS]);
+      const params = RESNET18.split('\n').flatMap((l) => /^\s*param\s+(\w+)/.exec(l)?.[1] ?? []);
+      expect(params.length).toBeGreaterThan(0);
+      expect(await labelsAt(RESNET18.replace('conv3x3(m)', 'conv3x3(<>)'), '<>')).toEqual(expect.arrayContaining(params));
     });
 
     it('goes from a use of a param to its declaration', async () => {

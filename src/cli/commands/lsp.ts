@@ -1,7 +1,7 @@
 import { format } from 'node:util';
-import { createConnection } from 'vscode-languageserver/node';
 import { flag } from '../args.js';
 import type { Command } from '../command.js';
+import { stdioConnection } from '../lsp-stdio.js';
 import { userStderr } from '../stderr.js';
 import { UsageError } from '../../errors.js';
 import { serveHrn } from '../../lsp/server.js';
@@ -37,7 +37,7 @@ export const lsp: Command = {
   async run(p) {
     if (!flag(p, 'stdio')) throw new UsageError('lsp: --stdio is required (the server speaks the Language Server Protocol on stdin and stdout)');
     consoleToStderr();
-    const connection = createConnection(process.stdin, process.stdout);
+    const connection = stdioConnection((line) => void userStderr().write(`${line}\n`));
     serveHrn(connection, {
       version: hrnVersion(),
       sweeps: { check: (file, sources) => file.sweeps.flatMap((s) => resolveSweep(s, file, sources).diagnostics), settings: SWEEP_SETTINGS },
