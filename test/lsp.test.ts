@@ -2,10 +2,12 @@
 // Diagnostics are compared with what `hrn check` prints for the same text, counts with what
 // `hrn stats` prints, pass names with the registry: nothing here is a number written by hand.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCK_KINDS } from '../src/ir/arch.js';
 import { defaultRegistry } from '../src/passes/registry.js';
@@ -192,3 +194,35 @@ describe('hrn lsp --stdio', () => {
     expect(server.stray).toBe('');
   });
 }, 60_000);
+
+describe('hrn lsp --stdio from the built command line (npm run build:cli)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hrn-lsp-bundle-'));
+    // The bundle leaves the packages its script names external: they resolve from node_modules beside it.
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build:cli'];
+    const [tool, ...args] = script.split(/\s+/);
+    expect(tool).toBe('esbuild');
+    const outdir = args.findIndex((a) => a.startsWith('--outdir='));
+    args[outdir] = `--outdir=${join(dir, 'cli-bundle')}`;
+    await promisify(execFile)(join(ROOT, 'node_modules/.bin/esbuild'), args, { cwd: ROOT });
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("starts, and publishes a file's diagnostics", async () => {
+    const server = LspProcess.start([join(dir, 'cli-bundle/run.js')]);
+    try {
+      const ended = server.exited.then(({ code }) => Promise.reject(new Error(`hrn lsp ended with status ${code}: ${server.stderr}`)));
+      await Promise.race([server.request('initialize', { processId: process.pid, rootUri: null, capabilities: {} }), ended]);
+      server.notify('initialized', {});
+      const uri = pathToFileURL(join(dir, 'typo.hrn')).href;
+      const published = server.notification<PublishedDiagnostics>('textDocument/publishDiagnostics', (p) => p.uri === uri);
+      server.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'hrn', version: 1, text: RESNET18.replace('block   basic', 'block   basci') } });
+      expect((await published).diagnostics.map((d) => d.message)).toEqual([expect.stringContaining("did you mean 'basic'")]);
+      expect(server.stray).toBe('');
+    } finally {
+      server.kill();
+    }
+  }, 30_000);
+});
