@@ -20,7 +20,7 @@ const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 
 /** `npm run package:vscode -- ARGS`, as the script that it runs. */
 function pack(...args: string[]) {
-  return run(process.execPath, [PACK, ...args], { cwd: ROOT, timeout: 120_000 });
+  return run(process.execPath, [PACK, ...args], { cwd: ROOT, timeout: 120_000, env: { ...process.env, INIT_CWD: undefined } });
 }
 
 const STAND_IN = join(ROOT, 'test/fixtures/vscode/stand-in.cjs');
@@ -100,6 +100,9 @@ describe('npm run package:vscode', () => {
     const named = join(dir, 'named', 'mine.vsix');
     expect((await pack('--out', named)).stdout.trim()).toBe(named);
     expect(zipEntries(readFileSync(named)).has('extension.vsixmanifest')).toBe(true);
+    // npm runs the script in the repository's root and says in INIT_CWD where it was run from.
+    const fromElsewhere = await run(process.execPath, [PACK, '--out', 'relative'], { cwd: ROOT, env: { ...process.env, INIT_CWD: dir } });
+    expect(fromElsewhere.stdout.trim()).toBe(join(dir, 'relative', `hrn-${version}.vsix`));
     const file = join(dir, 'a-file');
     writeFileSync(file, 'keep me');
     const failed = await pack('--out', file).then(

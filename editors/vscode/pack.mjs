@@ -16,7 +16,8 @@ const GRAMMAR = join(ROOT, 'grammar/hrn.tmLanguage.json');
 
 /** Where the package goes: a file named by the user, or hrn-<version>.vsix in a folder. */
 function destination(out, version) {
-  const path = resolve(out ?? join(ROOT, 'dist'));
+  // npm runs scripts in the package's root; a relative --out is meant from where npm was run.
+  const path = out === undefined ? join(ROOT, 'dist') : resolve(process.env.INIT_CWD ?? process.cwd(), out);
   if (path.endsWith('.vsix')) return path;
   if (existsSync(path) && !statSync(path).isDirectory()) throw new Error(`--out ${path}: not a folder (name a folder, or a file ending in .vsix)`);
   mkdirSync(path, { recursive: true });
