@@ -57,7 +57,7 @@ export const report: Command = {
       }
       throw new UserError(`${p.positionals[0]}: no finished runs (no */result.json) and no training log (${RUN_LOG}); run hrn sweep or hrn train first`);
     }
-    const r = await writeReport(results, failures, (id) => store.config(id), out, heLatencies(dir, results));
+    const r = await writeReport(results, failures, (id) => store.config(id), out, heLatencies((id) => store.runDir(id), results));
     io.out(flag(p, 'json') ? JSON.stringify(r.rows, null, 2) : toText(r));
     const left = problems.length > 0 ? ` ${problems.length} left out (unreadable result.json, see above);` : '';
     const failed = failures.length > 0 ? ` ${failures.length} failed (listed above);` : '';

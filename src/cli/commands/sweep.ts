@@ -26,6 +26,7 @@ import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../../errors.js';
 import { exitStatusFor } from '../../train/interrupt.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { TRAINING_OPTIONS, valSplitOption } from '../train-options.js';
+import { SEARCH_OPTIONS, searchOption } from '../search-options.js';
 
 /** The options that describe a sweep (shared with `hrn criticality`). */
 export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
@@ -85,27 +86,30 @@ export function sweepSpec(p: ParsedCommand, base?: SweepSpec): SweepSpec {
   const pipelines = listOption(p, 'pipeline').map((x) => (x === NO_PIPELINE ? null : x));
   const axes = listOption(p, 'grid').map(axisOption);
   const networks = listOption(p, 'network');
+  const allAxes = axes.length > 0 ? axes : (base?.axes ?? []);
+  const search = searchOption(p, allAxes, base?.search);
   return {
     name: stringOption(p, 'name') ?? base?.name ?? 'sweep',
     file: p.positionals[0],
     networks: networks.length > 0 ? networks : (base?.networks ?? []),
     mode: flag(p, 'list') ? 'list' : axes.length > 0 || base === undefined ? 'grid' : base.mode,
-    axes: axes.length > 0 ? axes : (base?.axes ?? []),
+    axes: allAxes,
     pipelines: pipelines.length > 0 ? pipelines : (base?.pipelines ?? [null]),
     seeds: seedsOption(p) ?? base?.seeds ?? [0],
     data,
     train: trainOptions(p, base?.train ?? TRAIN_DEFAULTS),
+    ...(search ? { search } : {}),
   };
 }
 
 /**
  * The sweep to run: the block `--sweep NAME` of FILE, or the file's only block when the command
- * line gives no axes (--grid, --list), with the command line's options on top; else the sweep the
- * command line describes.
+ * line gives no axes or draws (--grid, --list, --sample), with the command line's options on top;
+ * else the sweep the command line describes.
  */
 export function chosenSweep(p: ParsedCommand, sources: Map<string, string>): SweepSpec {
   const name = stringOption(p, 'sweep');
-  if (name === undefined && (listOption(p, 'grid').length > 0 || flag(p, 'list'))) return sweepSpec(p);
+  if (name === undefined && (listOption(p, 'grid').length > 0 || listOption(p, 'sample').length > 0 || flag(p, 'list'))) return sweepSpec(p);
   const file = parseSourceFile(p.positionals[0], sources);
   if (name === undefined && file.sweeps.length === 0) return sweepSpec(p);
   const picked = pickSweep(file, name);
@@ -181,6 +185,7 @@ export const sweep: Command = {
       list: { type: 'boolean', help: 'take the --grid values in step (i-th with i-th) instead of every combination' },
       pipeline: { type: 'string', multiple: true, value: 'P', help: "a pipeline per variant (repeatable; 'none' trains the network as declared)" },
       seeds: { type: 'string', value: 'S,S,...', help: 'seeds (default 0)' },
+      ...SEARCH_OPTIONS,
       ...SWEEP_OPTIONS,
       ...QUEUE_OPTIONS,
     },
