@@ -70,7 +70,8 @@ describe('hrn sweep --dry-run', () => {
     expect(a.map((r) => r.id)).not.toContain(lr[0].id);
     // --set m=16 is the file's own default: the same network, so the same run.
     const same = await dryRun('--seeds', '0', '--grid', 'm=16');
-    expect(same[0].id.split('-').pop()).toBe(a.find((r) => r.seed === 0)!.id.split('-').pop());
+    const hash = (id: string) => id.split('-').at(-2);
+    expect(hash(same[0].id)).toBe(hash(a.find((r) => r.seed === 0)!.id));
   });
 
   it('user errors are reported, not thrown', async () => {
@@ -183,5 +184,63 @@ describe('a local sweep, killed and started again', () => {
     // The cut-off run continued from its checkpoint.
     expect(readJsonl(join(out, ids[1], 'train.jsonl')).map((r) => r.event).filter((e) => e === 'start' || e === 'resume')).toEqual(['start', 'resume']);
     for (const id of ids) expect(store.result(id)!.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+  }, 600_000);
+});
+
+describe('a random search with --jobs 2 and --early-stop median', () => {
+  it('trains two runs at once, each in its own directory; runs behind the others stop early, and the report lists them', async () => {
+    const data = writeTinyFashion(join(root, 'fm-search'));
+    const file = join(root, 'search.hrn');
+    writeFileSync(file, TINY_HRN);
+    const out = join(root, 'search');
+    const args = ['sweep', file, '--data', data, '--trials', '4', '--sample', 'lr=loguniform(0.01,0.1)', '--epochs', '2', '--batch', '10', '--subset', '40', '--out', out];
+    const runs = JSON.parse((await hrn(...args, '--dry-run', '--json')).out) as RunConfig[];
+    expect(runs.length).toBe(4);
+    // Two of the runs finished before, with every test image right at both epochs: the median of
+    // the others at epoch 1 is then 100% for each run trained here, which no run of one epoch on
+    // these images reaches, so each stops after its first epoch.
+    const store = new RunStore(out);
+    store.writeSweep({ name: 'sweep', file, networks: [], mode: 'grid', axes: [], pipelines: [null], seeds: [0], data, train: runs[0].train }, runs);
+    for (const r of runs.slice(0, 2)) {
+      const history = [1, 2].map((epoch) => ({ epoch, loss: 0.1, testAccuracy: 1 }));
+      store.writeResult({ id: r.id, label: r.label, network: r.network, set: r.set, pipeline: r.pipeline, seed: r.seed, data: r.data, ...r.counts, epochs: 2, history, testAccuracy: 1, wallSeconds: 1, checkpoint: join(out, r.id, 'checkpoint'), finishedAt: '', by: 'test' });
+    }
+    const sweep = hrnProcess([...args, '--jobs', '2', '--early-stop', 'median:0']);
+    const code = await sweep.exited;
+    const text = sweep.output();
+    expect(code, text).toBe(0);
+    expect(text).toContain('early stopping: median rule from epoch 1, on test accuracy');
+    expect(text).toContain('done: 2 trained, 2 already finished, 0 failed, of 4');
+    // Both runs were started before either ended.
+    const lines = text.split('\n');
+    const started = lines.flatMap((l, i) => (/^\[\d\/4\] Tiny lr=/.test(l) ? [i] : []));
+    const ended = lines.findIndex((l) => /^\[\d\/4\] (done|stopped early) /.test(l));
+    expect(started.length).toBe(2);
+    expect(started[1]).toBeLessThan(ended);
+    const trained = runs.slice(2);
+    const spans = trained.map((r) => {
+      const log = readJsonl(join(out, r.id, 'train.jsonl'));
+      const times = log.map((x) => Date.parse(x.time as string));
+      return { from: Math.min(...times), to: Math.max(...times), log };
+    });
+    // Trained at the same time, in two processes: the spans of their logs overlap.
+    expect(spans[0].from).toBeLessThan(spans[1].to);
+    expect(spans[1].from).toBeLessThan(spans[0].to);
+    for (const [i, r] of trained.entries()) {
+      const result = store.result(r.id)!;
+      expect(result.stopped, text).toMatchObject({ rule: 'median:0', epoch: 1 });
+      expect(result.stopped!.reason).toMatch(/^best test accuracy so far [\d.]+% is below the median 100\.00% of the \d other runs at epoch 1$/);
+      expect(result.history.map((h) => h.epoch)).toEqual([1]);
+      // Each run's own directory: its checkpoint, and a log that says where it stopped.
+      expect(existsSync(join(out, r.id, 'checkpoint'))).toBe(true);
+      expect(spans[i].log.filter((x) => x.event === 'stopped').map((x) => x.epoch)).toEqual([1]);
+      expect(lines.some((l) => l.startsWith(`  ${r.label}: epoch 1/2`))).toBe(true);
+      expect(text).toMatch(new RegExp(`\\] stopped early ${r.label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} after epoch 1 of 2: test `));
+    }
+    const report = await hrn('report', out);
+    expect(report.code).toBe(0);
+    expect(report.out).toContain('2 runs stopped early (--early-stop), not compared above:');
+    for (const r of trained) expect(report.out).toMatch(new RegExp(`^  ${r.label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: test [\\d.]+% after epoch 1: median:0: `, 'm'));
+    expect(report.out).toContain('4 runs; 2 stopped early (listed above);');
   }, 600_000);
 });
