@@ -244,3 +244,42 @@ describe('a random search with --jobs 2 and --early-stop median', () => {
     expect(report.out).toContain('4 runs; 2 stopped early (listed above);');
   }, 600_000);
 });
+
+describe('--jobs 2, stopped with Ctrl-C', () => {
+  it('stops every job; a finished run keeps its result, the others their checkpoints, and no new run starts', async () => {
+    const data = writeTinyFashion(join(root, 'fm-jobs'));
+    const file = join(root, 'jobs.hrn');
+    writeFileSync(file, TINY_HRN);
+    const out = join(root, 'jobs');
+    const base = ['sweep', file, '--data', data, '--trials', '4', '--sample', 'epochs=choice(1,200)', '--batch', '10', '--subset', '40', '--lr', '0.05', '--out', out];
+    // A sample seed whose first trial is one epoch and the others long: the first run finishes,
+    // the next two are still training when the sweep is stopped, and the fourth never starts.
+    let runs: RunConfig[] = [];
+    for (let seed = 0; seed < 200 && runs.map((r) => r.train.epochs).join() !== '1,200,200,200'; seed++) {
+      const args = [...base, '--sample-seed', String(seed)];
+      runs = JSON.parse((await hrn(...args, '--dry-run', '--json')).out) as RunConfig[];
+      if (runs.map((r) => r.train.epochs).join() === '1,200,200,200') base.push('--sample-seed', String(seed));
+    }
+    expect(runs.map((r) => r.train.epochs)).toEqual([1, 200, 200, 200]);
+    const store = new RunStore(out);
+    const sweep = hrnProcess([...base, '--jobs', '2']);
+    const checkpointed = (r: RunConfig) => existsSync(join(out, r.id, 'checkpoint'));
+    await waitFor('run 1 finished, runs 2 and 3 checkpointed', () => store.result(runs[0].id) !== undefined && checkpointed(runs[1]) && checkpointed(runs[2]), 300_000, 50, () => sweep.output());
+    sweep.child.kill('SIGINT');
+    const code = await sweep.exited;
+    const text = sweep.output();
+    expect(code, text).toBe(130);
+    expect(text).toContain('SIGINT: stopping; each running job saves a checkpoint, and no new run starts');
+    expect(text).toContain('stopped: 1 trained, 0 already finished, 0 failed, of 4');
+    expect(store.result(runs[0].id)!.epochs).toBe(1);
+    for (const r of runs.slice(1, 3)) {
+      expect(store.result(r.id)).toBeUndefined();
+      expect(existsSync(join(out, r.id, 'error.json'))).toBe(false);
+      // Each job saved its checkpoint and ended its training, letting go of its directory.
+      const log = readJsonl(join(out, r.id, 'train.jsonl'));
+      expect(log.some((x) => x.event === 'interrupted'), text).toBe(true);
+      expect(existsSync(join(out, r.id, 'train.lock'))).toBe(false);
+    }
+    expect(existsSync(join(out, runs[3].id, 'train.jsonl'))).toBe(false);
+  }, 600_000);
+});
