@@ -218,22 +218,14 @@ describe('a random search with --jobs 2 and --early-stop median', () => {
     expect(started.length).toBe(2);
     expect(started[1]).toBeLessThan(ended);
     const trained = runs.slice(2);
-    const spans = trained.map((r) => {
-      const log = readJsonl(join(out, r.id, 'train.jsonl'));
-      const times = log.map((x) => Date.parse(x.time as string));
-      return { from: Math.min(...times), to: Math.max(...times), log };
-    });
-    // Trained at the same time, in two processes: the spans of their logs overlap.
-    expect(spans[0].from).toBeLessThan(spans[1].to);
-    expect(spans[1].from).toBeLessThan(spans[0].to);
-    for (const [i, r] of trained.entries()) {
+    for (const r of trained) {
       const result = store.result(r.id)!;
       expect(result.stopped, text).toMatchObject({ rule: 'median:0', epoch: 1 });
       expect(result.stopped!.reason).toMatch(/^best test accuracy so far [\d.]+% is below the median 100\.00% of the \d other runs at epoch 1$/);
       expect(result.history.map((h) => h.epoch)).toEqual([1]);
       // Each run's own directory: its checkpoint, and a log that says where it stopped.
       expect(existsSync(join(out, r.id, 'checkpoint'))).toBe(true);
-      expect(spans[i].log.filter((x) => x.event === 'stopped').map((x) => x.epoch)).toEqual([1]);
+      expect(readJsonl(join(out, r.id, 'train.jsonl')).filter((x) => x.event === 'stopped').map((x) => x.epoch)).toEqual([1]);
       expect(lines.some((l) => l.startsWith(`  ${r.label}: epoch 1/2`))).toBe(true);
       expect(text).toMatch(new RegExp(`\\] stopped early ${r.label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} after epoch 1 of 2: test `));
     }
@@ -251,7 +243,7 @@ describe('--jobs 2, stopped with Ctrl-C', () => {
     const file = join(root, 'jobs.hrn');
     writeFileSync(file, TINY_HRN);
     const out = join(root, 'jobs');
-    const base = ['sweep', file, '--data', data, '--trials', '4', '--sample', 'epochs=choice(1,200)', '--batch', '10', '--subset', '40', '--lr', '0.05', '--out', out];
+    const base = ['sweep', file, '--data', data, '--trials', '4', '--sample', 'epochs=choice(1,200)', '--sample', 'lr=loguniform(0.01,0.1)', '--batch', '10', '--subset', '40', '--out', out];
     // A sample seed whose first trial is one epoch and the others long: the first run finishes,
     // the next two are still training when the sweep is stopped, and the fourth never starts.
     let runs: RunConfig[] = [];
