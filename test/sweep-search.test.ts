@@ -172,6 +172,20 @@ describe('random search', () => {
   });
 });
 
+describe('bounds', () => {
+  it('a search of more trials than a sweep may make runs is refused before anything is drawn; so are too many --jobs', async () => {
+    const path = withBlock([], 'big.hrn');
+    const started = Date.now();
+    const big = await hrn('sweep', path, '--data', 'fashion-mnist:/x', '--dry-run', '--trials', '1000000000', '--sample', 'lr=uniform(0.1,0.2)');
+    expect(big.code).toBe(1);
+    expect(big.err).toMatch(/^hrn sweep: error: 1\.00e9 runs \(1 network x 1\.00e9 trials x 1 pipeline x 1 seed\), above the limit of 1,000 runs in one sweep; use fewer trials, or split the sweep$/m);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const jobs = await hrn('sweep', path, '--data', 'fashion-mnist:/x', '--jobs', '65');
+    expect(jobs.code).toBe(2);
+    expect(jobs.err).toMatch(/^hrn sweep: --jobs: at most 64 runs at once, got 65/);
+  });
+});
+
 describe('run ids', () => {
   it('end with the seed, after the hash of the configuration', async () => {
     const runs = await dryRun(withBlock([], 'ids.hrn'), '--data', 'fashion-mnist:/x', '--seeds', '0,3');

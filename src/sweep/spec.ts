@@ -96,7 +96,7 @@ export function sweepSizeProblem(s: SweepSize): string | undefined {
   const runs = s.networks * s.combinations * s.pipelines * s.seeds;
   if (runs <= LIMITS.sweepRuns) return undefined;
   const parts = [plural(s.networks, 'network'), plural(s.combinations, s.trials ? 'trial' : 'value combination'), plural(s.pipelines, 'pipeline'), plural(s.seeds, 'seed')];
-  return `${plural(runs, 'run')} (${parts.join(' x ')}), above the limit of ${formatLimit(LIMITS.sweepRuns)} runs in one sweep; use fewer values, or split the sweep`;
+  return `${plural(runs, 'run')} (${parts.join(' x ')}), above the limit of ${formatLimit(LIMITS.sweepRuns)} runs in one sweep; use fewer ${s.trials ? 'trials' : 'values'}, or split the sweep`;
 }
 
 /** Why a sweep whose pipelines' families make `runs` runs (so far) is refused. */

@@ -31,6 +31,9 @@ import { COMMAND_SUMMARIES } from '../summaries.js';
 import { TRAINING_OPTIONS, valSplitOption } from '../train-options.js';
 import { SEARCH_OPTIONS, searchOption } from '../search-options.js';
 
+/** The most runs `--jobs` trains at once. */
+export const MAX_JOBS = 64;
+
 /** The options that describe a sweep (shared with `hrn criticality`). */
 export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
   ...TRAINING_OPTIONS,
@@ -141,6 +144,8 @@ export async function executeSweep(spec: SweepSpec, runs: RunConfig[], p: Parsed
   if (queue) await checkRedis(queue);
   // Every run still to train is checked before the first one trains (or is queued).
   const jobs = stringOption(p, 'jobs') === undefined ? 1 : intOption(p, 'jobs', 1);
+  // Each job is a process with its own device and data in memory: a mistyped count must not start thousands.
+  if (jobs > MAX_JOBS) throw new UsageError(`sweep: --jobs: at most ${MAX_JOBS} runs at once, got ${jobs}`);
   if (queue && jobs > 1) throw new UsageError('sweep: --jobs runs the sweep here; with --queue, start as many hrn worker processes as runs should train at once');
   const earlyStopText = stringOption(p, 'early-stop');
   const earlyStop: RunEarlyStop | undefined = earlyStopText === undefined ? undefined : { spec: parseEarlyStop(earlyStopText), runsDir: store.dir };
