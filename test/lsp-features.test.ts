@@ -14,13 +14,14 @@ import { complete } from '../src/lsp/completion.js';
 import { definition } from '../src/lsp/definition.js';
 import { protocolDiagnostics } from '../src/lsp/diagnostics.js';
 import { hover } from '../src/lsp/hover.js';
-import { resolveSweep, SWEEP_SETTINGS } from '../src/sweep/from-source.js';
+import { SWEEP_SUPPORT } from '../src/cli/commands/lsp.js';
+import { SWEEP_SETTINGS } from '../src/sweep/from-source.js';
 import { defaultRegistry } from '../src/passes/registry.js';
 import { ROOT } from './lsp-client.js';
 import { hrn } from './run-cli.js';
 
 const RESNET18 = readFileSync(join(ROOT, 'examples/resnet18.hrn'), 'utf8');
-const SWEEPS = { check: (file: Analysis['file'], sources: Map<string, string>) => file.sweeps.flatMap((s) => resolveSweep(s, file, sources).diagnostics), settings: SWEEP_SETTINGS };
+const SWEEPS = SWEEP_SUPPORT;
 const dir = mkdtempSync(join(tmpdir(), 'hrn-lsp-features-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -129,7 +130,7 @@ describe('diagnostics', () => {
 describe('completion', () => {
   const at = (text: string) => {
     const m = marked(text);
-    return labels(complete(analyze(m.text), m.at, SWEEP_SETTINGS));
+    return labels(complete(analyze(m.text), m.at, SWEEPS));
   };
 
   it('offers the declarations at the top level and the statements in a network', () => {
@@ -156,8 +157,12 @@ describe('completion', () => {
 
   it("offers a sweep's settings, the file's params after grid, and passes in a pipeline string", () => {
     const sweep = (body: string) => `${RESNET18}\nsweep s {\n  network ResNet18\n${body}\n}\n`;
-    expect(at(sweep('  |'))).toEqual([...SWEEP_SETTINGS, 'grid', 'list']);
+    expect(at(sweep('  |'))).toEqual([...SWEEP_SETTINGS, 'grid', 'list', 'sample']);
     expect(at(sweep('  grid |'))).toEqual(['m', 'widths', 'res', 'num_classes']);
+    // A random search draws the params and the training settings, from the distributions hrn sweep knows.
+    expect(at(sweep('  trials 4\n  sample |'))).toEqual(['m', 'widths', 'res', 'num_classes', 'epochs', 'batch', 'lr', 'momentum', 'weight-decay']);
+    expect(at(sweep('  trials 4\n  sample lr = |'))).toEqual(['uniform', 'loguniform', 'int', 'choice']);
+    expect(at(sweep('  trials 4\n  sample lr = loguniform(|'))).toEqual([]);
     const inString = at(sweep('  pipelines ["cull S1; |"]'));
     for (const p of defaultRegistry().list()) expect(inString).toContain(p.name);
     expect(at(sweep('  pipelines [|]'))).toEqual(['lowrelu', 'hybrenet', 'none']);
@@ -193,7 +198,7 @@ describe('a half-typed file', () => {
       const lines = text.split('\n');
       const end = { line: lines.length - 1, character: lines[lines.length - 1].length };
       const a = analyze(text);
-      expect(() => [protocolDiagnostics(a), hover(a, end), complete(a, end, SWEEP_SETTINGS), definition(a, 'file:///doc.hrn', end)], `at length ${n}`).not.toThrow();
+      expect(() => [protocolDiagnostics(a), hover(a, end), complete(a, end, SWEEPS), definition(a, 'file:///doc.hrn', end)], `at length ${n}`).not.toThrow();
     }
   });
 
@@ -202,7 +207,7 @@ describe('a half-typed file', () => {
     FULL.split('\n').forEach((line, l) => {
       for (let c = 0; c <= line.length + 2; c++) {
         const p = { line: l, character: c };
-        expect(() => [hover(a, p), complete(a, p, SWEEP_SETTINGS), definition(a, 'file:///doc.hrn', p)], `at ${l}:${c}`).not.toThrow();
+        expect(() => [hover(a, p), complete(a, p, SWEEPS), definition(a, 'file:///doc.hrn', p)], `at ${l}:${c}`).not.toThrow();
       }
     });
   });

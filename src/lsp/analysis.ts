@@ -18,6 +18,10 @@ export interface SweepSupport {
   check(file: HrnFile, sources: Map<string, string>): readonly Diagnostic[];
   /** The settings a sweep block takes (`epochs`, `data`, ...). */
   readonly settings: readonly string[];
+  /** What a random search may draw besides the networks' params (`lr`, `epochs`, ...). */
+  readonly sampled?: readonly string[];
+  /** The distributions a `sample` line draws from (`uniform`, ...). */
+  readonly distributions?: readonly string[];
 }
 
 export type Decl = { kind: 'network'; decl: NetworkDecl } | { kind: 'pipeline'; decl: PipelineDecl } | { kind: 'sweep'; decl: SweepDecl };

@@ -9,17 +9,17 @@ import { BLOCK_KINDS, HEAD_ITEMS } from '../ir/arch.js';
 import type { NetworkDecl, ParamStmt } from '../parser/index.js';
 import { CLAUSE_KEYWORDS, Network, Pipeline, STATEMENT_KEYWORDS, Sweep } from '../parser/tokens.js';
 import { defaultRegistry } from '../passes/registry.js';
-import type { Analysis } from './analysis.js';
+import type { Analysis, SweepSupport } from './analysis.js';
 import { openAt } from './words.js';
 
 const DECLARATIONS = [Network, Pipeline, Sweep].map((t) => t.name);
 const STATEMENTS = STATEMENT_KEYWORDS.map((t) => t.name);
 const CLAUSES = CLAUSE_KEYWORDS.map((t) => t.name);
 const STEM_CONVS = ['conv3x3', 'conv5x5', 'conv7x7'];
-const SWEEP_AXES = ['grid', 'list'];
+const SWEEP_AXES = ['grid', 'list', 'sample'];
 const NO_PIPELINE = 'none';
 
-export function complete(a: Analysis, p: Position, sweepSettings: readonly string[]): CompletionItem[] {
+export function complete(a: Analysis, p: Position, sweeps: SweepSupport | undefined): CompletionItem[] {
   const before = a.doc.before(p);
   // What is being typed is not context: `block bot` completes like `block `.
   const lead = before.replace(/[A-Za-z0-9_-]*$/, '');
@@ -29,7 +29,7 @@ export function complete(a: Analysis, p: Position, sweepSettings: readonly strin
   if (ctx.kind === 'network') return inNetwork(a, ctx.decl, lead);
   if (ctx.kind === 'pipeline') return inPipeline(a, lead);
   if (inString) return inPipeline(a, lead.slice(lead.lastIndexOf('"') + 1));
-  return inSweep(a, lead, sweepSettings);
+  return inSweep(a, lead, sweeps);
 }
 
 function inNetwork(a: Analysis, net: NetworkDecl, lead: string): CompletionItem[] {
@@ -56,9 +56,15 @@ function inPipeline(a: Analysis, lead: string): CompletionItem[] {
   return stageNames(a, a.file.networks);
 }
 
-function inSweep(a: Analysis, lead: string, settings: readonly string[]): CompletionItem[] {
-  if (lead.trim() === '') return [...words(settings, CompletionItemKind.Property), ...words(SWEEP_AXES, CompletionItemKind.Keyword)];
+function inSweep(a: Analysis, lead: string, sweeps: SweepSupport | undefined): CompletionItem[] {
+  if (lead.trim() === '') return [...words(sweeps?.settings ?? [], CompletionItemKind.Property), ...words(SWEEP_AXES, CompletionItemKind.Keyword)];
   const setting = /^\s*([A-Za-z_][\w-]*)\b/.exec(lead)?.[1];
+  if (setting === 'sample') {
+    if (/^\s*sample\s+$/.test(lead)) return [...a.file.networks.flatMap(params).filter(firstOfLabel()), ...words(sweeps?.sampled ?? [], CompletionItemKind.Property)];
+    const insideCall = (lead.match(/\(/g) ?? []).length > (lead.match(/\)/g) ?? []).length;
+    if (!insideCall && /[=[,]\s*$/.test(lead)) return words(sweeps?.distributions ?? [], CompletionItemKind.Function);
+    return [];
+  }
   if ((setting === 'grid' || setting === 'list') && /^\s*\w+\s+$/.test(lead)) return a.file.networks.flatMap(params).filter(firstOfLabel());
   if (setting === 'network') return words(a.file.networks.map((n) => n.name), CompletionItemKind.Class);
   if (setting === 'pipelines') return [...pipelines(a), ...words([NO_PIPELINE], CompletionItemKind.Keyword)];

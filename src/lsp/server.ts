@@ -76,7 +76,7 @@ export function serveHrn(connection: Connection, options: ServerOptions): void {
   });
   connection.onCompletion(({ textDocument, position }) => {
     const a = analysisAt(textDocument.uri);
-    return a ? complete(a, position, options.sweeps?.settings ?? []) : [];
+    return a ? complete(a, position, options.sweeps) : [];
   });
   connection.onDefinition(({ textDocument, position }) => {
     const a = analysisAt(textDocument.uri);

@@ -4,8 +4,11 @@ import type { Command } from '../command.js';
 import { stdioConnection } from '../lsp-stdio.js';
 import { userStderr } from '../stderr.js';
 import { UsageError } from '../../errors.js';
+import type { SweepSupport } from '../../lsp/analysis.js';
 import { serveHrn } from '../../lsp/server.js';
+import { DISTRIBUTION_NAMES } from '../../sweep/distributions.js';
 import { resolveSweep, SWEEP_SETTINGS } from '../../sweep/from-source.js';
+import { SAMPLED_SETTINGS } from '../../sweep/train-rules.js';
 import { hrnVersion } from '../../train/checkpoint.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 
@@ -22,6 +25,14 @@ function consoleToStderr(): void {
   console.dir = toStderr;
   console.table = toStderr;
 }
+
+/** Sweep blocks as `hrn check` and `hrn sweep` read them: the language server's view of sweep/. */
+export const SWEEP_SUPPORT: SweepSupport = {
+  check: (file, sources) => file.sweeps.flatMap((s) => resolveSweep(s, file, sources).diagnostics),
+  settings: SWEEP_SETTINGS,
+  sampled: SAMPLED_SETTINGS,
+  distributions: DISTRIBUTION_NAMES,
+};
 
 export const lsp: Command = {
   spec: {
@@ -40,7 +51,7 @@ export const lsp: Command = {
     const connection = stdioConnection((line) => void userStderr().write(`${line}\n`));
     serveHrn(connection, {
       version: hrnVersion(),
-      sweeps: { check: (file, sources) => file.sweeps.flatMap((s) => resolveSweep(s, file, sources).diagnostics), settings: SWEEP_SETTINGS },
+      sweeps: SWEEP_SUPPORT,
     });
     // The connection ends the process, as the protocol asks: status 0 after a shutdown request, 1
     // when the client exits or closes stdin without one. Until then there is nothing to return.
