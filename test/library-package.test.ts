@@ -138,7 +138,7 @@ describe('the packed library in a fresh project', () => {
 
     const r = await run(process.execPath, [join('out', 'use.cjs')], app, 60_000);
     expect(r.stderr).toBe('');
-    // A CommonJS file, so that require works on any Node 20, not only where Node can require ESM.
+    // The CommonJS build, not Node's require of the ES module: the one tsx's require could load above.
     expect(r.stdout.trim()).toBe(`${join(realpathSync(app), 'node_modules', 'hrn', 'dist', 'cjs', 'node.cjs')} ${TINY_RELUS}`);
   }, 240_000);
 });
