@@ -10,6 +10,8 @@ const HEAVY = [
   'test/train-memory-gpu.test.ts', // every network twice, with and without buffer sharing
   'test/sweep-queue.test.ts', // Redis and worker processes
   'test/playground.test.ts', // headless Chromium
+  'test/sweep-jobs.test.ts', // sweeps of real trainings, several processes at once
+  'test/library-package.test.ts', // builds and packs the package, installs it into a fresh project
   'test/export-onnx.test.ts', // every example under three pipelines, on the GPU and in ONNX Runtime
   'test/hostile/**/*.test.ts', // real hrn processes: trainings, signals, Redis, cold shader caches
 ];
