@@ -15,6 +15,7 @@ import type { ArchIR } from '../ir/arch.js';
 import { countGraph } from '../ir/count.js';
 import type { LayerGraph } from '../ir/graph.js';
 import { LIMITS } from '../ir/limits.js';
+import { stageOutChannels } from '../ir/lower.js';
 import type { HrnFile } from '../parser/index.js';
 
 const ORIGIN = '<design>';
@@ -116,7 +117,7 @@ function widthsToTry(ev: WidthEvaluator, name: string, a: number, b: number, t: 
 
 /** The largest width whose channels stay within the language's limit. */
 function widthLimit(member: ArchIR, m0: number): number {
-  const widest = Math.max(member.stem.channels, ...member.stages.map((s) => s.channels * (member.block === 'bottleneck' ? 4 : 1)));
+  const widest = Math.max(member.stem.channels, ...member.stages.map((s) => stageOutChannels(member, s)));
   return Math.max(1, Math.floor((m0 * LIMITS.channels) / widest));
 }
 
