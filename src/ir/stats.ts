@@ -6,6 +6,7 @@ import { checkCriticality, type CriticalityCheck } from './criticality.js';
 import { countGraph, reluShares, type GraphCounts } from './count.js';
 import { piCost, type PiCost } from './cost.js';
 import type { LayerGraph } from './graph.js';
+import { layerTable, type LayerRow } from './layers.js';
 import { lowerToGraph } from './lower.js';
 
 export const FLOPS_CONVENTION =
@@ -21,6 +22,8 @@ export interface NetworkStats {
   params: { total: number; stages: Record<string, number> };
   criticality: { order: string[] } & CriticalityCheck;
   piCost: PiCost;
+  /** One row per layer (`hrn stats --layers`); absent unless asked for. */
+  layers?: LayerRow[];
 }
 
 function byStage(counts: GraphCounts, key: 'relus' | 'flops' | 'params', withHead: boolean): Record<string, number> {
@@ -29,9 +32,9 @@ function byStage(counts: GraphCounts, key: 'relus' | 'flops' | 'params', withHea
   return out;
 }
 
-export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch)): NetworkStats {
+export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch), options: { layers?: boolean } = {}): NetworkStats {
   const counts = countGraph(graph);
-  return {
+  const stats: NetworkStats = {
     network: arch.name,
     input: `${arch.input.c}x${arch.input.h}x${arch.input.w}`,
     classes: arch.classes,
@@ -46,4 +49,6 @@ export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch
     criticality: { order: [...arch.criticality], ...checkCriticality(arch, graph) },
     piCost: piCost(counts.total.relus, graph),
   };
+  if (options.layers === true) stats.layers = layerTable(graph);
+  return stats;
 }
