@@ -88,18 +88,27 @@ export class StatementChecker extends ParamEvaluator {
         ? this.list(o.value, o.name, perStage, this.intItem(LIMITS.channels), 'positive integers')
         : ((x) => (x === undefined ? undefined : stages.map(() => x)))(this.positiveInt(o.value, o.name, LIMITS.channels));
       if (values === undefined) continue;
-      stages.forEach((st, i) => {
-        const x = values[i];
-        if (o.name === 'expansion') {
-          st.expansion = x;
-        } else if (o.name === 'groups') {
-          if (st.channels % x !== 0) this.err(o.nameSpan, `${st.name}'s ${st.channels} channels are not divisible by groups ${x}`);
-          else if (x > 1) st.groups = x;
-        } else if (st.channels % x !== 0) {
-          this.err(o.nameSpan, `${st.name}'s ${st.channels} channels are not a multiple of the group width ${x}`);
-        } else if (st.channels > x) {
-          st.groups = st.channels / x;
+      if (o.name === 'expansion') {
+        stages.forEach((st, i) => (st.expansion = values[i]));
+        continue;
+      }
+      // One diagnostic for every stage the value does not fit, at the option's name.
+      const bad = stages.filter((st, i) => st.channels % values[i] !== 0);
+      if (bad.length > 0) {
+        const noun = o.name === 'groups' ? 'groups' : 'the group width';
+        if (values.every((x) => x === values[0])) {
+          const list = bad.map((st) => `${st.name}'s ${st.channels}`).join(', ');
+          const verb = o.name === 'groups' ? 'divisible by' : 'a multiple of';
+          this.err(o.nameSpan, `${list} channels ${bad.length === 1 ? 'are' : 'are each'} not ${verb} ${noun} ${values[0]}`);
+        } else {
+          const list = bad.map((st) => `${st.name} (${st.channels} channels, ${o.name} ${values[stages.indexOf(st)]})`).join(', ');
+          this.err(o.nameSpan, `${noun} ${o.name === 'groups' ? 'do' : 'does'} not divide the channels of ${list}`);
         }
+        continue;
+      }
+      stages.forEach((st, i) => {
+        const groups = o.name === 'groups' ? values[i] : st.channels / values[i];
+        if (groups > 1) st.groups = groups;
       });
     }
   }
