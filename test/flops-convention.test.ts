@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ArchIR } from '../src/ir/arch.js';
 import { countGraph } from '../src/ir/count.js';
-import type { LayerGraph } from '../src/ir/graph.js';
+import type { ConvNode, GraphNode, LayerGraph } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { CIFAR, net, one, TINY_IMAGENET } from './passes-fixtures.js';
 
@@ -26,6 +26,7 @@ const CELLS: [string, string, ArchIR, number][] = [
 ];
 const ROUNDING = 0.05e6;
 
+const isConv = (n: GraphNode): n is ConvNode => n.op === 'conv';
 const elements = (g: LayerGraph, op: string) =>
   g.nodes.filter((n) => n.op === op).reduce((s, n) => s + n.shape.c * n.shape.h * n.shape.w, 0);
 
@@ -37,8 +38,8 @@ const TERMS: Record<string, (g: LayerGraph) => number> = {
   'global pooling (per input element)': (g) => g.nodes.filter((n) => n.op === 'avgpool').reduce((s, n) => s + g.nodes[n.input].shape.c * g.nodes[n.input].shape.h * g.nodes[n.input].shape.w, 0),
   'classifier bias': (g) => g.nodes.filter((n) => n.op === 'fc').reduce((s, n) => s + n.shape.c, 0),
   'convolution bias (per output element)': (g) => g.nodes.filter((n) => n.op === 'conv').reduce((s, n) => s + n.shape.c * n.shape.h * n.shape.w, 0),
-  'stem convolution again': (g) => g.nodes.filter((n) => n.op === 'conv' && n.region === 'stem').reduce((s, n) => s + n.outChannels * 3 * n.kernel * n.kernel * n.shape.h * n.shape.w, 0),
-  '1x1 shortcuts again': (g) => g.nodes.filter((n) => n.op === 'conv' && n.name.includes('shortcut')).reduce((s, n) => s + n.outChannels * g.nodes[n.input].shape.c * n.shape.h * n.shape.w, 0),
+  'stem convolution again': (g) => g.nodes.filter(isConv).filter((n) => n.region === 'stem').reduce((s, n) => s + n.outChannels * 3 * n.kernel * n.kernel * n.shape.h * n.shape.w, 0),
+  '1x1 shortcuts again': (g) => g.nodes.filter(isConv).filter((n) => n.name.includes('shortcut')).reduce((s, n) => s + n.outChannels * g.nodes[n.input].shape.c * n.shape.h * n.shape.w, 0),
   'all multiply-accumulates, scaled': (g) => countGraph(g).total.flops,
 };
 

@@ -11,11 +11,10 @@
 import { DiagnosticError } from '../diagnostics.js';
 import { lowerNetwork, runPipelineText } from '../driver.js';
 import { UserError } from '../errors.js';
-import type { ArchIR } from '../ir/arch.js';
+import { stageOutChannels, type ArchIR } from '../ir/arch.js';
 import { countGraph } from '../ir/count.js';
 import type { LayerGraph } from '../ir/graph.js';
 import { LIMITS } from '../ir/limits.js';
-import { stageOutChannels } from '../ir/lower.js';
 import type { HrnFile } from '../parser/index.js';
 
 const ORIGIN = '<design>';

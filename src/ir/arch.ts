@@ -113,6 +113,11 @@ export function headText(h: HeadIR): string {
 /** Default output channels per inner channel of a bottleneck block (ResNet-50's). */
 export const BOTTLENECK_EXPANSION = 4;
 
+/** Output channels of a stage's blocks: the inner width times the expansion for bottlenecks. */
+export function stageOutChannels(arch: Pick<ArchIR, 'block'>, stage: StageIR): number {
+  return arch.block === 'bottleneck' ? stage.channels * (stage.expansion ?? BOTTLENECK_EXPANSION) : stage.channels;
+}
+
 /** A per-stage option as the language writes it: one value when all stages agree, else a list. */
 function stageOption(values: readonly number[]): string {
   return values.every((v) => v === values[0]) ? String(values[0]) : `[${values.join(', ')}]`;

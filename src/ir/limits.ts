@@ -3,9 +3,9 @@
 // so no pass can grow a network past what a source file could declare. docs/language.md lists them.
 
 import { MAX_DIAGNOSTICS } from '../diagnostics.js';
-import type { ArchIR } from './arch.js';
+import { stageOutChannels, type ArchIR } from './arch.js';
 import { countGraph } from './count.js';
-import { lowerToGraph, stageOutChannels } from './lower.js';
+import { lowerToGraph } from './lower.js';
 
 export const LIMITS = Object.freeze({
   /** Bytes in a source file. */

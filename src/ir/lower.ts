@@ -6,7 +6,7 @@
 // stem, and a final bn-relu after the last stage, counted in it) and `plain` (VGG: conv-bn-relu
 // layers, max pooling where a stage's stride is above 1, no shortcuts).
 
-import { BOTTLENECK_EXPANSION, type ArchIR, type StageIR } from './arch.js';
+import { stageOutChannels, type ArchIR, type StageIR } from './arch.js';
 import { GraphBuilder } from './builder.js';
 import { emitConvUnit } from './conv-unit.js';
 import type { LayerGraph } from './graph.js';
@@ -16,10 +16,7 @@ export function relusPerBlock(arch: Pick<ArchIR, 'block'>): number {
   return { basic: 2, preact: 2, plain: 1, bottleneck: 3 }[arch.block];
 }
 
-/** Output channels of a stage's blocks. */
-export function stageOutChannels(arch: Pick<ArchIR, 'block'>, stage: StageIR): number {
-  return arch.block === 'bottleneck' ? stage.channels * (stage.expansion ?? BOTTLENECK_EXPANSION) : stage.channels;
-}
+export { stageOutChannels } from './arch.js';
 
 /** Whether the stem ends in a ReLU: every kind but preact, whose blocks start with bn-relu. */
 export function stemHasRelu(arch: Pick<ArchIR, 'block'>): boolean {

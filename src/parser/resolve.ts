@@ -4,8 +4,7 @@
 // Params and expressions live in evaluate.ts, the structured statements in resolve-statements.ts.
 
 import type { Diagnostic } from '../diagnostics.js';
-import type { ArchIR } from '../ir/arch.js';
-import { stageOutChannels } from '../ir/lower.js';
+import { stageOutChannels, type ArchIR } from '../ir/arch.js';
 import type { NetworkDecl, Override, ParamStmt, Statement, StatementKind } from './ast.js';
 import { type ResolveDeps } from './evaluate.js';
 import { LIMITS, networkSizeProblem } from './limits.js';
