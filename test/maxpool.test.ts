@@ -60,6 +60,8 @@ describe('maxpool with padding (the ImageNet stem)', () => {
 describe('maxpool forward kernel vs reference', () => {
   it.each(CASES)('%s', async (name, c, h, w, k, s, p) => {
     const g = poolGraph(name, c, h, w, k, s, p);
+    // The windows cover the padded plane: floor((side + 2p - k) / s) + 1 of them along each side.
+    expect(g.nodes.find((n) => n.name === 'p1')!.shape).toEqual({ c, h: Math.floor((h + 2 * p - k) / s) + 1, w: Math.floor((w + 2 * p - k) / s) + 1 });
     const err = await errorVsReference(g, 3, 11, (wt) => Executor.create(gpu(), compilePlan(g, { batch: 3, subgroupSize: gpu().subgroupSize }), wt));
     expect(err).toBeLessThan(1e-4);
     expect(compilePlan(g, { batch: 3 }).dispatches.filter((d) => d.op === 'maxpool')).toHaveLength(2);
@@ -71,6 +73,7 @@ describe('maxpool backward kernel vs reference (whole-graph gradients)', () => {
   // 2x2 stride 2 is trained in test/train-gpu.test.ts (VGG-style network).
   it.each([CASES[1], CASES[3]])('%s', async (name, c, h, w, k, s, p) => {
     const g = poolGraph(name, c, h, w, k, s, p);
+    expect(g.nodes.find((n) => n.name === 'p1')!.shape.h).toBe(Math.floor((h + 2 * p - k) / s) + 1);
     const batch = 4;
     const wt = weightsFor(g, 3);
     const x = inputFor(g, batch, 5);
@@ -101,6 +104,7 @@ describe('maxpool reference backward vs finite differences', () => {
     }
     const x = tensor(2, 3, 6, 6, Float32Array.from(vals));
     const y = maxpool(x, k, s, p);
+    expect(y.h).toBe(Math.floor((6 + 2 * p - k) / s) + 1);
     const r = Float32Array.from({ length: y.data.length }, (_, i) => Math.sin(i + 1));
     const dx = maxpoolBackward(x, tensor(y.n, y.c, y.h, y.w, r), k, s, p);
     const loss = () => maxpool(x, k, s, p).data.reduce((acc, v, i) => acc + v * r[i], 0);
