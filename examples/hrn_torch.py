@@ -115,7 +115,8 @@ class HrnNet(nn.Module):
             elif op == "avgpool":
                 y = F.adaptive_avg_pool2d(ins[0], 1)
             elif op == "maxpool":
-                y = F.max_pool2d(ins[0], node["kernel"], node["stride"])
+                # PyTorch pads max pooling with -inf, as hrn does: padding never wins a window.
+                y = F.max_pool2d(ins[0], node["kernel"], node["stride"], node.get("pad", 0))
             else:
                 raise ValueError(f"unknown op {op}")
             values.append(y)

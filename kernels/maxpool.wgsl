@@ -1,4 +1,4 @@
-// Max pooling over K x K windows with stride S, no padding: one invocation per output element
+// Max pooling over K x K windows with stride S and P of padding: one invocation per output element
 // (image, channel, row, column). The first maximum in row-major window order wins a tie, as in
 // the backward kernel (train/maxpool_bwd.wgsl) and the reference (src/reference/ops.ts).
 
@@ -17,11 +17,13 @@ fn element(e: u32) {
   let oh = (e / OW) % OH;
   let c = (e / (OW * OH)) % C;
   let n = e / (OW * OH * C);
-  let base = n * IN_BATCH_STRIDE + IN_OFFSET + c * IH * IW + oh * S * IW + ow * S;
-  var m = {{x_in}}[base];
-  for (var a = 0u; a < K; a++) {
-    for (var b = 0u; b < K; b++) {
-      m = max(m, {{x_in}}[base + a * IW + b]);
+  let plane = n * IN_BATCH_STRIDE + IN_OFFSET + c * IH * IW;
+  let rows = windowRows(oh);
+  let cols = windowCols(ow);
+  var m = {{x_in}}[plane + rows.x * IW + cols.x];
+  for (var a = rows.x; a < rows.y; a++) {
+    for (var b = cols.x; b < cols.y; b++) {
+      m = max(m, {{x_in}}[plane + a * IW + b]);
     }
   }
   {{y_out}}[n * OUT_BATCH_STRIDE + OUT_OFFSET + c * OH * OW + oh * OW + ow] = m;

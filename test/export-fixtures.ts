@@ -15,7 +15,19 @@ import { initWeights, Rng, type Weights } from '../src/weights/index.js';
 
 /** The smallest width parameter of each example that every pipeline kind accepts (reuse 4 needs channels divisible by 4). */
 // Networks without a base width `m` get the smallest of their own parameters.
-export const SMALL_SET: Record<string, string> = { 'wrn22x8.hrn': 'k=1', 'resnet32.hrn': 'res=32', 'regnet-style.hrn': 'g=8' };
+export const SMALL_SET: Record<string, string> = {
+  'wrn22x8.hrn': 'k=1',
+  'resnet32.hrn': 'res=32',
+  'regnet-style.hrn': 'g=8',
+  // The ImageNet networks at 32x32 or 64x64 (every stride still divides; the stem's pooling still
+  // pads), several settings separated by spaces. RegNetX and ResNeXt divide by 32 before Stage4:
+  // at 32x32 its 1x1 maps leave the calibration batch too few values per batch-norm channel, and
+  // at their full depths (22 and 16 blocks) random weights give logits too large to compare within
+  // 1e-4; one or two blocks per stage keep every kind of block.
+  'regnetx.hrn': 'res=64 depths=[1,2,2,2]',
+  'resnext50.hrn': 'res=64 cardinality=4 depths=[2,1,1,1]',
+  'resnet18-imagenet.hrn': 'res=32 m=4',
+};
 export const smallSet = (file: string) => SMALL_SET[file] ?? 'm=4';
 
 /** The kinds of pipeline an export must handle: none, culled + thinned stages, ReLU-reuse. */
@@ -25,9 +37,12 @@ export function exampleNetwork(file: string, set: string, pipeline: string): Arc
   const path = `examples/${file}`;
   const text = readFileSync(path, 'utf8');
   const { file: parsed } = parseHrn(text, path);
-  const ov = parseOverride(set, '<set>');
-  if (!ov.override) throw new Error(`bad --set ${set}`);
-  const r = resolveNetwork(parsed.networks[0], [ov.override], new Map([[path, text]]));
+  const overrides = set.split(' ').map((one) => {
+    const ov = parseOverride(one, '<set>');
+    if (!ov.override) throw new Error(`bad --set ${one}`);
+    return ov.override;
+  });
+  const r = resolveNetwork(parsed.networks[0], overrides, new Map([[path, text]]));
   if (!r.arch) throw new Error(`${path} with ${set} does not resolve: ${r.diagnostics.map((d) => d.message).join('; ')}`);
   return pipeline === '' ? r.arch : runText(r.arch, pipeline).family[0];
 }

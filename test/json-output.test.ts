@@ -49,6 +49,27 @@ describe('--json', () => {
     expect(doc.networks).toHaveLength(4);
   });
 
+  it('stats --layers --json: a row per layer, valid against stats.schema.json, whose rows add up to the stage figures', async () => {
+    const r = await hrn('stats', 'examples/resnet18-imagenet.hrn', '--layers', '--json');
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(validateJson('stats', doc)).toEqual([]);
+    const [net] = doc.networks;
+    const layers: { layer: string; stage: string; output: string; relus: number; flops: number; params: number }[] = net.layers;
+    expect(layers[0]).toMatchObject({ layer: 'stem.conv1', stage: 'S1', output: '64x112x112', relus: 64 * 112 * 112 });
+    for (const key of ['relus', 'flops', 'params'] as const) {
+      for (const [stage, total] of Object.entries(net[key].stages as Record<string, number>)) {
+        expect(layers.filter((l) => l.stage === stage).reduce((a, l) => a + l[key], 0), `${key} ${stage}`).toBe(total);
+      }
+    }
+    // A row with a field the schema does not name, or without a share, is not a stats document.
+    expect(validateJson('stats', { ...doc, networks: [{ ...net, layers: [{ ...layers[0], extra: 1 }] }] })).not.toEqual([]);
+    const { reluShare: _, ...unshared } = net.layers[0];
+    expect(validateJson('stats', { ...doc, networks: [{ ...net, layers: [unshared] }] })).not.toEqual([]);
+    // Without --layers there are none.
+    expect(JSON.parse((await hrn('stats', 'examples/resnet18-imagenet.hrn', '--json')).out).networks[0].layers).toBeUndefined();
+  });
+
   it('equalize is valid against equalize.schema.json', async () => {
     const r = await hrn('equalize', 'examples/resnet18.hrn', '--set', 'm=16', '--json');
     const doc = JSON.parse(r.out);

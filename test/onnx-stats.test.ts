@@ -237,11 +237,10 @@ describe('mistakes are one line each', () => {
     await one(['stats', write(twice.model({ opset: 13, input: ['N', 3, 8, 8], output: ['N', 4, 8, 8], last: c }))], 1, /initializer 'w' is given twice$/);
   });
 
-  it('.hrn options are usage errors for an ONNX model; --layers is one for a .hrn file; a missing file is a user error', async () => {
+  it('.hrn options are usage errors for an ONNX model; a missing file is a user error', async () => {
     const path = write(resnet18Onnx({ folded: true, opset: 13, res: 32, classes: 10 }));
     await one(['stats', path, '--pipeline', 'cull S1'], 2, /^hrn stats: --pipeline applies to \.hrn files, not to an ONNX model$/);
     await one(['stats', path, '--set', 'm=2'], 2, /^hrn stats: --set applies to \.hrn files/);
-    await one(['stats', 'examples/resnet18.hrn', '--layers'], 2, /^hrn stats: --layers applies to an ONNX model/);
     await one(['stats', join(root, 'none.onnx')], 1, /^hrn stats: error: .*none\.onnx: no such file$/);
     mkdirSync(join(root, 'dir.onnx'));
     await one(['stats', join(root, 'dir.onnx')], 1, /dir\.onnx: is a directory, expected an \.onnx file$/);

@@ -79,7 +79,7 @@ const cases: Array<[name: string, text: string, expected: Expected[], sets?: str
     [1, 9, "network 'N' has no 'stages' statement"],
   ]],
   ['unknown block kind', net(INPUT, CLASSES, STEM, 'block resnet', STAGES), [[5, 9, "unknown block kind 'resnet'; expected basic, bottleneck, preact, plain"]]],
-  ['a block option other than bottleneck groups', net(INPUT, CLASSES, STEM, 'block basic groups 2', STAGES), [[5, 15, "unknown block option 'groups'; only bottleneck blocks take one: groups N"]]],
+  ['a block option other than bottleneck groups', net(INPUT, CLASSES, STEM, 'block basic groups 2', STAGES), [[5, 15, "unknown block option 'groups'; only bottleneck blocks take options (expansion, groups, groupwidth)"]]],
   ['groups that do not divide the channels', net(INPUT, CLASSES, STEM, 'block bottleneck groups 3', 'stages depths [1] widths []'), [[5, 20, "S1's 16 channels are not divisible by groups 3"]]],
   ['unknown and misplaced head items', net(INPUT, CLASSES, STEM, STAGES, 'head fc maxpool avgpool'), [
     [6, 11, 'maxpool must come first in the head'],

@@ -85,7 +85,7 @@ describe('training the block kinds beyond basic on the GPU path', () => {
       const a = residualNetwork({ name: 'vgg', block: 'plain', depths: [1, 2], channels: [4, 8], input: { c: 3, h: 8, w: 8 }, classes: 5 });
       return lowerToGraph({ ...a, head: { pool: 'max', hidden: [12], fc: true } });
     }],
-    ['bottleneck groups 2', () => lowerToGraph({ ...residualNetwork({ name: 'rgn', block: 'bottleneck', depths: [1, 1], channels: [4, 8], input: { c: 3, h: 8, w: 8 }, classes: 5 }), groups: 2 })],
+    ['bottleneck groups 2', () => lowerToGraph(residualNetwork({ name: 'rgn', block: 'bottleneck', depths: [1, 1], channels: [4, 8], input: { c: 3, h: 8, w: 8 }, classes: 5, groups: 2 }))],
   ];
   it.each(kinds)('%s', async (_kind, build) => {
     const g = build();

@@ -26,20 +26,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let n = e / (IW * IH * C);
   let xPlane = n * X_BATCH_STRIDE + X_OFFSET + c * IH * IW;
   let me = xPlane + row * IW + col;
-  // Windows (oh, ow) with oh*S <= row < oh*S + K, likewise for columns.
-  let ohLo = select(0u, (row - K + 1u + S - 1u) / S, row + 1u > K);
-  let owLo = select(0u, (col - K + 1u + S - 1u) / S, col + 1u > K);
-  let ohHi = min(row / S, OH - 1u);
-  let owHi = min(col / S, OW - 1u);
+  // Windows (oh, ow) with oh*S <= row + P < oh*S + K, likewise for columns.
+  let r = row + P;
+  let q = col + P;
+  let ohLo = select(0u, (r - K + 1u + S - 1u) / S, r + 1u > K);
+  let owLo = select(0u, (q - K + 1u + S - 1u) / S, q + 1u > K);
+  let ohHi = min(r / S, OH - 1u);
+  let owHi = min(q / S, OW - 1u);
   var acc = 0.0;
   for (var oh = ohLo; oh <= ohHi; oh++) {
+    let rows = windowRows(oh);
     for (var ow = owLo; ow <= owHi; ow++) {
-      let base = xPlane + oh * S * IW + ow * S;
-      var best = base;
-      for (var a = 0u; a < K; a++) {
-        for (var b = 0u; b < K; b++) {
-          if ({{x_in}}[base + a * IW + b] > {{x_in}}[best]) {
-            best = base + a * IW + b;
+      let cols = windowCols(ow);
+      var best = xPlane + rows.x * IW + cols.x;
+      for (var a = rows.x; a < rows.y; a++) {
+        for (var b = cols.x; b < cols.y; b++) {
+          if ({{x_in}}[xPlane + a * IW + b] > {{x_in}}[best]) {
+            best = xPlane + a * IW + b;
           }
         }
       }

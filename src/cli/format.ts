@@ -3,7 +3,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { GC_CLIENT_BYTES_PER_RELU, GC_COMM_BYTES_PER_RELU, GC_SECONDS_PER_RELU } from '../ir/cost.js';
 import { HE_SLOTS } from '../ir/he-cost.js';
-import { printStageTable } from '../ir/print.js';
+import { printLayerTable, printStageTable } from '../ir/print.js';
 import type { PiCost } from '../ir/cost.js';
 import type { NetworkStats } from '../ir/stats.js';
 
@@ -41,6 +41,7 @@ export function formatStats(s: NetworkStats): string {
   const lines = [`${s.network}  (input ${s.input}, ${s.classes} classes)`];
   if (s.history.length > 0) lines.push(`after: ${s.history.join('; ')}`);
   lines.push('', printStageTable(s), '');
+  if (s.layers) lines.push('Per layer (a convolution with its batch norm and ReLU; the stem counts in S1):', '', printLayerTable(s.layers), '');
   lines.push(`FLOPs count ${s.flops.convention}.`);
   lines.push(criticalityLine(s));
   lines.push('', ...formatPiCost(s.piCost));

@@ -11,7 +11,7 @@
 import { DiagnosticError } from '../diagnostics.js';
 import { lowerNetwork, runPipelineText } from '../driver.js';
 import { UserError } from '../errors.js';
-import type { ArchIR } from '../ir/arch.js';
+import { stageOutChannels, type ArchIR } from '../ir/arch.js';
 import { countGraph } from '../ir/count.js';
 import type { LayerGraph } from '../ir/graph.js';
 import { LIMITS } from '../ir/limits.js';
@@ -116,7 +116,7 @@ function widthsToTry(ev: WidthEvaluator, name: string, a: number, b: number, t: 
 
 /** The largest width whose channels stay within the language's limit. */
 function widthLimit(member: ArchIR, m0: number): number {
-  const widest = Math.max(member.stem.channels, ...member.stages.map((s) => s.channels * (member.block === 'bottleneck' ? 4 : 1)));
+  const widest = Math.max(member.stem.channels, ...member.stages.map((s) => stageOutChannels(member, s)));
   return Math.max(1, Math.floor((m0 * LIMITS.channels) / widest));
 }
 

@@ -172,7 +172,7 @@ export function buildOnnxModel(graph: LayerGraph, weights: Weights, o: OnnxExpor
         value.push(w.node('GlobalAveragePool', [x(n.input)], n.name));
         break;
       case 'maxpool':
-        value.push(w.node('MaxPool', [x(n.input)], n.name, [ints('kernel_shape', [n.kernel, n.kernel]), ints('strides', [n.stride, n.stride])]));
+        value.push(w.node('MaxPool', [x(n.input)], n.name, [ints('kernel_shape', [n.kernel, n.kernel]), ints('strides', [n.stride, n.stride]), ints('pads', [n.pad, n.pad, n.pad, n.pad])]));
         break;
       case 'fc': {
         const flat = w.node('Flatten', [x(n.input)], `${n.name}.flatten`, [int('axis', 1)]);

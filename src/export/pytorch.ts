@@ -79,7 +79,7 @@ export function torchStateDict(graph: LayerGraph, weights: Weights): TorchExport
       case 'slice':
         return { op: n.op, inputs, start: n.start, end: n.end, channels: graph.nodes[n.input].shape.c };
       case 'maxpool':
-        return { op: n.op, inputs, kernel: n.kernel, stride: n.stride };
+        return { op: n.op, inputs, kernel: n.kernel, stride: n.stride, pad: n.pad };
       default:
         return { op: n.op, inputs };
     }

@@ -52,6 +52,10 @@ export interface StageIR {
   /** Stride of the first block's first convolution (spatial downsampling). */
   stride: number;
   relu: ReluPlan;
+  /** Bottleneck blocks: output channels per inner channel (absent: 4, ResNet's; RegNet-X uses 1). */
+  expansion?: number;
+  /** Bottleneck blocks: groups of the kxk convolution (ResNeXt's cardinality); absent or 1: dense. */
+  groups?: number;
 }
 
 /**
@@ -65,10 +69,17 @@ export interface WidthBasis {
   factors: number[];
 }
 
+/** Max pooling after the stem's convolution (ImageNet ResNets: 3x3, stride 2, padded by 1). */
+export interface StemPoolIR {
+  kernel: number;
+  stride: number;
+}
+
 export interface StemIR {
   channels: number;
   kernel: number;
   stride: number;
+  pool?: StemPoolIR;
 }
 
 export interface HeadIR {
@@ -88,8 +99,6 @@ export interface ArchIR {
   kernel: number;
   stem: StemIR;
   block: BlockKind;
-  /** Groups of the bottleneck's kxk convolution (RegNet-style); absent or 1: dense. */
-  groups?: number;
   stages: StageIR[];
   /** Present when the widths come from a base and factors rather than an explicit channel list. */
   widths?: WidthBasis;
@@ -107,9 +116,39 @@ export function headText(h: HeadIR): string {
   return [`${h.pool}pool`, ...(h.hidden ?? []).map((n) => `fc(${n})`), ...(h.fc ? ['fc'] : [])].join(' ');
 }
 
-/** The block statement's value: `basic`, `bottleneck groups 8`. */
-export function blockText(a: Pick<ArchIR, 'block' | 'groups'>): string {
-  return a.groups !== undefined && a.groups > 1 ? `${a.block} groups ${a.groups}` : a.block;
+/** Default output channels per inner channel of a bottleneck block (ResNet-50's). */
+export const BOTTLENECK_EXPANSION = 4;
+
+/** Output channels of a stage's blocks: the inner width times the expansion for bottlenecks. */
+export function stageOutChannels(arch: Pick<ArchIR, 'block'>, stage: StageIR): number {
+  return arch.block === 'bottleneck' ? stage.channels * (stage.expansion ?? BOTTLENECK_EXPANSION) : stage.channels;
+}
+
+/** A per-stage option as the language writes it: one value when all stages agree, else a list. */
+function stageOption(values: readonly number[]): string {
+  return values.every((v) => v === values[0]) ? String(values[0]) : `[${values.join(', ')}]`;
+}
+
+/** The block statement's value: `basic`, `bottleneck groups 8`, `bottleneck expansion 1 groups [2, 4]`. */
+export function blockText(a: Pick<ArchIR, 'block' | 'stages'>): string {
+  if (a.block !== 'bottleneck') return a.block;
+  const parts: string[] = [a.block];
+  const expansion = a.stages.map((s) => s.expansion ?? BOTTLENECK_EXPANSION);
+  if (expansion.some((e) => e !== BOTTLENECK_EXPANSION)) parts.push(`expansion ${stageOption(expansion)}`);
+  const groups = a.stages.map((s) => s.groups ?? 1);
+  if (groups.some((g) => g > 1)) parts.push(`groups ${stageOption(groups)}`);
+  return parts.join(' ');
+}
+
+/** The stem statement's value: `conv3x3(16)`, `conv7x7(64), stride 2, maxpool3x3, stride 2`. */
+export function stemText(stem: StemIR, channels: string = String(stem.channels)): string {
+  const parts = [`conv${stem.kernel}x${stem.kernel}(${channels})`];
+  if (stem.stride !== 1) parts.push(`stride ${stem.stride}`);
+  if (stem.pool) {
+    parts.push(`maxpool${stem.pool.kernel}x${stem.pool.kernel}`);
+    if (stem.pool.stride !== 1) parts.push(`stride ${stem.pool.stride}`);
+  }
+  return parts.join(', ');
 }
 
 export function stageName(index: number): string {

@@ -86,8 +86,10 @@ export class GraphBuilder {
         return { c: this.shape(spec.input).c, h: 1, w: 1 };
       case 'maxpool': {
         const s = this.shape(spec.input);
-        const h = convOutSize(s.h, spec.kernel, spec.stride, 0);
-        const w = convOutSize(s.w, spec.kernel, spec.stride, 0);
+        // A window must hold at least one real value, or its maximum would be the padding.
+        if (2 * spec.pad >= spec.kernel) fail(`padding ${spec.pad} leaves windows of ${spec.kernel} without input`);
+        const h = convOutSize(s.h, spec.kernel, spec.stride, spec.pad);
+        const w = convOutSize(s.w, spec.kernel, spec.stride, spec.pad);
         if (h < 1 || w < 1) fail(`output ${h}x${w} is empty`);
         return { c: s.c, h, w };
       }

@@ -29,7 +29,7 @@ export interface GraphCounts {
   total: Counts;
 }
 
-function nodeCounts(n: GraphNode, g: LayerGraph): Counts {
+export function nodeCounts(n: GraphNode, g: LayerGraph): Counts {
   const plane = n.shape.h * n.shape.w;
   switch (n.op) {
     case 'relu':
@@ -52,7 +52,7 @@ function nodeCounts(n: GraphNode, g: LayerGraph): Counts {
 }
 
 /** The reporting row of a node: stem and input fold into the first stage. */
-function rowOf(n: GraphNode, g: LayerGraph): string {
+export function rowOf(n: GraphNode, g: LayerGraph): string {
   if (n.region === 'stem') return g.stages[0] ?? 'head';
   return n.region;
 }

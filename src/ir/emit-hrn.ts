@@ -2,7 +2,7 @@
 // edited and fed to hrn again. The ReLU plan (culled, thinned, reuse) has no statement of its own
 // in the language: it is written as a pipeline that recreates it, named `<network>-plan`.
 
-import { blockText, headText, type ArchIR, type StageIR } from './arch.js';
+import { blockText, headText, stemText, type ArchIR, type StageIR } from './arch.js';
 import { reluLayerNames } from './lower.js';
 
 function list(xs: readonly number[]): string {
@@ -46,8 +46,7 @@ export function emitHrn(arch: ArchIR): string {
   lines.push(`  input   ${arch.input.c}x${arch.input.h}x${arch.input.w}`);
   lines.push(`  classes ${arch.classes}`);
   lines.push(`  kernel  ${arch.kernel}`);
-  const stride = arch.stem.stride === 1 ? '' : `, stride ${arch.stem.stride}`;
-  lines.push(`  stem    conv${arch.stem.kernel}x${arch.stem.kernel}(${stemFromM ? 'm' : arch.stem.channels}${stride})`);
+  lines.push(`  stem    ${stemText(arch.stem, stemFromM ? 'm' : undefined)}`);
   lines.push(`  block   ${blockText(arch)}`);
   const depths = list(arch.stages.map((s) => s.depth));
   const strides = list(arch.stages.map((s) => s.stride));

@@ -19,6 +19,8 @@ export interface ResidualNetworkOptions {
   strides?: number[];
   /** Most critical first; defaults to S1, S2, ... */
   criticality?: string[];
+  /** Bottleneck blocks: groups of every stage's kxk convolution. */
+  groups?: number;
 }
 
 export function residualNetwork(o: ResidualNetworkOptions): ArchIR {
@@ -47,6 +49,7 @@ export function residualNetwork(o: ResidualNetworkOptions): ArchIR {
       channels: channels[i],
       stride: strides[i],
       relu: { ...ORDINARY_RELUS },
+      ...(o.groups !== undefined && o.groups > 1 ? { groups: o.groups } : {}),
     })),
     widths,
     criticality: o.criticality ?? o.depths.map((_, i) => stageName(i)),

@@ -77,12 +77,16 @@ export interface AvgPoolNode extends NodeBase {
   input: number;
 }
 
-/** Max pooling over kernel x kernel windows with the given stride, no padding. */
+/**
+ * Max pooling over kernel x kernel windows with the given stride. Padding adds `pad` rows and
+ * columns on each side that never win a window (as if -infinity), so a window only sees real values.
+ */
 export interface MaxPoolNode extends NodeBase {
   op: 'maxpool';
   input: number;
   kernel: number;
   stride: number;
+  pad: number;
 }
 
 /** Fully connected layer with bias on the flattened input. */

@@ -3,7 +3,7 @@
 // so no pass can grow a network past what a source file could declare. docs/language.md lists them.
 
 import { MAX_DIAGNOSTICS } from '../diagnostics.js';
-import type { ArchIR } from './arch.js';
+import { stageOutChannels, type ArchIR } from './arch.js';
 import { countGraph } from './count.js';
 import { lowerToGraph } from './lower.js';
 
@@ -71,13 +71,12 @@ export function formatCount(v: number): string {
  */
 export function networkSizeProblem(arch: ArchIR): string | undefined {
   const over = (what: string, v: number, max: number) => (v > max ? `${what} is ${formatCount(v)}, above the limit of ${formatLimit(max)}` : undefined);
-  const expansion = arch.block === 'bottleneck' ? 4 : 1;
   const structural = [
     over('the number of stages', arch.stages.length, LIMITS.stages),
     over('the number of blocks', arch.stages.reduce((a, s) => a + s.depth, 0), LIMITS.totalDepth),
     over('the stem channels', arch.stem.channels, LIMITS.channels),
     ...arch.stages.map((s) => over(`the depth of stage ${s.name}`, s.depth, LIMITS.stageDepth)),
-    ...arch.stages.map((s) => over(`the output channels of stage ${s.name}`, s.channels * expansion, LIMITS.channels)),
+    ...arch.stages.map((s) => over(`the output channels of stage ${s.name}`, stageOutChannels(arch, s), LIMITS.channels)),
   ].find((p) => p !== undefined);
   if (structural !== undefined) return `${arch.name}: ${structural}`;
   const total = countGraph(lowerToGraph(arch)).total;

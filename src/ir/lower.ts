@@ -1,27 +1,22 @@
 // Lowering: architecture IR -> layer graph. Post-activation residual networks as the paper uses
 // them (CIFAR-style ResNets): stem conv-bn-relu, stages of basic (two 3x3 convs) or bottleneck
-// (1x1, kxk optionally grouped, 1x1 with 4x expansion) blocks, projection shortcuts where the shape
+// (1x1, kxk optionally grouped, 1x1 with an expansion, 4x unless the stage says otherwise) blocks, projection shortcuts where the shape
 // changes, then global pooling and a fully connected classifier. Two more block kinds follow the
 // networks the paper compares with: `preact` (Wide ResNets: bn-relu before each conv, a bare conv
 // stem, and a final bn-relu after the last stage, counted in it) and `plain` (VGG: conv-bn-relu
 // layers, max pooling where a stage's stride is above 1, no shortcuts).
 
-import type { ArchIR, StageIR } from './arch.js';
+import { stageOutChannels, type ArchIR, type StageIR } from './arch.js';
 import { GraphBuilder } from './builder.js';
 import { emitConvUnit } from './conv-unit.js';
 import type { LayerGraph } from './graph.js';
-
-const BOTTLENECK_EXPANSION = 4;
 
 /** ReLU layers per block, by block kind. */
 export function relusPerBlock(arch: Pick<ArchIR, 'block'>): number {
   return { basic: 2, preact: 2, plain: 1, bottleneck: 3 }[arch.block];
 }
 
-/** Output channels of a stage's blocks. */
-export function stageOutChannels(arch: Pick<ArchIR, 'block'>, stage: StageIR): number {
-  return arch.block === 'bottleneck' ? stage.channels * BOTTLENECK_EXPANSION : stage.channels;
-}
+export { stageOutChannels } from './arch.js';
 
 /** Whether the stem ends in a ReLU: every kind but preact, whose blocks start with bn-relu. */
 export function stemHasRelu(arch: Pick<ArchIR, 'block'>): boolean {
@@ -75,13 +70,16 @@ export function lowerToGraph(arch: ArchIR): LayerGraph {
       reuse: first ? reuseAt(first, 0) : 1,
     })
     : conv(b, 'stem.conv1', 'stem', input, arch.stem.channels, arch.stem.kernel, arch.stem.stride);
+  // ImageNet stems pool after the convolution, padded like it so that stride 2 halves the side.
+  const pool = arch.stem.pool;
+  if (pool) x = b.add({ op: 'maxpool', name: 'stem.pool', region: 'stem', input: x, kernel: pool.kernel, stride: pool.stride, pad: Math.floor(pool.kernel / 2) });
 
   arch.stages.forEach((stage, si) => {
     let position = si === 0 && stemHasRelu(arch) ? 1 : 0;
     const perBlock = relusPerBlock(arch);
     const plan = (p: number): UnitPlan => ({ relu: reluKept(stage, p), reuse: reuseAt(stage, p) });
     if (arch.block === 'plain' && stage.stride > 1) {
-      x = b.add({ op: 'maxpool', name: `${stage.name}.pool`, region: stage.name, input: x, kernel: stage.stride, stride: stage.stride });
+      x = b.add({ op: 'maxpool', name: `${stage.name}.pool`, region: stage.name, input: x, kernel: stage.stride, stride: stage.stride, pad: 0 });
     }
     for (let blk = 1; blk <= stage.depth; blk++) {
       const units = Array.from({ length: perBlock }, (_, i) => plan(position + i));
@@ -110,7 +108,7 @@ export function lowerToGraph(arch: ArchIR): LayerGraph {
 function globalMaxPool(b: GraphBuilder, x: number): number {
   const s = b.shape(x);
   if (s.h !== s.w) throw new Error(`lowering: global max pooling needs a square input, got ${s.h}x${s.w}`);
-  return b.add({ op: 'maxpool', name: 'head.pool', region: 'head', input: x, kernel: s.h, stride: s.h });
+  return b.add({ op: 'maxpool', name: 'head.pool', region: 'head', input: x, kernel: s.h, stride: s.h, pad: 0 });
 }
 
 function conv(b: GraphBuilder, name: string, region: string, input: number, outChannels: number, kernel: number, stride: number): number {
@@ -180,7 +178,7 @@ function bottleneckBlock(b: GraphBuilder, arch: ArchIR, st: StageIR, blk: number
   const outC = stageOutChannels(arch, st);
   const common = { prefix, region: st.name };
   const h1 = emitConvUnit(b, { ...common, ...u[0], index: 1, input: x, outChannels: st.channels, kernel: 1, stride: 1 });
-  const h2 = emitConvUnit(b, { ...common, ...u[1], index: 2, input: h1, outChannels: st.channels, kernel: arch.kernel, stride, groups: arch.groups });
+  const h2 = emitConvUnit(b, { ...common, ...u[1], index: 2, input: h1, outChannels: st.channels, kernel: arch.kernel, stride, groups: st.groups });
   const sc = shortcut(b, prefix, st.name, x, outC, stride);
   return emitConvUnit(b, { ...common, ...u[2], index: 3, input: h2, outChannels: outC, kernel: 1, stride: 1, residual: sc });
 }

@@ -2,8 +2,9 @@
 // to its kernels. Stable and line-oriented so that diffs between passes read well.
 
 import type { ArchIR, StageIR } from './arch.js';
-import { blockText, factorTag, headText } from './arch.js';
+import { blockText, factorTag, headText, stemText } from './arch.js';
 import type { GraphNode, LayerGraph } from './graph.js';
+import type { LayerRow } from './layers.js';
 import type { NetworkStats } from './stats.js';
 
 function reluText(st: StageIR): string {
@@ -23,7 +24,7 @@ export function printArch(a: ArchIR): string {
   lines.push(`  input ${a.input.c}x${a.input.h}x${a.input.w}`);
   lines.push(`  classes ${a.classes}`);
   lines.push(`  kernel ${a.kernel}`);
-  lines.push(`  stem conv${a.stem.kernel}x${a.stem.kernel}(${a.stem.channels}${a.stem.stride === 1 ? '' : `, stride ${a.stem.stride}`})`);
+  lines.push(`  stem ${stemText(a.stem)}`);
   lines.push(`  block ${blockText(a)}`);
   if (a.widths) lines.push(`  # widths: m=${a.widths.m}, factors ${factorTag(a.widths.factors) || '(none)'}`);
   const w = Math.max(...a.stages.map((s) => String(s.channels).length));
@@ -93,4 +94,13 @@ export function printStageTable(s: NetworkStats): string {
   rows.push(['head', int(headRelus), '', millions(s.flops.stages.head ?? 0), int(s.params.stages.head ?? 0)]);
   rows.push(['total', int(s.relus.total), '100.0%', millions(s.flops.total), int(s.params.total)]);
   return formatTable(['stage', 'ReLUs', 'share', 'FLOPs', 'params'], rows);
+}
+
+/** The per-layer table of `hrn stats --layers`, with a total row. */
+export function printLayerTable(layers: readonly LayerRow[]): string {
+  const pct = (x: number) => `${x.toFixed(1)}%`;
+  const sum = (k: 'relus' | 'flops' | 'params') => layers.reduce((a, r) => a + r[k], 0);
+  const rows = layers.map((r) => [r.layer, r.stage, r.op, r.output, int(r.relus), pct(r.reluShare), millions(r.flops), pct(r.flopsShare), int(r.params)]);
+  rows.push(['total', '', '', '', int(sum('relus')), layers.length > 0 ? '100.0%' : '', millions(sum('flops')), layers.length > 0 ? '100.0%' : '', int(sum('params'))]);
+  return formatTable(['layer', 'stage', 'op', 'output', 'ReLUs', 'share', 'FLOPs', 'share', 'params'], rows);
 }

@@ -6,6 +6,7 @@ import { checkCriticality, type CriticalityCheck } from './criticality.js';
 import { countGraph, reluShares, type GraphCounts } from './count.js';
 import { piCost, type PiCost } from './cost.js';
 import type { LayerGraph } from './graph.js';
+import { layerTable, type LayerRow } from './layers.js';
 import { lowerToGraph } from './lower.js';
 
 /** What `flops` counts, in words (reports print it next to the numbers). */
@@ -30,6 +31,8 @@ export interface NetworkStats {
   criticality: { order: string[] } & CriticalityCheck;
   /** The network's cost under private-inference protocols (docs/pi-cost.md). */
   piCost: PiCost;
+  /** One row per layer (`hrn stats --layers`); absent unless asked for. */
+  layers?: LayerRow[];
 }
 
 function byStage(counts: GraphCounts, key: 'relus' | 'flops' | 'params', withHead: boolean): Record<string, number> {
@@ -41,11 +44,11 @@ function byStage(counts: GraphCounts, key: 'relus' | 'flops' | 'params', withHea
 /**
  * Counts a network: ReLUs, FLOPs and parameters per stage, the ReLU shares, the criticality check
  * and the private-inference cost. `graph` is the network's layer graph when the caller has it
- * already (lowered otherwise).
+ * already (lowered otherwise); `layers` adds the per-layer table of `hrn stats --layers`.
  */
-export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch)): NetworkStats {
+export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch), options: { layers?: boolean } = {}): NetworkStats {
   const counts = countGraph(graph);
-  return {
+  const stats: NetworkStats = {
     network: arch.name,
     input: `${arch.input.c}x${arch.input.h}x${arch.input.w}`,
     classes: arch.classes,
@@ -60,4 +63,6 @@ export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch
     criticality: { order: [...arch.criticality], ...checkCriticality(arch, graph) },
     piCost: piCost(counts.total.relus, graph),
   };
+  if (options.layers === true) stats.layers = layerTable(graph);
+  return stats;
 }

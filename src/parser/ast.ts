@@ -59,6 +59,9 @@ export interface StemStmt {
   conv?: Name;
   channels?: Expr;
   stride?: Expr;
+  /** `maxpool3x3` after the convolution (ImageNet stems), and its `stride`. */
+  pool?: Name;
+  poolStride?: Expr;
 }
 
 export interface BlockStmt {
@@ -66,8 +69,8 @@ export interface BlockStmt {
   span: SourceSpan;
   keyword: SourceSpan;
   block?: Name;
-  /** `groups 8` after the kind. */
-  option?: { name: Name; value?: Expr };
+  /** `groups 8`, `expansion 2`, ... after the kind, in source order. */
+  options: { name: Name; value?: Expr }[];
 }
 
 export type StageClauseName = 'depths' | 'widths' | 'channels' | 'strides';

@@ -210,13 +210,23 @@ export class HrnParser extends CstParser {
       this.CONSUME(Stride);
       this.SUBRULE2(this.expression, { LABEL: 'strideValue' });
     });
+    // `, maxpool3x3, stride 2`: the ImageNet stem's pooling after the convolution.
+    this.OPTION3(() => {
+      this.OPTION4(() => this.CONSUME2(Comma));
+      this.CONSUME2(Ident, { LABEL: 'pool' });
+      this.OPTION5(() => {
+        this.OPTION6(() => this.CONSUME3(Comma));
+        this.CONSUME2(Stride);
+        this.SUBRULE3(this.expression, { LABEL: 'poolStride' });
+      });
+    });
   });
 
   blockStmt = this.RULE('blockStmt', () => {
     this.CONSUME(Block);
     this.CONSUME(Ident, { LABEL: 'kind' });
-    // `block bottleneck groups 8`: an option of the block kind, with its value.
-    this.OPTION(() => {
+    // `block bottleneck groups 8 expansion 2`: options of the block kind, each with its value.
+    this.MANY(() => {
       this.CONSUME2(Ident, { LABEL: 'option' });
       this.SUBRULE(this.expression, { LABEL: 'optionValue' });
     });

@@ -9,9 +9,11 @@ import {
   type ArchIR,
   type BlockKind,
   type StageIR,
+  type StemPoolIR,
   type WidthBasis,
 } from '../ir/arch.js';
-import type { Expr, StageClause, StageClauseName, Statement } from './ast.js';
+import type { SourceSpan } from '../diagnostics.js';
+import type { Expr, StageClause, StageClauseName, Statement, StemStmt } from './ast.js';
 import { ParamEvaluator } from './evaluate.js';
 import { formatLimit, LIMITS } from './limits.js';
 import { describeValue, formatValue, integral, where } from './values.js';
@@ -29,26 +31,88 @@ export const DEFAULTS = {
   head: ['avgpool', 'fc'],
 };
 
+/** The options of `block bottleneck`. */
+export const BLOCK_OPTIONS = ['expansion', 'groups', 'groupwidth'] as const;
+
+export interface BlockOption {
+  name: (typeof BLOCK_OPTIONS)[number];
+  nameSpan: SourceSpan;
+  value: Expr;
+}
+
 export class StatementChecker extends ParamEvaluator {
-  /** The block kind and its `groups N` option. */
-  protected block(s: Extract<Statement, { kind: 'block' }>): { block?: BlockKind; groups?: number } {
+  /** The block kind, and its options checked by name (their values need the stages: `stageOptions`). */
+  protected block(s: Extract<Statement, { kind: 'block' }>): { block?: BlockKind; options: BlockOption[] } {
     let block: BlockKind | undefined;
-    let groups: number | undefined;
     if (s.block) {
       const b = s.block.name;
       const kinds: readonly string[] = BLOCK_KINDS;
       if (kinds.includes(b)) block = b as BlockKind;
       else this.err(s.block.span, `unknown block kind '${b}'; expected ${kinds.join(', ')}${didYouMean(b, kinds)}`);
     }
-    const opt = s.option;
-    if (opt) {
-      if (opt.name.name !== 'groups' || (block !== undefined && block !== 'bottleneck')) {
-        this.err(opt.name.span, `unknown block option '${opt.name.name}'; only bottleneck blocks take one: groups N`);
-      } else {
-        groups = this.positiveInt(opt.value, 'groups', LIMITS.channels);
+    const options: BlockOption[] = [];
+    for (const opt of s.options) {
+      const name = opt.name.name;
+      if (block !== undefined && block !== 'bottleneck') {
+        this.err(opt.name.span, `unknown block option '${name}'; only bottleneck blocks take options (${BLOCK_OPTIONS.join(', ')})`);
+        continue;
       }
+      if (!(BLOCK_OPTIONS as readonly string[]).includes(name)) {
+        this.err(opt.name.span, `unknown block option '${name}'; expected ${BLOCK_OPTIONS.join(', ')}${didYouMean(name, BLOCK_OPTIONS)}`);
+        continue;
+      }
+      const first = options.find((o) => o.name === name);
+      if (first) {
+        this.err(opt.name.span, `duplicate block option '${name}' (the first is at ${where(first.nameSpan)})`);
+        continue;
+      }
+      const rival = options.find((o) => (o.name === 'groups' && name === 'groupwidth') || (o.name === 'groupwidth' && name === 'groups'));
+      if (rival) {
+        this.err(opt.name.span, `a block takes either groups (how many) or groupwidth (channels per group), not both`);
+        continue;
+      }
+      if (opt.value) options.push({ name: name as BlockOption['name'], nameSpan: opt.name.span, value: opt.value });
     }
-    return { block, groups };
+    return { block, options };
+  }
+
+  /**
+   * Applies the bottleneck options to the stages. Each value is one number for every stage or a
+   * list with one per stage; `groupwidth` becomes each stage's groups (channels / width), so a
+   * stage whose channels the width does not divide is an error here.
+   */
+  protected stageOptions(options: readonly BlockOption[], stages: StageIR[]): void {
+    const perStage = { n: stages.length, why: `one per stage; depths gives ${stages.length}` };
+    for (const o of options) {
+      const v = this.evaluate(o.value);
+      if (v === undefined) continue;
+      const values = Array.isArray(v)
+        ? this.list(o.value, o.name, perStage, this.intItem(LIMITS.channels), 'positive integers')
+        : ((x) => (x === undefined ? undefined : stages.map(() => x)))(this.positiveInt(o.value, o.name, LIMITS.channels));
+      if (values === undefined) continue;
+      if (o.name === 'expansion') {
+        stages.forEach((st, i) => (st.expansion = values[i]));
+        continue;
+      }
+      // One diagnostic for every stage the value does not fit, at the option's name.
+      const bad = stages.filter((st, i) => st.channels % values[i] !== 0);
+      if (bad.length > 0) {
+        const noun = o.name === 'groups' ? 'groups' : 'the group width';
+        if (values.every((x) => x === values[0])) {
+          const list = bad.map((st) => `${st.name}'s ${st.channels}`).join(', ');
+          const verb = o.name === 'groups' ? 'divisible by' : 'a multiple of';
+          this.err(o.nameSpan, `${list} channels ${bad.length === 1 ? 'are' : 'are each'} not ${verb} ${noun} ${values[0]}`);
+        } else {
+          const list = bad.map((st) => `${st.name} (${st.channels} channels, ${o.name} ${values[stages.indexOf(st)]})`).join(', ');
+          this.err(o.nameSpan, `${noun} ${o.name === 'groups' ? 'do' : 'does'} not divide the channels of ${list}`);
+        }
+        continue;
+      }
+      stages.forEach((st, i) => {
+        const groups = o.name === 'groups' ? values[i] : st.channels / values[i];
+        if (groups > 1) st.groups = groups;
+      });
+    }
   }
 
   protected stem(s: Extract<Statement, { kind: 'stem' }>): ArchIR['stem'] | undefined {
@@ -70,7 +134,25 @@ export class StatementChecker extends ParamEvaluator {
     const channels = this.positiveInt(s.channels, 'the stem channels', LIMITS.channels);
     const stride = s.stride === undefined ? DEFAULTS.stemStride : this.positiveInt(s.stride, 'the stem stride', LIMITS.stride);
     if (kernel === undefined || channels === undefined || stride === undefined) return undefined;
-    return { channels, kernel, stride };
+    if (!s.pool) return { channels, kernel, stride };
+    const pool = this.stemPool(s.pool, s.poolStride);
+    return pool && { channels, kernel, stride, pool };
+  }
+
+  /** `maxpool3x3, stride 2`: an odd square window, padded by half of it like the convolutions. */
+  private stemPool(name: NonNullable<StemStmt['pool']>, strideExpr: Expr | undefined): StemPoolIR | undefined {
+    const m = /^maxpool([0-9]+)x([0-9]+)$/.exec(name.name);
+    let kernel: number | undefined;
+    if (!m) this.err(name.span, `expected the stem pooling as maxpool<k>x<k> (e.g. maxpool3x3), got '${name.name}'`);
+    else if (m[1] !== m[2]) this.err(name.span, `the stem pooling window must be square, got ${m[1]}x${m[2]}`);
+    else {
+      const k = Number(m[1]);
+      if (k <= 0 || k % 2 === 0) this.err(name.span, `the stem pooling window must be odd (padding keeps the size), got ${k}x${k}`);
+      else if (k > LIMITS.kernel) this.err(name.span, `the stem pooling window ${k}x${k} is above the limit of ${LIMITS.kernel}x${LIMITS.kernel}`);
+      else kernel = k;
+    }
+    const stride = strideExpr === undefined ? DEFAULTS.stemStride : this.positiveInt(strideExpr, 'the stem pooling stride', LIMITS.stride);
+    return kernel === undefined || stride === undefined ? undefined : { kernel, stride };
   }
 
   protected stages(
@@ -239,12 +321,13 @@ export class StatementChecker extends ParamEvaluator {
   }
 
   /** The activation must divide evenly by every stride on the way down and stay at least 1x1. */
-  protected spatial(input: Extract<Statement, { kind: 'input' }>, dims: (number | undefined)[], stemStride: number, stages: StageIR[]): void {
+  protected spatial(input: Extract<Statement, { kind: 'input' }>, dims: (number | undefined)[], stem: ArchIR['stem'], stages: StageIR[]): void {
     let h = dims[1];
     let w = dims[2];
     if (h === undefined || w === undefined) return;
     const steps: Array<{ where: string; stride: number }> = [
-      { where: 'the stem', stride: stemStride },
+      { where: 'the stem', stride: stem.stride },
+      ...(stem.pool ? [{ where: "the stem's pooling", stride: stem.pool.stride }] : []),
       ...stages.map((s) => ({ where: `stage ${s.name}`, stride: s.stride })),
     ];
     const shape = `${dims[0]}x${dims[1]}x${dims[2]}`;

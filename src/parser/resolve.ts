@@ -4,7 +4,7 @@
 // Params and expressions live in evaluate.ts, the structured statements in resolve-statements.ts.
 
 import type { Diagnostic } from '../diagnostics.js';
-import type { ArchIR } from '../ir/arch.js';
+import { stageOutChannels, type ArchIR } from '../ir/arch.js';
 import type { NetworkDecl, Override, ParamStmt, Statement, StatementKind } from './ast.js';
 import { type ResolveDeps } from './evaluate.js';
 import { LIMITS, networkSizeProblem } from './limits.js';
@@ -82,7 +82,7 @@ class Resolver extends StatementChecker {
 
     // block
     const blockStmt = get('block');
-    const { block, groups } = blockStmt ? this.block(blockStmt) : { block: DEFAULTS.block, groups: undefined };
+    const { block, options } = blockStmt ? this.block(blockStmt) : { block: DEFAULTS.block, options: [] };
 
     // stages
     const stagesStmt = get('stages');
@@ -101,15 +101,11 @@ class Resolver extends StatementChecker {
     }
 
     // cross-statement checks
-    if (dims && stem && stages && input) this.spatial(input, dims, stem.stride, stages.list);
-    if (groups !== undefined && stages) {
-      for (const s of stages.list) {
-        if (s.channels % groups !== 0) this.err(blockStmt!.option!.name.span, `${s.name}'s ${s.channels} channels are not divisible by groups ${groups}`);
-      }
-    }
+    if (dims && stem && stages && input) this.spatial(input, dims, stem, stages.list);
+    if (stages) this.stageOptions(options, stages.list);
     if (head && !head.fc && stages && classes !== undefined && block) {
       const last = stages.list[stages.list.length - 1];
-      const out = head.hidden?.[head.hidden.length - 1] ?? last.channels * (block === 'bottleneck' ? 4 : 1);
+      const out = head.hidden?.[head.hidden.length - 1] ?? stageOutChannels({ block }, last);
       if (out !== classes) {
         this.err(headStmt!.span, `a head without fc outputs ${head.hidden ? 'the last hidden layer\'s' : 'the last stage\'s'} ${out} ${head.hidden ? 'values' : 'channels'}, but classes is ${classes}; add fc or make them equal`);
       }
@@ -131,7 +127,6 @@ class Resolver extends StatementChecker {
       history: [],
     };
     if (stages.widths) arch.widths = stages.widths;
-    if (groups !== undefined && groups > 1) arch.groups = groups;
     const tooBig = networkSizeProblem(arch);
     if (tooBig !== undefined) {
       this.err(stagesStmt!.span, tooBig);

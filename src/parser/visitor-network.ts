@@ -170,14 +170,18 @@ export class NetworkAstBuilder extends BaseVisitor {
       conv: this.name(tok(node, 'conv')),
       channels: this.expr(node, 'channelCount'),
       stride: this.expr(node, 'strideValue'),
+      ...(tok(node, 'pool') ? { pool: this.name(tok(node, 'pool')), poolStride: this.expr(node, 'poolStride') } : {}),
     };
   }
 
   blockStmt(node: Children): Statement | undefined {
     const h = this.head(node, 'block');
     if (!h) return undefined;
-    const option = this.name(tok(node, 'option'));
-    return { kind: 'block', ...h, block: this.name(tok(node, 'kind')), ...(option ? { option: { name: option, value: this.expr(node, 'optionValue') } } : {}) };
+    const options = toks(node, 'option').flatMap((t, i) => {
+      const name = this.name(t);
+      return name ? [{ name, value: this.expr(node, 'optionValue', i) }] : [];
+    });
+    return { kind: 'block', ...h, block: this.name(tok(node, 'kind')), options };
   }
 
   stagesStmt(node: Children): Statement | undefined {

@@ -37,10 +37,9 @@ export function checkReshaped(out: ArchIR, pass: string, span: SourceSpan): void
   if (fractional.length > 0) {
     fail(span, `${pass}: ${out.name} would get ${fractional.map((s) => `${s.name} ${s.channels} channels`).join(', ')}; channel counts must be whole numbers`);
   }
-  const groups = out.groups ?? 1;
-  const ungrouped = groups > 1 ? out.stages.filter((s) => s.channels % groups !== 0) : [];
+  const ungrouped = out.stages.filter((s) => s.groups !== undefined && s.channels % s.groups !== 0);
   if (ungrouped.length > 0) {
-    fail(span, `${pass}: ${out.name} would get ${ungrouped.map((s) => `${s.name} ${s.channels} channels`).join(', ')}, not divisible by its groups ${groups}`);
+    fail(span, `${pass}: ${out.name} would get ${ungrouped.map((s) => `${s.name} ${s.channels} channels, not divisible by its groups ${s.groups}`).join('; ')}`);
   }
   const reused = out.stages.filter((s) => s.relu.reuse > 1 && !s.relu.culled);
   for (const n of new Set(reused.map((s) => s.relu.reuse))) {

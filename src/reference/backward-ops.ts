@@ -3,7 +3,7 @@
 // loops over NCHW float32 tensors, float64 accumulation, rounded once per output; conventions as
 // in backward.ts.
 
-import { BN_EPS, convOutSize, slice, tensor, type ConvParams, type Tensor } from './ops.js';
+import { BN_EPS, convOutSize, slice, tensor, windowMax, type ConvParams, type Tensor } from './ops.js';
 
 function toF32(n: number, c: number, h: number, w: number, acc: Float64Array): Tensor {
   return tensor(n, c, h, w, Float32Array.from(acc));
@@ -276,23 +276,12 @@ export function avgpoolBackward(dy: Tensor, h: number, w: number): Tensor {
 }
 
 /** Max pooling backward: each window's gradient goes to its first maximum (row-major order). */
-export function maxpoolBackward(x: Tensor, dy: Tensor, k: number, s: number): Tensor {
+export function maxpoolBackward(x: Tensor, dy: Tensor, k: number, s: number, p = 0): Tensor {
   const dx = tensor(x.n, x.c, x.h, x.w);
   for (let nc = 0; nc < x.n * x.c; nc++) {
     for (let i = 0; i < dy.h; i++) {
       for (let j = 0; j < dy.w; j++) {
-        let best = -1;
-        let m = -Infinity;
-        for (let a = 0; a < k; a++) {
-          for (let b = 0; b < k; b++) {
-            const idx = (nc * x.h + i * s + a) * x.w + j * s + b;
-            if (x.data[idx] > m) {
-              m = x.data[idx];
-              best = idx;
-            }
-          }
-        }
-        dx.data[best] += dy.data[(nc * dy.h + i) * dy.w + j];
+        dx.data[windowMax(x, nc, i * s - p, j * s - p, k)] += dy.data[(nc * dy.h + i) * dy.w + j];
       }
     }
   }

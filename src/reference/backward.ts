@@ -130,7 +130,7 @@ export function forwardGraph(graph: LayerGraph, weights: Weights, input: Tensor,
         y = avgpool(acts[node.input]);
         break;
       case 'maxpool':
-        y = maxpool(acts[node.input], node.kernel, node.stride);
+        y = maxpool(acts[node.input], node.kernel, node.stride, node.pad);
         break;
       case 'fc':
         y = fc(acts[node.input], param(weights, `${node.name}.weight`), param(weights, `${node.name}.bias`), node.outFeatures);
@@ -217,7 +217,7 @@ export function backwardGraph(graph: LayerGraph, weights: Weights, tape: Tape, d
         break;
       }
       case 'maxpool':
-        accumulate(node.input, maxpoolBackward(tape.acts[node.input], dy, node.kernel, node.stride));
+        accumulate(node.input, maxpoolBackward(tape.acts[node.input], dy, node.kernel, node.stride, node.pad));
         break;
       case 'fc': {
         const x = tape.acts[node.input];

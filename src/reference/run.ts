@@ -53,7 +53,7 @@ export function runReferenceAll(graph: LayerGraph, weights: Weights, input: Floa
         y = ops.avgpool(out[node.input]);
         break;
       case 'maxpool':
-        y = ops.maxpool(out[node.input], node.kernel, node.stride);
+        y = ops.maxpool(out[node.input], node.kernel, node.stride, node.pad);
         break;
       case 'fc': {
         const x = out[node.input];

@@ -63,7 +63,7 @@ const POINTS: Array<[string, ScheduleChoice]> = [
  * with a tail, average pooling and the fc.
  */
 const network = (): LayerGraph =>
-  lowerToGraph({ ...residualNetwork({ name: 'bottleneck', block: 'bottleneck', depths: [1, 1], channels: [4, 8], input: { c: 3, h: 7, w: 7 }, classes: 5 }), groups: 2 });
+  lowerToGraph(residualNetwork({ name: 'bottleneck', block: 'bottleneck', depths: [1, 1], channels: [4, 8], input: { c: 3, h: 7, w: 7 }, classes: 5, groups: 2 }));
 
 interface Result {
   point: string;

@@ -22,7 +22,7 @@ const NETWORKS: Array<[string, () => LayerGraph]> = [
     const a = residualNetwork({ name: 'plain', block: 'plain', depths: [1, 2], channels: [4, 8], input, classes: 5 });
     return lowerToGraph({ ...a, head: { pool: 'max', hidden: [12], fc: true } });
   }],
-  ['bottleneck, groups 2', () => lowerToGraph({ ...residualNetwork({ name: 'bottleneck', block: 'bottleneck', depths: [1, 1], channels: [4, 8], input, classes: 5 }), groups: 2 })],
+  ['bottleneck, groups 2', () => lowerToGraph(residualNetwork({ name: 'bottleneck', block: 'bottleneck', depths: [1, 1], channels: [4, 8], input, classes: 5, groups: 2 }))],
   ['preact', () => lowerToGraph(residualNetwork({ name: 'preact', block: 'preact', depths: [1, 1], channels: [4, 8], input, classes: 5 }))],
   // No network the language describes has a conv bias; the kernels support one (imported weights).
   ['basic with conv biases', () => {

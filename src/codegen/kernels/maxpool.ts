@@ -17,15 +17,16 @@ export interface MaxPoolShape {
   ow: number;
   kernel: number;
   stride: number;
+  pad: number;
 }
 
 /** The kernel shape of a pooling node (anything with its output plane, kernel and stride) over its input. */
-export function maxPoolShape(batch: number, input: { c: number; h: number; w: number }, pool: { shape: { h: number; w: number }; kernel: number; stride: number }): MaxPoolShape {
-  return { batch, c: input.c, h: input.h, w: input.w, oh: pool.shape.h, ow: pool.shape.w, kernel: pool.kernel, stride: pool.stride };
+export function maxPoolShape(batch: number, input: { c: number; h: number; w: number }, pool: { shape: { h: number; w: number }; kernel: number; stride: number; pad: number }): MaxPoolShape {
+  return { batch, c: input.c, h: input.h, w: input.w, oh: pool.shape.h, ow: pool.shape.w, kernel: pool.kernel, stride: pool.stride, pad: pool.pad };
 }
 
 function shapeValues(s: MaxPoolShape): Record<string, string> {
-  return { C: u(s.c), IH: u(s.h), IW: u(s.w), OH: u(s.oh), OW: u(s.ow), K: u(s.kernel), S: u(s.stride) };
+  return { C: u(s.c), IH: u(s.h), IW: u(s.w), OH: u(s.oh), OW: u(s.ow), K: u(s.kernel), S: u(s.stride), P: u(s.pad) };
 }
 
 export function genMaxPool(
