@@ -70,9 +70,9 @@ function expressions(s: Statement): Expr[] {
     case 'input':
       return s.dims;
     case 'stem':
-      return some(s.channels, s.stride);
+      return some(s.channels, s.stride, s.poolStride);
     case 'block':
-      return some(s.option?.value);
+      return some(...s.options.map((o) => o.value));
     case 'stages':
       return some(...s.clauses.map((c) => c.value));
     case 'head':
