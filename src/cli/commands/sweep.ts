@@ -26,6 +26,7 @@ import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../../errors.js';
 import { exitStatusFor } from '../../train/interrupt.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { TRAINING_OPTIONS, valSplitOption } from '../train-options.js';
+import { jsonObject, wantsJson } from '../json.js';
 
 /** The options that describe a sweep (shared with `hrn criticality`). */
 export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
@@ -34,7 +35,7 @@ export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
   network: { type: 'string', multiple: true, value: 'NAME', help: 'networks of the file to use (repeatable; default all)' },
   out: { type: 'string', value: 'DIR', help: 'runs directory (default runs/SWEEP)' },
   'dry-run': { type: 'boolean', help: 'list the runs with their ReLU and FLOP counts; train nothing' },
-  json: { type: 'boolean', help: 'with --dry-run: the runs as JSON' },
+  json: { type: 'boolean', help: 'print the runs (and, after training, what became of them) as JSON (schema: docs/schemas/sweep.schema.json); the rest goes to stderr' },
   ...ADAPTER_OPTION,
 };
 
@@ -160,7 +161,7 @@ export const sweep: Command = {
   spec: {
     name: 'sweep',
     summary: COMMAND_SUMMARIES.sweep,
-    usage: 'hrn sweep FILE [--sweep NAME] [--grid NAME=V1|V2]... [--pipeline P]... [--seeds 0,1] [--data KIND:DIR] [--out DIR] [--dry-run] [--queue redis://HOST:PORT]',
+    usage: 'hrn sweep FILE [--sweep NAME] [--grid NAME=V1|V2]... [--pipeline P]... [--seeds 0,1] [--data KIND:DIR] [--out DIR] [--dry-run] [--json] [--queue redis://HOST:PORT]',
     details: [
       'A sweep is a `sweep NAME { ... }` block of FILE (--sweep NAME; the only block of the file is',
       'used when no --grid or --list is given), or is described by the options below; options given',
@@ -190,11 +191,16 @@ export const sweep: Command = {
     const { io } = ctx;
     const spec = chosenSweep(p, ctx.sources);
     const runs = expandSweep(spec, ctx.sources);
+    const json = wantsJson(p);
     if (flag(p, 'dry-run')) {
-      io.out(flag(p, 'json') ? JSON.stringify(runs, null, 2) : `${formatRunTable(runs)}\n${runs.length} run${runs.length === 1 ? '' : 's'}`);
+      io.out(json ? jsonObject('sweep', { sweep: spec.name, dryRun: true, runs }) : `${formatRunTable(runs)}\n${runs.length} run${runs.length === 1 ? '' : 's'}`);
       return EXIT_OK;
     }
-    const { outcome } = await executeSweep(spec, runs, p, ctx);
+    const { outcome, store } = await executeSweep(spec, runs, p, ctx, json ? (l) => io.err(l) : undefined);
+    if (json) {
+      const { done, skipped, failed, interrupted } = outcome;
+      io.out(jsonObject('sweep', { sweep: spec.name, dryRun: false, dir: store.dir, runs, outcome: { done, skipped, failed, interrupted } }));
+    }
     if (outcome.interrupted) return exitStatusFor(outcome.signal);
     return outcome.failed > 0 ? EXIT_USER : EXIT_OK;
   },
