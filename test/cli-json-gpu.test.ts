@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ImageProgress } from '../src/cli/image-progress.js';
 import { validateJson } from './json-schema.js';
 import { hrnInProcess as hrn } from './sweep-fixtures.js';
+import { runHrn } from './hostile/bounded.js';
 import { TINY_SOURCE, writeTinyMnist } from './tiny-mnist.js';
 
 const N = 48;
@@ -61,6 +62,33 @@ describe('hrn train --json', () => {
     expect(validateJson('error', doc)).toEqual([]);
     expect([doc.command, doc.error.exitCode]).toEqual(['train', 1]);
     expect(r.stderr).toContain(doc.error.message);
+  });
+});
+
+describe('a device command killed by a signal under --json', () => {
+  it('the supervisor prints the error document the child could not, with the status a shell gives', { timeout: 300_000 }, async () => {
+    let killed = false;
+    let seen = '';
+    const r = await runHrn(['train', net, '--data', data, '--batch', '16', '--epochs', '1000', '--no-augment', '--out', join(root, 'killed'), '--json'], {
+      timeoutMs: 120_000,
+      onStderr: (chunk, pid) => {
+        seen += chunk;
+        // Once training has begun: the child is the supervisor's only one.
+        if (killed || !seen.includes('epoch 1/1000')) return;
+        const child = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+        if (child === '') return;
+        killed = true;
+        process.kill(Number(child), 'SIGKILL');
+      },
+    });
+    expect(r.timedOut).toBe(false);
+    expect(r.ms).toBeLessThan(100_000);
+    expect(r.code).toBe(128 + 9);
+    expect(r.stderr).toContain('hrn train: error: the process was killed by SIGKILL');
+    const doc = JSON.parse(r.stdout);
+    expect(validateJson('error', doc)).toEqual([]);
+    expect([doc.command, doc.error.exitCode]).toEqual(['train', 128 + 9]);
+    expect(doc.error.message).toMatch(/^the process was killed by SIGKILL/);
   });
 });
 
