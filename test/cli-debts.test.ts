@@ -47,7 +47,7 @@ describe('usage errors', () => {
   it('equalize refuses --json with --emit hrn instead of ignoring one', async () => {
     const r = await hrn('equalize', 'examples/resnet18.hrn', '--json', '--emit', 'hrn');
     expect(r.code).toBe(2);
-    expect(r.err.split('\n')[0]).toBe('hrn equalize: error: --json and --emit hrn are two outputs; give one of them');
+    expect(r.err.split('\n')[0]).toBe('hrn equalize: error: --emit hrn and --json are two outputs; pick one');
   });
 
   it('--debug-graph implies --debug: the layer graph is printed after every pass', async () => {

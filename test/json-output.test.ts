@@ -297,7 +297,12 @@ describe('--json when the command fails', () => {
     const setValue = JSON.parse((await hrn('stats', 'examples/resnet18.hrn', '--set', 'm=abc', '--json')).out);
     expect(validateJson('error', setValue)).toEqual([]);
     expect([setValue.error.file, setValue.error.line, setValue.error.col]).toEqual(['<--set>', 1, 3]);
+    // A misspelt command: the document names what was typed.
+    const typo = await hrn('stat', 'examples/resnet18.hrn', '--json');
+    expect(typo.code).toBe(2);
+    expect(JSON.parse(typo.out)).toEqual({ schemaVersion: 1, command: 'stat', error: { message: "unknown command 'stat'; did you mean 'stats'?", exitCode: 2 } });
     // Without --json, stdout stays empty.
     expect((await hrn('stats', 'no/such.hrn')).out).toBe('');
+    expect((await hrn('stat', 'examples/resnet18.hrn')).out).toBe('');
   });
 });

@@ -70,10 +70,13 @@ async function helpFor(topic: string, io: Io): Promise<number> {
   return EXIT_OK;
 }
 
-function unknownCommand(name: string, io: Io): number {
+/** `rest`: the arguments after the name, where a script's --json asks for the error document. */
+function unknownCommand(name: string, io: Io, rest: readonly string[] = []): number {
   const names = COMMANDS.map((c) => c.name);
   const what = name.startsWith('-') ? 'option' : 'command';
-  io.err(`hrn: unknown ${what} '${name}'${didYouMean(name, name.startsWith('-') ? TOP_OPTIONS : names)}\ncommands: ${names.join(', ')}; run 'hrn --help' for more.`);
+  const message = `unknown ${what} '${name}'${didYouMean(name, name.startsWith('-') ? TOP_OPTIONS : names)}`;
+  io.err(`hrn: ${message}\ncommands: ${names.join(', ')}; run 'hrn --help' for more.`);
+  if (argvWantsJson(rest, true)) io.out(jsonErrorDocument(name, { message, exitCode: EXIT_USAGE }));
   return EXIT_USAGE;
 }
 
@@ -89,7 +92,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return EXIT_OK;
   }
   const entry = COMMANDS.find((c) => c.name === name);
-  if (!entry) return unknownCommand(name, io);
+  if (!entry) return unknownCommand(name, io, rest);
   const cmd = await entry.load();
   const ctx: Context = { io, sources: new Map() };
   const json = argvWantsJson(rest, 'json' in cmd.spec.options);
