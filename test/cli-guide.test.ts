@@ -41,7 +41,7 @@ describe('hrn usage errors', () => {
   it('an unknown option names the closest declared option instead of parseArgs text', async () => {
     const r = await hrn('stats', 'examples/resnet18.hrn', '--jsno');
     expect(r.code).toBe(2);
-    expect(r.err).toContain("hrn stats: unknown option '--jsno'; did you mean '--json'?");
+    expect(r.err).toContain("hrn stats: error: unknown option '--jsno'; did you mean '--json'?");
     expect(r.err).not.toContain('To specify a positional argument');
     const t = await hrn('train', 'examples/resnet18.hrn', '--epoch=3');
     expect(t.err).toContain("unknown option '--epoch'; did you mean '--epochs'?");

@@ -119,7 +119,7 @@ describe('hrn criticality --dry-run --json', () => {
     expect(doc.runs.map((r) => r.id)).not.toEqual(plain.runs.map((r) => r.id));
     const bad = await hrn('criticality', EXAMPLE, '--data', NOWHERE, '--val-split', '1.5', '--dry-run');
     expect(bad.code).toBe(2);
-    expect(bad.err.split('\n')[0]).toBe("hrn criticality: --val-split: expected a fraction between 0 and 1 (such as 0.1), got '1.5'");
+    expect(bad.err.split('\n')[0]).toBe("hrn criticality: error: --val-split: expected a fraction between 0 and 1 (such as 0.1), got '1.5'");
   });
 });
 
@@ -149,7 +149,7 @@ describe('hrn criticality --teacher', () => {
     expect(missing.err).toMatch(/^hrn criticality: error: --teacher: .*nothing/);
     const stray = await hrn('criticality', tinyFile, '--data', NOWHERE, '--kd', 'dkd', '--dry-run');
     expect(stray.code).toBe(2);
-    expect(stray.err.split('\n')[0]).toBe('hrn criticality: --kd needs --teacher CKPT');
+    expect(stray.err.split('\n')[0]).toBe('hrn criticality: error: --kd needs --teacher CKPT');
   });
 });
 
@@ -170,7 +170,7 @@ describe('a teacher that cannot teach the runs', () => {
   it('a run whose teacher was retrained after it was planned is refused, not continued with the new one', async () => {
     const data = writeTinyFashion(join(root, 'fm-retrained'));
     const teacher = fakeTeacher(join(root, 'teacher-retrained'), tinyFile, 1);
-    const planned = JSON.parse((await hrn('sweep', tinyFile, '--data', data, '--batch', '10', '--dry-run', '--json')).out)[0] as RunConfig;
+    const planned = JSON.parse((await hrn('sweep', tinyFile, '--data', data, '--batch', '10', '--dry-run', '--json')).out).runs[0] as RunConfig;
     const run: RunConfig = { ...planned, kd: { teacher: resolve(teacher), identity: teacherIdentity(teacher), loss: { kind: 'hinton', temperature: 4, ceWeight: 0.1, kdWeight: 0.9 } } };
     fakeTeacher(teacher, tinyFile, 2);
     // The teacher is checked before the device is first used.

@@ -1,7 +1,7 @@
 // `--json` output: one document per command of the shape docs/schemas/ describes, always an array
 // of networks, and nothing but that document on stdout (debug text and diagnostics go to stderr).
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,10 @@ import { compileTrainPlan } from '../src/codegen/train-plan.js';
 import { loadNetworksFromText, lowerNetwork } from '../src/driver.js';
 import { hrn } from './run-cli.js';
 import { validateJson } from './json-schema.js';
+import { loadAllCommands } from '../src/cli/main.js';
+import type { RunConfig } from '../src/sweep/expand.js';
+import { RunStore } from '../src/sweep/store.js';
+import { JsonlLogger } from '../src/train/log.js';
 
 const graphOf = (file: string) => lowerNetwork(loadNetworksFromText(file, readFileSync(file, 'utf8'), new Map(), { set: [] }).networks[0]);
 
@@ -201,5 +205,125 @@ describe('--json', () => {
     expect(doc.networks[0].runs.map((x: { role: string; stage: string | null }) => x.stage ?? x.role)).toEqual(['S1', 'S2', 'S3', 'S4', 'reference']);
     const both = await hrn('criticality', 'examples/hrn-2x5x3x.hrn', '--data', 'cifar100:/nowhere', '--dry-run', '--json', '--emit', 'hrn');
     expect(both.code).toBe(2);
+  });
+});
+
+describe('--json on every command that prints results', () => {
+  it('each command but worker (a service that prints a log) declares --json and has a schema', async () => {
+    for (const c of await loadAllCommands()) {
+      if (c.spec.name === 'worker') continue;
+      expect(c.spec.options.json?.type, c.spec.name).toBe('boolean');
+      expect(existsSync(join(import.meta.dirname, '..', 'docs', 'schemas', `${c.spec.name}.schema.json`)), c.spec.name).toBe(true);
+    }
+  });
+
+  it('check --json: the networks and sweep blocks of a file that checks', async () => {
+    const r = await hrn('check', 'examples/hrn-2x5x3x.hrn', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(validateJson('check', doc)).toEqual([]);
+    expect(doc.networks).toEqual([{ network: 'HRN-2x5x3x' }]);
+  });
+
+  it('export --json: the file written, its counts and where its weights came from', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hrn-json-export-'));
+    try {
+      const out = join(dir, 'm.onnx');
+      const r = await hrn('export', 'examples/hrn-2x5x3x.hrn', '--set', 'm=4', '--random-weights', '--seed', '3', '-o', out, '--json');
+      expect(r.code, r.err).toBe(0);
+      const doc = JSON.parse(r.out);
+      expect(validateJson('export', doc)).toEqual([]);
+      expect([doc.output, doc.format, doc.pipeline, doc.weights]).toEqual([out, 'onnx', null, { from: 'random', seed: 3 }]);
+      expect(doc.bytes).toBe(readFileSync(out).length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sweep --dry-run --json: one document with the runs, not a bare array', async () => {
+    const r = await hrn('sweep', 'examples/hrn-2x5x3x.hrn', '--data', 'cifar100:/nowhere', '--dry-run', '--json', '--grid', 'm=8|16');
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(validateJson('sweep', doc)).toEqual([]);
+    expect([doc.sweep, doc.dryRun, doc.runs.length]).toEqual(['sweep', true, 2]);
+    expect(validateJson('sweep', doc.runs)).not.toEqual([]);
+    // A dry run trains nothing, so it has no outcome.
+    expect(validateJson('sweep', { ...doc, outcome: { done: 0, skipped: 0, failed: 0, interrupted: false } })).not.toEqual([]);
+  });
+
+  it("report --json: a sweep's rows, and one training's epochs, each in a document", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hrn-json-report-'));
+    try {
+      const runs = JSON.parse((await hrn('sweep', 'examples/hrn-2x5x3x.hrn', '--data', 'cifar100:/nowhere', '--dry-run', '--json', '--grid', 'm=8|16')).out).runs as RunConfig[];
+      const store = new RunStore(join(dir, 'runs'));
+      store.writeSweep({ name: 'x', file: 'examples/hrn-2x5x3x.hrn', networks: [], mode: 'grid', axes: [], pipelines: [null], seeds: [0], data: 'cifar100:/nowhere', train: runs[0].train }, runs);
+      runs.forEach((r, i) =>
+        store.writeResult({
+          id: r.id, label: r.label, network: r.network, set: r.set, pipeline: r.pipeline, seed: r.seed, data: r.data, ...r.counts,
+          epochs: 1, history: [{ epoch: 1, loss: 1, testAccuracy: 0.5 + i / 10 }], testAccuracy: 0.5 + i / 10, wallSeconds: 1, checkpoint: join(dir, r.id), finishedAt: '', by: 'test',
+        }),
+      );
+      const sweepDoc = JSON.parse((await hrn('report', join(dir, 'runs'), '--out', join(dir, 'report'), '--json')).out);
+      expect(validateJson('report', sweepDoc)).toEqual([]);
+      expect([sweepDoc.kind, sweepDoc.rows.length, sweepDoc.leftOut]).toEqual(['sweep', 2, []]);
+      expect(validateJson('report', sweepDoc.rows)).not.toEqual([]);
+
+      const log = new JsonlLogger(join(dir, 'one', 'train.jsonl'));
+      log.log({ event: 'start', network: 'Tiny', epochs: 1 });
+      log.log({ event: 'epoch', epoch: 1, step: 3, loss: 2.1, trainAccuracy: 0.3, testAccuracy: 0.27, testLoss: 2, lr: 0.1, seconds: 1, imagesPerSecond: 48 });
+      log.close();
+      const runDoc = JSON.parse((await hrn('report', join(dir, 'one'), '--json')).out);
+      expect(validateJson('report', runDoc)).toEqual([]);
+      expect([runDoc.kind, runDoc.network, runDoc.epochs.map((e: { epoch: number }) => e.epoch)]).toEqual(['run', 'Tiny', [1]]);
+      // Each kind has its own fields.
+      expect(validateJson('report', { ...runDoc, kind: 'sweep' })).not.toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('--json when the command fails', () => {
+  it('a source error: the error document on stdout, with where it is; the diagnostic still on stderr; exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hrn-json-error-'));
+    try {
+      const file = join(dir, 'bad.hrn');
+      writeFileSync(file, 'network X {\n  input 3x32x\n}\n');
+      const r = await hrn('check', file, '--json');
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/:2:\d+: error: /);
+      const doc = JSON.parse(r.out);
+      expect(validateJson('error', doc)).toEqual([]);
+      expect([doc.command, doc.error.exitCode, doc.error.file, doc.error.line]).toEqual(['check', 1, file, 2]);
+      expect(doc.error.diagnostics[0].message).toBe(doc.error.message);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a usage error, even one the parser raises, and a user error: a document each, the exit status unchanged', async () => {
+    const usage = await hrn('stats', 'examples/resnet18.hrn', '--json', '--frob');
+    expect(usage.code).toBe(2);
+    expect(usage.err).toContain("hrn stats: error: unknown option '--frob'");
+    const u = JSON.parse(usage.out);
+    expect(validateJson('error', u)).toEqual([]);
+    expect(u.error).toEqual({ message: "unknown option '--frob'", exitCode: 2 });
+
+    const missing = await hrn('stats', 'no/such.hrn', '--json');
+    expect(missing.code).toBe(1);
+    const m = JSON.parse(missing.out);
+    expect(validateJson('error', m)).toEqual([]);
+    expect(m.error.message).toContain('no/such.hrn: no such file');
+
+    const setValue = JSON.parse((await hrn('stats', 'examples/resnet18.hrn', '--set', 'm=abc', '--json')).out);
+    expect(validateJson('error', setValue)).toEqual([]);
+    expect([setValue.error.file, setValue.error.line, setValue.error.col]).toEqual(['<--set>', 1, 3]);
+    // A misspelt command: the document names what was typed.
+    const typo = await hrn('stat', 'examples/resnet18.hrn', '--json');
+    expect(typo.code).toBe(2);
+    expect(JSON.parse(typo.out)).toEqual({ schemaVersion: 1, command: 'stat', error: { message: "unknown command 'stat'; did you mean 'stats'?", exitCode: 2 } });
+    // Without --json, stdout stays empty.
+    expect((await hrn('stats', 'no/such.hrn')).out).toBe('');
+    expect((await hrn('stat', 'examples/resnet18.hrn')).out).toBe('');
   });
 });

@@ -239,8 +239,8 @@ describe('mistakes are one line each', () => {
 
   it('.hrn options are usage errors for an ONNX model; a missing file is a user error', async () => {
     const path = write(resnet18Onnx({ folded: true, opset: 13, res: 32, classes: 10 }));
-    await one(['stats', path, '--pipeline', 'cull S1'], 2, /^hrn stats: --pipeline applies to \.hrn files, not to an ONNX model$/);
-    await one(['stats', path, '--set', 'm=2'], 2, /^hrn stats: --set applies to \.hrn files/);
+    await one(['stats', path, '--pipeline', 'cull S1'], 2, /^hrn stats: error: --pipeline applies to \.hrn files, not to an ONNX model$/);
+    await one(['stats', path, '--set', 'm=2'], 2, /^hrn stats: error: --set applies to \.hrn files/);
     await one(['stats', join(root, 'none.onnx')], 1, /^hrn stats: error: .*none\.onnx: no such file$/);
     mkdirSync(join(root, 'dir.onnx'));
     await one(['stats', join(root, 'dir.onnx')], 1, /dir\.onnx: is a directory, expected an \.onnx file$/);

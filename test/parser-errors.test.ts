@@ -131,7 +131,7 @@ const cases: Array<[name: string, text: string, expected: Expected[], sets?: str
   ['--set naming no param', net('param m = 16', INPUT, CLASSES, 'stem conv3x3(m)', STAGES), [[1, 1, "--set q: network 'N' has no parameter 'q' (its parameters are m)", '<--set 1>']], ['q=3']],
   ['--set with a list for a number', net('param m = 16', INPUT, CLASSES, 'stem conv3x3(m)', STAGES), [[5, 16, 'expected a positive integer for the stem channels, got a list [1, 2] (from --set m=[1, 2])']], ['m=[1, 2]']],
   ['--set with a syntax error', net('param m = 16', INPUT, CLASSES, 'stem conv3x3(m)', STAGES), [[1, 7, "expected ']', found end of input", '<--set 1>']], ['m=[1,2']],
-  ['--set with an unknown name in its value', net('param m = 16', INPUT, CLASSES, 'stem conv3x3(m)', STAGES), [[1, 5, "unknown parameter 'k'", '<--set 1>']], ['m = k']],
+  ['--set with an unknown name in its value', net('param m = 16', INPUT, CLASSES, 'stem conv3x3(m)', STAGES), [[1, 5, "'k' is not a number, nor a parameter of this network", '<--set 1>']], ['m = k']],
 ];
 
 describe('malformed input: message and line:col', () => {

@@ -29,7 +29,7 @@ function heSeconds(file: string, set: string[], pipeline: string | null): number
 async function sweepRuns(file: string): Promise<RunConfig[]> {
   const r = await hrn('sweep', file, '--data', 'cifar100:/nowhere', '--dry-run', '--json', '--pipeline', 'none', '--pipeline', CULL_THIN, '--grid', 'm=8|16');
   expect(r.code, r.err).toBe(0);
-  return JSON.parse(r.out) as RunConfig[];
+  return JSON.parse(r.out).runs as RunConfig[];
 }
 
 function finish(store: RunStore, r: RunConfig, drop: boolean): void {
@@ -76,7 +76,7 @@ describe('hrn report: PI latency columns', () => {
       expect(Number(row.totalLatencySeconds)).toBeCloseTo(gc + he, 9);
     }
     expect(rep.out).toMatch(/^configuration +seeds +ReLUs +FLOPs +params +GC lat +HE lat +PI lat +test acc/m);
-    const json = JSON.parse((await hrn('report', dir, '--json')).out) as { heLatencySeconds: number | null }[];
+    const json = JSON.parse((await hrn('report', dir, '--json')).out).rows as { heLatencySeconds: number | null }[];
     expect(json.every((r) => typeof r.heLatencySeconds === 'number')).toBe(true);
   });
 

@@ -19,7 +19,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 async function plan(...extra: string[]): Promise<RunConfig[]> {
   const r = await hrn('sweep', 'examples/hrn-2x5x3x.hrn', '--data', 'cifar100:/nowhere', '--dry-run', '--json', ...extra);
   expect(r.code).toBe(0);
-  return JSON.parse(r.out) as RunConfig[];
+  return JSON.parse(r.out).runs as RunConfig[];
 }
 
 /** Stores `runs` as finished with the accuracies `acc` gives (val undefined: no --val-split). */

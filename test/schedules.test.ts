@@ -58,7 +58,7 @@ describe('which profile a plan gets', () => {
       ['infer', 'no-such-file.hrn', '--weights', '/nonexistent', '--data', 'mnist:/nonexistent'],
     ]) {
       const r = await hrn(...argv, '--profile', 'fast');
-      expect([r.code, r.err.split('\n')[0]]).toEqual([2, `hrn ${argv[0]}: --profile must be cpu or gpu, got 'fast'`]);
+      expect([r.code, r.err.split('\n')[0]]).toEqual([2, `hrn ${argv[0]}: error: --profile must be cpu or gpu, got 'fast'`]);
     }
   });
 

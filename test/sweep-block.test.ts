@@ -28,7 +28,7 @@ async function dryRun(path: string, ...extra: string[]): Promise<RunConfig[]> {
   const r = await hrn('sweep', path, '--dry-run', '--json', ...extra);
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
-  return JSON.parse(r.out) as RunConfig[];
+  return JSON.parse(r.out).runs as RunConfig[];
 }
 
 /**
@@ -194,7 +194,7 @@ describe('sweep block diagnostics', () => {
     expect(errs).toEqual([
       `1:13: sweep s: grid m = [1,2]: network 'HRN-2x5x3x' (line ${stem}): expected a positive integer for the stem channels, got a list [1, 2]`,
       `1:21: sweep s: grid m = 0: network 'HRN-2x5x3x' (line ${stem}): expected a positive integer for the stem channels, got 0`,
-      "1:26: sweep s: grid m = m*k: network 'HRN-2x5x3x': unknown parameter 'k'",
+      "1:26: sweep s: grid m = m*k: network 'HRN-2x5x3x': 'k' is not a number, nor a parameter of this network",
     ]);
   });
 

@@ -42,7 +42,7 @@ describe('hrn sweep --queue with two hrn worker processes', () => {
     // Four good runs (seeds 0..3) and, with k=11, four whose directories hold a damaged checkpoint.
     const sweepArgs = ['sweep', file, '--grid', 'k=10|11', '--seeds', '0,1,2,3', '--data', data, '--epochs', '3', '--batch', '10', '--subset', '40', '--lr', '0.05', '--out', runs, '--queue', url];
     const plan = await hrnInProcess(...sweepArgs.filter((a) => a !== '--queue' && a !== url), '--dry-run', '--json');
-    for (const r of JSON.parse(plan.out) as { id: string }[]) {
+    for (const r of JSON.parse(plan.out).runs as { id: string }[]) {
       if (!r.id.includes('k=11')) continue;
       mkdirSync(join(runs, r.id, 'checkpoint'), { recursive: true });
       writeFileSync(join(runs, r.id, 'checkpoint', 'state.json'), '{ damaged');

@@ -26,7 +26,7 @@ async function dryRun(...extra: string[]): Promise<RunConfig[]> {
   const r = await hrn('sweep', 'examples/hrn-2x5x3x.hrn', '--data', 'cifar100:/nowhere', '--dry-run', '--json', ...extra);
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
-  return JSON.parse(r.out) as RunConfig[];
+  return JSON.parse(r.out).runs as RunConfig[];
 }
 
 describe('hrn sweep --dry-run', () => {
@@ -164,7 +164,7 @@ describe('a local sweep, killed and started again', () => {
     const out = join(root, 'local');
     const args = ['sweep', file, '--seeds', '0,1,2', '--data', data, '--epochs', '3', '--batch', '10', '--subset', '40', '--lr', '0.05', '--out', out];
     const store = new RunStore(out);
-    const ids = (JSON.parse((await hrn(...args, '--dry-run', '--json')).out) as RunConfig[]).map((r) => r.id);
+    const ids = (JSON.parse((await hrn(...args, '--dry-run', '--json')).out).runs as RunConfig[]).map((r) => r.id);
     expect(ids.length).toBe(3);
 
     const first = hrnProcess(args);

@@ -100,13 +100,13 @@ describe('hrn train --val-split', () => {
 describe('hrn sweep --val-split', () => {
   it("is part of the runs' settings, from the command line or a block, and each result has its validation accuracy", async () => {
     const settings = ['--epochs', '1', '--batch', '10', '--lr', '0.05'];
-    const plain = JSON.parse((await hrn('sweep', file, '--data', data, ...settings, '--dry-run', '--json')).out) as RunConfig[];
-    const split = JSON.parse((await hrn('sweep', file, '--data', data, ...settings, '--val-split', '0.25', '--dry-run', '--json')).out) as RunConfig[];
+    const plain = JSON.parse((await hrn('sweep', file, '--data', data, ...settings, '--dry-run', '--json')).out).runs as RunConfig[];
+    const split = JSON.parse((await hrn('sweep', file, '--data', data, ...settings, '--val-split', '0.25', '--dry-run', '--json')).out).runs as RunConfig[];
     expect(split[0].train.valSplit).toBe(0.25);
     expect(split[0].id).not.toBe(plain[0].id);
     const block = join(root, 'block.hrn');
     writeFileSync(block, `${TINY_HRN}\nsweep s {\n  val-split 0.25\n  data "${data}"\n}\n`);
-    const fromBlock = JSON.parse((await hrn('sweep', block, '--dry-run', '--json')).out) as RunConfig[];
+    const fromBlock = JSON.parse((await hrn('sweep', block, '--dry-run', '--json')).out).runs as RunConfig[];
     expect(fromBlock[0].train.valSplit).toBe(0.25);
     const badBlock = join(root, 'bad-block.hrn');
     writeFileSync(badBlock, `${TINY_HRN}\nsweep s {\n  val-split 2\n  data "${data}"\n}\n`);

@@ -2,6 +2,7 @@
 
 import { flag, stringOption, type CommandSpec, type OptionSpec, type ParsedCommand } from './args.js';
 import { userStderr, type ErrStream } from './stderr.js';
+import { colourMessages, wantsColour } from './colour.js';
 
 export interface Io {
   out(text: string): void;
@@ -10,7 +11,11 @@ export interface Io {
 
 export const processIo: Io = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-  err: (t) => void userStderr().write(t.endsWith('\n') ? t : `${t}\n`),
+  err: (t) => {
+    const stream = userStderr();
+    const line = t.endsWith('\n') ? t : `${t}\n`;
+    stream.write(wantsColour(stream) ? colourMessages(line) : line);
+  },
 };
 
 /**

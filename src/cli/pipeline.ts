@@ -32,7 +32,7 @@ export const DEBUG_OPTIONS: Record<string, OptionSpec> = {
     help: 'after every pass (graph-level and training passes included) print the IR, the per-stage table and what changed (=json: JSON lines; =diff: a unified diff against the IR before the pass)',
   },
   'debug-only': { type: 'string', multiple: true, value: 'PASS', help: 'limit --debug to these passes (repeatable; implies --debug)' },
-  'debug-graph': { type: 'boolean', help: 'with --debug, also print the layer graph' },
+  'debug-graph': { type: 'boolean', help: 'also print the layer graph after every pass (implies --debug)' },
 };
 
 const PIPELINE_ORIGIN = '<--pipeline>';
@@ -54,12 +54,14 @@ function checkDebugOnly(only: readonly string[]): void {
 }
 
 /**
- * The `--debug` observer the options ask for, or undefined. `--debug-only` implies `--debug`;
- * an unknown pass name is a usage error with a suggestion.
+ * The `--debug` observer the options ask for, or undefined. `--debug-only` and `--debug-graph`
+ * imply `--debug` (each asks for more of its output); an unknown pass name is a usage error with a
+ * suggestion.
  */
 export function debugObserverFor(p: ParsedCommand, ctx: Context): PassObserver | undefined {
   const only = listOption(p, 'debug-only');
-  const debug = stringOption(p, 'debug') ?? (only.length > 0 ? 'text' : undefined);
+  const graph = p.values['debug-graph'] === true;
+  const debug = stringOption(p, 'debug') ?? (only.length > 0 || graph ? 'text' : undefined);
   if (debug === undefined) return undefined;
   if (debug !== 'text' && debug !== 'json' && debug !== 'diff') {
     throw new UsageError(`--debug: expected --debug, --debug=json or --debug=diff, got --debug=${debug}`);
@@ -68,7 +70,7 @@ export function debugObserverFor(p: ParsedCommand, ctx: Context): PassObserver |
   return debugObserver({
     format: debug === 'json' ? 'jsonl' : debug,
     only,
-    graph: p.values['debug-graph'] === true,
+    graph,
     before: true,
     // Under --json, stdout carries only the JSON document.
     write: (chunk) => (wantsJson(p) ? ctx.io.err(chunk) : ctx.io.out(chunk)),

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { DawnWarningFilter } from '../util/dawn-warnings.js';
 import { useStderrFd, writeFully } from './stderr.js';
+import { argvWantsJson, jsonErrorDocument } from './json.js';
 
 /** Set in the child, so that it (and any hrn it starts) runs the command itself. */
 const SUPERVISED_ENV = 'HRN_SUPERVISED';
@@ -47,6 +48,15 @@ export function signalMessage(command: string, signal: NodeJS.Signals): string {
   };
   const reason = why[signal];
   return `hrn ${command}: error: the process was killed by ${signal}${reason ? `: ${reason}` : ''}`;
+}
+
+/** What a child killed by `signal` leaves on stdout under --json (every device command but
+ * worker has it): the error document the child had no chance to print. */
+export function signalJson(argv: readonly string[], signal: NodeJS.Signals): string | undefined {
+  const command = argv[0] ?? 'hrn';
+  if (!argvWantsJson(argv.slice(1), command !== 'worker')) return undefined;
+  const message = signalMessage(command, signal).slice(`hrn ${command}: error: `.length);
+  return `${jsonErrorDocument(command, { message, exitCode: signalStatus(signal) })}\n`;
 }
 
 /** Exit status for death by `signal`, as a shell reports it. */
@@ -98,6 +108,8 @@ export function runSupervised(argv: readonly string[]): Promise<Ending> {
         done({ signal });
       } else if (signal) {
         relay(`${signalMessage(argv[0] ?? 'hrn', signal)}\n`);
+        const json = signalJson(argv, signal);
+        if (json !== undefined) writeFully(1, json);
         done({ code: signalStatus(signal) });
       } else {
         done({ code: code ?? 1 });

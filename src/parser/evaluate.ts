@@ -28,6 +28,9 @@ export class ParamEvaluator {
   dropped = 0;
   /** Every declared param (first declaration), to tell "declared later" from "unknown". */
   protected readonly declared = new Map<string, ParamStmt>();
+  /** Whether a --set (or a sweep's grid value) is being evaluated: an unknown word there is most
+   * likely a value meant as a number rather than a misspelt param. */
+  private overriding = false;
 
   constructor(
     protected readonly decl: NetworkDecl,
@@ -59,6 +62,8 @@ export class ParamEvaluator {
         } else if (this.declared.has(e.name)) {
           const at = this.declared.get(e.name)!;
           this.err(e.span, `parameter '${e.name}' is used before its declaration (at ${where(at.span)}); a param may only use params declared above it`);
+        } else if (this.overriding) {
+          this.err(e.span, `'${e.name}' is not a number, nor a parameter of this network${didYouMean(e.name, [...this.declared.keys()])}`);
         } else {
           this.err(e.span, `unknown parameter '${e.name}'${didYouMean(e.name, [...this.declared.keys()])}`);
         }
@@ -239,7 +244,9 @@ export class ParamEvaluator {
       }
       // An override may use the param's own default (`--set m=m*2`) and the params above it.
       this.env.set(name, { value: def });
+      this.overriding = true;
       const v = expr === undefined ? undefined : this.evaluate(expr, name);
+      this.overriding = false;
       this.env.set(name, { value: v, override: o });
     }
   }

@@ -232,6 +232,9 @@ class TrainRun {
       lr,
       accuracy: rec.trainAccuracy as number,
       testAccuracy: rec.testAccuracy === null ? undefined : (rec.testAccuracy as number),
+      // The evaluation above (and, in the first epoch, its kernels' compilation) is not training:
+      // the line shows the rate the run's summary counts.
+      imagesPerSecond: rec.imagesPerSecond as number,
     });
     await this.save(epoch + 1, 0);
     if (o.interrupt?.requested) {

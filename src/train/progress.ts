@@ -29,6 +29,10 @@ export interface EpochSummary {
   accuracy?: number;
   /** Test accuracy in [0, 1]. */
   testAccuracy?: number;
+  /** Images per second of the epoch's training steps alone, as the run's summary counts them;
+   * without it, the images over the whole epoch (its evaluation, and kernels compiled for it,
+   * included). */
+  imagesPerSecond?: number;
   /** Anything else to show, already formatted or numeric. */
   extra?: Record<string, string | number>;
 }
@@ -125,7 +129,8 @@ export class TrainProgress {
     if (s.accuracy !== undefined) parts.push(`acc ${fmtPct(s.accuracy)}`);
     if (s.testAccuracy !== undefined) parts.push(`test ${fmtPct(s.testAccuracy)}`);
     parts.push(`lr ${fmtLr(s.lr)}`);
-    if (ms > 0) parts.push(`${Math.round(this.images / (ms / 1000))} img/s`);
+    const ips = s.imagesPerSecond ?? (ms > 0 ? this.images / (ms / 1000) : undefined);
+    if (ips !== undefined && Number.isFinite(ips)) parts.push(`${Math.round(ips)} img/s`);
     parts.push(fmtDuration(ms));
     for (const [k, v] of Object.entries(s.extra ?? {})) parts.push(`${k} ${typeof v === 'number' ? fmtLoss(v) : v}`);
     return parts.join('  ');

@@ -387,7 +387,7 @@ describe('a sweep', () => {
     const args = ['sweep', file, '--grid', 'k=10', '--data', data, '--epochs', '1', '--batch', '10', '--lr', '0.05', '--out', runs];
     const planned = await hrn(...args, '--dry-run', '--json');
     expect(planned.code, planned.err).toBe(0);
-    const [{ id }] = JSON.parse(planned.out) as { id: string }[];
+    const [{ id }] = JSON.parse(planned.out).runs as { id: string }[];
     const runDir = join(runs, id);
     mkdirSync(runDir, { recursive: true });
     // This test process stands for a training that holds the run.

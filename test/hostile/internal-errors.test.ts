@@ -170,7 +170,7 @@ describe('a damaged result.json', () => {
   async function runsDir(name: string): Promise<{ dir: string; runs: RunConfig[] }> {
     const plan = await hrnInProcess('sweep', 'examples/hrn-2x5x3x.hrn', '--data', 'cifar100:/nowhere', '--dry-run', '--json', '--grid', 'm=8|16', '--seeds', '0,1');
     expect(plan.code).toBe(0);
-    const runs = JSON.parse(plan.out) as RunConfig[];
+    const runs = JSON.parse(plan.out).runs as RunConfig[];
     const dir = join(root, name);
     const store = new RunStore(dir);
     runs.forEach((r, i) => {

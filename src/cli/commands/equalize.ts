@@ -34,6 +34,7 @@ export const equalize: Command = {
   async run(p, ctx) {
     const emit = stringOption(p, 'emit');
     if (emit !== undefined && emit !== 'hrn') throw new UsageError(`equalize: --emit takes 'hrn', got '${emit}'`);
+    if (emit !== undefined && wantsJson(p)) throw new UsageError('equalize: --emit hrn and --json are two outputs; pick one');
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
 
     const words = ['equalize width'];

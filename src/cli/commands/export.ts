@@ -13,6 +13,7 @@ import { EXIT_OK, UsageError, UserError } from '../../errors.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
 import { checkWeightsFit, loadWeightsOption, resolveNetworkFor, type LoadedWeights } from '../weights-network.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
+import { JSON_OPTION, jsonObject, wantsJson } from '../json.js';
 
 const FORMATS = { onnx: '.onnx', pytorch: '.safetensors' } as const;
 type Format = keyof typeof FORMATS;
@@ -21,7 +22,7 @@ export const exportCommand: Command = {
   spec: {
     name: 'export',
     summary: COMMAND_SUMMARIES.export,
-    usage: 'hrn export [FILE] (--weights W | --random-weights [--seed S]) [--format onnx|pytorch] [-o OUT [--force]] [--fold-bn] [--pipeline P]',
+    usage: 'hrn export [FILE] (--weights W | --random-weights [--seed S]) [--format onnx|pytorch] [-o OUT [--force]] [--fold-bn] [--pipeline P] [--json]',
     details: [
       'With --weights RUN (a checkpoint of hrn train) FILE, --set, --network and --pipeline default to',
       'what the run recorded. ONNX uses Conv, BatchNormalization, Relu, Add, Concat, Slice,',
@@ -40,6 +41,7 @@ export const exportCommand: Command = {
       output: { type: 'string', short: 'o', value: 'OUT', help: 'output file (default NETWORK.onnx or NETWORK.safetensors)' },
       force: { type: 'boolean', help: 'replace OUT when it is an existing regular file' },
       'fold-bn': { type: 'boolean', help: 'ONNX: fold batch norm into the convolution before it (default: keep BatchNormalization)' },
+      ...JSON_OPTION,
     },
     positionals: { min: 0, max: 1 },
   },
@@ -81,6 +83,22 @@ export const exportCommand: Command = {
     } catch (e) {
       if (e instanceof UserError) throw e;
       throw new UserError(`${out}: cannot write: ${(e as Error).message}`);
+    }
+    if (wantsJson(p)) {
+      ctx.io.out(
+        jsonObject('export', {
+          output: out,
+          format,
+          network: graph.name,
+          pipeline: resolved.pipeline || null,
+          ...(format === 'onnx' ? { opset: ONNX_OPSET, foldBatchNorm: flag(p, 'fold-bn') } : {}),
+          relus: counts.relus,
+          flops: counts.flops,
+          bytes: bytes.length,
+          weights: loaded ? { from: 'file', path: loaded.path } : { from: 'random', seed: intOption(p, 'seed', 0, 0) },
+        }),
+      );
+      return EXIT_OK;
     }
     const what = format === 'onnx' ? `ONNX opset ${ONNX_OPSET}${flag(p, 'fold-bn') ? ', batch norm folded' : ''}` : 'PyTorch state dict (safetensors)';
     const from = loaded ? loaded.path : `random weights, seed ${intOption(p, 'seed', 0, 0)}`;

@@ -11,6 +11,7 @@ import { deviceProfile, profileOption, profileOptionSpec } from '../profile-opti
 import { profileText } from '../../codegen/schedule/describe.js';
 import { checkWeightsFit, loadWeightsOption, resolveNetworkFor } from '../weights-network.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
+import { ImageProgress } from '../image-progress.js';
 
 /** The normalization a training run recorded in its checkpoint, if the weights come from one. */
 function recordedNormalization(state: CheckpointState | undefined): Normalization | undefined {
@@ -80,6 +81,7 @@ export const infer: Command = {
       const ex = await Executor.forGraph(gpu, graph, weights, { batch, profile }, compileProgress(progressStream(ctx.io)));
       // Kernel compilation has its own progress line; images per second count the inference only.
       started = performance.now();
+      const progress = new ImageProgress(progressStream(ctx.io), { label: 'infer', total: data.test.count });
       try {
         for (const b of data.test.epoch(0)) {
           const r = await ex.classify(b.images);
@@ -91,8 +93,10 @@ export const infer: Command = {
             }
           }
           seen += b.size;
+          progress.update(seen);
         }
       } finally {
+        progress.stop();
         ex.dispose();
       }
     } finally {

@@ -17,6 +17,7 @@ import type { Command, Context } from '../command.js';
 import { EXIT_OK, EXIT_USER, UserError } from '../../errors.js';
 import { displayPath } from '../format.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
+import { jsonObject } from '../json.js';
 
 export const report: Command = {
   spec: {
@@ -34,7 +35,7 @@ export const report: Command = {
     ].join('\n'),
     options: {
       out: { type: 'string', value: 'DIR', help: 'where the report goes (default DIR/report)' },
-      json: { type: 'boolean', help: 'print the table as JSON instead of text' },
+      json: { type: 'boolean', help: 'print the table (or the epochs) as JSON instead of text (schema: docs/schemas/report.schema.json)' },
     },
     positionals: { min: 1, max: 1 },
   },
@@ -59,7 +60,8 @@ export const report: Command = {
       throw new UserError(`${p.positionals[0]}: no finished runs (no */result.json) and no training log (${RUN_LOG}); run hrn sweep or hrn train first`);
     }
     const r = await writeReport(results, failures, (id) => store.config(id), out, heLatencies((id) => store.runDir(id), results));
-    io.out(flag(p, 'json') ? JSON.stringify(r.rows, null, 2) : toText(r));
+    const leftOut = problems.map((e) => ({ file: e.file, problem: e.problem }));
+    io.out(flag(p, 'json') ? jsonObject('report', { kind: 'sweep', dir, out, selectedBy: r.selection, rows: r.rows, leftOut }) : toText(r));
     const left = problems.length > 0 ? ` ${problems.length} left out (unreadable result.json, see above);` : '';
     const failed = failures.length > 0 ? ` ${failures.length} failed (listed above);` : '';
     const stoppedCount = results.filter((x) => x.stopped !== undefined).length;
@@ -86,7 +88,7 @@ async function reportRun(dir: string, out: string, given: string, json: boolean,
   const start = records.find((r) => r.event === 'start');
   const name = typeof start?.network === 'string' ? start.network : given;
   await writeRunReport(epochs, `${name}: training curves`, out);
-  if (json) io.out(JSON.stringify(epochs, null, 2));
+  if (json) io.out(jsonObject('report', { kind: 'run', dir, out, network: name, epochs: epochs.map(({ event: _, ...e }) => e) }));
   else {
     io.out(epochTable(epochs));
     io.out(`\n${epochs.length} epoch${epochs.length === 1 ? '' : 's'} of ${name}. Curves: ${join(out, 'curves.svg')}`);

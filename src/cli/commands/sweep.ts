@@ -33,6 +33,7 @@ import { SEARCH_OPTIONS, searchOption } from '../search-options.js';
 
 /** The most runs `--jobs` trains at once. */
 export const MAX_JOBS = 64;
+import { jsonObject, wantsJson } from '../json.js';
 
 /** The options that describe a sweep (shared with `hrn criticality`). */
 export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
@@ -41,7 +42,7 @@ export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
   network: { type: 'string', multiple: true, value: 'NAME', help: 'networks of the file to use (repeatable; default all)' },
   out: { type: 'string', value: 'DIR', help: 'runs directory (default runs/SWEEP)' },
   'dry-run': { type: 'boolean', help: 'list the runs with their ReLU and FLOP counts; train nothing' },
-  json: { type: 'boolean', help: 'with --dry-run: the runs as JSON' },
+  json: { type: 'boolean', help: 'print the runs (and, after training, what became of them) as JSON (schema: docs/schemas/sweep.schema.json); the rest goes to stderr' },
   ...ADAPTER_OPTION,
 };
 
@@ -194,7 +195,7 @@ export const sweep: Command = {
   spec: {
     name: 'sweep',
     summary: COMMAND_SUMMARIES.sweep,
-    usage: 'hrn sweep FILE [--sweep NAME] [--grid NAME=V1|V2]... [--trials N --sample NAME=DIST...] [--pipeline P]... [--seeds 0,1] [--data KIND:DIR] [--out DIR] [--jobs N] [--early-stop RULE] [--dry-run] [--queue redis://HOST:PORT]',
+    usage: 'hrn sweep FILE [--sweep NAME] [--grid NAME=V1|V2]... [--trials N --sample NAME=DIST...] [--pipeline P]... [--seeds 0,1] [--data KIND:DIR] [--out DIR] [--jobs N] [--early-stop RULE] [--dry-run] [--json] [--queue redis://HOST:PORT]',
     details: [
       'A sweep is a `sweep NAME { ... }` block of FILE (--sweep NAME; the only block of the file is',
       'used when no --grid or --list is given), or is described by the options below; options given',
@@ -229,11 +230,16 @@ export const sweep: Command = {
     const { io } = ctx;
     const spec = chosenSweep(p, ctx.sources);
     const runs = expandSweep(spec, ctx.sources);
+    const json = wantsJson(p);
     if (flag(p, 'dry-run')) {
-      io.out(flag(p, 'json') ? JSON.stringify(runs, null, 2) : `${formatRunTable(runs)}\n${runs.length} run${runs.length === 1 ? '' : 's'}`);
+      io.out(json ? jsonObject('sweep', { sweep: spec.name, dryRun: true, runs }) : `${formatRunTable(runs)}\n${runs.length} run${runs.length === 1 ? '' : 's'}`);
       return EXIT_OK;
     }
-    const { outcome } = await executeSweep(spec, runs, p, ctx);
+    const { outcome, store } = await executeSweep(spec, runs, p, ctx, json ? (l) => io.err(l) : undefined);
+    if (json) {
+      const { done, skipped, failed, interrupted } = outcome;
+      io.out(jsonObject('sweep', { sweep: spec.name, dryRun: false, dir: store.dir, runs, outcome: { done, skipped, failed, interrupted } }));
+    }
     if (outcome.interrupted) return exitStatusFor(outcome.signal);
     return outcome.failed > 0 ? EXIT_USER : EXIT_OK;
   },

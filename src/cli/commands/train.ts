@@ -30,6 +30,7 @@ import { openTrainingData } from '../../train/training-data.js';
 import { prepareRunDir, recordedRunSettings, trainSettings, type TrainCommandSettings } from '../train-settings.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { TRAINING_OPTIONS } from '../train-options.js';
+import { JSON_OPTION, jsonObject, wantsJson } from '../json.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -43,7 +44,7 @@ export const train: Command = {
   spec: {
     name: 'train',
     summary: COMMAND_SUMMARIES.train,
-    usage: 'hrn train FILE --data KIND:DIR [--pipeline P] [--epochs E] [--batch B] [--lr LR] [--seed S] [--out DIR] [--resume] [--teacher CKPT --kd hinton|dkd] [--subset N] [--profile cpu|gpu] [--debug[=json|=diff]] [--debug-only PASS]',
+    usage: 'hrn train FILE --data KIND:DIR [--pipeline P] [--epochs E] [--batch B] [--lr LR] [--seed S] [--out DIR] [--resume] [--teacher CKPT --kd hinton|dkd] [--subset N] [--profile cpu|gpu] [--debug[=json|=diff]] [--debug-only PASS] [--json]',
     details: [
       'Data sets (--data):',
       dataSpecHelp(),
@@ -78,6 +79,7 @@ export const train: Command = {
       ...ADAPTER_OPTION,
       ...profileOptionSpec("default: the device's (cpu on a CPU driver such as lavapipe, else gpu)"),
       ...DEBUG_OPTIONS,
+      ...JSON_OPTION,
     },
     positionals: { min: 1, max: 1 },
   },
@@ -98,7 +100,7 @@ export const train: Command = {
     const graph: LayerGraph = lowerNetwork(net);
     const network = { name: net.name, hash: networkHash(graph) };
     const out = resolve(stringOption(p, 'out') ?? `runs/${net.name}`);
-    const lock = prepareRunDir(out, resume, flag(p, 'force'), (line) => ctx.io.out(line));
+    const lock = prepareRunDir(out, resume, flag(p, 'force'), say(p, ctx));
     try {
       const settings = trainSettings(p, resume ? recordedRunSettings(out) : undefined);
       return await trainInto(out, settings, { p, ctx, file, set, net, graph, network, observer });
@@ -119,9 +121,15 @@ interface Network {
   observer: ReturnType<typeof debugObserverFor>;
 }
 
+/** Where the command's lines go: stdout, unless it carries the --json document. */
+function say(p: ParsedCommand, { io }: Context): (line: string) => void {
+  return wantsJson(p) ? (line) => io.err(line) : (line) => io.out(line);
+}
+
 /** Trains `net` into `out` (locked and checked) with `settings`; the command's exit status. */
 async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, file, set, net, graph, network, observer }: Network): Promise<number> {
   const { io } = ctx;
+  const line = say(p, ctx);
   const resume = flag(p, 'resume');
   const { epochs, batch, lr } = settings;
   const dataText = settings.data;
@@ -141,6 +149,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
   // The device first: its limits say whether the batches fit, in milliseconds, before the data
   // set is read (seconds) and before --eval-batch is first used (after a whole epoch).
   const gpu = await openDevice(adapterChoice(p));
+  const adapter = gpu.adapterInfo;
   let result: TrainLoopResult;
   let interrupt: ReturnType<typeof installTrainingInterrupt> | undefined;
   let started = 0;
@@ -161,7 +170,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
       outDir: out,
       resume,
       logEvery: intOption(p, 'log-every', 10),
-      note: (line: string) => io.out(line),
+      note: line,
       observer,
       profile,
       extra: {
@@ -178,7 +187,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
     };
     // A resume that would not continue the run is refused before anything else happens.
     if (resume) userErrors(() => checkResume(common));
-    io.out(
+    line(
       `${net.name}: ${relus.toLocaleString('en-US')} ReLUs, ${trainLoader.count.toLocaleString('en-US')} training images (${data.spec.text})` +
         (val ? `, ${val.count.toLocaleString('en-US')} held out for validation` : '') +
         ', ' +
@@ -188,7 +197,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
     const stream = progressStream(io);
     const progress = new TrainProgress({ epochs, stream });
     interrupt = installTrainingInterrupt({ stream });
-    io.out(`device: ${gpu.adapterInfo}; kernel schedules: ${profileText(deviceProfile(profile, gpu))}`);
+    line(`device: ${gpu.adapterInfo}; kernel schedules: ${profileText(deviceProfile(profile, gpu))}`);
     started = performance.now();
     result = await userErrors(() => trainLoop({ ...common, ctx: gpu, progress, interrupt }));
   } finally {
@@ -196,8 +205,10 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
     gpu.close();
   }
   const wall = (performance.now() - started) / 1000;
-  io.out(summaryLine(result, wall));
-  io.out(`wrote: checkpoint ${displayPath(join(out, RUN_CHECKPOINT))}, log ${displayPath(join(out, RUN_LOG))}, per-epoch metrics ${displayPath(join(out, RUN_METRICS_CSV))}`);
+  line(summaryLine(result, wall));
+  const files = { checkpoint: join(out, RUN_CHECKPOINT), log: join(out, RUN_LOG), metrics: join(out, RUN_METRICS_CSV) };
+  line(`wrote: checkpoint ${displayPath(files.checkpoint)}, log ${displayPath(files.log)}, per-epoch metrics ${displayPath(files.metrics)}`);
+  if (wantsJson(p)) io.out(jsonObject('train', { network: net.name, out, ...summaryFields(result, wall, adapter), files }));
   // A run stopped by a signal ends cleanly (checkpoint saved) with the shell's status for that signal.
   return result.interrupted ? exitStatusFor(interrupt?.signal) : EXIT_OK;
 }
@@ -216,6 +227,25 @@ function userErrors<T>(f: () => T): T {
 function rethrowAsUserError(e: unknown): never {
   if (e instanceof CheckpointError || e instanceof TrainingDivergedError || e instanceof ResumeMismatchError) throw new UserError(e.message);
   throw e;
+}
+
+/** The --json document's account of the run: what summaryLine says, and each epoch's metrics. */
+function summaryFields(result: TrainLoopResult, wall: number, adapter: string) {
+  const last = result.history[result.history.length - 1];
+  const accuracy = (key: string) => (last && typeof last[key] === 'number' ? last[key] : null);
+  return {
+    adapter,
+    interrupted: result.interrupted,
+    epochs: result.epochs,
+    steps: result.step,
+    testAccuracy: accuracy('testAccuracy'),
+    valAccuracy: accuracy('valAccuracy'),
+    trainAccuracy: accuracy('trainAccuracy'),
+    trainSeconds: result.trainSeconds,
+    imagesPerSecond: result.imagesPerSecond,
+    wallSeconds: wall,
+    history: result.history,
+  };
 }
 
 /** The closing line: epochs, the last test accuracy, speed and wall time. */
