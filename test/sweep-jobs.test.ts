@@ -21,7 +21,7 @@ describe('a random search with --jobs 2 and --early-stop median', () => {
     writeFileSync(file, TINY_HRN);
     const out = join(root, 'search');
     const args = ['sweep', file, '--data', data, '--trials', '4', '--sample', 'lr=loguniform(0.01,0.1)', '--epochs', '2', '--batch', '10', '--subset', '40', '--out', out];
-    const runs = JSON.parse((await hrn(...args, '--dry-run', '--json')).out) as RunConfig[];
+    const runs = (JSON.parse((await hrn(...args, '--dry-run', '--json')).out) as { runs: RunConfig[] }).runs;
     expect(runs.length).toBe(4);
     // Two of the runs finished before, with every test image right at both epochs: the median of
     // the others at epoch 1 is then 100% for each run trained here, which no run of one epoch on
@@ -76,7 +76,7 @@ describe('--jobs 2, stopped with Ctrl-C', () => {
     let runs: RunConfig[] = [];
     for (let seed = 0; seed < 200 && runs.map((r) => r.train.epochs).join() !== '1,200,200,200'; seed++) {
       const args = [...base, '--sample-seed', String(seed)];
-      runs = JSON.parse((await hrn(...args, '--dry-run', '--json')).out) as RunConfig[];
+      runs = (JSON.parse((await hrn(...args, '--dry-run', '--json')).out) as { runs: RunConfig[] }).runs;
       if (runs.map((r) => r.train.epochs).join() === '1,200,200,200') base.push('--sample-seed', String(seed));
     }
     expect(runs.map((r) => r.train.epochs)).toEqual([1, 200, 200, 200]);

@@ -30,7 +30,7 @@ async function dryRun(path: string, ...extra: string[]): Promise<RunConfig[]> {
   const r = await hrn('sweep', path, '--dry-run', '--json', ...extra);
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
-  return JSON.parse(r.out) as RunConfig[];
+  return (JSON.parse(r.out) as { runs: RunConfig[] }).runs;
 }
 
 const SEARCH = [
@@ -148,7 +148,7 @@ describe('random search', () => {
     // A command line that asks for nothing to draw is a usage error (exit 2), as other misused options are.
     const nothing = await hrn('sweep', withBlock([], 'plain.hrn'), '--data', 'fashion-mnist:/x', '--dry-run', '--trials', '3');
     expect(nothing.code).toBe(2);
-    expect(nothing.err).toMatch(/^hrn sweep: --trials: nothing to draw/);
+    expect(nothing.err).toMatch(/^hrn sweep: error: --trials: nothing to draw/);
   });
 
   it('a bad --sample is one line naming it: exit 1 for a bad distribution, 2 for options that do not go together', async () => {
@@ -182,7 +182,7 @@ describe('bounds', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     const jobs = await hrn('sweep', path, '--data', 'fashion-mnist:/x', '--jobs', '65');
     expect(jobs.code).toBe(2);
-    expect(jobs.err).toMatch(/^hrn sweep: --jobs: at most 64 runs at once, got 65/);
+    expect(jobs.err).toMatch(/^hrn sweep: error: --jobs: at most 64 runs at once, got 65/);
   });
 });
 
