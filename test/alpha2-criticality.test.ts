@@ -28,15 +28,15 @@ function declaredOrder(file: string): { order: string[]; widths: number[] | unde
 }
 
 describe('alpha=2 examples declare the order Table 11 measures', () => {
-  it('every alpha=2 row of Table 11 ranks S3 > S4 > S2 > S1', () => {
-    for (const [net, ck] of Object.entries(TABLE11_ALPHA2)) expect(measuredOrder(ck), net).toEqual(['S3', 'S4', 'S2', 'S1']);
-  });
+  // Every alpha=2 row ranks its stages the same way, so the examples' order is the family's, not
+  // one network's accident.
+  const familyOrders = new Set(Object.values(TABLE11_ALPHA2).map((ck) => measuredOrder(ck).join(' > ')));
 
   for (const file of ['hrn-2x5x3x.hrn', 'fashion-hrn.hrn']) {
-    it(`${file} (widths 2, 5, 3) declares HRN-2x5x3x's measured order`, () => {
+    it(`${file} (widths 2, 5, 3) declares the order every alpha=2 row of Table 11 measures`, () => {
       const { order, widths } = declaredOrder(file);
       expect(widths?.[0]).toBe(2);
-      expect(order).toEqual(measuredOrder(TABLE11_ALPHA2['HRN-2x5x3x']));
+      expect([...familyOrders]).toEqual([order.join(' > ')]);
     });
   }
 });
