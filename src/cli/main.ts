@@ -28,6 +28,7 @@ const LOADERS: Record<CommandName, () => Promise<Command>> = {
   stats: async () => (await import('./commands/stats.js')).stats,
   equalize: async () => (await import('./commands/equalize.js')).equalize,
   compile: async () => (await import('./commands/compile.js')).compile,
+  tune: async () => (await import('./commands/tune.js')).tune,
   infer: async () => (await import('./commands/infer.js')).infer,
   train: async () => (await import('./commands/train.js')).train,
   export: async () => (await import('./commands/export.js')).exportCommand,

@@ -5,7 +5,6 @@
 // dispatches by it).
 
 import type { ConvGeometry, ConvShape } from '../conv-layout.js';
-import { isCandidate } from './candidates.js';
 import { chooseConv } from './conv.js';
 import { chooseConvDx } from './conv-dx.js';
 import { chooseConvDw, type ConvDwTiling } from './conv-dw.js';
@@ -76,8 +75,9 @@ export class Scheduler {
 
   /**
    * The schedule of a dispatch of `sig`: `choose(profile, fixed)` with the family's overrides, else
-   * with the tuned knobs for the signature (ignored when they are not a candidate for it on this
-   * target, or break its limits: a cache from elsewhere), else the profile's own.
+   * with the tuned knobs for the signature (taken as given, like overrides: whoever reads them from
+   * outside checks them, as the CLI's cache does with `isCandidate`; ignored only when they break
+   * this target's workgroup limits), else the profile's own.
    */
   private pick<F extends ScheduleFamily, T extends { wg: number }>(
     name: string,
@@ -93,7 +93,7 @@ export class Scheduler {
       return { value, from: 'override', signature };
     }
     const tuned = this.settings.tuned?.get(signature);
-    if (tuned !== undefined && isCandidate(sig, tuned, this.target)) {
+    if (tuned !== undefined && tuned.family === family) {
       const value = choose(tuned.profile, tuned.knobs as Partial<FamilySchedules[F]>);
       try {
         checkWorkgroup(what, value.wg, this.target, USES_SUBGROUPS[family]);

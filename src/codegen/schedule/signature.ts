@@ -48,11 +48,29 @@ export function signatureKey(s: KernelSignature): string {
   }
 }
 
+const CONV = /^(conv|conv_dx|conv_dw) b(\d+) (\d+)x(\d+)x(\d+)>(\d+)x(\d+)x(\d+) k(\d+) s(\d+) p(\d+) g(\d+)(?: ocb(\d+))? sg(\d+)$/;
+const FC = /^(fc|fc_train|fc_dw|fc_dx) b(\d+) (\d+)>(\d+)$/;
+const REDUCTION = /^(bn_stats|chain_bwd_reduce) b(\d+) c(\d+) p(\d+)$/;
+
+/** The signature a key names (signatureKey's inverse), or undefined for text that is not a key. */
+export function parseSignatureKey(key: string): KernelSignature | undefined {
+  const n = (x: string) => Number(x);
+  let m = CONV.exec(key);
+  if (m) {
+    const [, kernel, batch, inC, inH, inW, outC, outH, outW, k, stride, pad, groups, ocb, sg] = m;
+    const shape: ConvShape = { batch: n(batch), inC: n(inC), inH: n(inH), inW: n(inW), outC: n(outC), outH: n(outH), outW: n(outW), kernel: n(k), stride: n(stride), pad: n(pad), groups: n(groups) };
+    if (kernel === 'conv') return ocb === undefined ? { family: 'conv', shape, sg: n(sg) } : undefined;
+    if (ocb === undefined) return undefined;
+    return { family: kernel as 'conv_dx' | 'conv_dw', shape: { ...shape, ocb: n(ocb) }, sg: n(sg) };
+  }
+  m = FC.exec(key);
+  if (m) return { family: 'fc', kernel: m[1] as FcKernel, batch: n(m[2]), inFeatures: n(m[3]), outFeatures: n(m[4]) };
+  m = REDUCTION.exec(key);
+  if (m) return { family: 'reduction', kernel: m[1] as ReductionKernel, batch: n(m[2]), c: n(m[3]), plane: n(m[4]) };
+  return undefined;
+}
+
 /** The family a key's schedule belongs to (its first word names the kernel). */
 export function familyOfKey(key: string): ScheduleFamily | undefined {
-  const kernel = key.split(' ')[0];
-  if (kernel === 'conv' || kernel === 'conv_dx' || kernel === 'conv_dw') return kernel;
-  if (kernel === 'fc' || kernel === 'fc_train' || kernel === 'fc_dw' || kernel === 'fc_dx') return 'fc';
-  if (kernel === 'bn_stats' || kernel === 'chain_bwd_reduce') return 'reduction';
-  return undefined;
+  return parseSignatureKey(key)?.family;
 }
