@@ -33,6 +33,7 @@ const LAYERS = [
       // Of the passes, codegen uses only the runner the graph and training passes share.
       { unit: 'codegen/', name: 'codegen-below-runtime', comment: 'plans and WGSL are built from the layer graph only', also: ['passes/(?!stages\\.ts$)'] },
       { unit: 'export/', name: 'export-on-graph', comment: 'exports read the layer graph and the weights only' },
+      { unit: 'onnx/', name: 'onnx-on-ir', comment: "counting an ONNX file needs the IR's cost model only" },
     ],
   },
   { units: [{ unit: 'runtime/', name: 'runtime-below-train', comment: 'the runtime only moves buffers and runs plans', also: ['parser/', 'passes/'] }] },
@@ -40,7 +41,12 @@ const LAYERS = [
   { units: [{ unit: 'reference/', name: 'reference-below-driver', comment: 'the test oracle computes from the layer graph and the weights' }] },
   { units: [{ unit: 'driver.ts', name: 'driver-below-commands', comment: 'the driver compiles; running and data are for the commands', also: ['runtime/', 'train/', 'data/', 'export/'] }] },
   { units: [{ unit: 'source-file.ts', name: 'source-file-below-commands', comment: 'reading a .hrn file is the driver in Node' }] },
-  { units: [{ unit: 'sweep/', name: 'sweep-below-cli', comment: 'sweeps train runs through the driver and the training loop' }] },
+  {
+    units: [
+      { unit: 'sweep/', name: 'sweep-below-cli', comment: 'sweeps train runs through the driver and the training loop' },
+      { unit: 'design/', name: 'design-below-cli', comment: 'designs count candidate networks through the driver; they train nothing' },
+    ],
+  },
   { units: [{ unit: 'report/', name: 'report-below-cli', comment: "reports read a sweep's results" }] },
   { units: [{ unit: 'index.ts', name: 'index-below-node', comment: "the browser-safe package entry; node.ts extends it" }] },
   {
@@ -105,7 +111,7 @@ module.exports = {
       name: 'commands-through-the-driver',
       severity: 'error',
       comment: 'commands run the passes, lower and plan through src/driver.ts, never on their own',
-      from: { path: '^src/(cli|sweep|report)/' },
+      from: { path: '^src/(cli|sweep|report|design)/' },
       to: { dependencyTypesNot: ['type-only'], path: '^src/(passes/manager|ir/lower|codegen/(plan|train-plan|index))\\.ts$' },
     },
     {

@@ -1,7 +1,9 @@
 // `--json` output: one document per command of the shape docs/schemas/ describes, always an array
 // of networks, and nothing but that document on stdout (debug text and diagnostics go to stderr).
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePlan } from '../src/codegen/plan.js';
 import { compileTrainPlan } from '../src/codegen/train-plan.js';
@@ -141,5 +143,42 @@ describe('--json', () => {
     const r = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--json', '--emit-wgsl', 'S1.b1.conv1');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--emit-wgsl prints WGSL, which does not go with --json/);
+  });
+
+  it('design is valid against design.schema.json, which holds candidates to their shape', async () => {
+    const r = await hrn('design', 'examples/hrn-2x5x3x.hrn', '--relus', '20000', '--json');
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(validateJson('design', doc)).toEqual([]);
+    expect(doc.command).toBe('design');
+    const [net] = doc.networks;
+    expect(net.candidates.length).toBeGreaterThan(0);
+    const { pareto: _, ...unmarked } = net.candidates[0];
+    expect(validateJson('design', { ...doc, networks: [{ ...net, candidates: [unmarked] }] })).not.toEqual([]);
+  });
+
+  it('stats of an .onnx file is valid against stats.schema.json as an ONNX entry, and only as one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hrn-json-onnx-'));
+    try {
+      const out = join(dir, 'm.onnx');
+      expect((await hrn('export', 'examples/hrn-2x5x3x.hrn', '--set', 'm=4', '--random-weights', '-o', out)).code).toBe(0);
+      const doc = JSON.parse((await hrn('stats', out, '--json')).out);
+      expect(validateJson('stats', doc)).toEqual([]);
+      expect(doc.networks[0].source).toBe('onnx');
+      // An ONNX entry with a per-stage split that only .hrn networks have fits neither shape.
+      expect(validateJson('stats', { ...doc, networks: [{ ...doc.networks[0], criticality: { order: [], follows: true } }] })).not.toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('criticality --dry-run --json: the D + 1 runs, valid against criticality.schema.json, nothing else on stdout', async () => {
+    const r = await hrn('criticality', 'examples/hrn-2x5x3x.hrn', '--data', 'cifar100:/nowhere', '--dry-run', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(validateJson('criticality', doc)).toEqual([]);
+    expect(doc.networks[0].runs.map((x: { role: string; stage: string | null }) => x.stage ?? x.role)).toEqual(['S1', 'S2', 'S3', 'S4', 'reference']);
+    const both = await hrn('criticality', 'examples/hrn-2x5x3x.hrn', '--data', 'cifar100:/nowhere', '--dry-run', '--json', '--emit', 'hrn');
+    expect(both.code).toBe(2);
   });
 });

@@ -4,6 +4,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { GC_CLIENT_BYTES_PER_RELU, GC_COMM_BYTES_PER_RELU, GC_SECONDS_PER_RELU } from '../ir/cost.js';
 import { HE_SLOTS } from '../ir/he-cost.js';
 import { printStageTable } from '../ir/print.js';
+import type { PiCost } from '../ir/cost.js';
 import type { NetworkStats } from '../ir/stats.js';
 
 /** A path as the user should read it: relative to the working directory when inside it, with no
@@ -42,16 +43,22 @@ export function formatStats(s: NetworkStats): string {
   lines.push('', printStageTable(s), '');
   lines.push(`FLOPs count ${s.flops.convention}.`);
   lines.push(criticalityLine(s));
-  lines.push('', 'Private-inference cost of one inference: ReLUs by garbled circuits (GC), linear layers by HE:');
-  lines.push(`  client storage  ${bytes(s.piCost.clientStorageBytes).padStart(9)}   (${GC_CLIENT_BYTES_PER_RELU.toLocaleString('en-US')} B per ReLU)`);
-  lines.push(`  communication   ${bytes(s.piCost.communicationBytes).padStart(9)}   (${GC_COMM_BYTES_PER_RELU.toLocaleString('en-US')} B per ReLU)`);
-  lines.push(`  GC latency      ${seconds(s.piCost.gcLatencySeconds).padStart(9)}   (${(GC_SECONDS_PER_RELU * 1000).toFixed(3)} ms per ReLU, one thread)`);
-  const he = s.piCost.he;
+  lines.push('', ...formatPiCost(s.piCost));
+  return lines.join('\n');
+}
+
+/** The private-inference cost block of `hrn stats`, for a .hrn network and an ONNX file alike. */
+export function formatPiCost(pi: PiCost): string[] {
+  const lines = ['Private-inference cost of one inference: ReLUs by garbled circuits (GC), linear layers by HE:'];
+  lines.push(`  client storage  ${bytes(pi.clientStorageBytes).padStart(9)}   (${GC_CLIENT_BYTES_PER_RELU.toLocaleString('en-US')} B per ReLU)`);
+  lines.push(`  communication   ${bytes(pi.communicationBytes).padStart(9)}   (${GC_COMM_BYTES_PER_RELU.toLocaleString('en-US')} B per ReLU)`);
+  lines.push(`  GC latency      ${seconds(pi.gcLatencySeconds).padStart(9)}   (${(GC_SECONDS_PER_RELU * 1000).toFixed(3)} ms per ReLU, one thread)`);
+  const he = pi.he;
   if (he !== undefined) {
     const count = (n: number) => n.toLocaleString('en-US');
     lines.push(`  HE latency      ${seconds(he.latencySeconds).padStart(9)}   (${count(he.multiplications)} plaintext multiplications, ${count(he.rotations)} rotations; Gazelle packing, ${HE_SLOTS} slots)`);
     lines.push(`  HE traffic      ${bytes(he.communicationBytes).padStart(9)}   (${count(he.ciphertexts)} ciphertexts)`);
-    lines.push(`  total latency   ${seconds(s.piCost.totalLatencySeconds).padStart(9)}   (HE + GC)`);
+    lines.push(`  total latency   ${seconds(pi.totalLatencySeconds).padStart(9)}   (HE + GC)`);
   }
-  return lines.join('\n');
+  return lines;
 }

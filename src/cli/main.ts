@@ -27,6 +27,7 @@ const LOADERS: Record<CommandName, () => Promise<Command>> = {
   check: async () => (await import('./commands/check.js')).check,
   stats: async () => (await import('./commands/stats.js')).stats,
   equalize: async () => (await import('./commands/equalize.js')).equalize,
+  design: async () => (await import('./commands/design.js')).design,
   compile: async () => (await import('./commands/compile.js')).compile,
   tune: async () => (await import('./commands/tune.js')).tune,
   infer: async () => (await import('./commands/infer.js')).infer,

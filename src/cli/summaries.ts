@@ -4,8 +4,9 @@
 
 export const COMMAND_SUMMARIES = {
   check: 'Parse and check a .hrn file (its networks and sweep blocks); print diagnostics only. Exit 1 if there is an error.',
-  stats: 'ReLUs, FLOPs and parameters per stage, the ReLU distribution and the private-inference cost.',
+  stats: 'ReLUs, FLOPs and parameters per stage, the ReLU distribution and the private-inference cost (of a .hrn network or an .onnx file).',
   equalize: 'ReLU equalization (Algorithm 1): list the HybReNet family of a network, with counts.',
+  design: 'List the candidates near a ReLU budget (family member x base width x pipeline) with their PI latency, without training.',
   compile: 'Run the passes, lower to the layer graph and generate WGSL kernels with an execution plan.',
   tune: "Time candidate kernel schedules on this device and cache the fastest per kernel signature, for compile, train and infer.",
   infer: 'Run a network on the GPU (WebGPU) over a labeled data set: predictions and accuracy.',
@@ -13,6 +14,6 @@ export const COMMAND_SUMMARIES = {
   export: 'Write a network with its weights as ONNX (opset 13) or PyTorch safetensors, for private-inference frameworks.',
   sweep: 'Train every run of a sweep (networks x --set values x pipelines x seeds), resumable, locally or on a Redis queue.',
   worker: 'Train runs from a sweep queue (BullMQ on Redis) until stopped.',
-  criticality: "Measure each stage's ReLU criticality C_k by training (ReLUs in one stage only), print C_k and the order.",
-  report: "Tables and SVG plots of a sweep's results: ReLUs/FLOPs vs accuracy with the Pareto front, training curves.",
+  criticality: "Measure each stage's ReLU criticality C_k by training (each stage's ReLUs alone, and none; distilled with --teacher), print C_k and the order.",
+  report: "Tables and SVG plots of a sweep's results (mean and spread over seeds, Pareto front, failed runs), or one training's curves.",
 } as const;

@@ -13,6 +13,7 @@ import { DirLockedError, LockFileError, type DirLock } from '../util/dir-lock.js
 import { ensureDir, OutputDirError } from '../util/output-dir.js';
 import { flag, intOption, numberOption, stringOption, type ParsedCommand } from './args.js';
 import { UsageError, UserError } from '../errors.js';
+import { valSplitOption } from './train-options.js';
 
 export interface TrainCommandSettings {
   data: string;
@@ -26,6 +27,7 @@ export interface TrainCommandSettings {
   augment: boolean;
   subset: number | null;
   testSubset: number | null;
+  valSplit: number | null;
   momentum: number;
   weightDecay: number;
   nesterov: boolean;
@@ -59,6 +61,7 @@ export function trainSettings(p: ParsedCommand, recorded: Partial<RunSettingsRec
     nesterov: flag(p, 'nesterov') || (recorded.nesterov ?? false),
     subset: given('subset') ? intOption(p, 'subset', 1) : (recorded.subset ?? null),
     testSubset: given('test-subset') ? intOption(p, 'test-subset', 1) : (recorded.testSubset ?? null),
+    valSplit: valSplitOption(p, 'train') ?? recorded.valSplit ?? null,
     momentum: numberOption(p, 'momentum', recorded.momentum ?? TRAIN_DEFAULTS.momentum),
     weightDecay: numberOption(p, 'weight-decay', recorded.weightDecay ?? TRAIN_DEFAULTS.weightDecay),
   };

@@ -31,6 +31,8 @@ export interface LoaderOptions {
   normalization?: Normalization;
   /** Use only these examples (first N, or N stratified over the classes). */
   subset?: SubsetOptions;
+  /** Use exactly these examples (ascending indices); takes the place of `subset`. */
+  selection?: Uint32Array;
 }
 
 export interface Batch {
@@ -66,7 +68,9 @@ export class BatchLoader {
     this.batchSize = o.batchSize;
     this.shape = o.fit ? { ...o.fit.shape } : { ...dataset.shape };
     this.fitter = imageFitter(dataset.shape, this.shape, o.fit?.mode, dataset.name);
-    this.selection = o.subset
+    this.selection = o.selection
+      ? o.selection.slice()
+      : o.subset
       ? subsetIndices(dataset.labels, dataset.classes, o.subset)
       : Uint32Array.from({ length: dataset.labels.length }, (_, i) => i);
     this.count = this.selection.length;

@@ -1,6 +1,7 @@
 // The in-memory data set every reader returns and every later step consumes.
 
 import type { Shape } from '../ir/arch.js';
+import { deriveSeed, SplitMix32 } from '../util/rng.js';
 
 export type Labels = Uint8Array | Int32Array;
 
@@ -70,4 +71,27 @@ export function subsetIndices(labels: ArrayLike<number>, classes: number, o: Sub
     }
   }
   return Uint32Array.from(out.sort((a, b) => a - b));
+}
+
+/** Seed key of the hold-out stream (see `holdOut`). */
+const HOLD_OUT = 0x7a1d;
+
+/**
+ * Splits `selection` (ascending example indices) into the examples kept for training and those
+ * held out for validation: round(fraction x n) of each class's n examples, chosen by a shuffle
+ * seeded with `seed` and the class, so the split is stratified and the same for the same seed.
+ * Both lists are ascending.
+ */
+export function holdOut(labels: ArrayLike<number>, classes: number, selection: Uint32Array, fraction: number, seed: number): { kept: Uint32Array; held: Uint32Array } {
+  if (!(fraction > 0 && fraction < 1)) throw new Error(`hold-out: fraction must be between 0 and 1, got ${fraction}`);
+  const byClass: number[][] = Array.from({ length: classes }, () => []);
+  for (const i of selection) byClass[labels[i]].push(i);
+  const held: number[] = [];
+  byClass.forEach((members, c) => {
+    const order = Uint32Array.from(members);
+    new SplitMix32(deriveSeed(seed, HOLD_OUT, c)).shuffle(order);
+    held.push(...order.subarray(0, Math.round(fraction * members.length)));
+  });
+  const isHeld = new Set(held);
+  return { kept: selection.filter((i) => !isHeld.has(i)), held: Uint32Array.from(held.sort((a, b) => a - b)) };
 }

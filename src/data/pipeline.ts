@@ -3,7 +3,7 @@
 
 import type { Shape } from '../ir/arch.js';
 import { BatchLoader } from './batches.js';
-import type { Dataset, Normalization, SubsetOptions } from './dataset.js';
+import { holdOut, subsetIndices, type Dataset, type Normalization, type SubsetOptions } from './dataset.js';
 import { DataError } from './errors.js';
 import { loadSplit, parseDataSpec, type DataSpec, type LoadOptions } from './spec.js';
 import { channelStats, KNOWN_NORMALIZATION, type AugmentOptions, type FitMode } from './transform.js';
@@ -26,6 +26,11 @@ export interface DataPipelineOptions extends LoadOptions {
   /** Train on a subset (e.g. `{ count: 1000, mode: 'stratified' }` for CI). */
   subset?: SubsetOptions;
   testSubset?: SubsetOptions;
+  /**
+   * Hold out this fraction of the training examples (after `subset`) as a validation set:
+   * stratified by class, chosen by `seed` (holdOut in dataset.ts). Training reads the rest.
+   */
+  validationFraction?: number;
   /** Skip reading the training split (inference). */
   testOnly?: boolean;
 }
@@ -34,6 +39,8 @@ export interface DataPipeline {
   spec: DataSpec;
   /** Absent with `testOnly`. */
   train?: BatchLoader;
+  /** The held-out part of the training split, with `validationFraction`. */
+  val?: BatchLoader;
   test: BatchLoader;
   classes: number;
   classNames?: string[];
@@ -76,7 +83,12 @@ export function openData(spec: string | DataSpec, input: Shape, networkClasses: 
     classes: ref.classes,
     shape: { ...input },
   };
-  if (train) out.train = new BatchLoader(train, { batchSize: o.batchSize, seed, fit, normalization, augment, subset: o.subset });
+  if (train && o.validationFraction !== undefined) {
+    const all = o.subset ? subsetIndices(train.labels, train.classes, o.subset) : Uint32Array.from({ length: train.labels.length }, (_, i) => i);
+    const { kept, held } = holdOut(train.labels, train.classes, all, o.validationFraction, seed);
+    out.train = new BatchLoader(train, { batchSize: o.batchSize, seed, fit, normalization, augment, selection: kept });
+    out.val = new BatchLoader(train, { batchSize: o.evalBatchSize ?? o.batchSize, shuffle: false, fit, normalization, selection: held, seed });
+  } else if (train) out.train = new BatchLoader(train, { batchSize: o.batchSize, seed, fit, normalization, augment, subset: o.subset });
   if (ref.classNames) out.classNames = ref.classNames;
   if (normalization) out.normalization = normalization;
   return out;

@@ -3,7 +3,7 @@
 // Constants are public measurements (docs/architecture.md, "Cost constants"); each is named for where it comes from.
 
 import type { LayerGraph } from './graph.js';
-import { heCost, type HeCost } from './he-cost.js';
+import { heCost, heCostOfLayers, type HeCost, type LinearLayer } from './he-cost.js';
 
 /** Client (evaluator) storage of garbled circuits per ReLU, bytes (Garimella et al. 2023). */
 export const GC_CLIENT_BYTES_PER_RELU = 18_248;
@@ -33,7 +33,15 @@ export interface PiCost {
 
 /** PI cost of `relus` ReLUs, plus the HE cost of the graph's linear layers when it is given. */
 export function piCost(relus: number, graph?: LayerGraph): PiCost {
-  const he = graph === undefined ? undefined : heCost(graph);
+  return piCostWith(relus, graph === undefined ? undefined : heCost(graph));
+}
+
+/** PI cost of `relus` ReLUs and of linear layers found elsewhere than in a layer graph (an ONNX file). */
+export function piCostOfLayers(relus: number, layers: readonly LinearLayer[]): PiCost {
+  return piCostWith(relus, heCostOfLayers(layers));
+}
+
+function piCostWith(relus: number, he: HeCost | undefined): PiCost {
   const gcLatencySeconds = relus * GC_SECONDS_PER_RELU;
   const heLatencySeconds = he?.latencySeconds ?? 0;
   return {

@@ -58,8 +58,13 @@ export interface LinearLayer {
   inPlane: number;
   outChannels: number;
   outPlane: number;
+  /** Side of a square kernel. */
   kernel: number;
+  /** Kernel taps when the kernel is not square (an ONNX 1x7 or 3-D convolution); kernel^2 when absent. */
+  taps?: number;
   groups: number;
+  /** How many times the layer runs in one inference (a fully connected layer over several rows); 1 when absent. */
+  repeat?: number;
 }
 
 export function heLayerCost(l: LinearLayer): Omit<HeCost, 'latencySeconds' | 'communicationBytes'> {
@@ -67,11 +72,12 @@ export function heLayerCost(l: LinearLayer): Omit<HeCost, 'latencySeconds' | 'co
   const co = l.outChannels / l.groups;
   const inP = packing(ci, l.inPlane);
   const outP = packing(co, l.outPlane);
-  const taps = l.kernel * l.kernel;
+  const taps = l.taps ?? l.kernel * l.kernel;
+  const times = l.groups * (l.repeat ?? 1);
   return {
-    multiplications: l.groups * inP.cts * co * taps,
-    rotations: l.groups * (inP.cts * (taps - 1) + outP.cts * Math.min(inP.perCt, ci)),
-    ciphertexts: l.groups * (inP.cts + outP.cts),
+    multiplications: times * inP.cts * co * taps,
+    rotations: times * (inP.cts * (taps - 1) + outP.cts * Math.min(inP.perCt, ci)),
+    ciphertexts: times * (inP.cts + outP.cts),
   };
 }
 
@@ -91,8 +97,13 @@ export function linearLayers(g: LayerGraph): LinearLayer[] {
 }
 
 export function heCost(g: LayerGraph): HeCost {
+  return heCostOfLayers(linearLayers(g));
+}
+
+/** The HE cost of linear layers however they were found (a layer graph, an ONNX file). */
+export function heCostOfLayers(layers: readonly LinearLayer[]): HeCost {
   const total = { multiplications: 0, rotations: 0, ciphertexts: 0 };
-  for (const l of linearLayers(g)) {
+  for (const l of layers) {
     const c = heLayerCost(l);
     total.multiplications += c.multiplications;
     total.rotations += c.rotations;

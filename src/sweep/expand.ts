@@ -1,11 +1,14 @@
 // Expands a sweep into runs. Each run has an id derived from its exact configuration: the trained
 // network's hash (its layer graph, so the --set values and the pipeline's effect are in it), the
-// pipeline as written, the seed, the data set and every training setting. The same configuration
-// gets the same id in every invocation and on every machine; any change gives a new one.
+// pipeline as written, the seed, the data set, every training setting and, for a distilled run,
+// the teacher (its network and weights) and the loss. The same configuration gets the same id in
+// every invocation and on every machine; any change gives a new one.
 
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { axisCombinationCount, axisCombinations, familyRunsProblem, sweepSizeProblem, type SweepSpec } from './spec.js';
+import type { LossSpec } from '../codegen/kernels/index.js';
+import { teacherIdentity, type TeacherIdentity } from './teacher.js';
 import type { TrainSettings } from '../train/settings.js';
 import { declaredNetworks, SweepNetworks } from './network.js';
 import { LIMITS } from '../ir/limits.js';
@@ -19,6 +22,8 @@ export interface RunCounts {
   params: number;
   /** ReLUs per stage (stem in S1). */
   reluStages: Record<string, number>;
+  /** HE latency of the linear layers (src/ir/he-cost.ts); absent in runs planned before it was recorded. */
+  heLatencySeconds?: number;
 }
 
 export interface RunConfig {
@@ -39,9 +44,18 @@ export interface RunConfig {
   /** The trained network's hash (checkpoint identity). */
   networkHash: string;
   counts: RunCounts;
+  /** Distillation: the teacher (as given, and which checkpoint it was when planned) and the loss. */
+  kd?: RunDistillation;
 }
 
-export function runId(label: string, identity: { networkHash: string; pipeline: string | null; seed: number; data: string; train: TrainSettings }): string {
+export interface RunDistillation {
+  teacher: string;
+  teacherFile?: string;
+  identity: TeacherIdentity;
+  loss: LossSpec;
+}
+
+export function runId(label: string, identity: { networkHash: string; pipeline: string | null; seed: number; data: string; train: TrainSettings; kd?: { teacherNetwork: string; teacherWeights: string; loss: LossSpec } }): string {
   const hash = createHash('sha256').update(canonicalJson(identity)).digest('hex').slice(0, 12);
   const slug = label
     .replace(/[^A-Za-z0-9.=_-]+/g, '-')
@@ -71,6 +85,7 @@ export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunC
   const size = sweepSizeProblem({ networks: declaredNames.length, combinations: axisCombinationCount(spec), pipelines: spec.pipelines.length, seeds: spec.seeds.length });
   if (size !== undefined) throw new UserError(size);
   const networks = new SweepNetworks(spec.file, sources);
+  const kd: RunDistillation | undefined = spec.kd && { teacher: resolve(spec.kd.teacher), ...(spec.kd.teacherFile ? { teacherFile: resolve(spec.kd.teacherFile) } : {}), identity: teacherIdentity(spec.kd.teacher), loss: spec.kd.loss };
   for (const set of axisCombinations(spec)) {
     for (const pipeline of spec.pipelines) for (const declared of declaredNames) {
       problems.collect(() => {
@@ -80,7 +95,9 @@ export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunC
           const built = networks.run(family, { source: spec.file, set, declared, network, pipeline });
           for (const seed of spec.seeds) {
             const label = runLabel(network, set, pipeline, seed);
-            const id = runId(label, { networkHash: built.hash, pipeline, seed, data: spec.data, train: spec.train });
+            // The teacher's identity, not the path it was given by, makes the run: the same teacher
+            // reached by another path is the same run, a retrained one is a new run.
+            const id = runId(label, { networkHash: built.hash, pipeline, seed, data: spec.data, train: spec.train, kd: kd && { teacherNetwork: kd.identity.network, teacherWeights: kd.identity.weights, loss: kd.loss } });
             if (seen.has(id)) continue;
             seen.add(id);
             const s = built.stats;
@@ -97,7 +114,8 @@ export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunC
               data: spec.data,
               train: spec.train,
               networkHash: built.hash,
-              counts: { relus: s.relus.total, flops: s.flops.total, params: s.params.total, reluStages: s.relus.stages },
+              counts: { relus: s.relus.total, flops: s.flops.total, params: s.params.total, reluStages: s.relus.stages, heLatencySeconds: s.piCost.heLatencySeconds },
+              ...(kd ? { kd } : {}),
             });
           }
         }

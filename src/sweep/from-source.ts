@@ -14,7 +14,7 @@ import { axisCombinationCount, familyRunsProblem, NO_PIPELINE, sweepSizeProblem,
 import { TRAIN_DEFAULTS, type TrainSettings } from '../train/settings.js';
 import { LIMITS } from '../ir/limits.js';
 
-type NumberSetting = 'epochs' | 'batch' | 'subset' | 'test-subset' | 'lr' | 'momentum' | 'weight-decay';
+type NumberSetting = 'epochs' | 'batch' | 'subset' | 'test-subset' | 'val-split' | 'lr' | 'momentum' | 'weight-decay';
 
 /** Which numbers a setting allows. */
 interface NumberRule {
@@ -31,6 +31,7 @@ const NUMBER_SETTINGS: Record<NumberSetting, NumberRule & { field: NumericField 
   batch: { field: 'batch', integer: true, ok: (v) => v >= 1, expected: 'a batch size, at least 1' },
   subset: { field: 'subset', integer: true, ok: (v) => v >= 1, expected: 'a number of training images, at least 1' },
   'test-subset': { field: 'testSubset', integer: true, ok: (v) => v >= 1, expected: 'a number of test images, at least 1' },
+  'val-split': { field: 'valSplit', integer: false, ok: (v) => v > 0 && v < 1, expected: 'a fraction of the training images between 0 and 1' },
   lr: { field: 'lr', integer: false, ok: (v) => v > 0, expected: 'a positive learning rate' },
   momentum: { field: 'momentum', integer: false, ok: (v) => v >= 0 && v < 1, expected: 'a momentum in [0, 1)' },
   'weight-decay': { field: 'weightDecay', integer: false, ok: (v) => v >= 0, expected: 'a weight decay of 0 or more' },

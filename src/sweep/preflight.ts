@@ -1,11 +1,13 @@
 // Before a sweep trains or queues anything, every run it will train is checked the way its
 // training would check it: its data set read and matched against its network (class count, image
-// fit, one batch of images). A mistake such as a wrong --data would otherwise surface only as each
+// fit, one batch of images), and its teacher, if it distils, loaded and matched against it. A mistake such as a wrong --data would otherwise surface only as each
 // run fails, one after another (or on another machine, for a queued sweep). All problems are told
 // in one message; runs that share a problem are listed together.
 
 import { UserError } from '../errors.js';
 import type { ArchIR } from '../ir/arch.js';
+import type { LayerGraph } from '../ir/graph.js';
+import { loadTeacher } from './teacher.js';
 import type { RunConfig } from './expand.js';
 import { SweepNetworks } from './network.js';
 import { openRunData } from './train-run.js';
@@ -16,7 +18,28 @@ const LABELS_SHOWN = 4;
 /** What the check of one run depends on: runs that share it (seeds, say) share the answer. */
 function dataKey(run: RunConfig, input: object, classes: number): string {
   const t = run.train;
-  return JSON.stringify([run.data, input, classes, t.fit, t.batch, t.subset, t.testSubset]);
+  return JSON.stringify([run.data, input, classes, t.fit, t.batch, t.subset, t.testSubset, t.valSplit]);
+}
+
+/** Why the teacher of a distilled run cannot teach a network taking `arch`'s input and classes, or undefined. */
+function teacherProblem(run: RunConfig, arch: ArchIR, teachers: Map<string, LayerGraph | UserError>, sources: Map<string, string>): string | undefined {
+  if (!run.kd) return undefined;
+  let teacher = teachers.get(run.kd.teacher);
+  if (teacher === undefined) {
+    try {
+      teacher = loadTeacher(run.kd.teacher, run.kd.teacherFile, sources).graph;
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      teacher = e;
+    }
+    teachers.set(run.kd.teacher, teacher);
+  }
+  if (teacher instanceof UserError) return teacher.message;
+  const ti = teacher.nodes[0].shape;
+  const si = arch.input;
+  if (ti.c !== si.c || ti.h !== si.h || ti.w !== si.w) return `--teacher ${run.kd.teacher}: the teacher takes ${ti.c}x${ti.h}x${ti.w} images, the network ${si.c}x${si.h}x${si.w}`;
+  if (teacher.classes !== arch.classes) return `--teacher ${run.kd.teacher}: the teacher has ${teacher.classes} classes, the network ${arch.classes}`;
+  return undefined;
 }
 
 function runList(labels: string[]): string {
@@ -36,6 +59,7 @@ export function checkRunsCanTrain(runs: RunConfig[], sources: Map<string, string
   // one run of their pipeline.
   const archs = new Map<string, ArchIR>();
   const networks = new Map<string, SweepNetworks>();
+  const teachers = new Map<string, LayerGraph | UserError>();
   for (const run of runs) {
     let problem: string | undefined;
     try {
@@ -54,7 +78,7 @@ export function checkRunsCanTrain(runs: RunConfig[], sources: Map<string, string
           answers.set(key, e.message);
         }
       }
-      problem = answers.get(key);
+      problem = answers.get(key) ?? teacherProblem(run, arch, teachers, sources);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       problem = e.message;

@@ -15,6 +15,9 @@ export function formatDuration(s: number): string {
 
 const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
 
+/** A finished run's accuracies: the validation accuracy first when it has one (--val-split). */
+const accuracies = (r: RunResult) => `${typeof r.valAccuracy === 'number' ? `val ${pct(r.valAccuracy)}, ` : ''}test ${pct(r.testAccuracy)}`;
+
 export class SweepProgress {
   private total = 0;
   private finishedCount = 0;
@@ -72,13 +75,13 @@ export class SweepProgress {
     this.finishedCount++;
     this.timedRuns++;
     this.timedSeconds += (this.now() - this.runStarted) / 1000;
-    this.line(`[${this.finishedCount}/${this.total}] done ${run.label}: test ${pct(r.testAccuracy)}, ${formatDuration(r.wallSeconds)}`);
+    this.line(`[${this.finishedCount}/${this.total}] done ${run.label}: ${accuracies(r)}, ${formatDuration(r.wallSeconds)}`);
   }
 
   /** A run finished elsewhere (a queue worker). */
   finishedElsewhere(run: RunConfig, r: RunResult): void {
     this.finishedCount++;
-    this.line(`[${this.finishedCount}/${this.total}] done ${run.label}: test ${pct(r.testAccuracy)}, ${formatDuration(r.wallSeconds)} (${r.by})`);
+    this.line(`[${this.finishedCount}/${this.total}] done ${run.label}: ${accuracies(r)}, ${formatDuration(r.wallSeconds)} (${r.by})`);
   }
 
   failed(run: RunConfig, message: string): void {

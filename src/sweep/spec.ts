@@ -3,6 +3,7 @@
 // sweep` command line produces this (and `hrn criticality` its own), and `expand.ts` turns it into
 // runs.
 
+import type { LossSpec } from '../codegen/kernels/index.js';
 import { formatCount, formatLimit, LIMITS } from '../ir/limits.js';
 import { UserError } from '../errors.js';
 import type { TrainSettings } from '../train/settings.js';
@@ -28,6 +29,16 @@ export interface SweepSpec {
   /** A data spec, `KIND:DIR`. */
   data: string;
   train: TrainSettings;
+  /** Every run distils from this teacher with this loss (`hrn criticality --teacher`). */
+  kd?: SweepDistillation;
+}
+
+export interface SweepDistillation {
+  /** The teacher: a run directory or a checkpoint. */
+  teacher: string;
+  /** The teacher's .hrn file, when not the one its checkpoint records. */
+  teacherFile?: string;
+  loss: LossSpec;
 }
 
 /** The pipeline entry meaning "no pipeline" on the command line. */

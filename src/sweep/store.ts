@@ -34,6 +34,8 @@ export interface RunResult extends RunCounts {
   history: MetricsRecord[];
   /** Test accuracy after the last epoch (null when there is no test split). */
   testAccuracy: number | null;
+  /** Validation accuracy after the last epoch (null, or absent in older results, without --val-split). */
+  valAccuracy?: number | null;
   /** Seconds from the run's start to its end, over every attempt. */
   wallSeconds: number;
   checkpoint: string;
@@ -117,6 +119,8 @@ export function readRunResult(file: string): RunResult {
     if (!(name in value)) throw new RunStoreError(file, `field '${name}' is missing`);
     if (!f.check(value[name])) throw new RunStoreError(file, `field '${name}' should be ${f.what}, found ${describe(value[name])}`);
   }
+  // Results written before --val-split existed have no validation accuracy.
+  if ('valAccuracy' in value && !orNull(isNumber)(value.valAccuracy)) throw new RunStoreError(file, `field 'valAccuracy' should be a number or null, found ${describe(value.valAccuracy)}`);
   return value as unknown as RunResult;
 }
 
@@ -152,6 +156,31 @@ export class RunStore {
 
   error(id: string): RunError | undefined {
     return readJson<RunError>(join(this.runDir(id), ERROR_FILE));
+  }
+
+  /** The run's configuration as the sweep planned it (run.json); undefined when missing or unreadable. */
+  config(id: string): RunConfig | undefined {
+    try {
+      return readJson<RunConfig>(join(this.runDir(id), RUN_FILE));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The runs that failed and have not finished since (an error.json and no result.json), in id order; unreadable ones skipped. */
+  failures(): RunError[] {
+    if (!existsSync(this.dir)) return [];
+    const out: RunError[] = [];
+    for (const d of readdirSync(this.dir, { withFileTypes: true }).filter((x) => x.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (existsSync(join(this.runDir(d.name), RESULT_FILE))) continue;
+      try {
+        const e = this.error(d.name);
+        if (e && typeof e.error === 'string') out.push({ ...e, id: d.name, label: typeof e.label === 'string' ? e.label : d.name });
+      } catch {
+        // an error.json cut short says nothing readable about the failure
+      }
+    }
+    return out;
   }
 
   writeResult(r: RunResult): void {

@@ -21,7 +21,9 @@ import { DirLockedError, LockFileError, type DirLock } from '../util/dir-lock.js
 import type { TrainProgress } from '../train/progress.js';
 import { UserError } from '../errors.js';
 import { openTrainingData } from '../train/training-data.js';
-import type { RunConfig } from './expand.js';
+import type { RunConfig, RunDistillation } from './expand.js';
+import type { TeacherSource } from '../runtime/trainer.js';
+import { loadTeacher } from './teacher.js';
 import { buildRunNetwork } from './network.js';
 import type { RunResult } from './store.js';
 
@@ -48,8 +50,17 @@ export const trainedBy = (): string => `${hostname()}:${process.pid}`;
  * The run's data as its training reads it, checked against the network: the data set, its class
  * count, the fit of its images, and enough training images for one batch. Problems are UserErrors.
  */
-export function openRunData(run: RunConfig, arch: ArchIR): { data: DataPipeline; train: BatchLoader } {
+export function openRunData(run: RunConfig, arch: ArchIR): { data: DataPipeline; train: BatchLoader; val?: BatchLoader } {
   return openTrainingData(run.data, arch, { ...run.train, seed: run.seed }, { evalBatch: 250 });
+}
+
+/** The teacher a distilled run was planned with; one retrained or replaced since is refused. */
+function runTeacher(kd: RunDistillation, sources: Map<string, string>): TeacherSource {
+  const teacher = loadTeacher(kd.teacher, kd.teacherFile, sources);
+  if (teacher.identity.network !== kd.identity.network || teacher.identity.weights !== kd.identity.weights) {
+    throw new UserError(`--teacher ${kd.teacher}: the teacher is no longer the checkpoint this run was planned with (it was retrained or replaced); plan the sweep again`);
+  }
+  return teacher;
 }
 
 /** Trains (or finishes) one run. Returns undefined when interrupted before the end. */
@@ -59,7 +70,8 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
   if (built.hash !== run.networkHash) {
     throw new UserError(`${run.source}: ${run.network} is no longer the network this run was planned with (the file or a pipeline changed); plan the sweep again`);
   }
-  const { data, train } = openRunData(run, built.arch);
+  const { data, train, val } = openRunData(run, built.arch);
+  const teacher = run.kd ? runTeacher(run.kd, sources) : undefined;
   const started = performance.now();
   mkdirSync(o.dir, { recursive: true });
   let lock: DirLock;
@@ -79,7 +91,9 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
       network: { name: built.arch.name, hash: built.hash },
       train,
       test: data.test,
+      val,
       ...loopSettings(run.data, { ...run.train, seed: run.seed }),
+      ...(run.kd ? { loss: run.kd.loss, teacher } : {}),
       outDir: o.dir,
       resume,
       progress: o.progress,
@@ -108,6 +122,7 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
     epochs: result.epochs,
     history: result.history,
     testAccuracy: last && typeof last.testAccuracy === 'number' ? last.testAccuracy : null,
+    valAccuracy: last && typeof last.valAccuracy === 'number' ? last.valAccuracy : null,
     wallSeconds: (performance.now() - started) / 1000,
     checkpoint: join(o.dir, RUN_CHECKPOINT),
     finishedAt: new Date().toISOString(),

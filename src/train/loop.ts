@@ -1,11 +1,12 @@
 // The GPU training loop behind `hrn train`: epochs of full batches through the Trainer (one
 // command buffer per step), a cosine learning-rate schedule per step, the loss read back every few
-// steps for the progress bar, test accuracy after each epoch on the inference path (bn folded,
-// helper Executor fed the trained weights), a JSON-lines log, and an atomic checkpoint after each
-// epoch and when interrupted (first Ctrl-C or SIGTERM: finish the step, save, stop). `resume`
-// continues from the checkpoint exactly where it stopped (batches are a pure function of (seed,
-// epoch, index)), and only the run it belongs to (src/train/resume.ts). What a run fixes from its
-// options before the first step, and where it starts, is in src/train/run-start.ts.
+// steps for the progress bar, test (and, with a held-out split, validation) accuracy after each
+// epoch on the inference path (bn folded, helper Executor fed the trained weights), a JSON-lines
+// log, and an atomic checkpoint after each epoch and when interrupted (first Ctrl-C or SIGTERM:
+// finish the step, save, stop). `resume` continues from the checkpoint exactly where it stopped
+// (batches are a pure function of (seed, epoch, index)), and only the run it belongs to
+// (src/train/resume.ts). What a run fixes from its options before the first step, and where it
+// starts, is in src/train/run-start.ts.
 
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -203,13 +204,21 @@ class TrainRun {
       rec.kd = sums.kd1 / Math.max(1, sums.steps);
       if (s.loss.kind === 'dkd') rec.nckd = sums.kd2 / Math.max(1, sums.steps);
     }
-    if (o.test) {
+    const evaluated = o.test ?? o.val;
+    if (evaluated) {
       const w = await trainer.readWeights();
-      if (!this.evaluator) this.evaluator = await Evaluator.create(o.ctx, o.graph, w, o.evalBatch ?? o.test.batchSize, o.progress?.compiling, o.profile, o.tuned);
+      if (!this.evaluator) this.evaluator = await Evaluator.create(o.ctx, o.graph, w, o.evalBatch ?? evaluated.batchSize, o.progress?.compiling, o.profile, o.tuned);
       else this.evaluator.update(w);
-      const ev = await this.evaluator.evaluate(o.test, o.testLimit);
-      rec.testAccuracy = ev.accuracy;
-      rec.testLoss = ev.loss;
+      if (o.test) {
+        const ev = await this.evaluator.evaluate(o.test, o.testLimit);
+        rec.testAccuracy = ev.accuracy;
+        rec.testLoss = ev.loss;
+      }
+      if (o.val) {
+        const ev = await this.evaluator.evaluate(o.val);
+        rec.valAccuracy = ev.accuracy;
+        rec.valLoss = ev.loss;
+      }
     }
     this.history.push(rec);
     this.logger?.log({ event: 'epoch', ...rec });

@@ -20,6 +20,8 @@ export interface DataSettings {
   data: string;
   subset: number | null;
   testSubset: number | null;
+  /** Fraction of the training images held out for validation (--val-split). */
+  valSplit: number | null;
   fit: string;
   augment: boolean;
 }
@@ -83,6 +85,7 @@ const SHOW: Record<Exclude<keyof RunSettingsRecord, 'epochs'>, (v: unknown) => s
   data: (v) => `--data ${v}`,
   subset: optional('--subset'),
   testSubset: optional('--test-subset'),
+  valSplit: optional('--val-split'),
   fit: (v) => `--fit ${v}`,
   augment: toggle('augmentation', '--no-augment'),
   batch: (v) => `--batch ${v}`,

@@ -24,6 +24,8 @@ export interface TrainLoopOptions {
   network: { name: string; hash: string };
   train: BatchLoader;
   test?: BatchLoader;
+  /** Held-out training images, evaluated after each epoch like the test split. */
+  val?: BatchLoader;
   epochs: number;
   lr: number;
   minLr?: number;

@@ -17,6 +17,8 @@ export interface TrainSettings {
   subset?: number;
   /** First N test images; all when absent. */
   testSubset?: number;
+  /** Fraction of the training images held out for validation; none when absent. */
+  valSplit?: number;
   augment: boolean;
   fit: 'pad' | 'resize';
 }
@@ -44,6 +46,7 @@ export interface RunTrainingSettings {
   seed: number;
   subset?: number | null;
   testSubset?: number | null;
+  valSplit?: number | null;
   fit: 'pad' | 'resize';
   augment: boolean;
 }
@@ -57,6 +60,6 @@ export function loopSettings(data: string, s: RunTrainingSettings): Pick<TrainLo
     warmupEpochs: s.warmupEpochs,
     sgd: { momentum: s.momentum, weightDecay: s.weightDecay, nesterov: s.nesterov },
     seed: s.seed,
-    data: { data: dataSettingsKey(data), subset: s.subset ?? null, testSubset: s.testSubset ?? null, fit: s.fit, augment: s.augment },
+    data: { data: dataSettingsKey(data), subset: s.subset ?? null, testSubset: s.testSubset ?? null, valSplit: s.valSplit ?? null, fit: s.fit, augment: s.augment },
   };
 }

@@ -1,6 +1,7 @@
 // A training's data as `hrn train` and a sweep's runs read it: the data set opened with the run's
-// subset, test subset, fit and augmentation, and enough training images for one batch. Both read
-// it the same way so that a sweep's run trains on what `hrn train` with the same settings would.
+// subset, test subset, validation hold-out, fit and augmentation, and enough training images for
+// one batch. Both read it the same way so that a sweep's run trains on what `hrn train` with the
+// same settings would.
 
 import type { BatchLoader } from '../data/batches.js';
 import { DataError } from '../data/errors.js';
@@ -18,6 +19,8 @@ export interface TrainingDataSettings {
   subset?: number | null;
   /** The first N test images; all when null or absent. */
   testSubset?: number | null;
+  /** Fraction of the training images held out for validation; none when null or absent. */
+  valSplit?: number | null;
 }
 
 const given = (n: number | null | undefined): n is number => n !== null && n !== undefined;
@@ -32,7 +35,7 @@ export function openTrainingData(
   net: Pick<ArchIR, 'input' | 'classes'>,
   s: TrainingDataSettings,
   o: { evalBatch: number; batchHint?: string },
-): { data: DataPipeline; train: BatchLoader } {
+): { data: DataPipeline; train: BatchLoader; val?: BatchLoader } {
   let pipeline: DataPipeline;
   try {
     pipeline = openData(data, net.input, net.classes, {
@@ -43,12 +46,15 @@ export function openTrainingData(
       augment: s.augment ? undefined : false,
       subset: given(s.subset) ? { count: s.subset, mode: 'stratified' } : undefined,
       testSubset: given(s.testSubset) ? { count: s.testSubset, mode: 'first' } : undefined,
+      validationFraction: given(s.valSplit) ? s.valSplit : undefined,
     });
   } catch (e) {
     if (e instanceof DataError) throw new UserError(e.message);
     throw e;
   }
   const train = pipeline.train!;
-  if (train.count < s.batch) throw new UserError(`${data}: ${train.count} training images are fewer than one batch of ${s.batch}${o.batchHint ?? ''}`);
-  return { data: pipeline, train };
+  const held = given(s.valSplit) ? ` (${pipeline.val!.count} more held out by --val-split ${s.valSplit})` : '';
+  if (train.count < s.batch) throw new UserError(`${data}: ${train.count} training images${held} are fewer than one batch of ${s.batch}${o.batchHint ?? ''}`);
+  if (pipeline.val?.count === 0) throw new UserError(`${data}: --val-split ${s.valSplit} holds out no image of the ${train.count} training images; use a larger fraction`);
+  return { data: pipeline, train, ...(pipeline.val ? { val: pipeline.val } : {}) };
 }

@@ -1,10 +1,14 @@
-// `hrn criticality FILE --data KIND:DIR`: measures each stage's ReLU criticality C_k as a sweep
-// (one run per stage with only that stage's ReLUs; see src/sweep/criticality.ts for C_k), prints
-// C_k and the order, and with --emit hrn writes the network back with its measured order.
+// `hrn criticality FILE --data KIND:DIR [--teacher CKPT]`: measures each stage's ReLU criticality
+// C_k as a sweep of D + 1 runs (one per stage with only that stage's ReLUs, and the all-linear
+// reference; src/sweep/criticality-runs.ts), distilled from the teacher as the paper measures it,
+// prints C_k (src/sweep/criticality.ts) and the order, and with --emit hrn writes the network back
+// with its measured order. --json prints the plan (with --dry-run) or the plan and the measurement.
 
 import { emitHrn } from '../../ir/emit-hrn.js';
-import { stageCriticality, onlyStagePipeline } from '../../sweep/criticality.js';
-import { expandSweep } from '../../sweep/expand.js';
+import type { ArchIR } from '../../ir/arch.js';
+import { stageCriticality, type Criticality } from '../../sweep/criticality.js';
+import { criticalityMeasurements, criticalityPipelines, roleOf, type CriticalityMeasurements } from '../../sweep/criticality-runs.js';
+import { expandSweep, type RunConfig } from '../../sweep/expand.js';
 import { buildNetworks } from '../../sweep/network.js';
 import { QUEUE_OPTIONS } from '../queue-options.js';
 import type { SweepSpec } from '../../sweep/spec.js';
@@ -16,22 +20,31 @@ import { loadNetworks } from '../../source-file.js';
 import { exitStatusFor } from '../../train/interrupt.js';
 import { executeSweep, formatRunTable, SWEEP_OPTIONS, trainOptions } from './sweep.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
+import { KD_OPTIONS, lossOption } from '../kd-options.js';
+import { jsonDocument } from '../json.js';
 
 export const criticality: Command = {
   spec: {
     name: 'criticality',
     summary: COMMAND_SUMMARIES.criticality,
-    usage: 'hrn criticality FILE --data KIND:DIR [--network NAME] [--set NAME=VALUE]... [--seeds 0,1] [--out DIR] [--emit hrn]',
+    usage: 'hrn criticality FILE --data KIND:DIR [--teacher CKPT [--kd hinton|dkd]] [--network NAME] [--set NAME=VALUE]... [--seeds 0,1] [--val-split F] [--out DIR] [--dry-run] [--json] [--emit hrn]',
     details: [
-      'One run per stage: the network with every other stage culled. C_k = 100 * (A_k - min_j A_j): the',
-      "test-accuracy gain, in percentage points, of stage k's ReLUs over the least critical stage's",
-      '(A_k: mean test accuracy over the seeds). Runs are a sweep: resumable, and --queue works.',
+      'D + 1 runs per seed: for each stage the network with every other stage culled, and the network',
+      "with every stage culled (no ReLU). With A_k the accuracy (%) of stage k's run, A_ref the",
+      "reference's and R_k stage k's run's ReLUs:",
+      '  C_k = ((A_k - A_ref) - min_j (A_j - A_ref)) / (R_k / 1000)^0.07',
+      'as DeepReShape (Tables 10, 11) reports it after DeepReDuce, the least critical stage at 0. The',
+      'paper distils every run from the full network (--teacher, its +KD columns); without --teacher the',
+      'accuracies are plain. A is the validation accuracy with --val-split, else the test accuracy, the',
+      'mean over --seeds. The runs are a sweep: resumable, and --queue works.',
     ].join('\n'),
     options: {
       set: { type: 'string', multiple: true, value: 'NAME=VALUE', help: 'override a param of the file (repeatable)' },
-      seeds: { type: 'string', value: 'S,S,...', help: 'seeds per stage, averaged (default 0)' },
+      seeds: { type: 'string', value: 'S,S,...', help: 'seeds per run, averaged (default 0)' },
       emit: { type: 'string', value: 'hrn', help: 'print the network as .hrn with the measured criticality line' },
+      ...KD_OPTIONS,
       ...SWEEP_OPTIONS,
+      json: { type: 'boolean', help: 'print the runs (and, once trained, the measurement) as JSON (schema: docs/schemas/criticality.schema.json)' },
       ...QUEUE_OPTIONS,
     },
     positionals: { min: 1, max: 1 },
@@ -41,8 +54,13 @@ export const criticality: Command = {
     const file = p.positionals[0];
     const emit = stringOption(p, 'emit');
     if (emit !== undefined && emit !== 'hrn') throw new UsageError(`criticality: --emit takes hrn, got '${emit}'`);
+    const json = flag(p, 'json');
+    if (json && emit !== undefined) throw new UsageError('criticality: give --json or --emit hrn, not both');
     const data = stringOption(p, 'data');
     if (data === undefined) throw new UsageError('criticality: --data KIND:DIR is required');
+    const teacher = stringOption(p, 'teacher');
+    const teacherFile = stringOption(p, 'teacher-file');
+    const loss = lossOption(p, teacher !== undefined, 'criticality');
     const set = listOption(p, 'set');
     const named = listOption(p, 'network');
     const nets = loadNetworks(file, sources, { set, network: named[0] }).networks;
@@ -57,37 +75,81 @@ export const criticality: Command = {
       networks: [net.name],
       mode: 'grid',
       axes: set.map((s) => ({ param: s.slice(0, s.indexOf('=')), values: [s.slice(s.indexOf('=') + 1)] })),
-      pipelines: stages.map((s) => onlyStagePipeline(stages, s)),
+      pipelines: criticalityPipelines(stages).map((x) => x.pipeline),
       seeds,
       data,
-      train: trainOptions(p, TRAIN_DEFAULTS),
+      train: trainOptions(p, TRAIN_DEFAULTS, 'criticality'),
+      ...(teacher !== undefined ? { kd: { teacher, ...(teacherFile !== undefined ? { teacherFile } : {}), loss } } : {}),
     };
     const runs = expandSweep(spec, sources);
+    for (const r of runs) {
+      const role = roleOf(r, stages);
+      if (role.kind === 'stage' && r.counts.relus === 0) throw new UserError(`${file}: stage ${role.stage} of ${net.name} has no ReLUs, so its criticality cannot be measured`);
+    }
     if (flag(p, 'dry-run')) {
-      io.out(`${formatRunTable(runs)}\n${runs.length} runs: each stage's ReLUs alone (${stages.join(', ')}) x ${seeds.length} seed${seeds.length === 1 ? '' : 's'}`);
+      if (json) io.out(jsonDocument('criticality', [planEntry(net, spec, runs, stages)]));
+      else io.out(`${formatRunTable(runs)}\n${runs.length} runs: each stage's ReLUs alone (${stages.join(', ')}) and none, x ${seeds.length} seed${seeds.length === 1 ? '' : 's'}${spec.kd ? `, distilled from ${spec.kd.teacher}` : ''}`);
       return EXIT_OK;
     }
-    const { outcome, store } = await executeSweep(spec, runs, p, ctx, emit === 'hrn' ? (l) => io.err(l) : undefined);
+    const { outcome, store } = await executeSweep(spec, runs, p, ctx, json || emit === 'hrn' ? (l) => io.err(l) : undefined);
     if (outcome.interrupted) return exitStatusFor(outcome.signal);
-    const accs = stages.map((stage) => {
-      const pipeline = onlyStagePipeline(stages, stage);
-      const mine = runs.filter((r) => r.pipeline === pipeline).map((r) => store.result(r.id)?.testAccuracy);
-      const got = mine.filter((a): a is number => typeof a === 'number');
-      return { stage, accuracy: got.length === mine.length && got.length > 0 ? got.reduce((a, b) => a + b) / got.length : NaN };
-    });
-    if (accs.some((a) => Number.isNaN(a.accuracy))) {
-      io.err(`hrn criticality: error: not every stage's run finished with a test accuracy (see ${store.dir})`);
+    const measured = criticalityMeasurements(runs, stages, (id) => store.result(id));
+    if ('missing' in measured) {
+      io.err(`hrn criticality: error: ${measured.missing.length} of the ${runs.length} runs did not finish with an accuracy (${measured.missing.slice(0, 3).join(', ')}${measured.missing.length > 3 ? ', ...' : ''}); see ${store.dir}`);
       return EXIT_USER;
     }
-    const { stages: cs, order } = stageCriticality(accs);
-    if (emit === 'hrn') {
-      const measured = buildNetworks(file, set, net.name, null, new Map(sources))[0];
-      io.out(`# criticality measured by hrn criticality (C_k: ${cs.map((s) => `${s.stage} ${s.c.toFixed(2)}`).join(', ')})\n${emitHrn({ ...measured, criticality: order })}`);
+    const result = stageCriticality(measured.stages, measured.reference);
+    if (json) {
+      io.out(jsonDocument('criticality', [{ ...planEntry(net, spec, runs, stages), measurement: measurementEntry(measured, result) }]));
       return EXIT_OK;
     }
-    const w = Math.max(5, ...stages.map((s) => s.length));
-    io.out(['stage'.padEnd(w) + '  test acc    C_k', ...cs.map((s) => `${s.stage.padEnd(w)}  ${(100 * s.accuracy).toFixed(2).padStart(7)}%  ${s.c.toFixed(2).padStart(5)}`)].join('\n'));
-    io.out(`criticality ${order.join(' > ')}`);
+    if (emit === 'hrn') {
+      const arch = buildNetworks(file, set, net.name, null, new Map(sources))[0];
+      io.out(`# criticality measured by hrn criticality (C_k: ${result.stages.map((s) => `${s.stage} ${s.c.toFixed(2)}`).join(', ')})\n${emitHrn({ ...arch, criticality: result.order })}`);
+      return EXIT_OK;
+    }
+    io.out(formatCriticality(result, measured, spec));
     return EXIT_OK;
   },
 };
+
+/** The runs of the measurement, as the JSON document lists them. */
+function planEntry(net: ArchIR, spec: SweepSpec, runs: RunConfig[], stages: string[]) {
+  return {
+    network: net.name,
+    stages,
+    seeds: spec.seeds,
+    valSplit: spec.train.valSplit ?? null,
+    teacher: runs[0]?.kd ? { checkpoint: runs[0].kd.identity.checkpoint, network: runs[0].kd.identity.network, weights: runs[0].kd.identity.weights, loss: runs[0].kd.loss } : null,
+    runs: runs.map((r) => {
+      const role = roleOf(r, stages);
+      return { id: r.id, label: r.label, role: role.kind, stage: role.kind === 'stage' ? role.stage : null, pipeline: r.pipeline, seed: r.seed, relus: r.counts.relus, reluStages: r.counts.reluStages, flops: r.counts.flops, params: r.counts.params };
+    }),
+  };
+}
+
+function measurementEntry(m: CriticalityMeasurements, c: Criticality) {
+  return {
+    accuracy: m.accuracy,
+    reference: { accuracy: m.reference.accuracy },
+    stages: c.stages.map((s) => ({ stage: s.stage, relus: s.relus, accuracy: s.accuracy, gain: s.gain, c: s.c })),
+    order: c.order,
+  };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/** The table of C_k, what was measured, and the order. */
+function formatCriticality(c: Criticality, m: CriticalityMeasurements, spec: SweepSpec): string {
+  const w = Math.max(5, ...c.stages.map((s) => s.stage.length));
+  const acc = m.accuracy === 'validation' ? 'val acc' : 'test acc';
+  const lines = [`${'stage'.padEnd(w)}  ${'ReLUs'.padStart(9)}  ${acc.padStart(8)}  gain vs linear    C_k`];
+  for (const s of c.stages) lines.push(`${s.stage.padEnd(w)}  ${s.relus.toLocaleString('en-US').padStart(9)}  ${pct(s.accuracy).padStart(8)}  ${`${(s.gain ?? 0).toFixed(2)} pts`.padStart(14)}  ${s.c.toFixed(2).padStart(5)}`);
+  lines.push(`${'none'.padEnd(w)}  ${'0'.padStart(9)}  ${pct(m.reference.accuracy).padStart(8)}`);
+  lines.push(`criticality ${c.order.join(' > ')}`);
+  const how = [`${m.accuracy} accuracy`, `mean of ${spec.seeds.length} seed${spec.seeds.length === 1 ? '' : 's'}`, spec.kd ? `distilled from ${spec.kd.teacher} (${spec.kd.loss.kind})` : 'not distilled (no --teacher): the paper measures with distillation'];
+  lines.push(`measured with ${how.join(', ')}`);
+  const useless = c.stages.filter((s) => s.gain !== null && s.gain <= 0);
+  if (useless.length > 0) lines.push(`note: ${useless.map((s) => s.stage).join(', ')} did no better than the network without ReLUs; train longer (--epochs) or on more images for a measurement that means something`);
+  return lines.join('\n');
+}

@@ -1,30 +1,40 @@
 import { listOption, stringOption } from '../args.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { SOURCE_OPTIONS, type Command } from '../command.js';
-import { EXIT_OK } from '../../errors.js';
+import { EXIT_OK, UsageError } from '../../errors.js';
 import { formatStats } from '../format.js';
 import { loadNetworks } from '../../source-file.js';
 import { networkStats } from '../../ir/stats.js';
 import { applyPipelineOption, DEBUG_OPTIONS, PIPELINE_OPTION } from '../pipeline.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
+import { formatOnnxStats, isOnnxPath, onnxStats } from '../onnx-stats.js';
 
 export const stats: Command = {
   spec: {
     name: 'stats',
     summary: COMMAND_SUMMARIES.stats,
-    usage: 'hrn stats FILE [--pipeline P] [--set NAME=VALUE]... [--json]',
+    usage: 'hrn stats FILE [--pipeline P] [--set NAME=VALUE]... [--json], or hrn stats MODEL.onnx [--layers] [--json]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
       ...DEBUG_OPTIONS,
       ...JSON_OPTION,
       plot: { type: 'string', value: 'FILE.svg', help: 'also write a bar chart of the ReLUs per stage (SVG)' },
+      layers: { type: 'boolean', help: 'for an .onnx file: one row per node instead of one per operator' },
     },
     positionals: { min: 1, max: 1 },
+    details: 'FILE is a .hrn file, or an .onnx model (any CNN of the operators docs/onnx.md lists), counted the same way.',
   },
   async run(p, ctx) {
     const { io, sources } = ctx;
-    const loaded = loadNetworks(p.positionals[0], sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
+    const path = p.positionals[0];
+    if (isOnnxPath(path)) {
+      const s = onnxStats(path, p);
+      io.out(wantsJson(p) ? jsonDocument('stats', [s]) : formatOnnxStats(s, p.values.layers === true));
+      return EXIT_OK;
+    }
+    if (p.values.layers !== undefined) throw new UsageError('stats: --layers applies to an ONNX model; a .hrn network is counted per stage');
+    const loaded = loadNetworks(path, sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
     const nets = applyPipelineOption(loaded, p, ctx);
     const all = nets.map((n) => networkStats(n));
     const plot = stringOption(p, 'plot');

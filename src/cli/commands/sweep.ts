@@ -25,7 +25,7 @@ import { ADAPTER_OPTION, adapterChoice, progressStream, type Command, type Conte
 import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../../errors.js';
 import { exitStatusFor } from '../../train/interrupt.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
-import { TRAINING_OPTIONS } from '../train-options.js';
+import { TRAINING_OPTIONS, valSplitOption } from '../train-options.js';
 
 /** The options that describe a sweep (shared with `hrn criticality`). */
 export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
@@ -53,7 +53,7 @@ function axisOption(text: string): SweepAxis {
 }
 
 /** Training settings: the base (defaults or the sweep block's), with the command line's on top. */
-export function trainOptions(p: ParsedCommand, base: TrainSettings): TrainSettings {
+export function trainOptions(p: ParsedCommand, base: TrainSettings, command = 'sweep'): TrainSettings {
   const fit = stringOption(p, 'fit') ?? base.fit;
   if (fit !== 'pad' && fit !== 'resize') throw new UsageError(`--fit must be pad or resize, got '${fit}'`);
   const t: TrainSettings = {
@@ -67,8 +67,10 @@ export function trainOptions(p: ParsedCommand, base: TrainSettings): TrainSettin
   };
   const subset = stringOption(p, 'subset') !== undefined ? intOption(p, 'subset', 1) : base.subset;
   const testSubset = stringOption(p, 'test-subset') !== undefined ? intOption(p, 'test-subset', 1) : base.testSubset;
+  const valSplit = valSplitOption(p, command) ?? base.valSplit;
   if (subset !== undefined) t.subset = subset;
   if (testSubset !== undefined) t.testSubset = testSubset;
+  if (valSplit !== undefined) t.valSplit = valSplit;
   if (!(t.lr > 0)) throw new UsageError('--lr must be positive');
   return t;
 }

@@ -9,21 +9,18 @@ import { dataSpecHelp } from '../../data/spec.js';
 import type { ArchIR } from '../../ir/arch.js';
 import { countGraph } from '../../ir/count.js';
 import type { LayerGraph } from '../../ir/graph.js';
-import { lowerNetwork, runPipelineText } from '../../driver.js';
-import type { LossSpec } from '../../codegen/kernels/index.js';
-import { CheckpointError, loadCheckpoint, networkHash } from '../../train/checkpoint.js';
-import { DKD_DEFAULTS, KD_DEFAULTS } from '../../train/losses.js';
+import { lowerNetwork } from '../../driver.js';
+import { CheckpointError, networkHash } from '../../train/checkpoint.js';
 import { exitStatusFor } from '../../train/interrupt.js';
 import { ResumeMismatchError } from '../../train/resume.js';
 import { loopSettings } from '../../train/settings.js';
-import { checkpointOfRun, checkResume, RUN_METRICS_CSV, TrainingDivergedError, type TrainLoopResult } from '../../train/loop.js';
-import { checkWeights } from '../../weights/weights.js';
-import type { TeacherSource } from '../../runtime/trainer.js';
-import { flag, intOption, listOption, numberOption, stringOption, type ParsedCommand } from '../args.js';
-import type { NetworkRecord } from '../weights-network.js';
+import { checkResume, RUN_METRICS_CSV, TrainingDivergedError, type TrainLoopResult } from '../../train/loop.js';
+import { loadTeacher } from '../../sweep/teacher.js';
+import { KD_OPTIONS, lossOption } from '../kd-options.js';
+import { flag, intOption, listOption, stringOption, type ParsedCommand } from '../args.js';
 import { ADAPTER_OPTION, adapterChoice, progressStream, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { checkBatchesFit, trainingBatches } from '../device-fit.js';
-import { EXIT_OK, UsageError, UserError } from '../../errors.js';
+import { EXIT_OK, UserError } from '../../errors.js';
 import { loadNetworks } from '../../source-file.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { deviceProfile, profileOption, profileOptionSpec } from '../profile-option.js';
@@ -41,58 +38,6 @@ function fmtSeconds(s: number): string {
   if (s < 60) return `${s.toFixed(1)}s`;
   const m = Math.floor(s / 60);
   return m < 60 ? `${m}m${Math.round(s - 60 * m).toString().padStart(2, '0')}s` : `${Math.floor(m / 60)}h${(m % 60).toString().padStart(2, '0')}m`;
-}
-
-/** What a checkpoint records about how its network was built, so a teacher can be rebuilt from it. */
-function loadTeacher(dir: string, fileOverride: string | undefined, ctx: Context): TeacherSource & { name: string } {
-  let ck;
-  try {
-    ck = loadCheckpoint(checkpointOfRun(dir));
-  } catch (e) {
-    throw new UserError(`--teacher: ${(e as Error).message}`);
-  }
-  const rec = (ck.state.extra ?? {}) as NetworkRecord;
-  const file = fileOverride ?? rec.source;
-  if (!file) throw new UserError(`--teacher ${dir}: the checkpoint does not record its .hrn file; give it with --teacher-file FILE`);
-  const loaded = loadNetworks(file, ctx.sources, { set: fileOverride ? [] : (rec.set ?? []), network: fileOverride ? undefined : rec.network });
-  const recorded = fileOverride ? undefined : rec.pipeline;
-  const nets = recorded === undefined ? loaded.networks : runPipelineText(loaded.networks, recorded, '<teacher --pipeline>', loaded.file, ctx.sources).family;
-  const graphs = nets.map((n) => lowerNetwork(n));
-  const hit = graphs.find((g) => networkHash(g) === ck.state.network.hash) ?? (graphs.length === 1 ? graphs[0] : undefined);
-  if (!hit) throw new UserError(`--teacher ${dir}: none of the networks of ${file} is the one the checkpoint was trained for (${ck.state.network.name})`);
-  try {
-    checkWeights(hit, ck.weights, `teacher ${dir}`);
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
-  return { graph: hit, weights: ck.weights, name: ck.state.network.name };
-}
-
-function lossOption(p: ParsedCommand, teacher: boolean): LossSpec {
-  const kd = stringOption(p, 'kd');
-  if (!teacher) {
-    if (kd !== undefined) throw new UsageError('train: --kd needs --teacher CKPT');
-    return { kind: 'ce' };
-  }
-  const kind = kd ?? 'hinton';
-  // Both distillation losses take a temperature and a cross-entropy weight, with their own defaults.
-  const shared = (d: { temperature: number; ceWeight: number }) => ({
-    temperature: numberOption(p, 'kd-temperature', d.temperature),
-    ceWeight: numberOption(p, 'kd-ce-weight', d.ceWeight),
-  });
-  if (kind === 'hinton') {
-    return { kind: 'hinton', ...shared(KD_DEFAULTS), kdWeight: numberOption(p, 'kd-weight', KD_DEFAULTS.kdWeight) };
-  }
-  if (kind === 'dkd') {
-    return {
-      kind: 'dkd',
-      ...shared(DKD_DEFAULTS),
-      alpha: numberOption(p, 'dkd-alpha', DKD_DEFAULTS.alpha),
-      beta: numberOption(p, 'dkd-beta', DKD_DEFAULTS.beta),
-      warmup: numberOption(p, 'dkd-warmup', DKD_DEFAULTS.warmup),
-    };
-  }
-  throw new UsageError(`train: --kd must be hinton or dkd, got '${kind}'`);
 }
 
 export const train: Command = {
@@ -129,15 +74,7 @@ export const train: Command = {
       out: { type: 'string', value: 'DIR', help: 'checkpoint and log directory (default runs/NETWORK)' },
       resume: { type: 'boolean', help: "continue the run in --out; options left out take the run's values, and other data, batch, seed, lr or loss are refused" },
       force: { type: 'boolean', help: 'start over in an --out that holds a run (its checkpoint is replaced at the first save), or train into a directory of other files (left alone)' },
-      teacher: { type: 'string', value: 'CKPT', help: 'distill from this checkpoint (an hrn train output directory or its checkpoint)' },
-      'teacher-file': { type: 'string', value: 'FILE', help: "the teacher's .hrn file (default: the one its checkpoint records)" },
-      kd: { type: 'string', value: 'hinton|dkd', help: 'distillation loss with --teacher (default hinton)' },
-      'kd-temperature': { type: 'string', value: 'T', help: 'distillation temperature (default 4)' },
-      'kd-ce-weight': { type: 'string', value: 'W', help: 'weight of the cross-entropy term (hinton 0.1, dkd 1)' },
-      'kd-weight': { type: 'string', value: 'W', help: 'hinton: weight of T^2 KL (default 0.9)' },
-      'dkd-alpha': { type: 'string', value: 'A', help: 'dkd: TCKD weight (default 1)' },
-      'dkd-beta': { type: 'string', value: 'B', help: 'dkd: NCKD weight (default 8)' },
-      'dkd-warmup': { type: 'string', value: 'E', help: 'dkd: warm-up epochs of the KD term (default 20)' },
+      ...KD_OPTIONS,
       'eval-batch': { type: 'string', value: 'N', help: 'images per evaluation batch (default 250)' },
       'log-every': { type: 'string', value: 'N', help: 'steps between loss read-backs (default 10)' },
       ...ADAPTER_OPTION,
@@ -192,8 +129,8 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
   const { epochs, batch, lr } = settings;
   const dataText = settings.data;
   const teacherDir = stringOption(p, 'teacher');
-  const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx) : undefined;
-  const loss = lossOption(p, !!teacher);
+  const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx.sources) : undefined;
+  const loss = lossOption(p, !!teacher, 'train');
   const profile = profileOption(p, 'train');
 
   // Loaded only now: WebGPU and the training runtime are start-up time the other commands skip.
@@ -213,13 +150,14 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
     const evalBatch = intOption(p, 'eval-batch', 250);
     tuned = tunedForDevice(p, ctx, 'train', gpu);
     await checkBatchesFit(trainingBatches({ graph, batch, evalBatch, loss, teacher: teacher?.graph }), gpu, profile, tuned.tuned);
-    const { data, train: trainLoader } = openTrainingData(dataText, net, settings, { evalBatch, batchHint: '; use a smaller --batch' });
+    const { data, train: trainLoader, val } = openTrainingData(dataText, net, settings, { evalBatch, batchHint: '; use a smaller --batch' });
     const relus = countGraph(graph).total.relus;
     const common = {
       graph,
       network,
       train: trainLoader,
       test: data.test,
+      val,
       ...loopSettings(dataText, settings),
       loss,
       teacher,
@@ -245,7 +183,9 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
     // A resume that would not continue the run is refused before anything else happens.
     if (resume) userErrors(() => checkResume(common));
     io.out(
-      `${net.name}: ${relus.toLocaleString('en-US')} ReLUs, ${trainLoader.count.toLocaleString('en-US')} training images (${data.spec.text}), ` +
+      `${net.name}: ${relus.toLocaleString('en-US')} ReLUs, ${trainLoader.count.toLocaleString('en-US')} training images (${data.spec.text})` +
+        (val ? `, ${val.count.toLocaleString('en-US')} held out for validation` : '') +
+        ', ' +
         `${epochs} epoch${epochs === 1 ? '' : 's'} of ${Math.floor(trainLoader.count / batch)} steps at batch ${batch}, lr ${lr} cosine` +
         (teacher ? `, ${loss.kind} distillation from ${teacher.name}` : ''),
     );
@@ -287,6 +227,7 @@ function summaryLine(result: TrainLoopResult, wall: number): string {
   const last = result.history[result.history.length - 1];
   return [
     `${result.interrupted ? 'stopped' : 'done'}: ${result.epochs} epoch${result.epochs === 1 ? '' : 's'}`,
+    last && typeof last.valAccuracy === 'number' ? `validation accuracy ${pct(last.valAccuracy)}` : undefined,
     last && typeof last.testAccuracy === 'number' ? `test accuracy ${pct(last.testAccuracy)}` : undefined,
     `${Math.round(result.imagesPerSecond)} images/s training`,
     `wall ${fmtSeconds(wall)}`,
