@@ -53,9 +53,9 @@ export class TuneProgressView {
 
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
 
-/** One row per signature: its profile choice's time, the best time, the speed-up and the winner. */
+/** One row per signature: the default (the profile's choice) time, the winner's, the speed-up and the winner. */
 export function tuneTable(results: readonly SignatureTuning[]): string {
-  const head = ['signature', 'layers', 'timed', 'profile ms', 'best ms', 'speed-up', 'schedule'];
+  const head = ['signature', 'layers', 'timed', 'default ms', 'winner ms', 'speed-up', 'winner'];
   const rows = results.map((s) => {
     const timed = `${s.tried}/${s.candidates}`;
     if (!s.baseline || !s.best) return [s.key, String(s.dispatches), timed, '-', '-', '-', s.baseline ? 'not measured' : 'not measured (budget)'];
@@ -77,4 +77,42 @@ export function cacheEntries(result: TuneResult, how: Pick<Measurement, 'mode' |
     out[s.key] = { family: s.family, knobs: s.best.knobs, profile: result.profile.name, ms: s.best.ms, profileMs: s.baseline.ms, measured } as CacheEntry;
   }
   return out;
+}
+
+/** A signature of `hrn tune --json`: what was timed, the default's and the winner's times, the winner's knobs. */
+export interface TuneJsonSignature {
+  signature: string;
+  family: string;
+  layer: string;
+  dispatches: number;
+  candidates: number;
+  timed: number;
+  defaultMs: number | null;
+  winnerMs: number | null;
+  speedup: number | null;
+  winner: Record<string, number | boolean> | null;
+  winnerIsDefault: boolean;
+  rejected: { knobs: Record<string, number | boolean>; why: string }[];
+}
+
+/** The `--json` entry of one network's tuning run. */
+export function tuneJsonNetwork(result: TuneResult, how: { network: string; mode: Measurement['mode']; batch: number }) {
+  const signatures = result.signatures.map((s): TuneJsonSignature => {
+    const measured = s.baseline !== undefined && s.best !== undefined;
+    return {
+      signature: s.key,
+      family: s.family,
+      layer: s.label,
+      dispatches: s.dispatches,
+      candidates: s.candidates,
+      timed: s.tried,
+      defaultMs: s.baseline?.ms ?? null,
+      winnerMs: measured ? s.best!.ms : null,
+      speedup: measured ? s.baseline!.ms / s.best!.ms : null,
+      winner: measured ? ({ ...s.best!.knobs } as Record<string, number | boolean>) : null,
+      winnerIsDefault: measured && knobsKey(s.family, s.best!.knobs) === knobsKey(s.family, s.baseline!.knobs),
+      rejected: s.rejected.map((r) => ({ knobs: { ...r.knobs } as Record<string, number | boolean>, why: r.why })),
+    };
+  });
+  return { ...how, profile: { name: result.profile.name, from: result.profile.from }, timed: result.tried, candidates: result.total, stopped: result.stopped, signatures };
 }

@@ -6,6 +6,7 @@
 import { lowerNetwork } from '../../driver.js';
 import { profileText } from '../../codegen/schedule/describe.js';
 import { EXIT_OK, UsageError, UserError } from '../../errors.js';
+import { exitStatusFor, installInterruptHandler, againHint } from '../../train/interrupt.js';
 import { loadNetworks } from '../../source-file.js';
 import { TRAIN_DEFAULTS } from '../../train/settings.js';
 import { hrnVersion } from '../../train/checkpoint.js';
@@ -17,7 +18,8 @@ import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
 import { deviceProfile, profileOption, profileOptionSpec } from '../profile-option.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { cacheKey, tuneCacheDir, writeTuneCache, type CacheEntry } from '../tune-cache.js';
-import { cacheEntries, tuneTable, TuneProgressView } from '../tune-report.js';
+import { cacheEntries, tuneJsonNetwork, tuneTable, TuneProgressView } from '../tune-report.js';
+import { JSON_OPTION, JSON_SCHEMA_VERSION, wantsJson } from '../json.js';
 
 /** Seconds of tuning when --budget is not given. */
 const DEFAULT_BUDGET_S = 60;
@@ -30,7 +32,7 @@ export const tune: Command = {
   spec: {
     name: 'tune',
     summary: COMMAND_SUMMARIES.tune,
-    usage: 'hrn tune FILE [--set NAME=VALUE] [--network N] [--pipeline P] [--batch B] [--train] [--budget SECONDS] [--profile cpu|gpu] [--reps N]',
+    usage: 'hrn tune FILE [--set NAME=VALUE] [--network N] [--pipeline P] [--batch B] [--train] [--budget SECONDS] [--profile cpu|gpu] [--reps N] [--json]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
@@ -40,6 +42,7 @@ export const tune: Command = {
       budget: { type: 'string', value: 'SECONDS', help: `time for the whole search (default ${DEFAULT_BUDGET_S}); it stops when spent and keeps what it measured` },
       reps: { type: 'string', value: 'N', help: 'timed samples per candidate, whose median is its time (default 5)' },
       ...profileOptionSpec("default: the device's (cpu on a CPU driver such as lavapipe, else gpu); its choice is every signature's first candidate"),
+      ...JSON_OPTION,
     },
     positionals: { min: 1, max: 1 },
     details: [
@@ -52,24 +55,40 @@ export const tune: Command = {
       'under $XDG_CACHE_HOME/hrn (~/.cache/hrn; HRN_CACHE_DIR names another directory), which hrn compile',
       '(with -o, --emit-wgsl or --adapter), hrn train and hrn infer read for the same device unless given',
       '--no-tune-cache. Timings depend on what else the machine runs: tune on a quiet one.',
+      'Ctrl-C (or SIGTERM) stops after the candidate being timed and still caches the winners found so far',
+      '(exit status 130, or 143); a second one quits at once without writing.',
     ].join('\n'),
   },
   async run(p, ctx) {
     const profile = profileOption(p, 'tune');
     const train = flag(p, 'train');
+    const json = wantsJson(p);
     const batch = intOption(p, 'batch', train ? TRAIN_DEFAULTS.batch : INFER_BATCH);
     const budget = numberOption(p, 'budget', DEFAULT_BUDGET_S);
-    if (budget <= 0) throw new UsageError(`tune: --budget must be a positive number of seconds, got '${stringOption(p, 'budget')}'`);
+    if (!(budget > 0)) throw new UsageError(`tune: --budget must be a positive number of seconds, got '${stringOption(p, 'budget')}'`);
     const reps = intOption(p, 'reps', 5);
     const loaded = loadNetworks(p.positionals[0], ctx.sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
     const nets = applyPipelineOption(loaded, p, ctx);
     if (nets.length === 0) throw new UserError('tune: the pipeline leaves no network to tune');
     const graphs = nets.map((n) => lowerNetwork(n));
     const mode = train ? 'training' : 'inference';
+    // The human report goes to stdout, or with --json (which owns stdout) nowhere but the progress.
+    const say = (text: string) => {
+      if (!json) ctx.io.out(text);
+    };
     // Loaded only now: WebGPU and the code generator are start-up time the other commands skip.
     const [{ openDevice }, { tuneSchedules }] = await Promise.all([import('../../runtime/device.js'), import('../../runtime/tune/index.js')]);
     const gpu = await openDevice(adapterChoice(p));
+    const stream = progressStream(ctx.io);
+    // The first signal ends the search after the candidate being timed; the winners so far are still
+    // cached. A second one quits at once (installInterruptHandler's default), writing nothing.
+    const interrupt = installInterruptHandler({
+      stream,
+      graceMs: 1000,
+      message: (signal) => `${signal}: stopping after this candidate and caching the winners found so far (${againHint(signal)} to quit at once)`,
+    });
     const entries: Record<string, CacheEntry> = {};
+    const reports: ReturnType<typeof tuneJsonNetwork>[] = [];
     const started = performance.now();
     const deadline = started + budget * 1000;
     const measured = new Set<string>();
@@ -77,14 +96,14 @@ export const tune: Command = {
     let total = 0;
     let stopped = false;
     try {
-      ctx.io.out(`device: ${gpu.adapterInfo}; kernel schedules: ${profileText(deviceProfile(profile, gpu))}; budget ${budget} s`);
-      for (let i = 0; i < nets.length; i++) {
+      say(`device: ${gpu.adapterInfo}; kernel schedules: ${profileText(deviceProfile(profile, gpu))}; budget ${budget} s`);
+      for (let i = 0; i < nets.length && !interrupt.requested; i++) {
         const net = nets[i];
-        const view = new TuneProgressView(progressStream(ctx.io), net.name);
+        const view = new TuneProgressView(stream, net.name);
         const budgetMs = Math.max(0, deadline - performance.now()) / (nets.length - i);
         let result;
         try {
-          result = await tuneSchedules(gpu, { graph: graphs[i], mode, batch, profile, budgetMs, reps, skip: measured, onProgress: (x) => view.update(x) });
+          result = await tuneSchedules(gpu, { graph: graphs[i], mode, batch, profile, budgetMs, reps, skip: measured, shouldStop: () => interrupt.requested, onProgress: (x) => view.update(x) });
         } finally {
           view.stop();
         }
@@ -94,9 +113,11 @@ export const tune: Command = {
         const fresh = cacheEntries(result, { mode, network: net.name }, new Date());
         Object.assign(entries, fresh);
         for (const k of Object.keys(fresh)) measured.add(k);
+        reports.push(tuneJsonNetwork(result, { network: net.name, mode, batch }));
         const what = train ? `the training step at batch ${batch}` : `inference at batch ${batch}`;
         const complete = result.signatures.filter((s) => s.candidates > 0 && s.tried === s.candidates).length;
-        ctx.io.out(
+        const cut = interrupt.requested ? '; stopped by a signal' : result.stopped ? '; the budget ran out first' : '';
+        say(
           [
             '',
             `${net.name}: ${what}, ${plural(result.signatures.length, 'kernel signature')} (profile ${result.profile.name})`,
@@ -104,33 +125,44 @@ export const tune: Command = {
             tuneTable(result.signatures),
             '',
             `timed ${result.tried} of ${plural(result.total, 'candidate')}; ${Object.keys(fresh).length} of ${result.signatures.length} signatures measured, ${complete} of them completely` +
-              (result.stopped ? '; the budget ran out first (the rest keep what was measured, or the profile\'s choice)' : ''),
+              (cut ? `${cut} (the rest keep what was measured, or the default)` : ''),
           ].join('\n'),
         );
       }
     } finally {
+      interrupt.dispose();
       gpu.close();
     }
     const seconds = (performance.now() - started) / 1000;
-    if (Object.keys(entries).length === 0) {
-      ctx.io.out(`nothing measured in ${seconds.toFixed(1)} s${stopped ? ' (the budget ran out before the first candidates: give more --budget)' : ''}; the tuning cache is unchanged`);
-      return EXIT_OK;
+    const status = interrupt.requested ? exitStatusFor(interrupt.signal) : EXIT_OK;
+    let path: string | undefined;
+    const count = Object.keys(entries).length;
+    if (count > 0) {
+      const dir = tuneCacheDir();
+      const warn = (line: string) => ctx.io.err(`hrn tune: warning: ${line}`);
+      try {
+        path = writeTuneCache(dir, cacheKey(gpu.adapter.info, hrnVersion()), entries, warn);
+      } catch (e) {
+        if (e instanceof DirLockedError || e instanceof LockFileError) throw new UserError(`cannot write the tuning cache: ${e.message}`);
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === undefined) throw e;
+        throw new UserError(`cannot write the tuning cache in ${dir}: ${code}`);
+      }
     }
-    const dir = tuneCacheDir();
-    const warn = (line: string) => ctx.io.err(`hrn tune: warning: ${line}`);
-    let path: string;
-    try {
-      path = writeTuneCache(dir, cacheKey(gpu.adapter.info, hrnVersion()), entries, warn);
-    } catch (e) {
-      if (e instanceof DirLockedError || e instanceof LockFileError) throw new UserError(`cannot write the tuning cache: ${e.message}`);
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === undefined) throw e;
-      throw new UserError(`cannot write the tuning cache in ${dir}: ${code}`);
+    if (json) {
+      const doc = { schemaVersion: JSON_SCHEMA_VERSION, command: 'tune', adapter: gpu.adapterInfo, budgetSeconds: budget, seconds, interrupted: interrupt.requested, cache: path ?? null, written: path ? count : 0, networks: reports };
+      ctx.io.out(JSON.stringify(doc, null, 2));
+      return status;
     }
-    ctx.io.out(
-      `\ntimed ${tried} of ${plural(total, 'candidate')} in ${seconds.toFixed(1)} s; wrote ${plural(Object.keys(entries).length, 'tuned schedule')} to ${displayPath(path)} ` +
+    if (path === undefined) {
+      const why = interrupt.requested ? ' (stopped by a signal before the first candidates)' : stopped ? ' (the budget ran out before the first candidates: give more --budget)' : '';
+      say(`nothing measured in ${seconds.toFixed(1)} s${why}; the tuning cache is unchanged`);
+      return status;
+    }
+    say(
+      `\ntimed ${tried} of ${plural(total, 'candidate')} in ${seconds.toFixed(1)} s; wrote ${plural(count, 'tuned schedule')} to ${displayPath(path)} ` +
         `(hrn compile, train and infer on this device use them; --no-tune-cache ignores them)`,
     );
-    return EXIT_OK;
+    return status;
   },
 };

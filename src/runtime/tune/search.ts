@@ -54,6 +54,8 @@ export interface TuneOptions {
   /** Signatures not to tune (measured already, for another network of the same run). */
   skip?: ReadonlySet<string>;
   onProgress?: (p: TuneProgress) => void;
+  /** Checked before every candidate: true ends the search as a spent budget does (Ctrl-C), keeping what was measured. */
+  shouldStop?: () => boolean;
   /** Milliseconds, for the budget (tests); default performance.now. */
   now?: () => number;
 }
@@ -98,7 +100,7 @@ export interface TuneResult {
   /** Candidates measured or rejected, and all there were. */
   tried: number;
   total: number;
-  /** Whether the budget ran out before every candidate was measured. */
+  /** Whether the budget ran out (or shouldStop said so) before every candidate was measured. */
   stopped: boolean;
   reps: number;
 }
@@ -223,10 +225,10 @@ export class ScheduleSearch {
     for (let r = 0; r < longest; r++) {
       const active = states.filter((s) => s.list.length > r && !s.dead);
       if (active.length === 0) continue;
-      if (this.now() >= end) return false;
+      if (this.over(end)) return false;
       const { plan, refused } = r === 0 ? { plan: base, refused: new Set<string>() } : this.roundPlan(active, r, winners);
       for (const s of active) {
-        if (this.now() >= end) return false;
+        if (this.over(end)) return false;
         if (!refused.has(s.key)) await this.measure(s, r, plan);
       }
     }
@@ -257,6 +259,10 @@ export class ScheduleSearch {
       }
     }
     return { plan: this.compile(assignment), refused };
+  }
+
+  private over(end: number): boolean {
+    return this.now() >= end || this.o.shouldStop?.() === true;
   }
 
   private reject(s: State, knobs: Knobs, why: string): void {
