@@ -47,7 +47,7 @@ export interface Measurement {
   /** The plan it was tuned in, and its batch (also part of the signature). */
   mode: 'inference' | 'training';
   network: string;
-  /** Timed samples (their median is `ms`), and how many of the signature's candidates were timed. */
+  /** Timed samples (the fastest is `ms`), and how many of the signature's candidates were timed. */
   reps: number;
   tried: number;
   candidates: number;

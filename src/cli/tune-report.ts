@@ -60,7 +60,7 @@ export function tuneTable(results: readonly SignatureTuning[]): string {
     const timed = `${s.tried}/${s.candidates}`;
     if (!s.baseline || !s.best) return [s.key, String(s.dispatches), timed, '-', '-', '-', s.baseline ? 'not measured' : 'not measured (budget)'];
     const same = knobsKey(s.family, s.best.knobs) === knobsKey(s.family, s.baseline.knobs);
-    return [s.key, String(s.dispatches), timed, ms(s.baseline.ms), ms(s.best.ms), `${(s.baseline.ms / s.best.ms).toFixed(2)}x`, `${knobsKey(s.family, s.best.knobs)}${same ? ' (the profile\'s)' : ''}`];
+    return [s.key, String(s.dispatches), timed, ms(s.baseline.ms), ms(s.best.ms), `${(s.baseline.ms / s.best.ms).toFixed(2)}x`, `${knobsKey(s.family, s.best.knobs)}${same ? ' (the default)' : ''}`];
   });
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const right = new Set([1, 2, 3, 4, 5]);

@@ -7,7 +7,8 @@
 // The forward convolutions go first: their tile fixes the packed weight layout that the
 // gradients' kernels read, so those are tuned (phase two) on the layout the winners chose, and no
 // candidate of one phase moves the buffers another kernel of that phase reads. The budget is shared
-// between the phases by their numbers of candidates.
+// between the phases by their numbers of candidates. A phase ends by timing each winner again,
+// alternately with its default, so that a winner by noise is not kept.
 
 import { compilePlan } from '../../codegen/plan.js';
 import type { Plan } from '../../codegen/plan-types.js';
@@ -37,7 +38,7 @@ export interface TuneOptions {
   profile?: ProfileName;
   /** Milliseconds for the whole search; it stops when they are spent, keeping what it measured. */
   budgetMs: number;
-  /** Timed samples per candidate (their median is its time); default 5. */
+  /** Timed samples per candidate (the fastest is its time); default 5. */
   reps?: number;
   /** Largest normwise difference from the profile choice's result a candidate may have; default 1e-3. */
   tolerance?: number;
@@ -71,7 +72,10 @@ export interface TuneProgress {
 
 export interface Measured {
   knobs: Knobs;
-  /** Milliseconds per run of the signature's dispatches: the median of the timed samples. */
+  /**
+   * Milliseconds per run of the signature's dispatches: the fastest of the timed samples (what else
+   * the machine runs only ever adds to a sample, so the fastest is the steadiest estimate).
+   */
   ms: number;
 }
 
@@ -113,6 +117,11 @@ const PHASES: readonly (readonly ScheduleFamily[])[] = [['conv'], ['conv_dx', 'c
 /** Samples of a candidate last at least this long (short kernels run several times per sample). */
 const SAMPLE_MS = 10;
 const MAX_RUNS_PER_SAMPLE = 64;
+/** The part of a phase's budget its winners' confirmation may count on. */
+const CONFIRM_SHARE = 0.1;
+
+/** Runs per sample for a group that took `warmMs` once. */
+const runsPerSample = (warmMs: number) => Math.max(1, Math.min(MAX_RUNS_PER_SAMPLE, Math.ceil(SAMPLE_MS / Math.max(warmMs, 1e-3))));
 
 interface State extends SignatureTuning {
   list: Knobs[];
@@ -134,11 +143,7 @@ function spread<T>(list: T[], seed: number): T[] {
   return [...head, ...rest];
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+const fastest = (xs: number[]) => Math.min(...xs);
 
 /** A seed from a signature key, so that its candidates' order does not depend on the others. */
 const keySeed = (key: string, seed: number) => [...key].reduce((h, ch) => Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0, 0x811c9dc5 ^ seed);
@@ -211,8 +216,11 @@ export class ScheduleSearch {
       all.push(...states);
       const later = counts.slice(ph + 1).reduce((a, b) => a + b, 0);
       const left = Math.max(0, deadline - this.now());
-      const phaseEnd = this.now() + (mine + later > 0 ? (left * mine) / (mine + later) : 0);
-      if (!(await this.rounds(states, base, winners, phaseEnd))) stopped = true;
+      const share = mine + later > 0 ? (left * mine) / (mine + later) : 0;
+      const phaseEnd = this.now() + share;
+      // A tenth of the phase is kept for confirming its winners (which only a stop request cuts short).
+      if (!(await this.rounds(states, base, winners, phaseEnd - share * CONFIRM_SHARE))) stopped = true;
+      await this.confirm(states, base, winners);
       for (const s of states) if (s.best) winners.set(s.key, { family: s.family, knobs: s.best.knobs, profile: profile.name } as TunedSchedule);
     }
     const signatures = all.map(({ list: _l, want: _w, dead: _d, ...s }) => s);
@@ -261,6 +269,34 @@ export class ScheduleSearch {
     return { plan: this.compile(assignment), refused };
   }
 
+  /** Confirms the winners of `states` against their defaults (confirmPairs), each in a plan that gives it its winner. */
+  private async confirm(states: State[], base: Plan | TrainPlan, winners: ReadonlyMap<string, TunedSchedule>): Promise<void> {
+    const changed = states.filter((s) => s.best && s.baseline && knobsKey(s.family, s.best.knobs) !== knobsKey(s.family, s.baseline.knobs));
+    if (changed.length === 0) return;
+    const tunedOf = (s: State): TunedSchedule => ({ family: s.family, knobs: s.best!.knobs, profile: this.asked.profile! }) as TunedSchedule;
+    let together: Plan | TrainPlan | undefined;
+    try {
+      together = this.compile(new Map([...winners, ...changed.map((s): [string, TunedSchedule] => [s.key, tunedOf(s)])]));
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+    }
+    const runOf = async (plan: Plan | TrainPlan | undefined, s: State, knobs: Knobs, tuned: boolean): Promise<GroupRun | undefined> => {
+      const group = plan && this.group(plan, s.key);
+      if (!group || (group.record.from === 'tuned') !== tuned || knobsKey(s.family, knobsOf(group)) !== knobsKey(s.family, knobs)) return undefined;
+      return GroupRun.create(this.ctx.device, group, (b) => this.contents.of(b));
+    };
+    const planFor = (s: State): Plan | TrainPlan | undefined => {
+      if (together) return together;
+      try {
+        return this.compile(new Map([...winners, [s.key, tunedOf(s)]]));
+      } catch {
+        return undefined;
+      }
+    };
+    const pairs = changed.map((s) => ({ s, a: () => runOf(base, s, s.baseline!.knobs, false), b: () => runOf(planFor(s), s, s.best!.knobs, true) }));
+    await confirmPairs({ stop: () => this.o.shouldStop?.() === true, reps: this.o.reps ?? 5 }, pairs);
+  }
+
   private over(end: number): boolean {
     return this.now() >= end || this.o.shouldStop?.() === true;
   }
@@ -300,11 +336,10 @@ export class ScheduleSearch {
           return;
         }
       }
-      const warm = await run.time(1);
-      const runs = Math.max(1, Math.min(MAX_RUNS_PER_SAMPLE, Math.ceil(SAMPLE_MS / Math.max(warm, 1e-3))));
+      const runs = runsPerSample(await run.time(1));
       const samples: number[] = [];
       for (let i = 0; i < (this.o.reps ?? 5); i++) samples.push(await run.time(runs));
-      const m: Measured = { knobs, ms: median(samples) };
+      const m: Measured = { knobs, ms: fastest(samples) };
       if (r === 0) s.baseline = m;
       if (!s.best || m.ms < s.best.ms) s.best = m;
       this.counted(s);
@@ -314,6 +349,43 @@ export class ScheduleSearch {
       this.reject(s, knobs, e.message);
     } finally {
       run?.dispose();
+    }
+  }
+}
+
+/**
+ * Re-times every signature of `states` whose best is not its default, the two alternately on the
+ * same inputs (unless a stop is requested): the best keeps its place only when it is still the faster, and both
+ * times are replaced by these paired ones. Timings of small kernels on a busy machine are noisy,
+ * and the default, timed first, pays for whatever warms up then; a winner by chance would be
+ * cached as one.
+ */
+async function confirmPairs(search: { stop(): boolean; reps: number }, pairs: { s: SignatureTuning; a: () => Promise<GroupRun | undefined>; b: () => Promise<GroupRun | undefined> }[]): Promise<void> {
+  for (const { s, a, b } of pairs) {
+    if (search.stop()) return;
+    let ra: GroupRun | undefined;
+    let rb: GroupRun | undefined;
+    try {
+      ra = await a();
+      rb = await b();
+      if (!ra || !rb) continue;
+      const runsA = runsPerSample(await ra.time(1));
+      const runsB = runsPerSample(await rb.time(1));
+      const ta: number[] = [];
+      const tb: number[] = [];
+      for (let i = 0; i < search.reps; i++) {
+        ta.push(await ra.time(runsA));
+        tb.push(await rb.time(runsB));
+      }
+      const baseline: Measured = { knobs: s.baseline!.knobs, ms: fastest(ta) };
+      const best: Measured = { knobs: s.best!.knobs, ms: fastest(tb) };
+      s.baseline = baseline;
+      s.best = best.ms < baseline.ms ? best : baseline;
+    } catch (e) {
+      if (!(e instanceof GroupError)) throw e;
+    } finally {
+      ra?.dispose();
+      rb?.dispose();
     }
   }
 }
