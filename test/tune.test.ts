@@ -2,7 +2,7 @@
 // its winners then taken by compile (source `tuned`), a damaged cache ignored with one warning, a
 // wrong-but-fast candidate never winning, and tuned plans computing what the default plans compute.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { tuneSchedules } from '../src/runtime/tune/index.js';
 import { inputFor, relError, useGpu, weightsFor } from './gpu-fixtures.js';
 import { validateJson } from './json-schema.js';
 import { hrn } from './run-cli.js';
+import { TINY_SOURCE, writeTinyMnist } from './tiny-mnist.js';
 
 const SOURCE = `network Tiny {
   input 3 x 8 x 8
@@ -223,5 +224,37 @@ describe('a tuned plan computes what the default plan computes', () => {
     const a = await after();
     const b = await after(tuned);
     for (const [name, value] of a) expect(relError(b.get(name)!.data, value.data), name).toBeLessThan(1e-4);
+  });
+});
+
+describe('hrn train and hrn infer take the tuned schedules of their device', () => {
+  it('train (--debug shows them) and infer say they use the cache; --no-tune-cache leaves it out', { timeout: 300_000 }, async () => {
+    const dir = join(root, 'mnist');
+    mkdirSync(dir);
+    writeTinyMnist(dir, 32);
+    const net = join(dir, 'tiny.hrn');
+    writeFileSync(net, TINY_SOURCE);
+    const data = `mnist:${dir}`;
+    for (const args of [['--train', '--batch', '16'], ['--batch', '8']]) {
+      const r = await hrn('tune', net, ...args, '--budget', '3', '--reps', '1');
+      expect(r.code, r.err).toBe(0);
+    }
+    const uses = /tuned schedules for \d+ kernel signatures? where the plan has them/;
+    const run = join(root, 'run');
+    const train = await hrn('train', net, '--data', data, '--batch', '16', '--epochs', '1', '--no-augment', '--out', run, '--debug');
+    expect(train.code, train.err).toBe(0);
+    expect(train.out).toMatch(uses);
+    expect(train.out + train.err).toMatch(/schedule conv_dw .*\(tuned\)/);
+    const plain = await hrn('train', net, '--data', data, '--batch', '16', '--epochs', '1', '--no-augment', '--out', join(root, 'run-plain'), '--no-tune-cache', '--debug');
+    expect(plain.code, plain.err).toBe(0);
+    expect(plain.out).not.toMatch(uses);
+    expect(plain.out + plain.err).not.toContain('(tuned)');
+
+    const infer = await hrn('infer', '--weights', run, '--data', data, '--batch', '8');
+    expect(infer.code, infer.err).toBe(0);
+    expect(infer.out).toMatch(uses);
+    const inferPlain = await hrn('infer', '--weights', run, '--data', data, '--batch', '8', '--no-tune-cache');
+    expect(inferPlain.code, inferPlain.err).toBe(0);
+    expect(inferPlain.out).not.toMatch(uses);
   });
 });
