@@ -45,6 +45,7 @@ const LAYERS = [
     units: [
       { unit: 'sweep/', name: 'sweep-below-cli', comment: 'sweeps train runs through the driver and the training loop' },
       { unit: 'design/', name: 'design-below-cli', comment: 'designs count candidate networks through the driver; they train nothing' },
+      { unit: 'lsp/', name: 'lsp-below-cli', comment: 'the language server reads text through the driver; what reaches Node (stdio, the sweep check) the command hands it' },
     ],
   },
   { units: [{ unit: 'report/', name: 'report-below-cli', comment: "reports read a sweep's results" }] },
@@ -73,10 +74,11 @@ function layerRules() {
   ).filter((rule) => rule.to.path !== '^()');
 }
 
-// The browser-safe core: what the playground page (web/) runs. Its Node hosts read files, open Dawn
-// or measure process time; the core reaches them only through interfaces (a TemplateSource, a
-// GPUAdapter) that the CLI and the page fill in.
-const CORE = '^src/(parser|ir|passes|codegen|runtime|weights|util)/|^src/(diagnostics|errors|driver|index)\\.ts$';
+// The browser-safe core: what the playground page (web/) runs, and the language server's logic
+// (src/lsp/). Its Node hosts read files, open Dawn or measure process time; the core reaches them
+// only through interfaces (a TemplateSource, a GPUAdapter, the server's SweepSupport) that the CLI
+// and the page fill in.
+const CORE = '^src/(parser|ir|passes|codegen|runtime|weights|util|lsp)/|^src/(diagnostics|errors|driver|index)\\.ts$';
 const NODE_HOSTS = [
   'parser/diagrams\\.ts',
   'codegen/(template-files|write|index)\\.ts',
@@ -87,7 +89,9 @@ const NODE_HOSTS = [
 const NODE_HOST = `^src/(${NODE_HOSTS.join('|')})$`;
 // Node's built-in modules as depcruise names them (`fs`, `node:fs`, `fs/promises`), and Dawn.
 const BUILTINS = builtinModules.filter((m) => !m.startsWith('_')).map((m) => m.replace(/[/.]/g, '\\$&'));
-const NODE_ONLY = `^(node:.*|(${BUILTINS.join('|')}))$|node_modules/webgpu/`;
+// The language server library's Node transport (its `/node` entry, which depcruise leaves
+// unresolved: the entry has only a `node` condition) is the command's to open.
+const NODE_ONLY = `^(node:.*|(${BUILTINS.join('|')}))$|node_modules/webgpu/|^vscode-languageserver/node$|node_modules/vscode-languageserver/lib/node/`;
 
 module.exports = {
   forbidden: [

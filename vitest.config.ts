@@ -1,12 +1,34 @@
 import { defineConfig } from 'vitest/config';
 
+// Two tiers. `npm test` runs the fast one: every kernel family against its reference, the compiler,
+// the CLI and one training. `npm run test:heavy` runs the files that need minutes on two cores
+// (many cold kernel compiles, many real trainings, Chromium, Redis); CI runs both.
+const HEAVY = [
+  'test/backward-kernels.test.ts', // ~60 backward kernels compiled cold, several whole networks
+  'test/train-gpu.test.ts', // ten real trainings
+  'test/gpu-failures.test.ts', // devices lost and errors injected into trainings
+  'test/train-memory-gpu.test.ts', // every network twice, with and without buffer sharing
+  'test/sweep-queue.test.ts', // Redis and worker processes
+  'test/playground.test.ts', // headless Chromium
+  'test/sweep-jobs.test.ts', // sweeps of real trainings, several processes at once
+  'test/library-package.test.ts', // builds and packs the package, installs it into a fresh project
+  'test/export-onnx.test.ts', // every example under three pipelines, on the GPU and in ONNX Runtime
+  'test/hostile/**/*.test.ts', // real hrn processes: trainings, signals, Redis, cold shader caches
+];
+
+const shared = {
+  // WebGPU on lavapipe is CPU-bound; give GPU tests room and keep them in one worker each.
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
+  pool: 'forks' as const,
+  setupFiles: ['test/setup/node-host.ts'],
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // WebGPU on lavapipe is CPU-bound; give GPU tests room and keep them in one worker each.
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
-    setupFiles: ['test/setup/node-host.ts'],
+    projects: [
+      { test: { ...shared, name: 'fast', include: ['test/**/*.test.ts'], exclude: HEAVY } },
+      { test: { ...shared, name: 'heavy', include: HEAVY } },
+    ],
   },
 });

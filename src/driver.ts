@@ -82,7 +82,7 @@ export function loadNetworksFromText(path: string, text: string, sources: Map<st
       throw new DriverError(`${path}: no network named '${opts.network}' (the file defines: ${names})`);
     }
   }
-  if (decls.length === 0) throw new DriverError(`${path}: the file defines no network`);
+  if (decls.length === 0) throw new DriverError(`${path}: ${NO_NETWORK}`);
   const networks: ArchIR[] = [];
   for (const decl of decls) {
     const r = resolveNetwork(decl, sets, sources);
@@ -91,6 +91,34 @@ export function loadNetworksFromText(path: string, text: string, sources: Map<st
   }
   failOnErrors(all);
   return { path, file, networks };
+}
+
+/** What `hrn check` says of a file without a network declaration (after the file's name). */
+export const NO_NETWORK = 'the file defines no network';
+
+export interface CheckedText {
+  file: HrnFile;
+  /** The networks that resolved, without --set. */
+  networks: ArchIR[];
+  /** The syntax errors, then each network's resolution problems, in the order they were found. */
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * A source text parsed and every network resolved without --set, never throwing: for an editor,
+ * which shows every problem at once where `loadNetworksFromText` stops at the first failing
+ * step. A declaration with syntax errors still reports what its parts that parsed show.
+ */
+export function checkText(path: string, text: string, sources: Map<string, string>): CheckedText {
+  sources.set(path, text);
+  const { file, diagnostics } = parseHrn(text, path);
+  const networks: ArchIR[] = [];
+  for (const decl of file.networks) {
+    const r = resolveNetwork(decl, [], sources);
+    diagnostics.push(...r.diagnostics);
+    if (r.arch) networks.push(r.arch);
+  }
+  return { file, networks, diagnostics };
 }
 
 /** The file's named pipelines, for the pass manager. */

@@ -76,6 +76,7 @@ describe('import direction', () => {
       'sweep-below-cli: src/sweep/up.ts → src/report/t.ts',
       'design-below-cli: src/design/up.ts → src/sweep/t.ts',
       'report-below-cli: src/report/up.ts → src/index.ts',
+      'lsp-below-cli: src/lsp/up.ts → src/sweep/t.ts',
       'every-module-in-a-layer: src/misc/stray.ts → src/util/t.ts',
       'nothing-below-imports-cli: src/sweep/uses-cli.ts → src/cli/t.ts',
       'commands-through-the-driver: src/cli/runs-passes.ts → src/passes/manager.ts',
@@ -86,6 +87,8 @@ describe('import direction', () => {
     expect(r.out).toMatch(/core-reaches-no-node: src\/parser\/indirect\.ts → (node:)?fs\s+src\/ir\/middle\.ts →\s+src\/ir\/reads-files\.ts →/);
     expect(r.out).toMatch(/core-reaches-no-node: src\/runtime\/exec\.ts → \S*node_modules\/webgpu\//);
     expect(r.out).toContain('core-reaches-no-node: src/runtime/exec.ts → src/runtime/device.ts');
+    // The language server's logic is core too: its stdio transport is the command's.
+    expect(r.out).toContain('core-reaches-no-node: src/lsp/transport.ts → vscode-languageserver/node');
     // The pass runner is codegen's to use, and a type of the pass manager runs nothing.
     expect(r.out).not.toContain('src/codegen/runner-user.ts');
     expect(r.out).not.toContain('src/cli/types-only.ts');

@@ -94,3 +94,33 @@ export function statsTable(page: Page): Promise<StatsRow[]> {
     })),
   );
 }
+
+/**
+ * What is wrong with the ReLU chart's layout: the chart outside its column or the window, the page
+ * scrolling sideways, a label or bar outside the chart, two labels overlapping. Empty when it fits.
+ */
+export function chartProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const svg = document.querySelector('svg.chart');
+    if (!svg) return ['no chart'];
+    const box = svg.getBoundingClientRect();
+    const column = document.querySelector('section.right')!.getBoundingClientRect();
+    const windowWidth = document.documentElement.clientWidth;
+    const span = (r: DOMRect) => `x ${r.left.toFixed(1)}..${r.right.toFixed(1)}, y ${r.top.toFixed(1)}..${r.bottom.toFixed(1)}`;
+    const inside = (r: DOMRect, outer: DOMRect) => r.left >= outer.left - 0.5 && r.right <= outer.right + 0.5 && r.top >= outer.top - 0.5 && r.bottom <= outer.bottom + 0.5;
+    if (box.left < column.left - 0.5 || box.right > column.right + 0.5) problems.push(`the chart (${span(box)}) leaves its column (${span(column)})`);
+    if (box.right > windowWidth + 0.5) problems.push(`the chart (${span(box)}) ends past the window's width ${windowWidth}`);
+    if (document.documentElement.scrollWidth > windowWidth) problems.push(`the page is ${document.documentElement.scrollWidth} px wide in a ${windowWidth} px window`);
+    const items = [...svg.querySelectorAll('text, rect')].map((e) => ({ what: e.tagName === 'text' ? `'${e.textContent}'` : `the bar of ${e.getAttribute('data-stage')}`, text: e.tagName === 'text', r: e.getBoundingClientRect() }));
+    for (const it of items) if (!inside(it.r, box)) problems.push(`${it.what} (${span(it.r)}) is cut off by the chart (${span(box)})`);
+    const labels = items.filter((it) => it.text);
+    for (let i = 0; i < labels.length; i++) {
+      for (let j = i + 1; j < labels.length; j++) {
+        const [a, b] = [labels[i].r, labels[j].r];
+        if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) problems.push(`${labels[i].what} overlaps ${labels[j].what}`);
+      }
+    }
+    return problems;
+  });
+}

@@ -1,9 +1,12 @@
 // The playground page in Debian's headless Chromium, WebGPU on its SwiftShader adapter: a network
 // typed into the editor gets the per-stage table `hrn stats --json` prints; an error typed into it
 // gets the diagnostic the CLI prints, underlined in the editor; the shipped checkpoint classifies
-// Fashion-MNIST test images in the browser exactly as the Node reference executor does. The run
-// takes a screenshot into its temporary directory; `npm run screenshot:playground` sets
-// HRN_PLAYGROUND_SCREENSHOT=docs/playground.png to refresh the one the README shows, on purpose.
+// Fashion-MNIST test images in the browser exactly as the Node reference executor does. The page
+// also has to say what it does: how the sample meets a CIFAR-shaped network, weights that do not fit
+// the network, a count above the sample it ships, wrong predictions with their true labels; and its
+// ReLU chart has to fit any network. The run takes a screenshot into its temporary directory;
+// `npm run screenshot:playground` sets HRN_PLAYGROUND_SCREENSHOT=docs/playground.png to refresh the
+// one the README shows, on purpose.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,12 +20,26 @@ import { runReference } from '../src/reference/run.js';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { readSafetensors } from '../src/weights/safetensors.js';
 import type { Weights } from '../src/weights/weights.js';
-import { compiled, editorText, openPlayground, statsTable, typeSource, type Playground } from './playground-page.js';
+import { FASHION_MNIST_CLASSES } from '../src/data/idx-format.js';
+import { chartProblems, compiled, editorText, openPlayground, statsTable, typeSource, type Playground } from './playground-page.js';
 import { hrn } from './run-cli.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const CHECKPOINT = 'checkpoints/hrn-2x5x3x-m2';
 const IMAGES = 64;
+/** The sample the build copied next to the page (web/sample-data.mjs), read here from its IDX headers. */
+const SAMPLE_DIR = 'web/public/data';
+
+function sampleFiles(): { count: number; shape: { c: number; h: number; w: number }; labels: number[] } {
+  const images = readFileSync(join(SAMPLE_DIR, 't10k-images-idx3-ubyte'));
+  const labels = readFileSync(join(SAMPLE_DIR, 't10k-labels-idx1-ubyte'));
+  const count = labels.readUInt32BE(4);
+  expect(images.readUInt32BE(4)).toBe(count);
+  return { count, shape: { c: 1, h: images.readUInt32BE(8), w: images.readUInt32BE(12) }, labels: Array.from(labels.subarray(8, 8 + count)) };
+}
+
+const className = (k: number) => FASHION_MNIST_CLASSES[k] ?? `output ${k}`;
+const panelState = (page: Playground['page'], key: 'weights' | 'state') => page.evaluate((k) => document.getElementById('panel-infer')!.dataset[k], key);
 
 const TYPED = [
   '# typed into the playground by its test',
@@ -38,6 +55,17 @@ const TYPED = [
   '}',
 ];
 
+const EIGHT_STAGES = [
+  'network Eight-Stages {',
+  'input 3 x 256 x 256',
+  'classes 10',
+  'stem conv3x3(8)',
+  'block basic',
+  'stages depths [1, 1, 1, 1, 1, 1, 1, 1] widths [2, 2, 2, 2, 2, 2, 2]',
+  'head avgpool fc',
+  '}',
+];
+
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let m = 0;
@@ -46,6 +74,8 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 let pg: Playground;
+/** The shipped checkpoint's run on IMAGES images, which later cases look at. */
+let shipped: Awaited<ReturnType<typeof runInPage>> | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'hrn-playground-'));
 /** Where the screenshot goes: the temporary directory, unless a refresh of the tracked one is asked for. */
 const SCREENSHOT = process.env.HRN_PLAYGROUND_SCREENSHOT || join(dir, 'playground.png');
@@ -166,9 +196,90 @@ describe('the playground in headless Chromium: editing', () => {
     expect(kernels).toEqual(plan.kernels.map((k) => [`${plan.dispatches.filter((d) => d.kernel === k.id).flatMap((d) => d.nodes).join(', ')} (${k.name})`, kernelFileText(plan, k)]));
   });
 
+  it('the ReLU chart fits its column, with no label cut off or overlapping, for ResNet18 and for wider networks', async () => {
+    const { page } = pg;
+    await page.selectOption('#examples', 'resnet18.hrn');
+    await compiled(page, 'ResNet18');
+    expect(await chartProblems(page)).toEqual([]);
+    // Larger counts: longer labels (millions at 64x64 inputs).
+    const total = () => page.$eval('table.stats tr[data-stage="total"] td.num', (td) => Number(td.getAttribute('data-value')));
+    const before = await total();
+    await page.fill('#set', 'res=64');
+    await page.waitForFunction((n) => Number(document.querySelector('table.stats tr[data-stage="total"] td.num')?.getAttribute('data-value')) > n, before, { timeout: 60_000 });
+    await compiled(page, 'ResNet18');
+    expect(await total()).toBeGreaterThan(1_000_000);
+    expect(await chartProblems(page)).toEqual([]);
+    // More stages: more labels side by side.
+    await page.fill('#set', '');
+    await typeSource(page, EIGHT_STAGES);
+    await compiled(page, 'Eight-Stages');
+    expect(await page.$$eval('svg.chart rect.bar', (rs) => rs.length)).toBe(8);
+    expect(await chartProblems(page)).toEqual([]);
+  });
 });
 
 describe('the playground in headless Chromium: inference on WebGPU', () => {
+  it('says how the Fashion-MNIST sample meets the default network, which is shaped for CIFAR-100', async () => {
+    const { page } = pg;
+    await page.selectOption('#examples', 'hrn-2x5x3x.hrn');
+    await compiled(page, 'HRN-2x5x3x');
+    await page.click('button[data-panel="infer"]');
+    const sample = sampleFiles();
+    const [net] = loadNetworksFromText('examples/hrn-2x5x3x.hrn', readFileSync('examples/hrn-2x5x3x.hrn', 'utf8'), new Map(), { set: ['m=2'] }).networks;
+    const { c, h, w } = net.input;
+    // The case in question: more channels, larger images and more classes than the data set has.
+    expect([c > sample.shape.c, h > sample.shape.h, net.classes > FASHION_MNIST_CLASSES.length]).toEqual([true, true, true]);
+    const panel = await page.locator('#panel-infer').innerText();
+    expect(panel).toContain(`HRN-2x5x3x takes ${c}x${h}x${w} images and has ${net.classes} classes; the sample is Fashion-MNIST: 1x${sample.shape.h}x${sample.shape.w} grey images in 10 classes.`);
+    expect(panel).toContain(`each ${sample.shape.h}x${sample.shape.w} image is padded with black to ${h}x${w} (centred); its grey channel is copied into all ${c} channels`);
+    expect(panel).toContain(`outputs 10-${net.classes - 1} stand for no Fashion-MNIST class`);
+    expect(await page.isVisible('#infer-data')).toBe(true);
+
+    // A network declared for Fashion-MNIST's one channel and ten classes only gets the padding.
+    await page.selectOption('#examples', 'fashion-hrn.hrn');
+    await compiled(page, 'HRN');
+    const note = (await page.textContent('#infer-data')) ?? '';
+    expect(note).toContain(`padded with black to 32x32`);
+    expect(note).not.toMatch(/channel is copied|outputs 10/);
+  });
+
+  it('loading the shipped checkpoint for a network it does not fit says so, and claims success only once they fit', async () => {
+    const { page } = pg;
+    await page.selectOption('#examples', 'resnet18.hrn');
+    await compiled(page, 'ResNet18');
+    await page.click('button[data-panel="infer"]');
+    await page.click('#load-shipped');
+    await page.waitForFunction(() => document.getElementById('panel-infer')!.dataset.weights !== undefined);
+    const status = async () => (await page.textContent('#infer-status')) ?? '';
+    expect(await status()).toMatch(/^checkpoints\/hrn-2x5x3x-m2 do not fit network ResNet18: \S+ has shape \[[\d, ]+\], the network needs \[[\d, ]+\]/);
+    expect(await status()).toContain('They were trained as examples/hrn-2x5x3x.hrn --set m=2: choose that example and --set to run them.');
+    expect(await page.getAttribute('#infer-status', 'class')).toBe('error');
+    expect(await panelState(page, 'weights')).toBe('mismatch');
+    // Run refuses, with the same reason.
+    await page.evaluate(() => {
+      delete document.getElementById('panel-infer')!.dataset.state;
+      delete window.hrnPlayground!.inference;
+    });
+    await page.click('#run-infer');
+    await page.waitForFunction(() => document.getElementById('panel-infer')!.dataset.state !== undefined);
+    expect(await panelState(page, 'state')).toBe('error');
+    expect(await status()).toMatch(/^checkpoints\/hrn-2x5x3x-m2 do not fit network ResNet18: /);
+    expect(await page.evaluate(() => window.hrnPlayground!.inference)).toBeUndefined();
+
+    // The network they were trained as: now they fit.
+    await page.selectOption('#examples', 'hrn-2x5x3x.hrn');
+    await compiled(page, 'HRN-2x5x3x');
+    expect(await page.inputValue('#set')).toBe('m=2');
+    expect(await panelState(page, 'weights')).toBe('loaded');
+    expect(await status()).toMatch(/^weights: checkpoints\/hrn-2x5x3x-m2 \(\d+ tensors\), trained as examples\/hrn-2x5x3x\.hrn --set m=2; they fit HRN-2x5x3x$/);
+    // The same network at another width: they do not.
+    await page.fill('#set', 'm=3');
+    await page.waitForFunction(() => document.getElementById('panel-infer')!.dataset.weights === 'mismatch', null, { timeout: 30_000 });
+    expect(await status()).toMatch(/^checkpoints\/hrn-2x5x3x-m2 do not fit network HRN-2x5x3x: /);
+    await page.fill('#set', 'm=2');
+    await page.waitForFunction(() => document.getElementById('panel-infer')!.dataset.weights === 'loaded', null, { timeout: 30_000 });
+  });
+
   it(`runs the shipped checkpoint on ${IMAGES} Fashion-MNIST test images as the Node reference executor does`, { timeout: 600_000 }, async () => {
     const { page } = pg;
     await page.selectOption('#examples', 'hrn-2x5x3x.hrn');
@@ -177,6 +288,7 @@ describe('the playground in headless Chromium: inference on WebGPU', () => {
     await page.click('button[data-panel="infer"]');
     await page.click('#load-shipped');
     const got = await runInPage();
+    expect(got.images).toBe(IMAGES);
     console.log(
       `playground inference: ${got.gpu?.adapter}, subgroups ${got.subgroupSize} (adapter ${got.gpu?.subgroupMinSize}..${got.gpu?.subgroupMaxSize}), ` +
         `${got.images} images in batches of ${got.batch}: setup ${got.setupMs.toFixed(0)} ms, per batch ${got.batchMs.map((t) => t.toFixed(1)).join(', ')} ms, accuracy ${(100 * got.accuracy).toFixed(2)}%`,
@@ -185,8 +297,51 @@ describe('the playground in headless Chromium: inference on WebGPU', () => {
     const logitDiff = expectReference(got, ck.weights, (ck.state.extra as { normalization: Normalization }).normalization);
     console.log(`playground inference: largest |browser logit - reference logit| = ${logitDiff.toExponential(2)}`);
 
+    shipped = got;
+
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: SCREENSHOT });
+    expect(pg.errors).toEqual([]);
+  });
+
+  it('counts that run in the singular: "1 batch"', async () => {
+    expect(shipped, 'the run above').toBeDefined();
+    const got = shipped!;
+    expect(Math.ceil(IMAGES / got.batch)).toBe(1);
+    expect(await pg.page.textContent('#infer-summary')).toContain(` · 1 batch of ${got.batch}: `);
+  });
+
+  it('shows the true label beside each wrong prediction, not only in a tooltip', async () => {
+    expect(shipped, 'the run above').toBeDefined();
+    const got = shipped!;
+    const captions = await pg.page.$$eval('.predictions figure', (fs) => fs.map((f) => (f as HTMLElement).innerText.trim()));
+    expect(captions.length).toBe(Math.min(48, IMAGES));
+    expect(captions.filter((_, i) => got.predictions[i] !== got.labels[i]).length).toBeGreaterThan(0);
+    expect(captions).toEqual(captions.map((_, i) => (got.predictions[i] === got.labels[i] ? className(got.predictions[i]) : `${className(got.predictions[i])}\ntrue: ${className(got.labels[i])}`)));
+  });
+
+  it('asked for more images than the page ships, runs all it ships and says why and what the limit is', { timeout: 600_000 }, async () => {
+    const { page } = pg;
+    const sample = sampleFiles();
+    const asked = 1000;
+    expect(asked).toBeGreaterThan(sample.count);
+    const got = await runInPage(asked);
+    expect(got.images).toBe(sample.count);
+    expect(got.labels).toEqual(sample.labels);
+    const n = (x: number) => x.toLocaleString('en-US');
+    expect(await page.locator('#infer-result').innerText()).toContain(`Ran ${n(sample.count)} images, not the ${n(asked)} asked for: the page ships only the first ${n(sample.count)} Fashion-MNIST test images`);
+    expect(await page.inputValue('#infer-count')).toBe(String(sample.count));
+    const batches = Math.ceil(sample.count / got.batch);
+    expect(batches).toBeGreaterThan(1);
+    expect(await page.textContent('#infer-summary')).toContain(` · ${batches} batches of ${got.batch}: `);
+
+    // A count that is no count runs nothing and says what it may be.
+    await page.fill('#infer-count', '0');
+    await page.evaluate(() => delete document.getElementById('panel-infer')!.dataset.state);
+    await page.click('#run-infer');
+    await page.waitForFunction(() => document.getElementById('panel-infer')!.dataset.state !== undefined);
+    expect(await panelState(page, 'state')).toBe('error');
+    expect(await page.textContent('#infer-status')).toBe(`images: '0' is not a whole number from 1 to ${n(sample.count)}`);
     expect(pg.errors).toEqual([]);
   });
 
@@ -200,17 +355,21 @@ describe('the playground in headless Chromium: inference on WebGPU', () => {
     }, Array.from(bytes));
     await page.waitForFunction(() => document.getElementById('infer-status')!.textContent!.startsWith('weights: dropped.safetensors'));
     const got = await runInPage();
+    expect(got.images).toBe(IMAGES);
     expectReference(got, readSafetensors(join(CHECKPOINT, 'weights.safetensors')).tensors, 'constants');
     expect(pg.errors).toEqual([]);
   });
 });
 
-/** Runs inference on IMAGES images with the weights the page has loaded; returns what it left on window. */
-async function runInPage() {
+/** Runs inference on `asked` images with the weights the page has loaded; returns what it left on window. */
+async function runInPage(asked = IMAGES) {
   const { page } = pg;
   await page.waitForFunction(() => document.getElementById('panel-infer')!.dataset.weights === 'loaded');
-  await page.fill('#infer-count', String(IMAGES));
-  await page.evaluate(() => delete window.hrnPlayground!.inference);
+  await page.fill('#infer-count', String(asked));
+  await page.evaluate(() => {
+    delete window.hrnPlayground!.inference;
+    delete document.getElementById('panel-infer')!.dataset.state;
+  });
   await page.click('#run-infer');
   await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('panel-infer')!.dataset.state ?? ''), null, { timeout: 540_000 });
   expect(await page.textContent('#infer-status')).not.toMatch(/error/i);
@@ -218,7 +377,6 @@ async function runInPage() {
     const r = window.hrnPlayground!.inference!;
     return { ...r, inputs: Array.from(r.inputs), logits: Array.from(r.logits), gpu: window.hrnPlayground!.gpu };
   });
-  expect(got.images).toBe(IMAGES);
   return got;
 }
 

@@ -143,6 +143,44 @@ describe('hrn report: failed runs', () => {
   });
 });
 
+describe('hrn report: runs stopped early', () => {
+  it('are listed apart with the epoch and the reason, and left out of the comparison', async () => {
+    const runs = await plan('--pipeline', 'none', '--grid', 'm=8|16', '--seeds', '0,1');
+    const dir = join(root, 'stopped');
+    const s = store(dir, runs, (r) => ({ test: r.set[0] === 'm=8' ? 0.6 + r.seed / 100 : 0.7 }));
+    // The m=16 run of seed 1 was stopped after epoch 1 with a lower accuracy than its seed 0.
+    const cut = runs.find((r) => r.set[0] === 'm=16' && r.seed === 1)!;
+    const result = s.result(cut.id)!;
+    s.writeResult({ ...result, testAccuracy: 0.2, history: [{ epoch: 1, loss: 2, testAccuracy: 0.2 }], stopped: { rule: 'median:0', epoch: 1, reason: 'best test accuracy so far 20.00% is below the median 60.50% of the 3 other runs at epoch 1' } });
+    const r = await hrn('report', dir);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`1 run stopped early (--early-stop), not compared above:\n  ${cut.label}: test 20.00% after epoch 1: median:0: best test accuracy so far 20.00% is below the median`);
+    expect(r.out).toContain('4 runs; 1 stopped early (listed above); 2 configurations');
+    // The m=16 configuration is its one full run: 70%, not the mean with the stopped run's 20%.
+    const m16 = r.out.split('\n').find((l) => l.startsWith('HRN-2x5x3x m=16'))!;
+    expect(m16).toMatch(/HRN-2x5x3x m=16\s+1\s.*70\.00%/);
+    const rows = csvRows(join(dir, 'report', 'report.csv'));
+    const stopped = rows.find((x) => x.id === cut.id)!;
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.stoppedEarly).toMatch(/^after epoch 1: median:0: /);
+    expect(stopped.pareto).toBe('false');
+    expect(rows.filter((x) => x.status === 'finished').length).toBe(3);
+  });
+});
+
+describe('hrn report over a folder of runs directories', () => {
+  it('reads every result.json below it, at any depth', async () => {
+    const runs = await plan('--pipeline', 'none', '--grid', 'm=8|16|32');
+    const top = join(root, 'nested');
+    store(join(top, 'a'), runs.slice(0, 1), () => ({ test: 0.5 }));
+    store(join(top, 'b', 'deeper', 'still'), runs.slice(1, 3), () => ({ test: 0.6 }));
+    const r = await hrn('report', top);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('3 runs; 3 configurations');
+    expect(csvRows(join(top, 'report', 'report.csv')).map((x) => x.id).sort()).toEqual(runs.map((x) => x.id).sort());
+  });
+});
+
 describe('hrn report on one training', () => {
   it("draws the run's loss and accuracy curves from its train.jsonl and prints its epochs", async () => {
     const dir = join(root, 'one-run');

@@ -1,5 +1,5 @@
 // A queued sweep across two `hrn worker` processes on a real redis-server (started here on a free
-// port, no persistence): one worker is killed with SIGKILL in the middle of a run, and every run
+// port, no persistence), showing the epochs its running jobs reach: one worker is killed with SIGKILL in the middle of a run, and every run
 // must still finish exactly once with its result recorded, the killed run continued from its
 // checkpoint by the other worker. A run that fails in training (here: a damaged checkpoint in its
 // directory, which no check before the sweep looks at) fails alone, its error recorded.
@@ -79,6 +79,8 @@ describe('hrn sweep --queue with two hrn worker processes', () => {
     const out = sweep.output();
     expect(out, dump()).toContain('done: 4 trained, 0 already finished, 4 failed, of 8');
     expect(code).toBe(1);
+    // The sweep shows the epochs the workers report for their running jobs.
+    expect(out, dump()).toMatch(/^  Tiny k=10 seed\d: epoch [1-3]\/3$/m);
 
     const ids = readdirSync(runs).filter((d) => existsSync(join(runs, d, 'run.json')));
     const good = ids.filter((id) => id.includes('k=10'));

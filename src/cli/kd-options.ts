@@ -46,3 +46,13 @@ export function lossOption(p: ParsedCommand, teacher: boolean, command: string):
   }
   throw new UsageError(`${command}: --kd must be hinton or dkd, got '${kind}'`);
 }
+
+/**
+ * DKD's KD term grows as min(epoch / warmup, 1): a run shorter than the warm-up never gives it its
+ * full weight (with the default 20 epochs, a 3-epoch run ends at 3/20 of it). Undefined: no concern.
+ */
+export function dkdWarmupWarning(loss: LossSpec, epochs: number): string | undefined {
+  if (loss.kind !== 'dkd' || !(loss.warmup > epochs)) return undefined;
+  const share = `${Math.round((100 * epochs) / loss.warmup)}%`;
+  return `dkd warms its KD term up over ${loss.warmup} epochs, but the run trains ${epochs}: the KD term reaches only ${share} of its weight by the last epoch; give --dkd-warmup ${epochs} (or fewer) for the full term, or more --epochs`;
+}

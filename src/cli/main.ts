@@ -37,6 +37,7 @@ const LOADERS: Record<CommandName, () => Promise<Command>> = {
   worker: async () => (await import('./commands/worker.js')).worker,
   criticality: async () => (await import('./commands/criticality.js')).criticality,
   report: async () => (await import('./commands/report.js')).report,
+  lsp: async () => (await import('./commands/lsp.js')).lsp,
 };
 
 const COMMANDS = (Object.keys(COMMAND_SUMMARIES) as CommandName[]).map((name) => ({ name, summary: COMMAND_SUMMARIES[name], load: LOADERS[name] }));

@@ -16,4 +16,5 @@ export const COMMAND_SUMMARIES = {
   worker: 'Train runs from a sweep queue (BullMQ on Redis) until stopped.',
   criticality: "Measure each stage's ReLU criticality C_k by training (each stage's ReLUs alone, and none; distilled with --teacher), print C_k and the order.",
   report: "Tables and SVG plots of a sweep's results (mean and spread over seeds, Pareto front, failed runs), or one training's curves.",
+  lsp: 'Language server for editors (diagnostics, hover counts, completion, go to definition); started by the editor with --stdio.',
 } as const;

@@ -20,10 +20,22 @@ export function scheduleSettings(o: ScheduleOptions): ScheduleSettings {
   return { profile: planProfile(o.profile, o.profileFrom), overrides: o.schedules ?? {}, ...(o.tuned !== undefined ? { tuned: o.tuned } : {}) };
 }
 
-/** Plan options with the defaults filled in, checked. */
-export function stageOptions(options: PlanOptions): StageOptions {
-  const batch = options.batch;
-  if (!Number.isInteger(batch) || batch < 1) throw new Error(`compilePlan: batch must be a positive integer, got ${batch}`);
+/**
+ * `options.batch`, checked. Plans are compiled for a fixed batch, so there is no default; the
+ * message names the function called and the option, for callers without the types (plain JS).
+ */
+export function checkedBatch(fn: string, options: { batch: number } | undefined): number {
+  const batch: unknown = options?.batch;
+  if (batch === undefined) throw new TypeError(`${fn}: options.batch is required: the number of images per run, a positive integer (e.g. { batch: 1 })`);
+  if (typeof batch !== 'number' || !Number.isInteger(batch) || batch < 1) {
+    throw new TypeError(`${fn}: options.batch must be a positive integer (the number of images per run), got ${JSON.stringify(batch) ?? String(batch)}`);
+  }
+  return batch;
+}
+
+/** Plan options with the defaults filled in, checked; `fn` is the public function called, for errors. */
+export function stageOptions(options: PlanOptions, fn = 'compilePlan'): StageOptions {
+  const batch = checkedBatch(fn, options);
   return {
     batch,
     subgroupSize: options.subgroupSize ?? 0,
@@ -80,7 +92,7 @@ export function compilePlan(graph: LayerGraph, options: PlanOptions, observer?: 
 
 /** Lowers a network and plans it, every graph pass reported to `observer`; returns both. */
 export function compileNetwork(net: ArchIR, options: PlanOptions, observer?: StageObserver): { graph: LayerGraph; plan: Plan } {
-  const opts = stageOptions(options);
+  const opts = stageOptions(options, 'planNetwork');
   const lowered = runStages<GraphState>({ options: opts, arch: net }, { passes: GRAPH_PASSES.slice(0, 1), print: printGraphState, network: net.name, observer });
   checkGraph(lowered.graph!);
   return { graph: lowered.graph!, plan: planAdvised(lowered, observer, 2) };

@@ -19,7 +19,7 @@ import { printGraphState } from './graph/print.js';
 import { need, type GraphState } from './graph/state.js';
 import { checkPlanFits, withBatchAdvice } from './device-limits.js';
 import { DEFAULT_LIMITS } from './plan-types.js';
-import { scheduleSettings } from './plan.js';
+import { checkedBatch, scheduleSettings } from './plan.js';
 import { TRAIN_PASSES } from './train/passes/index.js';
 import { printTrainState } from './train/print.js';
 import type { TrainState } from './train/state.js';
@@ -58,8 +58,7 @@ function valueInfos(graph: LayerGraph, fwd: ForwardValues, grads: Gradients): Va
 
 /** Every option resolved: the plan options the shared passes read, and the training settings. */
 function resolveOptions(options: TrainPlanOptions): Pick<TrainState, 'options' | 'train'> {
-  const batch = options.batch;
-  if (!Number.isInteger(batch) || batch < 1) throw new Error(`compileTrainPlan: batch must be a positive integer, got ${batch}`);
+  const batch = checkedBatch('compileTrainPlan', options);
   const loss: LossSpec = options.loss ?? { kind: 'ce' };
   const sgd: SgdHyper = {
     momentum: options.sgd?.momentum ?? SGD_DEFAULTS.momentum,

@@ -16,6 +16,12 @@ export interface Shape {
  */
 export type BlockKind = 'basic' | 'bottleneck' | 'preact' | 'plain';
 
+/** Every block kind, in the order messages and editors list them. */
+export const BLOCK_KINDS: readonly BlockKind[] = ['basic', 'bottleneck', 'preact', 'plain'];
+
+/** The words a head may name: a global pooling first, then fully connected layers. */
+export const HEAD_ITEMS: readonly string[] = ['avgpool', 'maxpool', 'fc'];
+
 /**
  * What happens to a stage's nonlinearities. Culling and thinning are the paper's ReLU-dropping
  * operations (DeepReDuce); `reuse` is ReLU-reuse's N (1 means ordinary ReLUs on every channel).

@@ -8,18 +8,27 @@ import { piCost, type PiCost } from './cost.js';
 import type { LayerGraph } from './graph.js';
 import { lowerToGraph } from './lower.js';
 
+/** What `flops` counts, in words (reports print it next to the numbers). */
 export const FLOPS_CONVENTION =
   'multiply-accumulates of all convolutions (incl. 1x1 shortcuts) and the fully connected layer';
 
+/** What `hrn stats` prints for one network; stages are keyed by name (`stem`, `S1`, ..., `head`). */
 export interface NetworkStats {
   network: string;
+  /** `CxHxW`, e.g. `1x32x32`. */
   input: string;
   classes: number;
+  /** The passes applied so far, in order. */
   history: string[];
+  /** ReLUs per image; `share` is each stage's fraction of the total. */
   relus: { total: number; stages: Record<string, number>; share: Record<string, number> };
+  /** Per image, counted as `convention` says (FLOPS_CONVENTION). */
   flops: { total: number; stages: Record<string, number>; convention: string };
+  /** Trainable parameters (batch-norm running statistics excluded). */
   params: { total: number; stages: Record<string, number> };
+  /** The declared criticality order and whether the ReLU distribution follows it. */
   criticality: { order: string[] } & CriticalityCheck;
+  /** The network's cost under private-inference protocols (docs/pi-cost.md). */
   piCost: PiCost;
 }
 
@@ -29,6 +38,11 @@ function byStage(counts: GraphCounts, key: 'relus' | 'flops' | 'params', withHea
   return out;
 }
 
+/**
+ * Counts a network: ReLUs, FLOPs and parameters per stage, the ReLU shares, the criticality check
+ * and the private-inference cost. `graph` is the network's layer graph when the caller has it
+ * already (lowered otherwise).
+ */
 export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch)): NetworkStats {
   const counts = countGraph(graph);
   return {

@@ -171,7 +171,32 @@ export interface SweepSettingStmt {
   value?: SweepValue;
 }
 
-export type SweepStmt = SweepAxisStmt | SweepSettingStmt;
+/** `uniform(0.01, 0.3)`: a distribution's name and its arguments, each an expression as written. */
+export interface SampleDistribution {
+  kind: 'distribution';
+  name: Name;
+  args: SweepAxisValue[];
+  span: SourceSpan;
+}
+
+/** An entry of a sampled list that is not drawn (the `6` of `[int(2, 6), 6, 2]`). */
+export interface SampleFixed extends SweepAxisValue {
+  kind: 'fixed';
+}
+
+/** What a `sample` line draws from: a distribution, or a list of entries drawn one by one. */
+export type SampleValue = SampleDistribution | { kind: 'entries'; items: Array<SampleDistribution | SampleFixed>; span: SourceSpan };
+
+/** `sample lr = loguniform(0.01, 0.3)` (in a sweep block), or `--sample lr=loguniform(0.01,0.3)`. */
+export interface SweepSampleStmt {
+  kind: 'sample';
+  span: SourceSpan;
+  keyword: SourceSpan;
+  param?: Name;
+  value?: SampleValue;
+}
+
+export type SweepStmt = SweepAxisStmt | SweepSampleStmt | SweepSettingStmt;
 
 /** A sweep declaration as written; src/sweep/from-source.ts turns it into a sweep spec. */
 export interface SweepDecl {

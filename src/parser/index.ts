@@ -4,7 +4,7 @@
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { error, withoutBom, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import type { ArchIR } from '../ir/arch.js';
-import type { Expr, HrnFile, NetworkDecl, Override, PipelineStep } from './ast.js';
+import type { Expr, HrnFile, Name, NetworkDecl, Override, PipelineStep, SampleValue } from './ast.js';
 import { tokenize, type LexError, type LexMode } from './lexer.js';
 import { hrnParser, MAX_SYNTAX_ERRORS, TooManySyntaxErrors } from './parser.js';
 import { lineLengthProblem, tokenLimitProblem } from './limits.js';
@@ -16,7 +16,7 @@ import { AstBuilder, type FileAst } from './visitor.js';
 export type * from './ast.js';
 export { DEFAULTS, formatValue, type Value } from './resolve.js';
 
-type StartRule = 'hrnFile' | 'pipelineText' | 'override' | 'overrideValue';
+type StartRule = 'hrnFile' | 'pipelineText' | 'override' | 'overrideValue' | 'sampleText';
 
 interface Parsed {
   cst: unknown;
@@ -176,6 +176,19 @@ export function parseOverride(text: string, origin: string): { override?: Overri
     const valueText = text.slice(start).trimEnd();
     const span = p.src.span(start, start + valueText.length - 1);
     return { override: { name: r.name.image, text: valueText, span, nameSpan, value: r.value }, diagnostics: [] };
+  } catch (e) {
+    return { diagnostics: [internalError(origin, e)] };
+  }
+}
+
+/** `lr=loguniform(0.01,0.3)`, as a sweep block's `sample` line without the keyword; origin e.g. '<--sample>'. */
+export function parseSampleText(text: string, origin: string): { param?: Name; value?: SampleValue; diagnostics: Diagnostic[] } {
+  try {
+    const p = run(text, { file: origin, line: 1, col: 1 }, 'sampleText', 'sampleText', false);
+    if (text.trim() === '') return { diagnostics: [error(p.src.endSpan(), 'expected NAME=DISTRIBUTION (e.g. lr=loguniform(0.01,0.3))')] };
+    const r = (p.cst === undefined ? {} : new AstBuilder(p.src).visit(p.cst as never)) as { param?: IToken; value?: SampleValue };
+    if (p.diagnostics.length > 0 || r.param === undefined || r.value === undefined) return { diagnostics: p.diagnostics.sort(byPosition) };
+    return { param: { name: r.param.image, span: p.src.tokenSpan(r.param) }, value: r.value, diagnostics: [] };
   } catch (e) {
     return { diagnostics: [internalError(origin, e)] };
   }

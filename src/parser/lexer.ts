@@ -10,6 +10,7 @@
 //   sweepBody  inside a sweep block: settings with numbers, names, lists and "strings"
 //   setText    a `--set` text: like netBody, but braces and declaration words open nothing
 //   pipeText   a `--pipeline` text: likewise, like pipeBody
+//   sampleText a `--sample` text: likewise, like sweepBody
 //
 // Every mode knows every punctuation character, so a misplaced one reaches the parser as a token
 // and is reported as "unexpected ..." with the grammar's expectation, not as a bare lexer error.
@@ -46,6 +47,7 @@ import {
   RBracket,
   RCurly,
   RParen,
+  Sample,
   STATEMENT_KEYWORDS,
   Semicolon,
   Slash,
@@ -128,6 +130,7 @@ const sweepBody: TokenType[] = [
   SweepInBlock,
   Grid,
   List,
+  Sample,
   Ident,
   NumberLit,
   StringLit,
@@ -142,6 +145,8 @@ const IN_BLOCK = [NetworkInBlock, PipelineInBlock, SweepInBlock, RCurlyPop];
 // lexer cannot pop the only mode on its stack), so braces and declaration words are plain tokens.
 const setText: TokenType[] = netBody.filter((t) => !IN_BLOCK.includes(t)).concat(RCurlyPlain);
 const pipeText: TokenType[] = pipeBody.filter((t) => !IN_BLOCK.includes(t)).concat(RCurlyPlain);
+// A `--sample` text is read as a sweep block's `sample` line is, so setting names keep their dashes.
+const sampleText: TokenType[] = sweepBody.filter((t) => !IN_BLOCK.includes(t) && t !== NetworkInSweep).concat(RCurlyPlain);
 
 const header = (open: TokenType): TokenType[] => [
   ...LAYOUT,
@@ -169,7 +174,7 @@ const top: TokenType[] = [
   ...PUNCTUATION,
 ];
 
-export type LexMode = 'top' | 'setText' | 'pipeText';
+export type LexMode = 'top' | 'setText' | 'pipeText' | 'sampleText';
 
 const hrnLexer = new Lexer(
   {
@@ -183,6 +188,7 @@ const hrnLexer = new Lexer(
       sweepBody,
       setText,
       pipeText,
+      sampleText,
     },
     defaultMode: 'top',
   },

@@ -42,6 +42,7 @@ import {
   RBracket,
   RCurly,
   RParen,
+  Sample,
   Semicolon,
   Slash,
   Stages,
@@ -338,7 +339,47 @@ export class HrnParser extends CstParser {
   sweepDecl = this.RULE('sweepDecl', () => this.bracedDecl(Sweep, this.sweepStmt));
 
   sweepStmt = this.RULE('sweepStmt', () => {
-    this.OR([{ ALT: () => this.SUBRULE(this.sweepAxis) }, { ALT: () => this.SUBRULE(this.sweepSetting) }]);
+    this.OR([{ ALT: () => this.SUBRULE(this.sweepAxis) }, { ALT: () => this.SUBRULE(this.sweepSample) }, { ALT: () => this.SUBRULE(this.sweepSetting) }]);
+  });
+
+  /** `sample lr = loguniform(0.01, 0.3)`: a value drawn for each trial of a random search. */
+  sweepSample = this.RULE('sweepSample', () => {
+    this.CONSUME(Sample);
+    this.CONSUME(Ident, { LABEL: 'param' });
+    this.CONSUME(Equals);
+    this.SUBRULE(this.sampleValue);
+  });
+
+  /** A distribution, or a list whose entries are distributions or fixed values (`[int(2, 6), 6, 2]`). */
+  sampleValue = this.RULE('sampleValue', () => {
+    this.OR([{ ALT: () => this.SUBRULE(this.distribution) }, { ALT: () => this.SUBRULE(this.sampleList) }]);
+  });
+
+  sampleList = this.RULE('sampleList', () => this.bracketed(this.sampleItem));
+
+  sampleItem = this.RULE('sampleItem', () => {
+    this.OR([{ ALT: () => this.SUBRULE(this.distribution) }, { ALT: () => this.SUBRULE(this.expression) }]);
+  });
+
+  /** `uniform(0, 1)`, `choice([6,6,2], [4,6,2])`: the name and its arguments are checked when resolved. */
+  distribution = this.RULE('distribution', () => {
+    this.CONSUME(Ident, { LABEL: 'name' });
+    this.CONSUME(LParen);
+    this.OPTION(() => {
+      this.SUBRULE(this.expression, { LABEL: 'arg' });
+      this.MANY(() => {
+        this.CONSUME(Comma);
+        this.SUBRULE2(this.expression, { LABEL: 'arg' });
+      });
+    });
+    this.CONSUME(RParen);
+  });
+
+  /** `--sample NAME=DISTRIBUTION`: a sweep block's `sample` line without the keyword. */
+  sampleText = this.RULE('sampleText', () => {
+    this.CONSUME(Ident, { LABEL: 'param' });
+    this.CONSUME(Equals);
+    this.SUBRULE(this.sampleValue);
   });
 
   /** `grid m = [2, 4]`: a param over values, each an expression as `--set` takes it. */

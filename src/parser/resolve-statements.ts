@@ -2,6 +2,8 @@
 // criticality, plus the spatial check that needs the stem and the stages together.
 
 import {
+  BLOCK_KINDS,
+  HEAD_ITEMS,
   ORDINARY_RELUS,
   stageName,
   type ArchIR,
@@ -34,7 +36,7 @@ export class StatementChecker extends ParamEvaluator {
     let groups: number | undefined;
     if (s.block) {
       const b = s.block.name;
-      const kinds = ['basic', 'bottleneck', 'preact', 'plain'];
+      const kinds: readonly string[] = BLOCK_KINDS;
       if (kinds.includes(b)) block = b as BlockKind;
       else this.err(s.block.span, `unknown block kind '${b}'; expected ${kinds.join(', ')}${didYouMean(b, kinds)}`);
     }
@@ -203,7 +205,7 @@ export class StatementChecker extends ParamEvaluator {
           else hidden.push(width);
         } else fc = true;
       } else {
-        bad(`unknown head item '${item.name}'; expected avgpool or maxpool, then fc(N) hidden layers, then optionally fc${didYouMean(item.name, ['avgpool', 'maxpool', 'fc'])}`);
+        bad(`unknown head item '${item.name}'; expected avgpool or maxpool, then fc(N) hidden layers, then optionally fc${didYouMean(item.name, HEAD_ITEMS)}`);
       }
     });
     if (ok && pool === undefined) {

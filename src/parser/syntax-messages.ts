@@ -54,7 +54,7 @@ export const messages: IParserErrorMessageProvider = {
       return `expected a pass name or '}', found ${describeToken(actual)}`;
     }
     if (ruleName === 'sweepDecl' && expected === RCurly && actual.tokenType !== EOF) {
-      return `expected a sweep setting (e.g. 'seeds [0, 1]'), an axis ('grid NAME = [...]') or '}', found ${describeToken(actual)}`;
+      return `expected a sweep setting (e.g. 'seeds [0, 1]'), an axis ('grid NAME = [...]'), a 'sample' or '}', found ${describeToken(actual)}`;
     }
     if (expected === Cross) return `expected 'x' between the dimensions of the input shape (C x H x W), found ${describeToken(actual)}`;
     if (expected === RCurly && actual.tokenType !== EOF) return `expected '}' or a new line, found ${describeToken(actual)}`;
@@ -76,7 +76,11 @@ export const messages: IParserErrorMessageProvider = {
       case 'sweepValue':
         return `expected a value (a number, a name, a "string" or '['), found ${describeToken(tok)}`;
       case 'sweepStmt':
-        return `expected a sweep setting (e.g. 'seeds [0, 1]') or an axis ('grid NAME = [...]'), found ${describeToken(tok)}`;
+        return `expected a sweep setting (e.g. 'seeds [0, 1]'), an axis ('grid NAME = [...]') or a 'sample', found ${describeToken(tok)}`;
+      case 'sampleValue':
+        return `expected a distribution (e.g. 'loguniform(0.01, 0.3)') or a list of entries ('[int(2, 6), 6, 2]'), found ${describeToken(tok)}`;
+      case 'sampleItem':
+        return `expected a distribution (e.g. 'int(2, 6)') or a value, found ${describeToken(tok)}`;
       case 'stepArgument':
         return `expected a pass argument (a name or a number), found ${describeToken(tok)}`;
       default: {

@@ -101,6 +101,8 @@ export const Stride = keyword('stride', Ident);
 // then never be confused with an axis, and one token of lookahead tells the two apart.
 export const Grid = createToken({ name: 'GRID', pattern: /grid/, longer_alt: Ident, label: "'grid'" });
 export const List = createToken({ name: 'LIST', pattern: /list/, longer_alt: Ident, label: "'list'" });
+/** `sample NAME = loguniform(0.01, 0.3)`: a value drawn per trial of a random search. */
+export const Sample = createToken({ name: 'SAMPLE', pattern: /sample/, longer_alt: Ident, label: "'sample'" });
 
 /** In sweep blocks only: a data spec or a pipeline's steps, `"cull S1; thin S2"`, on one line. */
 export const StringLit = createToken({ name: 'STRING', pattern: /"[^"\n]*"/, label: 'a string' });

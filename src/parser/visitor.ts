@@ -3,7 +3,7 @@
 // parser's visitor check requires of the finished class.
 
 import type { CstNode, IToken } from 'chevrotain';
-import type { Expr, PipelineArg, PipelineDecl, PipelineStep, SweepAxisStmt, SweepAxisValue, SweepDecl, SweepSettingStmt, SweepStmt, SweepValue } from './ast.js';
+import type { Expr, PipelineArg, PipelineDecl, PipelineStep, SampleDistribution, SampleFixed, SampleValue, SweepAxisStmt, SweepAxisValue, SweepDecl, SweepSampleStmt, SweepSettingStmt, SweepStmt, SweepValue } from './ast.js';
 import { NetworkAstBuilder, tok, toks, sub, subs, type Children } from './visitor-network.js';
 import { extent, isRealToken, type SourceText } from './spans.js';
 
@@ -92,16 +92,65 @@ export class AstBuilder extends NetworkAstBuilder {
     if (listNode !== undefined) {
       values = [];
       for (const item of subs(listNode.children, 'item')) {
-        const value = this.visit(item) as Expr | undefined;
-        const r = extent(item);
-        if (value === undefined || r === undefined) continue;
-        // Written as --set takes it; without layout, so the run's label does not depend on spacing.
-        const text = this.src.text.slice(r.start, r.end + 1).replace(/\s+/g, '');
-        values.push({ text, value, span: value.span });
+        const value = this.writtenValue(item);
+        if (value) values.push(value);
       }
     }
     const mode = tok(node, 'mode')!.image as 'grid' | 'list';
     return { kind: 'axis', mode, ...h, param: this.name(tok(node, 'param')), values };
+  }
+
+  /** An expression with its text as `--set` takes it; without layout, so a run's label does not depend on spacing. */
+  private writtenValue(node: CstNode): SweepAxisValue | undefined {
+    const value = this.visit(node) as Expr | undefined;
+    const r = extent(node);
+    if (value === undefined || r === undefined) return undefined;
+    return { text: this.src.text.slice(r.start, r.end + 1).replace(/\s+/g, ''), value, span: value.span };
+  }
+
+  sweepSample(node: Children): SweepSampleStmt | undefined {
+    const h = this.head(node, 'SAMPLE');
+    if (!h) return undefined;
+    const v = sub(node, 'sampleValue');
+    const value = v === undefined ? undefined : (this.visit(v) as SampleValue | undefined);
+    return { kind: 'sample', ...h, param: this.name(tok(node, 'param')), ...(value ? { value } : {}) };
+  }
+
+  sampleText(node: Children): { param?: IToken; value?: SampleValue } {
+    const v = sub(node, 'sampleValue');
+    return { param: tok(node, 'param'), value: v === undefined ? undefined : (this.visit(v) as SampleValue | undefined) };
+  }
+
+  sampleValue(node: Children): SampleValue | undefined {
+    const inner = sub(node, 'distribution') ?? sub(node, 'sampleList');
+    return inner === undefined ? undefined : (this.visit(inner) as SampleValue | undefined);
+  }
+
+  sampleList(node: Children): SampleValue | undefined {
+    const span = this.spanOf(node);
+    if (span === undefined) return undefined;
+    const items = subs(node, 'item')
+      .map((i) => this.visit(i) as SampleDistribution | SampleFixed | undefined)
+      .filter((i): i is SampleDistribution | SampleFixed => i !== undefined);
+    return { kind: 'entries', items, span };
+  }
+
+  sampleItem(node: Children): SampleDistribution | SampleFixed | undefined {
+    const d = sub(node, 'distribution');
+    if (d) return this.visit(d) as SampleDistribution | undefined;
+    const e = sub(node, 'expression');
+    const value = e === undefined ? undefined : this.writtenValue(e);
+    return value && { kind: 'fixed', ...value };
+  }
+
+  distribution(node: Children): SampleDistribution | undefined {
+    const name = this.name(tok(node, 'name'));
+    const span = this.spanOf(node);
+    if (name === undefined || span === undefined) return undefined;
+    const args = subs(node, 'arg')
+      .map((a) => this.writtenValue(a))
+      .filter((a): a is SweepAxisValue => a !== undefined);
+    return { kind: 'distribution', name, args, span };
   }
 
   sweepSetting(node: Children): SweepSettingStmt | undefined {

@@ -19,8 +19,8 @@ function isRunSource(v: unknown): v is RunConfig {
   return str('source') && str('declared') && str('network') && str('networkHash') && (r.pipeline === null || str('pipeline')) && Array.isArray(r.set) && r.set.every((x) => typeof x === 'string');
 }
 
-function rebuilt(runsDir: string, id: string, sources: Map<string, string>): number | undefined {
-  const file = join(runsDir, id, RUN_FILE);
+function rebuilt(runDir: string, sources: Map<string, string>): number | undefined {
+  const file = join(runDir, RUN_FILE);
   if (!existsSync(file)) return undefined;
   let run: RunConfig;
   try {
@@ -39,12 +39,12 @@ function rebuilt(runsDir: string, id: string, sources: Map<string, string>): num
   }
 }
 
-/** HE latency by run id, for the runs whose latency is known. */
-export function heLatencies(runsDir: string, results: readonly RunResult[]): Map<string, number> {
+/** HE latency by run id, for the runs whose latency is known; `runDir` says where a run's files are. */
+export function heLatencies(runDir: (id: string) => string, results: readonly RunResult[]): Map<string, number> {
   const sources = new Map<string, string>();
   const out = new Map<string, number>();
   for (const r of results) {
-    const he = typeof r.heLatencySeconds === 'number' && Number.isFinite(r.heLatencySeconds) ? r.heLatencySeconds : rebuilt(runsDir, r.id, sources);
+    const he = typeof r.heLatencySeconds === 'number' && Number.isFinite(r.heLatencySeconds) ? r.heLatencySeconds : rebuilt(runDir(r.id), sources);
     if (he !== undefined) out.set(r.id, he);
   }
   return out;

@@ -10,10 +10,15 @@ import { configurations, selectionOf, type Configuration, type Selection, type S
 export interface ReportRow {
   id: string;
   run: string;
-  /** `failed`: the run has an error.json and no result. */
-  status: 'finished' | 'failed';
+  /**
+   * `failed`: the run has an error.json and no result. `stopped`: an early-stopping rule ended it
+   * before its last epoch; it is listed but not compared (it did not train as long as the others).
+   */
+  status: 'finished' | 'stopped' | 'failed';
   /** Why it failed (error.json), null for a finished run. */
   error: string | null;
+  /** Why it was stopped early (`after epoch E: RULE: REASON`), null otherwise. */
+  stoppedEarly: string | null;
   /** The run's configuration: its label without the seed. */
   config: string;
   network: string;
@@ -78,15 +83,18 @@ const best = (xs: unknown[]) => {
  */
 export function buildReport(results: RunResult[], failures: RunError[], config: (id: string) => RunConfig | undefined, he: ReadonlyMap<string, number> = new Map()): Report {
   const selection = selectionOf(results);
-  const configs = configurations(results, config, selection);
+  // A run stopped early trained fewer epochs than its configuration asks for: comparing it with
+  // the runs that trained them all would judge the configuration by a run cut short.
+  const configs = configurations(results.filter((r) => r.stopped === undefined), config, selection);
   const configOf = new Map(configs.flatMap((c) => c.runs.map((r) => [r.id, c] as const)));
   const rows: ReportRow[] = results.map((r) => {
     const c = configOf.get(r.id);
     return {
       id: r.id,
       run: r.label,
-      status: 'finished',
+      status: r.stopped ? 'stopped' : 'finished',
       error: null,
+      stoppedEarly: r.stopped ? stoppedText(r) : null,
       config: c?.label ?? r.label.replace(/ seed\d+$/, ''),
       network: r.network,
       set: r.set.join(' '),
@@ -115,6 +123,7 @@ export function buildReport(results: RunResult[], failures: RunError[], config: 
       run: f.label,
       status: 'failed',
       error: f.error,
+      stoppedEarly: null,
       config: f.label.replace(/ seed\d+$/, ''),
       network: planned?.network ?? '',
       set: planned?.set.join(' ') ?? '',
@@ -154,7 +163,7 @@ function spreadColumns(c: Configuration | undefined): Pick<ReportRow, 'configRun
 
 const CSV_COLUMNS: (keyof ReportRow)[] = [
   'id', 'run', 'status', 'config', 'network', 'set', 'pipeline', 'seed', 'relus', 'flops', 'params', 'gcLatencySeconds', 'heLatencySeconds', 'totalLatencySeconds', 'selectedBy', 'valAccuracy', 'bestValAccuracy', 'testAccuracy', 'bestTestAccuracy',
-  'configRuns', 'accuracyMean', 'accuracySd', 'accuracyMin', 'accuracyMax', 'testMean', 'testSd', 'epochs', 'wallSeconds', 'pareto', 'checkpoint', 'error',
+  'configRuns', 'accuracyMean', 'accuracySd', 'accuracyMin', 'accuracyMax', 'testMean', 'testSd', 'epochs', 'wallSeconds', 'pareto', 'checkpoint', 'stoppedEarly', 'error',
 ];
 
 function csvField(v: unknown): string {
@@ -204,6 +213,16 @@ function configCells(r: Report): { head: string[]; body: string[][] } {
   return { head, body };
 }
 
+const stoppedText = (r: RunResult) => `after epoch ${r.stopped!.epoch}: ${r.stopped!.rule}: ${r.stopped!.reason}`;
+
+/** The runs an early-stopping rule ended, with their accuracy at the stop (not part of the comparison above). */
+function stoppedLines(r: Report): string[] {
+  const stopped = r.rows.filter((x) => x.status === 'stopped');
+  if (stopped.length === 0) return [];
+  const acc = (x: ReportRow) => (r.selection === 'validation' ? `val ${pct(x.valAccuracy)}` : `test ${pct(x.testAccuracy)}`);
+  return ['', `${stopped.length} run${stopped.length === 1 ? '' : 's'} stopped early (--early-stop), not compared above:`, ...stopped.map((x) => `  ${x.run}: ${acc(x)} ${x.stoppedEarly}`)];
+}
+
 function failedLines(r: Report): string[] {
   const failed = r.rows.filter((x) => x.status === 'failed');
   return failed.length === 0 ? [] : ['', `${failed.length} failed run${failed.length === 1 ? '' : 's'} (error.json):`, ...failed.map((x) => `  ${x.run}: ${(x.error ?? '').split('\n').join('\n    ')}`)];
@@ -213,7 +232,7 @@ export function toText(r: Report): string {
   const { head, body } = configCells(r);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
-  return [selectionNote(r), '', fmt(head), ...body.map(fmt), ...failedLines(r)].join('\n');
+  return [selectionNote(r), '', fmt(head), ...body.map(fmt), ...stoppedLines(r), ...failedLines(r)].join('\n');
 }
 
 /** A Markdown table (for docs/results.md). */
@@ -221,5 +240,5 @@ export function toMarkdown(r: Report): string {
   const { head, body } = configCells(r);
   const lines = [selectionNote(r), '', `| ${head.join(' | ')} |`, `|---|${head.slice(1).map((h) => (h === 'Pareto' ? ':-:' : '---:')).join('|')}|`];
   for (const b of body) lines.push(`| ${b.join(' | ')} |`);
-  return [...lines, ...failedLines(r)].join('\n');
+  return [...lines, ...stoppedLines(r), ...failedLines(r)].join('\n');
 }

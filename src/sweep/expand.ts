@@ -2,11 +2,14 @@
 // network's hash (its layer graph, so the --set values and the pipeline's effect are in it), the
 // pipeline as written, the seed, the data set, every training setting and, for a distilled run,
 // the teacher (its network and weights) and the loss. The same configuration gets the same id in
-// every invocation and on every machine; any change gives a new one.
+// every invocation and on every machine; any change gives a new one. The id reads as the run's
+// label, its hash and its seed (`Tiny-m=4-3f2a...-s0`); runs directories made before the seed was
+// shown keep their ids (legacyRunId, RunStore.adoptLegacyIds).
 
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { axisCombinationCount, axisCombinations, familyRunsProblem, sweepSizeProblem, type SweepSpec } from './spec.js';
+import { axisCombinationCount, familyRunsProblem, sweepSizeProblem, type SweepSpec } from './spec.js';
+import { sweepPoints } from './points.js';
 import type { LossSpec } from '../codegen/kernels/index.js';
 import { teacherIdentity, type TeacherIdentity } from './teacher.js';
 import type { TrainSettings } from '../train/settings.js';
@@ -55,14 +58,31 @@ export interface RunDistillation {
   loss: LossSpec;
 }
 
-export function runId(label: string, identity: { networkHash: string; pipeline: string | null; seed: number; data: string; train: TrainSettings; kd?: { teacherNetwork: string; teacherWeights: string; loss: LossSpec } }): string {
-  const hash = createHash('sha256').update(canonicalJson(identity)).digest('hex').slice(0, 12);
-  const slug = label
+/** A label as a directory name: runs of other characters become one dash, at most 60 characters. */
+function slug(label: string): string {
+  return label
     .replace(/[^A-Za-z0-9.=_-]+/g, '-')
     .replace(/-+/g, '-')
     .replace(/^-|-$/g, '')
     .slice(0, 60);
-  return `${slug}-${hash}`;
+}
+
+/** A label's seed word (`seed3`), which the id shows at its end instead. */
+const SEED_WORD = / seed\d+$/;
+
+/**
+ * `LABEL-HASH-sSEED`: the label without its seed (cut to 60 characters), the hash of the exact
+ * configuration, and the seed, last, where a cut label cannot hide it.
+ */
+export function runId(label: string, identity: { networkHash: string; pipeline: string | null; seed: number; data: string; train: TrainSettings; kd?: { teacherNetwork: string; teacherWeights: string; loss: LossSpec } }): string {
+  const hash = createHash('sha256').update(canonicalJson(identity)).digest('hex').slice(0, 12);
+  return `${slug(label.replace(SEED_WORD, ''))}-${hash}-s${identity.seed}`;
+}
+
+/** The id the run had before ids showed the seed (`LABEL-HASH`, the seed inside the cut label), for runs directories made then. */
+export function legacyRunId(run: Pick<RunConfig, 'id' | 'label'>): string {
+  const hash = /-([0-9a-f]{12})-s\d+$/.exec(run.id)?.[1];
+  return hash === undefined ? run.id : `${slug(run.label)}-${hash}`;
 }
 
 export function runLabel(network: string, set: string[], pipeline: string | null, seed: number): string {
@@ -82,11 +102,13 @@ export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunC
   const seen = new Set<string>();
   const problems = new SweepProblems();
   const declaredNames = spec.networks.length > 0 ? spec.networks : declaredNetworks(spec.file, sources);
-  const size = sweepSizeProblem({ networks: declaredNames.length, combinations: axisCombinationCount(spec), pipelines: spec.pipelines.length, seeds: spec.seeds.length });
+  const size = sweepSizeProblem({ networks: declaredNames.length, combinations: axisCombinationCount(spec), trials: spec.search !== undefined, pipelines: spec.pipelines.length, seeds: spec.seeds.length });
   if (size !== undefined) throw new UserError(size);
   const networks = new SweepNetworks(spec.file, sources);
   const kd: RunDistillation | undefined = spec.kd && { teacher: resolve(spec.kd.teacher), ...(spec.kd.teacherFile ? { teacherFile: resolve(spec.kd.teacherFile) } : {}), identity: teacherIdentity(spec.kd.teacher), loss: spec.kd.loss };
-  for (const set of axisCombinations(spec)) {
+  for (const point of sweepPoints(spec)) {
+    const set = point.set;
+    const train = { ...spec.train, ...point.train };
     for (const pipeline of spec.pipelines) for (const declared of declaredNames) {
       problems.collect(() => {
         // A pipeline may turn one network into several (a family): each is a run.
@@ -94,10 +116,10 @@ export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunC
         for (const network of family.map((n) => n.name)) {
           const built = networks.run(family, { source: spec.file, set, declared, network, pipeline });
           for (const seed of spec.seeds) {
-            const label = runLabel(network, set, pipeline, seed);
+            const label = runLabel(network, point.shown, pipeline, seed);
             // The teacher's identity, not the path it was given by, makes the run: the same teacher
             // reached by another path is the same run, a retrained one is a new run.
-            const id = runId(label, { networkHash: built.hash, pipeline, seed, data: spec.data, train: spec.train, kd: kd && { teacherNetwork: kd.identity.network, teacherWeights: kd.identity.weights, loss: kd.loss } });
+            const id = runId(label, { networkHash: built.hash, pipeline, seed, data: spec.data, train, kd: kd && { teacherNetwork: kd.identity.network, teacherWeights: kd.identity.weights, loss: kd.loss } });
             if (seen.has(id)) continue;
             seen.add(id);
             const s = built.stats;
@@ -112,7 +134,7 @@ export function expandSweep(spec: SweepSpec, sources: Map<string, string>): RunC
               pipeline,
               seed,
               data: spec.data,
-              train: spec.train,
+              train,
               networkHash: built.hash,
               counts: { relus: s.relus.total, flops: s.flops.total, params: s.params.total, reluStages: s.relus.stages, heLatencySeconds: s.piCost.heLatencySeconds },
               ...(kd ? { kd } : {}),

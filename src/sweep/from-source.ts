@@ -5,7 +5,8 @@
 import { error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import { DataError } from '../data/errors.js';
 import { parseDataSpec } from '../data/spec.js';
-import { parsePipelineText, resolveNetwork, type HrnFile, type NetworkDecl, type Override, type SweepAxisStmt, type SweepDecl, type SweepValue } from '../parser/index.js';
+import { parsePipelineText, resolveNetwork, type HrnFile, type NetworkDecl, type Override, type SweepAxisStmt, type SweepDecl, type SweepSampleStmt, type SweepValue } from '../parser/index.js';
+import { resolveSample, sampledSetting, type SweepSample } from './distributions.js';
 import { BUILTIN_PIPELINES } from '../driver.js';
 import { didYouMean } from '../util/suggest.js';
 import type { PipelineStep } from '../passes/types.js';
@@ -13,31 +14,9 @@ import { checkSweepPipelines, type SweepPipeline } from './sweep-pipelines.js';
 import { axisCombinationCount, familyRunsProblem, NO_PIPELINE, sweepSizeProblem, type SweepAxis, type SweepSpec } from './spec.js';
 import { TRAIN_DEFAULTS, type TrainSettings } from '../train/settings.js';
 import { LIMITS } from '../ir/limits.js';
+import { NUMBER_SETTINGS, type NumberRule, type NumberSetting } from './train-rules.js';
 
-type NumberSetting = 'epochs' | 'batch' | 'subset' | 'test-subset' | 'val-split' | 'lr' | 'momentum' | 'weight-decay';
-
-/** Which numbers a setting allows. */
-interface NumberRule {
-  integer: boolean;
-  ok: (v: number) => boolean;
-  expected: string;
-}
-
-type NumericField = { [K in keyof TrainSettings]-?: TrainSettings[K] extends number | undefined ? K : never }[keyof TrainSettings];
-
-/** Training settings that take a number: the TrainSettings field, and which numbers are allowed. */
-const NUMBER_SETTINGS: Record<NumberSetting, NumberRule & { field: NumericField }> = {
-  epochs: { field: 'epochs', integer: true, ok: (v) => v >= 1, expected: 'a whole number of epochs, at least 1' },
-  batch: { field: 'batch', integer: true, ok: (v) => v >= 1, expected: 'a batch size, at least 1' },
-  subset: { field: 'subset', integer: true, ok: (v) => v >= 1, expected: 'a number of training images, at least 1' },
-  'test-subset': { field: 'testSubset', integer: true, ok: (v) => v >= 1, expected: 'a number of test images, at least 1' },
-  'val-split': { field: 'valSplit', integer: false, ok: (v) => v > 0 && v < 1, expected: 'a fraction of the training images between 0 and 1' },
-  lr: { field: 'lr', integer: false, ok: (v) => v > 0, expected: 'a positive learning rate' },
-  momentum: { field: 'momentum', integer: false, ok: (v) => v >= 0 && v < 1, expected: 'a momentum in [0, 1)' },
-  'weight-decay': { field: 'weightDecay', integer: false, ok: (v) => v >= 0, expected: 'a weight decay of 0 or more' },
-};
-
-export const SWEEP_SETTINGS = ['network', 'pipelines', 'seeds', 'data', ...Object.keys(NUMBER_SETTINGS), 'augment', 'fit'];
+export const SWEEP_SETTINGS = ['network', 'pipelines', 'seeds', 'data', ...Object.keys(NUMBER_SETTINGS), 'augment', 'fit', 'trials', 'sample-seed'];
 
 const show = (v: SweepValue): string =>
   v.kind === 'number' ? v.text : v.kind === 'name' ? `'${v.name}'` : v.kind === 'string' ? `"${v.text}"` : 'a list';
@@ -71,6 +50,9 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
     return first === undefined;
   };
   const axes: SweepAxisStmt[] = [];
+  const samples: { stmt: SweepSampleStmt; sample: SweepSample }[] = [];
+  let trials: { n: number; span: SourceSpan } | undefined;
+  let sampleSeed: { n: number; span: SourceSpan } | undefined;
   let mode: { mode: 'grid' | 'list'; span: SourceSpan } | undefined;
   let networkSpan: SourceSpan = decl.nameSpan;
   const pipelines: SweepPipeline[] = [];
@@ -85,9 +67,17 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
   const items = (v: SweepValue): SweepValue[] => (v.kind === 'list' ? v.items : [v]);
 
   for (const st of decl.statements) {
+    if (st.kind === 'sample') {
+      if (st.param === undefined || st.value === undefined) continue;
+      if (!once(`draw ${st.param.name}`, `'${st.param.name}' (an axis or a sample)`, st.param.span)) continue;
+      const r = resolveSample(st.param, st.value);
+      for (const p of r.problems) err(p.span, `sample ${st.param.name}: ${p.message}`);
+      if (r.sample) samples.push({ stmt: st, sample: r.sample });
+      continue;
+    }
     if (st.kind === 'axis') {
       if (st.param === undefined || st.values === undefined) continue;
-      if (!once(`axis ${st.param.name}`, `the axis '${st.param.name}'`, st.param.span)) continue;
+      if (!once(`draw ${st.param.name}`, `'${st.param.name}' (an axis or a sample)`, st.param.span)) continue;
       if (mode !== undefined && mode.mode !== st.mode) {
         err(st.keyword, `a sweep's axes are all 'grid' (every combination) or all 'list' (taken in step); line ${mode.span.line} has '${mode.mode}'`);
         continue;
@@ -144,6 +134,10 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
         if (!(e instanceof DataError)) throw e;
         err(value.span, `data: ${e.message}`);
       }
+    } else if (key === 'trials' || key === 'sample-seed') {
+      const n = number(value, key, key === 'trials' ? { integer: true, ok: (x) => x >= 1, expected: 'a whole number of runs to draw, at least 1' } : { integer: true, ok: (x) => x >= 0, expected: 'a whole number, 0 or more' });
+      if (n !== undefined && key === 'trials') trials = { n, span: name.span };
+      else if (n !== undefined) sampleSeed = { n, span: name.span };
     } else if (key === 'augment' || key === 'fit') {
       const allowed = key === 'augment' ? ['on', 'off'] : ['pad', 'resize'];
       if (value.kind !== 'name' || !allowed.includes(value.name)) {
@@ -158,6 +152,15 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
   }
 
   spec.mode = mode?.mode ?? 'grid';
+  // A `trials` line with a bad number has its own diagnostic; it still makes the block a search.
+  const trialsWritten = seen.has('trials');
+  if (trials === undefined) {
+    if (samples.length > 0 && !trialsWritten) err(samples[0].stmt.keyword, `a sample is drawn once per trial: add 'trials N' (how many runs to draw) to the block`);
+    if (sampleSeed !== undefined && !trialsWritten) err(sampleSeed.span, `sample-seed seeds a random search: add 'trials N' and 'sample NAME = ...' lines, or remove it`);
+  } else {
+    if (samples.length === 0 && axes.length === 0 && !decl.statements.some((s) => s.kind === 'sample')) err(trials.span, `trials: nothing to draw; add 'sample NAME = DISTRIBUTION' lines (or axes, whose values are then drawn instead of combined)`);
+    spec.search = { trials: trials.n, seed: sampleSeed?.n ?? 0, samples: samples.map((s) => s.sample) };
+  }
   if (spec.mode === 'list') {
     const first = axes[0];
     for (const a of axes.slice(1)) {
@@ -173,10 +176,18 @@ export function resolveSweep(decl: SweepDecl, file: HrnFile, sources: Map<string
     if (checkAxis(a, nets, sources, err)) spec.axes.push({ param: a.param!.name, values: a.values!.map((v) => v.text) } satisfies SweepAxis);
     else axesOk = false;
   }
+  for (const { stmt, sample } of samples) {
+    if (sampledSetting(sample.param) !== undefined) continue;
+    // The values a param can be drawn at that are written out (a choice's, an int's bounds) are
+    // checked as an axis's are; an entry-by-entry list is checked when its draws are expanded.
+    const d = stmt.value!;
+    const values = d.kind === 'distribution' ? d.args : [];
+    checkAxis({ kind: 'axis', mode: 'grid', span: stmt.span, keyword: stmt.keyword, param: stmt.param, values }, nets, sources, err, `sample ${sample.param}`);
+  }
   const stepAxesOk = spec.mode === 'grid' || axes.every((a) => a.values!.length === axes[0].values!.length);
   // The size is known from the block alone: a grid written too large is refused before checking
   // its pipelines builds the network of every combination.
-  const size = sweepSizeProblem({ networks: nets.length, combinations: axisCombinationCount({ mode: spec.mode, axes }), pipelines: spec.pipelines.length, seeds: spec.seeds.length });
+  const size = sweepSizeProblem({ networks: nets.length, combinations: axisCombinationCount({ mode: spec.mode, axes, search: spec.search }), trials: spec.search !== undefined, pipelines: spec.pipelines.length, seeds: spec.seeds.length });
   if (size !== undefined) err(decl.nameSpan, size);
   else if (axesOk && stepAxesOk) {
     const perSeed = checkSweepPipelines(pipelines, spec.pipelines.length - pipelines.length, nets, axes, spec.mode, file, sources, err);
@@ -216,8 +227,8 @@ function pipelineValue(v: SweepValue, file: HrnFile, err: (span: SourceSpan, msg
   return { text: v.text.trim(), steps: parsed.steps };
 }
 
-/** Each value of an axis must set a param every swept network declares, to a value it accepts. */
-function checkAxis(a: SweepAxisStmt, nets: NetworkDecl[], sources: Map<string, string>, err: (span: SourceSpan, msg: string) => void): boolean {
+/** Each value of an axis (or of a sample) must set a param every swept network declares, to a value it accepts. */
+function checkAxis(a: SweepAxisStmt, nets: NetworkDecl[], sources: Map<string, string>, err: (span: SourceSpan, msg: string) => void, heading = `${a.mode} ${a.param!.name}`): boolean {
   const param = a.param!;
   let ok = true;
   for (const net of nets) {
@@ -238,7 +249,7 @@ function checkAxis(a: SweepAxisStmt, nets: NetworkDecl[], sources: Map<string, s
         // at the value too (it is what to change), naming the line of the use.
         const inValue = d.span.file === v.span.file && d.span.line >= a.span.line && d.span.line <= v.span.line;
         const what = d.message.replace(/ \(from --set [^)]*\)$/, '');
-        err(inValue ? d.span : v.span, `${a.mode} ${param.name} = ${v.text}: network '${net.name}'${inValue ? '' : ` (line ${d.span.line})`}: ${what}`);
+        err(inValue ? d.span : v.span, `${heading} = ${v.text}: network '${net.name}'${inValue ? '' : ` (line ${d.span.line})`}: ${what}`);
         ok = false;
       }
     }

@@ -8,7 +8,7 @@ import type { InterruptFlag } from '../train/interrupt.js';
 import type { RunConfig } from './expand.js';
 import { SweepProgress } from './progress.js';
 import { RunStore } from './store.js';
-import { RunBusyError, trainedBy, trainRun } from './train-run.js';
+import { RunBusyError, trainedBy, trainRun, type RunEarlyStop } from './train-run.js';
 import { UserError } from '../errors.js';
 import { DiagnosticError, formatDiagnostics } from '../diagnostics.js';
 import { DeviceLimitError } from '../codegen/device-limits.js';
@@ -33,7 +33,7 @@ export function runErrorMessage(e: unknown, sources?: Map<string, string>): stri
 /** What an interrupted local sweep tells its user: starting it again continues it (there is no --resume). */
 export const SWEEP_CONTINUE_HINT = 'run the same command again to continue the sweep';
 
-export async function runLocal(runs: RunConfig[], store: RunStore, o: { gpu: GpuContext; progress: SweepProgress; interrupt?: InterruptFlag }): Promise<SweepOutcome> {
+export async function runLocal(runs: RunConfig[], store: RunStore, o: { gpu: GpuContext; progress: SweepProgress; interrupt?: InterruptFlag; earlyStop?: RunEarlyStop }): Promise<SweepOutcome> {
   const out: SweepOutcome = { done: 0, failed: 0, skipped: 0, interrupted: false };
   const todo = runs.filter((r) => store.result(r.id) === undefined);
   out.skipped = runs.length - todo.length;
@@ -42,7 +42,7 @@ export async function runLocal(runs: RunConfig[], store: RunStore, o: { gpu: Gpu
     o.progress.startRun(run);
     let result;
     try {
-      result = await trainRun(run, { gpu: o.gpu, dir: store.runDir(run.id), progress: o.progress.trainProgress(run), interrupt: o.interrupt, note: (l) => o.progress.note(l), continueHint: SWEEP_CONTINUE_HINT });
+      result = await trainRun(run, { gpu: o.gpu, dir: store.runDir(run.id), progress: o.progress.trainProgress(run), interrupt: o.interrupt, note: (l) => o.progress.note(l), continueHint: SWEEP_CONTINUE_HINT, ...(o.earlyStop ? { earlyStop: o.earlyStop } : {}) });
     } catch (e) {
       if (e instanceof RunBusyError) {
         // Another process is training this run: nothing is wrong with it, so no error.json.

@@ -18,12 +18,17 @@ const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`
 /** A finished run's accuracies: the validation accuracy first when it has one (--val-split). */
 const accuracies = (r: RunResult) => `${typeof r.valAccuracy === 'number' ? `val ${pct(r.valAccuracy)}, ` : ''}test ${pct(r.testAccuracy)}`;
 
+/** How a finished run ended: trained all its epochs, or stopped by the early-stopping rule. */
+const ended = (run: RunConfig, r: RunResult) => (r.stopped ? `stopped early ${run.label} after epoch ${r.stopped.epoch} of ${run.train.epochs}` : `done ${run.label}`);
+const stopReason = (r: RunResult) => (r.stopped ? ` (${r.stopped.rule}: ${r.stopped.reason})` : '');
+
 export class SweepProgress {
   private total = 0;
   private finishedCount = 0;
   private timedRuns = 0;
   private timedSeconds = 0;
-  private runStarted = 0;
+  /** When each run now training started (several at once with --jobs). */
+  private runStarted = new Map<string, number>();
   /** The current run's progress, whose terminal bar must be taken down before any other line. */
   private current: TrainProgress | undefined;
 
@@ -45,9 +50,15 @@ export class SweepProgress {
   }
 
   startRun(run: RunConfig): void {
-    this.runStarted = this.now();
+    this.runStarted.set(run.id, this.now());
     const eta = this.eta();
-    this.line(`[${this.finishedCount + 1}/${this.total}] ${run.label}  (${run.counts.relus.toLocaleString('en-US')} ReLUs${Number.isNaN(eta) ? '' : `, sweep ETA ${formatDuration(eta)}`})`);
+    const running = this.runStarted.size;
+    this.line(`[${this.finishedCount + running}/${this.total}] ${run.label}  (${run.counts.relus.toLocaleString('en-US')} ReLUs${Number.isNaN(eta) ? '' : `, sweep ETA ${formatDuration(eta / Math.max(1, running))}`})`);
+  }
+
+  /** A run trained elsewhere (a --jobs child, a queue worker) has begun epoch `epoch` of its `epochs`. */
+  epochElsewhere(run: RunConfig, epoch: number, epochs: number): void {
+    this.line(`  ${run.label}: epoch ${epoch}/${epochs}`);
   }
 
   trainProgress(run: RunConfig): TrainProgress {
@@ -73,18 +84,28 @@ export class SweepProgress {
 
   finished(run: RunConfig, r: RunResult): void {
     this.finishedCount++;
-    this.timedRuns++;
-    this.timedSeconds += (this.now() - this.runStarted) / 1000;
-    this.line(`[${this.finishedCount}/${this.total}] done ${run.label}: ${accuracies(r)}, ${formatDuration(r.wallSeconds)}`);
+    const started = this.runStarted.get(run.id);
+    this.runStarted.delete(run.id);
+    if (started !== undefined) {
+      this.timedRuns++;
+      this.timedSeconds += (this.now() - started) / 1000;
+    }
+    this.line(`[${this.finishedCount}/${this.total}] ${ended(run, r)}: ${accuracies(r)}, ${formatDuration(r.wallSeconds)}${stopReason(r)}`);
   }
 
   /** A run finished elsewhere (a queue worker). */
   finishedElsewhere(run: RunConfig, r: RunResult): void {
     this.finishedCount++;
-    this.line(`[${this.finishedCount}/${this.total}] done ${run.label}: ${accuracies(r)}, ${formatDuration(r.wallSeconds)} (${r.by})`);
+    this.line(`[${this.finishedCount}/${this.total}] ${ended(run, r)}: ${accuracies(r)}, ${formatDuration(r.wallSeconds)} (${r.by})${stopReason(r)}`);
+  }
+
+  /** A run that was started and ended without a result (interrupted): it no longer counts as running. */
+  dropped(run: RunConfig): void {
+    this.runStarted.delete(run.id);
   }
 
   failed(run: RunConfig, message: string): void {
+    this.runStarted.delete(run.id);
     this.finishedCount++;
     this.line(`[${this.finishedCount}/${this.total}] FAILED ${run.label}: ${message}`);
   }

@@ -12,6 +12,7 @@
 
 import { Job, Queue, type JobsOptions } from 'bullmq';
 import type { RunConfig } from './expand.js';
+import type { RunEarlyStop } from './train-run.js';
 import type { SweepOutcome } from './local.js';
 import type { SweepProgress } from './progress.js';
 import { ConnectionNotices } from './redis-check.js';
@@ -30,6 +31,8 @@ export const RETRY_DELAY_MS = 10_000;
 export interface RunJobData {
   run: RunConfig;
   dir: string;
+  /** The sweep's early-stopping rule, with its runs directory (where the other runs' accuracies are read). */
+  earlyStop?: RunEarlyStop;
 }
 
 export interface QueueTarget extends RedisTarget {
@@ -70,7 +73,7 @@ const STOP_CLOSE_WAIT_MS = 1000;
  * terminal's Ctrl-C reaches the supervising parent too, which passes it on); the outcome is then
  * `interrupted`.
  */
-export async function followQueue(runs: RunConfig[], store: RunStore, o: QueueTarget & { progress: SweepProgress; pollMs?: number }): Promise<SweepOutcome> {
+export async function followQueue(runs: RunConfig[], store: RunStore, o: QueueTarget & { progress: SweepProgress; pollMs?: number; earlyStop?: RunEarlyStop }): Promise<SweepOutcome> {
   const out: SweepOutcome = { done: 0, failed: 0, skipped: 0, interrupted: false };
   const pending = new Map(runs.filter((r) => store.result(r.id) === undefined).map((r) => [r.id, r]));
   out.skipped = runs.length - pending.size;
@@ -111,10 +114,10 @@ async function followJobs(
   pending: Map<string, RunConfig>,
   store: RunStore,
   out: SweepOutcome,
-  o: QueueTarget & { progress: SweepProgress; pollMs?: number; say: (line: string) => void; notices: ConnectionNotices; interrupt: InterruptFlag },
+  o: QueueTarget & { progress: SweepProgress; pollMs?: number; earlyStop?: RunEarlyStop; say: (line: string) => void; notices: ConnectionNotices; interrupt: InterruptFlag },
 ): Promise<void> {
   const { say, interrupt } = o;
-  const jobData = (r: RunConfig): RunJobData => ({ run: r, dir: store.runDir(r.id) });
+  const jobData = (r: RunConfig): RunJobData => ({ run: r, dir: store.runDir(r.id), ...(o.earlyStop ? { earlyStop: o.earlyStop } : {}) });
   await queue.waitUntilReady();
   (await queue.client).on('ready', () => o.notices.ready());
   // A run that failed earlier gets another try (all its attempts) when its sweep is started again.
@@ -126,6 +129,14 @@ async function followJobs(
   say(`sweep: ${pending.size} run${pending.size === 1 ? '' : 's'} on the queue ${o.name} at ${o.display}; waiting for hrn worker processes`);
   const active = new Set<string>();
   const attemptsSeen = new Map<string, number>();
+  // The epoch each running job's worker last reported (its training child's progress, over IPC).
+  const epochShown = new Map<string, number>();
+  const showEpoch = (run: RunConfig, p: unknown) => {
+    const epoch = typeof p === 'object' && p !== null && 'epoch' in p && typeof p.epoch === 'number' ? p.epoch : undefined;
+    if (epoch === undefined || epochShown.get(run.id) === epoch) return;
+    epochShown.set(run.id, epoch);
+    o.progress.epochElsewhere(run, epoch, run.train.epochs);
+  };
   while (pending.size > 0 && !interrupt.requested) {
     for (const [id, run] of pending) {
       if (interrupt.requested) return;
@@ -161,6 +172,7 @@ async function followJobs(
           active.add(id);
           say(`started ${run.label}`);
         }
+        if (state === 'active') showEpoch(run, job.progress);
       }
     }
     if (pending.size > 0) await sleep(o.pollMs ?? 500);

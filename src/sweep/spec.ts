@@ -7,6 +7,7 @@ import type { LossSpec } from '../codegen/kernels/index.js';
 import { formatCount, formatLimit, LIMITS } from '../ir/limits.js';
 import { UserError } from '../errors.js';
 import type { TrainSettings } from '../train/settings.js';
+import type { SweepSample } from './distributions.js';
 
 /** One param varied over values, each written as `--set` would take it (`4`, `[2,5,3]`). */
 export interface SweepAxis {
@@ -31,6 +32,18 @@ export interface SweepSpec {
   train: TrainSettings;
   /** Every run distils from this teacher with this loss (`hrn criticality --teacher`). */
   kd?: SweepDistillation;
+  /** Random search: `trials` draws instead of every combination of the axes (points.ts). */
+  search?: SweepSearch;
+}
+
+/**
+ * A random search: each trial draws one value of every axis (uniformly among its values; a `list`
+ * sweep's axes together) and of every sample's distribution, from `seed`.
+ */
+export interface SweepSearch {
+  trials: number;
+  seed: number;
+  samples: SweepSample[];
 }
 
 export interface SweepDistillation {
@@ -59,8 +72,9 @@ export function axisCombinations(spec: Pick<SweepSpec, 'mode' | 'axes'>): string
   return out;
 }
 
-/** How many value combinations the axes make, counted without making them. */
-export function axisCombinationCount(spec: { mode: SweepSpec['mode']; axes: readonly { values?: readonly unknown[] }[] }): number {
+/** How many value combinations the axes make (a search: its trials), counted without making them. */
+export function axisCombinationCount(spec: { mode: SweepSpec['mode']; axes: readonly { values?: readonly unknown[] }[]; search?: { trials: number } }): number {
+  if (spec.search) return spec.search.trials;
   if (spec.axes.length === 0) return 1;
   return spec.mode === 'list' ? (spec.axes[0].values?.length ?? 0) : spec.axes.reduce((n, a) => n * (a.values?.length ?? 0), 1);
 }
@@ -68,7 +82,9 @@ export function axisCombinationCount(spec: { mode: SweepSpec['mode']; axes: read
 /** What a sweep multiplies into runs, before any pipeline makes a family. */
 export interface SweepSize {
   networks: number;
+  /** Value combinations of the axes, or a search's trials (`trials` set). */
   combinations: number;
+  trials?: boolean;
   pipelines: number;
   seeds: number;
 }
@@ -79,8 +95,8 @@ const plural = (n: number, what: string) => `${formatCount(n)} ${what}${n === 1 
 export function sweepSizeProblem(s: SweepSize): string | undefined {
   const runs = s.networks * s.combinations * s.pipelines * s.seeds;
   if (runs <= LIMITS.sweepRuns) return undefined;
-  const parts = [plural(s.networks, 'network'), plural(s.combinations, 'value combination'), plural(s.pipelines, 'pipeline'), plural(s.seeds, 'seed')];
-  return `${plural(runs, 'run')} (${parts.join(' x ')}), above the limit of ${formatLimit(LIMITS.sweepRuns)} runs in one sweep; use fewer values, or split the sweep`;
+  const parts = [plural(s.networks, 'network'), plural(s.combinations, s.trials ? 'trial' : 'value combination'), plural(s.pipelines, 'pipeline'), plural(s.seeds, 'seed')];
+  return `${plural(runs, 'run')} (${parts.join(' x ')}), above the limit of ${formatLimit(LIMITS.sweepRuns)} runs in one sweep; use fewer ${s.trials ? 'trials' : 'values'}, or split the sweep`;
 }
 
 /** Why a sweep whose pipelines' families make `runs` runs (so far) is refused. */

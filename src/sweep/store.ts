@@ -7,10 +7,12 @@
 //                            (one that cannot be read or lacks a field is a RunStoreError naming it)
 //   RUNS/ID/error.json       why a run failed (a bad configuration); removed when it succeeds later
 //
-// Every file is replaced atomically, so an interrupted sweep leaves complete files only.
+// Every file is replaced atomically, so an interrupted sweep leaves complete files only. A report
+// reads the runs of a directory at any depth (several sweeps' runs directories under one folder).
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { legacyRunId } from './expand.js';
 import type { MetricsRecord } from '../train/checkpoint.js';
 import { writeFileAtomic } from '../util/durable-fs.js';
 import type { RunConfig, RunCounts } from './expand.js';
@@ -42,6 +44,15 @@ export interface RunResult extends RunCounts {
   finishedAt: string;
   /** Which process trained it (host:pid), for queue runs. */
   by: string;
+  /** Set when an early-stopping rule ended the run before its last epoch (src/sweep/early-stop.ts). */
+  stopped?: EarlyStop;
+}
+
+/** Why a run was stopped early: the rule, the epoch it stopped after, and the comparison in words. */
+export interface EarlyStop {
+  rule: string;
+  epoch: number;
+  reason: string;
 }
 
 export interface RunError {
@@ -121,8 +132,19 @@ export function readRunResult(file: string): RunResult {
   }
   // Results written before --val-split existed have no validation accuracy.
   if ('valAccuracy' in value && !orNull(isNumber)(value.valAccuracy)) throw new RunStoreError(file, `field 'valAccuracy' should be a number or null, found ${describe(value.valAccuracy)}`);
+  if ('stopped' in value && !isEarlyStop(value.stopped)) throw new RunStoreError(file, `field 'stopped' should be an object with rule, epoch and reason, found ${describe(value.stopped)}`);
   return value as unknown as RunResult;
 }
+
+function isEarlyStop(v: unknown): v is EarlyStop {
+  return isObject(v) && isString(v.rule) && isNumber(v.epoch) && isString(v.reason);
+}
+
+/** How deep `hrn report` looks for runs below the directory it is given. */
+const MAX_DEPTH = 16;
+
+/** A directory that holds a run's files. */
+const isRunDir = (dir: string) => [RESULT_FILE, ERROR_FILE, RUN_FILE].some((f) => existsSync(join(dir, f)));
 
 function writeJson(path: string, value: unknown): void {
   writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
@@ -133,10 +155,56 @@ function readJson<T>(path: string): T | undefined {
 }
 
 export class RunStore {
+  /** Where each run was found below the directory, by id (read by a report; see scan). */
+  private found: Map<string, string> | undefined;
+
   constructor(readonly dir: string) {}
 
   runDir(id: string): string {
-    return join(this.dir, id);
+    return this.found?.get(id) ?? join(this.dir, id);
+  }
+
+  /**
+   * Runs planned before run ids showed the seed keep the id they have on disk, so that a runs
+   * directory made then is resumed, not trained again: a run whose directory is not there but whose
+   * old-style id's is takes that id (in `runs`, in place). Returns how many did.
+   */
+  adoptLegacyIds(runs: RunConfig[]): number {
+    let adopted = 0;
+    for (const r of runs) {
+      const old = legacyRunId(r);
+      if (old === r.id || existsSync(this.runDir(r.id)) || !existsSync(this.runDir(old))) continue;
+      r.id = old;
+      adopted++;
+    }
+    return adopted;
+  }
+
+  /**
+   * The run directories below this one, at any depth (a folder of runs directories is reported
+   * whole), by id; a run directory's own folders are not searched, and symbolic links are not
+   * followed. An id found twice (one run in two folders) is read from the first in name order.
+   */
+  private scan(): Map<string, string> {
+    if (this.found) return this.found;
+    const found = new Map<string, string>();
+    const walk = (dir: string, depth: number) => {
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const d of entries.filter((x) => x.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const path = join(dir, d.name);
+        if (isRunDir(path)) {
+          if (!found.has(d.name)) found.set(d.name, path);
+        } else if (depth < MAX_DEPTH) walk(path, depth + 1);
+      }
+    };
+    if (existsSync(this.dir)) walk(this.dir, 1);
+    this.found = found;
+    return found;
   }
 
   writeSweep(spec: SweepSpec, runs: RunConfig[]): void {
@@ -167,15 +235,14 @@ export class RunStore {
     }
   }
 
-  /** The runs that failed and have not finished since (an error.json and no result.json), in id order; unreadable ones skipped. */
+  /** The runs that failed and have not finished since (an error.json and no result.json), at any depth, in id order; unreadable ones skipped. */
   failures(): RunError[] {
-    if (!existsSync(this.dir)) return [];
     const out: RunError[] = [];
-    for (const d of readdirSync(this.dir, { withFileTypes: true }).filter((x) => x.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (existsSync(join(this.runDir(d.name), RESULT_FILE))) continue;
+    for (const id of [...this.scan().keys()].sort()) {
+      if (existsSync(join(this.runDir(id), RESULT_FILE))) continue;
       try {
-        const e = this.error(d.name);
-        if (e && typeof e.error === 'string') out.push({ ...e, id: d.name, label: typeof e.label === 'string' ? e.label : d.name });
+        const e = this.error(id);
+        if (e && typeof e.error === 'string') out.push({ ...e, id, label: typeof e.label === 'string' ? e.label : id });
       } catch {
         // an error.json cut short says nothing readable about the failure
       }
@@ -195,16 +262,15 @@ export class RunStore {
   }
 
   /**
-   * Every finished run in the directory, in id order (for reports), and the result files that
-   * could not be used, each with what is wrong with it.
+   * Every finished run below the directory, at any depth, in id order (for reports), and the
+   * result files that could not be used, each with what is wrong with it.
    */
   results(): { results: RunResult[]; problems: RunStoreError[] } {
-    if (!existsSync(this.dir)) return { results: [], problems: [] };
     const results: RunResult[] = [];
     const problems: RunStoreError[] = [];
-    for (const d of readdirSync(this.dir, { withFileTypes: true }).filter((x) => x.isDirectory())) {
+    for (const id of this.scan().keys()) {
       try {
-        const r = this.result(d.name);
+        const r = this.result(id);
         if (r !== undefined) results.push(r);
       } catch (e) {
         if (!(e instanceof RunStoreError)) throw e;

@@ -11,7 +11,7 @@ import type { BatchLoader } from '../data/batches.js';
 import type { DataPipeline } from '../data/pipeline.js';
 import type { ArchIR } from '../ir/arch.js';
 import type { GpuContext } from '../runtime/device.js';
-import { CheckpointError } from '../train/checkpoint.js';
+import { CheckpointError, type MetricsRecord } from '../train/checkpoint.js';
 import type { InterruptFlag } from '../train/interrupt.js';
 import { RUN_CHECKPOINT, trainLoop } from '../train/loop.js';
 import { ResumeMismatchError } from '../train/resume.js';
@@ -25,7 +25,9 @@ import type { RunConfig, RunDistillation } from './expand.js';
 import type { TeacherSource } from '../runtime/trainer.js';
 import { loadTeacher } from './teacher.js';
 import { buildRunNetwork } from './network.js';
-import type { RunResult } from './store.js';
+import type { EarlyStop, RunResult } from './store.js';
+import { earlyStopDecision, type EarlyStopSpec, type Measure } from './early-stop.js';
+import { curveOf, peerCurves } from './peers.js';
 
 export interface TrainRunOptions {
   gpu: GpuContext;
@@ -36,7 +38,17 @@ export interface TrainRunOptions {
   note?: (line: string) => void;
   /** How to continue the run after an interrupt (the sweep's way, or the queue's). */
   continueHint?: string;
+  /** The sweep's early-stopping rule, and the runs directory its other runs are read from. */
+  earlyStop?: RunEarlyStop;
 }
+
+export interface RunEarlyStop {
+  spec: EarlyStopSpec;
+  runsDir: string;
+}
+
+/** The accuracy a run's early-stopping decisions compare: validation with --val-split, else test. */
+export const measureOf = (run: RunConfig): Measure => (run.train.valSplit !== undefined ? 'validation' : 'test');
 
 /** The run's directory is locked by another process training it (another sweep or worker): not the run's fault. */
 export class RunBusyError extends Error {
@@ -83,6 +95,8 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
     throw e;
   }
   const resume = existsSync(join(o.dir, RUN_CHECKPOINT)) || existsSync(join(o.dir, `${RUN_CHECKPOINT}.prev`));
+  let stopped: EarlyStop | undefined;
+  const stopAfterEpoch = o.earlyStop && decideFor(run, o.earlyStop, (d) => (stopped = d));
   let result;
   try {
     result = await trainLoop({
@@ -100,6 +114,7 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
       interrupt: o.interrupt,
       note: o.note,
       continueHint: o.continueHint,
+      ...(stopAfterEpoch ? { stopAfterEpoch } : {}),
       extra: { source: run.source, set: run.set, network: run.declared, pipeline: run.pipeline ?? undefined, data: data.spec.text, normalization: data.normalization, classNames: data.classNames, relus: run.counts.relus, sweepRun: run.id },
     });
   } catch (e) {
@@ -127,5 +142,17 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
     checkpoint: join(o.dir, RUN_CHECKPOINT),
     finishedAt: new Date().toISOString(),
     by: trainedBy(),
+    ...(result.stoppedEarly && stopped ? { stopped } : {}),
+  };
+}
+
+/** The training loop's question at each epoch boundary, answered by the sweep's rule from the other runs' accuracies. */
+function decideFor(run: RunConfig, e: RunEarlyStop, decided: (d: EarlyStop) => void): (history: readonly MetricsRecord[]) => boolean {
+  const measure = measureOf(run);
+  return (history) => {
+    const epoch = history.length > 0 ? (history[history.length - 1].epoch as number) : 0;
+    const d = earlyStopDecision(e.spec, curveOf(history, measure), peerCurves(e.runsDir, run.id, measure), epoch, run.train.epochs, measure);
+    if (d) decided(d);
+    return d !== undefined;
   };
 }

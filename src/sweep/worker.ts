@@ -44,6 +44,8 @@ export interface TrainRunRequest {
   dir: string;
   /** Where the child writes the result (JSON). */
   resultPath: string;
+  /** What an interrupted run tells its user (default: that it goes back on the queue). */
+  continueHint?: string;
 }
 
 export interface ChildExit {
@@ -67,12 +69,16 @@ export function childStderrFilter(env: NodeJS.ProcessEnv = process.env): ChildSt
   return new DawnWarningFilter();
 }
 
-/** Runs `hrn worker --train-run REQUEST` with the same Node flags and entry point as this process. */
-function trainInChild(req: TrainRunRequest, o: WorkerOptions, onProgress: (p: object) => void, stopSignal: AbortSignal): Promise<ChildExit> {
+/**
+ * Runs `hrn worker --train-run REQUEST` with the same Node flags and entry point as this process
+ * (a queue worker's run, or one job of `hrn sweep --jobs N`); `env` is added to the child's.
+ */
+export function trainInChild(req: TrainRunRequest, o: Pick<WorkerOptions, 'childArgs' | 'childOutput'> & { env?: NodeJS.ProcessEnv }, onProgress: (p: object) => void, stopSignal: AbortSignal): Promise<ChildExit> {
   const requestPath = `${req.resultPath}.request.json`;
   writeFileSync(requestPath, JSON.stringify(req));
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1], 'worker', '--train-run', requestPath, ...o.childArgs], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
   });
   let stderr = '';
   // Dawn's adapter warnings come from native code in the child; only a reader of its stderr can drop them.
@@ -95,6 +101,7 @@ function trainInChild(req: TrainRunRequest, o: WorkerOptions, onProgress: (p: ob
     // 'close': after the child's output has ended, so its last lines are part of the reason.
     child.on('close', (code, signal) => {
       stopSignal.removeEventListener('abort', stop);
+      rmSync(requestPath, { force: true });
       done({ code, signal, stderr });
     }),
   );
@@ -104,7 +111,7 @@ function trainInChild(req: TrainRunRequest, o: WorkerOptions, onProgress: (p: ob
 const PROGRESS_LINE = /^(epoch \d+\/\d+ |compiling kernels |resumed from |SIGINT|SIGTERM|interrupted: )/;
 
 /** The user-facing message in a failed child's stderr: its `hrn worker: error:` line and what follows. */
-function childError(stderr: string): string {
+export function childError(stderr: string): string {
   // Dawn's adapter warnings are in every child's stderr; they are never why a run failed.
   const text = dropHarmlessDawnWarnings(stderr);
   const at = text.lastIndexOf('hrn worker: error: ');
@@ -152,7 +159,9 @@ export function startWorker(o: WorkerOptions): StartedWorker {
       const stopChild = AbortSignal.any([stopping.signal, lostLock.signal]);
       let exit: ChildExit;
       try {
-        exit = await trainInChild({ job: job.data, dir, resultPath }, o, (p) => void job.updateProgress(p).catch(() => {}), stopChild);
+        // The other runs' accuracies are read where this machine sees the runs directory.
+        const earlyStop = job.data.earlyStop && { ...job.data.earlyStop, runsDir: o.runsDir ?? job.data.earlyStop.runsDir };
+        exit = await trainInChild({ job: { ...job.data, ...(earlyStop ? { earlyStop } : {}) }, dir, resultPath }, o, (p) => void job.updateProgress(p).catch(() => {}), stopChild);
       } finally {
         lost.delete(job.id!);
       }

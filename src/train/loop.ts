@@ -75,6 +75,7 @@ class TrainRun {
   private trainMs = 0;
   private trainImages = 0;
   private interrupted = false;
+  private stoppedEarly = false;
   /** The last checkpoint this run wrote, for the divergence message. */
   private saved: string | undefined;
 
@@ -94,7 +95,9 @@ class TrainRun {
   async all(): Promise<TrainLoopResult> {
     const { o, s, start } = this;
     this.logger?.log({ event: resumedEvent(o.resume), network: o.network.name, epochs: o.epochs, batch: s.batch, stepsPerEpoch: s.stepsPerEpoch, lr: o.lr, loss: s.loss.kind, seed: s.seed });
-    for (let epoch = start.startEpoch; epoch < o.epochs && !this.interrupted; epoch++) {
+    // Resumed at an epoch boundary (cut off after a decision point): decide before training on.
+    if (start.startBatch === 0 && start.startEpoch > 0 && start.startEpoch < o.epochs) this.askToStop(start.startEpoch);
+    for (let epoch = start.startEpoch; epoch < o.epochs && !this.interrupted && !this.stoppedEarly; epoch++) {
       const first = epoch === start.startEpoch;
       await this.epoch(epoch, first ? start.startBatch : 0, first ? start.carried : { loss: 0, correct: 0, steps: 0 });
     }
@@ -102,11 +105,12 @@ class TrainRun {
     const { history, step, trainMs } = this;
     const ckptDir = s.ckptDir;
     const epochsDone = history.length > 0 ? (history[history.length - 1].epoch as number) : start.startEpoch;
-    if (!this.interrupted) this.logger?.log({ event: 'end', epochs: epochsDone, step, trainSeconds: trainMs / 1000 });
+    if (!this.interrupted) this.logger?.log({ event: 'end', epochs: epochsDone, step, trainSeconds: trainMs / 1000, ...(this.stoppedEarly ? { stoppedEarly: true } : {}) });
     return {
       epochs: epochsDone,
       step,
       interrupted: this.interrupted,
+      stoppedEarly: this.stoppedEarly,
       history,
       weights: final,
       trainSeconds: trainMs / 1000,
@@ -234,7 +238,14 @@ class TrainRun {
       this.interrupted = true;
       this.logger?.log({ event: 'interrupted', epoch: epoch + 1, step: this.step });
       if (s.ckptDir) s.note(`interrupted: checkpoint saved to ${s.ckptDir} (after epoch ${epoch + 1}); ${s.continueHint}`);
-    }
+    } else if (epoch + 1 < o.epochs) this.askToStop(epoch + 1);
+  }
+
+  /** At the boundary after `epochs` epochs, with the checkpoint saved: does the caller end the run here? */
+  private askToStop(epochs: number): void {
+    if (!this.o.stopAfterEpoch?.(this.history)) return;
+    this.stoppedEarly = true;
+    this.logger?.log({ event: 'stopped', epoch: epochs, step: this.step });
   }
 
   /** The last checkpoint this run wrote, if any. */

@@ -63,6 +63,12 @@ export interface TrainLoopOptions {
   tuned?: TrainerOptions['tuned'];
   /** Sees the IR after every training pass when the plan is compiled (`--debug`). */
   observer?: TrainerOptions['observer'];
+  /**
+   * Asked at each epoch boundary, once the epoch's checkpoint is saved (and before the first epoch
+   * of a run resumed at a boundary), with the epochs so far: true ends the run there, as finished
+   * early (a sweep's early-stopping rule).
+   */
+  stopAfterEpoch?: (history: readonly MetricsRecord[]) => boolean;
 }
 
 export interface TrainLoopResult {
@@ -70,6 +76,8 @@ export interface TrainLoopResult {
   epochs: number;
   step: number;
   interrupted: boolean;
+  /** `stopAfterEpoch` ended the run before its last epoch. */
+  stoppedEarly: boolean;
   history: MetricsRecord[];
   weights: Weights;
   /** Seconds of training in this process (evaluation excluded). */

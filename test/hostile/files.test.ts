@@ -418,7 +418,7 @@ describe('the test suite writes nothing into the repository', () => {
     expect(text).toMatch(/const SCREENSHOT = process\.env\.HRN_PLAYGROUND_SCREENSHOT \|\| join\(dir, 'playground\.png'\)/);
     expect(text).toMatch(/const dir = mkdtempSync\(/);
     const scripts = (JSON.parse(readFileSync(join(rootDir, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts['screenshot:playground']).toBe('HRN_PLAYGROUND_SCREENSHOT=docs/playground.png vitest run test/playground.test.ts');
+    expect(scripts['screenshot:playground']).toBe('HRN_PLAYGROUND_SCREENSHOT=docs/playground.png vitest run --project heavy test/playground.test.ts');
   });
   it('a training refused before it writes anything leaves no directory it made behind', async () => {
     const dir = tempDir();

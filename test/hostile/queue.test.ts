@@ -343,8 +343,8 @@ describe('a Redis restarted without persistence in the middle of a sweep', () =>
     expect(r.code, all).toBe(0);
     expect(r.stderr).toMatch(/sweep: Tiny seed0 was no longer on the queue \(did Redis restart without persistence\?\); queued it again/);
     expect(r.stdout).toContain('done: 1 trained, 0 already finished, 0 failed, of 1');
-    expect(w.stdout).toMatch(/lost the lock of job Tiny-seed0-\w+ \(Redis restarted/);
-    const id = readdirSync(out).find((d) => d.startsWith('Tiny-seed0-'))!;
+    expect(w.stdout).toMatch(/lost the lock of job Tiny-[0-9a-f]{12}-s0 \(Redis restarted/);
+    const id = readdirSync(out).find((d) => /^Tiny-[0-9a-f]{12}-s0$/.test(d))!;
     const result = JSON.parse(readFileSync(join(out, id, 'result.json'), 'utf8'));
     expect(result.history.map((h: { epoch: number }) => h.epoch)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     // Trained to the end once: the stopped attempt saved a checkpoint and the next one resumed it.
@@ -411,7 +411,7 @@ describe('a training process killed on its own (the OOM killer)', () => {
     expect(w.stdout).toMatch(/run Tiny seed0 \(\S+\), attempt 2 of 3/);
     expect(r.stdout).toContain('done: 1 trained, 0 already finished, 0 failed, of 1');
     expect(r.stderr).not.toMatch(/Warning: maxDynamic/);
-    const id = readdirSync(out).find((d) => d.startsWith('Tiny-seed0-'))!;
+    const id = readdirSync(out).find((d) => /^Tiny-[0-9a-f]{12}-s0$/.test(d))!;
     expect(existsSync(join(out, id, 'error.json'))).toBe(false);
     expect(JSON.parse(readFileSync(join(out, id, 'result.json'), 'utf8')).epochs).toBe(12);
   }, 450_000);

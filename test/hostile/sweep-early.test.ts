@@ -231,7 +231,7 @@ describe('Ctrl-C during a local sweep', () => {
     });
     expect(r.timedOut, r.stderr).toBe(false);
     expect(r.code, r.stderr).toBe(130);
-    const id = readdirSync(out).find((d) => d.startsWith('Tiny-seed0-'))!;
+    const id = readdirSync(out).find((d) => /^Tiny-[0-9a-f]{12}-s0$/.test(d))!;
     const ckpt = join(out, id, 'checkpoint');
     const lines = r.stderr.split('\n');
     expect(lines).toContain('SIGINT: finishing this step, saving a checkpoint, then stopping (press Ctrl-C again to quit at once)');

@@ -107,10 +107,15 @@ export interface InferenceResult {
   subgroupSize: number;
 }
 
-/** Classifies the first `count` sample images with the network's compiled kernels. */
+/**
+ * Classifies the first `count` sample images with the network's compiled kernels; `count` must be
+ * at most the sample's size (the panel says so when it asks for fewer than the user did).
+ */
 export async function runInference(gpu: BrowserGpu, net: ArchIR, graph: LayerGraph, w: LoadedWeights, samples: Dataset, count: number, batch: number): Promise<InferenceResult> {
   checkWeights(graph, w.weights, w.name);
-  const images = Math.min(count, samples.labels.length);
+  if (!Number.isInteger(count) || count < 1 || count > samples.labels.length) throw new Error(`images: ${count} is not a whole number from 1 to ${samples.labels.length}`);
+  if (net.classes < samples.classes) throw new Error(`${net.name} has ${net.classes} classes, fewer than the ${samples.classes} of ${samples.name}`);
+  const images = count;
   const normalization = w.normalization ?? defaultNormalization(net.input.c);
   const loader = new BatchLoader(samples, { batchSize: batch, shuffle: false, fit: { shape: net.input, mode: 'pad' }, normalization, subset: { count: images, mode: 'first' } });
   const t0 = performance.now();

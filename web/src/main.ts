@@ -3,17 +3,18 @@ import type { Diagnostic } from '../../src/diagnostics.js';
 import { EXAMPLES, useBundledTemplates } from './bundled.js';
 import { compileSource, equalizedFamily, SOURCE_NAME, type CompileResult } from './compile.js';
 import { createEditor } from './editor.js';
-import { inferencePanel } from './inference-panel.js';
+import { INFER_BATCH, inferencePanel } from './inference-panel.js';
 import type { BrowserGpu } from './inference.js';
 import { openBrowserGpu } from './inference.js';
+import { plural } from './text.js';
 import { el, familyView, kernelView, passView, reluChart, statsTable } from './views.js';
 
 useBundledTemplates();
 
 const DEFAULT_EXAMPLE = 'hrn-2x5x3x.hrn';
 const DEFAULT_SET = 'm=2';
-/** The batch the kernels are planned for (and inference runs with). */
-const BATCH = 64;
+/** The batch the kernels are planned for: the one inference runs with. */
+const BATCH = INFER_BATCH;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -58,17 +59,24 @@ function render(r: CompileResult): void {
   }
   const v = r.value;
   status.className = v.warnings.length > 0 ? 'status warning' : 'status ok';
-  status.textContent = v.warnings.length > 0 ? v.warnings.map((d) => `${d.span.file}:${d.span.line}:${d.span.col}: ${d.severity}: ${d.message}`).join('\n') : `ok: ${v.family.length} network${v.family.length === 1 ? '' : 's'}; ${v.plan.kernels.length} kernels, ${v.plan.dispatches.length} dispatches per batch of ${v.plan.batch}`;
+  status.textContent = v.warnings.length > 0 ? v.warnings.map((d) => `${d.span.file}:${d.span.line}:${d.span.col}: ${d.severity}: ${d.message}`).join('\n') : `ok: ${plural(v.family.length, 'network')}; ${plural(v.plan.kernels.length, 'kernel')}, ${plural(v.plan.dispatches.length, 'dispatch')} per batch of ${v.plan.batch}`;
   memberSelect.replaceChildren(...v.family.map((n, i) => el('option', i === v.selected ? { value: String(i), selected: '' } : { value: String(i) }, n.name)));
   const s = v.stats[v.selected];
-  $('stats').replaceChildren(el('h3', {}, `${s.network}: ${s.relus.total.toLocaleString('en-US')} ReLUs, input ${s.input}, ${s.classes} classes`), statsTable(s));
+  $('stats').replaceChildren(el('h3', {}, `${s.network}: ${plural(s.relus.total, 'ReLU')}, input ${s.input}, ${plural(s.classes, 'class')}`), statsTable(s));
   $('chart').replaceChildren(reluChart(s));
   state.pass = Math.min(state.pass, v.passes.length - 1);
   renderPasses();
-  $('kernels').replaceChildren(el('p', {}, `${v.kernels.length} kernels for batch ${v.plan.batch}, ${v.plan.subgroupSize > 0 ? `subgroups of ${v.plan.subgroupSize}` : 'no subgroups'}`), kernelView(v.kernels));
+  $('kernels').replaceChildren(el('p', {}, `${plural(v.kernels.length, 'kernel')} for batch ${v.plan.batch}, ${v.plan.subgroupSize > 0 ? `subgroups of ${v.plan.subgroupSize}` : 'no subgroups'}`), kernelView(v.kernels));
   $('family').replaceChildren(familyView(equalizedFamily(v.family[v.selected])));
+  inference.networkChanged();
   document.body.dataset.compile = 'ok';
 }
+
+const inference = inferencePanel($('panel-infer'), () => {
+  const r = state.result;
+  if (!r?.ok) return undefined;
+  return { net: r.value.family[r.value.selected], graph: r.value.graph };
+}, () => state.gpu);
 
 /** The lint source: compiles everything and returns the editor's own diagnostics. */
 function check(text: string): Diagnostic[] {
@@ -118,9 +126,3 @@ openBrowserGpu().then(
     document.body.dataset.gpu = 'none';
   },
 );
-
-inferencePanel($('panel-infer'), () => {
-  const r = state.result;
-  if (!r?.ok) return undefined;
-  return { net: r.value.family[r.value.selected], graph: r.value.graph };
-}, () => state.gpu);

@@ -3,8 +3,8 @@
 // data-value so tests read what hrn computed, not its formatting.
 import type { NetworkStats } from '../../src/ir/stats.js';
 import type { FamilyView, KernelView, PassView } from './compile.js';
+import { int, plural } from './text.js';
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -37,26 +37,40 @@ function svg(tag: string, attrs: Record<string, string | number>, text?: string)
   return e;
 }
 
-/** Bars of ReLUs per stage, with the share printed on each bar. */
+/** Width of `text` in the chart's units at `px` font size: generous, so labels never touch. */
+const textWidth = (text: string, px: number) => text.length * px * 0.62;
+
+/**
+ * Bars of ReLUs per stage, with the count and share above each bar. The drawing is as wide as its
+ * labels need (every bar's slot holds its label), and the SVG scales to its box, so no label is cut
+ * off or overlaps another however many stages or ReLUs the network has.
+ */
 export function reluChart(s: NetworkStats): SVGElement {
   const stages = Object.keys(s.relus.stages);
-  const w = 360;
-  const h = 170;
-  const left = 34;
+  const h = 180;
+  const side = 8;
   const base = h - 24;
+  const top = 46;
+  const line = 12;
+  const title = 'ReLUs per stage';
+  const counts = stages.map((st) => int(s.relus.stages[st]));
+  const slot = Math.max(44, ...[...counts, ...stages].map((l) => textWidth(l, 10) + 10));
+  const w = Math.max(360, 2 * side + slot * stages.length, textWidth(title, 11) + 2 * side);
+  const bw = (w - 2 * side) / Math.max(1, stages.length);
   const max = Math.max(1, ...stages.map((st) => s.relus.stages[st]));
-  const bw = (w - left - 10) / Math.max(1, stages.length);
   const chart = svg('svg', { viewBox: `0 0 ${w} ${h}`, class: 'chart', role: 'img', 'aria-label': `ReLUs per stage of ${s.network}` });
-  chart.append(svg('line', { x1: left, y1: base, x2: w - 6, y2: base, class: 'axis' }));
+  chart.append(svg('line', { x1: side, y1: base, x2: w - side, y2: base, class: 'axis' }));
   stages.forEach((st, i) => {
     const v = s.relus.stages[st];
-    const bh = ((base - 34) * v) / max;
-    const x = left + i * bw + bw * 0.15;
-    chart.append(svg('rect', { x, y: base - bh, width: bw * 0.7, height: bh, class: 'bar', 'data-stage': st, 'data-value': v }));
-    chart.append(svg('text', { x: x + bw * 0.35, y: base - bh - 4, class: 'label' }, `${int(v)} (${s.relus.share[st].toFixed(0)}%)`));
-    chart.append(svg('text', { x: x + bw * 0.35, y: base + 15, class: 'label' }, st));
+    const bh = ((base - top) * v) / max;
+    const mid = side + (i + 0.5) * bw;
+    const barW = Math.min(bw * 0.7, 60);
+    chart.append(svg('rect', { x: mid - barW / 2, y: base - bh, width: barW, height: bh, class: 'bar', 'data-stage': st, 'data-value': v }));
+    chart.append(svg('text', { x: mid, y: base - bh - 4 - line, class: 'label' }, counts[i]));
+    chart.append(svg('text', { x: mid, y: base - bh - 4, class: 'label share' }, `${s.relus.share[st].toFixed(0)}%`));
+    chart.append(svg('text', { x: mid, y: base + 15, class: 'label' }, st));
   });
-  chart.append(svg('text', { x: 4, y: 12, class: 'title' }, 'ReLUs per stage'));
+  chart.append(svg('text', { x: side, y: 14, class: 'title' }, title));
   return chart;
 }
 
@@ -98,5 +112,5 @@ export function familyView(f: FamilyView): HTMLElement {
       el('td', {}, Object.entries(m.stats.relus.share).map(([st, v]) => `${st} ${v.toFixed(0)}%`).join(' ')),
     ),
   );
-  return el('div', {}, el('p', {}, `${f.members.length} equalized networks`), el('table', { class: 'family' }, el('thead', {}, head), el('tbody', {}, ...rows)));
+  return el('div', {}, el('p', {}, `${plural(f.members.length, 'equalized network')}`), el('table', { class: 'family' }, el('thead', {}, head), el('tbody', {}, ...rows)));
 }

@@ -20,7 +20,7 @@ import { loadNetworks } from '../../source-file.js';
 import { exitStatusFor } from '../../train/interrupt.js';
 import { executeSweep, formatRunTable, SWEEP_OPTIONS, trainOptions } from './sweep.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
-import { KD_OPTIONS, lossOption } from '../kd-options.js';
+import { dkdWarmupWarning, KD_OPTIONS, lossOption } from '../kd-options.js';
 import { jsonDocument } from '../json.js';
 
 export const criticality: Command = {
@@ -81,6 +81,8 @@ export const criticality: Command = {
       train: trainOptions(p, TRAIN_DEFAULTS, 'criticality'),
       ...(teacher !== undefined ? { kd: { teacher, ...(teacherFile !== undefined ? { teacherFile } : {}), loss } } : {}),
     };
+    const warmup = dkdWarmupWarning(loss, spec.train.epochs);
+    if (warmup) io.err(`hrn criticality: warning: ${warmup}`);
     const runs = expandSweep(spec, sources);
     for (const r of runs) {
       const role = roleOf(r, stages);

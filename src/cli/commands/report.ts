@@ -28,7 +28,8 @@ export const report: Command = {
       'Runs that differ only in their seed are one configuration, shown with the mean, sample standard',
       'deviation and min-max of its accuracy; with --val-split the configurations are compared on',
       'validation accuracy and the test accuracy is given only for those on the Pareto front. Failed',
-      'runs are listed with their reason.',
+      'runs are listed with their reason; runs stopped early (hrn sweep --early-stop) are listed with',
+      'the epoch and the reason, apart from the comparison. Runs are read at any depth below RUNS_DIR.',
       `For one training's directory (hrn train --out, or a sweep's run): writes ${RUN_REPORT_FILES.join(', ')} and prints its epochs.`,
     ].join('\n'),
     options: {
@@ -57,12 +58,14 @@ export const report: Command = {
       }
       throw new UserError(`${p.positionals[0]}: no finished runs (no */result.json) and no training log (${RUN_LOG}); run hrn sweep or hrn train first`);
     }
-    const r = await writeReport(results, failures, (id) => store.config(id), out, heLatencies(dir, results));
+    const r = await writeReport(results, failures, (id) => store.config(id), out, heLatencies((id) => store.runDir(id), results));
     io.out(flag(p, 'json') ? JSON.stringify(r.rows, null, 2) : toText(r));
     const left = problems.length > 0 ? ` ${problems.length} left out (unreadable result.json, see above);` : '';
     const failed = failures.length > 0 ? ` ${failures.length} failed (listed above);` : '';
+    const stoppedCount = results.filter((x) => x.stopped !== undefined).length;
+    const stopped = stoppedCount > 0 ? ` ${stoppedCount} stopped early (listed above);` : '';
     const configs = r.configurations.length;
-    if (!flag(p, 'json')) io.out(`\n${results.length} runs;${left}${failed} ${configs} configuration${configs === 1 ? '' : 's'}, ${r.configurations.filter((c) => c.pareto).length} on the Pareto front (*). Report: ${out}`);
+    if (!flag(p, 'json')) io.out(`\n${results.length} runs;${stopped}${left}${failed} ${configs} configuration${configs === 1 ? '' : 's'}, ${r.configurations.filter((c) => c.pareto).length} on the Pareto front (*). Report: ${out}`);
     return problems.length > 0 ? EXIT_USER : EXIT_OK;
   },
 };

@@ -23,9 +23,16 @@ import { parseSourceFile } from '../../source-file.js';
 import { flag, intOption, listOption, numberOption, stringOption, type OptionSpec, type ParsedCommand } from '../args.js';
 import { ADAPTER_OPTION, adapterChoice, progressStream, type Command, type Context } from '../command.js';
 import { EXIT_OK, EXIT_USER, UsageError, UserError } from '../../errors.js';
-import { exitStatusFor } from '../../train/interrupt.js';
+import { againHint, exitStatusFor, installInterruptHandler } from '../../train/interrupt.js';
+import { describeEarlyStop, parseEarlyStop } from '../../sweep/early-stop.js';
+import { runParallel } from '../../sweep/parallel.js';
+import { measureOf, type RunEarlyStop } from '../../sweep/train-run.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { TRAINING_OPTIONS, valSplitOption } from '../train-options.js';
+import { SEARCH_OPTIONS, searchOption } from '../search-options.js';
+
+/** The most runs `--jobs` trains at once. */
+export const MAX_JOBS = 64;
 
 /** The options that describe a sweep (shared with `hrn criticality`). */
 export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
@@ -85,27 +92,30 @@ export function sweepSpec(p: ParsedCommand, base?: SweepSpec): SweepSpec {
   const pipelines = listOption(p, 'pipeline').map((x) => (x === NO_PIPELINE ? null : x));
   const axes = listOption(p, 'grid').map(axisOption);
   const networks = listOption(p, 'network');
+  const allAxes = axes.length > 0 ? axes : (base?.axes ?? []);
+  const search = searchOption(p, allAxes, base?.search);
   return {
     name: stringOption(p, 'name') ?? base?.name ?? 'sweep',
     file: p.positionals[0],
     networks: networks.length > 0 ? networks : (base?.networks ?? []),
     mode: flag(p, 'list') ? 'list' : axes.length > 0 || base === undefined ? 'grid' : base.mode,
-    axes: axes.length > 0 ? axes : (base?.axes ?? []),
+    axes: allAxes,
     pipelines: pipelines.length > 0 ? pipelines : (base?.pipelines ?? [null]),
     seeds: seedsOption(p) ?? base?.seeds ?? [0],
     data,
     train: trainOptions(p, base?.train ?? TRAIN_DEFAULTS),
+    ...(search ? { search } : {}),
   };
 }
 
 /**
  * The sweep to run: the block `--sweep NAME` of FILE, or the file's only block when the command
- * line gives no axes (--grid, --list), with the command line's options on top; else the sweep the
- * command line describes.
+ * line gives no axes or draws (--grid, --list, --sample), with the command line's options on top;
+ * else the sweep the command line describes.
  */
 export function chosenSweep(p: ParsedCommand, sources: Map<string, string>): SweepSpec {
   const name = stringOption(p, 'sweep');
-  if (name === undefined && (listOption(p, 'grid').length > 0 || flag(p, 'list'))) return sweepSpec(p);
+  if (name === undefined && (listOption(p, 'grid').length > 0 || listOption(p, 'sample').length > 0 || flag(p, 'list'))) return sweepSpec(p);
   const file = parseSourceFile(p.positionals[0], sources);
   if (name === undefined && file.sweeps.length === 0) return sweepSpec(p);
   const picked = pickSweep(file, name);
@@ -133,20 +143,44 @@ export async function executeSweep(spec: SweepSpec, runs: RunConfig[], p: Parsed
   // data set. So a dead queue is told first, and neither failure leaves anything in --out.
   if (queue) await checkRedis(queue);
   // Every run still to train is checked before the first one trains (or is queued).
+  const jobs = stringOption(p, 'jobs') === undefined ? 1 : intOption(p, 'jobs', 1);
+  // Each job is a process with its own device and data in memory: a mistyped count must not start thousands.
+  if (jobs > MAX_JOBS) throw new UsageError(`sweep: --jobs: at most ${MAX_JOBS} runs at once, got ${jobs}`);
+  if (queue && jobs > 1) throw new UsageError('sweep: --jobs runs the sweep here; with --queue, start as many hrn worker processes as runs should train at once');
+  const earlyStopText = stringOption(p, 'early-stop');
+  const earlyStop: RunEarlyStop | undefined = earlyStopText === undefined ? undefined : { spec: parseEarlyStop(earlyStopText), runsDir: store.dir };
+  // Runs directories made before ids showed the seed are continued, not trained again.
+  store.adoptLegacyIds(runs);
   const todo = runs.filter((r) => store.result(r.id) === undefined);
   checkRunsCanTrain(todo, ctx.sources, queue ? 'nothing was queued' : 'nothing was trained');
   store.writeSweep(spec, runs);
   const stream = progressStream(io);
   const progress = new SweepProgress(stream);
+  if (earlyStop && runs.length > 0) progress.note(describeEarlyStop(earlyStop.spec, measureOf(runs[0]), Math.max(...runs.map((r) => r.train.epochs))));
   let outcome: SweepOutcome;
   if (queue) {
-    outcome = await followQueue(runs, store, { ...queue, progress });
+    outcome = await followQueue(runs, store, { ...queue, progress, ...(earlyStop ? { earlyStop } : {}) });
+  } else if (jobs > 1) {
+    const { adapter, requireGpu } = adapterChoice(p);
+    const stop = new AbortController();
+    const interrupt = installInterruptHandler({
+      graceMs: 1000,
+      stream: progress.messageStream(),
+      message: (s) => `${s}: stopping; each running job saves a checkpoint, and no new run starts (${againHint(s)} to quit at once)`,
+      onRequest: () => stop.abort(),
+    });
+    try {
+      say(`jobs: ${jobs} runs at once, each in its own process`);
+      outcome = await runParallel(runs, store, { jobs, progress, interrupt, stop: stop.signal, childArgs: [...(adapter ? ['--adapter', adapter] : []), ...(requireGpu ? ['--require-gpu'] : [])], ...(earlyStop ? { earlyStop } : {}) });
+    } finally {
+      interrupt.dispose();
+    }
   } else {
     const gpu = await openDevice(adapterChoice(p));
     const interrupt = installTrainingInterrupt({ stream: progress.messageStream() });
     try {
       say(`device: ${gpu.adapterInfo}`);
-      outcome = await runLocal(runs, store, { gpu, progress, interrupt });
+      outcome = await runLocal(runs, store, { gpu, progress, interrupt, ...(earlyStop ? { earlyStop } : {}) });
     } finally {
       interrupt.dispose();
       gpu.close();
@@ -160,13 +194,15 @@ export const sweep: Command = {
   spec: {
     name: 'sweep',
     summary: COMMAND_SUMMARIES.sweep,
-    usage: 'hrn sweep FILE [--sweep NAME] [--grid NAME=V1|V2]... [--pipeline P]... [--seeds 0,1] [--data KIND:DIR] [--out DIR] [--dry-run] [--queue redis://HOST:PORT]',
+    usage: 'hrn sweep FILE [--sweep NAME] [--grid NAME=V1|V2]... [--trials N --sample NAME=DIST...] [--pipeline P]... [--seeds 0,1] [--data KIND:DIR] [--out DIR] [--jobs N] [--early-stop RULE] [--dry-run] [--queue redis://HOST:PORT]',
     details: [
       'A sweep is a `sweep NAME { ... }` block of FILE (--sweep NAME; the only block of the file is',
       'used when no --grid or --list is given), or is described by the options below; options given',
       'with a block replace its settings.',
       '',
-      'The runs: every network of FILE (or --network) x the --grid values x --pipeline x --seeds. Each',
+      'The runs: every network of FILE (or --network) x the --grid values x --pipeline x --seeds; with',
+      '--trials N, N draws of the --sample distributions (and of the --grid values) instead of every',
+      'combination (docs/experiments.md, "Random search"). Each',
       'run gets an id from its exact configuration and a directory OUT/ID with its checkpoint, log and',
       'result.json. Run the same command again to resume: finished runs are skipped, a run that was',
       'cut off continues from its checkpoint.',
@@ -181,6 +217,9 @@ export const sweep: Command = {
       list: { type: 'boolean', help: 'take the --grid values in step (i-th with i-th) instead of every combination' },
       pipeline: { type: 'string', multiple: true, value: 'P', help: "a pipeline per variant (repeatable; 'none' trains the network as declared)" },
       seeds: { type: 'string', value: 'S,S,...', help: 'seeds (default 0)' },
+      ...SEARCH_OPTIONS,
+      jobs: { type: 'string', value: 'N', help: 'train N runs at once, each in its own process (default 1)' },
+      'early-stop': { type: 'string', value: 'RULE', help: "stop runs behind the others at an epoch: 'median[:WARMUP]' or 'asha[:ETA[,MIN_EPOCHS]]'" },
       ...SWEEP_OPTIONS,
       ...QUEUE_OPTIONS,
     },

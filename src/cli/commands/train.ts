@@ -16,7 +16,7 @@ import { ResumeMismatchError } from '../../train/resume.js';
 import { loopSettings } from '../../train/settings.js';
 import { checkResume, RUN_METRICS_CSV, TrainingDivergedError, type TrainLoopResult } from '../../train/loop.js';
 import { loadTeacher } from '../../sweep/teacher.js';
-import { KD_OPTIONS, lossOption } from '../kd-options.js';
+import { dkdWarmupWarning, KD_OPTIONS, lossOption } from '../kd-options.js';
 import { flag, intOption, listOption, stringOption, type ParsedCommand } from '../args.js';
 import { ADAPTER_OPTION, adapterChoice, progressStream, SOURCE_OPTIONS, type Command, type Context } from '../command.js';
 import { checkBatchesFit, trainingBatches } from '../device-fit.js';
@@ -129,8 +129,10 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
   const { epochs, batch, lr } = settings;
   const dataText = settings.data;
   const teacherDir = stringOption(p, 'teacher');
+  const loss = lossOption(p, !!teacherDir, 'train');
+  const warmup = dkdWarmupWarning(loss, epochs);
+  if (warmup) io.err(`hrn train: warning: ${warmup}`);
   const teacher = teacherDir ? loadTeacher(teacherDir, stringOption(p, 'teacher-file'), ctx.sources) : undefined;
-  const loss = lossOption(p, !!teacher, 'train');
   const profile = profileOption(p, 'train');
 
   // Loaded only now: WebGPU and the training runtime are start-up time the other commands skip.

@@ -43,7 +43,15 @@ async function trainOne(requestPath: string, p: ParsedCommand): Promise<number> 
     const progress = new ReportingProgress({ epochs: req.job.run.train.epochs, stream: process.stderr });
     let result;
     try {
-      result = await trainRun(req.job.run, { gpu, dir: req.dir, progress, interrupt, note: (l) => process.stderr.write(`${l}\n`), continueHint: 'the run goes back on the queue' });
+      result = await trainRun(req.job.run, {
+        gpu,
+        dir: req.dir,
+        progress,
+        interrupt,
+        note: (l) => process.stderr.write(`${l}\n`),
+        continueHint: req.continueHint ?? 'the run goes back on the queue',
+        ...(req.job.earlyStop ? { earlyStop: req.job.earlyStop } : {}),
+      });
     } catch (e) {
       if (!(e instanceof RunBusyError)) throw e;
       process.stderr.write(`hrn worker: ${e.message}; the run goes back to the queue\n`);
