@@ -147,7 +147,7 @@ describe('--json', () => {
       const s = scheduled.get(i);
       if (!s) return expect(d.schedule).toBeUndefined();
       const { family, ...knobs } = s.schedule;
-      expect(d.schedule).toEqual({ family, knobs, profile: 'gpu', from: 'option' });
+      expect(d.schedule).toEqual({ family, knobs, profile: 'gpu', from: 'option', signature: expect.any(String) });
     });
     // every conv kernel's dispatch has a conv schedule: the forward ones, the dX and dW ones
     for (const [template, family] of [['conv', 'conv'], ['train/conv_dx', 'conv_dx'], ['train/conv_dw', 'conv_dw']]) {

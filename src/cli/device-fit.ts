@@ -6,6 +6,7 @@
 
 import type { LossSpec } from '../codegen/kernels/index.js';
 import type { ProfileName } from '../codegen/schedule/types.js';
+import type { TunedSchedules } from '../codegen/schedule/tuned.js';
 import type { LayerGraph } from '../ir/graph.js';
 import { type GpuContext, withDeviceProfile } from '../runtime/gpu-context.js';
 import { UserError } from '../errors.js';
@@ -23,14 +24,14 @@ export interface BatchRequest {
 
 /**
  * Plans every request for the limits of `gpu`, the device the command will run on, with the
- * schedules it will run (`profile`, else the device's). A batch too large is a UserError naming the
+ * schedules it will run (`profile`, else the device's, and the `tuned` ones). A batch too large is a UserError naming the
  * option and the largest batch that fits; a network too large at any batch is the compiler's
  * DeviceLimitError.
  */
-export async function checkBatchesFit(requests: readonly BatchRequest[], gpu: Pick<GpuContext, 'subgroupSize' | 'limits' | 'cpuDriver'>, profile?: ProfileName): Promise<void> {
+export async function checkBatchesFit(requests: readonly BatchRequest[], gpu: Pick<GpuContext, 'subgroupSize' | 'limits' | 'cpuDriver'>, profile?: ProfileName, tuned?: TunedSchedules): Promise<void> {
   // Loaded only now, as the commands load the code generator.
   const [{ planGraph, planTrainingGraph }, { DeviceLimitError }] = await Promise.all([import('../driver.js'), import('../codegen/device-limits.js')]);
-  const device = { subgroupSize: gpu.subgroupSize, limits: gpu.limits, ...withDeviceProfile(gpu, { profile }) };
+  const device = { subgroupSize: gpu.subgroupSize, limits: gpu.limits, ...withDeviceProfile(gpu, { profile }), ...(tuned ? { tuned } : {}) };
   for (const r of requests) {
     try {
       if (r.mode === 'training') planTrainingGraph(r.graph, { batch: r.batch, ...(r.loss ? { loss: r.loss } : {}), ...device });

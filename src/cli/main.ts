@@ -30,6 +30,7 @@ const LOADERS: Record<CommandName, () => Promise<Command>> = {
   equalize: async () => (await import('./commands/equalize.js')).equalize,
   design: async () => (await import('./commands/design.js')).design,
   compile: async () => (await import('./commands/compile.js')).compile,
+  tune: async () => (await import('./commands/tune.js')).tune,
   infer: async () => (await import('./commands/infer.js')).infer,
   train: async () => (await import('./commands/train.js')).train,
   export: async () => (await import('./commands/export.js')).exportCommand,

@@ -8,6 +8,7 @@ export const COMMAND_SUMMARIES = {
   equalize: 'ReLU equalization (Algorithm 1): list the HybReNet family of a network, with counts.',
   design: 'List the candidates near a ReLU budget (family member x base width x pipeline) with their PI latency, without training.',
   compile: 'Run the passes, lower to the layer graph and generate WGSL kernels with an execution plan.',
+  tune: "Time candidate kernel schedules on this device and cache the fastest per kernel signature, for compile, train and infer.",
   infer: 'Run a network on the GPU (WebGPU) over a labeled data set: predictions and accuracy.',
   train: 'Train a network on the GPU (WebGPU): SGD with momentum, cosine schedule, checkpoints, optional distillation.',
   export: 'Write a network with its weights as ONNX (opset 13) or PyTorch safetensors, for private-inference frameworks.',

@@ -21,7 +21,7 @@ const STDERR_FD_ENV = 'HRN_STDERR_FD';
 const CHILD_STDERR_FD = 3;
 
 /** The commands that may open a WebGPU device. */
-const DEVICE_COMMANDS: ReadonlySet<string> = new Set(['compile', 'infer', 'train', 'sweep', 'worker', 'criticality']);
+const DEVICE_COMMANDS: ReadonlySet<string> = new Set(['compile', 'infer', 'train', 'sweep', 'worker', 'criticality', 'tune']);
 
 /** Signals the parent passes on; the child's own handlers decide what they mean. */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

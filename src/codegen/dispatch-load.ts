@@ -13,6 +13,8 @@ export interface LoadSchedule {
   knobs: Record<string, number | boolean>;
   profile: ProfileName;
   from: ScheduleSource;
+  /** The kernel signature it was chosen for: what hrn tune's cache is keyed by. */
+  signature: string;
 }
 
 export interface DispatchLoad {
@@ -40,7 +42,7 @@ export function planFlops(plan: Plan | TrainPlan): number {
 
 function loadSchedule(s: DispatchSchedule): LoadSchedule {
   const { family, ...knobs } = s.schedule;
-  return { family, knobs, profile: s.profile, from: s.from };
+  return { family, knobs, profile: s.profile, from: s.from, signature: s.signature };
 }
 
 /** Every dispatch of `plan`, in order, with its invocations, FLOPs and schedule. */

@@ -3,6 +3,7 @@
 
 import type { Shape } from '../ir/arch.js';
 import type { DispatchSchedule, PlanProfile, ProfileName, ProfileOrigin, ScheduleOverrides } from './schedule/types.js';
+import type { TunedSchedules } from './schedule/tuned.js';
 
 export interface PlanLimits {
   maxStorageBufferBindingSize: number;
@@ -31,8 +32,13 @@ export interface ScheduleOptions {
   profile?: ProfileName;
   /** How `profile` was chosen, for `--debug` and `--json` (default: `option` when given). */
   profileFrom?: ProfileOrigin;
-  /** Knobs forced on every kernel of a family, over the profile's choice (tests, tuning). */
+  /** Knobs forced on every kernel of a family, over the profile's choice and any tuned schedule (tests, benchmarks). */
   schedules?: ScheduleOverrides;
+  /**
+   * Schedules `hrn tune` measured on this device, by kernel signature (schedule/signature.ts): a
+   * dispatch whose signature has one takes it instead of the profile's choice.
+   */
+  tuned?: TunedSchedules;
 }
 
 export interface PlanOptions extends ScheduleOptions {

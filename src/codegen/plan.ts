@@ -17,7 +17,7 @@ export * from './plan-types.js';
 
 /** The schedule options with their defaults (inference and training). */
 export function scheduleSettings(o: ScheduleOptions): ScheduleSettings {
-  return { profile: planProfile(o.profile, o.profileFrom), overrides: o.schedules ?? {} };
+  return { profile: planProfile(o.profile, o.profileFrom), overrides: o.schedules ?? {}, ...(o.tuned !== undefined ? { tuned: o.tuned } : {}) };
 }
 
 /**

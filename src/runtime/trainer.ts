@@ -11,6 +11,7 @@
 import type { LayerGraph } from '../ir/graph.js';
 import { compileTrainPlan, type TrainPlan, type TrainPlanOptions } from '../codegen/train-plan.js';
 import { LOSS_SUMS } from '../codegen/kernels/index.js';
+import type { TunedSchedules } from '../codegen/schedule/tuned.js';
 import { checkWeights, type Weights } from '../weights/weights.js';
 import { type GpuContext, withDeviceProfile } from './gpu-context.js';
 import { Executor } from './executor.js';
@@ -99,7 +100,7 @@ export class Trainer {
     const plan = compileTrainPlan(graph, { ...withDeviceProfile(ctx, o), subgroupSize: o.subgroups === false ? 0 : (o.subgroupWidth ?? ctx.subgroupSize), limits: ctx.limits });
     const t = new Trainer(ctx, graph, plan);
     try {
-      await t.init(o.teacher, o.onCompile);
+      await t.init(o.teacher, o.onCompile, o.tuned);
       t.setWeights(weights);
       if (o.momentum) t.setMomentum(o.momentum);
     } catch (e) {
@@ -113,7 +114,7 @@ export class Trainer {
     return this.ctx.device;
   }
 
-  private async init(teacher: TeacherSource | undefined, onCompile: CompileProgress | undefined): Promise<void> {
+  private async init(teacher: TeacherSource | undefined, onCompile: CompileProgress | undefined, tuned: TunedSchedules | undefined): Promise<void> {
     const { device, plan } = this;
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
@@ -154,7 +155,7 @@ export class Trainer {
       const si = plan.input.shape;
       if (ti.c !== si.c || ti.h !== si.h || ti.w !== si.w) throw new Error(`teacher ${teacher.graph.name} takes ${ti.c}x${ti.h}x${ti.w} images, the student ${si.c}x${si.h}x${si.w}`);
       if (teacher.graph.classes !== plan.classes) throw new Error(`teacher ${teacher.graph.name} has ${teacher.graph.classes} classes, the student ${plan.classes}`);
-      const profile = { profile: plan.profile.name, profileFrom: plan.profile.from };
+      const profile = { profile: plan.profile.name, profileFrom: plan.profile.from, ...(tuned ? { tuned } : {}) };
       this.teacherEx = await Executor.forGraph(this.ctx, teacher.graph, teacher.weights, { batch: plan.batch, head: false, ...profile }, onCompile);
     } else if (plan.teacher !== undefined) {
       throw new Error(`the ${plan.loss.kind} loss needs a teacher`);

@@ -6,6 +6,7 @@ import type { LayerGraph } from '../ir/graph.js';
 import { packParams } from '../codegen/pack.js';
 import type { GpuContext } from '../runtime/device.js';
 import type { ProfileName } from '../codegen/schedule/types.js';
+import type { TunedSchedules } from '../codegen/schedule/tuned.js';
 import { type CompileProgress, Executor } from '../runtime/executor.js';
 import type { Weights } from '../weights/weights.js';
 
@@ -27,9 +28,9 @@ export class Evaluator {
     private readonly graph: LayerGraph,
   ) {}
 
-  /** `profile`: the kernels' schedule profile (default: the device's). */
-  static async create(ctx: GpuContext, graph: LayerGraph, weights: Weights, batch: number, onCompile?: CompileProgress, profile?: ProfileName): Promise<Evaluator> {
-    return new Evaluator(await Executor.forGraph(ctx, graph, weights, { batch, head: false, profile }, onCompile), graph);
+  /** `profile`: the kernels' schedule profile (default: the device's); `tuned`: schedules hrn tune measured on the device. */
+  static async create(ctx: GpuContext, graph: LayerGraph, weights: Weights, batch: number, onCompile?: CompileProgress, profile?: ProfileName, tuned?: TunedSchedules): Promise<Evaluator> {
+    return new Evaluator(await Executor.forGraph(ctx, graph, weights, { batch, head: false, profile, ...(tuned ? { tuned } : {}) }, onCompile), graph);
   }
 
   update(weights: Weights): void {

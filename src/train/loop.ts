@@ -47,7 +47,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const onCompile = o.progress?.compiling;
   let run: TrainRun | undefined;
   try {
-    const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups, profile: o.profile, observer: o.observer, onCompile });
+    const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups, profile: o.profile, tuned: o.tuned, observer: o.observer, onCompile });
     run = new TrainRun(o, settings, start, trainer);
     return await run.all();
   } catch (e) {
@@ -211,7 +211,7 @@ class TrainRun {
     const evaluated = o.test ?? o.val;
     if (evaluated) {
       const w = await trainer.readWeights();
-      if (!this.evaluator) this.evaluator = await Evaluator.create(o.ctx, o.graph, w, o.evalBatch ?? evaluated.batchSize, o.progress?.compiling, o.profile);
+      if (!this.evaluator) this.evaluator = await Evaluator.create(o.ctx, o.graph, w, o.evalBatch ?? evaluated.batchSize, o.progress?.compiling, o.profile, o.tuned);
       else this.evaluator.update(w);
       if (o.test) {
         const ev = await this.evaluator.evaluate(o.test, o.testLimit);

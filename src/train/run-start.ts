@@ -59,6 +59,8 @@ export interface TrainLoopOptions {
   subgroups?: boolean;
   /** The kernels' schedule profile (default: the device's, as the runtime picks it). */
   profile?: TrainerOptions['profile'];
+  /** Schedules hrn tune measured on the device, by kernel signature (the training step's and evaluation's). */
+  tuned?: TrainerOptions['tuned'];
   /** Sees the IR after every training pass when the plan is compiled (`--debug`). */
   observer?: TrainerOptions['observer'];
   /**

@@ -122,7 +122,7 @@ describe('stdout closed early by its reader', () => {
 
 describe('the supervisor', () => {
   it('runs only the commands that open a device, once, and not when Dawn warnings are asked for', () => {
-    expect(['compile', 'infer', 'train', 'sweep', 'worker', 'criticality'].every((c) => wantsSupervisor([c, 'x.hrn'], {}))).toBe(true);
+    expect(['compile', 'infer', 'train', 'sweep', 'worker', 'criticality', 'tune'].every((c) => wantsSupervisor([c, 'x.hrn'], {}))).toBe(true);
     expect(['check', 'stats', 'equalize', 'export', 'report', '--help'].some((c) => wantsSupervisor([c], {}))).toBe(false);
     expect(wantsSupervisor(['train'], { HRN_SUPERVISED: '1' })).toBe(false);
     expect(wantsSupervisor(['train'], { HRN_DAWN_WARNINGS: '1' })).toBe(false);

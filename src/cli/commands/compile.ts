@@ -27,6 +27,7 @@ import { dirEntries, ensureDir, OutputDirError } from '../../util/output-dir.js'
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { profileOption, profileOptionSpec } from '../profile-option.js';
 import { profileText } from '../../codegen/schedule/describe.js';
+import { TUNE_CACHE_OPTION, tunedForDevice, type TunedLookup } from '../tune-cache-option.js';
 
 /** True when DIR/manifest.json is one hrn compile wrote. */
 function hasPlanManifest(dir: string): boolean {
@@ -62,11 +63,21 @@ function summary(plan: Plan): string {
   ].join('; ');
 }
 
-/** The adapter's subgroup size, limits and kind, so the written kernels are the ones that run there. */
-async function adapterTarget(choice: { adapter?: string; requireGpu: boolean }): Promise<{ subgroupSize: number; limits: GpuContext['limits']; cpuDriver: boolean; info: string }> {
-  const gpu = await openDevice(choice);
+interface AdapterTarget {
+  subgroupSize: number;
+  limits: GpuContext['limits'];
+  cpuDriver: boolean;
+  info: string;
+  /** The schedules hrn tune measured on it, unless --no-tune-cache. */
+  tuned: TunedLookup;
+}
+
+/** The adapter's subgroup size, limits, kind and tuned schedules, so the written kernels are the ones that run there. */
+async function adapterTarget(p: ParsedCommand, ctx: Context): Promise<AdapterTarget> {
+  const gpu = await openDevice(adapterChoice(p));
   try {
-    return { subgroupSize: gpu.subgroupSize, limits: { ...gpu.limits }, cpuDriver: gpu.cpuDriver, info: gpu.adapterInfo };
+    const tuned = tunedForDevice(p, ctx, 'compile', gpu);
+    return { subgroupSize: gpu.subgroupSize, limits: { ...gpu.limits }, cpuDriver: gpu.cpuDriver, info: gpu.adapterInfo, tuned };
   } finally {
     gpu.close();
   }
@@ -138,21 +149,22 @@ export const compile: Command = {
   spec: {
     name: 'compile',
     summary: COMMAND_SUMMARIES.compile,
-    usage: 'hrn compile FILE [--pipeline P] [--debug[=json|=diff]] [--debug-only PASS] [-o DIR] [--emit-wgsl LAYER] [--batch N] [--train] [--profile cpu|gpu] [--json] [--lint]',
+    usage: 'hrn compile FILE [--pipeline P] [--debug[=json|=diff]] [--debug-only PASS] [-o DIR] [--emit-wgsl LAYER] [--adapter N|NAME] [--batch N] [--train] [--profile cpu|gpu] [--no-tune-cache] [--json] [--lint]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
       ...DEBUG_OPTIONS,
       out: { type: 'string', short: 'o', value: 'DIR', help: 'write the kernels that run on the adapter (.wgsl), manifest.json and the final IR here' },
       'emit-wgsl': { type: 'string', value: 'LAYER', help: 'print the WGSL of the kernel computing LAYER (a layer-graph node name, e.g. S2.b1.conv1) on the adapter' },
-      adapter: { type: 'string', value: 'N|NAME', help: "with -o or --emit-wgsl: the WebGPU adapter to compile for, by its number in Dawn's list or part of its name (default: the first one Dawn finds)" },
+      adapter: { type: 'string', value: 'N|NAME', help: "compile for this WebGPU adapter (as -o and --emit-wgsl do for the first one Dawn finds), by its number in Dawn's list or part of its name" },
       'require-gpu': { type: 'boolean', help: 'with -o or --emit-wgsl: refuse a CPU driver (lavapipe, SwiftShader)' },
       batch: { type: 'string', value: 'N', help: 'images per dispatch the plan is specialized for (default 1)' },
       'no-fuse': { type: 'boolean', help: 'one kernel per op instead of fused conv+bn+add+relu chains' },
       force: { type: 'boolean', help: 'write into -o DIR even when it holds files hrn compile did not write' },
       train: { type: 'boolean', help: 'compile the training step (forward, loss, backward, update) instead; print its size and buffer memory' },
       lint: { type: 'boolean', help: "flag dispatches that would starve a GPU (over 1% of the FLOPs in fewer than 32,768 invocations); exit 1 if any" },
-      ...profileOptionSpec('default: cpu, or with -o or --emit-wgsl the adapter\'s (cpu on a CPU driver, else gpu)'),
+      ...profileOptionSpec('default: cpu, or with -o, --emit-wgsl or --adapter the adapter\'s (cpu on a CPU driver, else gpu)'),
+      ...TUNE_CACHE_OPTION,
       ...JSON_OPTION,
     },
     positionals: { min: 1, max: 1 },
@@ -160,8 +172,9 @@ export const compile: Command = {
       'With several networks (a family from equalize, or a file with several), each goes to DIR/<network>/.\n' +
       'DIR receives: one .wgsl file per kernel, manifest.json (buffers, bindings, dispatch order and sizes),\n' +
       'ir.txt (architecture IR and layer graph), graph.json, and network.hrn (the network as source).\n' +
-      'With -o or --emit-wgsl the kernels are compiled for the adapter (its subgroup size and limits), as\n' +
-      'hrn infer and hrn train run them; each starts with a header naming its layers and specialization.\n' +
+      'With -o, --emit-wgsl or --adapter the kernels are compiled for the adapter (its subgroup size, limits and\n' +
+      'the schedules hrn tune measured on it), as hrn infer and hrn train run them; each starts with a header\n' +
+      'naming its layers and specialization.\n' +
       'DIR must be empty, new, or an earlier output of hrn compile (recognised by its manifest.json);\n' +
       'anything else needs --force, so that compiling never replaces files of your own.\n' +
       'With --train the training step hrn train runs is compiled instead (its passes: fuse, params, values,\n' +
@@ -173,9 +186,10 @@ export const compile: Command = {
       "would leave a GPU idle: each carrying over 1% of the plan's FLOPs in fewer than 32,768 invocations.\n" +
       'Kernels are shaped by a schedule profile (docs/runtime.md, "Schedules"): cpu, the default without a\n' +
       'device (and so for --train), or gpu (many more, smaller invocations: compile --train --profile gpu\n' +
-      '--lint checks a GPU training step); with -o or --emit-wgsl the adapter picks it (cpu on a CPU driver\n' +
-      'such as lavapipe, else gpu). --profile overrides either. --debug shows each dispatch\'s schedule and\n' +
-      'where it came from; --json lists it with the dispatch.',
+      '--lint checks a GPU training step); with -o, --emit-wgsl or --adapter the adapter picks it (cpu on a\n' +
+      'CPU driver such as lavapipe, else gpu). --profile overrides either. A kernel whose signature hrn tune\n' +
+      'measured on that adapter takes the tuned schedule (--no-tune-cache: the profile\'s). --debug shows each\n' +
+      'dispatch\'s schedule and where it came from (tuned, or the profile); --json lists it with the dispatch.',
   },
   async run(p, ctx) {
     const profile = profileOption(p, 'compile');
@@ -190,8 +204,9 @@ export const compile: Command = {
     if (layer !== undefined && wantsJson(p)) throw new UsageError('compile: --emit-wgsl prints WGSL, which does not go with --json');
     if (out !== undefined) prepareOutDir(out, flag(p, 'force'));
     const records: CompiledRecord[] = [];
-    const target = out !== undefined || layer !== undefined ? await adapterTarget(adapterChoice(p)) : undefined;
-    const asked: ScheduleOptions = { profile };
+    const onDevice = out !== undefined || layer !== undefined || stringOption(p, 'adapter') !== undefined;
+    const target = onDevice ? await adapterTarget(p, ctx) : undefined;
+    const asked: ScheduleOptions = { profile, ...(target?.tuned.tuned ? { tuned: target.tuned.tuned } : {}) };
     const schedule = target ? withDeviceProfile(target, asked) : asked;
     for (const net of nets) {
       // A plan the device cannot hold is a DeviceLimitError, which says so (and which batch fits).
@@ -208,7 +223,9 @@ export const compile: Command = {
         const dir = nets.length === 1 ? out : join(out, net.name);
         const count = writeOut(dir, net, graph, plan);
         const sg = plan.subgroupSize > 0 ? `subgroups of ${plan.subgroupSize}` : 'no subgroups';
-        lines.push(`  wrote ${count} files to ${displayPath(dir)}/ (kernels for ${target!.info}, ${sg}, schedules: ${profileText(plan.profile)})`);
+        const tuned = plan.schedules.filter((s) => s.from === 'tuned').length;
+        const tunedNote = tuned > 0 ? `, ${tuned} dispatch${tuned === 1 ? '' : 'es'} tuned` : '';
+        lines.push(`  wrote ${count} files to ${displayPath(dir)}/ (kernels for ${target!.info}, ${sg}, schedules: ${profileText(plan.profile)}${tunedNote})`);
       }
       if (!quiet) ctx.io.out(lines.join('\n'));
     }

@@ -12,6 +12,7 @@ import { profileText } from '../../codegen/schedule/describe.js';
 import { checkWeightsFit, loadWeightsOption, resolveNetworkFor } from '../weights-network.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { ImageProgress } from '../image-progress.js';
+import { TUNE_CACHE_OPTION, tunedForDevice, tunedText, type TunedLookup } from '../tune-cache-option.js';
 
 /** The normalization a training run recorded in its checkpoint, if the weights come from one. */
 function recordedNormalization(state: CheckpointState | undefined): Normalization | undefined {
@@ -23,7 +24,7 @@ export const infer: Command = {
   spec: {
     name: 'infer',
     summary: COMMAND_SUMMARIES.infer,
-    usage: 'hrn infer [FILE] --weights W --data KIND:DIR [--pipeline P] [--batch N] [--limit N] [--show K] [--profile cpu|gpu] [--json]',
+    usage: 'hrn infer [FILE] --weights W --data KIND:DIR [--pipeline P] [--batch N] [--limit N] [--show K] [--profile cpu|gpu] [--no-tune-cache] [--json]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
@@ -34,6 +35,7 @@ export const infer: Command = {
       limit: { type: 'string', value: 'N', help: 'only the first N test images' },
       show: { type: 'string', value: 'K', help: 'print the first K predictions (default 10)' },
       ...profileOptionSpec("default: the device's (cpu on a CPU driver such as lavapipe, else gpu)"),
+      ...TUNE_CACHE_OPTION,
       ...JSON_OPTION,
     },
     positionals: { min: 0, max: 1 },
@@ -60,8 +62,10 @@ export const infer: Command = {
     // and reading the data set takes seconds.
     const gpu = await openDevice(adapterChoice(p));
     let data: ReturnType<typeof openData>;
+    let tuned: TunedLookup;
     try {
-      await checkBatchesFit([{ option: '--batch', batch, graph, mode: 'inference' }], gpu, profile);
+      tuned = tunedForDevice(p, ctx, 'infer', gpu);
+      await checkBatchesFit([{ option: '--batch', batch, graph, mode: 'inference' }], gpu, profile, tuned.tuned);
       const normalization = recordedNormalization(loadedWeights.state) ?? 'constants';
       data = openData(dataSpec, net.input, net.classes, {
         batchSize: batch,
@@ -78,7 +82,7 @@ export const infer: Command = {
     let seen = 0;
     const predictions: { index: number; label: number; predicted: number; p: number }[] = [];
     try {
-      const ex = await Executor.forGraph(gpu, graph, weights, { batch, profile }, compileProgress(progressStream(ctx.io)));
+      const ex = await Executor.forGraph(gpu, graph, weights, { batch, profile, tuned: tuned.tuned }, compileProgress(progressStream(ctx.io)));
       // Kernel compilation has its own progress line; images per second count the inference only.
       started = performance.now();
       const progress = new ImageProgress(progressStream(ctx.io), { label: 'infer', total: data.test.count });
@@ -118,7 +122,7 @@ export const infer: Command = {
       return EXIT_OK;
     }
     const name = (k: number) => data.classNames?.[k] ?? String(k);
-    const lines = [`${net.name} on ${data.spec.text} (test split), adapter: ${gpu.adapterInfo}; kernel schedules: ${profileText(deviceProfile(profile, gpu))}`];
+    const lines = [`${net.name} on ${data.spec.text} (test split), adapter: ${gpu.adapterInfo}; kernel schedules: ${profileText(deviceProfile(profile, gpu))}${tunedText(tuned)}`];
     if (predictions.length > 0) {
       lines.push('', '   image  label            predicted        p');
       for (const pr of predictions) {

@@ -25,6 +25,7 @@ import { loadNetworks } from '../../source-file.js';
 import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION } from '../pipeline.js';
 import { deviceProfile, profileOption, profileOptionSpec } from '../profile-option.js';
 import { profileText } from '../../codegen/schedule/describe.js';
+import { TUNE_CACHE_OPTION, tunedForDevice, tunedText, type TunedLookup } from '../tune-cache-option.js';
 import { displayPath } from '../format.js';
 import { openTrainingData } from '../../train/training-data.js';
 import { prepareRunDir, recordedRunSettings, trainSettings, type TrainCommandSettings } from '../train-settings.js';
@@ -44,7 +45,7 @@ export const train: Command = {
   spec: {
     name: 'train',
     summary: COMMAND_SUMMARIES.train,
-    usage: 'hrn train FILE --data KIND:DIR [--pipeline P] [--epochs E] [--batch B] [--lr LR] [--seed S] [--out DIR] [--resume] [--teacher CKPT --kd hinton|dkd] [--subset N] [--profile cpu|gpu] [--debug[=json|=diff]] [--debug-only PASS] [--json]',
+    usage: 'hrn train FILE --data KIND:DIR [--pipeline P] [--epochs E] [--batch B] [--lr LR] [--seed S] [--out DIR] [--resume] [--teacher CKPT --kd hinton|dkd] [--subset N] [--profile cpu|gpu] [--no-tune-cache] [--debug[=json|=diff]] [--debug-only PASS] [--json]',
     details: [
       'Data sets (--data):',
       dataSpecHelp(),
@@ -59,8 +60,9 @@ export const train: Command = {
       'params, values, forward, loss, backward, update, allocate) when the training step is compiled,',
       "with each dispatch's kernel schedule and where it came from.",
       'Kernels are shaped by the schedule profile chosen for the device (docs/runtime.md, "Schedules"):',
-      'cpu on a CPU driver such as lavapipe, gpu on a GPU; --profile overrides it. A run may resume under',
-      'another profile (the arithmetic order differs, not what is computed).',
+      'cpu on a CPU driver such as lavapipe, gpu on a GPU; --profile overrides it. A kernel whose signature',
+      'hrn tune measured on the device takes the tuned schedule instead (--no-tune-cache: the profile\'s). A',
+      'run may resume under another profile or schedules (the arithmetic order differs, not what is computed).',
     ].join('\n'),
     options: {
       ...SOURCE_OPTIONS,
@@ -78,6 +80,7 @@ export const train: Command = {
       'log-every': { type: 'string', value: 'N', help: 'steps between loss read-backs (default 10)' },
       ...ADAPTER_OPTION,
       ...profileOptionSpec("default: the device's (cpu on a CPU driver such as lavapipe, else gpu)"),
+      ...TUNE_CACHE_OPTION,
       ...DEBUG_OPTIONS,
       ...JSON_OPTION,
     },
@@ -153,9 +156,11 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
   let result: TrainLoopResult;
   let interrupt: ReturnType<typeof installTrainingInterrupt> | undefined;
   let started = 0;
+  let tuned: TunedLookup = {};
   try {
     const evalBatch = intOption(p, 'eval-batch', 250);
-    await checkBatchesFit(trainingBatches({ graph, batch, evalBatch, loss, teacher: teacher?.graph }), gpu, profile);
+    tuned = tunedForDevice(p, ctx, 'train', gpu);
+    await checkBatchesFit(trainingBatches({ graph, batch, evalBatch, loss, teacher: teacher?.graph }), gpu, profile, tuned.tuned);
     const { data, train: trainLoader, val } = openTrainingData(dataText, net, settings, { evalBatch, batchHint: '; use a smaller --batch' });
     const relus = countGraph(graph).total.relus;
     const common = {
@@ -173,6 +178,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
       note: line,
       observer,
       profile,
+      tuned: tuned.tuned,
       extra: {
         source: resolve(file),
         set,
@@ -197,7 +203,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
     const stream = progressStream(io);
     const progress = new TrainProgress({ epochs, stream });
     interrupt = installTrainingInterrupt({ stream });
-    line(`device: ${gpu.adapterInfo}; kernel schedules: ${profileText(deviceProfile(profile, gpu))}`);
+    line(`device: ${gpu.adapterInfo}; kernel schedules: ${profileText(deviceProfile(profile, gpu))}${tunedText(tuned)}`);
     started = performance.now();
     result = await userErrors(() => trainLoop({ ...common, ctx: gpu, progress, interrupt }));
   } finally {

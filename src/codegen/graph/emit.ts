@@ -109,7 +109,7 @@ class Emitter {
     const inS = this.graph.nodes[c.input].shape;
     const outS = this.graph.nodes[s.anchor].shape;
     const base = { outC: c.outChannels, groups: c.groups, outW: c.shape.w, outH: c.shape.h, kernel: c.kernel, stride: c.stride, pad: c.pad, batch };
-    const schedule = this.scheduler.conv(label, base);
+    const schedule = this.scheduler.conv(label, { ...base, inC: inS.c, inH: inS.h, inW: inS.w });
     const tile = schedule.value;
     const { blocks } = convPacking(c.outChannels, c.groups, tile.ocb);
     const bn = s.bn !== undefined ? this.graph.nodes[s.bn].name : undefined;
@@ -196,7 +196,7 @@ class Emitter {
     const out = fcNode.outFeatures;
     const wBuf = this.paramBuffer(`${fcNode.name}.weight`, inF * out * 4, { kind: 'fc-weight', fc: fcNode.name, outFeatures: out, inFeatures: inF }, label);
     const bBuf = this.paramBuffer(`${fcNode.name}.bias`, out * 4, { kind: 'fc-bias', fc: fcNode.name, outFeatures: out }, label);
-    const schedule = this.scheduler.fc(label, batch * out);
+    const schedule = this.scheduler.fc(label, 'fc', { batch, inFeatures: inF, outFeatures: out });
     const gen = genFc({ name: label, batch, inFeatures: inF, outFeatures: out, ...io, schedule: schedule.value }, alias, this.dl);
     this.emit('fc', gen, { x_in: this.bufOf(s.input), wgt: wBuf, bias: bBuf, y_out: this.bufOf(s.anchor) }, names, 2 * batch * inF * out, schedule.record);
   }

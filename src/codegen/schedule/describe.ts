@@ -2,9 +2,9 @@
 
 import type { DispatchSchedule, PlanProfile } from './types.js';
 
-/** `profile gpu`, `--profile gpu` (asked for), or `override`. */
+/** `profile gpu`, `--profile gpu` (asked for), `override`, or `tuned` (measured by hrn tune for the kernel's signature). */
 export function scheduleOrigin(r: Pick<DispatchSchedule, 'profile' | 'from'>): string {
-  if (r.from === 'override') return 'override';
+  if (r.from === 'override' || r.from === 'tuned') return r.from;
   return r.from === 'option' ? `--profile ${r.profile}` : `profile ${r.profile}`;
 }
 

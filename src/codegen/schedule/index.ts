@@ -1,5 +1,6 @@
 // Kernel schedules: a type per kernel family, the cpu and gpu profiles that choose them, the
-// candidates a tuner could time, and the scheduler the plan passes ask.
+// candidates a tuner times, kernel signatures and tuned schedules, and the scheduler the plan
+// passes ask.
 
 export * from './types.js';
 export * from './workgroup.js';
@@ -11,3 +12,6 @@ export * from './reduction.js';
 export * from './profiles.js';
 export * from './scheduler.js';
 export * from './describe.js';
+export * from './signature.js';
+export * from './tuned.js';
+export * from './candidates.js';

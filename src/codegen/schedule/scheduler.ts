@@ -1,19 +1,25 @@
-// Picks every dispatch's schedule while a plan is built: the plan's profile, with any family's
-// overridden knobs kept, checked against the device's workgroup limit; and the record of it that
-// the plan keeps (`--debug`, `hrn compile --json`).
+// Picks every dispatch's schedule while a plan is built: a tuned schedule where the plan has one
+// for the kernel's signature (`hrn tune`), else the plan's profile, with any family's overridden
+// knobs winning over both; checked against the device's workgroup limit. Also the record of it
+// that the plan keeps (`--debug`, `hrn compile --json`, and the tuner, which finds a signature's
+// dispatches by it).
 
-import type { ConvGeometry } from '../conv-layout.js';
-import { chooseConv, type ConvScheduleShape } from './conv.js';
-import { chooseConvDx, type ConvDxShape } from './conv-dx.js';
+import type { ConvGeometry, ConvShape } from '../conv-layout.js';
+import { chooseConv } from './conv.js';
+import { chooseConvDx } from './conv-dx.js';
 import { chooseConvDw, type ConvDwTiling } from './conv-dw.js';
 import { chooseFc } from './fc.js';
 import { chooseReduction, reductionSplit, type ReductionSplit } from './reduction.js';
+import { signatureKey, type FcKernel, type KernelSignature, type ReductionKernel } from './signature.js';
+import type { TunedSchedules } from './tuned.js';
 import type {
   ConvDxSchedule,
   ConvSchedule,
   DispatchSchedule,
+  FamilySchedules,
   FcSchedule,
   PlanProfile,
+  ProfileName,
   ReductionSchedule,
   Schedule,
   ScheduleFamily,
@@ -27,6 +33,8 @@ import { checkWorkgroup } from './workgroup.js';
 export interface ScheduleSettings {
   profile: PlanProfile;
   overrides: ScheduleOverrides;
+  /** Schedules measured for kernel signatures on this device (`hrn tune`); none by default. */
+  tuned?: TunedSchedules;
 }
 
 /** A plan's record of a dispatch's schedule, before the dispatch has its index. */
@@ -47,6 +55,9 @@ export function scheduleTarget(subgroupSize: number, limits: { maxComputeInvocat
   };
 }
 
+/** The families whose kernels share loads across a subgroup: their workgroups are whole subgroups. */
+const USES_SUBGROUPS: Record<ScheduleFamily, boolean> = { conv: true, conv_dx: true, conv_dw: true, fc: false, reduction: false };
+
 export class Scheduler {
   constructor(
     readonly settings: ScheduleSettings,
@@ -57,57 +68,100 @@ export class Scheduler {
     return this.settings.profile.name;
   }
 
-  private source(family: ScheduleFamily): ScheduleSource {
+  private overridden(family: ScheduleFamily): boolean {
     const o = this.settings.overrides[family];
-    return o !== undefined && Object.keys(o).length > 0 ? 'override' : this.settings.profile.from;
+    return o !== undefined && Object.keys(o).length > 0;
   }
 
-  private chosen<T>(value: T, schedule: Schedule): Chosen<T> {
-    return { value, record: { schedule, profile: this.profile, from: this.source(schedule.family) } };
+  /**
+   * The schedule of a dispatch of `sig`: `choose(profile, fixed)` with the family's overrides, else
+   * with the tuned knobs for the signature (taken as given, like overrides: whoever reads them from
+   * outside checks them, as the CLI's cache does with `isCandidate`; ignored only when they break
+   * this target's workgroup limits), else the profile's own.
+   */
+  private pick<F extends ScheduleFamily, T extends { wg: number }>(
+    name: string,
+    sig: Extract<KernelSignature, { family: F }>,
+    choose: (profile: ProfileName, fixed: Partial<FamilySchedules[F]>) => T,
+  ): { value: T; from: ScheduleSource; signature: string } {
+    const family = sig.family as F;
+    const signature = signatureKey(sig);
+    const what = `${name}: ${family} schedule`;
+    if (this.overridden(family)) {
+      const value = choose(this.profile, this.settings.overrides[family] as Partial<FamilySchedules[F]>);
+      checkWorkgroup(what, value.wg, this.target, USES_SUBGROUPS[family]);
+      return { value, from: 'override', signature };
+    }
+    const tuned = this.settings.tuned?.get(signature);
+    if (tuned !== undefined && tuned.family === family) {
+      const value = choose(tuned.profile, tuned.knobs as Partial<FamilySchedules[F]>);
+      try {
+        checkWorkgroup(what, value.wg, this.target, USES_SUBGROUPS[family]);
+        return { value, from: 'tuned', signature };
+      } catch {
+        // measured under other limits: the profile's choice instead
+      }
+    }
+    const value = choose(this.profile, {});
+    checkWorkgroup(what, value.wg, this.target, USES_SUBGROUPS[family]);
+    return { value, from: this.settings.profile.from, signature };
+  }
+
+  private chosen<T>(p: { value: T; from: ScheduleSource; signature: string }, schedule: Schedule): Chosen<T> {
+    return { value: p.value, record: { schedule, profile: this.profile, from: p.from, signature: p.signature } };
   }
 
   /** A forward convolution (`name` for errors). */
-  conv(name: string, s: ConvScheduleShape): Chosen<ConvSchedule> {
-    const t = chooseConv(s, this.profile, this.target, this.settings.overrides.conv);
-    checkWorkgroup(`${name}: conv schedule`, t.wg, this.target, true);
-    return this.chosen(t, { family: 'conv', ocb: t.ocb, pxb: t.pxb, wg: t.wg });
+  conv(name: string, shape: ConvShape): Chosen<ConvSchedule> {
+    const p = this.pick(name, { family: 'conv', shape, sg: this.target.subgroupSize }, (profile, fixed) => chooseConv(shape, profile, this.target, fixed));
+    const t = p.value;
+    return this.chosen(p, { family: 'conv', ocb: t.ocb, pxb: t.pxb, wg: t.wg });
   }
 
-  convDx(name: string, s: ConvDxShape): Chosen<ConvDxSchedule> {
-    const t = chooseConvDx(s, this.profile, this.target, this.settings.overrides.conv_dx);
-    checkWorkgroup(`${name}: conv_dx schedule`, t.wg, this.target, true);
-    return this.chosen(t, { family: 'conv_dx', icb: t.icb, pxb: t.pxb, wg: t.wg });
+  /** A convolution's input gradient, over the packed weight layout of `g.ocb`. */
+  convDx(name: string, g: ConvGeometry): Chosen<ConvDxSchedule> {
+    const p = this.pick(name, { family: 'conv_dx', shape: g, sg: this.target.subgroupSize }, (profile, fixed) => chooseConvDx(g, profile, this.target, fixed));
+    const t = p.value;
+    return this.chosen(p, { family: 'conv_dx', icb: t.icb, pxb: t.pxb, wg: t.wg });
   }
 
+  /** A convolution's weight gradient (the partial gradients' reduction, when it has chunks, is `dwReduce`). */
   convDw(name: string, g: ConvGeometry): Chosen<ConvDwTiling> {
-    const t = chooseConvDw(g, this.profile, this.target, this.settings.overrides.conv_dw);
-    checkWorkgroup(`${name}: conv_dw schedule`, t.wg, this.target, true);
-    return this.chosen(t, { family: 'conv_dw', wg: t.wg, ovb: t.ovb, kyb: t.kyb, pxb: t.pxb, target: t.target, chunks: t.chunks });
+    const p = this.pick(name, { family: 'conv_dw', shape: g, sg: this.target.subgroupSize }, (profile, fixed) => chooseConvDw(g, profile, this.target, fixed));
+    const t = p.value;
+    return this.chosen(p, { family: 'conv_dw', wg: t.wg, ovb: t.ovb, kyb: t.kyb, pxb: t.pxb, target: t.target, chunks: t.chunks });
   }
 
-  /** A fully connected kernel with `invocations` (`any`: a kernel whose sizes are dispatch arguments). */
-  fc(name: string, invocations: number | 'any'): Chosen<FcSchedule> {
-    const t = chooseFc(invocations, this.profile, this.target, this.settings.overrides.fc);
-    checkWorkgroup(`${name}: fc schedule`, t.wg, this.target, false);
-    return this.chosen(t, { family: 'fc', wg: t.wg });
+  /** A fully connected kernel of `geo`: `fc` is inference's (its sizes are constants), the others training's (arguments). */
+  fc(name: string, kernel: FcKernel, geo: { batch: number; inFeatures: number; outFeatures: number }): Chosen<FcSchedule> {
+    const invocations = kernel === 'fc' ? geo.batch * geo.outFeatures : 'any';
+    const p = this.pick(name, { family: 'fc', kernel, ...geo }, (profile, fixed) => chooseFc(invocations, profile, this.target, fixed));
+    return this.chosen(p, { family: 'fc', wg: p.value.wg });
   }
 
-  /** The first level of a per-channel reduction over `batch` images of `plane` elements, and its split. */
-  reduction(name: string, c: number, batch: number, plane: number): Chosen<ReductionSchedule & { split: ReductionSplit }> {
-    const t = this.reductionKnobs(name);
+  /** The first level of a per-channel reduction (`kernel`) over `batch` images of `plane` elements, and its split. */
+  reduction(name: string, kernel: ReductionKernel, c: number, batch: number, plane: number): Chosen<ReductionSchedule & { split: ReductionSplit }> {
+    const p = this.pick(name, { family: 'reduction', kernel, batch, c, plane }, (profile, fixed) => chooseReduction(profile, this.target, fixed));
+    const t = p.value;
     const split = reductionSplit(c, batch, plane, t);
-    return this.chosen({ ...t, split }, { family: 'reduction', level: 1, target: t.target, splitPlane: t.splitPlane, wg: t.wg, partials: split.chunks });
+    return this.chosen({ ...p, value: { ...t, split } }, { family: 'reduction', level: 1, target: t.target, splitPlane: t.splitPlane, wg: t.wg, partials: split.chunks });
   }
 
-  /** A second level that adds `partials` partial sums (bn_finalize, chain_bwd_finalize, conv_dw_reduce). */
-  reductionSum(name: string, partials: number): Chosen<ReductionSchedule> {
-    const t = this.reductionKnobs(name);
-    return this.chosen(t, { family: 'reduction', level: 2, wg: t.wg, partials });
+  /** The second level adding the `partials` of a first level (bn_finalize, chain_bwd_finalize): its workgroup and origin. */
+  reductionSum(name: string, partials: number, level1: Chosen<ReductionSchedule>): Chosen<ReductionSchedule> {
+    checkWorkgroup(`${name}: reduction schedule`, level1.value.wg, this.target, false);
+    return { value: level1.value, record: { ...level1.record, schedule: { family: 'reduction', level: 2, wg: level1.value.wg, partials } } };
   }
 
-  private reductionKnobs(name: string): ReductionSchedule {
+  /**
+   * conv_dw_reduce adding the `partials` of a weight gradient's chunks: a second-level reduction of
+   * the profile's (or the override's) workgroup, timed with the weight gradient it belongs to.
+   */
+  dwReduce(name: string, partials: number, dw: Chosen<ConvDwTiling>): Chosen<ReductionSchedule> {
+    const over = this.overridden('reduction');
     const t = chooseReduction(this.profile, this.target, this.settings.overrides.reduction);
     checkWorkgroup(`${name}: reduction schedule`, t.wg, this.target, false);
-    return t;
+    const from: ScheduleSource = over ? 'override' : this.settings.profile.from;
+    return { value: t, record: { schedule: { family: 'reduction', level: 2, wg: t.wg, partials }, profile: this.profile, from, signature: dw.record.signature } };
   }
 }

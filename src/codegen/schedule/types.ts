@@ -16,8 +16,11 @@ export const PROFILE_NAMES: readonly ProfileName[] = ['cpu', 'gpu'];
 /** How a plan's profile was chosen: hrn's default (no device), the device heuristic, or asked for (`--profile`, a plan option). */
 export type ProfileOrigin = 'default' | 'device' | 'option';
 
-/** Where one dispatch's schedule came from: the plan's profile, or an override of the family's knobs (tests, tuning). */
-export type ScheduleSource = ProfileOrigin | 'override';
+/**
+ * Where one dispatch's schedule came from: the plan's profile, an override of the family's knobs
+ * (tests, benchmarks), or a schedule `hrn tune` measured for the kernel's signature (plan option `tuned`).
+ */
+export type ScheduleSource = ProfileOrigin | 'override' | 'tuned';
 
 /** Forward convolution: the register tile (ocb output channels x pxb pixels per invocation) and the workgroup. */
 export type ConvSchedule = ConvTile;
@@ -104,6 +107,11 @@ export interface DispatchSchedule {
   schedule: Schedule;
   profile: ProfileName;
   from: ScheduleSource;
+  /**
+   * The kernel signature the schedule was chosen for (signature.ts, `signatureKey`). A reduction's
+   * second level carries its first level's, and conv_dw_reduce its conv_dw's: they are timed with it.
+   */
+  signature: string;
 }
 
 /** The plan's profile and how it was chosen. */

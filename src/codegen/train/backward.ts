@@ -49,10 +49,10 @@ function fc(x: BackwardContext, s: SimpleStep): void {
   const wp = store.paramOf.get(`${f.name}.weight`)!;
   const bp = store.paramOf.get(`${f.name}.bias`)!;
   const flops = 2 * b.batch * geo.inFeatures * geo.outFeatures;
-  const dw = b.scheduler.fc(`${f.name} dW`, 'any');
+  const dw = b.scheduler.fc(`${f.name} dW`, 'fc_dw', geo);
   b.emit('backward', `${f.name} dW`, genFcDw(`${f.name} dW`, geo, g, xin, { buffer: store.G, weight: wp.offset, bias: bp.offset }, dw.value, b.dl), flops, dw.record);
   if (grads.needed[s.input]) {
-    const dx = b.scheduler.fc(`${f.name} dX`, 'any');
+    const dx = b.scheduler.fc(`${f.name} dX`, 'fc_dx', geo);
     b.emit('backward', `${f.name} dX`, genFcDx(`${f.name} dX`, geo, g, grads.target(s.input), { buffer: store.P, offset: wp.offset }, dx.value, b.dl), flops, dx.record);
   }
 }
@@ -86,7 +86,7 @@ function chain(x: BackwardContext, s: ChainStep): void {
   if (s.bn !== undefined) {
     const bnName = b.nodes[s.bn].name;
     const off = x.bn.bnOff.get(s.bn)!;
-    const red = b.scheduler.reduction(`${names} reduce`, sh.c, b.batch, sh.h * sh.w);
+    const red = b.scheduler.reduction(`${names} reduce`, 'chain_bwd_reduce', sh.c, b.batch, sh.h * sh.w);
     const { split, wg } = red.value;
     b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * split.chunks * 8);
     b.sizes.coef = Math.max(b.sizes.coef, sh.c * 16);
@@ -97,7 +97,7 @@ function chain(x: BackwardContext, s: ChainStep): void {
     const bp = x.store.paramOf.get(`${bnName}.beta`)!;
     const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, grads: x.store.G, coef: b.coef };
     const offs = { gamma: gp.offset, dgamma: gp.offset, dbeta: bp.offset, stats: off.stats };
-    const sum = b.scheduler.reductionSum(`${names} finalize`, split.chunks);
+    const sum = b.scheduler.reductionSum(`${names} finalize`, split.chunks, red);
     b.emit('backward', `${names} d(gamma, beta)`, genChainBwdFinalize(sh.c, b.batch * sh.h * sh.w, bufs, offs, split.chunks, sum.value.wg), 0, sum.record);
   }
   const ta = grads.needed[s.a] ? grads.target(s.a) : undefined;
@@ -120,7 +120,7 @@ function conv(x: BackwardContext, s: ConvStep): void {
   if (tiling.chunks > 1) {
     b.sizes.scratch = Math.max(b.sizes.scratch, tiling.chunks * tiling.size4 * 16);
     b.emit('backward', `${c.name} dW partial`, genConvDw(`${c.name} dW`, geo, xin, g, { buffer: b.scratch, offset4: 0 }, tiling, b.dl, sg), b.convFlops(c), dw.record);
-    const sum = b.scheduler.reductionSum(`${c.name} dW reduce`, tiling.chunks);
+    const sum = b.scheduler.dwReduce(`${c.name} dW reduce`, tiling.chunks, dw);
     const reduce = genConvDwReduce(`${c.name} dW reduce`, b.scratch, { buffer: store.G, offset4: wp.offset / 4 }, tiling.size4, tiling.chunks, sum.value.wg, b.dl);
     b.emit('backward', `${c.name} dW`, reduce, 0, sum.record);
   } else {

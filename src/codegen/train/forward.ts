@@ -59,12 +59,12 @@ function chain(x: ForwardContext, s: ChainStep): void {
     const bnName = b.nodes[s.bn].name;
     const sh = b.shapeOf(s.a);
     const off = x.bn.bnOff.get(s.bn)!;
-    const red = b.scheduler.reduction(`${bnName} stats`, sh.c, b.batch, sh.h * sh.w);
+    const red = b.scheduler.reduction(`${bnName} stats`, 'bn_stats', sh.c, b.batch, sh.h * sh.w);
     const { split, wg } = red.value;
     b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * split.chunks * 8);
     b.emit('forward', `${bnName} batch statistics`, genBnStats(`${bnName} stats`, sh, fwd.view(s.a), b.scratch, split, wg, b.dl), 0, red.record);
     const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, running: x.bn.R };
-    const merge = b.scheduler.reductionSum(`${bnName} finalize`, split.chunks);
+    const merge = b.scheduler.reductionSum(`${bnName} finalize`, split.chunks, red);
     const finalize = genBnFinalize(sh, bufs, off, split, merge.value.wg, { eps: BN_EPS, momentum: x.bnMomentum });
     b.emit('forward', `${bnName} batch statistics (merge)`, finalize, 0, merge.record);
   }
@@ -128,7 +128,7 @@ function simple(x: ForwardContext, s: SimpleStep): void {
   }
   if (f.op !== 'fc') throw new Error('compileTrainPlan: fc step without fc node (internal error)');
   const inF = b.perImage(s.input);
-  const schedule = b.scheduler.fc(label, 'any');
+  const schedule = b.scheduler.fc(label, 'fc_train', { batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures });
   const gen = genFc({ name: label, batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures, input: xin, output: y, schedule: schedule.value }, {}, b.dl, true);
   const slots = { x_in: { buffer: xin.buffer }, wgt: paramRange(x.store, `${f.name}.weight`), bias: paramRange(x.store, `${f.name}.bias`), y_out: { buffer: y.buffer } };
   b.emitInference('forward', `${label} forward`, gen, slots, 2 * b.batch * inF * f.outFeatures, schedule.record);

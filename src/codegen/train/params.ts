@@ -58,7 +58,9 @@ export function layoutParams(b: TrainBuilder, decayOf: (name: string) => boolean
   for (const n of b.nodes) {
     if (n.op !== 'conv') continue;
     convOf.set(n.name, n);
-    tiles.set(n.name, b.scheduler.conv(n.name, { outC: n.outChannels, groups: n.groups, outW: n.shape.w, outH: n.shape.h, kernel: n.kernel, stride: n.stride, pad: n.pad, batch: b.batch }));
+    const inS = b.nodes[n.input].shape;
+    const shape = { batch: b.batch, inC: inS.c, inH: inS.h, inW: inS.w, outC: n.outChannels, outH: n.shape.h, outW: n.shape.w, kernel: n.kernel, stride: n.stride, pad: n.pad, groups: n.groups };
+    tiles.set(n.name, b.scheduler.conv(n.name, shape));
   }
   const params: ParamEntry[] = [];
   let cursor = 0;
