@@ -33,7 +33,8 @@ const ignoredDirs = readFileSync('.gitignore', 'utf8')
 /** Whether `path`, named in `file`, exists; a placeholder part (`NAME.wgsl`, `*.ts`) needs only the folder before it. */
 function exists(path: string, file: string): boolean {
   const parts = path.replace(/\.+$/, '').split('/');
-  if (parts.some((p) => ignoredDirs.includes(p))) return true;
+  const bare = parts.join('/');
+  if (parts.some((p) => ignoredDirs.includes(p)) || ignoredDirs.some((d) => bare === d || bare.startsWith(`${d}/`))) return true;
   const placeholder = parts.findIndex((p) => p.includes('*') || /^[A-Z_]+(\.\w+)?$/.test(p));
   const real = (placeholder < 0 ? parts : parts.slice(0, placeholder)).join('/');
   return ['', 'src', dirname(file), 'src/codegen', 'kernels'].some((base) => existsSync(join(base, real)));

@@ -4,13 +4,6 @@
 // words of syntax-messages.ts.
 
 import {
-  CstParser,
-  type CstNode,
-  type IRecognitionException,
-  type ParserMethod,
-  type TokenType,
-} from 'chevrotain';
-import {
   allTokens,
   Block,
   Channels,
@@ -26,8 +19,6 @@ import {
   Ident,
   Input,
   Kernel,
-  LBracket,
-  LCurly,
   Less,
   List,
   LParen,
@@ -39,8 +30,6 @@ import {
   Param,
   Pipeline,
   Plus,
-  RBracket,
-  RCurly,
   RParen,
   Sample,
   Semicolon,
@@ -55,82 +44,12 @@ import {
   Widths,
   CLAUSE_KEYWORDS,
 } from './lexer.js';
+import { HrnParserBase } from './parser-base.js';
 import { messages } from './syntax-messages.js';
 
-/** More syntax errors than anyone reads: the parse stops (see `HrnParser.SAVE_ERROR`). */
-export const MAX_SYNTAX_ERRORS = 100;
+export { MAX_SYNTAX_ERRORS, TooManySyntaxErrors } from './parser-base.js';
 
-export class TooManySyntaxErrors extends Error {
-  constructor() {
-    super(`more than ${MAX_SYNTAX_ERRORS} syntax errors`);
-    this.name = 'TooManySyntaxErrors';
-  }
-}
-
-type SaveError = (this: unknown, e: IRecognitionException) => IRecognitionException;
-const baseSaveError = (CstParser.prototype as unknown as { SAVE_ERROR: SaveError }).SAVE_ERROR;
-
-export class HrnParser extends CstParser {
-  /**
-   * Chevrotain records every error here. Recovery at the top level looks ahead for a place to
-   * resume, which costs up to the rest of the input per error; on a file that is not .hrn at all
-   * (a binary, a script) that would make a long file quadratic. So the parse stops once there are
-   * more errors than a person would read. (Not part of chevrotain's typed API, but stable in 11.x.)
-   */
-  SAVE_ERROR(e: IRecognitionException): IRecognitionException {
-    const saved = baseSaveError.call(this, e);
-    if (this.errors.length > MAX_SYNTAX_ERRORS) throw new TooManySyntaxErrors();
-    return saved;
-  }
-
-  // Shared rule shapes. These are plain methods, not rules: chevrotain records their DSL calls
-  // inline in each rule that calls them, so the recorded grammar (and the diagrams) are as if
-  // written out, and each calling rule keeps its own error recovery (skip to the next line, go on).
-
-  /** `KEYWORD name {` items `}`; the `{` may be on the next line. */
-  private bracedDecl(keyword: TokenType, item: ParserMethod<[], CstNode>): void {
-    this.CONSUME(keyword);
-    this.CONSUME(Ident, { LABEL: 'name' });
-    this.OPTION(() => this.CONSUME(Newline));
-    this.CONSUME(LCurly);
-    this.separatedItems(item);
-    this.CONSUME(RCurly);
-  }
-
-  /** Any number of `item`s, each ended by a separator; blank lines and stray `;` allowed. */
-  private separatedItems(item: ParserMethod<[], CstNode>): void {
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.separator) },
-        {
-          ALT: () => {
-            this.SUBRULE(item);
-            this.SUBRULE2(this.separator);
-          },
-        },
-      ]);
-    });
-  }
-
-  /** `[a, b, c]` of `item`s (labelled `item`), a trailing comma allowed. */
-  private bracketed(item: ParserMethod<[], CstNode>): void {
-    this.CONSUME(LBracket);
-    this.OPTION(() => {
-      this.SUBRULE(item, { LABEL: 'item' });
-      this.MANY(() => {
-        this.CONSUME(Comma);
-        this.SUBRULE2(item, { LABEL: 'item' });
-      });
-      this.OPTION2(() => this.CONSUME2(Comma));
-    });
-    this.CONSUME(RBracket);
-  }
-
-  /** Exactly one of `tokens`, under one label. */
-  private consumeOneOf(tokens: TokenType[], LABEL: string): void {
-    this.OR(tokens.map((t) => ({ ALT: () => this.CONSUME(t, { LABEL }) })));
-  }
-
+export class HrnParser extends HrnParserBase {
   constructor() {
     super(allTokens, {
       recoveryEnabled: true,
