@@ -13,6 +13,7 @@ import { parseSignatureKey } from '../src/codegen/schedule/signature.js';
 import type { TunedSchedule } from '../src/codegen/schedule/tuned.js';
 import { cacheKey, readTuneCache, tuneCacheDir, tuneCachePath, tunedSchedulesOf, writeTuneCache, type CacheEntry } from '../src/cli/tune-cache.js';
 import { lowerNetwork, loadNetworksFromText } from '../src/driver.js';
+import { TUNE_SOURCE as SOURCE } from './tune-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hrn-tune-cache-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -22,14 +23,6 @@ const freshDir = () => join(root, `c${n++}`);
 const LAVAPIPE = { vendor: 'mesa', architecture: '', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)' };
 const keyOf = (info: object, hrn = '1.0.0') => cacheKey(info as GPUAdapterInfo, hrn);
 
-const SOURCE = `network Tiny {
-  input 3 x 8 x 8
-  classes 10
-  stem conv3x3(4)
-  block basic
-  stages depths [1, 1] widths [2]
-  head avgpool fc
-}`;
 const graph = lowerNetwork(loadNetworksFromText('tiny.hrn', SOURCE, new Map(), { set: [] }).networks[0]);
 const LIMITS = { maxComputeInvocationsPerWorkgroup: 256, maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 28, maxComputeWorkgroupsPerDimension: 65535 };
 const device = { subgroupSize: 8, limits: LIMITS };

@@ -22,16 +22,8 @@ import { inputFor, relError, useGpu, weightsFor } from './gpu-fixtures.js';
 import { validateJson } from './json-schema.js';
 import { hrn } from './run-cli.js';
 import { TINY_SOURCE, writeTinyMnist } from './tiny-mnist.js';
+import { TUNE_SOURCE as SOURCE } from './tune-fixtures.js';
 
-const SOURCE = `network Tiny {
-  input 3 x 8 x 8
-  classes 10
-  stem conv3x3(4)
-  block basic
-  stages depths [1, 1] widths [2]
-  head avgpool fc
-}
-`;
 const graph = lowerNetwork(loadNetworksFromText('tiny.hrn', SOURCE, new Map(), { set: [] }).networks[0]);
 
 const root = mkdtempSync(join(tmpdir(), 'hrn-tune-'));

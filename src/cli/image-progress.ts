@@ -3,6 +3,7 @@
 // each tenth of the way, so a log shows the command is alive without one line per batch.
 
 import cliProgress from 'cli-progress';
+import { startBar } from './progress-bar.js';
 import type { ErrStream } from './stderr.js';
 
 export interface ImageProgressOptions {
@@ -32,19 +33,7 @@ export class ImageProgress {
     this.now = o.now ?? (() => performance.now());
     this.started = this.now();
     if (!(o.tty ?? stream.isTTY === true) || o.total <= 0) return;
-    this.bar = new cliProgress.SingleBar(
-      {
-        format: `${o.label} [{bar}] {value}/{total} images | {ips} img/s | eta {eta_formatted}`,
-        stream: stream as unknown as NodeJS.WritableStream,
-        barsize: 24,
-        hideCursor: false,
-        gracefulExit: false,
-        clearOnComplete: true,
-        fps: 5,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    this.bar.start(o.total, 0, { ips: '-' });
+    this.bar = startBar(stream, `${o.label} [{bar}] {value}/{total} images | {ips} img/s | eta {eta_formatted}`, o.total, { ips: '-' });
   }
 
   /** `done` images so far. */

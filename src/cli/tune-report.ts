@@ -4,6 +4,7 @@
 import cliProgress from 'cli-progress';
 import { knobsKey } from '../codegen/schedule/candidates.js';
 import type { SignatureTuning, TuneProgress, TuneResult } from '../runtime/tune/search.js';
+import { startBar } from './progress-bar.js';
 import type { ErrStream } from './stderr.js';
 import type { CacheEntry, Measurement } from './tune-cache.js';
 
@@ -20,19 +21,7 @@ export class TuneProgressView {
   update(p: TuneProgress): void {
     if (this.stream.isTTY) {
       if (!this.bar) {
-        this.bar = new cliProgress.SingleBar(
-          {
-            format: `tuning ${this.what} [{bar}] {value}/{total} candidates | {signature}`,
-            stream: this.stream as unknown as NodeJS.WritableStream,
-            barsize: 24,
-            hideCursor: false,
-            gracefulExit: false,
-            clearOnComplete: true,
-            fps: 5,
-          },
-          cliProgress.Presets.shades_classic,
-        );
-        this.bar.start(p.total, 0, { signature: '' });
+        this.bar = startBar(this.stream, `tuning ${this.what} [{bar}] {value}/{total} candidates | {signature}`, p.total, { signature: '' });
       }
       this.bar.setTotal(p.total);
       this.bar.update(p.done, { signature: p.signature });

@@ -6,16 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runHrn } from './bounded.js';
+import { TUNE_SOURCE as SOURCE } from '../tune-fixtures.js';
 
-const SOURCE = `network Tiny {
-  input 3 x 8 x 8
-  classes 10
-  stem conv3x3(4)
-  block basic
-  stages depths [1, 1] widths [2]
-  head avgpool fc
-}
-`;
 
 const root = mkdtempSync(join(tmpdir(), 'hrn-hostile-tune-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
