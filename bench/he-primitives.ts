@@ -10,7 +10,7 @@
 // The measurement runs in headless Chromium (he-primitives-page.ts says why), one thread, the
 // way node-seal runs anywhere. docs/pi-cost.md compares the result with the fitted constants.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -52,6 +52,10 @@ const served: Record<string, { body: Buffer | string; type: string }> = {
   '/seal/seal_throws.wasm': { body: readFileSync(join(sealDir, 'seal_throws.wasm')), type: 'application/wasm' },
 };
 
+if (!existsSync(CHROMIUM)) {
+  console.error(`he-primitives: ${CHROMIUM} is missing: run 'bash scripts/install-system.sh' as root (it installs Debian's chromium)`);
+  process.exit(1);
+}
 const browser = await chromium.launch({ executablePath: CHROMIUM });
 let result: PageResult;
 let browserVersion: string;
