@@ -56,6 +56,7 @@ export { networkStats, FLOPS_CONVENTION, type NetworkStats } from './ir/stats.js
 export type { CriticalityCheck } from './ir/criticality.js';
 export type { PiCost } from './ir/cost.js';
 export type { HeCost } from './ir/he-cost.js';
+export type { HeConstants } from './ir/he-constants.js';
 export { printArch, printGraph } from './ir/print.js';
 export { emitHrn } from './ir/emit-hrn.js';
 export { BUILTIN_PIPELINES, runPipeline, runText, type PassEvent, type PassObserver, type PipelineTable, type RunOptions, type RunResult } from './passes/manager.js';

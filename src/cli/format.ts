@@ -3,6 +3,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { GC_CLIENT_BYTES_PER_RELU, GC_COMM_BYTES_PER_RELU, GC_SECONDS_PER_RELU } from '../ir/cost.js';
 import { HE_SLOTS } from '../ir/he-cost.js';
+import type { HeConstants } from '../ir/he-constants.js';
 import { printLayerTable, printStageTable } from '../ir/print.js';
 import type { PiCost } from '../ir/cost.js';
 import type { NetworkStats } from '../ir/stats.js';
@@ -58,8 +59,18 @@ export function formatPiCost(pi: PiCost): string[] {
   if (he !== undefined) {
     const count = (n: number) => n.toLocaleString('en-US');
     lines.push(`  HE latency      ${seconds(he.latencySeconds).padStart(9)}   (${count(he.multiplications)} plaintext multiplications, ${count(he.rotations)} rotations; Gazelle packing, ${HE_SLOTS} slots)`);
+    lines.push(`  HE constants    ${heConstantsLine(he.constants)}`);
     lines.push(`  HE traffic      ${bytes(he.communicationBytes).padStart(9)}   (${count(he.ciphertexts)} ciphertexts)`);
     lines.push(`  total latency   ${seconds(pi.totalLatencySeconds).padStart(9)}   (HE + GC)`);
   }
   return lines;
+}
+
+/** Which constants priced the HE latency, so that a measured cost is never read as the fitted one. */
+export function heConstantsLine(c: HeConstants): string {
+  const ms = (s: number) => `${(s * 1000).toFixed(3)} ms`;
+  const per = `${ms(c.secondsPerMultiplication)} per multiplication, ${ms(c.secondsPerRotation)} per rotation`;
+  if (c.source === 'fitted') return `${per} (fitted to the paper's Tables 7 and 8)`;
+  const from = c.file === undefined ? 'measured' : `measured, ${displayPath(c.file)}`;
+  return `${per} (${from}${c.setting === undefined ? '' : `: ${c.setting}`})`;
 }

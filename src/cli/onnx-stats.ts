@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { UsageError, UserError } from '../errors.js';
 import { formatTable, millions } from '../ir/print.js';
 import { countOnnx, type OnnxStats } from '../onnx/count.js';
+import type { HeConstants } from '../ir/he-constants.js';
 import type { ParsedCommand } from './args.js';
 import { formatPiCost } from './format.js';
 
@@ -40,10 +41,10 @@ function readModelFile(path: string): Uint8Array {
 }
 
 /** The counts of the ONNX file at `path`; options that only shape .hrn networks are usage errors. */
-export function onnxStats(path: string, p: ParsedCommand): OnnxStats {
+export function onnxStats(path: string, p: ParsedCommand, he?: HeConstants): OnnxStats {
   const given = HRN_ONLY.find((o) => p.values[o] !== undefined);
   if (given !== undefined) throw new UsageError(`stats: --${given} applies to .hrn files, not to an ONNX model`);
-  return countOnnx(readModelFile(path), path);
+  return countOnnx(readModelFile(path), path, he);
 }
 
 export function formatOnnxStats(s: OnnxStats, layers: boolean): string {

@@ -4,6 +4,7 @@
 
 import type { LayerGraph } from './graph.js';
 import { heCost, heCostOfLayers, type HeCost, type LinearLayer } from './he-cost.js';
+import { FITTED_HE_CONSTANTS, type HeConstants } from './he-constants.js';
 
 /** Client (evaluator) storage of garbled circuits per ReLU, bytes (Garimella et al. 2023). */
 export const GC_CLIENT_BYTES_PER_RELU = 18_248;
@@ -31,14 +32,17 @@ export interface PiCost {
   totalLatencySeconds: number;
 }
 
-/** PI cost of `relus` ReLUs, plus the HE cost of the graph's linear layers when it is given. */
-export function piCost(relus: number, graph?: LayerGraph): PiCost {
-  return piCostWith(relus, graph === undefined ? undefined : heCost(graph));
+/**
+ * PI cost of `relus` ReLUs, plus the HE cost of the graph's linear layers when it is given, priced
+ * with `he` (the fitted constants unless measured ones are given).
+ */
+export function piCost(relus: number, graph?: LayerGraph, he: HeConstants = FITTED_HE_CONSTANTS): PiCost {
+  return piCostWith(relus, graph === undefined ? undefined : heCost(graph, he));
 }
 
 /** PI cost of `relus` ReLUs and of linear layers found elsewhere than in a layer graph (an ONNX file). */
-export function piCostOfLayers(relus: number, layers: readonly LinearLayer[]): PiCost {
-  return piCostWith(relus, heCostOfLayers(layers));
+export function piCostOfLayers(relus: number, layers: readonly LinearLayer[], he: HeConstants = FITTED_HE_CONSTANTS): PiCost {
+  return piCostWith(relus, heCostOfLayers(layers, he));
 }
 
 function piCostWith(relus: number, he: HeCost | undefined): PiCost {

@@ -15,20 +15,20 @@
 // - Communication: the client sends the layer's input ciphertexts and receives its output
 //   ciphertexts.
 //
-// Latency = multiplications x HE_SECONDS_PER_MULT + rotations x HE_SECONDS_PER_ROTATION. The two
-// constants are fitted (least squares on the relative error, non-negative) to the HE latencies of the
+// Latency = multiplications x HE_SECONDS_PER_MULT + rotations x HE_SECONDS_PER_ROTATION
+// (he-constants.ts), or the same sum with constants measured by bench/he-primitives.ts. The two
+// fitted constants are fitted (least squares on the relative error, non-negative) to the HE latencies of the
 // DeepReShape paper's Tables 7 and 8, 26 networks from 45M to 12G FLOPs; the per-row errors are in
 // docs/passes.md ("Private-inference cost") and printed by test/pi-latency.test.ts. The fit is why
 // the constants are what they are; they describe the paper's setting, not this machine.
 
 import type { LayerGraph } from './graph.js';
+import { FITTED_HE_CONSTANTS, type HeConstants } from './he-constants.js';
+
+export { HE_SECONDS_PER_MULT, HE_SECONDS_PER_ROTATION } from './he-constants.js';
 
 /** Slots per ciphertext: BFV with polynomial degree 8192 and batching. */
 export const HE_SLOTS = 8192;
-/** Seconds per plaintext-ciphertext multiplication (fitted to Tables 7 and 8). */
-export const HE_SECONDS_PER_MULT = 0.00246858;
-/** Seconds per ciphertext rotation, i.e. key switching (fitted to Tables 7 and 8). */
-export const HE_SECONDS_PER_ROTATION = 0.01237218;
 /**
  * Bytes of one ciphertext: two polynomials of degree 8192 with a 218-bit coefficient modulus (the
  * largest that 128-bit security allows at that degree).
@@ -42,6 +42,8 @@ export interface HeCost {
   ciphertexts: number;
   latencySeconds: number;
   communicationBytes: number;
+  /** The latency constants `latencySeconds` was priced with. */
+  constants: HeConstants;
 }
 
 /** Ciphertexts holding C channels of an H x W plane, and how many channels each holds. */
@@ -67,7 +69,7 @@ export interface LinearLayer {
   repeat?: number;
 }
 
-export function heLayerCost(l: LinearLayer): Omit<HeCost, 'latencySeconds' | 'communicationBytes'> {
+export function heLayerCost(l: LinearLayer): Omit<HeCost, 'latencySeconds' | 'communicationBytes' | 'constants'> {
   const ci = l.inChannels / l.groups;
   const co = l.outChannels / l.groups;
   const inP = packing(ci, l.inPlane);
@@ -96,12 +98,13 @@ export function linearLayers(g: LayerGraph): LinearLayer[] {
   return out;
 }
 
-export function heCost(g: LayerGraph): HeCost {
-  return heCostOfLayers(linearLayers(g));
+/** The HE cost of a graph's linear layers, priced with the fitted constants unless given others. */
+export function heCost(g: LayerGraph, constants: HeConstants = FITTED_HE_CONSTANTS): HeCost {
+  return heCostOfLayers(linearLayers(g), constants);
 }
 
 /** The HE cost of linear layers however they were found (a layer graph, an ONNX file). */
-export function heCostOfLayers(layers: readonly LinearLayer[]): HeCost {
+export function heCostOfLayers(layers: readonly LinearLayer[], constants: HeConstants = FITTED_HE_CONSTANTS): HeCost {
   const total = { multiplications: 0, rotations: 0, ciphertexts: 0 };
   for (const l of layers) {
     const c = heLayerCost(l);
@@ -111,7 +114,8 @@ export function heCostOfLayers(layers: readonly LinearLayer[]): HeCost {
   }
   return {
     ...total,
-    latencySeconds: total.multiplications * HE_SECONDS_PER_MULT + total.rotations * HE_SECONDS_PER_ROTATION,
+    latencySeconds: total.multiplications * constants.secondsPerMultiplication + total.rotations * constants.secondsPerRotation,
     communicationBytes: total.ciphertexts * HE_CIPHERTEXT_BYTES,
+    constants: { ...constants },
   };
 }

@@ -6,6 +6,7 @@ import { checkCriticality, type CriticalityCheck } from './criticality.js';
 import { countGraph, reluShares, type GraphCounts } from './count.js';
 import { piCost, type PiCost } from './cost.js';
 import type { LayerGraph } from './graph.js';
+import type { HeConstants } from './he-constants.js';
 import { layerTable, type LayerRow } from './layers.js';
 import { lowerToGraph } from './lower.js';
 
@@ -44,9 +45,10 @@ function byStage(counts: GraphCounts, key: 'relus' | 'flops' | 'params', withHea
 /**
  * Counts a network: ReLUs, FLOPs and parameters per stage, the ReLU shares, the criticality check
  * and the private-inference cost. `graph` is the network's layer graph when the caller has it
- * already (lowered otherwise); `layers` adds the per-layer table of `hrn stats --layers`.
+ * already (lowered otherwise); `layers` adds the per-layer table of `hrn stats --layers`; `he`
+ * prices the linear layers with other constants than the fitted ones (`hrn stats --he-measured`).
  */
-export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch), options: { layers?: boolean } = {}): NetworkStats {
+export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch), options: { layers?: boolean; he?: HeConstants } = {}): NetworkStats {
   const counts = countGraph(graph);
   const stats: NetworkStats = {
     network: arch.name,
@@ -61,7 +63,7 @@ export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch
     flops: { total: counts.total.flops, stages: byStage(counts, 'flops', true), convention: FLOPS_CONVENTION },
     params: { total: counts.total.params, stages: byStage(counts, 'params', true) },
     criticality: { order: [...arch.criticality], ...checkCriticality(arch, graph) },
-    piCost: piCost(counts.total.relus, graph),
+    piCost: piCost(counts.total.relus, graph, options.he),
   };
   if (options.layers === true) stats.layers = layerTable(graph);
   return stats;

@@ -6,6 +6,7 @@
 
 import { UserError } from '../errors.js';
 import { piCostOfLayers, type PiCost } from '../ir/cost.js';
+import type { HeConstants } from '../ir/he-constants.js';
 import type { LinearLayer } from '../ir/he-cost.js';
 import { decodeModel, int64, MAX_DIMENSION, OnnxProblem, opsetOf, tensorDims, tensorInts, type ModelProto, type NodeProto } from './model.js';
 import { OP_RULES, type NodeContext, type Value } from './ops.js';
@@ -151,7 +152,7 @@ function perImage(n: number, batch: number, what: string): number {
   return n / batch;
 }
 
-function countModel(model: ModelProto, name: string): OnnxStats {
+function countModel(model: ModelProto, name: string, he: HeConstants | undefined): OnnxStats {
   const g = model.graph!;
   const opset = opsetOf(model);
   const values = new Map<string, Value>();
@@ -226,15 +227,18 @@ function countModel(model: ModelProto, name: string): OnnxStats {
     params: { total: total('params') },
     ops,
     layers,
-    piCost: piCostOfLayers(relus, linear),
+    piCost: piCostOfLayers(relus, linear, he),
   };
 }
 
-/** The counts of the ONNX model in `bytes`; `what` (the file's path) names it in errors and stands for a missing graph name. */
-export function countOnnx(bytes: Uint8Array, what: string): OnnxStats {
+/**
+ * The counts of the ONNX model in `bytes`; `what` (the file's path) names it in errors and stands
+ * for a missing graph name; `he` prices the linear layers with other than the fitted constants.
+ */
+export function countOnnx(bytes: Uint8Array, what: string, he?: HeConstants): OnnxStats {
   const model = decodeModel(bytes, what);
   try {
-    return countModel(model, what.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, ''));
+    return countModel(model, what.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, ''), he);
   } catch (e) {
     if (e instanceof OnnxProblem) throw new UserError(`${what}: ${e.message}`);
     throw e;
