@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { frame, LspProcess, ROOT } from '../lsp-client.js';
 import { runHrn } from './bounded.js';
 
@@ -49,7 +49,8 @@ describe('hrn lsp --stdio, given input that is not the protocol', () => {
     // One write: the request arrives in the same chunk as the garbage, not after more input.
     server.writeRaw(Buffer.concat([GARBAGE, request]));
     expect(await answer).toBeNull();
-    expect(server.stderr.split('\n').filter((l) => l.startsWith(SKIPPED))).toHaveLength(2);
+    // stderr is another pipe: its lines may be read after the answer on stdout.
+    await vi.waitFor(() => expect(server.stderr.split('\n').filter((l) => l.startsWith(SKIPPED))).toHaveLength(2), { timeout: 10_000 });
   }, 15_000);
 
   it('answers requests with missing, wrong or out-of-range params without ending', async () => {
