@@ -16,6 +16,7 @@ import { compileTrainPlan } from '../../codegen/train-plan.js';
 import type { TrainPlan } from '../../codegen/train/types.js';
 import { familyCandidates, knobsKey, tuningCandidates, type Knobs } from '../../codegen/schedule/candidates.js';
 import { scheduleTarget } from '../../codegen/schedule/scheduler.js';
+import { workgroupMultiple } from '../../codegen/schedule/workgroup.js';
 import { parseSignatureKey, type KernelSignature } from '../../codegen/schedule/signature.js';
 import type { TunedSchedule } from '../../codegen/schedule/tuned.js';
 import type { PlanProfile, ProfileName, ScheduleFamily, ScheduleTarget } from '../../codegen/schedule/types.js';
@@ -110,7 +111,7 @@ export interface TuneResult {
 }
 
 /** What the search needs of the device. */
-export type TuneDevice = Pick<GpuContext, 'device' | 'subgroupSize' | 'limits' | 'cpuDriver'>;
+export type TuneDevice = Pick<GpuContext, 'device' | 'subgroupSize' | 'limits' | 'cpuDriver'> & Partial<Pick<GpuContext, 'subgroupMaxSize'>>;
 
 const PHASES: readonly (readonly ScheduleFamily[])[] = [['conv'], ['conv_dx', 'conv_dw', 'fc', 'reduction']];
 
@@ -162,11 +163,12 @@ export class ScheduleSearch {
     private readonly o: TuneOptions,
   ) {
     this.now = o.now ?? (() => performance.now());
-    this.target = scheduleTarget(ctx.subgroupSize, ctx.limits);
     const seed = o.seed ?? 1;
     this.weights = perturbWeights(initWeights(o.graph, seed), seed + 1);
     this.contents = new Contents(seed);
     this.asked = withDeviceProfile(ctx, { profile: o.profile });
+    // the candidates as the plans will have them: rounded as the gpu profile rounds workgroups (the cpu profile ignores it)
+    this.target = scheduleTarget(ctx.subgroupSize, ctx.limits, workgroupMultiple('gpu', ctx.subgroupMaxSize || undefined));
   }
 
   private compile(tuned: ReadonlyMap<string, TunedSchedule>): Plan | TrainPlan {
