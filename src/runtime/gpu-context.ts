@@ -73,16 +73,19 @@ export function subgroupWidth(minSize: number | undefined): number {
 }
 
 /**
- * Requests a device from `adapter` with its largest limits, and the `subgroups` feature when
- * `subgroups` is on and the adapter reports a usable subgroup width. `release` drops whatever keeps
- * the adapter alive, once the device is destroyed; `robust` records whether accesses are bounds-checked.
+ * Requests a device from `adapter` with its largest limits, the `subgroups` feature when
+ * `subgroups` is on and the adapter reports a usable subgroup width, and `timestamp-query` when
+ * `timestamps` is on and the adapter has it (passes are then timed by the GPU: gpu-timer.ts).
+ * `release` drops whatever keeps the adapter alive, once the device is destroyed; `robust` records
+ * whether accesses are bounds-checked.
  */
-export async function contextFromAdapter(adapter: GPUAdapter, subgroups: boolean, release: () => void = () => undefined, robust = true): Promise<GpuContext> {
+export async function contextFromAdapter(adapter: GPUAdapter, subgroups: boolean, release: () => void = () => undefined, robust = true, timestamps = true): Promise<GpuContext> {
   const lim = adapter.limits;
   const features: GPUFeatureName[] = [];
   const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
   const sgWidth = subgroups && adapter.features.has('subgroups') ? subgroupWidth(info.subgroupMinSize) : 0;
   if (sgWidth > 0) features.push('subgroups' as GPUFeatureName);
+  if (timestamps && adapter.features.has('timestamp-query')) features.push('timestamp-query');
   const device = await adapter.requestDevice({
     requiredFeatures: features,
     requiredLimits: {
