@@ -28,7 +28,7 @@ import { openDevice } from '../src/runtime/device.js';
 import { Trainer, type DispatchProfile } from '../src/runtime/trainer.js';
 import { initWeights, Rng } from '../src/weights/index.js';
 import { cpuPeak, describePeak } from './cpu-peak.js';
-import { median } from './stats.js';
+import { median, quartiles } from './stats.js';
 import { processCpuMs } from './process-time.js';
 import { countInstructions, fairCeiling, type FairCeiling } from './fair-ceiling.js';
 
@@ -111,6 +111,8 @@ function report(rounds: DispatchProfile[][]): Totals {
 
 const ceiling: FairCeiling | undefined = VS_CEILING ? await fairCeiling(ctxs[0].device) : undefined;
 const ceilingRates: number[] = [];
+/** Per net and round: the first variant's conv kernels over the ceiling of the same round (the load of that moment hits both). */
+const pairedRatios: number[] = [];
 const totals: Totals = { cpu: 0, flops: 0, forwardCpu: 0, forwardFlops: 0 };
 const clocks = new Set<string>();
 
@@ -132,7 +134,11 @@ for (const pair of values.net.split(',')) {
   // (and the ceiling with them, so that the load hits it alike)
   for (let r = 0; r < ROUNDS; r++) {
     for (const b of built) b.rounds.push(await b.trainer.profile(REPS, isConv, processCpuMs));
-    if (ceiling) ceilingRates.push(await ceiling.rate(CEILING_REPS));
+    if (!ceiling) continue;
+    const c = await ceiling.rate(CEILING_REPS);
+    ceilingRates.push(c);
+    const round = built[0].rounds[r];
+    pairedRatios.push(rate(round.reduce((s, d) => s + d.flops, 0), round.reduce((s, d) => s + d.cpuMs, 0)) / c);
   }
   built.forEach((b, v) => {
     b.trainer.dispose();
@@ -156,6 +162,8 @@ if (ceiling) {
     : 'no machine code printed (GALLIVM_DEBUG=asm works only on lavapipe)';
   console.log(`\nfair no-load ceiling (conv-ceiling.ts fair-no-loads, median of ${ROUNDS} rounds of ${CEILING_REPS} dispatches): ${ceilingGf.toFixed(1)} GFLOP/CPU-s; ${asm}`);
   console.log(`conv kernels (${variants[0].join(',') || 'default'}, --net ${values.net}): ${kernelsGf.toFixed(1)} GFLOP/CPU-s = ${(kernelsGf / ceilingGf).toFixed(2)}x the ceiling (forward kernel alone: ${forwardGf.toFixed(1)}, ${(forwardGf / ceilingGf).toFixed(2)}x); goal 0.6x`);
+  const [q1, q3] = quartiles(pairedRatios);
+  console.log(`round by round: median ${median(pairedRatios).toFixed(2)}x the ceiling of the same round (quartiles ${q1.toFixed(2)}-${q3.toFixed(2)}, ${pairedRatios.length} rounds)`);
   console.log(`load average ${load.join(' ')} on ${cpus().length} cores; dispatches timed by ${[...clocks].join(' and ')} (CPU time is what the ratio uses)`);
   if (values.json) {
     const doc = {
@@ -172,6 +180,8 @@ if (ceiling) {
       forwardRatio: forwardGf / ceilingGf,
       goal: 0.6,
       ceilingRates,
+      pairedRatioMedian: median(pairedRatios),
+      pairedRatios,
       ceilingInstructions: instructions ?? null,
       loadAverage: load,
       cores: cpus().length,
