@@ -151,7 +151,8 @@ for (const arch of networks) {
     }
     const total = prof.reduce((s, p) => s + p.ms, 0);
     const hrnStep = median(runs[0].samples.map((x) => x.wallMs));
-    console.log(`${arch.name}: ${prof.length} dispatches, ${total.toFixed(1)} ms when timed one by one (step: ${hrnStep.toFixed(1)} ms); % peak: of one core's fp32 peak`);
+    const clocks = [...new Set(prof.map((p) => (p.clock === 'timestamp' ? 'GPU timestamps' : 'the wall clock')))].join(' and ');
+    console.log(`${arch.name}: ${prof.length} dispatches, ${total.toFixed(1)} ms when timed one by one, by ${clocks} (step: ${hrnStep.toFixed(1)} ms); % peak: of one core's fp32 peak`);
     for (const [k, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms)) {
       const rate = e.flops / e.ms / 1e6;
       const gf = e.flops > 0 ? `${rate.toFixed(1)} GFLOP/s${peak ? `  ${((100 * rate) / peak.gflops).toFixed(1)}% peak` : ''}` : '';

@@ -9,8 +9,9 @@ import { describe, expect, it } from 'vitest';
 
 interface ChildReport {
   subgroupSize: number;
+  subgroupMaxSize: number;
   robust: boolean;
-  results: Array<{ point: string; inference: number; gradients: number; schedules: string[]; planeSplit: boolean }>;
+  results: Array<{ point: string; inference: number; gradients: number; schedules: string[]; planeSplit: boolean; workgroups: number[] }>;
 }
 
 function runChild(vectorBits: number, robust: boolean): Promise<ChildReport> {
@@ -58,6 +59,13 @@ describe('schedules against the reference at subgroups of 4, 8 and 16, bounds ch
       }
       // The gpu profile cuts the reductions' planes on this small batch, the cpu profile does not.
       expect(r.results.map((x) => x.planeSplit)).toEqual([false, true, true, false]);
+      // The gpu profile's workgroups are whole subgroups of the adapter's largest size (lavapipe's
+      // is its only one), and of 64 at the point that says subgroups run up to 64 wide: the
+      // kernels above matched the reference with workgroups rounded up.
+      expect(r.subgroupMaxSize).toBe(r.subgroupSize);
+      const [, gpu, small] = r.results;
+      expect(gpu.workgroups.filter((w) => w % r.subgroupMaxSize !== 0), `${where}: profile gpu`).toEqual([]);
+      expect(small.workgroups.filter((w) => w % 64 !== 0), `${where}: ${small.point}`).toEqual([]);
     }
   });
 });

@@ -28,7 +28,7 @@ export interface BatchRequest {
  * option and the largest batch that fits; a network too large at any batch is the compiler's
  * DeviceLimitError.
  */
-export async function checkBatchesFit(requests: readonly BatchRequest[], gpu: Pick<GpuContext, 'subgroupSize' | 'limits' | 'cpuDriver'>, profile?: ProfileName, tuned?: TunedSchedules): Promise<void> {
+export async function checkBatchesFit(requests: readonly BatchRequest[], gpu: Pick<GpuContext, 'subgroupSize' | 'limits' | 'cpuDriver'> & { subgroupMaxSize?: number }, profile?: ProfileName, tuned?: TunedSchedules): Promise<void> {
   // Loaded only now, as the commands load the code generator.
   const [{ planGraph, planTrainingGraph }, { DeviceLimitError }] = await Promise.all([import('../driver.js'), import('../codegen/device-limits.js')]);
   const device = { subgroupSize: gpu.subgroupSize, limits: gpu.limits, ...withDeviceProfile(gpu, { profile }), ...(tuned ? { tuned } : {}) };

@@ -16,6 +16,8 @@ export const TUNE_CACHE_OPTION: Record<'no-tune-cache', OptionSpec> = {
 export interface TunedDevice {
   adapter: { info: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'> };
   subgroupSize: number;
+  /** The adapter's largest subgroup size (0: unknown): gpu-profile schedules are rounded to it. */
+  subgroupMaxSize?: number;
   limits: { maxComputeInvocationsPerWorkgroup: number; maxStorageBufferBindingSize: number; maxBufferSize: number };
 }
 

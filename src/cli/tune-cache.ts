@@ -17,7 +17,9 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { isCandidate } from '../codegen/schedule/candidates.js';
 import { parseSignatureKey } from '../codegen/schedule/signature.js';
 import { parseTunedSchedule, SCHEDULE_FORMAT_VERSION, type TunedSchedule, type TunedSchedules } from '../codegen/schedule/tuned.js';
+import { scheduleTarget } from '../codegen/schedule/scheduler.js';
 import type { ScheduleTarget } from '../codegen/schedule/types.js';
+import { workgroupMultiple } from '../codegen/schedule/workgroup.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import { DirLockedError, lockDir, type DirLock } from '../util/dir-lock.js';
 import { writeFileAtomic } from '../util/durable-fs.js';
@@ -137,17 +139,18 @@ export function readTuneCache(dir: string, key: CacheKey, warn: (line: string) =
  * schedules hrn tune could have measured for their signature there (anything else means the file
  * was edited or damaged: one warning, and none of it is used).
  */
-export function tunedSchedulesOf(cache: LoadedCache, device: { subgroupSize: number; limits: { maxComputeInvocationsPerWorkgroup: number; maxStorageBufferBindingSize: number; maxBufferSize: number } }, warn: (line: string) => void): TunedSchedules {
+export function tunedSchedulesOf(
+  cache: LoadedCache,
+  device: { subgroupSize: number; subgroupMaxSize?: number; limits: { maxComputeInvocationsPerWorkgroup: number; maxStorageBufferBindingSize: number; maxBufferSize: number } },
+  warn: (line: string) => void,
+): TunedSchedules {
   const out = new Map<string, TunedSchedule>();
   for (const [key, e] of Object.entries(cache.file.entries)) {
     const sig = parseSignatureKey(key);
     const tuned = parseTunedSchedule(key, e);
     const sg = sig && (sig.family === 'conv' || sig.family === 'conv_dx' || sig.family === 'conv_dw') ? sig.sg : device.subgroupSize;
-    const target: ScheduleTarget = {
-      subgroupSize: sg,
-      maxWorkgroupSize: device.limits.maxComputeInvocationsPerWorkgroup,
-      maxBindingBytes: Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize),
-    };
+    // gpu-profile schedules were measured with workgroups rounded to the adapter's largest subgroup
+    const target: ScheduleTarget = scheduleTarget(sg, device.limits, workgroupMultiple('gpu', device.subgroupMaxSize || undefined));
     if (!sig || !tuned || !isCandidate(sig, tuned, target)) {
       warn(`ignoring the tuning cache ${cache.path}: its schedule for '${key}' is not one hrn tune measures on this device; run hrn tune again to replace it`);
       return new Map();

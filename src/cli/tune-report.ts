@@ -3,6 +3,7 @@
 
 import cliProgress from 'cli-progress';
 import { knobsKey } from '../codegen/schedule/candidates.js';
+import type { GpuClock } from '../runtime/gpu-timer.js';
 import type { SignatureTuning, TuneProgress, TuneResult } from '../runtime/tune/search.js';
 import { startBar } from './progress-bar.js';
 import type { ErrStream } from './stderr.js';
@@ -85,6 +86,9 @@ export interface TuneJsonSignature {
 }
 
 /** The `--json` entry of one network's tuning run. */
+/** What timed a run, for the report: `by GPU timestamps` or `by the wall clock`. */
+export const clockText = (clock: GpuClock) => (clock === 'timestamp' ? 'by GPU timestamps' : 'by the wall clock');
+
 export function tuneJsonNetwork(result: TuneResult, how: { network: string; mode: Measurement['mode']; batch: number }) {
   const signatures = result.signatures.map((s): TuneJsonSignature => {
     const measured = s.baseline !== undefined && s.best !== undefined;
@@ -103,5 +107,5 @@ export function tuneJsonNetwork(result: TuneResult, how: { network: string; mode
       rejected: s.rejected.map((r) => ({ knobs: { ...r.knobs } as Record<string, number | boolean>, why: r.why })),
     };
   });
-  return { ...how, profile: { name: result.profile.name, from: result.profile.from }, timed: result.tried, candidates: result.total, stopped: result.stopped, signatures };
+  return { ...how, profile: { name: result.profile.name, from: result.profile.from }, timed: result.tried, candidates: result.total, stopped: result.stopped, clock: result.clock, signatures };
 }

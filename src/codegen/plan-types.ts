@@ -39,6 +39,12 @@ export interface ScheduleOptions {
    * dispatch whose signature has one takes it instead of the profile's choice.
    */
   tuned?: TunedSchedules;
+  /**
+   * The adapter's largest subgroup size (`GpuContext.subgroupMaxSize`, a power of two): the gpu
+   * profile rounds every workgroup up to a multiple of it, so that no subgroup runs partly empty
+   * (default 32 when not given; within the device's workgroup limit). The cpu profile ignores it.
+   */
+  subgroupMaxSize?: number;
 }
 
 export interface PlanOptions extends ScheduleOptions {

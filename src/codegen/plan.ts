@@ -11,13 +11,20 @@ import type { GraphState, StageOptions } from './graph/state.js';
 import { checkPlanFits, withBatchAdvice } from './device-limits.js';
 import { DEFAULT_LIMITS, type Plan, type PlanOptions, type ScheduleOptions } from './plan-types.js';
 import { planProfile } from './schedule/profiles.js';
+import { workgroupMultiple } from './schedule/workgroup.js';
 import type { ScheduleSettings } from './schedule/scheduler.js';
 
 export * from './plan-types.js';
 
 /** The schedule options with their defaults (inference and training). */
 export function scheduleSettings(o: ScheduleOptions): ScheduleSettings {
-  return { profile: planProfile(o.profile, o.profileFrom), overrides: o.schedules ?? {}, ...(o.tuned !== undefined ? { tuned: o.tuned } : {}) };
+  const profile = planProfile(o.profile, o.profileFrom);
+  return {
+    profile,
+    overrides: o.schedules ?? {},
+    ...(o.tuned !== undefined ? { tuned: o.tuned } : {}),
+    workgroupMultiple: workgroupMultiple(profile.name, o.subgroupMaxSize),
+  };
 }
 
 /**

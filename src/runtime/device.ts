@@ -34,6 +34,12 @@ export interface OpenDeviceOptions {
    * of the conv kernels' CPU time on lavapipe, bench/conv-kernels.ts); on elsewhere.
    */
   robustness?: boolean;
+  /**
+   * Request the `timestamp-query` feature where the adapter has it, so that profiling and `hrn
+   * tune` time passes by the GPU's timestamps (gpu-timer.ts). Default: on, unless the environment
+   * has HRN_TIMESTAMPS=0 (which makes them use the wall clock).
+   */
+  timestamps?: boolean;
 }
 
 let globalsInstalled = false;
@@ -97,6 +103,9 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
   const backend = options.backend ?? chosen?.backend;
   if (options.adapter) dawnOptions.push(`adapter=${chosen?.name ?? options.adapter}`);
   if (backend) dawnOptions.push(`backend=${backend}`);
+  // Dawn rounds timestamps to about 65 us by default (a browser's defence against timing attacks):
+  // too coarse for a single kernel, and nothing a local process needs
+  dawnOptions.push('disable-dawn-features=timestamp_quantization');
   const toggles = options.enableToggles ?? [];
   const withToggles = (t: string[]) => (t.length > 0 ? [...dawnOptions, `enable-dawn-features=${t.join(',')}`] : dawnOptions);
   let robust = options.robustness ?? false;
@@ -114,7 +123,8 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
         'Choose a GPU with --adapter N or NAME, or leave out --require-gpu to run on the CPU.',
     );
   }
-  const ctx = await contextFromAdapter(adapter, options.subgroups ?? true, undefined, robust);
+  const timestamps = options.timestamps ?? process.env.HRN_TIMESTAMPS !== '0';
+  const ctx = await contextFromAdapter(adapter, options.subgroups ?? true, undefined, robust, timestamps);
   ctx.openCompileHelper = helperFor(ctx);
   return ctx;
 }

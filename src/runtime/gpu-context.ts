@@ -18,6 +18,12 @@ export interface GpuContext {
    * A kernel generated for this width is correct for every real subgroup size at least as large.
    */
   subgroupSize: number;
+  /**
+   * The adapter's largest subgroup size when it reports one as a power of two (NVIDIA: 32, AMD: 64,
+   * lavapipe: its vector width), else 0: the gpu profile rounds workgroups up to a multiple of it
+   * (plan option `subgroupMaxSize`; 32 when 0).
+   */
+  subgroupMaxSize: number;
   /** The device limits that code generation checks against. */
   limits: {
     maxStorageBufferBindingSize: number;
@@ -47,11 +53,13 @@ export interface GpuContext {
 }
 
 /**
- * Plan options with the schedule profile filled in for `ctx` when they give none: `cpu` on a CPU
- * driver, `gpu` elsewhere (profileForDevice).
+ * Plan options with the schedule profile filled in for `ctx` when they give none (`cpu` on a CPU
+ * driver, `gpu` elsewhere: profileForDevice), and the adapter's largest subgroup size when `ctx`
+ * knows it and they give none.
  */
-export function withDeviceProfile<O extends ScheduleOptions>(ctx: Pick<GpuContext, 'cpuDriver'>, options: O): O {
-  return options.profile !== undefined ? options : { ...options, profile: profileForDevice(ctx), profileFrom: 'device' };
+export function withDeviceProfile<O extends ScheduleOptions>(ctx: Pick<GpuContext, 'cpuDriver'> & { subgroupMaxSize?: number }, options: O): O {
+  const sized = options.subgroupMaxSize === undefined && (ctx.subgroupMaxSize ?? 0) > 0 ? { ...options, subgroupMaxSize: ctx.subgroupMaxSize } : options;
+  return sized.profile !== undefined ? sized : { ...sized, profile: profileForDevice(ctx), profileFrom: 'device' };
 }
 
 /** Mesa's llvmpipe (lavapipe) and SwiftShader: CPU drivers, which compile lazily and bound every storage access. */
@@ -65,16 +73,19 @@ export function subgroupWidth(minSize: number | undefined): number {
 }
 
 /**
- * Requests a device from `adapter` with its largest limits, and the `subgroups` feature when
- * `subgroups` is on and the adapter reports a usable subgroup width. `release` drops whatever keeps
- * the adapter alive, once the device is destroyed; `robust` records whether accesses are bounds-checked.
+ * Requests a device from `adapter` with its largest limits, the `subgroups` feature when
+ * `subgroups` is on and the adapter reports a usable subgroup width, and `timestamp-query` when
+ * `timestamps` is on and the adapter has it (passes are then timed by the GPU: gpu-timer.ts).
+ * `release` drops whatever keeps the adapter alive, once the device is destroyed; `robust` records
+ * whether accesses are bounds-checked.
  */
-export async function contextFromAdapter(adapter: GPUAdapter, subgroups: boolean, release: () => void = () => undefined, robust = true): Promise<GpuContext> {
+export async function contextFromAdapter(adapter: GPUAdapter, subgroups: boolean, release: () => void = () => undefined, robust = true, timestamps = true): Promise<GpuContext> {
   const lim = adapter.limits;
   const features: GPUFeatureName[] = [];
   const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
   const sgWidth = subgroups && adapter.features.has('subgroups') ? subgroupWidth(info.subgroupMinSize) : 0;
   if (sgWidth > 0) features.push('subgroups' as GPUFeatureName);
+  if (timestamps && adapter.features.has('timestamp-query')) features.push('timestamp-query');
   const device = await adapter.requestDevice({
     requiredFeatures: features,
     requiredLimits: {
@@ -94,6 +105,7 @@ export async function contextFromAdapter(adapter: GPUAdapter, subgroups: boolean
     adapter,
     adapterInfo,
     subgroupSize: sgWidth,
+    subgroupMaxSize: subgroupWidth(info.subgroupMaxSize),
     robust,
     cpuDriver: isCpuDriver(info),
     limits: {

@@ -16,6 +16,7 @@ import { checkWeights, type Weights } from '../weights/weights.js';
 import { type GpuContext, withDeviceProfile } from './gpu-context.js';
 import { Executor } from './executor.js';
 import { checkGpu, guardGpu } from './device-watch.js';
+import { type GpuClock, GpuTimer } from './gpu-timer.js';
 import { denseValue, flatMomentum, flatParams, flatRunning, tensorsFromFlat, valueLocation, weightsFromFlat } from './trainer-state.js';
 import { type CompileProgress, compileKernels } from './warm-up.js';
 
@@ -24,8 +25,10 @@ export interface DispatchProfile {
   label: string;
   template: string;
   phase: string;
-  /** Wall milliseconds per run (best of two batches of runs). */
+  /** Milliseconds per run (best of two batches of runs), by `clock`. */
   ms: number;
+  /** What timed it: the GPU's timestamps around the pass where the device has them, else the wall clock (gpu-timer.ts). */
+  clock: GpuClock;
   /** CPU milliseconds of this process per run, lavapipe's threads included (best of two). */
   cpuMs: number;
   /** CPU milliseconds of the first batch of runs: any lazy shader compilation lands here. */
@@ -341,37 +344,40 @@ export class Trainer {
    * Times every dispatch of a step on its own (its own command buffer, `repeat` times, best of
    * two): where a step's time goes. Uses whatever batch is loaded; updates the weights like steps.
    * `cpuClockMs` reads the host process's CPU time in ms (in Node, the process's cpuUsage); the core cannot
-   * read it itself, since it also runs in a browser. Without it the CPU figures are NaN.
+   * read it itself, since it also runs in a browser. Without it the CPU figures are NaN. Passes are
+   * timed by the GPU's timestamps where the device has them, unless `timestamps` is false.
    */
-  async profile(repeat = 3, only?: (d: { label: string; template: string }) => boolean, cpuClockMs: () => number = () => NaN): Promise<DispatchProfile[]> {
+  async profile(repeat = 3, only?: (d: { label: string; template: string }) => boolean, cpuClockMs: () => number = () => NaN, timestamps = true): Promise<DispatchProfile[]> {
     this.checkOpen();
     await this.flush();
-    const { plan, device } = this;
+    const { plan } = this;
     const out: DispatchProfile[] = [];
-    for (let i = 0; i < plan.dispatches.length; i++) {
-      const d = plan.dispatches[i];
-      const template = plan.kernels[d.kernel].template;
-      if (only && !only({ label: d.label, template })) continue;
-      const run = async () => {
-        const enc = device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        for (let r = 0; r < repeat; r++) {
-          pass.setPipeline(this.pipelines[d.kernel]);
-          pass.setBindGroup(0, this.bindGroups[i]);
-          pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
-        }
-        pass.end();
+    const timer = new GpuTimer(this.device, { timestamps });
+    try {
+      for (let i = 0; i < plan.dispatches.length; i++) {
+        const d = plan.dispatches[i];
+        const template = plan.kernels[d.kernel].template;
+        if (only && !only({ label: d.label, template })) continue;
+        const run = async () => {
+          const c0 = cpuClockMs();
+          const t = await timer.time((pass) => {
+            for (let r = 0; r < repeat; r++) {
+              pass.setPipeline(this.pipelines[d.kernel]);
+              pass.setBindGroup(0, this.bindGroups[i]);
+              pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+            }
+          });
+          return { ms: t.ms / repeat, clock: t.clock, cpuMs: (cpuClockMs() - c0) / repeat };
+        };
         const c0 = cpuClockMs();
-        const t0 = performance.now();
-        device.queue.submit([enc.finish()]);
-        await this.guard(device.queue.onSubmittedWorkDone());
-        return { ms: (performance.now() - t0) / repeat, cpuMs: (cpuClockMs() - c0) / repeat };
-      };
-      const c0 = cpuClockMs();
-      await run();
-      const firstCpuMs = cpuClockMs() - c0;
-      const [a, b] = [await run(), await run()];
-      out.push({ label: d.label, template, phase: d.phase, ms: Math.min(a.ms, b.ms), cpuMs: Math.min(a.cpuMs, b.cpuMs), firstCpuMs, flops: d.flops });
+        await run();
+        const firstCpuMs = cpuClockMs() - c0;
+        const [a, b] = [await run(), await run()];
+        const best = a.ms <= b.ms ? a : b;
+        out.push({ label: d.label, template, phase: d.phase, ms: best.ms, clock: best.clock, cpuMs: Math.min(a.cpuMs, b.cpuMs), firstCpuMs, flops: d.flops });
+      }
+    } finally {
+      timer.dispose();
     }
     return out;
   }

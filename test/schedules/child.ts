@@ -22,7 +22,7 @@ import { softmaxCrossEntropy } from '../../src/train/losses.js';
 import { initWeights, perturbWeights, Rng } from '../../src/weights/weights.js';
 import { copyWeights, normwiseError } from '../numeric.js';
 
-type ScheduleChoice = Pick<PlanOptions, 'profile' | 'schedules'>;
+type ScheduleChoice = Pick<PlanOptions, 'profile' | 'schedules' | 'subgroupMaxSize'>;
 
 /** Workgroups are multiples of 16 (the widest subgroup run here); pixel blocks of dX multiples of the strides (1 and 2). */
 const POINTS: Array<[string, ScheduleChoice]> = [
@@ -32,6 +32,8 @@ const POINTS: Array<[string, ScheduleChoice]> = [
     'small tiles, many partial sums',
     {
       profile: 'gpu',
+      // as on a GPU whose subgroups run up to 64 wide: every workgroup, the forced ones too, rounded to 64
+      subgroupMaxSize: 64,
       schedules: {
         conv: { ocb: 4, pxb: 1, wg: 32 },
         conv_dx: { icb: 4, pxb: 2, wg: 32 },
@@ -73,6 +75,8 @@ interface Result {
   schedules: string[];
   /** Whether a reduction cut its planes (the kernels' SPLIT form). */
   planeSplit: boolean;
+  /** The distinct workgroup sizes of the two plans' kernels. */
+  workgroups: number[];
 }
 
 const texts = (s: DispatchSchedule[]) => s.map(scheduleText);
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
       const ex = await Executor.forGraph(ctx, g, w, { batch, ...choice });
       let inference: number;
       const schedules = texts(ex.plan.schedules);
+      const workgroups = new Set(ex.plan.kernels.map((k) => k.workgroupSize));
       try {
         inference = normwiseError(await ex.run(x), logits);
       } finally {
@@ -109,16 +114,17 @@ async function main(): Promise<void> {
         const got = await tr.readGrads();
         for (const [name, r] of ref.grads) gradients = Math.max(gradients, normwiseError(got.get(name)!, r));
         schedules.push(...texts(tr.plan.schedules));
+        for (const k of tr.plan.kernels) workgroups.add(k.workgroupSize);
         planeSplit = tr.plan.kernels.some((k) => k.template === 'train/bn_stats' && k.wgsl.includes('args.PCH'));
       } finally {
         tr.dispose();
       }
-      results.push({ point, inference, gradients, schedules: [...new Set(schedules)], planeSplit });
+      results.push({ point, inference, gradients, schedules: [...new Set(schedules)], planeSplit, workgroups: [...workgroups].sort((a, b) => a - b) });
     }
   } finally {
     ctx.close();
   }
-  process.stdout.write(`${JSON.stringify({ subgroupSize: ctx.subgroupSize, robust: ctx.robust, adapter: ctx.adapterInfo, results })}\n`);
+  process.stdout.write(`${JSON.stringify({ subgroupSize: ctx.subgroupSize, subgroupMaxSize: ctx.subgroupMaxSize, robust: ctx.robust, adapter: ctx.adapterInfo, results })}\n`);
 }
 
 main().then(

@@ -65,6 +65,7 @@ function summary(plan: Plan): string {
 
 interface AdapterTarget {
   subgroupSize: number;
+  subgroupMaxSize: number;
   limits: GpuContext['limits'];
   cpuDriver: boolean;
   info: string;
@@ -77,7 +78,7 @@ async function adapterTarget(p: ParsedCommand, ctx: Context): Promise<AdapterTar
   const gpu = await openDevice(adapterChoice(p));
   try {
     const tuned = tunedForDevice(p, ctx, 'compile', gpu);
-    return { subgroupSize: gpu.subgroupSize, limits: { ...gpu.limits }, cpuDriver: gpu.cpuDriver, info: gpu.adapterInfo, tuned };
+    return { subgroupSize: gpu.subgroupSize, subgroupMaxSize: gpu.subgroupMaxSize, limits: { ...gpu.limits }, cpuDriver: gpu.cpuDriver, info: gpu.adapterInfo, tuned };
   } finally {
     gpu.close();
   }

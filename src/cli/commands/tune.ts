@@ -18,7 +18,7 @@ import { applyPipelineOption, PIPELINE_OPTION } from '../pipeline.js';
 import { deviceProfile, profileOption, profileOptionSpec } from '../profile-option.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { cacheKey, tuneCacheDir, writeTuneCache, type CacheEntry } from '../tune-cache.js';
-import { cacheEntries, tuneJsonNetwork, tuneTable, TuneProgressView } from '../tune-report.js';
+import { cacheEntries, clockText, tuneJsonNetwork, tuneTable, TuneProgressView } from '../tune-report.js';
 import { JSON_OPTION, JSON_SCHEMA_VERSION, wantsJson } from '../json.js';
 
 /** Seconds of tuning when --budget is not given. */
@@ -51,7 +51,9 @@ export const tune: Command = {
       "the other profile's, then the family's list (docs/runtime.md, \"Tuning\"). Each runs as its own",
       "dispatch on buffers of the plan's sizes filled with seeded noise: once (which also compiles it),",
       "checked against the default's result (a candidate whose result differs is rejected, however fast),",
-      'then timed (the fastest of --reps samples, after a warm-up run). The fastest candidate, timed again',
+      'then timed (the fastest of --reps samples, after a warm-up run) by the GPU\'s timestamp queries where',
+      'the adapter has them (lavapipe does), else by the wall clock; HRN_TIMESTAMPS=0 forces the wall clock,',
+      'and the report says which timed the run. The fastest candidate, timed again',
       'alternately with the default to confirm it, is kept per signature and added to the tuning cache',
       'of the device, a JSON file under $XDG_CACHE_HOME/hrn (~/.cache/hrn;',
       'HRN_CACHE_DIR names another directory), which hrn compile (with -o, --emit-wgsl or --adapter), hrn',
@@ -126,7 +128,7 @@ export const tune: Command = {
             '',
             tuneTable(result.signatures),
             '',
-            `timed ${result.tried} of ${plural(result.total, 'candidate')}; ${Object.keys(fresh).length} of ${result.signatures.length} signatures measured, ${complete} of them completely` +
+            `timed ${result.tried} of ${plural(result.total, 'candidate')} (${clockText(result.clock)}); ${Object.keys(fresh).length} of ${result.signatures.length} signatures measured, ${complete} of them completely` +
               (cut ? `${cut} (the rest keep what was measured, or the default)` : ''),
           ].join('\n'),
         );

@@ -9,6 +9,7 @@ import { convMacs } from '../../ir/count.js';
 import { convPacking, convWeightPadding } from '../conv-layout.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
 import { genArgmax, genAvgPool, genConv, genEwise, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
+import { dispatchLimits, type DispatchLimits } from '../kernels/common.js';
 import type { BufferKind, ParamSource, Plan, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
 import { Scheduler, scheduleTarget, type ScheduleRecord } from '../schedule/scheduler.js';
 import type { DispatchSchedule } from '../schedule/types.js';
@@ -21,7 +22,7 @@ class Emitter {
   readonly dispatches: PlanDispatch[] = [];
   readonly schedules: DispatchSchedule[] = [];
   private readonly kernelBySource = new Map<string, number>();
-  private readonly dl: { maxComputeWorkgroupsPerDimension: number };
+  private readonly dl: DispatchLimits;
   private readonly scheduler: Scheduler;
 
   constructor(
@@ -32,8 +33,8 @@ class Emitter {
     private readonly options: StageOptions,
   ) {
     this.buffers = allocation.buffers.map((b) => (b.values === undefined ? { ...b } : { ...b, values: [...b.values] }));
-    this.dl = { maxComputeWorkgroupsPerDimension: options.limits.maxComputeWorkgroupsPerDimension };
-    this.scheduler = new Scheduler(options.schedule, scheduleTarget(options.subgroupSize, options.limits));
+    this.scheduler = new Scheduler(options.schedule, scheduleTarget(options.subgroupSize, options.limits, options.schedule.workgroupMultiple));
+    this.dl = dispatchLimits(options.limits, this.scheduler.target);
   }
 
   addBuffer(b: Omit<PlanBuffer, 'id'>): number {

@@ -1,7 +1,7 @@
 // Global average pooling backward.
 
 import { f, u } from '../template.js';
-import { type DispatchLimits } from './common.js';
+import { type DispatchLimits, fixedWorkgroup } from './common.js';
 import { type BufView, build, type GradTarget, grid, type PlaneShape, type TrainKernel, tUnits, vecFor, WG, reads, writes } from './train-common.js';
 
 export function genAvgPoolBwd(name: string, sh: PlaneShape, g: BufView, dx: GradTarget, limits: DispatchLimits): TrainKernel {
@@ -9,7 +9,8 @@ export function genAvgPoolBwd(name: string, sh: PlaneShape, g: BufView, dx: Grad
   const vec = vecFor(plane, [dx]);
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
   const total = sh.batch * sh.c * (plane / vec);
-  const [nx, , nz] = grid(total, WG, limits, name);
+  const wg = fixedWorkgroup(WG, limits);
+  const [nx, , nz] = grid(total, wg, limits, name);
   return build(
     'train/avgpool_bwd',
     [reads('g_in', g.buffer), writes('dx', dx.buffer, `array<${T}>`)],
@@ -23,11 +24,11 @@ export function genAvgPoolBwd(name: string, sh: PlaneShape, g: BufView, dx: Grad
       DX_OFF: tUnits(dx.offset, vec, name),
       INV_HW: f(1 / plane),
       NX: u(nx),
-      WG,
+      WG: wg,
       T,
     },
     { ACC: dx.accumulate },
-    WG,
+    wg,
     [nx, 1, nz],
   );
 }

@@ -1,7 +1,7 @@
 // Backward of an elementwise chain [bn] [add] [relu]: the input gradients.
 
 import { f, u } from '../template.js';
-import { type DispatchLimits } from './common.js';
+import { type DispatchLimits, fixedWorkgroup } from './common.js';
 import { type BufView, build, type GradTarget, grid, type PlaneShape, type SlotDef, type TrainKernel, tUnits, vecFor, WG, reads, writes } from './train-common.js';
 
 export interface ChainBwdSpec {
@@ -36,7 +36,8 @@ export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKerne
   const vec = vecFor(plane, views);
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
   const total = sh.batch * sh.c * (plane / vec);
-  const [nx, , nz] = grid(total, WG, limits, s.name);
+  const wg = fixedWorkgroup(WG, limits);
+  const [nx, , nz] = grid(total, wg, limits, s.name);
   const bn = s.bn && s.a ? s.bn : undefined;
   const slots: SlotDef[] = [reads('g_in', s.g.buffer, `array<${T}>`)];
   if (relu) slots.push(reads('o_in', s.out!.buffer, `array<${T}>`));
@@ -50,9 +51,9 @@ export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKerne
   return build(
     'train/chain_bwd',
     slots,
-    { SCALE_A: s.scaleA !== undefined && s.scaleA !== 1 ? ` * ${f(s.scaleA)}` : '', WG, T },
+    { SCALE_A: s.scaleA !== undefined && s.scaleA !== 1 ? ` * ${f(s.scaleA)}` : '', WG: wg, T },
     { RELU: !!relu, BN: !!bn, TA: !!s.a, TB: !!s.b, ACC_A: !!s.a?.accumulate, ACC_B: !!s.b?.accumulate },
-    WG,
+    wg,
     [nx, 1, nz],
     undefined,
     {

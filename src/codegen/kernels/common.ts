@@ -41,9 +41,23 @@ export interface GeneratedKernel {
 
 export interface DispatchLimits {
   maxComputeWorkgroupsPerDimension: number;
+  /**
+   * What kernels of a fixed workgroup round it up to a multiple of (the gpu profile's: the
+   * adapter's largest subgroup size, see schedule/workgroup.ts); absent: 1.
+   */
+  workgroupMultiple?: number;
 }
 
 export const DEFAULT_DISPATCH_LIMITS: DispatchLimits = { maxComputeWorkgroupsPerDimension: 65535 };
+
+/** The dispatch limits of a plan: the device's, and the schedule target's workgroup multiple when it has one. */
+export function dispatchLimits(limits: { maxComputeWorkgroupsPerDimension: number }, target: { workgroupMultiple?: number }): DispatchLimits {
+  const dl: DispatchLimits = { maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension };
+  return target.workgroupMultiple !== undefined && target.workgroupMultiple > 1 ? { ...dl, workgroupMultiple: target.workgroupMultiple } : dl;
+}
+
+/** A kernel's fixed workgroup `wg` as `limits` want it: rounded up to their multiple (its extra invocations find no element). */
+export const fixedWorkgroup = (wg: number, limits: DispatchLimits) => Math.ceil(wg / (limits.workgroupMultiple ?? 1)) * (limits.workgroupMultiple ?? 1);
 
 /**
  * Slots that view the same buffer must share one binding (see bindings.ts). `alias` maps a slot
@@ -197,7 +211,7 @@ interface PerElementKernel {
 
 /** Fills in what lib/per_element.wgsl needs (TOTAL, NX, WG) and the matching dispatch. */
 export function finishPerElement(k: PerElementKernel, limits: DispatchLimits): GeneratedKernel {
-  const wg = k.workgroupSize;
+  const wg = fixedWorkgroup(k.workgroupSize, limits);
   const { nx, nz } = splitTiles(Math.ceil(k.total / wg), limits, k.name);
   if (k.args) {
     const args = { ...k.args, TOTAL: u(k.total), NX: u(nx) };

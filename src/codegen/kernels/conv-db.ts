@@ -2,11 +2,13 @@
 
 import { u } from '../template.js';
 import { convBlocks, type ConvGeometry } from '../conv-layout.js';
+import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, fixedWorkgroup } from './common.js';
 import { type BufView, build, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 /** Bias gradient of a convolution, written at its packed position (offset in floats). */
-export function genConvDb(g: ConvGeometry, dy: BufView, grad: { buffer: number; offset: number }): TrainKernel {
+export function genConvDb(g: ConvGeometry, dy: BufView, grad: { buffer: number; offset: number }, limits: DispatchLimits = DEFAULT_DISPATCH_LIMITS): TrainKernel {
   const { cog, obg } = convBlocks(g);
+  const wg = fixedWorkgroup(WG, limits);
   return build(
     'train/conv_db',
     [reads('g_in', dy.buffer), writes('grad', grad.buffer)],
@@ -20,10 +22,10 @@ export function genConvDb(g: ConvGeometry, dy: BufView, grad: { buffer: number; 
       DY_BS: u(dy.batchStride),
       DY_OFF: u(dy.offset),
       GB_OFF: u(grad.offset),
-      WG,
+      WG: wg,
     },
     {},
-    WG,
-    [Math.ceil(g.outC / WG), 1, 1],
+    wg,
+    [Math.ceil(g.outC / wg), 1, 1],
   );
 }

@@ -1,7 +1,7 @@
 // The training loss and its logits gradient: cross-entropy, Hinton KD or decoupled KD.
 
 import { f, u } from '../template.js';
-import { pow2AtLeast } from './common.js';
+import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, fixedWorkgroup, pow2AtLeast } from './common.js';
 import { type BufView, build, type SlotDef, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 /** The training loss (docs/architecture.md, "Training recipe"; the reference is src/train/losses.ts). */
@@ -19,8 +19,9 @@ export function genLoss(
   classes: number,
   loss: LossSpec,
   bufs: { logits: BufView; labels: number; teacher?: number; dlogits: number; sums: number; uniform: number },
+  limits: DispatchLimits = DEFAULT_DISPATCH_LIMITS,
 ): TrainKernel {
-  const wg = Math.min(WG, Math.max(8, pow2AtLeast(batch)));
+  const wg = fixedWorkgroup(Math.min(WG, Math.max(8, pow2AtLeast(batch))), limits);
   const kd = loss.kind !== 'ce';
   if (kd && bufs.teacher === undefined) throw new Error(`${name}: knowledge distillation needs the teacher's logits`);
   const slots: SlotDef[] = [

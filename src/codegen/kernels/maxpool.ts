@@ -3,7 +3,7 @@
 // pooling is a small share of a network's work, so nothing here is tiled.
 
 import { u } from '../template.js';
-import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, finishPerElement, type GeneratedKernel, type SlotAliases, type ViewLayout, viewValues, workgroupFor } from './common.js';
+import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, finishPerElement, fixedWorkgroup, type GeneratedKernel, type SlotAliases, type ViewLayout, viewValues, workgroupFor } from './common.js';
 import { type BufView, build, type GradTarget, grid, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 export interface MaxPoolShape {
@@ -57,7 +57,8 @@ export function genMaxPool(
 /** dX of max pooling: x is the forward input, g the output's gradient, dx the input's gradient. */
 export function genMaxPoolBwd(name: string, s: MaxPoolShape, x: BufView, g: BufView, dx: GradTarget, limits: DispatchLimits): TrainKernel {
   const total = s.batch * s.c * s.h * s.w;
-  const [nx, , nz] = grid(total, WG, limits, name);
+  const wg = fixedWorkgroup(WG, limits);
+  const [nx, , nz] = grid(total, wg, limits, name);
   return build(
     'train/maxpool_bwd',
     [reads('x_in', x.buffer), reads('g_in', g.buffer), writes('dx', dx.buffer)],
@@ -71,10 +72,10 @@ export function genMaxPoolBwd(name: string, s: MaxPoolShape, x: BufView, g: BufV
       DX_BS: u(dx.batchStride),
       DX_OFF: u(dx.offset),
       NX: u(nx),
-      WG,
+      WG: wg,
     },
     { ACC: dx.accumulate },
-    WG,
+    wg,
     [nx, 1, nz],
   );
 }

@@ -1,7 +1,7 @@
 // The optimizer: SGD with momentum (optionally Nesterov) and weight decay, one dispatch per parameter run.
 
 import { f, u } from '../template.js';
-import { type DispatchLimits } from './common.js';
+import { type DispatchLimits, fixedWorkgroup } from './common.js';
 import { build, grid, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 /** SGD's defaults everywhere in hrn: the GPU plan, the CPU reference and the `train` command. */
@@ -23,13 +23,14 @@ export function genSgd(
 ): TrainKernel {
   if (range.offset % 4 !== 0 || range.length % 4 !== 0) throw new Error(`${name}: SGD range must be vec4-aligned`);
   const len = range.length / 4;
-  const [nx, , nz] = grid(len, WG, limits, name);
+  const wg = fixedWorkgroup(WG, limits);
+  const [nx, , nz] = grid(len, wg, limits, name);
   return build(
     'train/sgd',
     [writes('prm', bufs.params, 'array<vec4<f32>>'), reads('grad', bufs.grads, 'array<vec4<f32>>'), writes('mom', bufs.momentum, 'array<vec4<f32>>')],
-    { OFF: u(range.offset / 4), LEN: u(len), WD: f(h.weightDecay), MOMENTUM: f(h.momentum), NX: u(nx), WG },
+    { OFF: u(range.offset / 4), LEN: u(len), WD: f(h.weightDecay), MOMENTUM: f(h.momentum), NX: u(nx), WG: wg },
     { NESTEROV: h.nesterov },
-    WG,
+    wg,
     [nx, 1, nz],
     bufs.uniform,
   );

@@ -5,6 +5,7 @@
 
 import { convBlocks, convDims, packedConvSize, type ConvGeometry } from '../conv-layout.js';
 import type { ConvDwSchedule, ProfileName, ScheduleTarget } from './types.js';
+import { profileWorkgroup } from './workgroup.js';
 
 /** A weight-gradient dispatch's schedule, resolved for its shape. */
 export interface ConvDwTiling extends ConvDwSchedule {
@@ -61,10 +62,11 @@ export const convDwInvocations = (g: ConvGeometry, t: ConvDwTiling) => t.chunks 
 export function chooseConvDw(g: ConvGeometry, profile: ProfileName, target: ScheduleTarget, fixed: Partial<ConvDwSchedule> = {}): ConvDwTiling {
   const { cig, nv } = convBlocks(g);
   const k = g.kernel;
-  // a multiple of 8 lanes (of the subgroup size, when subgroups share the dy loads) covering the group's input channels
-  const lanes = Math.max(8, target.subgroupSize);
+  // a multiple of 8 lanes (of the subgroup size, when subgroups share the dy loads; under gpu, of
+  // the largest subgroup the adapter runs) covering the group's input channels
+  const lanes = Math.max(8, target.subgroupSize, profile === 'gpu' ? (target.workgroupMultiple ?? 1) : 1);
   const cap = profile === 'cpu' ? 64 : Math.max(lanes, Math.floor(Math.min(64, target.maxWorkgroupSize) / lanes) * lanes);
-  const wg = fixed.wg ?? Math.max(lanes, Math.min(cap, Math.ceil(cig / lanes) * lanes));
+  const wg = profileWorkgroup(fixed.wg ?? Math.max(lanes, Math.min(cap, Math.ceil(cig / lanes) * lanes)), profile, target);
   const kyb = fixed.kyb ?? (k <= 3 ? k : 1);
   const ovb = fixed.ovb ?? (kyb * k * nv <= 18 ? nv : 1);
   const pxb = fixed.pxb ?? 4;

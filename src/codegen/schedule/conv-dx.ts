@@ -5,7 +5,7 @@
 import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
 import { pow2AtLeast } from '../kernels/common.js';
 import type { ConvDxSchedule, ProfileName, ScheduleTarget } from './types.js';
-import { GPU_MIN_INVOCATIONS, gpuWorkgroup } from './workgroup.js';
+import { GPU_MIN_INVOCATIONS, gpuWorkgroup, profileWorkgroup } from './workgroup.js';
 import { workgroupSizes } from './conv.js';
 
 export type ConvDxShape = Omit<ConvGeometry, 'ocb'>;
@@ -40,7 +40,7 @@ export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: Sched
     const sg = target.subgroupSize;
     return { icb, pxb, wg: fixed.wg ?? Math.max(sg, Math.min(64, Math.max(8, pow2AtLeast(spatialOf(s, pxb))))) };
   }
-  let t: ConvDxSchedule = { icb, pxb, wg: fixed.wg ?? gpuWorkgroup(target) };
+  let t: ConvDxSchedule = { icb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target) };
   while (convDxInvocations(s, t) < GPU_MIN_INVOCATIONS) {
     if (fixed.icb === undefined && t.icb > 4) t = { ...t, icb: 4 };
     else if (fixed.pxb === undefined && t.pxb > st) t = { ...t, pxb: st === 1 ? Math.ceil(t.pxb / 2) : st };

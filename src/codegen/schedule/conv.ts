@@ -5,7 +5,7 @@
 import type { ConvShape } from '../conv-layout.js';
 import { workgroupFor } from '../kernels/common.js';
 import type { ConvSchedule, ProfileName, ScheduleTarget } from './types.js';
-import { GPU_MIN_INVOCATIONS, gpuWorkgroup } from './workgroup.js';
+import { GPU_MIN_INVOCATIONS, gpuWorkgroup, profileWorkgroup } from './workgroup.js';
 
 export type ConvScheduleShape = Pick<ConvShape, 'outC' | 'groups' | 'outW' | 'outH' | 'kernel' | 'stride' | 'pad' | 'batch'>;
 
@@ -39,7 +39,7 @@ export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: S
     const spatial = s.batch * rows * Math.ceil(rowLen / pxb);
     return { ocb, pxb, wg: fixed.wg ?? Math.max(workgroupFor(spatial), target.subgroupSize) };
   }
-  let t: ConvSchedule = { ocb, pxb, wg: fixed.wg ?? gpuWorkgroup(target) };
+  let t: ConvSchedule = { ocb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target) };
   while (convInvocations(s, t) < GPU_MIN_INVOCATIONS) {
     if (fixed.ocb === undefined && t.ocb > 4) t = { ...t, ocb: 4 };
     else if (fixed.pxb === undefined && t.pxb > 1) t = { ...t, pxb: Math.ceil(t.pxb / 2) };

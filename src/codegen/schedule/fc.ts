@@ -4,7 +4,7 @@
 
 import { workgroupFor } from '../kernels/common.js';
 import type { FcSchedule, ProfileName, ScheduleTarget } from './types.js';
-import { gpuWorkgroup } from './workgroup.js';
+import { gpuWorkgroup, profileWorkgroup } from './workgroup.js';
 import { workgroupSizes } from './conv.js';
 
 /**
@@ -13,7 +13,7 @@ import { workgroupSizes } from './conv.js';
  * them). gpu: gpuWorkgroup.
  */
 export function chooseFc(invocations: number | 'any', profile: ProfileName, target: ScheduleTarget, fixed: Partial<FcSchedule> = {}): FcSchedule {
-  if (fixed.wg !== undefined) return { wg: fixed.wg };
+  if (fixed.wg !== undefined) return { wg: profileWorkgroup(fixed.wg, profile, target) };
   if (profile === 'gpu') return { wg: gpuWorkgroup(target) };
   return { wg: invocations === 'any' ? 64 : workgroupFor(invocations) };
 }

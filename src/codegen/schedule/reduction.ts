@@ -4,7 +4,7 @@
 // levels (bn_finalize weighs each partial by its element count).
 
 import type { ProfileName, ReductionSchedule, ScheduleTarget } from './types.js';
-import { GPU_MIN_INVOCATIONS, gpuWorkgroup } from './workgroup.js';
+import { GPU_MIN_INVOCATIONS, gpuWorkgroup, profileWorkgroup } from './workgroup.js';
 
 /** A channel's values cut into partial sums: image chunks, each image's plane in plane chunks. */
 export interface ReductionSplit {
@@ -46,7 +46,8 @@ export function reductionSplit(c: number, batch: number, plane: number, s: Pick<
  */
 export function chooseReduction(profile: ProfileName, target: ScheduleTarget, fixed: Partial<ReductionSchedule> = {}): ReductionSchedule {
   const base: ReductionSchedule = profile === 'cpu' ? { target: 256, splitPlane: false, wg: 64 } : { target: GPU_MIN_INVOCATIONS, splitPlane: true, wg: gpuWorkgroup(target) };
-  return { ...base, ...fixed };
+  const t = { ...base, ...fixed };
+  return { ...t, wg: profileWorkgroup(t.wg, profile, target) };
 }
 
 /** Every schedule worth timing (for a tuner): targets of 256 to 131,072 partial sums, with and without cut planes, workgroups of 64 and 256. */

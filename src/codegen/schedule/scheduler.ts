@@ -27,7 +27,7 @@ import type {
   ScheduleSource,
   ScheduleTarget,
 } from './types.js';
-import { checkWorkgroup } from './workgroup.js';
+import { checkWorkgroup, fitMultiple } from './workgroup.js';
 
 /** The plan options about schedules, defaults filled in. */
 export interface ScheduleSettings {
@@ -35,6 +35,8 @@ export interface ScheduleSettings {
   overrides: ScheduleOverrides;
   /** Schedules measured for kernel signatures on this device (`hrn tune`); none by default. */
   tuned?: TunedSchedules;
+  /** What every workgroup is rounded up to a multiple of (workgroupMultiple in workgroup.ts): 1 under cpu and when absent. */
+  workgroupMultiple?: number;
 }
 
 /** A plan's record of a dispatch's schedule, before the dispatch has its index. */
@@ -46,13 +48,21 @@ export interface Chosen<T> {
   record: ScheduleRecord;
 }
 
-/** The target of a plan: its subgroup width and the device limits a schedule must fit. */
-export function scheduleTarget(subgroupSize: number, limits: { maxComputeInvocationsPerWorkgroup: number; maxStorageBufferBindingSize: number; maxBufferSize: number }): ScheduleTarget {
-  return {
+/**
+ * The target of a plan: its subgroup width, the device limits a schedule must fit, and what the
+ * gpu profile rounds workgroups to (`multiple`, within the device's workgroup limit).
+ */
+export function scheduleTarget(
+  subgroupSize: number,
+  limits: { maxComputeInvocationsPerWorkgroup: number; maxStorageBufferBindingSize: number; maxBufferSize: number },
+  multiple = 1,
+): ScheduleTarget {
+  const t: ScheduleTarget = {
     subgroupSize,
     maxWorkgroupSize: limits.maxComputeInvocationsPerWorkgroup,
     maxBindingBytes: Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize),
   };
+  return multiple > 1 ? { ...t, workgroupMultiple: fitMultiple(multiple, limits.maxComputeInvocationsPerWorkgroup) } : t;
 }
 
 /** The families whose kernels share loads across a subgroup: their workgroups are whole subgroups. */

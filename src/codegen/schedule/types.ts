@@ -128,4 +128,9 @@ export interface ScheduleTarget {
   maxWorkgroupSize: number;
   /** The largest storage binding (bytes): conv dW's partial gradients must fit in one. */
   maxBindingBytes: number;
+  /**
+   * What the gpu profile rounds every workgroup up to a multiple of: the adapter's largest subgroup
+   * size (workgroupMultiple in workgroup.ts). Absent: 1; the cpu profile ignores it.
+   */
+  workgroupMultiple?: number;
 }

@@ -1,6 +1,6 @@
 // Workgroup sizes a schedule may use on a target, and the invocation count the gpu profile aims at.
 
-import type { ScheduleTarget } from './types.js';
+import type { ProfileName, ScheduleTarget } from './types.js';
 
 /**
  * Invocations a dispatch needs to keep a GPU busy: an eighth of an H100's 270,336 resident threads
@@ -10,11 +10,43 @@ import type { ScheduleTarget } from './types.js';
 export const GPU_MIN_INVOCATIONS = 32_768;
 
 /**
+ * The largest subgroup the gpu profile assumes when the adapter does not report one: NVIDIA's,
+ * Intel's and Apple's widest is 32. A device that runs wider subgroups (AMD's 64) only leaves the
+ * last subgroup of a workgroup partly idle; one that runs narrower ones loses nothing.
+ */
+export const DEFAULT_GPU_SUBGROUP_MAX = 32;
+
+/**
+ * What the gpu profile rounds every workgroup up to a multiple of: the adapter's largest subgroup
+ * size (`subgroupMaxSize`, DEFAULT_GPU_SUBGROUP_MAX when unknown), so that no subgroup of a
+ * workgroup runs partly empty (a workgroup of 40 on 32-wide subgroups pays for 64 lanes); 1 under
+ * the cpu profile, whose shapes stay as lavapipe wants them. Fails on a size that is not a
+ * positive power of two (every GPU's subgroup sizes are).
+ */
+export function workgroupMultiple(profile: ProfileName, subgroupMaxSize: number | undefined): number {
+  if (subgroupMaxSize !== undefined && !(Number.isInteger(subgroupMaxSize) && subgroupMaxSize >= 1 && (subgroupMaxSize & (subgroupMaxSize - 1)) === 0)) {
+    throw new Error(`plan options: subgroupMaxSize must be a positive power of two, got ${String(subgroupMaxSize)}`);
+  }
+  return profile === 'gpu' ? (subgroupMaxSize ?? DEFAULT_GPU_SUBGROUP_MAX) : 1;
+}
+
+/** `multiple` within a device's workgroup limit: the largest power of two that fits when it does not. */
+export function fitMultiple(multiple: number, maxWorkgroupSize: number): number {
+  return Math.max(1, Math.min(multiple, 2 ** Math.floor(Math.log2(Math.max(1, maxWorkgroupSize)))));
+}
+
+/** `wg` rounded up to a multiple of `multiple` (the extra invocations have nothing to do: every kernel bounds its work). */
+export const roundWorkgroup = (wg: number, multiple = 1) => Math.ceil(wg / multiple) * multiple;
+
+/** The gpu profile's rounding of a family's workgroup (a forced one too); the cpu profile's is kept. */
+export const profileWorkgroup = (wg: number, profile: ProfileName, target: ScheduleTarget) => (profile === 'gpu' ? roundWorkgroup(wg, target.workgroupMultiple) : wg);
+
+/**
  * The gpu profile's workgroup: `base` invocations (64: two warps of 32, or one wavefront of 64),
- * rounded to whole subgroups and within the device's limit.
+ * rounded to whole subgroups (of the largest size the adapter may run) and within the device's limit.
  */
 export function gpuWorkgroup(target: ScheduleTarget, base = 64): number {
-  const unit = Math.max(1, target.subgroupSize);
+  const unit = Math.max(1, target.subgroupSize, target.workgroupMultiple ?? 1);
   const cap = Math.max(unit, Math.floor(target.maxWorkgroupSize / unit) * unit);
   return Math.min(cap, Math.ceil(Math.max(base, unit) / unit) * unit);
 }

@@ -126,7 +126,7 @@ function conv(x: BackwardContext, s: ConvStep): void {
   } else {
     b.emit('backward', `${c.name} dW`, genConvDw(`${c.name} dW`, geo, xin, g, { buffer: store.G, offset4: wp.offset / 4 }, tiling, b.dl, sg), b.convFlops(c), dw.record);
   }
-  if (c.bias) b.emit('backward', `${c.name} db`, genConvDb(geo, g, { buffer: store.G, offset: store.paramOf.get(`${c.name}.bias`)!.offset }));
+  if (c.bias) b.emit('backward', `${c.name} db`, genConvDb(geo, g, { buffer: store.G, offset: store.paramOf.get(`${c.name}.bias`)!.offset }, b.dl));
   if (grads.needed[c.input]) {
     const dx = b.scheduler.convDx(`${c.name} dX`, geo);
     b.emit('backward', `${c.name} dX`, genConvDx(`${c.name} dX`, geo, g, grads.target(c.input), { buffer: store.P, offset: wp.offset }, dx.value, b.dl, sg), b.convFlops(c), dx.record);

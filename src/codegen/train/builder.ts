@@ -5,6 +5,7 @@
 import type { ConvNode, LayerGraph } from '../../ir/graph.js';
 import { convMacs } from '../../ir/count.js';
 import type { BindingType, BufView, DispatchLimits, GeneratedKernel, SlotAliases, TrainBinding, TrainKernel } from '../kernels/index.js';
+import { dispatchLimits } from '../kernels/common.js';
 import type { PlanLimits } from '../plan-types.js';
 import { Scheduler, scheduleTarget, type ScheduleRecord, type ScheduleSettings } from '../schedule/scheduler.js';
 import type { DispatchSchedule } from '../schedule/types.js';
@@ -46,8 +47,8 @@ export class TrainBuilder {
     readonly schedule: ScheduleSettings,
   ) {
     this.nodes = graph.nodes;
-    this.dl = { maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension };
-    this.scheduler = new Scheduler(schedule, scheduleTarget(subgroupSize, limits));
+    this.scheduler = new Scheduler(schedule, scheduleTarget(subgroupSize, limits, schedule.workgroupMultiple));
+    this.dl = dispatchLimits(limits, this.scheduler.target);
   }
 
   /** A copy to extend: later additions and size changes do not reach this one. */

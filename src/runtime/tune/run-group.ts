@@ -3,11 +3,18 @@
 // many times for a timing.
 
 import { checkGpu, gpuFailure, guardGpu } from '../device-watch.js';
+import { type GpuClock, GpuTimer } from '../gpu-timer.js';
 import { cachedPipeline, type CachedPipeline } from '../pipelines.js';
 import type { DispatchGroup, GroupBuffer } from './group.js';
 
 /** The bytes a buffer starts with, by its contents' description. */
 export type ContentsSource = (b: GroupBuffer) => Float32Array | Uint32Array | undefined;
+
+/** How a group's runs are timed: by timestamps where the device has them (unless `timestamps` is false); each clock used joins `seen`. */
+export interface GroupTiming {
+  timestamps: boolean;
+  seen: Set<GpuClock>;
+}
 
 /** A failure of the group itself (its kernel does not compile, a binding is refused), not of the device. */
 export class GroupError extends Error {
@@ -21,13 +28,16 @@ export class GroupRun {
     private readonly buffers: GPUBuffer[],
     private readonly pipelines: GPUComputePipeline[],
     private readonly bindGroups: GPUBindGroup[],
+    private readonly timing: GroupTiming,
   ) {}
+
+  private timer?: GpuTimer;
 
   /**
    * Creates the group's buffers (filled from `contents`), pipelines and bind groups. A kernel that
    * does not compile, or anything WebGPU refuses, is a GroupError; a lost device stays what it is.
    */
-  static async create(device: GPUDevice, group: DispatchGroup, contents: ContentsSource): Promise<GroupRun> {
+  static async create(device: GPUDevice, group: DispatchGroup, contents: ContentsSource, timing: GroupTiming = { timestamps: true, seen: new Set() }): Promise<GroupRun> {
     checkGpu(device);
     const buffers: GPUBuffer[] = [];
     device.pushErrorScope('validation');
@@ -51,7 +61,7 @@ export class GroupRun {
           entries: d.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.buffer], ...(b.offset !== undefined ? { offset: b.offset } : {}), ...(b.size !== undefined ? { size: b.size } : {}) } })),
         }),
       );
-      run = new GroupRun(device, group, buffers, compiled.map((c) => c.pipeline), bindGroups);
+      run = new GroupRun(device, group, buffers, compiled.map((c) => c.pipeline), bindGroups, timing);
     } catch (e) {
       failure = e;
     }
@@ -66,8 +76,7 @@ export class GroupRun {
     return run!;
   }
 
-  private encode(enc: GPUCommandEncoder, times: number): void {
-    const pass = enc.beginComputePass();
+  private encodePass(pass: GPUComputePassEncoder, times: number): void {
     for (let t = 0; t < times; t++) {
       this.group.dispatches.forEach((d, i) => {
         pass.setPipeline(this.pipelines[i]);
@@ -75,6 +84,11 @@ export class GroupRun {
         pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
       });
     }
+  }
+
+  private encode(enc: GPUCommandEncoder, times: number): void {
+    const pass = enc.beginComputePass();
+    this.encodePass(pass, times);
     pass.end();
   }
 
@@ -102,20 +116,17 @@ export class GroupRun {
     }
   }
 
-  /** Runs the group `times` times in one submission and waits: milliseconds per run. */
+  /** Runs the group `times` times in one pass, submitted alone, and waits: milliseconds per run (gpu-timer.ts says by which clock). */
   async time(times: number): Promise<number> {
-    const { device } = this;
-    checkGpu(device);
-    const enc = device.createCommandEncoder();
-    this.encode(enc, times);
-    const cmd = enc.finish();
-    const t0 = performance.now();
-    device.queue.submit([cmd]);
-    await guardGpu(device, device.queue.onSubmittedWorkDone());
-    return (performance.now() - t0) / times;
+    checkGpu(this.device);
+    this.timer ??= new GpuTimer(this.device, { timestamps: this.timing.timestamps });
+    const t = await this.timer.time((pass) => this.encodePass(pass, times));
+    this.timing.seen.add(t.clock);
+    return t.ms / times;
   }
 
   dispose(): void {
     for (const b of this.buffers) b.destroy();
+    this.timer?.dispose();
   }
 }

@@ -16,6 +16,7 @@ import { compileTrainPlan } from '../../codegen/train-plan.js';
 import type { TrainPlan } from '../../codegen/train/types.js';
 import { familyCandidates, knobsKey, tuningCandidates, type Knobs } from '../../codegen/schedule/candidates.js';
 import { scheduleTarget } from '../../codegen/schedule/scheduler.js';
+import { workgroupMultiple } from '../../codegen/schedule/workgroup.js';
 import { parseSignatureKey, type KernelSignature } from '../../codegen/schedule/signature.js';
 import type { TunedSchedule } from '../../codegen/schedule/tuned.js';
 import type { ProfileName, ScheduleFamily, ScheduleTarget } from '../../codegen/schedule/types.js';
@@ -24,7 +25,8 @@ import { SplitMix32 } from '../../util/rng.js';
 import { withDeviceProfile } from '../gpu-context.js';
 import { Contents, mismatch } from './contents.js';
 import { inferenceGroup, signatureCounts, trainingGroup, type DispatchGroup } from './group.js';
-import { GroupError, GroupRun } from './run-group.js';
+import { GroupError, GroupRun, type GroupTiming } from './run-group.js';
+import { deviceClock, type GpuClock } from '../gpu-timer.js';
 
 export type { Measured, SignatureTuning, TuneDevice, TuneMode, TuneOptions, TuneProgress, TuneResult } from './types.js';
 import type { Measured, SignatureTuning, TuneDevice, TuneOptions, TuneResult } from './types.js';
@@ -73,17 +75,27 @@ export class ScheduleSearch {
   private readonly asked;
   private tried = 0;
   private total = 0;
+  private readonly timing: GroupTiming;
 
   constructor(
     private readonly ctx: TuneDevice,
     private readonly o: TuneOptions,
   ) {
     this.now = o.now ?? (() => performance.now());
-    this.target = scheduleTarget(ctx.subgroupSize, ctx.limits);
+    this.timing = { timestamps: o.timestamps !== false, seen: new Set() };
     const seed = o.seed ?? 1;
     this.weights = perturbWeights(initWeights(o.graph, seed), seed + 1);
     this.contents = new Contents(seed);
     this.asked = withDeviceProfile(ctx, { profile: o.profile });
+    // the candidates as the plans will have them: rounded as the gpu profile rounds workgroups (the cpu profile ignores it)
+    this.target = scheduleTarget(ctx.subgroupSize, ctx.limits, workgroupMultiple('gpu', ctx.subgroupMaxSize || undefined));
+  }
+
+  /** The clock the samples were timed by (before any: the one they would be). */
+  private clock(): GpuClock {
+    const { seen, timestamps } = this.timing;
+    if (seen.size > 0) return seen.has('wall') ? 'wall' : 'timestamp';
+    return timestamps ? deviceClock(this.ctx.device) : 'wall';
   }
 
   private compile(tuned: ReadonlyMap<string, TunedSchedule>): Plan | TrainPlan {
@@ -141,7 +153,7 @@ export class ScheduleSearch {
       for (const s of states) if (s.best) winners.set(s.key, { family: s.family, knobs: s.best.knobs, profile: profile.name } as TunedSchedule);
     }
     const signatures = all.map(({ list: _l, want: _w, dead: _d, ...s }) => s);
-    return { profile, signatures, tried: this.tried, total: this.total, stopped, reps: this.o.reps ?? 5 };
+    return { profile, signatures, tried: this.tried, total: this.total, stopped, reps: this.o.reps ?? 5, clock: this.clock() };
   }
 
   /** Times the candidates of `states` round by round until `end`; false when time ran out first. */
@@ -200,7 +212,7 @@ export class ScheduleSearch {
     const runOf = async (plan: Plan | TrainPlan | undefined, s: State, knobs: Knobs, tuned: boolean): Promise<GroupRun | undefined> => {
       const group = plan && this.group(plan, s.key);
       if (!group || (group.record.from === 'tuned') !== tuned || knobsKey(s.family, knobsOf(group)) !== knobsKey(s.family, knobs)) return undefined;
-      return GroupRun.create(this.ctx.device, group, (b) => this.contents.of(b));
+      return GroupRun.create(this.ctx.device, group, (b) => this.contents.of(b), this.timing);
     };
     const planFor = (s: State): Plan | TrainPlan | undefined => {
       if (together) return together;
@@ -243,7 +255,7 @@ export class ScheduleSearch {
     }
     let run: GroupRun | undefined;
     try {
-      run = await GroupRun.create(this.ctx.device, group, (b) => this.contents.of(b));
+      run = await GroupRun.create(this.ctx.device, group, (b) => this.contents.of(b), this.timing);
       const got = await run.outputs();
       if (r === 0) s.want = got;
       else {

@@ -6,6 +6,7 @@ import type { KernelSignature } from '../../codegen/schedule/signature.js';
 import type { PlanProfile, ProfileName, ScheduleFamily, ScheduleTarget } from '../../codegen/schedule/types.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import type { GpuContext } from '../gpu-context.js';
+import type { GpuClock } from '../gpu-timer.js';
 
 export type TuneMode = 'inference' | 'training';
 
@@ -39,6 +40,8 @@ export interface TuneOptions {
   shouldStop?: () => boolean;
   /** Milliseconds, for the budget (tests); default performance.now. */
   now?: () => number;
+  /** Time candidates by the GPU's timestamps where the device has them (default true); false: the wall clock. */
+  timestamps?: boolean;
 }
 
 export interface TuneProgress {
@@ -87,7 +90,13 @@ export interface TuneResult {
   /** Whether the budget ran out (or shouldStop said so) before every candidate was measured. */
   stopped: boolean;
   reps: number;
+  /**
+   * What timed the candidates: `timestamp`, the GPU's timestamps around each pass, when every
+   * sample had them; `wall`, the host's clock from submission to completion, otherwise (a device
+   * without the feature, `timestamps: false`, or a sample whose timestamps were unusable).
+   */
+  clock: GpuClock;
 }
 
 /** What the search needs of the device. */
-export type TuneDevice = Pick<GpuContext, 'device' | 'subgroupSize' | 'limits' | 'cpuDriver'>;
+export type TuneDevice = Pick<GpuContext, 'device' | 'subgroupSize' | 'limits' | 'cpuDriver'> & Partial<Pick<GpuContext, 'subgroupMaxSize'>>;

@@ -23,7 +23,7 @@ export const lossPass: StagePass<TrainState> = {
     const dlogits = grads.target(graph.output);
     if (dlogits.offset !== 0 || dlogits.batchStride !== classes) throw new Error('compileTrainPlan: the logits gradient must be dense (internal error)');
     const io = { labels, teacher, sums, uniform };
-    b.emit('loss', 'loss', genLoss('loss', b.batch, classes, train.loss, { logits: fwd.view(graph.output), ...io, dlogits: dlogits.buffer }));
+    b.emit('loss', 'loss', genLoss('loss', b.batch, classes, train.loss, { logits: fwd.view(graph.output), ...io, dlogits: dlogits.buffer }, b.dl));
     return { ...state, builder: b, fwd, grads, loss: io };
   },
 };
