@@ -12,6 +12,7 @@
 // codes; the driver knows nothing of the command line.
 
 import { DiagnosticError, hasErrors, type Diagnostic } from './diagnostics.js';
+import { UserError } from './errors.js';
 import { compileNetwork, compilePlan, type Plan, type PlanOptions } from './codegen/plan.js';
 import { compileTrainNetwork, compileTrainPlan, type TrainPlan, type TrainPlanOptions } from './codegen/train-plan.js';
 import type { ArchIR } from './ir/arch.js';
@@ -157,22 +158,36 @@ export function lowerNetwork(net: ArchIR): LayerGraph {
   return lowerToGraph(net);
 }
 
+/**
+ * Refuses networks with SNL-masked ReLUs where the kernels do not apply masks yet, rather than
+ * running them as ordinary ReLUs and reporting numbers for a different network.
+ */
+export function refuseMaskedRelus(graph: LayerGraph, what: string): void {
+  if (graph.nodes.some((n) => n.op === 'relu' && n.mask !== undefined)) {
+    throw new UserError(`${what}: ${graph.name}: the snl pass's masked ReLUs are counted by hrn stats, but ${what} does not apply the masks yet`);
+  }
+}
+
 /** A network lowered and planned, every graph pass reported to `observer`. */
 export function planNetwork(net: ArchIR, options: PlanOptions, observer?: PassObserver): { graph: LayerGraph; plan: Plan } {
+  refuseMaskedRelus(lowerToGraph(net), 'compile');
   return compileNetwork(net, options, observer);
 }
 
 /** A network lowered and its training step compiled, every pass reported to `options.observer`. */
 export function planTraining(net: ArchIR, options: TrainPlanOptions): { graph: LayerGraph; plan: TrainPlan } {
+  refuseMaskedRelus(lowerToGraph(net), 'train');
   return compileTrainNetwork(net, options);
 }
 
 /** A layer graph planned for inference (the graph passes after `lower`). */
 export function planGraph(graph: LayerGraph, options: PlanOptions, observer?: PassObserver): Plan {
+  refuseMaskedRelus(graph, 'compile');
   return compilePlan(graph, options, observer);
 }
 
 /** A layer graph's training step compiled. */
 export function planTrainingGraph(graph: LayerGraph, options: TrainPlanOptions): TrainPlan {
+  refuseMaskedRelus(graph, 'train');
   return compileTrainPlan(graph, options);
 }

@@ -3,6 +3,7 @@
 
 import { buildOnnxModel, encodeOnnx, ONNX_OPSET, torchStateDict } from '../../export/index.js';
 import { countGraph } from '../../ir/count.js';
+import { refuseMaskedRelus } from '../../driver.js';
 import { hrnVersion } from '../../train/checkpoint.js';
 import { encodeSafetensors, initWeights } from '../../weights/index.js';
 import { writeFileAtomic } from '../../util/durable-fs.js';
@@ -57,6 +58,7 @@ export const exportCommand: Command = {
     const loaded: LoadedWeights | undefined = weightsPath === undefined ? undefined : loadWeightsOption(weightsPath);
     const resolved = resolveNetworkFor(p, ctx, loaded?.state, 'export');
     const { graph } = resolved;
+    refuseMaskedRelus(graph, 'export');
     let weights;
     if (loaded) {
       checkWeightsFit(resolved, loaded);
