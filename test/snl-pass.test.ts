@@ -9,6 +9,7 @@ import { emitHrn } from '../src/ir/emit-hrn.js';
 import { piCost } from '../src/ir/cost.js';
 import { diagnosticsOf, net, one, relus, run, stageRelus } from './passes-fixtures.js';
 import { hrn } from './run-cli.js';
+import { validateJson } from './json-schema.js';
 
 const masked = (g: ReturnType<typeof lowerToGraph>) => g.nodes.filter((n): n is ReluNode => n.op === 'relu' && n.mask !== undefined);
 
@@ -58,6 +59,8 @@ describe('snl BUDGET', () => {
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/total\s+at most 15,000/);
     expect(ok.out).toContain('at most 15,000 (SNL, mask learned in training)');
+    const json = await hrn('stats', 'examples/hrn-2x5x3x.hrn', '--pipeline', 'thin S2 S3 S4; snl 15000', '--json');
+    expect(validateJson('stats', JSON.parse(json.out))).toEqual([]);
     const bad = await hrn('stats', 'examples/hrn-2x5x3x.hrn', '--pipeline', 'snl 99999999');
     expect(bad.code).toBe(1);
     expect(bad.err).toContain("<--pipeline>:1:5: error: snl: the budget of 99,999,999 ReLUs is above");

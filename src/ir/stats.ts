@@ -82,7 +82,7 @@ export function networkStats(arch: ArchIR, graph: LayerGraph = lowerToGraph(arch
     criticality: { order: [...arch.criticality], ...checkCriticality(arch, graph) },
     piCost: piCost(total, graph),
   };
-  if (options.layers === true) stats.layers = layerTable(graph);
+  if (options.layers === true) stats.layers = layerTable(graph, options.kept);
   return stats;
 }
 
