@@ -159,18 +159,17 @@ export function lowerNetwork(net: ArchIR): LayerGraph {
 }
 
 /**
- * Refuses networks with SNL-masked ReLUs where the kernels do not apply masks yet, rather than
- * running them as ordinary ReLUs and reporting numbers for a different network.
+ * Refuses networks with SNL-masked ReLUs where masks are not applied yet (training, the PyTorch
+ * export), rather than running them as ordinary ReLUs and reporting numbers for another network.
  */
 export function refuseMaskedRelus(graph: LayerGraph, what: string): void {
   if (graph.nodes.some((n) => n.op === 'relu' && n.mask !== undefined)) {
-    throw new UserError(`${what}: ${graph.name}: the snl pass's masked ReLUs are counted by hrn stats, but ${what} does not apply the masks yet`);
+    throw new UserError(`${what}: ${graph.name}: the snl pass's masked ReLUs are not supported by ${what} yet`);
   }
 }
 
 /** A network lowered and planned, every graph pass reported to `observer`. */
 export function planNetwork(net: ArchIR, options: PlanOptions, observer?: PassObserver): { graph: LayerGraph; plan: Plan } {
-  refuseMaskedRelus(lowerToGraph(net), 'compile');
   return compileNetwork(net, options, observer);
 }
 
@@ -182,7 +181,6 @@ export function planTraining(net: ArchIR, options: TrainPlanOptions): { graph: L
 
 /** A layer graph planned for inference (the graph passes after `lower`). */
 export function planGraph(graph: LayerGraph, options: PlanOptions, observer?: PassObserver): Plan {
-  refuseMaskedRelus(graph, 'compile');
   return compilePlan(graph, options, observer);
 }
 

@@ -13,7 +13,13 @@ import { genChainBwdReduce } from '../src/codegen/kernels/chain-bwd-reduce.js';
 import { genReluMaskDm } from '../src/codegen/kernels/relu-mask-dm.js';
 import { DEFAULT_DISPATCH_LIMITS, type GeneratedKernel } from '../src/codegen/kernels/common.js';
 import type { TrainKernel } from '../src/codegen/kernels/train-common.js';
-import { useGpu, relError } from './gpu-fixtures.js';
+import { inputFor, useGpu, relError, weightsFor } from './gpu-fixtures.js';
+import { GraphBuilder } from '../src/ir/builder.js';
+import type { LayerGraph } from '../src/ir/graph.js';
+import { compilePlan } from '../src/codegen/index.js';
+import { runReference } from '../src/reference/index.js';
+import { Executor } from '../src/runtime/index.js';
+import { Rng } from '../src/weights/index.js';
 import { dispatchKernel } from './kernel-dispatch.js';
 
 const gpu = useGpu();
@@ -162,4 +168,49 @@ describe('masked ReLU kernels on the device vs the reference', () => {
       expect(relError(got[5], want)).toBeLessThan(1e-5);
     });
   }
+});
+
+describe('an SNL network planned for inference on the device vs the reference executor', () => {
+  /** conv-bn-masked relu (per pixel, on a channel range), conv-bn-add-masked relu (per channel), pooling, fc. */
+  function maskedGraph(): LayerGraph {
+    const b = new GraphBuilder();
+    const x = b.addInput('input', { c: 3, h: 6, w: 6 });
+    const c1 = b.add({ op: 'conv', name: 'c1', region: 'S1', input: x, outChannels: 8, kernel: 3, stride: 1, pad: 1, groups: 1, bias: false });
+    const n1 = b.add({ op: 'bn', name: 'bn1', region: 'S1', input: c1 });
+    const r1 = b.add({ op: 'relu', name: 'r1', region: 'S1', input: n1, start: 2, end: 7, mask: 'pixel' });
+    const c2 = b.add({ op: 'conv', name: 'c2', region: 'S1', input: r1, outChannels: 8, kernel: 3, stride: 1, pad: 1, groups: 1, bias: false });
+    const n2 = b.add({ op: 'bn', name: 'bn2', region: 'S1', input: c2 });
+    const a = b.add({ op: 'add', name: 'add', region: 'S1', inputs: [n2, r1] });
+    const r2 = b.add({ op: 'relu', name: 'r2', region: 'S1', input: a, start: 0, end: 8, mask: 'channel' });
+    const p = b.add({ op: 'avgpool', name: 'pool', region: 'head', input: r2 });
+    const fc = b.add({ op: 'fc', name: 'fc', region: 'head', input: p, outFeatures: 5 });
+    return b.finish('masked', fc, ['S1'], 5);
+  }
+
+  it('the plan applies the masks (fused and unfused), matching the reference; ordinary ReLUs would not', async () => {
+    const graph = maskedGraph();
+    const w = weightsFor(graph, 3);
+    const rng2 = new Rng(4);
+    for (const name of ['r1.mask', 'r2.mask']) {
+      const m = w.get(name)!.data;
+      rng2.fillUniform(m, 0, 1);
+      m[0] = 0;
+      m[1] = 1;
+    }
+    const batch = 3;
+    const x = inputFor(graph, batch, 5);
+    const ref = runReference(graph, w, x, batch);
+    const ones = new Map([...w].map(([k, t]) => [k, k.endsWith('.mask') ? { shape: t.shape, data: new Float32Array(t.data.length).fill(1) } : t]));
+    expect(relError(runReference(graph, ones, x, batch), ref), 'the masks change the logits').toBeGreaterThan(1e-2);
+    for (const fuse of [true, false]) {
+      const ctx = gpu();
+      const plan = compilePlan(graph, { batch, subgroupSize: ctx.subgroupSize, fuse, limits: ctx.limits });
+      const ex = await Executor.create(ctx, plan, w);
+      try {
+        expect(relError(await ex.run(x), ref), `fuse ${fuse}`).toBeLessThan(1e-4);
+      } finally {
+        ex.dispose();
+      }
+    }
+  });
 });

@@ -10,6 +10,10 @@ import { piCost } from '../src/ir/cost.js';
 import { diagnosticsOf, net, one, relus, run, stageRelus } from './passes-fixtures.js';
 import { hrn } from './run-cli.js';
 import { validateJson } from './json-schema.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planTraining } from '../src/driver.js';
 
 const masked = (g: ReturnType<typeof lowerToGraph>) => g.nodes.filter((n): n is ReluNode => n.op === 'relu' && n.mask !== undefined);
 
@@ -67,9 +71,11 @@ describe('snl BUDGET', () => {
     expect(bad.err).toContain('  snl 99999999\n      ^~~~~~~~');
   });
 
-  it('compile refuses masked ReLUs until its kernels apply the masks, instead of running ordinary ReLUs', async () => {
-    const r = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--pipeline', 'snl 15000');
-    expect(r.code).toBe(1);
-    expect(r.err).toContain('hrn compile: error: compile: HRN-2x5x3x: the snl pass\'s masked ReLUs');
+  it('compile plans a masked network; training refuses one (one error line) until it runs the SNL schedule', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hrn-snl-'));
+    const r = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--set', 'm=4', '--pipeline', 'snl 2000', '-o', join(dir, 'out'));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(() => planTraining(one(net([2, 5, 3], { m: 4 }), 'snl 2000'), { batch: 2 })).toThrow(/train: HRN-2x5x3x: the snl pass's masked ReLUs are not supported by train yet/);
   });
 });
