@@ -1,7 +1,8 @@
 // Elementwise over an NCHW activation, one kernel for every combination the graph needs:
 //   out = relu_range( [bn:] a * scale[c] + shift[c]   [add:] + b )
 // With MASK the ReLU is SNL's partial one, v + m * (max(v, 0) - v) with m the mask entry of the
-// element (per pixel) or of its channel: m = 1 is a ReLU, m = 0 the identity, between a blend.
+// element (per pixel) or of its channel, clamped to [0, 1]: m = 1 is a ReLU, m = 0 the identity,
+// between a blend.
 // Covers a standalone batch norm (not foldable into a convolution), residual add, ReLU on a
 // channel range (identity on the other channels), their fusions (bn -> add -> relu), and a plain
 // copy (concatenation inputs that cannot be written in place). Inputs and the output are views

@@ -6,6 +6,8 @@ import type { GpuContext } from '../src/runtime/index.js';
 export interface DispatchBuffer {
   binding: number;
   data: Float32Array;
+  /** A uniform buffer (the training step's hyperparameters) rather than storage. */
+  uniform?: boolean;
 }
 
 async function readBack(device: GPUDevice, src: GPUBuffer): Promise<Float32Array> {
@@ -20,9 +22,8 @@ async function readBack(device: GPUDevice, src: GPUBuffer): Promise<Float32Array
 }
 
 /**
- * Dispatches `wgsl` once over `workgroups` with a storage buffer per entry of `buffers` and the
- * arguments uniform `args` at its binding; returns every storage buffer's contents afterwards, by
- * binding.
+ * Dispatches `wgsl` once over `workgroups` with a buffer per entry of `buffers` and the arguments
+ * uniform `args` at its binding; returns every storage buffer's contents afterwards, by binding.
  */
 export async function dispatchKernel(
   gpu: GpuContext,
@@ -31,9 +32,10 @@ export async function dispatchKernel(
 ): Promise<Map<number, Float32Array>> {
   const { device } = gpu;
   const made: { binding: number; buffer: GPUBuffer; uniform: boolean }[] = buffers.map((b) => {
-    const buffer = device.createBuffer({ size: Math.max(16, b.data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const usage = b.uniform ? GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST : GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const buffer = device.createBuffer({ size: Math.max(16, b.data.byteLength), usage });
     device.queue.writeBuffer(buffer, 0, b.data);
-    return { binding: b.binding, buffer, uniform: false };
+    return { binding: b.binding, buffer, uniform: b.uniform === true };
   });
   if (k.args) {
     const buffer = device.createBuffer({ size: k.args.words.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });

@@ -26,10 +26,14 @@ const gpu = useGpu();
 const rng = new SplitMix32(23);
 const rand = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.next());
 const randT = (n: number, c: number, h: number, w: number) => tensor(n, c, h, w, rand(n * c * h * w));
-/** Mask values in [0, 1] with exact 0s and 1s among them (the binary masks after binarization). */
+/**
+ * Mask values in [0, 1] with exact 0s and 1s among them (the binary masks after binarization), and
+ * a few outside [0, 1] (where SGD may leave them; the kernels clamp).
+ */
 function maskFor(x: Tensor, start: number, end: number, g: MaskGranularity): Float32Array {
   const m = rand(maskSize(x, start, end, g), 0, 1);
   for (let i = 0; i < m.length; i += 3) m[i] = i % 2;
+  for (let i = 1; i < m.length; i += 4) m[i] = i % 8 === 1 ? 1.6 : -0.4;
   return m;
 }
 
@@ -40,11 +44,11 @@ async function runSlots(k: GeneratedKernel, data: Record<string, Float32Array>):
   return Object.fromEntries(k.bindings.map((b) => [b.slots[0], out.get(b.binding)!]));
 }
 
-/** Runs a training kernel whose bindings name plan buffers. */
+/** Runs a training kernel whose bindings name plan buffers (the arguments uniform comes with the kernel). */
 async function runBuffers(k: TrainKernel, data: Record<number, Float32Array>): Promise<Record<number, Float32Array>> {
-  const storage = k.bindings.filter((b) => b.type !== 'uniform');
-  const out = await dispatchKernel(gpu(), k, storage.map((b) => ({ binding: b.binding, data: data[b.buffer] })));
-  return Object.fromEntries(storage.map((b) => [b.buffer, out.get(b.binding)!]));
+  const own = k.bindings.filter((b) => b.binding !== k.args?.binding);
+  const out = await dispatchKernel(gpu(), k, own.map((b) => ({ binding: b.binding, data: data[b.buffer], uniform: b.type === 'uniform' })));
+  return Object.fromEntries(own.filter((b) => b.type !== 'uniform').map((b) => [b.buffer, out.get(b.binding)!]));
 }
 
 const CASES: { name: string; shape: [number, number, number, number]; start: number; end: number; g: MaskGranularity }[] = [
@@ -60,7 +64,8 @@ describe('the reference partial ReLU against central differences', () => {
       const x = randT(2, 4, 3, 3);
       // Away from the kink, so that central differences stay on one side of it.
       for (let i = 0; i < x.data.length; i++) if (Math.abs(x.data[i]) < 0.05) x.data[i] = -0.4;
-      const mask = maskFor(x, 1, 4, g);
+      // Inside (0, 1): at 0 and 1 the clamp has a kink that central differences straddle.
+      const mask = rand(maskSize(x, 1, 4, g), 0.05, 0.95);
       const r = rand(x.data.length);
       const loss = () => maskedRelu(x, 1, 4, mask, g).data.reduce((s, v, i) => s + v * r[i], 0);
       const { dx, dm } = maskedReluBackward(x, tensor(2, 4, 3, 3, r), 1, 4, mask, g);
@@ -84,6 +89,9 @@ describe('the reference partial ReLU against central differences', () => {
       // The endpoints are the two ordinary cases: m = 1 a ReLU, m = 0 the identity.
       expect(Array.from(maskedRelu(x, 1, 4, mask.fill(1), g).data)).toEqual(Array.from(x.data, (v, i) => (Math.floor(i / 9) % 4 >= 1 ? Math.max(v, 0) : v)));
       expect(Array.from(maskedRelu(x, 1, 4, mask.fill(0), g).data)).toEqual(Array.from(x.data));
+      // Entries outside [0, 1] act as the nearest end.
+      expect(Array.from(maskedRelu(x, 1, 4, mask.fill(1.7), g).data)).toEqual(Array.from(maskedRelu(x, 1, 4, mask.fill(1), g).data));
+      expect(Array.from(maskedRelu(x, 1, 4, mask.fill(-0.3), g).data)).toEqual(Array.from(x.data));
     });
   }
 });
@@ -132,12 +140,20 @@ describe('masked ReLU kernels on the device vs the reference', () => {
       const dx = genChainBwd({ name: 'dx', shape: { batch: n, c, h, w }, g: view(0), out: view(1), relu, mask: { buffer: 2, offset: 4, granularity: t.g }, a: { ...view(3), accumulate: false } }, DEFAULT_DISPATCH_LIMITS);
       const got = await runBuffers(dx, { 0: dy.data, 1: y.data, 2: maskBuf, 3: new Float32Array(x.data.length) });
       expect(relError(got[3], ref.dx.data), 'dx').toBeLessThan(1e-6);
-      for (const accumulate of [false, true]) {
-        const dm = genReluMaskDm({ name: 'dm', shape: { batch: n, c, h, w }, relu, g: view(0), v: view(4), dm: { buffer: 5, offset: 4, batchStride: 0, accumulate, granularity: t.g } }, DEFAULT_DISPATCH_LIMITS);
+      // The step's uniform: lr, warm, the L1 weight, frozen.
+      const cases = [
+        { accumulate: false, l1: 0, frozen: 0 },
+        { accumulate: true, l1: 0, frozen: 0 },
+        { accumulate: false, l1: 0.25, frozen: 0 },
+        { accumulate: false, l1: 0.25, frozen: 1 },
+      ];
+      for (const { accumulate, l1, frozen } of cases) {
+        const dm = genReluMaskDm({ name: 'dm', shape: { batch: n, c, h, w }, relu, g: view(0), v: view(4), mask: { buffer: 2, offset: 4 }, dm: { buffer: 5, offset: 4, batchStride: 0, accumulate, granularity: t.g }, uniform: 6 }, DEFAULT_DISPATCH_LIMITS);
         const before = new Float32Array(4 + mask.length).fill(accumulate ? 0.5 : 7);
-        const r = await runBuffers(dm, { 0: dy.data, 4: x.data, 5: before });
-        const want = Array.from(ref.dm, (v) => v + (accumulate ? 0.5 : 0));
-        expect(relError(r[5].subarray(4), want), `dm, accumulate ${accumulate}`).toBeLessThan(1e-5);
+        const r = await runBuffers(dm, { 0: dy.data, 2: maskBuf, 4: x.data, 5: before, 6: new Float32Array([0.1, 1, l1, frozen]) });
+        // The penalty l1 * |m| adds l1 where the entry is positive; frozen masks get no gradient.
+        const want = Array.from(ref.dm, (v, i) => (frozen ? 0 : v + (mask[i] > 0 ? l1 : 0)) + (accumulate ? 0.5 : 0));
+        expect(relError(r[5].subarray(4), want), `dm, ${JSON.stringify({ accumulate, l1, frozen })}`).toBeLessThan(1e-5);
         expect(Array.from(r[5].subarray(0, 4)), 'nothing before the mask is written').toEqual(Array.from(before.subarray(0, 4)));
       }
     });

@@ -1,13 +1,25 @@
 // Gradient of SNL's mask: y = v + m * (max(v, 0) - v) gives dL/dm = g * (max(v, 0) - v) =
 // -g * min(v, 0), summed over the batch (a per-pixel mask: one entry per element of the ReLU's
-// channels) or over the batch and the plane (a per-channel mask). One invocation per mask entry, so
-// no two invocations write the same entry and no atomics are needed. v is the ReLU's input (the
-// chain's value before the ReLU), g the gradient of its output.
+// channels) or over the batch and the plane (a per-channel mask), passed straight through the
+// clamp of m to [0, 1]. One invocation per mask entry, so no two write the same entry. v is the
+// ReLU's input, g the gradient of its output.
 //
-// Arguments: C (the ReLU's channels), PLANE, N, the views G_BS, G_OFF (output gradient) and
-// V_BS, V_OFF (the ReLU's input), RELU_START, and DM_OFF (the mask's gradient in `dm`).
+// The uniform's `l1` adds SNL's L1 penalty l1 * |m| (gradient l1 where the entry is positive: an
+// entry at or below 0 is linear already, and the penalty stops pushing it); `frozen` = 1 writes 0
+// (the fine-tuning after binarization keeps the masks fixed).
+//
+// Arguments: PLANE, N, the views G_BS, G_OFF (output gradient) and V_BS, V_OFF (the ReLU's input),
+// RELU_START, M_OFF (the mask in `mask`) and DM_OFF (its gradient in `dm`).
 
 {{BINDINGS}}
+@group(0) @binding({{UNIFORM_BINDING}}) var<uniform> hp: Hyper;
+
+struct Hyper {
+  lr: f32,
+  warm: f32,
+  l1: f32,
+  frozen: f32,
+}
 
 //#include per_element_args
 
@@ -29,6 +41,8 @@ fn element(e: u32) {
       s = fma({{g_in}}[gb + p], -min({{v_in}}[vb + p], 0.0), s);
     }
   }
+  s = s + select(0.0, hp.l1, {{mask}}[args.M_OFF + e] > 0.0);
+  s = select(s, 0.0, hp.frozen != 0.0);
 //#if ACC
   {{dm}}[args.DM_OFF + e] = {{dm}}[args.DM_OFF + e] + s;
 //#else

@@ -1,7 +1,9 @@
 // Reference of SNL's partial ReLU (Cho et al. 2022), the oracle of the masked kernels: on channels
 // [start, end), y = m*relu(x) + (1-m)*x = x + m*(max(x, 0) - x), identity elsewhere. The mask holds
 // one entry per element of those channels (`pixel`, NCHW order without the batch) or one per
-// channel (`channel`). Accumulation is in float64, rounded once.
+// channel (`channel`). Training may move an entry outside [0, 1]; the effective mask m is the entry
+// clamped to [0, 1], and its gradient passes the clamp unchanged (straight through), so that a mask
+// pushed past an end can come back. Accumulation is in float64, rounded once.
 
 import { tensor, type Tensor } from './ops.js';
 
@@ -11,6 +13,8 @@ export type MaskGranularity = 'pixel' | 'channel';
 export function maskSize(x: Pick<Tensor, 'h' | 'w'>, start: number, end: number, granularity: MaskGranularity): number {
   return granularity === 'pixel' ? (end - start) * x.h * x.w : end - start;
 }
+
+const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
 
 function maskIndex(c: number, i: number, start: number, plane: number, granularity: MaskGranularity): number {
   return granularity === 'pixel' ? (c - start) * plane + i : c - start;
@@ -30,7 +34,7 @@ export function maskedRelu(x: Tensor, start: number, end: number, mask: Float32A
       for (let i = 0; i < plane; i++) {
         const at = (n * x.c + c) * plane + i;
         const v = x.data[at];
-        const m = mask[maskIndex(c, i, start, plane, granularity)];
+        const m = clamp01(mask[maskIndex(c, i, start, plane, granularity)]);
         y.data[at] = v + m * (Math.max(v, 0) - v);
       }
     }
@@ -40,7 +44,7 @@ export function maskedRelu(x: Tensor, start: number, end: number, mask: Float32A
 
 /**
  * Gradients of the partial ReLU: dx = dy where x > 0 (and outside the range), (1 - m) dy where not;
- * dm = sum over the batch (and, per channel, the plane) of dy * (max(x, 0) - x).
+ * dm = sum over the batch (and, per channel, the plane) of dy * (max(x, 0) - x), through the clamp.
  */
 export function maskedReluBackward(
   x: Tensor,
@@ -60,7 +64,7 @@ export function maskedReluBackward(
         const at = (n * x.c + c) * plane + i;
         const k = maskIndex(c, i, start, plane, granularity);
         const v = x.data[at];
-        if (!(v > 0)) dx.data[at] = (1 - mask[k]) * dy.data[at];
+        if (!(v > 0)) dx.data[at] = (1 - clamp01(mask[k])) * dy.data[at];
         dm[k] += dy.data[at] * (Math.max(v, 0) - v);
       }
     }

@@ -34,16 +34,18 @@ export interface MaskView {
 }
 
 /**
- * The mask slot of a kernel with vector type T, and the WGSL expression of the mask entry of
- * channel `c`, plane position `p` (p in units of T): a per-pixel mask is read in T units (its
- * plane is the activation's), a per-channel one as an f32 splat over the lanes.
+ * The mask slot of a kernel with vector type T, and the WGSL expression of the effective mask of
+ * channel `c`, plane position `p` (p in units of T): the stored entry clamped to [0, 1] (training
+ * may move it outside). A per-pixel mask is read in T units (its plane is the activation's), a
+ * per-channel one as an f32 splat over the lanes.
  */
 export function maskRead(m: MaskView, vec: 1 | 4, plane: string, start: string, what: string): { slot: SlotDef; at: string } {
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
+  const clamped = (e: string) => `clamp(${e}, ${T}(0.0), ${T}(1.0))`;
   if (m.granularity === 'pixel') {
-    return { slot: reads('mask', m.buffer, `array<${T}>`), at: `{{mask}}[${tUnits(m.offset, vec, what)} + (c - ${start}) * ${plane} + p]` };
+    return { slot: reads('mask', m.buffer, `array<${T}>`), at: clamped(`{{mask}}[${tUnits(m.offset, vec, what)} + (c - ${start}) * ${plane} + p]`) };
   }
-  return { slot: reads('mask', m.buffer, 'array<f32>'), at: `${T}({{mask}}[${u(m.offset)} + c - ${start}])` };
+  return { slot: reads('mask', m.buffer, 'array<f32>'), at: clamped(`${T}({{mask}}[${u(m.offset)} + c - ${start}])`) };
 }
 
 /** The elementwise part of a chain's backward (also a plain gradient copy: no relu, bn or b). */

@@ -57,7 +57,9 @@ export function genEwise(spec: EwiseKernelSpec, alias: SlotAliases = {}, limits 
   const start = scalars.values.RELU_START;
   const off = relu?.maskOffset ?? 0;
   if (mask === 'pixel' && off % vec !== 0) throw new Error(`${spec.name}: mask offset ${off} is not a multiple of ${vec}`);
-  const maskAt = mask === 'pixel' ? `{{mask}}[${u(off / vec)} + (c - ${start}) * ${scalars.values.PLANE} + p]` : `${T}({{mask}}[${u(off)} + c - ${start}])`;
+  const read = mask === 'pixel' ? `{{mask}}[${u(off / vec)} + (c - ${start}) * ${scalars.values.PLANE} + p]` : `${T}({{mask}}[${u(off)} + c - ${start}])`;
+  // Training may move a mask past [0, 1]; the effective mask is clamped (docs/passes.md).
+  const maskAt = `clamp(${read}, ${T}(0.0), ${T}(1.0))`;
   const values: TemplateValues = { ...scalars.values, T, MASK_AT: mask === undefined ? '' : maskAt };
   const flags = { BN: !!spec.bn, ADD: !!spec.b, RELU: !!relu, MASK: mask !== undefined, ARGS: asArgs };
   const total = spec.batch * spec.c * (plane / vec);

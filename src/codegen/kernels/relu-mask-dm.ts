@@ -1,5 +1,6 @@
 // The gradient of an SNL mask (kernels/train/relu_mask_dm.wgsl): one invocation per mask entry,
-// each summing over the batch (and, per channel, over the plane).
+// each summing over the batch (and, per channel, over the plane), plus the L1 penalty's gradient
+// (the uniform's l1), or 0 once the masks are frozen.
 
 import { u } from '../template.js';
 import type { DispatchLimits } from './common.js';
@@ -15,8 +16,12 @@ export interface ReluMaskDmSpec {
   g: BufView;
   /** The ReLU's input. */
   v: BufView;
-  /** Where the mask's gradient goes (its offset is the mask's in the gradient buffer). */
+  /** The mask (its entries decide where the L1 penalty applies). */
+  mask: Omit<MaskView, 'granularity'>;
+  /** Where the mask's gradient goes. */
   dm: GradTarget & Pick<MaskView, 'granularity'>;
+  /** The training step's uniform (learning rate, ..., the L1 weight, the frozen flag). */
+  uniform: number;
 }
 
 export function genReluMaskDm(s: ReluMaskDmSpec, limits: DispatchLimits): TrainKernel {
@@ -26,8 +31,8 @@ export function genReluMaskDm(s: ReluMaskDmSpec, limits: DispatchLimits): TrainK
   const pixel = s.dm.granularity === 'pixel';
   const total = pixel ? channels * plane : channels;
   const workgroups = grid(total, WG, limits, s.name);
-  const slots: SlotDef[] = [reads('g_in', s.g.buffer), reads('v_in', s.v.buffer), writes('dm', s.dm.buffer)];
-  return build('train/relu_mask_dm', slots, { WG }, { PIXEL: pixel, ACC: s.dm.accumulate }, WG, workgroups, undefined, {
+  const slots: SlotDef[] = [reads('g_in', s.g.buffer), reads('v_in', s.v.buffer), reads('mask', s.mask.buffer), writes('dm', s.dm.buffer)];
+  return build('train/relu_mask_dm', slots, { WG }, { PIXEL: pixel, ACC: s.dm.accumulate }, WG, workgroups, s.uniform, {
     PLANE: u(plane),
     N: u(s.shape.batch),
     G_BS: u(s.g.batchStride),
@@ -35,6 +40,7 @@ export function genReluMaskDm(s: ReluMaskDmSpec, limits: DispatchLimits): TrainK
     V_BS: u(s.v.batchStride),
     V_OFF: u(s.v.offset),
     RELU_START: u(s.relu.start),
+    M_OFF: u(s.mask.offset),
     DM_OFF: u(s.dm.offset),
     TOTAL: u(total),
     NX: u(workgroups[0]),
