@@ -159,8 +159,8 @@ export function lowerNetwork(net: ArchIR): LayerGraph {
 }
 
 /**
- * Refuses networks with SNL-masked ReLUs where masks are not applied yet (training, the PyTorch
- * export), rather than running them as ordinary ReLUs and reporting numbers for another network.
+ * Refuses networks with SNL-masked ReLUs where masks are not applied (the PyTorch export), rather
+ * than writing them as ordinary ReLUs, a network other than the one trained.
  */
 export function refuseMaskedRelus(graph: LayerGraph, what: string): void {
   if (graph.nodes.some((n) => n.op === 'relu' && n.mask !== undefined)) {
@@ -175,7 +175,6 @@ export function planNetwork(net: ArchIR, options: PlanOptions, observer?: PassOb
 
 /** A network lowered and its training step compiled, every pass reported to `options.observer`. */
 export function planTraining(net: ArchIR, options: TrainPlanOptions): { graph: LayerGraph; plan: TrainPlan } {
-  refuseMaskedRelus(lowerToGraph(net), 'train');
   return compileTrainNetwork(net, options);
 }
 
@@ -186,6 +185,5 @@ export function planGraph(graph: LayerGraph, options: PlanOptions, observer?: Pa
 
 /** A layer graph's training step compiled. */
 export function planTrainingGraph(graph: LayerGraph, options: TrainPlanOptions): TrainPlan {
-  refuseMaskedRelus(graph, 'train');
   return compileTrainPlan(graph, options);
 }

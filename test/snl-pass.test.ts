@@ -71,11 +71,13 @@ describe('snl BUDGET', () => {
     expect(bad.err).toContain('  snl 99999999\n      ^~~~~~~~');
   });
 
-  it('compile plans a masked network; training refuses one (one error line) until it runs the SNL schedule', async () => {
+  it('compile plans a masked network, and its training step has a mask gradient per masked ReLU', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hrn-snl-'));
     const r = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--set', 'm=4', '--pipeline', 'snl 2000', '-o', join(dir, 'out'));
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(() => planTraining(one(net([2, 5, 3], { m: 4 }), 'snl 2000'), { batch: 2 })).toThrow(/train: HRN-2x5x3x: the snl pass's masked ReLUs are not supported by train yet/);
+    const { graph, plan } = planTraining(one(net([2, 5, 3], { m: 4 }), 'snl 2000'), { batch: 2 });
+    const masked = graph.nodes.filter((n) => n.op === 'relu' && n.mask !== undefined).map((n) => `${n.name} dM`);
+    expect(plan.dispatches.filter((d) => d.label.endsWith(' dM')).map((d) => d.label)).toEqual([...masked].reverse());
   });
 });

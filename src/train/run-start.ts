@@ -3,6 +3,7 @@
 // for a resume to check, and where it starts, from scratch or where the checkpoint it resumes
 // stopped (src/train/resume.ts).
 
+import type { SnlScheduleOptions, SnlState } from './snl.js';
 import { join } from 'node:path';
 import type { BatchLoader } from '../data/batches.js';
 import type { LayerGraph } from '../ir/graph.js';
@@ -52,6 +53,8 @@ export interface TrainLoopOptions {
   interrupt?: InterruptFlag;
   /** Saved in the checkpoint's state (command line, data, normalization, ...). */
   extra?: Record<string, unknown>;
+  /** The SNL schedule, for a network after the `snl` pass (src/train/snl.ts). */
+  snl?: SnlScheduleOptions;
   /** Messages (checkpoint saved, resumed). */
   note?: (line: string) => void;
   /** How to continue after an interrupt, ending that message (default: `continue with --resume`, hrn train's way). */
@@ -116,6 +119,8 @@ export interface StartState {
   history: MetricsRecord[];
   carried: PartialSums;
   schedule: LrSchedule;
+  /** Where a resumed run's SNL schedule was (its checkpoint's `extra.snl`). */
+  snl?: SnlState;
 }
 
 /** The run's settings, every default filled in. */
@@ -172,6 +177,7 @@ export function startState(o: TrainLoopOptions, s: RunSettings): StartState {
     history: ck.state.metrics,
     carried: p && startBatch > 0 ? p : fresh.carried,
     schedule,
+    ...(snlOf(ck.state.extra) ? { snl: snlOf(ck.state.extra) } : {}),
   };
 }
 
@@ -182,4 +188,9 @@ export function checkResume(o: Omit<TrainLoopOptions, 'ctx'>): void {
   const { path, state } = loadCheckpointState(s.ckptDir);
   checkNetwork(state, o.network, path);
   resumePoint(path, state, s.record, s.stepsPerEpoch, () => {});
+}
+
+function snlOf(extra: Record<string, unknown> | undefined): SnlState | undefined {
+  const v = extra?.snl as SnlState | undefined;
+  return v !== undefined && (v.phase === 'search' || v.phase === 'finetune') && Number.isFinite(v.penalty) ? v : undefined;
 }

@@ -4,6 +4,7 @@
 // after each epoch, a JSON-lines log and atomic checkpoints in --out (each epoch, and on the first
 // Ctrl-C), --resume to continue. See docs/training.md.
 
+import { SNL_OPTIONS, snlScheduleOption } from '../snl-options.js';
 import { join, resolve } from 'node:path';
 import { dataSpecHelp } from '../../data/spec.js';
 import type { ArchIR } from '../../ir/arch.js';
@@ -74,6 +75,7 @@ export const train: Command = {
       resume: { type: 'boolean', help: "continue the run in --out; options left out take the run's values, and other data, batch, seed, lr or loss are refused" },
       force: { type: 'boolean', help: 'start over in an --out that holds a run (its checkpoint is replaced at the first save), or train into a directory of other files (left alone)' },
       ...KD_OPTIONS,
+      ...SNL_OPTIONS,
       'eval-batch': { type: 'string', value: 'N', help: 'images per evaluation batch (default 250)' },
       'log-every': { type: 'string', value: 'N', help: 'steps between loss read-backs (default 10)' },
       ...ADAPTER_OPTION,
@@ -132,6 +134,8 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
   const line = say(p, ctx);
   const resume = flag(p, 'resume');
   const { epochs, batch, lr } = settings;
+  // A usage error, so checked before the device and the data are opened.
+  const snl = snlScheduleOption(p, net, epochs);
   const dataText = settings.data;
   const teacherDir = stringOption(p, 'teacher');
   const loss = lossOption(p, !!teacherDir, 'train');
@@ -157,7 +161,8 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
     const evalBatch = intOption(p, 'eval-batch', 250);
     await checkBatchesFit(trainingBatches({ graph, batch, evalBatch, loss, teacher: teacher?.graph }), gpu, profile);
     const { data, train: trainLoader, val } = openTrainingData(dataText, net, settings, { evalBatch, batchHint: '; use a smaller --batch' });
-    const relus = countGraph(graph).total.relus;
+    // Before training an snl network counts what its budget will keep.
+    const relus = snl ? Math.min(snl.budget, countGraph(graph).total.relus) : countGraph(graph).total.relus;
     const common = {
       graph,
       network,
@@ -170,6 +175,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
       outDir: out,
       resume,
       logEvery: intOption(p, 'log-every', 10),
+      ...(snl ? { snl } : {}),
       note: line,
       observer,
       profile,
@@ -188,7 +194,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
     // A resume that would not continue the run is refused before anything else happens.
     if (resume) userErrors(() => checkResume(common));
     line(
-      `${net.name}: ${relus.toLocaleString('en-US')} ReLUs, ${trainLoader.count.toLocaleString('en-US')} training images (${data.spec.text})` +
+      `${net.name}: ${snl ? 'at most ' : ''}${relus.toLocaleString('en-US')} ReLUs, ${trainLoader.count.toLocaleString('en-US')} training images (${data.spec.text})` +
         (val ? `, ${val.count.toLocaleString('en-US')} held out for validation` : '') +
         ', ' +
         `${epochs} epoch${epochs === 1 ? '' : 's'} of ${Math.floor(trainLoader.count / batch)} steps at batch ${batch}, lr ${lr} cosine` +
