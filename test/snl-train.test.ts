@@ -15,6 +15,7 @@ import { loadCheckpoint } from '../src/train/checkpoint.js';
 import { keptRelus, masksBinary } from '../src/weights/index.js';
 import { maxAbsDiff, randomInput, runOnnx } from './export-fixtures.js';
 import { hrn } from './run-cli.js';
+import { validateJson } from './json-schema.js';
 import { TINY_SOURCE, writeTinyMnist } from './tiny-mnist.js';
 
 const N = 64;
@@ -69,9 +70,12 @@ describe('hrn train with the snl pass', () => {
   it('a strong L1 weight ends the search before its epochs are spent', async () => {
     const { dir, net } = setup();
     const out = join(dir, 'run');
-    const r = await hrn('train', net, '--data', `mnist:${dir}`, '--pipeline', 'snl 3000', '--epochs', '3', '--batch', '16', '--snl-search-epochs', '3', '--snl-penalty', '2', '--out', out);
+    const r = await hrn('train', net, '--data', `mnist:${dir}`, '--pipeline', 'snl 3000', '--epochs', '3', '--batch', '16', '--snl-search-epochs', '3', '--snl-penalty', '2', '--out', out, '--json');
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/snl: epoch 1: [\d,]+ ReLUs with mask above 0\.01, within the budget; masks binarized to the 3,000 largest/);
+    expect(r.err).toMatch(/snl: epoch 1: [\d,]+ ReLUs with mask above 0\.01, within the budget; masks binarized to the 3,000 largest/);
+    const doc = JSON.parse(r.out);
+    expect(validateJson('train', doc)).toEqual([]);
+    expect(doc.history.map((h: { snlPhase: string; snlRelus: number }) => [h.snlPhase, h.snlRelus])).toEqual([['finetune', 3000], ['finetune', 3000], ['finetune', 3000]]);
     const ck = loadCheckpoint(join(out, 'checkpoint'));
     expect(sum(keptRelus(graphOf(net, 'snl 3000'), ck.weights))).toBe(3000);
   });
