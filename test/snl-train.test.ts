@@ -80,6 +80,21 @@ describe('hrn train with the snl pass', () => {
     expect(sum(keptRelus(graphOf(net, 'snl 3000'), ck.weights))).toBe(3000);
   });
 
+  it('--resume goes on from the recorded schedule: masks binarized before stay frozen', async () => {
+    const { dir, net } = setup();
+    const out = join(dir, 'run');
+    const common = [net, '--data', `mnist:${dir}`, '--pipeline', 'snl 2000', '--batch', '16', '--snl-search-epochs', '2', '--out', out];
+    expect((await hrn('train', ...common, '--epochs', '2')).code).toBe(0);
+    const before = loadCheckpoint(join(out, 'checkpoint'));
+    const r = await hrn('train', ...common, '--epochs', '4', '--resume');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('snl: fine-tuning with 2,000 ReLUs kept (budget 2,000)');
+    expect(r.out).not.toContain('ReLUs with mask above');
+    const after = loadCheckpoint(join(out, 'checkpoint'));
+    for (const [name, t] of before.weights) if (name.endsWith('.mask')) expect(Array.from(after.weights.get(name)!.data), name).toEqual(Array.from(t.data));
+    expect((after.state.extra as { snl: { phase: string } }).snl.phase).toBe('finetune');
+  });
+
   it('the SNL options are refused for a network without the snl pass, and checked', async () => {
     const { dir, net } = setup();
     const r = await hrn('train', net, '--data', `mnist:${dir}`, '--epochs', '1', '--snl-penalty', '0.1', '--out', join(dir, 'a'));
