@@ -50,6 +50,7 @@ describe('snl BUDGET', () => {
     expect(one(net([2, 5, 3]), `thin S2 S3 S4; snl ${thinnedRelus}`).snl?.budget).toBe(thinnedRelus);
     expect(diagnosticsOf(() => run(net([2, 5, 3]), 'snl 0'))[0].message).toBe('snl: the ReLU budget must be at least 1, got 0');
     expect(diagnosticsOf(() => run(net([2, 5, 3]), 'snl many'))[0].message).toContain('must be a whole number');
+    expect(diagnosticsOf(() => run(net([2, 5, 3]), 'snl 99999999999999999999'))[0].message).toBe('snl: the ReLU budget 99999999999999999999 is too large');
     expect(diagnosticsOf(() => run(net([2, 5, 3]), 'snl'))[0].message).toContain('snl needs a ReLU budget');
     expect(diagnosticsOf(() => run(net([2, 5, 3]), 'snl 10 per-row'))[0].message).toContain("unexpected argument 'per-row'");
   });

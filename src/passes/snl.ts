@@ -39,7 +39,9 @@ export const snlPass = definePass<SnlOptions>({
     const budgetArg = args[0];
     if (!/^-?[0-9]+$/.test(budgetArg.text)) fail(budgetArg.span, `snl: the ReLU budget must be a whole number, got '${budgetArg.text}'`);
     const budget = Number(budgetArg.text);
-    if (!Number.isSafeInteger(budget) || budget <= 0) fail(budgetArg.span, `snl: the ReLU budget must be at least 1, got ${budgetArg.text}`);
+    if (budget <= 0) fail(budgetArg.span, `snl: the ReLU budget must be at least 1, got ${budgetArg.text}`);
+    // Above every network's ReLUs (the language's limits keep networks far smaller).
+    if (!Number.isSafeInteger(budget)) fail(budgetArg.span, `snl: the ReLU budget ${budgetArg.text} is too large`);
     let granularity: SnlOptions['granularity'] = 'pixel';
     for (const a of args.slice(1)) {
       if (a.text === 'per-channel') granularity = 'channel';
