@@ -2,7 +2,7 @@
 // keep at most BUDGET ReLUs and not far below it, progress lines show the mask count, the
 // checkpoint records the schedule and holds the masks, and stats --weights and export read them.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,6 +93,18 @@ describe('hrn train with the snl pass', () => {
     const after = loadCheckpoint(join(out, 'checkpoint'));
     for (const [name, t] of before.weights) if (name.endsWith('.mask')) expect(Array.from(after.weights.get(name)!.data), name).toEqual(Array.from(t.data));
     expect((after.state.extra as { snl: { phase: string } }).snl.phase).toBe('finetune');
+  });
+
+  it('a sweep run of an snl pipeline trains under the default schedule and keeps the budget', async () => {
+    const { dir, net } = setup();
+    const out = join(dir, 'sweep');
+    const r = await hrn('sweep', net, '--pipeline', 'snl 2000', '--data', `mnist:${dir}`, '--epochs', '2', '--batch', '16', '--out', out);
+    expect(r.code, r.err).toBe(0);
+    const run = readdirSync(out).find((f) => f.startsWith('Tiny-snl-2000'))!;
+    const ck = loadCheckpoint(join(out, run, 'checkpoint'));
+    const graph = graphOf(net, 'snl 2000');
+    expect(masksBinary(graph, ck.weights)).toBe(true);
+    expect(sum(keptRelus(graph, ck.weights))).toBe(2000);
   });
 
   it('the SNL options are refused for a network without the snl pass, and checked', async () => {

@@ -2,12 +2,9 @@
 // the `snl BUDGET` pass; given for any other network they are a usage error.
 
 import type { ArchIR } from '../ir/arch.js';
-import type { SnlScheduleOptions } from '../train/snl.js';
+import { defaultSnlSchedule, SNL_DEFAULTS, type SnlScheduleOptions } from '../train/snl.js';
 import { UsageError } from '../errors.js';
 import { stringOption, type OptionSpec, type ParsedCommand } from './args.js';
-
-/** The schedule's defaults (docs/training.md, "SNL"). */
-export const SNL_DEFAULTS = { penalty: 1e-4, growth: 2, threshold: 1e-2 } as const;
 
 export const SNL_OPTIONS: Record<string, OptionSpec> = {
   'snl-search-epochs': { type: 'string', value: 'E', help: 'SNL (after the snl pass): epochs of mask search at most, the rest fine-tune with the masks binarized (default half the epochs, at least 1)' },
@@ -31,15 +28,16 @@ export function snlScheduleOption(p: ParsedCommand, net: ArchIR, epochs: number)
     if (given.length > 0) throw new UsageError(`train: --${given[0]} applies to a network after the snl pass (--pipeline "snl BUDGET"); ${net.name} has none`);
     return undefined;
   }
+  const defaults = defaultSnlSchedule(net.snl.budget, epochs);
   const searchText = stringOption(p, 'snl-search-epochs');
-  const searchEpochs = searchText === undefined ? Math.max(1, Math.floor(epochs / 2)) : Number(searchText);
+  const searchEpochs = searchText === undefined ? defaults.searchEpochs : Number(searchText);
   if (!Number.isInteger(searchEpochs) || searchEpochs < 1 || searchEpochs > epochs) {
     throw new UsageError(`train: --snl-search-epochs: expected a whole number from 1 to the ${epochs} epochs, got '${searchText}'`);
   }
   const threshold = positive(p, 'snl-threshold', SNL_DEFAULTS.threshold);
   if (threshold >= 1) throw new UsageError(`train: --snl-threshold: expected a number between 0 and 1, got '${stringOption(p, 'snl-threshold')}'`);
   return {
-    budget: net.snl.budget,
+    budget: defaults.budget,
     searchEpochs,
     penalty: positive(p, 'snl-penalty', SNL_DEFAULTS.penalty),
     growth: positive(p, 'snl-growth', SNL_DEFAULTS.growth, 1 - Number.EPSILON),

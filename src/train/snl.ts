@@ -27,6 +27,14 @@ export interface SnlScheduleOptions {
   threshold: number;
 }
 
+/** The schedule's defaults (docs/training.md, "SNL"). */
+export const SNL_DEFAULTS = { penalty: 1e-4, growth: 2, threshold: 1e-2 } as const;
+
+/** The default schedule for a budget and a run of `epochs`: half of them (at least 1) search. */
+export function defaultSnlSchedule(budget: number, epochs: number): SnlScheduleOptions {
+  return { budget, searchEpochs: Math.max(1, Math.floor(epochs / 2)), ...SNL_DEFAULTS };
+}
+
 /** What a checkpoint records of the schedule (state.json `extra.snl`), so a resumed run goes on. */
 export interface SnlState {
   phase: 'search' | 'finetune';
