@@ -86,6 +86,9 @@ describe('hrn stats --weights on an snl checkpoint', () => {
       expect(s.relus.total).toBe(total(perStage));
       expect(s.relus.snl.exact).toBe(true);
       expect(s.piCost.communicationBytes).toBe(piCost(total(perStage)).communicationBytes);
+      // The per-layer table counts the same kept ReLUs.
+      const layers = JSON.parse((await hrn('stats', '--weights', dir, '--layers', '--json')).out).networks[0].layers as { relus: number }[];
+      expect(layers.reduce((a, l) => a + l.relus, 0)).toBe(total(perStage));
       const text = await hrn('stats', '--weights', dir);
       expect(text.out).toMatch(new RegExp(`total\\s+${total(perStage).toLocaleString('en-US')}\\s`));
       expect(text.out).toContain('SNL: the ReLUs the trained masks keep');

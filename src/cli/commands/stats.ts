@@ -35,20 +35,21 @@ export const stats: Command = {
     const path = p.positionals[0];
     const weightsPath = stringOption(p, 'weights');
     if (path === undefined && weightsPath === undefined) throw new UsageError('stats: give a FILE (.hrn or .onnx), or --weights RUN');
-    if (weightsPath !== undefined) {
-      if (path !== undefined && isOnnxPath(path)) throw new UsageError('stats: --weights applies to a .hrn network, not an .onnx file (its weights are inside it)');
-      const s = statsOfWeights(p, ctx, weightsPath);
-      io.out(wantsJson(p) ? jsonDocument('stats', [s]) : formatStats(s));
-      return EXIT_OK;
+    if (weightsPath !== undefined && path !== undefined && isOnnxPath(path)) {
+      throw new UsageError('stats: --weights applies to a .hrn network, not an .onnx file (its weights are inside it)');
     }
-    if (isOnnxPath(path!)) {
-      const s = onnxStats(path, p);
+    if (weightsPath === undefined && isOnnxPath(path!)) {
+      const s = onnxStats(path!, p);
       io.out(wantsJson(p) ? jsonDocument('stats', [s]) : formatOnnxStats(s, p.values.layers === true));
       return EXIT_OK;
     }
-    const loaded = loadNetworks(path!, sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
-    const nets = applyPipelineOption(loaded, p, ctx);
-    const all = nets.map((n) => networkStats(n, undefined, { layers: p.values.layers === true }));
+    let all: NetworkStats[];
+    if (weightsPath !== undefined) {
+      all = [statsOfWeights(p, ctx, weightsPath)];
+    } else {
+      const loaded = loadNetworks(path!, sources, { set: listOption(p, 'set'), network: stringOption(p, 'network') });
+      all = applyPipelineOption(loaded, p, ctx).map((n) => networkStats(n, undefined, { layers: p.values.layers === true }));
+    }
     const plot = stringOption(p, 'plot');
     if (plot !== undefined) {
       // Vega is heavy to load: only `--plot` pays for it.
