@@ -3,7 +3,6 @@
 // for a resume to check, and where it starts, from scratch or where the checkpoint it resumes
 // stopped (src/train/resume.ts).
 
-import type { SnlScheduleOptions, SnlState } from './snl.js';
 import { join } from 'node:path';
 import type { BatchLoader } from '../data/batches.js';
 import type { LayerGraph } from '../ir/graph.js';
@@ -17,6 +16,7 @@ import type { TrainProgress } from './progress.js';
 import { resumePoint, type DataSettings, type RunSettingsRecord } from './resume.js';
 import { RUN_CHECKPOINT } from './run-dir.js';
 import { cosineSchedule, type LrSchedule } from './schedule.js';
+import type { SnlScheduleOptions, SnlState } from './snl.js';
 
 export interface TrainLoopOptions {
   ctx: GpuContext;

@@ -4,7 +4,6 @@
 // after each epoch, a JSON-lines log and atomic checkpoints in --out (each epoch, and on the first
 // Ctrl-C), --resume to continue. See docs/training.md.
 
-import { SNL_OPTIONS, snlScheduleOption } from '../snl-options.js';
 import { join, resolve } from 'node:path';
 import { dataSpecHelp } from '../../data/spec.js';
 import type { ArchIR } from '../../ir/arch.js';
@@ -27,6 +26,7 @@ import { applyPipelineOption, DEBUG_OPTIONS, debugObserverFor, PIPELINE_OPTION }
 import { deviceProfile, profileOption, profileOptionSpec } from '../profile-option.js';
 import { profileText } from '../../codegen/schedule/describe.js';
 import { displayPath } from '../format.js';
+import { SNL_OPTIONS, snlScheduleOption } from '../snl-options.js';
 import { openTrainingData } from '../../train/training-data.js';
 import { prepareRunDir, recordedRunSettings, trainSettings, type TrainCommandSettings } from '../train-settings.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
