@@ -1,5 +1,8 @@
 // Elementwise over an NCHW activation, one kernel for every combination the graph needs:
 //   out = relu_range( [bn:] a * scale[c] + shift[c]   [add:] + b )
+// With MASK the ReLU is SNL's partial one, v + m * (max(v, 0) - v) with m the mask entry of the
+// element (per pixel) or of its channel, clamped to [0, 1]: m = 1 is a ReLU, m = 0 the identity,
+// between a blend.
 // Covers a standalone batch norm (not foldable into a convolution), residual add, ReLU on a
 // channel range (identity on the other channels), their fusions (bn -> add -> relu), and a plain
 // copy (concatenation inputs that cannot be written in place). Inputs and the output are views
@@ -32,7 +35,11 @@ fn element(e: u32) {
 //#endif
 //#if RELU
   if (c >= {{RELU_START}} && c < {{RELU_END}}) {
+//#if MASK
+    v = v + {{MASK_AT}} * (max(v, {{T}}(0.0)) - v);
+//#else
     v = max(v, {{T}}(0.0));
+//#endif
   }
 //#endif
   {{y_out}}[n * {{OUT_BS}} + {{OUT_OFF}} + c * {{PLANE}} + p] = v;

@@ -12,6 +12,7 @@
 // codes; the driver knows nothing of the command line.
 
 import { DiagnosticError, hasErrors, type Diagnostic } from './diagnostics.js';
+import { UserError } from './errors.js';
 import { compileNetwork, compilePlan, type Plan, type PlanOptions } from './codegen/plan.js';
 import { compileTrainNetwork, compileTrainPlan, type TrainPlan, type TrainPlanOptions } from './codegen/train-plan.js';
 import type { ArchIR } from './ir/arch.js';
@@ -155,6 +156,16 @@ export function runPipelineText(
 /** A network's layer graph. */
 export function lowerNetwork(net: ArchIR): LayerGraph {
   return lowerToGraph(net);
+}
+
+/**
+ * Refuses networks with SNL-masked ReLUs where masks are not applied (the PyTorch export), rather
+ * than writing them as ordinary ReLUs, a network other than the one trained.
+ */
+export function refuseMaskedRelus(graph: LayerGraph, what: string): void {
+  if (graph.nodes.some((n) => n.op === 'relu' && n.mask !== undefined)) {
+    throw new UserError(`${what}: ${graph.name}: the snl pass's masked ReLUs are not supported by ${what} yet`);
+  }
 }
 
 /** A network lowered and planned, every graph pass reported to `observer`. */

@@ -3,6 +3,9 @@
 //   gm = g, masked to 0 on the ReLU's channels where the chain's output is not positive;
 //   the add's other operand receives gm                       (target b);
 //   the chain's first input receives gm, or through batch norm A*gm + B*(x - mean) + C'   (target a).
+// With MASK the ReLU is SNL's partial one, y = v + m * (max(v, 0) - v): where the output is not
+// positive (exactly where v is not, for any m in [0, 1]) the gradient is scaled by 1 - m instead
+// of cleared; m is the element's mask entry (per pixel) or its channel's (per channel).
 // Each target is a view (batch stride, offset) and is written (=) or accumulated (+=) as the
 // training plan decided for the gradient buffer it lands in. T is vec4<f32> when H*W % 4 == 0.
 // Sizes, views and the ReLU range are dispatch arguments (args.NAME), so the chains of every layer
@@ -21,7 +24,11 @@ fn element(e: u32) {
   var gv = {{g_in}}[n * args.G_BS + args.G_OFF + at];
 //#if RELU
   if (c >= args.RELU_START && c < args.RELU_END) {
+//#if MASK
+    gv = select(gv * ({{T}}(1.0) - {{MASK_AT}}), gv, {{o_in}}[n * args.O_BS + args.O_OFF + at] > {{T}}(0.0));
+//#else
     gv = select({{T}}(0.0), gv, {{o_in}}[n * args.O_BS + args.O_OFF + at] > {{T}}(0.0));
+//#endif
   }
 //#endif
 //#if TB

@@ -45,7 +45,12 @@ fn element(e: u32) {
       var gv = {{g_in}}[gb + p];
 //#if RELU
       if (masked) {
+//#if MASK
+        // SNL's partial ReLU: scaled by 1 - m where the output is not positive (chain_bwd.wgsl).
+        gv = select(gv * ({{T}}(1.0) - {{MASK_AT}}), gv, {{o_in}}[ob + p] > {{T}}(0.0));
+//#else
         gv = select({{T}}(0.0), gv, {{o_in}}[ob + p] > {{T}}(0.0));
+//#endif
       }
 //#endif
       sg += gv;

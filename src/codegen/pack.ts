@@ -61,6 +61,9 @@ export function packParams(plan: Plan, weights: Weights): Map<number, Float32Arr
       case 'fc-bias':
         data = getWeight(weights, `${src.fc}.bias`, src.outFeatures);
         break;
+      case 'relu-mask':
+        data = getWeight(weights, `${src.relu}.mask`, src.length);
+        break;
     }
     if (data.byteLength > b.bytes) throw new Error(`packParams: ${b.name} has ${data.byteLength} bytes, buffer holds ${b.bytes}`);
     out.set(b.id, data);

@@ -72,7 +72,8 @@ export type ParamSource =
   | { kind: 'conv-bias'; conv: string; bn?: string; bias: boolean; outC: number; groups: number; ocb: number }
   | { kind: 'bn-scale' | 'bn-shift'; bn: string; c: number }
   | { kind: 'fc-weight'; fc: string; outFeatures: number; inFeatures: number }
-  | { kind: 'fc-bias'; fc: string; outFeatures: number };
+  | { kind: 'fc-bias'; fc: string; outFeatures: number }
+  | { kind: 'relu-mask'; relu: string; length: number };
 
 export interface PlanBuffer {
   id: number;

@@ -2,12 +2,15 @@
 // the onnx-proto package). Only ops that private-inference frameworks import are used: Conv,
 // BatchNormalization, Relu, Add, Concat, Slice, GlobalAveragePool, Flatten and Gemm, at opset 13.
 // A ReLU on a channel range only becomes Slice + Relu + Concat, so the Relu nodes' output
-// elements are exactly hrn's ReLU count.
+// elements are exactly hrn's ReLU count. An SNL-masked ReLU becomes x + M * (Relu(x) - x) with its
+// trained mask M a constant (Sub, Mul, Add); its Relu covers every candidate, so the ReLUs the
+// masks keep are recorded in the metadata (`hrn.relus`, `hrn.snl.kept`) instead.
 
 import onnxProto from 'onnx-proto';
 import { countGraph } from '../ir/count.js';
-import { BN_EPS, type GraphNode, type LayerGraph } from '../ir/graph.js';
+import { BN_EPS, maskName, type GraphNode, type LayerGraph } from '../ir/graph.js';
 import type { WeightTensor, Weights } from '../weights/weights.js';
+import { keptRelus, maskedRelus } from '../weights/snl-masks.js';
 import { foldableBatchNorms, foldedConv } from './fold-bn.js';
 
 const { onnx } = onnxProto;
@@ -32,7 +35,16 @@ export interface OnnxExportOptions {
 }
 
 /** The metadata_props keys hrn writes (values are decimal strings, or the pipeline text). */
-export const METADATA_KEYS = { relus: 'hrn.relus', flops: 'hrn.flops', params: 'hrn.params', pipeline: 'hrn.pipeline', network: 'hrn.network' } as const;
+export const METADATA_KEYS = {
+  relus: 'hrn.relus',
+  flops: 'hrn.flops',
+  params: 'hrn.params',
+  pipeline: 'hrn.pipeline',
+  network: 'hrn.network',
+  /** SNL networks only: the ReLUs the masks keep, and the candidates they chose from. */
+  snlKept: 'hrn.snl.kept',
+  snlCandidates: 'hrn.snl.candidates',
+} as const;
 
 type Attribute = onnxProto.onnx.IAttributeProto;
 
@@ -110,6 +122,23 @@ function emitRelu(w: OnnxGraphWriter, n: Extract<GraphNode, { op: 'relu' }>, x: 
   return w.node('Concat', parts, n.name, [int('axis', 1)]);
 }
 
+/**
+ * SNL's partial ReLU with its trained mask as a constant: y = x + M * (Relu(x) - x), where M spans
+ * every channel (0 outside the ReLU's range, so those channels pass unchanged) and is [1, C, H, W]
+ * for a per-pixel mask or [1, C, 1, 1] for a per-channel one (broadcast over the plane).
+ */
+function emitMaskedRelu(w: OnnxGraphWriter, n: Extract<GraphNode, { op: 'relu' }>, x: string, weights: Weights): string {
+  const { c, h, w: width } = n.shape;
+  const mask = tensorOf(weights, maskName(n)).data;
+  const plane = n.mask === 'pixel' ? h * width : 1;
+  const full = new Float32Array(c * plane);
+  full.set(mask, n.start * plane);
+  const m = w.weight(maskName(n), { shape: [1, c, n.mask === 'pixel' ? h : 1, n.mask === 'pixel' ? width : 1], data: full });
+  const relu = w.node('Relu', [x], `${n.name}.relu`);
+  const diff = w.node('Sub', [relu, x], `${n.name}.gain`);
+  return w.node('Add', [x, w.node('Mul', [m, diff], `${n.name}.masked`)], n.name);
+}
+
 /** Builds the ONNX model of `graph` with `weights` (checked by the caller). */
 export function buildOnnxModel(graph: LayerGraph, weights: Weights, o: OnnxExportOptions = {}): OnnxModel {
   const w = new OnnxGraphWriter();
@@ -157,7 +186,7 @@ export function buildOnnxModel(graph: LayerGraph, weights: Weights, o: OnnxExpor
         break;
       }
       case 'relu':
-        value.push(emitRelu(w, n, x(n.input)));
+        value.push(n.mask === undefined ? emitRelu(w, n, x(n.input)) : emitMaskedRelu(w, n, x(n.input), weights));
         break;
       case 'add':
         value.push(w.node('Add', [x(n.inputs[0]), x(n.inputs[1])], n.name));
@@ -189,13 +218,16 @@ export function buildOnnxModel(graph: LayerGraph, weights: Weights, o: OnnxExpor
   producer.output = [ONNX_OUTPUT];
   for (const nd of w.nodes) nd.input = nd.input?.map((i) => (i === last ? ONNX_OUTPUT : i));
 
-  const counts = countGraph(graph).total;
+  // Masked ReLUs count what their trained masks keep, as `hrn stats --weights` does.
+  const masked = maskedRelus(graph).length > 0;
+  const counts = countGraph(graph, masked ? keptRelus(graph, weights) : undefined).total;
   const meta: Record<string, string> = {
     [METADATA_KEYS.network]: graph.name,
     [METADATA_KEYS.relus]: String(counts.relus),
     [METADATA_KEYS.flops]: String(counts.flops),
     [METADATA_KEYS.params]: String(counts.params),
     [METADATA_KEYS.pipeline]: o.pipeline ?? '',
+    ...(masked ? snlMetadata(graph, weights) : {}),
     ...o.metadata,
   };
   return {
@@ -225,4 +257,11 @@ export function encodeOnnx(model: OnnxModel): Uint8Array {
 /** Parses ONNX protobuf bytes (for inspecting an exported file). */
 export function decodeOnnx(bytes: Uint8Array): onnxProto.onnx.ModelProto {
   return onnx.ModelProto.decode(bytes);
+}
+
+function snlMetadata(graph: LayerGraph, weights: Weights): Record<string, string> {
+  const nodes = maskedRelus(graph);
+  const kept = [...keptRelus(graph, weights).values()].reduce((a, b) => a + b, 0);
+  const candidates = nodes.reduce((a, n) => a + (n.end - n.start) * n.shape.h * n.shape.w, 0);
+  return { [METADATA_KEYS.snlKept]: String(kept), [METADATA_KEYS.snlCandidates]: String(candidates) };
 }

@@ -91,6 +91,16 @@ export interface HeadIR {
   fc: boolean;
 }
 
+/**
+ * Selective network linearization (SNL, Cho et al. 2022): every ReLU of the stem and the stages gets
+ * a mask learned in training, and only `budget` of them stay nonlinear. `granularity` says what one
+ * mask entry covers: one activation element (`pixel`, SNL's default) or one channel of a layer.
+ */
+export interface SnlPlan {
+  budget: number;
+  granularity: 'pixel' | 'channel';
+}
+
 export interface ArchIR {
   name: string;
   input: Shape;
@@ -107,6 +117,8 @@ export interface ArchIR {
   head: HeadIR;
   /** The passes applied so far, in order, as written (e.g. `thin S2 S3 S4`), for printing. */
   history: string[];
+  /** Present after `snl BUDGET`: the ReLUs of the stem and stages become masked (partial) ReLUs. */
+  snl?: SnlPlan;
 }
 
 export const ORDINARY_RELUS: Readonly<ReluPlan> = Object.freeze({ culled: false, thinned: false, reuse: 1 });

@@ -29,11 +29,19 @@ export interface GraphCounts {
   total: Counts;
 }
 
-export function nodeCounts(n: GraphNode, g: LayerGraph): Counts {
+/**
+ * ReLUs each masked (SNL) ReLU layer keeps, by layer name, as read from a trained mask. A masked
+ * layer missing from it counts every candidate ReLU (an upper bound).
+ */
+export type KeptRelus = ReadonlyMap<string, number>;
+
+export function nodeCounts(n: GraphNode, g: LayerGraph, kept?: KeptRelus): Counts {
   const plane = n.shape.h * n.shape.w;
   switch (n.op) {
-    case 'relu':
-      return { relus: (n.end - n.start) * plane, flops: 0, params: 0 };
+    case 'relu': {
+      const known = n.mask === undefined ? undefined : kept?.get(n.name);
+      return { relus: known ?? (n.end - n.start) * plane, flops: 0, params: 0 };
+    }
     case 'conv': {
       const inC = g.nodes[n.input].shape.c;
       const weights = n.outChannels * (inC / n.groups) * n.kernel * n.kernel;
@@ -57,12 +65,12 @@ export function rowOf(n: GraphNode, g: LayerGraph): string {
   return n.region;
 }
 
-export function countGraph(g: LayerGraph): GraphCounts {
+export function countGraph(g: LayerGraph, kept?: KeptRelus): GraphCounts {
   const rows = new Map<string, StageCounts>();
   for (const s of [...g.stages, 'head']) rows.set(s, { stage: s, relus: 0, flops: 0, params: 0 });
   const total: Counts = { relus: 0, flops: 0, params: 0 };
   for (const n of g.nodes) {
-    const c = nodeCounts(n, g);
+    const c = nodeCounts(n, g, kept);
     const row = rows.get(rowOf(n, g));
     if (!row) throw new Error(`counting: node ${n.name} is in unknown region ${n.region}`);
     row.relus += c.relus;

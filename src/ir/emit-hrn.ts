@@ -33,6 +33,8 @@ export function reluPlanSteps(arch: ArchIR): string[] {
     for (const [p, n] of Object.entries(s.relu.layerReuse ?? {})) if (!s.relu.culledLayers?.includes(Number(p))) byN.set(n, [...(byN.get(n) ?? []), names[Number(p)]]);
     for (const [n, layers] of byN) steps.push(`reuse ${n} ${layers.join(' ')}`);
   }
+  // SNL masks the ReLUs the steps above leave, so it comes last.
+  if (arch.snl) steps.push(`snl ${arch.snl.budget}${arch.snl.granularity === 'channel' ? ' per-channel' : ''}`);
   return steps;
 }
 

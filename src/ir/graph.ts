@@ -50,6 +50,24 @@ export interface ReluNode extends NodeBase {
   input: number;
   start: number;
   end: number;
+  /**
+   * SNL's partial ReLU: y = m*relu(x) + (1-m)*x with a mask m learned per element of channels
+   * [start, end) (`pixel`: (end-start)*H*W entries) or per channel (`channel`: end-start entries).
+   * Absent: an ordinary ReLU.
+   */
+  mask?: 'pixel' | 'channel';
+}
+
+/** Entries of a masked ReLU's mask (0 for an unmasked one). */
+export function maskLength(n: ReluNode): number {
+  if (n.mask === undefined) return 0;
+  const c = n.end - n.start;
+  return n.mask === 'pixel' ? c * n.shape.h * n.shape.w : c;
+}
+
+/** The weight name of a masked ReLU's mask tensor (`S1.b1.relu1.mask`). */
+export function maskName(n: Pick<ReluNode, 'name'>): string {
+  return `${n.name}.mask`;
 }
 
 export interface AddNode extends NodeBase {

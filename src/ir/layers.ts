@@ -3,7 +3,7 @@
 // reads as the paper's layers do (conv-bn-relu). Every count of the graph lands in exactly one
 // row: the rows of a stage add up to its per-stage figures.
 
-import { nodeCounts, rowOf } from './count.js';
+import { nodeCounts, rowOf, type KeptRelus } from './count.js';
 import { nodeInputs, type GraphNode, type LayerGraph } from './graph.js';
 
 export interface LayerRow {
@@ -38,7 +38,7 @@ function opText(n: GraphNode): string {
   }
 }
 
-export function layerTable(g: LayerGraph): LayerRow[] {
+export function layerTable(g: LayerGraph, kept?: KeptRelus): LayerRow[] {
   const rows: LayerRow[] = [];
   /** The row each node's output belongs to, once known. */
   const rowOfNode = new Map<number, number>();
@@ -59,7 +59,7 @@ export function layerTable(g: LayerGraph): LayerRow[] {
   };
   for (const n of g.nodes) {
     if (n.op === 'input') continue;
-    const c = nodeCounts(n, g);
+    const c = nodeCounts(n, g, kept);
     let row: number;
     if (LAYER_OPS.has(n.op)) {
       row = open(n);

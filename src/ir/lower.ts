@@ -102,7 +102,17 @@ export function lowerToGraph(arch: ArchIR): LayerGraph {
   if (arch.head.fc) {
     out = b.add({ op: 'fc', name: 'head.fc', region: 'head', input: out, outFeatures: arch.classes });
   }
-  return b.finish(arch.name, out, arch.stages.map((s) => s.name), arch.classes);
+  const graph = b.finish(arch.name, out, arch.stages.map((s) => s.name), arch.classes);
+  return arch.snl === undefined ? graph : withSnlMasks(graph, arch.snl.granularity);
+}
+
+/**
+ * Marks every ReLU of the stem and the stages as masked (SNL). The head's ReLUs (VGG's hidden fc
+ * layers) stay ordinary: SNL's search runs over the convolutional part, where the ReLUs are.
+ */
+function withSnlMasks(g: LayerGraph, granularity: 'pixel' | 'channel'): LayerGraph {
+  const nodes = g.nodes.map((n) => (n.op === 'relu' && n.region !== 'head' ? { ...n, mask: granularity } : n));
+  return { ...g, nodes };
 }
 
 function globalMaxPool(b: GraphBuilder, x: number): number {

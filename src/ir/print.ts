@@ -32,6 +32,7 @@ export function printArch(a: ArchIR): string {
     lines.push(`  stage ${s.name} depth ${s.depth} channels ${String(s.channels).padStart(w)} stride ${s.stride} relu ${reluText(s)}`);
   }
   lines.push(`  head ${headText(a.head)}`);
+  if (a.snl) lines.push(`  # snl: budget ${a.snl.budget} ReLUs, a mask per ${a.snl.granularity} of every stem and stage ReLU, learned in training`);
   lines.push(`  criticality ${a.criticality.join(' > ')}`);
   lines.push('}');
   return lines.join('\n');
@@ -44,7 +45,7 @@ function operands(n: GraphNode): string {
     case 'conv':
       return `%${n.input} {k=${n.kernel}, s=${n.stride}, p=${n.pad}${n.groups > 1 ? `, g=${n.groups}` : ''}}`;
     case 'relu':
-      return `%${n.input} {channels=${n.start}..${n.end}}`;
+      return `%${n.input} {channels=${n.start}..${n.end}${n.mask === undefined ? '' : `, mask=${n.mask}`}}`;
     case 'slice':
       return `%${n.input} {channels=${n.start}..${n.end}}`;
     case 'add':
@@ -90,10 +91,18 @@ export function printStageTable(s: NetworkStats): string {
     int(s.params.stages[st]),
   ]);
   // The head's ReLUs (hidden fc layers) are in the total but in no stage.
-  const headRelus = s.relus.total - stages.reduce((sum, st) => sum + s.relus.stages[st], 0);
+  const snlBound = s.relus.snl !== undefined && !s.relus.snl.exact ? Math.min(s.relus.snl.budget, s.relus.snl.candidates) : undefined;
+  const headRelus = s.relus.total - (snlBound ?? stages.reduce((sum, st) => sum + s.relus.stages[st], 0));
   rows.push(['head', int(headRelus), '', millions(s.flops.stages.head ?? 0), int(s.params.stages.head ?? 0)]);
-  rows.push(['total', int(s.relus.total), '100.0%', millions(s.flops.total), int(s.params.total)]);
-  return formatTable(['stage', 'ReLUs', 'share', 'FLOPs', 'params'], rows);
+  const snl = s.relus.snl;
+  const total = snl !== undefined && !snl.exact ? `at most ${int(s.relus.total)}` : int(s.relus.total);
+  rows.push(['total', total, '100.0%', millions(s.flops.total), int(s.params.total)]);
+  const table = formatTable(['stage', 'ReLUs', 'share', 'FLOPs', 'params'], rows);
+  if (snl === undefined) return table;
+  const how = snl.exact
+    ? `SNL: the ReLUs the trained masks keep (budget ${int(snl.budget)} of ${int(snl.candidates)})`
+    : `ReLUs: at most ${int(s.relus.total)} (SNL, mask learned in training); the stages show the ${int(snl.candidates)} candidate ReLUs the masks (one per ${snl.granularity}) choose from`;
+  return `${table}\n${how}`;
 }
 
 /** The per-layer table of `hrn stats --layers`, with a total row. */

@@ -10,6 +10,7 @@ import { equalizeDepthPass } from './equalize-depth.js';
 import { equalizeWidthPass } from './equalize-width.js';
 import { reusePass } from './reuse.js';
 import { scalePass } from './scale.js';
+import { snlPass } from './snl.js';
 import { thinPass } from './thin.js';
 
 export class PassRegistry {
@@ -64,7 +65,8 @@ export function builtinRegistry(): PassRegistry {
     .register(thinPass)
     .register(reusePass)
     .register(scalePass)
-    .register(deepreshapePass);
+    .register(deepreshapePass)
+    .register(snlPass);
 }
 
 let shared: PassRegistry | undefined;

@@ -218,6 +218,8 @@ export function cloneArch(net: ArchIR): ArchIR {
     head: { ...net.head },
     history: [...net.history],
   };
+  if (net.snl === undefined) delete out.snl;
+  else out.snl = { ...net.snl };
   if (net.widths === undefined) delete out.widths;
   else out.widths = { m: net.widths.m, factors: [...net.widths.factors] };
   return out;

@@ -10,7 +10,8 @@
 //   momentum 0.1.
 // - Gradients of a value used twice (a residual shortcut) add up.
 
-import type { GraphNode, LayerGraph } from '../ir/graph.js';
+import { maskName, type GraphNode, type LayerGraph } from '../ir/graph.js';
+import { maskedRelu, maskedReluBackward } from './masked-relu.js';
 import { weightSpecs, type Weights } from '../weights/weights.js';
 import {
   add,
@@ -115,7 +116,9 @@ export function forwardGraph(graph: LayerGraph, weights: Weights, input: Tensor,
         break;
       }
       case 'relu':
-        y = reluRange(acts[node.input], node.start, node.end);
+        y = node.mask === undefined
+          ? reluRange(acts[node.input], node.start, node.end)
+          : maskedRelu(acts[node.input], node.start, node.end, param(weights, maskName(node)), node.mask);
         break;
       case 'add':
         y = add(acts[node.inputs[0]], acts[node.inputs[1]]);
@@ -196,9 +199,16 @@ export function backwardGraph(graph: LayerGraph, weights: Weights, tape: Tape, d
         accumulate(node.input, g.dx);
         break;
       }
-      case 'relu':
-        accumulate(node.input, reluRangeBackward(tape.acts[node.input], dy, node.start, node.end));
+      case 'relu': {
+        if (node.mask === undefined) {
+          accumulate(node.input, reluRangeBackward(tape.acts[node.input], dy, node.start, node.end));
+          break;
+        }
+        const g = maskedReluBackward(tape.acts[node.input], dy, node.start, node.end, param(weights, maskName(node)), node.mask);
+        grads.set(maskName(node), g.dm);
+        accumulate(node.input, g.dx);
         break;
+      }
       case 'add':
         accumulate(node.inputs[0], dy);
         accumulate(node.inputs[1], dy);

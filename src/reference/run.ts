@@ -1,6 +1,7 @@
 // Runs a whole layer graph with the reference ops: the oracle for the WebGPU executor.
 
-import type { LayerGraph } from '../ir/graph.js';
+import { maskName, type LayerGraph } from '../ir/graph.js';
+import { maskedRelu, maskSize } from './masked-relu.js';
 import { getWeight, type Weights } from '../weights/weights.js';
 import * as ops from './ops.js';
 import type { Tensor } from './ops.js';
@@ -37,9 +38,13 @@ export function runReferenceAll(graph: LayerGraph, weights: Weights, input: Floa
           variance: getWeight(weights, `${node.name}.running_var`, s.c),
         });
         break;
-      case 'relu':
-        y = ops.reluRange(out[node.input], node.start, node.end);
+      case 'relu': {
+        const x = out[node.input];
+        y = node.mask === undefined
+          ? ops.reluRange(x, node.start, node.end)
+          : maskedRelu(x, node.start, node.end, getWeight(weights, maskName(node), maskSize(x, node.start, node.end, node.mask)), node.mask);
         break;
+      }
       case 'add':
         y = ops.add(out[node.inputs[0]], out[node.inputs[1]]);
         break;

@@ -72,6 +72,14 @@ export interface TrainerOptions extends Omit<TrainPlanOptions, 'subgroupSize' | 
 export interface StepOptions {
   /** DKD warm-up factor min(epoch / warmup, 1); default 1. */
   warm?: number;
+  /** SNL: the L1 penalty's weight on the masks (its gradient is added where a mask is positive); default 0. */
+  maskPenalty?: number;
+  /**
+   * SNL: masks fixed (their gradient 0), as in the fine-tuning after binarization; default false.
+   * Masks have no weight decay, so they stay exactly as they are once their momentum is cleared
+   * (setMomentum), which the caller does when it freezes them.
+   */
+  masksFrozen?: boolean;
 }
 
 export class Trainer {
@@ -237,6 +245,8 @@ export class Trainer {
     if (!(lr >= 0) || !Number.isFinite(lr)) throw new Error(`learning rate must be a finite non-negative number, got ${lr}`);
     this.hyper[0] = lr;
     this.hyper[1] = o.warm ?? 1;
+    this.hyper[2] = o.maskPenalty ?? 0;
+    this.hyper[3] = o.masksFrozen === true ? 1 : 0;
     device.queue.writeBuffer(this.buffers[plan.input.buffer], 0, images.buffer, images.byteOffset, images.byteLength);
     device.queue.writeBuffer(this.buffers[plan.labels], 0, lab);
     device.queue.writeBuffer(this.buffers[plan.uniform], 0, this.hyper);

@@ -14,6 +14,7 @@ import type { GpuContext } from '../runtime/device.js';
 import { CheckpointError, type MetricsRecord } from '../train/checkpoint.js';
 import type { InterruptFlag } from '../train/interrupt.js';
 import { RUN_CHECKPOINT, trainLoop } from '../train/loop.js';
+import { defaultSnlSchedule } from '../train/snl.js';
 import { ResumeMismatchError } from '../train/resume.js';
 import { loopSettings } from '../train/settings.js';
 import { ForeignRunFilesError, lockRunDir } from '../train/run-dir.js';
@@ -115,6 +116,8 @@ export async function trainRun(run: RunConfig, o: TrainRunOptions): Promise<RunR
       note: o.note,
       continueHint: o.continueHint,
       ...(stopAfterEpoch ? { stopAfterEpoch } : {}),
+      // A run of an snl pipeline trains under SNL's schedule with its defaults (docs/training.md).
+      ...(built.arch.snl ? { snl: defaultSnlSchedule(built.arch.snl.budget, run.train.epochs) } : {}),
       extra: { source: run.source, set: run.set, network: run.declared, pipeline: run.pipeline ?? undefined, data: data.spec.text, normalization: data.normalization, classNames: data.classNames, relus: run.counts.relus, sweepRun: run.id },
     });
   } catch (e) {

@@ -21,6 +21,7 @@ import { learningRate, type LrSchedule } from './schedule.js';
 import { refuseForeignRunFiles, RUN_LOG, RUN_METRICS_CSV } from './run-dir.js';
 import { runSettings, startState, type PartialSums, type RunSettings, type StartState, type TrainLoopOptions, type TrainLoopResult } from './run-start.js';
 import { Evaluator } from './evaluate.js';
+import { SnlSchedule } from './snl.js';
 
 export { Evaluator, type EvalResult } from './evaluate.js';
 
@@ -78,6 +79,7 @@ class TrainRun {
   private stoppedEarly = false;
   /** The last checkpoint this run wrote, for the divergence message. */
   private saved: string | undefined;
+  private readonly snl: SnlSchedule | undefined;
 
   constructor(
     private readonly o: TrainLoopOptions,
@@ -90,6 +92,7 @@ class TrainRun {
     this.step = start.step;
     this.history = start.history;
     this.schedule = start.schedule;
+    this.snl = o.snl ? new SnlSchedule(o.graph, o.snl, start.snl) : undefined;
   }
 
   async all(): Promise<TrainLoopResult> {
@@ -140,7 +143,7 @@ class TrainRun {
     for (let i = from; i < s.stepsPerEpoch; i++) {
       const b = o.train.batch(epoch, i);
       lr = learningRate(this.schedule, this.step);
-      await trainer.step(b.images, b.labels, lr, { warm });
+      await trainer.step(b.images, b.labels, lr, { warm, ...this.snl?.stepOptions() });
       this.step++;
       images += b.size;
       const done = i + 1;
@@ -207,6 +210,15 @@ class TrainRun {
       rec.ce = sums.ce / Math.max(1, sums.steps);
       rec.kd = sums.kd1 / Math.max(1, sums.steps);
       if (s.loss.kind === 'dkd') rec.nckd = sums.kd2 / Math.max(1, sums.steps);
+    }
+    if (this.snl) {
+      // Before the evaluation, so that the epoch that binarizes the masks is tested with them.
+      const line = await this.snl.endEpoch(epoch + 1, trainer);
+      const st = this.snl.record();
+      rec.snlPhase = st.phase;
+      rec.snlRelus = st.count;
+      this.logger?.log({ event: 'snl', epoch: epoch + 1, ...st });
+      s.note(line);
     }
     const evaluated = o.test ?? o.val;
     if (evaluated) {
@@ -292,7 +304,7 @@ class TrainRun {
       lrSchedule: this.schedule,
       optimizer: { kind: 'sgd', ...s.sgd },
       metrics: this.history,
-      extra: { ...o.extra, batch: s.batch, epochs: o.epochs, loss: s.loss, settings: s.record, ...(partial ? { partial } : {}) },
+      extra: { ...o.extra, batch: s.batch, epochs: o.epochs, loss: s.loss, settings: s.record, ...(partial ? { partial } : {}), ...(this.snl ? { snl: this.snl.record() } : {}) },
     };
     saveCheckpoint(s.ckptDir, { weights, optimizer: await trainer.readMomentum(), state });
     this.saved = `${s.ckptDir} (epoch ${epochsDone}${batchInEpoch > 0 ? `, batch ${batchInEpoch}` : ''})`;

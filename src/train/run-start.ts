@@ -16,6 +16,7 @@ import type { TrainProgress } from './progress.js';
 import { resumePoint, type DataSettings, type RunSettingsRecord } from './resume.js';
 import { RUN_CHECKPOINT } from './run-dir.js';
 import { cosineSchedule, type LrSchedule } from './schedule.js';
+import type { SnlScheduleOptions, SnlState } from './snl.js';
 
 export interface TrainLoopOptions {
   ctx: GpuContext;
@@ -52,6 +53,8 @@ export interface TrainLoopOptions {
   interrupt?: InterruptFlag;
   /** Saved in the checkpoint's state (command line, data, normalization, ...). */
   extra?: Record<string, unknown>;
+  /** The SNL schedule, for a network after the `snl` pass (src/train/snl.ts). */
+  snl?: SnlScheduleOptions;
   /** Messages (checkpoint saved, resumed). */
   note?: (line: string) => void;
   /** How to continue after an interrupt, ending that message (default: `continue with --resume`, hrn train's way). */
@@ -118,6 +121,8 @@ export interface StartState {
   history: MetricsRecord[];
   carried: PartialSums;
   schedule: LrSchedule;
+  /** Where a resumed run's SNL schedule was (its checkpoint's `extra.snl`). */
+  snl?: SnlState;
 }
 
 /** The run's settings, every default filled in. */
@@ -174,6 +179,7 @@ export function startState(o: TrainLoopOptions, s: RunSettings): StartState {
     history: ck.state.metrics,
     carried: p && startBatch > 0 ? p : fresh.carried,
     schedule,
+    ...(snlOf(ck.state.extra) ? { snl: snlOf(ck.state.extra) } : {}),
   };
 }
 
@@ -184,4 +190,9 @@ export function checkResume(o: Omit<TrainLoopOptions, 'ctx'>): void {
   const { path, state } = loadCheckpointState(s.ckptDir);
   checkNetwork(state, o.network, path);
   resumePoint(path, state, s.record, s.stepsPerEpoch, () => {});
+}
+
+function snlOf(extra: Record<string, unknown> | undefined): SnlState | undefined {
+  const v = extra?.snl as SnlState | undefined;
+  return v !== undefined && (v.phase === 'search' || v.phase === 'finetune') && Number.isFinite(v.penalty) ? v : undefined;
 }

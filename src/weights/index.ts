@@ -1,2 +1,3 @@
 export * from './weights.js';
 export * from './safetensors.js';
+export * from './snl-masks.js';

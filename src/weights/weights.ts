@@ -13,6 +13,8 @@
  * | bn   | `<name>.running_var`    | [C]                                |
  * | fc   | `<name>.weight`         | [out, in] (in = C*H*W of the input, flattened NCHW) |
  * | fc   | `<name>.bias`           | [out]                              |
+ * | relu (SNL mask, per pixel)   | `<name>.mask` | [end-start, H, W] |
+ * | relu (SNL mask, per channel) | `<name>.mask` | [end-start]       |
  *
  * Layouts are PyTorch's, so a checkpoint converts by renaming only. Batch norm uses eps = BN_EPS (ir/graph.ts).
  * The same list is in docs/runtime.md.
@@ -28,7 +30,7 @@ export interface WeightTensor {
 
 export type Weights = Map<string, WeightTensor>;
 
-export type WeightRole = 'weight' | 'bias' | 'gamma' | 'beta' | 'running_mean' | 'running_var';
+export type WeightRole = 'weight' | 'bias' | 'gamma' | 'beta' | 'running_mean' | 'running_var' | 'mask';
 
 export interface WeightSpec {
   /** Full tensor name, `<node>.<role>`. */
@@ -70,6 +72,10 @@ export function weightSpecs(graph: LayerGraph): WeightSpec[] {
         push(n, 'bias', [n.outFeatures]);
         break;
       }
+      case 'relu':
+        // SNL's mask over the ReLU's channels (src/ir/graph.ts, ReluNode.mask).
+        if (n.mask !== undefined) push(n, 'mask', n.mask === 'pixel' ? [n.end - n.start, n.shape.h, n.shape.w] : [n.end - n.start]);
+        break;
       default:
         break;
     }
@@ -166,7 +172,8 @@ export { Rng };
  *   conv biases 0;
  * - bn: gamma 1, beta 0, running mean 0, running variance 1;
  * - fc: weight uniform in +-1/sqrt(in) (PyTorch's default for the classifier, which has no ReLU
- *   after it), bias 0.
+ *   after it), bias 0;
+ * - SNL masks 1 (every ReLU kept).
  * The same seed always gives the same weights.
  */
 export function initWeights(graph: LayerGraph, seed = 0): Weights {
@@ -182,7 +189,8 @@ export function initWeights(graph: LayerGraph, seed = 0): Weights {
     } else if (kind === 'fc' && spec.role === 'weight') {
       const bound = 1 / Math.sqrt(spec.shape[1]);
       rng.fillUniform(data, -bound, bound);
-    } else if (spec.role === 'gamma' || spec.role === 'running_var') {
+    } else if (spec.role === 'gamma' || spec.role === 'running_var' || spec.role === 'mask') {
+      // Masks start at 1: every ReLU kept, SNL's starting point.
       data.fill(1);
     }
     w.set(spec.name, { shape: [...spec.shape], data });

@@ -3,8 +3,9 @@
 
 import { buildOnnxModel, encodeOnnx, ONNX_OPSET, torchStateDict } from '../../export/index.js';
 import { countGraph } from '../../ir/count.js';
+import { refuseMaskedRelus } from '../../driver.js';
 import { hrnVersion } from '../../train/checkpoint.js';
-import { encodeSafetensors, initWeights } from '../../weights/index.js';
+import { encodeSafetensors, initWeights, keptRelus, maskedRelus } from '../../weights/index.js';
 import { writeFileAtomic } from '../../util/durable-fs.js';
 import { checkOutputFile, OutputFileError } from '../../util/output-file.js';
 import { flag, intOption, stringOption } from '../args.js';
@@ -57,6 +58,8 @@ export const exportCommand: Command = {
     const loaded: LoadedWeights | undefined = weightsPath === undefined ? undefined : loadWeightsOption(weightsPath);
     const resolved = resolveNetworkFor(p, ctx, loaded?.state, 'export');
     const { graph } = resolved;
+    // The PyTorch runner (examples/hrn_torch.py) has no masked ReLU.
+    if (format === 'pytorch') refuseMaskedRelus(graph, 'export --format pytorch');
     let weights;
     if (loaded) {
       checkWeightsFit(resolved, loaded);
@@ -68,7 +71,7 @@ export const exportCommand: Command = {
     const out = stringOption(p, 'output') ?? `${graph.name}${FORMATS[format]}`;
     // Refused before the (possibly slow) encoding, so a bad -o costs nothing.
     checkOutput(out, flag(p, 'force'));
-    const counts = countGraph(graph).total;
+    const counts = countGraph(graph, maskedRelus(graph).length > 0 ? keptRelus(graph, weights) : undefined).total;
     let bytes: Uint8Array;
     if (format === 'onnx') {
       bytes = encodeOnnx(buildOnnxModel(graph, weights, { foldBatchNorm: flag(p, 'fold-bn'), pipeline: resolved.pipeline, producerVersion: hrnVersion() }));

@@ -27,6 +27,7 @@ import { deviceProfile, profileOption, profileOptionSpec } from '../profile-opti
 import { profileText } from '../../codegen/schedule/describe.js';
 import { TUNE_CACHE_OPTION, tunedForDevice, tunedText, type TunedLookup } from '../tune-cache-option.js';
 import { displayPath } from '../format.js';
+import { SNL_OPTIONS, snlScheduleOption } from '../snl-options.js';
 import { openTrainingData } from '../../train/training-data.js';
 import { prepareRunDir, recordedRunSettings, trainSettings, type TrainCommandSettings } from '../train-settings.js';
 import { COMMAND_SUMMARIES } from '../summaries.js';
@@ -76,6 +77,7 @@ export const train: Command = {
       resume: { type: 'boolean', help: "continue the run in --out; options left out take the run's values, and other data, batch, seed, lr or loss are refused" },
       force: { type: 'boolean', help: 'start over in an --out that holds a run (its checkpoint is replaced at the first save), or train into a directory of other files (left alone)' },
       ...KD_OPTIONS,
+      ...SNL_OPTIONS,
       'eval-batch': { type: 'string', value: 'N', help: 'images per evaluation batch (default 250)' },
       'log-every': { type: 'string', value: 'N', help: 'steps between loss read-backs (default 10)' },
       ...ADAPTER_OPTION,
@@ -135,6 +137,8 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
   const line = say(p, ctx);
   const resume = flag(p, 'resume');
   const { epochs, batch, lr } = settings;
+  // A usage error, so checked before the device and the data are opened.
+  const snl = snlScheduleOption(p, net, epochs);
   const dataText = settings.data;
   const teacherDir = stringOption(p, 'teacher');
   const loss = lossOption(p, !!teacherDir, 'train');
@@ -162,7 +166,8 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
     tuned = tunedForDevice(p, ctx, 'train', gpu);
     await checkBatchesFit(trainingBatches({ graph, batch, evalBatch, loss, teacher: teacher?.graph }), gpu, profile, tuned.tuned);
     const { data, train: trainLoader, val } = openTrainingData(dataText, net, settings, { evalBatch, batchHint: '; use a smaller --batch' });
-    const relus = countGraph(graph).total.relus;
+    // Before training an snl network counts what its budget will keep.
+    const relus = snl ? Math.min(snl.budget, countGraph(graph).total.relus) : countGraph(graph).total.relus;
     const common = {
       graph,
       network,
@@ -175,6 +180,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
       outDir: out,
       resume,
       logEvery: intOption(p, 'log-every', 10),
+      ...(snl ? { snl } : {}),
       note: line,
       observer,
       profile,
@@ -194,7 +200,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
     // A resume that would not continue the run is refused before anything else happens.
     if (resume) userErrors(() => checkResume(common));
     line(
-      `${net.name}: ${relus.toLocaleString('en-US')} ReLUs, ${trainLoader.count.toLocaleString('en-US')} training images (${data.spec.text})` +
+      `${net.name}: ${snl ? 'at most ' : ''}${relus.toLocaleString('en-US')} ReLUs, ${trainLoader.count.toLocaleString('en-US')} training images (${data.spec.text})` +
         (val ? `, ${val.count.toLocaleString('en-US')} held out for validation` : '') +
         ', ' +
         `${epochs} epoch${epochs === 1 ? '' : 's'} of ${Math.floor(trainLoader.count / batch)} steps at batch ${batch}, lr ${lr} cosine` +

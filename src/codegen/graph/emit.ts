@@ -166,7 +166,12 @@ class Emitter {
       slotBuffers.shift = this.paramBuffer(`${bnNode.name}.shift`, sh.c * 4, { kind: 'bn-shift', bn: bnNode.name, c: sh.c }, label);
     }
     slots.push(['y_out', outId]);
-    const relu = chain?.relu ? { start: chain.relu.start, end: chain.relu.end } : undefined;
+    const relu = chain?.relu ? { start: chain.relu.start, end: chain.relu.end, ...(chain.relu.mask === undefined ? {} : { mask: chain.relu.mask }) } : undefined;
+    if (chain?.relu?.mask !== undefined) {
+      const reluNode = this.graph.nodes[chain.relu.node];
+      const length = (chain.relu.end - chain.relu.start) * (chain.relu.mask === 'pixel' ? sh.h * sh.w : 1);
+      slotBuffers.mask = this.paramBuffer(`${reluNode.name}.mask`, length * 4, { kind: 'relu-mask', relu: reluNode.name, length }, label);
+    }
     const spec = { name: label, batch: this.options.batch, c: sh.c, h: sh.h, w: sh.w, a: this.layout(a), out, bn: chain?.bn !== undefined, b: b !== undefined ? this.layout(b) : undefined, relu };
     const gen = genEwise(spec, this.aliases(slots), this.dl);
     const dispatchNames = s.kind === 'copy' ? [`${this.node(s.dst).name} <- ${this.graph.nodes[s.src].name}`] : names;

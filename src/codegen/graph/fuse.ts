@@ -52,10 +52,14 @@ class Fuser {
     this.steps.push(step);
   }
 
-  /** Fuses a ReLU that is the sole consumer of `last`; returns the chain's new end. */
+  /**
+   * Fuses a ReLU that is the sole consumer of `last`; returns the chain's new end. An SNL-masked
+   * ReLU stays a step of its own: training needs its input (the mask's gradient reads it), and the
+   * conv epilogue has no mask.
+   */
   private relu(step: ConvStep | ChainStep, last: number): number {
     const next = this.sole(last);
-    if (next?.op !== 'relu') return last;
+    if (next?.op !== 'relu' || next.mask !== undefined) return last;
     step.relu = step.kind === 'conv' ? { start: next.start, end: next.end } : { start: next.start, end: next.end, node: next.id };
     return next.id;
   }
@@ -99,7 +103,7 @@ class Fuser {
       else step.b = n.inputs[1];
     } else {
       step.a = n.input;
-      step.relu = { start: n.start, end: n.end, node: n.id };
+      step.relu = { start: n.start, end: n.end, node: n.id, ...(n.mask === undefined ? {} : { mask: n.mask }) };
     }
     this.add(step, n.op === 'relu' ? last : this.relu(step, last));
   }

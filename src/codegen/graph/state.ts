@@ -30,6 +30,8 @@ export interface StageOptions {
 export interface ReluRange {
   start: number;
   end: number;
+  /** SNL's partial ReLU (ReluNode.mask): only on a standalone ReLU chain. */
+  mask?: 'pixel' | 'channel';
 }
 
 /** A conv, with a bn, a residual add and a ReLU range folded into its epilogue (inference). */

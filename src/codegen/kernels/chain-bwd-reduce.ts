@@ -2,7 +2,7 @@
 
 import { u } from '../template.js';
 import type { ReductionSplit } from '../schedule/reduction.js';
-import { type ChainBwdSpec } from './chain-bwd.js';
+import { type ChainBwdSpec, maskRead } from './chain-bwd.js';
 import { type DispatchLimits, sumLanes } from './common.js';
 import { build, chunkedReduction, type SlotDef, type TrainKernel, tUnits, vecFor, reads, writes } from './train-common.js';
 
@@ -23,14 +23,16 @@ export function genChainBwdReduce(
   const r = chunkedReduction(s.name, sh, vec, split, wg, limits);
   const slots: SlotDef[] = [reads('g_in', s.g.buffer, `array<${T}>`)];
   if (relu) slots.push(reads('o_in', s.out!.buffer, `array<${T}>`));
+  const mask = relu && s.mask ? maskRead(s.mask, vec, 'args.PLANE', 'args.RELU_START', s.name) : undefined;
+  if (mask) slots.push(mask.slot);
   slots.push(reads('x_in', s.bn.x.buffer, `array<${T}>`));
   slots.push(reads('st', s.bn.state));
   slots.push(writes('part', part, 'array<vec2<f32>>'));
   return build(
     'train/chain_bwd_reduce',
     slots,
-    { WG: r.wg, T, REDUCE_SG: sumLanes(vec, 'sg'), REDUCE_SGX: sumLanes(vec, 'sgx') },
-    { RELU: !!relu, ...r.flags },
+    { WG: r.wg, T, REDUCE_SG: sumLanes(vec, 'sg'), REDUCE_SGX: sumLanes(vec, 'sgx'), MASK_AT: mask?.at ?? '' },
+    { RELU: !!relu, MASK: !!mask, ...r.flags },
     r.wg,
     r.workgroups,
     undefined,

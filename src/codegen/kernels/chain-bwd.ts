@@ -12,6 +12,11 @@ export interface ChainBwdSpec {
   /** The chain's output (forward), for the ReLU mask. */
   out?: BufView;
   relu?: { start: number; end: number };
+  /**
+   * SNL's partial ReLU on the relu range: the buffer holding the mask (per pixel: the range's
+   * C*H*W entries in NCHW order without the batch; per channel: one per channel) and its offset.
+   */
+  mask?: MaskView;
   /** Batch norm: its input (forward), the bn-state buffer and the offset of its (mean, inv_std). */
   bn?: { x: BufView; state: number; stats: number; coef: number };
   /** Gradient of the chain's first input. */
@@ -20,6 +25,27 @@ export interface ChainBwdSpec {
   scaleA?: number;
   /** Gradient of the add's other operand. */
   b?: GradTarget;
+}
+
+export interface MaskView {
+  buffer: number;
+  offset: number;
+  granularity: 'pixel' | 'channel';
+}
+
+/**
+ * The mask slot of a kernel with vector type T, and the WGSL expression of the effective mask of
+ * channel `c`, plane position `p` (p in units of T): the stored entry clamped to [0, 1] (training
+ * may move it outside). A per-pixel mask is read in T units (its plane is the activation's), a
+ * per-channel one as an f32 splat over the lanes.
+ */
+export function maskRead(m: MaskView, vec: 1 | 4, plane: string, start: string, what: string): { slot: SlotDef; at: string } {
+  const T = vec === 4 ? 'vec4<f32>' : 'f32';
+  const clamped = (e: string) => `clamp(${e}, ${T}(0.0), ${T}(1.0))`;
+  if (m.granularity === 'pixel') {
+    return { slot: reads('mask', m.buffer, `array<${T}>`), at: clamped(`{{mask}}[${tUnits(m.offset, vec, what)} + (c - ${start}) * ${plane} + p]`) };
+  }
+  return { slot: reads('mask', m.buffer, 'array<f32>'), at: clamped(`${T}({{mask}}[${u(m.offset)} + c - ${start}])`) };
 }
 
 /** The elementwise part of a chain's backward (also a plain gradient copy: no relu, bn or b). */
@@ -41,6 +67,8 @@ export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKerne
   const bn = s.bn && s.a ? s.bn : undefined;
   const slots: SlotDef[] = [reads('g_in', s.g.buffer, `array<${T}>`)];
   if (relu) slots.push(reads('o_in', s.out!.buffer, `array<${T}>`));
+  const mask = relu && s.mask ? maskRead(s.mask, vec, 'args.PLANE', 'args.RELU_START', s.name) : undefined;
+  if (mask) slots.push(mask.slot);
   if (bn) {
     slots.push(reads('x_in', bn.x.buffer, `array<${T}>`));
     slots.push(reads('coef', bn.coef, 'array<vec4<f32>>'));
@@ -51,8 +79,8 @@ export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKerne
   return build(
     'train/chain_bwd',
     slots,
-    { SCALE_A: s.scaleA !== undefined && s.scaleA !== 1 ? ` * ${f(s.scaleA)}` : '', WG: wg, T },
-    { RELU: !!relu, BN: !!bn, TA: !!s.a, TB: !!s.b, ACC_A: !!s.a?.accumulate, ACC_B: !!s.b?.accumulate },
+    { SCALE_A: s.scaleA !== undefined && s.scaleA !== 1 ? ` * ${f(s.scaleA)}` : '', WG: wg, T, MASK_AT: mask?.at ?? '' },
+    { RELU: !!relu, MASK: !!mask, BN: !!bn, TA: !!s.a, TB: !!s.b, ACC_A: !!s.a?.accumulate, ACC_B: !!s.b?.accumulate },
     wg,
     [nx, 1, nz],
     undefined,

@@ -15,7 +15,8 @@ export interface EwiseKernelSpec {
   bn?: boolean;
   /** Added after bn. */
   b?: ViewLayout;
-  relu?: { start: number; end: number };
+  /** ReLU on channels [start, end); with `mask`, SNL's partial ReLU x + m*(relu(x) - x) there. */
+  relu?: { start: number; end: number; mask?: 'pixel' | 'channel'; maskOffset?: number };
 }
 
 const ELEMENTWISE_WG = 64;
@@ -36,6 +37,10 @@ export function genEwise(spec: EwiseKernelSpec, alias: SlotAliases = {}, limits 
     slots.push({ name: 'scale', type: 'array<f32>', write: false });
     slots.push({ name: 'shift', type: 'array<f32>', write: false });
   }
+  const mask = relu?.mask;
+  // A per-pixel mask has the activation's layout over the ReLU's channels (so vec4 planes read it
+  // as vec4); a per-channel mask is one f32 per channel, splat across the lanes.
+  if (mask !== undefined) slots.push({ name: 'mask', type: mask === 'pixel' ? `array<${T}>` : 'array<f32>', write: false });
   slots.push({ name: 'y_out', type: `array<${T}>`, write: true });
   const scalars = scalarValues(
     {
@@ -49,8 +54,14 @@ export function genEwise(spec: EwiseKernelSpec, alias: SlotAliases = {}, limits 
     },
     asArgs,
   );
-  const values: TemplateValues = { ...scalars.values, T };
-  const flags = { BN: !!spec.bn, ADD: !!spec.b, RELU: !!relu, ARGS: asArgs };
+  const start = scalars.values.RELU_START;
+  const off = relu?.maskOffset ?? 0;
+  if (mask === 'pixel' && off % vec !== 0) throw new Error(`${spec.name}: mask offset ${off} is not a multiple of ${vec}`);
+  const read = mask === 'pixel' ? `{{mask}}[${u(off / vec)} + (c - ${start}) * ${scalars.values.PLANE} + p]` : `${T}({{mask}}[${u(off)} + c - ${start}])`;
+  // Training may move a mask past [0, 1]; the effective mask is clamped (docs/passes.md).
+  const maskAt = `clamp(${read}, ${T}(0.0), ${T}(1.0))`;
+  const values: TemplateValues = { ...scalars.values, T, MASK_AT: mask === undefined ? '' : maskAt };
+  const flags = { BN: !!spec.bn, ADD: !!spec.b, RELU: !!relu, MASK: mask !== undefined, ARGS: asArgs };
   const total = spec.batch * spec.c * (plane / vec);
   return finishPerElement({ template: 'ewise', name: spec.name, total, workgroupSize: ELEMENTWISE_WG, slots, alias, values, flags, args: scalars.args }, limits);
 }

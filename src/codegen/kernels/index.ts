@@ -18,6 +18,7 @@ export * from './bn-finalize.js';
 export * from './chain-bwd.js';
 export * from './chain-bwd-reduce.js';
 export * from './chain-bwd-finalize.js';
+export * from './relu-mask-dm.js';
 export * from './avgpool-bwd.js';
 export * from './fc-dx.js';
 export * from './fc-dw.js';

@@ -15,6 +15,7 @@ import {
   genFcDw,
   genFcDx,
   genMaxPoolBwd,
+  genReluMaskDm,
   type BufView,
   maxPoolShape,
 } from '../kernels/index.js';
@@ -31,6 +32,8 @@ export interface BackwardContext {
   grads: Gradients;
   store: ParamStore;
   bn: BnStore;
+  /** The step's uniform (learning rate, SNL's L1 weight and frozen flag). */
+  uniform: number;
 }
 
 function geometry(x: BackwardContext, s: ConvStep): ConvGeometry {
@@ -82,6 +85,13 @@ function chain(x: BackwardContext, s: ChainStep): void {
   const relu = s.relu ? { start: s.relu.start, end: s.relu.end } : undefined;
   // Only a ReLU range needs the chain's output (its mask).
   const out = relu && relu.end > relu.start ? x.saved.view(s.anchor) : undefined;
+  // An SNL-masked ReLU is a chain of its own (fuse.ts): its input is the forward value s.a.
+  const maskParam = s.relu?.mask !== undefined ? x.store.paramOf.get(`${b.nodes[s.relu.node].name}.mask`)! : undefined;
+  const mask = maskParam && s.relu?.mask ? { buffer: x.store.P, offset: maskParam.offset, granularity: s.relu.mask } : undefined;
+  if (mask && relu) {
+    const dm = genReluMaskDm({ name: `${names} dM`, shape: sh, relu, g, v: x.saved.view(s.a), mask, dm: { buffer: x.store.G, offset: mask.offset, batchStride: 0, accumulate: false, granularity: mask.granularity }, uniform: x.uniform }, b.dl);
+    b.emit('backward', `${names} dM`, dm);
+  }
   let bn: { x: BufView; state: number; stats: number; coef: number } | undefined;
   if (s.bn !== undefined) {
     const bnName = b.nodes[s.bn].name;
@@ -103,7 +113,7 @@ function chain(x: BackwardContext, s: ChainStep): void {
   const ta = grads.needed[s.a] ? grads.target(s.a) : undefined;
   const tb = s.b !== undefined && grads.needed[s.b] ? grads.target(s.b) : undefined;
   if (ta || tb) {
-    b.emit('backward', `${names} dX`, genChainBwd({ name: `${names} dX`, shape: sh, g, out, relu, bn, a: ta, b: tb, scaleA: s.doubled ? 2 : 1 }, b.dl));
+    b.emit('backward', `${names} dX`, genChainBwd({ name: `${names} dX`, shape: sh, g, out, relu, ...(mask ? { mask } : {}), bn, a: ta, b: tb, scaleA: s.doubled ? 2 : 1 }, b.dl));
   }
 }
 

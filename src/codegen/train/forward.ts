@@ -75,7 +75,7 @@ function chain(x: ForwardContext, s: ChainStep): void {
  * The elementwise kernel of a chain (bn with the scale/shift its statistics gave, add, ReLU range)
  * writing `out`: the forward's, or a recomputation in the backward half (recompute.ts).
  */
-export function applyChain(x: Pick<ForwardContext, 'b' | 'fwd' | 'bn'>, s: ChainStep, out: BufView, phase: TrainPhase, label: string): void {
+export function applyChain(x: Pick<ForwardContext, 'b' | 'fwd' | 'bn' | 'store'>, s: ChainStep, out: BufView, phase: TrainPhase, label: string): void {
   const { b, fwd } = x;
   const a = fwd.view(s.a);
   const sh = b.shapeOf(s.a);
@@ -88,10 +88,12 @@ export function applyChain(x: Pick<ForwardContext, 'b' | 'fwd' | 'bn'>, s: Chain
   const slots: [string, BufView][] = [['a_in', a]];
   if (bView) slots.push(['b_in', bView]);
   slots.push(['y_out', out]);
-  const relu = s.relu ? { start: s.relu.start, end: s.relu.end } : undefined;
+  const relu = s.relu ? { start: s.relu.start, end: s.relu.end, ...(s.relu.mask === undefined ? {} : { mask: s.relu.mask }) } : undefined;
   const name = b.nodes[s.anchor].name;
+  // An SNL mask is a parameter: bound at its (aligned) offset in the parameter buffer.
+  const maskSlot: Record<string, SlotRange> = s.relu?.mask !== undefined ? { mask: paramRange(x.store, `${b.nodes[s.relu.node].name}.mask`) } : {};
   const gen = genEwise({ name, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, a, out, bn: s.bn !== undefined, b: bView, relu }, b.aliasesOf(slots), b.dl, true);
-  b.emitInference(phase, label, gen, { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer }, ...bnSlots });
+  b.emitInference(phase, label, gen, { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer }, ...bnSlots, ...maskSlot });
 }
 
 function concat(x: ForwardContext, node: ConcatNode): void {

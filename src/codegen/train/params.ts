@@ -67,7 +67,8 @@ export function layoutParams(b: TrainBuilder, decayOf: (name: string) => boolean
   for (const spec of weightSpecs(b.graph)) {
     if (!spec.trainable) continue;
     const { layout, length } = paramEntry(b, spec, convOf.get(spec.node), tiles);
-    params.push({ name: spec.name, shape: [...spec.shape], offset: cursor, length, layout, decay: decayOf(spec.name) });
+    // SNL masks have their own penalty (L1, in the mask gradient) and no weight decay.
+    params.push({ name: spec.name, shape: [...spec.shape], offset: cursor, length, layout, decay: spec.role !== 'mask' && decayOf(spec.name) });
     cursor = alignUp(cursor + length);
   }
   const paramFloats = Math.max(ALIGN, cursor);

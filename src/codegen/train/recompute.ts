@@ -19,7 +19,7 @@ import type { ChainStep } from '../graph/state.js';
 import type { BufView } from '../kernels/index.js';
 import type { TrainBuilder } from './builder.js';
 import { applyChain, chainNames, type TrainStep } from './forward.js';
-import type { BnStore } from './params.js';
+import type { BnStore, ParamStore } from './params.js';
 import type { ForwardValues } from './values.js';
 
 /** The buffers whose forward values the backward half reads (see backward.ts). */
@@ -57,7 +57,7 @@ export class SavedValues {
   private readonly again = new Map<number, number>();
 
   constructor(
-    private readonly x: { b: TrainBuilder; fwd: ForwardValues; bn: BnStore },
+    private readonly x: { b: TrainBuilder; fwd: ForwardValues; bn: BnStore; store: ParamStore },
     private readonly recompute: ReadonlyMap<number, ChainStep>,
   ) {}
 

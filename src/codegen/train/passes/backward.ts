@@ -13,12 +13,12 @@ export const backwardPass: StagePass<TrainState> = {
   name: 'backward',
   summary: 'emit the backward dispatches: parameter gradients and value gradients, last step first',
   run(state) {
-    need(state, 'loss', 'backward');
+    const { uniform } = need(state, 'loss', 'backward');
     const { b, fwd, grads } = fork(state, 'backward');
-    const [steps, bn] = [need(state, 'steps', 'backward'), need(state, 'bn', 'backward')];
+    const [steps, bn, store] = [need(state, 'steps', 'backward'), need(state, 'bn', 'backward'), need(state, 'store', 'backward')];
     // Recomputing chains saves memory only where buffers are shared (see recompute.ts).
-    const saved = state.options.reuse ? new SavedValues({ b, fwd, bn }, chainsToRecompute(state.graph, steps, fwd)) : fwd;
-    emitBackward({ b, saved, grads, store: need(state, 'store', 'backward'), bn }, steps);
+    const saved = state.options.reuse ? new SavedValues({ b, fwd, bn, store }, chainsToRecompute(state.graph, steps, fwd)) : fwd;
+    emitBackward({ b, saved, grads, store, bn, uniform }, steps);
     return { ...state, builder: b, fwd, grads };
   },
 };
