@@ -9,78 +9,20 @@
 // evaluation.
 
 import type { LayerGraph } from '../ir/graph.js';
-import { compileTrainPlan, type TrainPlan, type TrainPlanOptions } from '../codegen/train-plan.js';
+import { compileTrainPlan, type TrainPlan } from '../codegen/train-plan.js';
 import { LOSS_SUMS } from '../codegen/kernels/index.js';
 import type { TunedSchedules } from '../codegen/schedule/tuned.js';
 import { checkWeights, type Weights } from '../weights/weights.js';
 import { type GpuContext, withDeviceProfile } from './gpu-context.js';
 import { Executor } from './executor.js';
 import { checkGpu, guardGpu } from './device-watch.js';
-import { type GpuClock, GpuTimer } from './gpu-timer.js';
+import { GpuTimer } from './gpu-timer.js';
 import { denseValue, flatMomentum, flatParams, flatRunning, tensorsFromFlat, valueLocation, weightsFromFlat } from './trainer-state.js';
 import { type CompileProgress, compileKernels } from './warm-up.js';
 
-/** One dispatch of a step timed on its own. */
-export interface DispatchProfile {
-  label: string;
-  template: string;
-  phase: string;
-  /** Milliseconds per run (best of two batches of runs), by `clock`. */
-  ms: number;
-  /** What timed it: the GPU's timestamps around the pass where the device has them, else the wall clock (gpu-timer.ts). */
-  clock: GpuClock;
-  /** CPU milliseconds of this process per run, lavapipe's threads included (best of two). */
-  cpuMs: number;
-  /** CPU milliseconds of the first batch of runs: any lazy shader compilation lands here. */
-  firstCpuMs: number;
-  flops: number;
-}
+export type { DispatchProfile, LossSums, StepOptions, TeacherSource, TrainerOptions } from './trainer-types.js';
+import type { DispatchProfile, LossSums, StepOptions, TeacherSource, TrainerOptions } from './trainer-types.js';
 
-export interface LossSums {
-  /** Sum over steps of the batch-mean loss. */
-  loss: number;
-  /** Correctly classified training images (argmax of the logits, before the step's update). */
-  correct: number;
-  steps: number;
-  /** Sum of batch-mean cross-entropy (equals loss without distillation). */
-  ce: number;
-  /** Sum of batch-mean T^2 KL (Hinton) or TCKD (DKD). */
-  kd1: number;
-  /** Sum of batch-mean NCKD (DKD). */
-  kd2: number;
-}
-
-/** The teacher for distillation: an inference executor run in the same command buffer. */
-export interface TeacherSource {
-  graph: LayerGraph;
-  weights: Weights;
-}
-
-export interface TrainerOptions extends Omit<TrainPlanOptions, 'subgroupSize' | 'limits'> {
-  /** Use subgroup operations in the forward convolutions (default: when the device has them). */
-  subgroups?: boolean;
-  /**
-   * Generate subgroup kernels for this width instead of the device's smallest subgroup size (a
-   * power of two, at most that size): to test kernels meant for devices with narrower subgroups.
-   */
-  subgroupWidth?: number;
-  teacher?: TeacherSource;
-  /** Progress of the kernel compilation, which creation does up front (see warm-up.ts). */
-  onCompile?: CompileProgress;
-}
-
-export interface StepOptions {
-  /** DKD warm-up factor min(epoch / warmup, 1); default 1. */
-  warm?: number;
-  /** SNL: the L1 penalty's weight on the masks (its gradient is added where a mask is positive); default 0. */
-  maskPenalty?: number;
-  /**
-   * SNL: masks fixed (their gradient 0), as in the fine-tuning after binarization; default false.
-   * Masks have no weight decay, so they stay exactly as they are once their momentum is cleared
-   * (setMomentum), which the caller does when it freezes them.
-   */
-  masksFrozen?: boolean;
-}
 
 export class Trainer {
   /** The GPU buffer of each of the plan's buffers (buffers that share an allocation share one). */
