@@ -17,16 +17,8 @@ import { initWeights, Rng } from '../src/weights/weights.js';
 import { useGpu } from './gpu-fixtures.js';
 import { validateJson } from './json-schema.js';
 import { hrn } from './run-cli.js';
+import { TUNE_SOURCE as SOURCE } from './tune-fixtures.js';
 
-const SOURCE = `network Tiny {
-  input 3 x 8 x 8
-  classes 10
-  stem conv3x3(4)
-  block basic
-  stages depths [1, 1] widths [2]
-  head avgpool fc
-}
-`;
 const graph = lowerNetwork(loadNetworksFromText('tiny.hrn', SOURCE, new Map(), { set: [] }).networks[0]);
 const BATCH = 2;
 

@@ -10,7 +10,8 @@ export interface DispatchBuffer {
   uniform?: boolean;
 }
 
-async function readBack(device: GPUDevice, src: GPUBuffer): Promise<Float32Array> {
+/** `src`'s contents, copied to a mappable buffer and read. */
+export async function readBack(device: GPUDevice, src: GPUBuffer): Promise<Float32Array> {
   const rb = device.createBuffer({ size: src.size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
   const enc = device.createCommandEncoder();
   enc.copyBufferToBuffer(src, 0, rb, 0, src.size);

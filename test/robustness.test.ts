@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { useGpu } from './gpu-fixtures.js';
+import { readBack } from './kernel-dispatch.js';
 
 const gpu = useGpu();
 
@@ -17,17 +18,6 @@ const OUT_OF_BOUNDS = `
   a[i + 4000000u] = 456.0;   // 16 MB past it
   b[i] = a[i + 8000000u] + 1.0;
 }`;
-
-async function readBack(device: GPUDevice, src: GPUBuffer): Promise<Float32Array> {
-  const rb = device.createBuffer({ size: src.size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
-  const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(src, 0, rb, 0, src.size);
-  device.queue.submit([enc.finish()]);
-  await rb.mapAsync(GPUMapMode.READ);
-  const out = new Float32Array(rb.getMappedRange().slice(0));
-  rb.destroy();
-  return out;
-}
 
 describe('buffer accesses past the end on lavapipe with Dawn bounds checks off', () => {
   it('are dropped (writes) or read as 0', async () => {
