@@ -2,17 +2,15 @@
 // layout, and one-line refusals of corrupt, mismatched or non-finite weights.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { decodeOnnx, METADATA_KEYS, TORCH_GRAPH_KEY } from '../src/export/index.js';
 import { countGraph } from '../src/ir/count.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { runReference } from '../src/reference/index.js';
-import { cosineSchedule } from '../src/train/schedule.js';
-import { networkHash, saveCheckpoint } from '../src/train/checkpoint.js';
 import { decodeSafetensors, initWeights, writeSafetensors, type Weights } from '../src/weights/index.js';
-import { exampleNetwork, maxAbsDiff, randomInput, runOnnx } from './export-fixtures.js';
+import { exampleNetwork, maxAbsDiff, randomInput, runOnnx, saveFakeRun } from './export-fixtures.js';
 
 async function hrn(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -33,21 +31,7 @@ function metadataOf(path: string): Record<string, string> {
 function fakeRun(dir: string, pipeline: string, weights?: Weights): Weights {
   const graph = lowerToGraph(exampleNetwork('hrn-2x5x3x.hrn', 'm=4', pipeline));
   const w = weights ?? initWeights(graph, 3);
-  saveCheckpoint(join(dir, 'checkpoint'), {
-    weights: w,
-    optimizer: new Map(),
-    state: {
-      network: { name: graph.name, hash: networkHash(graph) },
-      epoch: 1,
-      step: 10,
-      dataSeed: 0,
-      rng: {},
-      lrSchedule: cosineSchedule({ totalSteps: 10 }),
-      optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 5e-4, nesterov: false },
-      metrics: [],
-      extra: { source: resolve(EXAMPLE), set: ['m=4'], network: graph.name, pipeline },
-    },
-  });
+  saveFakeRun(dir, { graph, weights: w, example: EXAMPLE, set: ['m=4'], pipeline });
   return w;
 }
 

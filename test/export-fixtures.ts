@@ -3,6 +3,7 @@
 // fold is exercised), and ONNX Runtime sessions with chosen intermediate values as outputs.
 
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { decodeOnnx, encodeOnnx, type OnnxModel } from '../src/export/index.js';
 import type { ArchIR } from '../src/ir/arch.js';
@@ -11,6 +12,8 @@ import { parseHrn, parseOverride, resolveNetwork } from '../src/parser/index.js'
 import { runText } from '../src/passes/manager.js';
 import { forwardGraph } from '../src/reference/backward.js';
 import { tensor } from '../src/reference/index.js';
+import { networkHash, saveCheckpoint } from '../src/train/checkpoint.js';
+import { cosineSchedule } from '../src/train/schedule.js';
 import { initWeights, Rng, type Weights } from '../src/weights/index.js';
 
 /** The smallest width parameter of each example that every pipeline kind accepts (reuse 4 needs channels divisible by 4). */
@@ -116,4 +119,26 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let d = 0;
   for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
   return d;
+}
+
+/**
+ * A run directory as `hrn train` leaves it after one epoch: `weights` for `graph`, built from
+ * `example` with `set` and `pipeline` (what the checkpoint records for export and stats to rebuild it).
+ */
+export function saveFakeRun(dir: string, o: { graph: LayerGraph; weights: Weights; example: string; set: string[]; pipeline: string }): void {
+  saveCheckpoint(join(dir, 'checkpoint'), {
+    weights: o.weights,
+    optimizer: new Map(),
+    state: {
+      network: { name: o.graph.name, hash: networkHash(o.graph) },
+      epoch: 1,
+      step: 10,
+      dataSeed: 0,
+      rng: {},
+      lrSchedule: cosineSchedule({ totalSteps: 10 }),
+      optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 5e-4, nesterov: false },
+      metrics: [],
+      extra: { source: resolve(o.example), set: o.set, network: o.graph.name, pipeline: o.pipeline },
+    },
+  });
 }

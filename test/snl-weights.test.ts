@@ -4,17 +4,15 @@
 
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeOnnx, METADATA_KEYS } from '../src/export/index.js';
 import { piCost } from '../src/ir/cost.js';
 import { maskName, type LayerGraph, type ReluNode } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { runReference } from '../src/reference/index.js';
-import { cosineSchedule } from '../src/train/schedule.js';
-import { networkHash, saveCheckpoint } from '../src/train/checkpoint.js';
 import { Rng, type Weights } from '../src/weights/index.js';
-import { calibratedWeights, exampleNetwork, maxAbsDiff, randomInput, runOnnx } from './export-fixtures.js';
+import { calibratedWeights, exampleNetwork, maxAbsDiff, randomInput, runOnnx, saveFakeRun } from './export-fixtures.js';
 import { hrn } from './run-cli.js';
 import { validateJson } from './json-schema.js';
 
@@ -51,21 +49,7 @@ function maskedWeights(pipeline: string, seed: number): Masked {
 }
 
 function fakeRun(dir: string, pipeline: string, graph: LayerGraph, weights: Weights): void {
-  saveCheckpoint(join(dir, 'checkpoint'), {
-    weights,
-    optimizer: new Map(),
-    state: {
-      network: { name: graph.name, hash: networkHash(graph) },
-      epoch: 1,
-      step: 10,
-      dataSeed: 0,
-      rng: {},
-      lrSchedule: cosineSchedule({ totalSteps: 10 }),
-      optimizer: { kind: 'sgd', momentum: 0.9, weightDecay: 5e-4, nesterov: false },
-      metrics: [],
-      extra: { source: resolve(EXAMPLE), set: ['m=4'], network: graph.name, pipeline },
-    },
-  });
+  saveFakeRun(dir, { graph, weights, example: EXAMPLE, set: ['m=4'], pipeline });
 }
 
 const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
