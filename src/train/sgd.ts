@@ -71,9 +71,15 @@ export class Sgd {
     }
   }
 
-  /** An optimizer over the graph's trainable parameters (batch-norm running statistics excluded). */
+  /**
+   * An optimizer over the graph's trainable parameters (batch-norm running statistics excluded).
+   * SNL's masks are never decayed, as on the GPU: their L1 penalty is their only regularizer.
+   */
   static forGraph(graph: LayerGraph, weights: Weights, o: SgdOptions = {}): Sgd {
-    return new Sgd(weights, weightSpecs(graph).filter((s) => s.trainable).map((s) => s.name), o);
+    const specs = weightSpecs(graph).filter((s) => s.trainable);
+    const masks = new Set(specs.filter((s) => s.role === 'mask').map((s) => s.name));
+    const decay = o.decay ?? (() => true);
+    return new Sgd(weights, specs.map((s) => s.name), { ...o, decay: (name) => !masks.has(name) && decay(name) });
   }
 
   /** Replaces the momentum buffers (resume); every parameter must be present with its size. */

@@ -12,8 +12,9 @@ import { openDevice } from '../../src/runtime/device.js';
 import { Executor } from '../../src/runtime/executor.js';
 import { Trainer } from '../../src/runtime/trainer.js';
 import { Sgd } from '../../src/train/sgd.js';
-import { initWeights, perturbWeights, Rng } from '../../src/weights/weights.js';
+import { initWeights, perturbWeights, Rng, type Weights } from '../../src/weights/weights.js';
 import { copyWeights, normwiseError } from '../numeric.js';
+import { maskedGraph } from '../snl-fixtures.js';
 
 const input = { c: 3, h: 8, w: 8 };
 const NETWORKS: Array<[string, () => LayerGraph]> = [
@@ -29,7 +30,16 @@ const NETWORKS: Array<[string, () => LayerGraph]> = [
     const g = lowerToGraph(residualNetwork({ name: 'biased', depths: [1], channels: [4], input, classes: 5 }));
     return { ...g, nodes: g.nodes.map((n) => (n.op === 'conv' ? { ...n, bias: true } : n)) };
   }],
+  // SNL's partial ReLUs (a mask per pixel and per channel) and their mask gradients.
+  ['snl masks', maskedGraph],
 ];
+
+/** Masks strictly between 0 and 1 (a fresh network's are all 1: plain ReLUs), so that both of a masked ReLU's terms count. */
+function softMasks(w: Weights): Weights {
+  const rng = new Rng(9);
+  for (const [name, t] of w) if (name.endsWith('.mask')) rng.fillUniform(t.data, 0.1, 0.9);
+  return w;
+}
 
 async function main(): Promise<void> {
   const ctx = await openDevice();
@@ -39,8 +49,9 @@ async function main(): Promise<void> {
   try {
     for (const [name, build] of NETWORKS) {
       const g = build();
-      const w0 = perturbWeights(initWeights(g, 5), 6);
-      const x = new Rng(21).fillNormal(new Float32Array(batch * input.c * input.h * input.w), 1);
+      const w0 = softMasks(perturbWeights(initWeights(g, 5), 6));
+      const shape = g.nodes[0].shape;
+      const x = new Rng(21).fillNormal(new Float32Array(batch * shape.c * shape.h * shape.w), 1);
       const ex = await Executor.forGraph(ctx, g, w0, { batch });
       let inference: number;
       try {
