@@ -36,9 +36,11 @@ function lastTestAccuracy(dir: string): number {
 const methodOf = (label: string) => (label.startsWith('thin') ? 'thin S2 S3 S4, then SNL' : label.startsWith('snl') ? 'SNL' : 'DeepReShape (cull S1; thin S2 S3 S4)');
 
 function chart(rows: Row[]): TopLevelSpec {
-  const x = { field: 'relus', type: 'quantitative', scale: { type: 'log' }, title: 'ReLUs kept' } as const;
+  const relus = rows.map((r) => r.relus);
+  const domain: number[] = [Math.min(...relus) / 1.25, Math.max(...relus) * 1.25];
+  const x = { field: 'relus', type: 'quantitative', scale: { type: 'log', domain, nice: false }, title: 'ReLUs kept' } as const;
   const y = { field: 'accuracy', type: 'quantitative', scale: { zero: false }, axis: { format: '.0%' }, title: 'test accuracy (1,000 images)' } as const;
-  const color = { field: 'method', type: 'nominal', title: null } as const;
+  const color = { field: 'method', type: 'nominal', title: null, legend: { labelLimit: 320, orient: 'bottom', direction: 'vertical' } } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 560,
