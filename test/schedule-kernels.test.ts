@@ -3,9 +3,9 @@
 // training step on lavapipe with subgroups of 4, 8 and 16 (LP_NATIVE_VECTOR_WIDTH 128, 256 and 512
 // bits), each with Dawn's bounds checks on and off, in child processes; the logits must match the
 // reference executor and the gradients the reference backward.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runLavapipeChild } from './lavapipe-child.js';
 
 interface ChildReport {
   subgroupSize: number;
@@ -15,22 +15,8 @@ interface ChildReport {
 }
 
 function runChild(vectorBits: number, robust: boolean): Promise<ChildReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join('node_modules', '.bin', 'tsx'), [join('test', 'schedules', 'child.ts')], {
-      env: { ...process.env, LP_NATIVE_VECTOR_WIDTH: String(vectorBits), HRN_TEST_ROBUST: robust ? '1' : '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (code !== 0 || line === undefined) reject(new Error(`child (${vectorBits} bits, bounds checks ${robust ? 'on' : 'off'}) exited ${code}:\n${err}${out}`));
-      else resolve(JSON.parse(line) as ChildReport);
-    });
-  });
+  const what = `${vectorBits} bits, bounds checks ${robust ? 'on' : 'off'}`;
+  return runLavapipeChild<ChildReport>(join('test', 'schedules', 'child.ts'), vectorBits, { HRN_TEST_ROBUST: robust ? '1' : '0' }, what);
 }
 
 /** The family of a schedule as --debug prints it (`conv_dw wg 64, ... (profile cpu)`). */

@@ -4,13 +4,13 @@
 // training steps of networks that between them use every kernel template, against the CPU
 // reference (test/subgroups/child.ts). The playground test runs the inference kernels at size 4 in
 // Chromium itself.
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePlan } from '../src/codegen/plan.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import { lowerToGraph } from '../src/ir/lower.js';
+import { runLavapipeChild } from './lavapipe-child.js';
 
 interface ChildReport {
   subgroupSize: number;
@@ -20,22 +20,7 @@ interface ChildReport {
 }
 
 function runChild(vectorBits: number): Promise<ChildReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join('node_modules', '.bin', 'tsx'), [join('test', 'subgroups', 'child.ts')], {
-      env: { ...process.env, LP_NATIVE_VECTOR_WIDTH: String(vectorBits) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (code !== 0 || line === undefined) reject(new Error(`child (${vectorBits} bits) exited ${code}:\n${err}${out}`));
-      else resolve(JSON.parse(line) as ChildReport);
-    });
-  });
+  return runLavapipeChild<ChildReport>(join('test', 'subgroups', 'child.ts'), vectorBits);
 }
 
 /** Every kernel template: kernels/*.wgsl and kernels/train/*.wgsl (kernels/lib holds shared snippets). */
