@@ -34,6 +34,12 @@ export class OnnxBuilder {
     return name;
   }
 
+  /** A float32 initializer holding `values` (an SNL mask). */
+  floats(name: string, dims: number[], values: number[]): string {
+    this.initializers.push({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) });
+    return name;
+  }
+
   /** A float scalar initializer (Clip's bounds). */
   scalar(name: string, value: number): string {
     const raw = new Uint8Array(4);

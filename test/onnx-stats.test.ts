@@ -204,6 +204,60 @@ describe('the other operators of a CNN', () => {
   });
 });
 
+describe("SNL's masked ReLUs, x + M * (Relu(x) - x)", () => {
+  // Input N x 4 x 8 x 8; each masked group is the form `hrn export` writes.
+  const plane = 8 * 8;
+  function masked(b: OnnxBuilder, name: string, x: string, mask: string): string {
+    const gain = b.node('Sub', `${name}.gain`, [b.node('Relu', name, [x]), x]);
+    return b.node('Add', `${name}.out`, [x, b.node('Mul', `${name}.masked`, [mask, gain])]);
+  }
+
+  it('count the elements the mask keeps: per channel a whole plane each, per pixel one each; the mask is not a parameter', async () => {
+    const b = new OnnxBuilder();
+    const conv = b.conv('conv', 'input', 4, 4, 3, 1, 1);
+    // Channels 0 and 2 kept; a mask that is not yet binary (0.5) still needs the comparison.
+    const perChannel = masked(b, 'relu1', conv, b.floats('relu1.mask', [1, 4, 1, 1], [1, 0, 0.5, 0]));
+    const pixels = Array.from({ length: 4 * plane }, (_, i) => (i % 25 === 0 ? 1 : 0));
+    const perPixel = masked(b, 'relu2', perChannel, b.floats('relu2.mask', [1, 4, 8, 8], pixels));
+    const last = b.node('GlobalAveragePool', 'gap', [perPixel]);
+    const bytes = b.model({ opset: 13, input: ['N', 4, 8, 8], output: ['N', 4, 1, 1], last });
+    const s = countOnnx(bytes, 'snl.onnx');
+    const keptPixels = Math.ceil((4 * plane) / 25);
+    expect(s.relus.total).toBe(2 * plane + keptPixels);
+    expect(s.layers.filter((l) => l.op === 'Relu').map((l) => l.relus)).toEqual([2 * plane, keptPixels]);
+    expect(s.params.total).toBe(4 * 4 * 9);
+    // ONNX Runtime runs the same file.
+    const session = await ort.InferenceSession.create(bytes);
+    try {
+      const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(8 * plane), [2, 4, 8, 8]) });
+      expect(out[Object.keys(out)[0]].dims).toEqual([2, 4, 1, 1]);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('a Relu whose output is also read elsewhere counts every element, and a constant Mul or Sub alone is a scale or shift', () => {
+    const b = new OnnxBuilder();
+    const x = b.conv('conv', 'input', 4, 4, 1, 1, 0);
+    const r = b.node('Relu', 'relu', [x]);
+    const gain = b.node('Sub', 'gain', [r, x]);
+    const gated = b.node('Add', 'out', [x, b.node('Mul', 'masked', [b.floats('mask', [1, 4, 1, 1], [1, 0, 0, 0]), gain])]);
+    const both = b.node('Add', 'both', [gated, r]);
+    const scaled = b.node('Sub', 'shift', [b.node('Mul', 'scale', [both, b.weight('scale', [1, 4, 1, 1])]), b.weight('shift', [1, 4, 1, 1])]);
+    const s = countOnnx(b.model({ opset: 13, input: ['N', 4, 8, 8], output: ['N', 4, 8, 8], last: scaled }), 'shared.onnx');
+    expect(s.relus.total).toBe(4 * plane);
+    expect(s.params.total).toBe(4 * 4 + 4 + 4 + 4);
+  });
+
+  it('a product of two computed values is refused: it is not a linear layer', () => {
+    const b = new OnnxBuilder();
+    const x = b.conv('conv', 'input', 4, 4, 1, 1, 0);
+    const sq = b.node('Mul', 'square', [x, x]);
+    const bytes = b.model({ opset: 13, input: ['N', 4, 8, 8], output: ['N', 4, 8, 8], last: sq });
+    expect(() => countOnnx(bytes, 'square.onnx')).toThrow("square.onnx: node '/square/Mul' (Mul): multiplies two computed values: only a product with a constant (a scale or a mask) is counted");
+  });
+});
+
 describe('mistakes are one line each', () => {
   const one = async (args: string[], code: number, pattern: RegExp) => {
     const r = await hrn(...args);

@@ -14,6 +14,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planTraining } from '../src/driver.js';
+import { binarizeMasks } from '../src/train/snl.js';
+import { keptRelus } from '../src/weights/snl-masks.js';
+import { initWeights, Rng } from '../src/weights/index.js';
 
 const masked = (g: ReturnType<typeof lowerToGraph>) => g.nodes.filter((n): n is ReluNode => n.op === 'relu' && n.mask !== undefined);
 
@@ -53,6 +56,30 @@ describe('snl BUDGET', () => {
     expect(diagnosticsOf(() => run(net([2, 5, 3]), 'snl 99999999999999999999'))[0].message).toBe('snl: the ReLU budget 99999999999999999999 is too large');
     expect(diagnosticsOf(() => run(net([2, 5, 3]), 'snl'))[0].message).toContain('snl needs a ReLU budget');
     expect(diagnosticsOf(() => run(net([2, 5, 3]), 'snl 10 per-row'))[0].message).toContain("unexpected argument 'per-row'");
+  });
+
+  it('per channel, a budget that the smallest plane could miss by over 5% is warned about at the budget', () => {
+    // At 32x32 input, Stage4's maps are 4x4: a kept channel there is 16 ReLUs, so up to 15 can go unfilled.
+    const warned = run(net([2, 5, 3]), 'snl 200 per-channel').diagnostics;
+    expect(warned.map((d) => d.message)).toEqual(['snl: per channel, each kept channel keeps its whole plane, and the smallest plane of HRN-2x5x3x is 16 ReLUs, so the kept count can fall up to 15 below the budget of 200']);
+    expect(warned[0].span.length).toBe(3);
+    expect(run(net([2, 5, 3]), 'snl 300 per-channel').diagnostics).toEqual([]);
+    expect(run(net([2, 5, 3]), 'snl 200').diagnostics).toEqual([]);
+  });
+
+  it('binarization keeps at most the budget, and per channel falls short by less than the smallest plane', () => {
+    const smallest = 4 * 4;
+    for (const [granularity, budgets] of [['', [1, 777, 15000]], [' per-channel', [300, 1000, 4321, 15000]]] as const) {
+      for (const budget of budgets) {
+        const graph = lowerToGraph(one(net([2, 5, 3]), `snl ${budget}${granularity}`));
+        const weights = initWeights(graph, 1);
+        const rng = new Rng(budget);
+        for (const [name, t] of weights) if (name.endsWith('.mask')) t.data.forEach((_, i) => (t.data[i] = rng.next()));
+        const kept = [...keptRelus(graph, binarizeMasks(graph, weights, budget)).values()].reduce((a, b) => a + b, 0);
+        expect(kept, `snl ${budget}${granularity}`).toBeLessThanOrEqual(budget);
+        expect(kept, `snl ${budget}${granularity}`).toBeGreaterThan(granularity ? budget - smallest : budget - 1);
+      }
+    }
   });
 
   it('--emit hrn writes the plan back as a pipeline step', () => {

@@ -80,13 +80,19 @@ describe('hrn train with the snl pass', () => {
     expect(sum(keptRelus(graphOf(net, 'snl 3000'), ck.weights))).toBe(3000);
   });
 
-  it('--resume goes on from the recorded schedule: masks binarized before stay frozen', async () => {
+  it('--resume goes on from the recorded schedule: masks binarized before stay frozen; another schedule is refused', async () => {
     const { dir, net } = setup();
     const out = join(dir, 'run');
     const common = [net, '--data', `mnist:${dir}`, '--pipeline', 'snl 2000', '--batch', '16', '--snl-search-epochs', '2', '--out', out];
     expect((await hrn('train', ...common, '--epochs', '2')).code).toBe(0);
     const before = loadCheckpoint(join(out, 'checkpoint'));
-    const r = await hrn('train', ...common, '--epochs', '4', '--resume');
+    // Another schedule would not continue this run: refused, naming both.
+    const other = await hrn('train', ...common, '--epochs', '4', '--resume', '--snl-penalty', '0.5');
+    expect(other.code).toBe(1);
+    expect(other.err).toContain('snl 2000 with --snl-search-epochs 2 --snl-penalty 0.5 --snl-growth 2 --snl-threshold 0.01 (the run: snl 2000 with --snl-search-epochs 2 --snl-penalty 0.0001 --snl-growth 2 --snl-threshold 0.01)');
+    // Left out, the --snl-* options are the run's: 6 epochs would default to 3 search epochs, the run had 2.
+    const withoutSearch = common.filter((a, i) => a !== '--snl-search-epochs' && common[i - 1] !== '--snl-search-epochs');
+    const r = await hrn('train', ...withoutSearch, '--epochs', '6', '--resume');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('snl: fine-tuning with 2,000 ReLUs kept (budget 2,000)');
     expect(r.out).not.toContain('ReLUs with mask above');

@@ -103,6 +103,14 @@ describe('hrn export of an snl checkpoint', () => {
       const meta = Object.fromEntries(decodeOnnx(readFileSync(out)).metadataProps.map((p) => [p.key ?? '', p.value ?? '']));
       expect(meta[METADATA_KEYS.relus]).toBe(String(total(perStage)));
       expect(meta[METADATA_KEYS.snlKept]).toBe(String(total(perStage)));
+      // Counted from the file alone, the masked ReLUs are the ones the masks keep, as `stats --weights` says.
+      const fromOnnx = await hrn('stats', out, '--json');
+      expect(fromOnnx.err).toBe('');
+      const [o] = JSON.parse(fromOnnx.out).networks;
+      expect(o.relus.total).toBe(total(perStage));
+      const [w] = JSON.parse((await hrn('stats', '--weights', dir, '--json')).out).networks;
+      expect(o.flops.total).toBe(w.flops.total);
+      if (!foldBn) expect(o.params.total).toBe(w.params.total);
       const x = randomInput(graph, 2, 9);
       const s = graph.nodes[0].shape;
       const ref = runReference(graph, weights, x, 2);

@@ -21,26 +21,30 @@ function positive(p: ParsedCommand, name: string, fallback: number, min = 0): nu
   return v;
 }
 
-/** The SNL schedule of `net` trained for `epochs`, or undefined when it has no snl plan. */
-export function snlScheduleOption(p: ParsedCommand, net: ArchIR, epochs: number): SnlScheduleOptions | undefined {
+/**
+ * The SNL schedule of `net` trained for `epochs`, or undefined when it has no snl plan; an option
+ * left out takes the resumed run's value (`recorded`), else the default.
+ */
+export function snlScheduleOption(p: ParsedCommand, net: ArchIR, epochs: number, recorded?: SnlScheduleOptions): SnlScheduleOptions | undefined {
   const given = Object.keys(SNL_OPTIONS).filter((k) => p.values[k] !== undefined);
   if (net.snl === undefined) {
     if (given.length > 0) throw new UsageError(`train: --${given[0]} applies to a network after the snl pass (--pipeline "snl BUDGET"); ${net.name} has none`);
     return undefined;
   }
-  const defaults = defaultSnlSchedule(net.snl.budget, epochs);
+  const defaults = recorded ?? defaultSnlSchedule(net.snl.budget, epochs);
   const searchText = stringOption(p, 'snl-search-epochs');
   const searchEpochs = searchText === undefined ? defaults.searchEpochs : Number(searchText);
   if (!Number.isInteger(searchEpochs) || searchEpochs < 1 || searchEpochs > epochs) {
-    throw new UsageError(`train: --snl-search-epochs: expected a whole number from 1 to the ${epochs} epochs, got '${searchText}'`);
+    const what = searchText === undefined ? `the run's ${searchEpochs}` : `'${searchText}'`;
+    throw new UsageError(`train: --snl-search-epochs: expected a whole number from 1 to the ${epochs} epochs, got ${what}`);
   }
-  const threshold = positive(p, 'snl-threshold', SNL_DEFAULTS.threshold);
+  const threshold = positive(p, 'snl-threshold', defaults.threshold);
   if (threshold >= 1) throw new UsageError(`train: --snl-threshold: expected a number between 0 and 1, got '${stringOption(p, 'snl-threshold')}'`);
   return {
-    budget: defaults.budget,
+    budget: net.snl.budget,
     searchEpochs,
-    penalty: positive(p, 'snl-penalty', SNL_DEFAULTS.penalty),
-    growth: positive(p, 'snl-growth', SNL_DEFAULTS.growth, 1 - Number.EPSILON),
+    penalty: positive(p, 'snl-penalty', defaults.penalty),
+    growth: positive(p, 'snl-growth', defaults.growth, 1 - Number.EPSILON),
     threshold,
   };
 }

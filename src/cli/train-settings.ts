@@ -8,6 +8,7 @@ import { dataSpecHelp } from '../data/spec.js';
 import { TRAIN_DEFAULTS } from '../train/settings.js';
 import { loadCheckpointState } from '../train/checkpoint.js';
 import { recordedSettings, type RunSettingsRecord } from '../train/resume.js';
+import type { SnlScheduleOptions } from '../train/snl.js';
 import { ForeignRunFilesError, lockRunDir, refuseForeignRunFiles, RUN_CHECKPOINT, runDirContents } from '../train/run-dir.js';
 import { DirLockedError, LockFileError, type DirLock } from '../util/dir-lock.js';
 import { ensureDir, OutputDirError } from '../util/output-dir.js';
@@ -31,6 +32,8 @@ export interface TrainCommandSettings {
   momentum: number;
   weightDecay: number;
   nesterov: boolean;
+  /** The resumed run's SNL schedule: the defaults of the --snl-* options left out. */
+  recordedSnl?: SnlScheduleOptions;
 }
 
 /** What the checkpoint in `out` says its run was trained with (for --resume). */
@@ -64,6 +67,7 @@ export function trainSettings(p: ParsedCommand, recorded: Partial<RunSettingsRec
     valSplit: valSplitOption(p, 'train') ?? recorded.valSplit ?? null,
     momentum: numberOption(p, 'momentum', recorded.momentum ?? TRAIN_DEFAULTS.momentum),
     weightDecay: numberOption(p, 'weight-decay', recorded.weightDecay ?? TRAIN_DEFAULTS.weightDecay),
+    ...(recorded.snl ? { recordedSnl: recorded.snl } : {}),
   };
 }
 

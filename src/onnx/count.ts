@@ -2,12 +2,14 @@
 // convolutions and fully connected layers), parameters and the private-inference cost, for one
 // image. The graph is put in order here (Kahn's algorithm: a cycle or a value nobody makes is an
 // error, whatever order the file lists its nodes in) and every shape is inferred by ops.ts; nothing
-// of the file's own annotations (value_info, hrn's metadata) is trusted.
+// of the file's own annotations (value_info, hrn's metadata) is trusted. SNL's masked ReLUs count
+// the elements their masks keep (masked-relu.ts).
 
 import { UserError } from '../errors.js';
 import { piCostOfLayers, type PiCost } from '../ir/cost.js';
 import type { HeConstants } from '../ir/he-constants.js';
 import type { LinearLayer } from '../ir/he-cost.js';
+import { findMaskedRelus } from './masked-relu.js';
 import { decodeModel, int64, MAX_DIMENSION, OnnxProblem, opsetOf, tensorDims, tensorInts, type ModelProto, type NodeProto } from './model.js';
 import { OP_RULES, type NodeContext, type Value } from './ops.js';
 
@@ -171,6 +173,7 @@ function countModel(model: ModelProto, name: string, he: HeConstants | undefined
   const nodes = g.node ?? [];
   const layers: OnnxLayer[] = [];
   const linear: LinearLayer[] = [];
+  const layerOf = new Map<number, OnnxLayer>();
   for (const i of topologicalOrder(nodes, new Set(values.keys()))) {
     const node = nodes[i];
     const op = node.opType ?? '';
@@ -196,11 +199,17 @@ function countModel(model: ModelProto, name: string, he: HeConstants | undefined
         params: r.params ?? 0,
       };
       layers.push(layer);
+      layerOf.set(i, layer);
       for (const l of r.linear ?? []) linear.push({ ...l, repeat: perImage(l.repeat ?? 1, batch, 'linear layers') });
     } catch (e) {
       if (e instanceof OnnxProblem) throw new OnnxProblem(`${where}: ${e.message}`);
       throw e;
     }
+  }
+  // An SNL mask decides which of its Relu's elements are ReLUs at all; it is a selection, not a weight.
+  for (const m of findMaskedRelus(nodes, values, new Set((g.output ?? []).map((o) => o.name ?? '')))) {
+    layerOf.get(m.relu)!.relus = perImage(m.kept, batch, 'ReLUs');
+    layerOf.get(m.mul)!.params = 0;
   }
   const total = (k: 'relus' | 'flops' | 'params') => layers.reduce((s, l) => s + l[k], 0);
   const ops: Record<string, OnnxOpTotals> = {};

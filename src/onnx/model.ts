@@ -105,6 +105,20 @@ export function tensorInts(t: TensorProto): number[] {
   return out;
 }
 
+/** The values of a float32 tensor (an SNL mask), from `rawData` or `floatData`. */
+export function tensorFloats(t: TensorProto): Float32Array {
+  const n = tensorDims(t).reduce((a, b) => a * b, 1);
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) throw new OnnxProblem('stored in an external file; hrn reads constants only from the model');
+  if (t.dataType !== TensorType.FLOAT) throw new OnnxProblem(`expected a float tensor, found data type ${t.dataType ?? 'none'}`);
+  let out: Float32Array;
+  if (t.rawData && t.rawData.length > 0) {
+    const view = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
+    out = Float32Array.from({ length: Math.floor(t.rawData.length / 4) }, (_, i) => view.getFloat32(4 * i, true));
+  } else out = Float32Array.from(t.floatData ?? []);
+  if (out.length !== n) throw new OnnxProblem(`holds ${out.length} values where its dimensions say ${n}`);
+  return out;
+}
+
 /** An integer attribute, or `fallback`. */
 export function intAttr(node: NodeProto, name: string, fallback: number): number {
   const a = attribute(node, name);

@@ -153,6 +153,18 @@ const batchNorm: OpRule = (c) => ({ outputs: [{ dims: [...c.need(0).dims] }], pa
 /** A constant operand is a bias (a linear layer exported as MatMul + Add): its elements are parameters. */
 const add: OpRule = (c) => ({ outputs: [{ dims: broadcast(c, c.need(0).dims, c.need(1).dims) }], params: paramsOf(c.input(0)) + paramsOf(c.input(1)) });
 
+/** A constant operand scales or shifts (a folded batch norm written out): its elements are parameters. */
+const sub: OpRule = add;
+
+/**
+ * Multiplying by a constant is linear (a scale, or an SNL mask, which count.ts recognizes); a
+ * product of two computed values is not, and the PI cost model has no price for it.
+ */
+const mul: OpRule = (c) => {
+  if (c.need(0).constant === undefined && c.need(1).constant === undefined) c.fail('multiplies two computed values: only a product with a constant (a scale or a mask) is counted');
+  return add(c);
+};
+
 const concat: OpRule = (c) => {
   const inputs = (c.node.input ?? []).map((_, i) => c.need(i));
   if (inputs.length === 0) c.fail('no inputs');
@@ -264,6 +276,8 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
   // ReLU6 and other clamps: one comparison circuit per element, like a ReLU (docs/onnx.md).
   Clip: activation,
   Add: add,
+  Sub: sub,
+  Mul: mul,
   Concat: concat,
   Slice: slice,
   MaxPool: pool,

@@ -13,7 +13,7 @@
 import type { ArchIR } from '../ir/arch.js';
 import { countGraph } from '../ir/count.js';
 import { lowerToGraph } from '../ir/lower.js';
-import { cloneArch, definePass, fail, glueArgs, type PipelineArg } from './types.js';
+import { cloneArch, definePass, fail, glueArgs, warning, type PipelineArg } from './types.js';
 
 interface SnlOptions {
   budget: number;
@@ -27,6 +27,12 @@ const USAGE = 'snl BUDGET [per-pixel | per-channel]   (e.g. snl 15000)';
 export function snlCandidates(net: ArchIR): number {
   const counts = countGraph(lowerToGraph({ ...net, snl: undefined }));
   return counts.rows.filter((r) => r.stage !== 'head').reduce((sum, r) => sum + r.relus, 0);
+}
+
+/** The fewest ReLUs one channel of a candidate layer has. */
+function smallestPlane(net: ArchIR): number {
+  const planes = lowerToGraph({ ...net, snl: undefined }).nodes.flatMap((n) => (n.op === 'relu' && n.region !== 'head' ? [n.shape.h * n.shape.w] : []));
+  return Math.min(...planes);
 }
 
 export const snlPass = definePass<SnlOptions>({
@@ -51,10 +57,16 @@ export const snlPass = definePass<SnlOptions>({
     if (args.length > 2) fail(args[2].span, `snl: unexpected argument '${args[2].text}'; usage: ${USAGE}`);
     return { budget, budgetArg, granularity };
   },
-  apply(net, { budget, budgetArg, granularity }) {
+  apply(net, { budget, budgetArg, granularity }, ctx) {
     const candidates = snlCandidates(net);
     if (budget > candidates) {
       fail(budgetArg.span, `snl: the budget of ${budget.toLocaleString('en-US')} ReLUs is above the ${candidates.toLocaleString('en-US')} that ${net.name} has; give at most ${candidates.toLocaleString('en-US')}`);
+    }
+    // Per channel an entry keeps a whole plane, so binarization can stop short of the budget by
+    // less than the smallest plane (src/train/snl.ts): say so when that could be over 5% of it.
+    const plane = granularity === 'channel' ? smallestPlane(net) : 1;
+    if (plane - 1 > 0.05 * budget) {
+      ctx.report(warning(budgetArg.span, `snl: per channel, each kept channel keeps its whole plane, and the smallest plane of ${net.name} is ${plane.toLocaleString('en-US')} ReLUs, so the kept count can fall up to ${(plane - 1).toLocaleString('en-US')} below the budget of ${budget.toLocaleString('en-US')}`));
     }
     const out = cloneArch(net);
     out.snl = { budget, granularity };

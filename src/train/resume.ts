@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import type { LossSpec } from '../codegen/kernels/index.js';
 import type { CheckpointState } from './checkpoint.js';
 import type { LrSchedule } from './schedule.js';
+import type { SnlScheduleOptions } from './snl.js';
 import { canonicalJson } from '../util/canonical-json.js';
 
 /** How the training data was opened, as the caller (the command, the sweep) knows it. */
@@ -40,6 +41,8 @@ export interface RunSettingsRecord extends Partial<DataSettings> {
   weightDecay: number;
   nesterov: boolean;
   loss: LossSpec;
+  /** The SNL schedule's settings, null for a network without the snl pass. */
+  snl?: SnlScheduleOptions | null;
 }
 
 /** `KIND:DIR` with DIR made absolute, so that a resume from another working directory compares equal. */
@@ -98,7 +101,13 @@ const SHOW: Record<Exclude<keyof RunSettingsRecord, 'epochs'>, (v: unknown) => s
   weightDecay: (v) => `--weight-decay ${v}`,
   nesterov: toggle('--nesterov', 'no --nesterov'),
   loss: (v) => showLoss(v as LossSpec),
+  snl: (v) => showSnl(v as SnlScheduleOptions | null),
 };
+
+function showSnl(v: SnlScheduleOptions | null): string {
+  if (v === null) return 'no SNL schedule';
+  return `snl ${v.budget} with --snl-search-epochs ${v.searchEpochs} --snl-penalty ${v.penalty} --snl-growth ${v.growth} --snl-threshold ${v.threshold}`;
+}
 
 /** Each setting of `now` that differs from what the checkpoint's run recorded, as `NOW (the run: WAS)`. */
 export function settingsDifferences(was: Partial<RunSettingsRecord>, now: RunSettingsRecord): string[] {

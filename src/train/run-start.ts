@@ -141,7 +141,7 @@ export function runSettings(o: Omit<TrainLoopOptions, 'ctx'>): RunSettings {
     sgd,
     ckptDir: o.outDir ? join(o.outDir, RUN_CHECKPOINT) : undefined,
     note: o.note ?? (() => {}),
-    record: { ...o.data, batch, seed, trainImages: o.train.count, epochs: o.epochs, lr: o.lr, minLr: o.minLr ?? 0, warmupEpochs: o.warmupEpochs ?? 0, ...sgd, loss },
+    record: { ...o.data, batch, seed, trainImages: o.train.count, epochs: o.epochs, lr: o.lr, minLr: o.minLr ?? 0, warmupEpochs: o.warmupEpochs ?? 0, ...sgd, loss, snl: o.snl ?? null },
     continueHint: o.continueHint ?? 'continue with --resume',
   };
 }

@@ -138,7 +138,7 @@ async function trainInto(out: string, settings: TrainCommandSettings, { p, ctx, 
   const resume = flag(p, 'resume');
   const { epochs, batch, lr } = settings;
   // A usage error, so checked before the device and the data are opened.
-  const snl = snlScheduleOption(p, net, epochs);
+  const snl = snlScheduleOption(p, net, epochs, settings.recordedSnl);
   const dataText = settings.data;
   const teacherDir = stringOption(p, 'teacher');
   const loss = lossOption(p, !!teacherDir, 'train');
