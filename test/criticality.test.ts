@@ -44,7 +44,14 @@ interface Entry {
   teacher: null | { checkpoint: string; network: string; weights: string; loss: { kind: string } };
   valSplit: number | null;
   runs: PlannedRun[];
-  measurement?: { accuracy: string; reference: { accuracy: number }; stages: { stage: string; relus: number; accuracy: number; gain: number; c: number }[]; order: string[] };
+  measurement?: {
+    accuracy: string;
+    reference: { accuracy: number };
+    stages: { stage: string; relus: number; accuracy: number; accuracySd: number | null; gain: number; c: number; cSd: number | null }[];
+    order: string[];
+    seeds: { seed: number; reference: number; c: Record<string, number>; order: string[] }[];
+    seedsAgreeing: number;
+  };
 }
 
 async function plan(...args: string[]): Promise<Entry> {
@@ -188,11 +195,13 @@ describe('hrn criticality on finished runs', () => {
     // Made-up accuracies, the test's and the validation's deliberately in another order.
     const val: Record<string, number> = { S1: 0.4, S2: 0.6, S3: 0.7, S4: 0.5, none: 0.3 };
     const test: Record<string, number> = { S1: 0.7, S2: 0.6, S3: 0.5, S4: 0.4, none: 0.3 };
+    // The seeds differ around those means; on S2 by so much that they disagree on the order.
+    const offset = (key: string, seed: number) => (seed === 0 ? 1 : -1) * (key === 'S2' ? 0.15 : 0.01);
     for (const r of doc.runs) {
       const key = r.stage ?? 'none';
       const result: RunResult = {
         id: r.id, label: r.label, network: 'HRN-2x5x3x', set: [], pipeline: r.pipeline, seed: r.seed, data: NOWHERE, relus: r.relus, flops: 1, params: 1, reluStages: r.reluStages,
-        epochs: 1, history: [], testAccuracy: test[key], valAccuracy: val[key] + (r.seed === 0 ? 0.01 : -0.01), wallSeconds: 1, checkpoint: '', finishedAt: '', by: 'test',
+        epochs: 1, history: [], testAccuracy: test[key], valAccuracy: val[key] + offset(key, r.seed), wallSeconds: 1, checkpoint: '', finishedAt: '', by: 'test',
       };
       store.writeResult(result);
     }
@@ -211,9 +220,22 @@ describe('hrn criticality on finished runs', () => {
       expect(s.gain).toBeCloseTo(100 * (val[s.stage] - val.none), 9);
     });
     expect(m.order).toEqual(expected.order);
+    // Each seed alone: its stage runs against its own reference.
+    const onSeed = [0, 1].map((seed) => stageCriticality(doc.stages.map((st) => ({ stage: st, relus: stageRelus[st], accuracy: val[st] + offset(st, seed) })), { accuracy: val.none + offset('none', seed) }));
+    expect(m.seeds.map((x) => x.order)).toEqual(onSeed.map((c) => c.order));
+    expect(onSeed[0].order).not.toEqual(onSeed[1].order);
+    expect(m.seedsAgreeing).toBe(onSeed.filter((c) => c.order.join() === expected.order.join()).length);
+    m.stages.forEach((st, i) => {
+      // Two values a and b have a sample standard deviation of |a - b| / sqrt(2).
+      expect(st.accuracySd).toBeCloseTo((2 * Math.abs(offset(st.stage, 0))) / Math.SQRT2, 9);
+      expect(st.cSd).toBeCloseTo(Math.abs(onSeed[0].stages[i].c - onSeed[1].stages[i].c) / Math.SQRT2, 9);
+      expect(m.seeds.map((x) => x.c[st.stage])).toEqual(onSeed.map((c) => c.stages[i].c));
+    });
 
     const text = await hrn('criticality', ...args, '--out', dir);
     expect(text.out).toContain(`criticality ${expected.order.join(' > ')}`);
+    expect(text.out).toContain(`per seed: seed 0 ${onSeed[0].order.join(' > ')}; seed 1 ${onSeed[1].order.join(' > ')}`);
+    expect(text.out).toMatch(new RegExp(`^S2 .* 60\\.00% ± 21\\.21 `, 'm'));
     expect(text.out).toMatch(/measured with validation accuracy, mean of 2 seeds, not distilled/);
     const emitted = await hrn('criticality', ...args, '--out', dir, '--emit', 'hrn');
     const path = join(root, 'measured.hrn');

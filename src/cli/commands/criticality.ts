@@ -22,6 +22,7 @@ import { executeSweep, formatRunTable, SWEEP_OPTIONS, trainOptions } from './swe
 import { COMMAND_SUMMARIES } from '../summaries.js';
 import { dkdWarmupWarning, KD_OPTIONS, lossOption } from '../kd-options.js';
 import { jsonDocument } from '../json.js';
+import { spread, type Spread } from '../../report/groups.js';
 
 export const criticality: Command = {
   spec: {
@@ -101,8 +102,9 @@ export const criticality: Command = {
       return EXIT_USER;
     }
     const result = stageCriticality(measured.stages, measured.reference);
+    const seedsMeasured = perSeed(measured, result);
     if (json) {
-      io.out(jsonDocument('criticality', [{ ...planEntry(net, spec, runs, stages), measurement: measurementEntry(measured, result) }]));
+      io.out(jsonDocument('criticality', [{ ...planEntry(net, spec, runs, stages), measurement: measurementEntry(measured, result, seedsMeasured) }]));
       return EXIT_OK;
     }
     if (emit === 'hrn') {
@@ -110,7 +112,7 @@ export const criticality: Command = {
       io.out(`# criticality measured by hrn criticality (C_k: ${result.stages.map((s) => `${s.stage} ${s.c.toFixed(2)}`).join(', ')})\n${emitHrn({ ...arch, criticality: result.order })}`);
       return EXIT_OK;
     }
-    io.out(formatCriticality(result, measured, spec));
+    io.out(formatCriticality(result, measured, spec, seedsMeasured));
     return EXIT_OK;
   },
 };
@@ -130,25 +132,64 @@ function planEntry(net: ArchIR, spec: SweepSpec, runs: RunConfig[], stages: stri
   };
 }
 
-function measurementEntry(m: CriticalityMeasurements, c: Criticality) {
+/**
+ * C_k measured on each seed alone, and per stage the spread over the seeds of its accuracy and of
+ * that C_k: whether the order of the means is one the seeds agree on.
+ */
+interface SeedSpread {
+  seeds: { seed: number; reference: number; c: Record<string, number>; order: string[] }[];
+  accuracy: Map<string, Spread>;
+  c: Map<string, Spread>;
+  /** Seeds whose own order is the order of the means. */
+  agree: number;
+}
+
+function perSeed(m: CriticalityMeasurements, mean: Criticality): SeedSpread {
+  const seeds = m.perSeed.map((s) => {
+    const c = stageCriticality(s.stages, s.reference);
+    return { seed: s.seed, reference: s.reference.accuracy, c: Object.fromEntries(c.stages.map((x) => [x.stage, x.c])), order: c.order, accuracies: s.stages };
+  });
+  const over = (f: (s: (typeof seeds)[number], stage: string) => number) => new Map(mean.stages.map((st) => [st.stage, spread(seeds.map((s) => f(s, st.stage)))]));
+  return {
+    seeds: seeds.map(({ accuracies: _, ...rest }) => rest),
+    accuracy: over((s, stage) => s.accuracies.find((a) => a.stage === stage)!.accuracy),
+    c: over((s, stage) => s.c[stage]),
+    agree: seeds.filter((s) => s.order.join() === mean.order.join()).length,
+  };
+}
+
+function measurementEntry(m: CriticalityMeasurements, c: Criticality, seeds: SeedSpread) {
   return {
     accuracy: m.accuracy,
     reference: { accuracy: m.reference.accuracy },
-    stages: c.stages.map((s) => ({ stage: s.stage, relus: s.relus, accuracy: s.accuracy, gain: s.gain, c: s.c })),
+    stages: c.stages.map((s) => ({ stage: s.stage, relus: s.relus, accuracy: s.accuracy, accuracySd: seeds.accuracy.get(s.stage)!.sd, gain: s.gain, c: s.c, cSd: seeds.c.get(s.stage)!.sd })),
     order: c.order,
+    seeds: seeds.seeds,
+    seedsAgreeing: seeds.agree,
   };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
-/** The table of C_k, what was measured, and the order. */
-function formatCriticality(c: Criticality, m: CriticalityMeasurements, spec: SweepSpec): string {
+/** The table of C_k, what was measured, and the order; with several seeds, each value's sd over them and each seed's order. */
+function formatCriticality(c: Criticality, m: CriticalityMeasurements, spec: SweepSpec, seeds: SeedSpread): string {
   const w = Math.max(5, ...c.stages.map((s) => s.stage.length));
   const acc = m.accuracy === 'validation' ? 'val acc' : 'test acc';
-  const lines = [`${'stage'.padEnd(w)}  ${'ReLUs'.padStart(9)}  ${acc.padStart(8)}  gain vs linear    C_k`];
-  for (const s of c.stages) lines.push(`${s.stage.padEnd(w)}  ${s.relus.toLocaleString('en-US').padStart(9)}  ${pct(s.accuracy).padStart(8)}  ${`${(s.gain ?? 0).toFixed(2)} pts`.padStart(14)}  ${s.c.toFixed(2).padStart(5)}`);
-  lines.push(`${'none'.padEnd(w)}  ${'0'.padStart(9)}  ${pct(m.reference.accuracy).padStart(8)}`);
+  const many = seeds.seeds.length > 1;
+  const sd = (x: Spread | undefined, scale: number) => (many ? ` ± ${((x?.sd ?? 0) * scale).toFixed(2)}` : '');
+  const accW = many ? 16 : 8;
+  const cW = many ? 12 : 5;
+  const lines = [`${'stage'.padEnd(w)}  ${'ReLUs'.padStart(9)}  ${(many ? `${acc} ± sd` : acc).padStart(accW)}  gain vs linear  ${(many ? 'C_k ± sd' : 'C_k').padStart(cW)}`];
+  for (const s of c.stages) {
+    const a = `${pct(s.accuracy)}${sd(seeds.accuracy.get(s.stage), 100)}`;
+    lines.push(`${s.stage.padEnd(w)}  ${s.relus.toLocaleString('en-US').padStart(9)}  ${a.padStart(accW)}  ${`${(s.gain ?? 0).toFixed(2)} pts`.padStart(14)}  ${`${s.c.toFixed(2)}${sd(seeds.c.get(s.stage), 1)}`.padStart(cW)}`);
+  }
+  lines.push(`${'none'.padEnd(w)}  ${'0'.padStart(9)}  ${`${pct(m.reference.accuracy)}${many ? ` ± ${(100 * (spread(seeds.seeds.map((x) => x.reference)).sd ?? 0)).toFixed(2)}` : ''}`.padStart(accW)}`);
   lines.push(`criticality ${c.order.join(' > ')}`);
+  if (many) {
+    lines.push(`per seed: ${seeds.seeds.map((x) => `seed ${x.seed} ${x.order.join(' > ')}`).join('; ')}`);
+    lines.push(`${seeds.agree} of ${seeds.seeds.length} seeds give the order of the means`);
+  }
   const how = [`${m.accuracy} accuracy`, `mean of ${spec.seeds.length} seed${spec.seeds.length === 1 ? '' : 's'}`, spec.kd ? `distilled from ${spec.kd.teacher} (${spec.kd.loss.kind})` : 'not distilled (no --teacher): the paper measures with distillation'];
   lines.push(`measured with ${how.join(', ')}`);
   const useless = c.stages.filter((s) => s.gain !== null && s.gain <= 0);
