@@ -65,7 +65,7 @@ export function formatOnnxStats(s: OnnxStats, layers: boolean): string {
     by,
     '',
     `FLOPs count ${s.flops.convention}.`,
-    'ReLUs count the elements leaving Relu and Clip nodes (a ReLU6 is one ReLU per element); counts are per image.',
+    'ReLUs count the elements leaving Relu and Clip nodes (a ReLU6 is one ReLU per element; of an SNL-masked Relu, those its mask keeps); counts are per image.',
     '',
     ...formatPiCost(s.piCost),
   ].join('\n');
