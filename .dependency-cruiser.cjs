@@ -31,7 +31,7 @@ const LAYERS = [
   {
     units: [
       // Of the passes, codegen uses only the runner the graph and training passes share.
-      { unit: 'codegen/', name: 'codegen-below-runtime', comment: 'plans and WGSL are built from the layer graph only', also: ['passes/(?!stages\\.ts$)'] },
+      { unit: 'codegen/', name: 'codegen-below-runtime', comment: 'plans and WGSL are built from the layer graph only', also: ['passes/(?!graph-passes\\.ts$)'] },
       { unit: 'export/', name: 'export-on-graph', comment: 'exports read the layer graph and the weights only' },
       { unit: 'onnx/', name: 'onnx-on-ir', comment: "counting an ONNX file needs the IR's cost model only" },
     ],

@@ -8,7 +8,7 @@ import { GRAPH_PASSES, printGraphState, type GraphState } from '../src/codegen/g
 import { fuseGraph } from '../src/codegen/graph/fuse.js';
 import { compilePlan, stageOptions } from '../src/codegen/plan.js';
 import { lowerToGraph } from '../src/ir/lower.js';
-import { runStages } from '../src/passes/stages.js';
+import { runGraphPasses } from '../src/passes/graph-passes.js';
 import { resnet18 } from './passes-fixtures.js';
 
 async function hrn(...argv: string[]) {
@@ -106,11 +106,11 @@ describe('graph passes', () => {
 
   it('report to the observer with a running index', () => {
     const events: { index: number; pass: string }[] = [];
-    runStages<GraphState>({ options: stageOptions({ batch: 1 }), arch: net }, {
+    runGraphPasses<GraphState>({ options: stageOptions({ batch: 1 }), arch: net }, {
       passes: GRAPH_PASSES,
       print: printGraphState,
       network: net.name,
-      observer: { stage: (e) => events.push({ index: e.index, pass: e.pass }) },
+      observer: { graphPass: (e) => events.push({ index: e.index, pass: e.pass }) },
     });
     expect(events).toEqual(GRAPH_PASSES.map((p, i) => ({ index: i + 1, pass: p.name })));
   });

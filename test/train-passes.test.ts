@@ -113,7 +113,7 @@ describe('training passes', () => {
 
   it('report to the observer with a running index after lower', () => {
     const events: string[] = [];
-    const { plan } = compileTrainNetwork(resnet18(16), { batch: 2, observer: { stage: (e) => events.push(`${e.index} ${e.pass}`) } });
+    const { plan } = compileTrainNetwork(resnet18(16), { batch: 2, observer: { graphPass: (e) => events.push(`${e.index} ${e.pass}`) } });
     expect(events).toEqual(['lower', ...TRAINING].map((p, i) => `${i + 1} ${p}`));
     expect(plan).toEqual(compileTrainPlan(graph, { batch: 2 }));
   });

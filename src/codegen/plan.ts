@@ -4,10 +4,10 @@
 
 import type { ArchIR } from '../ir/arch.js';
 import type { LayerGraph } from '../ir/graph.js';
-import { runStages, type StageObserver } from '../passes/stages.js';
+import { runGraphPasses, type GraphPassObserver } from '../passes/graph-passes.js';
 import { GRAPH_PASSES, PLAN_PASSES } from './graph/index.js';
 import { printGraphState } from './graph/print.js';
-import type { GraphState, StageOptions } from './graph/state.js';
+import type { GraphState, GraphPassOptions } from './graph/state.js';
 import { checkPlanFits, withBatchAdvice } from './device-limits.js';
 import { DEFAULT_LIMITS, type Plan, type PlanOptions, type ScheduleOptions } from './plan-types.js';
 import { planProfile } from './schedule/profiles.js';
@@ -41,7 +41,7 @@ export function checkedBatch(fn: string, options: { batch: number } | undefined)
 }
 
 /** Plan options with the defaults filled in, checked; `fn` is the public function called, for errors. */
-export function stageOptions(options: PlanOptions, fn = 'compilePlan'): StageOptions {
+export function stageOptions(options: PlanOptions, fn = 'compilePlan'): GraphPassOptions {
   const batch = checkedBatch(fn, options);
   return {
     batch,
@@ -72,15 +72,15 @@ function finish(state: GraphState): Plan {
 }
 
 /** Runs the plan passes from `state` (the graph lowered); a plan that does not fit the device is a DeviceLimitError. */
-function planFrom(state: GraphState, observer: StageObserver | undefined, first: number): Plan {
-  return finish(runStages(state, { passes: PLAN_PASSES, print: printGraphState, network: state.graph!.name, observer, first }));
+function planFrom(state: GraphState, observer: GraphPassObserver | undefined, first: number): Plan {
+  return finish(runGraphPasses(state, { passes: PLAN_PASSES, print: printGraphState, network: state.graph!.name, observer, first }));
 }
 
 /**
  * Plans `state`, and when the batch is too large for the device, says which batch would fit
  * (planning again at smaller batches, unobserved).
  */
-function planAdvised(state: GraphState, observer: StageObserver | undefined, first: number): Plan {
+function planAdvised(state: GraphState, observer: GraphPassObserver | undefined, first: number): Plan {
   const { batch } = state.options;
   return withBatchAdvice(
     state.graph!.name,
@@ -92,15 +92,15 @@ function planAdvised(state: GraphState, observer: StageObserver | undefined, fir
 }
 
 /** The execution plan of a layer graph. */
-export function compilePlan(graph: LayerGraph, options: PlanOptions, observer?: StageObserver): Plan {
+export function compilePlan(graph: LayerGraph, options: PlanOptions, observer?: GraphPassObserver): Plan {
   checkGraph(graph);
   return planAdvised({ options: stageOptions(options), graph }, observer, 1);
 }
 
 /** Lowers a network and plans it, every graph pass reported to `observer`; returns both. */
-export function compileNetwork(net: ArchIR, options: PlanOptions, observer?: StageObserver): { graph: LayerGraph; plan: Plan } {
+export function compileNetwork(net: ArchIR, options: PlanOptions, observer?: GraphPassObserver): { graph: LayerGraph; plan: Plan } {
   const opts = stageOptions(options, 'planNetwork');
-  const lowered = runStages<GraphState>({ options: opts, arch: net }, { passes: GRAPH_PASSES.slice(0, 1), print: printGraphState, network: net.name, observer });
+  const lowered = runGraphPasses<GraphState>({ options: opts, arch: net }, { passes: GRAPH_PASSES.slice(0, 1), print: printGraphState, network: net.name, observer });
   checkGraph(lowered.graph!);
   return { graph: lowered.graph!, plan: planAdvised(lowered, observer, 2) };
 }

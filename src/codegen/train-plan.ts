@@ -11,7 +11,7 @@
 
 import type { ArchIR } from '../ir/arch.js';
 import type { LayerGraph } from '../ir/graph.js';
-import { runStages } from '../passes/stages.js';
+import { runGraphPasses } from '../passes/graph-passes.js';
 import type { LossSpec, SgdHyper } from './kernels/index.js';
 import { SGD_DEFAULTS } from './kernels/index.js';
 import { GRAPH_PASSES } from './graph/index.js';
@@ -79,7 +79,7 @@ export function compileTrainPlan(graph: LayerGraph, options: TrainPlanOptions): 
 /** Lowers a network (the graph pass `lower`) and compiles its training step, every pass reported to `options.observer`. */
 export function compileTrainNetwork(net: ArchIR, options: TrainPlanOptions): { graph: LayerGraph; plan: TrainPlan } {
   const resolved = resolveOptions(options);
-  const lowered = runStages<GraphState>({ options: resolved.options, arch: net }, { passes: GRAPH_PASSES.slice(0, 1), print: printGraphState, network: net.name, observer: options.observer });
+  const lowered = runGraphPasses<GraphState>({ options: resolved.options, arch: net }, { passes: GRAPH_PASSES.slice(0, 1), print: printGraphState, network: net.name, observer: options.observer });
   const graph = need(lowered, 'graph', 'compileTrainNetwork');
   return { graph, plan: trainPlanAdvised(graph, options, 2) };
 }
@@ -107,7 +107,7 @@ function trainPlanAdvised(graph: LayerGraph, options: TrainPlanOptions, first: n
 function trainPlanOf(graph: LayerGraph, options: TrainPlanOptions, first: number): TrainPlan {
   const start: TrainState = { ...resolveOptions(options), graph };
   const { input, outNode, classes } = trainOutput(graph);
-  const state = runStages(start, { passes: TRAIN_PASSES, print: printTrainState, network: graph.name, observer: options.observer, first });
+  const state = runGraphPasses(start, { passes: TRAIN_PASSES, print: printTrainState, network: graph.name, observer: options.observer, first });
   const done = 'compileTrainPlan';
   const [b, fwd, grads] = [need(state, 'builder', done), need(state, 'fwd', done), need(state, 'grads', done)];
   const [store, bn, io, memory] = [need(state, 'store', done), need(state, 'bn', done), need(state, 'loss', done), need(state, 'memory', done)];

@@ -14,7 +14,7 @@ import { printArch, printGraph, formatTable, millions, printStageTable } from '.
 import { lowerToGraph } from '../ir/lower.js';
 import { networkStats, type NetworkStats } from '../ir/stats.js';
 import type { PassEvent, PassObserver } from './manager.js';
-import type { StageEvent } from './stages.js';
+import type { GraphPassEvent } from './graph-passes.js';
 
 export interface DebugOptions {
   /**
@@ -201,7 +201,7 @@ export function formatPassDiff(e: PassEvent): string {
   return lines.join('\n');
 }
 
-function stageHeader(e: StageEvent): string {
+function graphPassHeader(e: GraphPassEvent): string {
   return `// ----- graph IR after ${e.pass} (${e.network}) -----`;
 }
 
@@ -233,13 +233,13 @@ export function debugObserver(opts: DebugOptions): PassObserver {
     else if (opts.format === 'diff') text(formatPassDiff(e));
     else text(formatPassEvent(e, opts.graph === true));
   };
-  observer.stage = (e) => {
+  observer.graphPass = (e) => {
     const before = lastIr.get(e.network) ?? '';
     lastIr.set(e.network, e.ir);
     if (!passMatches(e, opts.only)) return;
     if (opts.format === 'jsonl') opts.write(JSON.stringify({ index: e.index, level: 'graph', pass: e.pass, network: e.network, ir: e.ir }));
-    else if (opts.format === 'diff') text(`${stageHeader(e)}\n${irDiff(`${e.pass} (${e.network})`, before, e.ir)}`);
-    else text(`${stageHeader(e)}\n${e.ir}`);
+    else if (opts.format === 'diff') text(`${graphPassHeader(e)}\n${irDiff(`${e.pass} (${e.network})`, before, e.ir)}`);
+    else text(`${graphPassHeader(e)}\n${e.ir}`);
   };
   return observer;
 }

@@ -14,15 +14,15 @@
 //   is such an observer (see debug.ts).
 //
 // Below the architecture, one network is lowered to the layer graph and planned by a fixed list of
-// graph-level passes (src/codegen/graph/); `runStages` (stages.ts) runs them the same way, one
-// named step at a time, and reports each to the same observer (its `stage` method) with the IR
+// graph-level passes (src/codegen/graph/); `runGraphPasses` (graph-passes.ts) runs them the same way, one
+// named step at a time, and reports each to the same observer (its `graphPass` method) with the IR
 // printed after it.
 //
 // Errors are thrown as DiagnosticError (spans point at the step or the argument); warnings and
 // notes come back in the result.
 
 import type { ArchIR } from '../ir/arch.js';
-import type { StageObserver } from './stages.js';
+import type { GraphPassObserver } from './graph-passes.js';
 import { DiagnosticError, error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import { formatLimit, LIMITS } from '../ir/limits.js';
 import { canonicalJson } from '../util/canonical-json.js';
@@ -40,7 +40,7 @@ import {
 } from './types.js';
 
 export { stepsFromText };
-export { runStages, type StageEvent, type StagePass, type StageRun } from './stages.js';
+export { runGraphPasses, type GraphPassEvent, type GraphPass, type GraphPassRun } from './graph-passes.js';
 
 export interface PassEvent {
   /** 1-based count of steps run so far in this pipeline run, sub-steps included. */
@@ -68,7 +68,7 @@ export interface PassEvent {
  * Sees every architecture pass (called as a function) and, when it has a `stage` method, every
  * graph-level pass too.
  */
-export interface PassObserver extends StageObserver {
+export interface PassObserver extends GraphPassObserver {
   (event: PassEvent): void;
 }
 

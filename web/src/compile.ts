@@ -68,7 +68,7 @@ function recorder(passes: PassView[]): PassObserver {
     if (passes.length === 0) passes.push({ level: 'input', title: 'input', text: formatInitial(e.input), diff: '' });
     passes.push({ level: 'arch', title: e.within.length > 0 ? `${e.within.join(' / ')} / ${e.text}` : e.text, text: formatPassEvent(e), diff: formatPassDiff(e) });
   };
-  observer.stage = (e) => {
+  observer.graphPass = (e) => {
     const before = lastIr.get(e.network) ?? '';
     lastIr.set(e.network, e.ir);
     passes.push({ level: 'graph', title: `${e.pass} (${e.network})`, text: e.ir, diff: irDiff(`${e.pass} (${e.network})`, before, e.ir) });

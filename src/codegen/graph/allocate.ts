@@ -2,7 +2,7 @@
 // that are never live at the same time share a buffer (best fit, src/codegen/live-pack.ts, which
 // the training step's allocation uses too).
 
-import type { StagePass } from '../../passes/stages.js';
+import type { GraphPass } from '../../passes/graph-passes.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import type { PlanBuffer } from '../plan-types.js';
 import { packLiveRanges } from '../live-pack.js';
@@ -37,7 +37,7 @@ export function allocateBuffers(graph: LayerGraph, liveness: Liveness, outputVal
   return { buffers, bufferOf, noReuseBytes };
 }
 
-export const allocatePass: StagePass<GraphState> = {
+export const allocatePass: GraphPass<GraphState> = {
   name: 'allocate',
   summary: 'assign buffers; roots never live together share one',
   run(state) {

@@ -3,7 +3,7 @@
 // dispatch size checked against the device limits; parameter buffers are added as the kernels need
 // them. Identical sources are one kernel (one pipeline). The result is the execution plan.
 
-import type { StagePass } from '../../passes/stages.js';
+import type { GraphPass } from '../../passes/graph-passes.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { convMacs } from '../../ir/count.js';
 import { convPacking, convWeightPadding } from '../conv-layout.js';
@@ -14,7 +14,7 @@ import type { BufferKind, ParamSource, Plan, PlanBuffer, PlanDispatch, PlanKerne
 import { Scheduler, scheduleTarget, type ScheduleRecord } from '../schedule/scheduler.js';
 import type { DispatchSchedule } from '../schedule/types.js';
 import { isMaterialized } from './place.js';
-import { need, nodeOf, type Allocation, type ChainStep, type ConvStep, type CopyStep, type Fusion, type GraphState, type Liveness, type Placement, type SimpleStep, type StageOptions } from './state.js';
+import { need, nodeOf, type Allocation, type ChainStep, type ConvStep, type CopyStep, type Fusion, type GraphState, type Liveness, type Placement, type SimpleStep, type GraphPassOptions } from './state.js';
 
 class Emitter {
   readonly buffers: PlanBuffer[];
@@ -30,7 +30,7 @@ class Emitter {
     private readonly placement: Placement,
     private readonly liveness: Liveness,
     private readonly allocation: Allocation,
-    private readonly options: StageOptions,
+    private readonly options: GraphPassOptions,
   ) {
     this.buffers = allocation.buffers.map((b) => (b.values === undefined ? { ...b } : { ...b, values: [...b.values] }));
     this.scheduler = new Scheduler(options.schedule, scheduleTarget(options.subgroupSize, options.limits, options.schedule.workgroupMultiple));
@@ -229,7 +229,7 @@ function tensors(graph: LayerGraph, fusion: Fusion, e: Emitter): PlanTensor[] {
 }
 
 /** The execution plan of a placed, allocated graph. */
-export function emitPlan(graph: LayerGraph, fusion: Fusion, placement: Placement, liveness: Liveness, allocation: Allocation, options: StageOptions): Plan {
+export function emitPlan(graph: LayerGraph, fusion: Fusion, placement: Placement, liveness: Liveness, allocation: Allocation, options: GraphPassOptions): Plan {
   const e = new Emitter(graph, placement, liveness, allocation, options);
   const planTensors = tensors(graph, fusion, e);
   for (const s of placement.order) {
@@ -261,7 +261,7 @@ export function emitPlan(graph: LayerGraph, fusion: Fusion, placement: Placement
   };
 }
 
-export const kernelsPass: StagePass<GraphState> = {
+export const kernelsPass: GraphPass<GraphState> = {
   name: 'kernels',
   summary: 'generate a specialized WGSL kernel per step and the dispatch list: the execution plan',
   run(state) {

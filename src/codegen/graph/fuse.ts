@@ -10,7 +10,7 @@
 // A node is absorbed only when it is the sole consumer of the previous one, and the graph's output
 // is never absorbed.
 
-import type { StagePass } from '../../passes/stages.js';
+import type { GraphPass } from '../../passes/graph-passes.js';
 import { nodeInputs, type GraphNode, type LayerGraph } from '../../ir/graph.js';
 import { need, type ChainStep, type ConvStep, type Fusion, type FusedStep, type GraphState } from './state.js';
 
@@ -140,7 +140,7 @@ export function fuseGraph(graph: LayerGraph, options: FuseOptions): Fusion {
   return new Fuser(graph, options).run();
 }
 
-export const fusePass: StagePass<GraphState> = {
+export const fusePass: GraphPass<GraphState> = {
   name: 'fuse',
   summary: 'group conv / bn / add / relu chains into one kernel each',
   run(state) {

@@ -1,7 +1,7 @@
 // The graph-level passes, registered once, in the order they run. `hrn compile --debug` prints the
 // IR after each (through the pass manager's observer), and `--debug-only` accepts their names.
 
-import type { StagePass } from '../../passes/stages.js';
+import type { GraphPass } from '../../passes/graph-passes.js';
 import { allocatePass } from './allocate.js';
 import { kernelsPass } from './emit.js';
 import { fusePass } from './fuse.js';
@@ -11,10 +11,10 @@ import { placePass } from './place.js';
 import type { GraphState } from './state.js';
 
 /** From the architecture IR to the execution plan. */
-export const GRAPH_PASSES: readonly StagePass<GraphState>[] = Object.freeze([lowerPass, fusePass, placePass, livenessPass, allocatePass, kernelsPass]);
+export const GRAPH_PASSES: readonly GraphPass<GraphState>[] = Object.freeze([lowerPass, fusePass, placePass, livenessPass, allocatePass, kernelsPass]);
 
 /** The passes after lowering (for a layer graph built directly). */
-export const PLAN_PASSES: readonly StagePass<GraphState>[] = GRAPH_PASSES.slice(1);
+export const PLAN_PASSES: readonly GraphPass<GraphState>[] = GRAPH_PASSES.slice(1);
 
 export { printGraphState } from './print.js';
-export type { GraphState, StageOptions } from './state.js';
+export type { GraphState, GraphPassOptions } from './state.js';

@@ -2,10 +2,10 @@
 // reads it (indices into the placement's order), and its size at the plan's batch. A root too big
 // for one storage binding is reported here, naming its layer.
 
-import type { StagePass } from '../../passes/stages.js';
+import type { GraphPass } from '../../passes/graph-passes.js';
 import { checkBinding } from '../device-limits.js';
 import type { LayerGraph } from '../../ir/graph.js';
-import { need, nodeOf, type Fusion, type GraphState, type Liveness, type Placement, type Root, type Step, type StageOptions } from './state.js';
+import { need, nodeOf, type Fusion, type GraphState, type Liveness, type Placement, type Root, type Step, type GraphPassOptions } from './state.js';
 
 /** The values a step reads. */
 export function stepReads(s: Step): number[] {
@@ -34,12 +34,12 @@ function layerOf(graph: LayerGraph, fusion: Fusion, r: Root): string {
   return `layer ${names} (${op}, ${n.shape.c}x${n.shape.h}x${n.shape.w})`;
 }
 
-function checkBindingSizes(graph: LayerGraph, fusion: Fusion, roots: Iterable<Root>, options: StageOptions): void {
+function checkBindingSizes(graph: LayerGraph, fusion: Fusion, roots: Iterable<Root>, options: GraphPassOptions): void {
   for (const r of roots) checkBinding(`${layerOf(graph, fusion, r)}: its output`, r.bytes, options.limits, true);
 }
 
 /** Live ranges of the roots of a placed graph. */
-export function liveRanges(graph: LayerGraph, fusion: Fusion, placement: Placement, options: StageOptions): Liveness {
+export function liveRanges(graph: LayerGraph, fusion: Fusion, placement: Placement, options: GraphPassOptions): Liveness {
   const input = graph.nodes.find((n) => n.op === 'input')!;
   const roots = new Map<number, Root>();
   const rootOf = (id: number): Root => {
@@ -71,7 +71,7 @@ export function liveRanges(graph: LayerGraph, fusion: Fusion, placement: Placeme
   return { roots };
 }
 
-export const livenessPass: StagePass<GraphState> = {
+export const livenessPass: GraphPass<GraphState> = {
   name: 'liveness',
   summary: 'find when each root value is first written and last read',
   run(state) {

@@ -7,7 +7,7 @@
 // a dense buffer of its own: when it is a slice (or the input), it is copied into a synthetic value
 // numbered after the graph's nodes.
 
-import type { StagePass } from '../../passes/stages.js';
+import type { GraphPass } from '../../passes/graph-passes.js';
 import { nodeInputs, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
 import { need, nodeOf, type CopyStep, type Fusion, type GraphState, type Placement, type Step } from './state.js';
 
@@ -93,7 +93,7 @@ export function placeValues(graph: LayerGraph, fusion: Fusion): Placement {
   return { ...partial, views: views(graph, partial), order };
 }
 
-export const placePass: StagePass<GraphState> = {
+export const placePass: GraphPass<GraphState> = {
   name: 'place',
   summary: 'give every value a place: slices and concatenation inputs become views, the rest roots; order the steps',
   run(state) {

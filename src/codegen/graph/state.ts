@@ -8,7 +8,7 @@ import type { Plan, PlanBuffer, PlanLimits } from '../plan-types.js';
 import type { ScheduleSettings } from '../schedule/scheduler.js';
 
 /** Plan options with every default filled in. */
-export interface StageOptions {
+export interface GraphPassOptions {
   batch: number;
   subgroupSize: number;
   limits: PlanLimits;
@@ -136,7 +136,7 @@ export interface Allocation {
 }
 
 export interface GraphState {
-  options: StageOptions;
+  options: GraphPassOptions;
   /** The network being compiled, when compilation started from the architecture. */
   arch?: ArchIR;
   graph?: LayerGraph;

@@ -1,7 +1,7 @@
 // The training plan's types: every buffer and every dispatch of one training step.
 
 import type { Shape } from '../../ir/arch.js';
-import type { StageObserver } from '../../passes/stages.js';
+import type { GraphPassObserver } from '../../passes/graph-passes.js';
 import type { BindingType, BufView, LossSpec, SgdHyper, TrainBinding } from '../kernels/index.js';
 import type { PackedParam, ParamLayout } from '../conv-layout.js';
 import type { CompiledKernel, PlanLimits, ScheduleOptions } from '../plan-types.js';
@@ -28,7 +28,7 @@ export interface TrainPlanOptions extends ScheduleOptions {
    */
   reuse?: boolean;
   /** Sees the IR after every training pass (`--debug`). */
-  observer?: StageObserver;
+  observer?: GraphPassObserver;
 }
 
 export type TrainBufferKind =

@@ -3,12 +3,12 @@
 // persists across steps or the host touches keeps one of its own (src/codegen/train/allocate.ts
 // does the work). With the plan option `reuse: false` every buffer keeps one of its own.
 
-import type { StagePass } from '../../../passes/stages.js';
+import type { GraphPass } from '../../../passes/graph-passes.js';
 import { need } from '../../graph/state.js';
 import { allocateTrainMemory } from '../allocate.js';
 import type { TrainState } from '../state.js';
 
-export const allocatePass: StagePass<TrainState> = {
+export const allocatePass: GraphPass<TrainState> = {
   name: 'allocate',
   summary: 'share GPU memory between buffers never live at the same time',
   run(state) {

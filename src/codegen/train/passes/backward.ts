@@ -3,13 +3,13 @@
 // channel. With buffer sharing on, some chain outputs are recomputed here rather than kept from the
 // forward (src/codegen/train/recompute.ts).
 
-import type { StagePass } from '../../../passes/stages.js';
+import type { GraphPass } from '../../../passes/graph-passes.js';
 import { emitBackward } from '../backward.js';
 import { chainsToRecompute, SavedValues } from '../recompute.js';
 import { need } from '../../graph/state.js';
 import { fork, type TrainState } from '../state.js';
 
-export const backwardPass: StagePass<TrainState> = {
+export const backwardPass: GraphPass<TrainState> = {
   name: 'backward',
   summary: 'emit the backward dispatches: parameter gradients and value gradients, last step first',
   run(state) {

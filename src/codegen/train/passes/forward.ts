@@ -1,12 +1,12 @@
 // Training pass `forward`: the forward dispatches of every step, batch norm on batch statistics
 // (src/codegen/train/forward.ts does the work).
 
-import type { StagePass } from '../../../passes/stages.js';
+import type { GraphPass } from '../../../passes/graph-passes.js';
 import { emitForward } from '../forward.js';
 import { need } from '../../graph/state.js';
 import { fork, type TrainState } from '../state.js';
 
-export const forwardPass: StagePass<TrainState> = {
+export const forwardPass: GraphPass<TrainState> = {
   name: 'forward',
   summary: 'emit the forward dispatches (the inference kernels; batch norm on batch statistics)',
   run(state) {

@@ -4,7 +4,7 @@
 // GPU memory. `--debug` prints the IR after
 // each (through the pass manager's observer), and `--debug-only` accepts their names.
 
-import type { StagePass } from '../../../passes/stages.js';
+import type { GraphPass } from '../../../passes/graph-passes.js';
 import { fusePass } from '../../graph/fuse.js';
 import type { TrainState } from '../state.js';
 import { allocatePass } from './allocate.js';
@@ -16,11 +16,11 @@ import { updatePass } from './update.js';
 import { valuesPass } from './values.js';
 
 /** The shared fusion pass on the training state (it adds the fusion and keeps the rest). */
-const trainFuse: StagePass<TrainState> = {
+const trainFuse: GraphPass<TrainState> = {
   name: fusePass.name,
   summary: fusePass.summary,
   run: (state) => ({ ...state, fusion: fusePass.run(state).fusion }),
 };
 
 /** From the layer graph to the training step. */
-export const TRAIN_PASSES: readonly StagePass<TrainState>[] = Object.freeze([trainFuse, paramsPass, valuesPass, forwardPass, lossPass, backwardPass, updatePass, allocatePass]);
+export const TRAIN_PASSES: readonly GraphPass<TrainState>[] = Object.freeze([trainFuse, paramsPass, valuesPass, forwardPass, lossPass, backwardPass, updatePass, allocatePass]);

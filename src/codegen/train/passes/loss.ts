@@ -2,12 +2,12 @@
 // the loss kernel, which adds the batch's loss to the running sums and writes the logits gradient
 // the backward half starts from.
 
-import type { StagePass } from '../../../passes/stages.js';
+import type { GraphPass } from '../../../passes/graph-passes.js';
 import { genLoss, LOSS_SUMS } from '../../kernels/index.js';
 import { need } from '../../graph/state.js';
 import { fork, type TrainState } from '../state.js';
 
-export const lossPass: StagePass<TrainState> = {
+export const lossPass: GraphPass<TrainState> = {
   name: 'loss',
   summary: 'emit the loss and its gradient with respect to the logits',
   run(state) {

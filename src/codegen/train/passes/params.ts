@@ -2,12 +2,12 @@
 // momentum buffers, every batch norm its running statistics and state (src/codegen/train/params.ts
 // does the work).
 
-import type { StagePass } from '../../../passes/stages.js';
+import type { GraphPass } from '../../../passes/graph-passes.js';
 import { TrainBuilder } from '../builder.js';
 import { layoutBatchNorm, layoutParams } from '../params.js';
 import type { TrainState } from '../state.js';
 
-export const paramsPass: StagePass<TrainState> = {
+export const paramsPass: GraphPass<TrainState> = {
   name: 'params',
   summary: 'lay out the parameters, their gradients and momentum, and the batch-norm statistics',
   run(state) {

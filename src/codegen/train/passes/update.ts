@@ -2,7 +2,7 @@
 // parameters with the same weight decay; then the scratch buffers get the size the kernels grew
 // them to, so this pass ends the training step's dispatches.
 
-import type { StagePass } from '../../../passes/stages.js';
+import type { GraphPass } from '../../../passes/graph-passes.js';
 import { genSgd } from '../../kernels/index.js';
 import { need } from '../../graph/state.js';
 import { fork, type TrainState } from '../state.js';
@@ -19,7 +19,7 @@ function decayRuns(params: readonly ParamEntry[]): { offset: number; end: number
   return runs;
 }
 
-export const updatePass: StagePass<TrainState> = {
+export const updatePass: GraphPass<TrainState> = {
   name: 'update',
   summary: 'emit the SGD update of the parameters and size the scratch buffers',
   run(state) {

@@ -3,13 +3,13 @@
 // the backward half, gradients get their homes as the later passes first need them
 // (src/codegen/train/values.ts), and the reduction scratch is added, to be sized by `update`.
 
-import type { StagePass } from '../../../passes/stages.js';
+import type { GraphPass } from '../../../passes/graph-passes.js';
 import { need } from '../../graph/state.js';
 import { trainSteps } from '../forward.js';
 import type { TrainState } from '../state.js';
 import { ForwardValues, Gradients } from '../values.js';
 
-export const valuesPass: StagePass<TrainState> = {
+export const valuesPass: GraphPass<TrainState> = {
   name: 'values',
   summary: 'give the input and every step output a buffer; set up gradient homes and the scratch buffers',
   run(state) {
