@@ -14,6 +14,12 @@ const HEAVY = [
   'test/library-package.test.ts', // builds and packs the package, installs it into a fresh project
   'test/export-onnx.test.ts', // every example under three pipelines, on the GPU and in ONNX Runtime
   'test/hostile/**/*.test.ts', // real hrn processes: trainings, signals, Redis, cold shader caches
+  // Six lavapipe processes, one per subgroup size and bounds-check setting, each compiling four
+  // schedule points' inference and training kernels: with a cold shader cache it alone took 634 s of
+  // a 1,109 s fast run. The fast tier keeps the kernels against the reference under the cpu profile
+  // (kernels, snl-train-step), the gpu profile's inference (cli-infer), a tuned plan (tune) and the
+  // schedules' invariants (schedules).
+  'test/schedule-kernels.test.ts',
 ];
 
 const shared = {
