@@ -1,8 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 // Two tiers. `npm test` runs the fast one: every kernel family against its reference, the compiler,
-// the CLI and one training. `npm run test:heavy` runs the files that need minutes on two cores
-// (many cold kernel compiles, many real trainings, Chromium, Redis); CI runs both.
+// the CLI and one training, on as many workers as the machine has cores (`--maxWorkers=100%` in
+// package.json: most of a file's time is single-threaded start-up and shader compilation, so two
+// workers on two cores finish sooner than vitest's default of one). `npm run test:heavy` runs the
+// files that need minutes on two cores (many cold kernel compiles, many real trainings, Chromium,
+// Redis), one worker fewer; CI runs both.
 const HEAVY = [
   'test/backward-kernels.test.ts', // ~60 backward kernels compiled cold, several whole networks
   'test/train-gpu.test.ts', // ten real trainings
@@ -20,6 +23,10 @@ const HEAVY = [
   // (kernels, snl-train-step), the gpu profile's inference (cli-infer), a tuned plan (tune) and the
   // schedules' invariants (schedules).
   'test/schedule-kernels.test.ts',
+  // Lavapipe children at other SIMD widths (kernels compiled cold for each), and the tuner timing
+  // dozens of candidate kernels: 23 s and 31 s of a cold fast run.
+  'test/subgroup-sizes.test.ts',
+  'test/tune.test.ts',
 ];
 
 const shared = {

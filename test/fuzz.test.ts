@@ -1,6 +1,6 @@
 // CI's short fuzz budget over parse -> resolve -> passes -> lower -> plan (test/fuzz/target.ts);
 // `npm run fuzz` runs the same target for as long as asked. Bounds stated here: every input ends in
-// a result or diagnostics (no exception, no internal error), within 1 s, and the whole run keeps
+// a result or diagnostics (no exception, no internal error), within 1 s of CPU time, and the whole run keeps
 // the heap under 1 GiB.
 import { describe, expect, it } from 'vitest';
 import { fuzzOne, fuzzRun } from './fuzz/target.js';

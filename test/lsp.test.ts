@@ -116,13 +116,16 @@ describe('hrn lsp --stdio', () => {
     const opened = server.notification<PublishedDiagnostics>('textDocument/publishDiagnostics', (p) => p.uri === uri);
     server.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'hrn', version: ++version, text: RESNET18 } });
     await opened;
+    const times: number[] = [];
     for (let i = 0; i < 10; i++) {
       const started = performance.now();
       const edited = RESNET18.replace('param m = 64', `param m = ${i % 2 === 0 ? 'q' : 64 + i}`);
       const { diagnostics } = await change(uri, edited);
-      expect(performance.now() - started).toBeLessThan(MS_PER_CHANGE);
+      times.push(performance.now() - started);
       expect(diagnostics.length).toBe(i % 2 === 0 ? 1 : 0);
     }
+    // The median: a wall-clock bound, and other test processes share the cores.
+    expect(times.sort((a, b) => a - b)[times.length / 2]).toBeLessThan(MS_PER_CHANGE);
   });
 
   describe('on examples/resnet18.hrn', () => {

@@ -12,7 +12,7 @@ if (!(minutes > 0) || !Number.isFinite(seed) || !(maxMs > 0)) {
   process.exit(2);
 }
 
-console.log(`fuzzing parse -> resolve -> passes -> lower -> plan for ${minutes} min (seed ${seed}, bound ${maxMs} ms per input)`);
+console.log(`fuzzing parse -> resolve -> passes -> lower -> plan for ${minutes} min (seed ${seed}, bound ${maxMs} ms of CPU time per input)`);
 const t0 = performance.now();
 let summary: FuzzSummary | undefined;
 let failure: unknown;
@@ -33,7 +33,7 @@ console.log(
   [
     `inputs      ${s.inputs.toLocaleString('en-US')} in ${seconds.toFixed(0)} s (${(s.inputs / seconds).toFixed(0)}/s)`,
     `outcomes    ${Object.entries(s.outcomes).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`,
-    `slowest     ${s.slowest.ms.toFixed(0)} ms`,
+    `slowest     ${s.slowest.ms.toFixed(0)} ms of CPU time`,
     `heap        ${heap.toFixed(0)} MiB at the end`,
     `findings    none (no exception, no internal error, no input over ${maxMs} ms)`,
   ].join('\n'),
