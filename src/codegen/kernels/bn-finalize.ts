@@ -1,7 +1,7 @@
 // Batch-norm batch statistics, second phase: mean, variance, scale/shift and running statistics.
 
-import { f, u } from '../template.js';
 import type { ReductionSplit } from '../schedule/reduction.js';
+import { argF, argU } from './common.js';
 import { buildPerChannel, finalizeSlots, type PlaneShape, type TrainKernel, writes } from './train-common.js';
 
 /** Offsets (floats) of one batch norm's state: in the parameter, bn-state and running buffers. */
@@ -33,22 +33,22 @@ export function genBnFinalize(
     sh.c,
     [...finalizeSlots(bufs, 'write'), writes('run', bufs.running)],
     {
-      NCH: u(split.chunks),
-      N: u(sh.batch),
-      IPC: u(split.imagesPerChunk),
-      PLANE_ELEMS: f(plane),
-      COUNT: f(count),
-      UNBIAS: f(count > 1 ? count / (count - 1) : 1),
-      EPS: f(o.eps),
-      MOMENTUM: f(o.momentum),
-      GAMMA_OFF: u(off.gamma),
-      BETA_OFF: u(off.beta),
-      ST_OFF: u(off.stats),
-      SC_OFF: u(off.scale),
-      SH_OFF: u(off.shift),
-      RM_OFF: u(off.runningMean),
-      RV_OFF: u(off.runningVar),
-      ...(cut ? { PCH: u(split.planeChunks), PPC: u(split.planePerChunk), PLANE: u(plane) } : {}),
+      NCH: argU(split.chunks),
+      N: argU(sh.batch),
+      IPC: argU(split.imagesPerChunk),
+      PLANE_ELEMS: argF(plane),
+      COUNT: argF(count),
+      UNBIAS: argF(count > 1 ? count / (count - 1) : 1),
+      EPS: argF(o.eps),
+      MOMENTUM: argF(o.momentum),
+      GAMMA_OFF: argU(off.gamma),
+      BETA_OFF: argU(off.beta),
+      ST_OFF: argU(off.stats),
+      SC_OFF: argU(off.scale),
+      SH_OFF: argU(off.shift),
+      RM_OFF: argU(off.runningMean),
+      RV_OFF: argU(off.runningVar),
+      ...(cut ? { PCH: argU(split.planeChunks), PPC: argU(split.planePerChunk), PLANE: argU(plane) } : {}),
     },
     wg,
     { SPLIT: cut },

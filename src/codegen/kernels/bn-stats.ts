@@ -1,9 +1,8 @@
 // Batch-norm batch statistics, first phase: per-chunk partial sums.
 
-import { f } from '../template.js';
 import type { ReductionSplit } from '../schedule/reduction.js';
-import { type DispatchLimits, sumLanes } from './common.js';
-import { type BufView, build, chunkedReduction, type PlaneShape, type TrainKernel, tUnits, vecFor, reads, writes } from './train-common.js';
+import { argF, type DispatchLimits, sumLanes } from './common.js';
+import { type BufView, build, chunkedReduction, type PlaneShape, type TrainKernel, argUnits, vecFor, reads, writes } from './train-common.js';
 
 /** The partial sums of `split` (its reduction schedule's), `wg` invocations per workgroup. */
 export function genBnStats(name: string, sh: PlaneShape, x: BufView, part: number, split: ReductionSplit, wg: number, limits: DispatchLimits): TrainKernel {
@@ -11,7 +10,7 @@ export function genBnStats(name: string, sh: PlaneShape, x: BufView, part: numbe
   const vec = vecFor(plane, [x]);
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
   const r = chunkedReduction(name, sh, vec, split, wg, limits);
-  const args = { ...r.args, X_BS: tUnits(x.batchStride, vec, name), X_OFF: tUnits(x.offset, vec, name), PLANE_ELEMS: f(plane) };
+  const args = { ...r.args, X_BS: argUnits(x.batchStride, vec, name), X_OFF: argUnits(x.offset, vec, name), PLANE_ELEMS: argF(plane) };
   return build(
     'train/bn_stats',
     [reads('x_in', x.buffer, `array<${T}>`), writes('part', part, 'array<vec2<f32>>')],
@@ -20,6 +19,6 @@ export function genBnStats(name: string, sh: PlaneShape, x: BufView, part: numbe
     r.wg,
     r.workgroups,
     undefined,
-    r.flags.SPLIT ? { ...args, UNIT_ELEMS: f(vec) } : args,
+    r.flags.SPLIT ? { ...args, UNIT_ELEMS: argF(vec) } : args,
   );
 }

@@ -1,6 +1,6 @@
 // Backward of a chain with batch norm, second phase: d(gamma, beta) and the input-gradient coefficients.
 
-import { f, u } from '../template.js';
+import { argF, argU } from './common.js';
 import { buildPerChannel, finalizeSlots, type TrainKernel, writes } from './train-common.js';
 
 export function genChainBwdFinalize(
@@ -20,12 +20,12 @@ export function genChainBwdFinalize(
       writes('coef', bufs.coef, 'array<vec4<f32>>'),
     ],
     {
-      NCH: u(chunks),
-      COUNT: f(count),
-      GAMMA_OFF: u(off.gamma),
-      DGAMMA_OFF: u(off.dgamma),
-      DBETA_OFF: u(off.dbeta),
-      ST_OFF: u(off.stats),
+      NCH: argU(chunks),
+      COUNT: argF(count),
+      GAMMA_OFF: argU(off.gamma),
+      DGAMMA_OFF: argU(off.dgamma),
+      DBETA_OFF: argU(off.dbeta),
+      ST_OFF: argU(off.stats),
     },
     wg,
   );

@@ -1,10 +1,9 @@
 // Backward of a chain with batch norm, first phase: per-chunk partial sums for d(gamma, beta).
 
-import { u } from '../template.js';
 import type { ReductionSplit } from '../schedule/reduction.js';
 import { type ChainBwdSpec, maskRead } from './chain-bwd.js';
-import { type DispatchLimits, sumLanes } from './common.js';
-import { build, chunkedReduction, type SlotDef, type TrainKernel, tUnits, vecFor, reads, writes } from './train-common.js';
+import { argU, type DispatchLimits, sumLanes } from './common.js';
+import { build, chunkedReduction, type SlotDef, type TrainKernel, argUnits, vecFor, reads, writes } from './train-common.js';
 
 /** The partial sums of `split` (its reduction schedule's), `wg` invocations per workgroup. */
 export function genChainBwdReduce(
@@ -38,15 +37,15 @@ export function genChainBwdReduce(
     undefined,
     {
       ...r.args,
-      G_BS: tUnits(s.g.batchStride, vec, s.name),
-      G_OFF: tUnits(s.g.offset, vec, s.name),
-      X_BS: tUnits(s.bn.x.batchStride, vec, s.name),
-      X_OFF: tUnits(s.bn.x.offset, vec, s.name),
-      O_BS: relu ? tUnits(s.out!.batchStride, vec, s.name) : u(0),
-      O_OFF: relu ? tUnits(s.out!.offset, vec, s.name) : u(0),
-      RELU_START: u(relu?.start ?? 0),
-      RELU_END: u(relu?.end ?? 0),
-      ST_OFF: u(s.bn.stats),
+      G_BS: argUnits(s.g.batchStride, vec, s.name),
+      G_OFF: argUnits(s.g.offset, vec, s.name),
+      X_BS: argUnits(s.bn.x.batchStride, vec, s.name),
+      X_OFF: argUnits(s.bn.x.offset, vec, s.name),
+      O_BS: relu ? argUnits(s.out!.batchStride, vec, s.name) : argU(0),
+      O_OFF: relu ? argUnits(s.out!.offset, vec, s.name) : argU(0),
+      RELU_START: argU(relu?.start ?? 0),
+      RELU_END: argU(relu?.end ?? 0),
+      ST_OFF: argU(s.bn.stats),
     },
   );
 }

@@ -1,8 +1,8 @@
 // Backward of an elementwise chain [bn] [add] [relu]: the input gradients.
 
 import { f, u } from '../template.js';
-import { type DispatchLimits, fixedWorkgroup } from './common.js';
-import { type BufView, build, type GradTarget, grid, type PlaneShape, type SlotDef, type TrainKernel, tUnits, vecFor, WG, reads, writes } from './train-common.js';
+import { argU, type DispatchLimits, fixedWorkgroup } from './common.js';
+import { type BufView, build, type GradTarget, grid, type PlaneShape, type SlotDef, type TrainKernel, argUnits, tUnits, vecFor, WG, reads, writes } from './train-common.js';
 
 export interface ChainBwdSpec {
   name: string;
@@ -75,7 +75,7 @@ export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKerne
   }
   if (s.a) slots.push(writes('ta', s.a.buffer, `array<${T}>`));
   if (s.b) slots.push(writes('tb', s.b.buffer, `array<${T}>`));
-  const vu = (n: number) => tUnits(n, vec, s.name);
+  const vu = (n: number) => argUnits(n, vec, s.name);
   return build(
     'train/chain_bwd',
     slots,
@@ -85,22 +85,22 @@ export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKerne
     [nx, 1, nz],
     undefined,
     {
-      C: u(sh.c),
-      PLANE: u(plane / vec),
-      TOTAL: u(total),
-      NX: u(nx),
+      C: argU(sh.c),
+      PLANE: argU(plane / vec),
+      TOTAL: argU(total),
+      NX: argU(nx),
       G_BS: vu(s.g.batchStride),
       G_OFF: vu(s.g.offset),
-      O_BS: relu ? vu(s.out!.batchStride) : u(0),
-      O_OFF: relu ? vu(s.out!.offset) : u(0),
-      RELU_START: u(relu?.start ?? 0),
-      RELU_END: u(relu?.end ?? 0),
-      X_BS: bn ? vu(bn.x.batchStride) : u(0),
-      X_OFF: bn ? vu(bn.x.offset) : u(0),
-      A_BS: s.a ? vu(s.a.batchStride) : u(0),
-      A_OFF: s.a ? vu(s.a.offset) : u(0),
-      B_BS: s.b ? vu(s.b.batchStride) : u(0),
-      B_OFF: s.b ? vu(s.b.offset) : u(0),
+      O_BS: relu ? vu(s.out!.batchStride) : argU(0),
+      O_OFF: relu ? vu(s.out!.offset) : argU(0),
+      RELU_START: argU(relu?.start ?? 0),
+      RELU_END: argU(relu?.end ?? 0),
+      X_BS: bn ? vu(bn.x.batchStride) : argU(0),
+      X_OFF: bn ? vu(bn.x.offset) : argU(0),
+      A_BS: s.a ? vu(s.a.batchStride) : argU(0),
+      A_OFF: s.a ? vu(s.a.offset) : argU(0),
+      B_BS: s.b ? vu(s.b.batchStride) : argU(0),
+      B_OFF: s.b ? vu(s.b.offset) : argU(0),
     },
   );
 }

@@ -1,7 +1,7 @@
 // Shared by the inference kernel generators: kernel and binding types, the template finish (through
 // the binding renderer), dispatch grids, and the per-element kernel frame (lib/per_element.wgsl).
 
-import { instantiate, u, type TemplateValues } from '../template.js';
+import { f, instantiate, u, type TemplateValues } from '../template.js';
 import { DeviceLimitError } from '../device-limits.js';
 import { renderBindings } from './bindings.js';
 
@@ -65,13 +65,36 @@ export const fixedWorkgroup = (wg: number, limits: DispatchLimits) => Math.ceil(
  */
 export type SlotAliases = Record<string, string>;
 
+/** One per-dispatch scalar: a u32 or an f32, packed into the uniform as its 32 bits. */
+export interface KernelArg {
+  type: 'u32' | 'f32';
+  value: number;
+}
+
 /**
  * Per-dispatch scalars a template reads as `args.NAME` from a small uniform instead of having
  * them baked in as constants: kernels that differ only in these (offsets, strides, channel and
  * batch counts of the small per-channel kernels) are then one pipeline, which the CPU driver
- * compiles once instead of once per layer. Values are WGSL literals as u() and f() write them.
+ * compiles once instead of once per layer.
  */
-export type KernelArgs = Record<string, string>;
+export type KernelArgs = Record<string, KernelArg>;
+
+/** A u32 argument, checked as u() checks a literal. */
+export function argU(n: number): KernelArg {
+  u(n);
+  return { type: 'u32', value: n };
+}
+
+/** An f32 argument, rounded to float32 as f() rounds a literal. */
+export function argF(x: number): KernelArg {
+  f(x);
+  return { type: 'f32', value: Math.fround(x) };
+}
+
+/** The WGSL literals of arguments, for a kernel that bakes them in instead. */
+export function argLiterals(args: KernelArgs): Record<string, string> {
+  return Object.fromEntries(Object.entries(args).map(([k, a]) => [k, a.type === 'u32' ? u(a.value) : f(a.value)]));
+}
 
 /** A dispatch's arguments: the uniform's binding number and its contents (a 16-byte multiple). */
 export interface PackedArgs {
@@ -80,17 +103,15 @@ export interface PackedArgs {
 }
 
 /** The WGSL declaration of `args` at `binding` and the uniform's contents. */
-export function renderArgs(args: KernelArgs, binding: number, what: string): { decl: string; words: Uint32Array } {
+export function renderArgs(args: KernelArgs, binding: number): { decl: string; words: Uint32Array } {
   const names = Object.keys(args);
   const words = new Uint32Array(Math.max(4, Math.ceil(names.length / 4) * 4));
   const floats = new Float32Array(words.buffer);
   const fields = names.map((name, i) => {
-    const v = args[name];
-    const m = /^(-?[0-9.e+-]+)([uf])$/.exec(v);
-    if (!m) throw new Error(`${what}: argument ${name} = ${v} is not a u32 or f32 literal`);
-    if (m[2] === 'u') words[i] = Number(m[1]);
-    else floats[i] = Number(m[1]);
-    return `  ${name}: ${m[2] === 'u' ? 'u32' : 'f32'},`;
+    const a = args[name];
+    if (a.type === 'u32') words[i] = a.value;
+    else floats[i] = a.value;
+    return `  ${name}: ${a.type},`;
   });
   const decl = `struct Args {\n${fields.join('\n')}\n}\n@group(0) @binding(${binding}) var<uniform> args: Args;`;
   return { decl, words };
@@ -119,11 +140,11 @@ export function finish(
     slots.map((s) => ({ ...s, shares: alias[s.name] })),
     'codegen',
   );
-  const packed = args && renderArgs(args, r.bindings.length, template);
+  const packed = args && renderArgs(args, r.bindings.length);
   const decl = packed ? `${r.decl}\n${packed.decl}` : r.decl;
   const wgsl = instantiate(template, { ...values, BINDINGS: decl }, flags, undefined, r.names);
   const bindings: KernelBinding[] = r.bindings.map((b) => ({ binding: b.binding, slots: b.slots.map((s) => s.name), write: b.write }));
-  const out: GeneratedKernel = { template, wgsl, entryPoint: 'main', bindings, workgroupSize, workgroups, specialization: specializationOf({ ...values, ...args }, flags) };
+  const out: GeneratedKernel = { template, wgsl, entryPoint: 'main', bindings, workgroupSize, workgroups, specialization: specializationOf({ ...values, ...(args ? argLiterals(args) : {}) }, flags) };
   if (packed) out.args = { binding: r.bindings.length, words: packed.words };
   return out;
 }
@@ -132,8 +153,8 @@ export function finish(
  * The template values of `scalars`: literals baked into the source, or (`asArgs`) references
  * `args.NAME` together with the arguments that carry them, so that one kernel serves every size.
  */
-export function scalarValues(scalars: Record<string, string>, asArgs: boolean): { values: TemplateValues; args?: KernelArgs } {
-  if (!asArgs) return { values: scalars };
+export function scalarValues(scalars: KernelArgs, asArgs: boolean): { values: TemplateValues; args?: KernelArgs } {
+  if (!asArgs) return { values: argLiterals(scalars) };
   return { values: Object.fromEntries(Object.keys(scalars).map((k) => [k, `args.${k}`])), args: scalars };
 }
 
@@ -166,9 +187,14 @@ export const sumLanes = (vec: number, v = 'acc') => (vec === 4 ? `(${v}.x + ${v}
  * units of `vec` floats. An absent view (an operand the kernel variant does not read) gives zeros.
  */
 export function viewValues(name: string, prefix: string, view: ViewLayout | undefined, vec = 1): Record<string, string> {
+  return argLiterals(viewArgs(name, prefix, view, vec));
+}
+
+/** The same as arguments (`args.<PREFIX>_BS`, `args.<PREFIX>_OFF`). */
+export function viewArgs(name: string, prefix: string, view: ViewLayout | undefined, vec = 1): KernelArgs {
   const units = (n: number) => {
     if (n % vec !== 0) throw new Error(`${name}: view offset or batch stride ${n} not a multiple of ${vec}`);
-    return u(n / vec);
+    return argU(n / vec);
   };
   return { [`${prefix}_BS`]: units(view?.batchStride ?? 0), [`${prefix}_OFF`]: units(view?.offset ?? 0) };
 }
@@ -214,7 +240,7 @@ export function finishPerElement(k: PerElementKernel, limits: DispatchLimits): G
   const wg = fixedWorkgroup(k.workgroupSize, limits);
   const { nx, nz } = splitTiles(Math.ceil(k.total / wg), limits, k.name);
   if (k.args) {
-    const args = { ...k.args, TOTAL: u(k.total), NX: u(nx) };
+    const args = { ...k.args, TOTAL: argU(k.total), NX: argU(nx) };
     return finish(k.template, k.slots, k.alias, { ...k.values, WG: wg }, { ...k.flags, ARGS: true }, wg, [nx, 1, nz], args);
   }
   const values = { ...k.values, TOTAL: u(k.total), NX: u(nx), WG: wg };

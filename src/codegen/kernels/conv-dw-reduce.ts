@@ -1,8 +1,7 @@
 // Sums the per-chunk partial weight gradients of conv-dw.ts: one kernel for every layer (sizes are
 // dispatch arguments).
 
-import { u } from '../template.js';
-import { type DispatchLimits } from './common.js';
+import { argU, type DispatchLimits } from './common.js';
 import { build, grid, type TrainKernel, reads, writes } from './train-common.js';
 
 /** Sums the weight-gradient chunks of genConvDw into the gradient buffer, `wg` invocations per workgroup (its reduction schedule's). */
@@ -24,6 +23,6 @@ export function genConvDwReduce(
     wg,
     [nx, 1, nz],
     undefined,
-    { TOTAL: u(size4), CHUNKS: u(chunks), OUT_OFF: u(grad.offset4), NX: u(nx) },
+    { TOTAL: argU(size4), CHUNKS: argU(chunks), OUT_OFF: argU(grad.offset4), NX: argU(nx) },
   );
 }

@@ -3,7 +3,7 @@
 import { i, u } from '../template.js';
 import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
 import type { ConvDxSchedule } from '../schedule/types.js';
-import { type DispatchLimits } from './common.js';
+import { argU, type DispatchLimits } from './common.js';
 import { type BufView, type GradTarget, type TrainKernel, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
 import { quadIndexLines, quadOf, signedName } from './quads.js';
@@ -235,7 +235,7 @@ export function genConvDx(
     subgroupSize: sg,
     dispatch: { wg, tiles: Math.ceil(spatial / wg), yBlocks },
     limits,
-    args: { W_OFF: u(weights.offset) },
+    args: { W_OFF: argU(weights.offset) },
     values: {
       KK: u(kk),
       ICB: u(icb),

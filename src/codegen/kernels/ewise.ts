@@ -1,7 +1,7 @@
 // Elementwise kernel (kernels/ewise.wgsl): batch-norm scale/shift, add, ReLU range, copy.
 
 import { u, type TemplateValues } from '../template.js';
-import { DEFAULT_DISPATCH_LIMITS, finishPerElement, type GeneratedKernel, scalarValues, type Slot, type SlotAliases, vecType, type ViewLayout, viewValues } from './common.js';
+import { DEFAULT_DISPATCH_LIMITS, finishPerElement, type GeneratedKernel, argU, scalarValues, type Slot, type SlotAliases, vecType, type ViewLayout, viewArgs } from './common.js';
 
 export interface EwiseKernelSpec {
   name: string;
@@ -44,13 +44,13 @@ export function genEwise(spec: EwiseKernelSpec, alias: SlotAliases = {}, limits 
   slots.push({ name: 'y_out', type: `array<${T}>`, write: true });
   const scalars = scalarValues(
     {
-      C: u(spec.c),
-      PLANE: u(plane / vec),
-      ...viewValues(spec.name, 'A', spec.a, vec),
-      ...viewValues(spec.name, 'OUT', spec.out, vec),
-      ...viewValues(spec.name, 'B', spec.b, vec),
-      RELU_START: u(relu?.start ?? 0),
-      RELU_END: u(relu?.end ?? 0),
+      C: argU(spec.c),
+      PLANE: argU(plane / vec),
+      ...viewArgs(spec.name, 'A', spec.a, vec),
+      ...viewArgs(spec.name, 'OUT', spec.out, vec),
+      ...viewArgs(spec.name, 'B', spec.b, vec),
+      RELU_START: argU(relu?.start ?? 0),
+      RELU_END: argU(relu?.end ?? 0),
     },
     asArgs,
   );

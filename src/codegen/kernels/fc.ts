@@ -1,8 +1,7 @@
 // Fully connected layer (kernels/fc.wgsl).
 
-import { u } from '../template.js';
 import type { FcSchedule } from '../schedule/types.js';
-import { DEFAULT_DISPATCH_LIMITS, finishPerElement, scalarValues, type GeneratedKernel, type Slot, type SlotAliases, sumLanes, vecType, type ViewLayout, viewValues } from './common.js';
+import { argU, DEFAULT_DISPATCH_LIMITS, finishPerElement, scalarValues, type GeneratedKernel, type Slot, type SlotAliases, sumLanes, vecType, type ViewLayout, viewArgs } from './common.js';
 
 export interface FcKernelSpec {
   name: string;
@@ -31,7 +30,7 @@ export function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFA
     { name: 'y_out', type: 'array<f32>', write: true },
   ];
   const scalars = scalarValues(
-    { IN: u(spec.inFeatures / vec), OUT: u(spec.outFeatures), ...viewValues(spec.name, 'IN', spec.input, vec), ...viewValues(spec.name, 'OUT', spec.output) },
+    { IN: argU(spec.inFeatures / vec), OUT: argU(spec.outFeatures), ...viewArgs(spec.name, 'IN', spec.input, vec), ...viewArgs(spec.name, 'OUT', spec.output) },
     asArgs,
   );
   const values = { ...scalars.values, T: vecType(vec), REDUCE: sumLanes(vec) };

@@ -2,8 +2,7 @@
 // each summing over the batch (and, per channel, over the plane), plus the L1 penalty's gradient
 // (the uniform's l1), or 0 once the masks are frozen.
 
-import { u } from '../template.js';
-import type { DispatchLimits } from './common.js';
+import { argU, type DispatchLimits } from './common.js';
 import type { MaskView } from './chain-bwd.js';
 import { build, grid, type BufView, type GradTarget, type PlaneShape, reads, type SlotDef, type TrainKernel, WG, writes } from './train-common.js';
 
@@ -33,16 +32,16 @@ export function genReluMaskDm(s: ReluMaskDmSpec, limits: DispatchLimits): TrainK
   const workgroups = grid(total, WG, limits, s.name);
   const slots: SlotDef[] = [reads('g_in', s.g.buffer), reads('v_in', s.v.buffer), reads('mask', s.mask.buffer), writes('dm', s.dm.buffer)];
   return build('train/relu_mask_dm', slots, { WG }, { PIXEL: pixel, ACC: s.dm.accumulate }, WG, workgroups, s.uniform, {
-    PLANE: u(plane),
-    N: u(s.shape.batch),
-    G_BS: u(s.g.batchStride),
-    G_OFF: u(s.g.offset),
-    V_BS: u(s.v.batchStride),
-    V_OFF: u(s.v.offset),
-    RELU_START: u(s.relu.start),
-    M_OFF: u(s.mask.offset),
-    DM_OFF: u(s.dm.offset),
-    TOTAL: u(total),
-    NX: u(workgroups[0]),
+    PLANE: argU(plane),
+    N: argU(s.shape.batch),
+    G_BS: argU(s.g.batchStride),
+    G_OFF: argU(s.g.offset),
+    V_BS: argU(s.v.batchStride),
+    V_OFF: argU(s.v.offset),
+    RELU_START: argU(s.relu.start),
+    M_OFF: argU(s.mask.offset),
+    DM_OFF: argU(s.dm.offset),
+    TOTAL: argU(total),
+    NX: argU(workgroups[0]),
   });
 }

@@ -8,7 +8,7 @@
 import { instantiate, u } from '../template.js';
 import type { ReductionSplit } from '../schedule/reduction.js';
 import { renderBindings } from './bindings.js';
-import { type DispatchLimits, type KernelArgs, type PackedArgs, renderArgs, splitTiles } from './common.js';
+import { argU, type DispatchLimits, type KernelArg, type KernelArgs, type PackedArgs, renderArgs, splitTiles } from './common.js';
 
 /** A tensor view: buffer id, element offset of (n=0, c=0), elements per image (NCHW inside). */
 export interface BufView {
@@ -90,7 +90,7 @@ export function build(
   }
   let packed: TrainKernel['args'];
   if (args !== undefined) {
-    const a = renderArgs(args, bindings.length, template);
+    const a = renderArgs(args, bindings.length);
     vals.BINDINGS = `${r.decl}\n${a.decl}`;
     packed = { binding: bindings.length, words: a.words };
   }
@@ -109,8 +109,17 @@ export function vecFor(plane: number, views: BufView[]): 1 | 4 {
 }
 
 export function tUnits(n: number, vec: number, what: string): string {
+  return u(unitsOf(n, vec, what));
+}
+
+/** The same as a kernel argument. */
+export function argUnits(n: number, vec: number, what: string): KernelArg {
+  return argU(unitsOf(n, vec, what));
+}
+
+function unitsOf(n: number, vec: number, what: string): number {
   if (n % vec !== 0) throw new Error(`${what}: ${n} is not a multiple of ${vec}`);
-  return u(n / vec);
+  return n / vec;
 }
 
 /**
@@ -130,9 +139,9 @@ export function chunkedReduction(
   const plane = sh.h * sh.w;
   const total = sh.c * split.chunks;
   const workgroups = grid(total, wg, limits, name);
-  const args: KernelArgs = { C: u(sh.c), PLANE: u(plane / vec), N: u(sh.batch), IPC: u(split.imagesPerChunk), NCH: u(split.chunks), TOTAL: u(total), NX: u(workgroups[0]) };
+  const args: KernelArgs = { C: argU(sh.c), PLANE: argU(plane / vec), N: argU(sh.batch), IPC: argU(split.imagesPerChunk), NCH: argU(split.chunks), TOTAL: argU(total), NX: argU(workgroups[0]) };
   const cut = split.planeChunks > 1;
-  if (cut) Object.assign(args, { PCH: u(split.planeChunks), PPC: tUnits(split.planePerChunk, vec, name) });
+  if (cut) Object.assign(args, { PCH: argU(split.planeChunks), PPC: argUnits(split.planePerChunk, vec, name) });
   return { wg, workgroups, flags: { SPLIT: cut }, args };
 }
 
@@ -186,5 +195,5 @@ export function finalizeSlots(bufs: { part: number; params: number; state: numbe
  * reduction schedule's `wg`, so that the channel count does not show in the source either.
  */
 export function buildPerChannel(template: string, c: number, slots: SlotDef[], args: KernelArgs, wg: number, flags: Record<string, boolean> = {}): TrainKernel {
-  return build(template, slots, { WG: wg }, flags, wg, [Math.ceil(c / wg), 1, 1], undefined, { C: u(c), ...args });
+  return build(template, slots, { WG: wg }, flags, wg, [Math.ceil(c / wg), 1, 1], undefined, { C: argU(c), ...args });
 }
