@@ -134,11 +134,10 @@ export class TrainBuilder {
     return { binding: a.binding, buffer: this.args, type: 'uniform', offset: at * 4, size: a.words.length * 4 };
   }
 
-  /** An inference generator's kernel, its slots bound to buffer ranges. */
+  /** An inference generator's kernel, its slots bound to buffer ranges (every slot it may declare, by name). */
   emitInference(phase: TrainPhase, label: string, gen: GeneratedKernel, slots: Record<string, SlotRange>, flops = 0, schedule?: ScheduleRecord): void {
     const bindings: TrainBinding[] = gen.bindings.map((b) => {
-      // The inference generators may view one buffer through several slots (x_in and x_in4).
-      const s = slots[b.slots[0]] ?? slots[b.slots[0].replace(/\d+$/, '')];
+      const s = slots[b.slots[0]];
       if (!s) throw new Error(`${label}: no buffer for slot ${b.slots[0]} (internal error)`);
       const t: TrainBinding = { binding: b.binding, buffer: s.buffer, type: b.write ? 'storage' : 'read-only-storage' };
       if (s.offset !== undefined) t.offset = s.offset;

@@ -49,7 +49,8 @@ function conv(x: ForwardContext, s: ConvStep): void {
   const biasBytes = convPacking(c.outChannels, c.groups, tile.ocb).blocks * tile.ocb * 4;
   b.sizes.zeros = Math.max(b.sizes.zeros, biasBytes);
   const bias = c.bias ? paramRange(store, `${c.name}.bias`) : { buffer: b.zeros, offset: 0, size: biasBytes };
-  const slots = { x_in: { buffer: xin.buffer }, wgt: paramRange(store, `${c.name}.weight`), bias, y_out: { buffer: y.buffer } };
+  // x_in4 is the same input read as vec4 (when the generator uses it).
+  const slots = { x_in: { buffer: xin.buffer }, x_in4: { buffer: xin.buffer }, wgt: paramRange(store, `${c.name}.weight`), bias, y_out: { buffer: y.buffer } };
   b.emitInference('forward', `${c.name} forward`, gen, slots, b.convFlops(c), schedule.record);
 }
 
