@@ -5,7 +5,7 @@
 // clamped to [0, 1], and its gradient passes the clamp unchanged (straight through), so that a mask
 // pushed past an end can come back. Accumulation is in float64, rounded once.
 
-import { tensor, type Tensor } from './ops.js';
+import { forChannelRange, tensor, type Tensor } from './ops.js';
 
 export type MaskGranularity = 'pixel' | 'channel';
 
@@ -29,16 +29,11 @@ export function maskedRelu(x: Tensor, start: number, end: number, mask: Float32A
   checkMask(x, mask, start, end, granularity);
   const y = tensor(x.n, x.c, x.h, x.w, x.data.slice());
   const plane = x.h * x.w;
-  for (let n = 0; n < x.n; n++) {
-    for (let c = start; c < end; c++) {
-      for (let i = 0; i < plane; i++) {
-        const at = (n * x.c + c) * plane + i;
-        const v = x.data[at];
-        const m = clamp01(mask[maskIndex(c, i, start, plane, granularity)]);
-        y.data[at] = v + m * (Math.max(v, 0) - v);
-      }
-    }
-  }
+  forChannelRange(x, start, end, (at, c, i) => {
+    const v = x.data[at];
+    const m = clamp01(mask[maskIndex(c, i, start, plane, granularity)]);
+    y.data[at] = v + m * (Math.max(v, 0) - v);
+  });
   return y;
 }
 
@@ -58,16 +53,11 @@ export function maskedReluBackward(
   const dx = tensor(dy.n, dy.c, dy.h, dy.w, dy.data.slice());
   const dm = new Float64Array(mask.length);
   const plane = x.h * x.w;
-  for (let n = 0; n < x.n; n++) {
-    for (let c = start; c < end; c++) {
-      for (let i = 0; i < plane; i++) {
-        const at = (n * x.c + c) * plane + i;
-        const k = maskIndex(c, i, start, plane, granularity);
-        const v = x.data[at];
-        if (!(v > 0)) dx.data[at] = (1 - clamp01(mask[k])) * dy.data[at];
-        dm[k] += dy.data[at] * (Math.max(v, 0) - v);
-      }
-    }
-  }
+  forChannelRange(x, start, end, (at, c, i) => {
+    const k = maskIndex(c, i, start, plane, granularity);
+    const v = x.data[at];
+    if (!(v > 0)) dx.data[at] = (1 - clamp01(mask[k])) * dy.data[at];
+    dm[k] += dy.data[at] * (Math.max(v, 0) - v);
+  });
   return { dx, dm: Float32Array.from(dm) };
 }

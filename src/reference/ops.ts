@@ -101,18 +101,22 @@ export function batchNorm(x: Tensor, p: BnParams): Tensor {
   return y;
 }
 
-/** max(x, 0) on channels [start, end), identity on the others. */
-export function reluRange(x: Tensor, start: number, end: number): Tensor {
-  const y = tensor(x.n, x.c, x.h, x.w, x.data.slice());
+/** Visits each element of channels [start, end) of `x`, every image: its flat index, channel and place in the plane. */
+export function forChannelRange(x: Tensor, start: number, end: number, visit: (at: number, c: number, i: number) => void): void {
   const plane = x.h * x.w;
   for (let n = 0; n < x.n; n++) {
     for (let c = start; c < end; c++) {
-      for (let i = 0; i < plane; i++) {
-        const at = (n * x.c + c) * plane + i;
-        if (y.data[at] < 0) y.data[at] = 0;
-      }
+      for (let i = 0; i < plane; i++) visit((n * x.c + c) * plane + i, c, i);
     }
   }
+}
+
+/** max(x, 0) on channels [start, end), identity on the others. */
+export function reluRange(x: Tensor, start: number, end: number): Tensor {
+  const y = tensor(x.n, x.c, x.h, x.w, x.data.slice());
+  forChannelRange(x, start, end, (at) => {
+    if (y.data[at] < 0) y.data[at] = 0;
+  });
   return y;
 }
 
