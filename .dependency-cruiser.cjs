@@ -28,18 +28,21 @@ const LAYERS = [
       { unit: 'data/', name: 'data-standalone', comment: 'data loading knows nothing of the compiler' },
     ],
   },
+  { units: [{ unit: 'program/', name: 'program-below-codegen', comment: 'the program is what codegen produces and the runtime runs: types and weight transforms on the graph and weights' }] },
   {
     units: [
       // Of the passes, codegen uses only the runner the graph and training passes share.
-      { unit: 'codegen/', name: 'codegen-below-runtime', comment: 'plans and WGSL are built from the layer graph only', also: ['passes/(?!graph-passes\\.ts$)'] },
+      { unit: 'codegen/', name: 'codegen-below-launch', comment: 'plans and WGSL are built from the layer graph only', also: ['passes/(?!graph-passes\\.ts$)'] },
+      // Beside codegen, so that it can never import a planner: it runs programs.
+      { unit: 'runtime/', name: 'runtime-runs-programs', comment: 'the runtime only moves buffers and runs programs; it never compiles', also: ['parser/', 'passes/'] },
       { unit: 'export/', name: 'export-on-graph', comment: 'exports read the layer graph and the weights only' },
       { unit: 'onnx/', name: 'onnx-on-ir', comment: "counting an ONNX file needs the IR's cost model only" },
     ],
   },
-  { units: [{ unit: 'runtime/', name: 'runtime-below-train', comment: 'the runtime only moves buffers and runs plans', also: ['parser/', 'passes/'] }] },
+  { units: [{ unit: 'launch/', name: 'launch-below-train', comment: 'compiling for a device and handing the program to the runtime (and tuning, which does both)', also: ['parser/', 'passes/'] }] },
   { units: [{ unit: 'train/', name: 'train-below-driver', comment: 'training runs plans on data', also: ['parser/', 'passes/'] }] },
   { units: [{ unit: 'reference/', name: 'reference-below-driver', comment: 'the test oracle computes from the layer graph and the weights' }] },
-  { units: [{ unit: 'driver.ts', name: 'driver-below-commands', comment: 'the driver compiles; running and data are for the commands', also: ['runtime/', 'train/', 'data/', 'export/'] }] },
+  { units: [{ unit: 'driver.ts', name: 'driver-below-commands', comment: 'the driver compiles; running and data are for the commands', also: ['runtime/', 'launch/', 'train/', 'data/', 'export/'] }] },
   { units: [{ unit: 'source-file.ts', name: 'source-file-below-commands', comment: 'reading a .hrn file is the driver in Node' }] },
   {
     units: [
@@ -78,7 +81,7 @@ function layerRules() {
 // (src/lsp/). Its Node hosts read files, open Dawn or measure process time; the core reaches them
 // only through interfaces (a TemplateSource, a GPUAdapter, the server's SweepSupport) that the CLI
 // and the page fill in.
-const CORE = '^src/(parser|ir|passes|codegen|runtime|weights|util|lsp)/|^src/(diagnostics|errors|driver|index)\\.ts$';
+const CORE = '^src/(parser|ir|passes|program|codegen|runtime|launch|weights|util|lsp)/|^src/(diagnostics|errors|driver|index)\\.ts$';
 const NODE_HOSTS = [
   'parser/diagrams\\.ts',
   'codegen/(template-files|write|index)\\.ts',

@@ -19,6 +19,7 @@
 // variants separated by ';', each 'default' or Dawn toggles, 'robust' for
 // Dawn's bounds checks on (see src/runtime/device.ts), measured in alternation.
 
+import { openTrainer } from '../src/launch/train.js';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import '../src/codegen/template-files.js';
@@ -125,7 +126,7 @@ for (const pair of values.net.split(',')) {
   const built: { trainer: Trainer; buildMs: number; rounds: DispatchProfile[][] }[] = [];
   for (const ctx of ctxs) {
     const c0 = process.cpuUsage();
-    const trainer = await Trainer.create(ctx, graph, initWeights(graph, 1), { batch, sgd: { momentum: 0.9, weightDecay: 5e-4 } });
+    const trainer = await openTrainer(ctx, graph, initWeights(graph, 1), { batch, sgd: { momentum: 0.9, weightDecay: 5e-4 } });
     const c = process.cpuUsage(c0);
     await trainer.step(input, Array.from({ length: batch }, (_, i) => i % graph.classes), 0.01);
     built.push({ trainer, buildMs: (c.user + c.system) / 1e3, rounds: [] });

@@ -18,7 +18,7 @@ const { residualNetwork } = await import('../dist/ir/factory.js');
 const { lowerToGraph } = await import('../dist/ir/lower.js');
 const { initWeights, Rng } = await import('../dist/weights/index.js');
 const { openDevice } = await import('../dist/runtime/device.js');
-const { Trainer } = await import('../dist/runtime/trainer.js');
+const { openTrainer } = await import('../dist/launch/train.js');
 marks.imported = since();
 
 const arch = residualNetwork({ name: 'HRN-2x5x3x(m=4)', m: 4, factors: [2, 5, 3], depths: [2, 2, 2, 2], criticality: ['S3', 'S2', 'S4', 'S1'] });
@@ -35,7 +35,7 @@ const onCompile = (done, total) => {
   if (done === 0) marks.compileStart = since();
   if (done === total) marks.compiled = since();
 };
-const trainer = await Trainer.create(ctx, graph, weights, { batch, sgd: { momentum: 0.9, weightDecay: 5e-4 }, onCompile });
+const trainer = await openTrainer(ctx, graph, weights, { batch, sgd: { momentum: 0.9, weightDecay: 5e-4 }, onCompile });
 marks.created = since();
 const cpuCreated = process.cpuUsage();
 await trainer.step(input, labels, 0.05);

@@ -13,6 +13,7 @@
 //
 //   npx tsx bench/infer.ts [--batch 16[,128]] [--rounds 7] [--reps 3] [--only NAME] [--torch-threads 1] [--ort-threads 1] [--no-torch] [--no-tfjs] [--no-ort] [--no-ort-webgpu]
 
+import { openExecutor } from '../src/launch/infer.js';
 import '../src/codegen/template-files.js';
 import { parseArgs } from 'node:util';
 import type { ArchIR } from '../src/ir/arch.js';
@@ -21,7 +22,7 @@ import { countGraph } from '../src/ir/count.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import { hrn2x5x3x } from './hrn-2x5x3x.js';
 import { runText } from '../src/passes/manager.js';
-import { openDevice, Executor } from '../src/runtime/index.js';
+import { openDevice } from '../src/runtime/index.js';
 import { initWeights, perturbWeights, Rng } from '../src/weights/index.js';
 import { cpuPeak, describePeak } from './cpu-peak.js';
 import { COMPARE_HEADER, compareRows, printTable, timeInProcess, type EngineRun } from './report.js';
@@ -87,7 +88,7 @@ for (const arch of networks) {
   for (const batch of BATCHES) {
     const input = new Float32Array(batch * s.c * s.h * s.w);
     new Rng(3).fillNormal(input, 1);
-    const ex = await Executor.forGraph(ctx, graph, weights, { batch, head: false });
+    const ex = await openExecutor(ctx, graph, weights, { batch, head: false });
     const ours = await ex.run(input);
 
     const engines: { name: string; run: (reps: number) => Promise<EngineRun['samples'][number]>; close: () => void }[] = [

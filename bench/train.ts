@@ -13,6 +13,7 @@
 //
 //   npx tsx bench/train.ts [--batch 128] [--rounds 5] [--steps 2] [--only NAME] [--m 4] [--profile] [--torch-threads 1] [--no-torch] [--no-tfjs]
 
+import { openTrainer } from '../src/launch/train.js';
 import '../src/codegen/template-files.js';
 import { register } from 'node:module';
 import { parseArgs } from 'node:util';
@@ -23,7 +24,7 @@ import { lowerToGraph } from '../src/ir/lower.js';
 import { planFlops } from '../src/codegen/dispatch-load.js';
 import { runText } from '../src/passes/manager.js';
 import { openDevice } from '../src/runtime/device.js';
-import { Trainer } from '../src/runtime/trainer.js';
+import { flatLayout } from '../src/program/uploads.js';
 import { initWeights, Rng } from '../src/weights/index.js';
 import { cpuPeak, describePeak } from './cpu-peak.js';
 import { COMPARE_HEADER, compareRows, printTable, type EngineRun, type Sample } from './report.js';
@@ -108,7 +109,7 @@ for (const arch of networks) {
   const labels = Array.from({ length: BATCH }, (_, i) => (i * 7) % graph.classes);
 
   // hrn
-  const trainer = await Trainer.create(ctx, graph, weights, { batch: BATCH, sgd: { momentum: 0.9, weightDecay: WD } });
+  const trainer = await openTrainer(ctx, graph, weights, { batch: BATCH, sgd: { momentum: 0.9, weightDecay: WD } });
   await trainer.step(input, labels, LR);
   const hrnLoss = (await trainer.readSums(true)).loss;
 
@@ -124,9 +125,9 @@ for (const arch of networks) {
       close: () => trainer.dispose(),
     },
   ];
-  if (tf) engines.push(tfjsEngine(tf, graph, weights, input, labels, hrnLoss, trainer.plan.params.map((p) => p.name), arch.name));
+  if (tf) engines.push(tfjsEngine(tf, graph, weights, input, labels, hrnLoss, flatLayout(trainer.program).params.map((p) => p.name), arch.name));
   if ('python' in torch) {
-    const peer = TorchPeer.start({ python: torch.python, mode: 'train', graph, weights, input, threads: TORCH_THREADS, labels, params: trainer.plan.params.map((p) => p.name), lr: LR, weightDecay: WD });
+    const peer = TorchPeer.start({ python: torch.python, mode: 'train', graph, weights, input, threads: TORCH_THREADS, labels, params: flatLayout(trainer.program).params.map((p) => p.name), lr: LR, weightDecay: WD });
     const torchLoss = await peer.firstLoss();
     if (!(Math.abs(torchLoss - hrnLoss) < 1e-3 * Math.max(1, Math.abs(hrnLoss)))) throw new Error(`${arch.name}: the first step's loss differs: hrn ${hrnLoss}, PyTorch ${torchLoss}`);
     engines.push({ name: `pytorch-cpu ${TORCH_THREADS}t`, run: (steps) => peer.time(steps), close: () => peer.close() });
@@ -139,7 +140,7 @@ for (const arch of networks) {
       if (r > 0) runs[i].samples.push(t); // round 0 warms up
     }
   }
-  const stepFlops = planFlops(trainer.plan);
+  const stepFlops = planFlops(trainer.program);
   if (values.profile) {
     // where hrn's step goes: every dispatch timed on its own, summed by kernel template and phase
     const prof = await trainer.profile(3, undefined, processCpuMs);

@@ -11,7 +11,7 @@
  *
  * The usual path: {@link loadNetworksFromText} (text to networks), {@link networkStats} (ReLUs,
  * FLOPs, parameters), {@link planNetwork} (layer graph and execution plan), then
- * {@link Executor.forGraph} with {@link initWeights} or loaded weights to run inference. See
+ * {@link openExecutor} with {@link initWeights} or loaded weights to run inference. See
  * docs/library.md for a complete example.
  *
  * The WebGPU types (`GPUDevice`, ...) come from the `@webgpu/types` package, a dependency; the
@@ -66,7 +66,6 @@ export { defaultRegistry, type PassRegistry } from './passes/registry.js';
 export {
   compilePlan,
   type BufferKind,
-  type ParamSource,
   type Plan,
   type PlanBuffer,
   type PlanDispatch,
@@ -87,6 +86,9 @@ export { STARVATION_LIMITS, starvedDispatches, type StarvationLimits, type Starv
 export { contextFromAdapter, isCpuDriver, type GpuContext } from './runtime/gpu-context.js';
 export { GpuDeviceLostError, GpuOutOfMemoryError, GpuUncapturedError } from './runtime/device-watch.js';
 export { Executor, KernelCompileError, type Classification, type CompileProgress } from './runtime/executor.js';
+export { openExecutor } from './launch/infer.js';
+export type * from './program/types.js';
+export { LOSS_SUMS } from './program/types.js';
 export type { OpenHelper } from './runtime/warm-up.js';
 export { checkWeights, initWeights, type Weights, type WeightTensor } from './weights/weights.js';
 export { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsContents } from './weights/safetensors-format.js';

@@ -3,6 +3,7 @@
 // gradients on small graphs with odd sizes, stride 2, groups, 5x5, partial ReLU ranges, slices
 // and concatenations (ReLU-reuse units), and a finite-difference check of the GPU gradients.
 
+import { openTrainer } from '../src/launch/train.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileTrainPlan } from '../src/codegen/train-plan.js';
 import { GraphBuilder } from '../src/ir/builder.js';
@@ -50,7 +51,7 @@ const labelsFor = (batch: number, classes: number) => Array.from({ length: batch
  * Reading intermediate values needs `reuse: false`: with buffer sharing most are gone after the step.
  */
 async function gpuStep(g: LayerGraph, w: Weights, batch: number, x: Float32Array, labels: number[], o: { subgroups?: boolean; reuse?: boolean } = {}): Promise<Trainer> {
-  const t = await Trainer.create(ctx, g, w, { batch, subgroups: o.subgroups ?? true, reuse: o.reuse });
+  const t = await openTrainer(ctx, g, w, { batch, subgroups: o.subgroups ?? true, reuse: o.reuse });
   await t.step(x, labels, 0);
   await t.flush();
   return t;
@@ -318,7 +319,7 @@ describe('distillation losses on the GPU vs src/train/losses.ts', () => {
       const loss = kind === 'hinton'
         ? ({ kind, temperature: 4, ceWeight: 0.1, kdWeight: 0.9 } as const)
         : ({ kind, temperature: 4, ceWeight: 1, alpha: 1, beta: 8, warmup: 20 } as const);
-      const tr = await Trainer.create(ctx, g, w, { batch, loss, teacher: { graph: tg, weights: tw } });
+      const tr = await openTrainer(ctx, g, w, { batch, loss, teacher: { graph: tg, weights: tw } });
       try {
         await tr.step(x, labels, 0, { warm: 0.35 });
         await tr.flush();
@@ -346,7 +347,7 @@ describe('finite differences of the GPU loss against the GPU gradients', () => {
     const w = weightsFor(g, 21);
     const x = inputFor(g, batch, 22);
     const labels = labelsFor(batch, 3);
-    const tr = await Trainer.create(ctx, g, w, { batch, sgd: { weightDecay: 0 } });
+    const tr = await openTrainer(ctx, g, w, { batch, sgd: { weightDecay: 0 } });
     try {
       const lossAt = async (ws: Weights) => {
         tr.setWeights(ws);

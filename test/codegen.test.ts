@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/ir/builder.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import { lowerToGraph } from '../src/ir/lower.js';
-import { compilePlan, genConv, instantiate, packConv, packParams, writeCompiled } from '../src/codegen/index.js';
+import { compilePlan, genConv, instantiate, packConv, writeCompiled } from '../src/codegen/index.js';
+import { weightContents } from '../src/program/uploads.js';
 import { initWeights } from '../src/weights/index.js';
 import { renderBindings } from '../src/codegen/kernels/bindings.js';
 import { genFcDx } from '../src/codegen/kernels/fc-dx.js';
@@ -176,7 +177,7 @@ describe('plans', () => {
   it('packs parameters for every param buffer', () => {
     const g = resnet();
     const plan = compilePlan(g, { batch: 1, subgroupSize: 8 });
-    const params = packParams(plan, initWeights(g, 1));
+    const params = weightContents(plan.program, initWeights(g, 1));
     for (const b of plan.buffers.filter((x) => x.kind === 'param')) {
       expect(params.get(b.id)!.byteLength).toBe(b.bytes);
     }

@@ -2,13 +2,13 @@
 // run in ONNX Runtime: the logits must match hrn's reference executor (max abs difference
 // <= 1e-4) and its WebGPU executor (<= 1e-3), with batch norm kept and folded, and the Relu
 // nodes must process exactly hrn's ReLU count.
+import { openExecutor } from '../src/launch/infer.js';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildOnnxModel, decodeOnnx, encodeOnnx, METADATA_KEYS, ONNX_OPSET } from '../src/export/index.js';
 import { countGraph } from '../src/ir/count.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { runReference } from '../src/reference/index.js';
-import { Executor } from '../src/runtime/index.js';
 import { useGpu } from './gpu-fixtures.js';
 import { calibratedWeights, exampleNetwork, maxAbsDiff, PIPELINE_KINDS, randomInput, reluElementsPerImage, runOnnx, smallSet } from './export-fixtures.js';
 
@@ -31,7 +31,7 @@ describe('ONNX export runs in ONNX Runtime like hrn runs it', () => {
         const dims = [BATCH, s.c, s.h, s.w];
         const x = randomInput(graph, BATCH, 11);
         const reference = runReference(graph, weights, x, BATCH);
-        const ex = await Executor.forGraph(gpu(), graph, weights, { batch: BATCH });
+        const ex = await openExecutor(gpu(), graph, weights, { batch: BATCH });
         let webgpu: Float32Array;
         try {
           webgpu = await ex.run(x);

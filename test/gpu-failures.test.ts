@@ -4,6 +4,8 @@
 // executor's own work on lavapipe; the command-line cases inject the same faults into `hrn train`
 // as a real process (test/gpu-faults/hrn-with-fault.ts).
 
+import { openTrainer } from '../src/launch/train.js';
+import { openExecutor } from '../src/launch/infer.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { residualNetwork } from '../src/ir/factory.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { GpuDeviceLostError, GpuUncapturedError, gpuFailure } from '../src/runtime/device-watch.js';
-import { Executor, openDevice, type GpuContext } from '../src/runtime/index.js';
-import { Trainer } from '../src/runtime/trainer.js';
+import { openDevice, type GpuContext } from '../src/runtime/index.js';
 import { dropHarmlessDawnWarnings } from '../src/util/dawn-warnings.js';
 import { initWeights } from '../src/weights/index.js';
 import { inputFor } from './gpu-fixtures.js';
@@ -36,7 +37,7 @@ async function withDevice<T>(f: (ctx: GpuContext) => Promise<T>): Promise<T> {
 describe('the runtime on a lost device', () => {
   it('an executor run, submitted or pending, fails with the loss; later runs are refused', async () => {
     await withDevice(async (ctx) => {
-      const ex = await Executor.forGraph(ctx, graph, initWeights(graph, 0), { batch: BATCH });
+      const ex = await openExecutor(ctx, graph, initWeights(graph, 0), { batch: BATCH });
       expect((await ex.run(x)).length).toBe(BATCH * 5);
       const pending = ex.run(x);
       ctx.device.destroy();
@@ -51,7 +52,7 @@ describe('the runtime on a lost device', () => {
 
   it('a trainer: the step waiting on the lost one, flush and read-backs fail with the loss', async () => {
     await withDevice(async (ctx) => {
-      const t = await Trainer.create(ctx, graph, initWeights(graph, 0), { batch: BATCH });
+      const t = await openTrainer(ctx, graph, initWeights(graph, 0), { batch: BATCH });
       const labels = [0, 1];
       await t.step(x, labels, 0.1);
       await t.flush();
@@ -90,10 +91,10 @@ describe('devices opened and closed in turn', () => {
 describe('uncaptured WebGPU errors', () => {
   it("a submission that fails validation fails the run, with WebGPU's message, instead of returning the previous batch's logits", async () => {
     await withDevice(async (ctx) => {
-      const ex = await Executor.forGraph(ctx, graph, initWeights(graph, 0), { batch: BATCH });
+      const ex = await openExecutor(ctx, graph, initWeights(graph, 0), { batch: BATCH });
       await ex.run(x);
       // A buffer of the executor's own work, gone: its writes and its submission are invalid.
-      ex.buffer(ex.plan.input.buffer).destroy();
+      ex.buffer(ex.program.io.images.buffer).destroy();
       const err = await ex.run(x).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(GpuUncapturedError);
       expect((err as GpuUncapturedError).kind).toBe('validation');

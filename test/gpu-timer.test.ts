@@ -3,6 +3,7 @@
 // clock forced by an option or HRN_TIMESTAMPS=0. Only sanity is checked (positive, finite times,
 // the clock named): timings depend on the machine's load.
 
+import { openTrainer } from '../src/launch/train.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { openDevice } from '../src/runtime/device.js';
 import type { GpuContext } from '../src/runtime/gpu-context.js';
 import { deviceClock, GpuTimer } from '../src/runtime/gpu-timer.js';
 import { Trainer } from '../src/runtime/trainer.js';
-import { tuneSchedules } from '../src/runtime/tune/index.js';
+import { tuneSchedules } from '../src/launch/tune/index.js';
 import { initWeights, Rng } from '../src/weights/weights.js';
 import { useGpu } from './gpu-fixtures.js';
 import { validateJson } from './json-schema.js';
@@ -41,7 +42,7 @@ const sane = (ms: number) => Number.isFinite(ms) && ms > 0;
 
 /** A trainer of the tiny network with one batch loaded (a step), for profiling. */
 async function trainer(ctx: GpuContext): Promise<Trainer> {
-  const tr = await Trainer.create(ctx, graph, initWeights(graph, 1), { batch: BATCH });
+  const tr = await openTrainer(ctx, graph, initWeights(graph, 1), { batch: BATCH });
   const x = new Rng(3).fillNormal(new Float32Array(BATCH * 3 * 8 * 8), 1);
   await tr.step(x, [1, 2], 0.01);
   return tr;
@@ -87,7 +88,7 @@ describe('Trainer.profile', () => {
       const tr = await trainer(ctx);
       try {
         const prof = await tr.profile(2, undefined, undefined, timestamps);
-        expect(prof.length).toBe(tr.plan.dispatches.length);
+        expect(prof.length).toBe(tr.program.dispatches.length);
         for (const p of prof) {
           expect(p.clock, p.label).toBe(clock);
           expect(sane(p.ms), `${p.label}: ${p.ms} ms`).toBe(true);

@@ -24,7 +24,10 @@ describe('hrn compile --debug', () => {
   it('prints the IR after every graph-level pass, in order', async () => {
     const r = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--debug');
     expect(r.code).toBe(0);
-    expect(headers(r.out)).toEqual(['lower', 'fuse', 'place', 'liveness', 'allocate', 'kernels'].map((p) => `${p} HRN-2x5x3x`));
+    expect(headers(r.out)).toEqual(['lower', 'fuse', 'place', 'liveness', 'allocate', 'kernels', 'program'].map((p) => `${p} HRN-2x5x3x`));
+    // After program: batch norm folding and packing are the program's weight uploads.
+    expect(r.out).toMatch(/^program \(inference\): \d+ buffers in \d+ allocations, .*; \d+ kernels, \d+ dispatches$/m);
+    expect(r.out).toMatch(/^ {4}buffer \d+ stem\.conv1\.packed_weight <- stem\.bn1 folded into stem\.conv1\.weight, packed in blocks of \d+ output channels$/m);
     // After fuse: the stem's conv, bn and ReLU are one step (the stem has 16 channels).
     expect(r.out).toContain('conv conv+bn+relu(%0), bn folded, relu [0, 16)  // stem.conv1 + stem.bn1 + stem.relu1');
     // After liveness and allocate: live ranges and shared buffers.
@@ -100,8 +103,8 @@ describe('graph passes', () => {
       state = next;
     }
     expect(state.plan).toBeDefined();
-    // The same plan as compilePlan on the lowered graph.
-    expect(state.plan).toEqual(compilePlan(lowerToGraph(net), { batch: 2 }));
+    // The same plan and program as compilePlan on the lowered graph.
+    expect({ ...state.plan, program: state.program }).toEqual(compilePlan(lowerToGraph(net), { batch: 2 }));
   });
 
   it('report to the observer with a running index', () => {

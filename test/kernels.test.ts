@@ -30,7 +30,7 @@ async function gpuVsReference(graph: LayerGraph, o: RunOptions): Promise<{ plan:
     schedules: { conv: o.convTile },
     limits: { ...ctx.limits, ...o.limits },
   });
-  const err = await errorVsReference(graph, o.batch, o.seed ?? 1, (w) => Executor.create(ctx, plan, w));
+  const err = await errorVsReference(graph, o.batch, o.seed ?? 1, (w) => Executor.create(ctx, plan.program, w));
   return { plan, err };
 }
 
@@ -233,7 +233,7 @@ describe('elementwise, slice/concat, pooling, fc, softmax, argmax vs reference',
     const w = weightsFor(g, 3);
     for (const t of w.values()) for (let i = 0; i < t.data.length; i++) t.data[i] *= 8; // spread the logits
     const batch = 6;
-    const ex = await Executor.create(gpu(), compilePlan(g, { batch, subgroupSize: gpu().subgroupSize }), w);
+    const ex = await Executor.create(gpu(), compilePlan(g, { batch, subgroupSize: gpu().subgroupSize }).program, w);
     try {
       const x = new Rng(9).fillNormal(new Float32Array(batch * 64), 1);
       const out = await ex.classify(x);

@@ -2,6 +2,7 @@
 // backward kernel against the reference backward (whole-graph gradients through pooling, with
 // non-overlapping 2x2 windows, overlapping 3x3 stride-2 windows, the ImageNet stem's padded 3x3
 // stride-2 windows and a global pool), and the reference backward against finite differences.
+import { openTrainer } from '../src/launch/train.js';
 import { describe, expect, it } from 'vitest';
 import { compilePlan } from '../src/codegen/index.js';
 import { GraphBuilder } from '../src/ir/builder.js';
@@ -9,7 +10,6 @@ import type { LayerGraph } from '../src/ir/graph.js';
 import { backwardGraph, forwardGraph, maxpoolBackward } from '../src/reference/backward.js';
 import { maxpool, tensor } from '../src/reference/ops.js';
 import { Executor } from '../src/runtime/index.js';
-import { Trainer } from '../src/runtime/trainer.js';
 import { softmaxCrossEntropy } from '../src/train/losses.js';
 import { errorVsReference, inputFor, relError, useGpu, weightsFor } from './gpu-fixtures.js';
 
@@ -62,7 +62,7 @@ describe('maxpool forward kernel vs reference', () => {
     const g = poolGraph(name, c, h, w, k, s, p);
     // The windows cover the padded plane: floor((side + 2p - k) / s) + 1 of them along each side.
     expect(g.nodes.find((n) => n.name === 'p1')!.shape).toEqual({ c, h: Math.floor((h + 2 * p - k) / s) + 1, w: Math.floor((w + 2 * p - k) / s) + 1 });
-    const err = await errorVsReference(g, 3, 11, (wt) => Executor.create(gpu(), compilePlan(g, { batch: 3, subgroupSize: gpu().subgroupSize }), wt));
+    const err = await errorVsReference(g, 3, 11, (wt) => Executor.create(gpu(), compilePlan(g, { batch: 3, subgroupSize: gpu().subgroupSize }).program, wt));
     expect(err).toBeLessThan(1e-4);
     expect(compilePlan(g, { batch: 3 }).dispatches.filter((d) => d.op === 'maxpool')).toHaveLength(2);
   });
@@ -78,7 +78,7 @@ describe('maxpool backward kernel vs reference (whole-graph gradients)', () => {
     const wt = weightsFor(g, 3);
     const x = inputFor(g, batch, 5);
     const labels = Array.from({ length: batch }, (_, i) => i % 5);
-    const t = await Trainer.create(gpu(), g, wt, { batch });
+    const t = await openTrainer(gpu(), g, wt, { batch });
     try {
       await t.step(x, labels, 0);
       await t.flush();

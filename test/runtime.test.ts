@@ -1,12 +1,14 @@
 // Whole networks on the device vs the reference executor, executor behaviour, and a compile check
 // of every kernel the paper's networks need.
 
+import { openExecutor } from '../src/launch/infer.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchIR } from '../src/ir/arch.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import type { LayerGraph } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
-import { compilePlan, planFlops, type PlanKernel } from '../src/codegen/index.js';
+import { compilePlan, planFlops } from '../src/codegen/index.js';
+import type { ProgramKernel } from '../src/program/types.js';
 import { runReference } from '../src/reference/index.js';
 import { Executor, getPipeline, KernelCompileError, openDevice } from '../src/runtime/index.js';
 import { Rng, type Weights } from '../src/weights/index.js';
@@ -24,7 +26,7 @@ const small = (edit?: (a: ArchIR) => void): LayerGraph => {
 };
 
 const compare = (graph: LayerGraph, batch: number, seed = 1): Promise<number> =>
-  errorVsReference(graph, batch, seed, (w) => Executor.forGraph(gpu(), graph, w, { batch }));
+  errorVsReference(graph, batch, seed, (w) => openExecutor(gpu(), graph, w, { batch }));
 
 describe('whole networks, GPU vs reference', () => {
   it('a ResNet (basic blocks, projection shortcuts)', async () => {
@@ -68,7 +70,7 @@ describe('executor', () => {
   const per = 3 * 16 * 16;
   beforeAll(async () => {
     w = weightsFor(g, 7);
-    ex = await Executor.forGraph(gpu(), g, w, { batch });
+    ex = await openExecutor(gpu(), g, w, { batch });
   });
   afterAll(() => ex?.dispose());
 
@@ -105,22 +107,22 @@ describe('executor', () => {
   it('times whole runs', async () => {
     const ms = await ex.time(2);
     expect(ms).toBeGreaterThan(0);
-    expect(planFlops(ex.plan)).toBeGreaterThan(0);
+    expect(planFlops(ex.program)).toBeGreaterThan(0);
   });
 
   it('refuses to run after dispose', async () => {
-    const e2 = await Executor.forGraph(gpu(), g, w, { batch });
+    const e2 = await openExecutor(gpu(), g, w, { batch });
     e2.dispose();
     await expect(e2.run(new Float32Array(per))).rejects.toThrow(/disposed/);
   });
 
   it('refuses a plan compiled for a subgroup width above the device\'s smallest subgroup', async () => {
     const plan = compilePlan(g, { batch, subgroupSize: Math.max(16, 2 * gpu().subgroupSize) });
-    await expect(Executor.create(gpu(), plan, w)).rejects.toThrow(/compiled for subgroup width \d+ but the device has/);
+    await expect(Executor.create(gpu(), plan.program, w)).rejects.toThrow(/compiled for subgroup width \d+ but the device has/);
   });
 
   it('caches pipelines per device by WGSL source', async () => {
-    const k = ex.plan.kernels[0];
+    const k = ex.program.kernels[0];
     const a = await getPipeline(gpu().device, k);
     const b = await getPipeline(gpu().device, { ...k, name: 'other-name' });
     expect(a).toBe(b);
@@ -139,7 +141,7 @@ describe('shader compilation', () => {
       const graph = lowerToGraph(arch);
       for (const batch of [1, 128]) {
         const plan = compilePlan(graph, { batch, subgroupSize: ctx.subgroupSize, limits: ctx.limits });
-        for (const k of plan.kernels) {
+        for (const k of plan.program.kernels) {
           const info = await ctx.device.createShaderModule({ code: k.wgsl }).getCompilationInfo();
           expect(info.messages.filter((m) => m.type === 'error'), `${arch.name} ${k.name}`).toEqual([]);
           await getPipeline(ctx.device, k);
@@ -151,8 +153,8 @@ describe('shader compilation', () => {
   });
 
   it('reports WGSL errors with the kernel name, the layers and the line', async () => {
-    const bad: PlanKernel = {
-      id: 0, name: 'k99_broken', template: 'conv', entryPoint: 'main', workgroupSize: 1, bindings: [],
+    const bad: ProgramKernel = {
+      id: 0, name: 'k99_broken', template: 'conv', entryPoint: 'main', workgroupSize: 1, layout: [],
       wgsl: '@compute @workgroup_size(1)\nfn main() {\n  let x: u32 = 1.5;\n}\n',
     };
     const err = await getPipeline(gpu().device, bad, ['S1.b1.conv1']).catch((e) => e);

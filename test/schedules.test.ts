@@ -28,7 +28,7 @@ import { GraphBuilder } from '../src/ir/builder.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import type { ConvNode, LayerGraph } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
-import { withDeviceProfile } from '../src/runtime/gpu-context.js';
+import { withDeviceProfile } from '../src/launch/device-profile.js';
 import { hrn } from './run-cli.js';
 
 const graphOf = (file: string): LayerGraph => lowerNetwork(loadNetworksFromText(file, readFileSync(file, 'utf8'), new Map(), { set: [] }).networks[0]);

@@ -205,7 +205,7 @@ describe('an SNL network planned for inference on the device vs the reference ex
     for (const fuse of [true, false]) {
       const ctx = gpu();
       const plan = compilePlan(graph, { batch, subgroupSize: ctx.subgroupSize, fuse, limits: ctx.limits });
-      const ex = await Executor.create(ctx, plan, w);
+      const ex = await Executor.create(ctx, plan.program, w);
       try {
         expect(relError(await ex.run(x), ref), `fuse ${fuse}`).toBeLessThan(1e-4);
       } finally {

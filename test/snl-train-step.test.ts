@@ -2,12 +2,12 @@
 // parameter's) against the reference backward, the L1 penalty in the mask gradient, and frozen
 // masks that a step leaves as they are.
 
+import { openTrainer } from '../src/launch/train.js';
 import { describe, expect, it } from 'vitest';
 import type { LayerGraph } from '../src/ir/graph.js';
 import { backwardGraph, forwardGraph } from '../src/reference/backward.js';
 import { tensor } from '../src/reference/ops.js';
 import { softmaxCrossEntropy } from '../src/train/losses.js';
-import { Trainer } from '../src/runtime/trainer.js';
 import { Rng, type Weights } from '../src/weights/index.js';
 import { inputFor, relError, useGpu, weightsFor } from './gpu-fixtures.js';
 import { copyWeights } from './numeric.js';
@@ -37,7 +37,7 @@ describe('a training step of an SNL network on the device', () => {
       const batch = 3;
       const x = inputFor(g, batch, 8);
       const labels = labelsFor(batch, g.classes);
-      const t = await Trainer.create(gpu(), g, w, { batch, reuse });
+      const t = await openTrainer(gpu(), g, w, { batch, reuse });
       try {
         await t.step(x, labels, 0);
         await t.flush();
@@ -61,7 +61,7 @@ describe('a training step of an SNL network on the device', () => {
     const batch = 2;
     const x = inputFor(g, batch, 9);
     const labels = labelsFor(batch, g.classes);
-    const t = await Trainer.create(gpu(), g, w, { batch });
+    const t = await openTrainer(gpu(), g, w, { batch });
     try {
       await t.step(x, labels, 0);
       const plain = await t.readGrads();

@@ -11,8 +11,8 @@ function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-// A path from the repository's root (`src/codegen/pack.ts`, `docs/runtime.md`, `kernels/lib/`), or
-// one relative to src/, the file's own folder or the kernel templates (`codegen/pack.ts`,
+// A path from the repository's root (`src/program/uploads.ts`, `docs/runtime.md`, `kernels/lib/`), or
+// one relative to src/, the file's own folder or the kernel templates (`program/uploads.ts`,
 // `lib/per_element.wgsl`). Not inside a longer path or a URL.
 const ROOTED = /(?<![\w./:@-])((?:src|test|docs|kernels|bench|web|examples|grammar|scripts)\/[\w./*-]*[\w/*])/g;
 const RELATIVE = /(?<![\w./:@-])((?:[a-z][\w-]*\/)+[\w.-]+\.(?:ts|wgsl|md|json|cjs|mjs|hrn|py))\b/g;
@@ -63,8 +63,8 @@ describe('source files', () => {
   });
 
   it('finds a path that does not exist, and accepts placeholders and build outputs', () => {
-    expect(exists('src/codegen/pack.ts', 'src/x.ts')).toBe(true);
-    expect(exists('codegen/pack.ts', 'src/x.ts')).toBe(true);
+    expect(exists('src/program/uploads.ts', 'src/x.ts')).toBe(true);
+    expect(exists('program/uploads.ts', 'src/x.ts')).toBe(true);
     expect(exists('kernels/NAME.wgsl', 'src/x.ts')).toBe(true);
     expect(exists('web/dist/', 'docs/x.md')).toBe(true);
     expect(exists('src/no-such-folder/module.ts', 'src/x.ts')).toBe(false);

@@ -3,6 +3,7 @@
 // 8, NVIDIA: 32). On lavapipe (8) this runs the kernels generated for widths 4 and 8 (forward
 // conv, dX, dW: every kernel that uses subgroups) against the reference.
 
+import { openTrainer } from '../src/launch/train.js';
 import { describe, expect, it } from 'vitest';
 import { chooseConv, compilePlan, PROFILE_NAMES } from '../src/codegen/index.js';
 import { genConv } from '../src/codegen/kernels/conv.js';
@@ -11,7 +12,6 @@ import type { LayerGraph } from '../src/ir/graph.js';
 import { backwardGraph, forwardGraph } from '../src/reference/backward.js';
 import { tensor } from '../src/reference/ops.js';
 import { Executor, subgroupWidth } from '../src/runtime/index.js';
-import { Trainer } from '../src/runtime/trainer.js';
 import { softmaxCrossEntropy } from '../src/train/losses.js';
 import { errorVsReference, inputFor, relError, useGpu, weightsFor } from './gpu-fixtures.js';
 
@@ -65,7 +65,7 @@ describe('subgroup kernels generated for a narrower width', () => {
     for (const subgroupSize of widthsBelow(ctx.subgroupSize)) {
       const plan = compilePlan(g, { batch: 3, subgroupSize, limits: ctx.limits });
       expect(plan.kernels.some((k) => k.wgsl.includes('subgroupBroadcast')), `width ${subgroupSize}`).toBe(true);
-      const err = await errorVsReference(g, 3, 2, (w) => Executor.create(ctx, plan, w));
+      const err = await errorVsReference(g, 3, 2, (w) => Executor.create(ctx, plan.program, w));
       expect(err, `width ${subgroupSize}`).toBeLessThan(1e-4);
     }
   }, JIT_TIMEOUT);
@@ -82,9 +82,9 @@ describe('subgroup kernels generated for a narrower width', () => {
     const loss = softmaxCrossEntropy(tape.acts[g.output].data, labels, g.classes);
     const ref = backwardGraph(g, w, tape, Float32Array.from(loss.grad));
     for (const subgroupWidth of widthsBelow(ctx.subgroupSize)) {
-      const t = await Trainer.create(ctx, g, w, { batch, subgroupWidth });
+      const t = await openTrainer(ctx, g, w, { batch, subgroupWidth });
       try {
-        expect(t.plan.subgroupSize).toBe(subgroupWidth);
+        expect(t.program.subgroupSize).toBe(subgroupWidth);
         await t.step(x, labels, 0);
         const got = await t.readGrads();
         for (const name of ['c1.weight', 'c2.weight', 'c3.weight']) {

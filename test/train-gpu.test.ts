@@ -2,6 +2,7 @@
 // real Fashion-MNIST (when installed) that must learn, interrupt + resume reproducing an
 // uninterrupted run, and the `hrn train` command (outputs, distillation, errors).
 
+import { openTrainer } from '../src/launch/train.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,6 @@ import { residualNetwork } from '../src/ir/factory.js';
 import type { LayerGraph } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { openDevice, type GpuContext } from '../src/runtime/device.js';
-import { Trainer } from '../src/runtime/trainer.js';
 import { loadCheckpoint, networkHash } from '../src/train/checkpoint.js';
 import type { InterruptFlag } from '../src/train/interrupt.js';
 import { readJsonl } from '../src/train/log.js';
@@ -52,7 +52,7 @@ describe('a GPU training step vs referenceTrainStep (CPU)', () => {
     const w0 = perturbWeights(initWeights(g, 3), 4);
     const ref = copyWeights(w0);
     const sgd = Sgd.forGraph(g, ref);
-    const tr = await Trainer.create(ctx, g, w0, { batch });
+    const tr = await openTrainer(ctx, g, w0, { batch });
     try {
       const rng = new Rng(9);
       for (let s = 0; s < 3; s++) {
@@ -93,7 +93,7 @@ describe('training the block kinds beyond basic on the GPU path', () => {
     const w0 = perturbWeights(initWeights(g, 5), 6);
     const ref = copyWeights(w0);
     const sgd = Sgd.forGraph(g, ref);
-    const tr = await Trainer.create(ctx, g, w0, { batch });
+    const tr = await openTrainer(ctx, g, w0, { batch });
     try {
       const x = new Rng(21).fillNormal(new Float32Array(batch * 3 * 8 * 8), 1);
       const labels = Array.from({ length: batch }, (_, i) => i % 5);

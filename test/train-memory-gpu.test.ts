@@ -3,11 +3,11 @@
 // losses, the logits, the parameter gradients, the updated parameters, momentum and running
 // statistics (on lavapipe in CI).
 
+import { openTrainer } from '../src/launch/train.js';
 import { describe, expect, it } from 'vitest';
 import { residualNetwork } from '../src/ir/factory.js';
 import type { LayerGraph } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
-import { Trainer } from '../src/runtime/trainer.js';
 import type { Weights } from '../src/weights/weights.js';
 import { inputFor, useGpu, weightsFor } from './gpu-fixtures.js';
 import { clearedGradientGraph, reluReuseGraph } from './train-memory-fixtures.js';
@@ -31,7 +31,7 @@ interface StepRecord {
 const byName = (w: Weights) => new Map([...w].map(([k, t]) => [k, bits(t.data)]));
 
 async function twoSteps(g: LayerGraph, reuse: boolean, batch: number): Promise<StepRecord> {
-  const tr = await Trainer.create(gpu(), g, weightsFor(g, 5), { batch, reuse });
+  const tr = await openTrainer(gpu(), g, weightsFor(g, 5), { batch, reuse });
   try {
     const losses: number[] = [];
     for (let s = 0; s < 2; s++) {
@@ -40,16 +40,16 @@ async function twoSteps(g: LayerGraph, reuse: boolean, batch: number): Promise<S
       losses.push(...bits(Float32Array.of((await tr.readSums(true)).loss)));
     }
     const grads = new Map([...(await tr.readGrads())].map(([k, v]) => [k, bits(v)]));
-    const { plan } = tr;
+    const { program } = tr;
     return {
       losses,
-      logits: bits(await tr.readValue(plan.output.node, 'forward')),
+      logits: bits(await tr.readValue(g.nodes[g.output].name, 'forward')),
       grads,
       weights: byName(await tr.readWeights()),
       momentum: byName(await tr.readMomentum()),
-      allocations: plan.memory.allocations.length,
-      buffers: plan.buffers.length,
-      recomputed: plan.dispatches.filter((d) => d.label.endsWith(' recompute')).length,
+      allocations: program.allocations.length,
+      buffers: program.buffers.length,
+      recomputed: program.dispatches.filter((d) => d.label.endsWith(' recompute')).length,
     };
   } finally {
     tr.dispose();
@@ -83,12 +83,12 @@ describe('two training steps with buffer sharing on and off', () => {
 describe('reading values back', () => {
   it('a value whose memory a later buffer of the step reuses is refused with a way out', async () => {
     const g = clearedGradientGraph();
-    const tr = await Trainer.create(gpu(), g, weightsFor(g, 5), { batch: 2 });
+    const tr = await openTrainer(gpu(), g, weightsFor(g, 5), { batch: 2 });
     try {
       await tr.step(inputFor(g, 2, 1), [0, 1], 0.1);
       // r0's memory is reused by its recomputation and later gradients in the backward half
       await expect(tr.readValue('r0', 'forward')).rejects.toThrow("cleared: r0's value shares GPU memory with a buffer the step uses later, so it is gone after the step; create the trainer with reuse: false to read it");
-      expect((await tr.readValue(tr.plan.output.node, 'grad')).length).toBe(2 * 3);
+      expect((await tr.readValue(g.nodes[g.output].name, 'grad')).length).toBe(2 * 3);
     } finally {
       tr.dispose();
     }

@@ -20,7 +20,7 @@ async function hrn(...argv: string[]) {
 }
 
 const headers = (out: string) => [...out.matchAll(/^\/\/ ----- graph IR after (\S+) \((\S+)\) -----$/gm)].map((m) => m[1]);
-const TRAINING = ['fuse', 'params', 'values', 'forward', 'loss', 'backward', 'update', 'allocate'];
+const TRAINING = ['fuse', 'params', 'values', 'forward', 'loss', 'backward', 'update', 'allocate', 'program'];
 
 describe('hrn compile --train --debug', () => {
   it('prints the IR after lower and after every training pass, in order', async () => {
@@ -31,6 +31,9 @@ describe('hrn compile --train --debug', () => {
     expect(r.out).toContain('conv conv(%0)  // stem.conv1');
     expect(r.out).toMatch(/^ {2}stem\.conv1\.weight \[16, 3, 3, 3\] @0 \+432 conv-weight$/m);
     expect(r.out).toMatch(/^HRN-2x5x3x: training step at batch 2: \d+ kernels, \d+ dispatches/m);
+    // After program: the trainable tensors packed flat and the running statistics are its uploads.
+    expect(r.out).toMatch(/^ {4}buffer \d+ params <- 62 trainable tensors packed flat \(\d+ floats\)$/m);
+    expect(r.out).toMatch(/^ {4}buffer \d+ running-stats <- running statistics of 20 batch norms$/m);
   });
 
   it('--debug-only backward prints the IR after backward only, before the update exists', async () => {

@@ -2,6 +2,9 @@
 // its winners then taken by compile (source `tuned`), a damaged cache ignored with one warning, a
 // wrong-but-fast candidate never winning, and tuned plans computing what the default plans compute.
 
+import { openTrainer } from '../src/launch/train.js';
+import { inferencePlanFor, openExecutor } from '../src/launch/infer.js';
+import { Executor } from '../src/runtime/executor.js';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +18,7 @@ import type { TunedSchedule } from '../src/codegen/schedule/tuned.js';
 import type { DispatchSchedule } from '../src/codegen/schedule/types.js';
 import { cacheEntries } from '../src/cli/tune-report.js';
 import { loadNetworksFromText, lowerNetwork } from '../src/driver.js';
-import { Executor } from '../src/runtime/executor.js';
-import { Trainer } from '../src/runtime/trainer.js';
-import { tuneSchedules } from '../src/runtime/tune/index.js';
+import { tuneSchedules } from '../src/launch/tune/index.js';
 import { inputFor, relError, useGpu, weightsFor } from './gpu-fixtures.js';
 import { validateJson } from './json-schema.js';
 import { hrn } from './run-cli.js';
@@ -183,10 +184,11 @@ describe('a tuned plan computes what the default plan computes', () => {
     expect(changed.length).toBeGreaterThan(0);
     const w = weightsFor(graph, 3);
     const x = inputFor(graph, 2, 4);
-    const a = await Executor.forGraph(ctx, graph, w, { batch: 2, profile: 'cpu' });
-    const b = await Executor.forGraph(ctx, graph, w, { batch: 2, profile: 'cpu', tuned });
+    const a = await openExecutor(ctx, graph, w, { batch: 2, profile: 'cpu' });
+    const bPlan = inferencePlanFor(ctx, graph, { batch: 2, profile: 'cpu', tuned });
+    const b = await Executor.create(ctx, bPlan.program, w);
     try {
-      expect(b.plan.schedules.some((s) => s.from === 'tuned')).toBe(true);
+      expect(bPlan.schedules.some((s) => s.from === 'tuned')).toBe(true);
       expect(relError(await b.run(x), await a.run(x))).toBeLessThan(1e-4);
     } finally {
       a.dispose();
@@ -206,7 +208,7 @@ describe('a tuned plan computes what the default plan computes', () => {
     const x = inputFor(graph, batch, 6);
     const labels = [1, 7];
     const after = async (t?: Map<string, TunedSchedule>) => {
-      const tr = await Trainer.create(ctx, graph, w, { batch, profile: 'cpu', ...(t ? { tuned: t } : {}) });
+      const tr = await openTrainer(ctx, graph, w, { batch, profile: 'cpu', ...(t ? { tuned: t } : {}) });
       try {
         await tr.step(x, labels, 0.1);
         await tr.flush();

@@ -3,12 +3,13 @@
 // creation submits nothing and reports progress as pipelines are created. A GPU is stood in for by
 // the lavapipe device behind a context whose adapter says it is one.
 
+import { openTrainer } from '../src/launch/train.js';
+import { openExecutor } from '../src/launch/infer.js';
 import { describe, expect, it, vi } from 'vitest';
 import { residualNetwork } from '../src/ir/factory.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { isCpuDriver } from '../src/runtime/gpu-context.js';
-import { Executor, openDevice, type GpuContext } from '../src/runtime/index.js';
-import { Trainer } from '../src/runtime/trainer.js';
+import { openDevice, type GpuContext } from '../src/runtime/index.js';
 import { initWeights } from '../src/weights/index.js';
 import { errorVsReference } from './gpu-fixtures.js';
 
@@ -49,8 +50,8 @@ describe('kernel warm-up', () => {
       const gpu = asGpu(ctx);
       let kernels = 0;
       const err = await errorVsReference(graph, 2, 5, async (w) => {
-        const r = await creating(gpu, (onCompile) => Executor.forGraph(gpu, graph, w, { batch: 2 }, onCompile));
-        kernels = r.made.plan.kernels.length;
+        const r = await creating(gpu, (onCompile) => openExecutor(gpu, graph, w, { batch: 2 }, onCompile));
+        kernels = r.made.program.kernels.length;
         expect(r.submits).toBe(0);
         expect(r.progress[0]).toEqual([0, kernels]);
         expect(r.progress[r.progress.length - 1]).toEqual([kernels, kernels]);
@@ -60,7 +61,7 @@ describe('kernel warm-up', () => {
       expect(kernels).toBeGreaterThan(3);
       expect(err).toBeLessThan(1e-5);
 
-      const t = await creating(gpu, (onCompile) => Trainer.create(gpu, graph, initWeights(graph, 0), { batch: 2, onCompile }));
+      const t = await creating(gpu, (onCompile) => openTrainer(gpu, graph, initWeights(graph, 0), { batch: 2, onCompile }));
       expect(t.submits).toBe(0);
       const total = t.progress[0][1];
       expect(total).toBeGreaterThan(0);
@@ -68,8 +69,8 @@ describe('kernel warm-up', () => {
       t.made.dispose();
 
       // The same pipelines through the CPU driver's own context: never run yet, so warmed now.
-      const again = await creating(ctx, (onCompile) => Executor.forGraph(ctx, graph, initWeights(graph, 0), { batch: 2 }, onCompile));
-      expect(again.submits).toBe(again.made.plan.kernels.length);
+      const again = await creating(ctx, (onCompile) => openExecutor(ctx, graph, initWeights(graph, 0), { batch: 2 }, onCompile));
+      expect(again.submits).toBe(again.made.program.kernels.length);
       again.made.dispose();
     } finally {
       ctx.close();

@@ -11,7 +11,7 @@ import { loadNetworksFromText, lowerNetwork } from '../src/driver.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import type { LayerGraph } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
-import { withDeviceProfile } from '../src/runtime/gpu-context.js';
+import { withDeviceProfile } from '../src/launch/device-profile.js';
 
 const graphOf = (file: string): LayerGraph => lowerNetwork(loadNetworksFromText(file, readFileSync(file, 'utf8'), new Map(), { set: [] }).networks[0]);
 

@@ -8,7 +8,8 @@ import type { LossSpec } from '../codegen/kernels/index.js';
 import type { ProfileName } from '../codegen/schedule/types.js';
 import type { TunedSchedules } from '../codegen/schedule/tuned.js';
 import type { LayerGraph } from '../ir/graph.js';
-import { type GpuContext, withDeviceProfile } from '../runtime/gpu-context.js';
+import type { GpuContext } from '../runtime/gpu-context.js';
+import { withDeviceProfile } from '../launch/device-profile.js';
 import { UserError } from '../errors.js';
 
 export interface BatchRequest {

@@ -4,7 +4,7 @@
 import cliProgress from 'cli-progress';
 import { knobsKey } from '../codegen/schedule/candidates.js';
 import type { GpuClock } from '../runtime/gpu-timer.js';
-import type { SignatureTuning, TuneProgress, TuneResult } from '../runtime/tune/search.js';
+import type { SignatureTuning, TuneProgress, TuneResult } from '../launch/tune/search.js';
 import { startBar } from './progress-bar.js';
 import type { ErrStream } from './stderr.js';
 import type { CacheEntry, Measurement } from './tune-cache.js';

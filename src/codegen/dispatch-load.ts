@@ -36,7 +36,7 @@ export interface DispatchLoad {
 }
 
 /** Floating-point operations of one run of an inference plan, or of one training step (a multiply-add counts 2). */
-export function planFlops(plan: Plan | TrainPlan): number {
+export function planFlops(plan: { dispatches: readonly { flops: number }[] }): number {
   return plan.dispatches.reduce((s, d) => s + d.flops, 0);
 }
 

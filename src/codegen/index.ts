@@ -1,6 +1,6 @@
 export * from './conv-layout.js';
 export * from './kernels/index.js';
-export * from './pack.js';
+export * from './program.js';
 export * from './plan.js';
 export * from './template.js';
 export * from './template-files.js';

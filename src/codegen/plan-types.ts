@@ -4,6 +4,9 @@
 import type { Shape } from '../ir/arch.js';
 import type { DispatchSchedule, PlanProfile, ProfileName, ProfileOrigin, ScheduleOverrides } from './schedule/types.js';
 import type { TunedSchedules } from './schedule/tuned.js';
+import type { CompiledKernel, ParamSource, Program } from '../program/types.js';
+
+export type { CompiledKernel, ParamSource };
 
 export interface PlanLimits {
   maxStorageBufferBindingSize: number;
@@ -66,21 +69,12 @@ export interface PlanOptions extends ScheduleOptions {
 
 export type BufferKind = 'input' | 'activation' | 'param' | 'output';
 
-/** How a parameter buffer is filled from the weights (see pack.ts, `packParams`, and conv-layout.ts). */
-export type ParamSource =
-  | { kind: 'conv-weight'; conv: string; bn?: string; bias: boolean; outC: number; inC: number; kernel: number; groups: number; ocb: number; padding: number }
-  | { kind: 'conv-bias'; conv: string; bn?: string; bias: boolean; outC: number; groups: number; ocb: number }
-  | { kind: 'bn-scale' | 'bn-shift'; bn: string; c: number }
-  | { kind: 'fc-weight'; fc: string; outFeatures: number; inFeatures: number }
-  | { kind: 'fc-bias'; fc: string; outFeatures: number }
-  | { kind: 'relu-mask'; relu: string; length: number };
-
 export interface PlanBuffer {
   id: number;
   name: string;
   kind: BufferKind;
   bytes: number;
-  /** Parameter buffers: where the contents come from. */
+  /** Parameter buffers: how the weights fill them (the program's weight uploads). */
   param?: ParamSource;
   /** Activation, input and output buffers: the values (node names) stored in it over time. */
   values?: string[];
@@ -93,17 +87,6 @@ export interface PlanTensor {
   offset: number;
   batchStride: number;
   shape: Shape;
-}
-
-/** A kernel of a plan (inference or training): its WGSL and how to dispatch it. */
-export interface CompiledKernel {
-  id: number;
-  /** File stem for writeCompiled, e.g. `k03_conv`. */
-  name: string;
-  template: string;
-  wgsl: string;
-  entryPoint: string;
-  workgroupSize: number;
 }
 
 export interface PlanKernel extends CompiledKernel {
@@ -135,7 +118,8 @@ export interface PlanMemory {
   ioBytes: number;
 }
 
-export interface Plan {
+/** The plan as the graph passes build it, before the `program` pass lowers it. */
+export interface PlanBody {
   graph: string;
   batch: number;
   subgroupSize: number;
@@ -157,4 +141,9 @@ export interface Plan {
   profile: PlanProfile;
   /** The schedule of every dispatch of a scheduled kernel family (conv, fc), by dispatch index. */
   schedules: DispatchSchedule[];
+}
+
+/** The inference plan, with the program the runtime runs (src/codegen/program.ts). */
+export interface Plan extends PlanBody {
+  program: Program;
 }

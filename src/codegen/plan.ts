@@ -64,8 +64,10 @@ function checkGraph(graph: LayerGraph): void {
 }
 
 function finish(state: GraphState): Plan {
-  const plan = state.plan;
-  if (plan === undefined) throw new Error('compilePlan: the graph passes produced no plan (internal error)');
+  const body = state.plan;
+  const program = state.program;
+  if (body === undefined || program === undefined) throw new Error('compilePlan: the graph passes produced no plan (internal error)');
+  const plan: Plan = { ...body, program };
   const dispatches = plan.dispatches.map((d) => ({ label: d.nodes.join(' + '), workgroups: d.workgroups, bindings: d.bindings }));
   checkPlanFits(plan.buffers, dispatches, state.options.limits, (b) => b.kind !== 'param');
   return plan;

@@ -23,8 +23,7 @@ import { checkedBatch, scheduleSettings } from './plan.js';
 import { TRAIN_PASSES } from './train/passes/index.js';
 import { printTrainState } from './train/print.js';
 import type { TrainState } from './train/state.js';
-import type { TrainBufferKind, TrainPlan, TrainPlanOptions, ValueInfo } from './train/types.js';
-import type { ForwardValues, Gradients } from './train/values.js';
+import type { TrainBufferKind, TrainPlan, TrainPlanOptions } from './train/types.js';
 
 export * from './train/types.js';
 export { TRAIN_PASSES } from './train/passes/index.js';
@@ -45,15 +44,6 @@ function trainOutput(graph: LayerGraph) {
   const classes = outNode.shape.c * outNode.shape.h * outNode.shape.w;
   if (classes !== graph.classes) throw new Error(`compileTrainPlan: the output ${outNode.name} has ${classes} values per image, the graph declares ${graph.classes} classes`);
   return { input: inputs[0], outNode, classes };
-}
-
-function valueInfos(graph: LayerGraph, fwd: ForwardValues, grads: Gradients): ValueInfo[] {
-  return graph.nodes.map((n) => {
-    const info: ValueInfo = { node: n.name, shape: { ...n.shape } };
-    if (fwd.has(n.id) || n.op === 'slice') info.forward = fwd.view(n.id);
-    if (grads.needed[n.id] && grads.views.has(n.id)) info.grad = grads.views.get(n.id);
-    return info;
-  });
 }
 
 /** Every option resolved: the plan options the shared passes read, and the training settings. */
@@ -106,36 +96,7 @@ function trainPlanAdvised(graph: LayerGraph, options: TrainPlanOptions, first: n
 /** Runs the training passes (the first reported as pass `first`) and collects the plan. */
 function trainPlanOf(graph: LayerGraph, options: TrainPlanOptions, first: number): TrainPlan {
   const start: TrainState = { ...resolveOptions(options), graph };
-  const { input, outNode, classes } = trainOutput(graph);
+  trainOutput(graph);
   const state = runGraphPasses(start, { passes: TRAIN_PASSES, print: printTrainState, network: graph.name, observer: options.observer, first });
-  const done = 'compileTrainPlan';
-  const [b, fwd, grads] = [need(state, 'builder', done), need(state, 'fwd', done), need(state, 'grads', done)];
-  const [store, bn, io, memory] = [need(state, 'store', done), need(state, 'bn', done), need(state, 'loss', done), need(state, 'memory', done)];
-  return {
-    graph: graph.name,
-    batch: b.batch,
-    classes,
-    subgroupSize: b.subgroupSize,
-    loss: state.train.loss,
-    sgd: state.train.sgd,
-    bnMomentum: state.train.bnMomentum,
-    buffers: b.buffers,
-    params: store.params,
-    paramFloats: store.paramFloats,
-    running: bn.running,
-    kernels: b.kernels,
-    dispatches: b.dispatches,
-    clears: [...grads.clears].sort((x, y) => x - y),
-    memory,
-    input: { buffer: fwd.view(input.id).buffer, shape: { ...input.shape }, elements: b.batch * b.perImage(input.id) },
-    labels: io.labels,
-    teacher: io.teacher,
-    sums: io.sums,
-    uniform: io.uniform,
-    output: { node: outNode.name, logits: fwd.view(graph.output), classes },
-    bufferIds: { params: store.P, grads: store.G, momentum: store.M, running: bn.R },
-    values: valueInfos(graph, fwd, grads),
-    profile: state.options.schedule.profile,
-    schedules: b.schedules,
-  };
+  return need(state, 'trainPlan', 'compileTrainPlan');
 }

@@ -2,8 +2,6 @@
 // the adapter offers, and subgroups when their size is fixed. Shared by the Node device (Dawn,
 // device.ts) and the browser's (navigator.gpu), so both compile plans for the same limits.
 
-import type { ScheduleOptions } from '../codegen/plan-types.js';
-import { profileForDevice } from '../codegen/schedule/profiles.js';
 import { watchDevice } from './device-watch.js';
 import type { OpenHelper } from './warm-up.js';
 
@@ -50,16 +48,6 @@ export interface GpuContext {
    * that can: Node with Dawn); kernel warm-up uses it when compiling turns out to be slow.
    */
   openCompileHelper?: OpenHelper;
-}
-
-/**
- * Plan options with the schedule profile filled in for `ctx` when they give none (`cpu` on a CPU
- * driver, `gpu` elsewhere: profileForDevice), and the adapter's largest subgroup size when `ctx`
- * knows it and they give none.
- */
-export function withDeviceProfile<O extends ScheduleOptions>(ctx: Pick<GpuContext, 'cpuDriver'> & { subgroupMaxSize?: number }, options: O): O {
-  const sized = options.subgroupMaxSize === undefined && (ctx.subgroupMaxSize ?? 0) > 0 ? { ...options, subgroupMaxSize: ctx.subgroupMaxSize } : options;
-  return sized.profile !== undefined ? sized : { ...sized, profile: profileForDevice(ctx), profileFrom: 'device' };
 }
 
 /** Mesa's llvmpipe (lavapipe) and SwiftShader: CPU drivers, which compile lazily and bound every storage access. */

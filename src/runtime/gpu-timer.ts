@@ -1,7 +1,7 @@
 // Times compute passes: by the GPU's own timestamps where the device has the `timestamp-query`
 // feature (the time the pass ran on the GPU, without submission, scheduling and read-back), by the
 // host's wall clock from submission to completion otherwise. Each measurement says which clock
-// gave it. Shared by the profiler (Trainer.profile) and the tuner (tune/run-group.ts).
+// gave it. Shared by the profiler (Trainer.profile) and the tuner (launch/tune/run-group.ts).
 
 import { guardGpu } from './device-watch.js';
 

@@ -3,7 +3,7 @@
 // of evaluation) is compiled once. Shader compilation errors are raised as KernelCompileError with
 // the kernel's name, the layers that use it, and line and column.
 
-import type { BindingType } from '../codegen/kernels/index.js';
+import type { BindingType } from '../program/types.js';
 import { gpuFailure, guardGpu } from './device-watch.js';
 
 export interface CachedPipeline {

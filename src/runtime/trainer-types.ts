@@ -1,10 +1,9 @@
-// What a Trainer (trainer.ts) is given and gives back: its options, a step's options, the running
+// What a Trainer (trainer.ts) is given and gives back: its parts, a step's options, the running
 // loss sums and a dispatch's profile.
 
 import type { CompileProgress } from './warm-up.js';
 import type { GpuClock } from './gpu-timer.js';
-import type { LayerGraph } from '../ir/graph.js';
-import type { TrainPlanOptions } from '../codegen/train-plan.js';
+import type { Executor } from './executor.js';
 import type { Weights } from '../weights/weights.js';
 
 /** One dispatch of a step timed on its own. */
@@ -37,21 +36,12 @@ export interface LossSums {
   kd2: number;
 }
 
-/** The teacher for distillation: an inference executor run in the same command buffer. */
-export interface TeacherSource {
-  graph: LayerGraph;
-  weights: Weights;
-}
-
-export interface TrainerOptions extends Omit<TrainPlanOptions, 'subgroupSize' | 'limits'> {
-  /** Use subgroup operations in the forward convolutions (default: when the device has them). */
-  subgroups?: boolean;
-  /**
-   * Generate subgroup kernels for this width instead of the device's smallest subgroup size (a
-   * power of two, at most that size): to test kernels meant for devices with narrower subgroups.
-   */
-  subgroupWidth?: number;
-  teacher?: TeacherSource;
+/** What a Trainer is built with besides its program and weights. */
+export interface TrainerParts {
+  /** The teacher for a distillation program: an executor at the same batch, run in the same command buffer. */
+  teacher?: Executor;
+  /** SGD momentum to resume from (one tensor per trainable parameter, weights.ts layout). */
+  momentum?: Weights;
   /** Progress of the kernel compilation, which creation does up front (see warm-up.ts). */
   onCompile?: CompileProgress;
 }

@@ -6,7 +6,7 @@
 // driver's on-disk shader cache hands the results to the first device. A GPU driver compiles in
 // createComputePipelineAsync, so there compileKernels only counts pipelines as they are created.
 
-import type { BindingType } from '../codegen/kernels/index.js';
+import type { BindingType } from '../program/types.js';
 import { guardGpu } from './device-watch.js';
 import { cachedPipeline, hasPipeline, pipelineKey, type CachedPipeline, type PipelineSource } from './pipelines.js';
 

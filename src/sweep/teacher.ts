@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import { lowerNetwork, runPipelineText } from '../driver.js';
 import { UserError } from '../errors.js';
-import type { TeacherSource } from '../runtime/trainer.js';
+import type { TeacherSource } from '../launch/train.js';
 import { loadNetworks } from '../source-file.js';
 import { loadCheckpoint, loadCheckpointState, networkHash } from '../train/checkpoint.js';
 import { checkpointOfRun } from '../train/run-dir.js';

@@ -23,7 +23,7 @@ import type { TrainProgress } from '../train/progress.js';
 import { UserError } from '../errors.js';
 import { openTrainingData } from '../train/training-data.js';
 import type { RunConfig, RunDistillation } from './expand.js';
-import type { TeacherSource } from '../runtime/trainer.js';
+import type { TeacherSource } from '../launch/train.js';
 import { loadTeacher } from './teacher.js';
 import { buildRunNetwork } from './network.js';
 import type { EarlyStop, RunResult } from './store.js';

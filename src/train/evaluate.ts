@@ -3,11 +3,11 @@
 
 import type { BatchLoader } from '../data/batches.js';
 import type { LayerGraph } from '../ir/graph.js';
-import { packParams } from '../codegen/pack.js';
 import type { GpuContext } from '../runtime/device.js';
 import type { ProfileName } from '../codegen/schedule/types.js';
 import type { TunedSchedules } from '../codegen/schedule/tuned.js';
-import { type CompileProgress, Executor } from '../runtime/executor.js';
+import type { CompileProgress, Executor } from '../runtime/executor.js';
+import { openExecutor } from '../launch/infer.js';
 import type { Weights } from '../weights/weights.js';
 
 export interface EvalResult {
@@ -30,12 +30,11 @@ export class Evaluator {
 
   /** `profile`: the kernels' schedule profile (default: the device's); `tuned`: schedules hrn tune measured on the device. */
   static async create(ctx: GpuContext, graph: LayerGraph, weights: Weights, batch: number, onCompile?: CompileProgress, profile?: ProfileName, tuned?: TunedSchedules): Promise<Evaluator> {
-    return new Evaluator(await Executor.forGraph(ctx, graph, weights, { batch, head: false, profile, ...(tuned ? { tuned } : {}) }, onCompile), graph);
+    return new Evaluator(await openExecutor(ctx, graph, weights, { batch, head: false, profile, ...(tuned ? { tuned } : {}) }, onCompile), graph);
   }
 
   update(weights: Weights): void {
-    const params = packParams(this.ex.plan, weights);
-    for (const [id, data] of params) this.ex.device.queue.writeBuffer(this.ex.buffer(id), 0, data.buffer, data.byteOffset, data.byteLength);
+    this.ex.setWeights(weights);
   }
 
   /** Accuracy and mean cross-entropy over every batch of `loader` (epoch 0, unshuffled). */

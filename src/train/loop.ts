@@ -11,7 +11,8 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { GpuDeviceLostError } from '../runtime/device-watch.js';
-import { Trainer } from '../runtime/trainer.js';
+import { openTrainer } from '../launch/train.js';
+import type { Trainer } from '../runtime/trainer.js';
 import { nonFiniteTensors } from '../weights/weights.js';
 import { saveCheckpoint, type CheckpointStateInput, type MetricsRecord } from './checkpoint.js';
 import { dkdWarmup } from './losses.js';
@@ -48,7 +49,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const onCompile = o.progress?.compiling;
   let run: TrainRun | undefined;
   try {
-    const trainer = await Trainer.create(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups, profile: o.profile, tuned: o.tuned, observer: o.observer, onCompile });
+    const trainer = await openTrainer(o.ctx, o.graph, start.weights, { batch, loss, sgd, teacher: o.teacher, momentum: start.momentum, subgroups: o.subgroups, profile: o.profile, tuned: o.tuned, observer: o.observer, onCompile });
     run = new TrainRun(o, settings, start, trainer);
     return await run.all();
   } catch (e) {

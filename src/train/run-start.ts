@@ -8,7 +8,7 @@ import type { BatchLoader } from '../data/batches.js';
 import type { LayerGraph } from '../ir/graph.js';
 import { SGD_DEFAULTS, type LossSpec } from '../codegen/kernels/index.js';
 import type { GpuContext } from '../runtime/gpu-context.js';
-import type { TeacherSource, TrainerOptions } from '../runtime/trainer.js';
+import type { TeacherSource, TrainerOptions } from '../launch/train.js';
 import { initWeights, type Weights } from '../weights/weights.js';
 import { checkNetwork, loadCheckpoint, loadCheckpointState, type MetricsRecord } from './checkpoint.js';
 import type { InterruptFlag } from './interrupt.js';

@@ -1,5 +1,5 @@
 // Batch norm at inference as a per-channel scale and shift, and folded into the convolution in
-// front of it. Written once for the inference kernels' packed parameters (codegen/pack.ts) and the
+// front of it. Written once for the inference kernels' packed parameters (program/uploads.ts) and the
 // exports (export/fold-bn.ts), so that both compute the same numbers.
 
 import { BN_EPS } from '../ir/graph.js';

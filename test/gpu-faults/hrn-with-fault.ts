@@ -16,9 +16,10 @@ const step = Trainer.prototype.step;
 let steps = 0;
 Trainer.prototype.step = function (this: Trainer, ...args: Parameters<Trainer['step']>) {
   if (++steps === stepAt) {
-    if (kind === 'lose') this.ctx.device.destroy();
-    // The buffers are the trainer's own; reached around TypeScript's `private` for the fault.
-    else (this as unknown as { buffers: GPUBuffer[] }).buffers[this.plan.input.buffer].destroy();
+    // The runner is the trainer's own; reached around TypeScript's `private` for the fault.
+    const runner = (this as unknown as { runner: { device: GPUDevice; buffer(id: number): GPUBuffer } }).runner;
+    if (kind === 'lose') runner.device.destroy();
+    else runner.buffer(this.program.io.images.buffer).destroy();
   }
   return step.apply(this, args);
 };

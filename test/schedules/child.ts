@@ -15,6 +15,8 @@ import { lowerToGraph } from '../../src/ir/lower.js';
 import { backwardGraph, forwardGraph } from '../../src/reference/backward.js';
 import { tensor } from '../../src/reference/ops.js';
 import { runReference } from '../../src/reference/run.js';
+import { inferencePlanFor } from '../../src/launch/infer.js';
+import { trainingPlanFor } from '../../src/launch/train.js';
 import { openDevice } from '../../src/runtime/device.js';
 import { Executor } from '../../src/runtime/executor.js';
 import { Trainer } from '../../src/runtime/trainer.js';
@@ -96,16 +98,18 @@ async function main(): Promise<void> {
     const ref = backwardGraph(g, w, tape, Float32Array.from(softmaxCrossEntropy(tape.acts[g.output].data, labels, g.classes).grad));
     const logits = runReference(g, w, x, batch);
     for (const [point, choice] of POINTS) {
-      const ex = await Executor.forGraph(ctx, g, w, { batch, ...choice });
+      const plan = inferencePlanFor(ctx, g, { batch, ...choice });
+      const ex = await Executor.create(ctx, plan.program, w);
       let inference: number;
-      const schedules = texts(ex.plan.schedules);
-      const workgroups = new Set(ex.plan.kernels.map((k) => k.workgroupSize));
+      const schedules = texts(plan.schedules);
+      const workgroups = new Set(plan.kernels.map((k) => k.workgroupSize));
       try {
         inference = normwiseError(await ex.run(x), logits);
       } finally {
         ex.dispose();
       }
-      const tr = await Trainer.create(ctx, g, w, { batch, ...choice });
+      const trainPlan = trainingPlanFor(ctx, g, { batch, ...choice });
+      const tr = await Trainer.create(ctx, g, trainPlan.program, w);
       let gradients = 0;
       let planeSplit: boolean;
       try {
@@ -113,9 +117,9 @@ async function main(): Promise<void> {
         await tr.flush();
         const got = await tr.readGrads();
         for (const [name, r] of ref.grads) gradients = Math.max(gradients, normwiseError(got.get(name)!, r));
-        schedules.push(...texts(tr.plan.schedules));
-        for (const k of tr.plan.kernels) workgroups.add(k.workgroupSize);
-        planeSplit = tr.plan.kernels.some((k) => k.template === 'train/bn_stats' && k.wgsl.includes('args.PCH'));
+        schedules.push(...texts(trainPlan.schedules));
+        for (const k of trainPlan.kernels) workgroups.add(k.workgroupSize);
+        planeSplit = trainPlan.kernels.some((k) => k.template === 'train/bn_stats' && k.wgsl.includes('args.PCH'));
       } finally {
         tr.dispose();
       }

@@ -2,6 +2,8 @@
 // width (LP_NATIVE_VECTOR_WIDTH: 128 bits = subgroups of 4, 256 = 8): runs inference and training
 // steps of small networks that between them use every kernel template, against the CPU reference,
 // and prints one JSON line with the subgroup size, the templates run and the largest errors.
+import { openTrainer } from '../../src/launch/train.js';
+import { openExecutor } from '../../src/launch/infer.js';
 import '../../src/codegen/template-files.js';
 import { residualNetwork } from '../../src/ir/factory.js';
 import type { LayerGraph } from '../../src/ir/graph.js';
@@ -9,8 +11,6 @@ import { lowerToGraph } from '../../src/ir/lower.js';
 import { runReference } from '../../src/reference/run.js';
 import { referenceTrainStep } from '../../src/reference/train-step.js';
 import { openDevice } from '../../src/runtime/device.js';
-import { Executor } from '../../src/runtime/executor.js';
-import { Trainer } from '../../src/runtime/trainer.js';
 import { Sgd } from '../../src/train/sgd.js';
 import { initWeights, perturbWeights, Rng, type Weights } from '../../src/weights/weights.js';
 import { copyWeights, normwiseError } from '../numeric.js';
@@ -52,17 +52,17 @@ async function main(): Promise<void> {
       const w0 = softMasks(perturbWeights(initWeights(g, 5), 6));
       const shape = g.nodes[0].shape;
       const x = new Rng(21).fillNormal(new Float32Array(batch * shape.c * shape.h * shape.w), 1);
-      const ex = await Executor.forGraph(ctx, g, w0, { batch });
+      const ex = await openExecutor(ctx, g, w0, { batch });
       let inference: number;
       try {
         inference = normwiseError(await ex.run(x), runReference(g, w0, x, batch));
-        for (const k of ex.plan.kernels) templates.add(k.template);
+        for (const k of ex.program.kernels) templates.add(k.template);
       } finally {
         ex.dispose();
       }
       const ref = copyWeights(w0);
       const sgd = Sgd.forGraph(g, ref);
-      const tr = await Trainer.create(ctx, g, w0, { batch });
+      const tr = await openTrainer(ctx, g, w0, { batch });
       let training = 0;
       try {
         const labels = Array.from({ length: batch }, (_, i) => i % 5);
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
         }
         const got = await tr.readWeights();
         for (const [n, t] of ref) training = Math.max(training, normwiseError(got.get(n)!.data, t.data));
-        for (const k of tr.plan.kernels) templates.add(k.template);
+        for (const k of tr.program.kernels) templates.add(k.template);
       } finally {
         tr.dispose();
       }

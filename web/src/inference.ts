@@ -1,10 +1,10 @@
 // In-browser inference with hrn's own runtime: the browser's WebGPU adapter opened through the same
 // device set-up as the CLI's (contextFromAdapter), the plan compiled for its subgroup size, the
 // weights packed and run by the Executor, the images prepared by hrn's batch loader.
+import { openExecutor } from '../../src/launch/infer.js';
 import type { ArchIR } from '../../src/ir/arch.js';
 import type { LayerGraph } from '../../src/ir/graph.js';
 import { contextFromAdapter, type GpuContext } from '../../src/runtime/gpu-context.js';
-import { Executor } from '../../src/runtime/executor.js';
 import { decodeSafetensors } from '../../src/weights/safetensors-format.js';
 import { checkWeights, type Weights } from '../../src/weights/weights.js';
 import { FASHION_MNIST_CLASSES, parseIdx } from '../../src/data/idx-format.js';
@@ -119,7 +119,7 @@ export async function runInference(gpu: BrowserGpu, net: ArchIR, graph: LayerGra
   const normalization = w.normalization ?? defaultNormalization(net.input.c);
   const loader = new BatchLoader(samples, { batchSize: batch, shuffle: false, fit: { shape: net.input, mode: 'pad' }, normalization, subset: { count: images, mode: 'first' } });
   const t0 = performance.now();
-  const ex = await Executor.forGraph(gpu.ctx, graph, w.weights, { batch });
+  const ex = await openExecutor(gpu.ctx, graph, w.weights, { batch });
   const setupMs = performance.now() - t0;
   const per = net.input.c * net.input.h * net.input.w;
   const inputs = new Float32Array(images * per);
@@ -145,5 +145,5 @@ export async function runInference(gpu: BrowserGpu, net: ArchIR, graph: LayerGra
     ex.dispose();
   }
   const correct = predictions.filter((p, i) => p === labels[i]).length;
-  return { images, batch, classes: net.classes, inputs, logits, predictions, labels, accuracy: correct / Math.max(1, images), setupMs, batchMs, subgroupSize: ex.plan.subgroupSize };
+  return { images, batch, classes: net.classes, inputs, logits, predictions, labels, accuracy: correct / Math.max(1, images), setupMs, batchMs, subgroupSize: ex.program.subgroupSize };
 }

@@ -12,7 +12,7 @@ import { emitHrn } from '../../ir/emit-hrn.js';
 import { printArch, printGraph } from '../../ir/print.js';
 import { networkStats } from '../../ir/stats.js';
 import { openDevice, type GpuContext } from '../../runtime/device.js';
-import { withDeviceProfile } from '../../runtime/gpu-context.js';
+import { withDeviceProfile } from '../../launch/device-profile.js';
 import type { ScheduleOptions } from '../../codegen/plan-types.js';
 import { bytes, displayPath } from '../format.js';
 import { flag, intOption, listOption, stringOption, type ParsedCommand } from '../args.js';

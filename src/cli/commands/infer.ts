@@ -57,7 +57,7 @@ export const infer: Command = {
     checkWeightsFit(resolved, loadedWeights);
     const weights = loadedWeights.weights;
     // Loaded only now: WebGPU and the code generator are start-up time the other commands skip.
-    const [{ Executor, openDevice }, { compileProgress }] = await Promise.all([import('../../runtime/index.js'), import('../../train/progress.js')]);
+    const [{ openDevice }, { openExecutor }, { compileProgress }] = await Promise.all([import('../../runtime/device.js'), import('../../launch/infer.js'), import('../../train/progress.js')]);
     // The device before the data: its limits say whether --batch fits, which takes milliseconds,
     // and reading the data set takes seconds.
     const gpu = await openDevice(adapterChoice(p));
@@ -82,7 +82,7 @@ export const infer: Command = {
     let seen = 0;
     const predictions: { index: number; label: number; predicted: number; p: number }[] = [];
     try {
-      const ex = await Executor.forGraph(gpu, graph, weights, { batch, profile, tuned: tuned.tuned }, compileProgress(progressStream(ctx.io)));
+      const ex = await openExecutor(gpu, graph, weights, { batch, profile, tuned: tuned.tuned }, compileProgress(progressStream(ctx.io)));
       // Kernel compilation has its own progress line; images per second count the inference only.
       started = performance.now();
       const progress = new ImageProgress(progressStream(ctx.io), { label: 'infer', total: data.test.count });

@@ -1,5 +1,5 @@
 // `hrn tune FILE`: times candidate schedules of every kernel signature of a network's plan on the
-// adapter in use (runtime/tune/), keeps the fastest whose result is the profile choice's, prints
+// adapter in use (launch/tune/), keeps the fastest whose result is the profile choice's, prints
 // what it found and adds it to the device's tuning cache (tune-cache.ts), which compile, train and
 // infer read.
 
@@ -81,7 +81,7 @@ export const tune: Command = {
       if (!json) ctx.io.out(text);
     };
     // Loaded only now: WebGPU and the code generator are start-up time the other commands skip.
-    const [{ openDevice }, { tuneSchedules }] = await Promise.all([import('../../runtime/device.js'), import('../../runtime/tune/index.js')]);
+    const [{ openDevice }, { tuneSchedules }] = await Promise.all([import('../../runtime/device.js'), import('../../launch/tune/index.js')]);
     const gpu = await openDevice(adapterChoice(p));
     const stream = progressStream(ctx.io);
     // The first signal ends the search after the candidate being timed; the winners so far are still

@@ -10,7 +10,7 @@ import { convPacking, convWeightPadding } from '../conv-layout.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
 import { genArgmax, genAvgPool, genConv, genEwise, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
 import { dispatchLimits, type DispatchLimits } from '../kernels/common.js';
-import type { BufferKind, ParamSource, Plan, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
+import type { BufferKind, ParamSource, PlanBody, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
 import { Scheduler, scheduleTarget, type ScheduleRecord } from '../schedule/scheduler.js';
 import type { DispatchSchedule } from '../schedule/types.js';
 import { isMaterialized } from './place.js';
@@ -229,7 +229,7 @@ function tensors(graph: LayerGraph, fusion: Fusion, e: Emitter): PlanTensor[] {
 }
 
 /** The execution plan of a placed, allocated graph. */
-export function emitPlan(graph: LayerGraph, fusion: Fusion, placement: Placement, liveness: Liveness, allocation: Allocation, options: GraphPassOptions): Plan {
+export function emitPlan(graph: LayerGraph, fusion: Fusion, placement: Placement, liveness: Liveness, allocation: Allocation, options: GraphPassOptions): PlanBody {
   const e = new Emitter(graph, placement, liveness, allocation, options);
   const planTensors = tensors(graph, fusion, e);
   for (const s of placement.order) {
@@ -241,7 +241,7 @@ export function emitPlan(graph: LayerGraph, fusion: Fusion, placement: Placement
   const outputRoot = liveness.roots.get(placement.outputValue)!;
   const logits = allocation.bufferOf.get(outputRoot.id)!;
   const classes = outputRoot.c * outputRoot.plane;
-  const output: Plan['output'] = { node: graph.nodes[graph.output].name, logits, classes };
+  const output: PlanBody['output'] = { node: graph.nodes[graph.output].name, logits, classes };
   if (options.head) Object.assign(output, e.head(logits, classes));
   const input = graph.nodes.find((n) => n.op === 'input')!;
   const sum = (kind: BufferKind) => e.buffers.filter((b) => b.kind === kind).reduce((s, b) => s + b.bytes, 0);

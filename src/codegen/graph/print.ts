@@ -4,7 +4,8 @@
 
 import { printGraph } from '../../ir/print.js';
 import type { LayerGraph } from '../../ir/graph.js';
-import type { Plan } from '../plan-types.js';
+import type { PlanBody } from '../plan-types.js';
+import { programSection } from '../program.js';
 import { profileText, scheduleText } from '../schedule/describe.js';
 import { isMaterialized } from './place.js';
 import { nodeOf, type Allocation, type Fusion, type GraphState, type Liveness, type Placement, type Step } from './state.js';
@@ -65,7 +66,7 @@ function allocationSection(a: Allocation): string[] {
   return lines;
 }
 
-function planSection(plan: Plan): string[] {
+function planSection(plan: PlanBody): string[] {
   const lines = [`kernels: ${plan.kernels.length} kernels, ${plan.dispatches.length} dispatches; schedules: ${profileText(plan.profile)}`];
   for (const k of plan.kernels) lines.push(`  ${k.name}: ${k.template}, ${k.bindings.length} bindings, workgroup ${k.workgroupSize}`);
   const scheduleOf = new Map(plan.schedules.map((s) => [s.dispatch, s]));
@@ -88,5 +89,6 @@ export function printGraphState(state: GraphState): string {
   if (state.liveness) parts.push(livenessSection(state.liveness).join('\n'));
   if (state.allocation) parts.push(allocationSection(state.allocation).join('\n'));
   if (state.plan) parts.push(planSection(state.plan).join('\n'));
+  if (state.program) parts.push(programSection(state.program).join('\n'));
   return parts.join('\n\n');
 }

@@ -4,7 +4,8 @@
 
 import type { ArchIR } from '../../ir/arch.js';
 import type { ConcatNode, ConvNode, GraphNode, LayerGraph } from '../../ir/graph.js';
-import type { Plan, PlanBuffer, PlanLimits } from '../plan-types.js';
+import type { Program } from '../../program/types.js';
+import type { PlanBody, PlanBuffer, PlanLimits } from '../plan-types.js';
 import type { ScheduleSettings } from '../schedule/scheduler.js';
 
 /** Plan options with every default filled in. */
@@ -144,7 +145,9 @@ export interface GraphState {
   placement?: Placement;
   liveness?: Liveness;
   allocation?: Allocation;
-  plan?: Plan;
+  plan?: PlanBody;
+  /** `program`: what the runtime runs. */
+  program?: Program;
 }
 
 /** A field a pass (graph or training) needs from an earlier pass, or an internal error naming both. */

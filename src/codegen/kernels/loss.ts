@@ -3,6 +3,7 @@
 import { f, u } from '../template.js';
 import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, fixedWorkgroup, pow2AtLeast } from './common.js';
 import { type BufView, build, type SlotDef, type TrainKernel, WG, reads, writes } from './train-common.js';
+import { LOSS_SUMS } from '../../program/types.js';
 
 /** The training loss (docs/architecture.md, "Training recipe"; the reference is src/train/losses.ts). */
 export type LossSpec =
@@ -10,8 +11,7 @@ export type LossSpec =
   | { kind: 'hinton'; temperature: number; ceWeight: number; kdWeight: number }
   | { kind: 'dkd'; temperature: number; ceWeight: number; alpha: number; beta: number; warmup: number };
 
-/** Slots of the running sums the loss kernel adds to (one float each). */
-export const LOSS_SUMS = ['loss', 'correct', 'steps', 'ce', 'kd1', 'kd2'] as const;
+export { LOSS_SUMS };
 
 export function genLoss(
   name: string,

@@ -22,7 +22,9 @@ export interface GradTarget extends BufView {
   accumulate: boolean;
 }
 
-export type BindingType = 'read-only-storage' | 'storage' | 'uniform';
+import type { BindingType } from '../../program/types.js';
+
+export type { BindingType };
 
 export interface TrainBinding {
   binding: number;

@@ -5,6 +5,7 @@
 
 import { printGraph } from '../../ir/print.js';
 import { fusionSection } from '../graph/print.js';
+import { programSection } from '../program.js';
 import { bufferSpans } from './allocate.js';
 import type { TrainBuilder } from './builder.js';
 import { profileText, scheduleText } from '../schedule/describe.js';
@@ -77,5 +78,6 @@ export function printTrainState(state: TrainState): string {
   }
   if (state.grads && state.grads.clears.size > 0) parts.push(`cleared every step: ${[...state.grads.clears].sort((x, y) => x - y).map((id) => state.builder!.buffers[id].name).join(', ')}`);
   if (state.builder && state.memory) parts.push(memorySection(state.builder, state.memory).join('\n'));
+  if (state.trainPlan) parts.push(programSection(state.trainPlan.program).join('\n'));
   return parts.join('\n\n');
 }

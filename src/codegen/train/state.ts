@@ -9,7 +9,7 @@ import { need, type GraphState } from '../graph/state.js';
 import type { TrainBuilder } from './builder.js';
 import type { TrainStep } from './forward.js';
 import type { BnStore, ParamStore } from './params.js';
-import type { TrainMemory } from './types.js';
+import type { TrainMemory, TrainPlan } from './types.js';
 import type { ForwardValues, Gradients } from './values.js';
 
 /** What a training step is compiled for, beyond the plan options the graph passes share. */
@@ -44,6 +44,8 @@ export interface TrainState extends GraphState {
   loss?: LossBuffers;
   /** `allocate`: where the buffers live in GPU memory. */
   memory?: TrainMemory;
+  /** `program`: the step's plan, with the program the runtime runs. */
+  trainPlan?: TrainPlan;
 }
 
 /** Copies of the state's builder and value storage for a pass to extend. */

@@ -3,11 +3,12 @@
 import type { Shape } from '../../ir/arch.js';
 import type { GraphPassObserver } from '../../passes/graph-passes.js';
 import type { BindingType, BufView, LossSpec, SgdHyper, TrainBinding } from '../kernels/index.js';
-import type { PackedParam, ParamLayout } from '../conv-layout.js';
+import type { ParamLayout } from '../conv-layout.js';
+import type { ParamEntry, Program, RunningEntry } from '../../program/types.js';
 import type { CompiledKernel, PlanLimits, ScheduleOptions } from '../plan-types.js';
 import type { DispatchSchedule, PlanProfile } from '../schedule/types.js';
 
-export type { ParamLayout };
+export type { ParamEntry, ParamLayout, RunningEntry };
 
 export interface TrainPlanOptions extends ScheduleOptions {
   /** Images per step; the plan is compiled for it. */
@@ -56,21 +57,6 @@ export interface TrainBuffer {
   bytes: number;
   /** Contents uploaded once when the buffer is created (the dispatch arguments). */
   init?: Uint32Array<ArrayBuffer>;
-}
-
-/** A trainable tensor; its offset is the same in the parameter, gradient and momentum buffers (a multiple of 64). */
-export interface ParamEntry extends PackedParam {
-  /** The tensor's name in weights.ts. */
-  name: string;
-  decay: boolean;
-}
-
-export interface RunningEntry {
-  bn: string;
-  c: number;
-  /** Float offsets in the running-statistics buffer. */
-  mean: number;
-  variance: number;
 }
 
 export interface TrainPlanKernel extends CompiledKernel {
@@ -122,7 +108,8 @@ export interface ValueInfo {
   grad?: BufView;
 }
 
-export interface TrainPlan {
+/** The training plan as the training passes build it, before the `program` pass lowers it. */
+export interface TrainPlanBody {
   graph: string;
   batch: number;
   classes: number;
@@ -154,6 +141,11 @@ export interface TrainPlan {
   profile: PlanProfile;
   /** The schedule of every dispatch of a scheduled kernel family (conv, conv dX and dW, fc, reductions), by dispatch index. */
   schedules: DispatchSchedule[];
+}
+
+/** The training plan, with the program the runtime runs (src/codegen/program.ts). */
+export interface TrainPlan extends TrainPlanBody {
+  program: Program;
 }
 
 export const ALIGN = 64; // floats: 256 bytes, WebGPU's minStorageBufferOffsetAlignment

@@ -12,6 +12,7 @@ import { backwardPass } from './backward.js';
 import { forwardPass } from './forward.js';
 import { lossPass } from './loss.js';
 import { paramsPass } from './params.js';
+import { programPass } from './program.js';
 import { updatePass } from './update.js';
 import { valuesPass } from './values.js';
 
@@ -23,4 +24,4 @@ const trainFuse: GraphPass<TrainState> = {
 };
 
 /** From the layer graph to the training step. */
-export const TRAIN_PASSES: readonly GraphPass<TrainState>[] = Object.freeze([trainFuse, paramsPass, valuesPass, forwardPass, lossPass, backwardPass, updatePass, allocatePass]);
+export const TRAIN_PASSES: readonly GraphPass<TrainState>[] = Object.freeze([trainFuse, paramsPass, valuesPass, forwardPass, lossPass, backwardPass, updatePass, allocatePass, programPass]);

@@ -3,14 +3,11 @@
 // schedule decides too), the buffers they bind at the plan's sizes, what fills those buffers, and
 // the ranges they write (what a candidate's result is compared on).
 
-import { packParams } from '../../codegen/pack.js';
-import type { Plan } from '../../codegen/plan-types.js';
-import type { BindingType } from '../../codegen/kernels/index.js';
 import type { DispatchSchedule } from '../../codegen/schedule/types.js';
 import { familyOfKey } from '../../codegen/schedule/signature.js';
-import type { TrainPlan } from '../../codegen/train/types.js';
+import type { BindingType, Program, ProgramBuffer } from '../../program/types.js';
+import { weightContents } from '../../program/uploads.js';
 import type { Weights } from '../../weights/weights.js';
-import { flatParams, flatRunning } from '../trainer-state.js';
 
 /** What a buffer holds before the group runs. */
 export type GroupContents =
@@ -68,9 +65,9 @@ function groupIndices(schedules: readonly DispatchSchedule[], key: string): { re
 }
 
 /** How many dispatches of each signature a plan has (its second levels not counted), in the plan's order. */
-export function signatureCounts(plan: Plan | TrainPlan): Map<string, number> {
+export function signatureCounts(schedules: readonly DispatchSchedule[]): Map<string, number> {
   const out = new Map<string, number>();
-  for (const r of plan.schedules) if (isPrimary(r)) out.set(r.signature, (out.get(r.signature) ?? 0) + 1);
+  for (const r of schedules) if (isPrimary(r)) out.set(r.signature, (out.get(r.signature) ?? 0) + 1);
   return out;
 }
 
@@ -101,71 +98,40 @@ function distinct(outputs: GroupOutput[]): GroupOutput[] {
   });
 }
 
-/** Parameter contents of inference plans, packed once per plan. */
-const packedOf = new WeakMap<Plan, Map<number, Float32Array>>();
-
-/** The group of `key` in an inference plan; parameters from `weights` (batch norm folded, packed as the plan's kernels read them). */
-export function inferenceGroup(plan: Plan, key: string, weights: Weights): DispatchGroup | undefined {
-  const found = groupIndices(plan.schedules, key);
-  if (!found) return undefined;
-  let params = packedOf.get(plan);
-  if (!params) {
-    params = packParams(plan, weights);
-    packedOf.set(plan, params);
-  }
-  const table = new BufferTable();
-  const outputs: GroupOutput[] = [];
-  const dispatches = found.dispatches.map((i): GroupDispatch => {
-    const d = plan.dispatches[i];
-    const k = plan.kernels[d.kernel];
-    const bindings = d.bindings.map((b) => {
-      const pb = plan.buffers[b.buffer];
-      const data = params.get(pb.id);
-      const buffer = table.at(pb.id, () => ({ bytes: pb.bytes, uniform: false, contents: data ? { kind: 'given', data } : { kind: 'noise', key: `${pb.name}|${pb.bytes}` } }));
-      if (b.write) outputs.push({ buffer, offset: 0, bytes: pb.bytes });
-      return { binding: b.binding, buffer };
-    });
-    const types: BindingType[] = k.bindings.map((b) => (b.write ? 'storage' : 'read-only-storage'));
-    return { kernel: { name: k.name, wgsl: k.wgsl, entryPoint: k.entryPoint, types }, bindings, workgroups: d.workgroups };
-  });
-  return { label: plan.dispatches[found.record.dispatch].nodes.join(' + '), record: found.record, buffers: table.buffers, dispatches, outputs: distinct(outputs) };
-}
-
-/** The parameter and running-statistics buffers' contents of training plans, once per plan. */
-const flatOf = new WeakMap<TrainPlan, { params: Float32Array; running: Float32Array }>();
+/** The weight uploads of each program, made once per program. */
+const uploadsOf = new WeakMap<Program, Map<number, Float32Array>>();
 
 /**
- * The group of `key` in a training plan: parameters and running statistics from `weights` (packed
- * as the plan lays them out), dispatch arguments as the plan gives them, the zero bias zero,
- * everything else noise. The reduction scratch is written before it is read within a group, and
- * its size follows the schedule, so it is not compared.
+ * The group of `key` in a compiled program (its dispatches' schedules in `schedules`): the buffers
+ * the weights fill from `weights` (folded and packed as the program's transforms say), dispatch
+ * arguments as the program gives them, uniforms and the zero bias zero, everything else noise. A
+ * scratch buffer is written before it is read within a group, and its size follows the schedule,
+ * so it is not compared.
  */
-export function trainingGroup(plan: TrainPlan, key: string, weights: Weights): DispatchGroup | undefined {
-  const found = groupIndices(plan.schedules, key);
+export function programGroup(program: Program, schedules: readonly DispatchSchedule[], key: string, weights: Weights): DispatchGroup | undefined {
+  const found = groupIndices(schedules, key);
   if (!found) return undefined;
-  let flat = flatOf.get(plan);
-  if (!flat) {
-    flat = { params: flatParams(plan, weights), running: flatRunning(plan, weights) };
-    flatOf.set(plan, flat);
+  let uploads = uploadsOf.get(program);
+  if (!uploads) {
+    uploads = weightContents(program, weights);
+    uploadsOf.set(program, uploads);
   }
-  const { params, running } = flat;
-  const contentsOf = (id: number): GroupContents => {
-    const b = plan.buffers[id];
-    if (id === plan.bufferIds.params) return { kind: 'given', data: params };
-    if (id === plan.bufferIds.running) return { kind: 'given', data: running };
-    if (b.init) return { kind: 'given', data: b.init };
-    if (b.kind === 'zeros' || b.kind === 'uniform') return { kind: 'zeros' };
+  const given = uploads;
+  const contentsOf = (b: ProgramBuffer): GroupContents => {
+    const data = given.get(b.id) ?? b.init;
+    if (data) return { kind: 'given', data };
+    if (b.zeros || b.usage === 'uniform') return { kind: 'zeros' };
     return { kind: 'noise', key: `${b.name}|${b.bytes}` };
   };
   const table = new BufferTable();
   const outputs: GroupOutput[] = [];
   const dispatches = found.dispatches.map((i): GroupDispatch => {
-    const d = plan.dispatches[i];
-    const k = plan.kernels[d.kernel];
+    const d = program.dispatches[i];
+    const k = program.kernels[d.kernel];
     const bindings = d.bindings.map((b) => {
-      const pb = plan.buffers[b.buffer];
-      const buffer = table.at(pb.id, () => ({ bytes: pb.bytes, uniform: pb.kind === 'uniform' || pb.kind === 'args', contents: contentsOf(pb.id) }));
-      if (b.type === 'storage' && pb.kind !== 'scratch') {
+      const pb = program.buffers[b.buffer];
+      const buffer = table.at(pb.id, () => ({ bytes: pb.bytes, uniform: pb.usage === 'uniform', contents: contentsOf(pb) }));
+      if (k.layout[b.binding] === 'storage' && !pb.scratch) {
         const offset = b.offset ?? 0;
         outputs.push({ buffer, offset, bytes: b.size ?? pb.bytes - offset });
       }
@@ -173,5 +139,5 @@ export function trainingGroup(plan: TrainPlan, key: string, weights: Weights): D
     });
     return { kernel: { name: k.name, wgsl: k.wgsl, entryPoint: k.entryPoint, types: k.layout }, bindings, workgroups: d.workgroups };
   });
-  return { label: plan.dispatches[found.record.dispatch].label, record: found.record, buffers: table.buffers, dispatches, outputs: distinct(outputs) };
+  return { label: program.dispatches[found.record.dispatch].label, record: found.record, buffers: table.buffers, dispatches, outputs: distinct(outputs) };
 }

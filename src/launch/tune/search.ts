@@ -22,11 +22,11 @@ import type { TunedSchedule } from '../../codegen/schedule/tuned.js';
 import type { ProfileName, ScheduleFamily, ScheduleTarget } from '../../codegen/schedule/types.js';
 import { initWeights, perturbWeights } from '../../weights/weights.js';
 import { SplitMix32 } from '../../util/rng.js';
-import { withDeviceProfile } from '../gpu-context.js';
+import { withDeviceProfile } from '../device-profile.js';
 import { Contents, mismatch } from './contents.js';
-import { inferenceGroup, signatureCounts, trainingGroup, type DispatchGroup } from './group.js';
+import { programGroup, signatureCounts, type DispatchGroup } from './group.js';
 import { GroupError, GroupRun, type GroupTiming } from './run-group.js';
-import { deviceClock, type GpuClock } from '../gpu-timer.js';
+import { deviceClock, type GpuClock } from '../../runtime/gpu-timer.js';
 
 export type { Measured, SignatureTuning, TuneDevice, TuneMode, TuneOptions, TuneProgress, TuneResult } from './types.js';
 import type { Measured, SignatureTuning, TuneDevice, TuneOptions, TuneResult } from './types.js';
@@ -104,7 +104,7 @@ export class ScheduleSearch {
   }
 
   private group(plan: Plan | TrainPlan, key: string): DispatchGroup | undefined {
-    return this.o.mode === 'training' ? trainingGroup(plan as TrainPlan, key, this.weights) : inferenceGroup(plan as Plan, key, this.weights);
+    return programGroup(plan.program, plan.schedules, key, this.weights);
   }
 
   private listFor(sig: KernelSignature, profile: ProfileName): Knobs[] {
@@ -115,7 +115,7 @@ export class ScheduleSearch {
   /** The signatures of `plan` in `families` still to tune, with their candidate lists. */
   private states(plan: Plan | TrainPlan, families: readonly ScheduleFamily[]): State[] {
     const out: State[] = [];
-    for (const [key, dispatches] of signatureCounts(plan)) {
+    for (const [key, dispatches] of signatureCounts(plan.schedules)) {
       const signature = parseSignatureKey(key);
       if (!signature || !families.includes(signature.family) || this.o.skip?.has(key)) continue;
       const list = spread(this.listFor(signature, plan.profile.name), keySeed(key, this.o.seed ?? 1));

@@ -5,8 +5,8 @@ import type { Knobs } from '../../codegen/schedule/candidates.js';
 import type { KernelSignature } from '../../codegen/schedule/signature.js';
 import type { PlanProfile, ProfileName, ScheduleFamily, ScheduleTarget } from '../../codegen/schedule/types.js';
 import type { LayerGraph } from '../../ir/graph.js';
-import type { GpuContext } from '../gpu-context.js';
-import type { GpuClock } from '../gpu-timer.js';
+import type { GpuContext } from '../../runtime/gpu-context.js';
+import type { GpuClock } from '../../runtime/gpu-timer.js';
 
 export type TuneMode = 'inference' | 'training';
 

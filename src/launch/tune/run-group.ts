@@ -2,9 +2,9 @@
 // compiled, then run once with the written ranges read back (what a candidate is checked on), or
 // many times for a timing.
 
-import { checkGpu, gpuFailure, guardGpu } from '../device-watch.js';
-import { type GpuClock, GpuTimer } from '../gpu-timer.js';
-import { cachedPipeline, type CachedPipeline } from '../pipelines.js';
+import { checkGpu, gpuFailure, guardGpu } from '../../runtime/device-watch.js';
+import { type GpuClock, GpuTimer } from '../../runtime/gpu-timer.js';
+import { cachedPipeline, type CachedPipeline } from '../../runtime/pipelines.js';
 import type { DispatchGroup, GroupBuffer } from './group.js';
 
 /** The bytes a buffer starts with, by its contents' description. */
