@@ -8,9 +8,9 @@
 // The output-channel block is workgroup_id.y, the same for the whole workgroup; lanes differ only
 // in the pixels they read. No workgroup memory and no barriers.
 //
-// Weights are packed by the host as vec4s: wgt[((ob * CIG + ic) * K*K + ky*K + kx) * NV + v] holds
-// output channels ocl + 4v .. ocl + 4v + 3 of output block ob (zero past the end of a group's
-// channels). Without subgroups every lane reads the vec4s it needs. With subgroups (the ENABLE
+// Weights are in the packed layout (kernels/lib/packed_conv.wgsl), read as vec4s: vec4 v of a
+// block's lanes holds output channels ocl + 4v .. ocl + 4v + 3 of output block ob (zero past the
+// end of a group's channels). Without subgroups every lane reads the vec4s it needs. With subgroups (the ENABLE
 // placeholder is `enable subgroups;`), each lane of a subgroup loads a different vec4 of the row
 // and subgroupBroadcast hands all lanes all of them: lavapipe executes a load whose address it
 // cannot prove uniform lane by lane, so this does SG times fewer loads (measured: 2.5-3x faster
@@ -23,6 +23,7 @@
 
 {{ENABLE}}
 {{BINDINGS}}
+//#include packed_conv
 
 const IN_H: u32 = {{IH}};
 const IN_W: u32 = {{IW}};
@@ -69,7 +70,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let iy0 = i32(oy * STRIDE) - PAD;
 {{ACC_DECL}}
   var xi = n * IN_BATCH_STRIDE + IN_OFFSET + g * (CIG * IN_H * IN_W);
-  var wi = ob * (CIG * KK_NV);
+  var wi = packedWeight(ob, 0u, 0u) / 4u;
   // An opaque trip count (always CIG): a short constant-count loop would be fully unrolled by the
   // driver, multiplying its JIT time for small layers without making them faster.
   let cig = select(CIG, CIG + 1u, arrayLength(&{{bias}}) == 0u);

@@ -1,13 +1,12 @@
 // Convolution bias gradient: db[oc] = sum over n, y, x of dy[n, oc, y, x], written at the bias's
-// packed position (block ob = g * OB_PER_G + ocl / OCB, lane ocl % OCB). One invocation per output
+// packed position (kernels/lib/packed_conv.wgsl). One invocation per output
 // channel (convolutions with a bias are rare: batch norm follows every convolution hrn lowers).
 
 {{BINDINGS}}
+//#include packed_conv
 
 const OUT_C: u32 = {{OC}};
 const COG: u32 = {{COG}};
-const OCB: u32 = {{OCB}};
-const OB_PER_G: u32 = {{OBG}};
 const OHW: u32 = {{OHW}};
 const BATCH: u32 = {{N}};
 const DY_BATCH_STRIDE: u32 = {{DY_BS}};
@@ -29,5 +28,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let g = oc / COG;
   let ocl = oc - g * COG;
-  {{grad}}[GB_OFFSET + (g * OB_PER_G + ocl / OCB) * OCB + ocl % OCB] = s;
+  {{grad}}[GB_OFFSET + packedBias(g, ocl)] = s;
 }

@@ -11,12 +11,13 @@
 // over 4 output channels). Within a row the output columns go PXB at a time: the OVB*4 x PXB dy
 // values are the same for every lane, so with subgroups (ENABLE = `enable subgroups;`) each lane
 // loads a few of them and subgroupBroadcast hands them to all; the (PXB-1)*S + K input columns of
-// each tap row are the lane's own. The tile is written in the forward kernel's packed layout,
-// vec4 index ((ob * CIG + ic) * K*K + ky*K + kx) * NV + v; lanes past a group's last output channel
+// each tap row are the lane's own. The tile is written in the forward kernel's packed layout
+// (kernels/lib/packed_conv.wgsl) as vec4s; lanes past a group's last output channel
 // get exactly zero (their dy is masked), so padding weights stay zero.
 
 {{ENABLE}}
 {{BINDINGS}}
+//#include packed_conv
 
 const IN_H: u32 = {{IH}};
 const IN_W: u32 = {{IW}};
@@ -62,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let icl = (wid.y - g * ICK_PER_G) * {{WG}}u + lid;
   let icc = min(icl, CIG - 1u);
   let ocl0 = ov * (OVB * 4u);            // first output channel (in group) of this workgroup
-  let ob = g * OB_PER_G + ocl0 / OCB;
+  let ob = packedBlock(g, ocl0);
   let v0 = (ocl0 % OCB) / 4u;
   let ky0 = kyb * KYB;
   let xc = (g * CIG + icc) * IHW;

@@ -12,8 +12,7 @@
 // taps reach which pixel of the block is known when the kernel is generated: the generated body
 // touches only contributing taps, and the checks left at run time are the image borders.
 //
-// Weights are in the forward kernel's packed layout: ((ob * CIG + ic) * K*K + t) * OCB + l is
-// output channel ob*OCB + l. With subgroups (ENABLE = `enable subgroups;`) each lane loads a
+// Weights are in the forward kernel's packed layout (kernels/lib/packed_conv.wgsl). With subgroups (ENABLE = `enable subgroups;`) each lane loads a
 // different one of the ICB*K*K weights of the channel and subgroupBroadcast hands every lane all
 // of them (on a CPU driver a load at a lane-uniform address is still done lane by lane); the whole
 // body is then in uniform control flow: out-of-image reads are clamped and masked with select, and
@@ -21,6 +20,7 @@
 
 {{ENABLE}}
 {{BINDINGS}}
+//#include packed_conv
 
 const IN_H: u32 = {{IH}};
 const IN_W: u32 = {{IW}};
@@ -71,7 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var dyp = n * DY_BATCH_STRIDE + DY_OFFSET + g * (COG * OHW);
   for (var oc = 0u; oc < COG; oc++) {
     // the channel's weights: packed block, lane, and this invocation's input channels
-    let wbase = w_offset + ((g * OB_PER_G + oc / OCB) * CIG + icl0) * (KK * OCB) + oc % OCB;
+    let wbase = w_offset + packedWeight(packedBlock(g, oc), icl0, 0u) + oc % PACK_OCB;
 {{DX_BODY}}
     dyp += OHW;
   }

@@ -62,6 +62,16 @@ export function convBlocks(g: ConvGeometry) {
   return { cig, cog, obg, blocks: g.groups * obg, nv: g.ocb / 4, kk: g.kernel * g.kernel };
 }
 
+/** The constants of kernels/lib/packed_conv.wgsl (the packed layout's index math) for a convolution. */
+export function packedConvValues(g: Pick<ConvGeometry, 'inC' | 'outC' | 'groups' | 'kernel' | 'ocb'>): Record<string, string> {
+  return {
+    PACK_CIG: u(g.inC / g.groups),
+    PACK_KK: u(g.kernel * g.kernel),
+    PACK_OCB: u(g.ocb),
+    PACK_OBG: u(Math.ceil(g.outC / g.groups / g.ocb)),
+  };
+}
+
 /** Floats of the packed weight layout (without the forward kernel's subgroup padding). */
 export function packedConvSize(g: Pick<ConvGeometry, 'inC' | 'outC' | 'groups' | 'kernel' | 'ocb'>): number {
   const cig = g.inC / g.groups;

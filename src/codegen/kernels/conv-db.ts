@@ -1,13 +1,13 @@
 // Convolution backward, bias gradient.
 
 import { u } from '../template.js';
-import { convBlocks, type ConvGeometry } from '../conv-layout.js';
+import { convBlocks, packedConvValues, type ConvGeometry } from '../conv-layout.js';
 import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, fixedWorkgroup } from './common.js';
 import { type BufView, build, type TrainKernel, WG, reads, writes } from './train-common.js';
 
 /** Bias gradient of a convolution, written at its packed position (offset in floats). */
 export function genConvDb(g: ConvGeometry, dy: BufView, grad: { buffer: number; offset: number }, limits: DispatchLimits = DEFAULT_DISPATCH_LIMITS): TrainKernel {
-  const { cog, obg } = convBlocks(g);
+  const { cog } = convBlocks(g);
   const wg = fixedWorkgroup(WG, limits);
   return build(
     'train/conv_db',
@@ -15,8 +15,7 @@ export function genConvDb(g: ConvGeometry, dy: BufView, grad: { buffer: number; 
     {
       OC: u(g.outC),
       COG: u(cog),
-      OCB: u(g.ocb),
-      OBG: u(obg),
+      ...packedConvValues(g),
       OHW: u(g.outH * g.outW),
       N: u(g.batch),
       DY_BS: u(dy.batchStride),

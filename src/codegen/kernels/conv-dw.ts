@@ -135,7 +135,7 @@ export function genConvDw(
   limits: DispatchLimits,
   subgroupSize = 0,
 ): TrainKernel {
-  const { cig, cog, obg, nv, kk } = convBlocks(g);
+  const { cig, cog, obg, nv } = convBlocks(g);
   const { iw, oh, ow } = convDims(g);
   const k = g.kernel;
   const s = g.stride;
@@ -177,7 +177,7 @@ export function genConvDw(
   const col = dwColumnBody({ sg, ovb, pxb, k, s, p, kyb, iw, xb, ocTail, colTail, rowCheck, colCheck, vecX });
 
   const epi: string[] = [];
-  epi.push(`    let b = OUT_OFFSET + chunk * CHUNK_STRIDE + ((ob * CIG + icl) * ${u(kk)} + ky0 * ${u(k)}) * NV + v0;`);
+  epi.push(`    let b = OUT_OFFSET + chunk * CHUNK_STRIDE + packedWeight(ob, icl, ky0 * ${u(k)}) / 4u + v0;`);
   const items: StoreItem[] = [];
   for (let ky = 0; ky < kyb; ky++) for (let kx = 0; kx < k; kx++) for (let v = 0; v < ovb; v++) items.push({ value: `a${ky}_${kx}_${v}`, offset: u((ky * k + kx) * nv + v) });
   epi.push(...storeBlock({ items, type: 'vec4<f32>', buffer: '{{dst}}', indent: '    ', body: ({ v, off }) => [`{{dst}}[b + ${off}] = ${v};`] }));

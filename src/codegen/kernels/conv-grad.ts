@@ -3,7 +3,7 @@
 // write, the channel blocks of the packed layout, the subgroup width and the workgroup.
 
 import { u } from '../template.js';
-import { convBlocks, convDims, planeValues, type ConvGeometry } from '../conv-layout.js';
+import { convBlocks, convDims, packedConvValues, planeValues, type ConvGeometry } from '../conv-layout.js';
 import { DeviceLimitError } from '../device-limits.js';
 import { type DispatchLimits, type KernelArgs, splitTiles, subgroupValues, viewValues } from './common.js';
 import { type BufView, build, type SlotDef, type TrainKernel } from './train-common.js';
@@ -44,6 +44,7 @@ export function buildConvGrad(k: ConvGradKernel): TrainKernel {
       COG: u(cog),
       OCB: u(k.g.ocb),
       OBG: u(obg),
+      ...packedConvValues(k.g),
       NX: u(nx),
       WG: wg,
       ...subgroupValues(k.subgroupSize),

@@ -2,7 +2,7 @@
 // range in its epilogue.
 
 import { i, u, type TemplateValues } from '../template.js';
-import { convPacking, type ConvShape, type ConvTile } from '../conv-layout.js';
+import { convPacking, packedConvValues, type ConvShape, type ConvTile } from '../conv-layout.js';
 import { DeviceLimitError } from '../device-limits.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
 import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, viewValues } from './common.js';
@@ -286,6 +286,7 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
     COG: u(c.cog),
     OBG: u(obPerGroup),
     KKNV: u(k * k * nv),
+    ...packedConvValues({ inC: spec.inC, outC: spec.outC, groups: g, kernel: k, ocb }),
     ...subgroupValues(sg),
     PXB: u(pxb),
     WB: u(c.wb),
