@@ -60,7 +60,7 @@ export type { HeConstants } from './ir/he-constants.js';
 export { printArch, printGraph } from './ir/print.js';
 export { emitHrn } from './ir/emit-hrn.js';
 export { BUILTIN_PIPELINES, runPipeline, runText, type PassEvent, type PassObserver, type PipelineTable, type RunOptions, type RunResult } from './passes/manager.js';
-export type { GraphPassEvent, GraphPassObserver } from './passes/graph-passes.js';
+export type { GraphPassEvent, GraphPassObserver } from './passes/framework.js';
 export { debugObserver, familyTable, formatPassDiff, formatPassEvent, irDiff, type DebugOptions } from './passes/debug.js';
 export { defaultRegistry, type PassRegistry } from './passes/registry.js';
 export {

@@ -8,7 +8,7 @@ import { GRAPH_PASSES, printGraphState, type GraphState } from '../src/codegen/g
 import { fuseGraph } from '../src/codegen/graph/fuse.js';
 import { compilePlan, stageOptions } from '../src/codegen/plan.js';
 import { lowerToGraph } from '../src/ir/lower.js';
-import { runGraphPasses } from '../src/passes/graph-passes.js';
+import { runGraphPasses } from '../src/passes/framework.js';
 import { resnet18 } from './passes-fixtures.js';
 
 async function hrn(...argv: string[]) {

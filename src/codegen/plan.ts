@@ -4,7 +4,7 @@
 
 import type { ArchIR } from '../ir/arch.js';
 import type { LayerGraph } from '../ir/graph.js';
-import { runGraphPasses, type GraphPassObserver } from '../passes/graph-passes.js';
+import { runGraphPasses, type GraphPassObserver } from '../passes/framework.js';
 import { GRAPH_PASSES, PLAN_PASSES } from './graph/index.js';
 import { printGraphState } from './graph/print.js';
 import type { GraphState, GraphPassOptions } from './graph/state.js';

@@ -11,7 +11,7 @@
 
 import type { ArchIR } from '../ir/arch.js';
 import type { LayerGraph } from '../ir/graph.js';
-import { runGraphPasses } from '../passes/graph-passes.js';
+import { runGraphPasses } from '../passes/framework.js';
 import type { LossSpec, SgdHyper } from './kernels/index.js';
 import { SGD_DEFAULTS } from './kernels/index.js';
 import { GRAPH_PASSES } from './graph/index.js';

@@ -14,7 +14,7 @@ import { printArch, printGraph, formatTable, millions, printStageTable } from '.
 import { lowerToGraph } from '../ir/lower.js';
 import { networkStats, type NetworkStats } from '../ir/stats.js';
 import type { PassEvent, PassObserver } from './manager.js';
-import type { GraphPassEvent } from './graph-passes.js';
+import type { GraphPassEvent } from './framework.js';
 
 export interface DebugOptions {
   /**

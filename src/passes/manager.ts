@@ -13,16 +13,17 @@
 // - After every step the observer (if any) sees the family before and after; the CLI's `--debug`
 //   is such an observer (see debug.ts).
 //
-// Below the architecture, one network is lowered to the layer graph and planned by a fixed list of
-// graph-level passes (src/codegen/graph/); `runGraphPasses` (graph-passes.ts) runs them the same way, one
-// named step at a time, and reports each to the same observer (its `graphPass` method) with the IR
-// printed after it.
+// Every step is bound to a pass of the one pass framework (framework.ts: a named, pure step from
+// state to state, run by runPasses), here over the family. Below the architecture, one network is
+// lowered to the layer graph and planned by a fixed list of graph-level passes (src/codegen/graph/);
+// `runGraphPasses` runs them through the same runPasses, one named step at a time, and reports
+// each to the same observer (its `graphPass` method) with the IR printed after it.
 //
 // Errors are thrown as DiagnosticError (spans point at the step or the argument); warnings and
 // notes come back in the result.
 
 import type { ArchIR } from '../ir/arch.js';
-import type { GraphPassObserver } from './graph-passes.js';
+import { runPasses, type GraphPassObserver, type Pass } from './framework.js';
 import { DiagnosticError, error, type Diagnostic, type SourceSpan } from '../diagnostics.js';
 import { formatLimit, LIMITS } from '../ir/limits.js';
 import { canonicalJson } from '../util/canonical-json.js';
@@ -40,7 +41,7 @@ import {
 } from './types.js';
 
 export { stepsFromText };
-export { runGraphPasses, type GraphPassEvent, type GraphPass, type GraphPassRun } from './graph-passes.js';
+export { runGraphPasses, runPasses, type GraphPassEvent, type GraphPass, type GraphPassRun, type Pass } from './framework.js';
 
 export interface PassEvent {
   /** 1-based count of steps run so far in this pipeline run, sub-steps included. */
@@ -207,11 +208,13 @@ class Runner {
   ) {}
 
   run(family: readonly ArchIR[], steps: readonly PipelineStep[], within: string[]): ArchIR[] {
-    let current = [...family];
-    for (const step of expandPipelines(steps, this.table, this.registry)) {
-      current = this.runStep(current, step, within);
-    }
-    return current;
+    const bound = expandPipelines(steps, this.table, this.registry).map((step) => this.bind(step, within));
+    return runPasses<ArchIR[]>([...family], bound);
+  }
+
+  /** A step of the pipeline as a pass over the family (the step reports to the observer itself: it knows where each network came from). */
+  private bind(step: PipelineStep, within: string[]): Pass<ArchIR[]> {
+    return { name: stepText(step), summary: `the pipeline step ${stepText(step)}`, run: (family) => this.runStep(family, step, within) };
   }
 
   private runStep(family: ArchIR[], rawStep: PipelineStep, within: string[]): ArchIR[] {

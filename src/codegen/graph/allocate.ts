@@ -2,7 +2,7 @@
 // that are never live at the same time share a buffer (best fit, src/codegen/live-pack.ts, which
 // the training step's allocation uses too).
 
-import type { GraphPass } from '../../passes/graph-passes.js';
+import type { GraphPass } from '../../passes/framework.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import type { PlanBuffer } from '../plan-types.js';
 import { packLiveRanges } from '../live-pack.js';

@@ -3,7 +3,7 @@
 // dispatch size checked against the device limits; parameter buffers are added as the kernels need
 // them. Identical sources are one kernel (one pipeline). The result is the execution plan.
 
-import type { GraphPass } from '../../passes/graph-passes.js';
+import type { GraphPass } from '../../passes/framework.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { convMacs } from '../../ir/count.js';
 import { convPacking, convWeightPadding } from '../conv-layout.js';

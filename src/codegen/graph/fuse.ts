@@ -10,7 +10,7 @@
 // A node is absorbed only when it is the sole consumer of the previous one, and the graph's output
 // is never absorbed.
 
-import type { GraphPass } from '../../passes/graph-passes.js';
+import type { GraphPass } from '../../passes/framework.js';
 import { nodeInputs, type GraphNode, type LayerGraph } from '../../ir/graph.js';
 import { need, type ChainStep, type ConvStep, type Fusion, type FusedStep, type GraphState } from './state.js';
 

@@ -1,7 +1,7 @@
 // The graph-level passes, registered once, in the order they run. `hrn compile --debug` prints the
 // IR after each (through the pass manager's observer), and `--debug-only` accepts their names.
 
-import type { GraphPass } from '../../passes/graph-passes.js';
+import type { GraphPass } from '../../passes/framework.js';
 import { allocatePass } from './allocate.js';
 import { kernelsPass } from './emit.js';
 import { fusePass } from './fuse.js';

@@ -2,7 +2,7 @@
 // reads it (indices into the placement's order), and its size at the plan's batch. A root too big
 // for one storage binding is reported here, naming its layer.
 
-import type { GraphPass } from '../../passes/graph-passes.js';
+import type { GraphPass } from '../../passes/framework.js';
 import { checkBinding } from '../device-limits.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { need, nodeOf, type Fusion, type GraphState, type Liveness, type Placement, type Root, type Step, type GraphPassOptions } from './state.js';

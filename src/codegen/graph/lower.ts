@@ -1,6 +1,6 @@
 // Graph pass `lower`: the architecture IR becomes the layer graph (src/ir/lower.ts does the work).
 
-import type { GraphPass } from '../../passes/graph-passes.js';
+import type { GraphPass } from '../../passes/framework.js';
 import { lowerToGraph } from '../../ir/lower.js';
 import { need, type GraphState } from './state.js';
 

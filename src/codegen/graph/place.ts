@@ -7,7 +7,7 @@
 // a dense buffer of its own: when it is a slice (or the input), it is copied into a synthetic value
 // numbered after the graph's nodes.
 
-import type { GraphPass } from '../../passes/graph-passes.js';
+import type { GraphPass } from '../../passes/framework.js';
 import { nodeInputs, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
 import { need, nodeOf, type CopyStep, type Fusion, type GraphState, type Placement, type Step } from './state.js';
 

@@ -1,7 +1,7 @@
 // Graph pass `program`: the plan lowered to the program the runtime runs, with the weight uploads
 // that fold batch norm into the convs and pack every parameter buffer (src/codegen/program.ts).
 
-import type { GraphPass } from '../../passes/graph-passes.js';
+import type { GraphPass } from '../../passes/framework.js';
 import { inferenceProgram } from '../program.js';
 import { need, type GraphState } from './state.js';
 

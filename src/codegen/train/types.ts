@@ -1,7 +1,7 @@
 // The training plan's types: every buffer and every dispatch of one training step.
 
 import type { Shape } from '../../ir/arch.js';
-import type { GraphPassObserver } from '../../passes/graph-passes.js';
+import type { GraphPassObserver } from '../../passes/framework.js';
 import type { BindingType, BufView, LossSpec, SgdHyper, TrainBinding } from '../kernels/index.js';
 import type { ParamLayout } from '../conv-layout.js';
 import type { ParamEntry, Program, RunningEntry } from '../../program/types.js';

@@ -3,7 +3,7 @@
 // persists across steps or the host touches keeps one of its own (src/codegen/train/allocate.ts
 // does the work). With the plan option `reuse: false` every buffer keeps one of its own.
 
-import type { GraphPass } from '../../../passes/graph-passes.js';
+import type { GraphPass } from '../../../passes/framework.js';
 import { need } from '../../graph/state.js';
 import { allocateTrainMemory } from '../allocate.js';
 import type { TrainState } from '../state.js';

@@ -3,7 +3,7 @@
 // channel. With buffer sharing on, some chain outputs are recomputed here rather than kept from the
 // forward (src/codegen/train/recompute.ts).
 
-import type { GraphPass } from '../../../passes/graph-passes.js';
+import type { GraphPass } from '../../../passes/framework.js';
 import { emitBackward } from '../backward.js';
 import { chainsToRecompute, SavedValues } from '../recompute.js';
 import { need } from '../../graph/state.js';

@@ -1,7 +1,7 @@
 // Training pass `forward`: the forward dispatches of every step, batch norm on batch statistics
 // (src/codegen/train/forward.ts does the work).
 
-import type { GraphPass } from '../../../passes/graph-passes.js';
+import type { GraphPass } from '../../../passes/framework.js';
 import { emitForward } from '../forward.js';
 import { need } from '../../graph/state.js';
 import { fork, type TrainState } from '../state.js';

@@ -4,7 +4,7 @@
 // GPU memory. `--debug` prints the IR after
 // each (through the pass manager's observer), and `--debug-only` accepts their names.
 
-import type { GraphPass } from '../../../passes/graph-passes.js';
+import type { GraphPass } from '../../../passes/framework.js';
 import { fusePass } from '../../graph/fuse.js';
 import type { TrainState } from '../state.js';
 import { allocatePass } from './allocate.js';

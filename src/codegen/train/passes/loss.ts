@@ -2,7 +2,7 @@
 // the loss kernel, which adds the batch's loss to the running sums and writes the logits gradient
 // the backward half starts from.
 
-import type { GraphPass } from '../../../passes/graph-passes.js';
+import type { GraphPass } from '../../../passes/framework.js';
 import { genLoss, LOSS_SUMS } from '../../kernels/index.js';
 import { need } from '../../graph/state.js';
 import { fork, type TrainState } from '../state.js';

@@ -2,7 +2,7 @@
 // momentum buffers, every batch norm its running statistics and state (src/codegen/train/params.ts
 // does the work).
 
-import type { GraphPass } from '../../../passes/graph-passes.js';
+import type { GraphPass } from '../../../passes/framework.js';
 import { TrainBuilder } from '../builder.js';
 import { layoutBatchNorm, layoutParams } from '../params.js';
 import type { TrainState } from '../state.js';

@@ -3,7 +3,7 @@
 // statistics (src/codegen/program.ts).
 
 import type { LayerGraph } from '../../../ir/graph.js';
-import type { GraphPass } from '../../../passes/graph-passes.js';
+import type { GraphPass } from '../../../passes/framework.js';
 import { need } from '../../graph/state.js';
 import { trainingProgram } from '../../program.js';
 import type { TrainState } from '../state.js';

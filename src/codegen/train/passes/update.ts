@@ -2,7 +2,7 @@
 // parameters with the same weight decay; then the scratch buffers get the size the kernels grew
 // them to, so this pass ends the training step's dispatches.
 
-import type { GraphPass } from '../../../passes/graph-passes.js';
+import type { GraphPass } from '../../../passes/framework.js';
 import { genSgd } from '../../kernels/index.js';
 import { need } from '../../graph/state.js';
 import { fork, type TrainState } from '../state.js';

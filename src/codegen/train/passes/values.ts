@@ -3,7 +3,7 @@
 // the backward half, gradients get their homes as the later passes first need them
 // (src/codegen/train/values.ts), and the reduction scratch is added, to be sized by `update`.
 
-import type { GraphPass } from '../../../passes/graph-passes.js';
+import type { GraphPass } from '../../../passes/framework.js';
 import { need } from '../../graph/state.js';
 import { trainSteps } from '../forward.js';
 import type { TrainState } from '../state.js';
