@@ -142,11 +142,12 @@ export interface ProgramIo {
   momentum?: number;
 }
 
-export interface Program {
-  /** The network's name. */
+/** What the runtime's runner needs to run a program: its memory, kernels and dispatches. */
+export interface ProgramCore {
+  /** The network's name (or, for a part cut out of a program, what it computes). */
   name: string;
-  kind: 'inference' | 'training';
-  batch: number;
+  /** `inference` or `training`; `part` for dispatches cut out of a program (hrn tune's groups). */
+  kind: 'inference' | 'training' | 'part';
   /** The subgroup width the kernels were generated for (0: none). */
   subgroupSize: number;
   buffers: ProgramBuffer[];
@@ -158,6 +159,12 @@ export interface Program {
   dispatches: ProgramDispatch[];
   /** Buffers zeroed before the dispatches of every run (training's gradient sums). */
   clears: number[];
+}
+
+/** A compiled network: the runnable core, and what the host fills and reads. */
+export interface Program extends ProgramCore {
+  kind: 'inference' | 'training';
+  batch: number;
   /** What the weights fill, and how. */
   uploads: WeightUpload[];
   io: ProgramIo;

@@ -30,7 +30,7 @@ export class Executor {
   private chain: Promise<unknown> = Promise.resolve();
   readonly perImage: number;
 
-  private constructor(private readonly runner: ProgramRunner) {
+  private constructor(private readonly runner: ProgramRunner<Program>) {
     this.perImage = runner.program.io.images.elements / runner.program.batch;
   }
 
@@ -46,7 +46,9 @@ export class Executor {
    */
   static async create(target: GPUDevice | GpuContext, program: Program, weights: Weights, onCompile?: CompileProgress): Promise<Executor> {
     if (program.kind !== 'inference') throw new Error(`${program.name}: an executor runs inference programs, this one is for ${program.kind}`);
-    const runner = await ProgramRunner.create(target, program, onCompile);
+    const { logits, probs, argmax } = program.io;
+    const keep = [logits.view.buffer, ...(probs !== undefined ? [probs] : []), ...(argmax !== undefined ? [argmax] : [])];
+    const runner = await ProgramRunner.create(target, program, { ...(onCompile ? { onCompile } : {}), keep });
     const ex = new Executor(runner);
     try {
       ex.setWeights(weights);

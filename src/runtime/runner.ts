@@ -3,7 +3,7 @@
 // group per dispatch, and command buffers that clear, dispatch and copy to the host. It knows
 // nothing of how the program was planned, and it neither compiles plans nor packs weights.
 
-import type { Program } from '../program/types.js';
+import type { ProgramCore } from '../program/types.js';
 import type { GpuContext } from './gpu-context.js';
 import { checkGpu, guardGpu } from './device-watch.js';
 import { compileKernels, type CompileProgress } from './warm-up.js';
@@ -13,7 +13,7 @@ const LABEL_MAX = 200;
 const copyBytes = (bytes: number) => Math.max(4, Math.ceil(bytes / 4) * 4);
 
 /** The subgroup width the device guarantees: a program generated for width W runs where every subgroup is at least W wide. */
-function checkSubgroups(target: GPUDevice | GpuContext, program: Program): void {
+function checkSubgroups(target: RunTarget, program: ProgramCore): void {
   if (program.subgroupSize === 0) return;
   const has = 'device' in target ? target.subgroupSize : target.features.has('subgroups') ? program.subgroupSize : 0;
   if (has < program.subgroupSize) {
@@ -24,7 +24,19 @@ function checkSubgroups(target: GPUDevice | GpuContext, program: Program): void 
   }
 }
 
-export class ProgramRunner {
+/** What the runner needs of a device: a bare GPUDevice, or the context hrn opened it with. */
+export type RunTarget = GPUDevice | (Pick<GpuContext, 'device' | 'subgroupSize' | 'cpuDriver'> & Partial<Pick<GpuContext, 'openCompileHelper'>>);
+
+export interface RunnerOptions {
+  /** Progress of the kernel compilation (see warm-up.ts). */
+  onCompile?: CompileProgress;
+  /** Buffers read back on every run: their staging buffers are kept, the rest made for each read. */
+  keep?: readonly number[];
+}
+
+const what = (p: ProgramCore) => (p.kind === 'training' ? 'trainer' : p.kind === 'inference' ? 'executor' : 'program');
+
+export class ProgramRunner<P extends ProgramCore = ProgramCore> {
   private allocations: GPUBuffer[] = [];
   /** The GPU buffer of each of the program's buffers (buffers that share an allocation share one). */
   private buffers: GPUBuffer[] = [];
@@ -33,20 +45,24 @@ export class ProgramRunner {
   private staging = new Map<number, GPUBuffer>();
   private disposed = false;
 
-  private constructor(readonly device: GPUDevice, readonly program: Program) {}
+  private constructor(
+    readonly device: GPUDevice,
+    readonly program: P,
+    private readonly keep: ReadonlySet<number>,
+  ) {}
 
   /**
    * Creates every buffer (writing the dispatch arguments), compiles every pipeline (reporting to
    * `onCompile`) and binds every dispatch. A bare device says nothing of its driver, so it warms
    * up as a CPU driver needs, which any driver runs.
    */
-  static async create(target: GPUDevice | GpuContext, program: Program, onCompile?: CompileProgress): Promise<ProgramRunner> {
+  static async create<P extends ProgramCore>(target: RunTarget, program: P, o: RunnerOptions = {}): Promise<ProgramRunner<P>> {
     checkSubgroups(target, program);
     const device = 'device' in target ? target.device : target;
     const compile = 'device' in target ? { cpuDriver: target.cpuDriver, openHelper: target.openCompileHelper } : { cpuDriver: true };
-    const r = new ProgramRunner(device, program);
+    const r = new ProgramRunner(device, program, new Set(o.keep ?? []));
     try {
-      await r.init({ ...compile, onProgress: onCompile });
+      await r.init({ ...compile, onProgress: o.onCompile });
     } catch (e) {
       r.dispose();
       throw e;
@@ -54,10 +70,27 @@ export class ProgramRunner {
     return r;
   }
 
+  /** Builds everything inside error scopes, popped whatever happens, so a failure leaves none behind on the device. */
   private async init(compile: Parameters<typeof compileKernels>[2]): Promise<void> {
     const { device, program } = this;
+    checkGpu(device);
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
+    let failure: unknown;
+    try {
+      await this.build(compile);
+    } catch (e) {
+      failure = e;
+    }
+    const oom = await guardGpu(device, device.popErrorScope());
+    const invalid = await guardGpu(device, device.popErrorScope());
+    if (failure !== undefined) throw failure;
+    if (oom) throw new Error(`${what(program)} for ${program.name}: out of GPU memory: ${oom.message}`);
+    if (invalid) throw new Error(`${what(program)} for ${program.name}: ${invalid.message}`);
+  }
+
+  private async build(compile: Parameters<typeof compileKernels>[2]): Promise<void> {
+    const { device, program } = this;
     for (const a of program.allocations) {
       const held = a.buffers.map((id) => program.buffers[id]);
       const label = held.length === 1 ? held[0].name : `shared: ${held.map((b) => b.name).join(', ')}`;
@@ -90,16 +123,11 @@ export class ProgramRunner {
         }),
       );
     }
-    const oom = await guardGpu(device, device.popErrorScope());
-    const invalid = await guardGpu(device, device.popErrorScope());
-    const what = `${program.kind === 'training' ? 'trainer' : 'executor'} for ${program.name}`;
-    if (oom) throw new Error(`${what}: out of GPU memory: ${oom.message}`);
-    if (invalid) throw new Error(`${what}: ${invalid.message}`);
   }
 
   /** Refuses work after dispose, and after the device was lost or reported an uncaptured error. */
   checkOpen(): void {
-    if (this.disposed) throw new Error(`${this.program.name}: ${this.program.kind === 'training' ? 'trainer' : 'executor'} was disposed`);
+    if (this.disposed) throw new Error(`${this.program.name}: ${what(this.program)} was disposed`);
     checkGpu(this.device);
   }
 
@@ -144,8 +172,7 @@ export class ProgramRunner {
 
   /** Staging for a read-back: kept for the buffers a run reads every time, made fresh for the rest. */
   private stagingFor(id: number): { buffer: GPUBuffer; kept: boolean } {
-    const io = this.program.io;
-    const kept = [io.logits.view.buffer, io.probs, io.argmax, io.sums].includes(id);
+    const kept = this.keep.has(id);
     let st = kept ? this.staging.get(id) : undefined;
     if (!st) {
       const b = this.program.buffers[id];

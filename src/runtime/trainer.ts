@@ -29,7 +29,7 @@ export class Trainer {
 
   private constructor(
     readonly graph: LayerGraph,
-    private readonly runner: ProgramRunner,
+    private readonly runner: ProgramRunner<Program>,
     private readonly teacher: Executor | undefined,
   ) {}
 
@@ -47,7 +47,7 @@ export class Trainer {
     if (program.kind !== 'training') throw new Error(`${program.name}: a trainer runs training programs, this one is for ${program.kind}`);
     checkWeights(graph, weights);
     checkTeacher(program, o.teacher);
-    const runner = await ProgramRunner.create(ctx, program, o.onCompile);
+    const runner = await ProgramRunner.create(ctx, program, { ...(o.onCompile ? { onCompile: o.onCompile } : {}), keep: program.io.sums !== undefined ? [program.io.sums] : [] });
     const t = new Trainer(graph, runner, o.teacher);
     try {
       t.setWeights(weights);

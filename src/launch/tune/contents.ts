@@ -3,7 +3,7 @@
 // so that every plan of the run hands a kernel the same inputs.
 
 import { SplitMix32 } from '../../util/rng.js';
-import type { GroupBuffer } from './group.js';
+import type { GroupContents } from './group.js';
 
 /** FNV-1a of a string: a seed from a buffer's key. */
 function hash32(text: string): number {
@@ -21,15 +21,14 @@ export class Contents {
 
   constructor(private readonly seed: number) {}
 
-  /** The bytes `b` starts with; undefined for zeros (a new buffer is zeroed). */
-  of(b: GroupBuffer): Float32Array | Uint32Array | undefined {
-    const c = b.contents;
+  /** The bytes a buffer of `bytes` described by `c` starts with; undefined for zeros (a new buffer is zeroed). */
+  of(c: GroupContents, bytes: number): Float32Array | Uint32Array | undefined {
     if (c.kind === 'given') return c.data;
     if (c.kind === 'zeros') return undefined;
     let data = this.noise.get(c.key);
     if (!data) {
       const rng = new SplitMix32(hash32(c.key) ^ this.seed);
-      data = new Float32Array(Math.ceil(b.bytes / 4));
+      data = new Float32Array(Math.ceil(bytes / 4));
       for (let i = 0; i < data.length; i++) data[i] = 2 * rng.next() - 1;
       if (this.kept + data.byteLength <= KEEP_BYTES) {
         this.noise.set(c.key, data);

@@ -5,7 +5,7 @@
 
 import type { DispatchSchedule } from '../../codegen/schedule/types.js';
 import { familyOfKey } from '../../codegen/schedule/signature.js';
-import type { BindingType, Program, ProgramBuffer } from '../../program/types.js';
+import type { Program, ProgramBuffer, ProgramCore, ProgramDispatch, ProgramKernel } from '../../program/types.js';
 import { weightContents } from '../../program/uploads.js';
 import type { Weights } from '../../weights/weights.js';
 
@@ -20,19 +20,6 @@ export type GroupContents =
    */
   | { kind: 'noise'; key: string };
 
-export interface GroupBuffer {
-  bytes: number;
-  uniform: boolean;
-  contents: GroupContents;
-}
-
-export interface GroupDispatch {
-  kernel: { name: string; wgsl: string; entryPoint: string; types: BindingType[] };
-  /** `buffer`: an index into the group's buffers. */
-  bindings: { binding: number; buffer: number; offset?: number; size?: number }[];
-  workgroups: [number, number, number];
-}
-
 /** A byte range of a group buffer that the group writes. */
 export interface GroupOutput {
   buffer: number;
@@ -45,8 +32,10 @@ export interface DispatchGroup {
   label: string;
   /** The schedule record of the first dispatch: what was chosen and where it came from. */
   record: DispatchSchedule;
-  buffers: GroupBuffer[];
-  dispatches: GroupDispatch[];
+  /** The dispatches as a program of their own, each buffer they bind in an allocation of its own. */
+  program: ProgramCore;
+  /** What each of the program's buffers starts with, by buffer. */
+  contents: GroupContents[];
   outputs: GroupOutput[];
 }
 
@@ -71,17 +60,31 @@ export function signatureCounts(schedules: readonly DispatchSchedule[]): Map<str
   return out;
 }
 
-/** Collects a group's buffers, each plan buffer once. */
-class BufferTable {
-  readonly buffers: GroupBuffer[] = [];
-  private readonly index = new Map<number, number>();
+/** Collects a group's buffers, each program buffer once, and its kernels, each once. */
+class PartTable {
+  readonly buffers: ProgramBuffer[] = [];
+  readonly contents: GroupContents[] = [];
+  readonly kernels: ProgramKernel[] = [];
+  private readonly bufferAt = new Map<number, number>();
+  private readonly kernelAt = new Map<number, number>();
 
-  at(id: number, make: () => GroupBuffer): number {
-    let i = this.index.get(id);
+  buffer(b: ProgramBuffer, contents: () => GroupContents): number {
+    let i = this.bufferAt.get(b.id);
     if (i === undefined) {
       i = this.buffers.length;
-      this.buffers.push(make());
-      this.index.set(id, i);
+      this.buffers.push({ id: i, name: b.name, bytes: b.bytes, usage: b.usage });
+      this.contents.push(contents());
+      this.bufferAt.set(b.id, i);
+    }
+    return i;
+  }
+
+  kernel(k: ProgramKernel): number {
+    let i = this.kernelAt.get(k.id);
+    if (i === undefined) {
+      i = this.kernels.length;
+      this.kernels.push({ ...k, id: i });
+      this.kernelAt.set(k.id, i);
     }
     return i;
   }
@@ -123,21 +126,35 @@ export function programGroup(program: Program, schedules: readonly DispatchSched
     if (b.zeros || b.usage === 'uniform') return { kind: 'zeros' };
     return { kind: 'noise', key: `${b.name}|${b.bytes}` };
   };
-  const table = new BufferTable();
+  const table = new PartTable();
   const outputs: GroupOutput[] = [];
-  const dispatches = found.dispatches.map((i): GroupDispatch => {
-    const d = program.dispatches[i];
+  const dispatches = found.dispatches.map((index, at): ProgramDispatch => {
+    const d = program.dispatches[index];
     const k = program.kernels[d.kernel];
     const bindings = d.bindings.map((b) => {
       const pb = program.buffers[b.buffer];
-      const buffer = table.at(pb.id, () => ({ bytes: pb.bytes, uniform: pb.usage === 'uniform', contents: contentsOf(pb) }));
+      const buffer = table.buffer(pb, () => contentsOf(pb));
       if (k.layout[b.binding] === 'storage' && !pb.scratch) {
         const offset = b.offset ?? 0;
         outputs.push({ buffer, offset, bytes: b.size ?? pb.bytes - offset });
       }
-      return { binding: b.binding, buffer, ...(b.offset !== undefined ? { offset: b.offset } : {}), ...(b.size !== undefined ? { size: b.size } : {}) };
+      return { ...b, buffer };
     });
-    return { kernel: { name: k.name, wgsl: k.wgsl, entryPoint: k.entryPoint, types: k.layout }, bindings, workgroups: d.workgroups };
+    return { ...d, index: at, kernel: table.kernel(k), bindings };
   });
-  return { label: program.dispatches[found.record.dispatch].label, record: found.record, buffers: table.buffers, dispatches, outputs: distinct(outputs) };
+  const label = program.dispatches[found.record.dispatch].label;
+  const buffers = table.buffers;
+  const part: ProgramCore = {
+    name: label,
+    kind: 'part',
+    subgroupSize: program.subgroupSize,
+    buffers,
+    // A uniform's binding is a multiple of 16 bytes; a storage buffer is at least 16.
+    allocations: buffers.map((b) => ({ id: b.id, bytes: Math.max(16, Math.ceil(b.bytes / 16) * 16), buffers: [b.id] })),
+    allocationOf: buffers.map((b) => b.id),
+    kernels: table.kernels,
+    dispatches,
+    clears: [],
+  };
+  return { label, record: found.record, program: part, contents: table.contents, outputs: distinct(outputs) };
 }

@@ -212,7 +212,7 @@ export class ScheduleSearch {
     const runOf = async (plan: Plan | TrainPlan | undefined, s: State, knobs: Knobs, tuned: boolean): Promise<GroupRun | undefined> => {
       const group = plan && this.group(plan, s.key);
       if (!group || (group.record.from === 'tuned') !== tuned || knobsKey(s.family, knobsOf(group)) !== knobsKey(s.family, knobs)) return undefined;
-      return GroupRun.create(this.ctx.device, group, (b) => this.contents.of(b), this.timing);
+      return GroupRun.create(this.ctx, group, (c, bytes) => this.contents.of(c, bytes), this.timing);
     };
     const planFor = (s: State): Plan | TrainPlan | undefined => {
       if (together) return together;
@@ -246,7 +246,7 @@ export class ScheduleSearch {
     const knobs = s.list[r];
     const found = this.group(plan, s.key);
     const edit = this.o.editKernel;
-    const group = found && edit && r > 0 ? { ...found, dispatches: found.dispatches.map((d) => ({ ...d, kernel: { ...d.kernel, wgsl: edit(s.signature, knobs, d.kernel.wgsl) } })) } : found;
+    const group = found && edit && r > 0 ? { ...found, program: { ...found.program, kernels: found.program.kernels.map((k) => ({ ...k, wgsl: edit(s.signature, knobs, k.wgsl) })) } } : found;
     const applied = group && (r === 0 ? group.record.from !== 'tuned' : group.record.from === 'tuned' && knobsKey(s.family, knobsOf(group)) === knobsKey(s.family, knobs));
     if (!group || !applied) {
       if (r === 0) s.dead = true;
@@ -255,7 +255,7 @@ export class ScheduleSearch {
     }
     let run: GroupRun | undefined;
     try {
-      run = await GroupRun.create(this.ctx.device, group, (b) => this.contents.of(b), this.timing);
+      run = await GroupRun.create(this.ctx, group, (c, bytes) => this.contents.of(c, bytes), this.timing);
       const got = await run.outputs();
       if (r === 0) s.want = got;
       else {
