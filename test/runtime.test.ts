@@ -8,7 +8,8 @@ import { residualNetwork } from '../src/ir/factory.js';
 import type { LayerGraph } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { compilePlan, planFlops } from '../src/codegen/index.js';
-import type { ProgramKernel } from '../src/program/types.js';
+import type { ProgramCore, ProgramKernel } from '../src/program/types.js';
+import { ProgramRunner } from '../src/runtime/runner.js';
 import { runReference } from '../src/reference/index.js';
 import { Executor, getPipeline, KernelCompileError, openDevice } from '../src/runtime/index.js';
 import { Rng, type Weights } from '../src/weights/index.js';
@@ -160,6 +161,21 @@ describe('shader compilation', () => {
     const err = await getPipeline(gpu().device, bad, ['S1.b1.conv1']).catch((e) => e);
     expect(err).toBeInstanceOf(KernelCompileError);
     expect(err.message).toMatch(/kernel k99_broken \(S1\.b1\.conv1\): WGSL does not compile:\nk99_broken\.wgsl:3:\d+: error: /);
+  });
+
+  it('a program whose kernel does not compile is refused, and leaves no error scope behind on the device', async () => {
+    const part: ProgramCore = {
+      name: 'broken part', kind: 'part', subgroupSize: 0,
+      buffers: [{ id: 0, name: 'b', bytes: 16, usage: 'storage' }], allocations: [{ id: 0, bytes: 16, buffers: [0] }], allocationOf: [0],
+      kernels: [{ id: 0, name: 'k98_broken', template: 'ewise', entryPoint: 'main', workgroupSize: 1, layout: [], wgsl: '@compute @workgroup_size(1)\nfn main() {\n  let x: u32 = 2.5;\n}\n' }],
+      dispatches: [{ index: 0, kernel: 0, label: 'the broken one', phase: 'inference', bindings: [], workgroups: [1, 1, 1], flops: 0 }],
+      clears: [],
+    };
+    const err = await ProgramRunner.create(gpu().device, part).catch((e) => e);
+    expect(err).toBeInstanceOf(KernelCompileError);
+    expect(err.message).toMatch(/^kernel k98_broken \(the broken one\): WGSL does not compile/);
+    // Every scope the runner pushed was popped: one more pop finds none.
+    await expect(gpu().device.popErrorScope()).rejects.toThrow();
   });
 });
 
