@@ -15,6 +15,7 @@ import { Scheduler, scheduleTarget, type ScheduleRecord } from '../schedule/sche
 import type { DispatchSchedule } from '../schedule/types.js';
 import { isMaterialized } from './place.js';
 import { need, nodeOf, type Allocation, type ChainStep, type ConvStep, type CopyStep, type Fusion, type GraphState, type Liveness, type Placement, type SimpleStep, type GraphPassOptions } from './state.js';
+import { convShapeOf, ewiseSpecOf } from '../step-specs.js';
 
 class Emitter {
   readonly buffers: PlanBuffer[];
@@ -108,9 +109,8 @@ class Emitter {
     const label = names.join(' + ');
     const c = s.conv;
     const inS = this.graph.nodes[c.input].shape;
-    const outS = this.graph.nodes[s.anchor].shape;
-    const base = { outC: c.outChannels, groups: c.groups, outW: c.shape.w, outH: c.shape.h, kernel: c.kernel, stride: c.stride, pad: c.pad, batch };
-    const schedule = this.scheduler.conv(label, { ...base, inC: inS.c, inH: inS.h, inW: inS.w });
+    const shape = convShapeOf(this.graph.nodes, c, batch);
+    const schedule = this.scheduler.conv(label, shape);
     const tile = schedule.value;
     const { blocks } = convPacking(c.outChannels, c.groups, tile.ocb);
     const bn = s.bn !== undefined ? this.graph.nodes[s.bn].name : undefined;
@@ -124,11 +124,7 @@ class Emitter {
     const gen = genConv(
       {
         name: label,
-        ...base,
-        inC: inS.c,
-        inH: inS.h,
-        inW: inS.w,
-        outC: outS.c,
+        ...shape,
         input: this.layout(c.input),
         output: this.layout(s.anchor),
         residual: s.residual !== undefined ? this.layout(s.residual) : undefined,
@@ -166,13 +162,12 @@ class Emitter {
       slotBuffers.shift = this.paramBuffer(`${bnNode.name}.shift`, sh.c * 4, { kind: 'bn-shift', bn: bnNode.name, c: sh.c }, label);
     }
     slots.push(['y_out', outId]);
-    const relu = chain?.relu ? { start: chain.relu.start, end: chain.relu.end, ...(chain.relu.mask === undefined ? {} : { mask: chain.relu.mask }) } : undefined;
     if (chain?.relu?.mask !== undefined) {
       const reluNode = this.graph.nodes[chain.relu.node];
       const length = (chain.relu.end - chain.relu.start) * (chain.relu.mask === 'pixel' ? sh.h * sh.w : 1);
       slotBuffers.mask = this.paramBuffer(`${reluNode.name}.mask`, length * 4, { kind: 'relu-mask', relu: reluNode.name, length }, label);
     }
-    const spec = { name: label, batch: this.options.batch, c: sh.c, h: sh.h, w: sh.w, a: this.layout(a), out, bn: chain?.bn !== undefined, b: b !== undefined ? this.layout(b) : undefined, relu };
+    const spec = ewiseSpecOf(label, this.options.batch, sh, this.layout(a), out, chain && { step: chain, b: b !== undefined ? this.layout(b) : undefined });
     const gen = genEwise(spec, this.aliases(slots), this.dl);
     const dispatchNames = s.kind === 'copy' ? [`${this.node(s.dst).name} <- ${this.graph.nodes[s.src].name}`] : names;
     this.emit(s.kind === 'copy' ? 'copy' : 'ewise', gen, slotBuffers, dispatchNames, 0);

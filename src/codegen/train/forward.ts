@@ -12,6 +12,7 @@ import type { SlotRange, TrainBuilder } from './builder.js';
 import type { TrainPhase } from './types.js';
 import { paramRange, type BnStore, type ParamStore } from './params.js';
 import type { ForwardValues } from './values.js';
+import { convShapeOf, ewiseSpecOf } from '../step-specs.js';
 
 export type TrainStep = FusedStep | { kind: 'concat'; anchor: number; nodes: number[]; node: ConcatNode };
 
@@ -38,12 +39,11 @@ export interface ForwardContext {
 function conv(x: ForwardContext, s: ConvStep): void {
   const { b, fwd, store } = x;
   const c = s.conv;
-  const inS = b.nodes[c.input].shape;
   const schedule = store.tiles.get(c.name)!;
   const tile = schedule.value;
   const xin = fwd.view(c.input);
   const y = fwd.view(c.id);
-  const spec = { name: c.name, batch: b.batch, inC: inS.c, inH: inS.h, inW: inS.w, outC: c.outChannels, outH: c.shape.h, outW: c.shape.w, kernel: c.kernel, stride: c.stride, pad: c.pad, groups: c.groups };
+  const spec = { name: c.name, ...convShapeOf(b.nodes, c, b.batch) };
   const views = { input: { batchStride: xin.batchStride, offset: xin.offset }, output: { batchStride: y.batchStride, offset: y.offset } };
   const gen = genConv({ ...spec, ...views, tile, subgroupSize: b.subgroupSize }, {}, b.dl);
   const biasBytes = convPacking(c.outChannels, c.groups, tile.ocb).blocks * tile.ocb * 4;
@@ -89,11 +89,10 @@ export function applyChain(x: Pick<ForwardContext, 'b' | 'fwd' | 'bn' | 'store'>
   const slots: [string, BufView][] = [['a_in', a]];
   if (bView) slots.push(['b_in', bView]);
   slots.push(['y_out', out]);
-  const relu = s.relu ? { start: s.relu.start, end: s.relu.end, ...(s.relu.mask === undefined ? {} : { mask: s.relu.mask }) } : undefined;
   const name = b.nodes[s.anchor].name;
   // An SNL mask is a parameter: bound at its (aligned) offset in the parameter buffer.
   const maskSlot: Record<string, SlotRange> = s.relu?.mask !== undefined ? { mask: paramRange(x.store, `${b.nodes[s.relu.node].name}.mask`) } : {};
-  const gen = genEwise({ name, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, a, out, bn: s.bn !== undefined, b: bView, relu }, b.aliasesOf(slots), b.dl, true);
+  const gen = genEwise(ewiseSpecOf(name, b.batch, sh, a, out, { step: s, b: bView }), b.aliasesOf(slots), b.dl, true);
   b.emitInference(phase, label, gen, { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer }, ...bnSlots, ...maskSlot });
 }
 
@@ -106,7 +105,7 @@ function concat(x: ForwardContext, node: ConcatNode): void {
     const sh = b.shapeOf(i);
     const out = { buffer: dst.buffer, offset: dst.offset + chan * b.plane(i), batchStride: dst.batchStride };
     const label = `${node.name} <- ${b.nodes[i].name}`;
-    const gen = genEwise({ name: label, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, a: src, out }, b.aliasesOf([['a_in', src], ['y_out', out]]), b.dl, true);
+    const gen = genEwise(ewiseSpecOf(label, b.batch, sh, src, out), b.aliasesOf([['a_in', src], ['y_out', out]]), b.dl, true);
     b.emitInference('forward', label, gen, { a_in: { buffer: src.buffer }, y_out: { buffer: dst.buffer } });
     chan += sh.c;
   }

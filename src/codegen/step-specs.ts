@@ -1,0 +1,33 @@
+// What a fused step (graph/state.ts) asks of its kernel generator, built in one place for the two
+// emitters that run steps forward: inference's (graph/emit.ts) and the training step's
+// (train/forward.ts). Each adds only where its values live.
+
+import type { ConvNode, GraphNode } from '../ir/graph.js';
+import type { ConvShape } from './conv-layout.js';
+import type { ChainStep } from './graph/state.js';
+import type { EwiseKernelSpec, ViewLayout } from './kernels/index.js';
+
+/** A convolution's shape at a batch: its input's and its own. */
+export function convShapeOf(nodes: readonly GraphNode[], c: ConvNode, batch: number): ConvShape {
+  const inS = nodes[c.input].shape;
+  return { batch, inC: inS.c, inH: inS.h, inW: inS.w, outC: c.outChannels, outH: c.shape.h, outW: c.shape.w, kernel: c.kernel, stride: c.stride, pad: c.pad, groups: c.groups };
+}
+
+/** A chain's ReLU range as the elementwise kernel takes it (SNL's mask kind with it). */
+export function chainRelu(s: Pick<ChainStep, 'relu'>): EwiseKernelSpec['relu'] {
+  return s.relu ? { start: s.relu.start, end: s.relu.end, ...(s.relu.mask === undefined ? {} : { mask: s.relu.mask }) } : undefined;
+}
+
+/** The elementwise kernel of a chain [bn] [add] [relu] over values of `shape`, or of a copy (no chain). */
+export function ewiseSpecOf(
+  name: string,
+  batch: number,
+  shape: { c: number; h: number; w: number },
+  a: ViewLayout,
+  out: ViewLayout,
+  chain?: { step: Pick<ChainStep, 'bn' | 'relu'>; b: ViewLayout | undefined },
+): EwiseKernelSpec {
+  const spec: EwiseKernelSpec = { name, batch, c: shape.c, h: shape.h, w: shape.w, a, out };
+  if (!chain) return spec;
+  return { ...spec, bn: chain.step.bn !== undefined, b: chain.b, relu: chainRelu(chain.step) };
+}
