@@ -32,7 +32,7 @@ describe('hrn compile -o and --emit-wgsl', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** The plan the runtime (Executor.forGraph) builds on this adapter. */
+  /** The plan that launching (openExecutor) builds on this adapter. */
   const runtimePlan = () => {
     const { file } = parseHrn(readFileSync(FILE, 'utf8'), FILE);
     const net = resolveNetwork(file.networks[0], [], new Map()).arch!;

@@ -61,7 +61,7 @@ describe('the training program', () => {
     const back = tensorsFromFlat(layout.params, flatTensors(layout, momentum));
     for (const [name, t] of momentum) expect(Array.from(back.get(name)!.data), name).toEqual(Array.from(t.data));
     momentum.delete(layout.params[0].name);
-    expect(() => flatTensors(layout, momentum, 'optimizer state')).toThrow(`optimizer state: no tensor named ${layout.params[0].name}`);
+    expect(() => flatTensors(layout, momentum, 'optimizer state', 'momentum buffer')).toThrow(`optimizer state has no momentum buffer for ${layout.params[0].name}`);
   });
 
   it('shares the allocations and clears the buffers the training plan chose', () => {

@@ -5,9 +5,9 @@ import { compileTrainPlan, type TrainPlan, type TrainPlanOptions } from '../code
 import type { LayerGraph } from '../ir/graph.js';
 import type { Executor } from '../runtime/executor.js';
 import type { GpuContext } from '../runtime/gpu-context.js';
-import { Trainer } from '../runtime/trainer.js';
+import { checkTeacher, Trainer } from '../runtime/trainer.js';
 import type { CompileProgress } from '../runtime/warm-up.js';
-import type { Weights } from '../weights/weights.js';
+import { checkWeights, type Weights } from '../weights/weights.js';
 import { withDeviceProfile } from './device-profile.js';
 import { openExecutor } from './infer.js';
 
@@ -44,15 +44,15 @@ export function trainingPlanFor(ctx: GpuContext, graph: LayerGraph, o: TrainerOp
 /** Compiles the training step of `graph` for the device and builds its trainer with `weights`. */
 export async function openTrainer(ctx: GpuContext, graph: LayerGraph, weights: Weights, o: TrainerOptions): Promise<Trainer> {
   const plan = trainingPlanFor(ctx, graph, o);
+  // Refused before the teacher's kernels are compiled, which on a CPU driver takes a while.
+  checkWeights(graph, weights);
+  const t = o.teacher?.graph;
+  checkTeacher(plan.program, t && { name: t.name, images: t.nodes[0].shape, classes: t.classes }, plan.loss.kind);
   let teacher: Executor | undefined;
   if (o.teacher) {
     const profile = { profile: plan.profile.name, profileFrom: plan.profile.from, ...(o.tuned ? { tuned: o.tuned } : {}) };
     teacher = await openExecutor(ctx, o.teacher.graph, o.teacher.weights, { batch: plan.batch, head: false, ...profile }, o.onCompile);
   }
-  try {
-    return await Trainer.create(ctx, graph, plan.program, weights, { ...(teacher ? { teacher } : {}), ...(o.momentum ? { momentum: o.momentum } : {}), ...(o.onCompile ? { onCompile: o.onCompile } : {}) });
-  } catch (e) {
-    teacher?.dispose();
-    throw e;
-  }
+  // The trainer owns the teacher from here, and frees it if it refuses.
+  return Trainer.create(ctx, graph, plan.program, weights, { ...(teacher ? { teacher } : {}), ...(o.momentum ? { momentum: o.momentum } : {}), ...(o.onCompile ? { onCompile: o.onCompile } : {}) });
 }

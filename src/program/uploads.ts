@@ -62,11 +62,11 @@ function foldPacked(src: ParamSource, weights: Weights, convs: ConvPacker): Floa
 }
 
 /** A flat buffer with every trainable tensor of `tensors` packed at its entry's offset. */
-export function flatTensors(t: Extract<WeightTransform, { kind: 'flat-params' }>, tensors: Weights, what = 'weights'): Float32Array<ArrayBuffer> {
+export function flatTensors(t: Extract<WeightTransform, { kind: 'flat-params' }>, tensors: Weights, what = 'the weight set', noun = 'tensor'): Float32Array<ArrayBuffer> {
   const flat = new Float32Array(t.floats);
   for (const p of t.params) {
     const tensor = tensors.get(p.name);
-    if (!tensor) throw new Error(`${what}: no tensor named ${p.name}`);
+    if (!tensor) throw new Error(`${what} has no ${noun} for ${p.name}`);
     if (tensor.data.length !== numel(p.shape)) throw new Error(`${what}: ${p.name} has ${tensor.data.length} values, the parameter ${numel(p.shape)}`);
     flat.set(packParam(p, tensor.data), p.offset);
   }

@@ -59,7 +59,7 @@ export class Executor {
     return ex;
   }
 
-  /** Uploads new weights (batch norm folded, packed by the program's transforms); runs already queued see the old ones. */
+  /** Uploads new weights (batch norm folded, packed by the program's transforms); runs already submitted to the GPU see the old ones. */
   setWeights(weights: Weights): void {
     this.runner.checkOpen();
     for (const [id, data] of weightContents(this.program, weights)) this.runner.write(id, data);

@@ -172,8 +172,10 @@ export class ProgramRunner<P extends ProgramCore = ProgramCore> {
 
   /** Staging for a read-back: kept for the buffers a run reads every time, made fresh for the rest. */
   private stagingFor(id: number): { buffer: GPUBuffer; kept: boolean } {
-    const kept = this.keep.has(id);
-    let st = kept ? this.staging.get(id) : undefined;
+    // A kept buffer still mapped by a read in flight is not reused: that read gets a fresh one.
+    const held = this.staging.get(id);
+    const kept = this.keep.has(id) && (held === undefined || held.mapState === 'unmapped');
+    let st = kept ? held : undefined;
     if (!st) {
       const b = this.program.buffers[id];
       st = this.device.createBuffer({ label: `${b.name}.readback`, size: copyBytes(b.bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });

@@ -44,19 +44,23 @@ export class Trainer {
    * trainer then owns.
    */
   static async create(ctx: GpuContext, graph: LayerGraph, program: Program, weights: Weights, o: TrainerParts = {}): Promise<Trainer> {
-    if (program.kind !== 'training') throw new Error(`${program.name}: a trainer runs training programs, this one is for ${program.kind}`);
-    checkWeights(graph, weights);
-    checkTeacher(program, o.teacher);
-    const runner = await ProgramRunner.create(ctx, program, { ...(o.onCompile ? { onCompile: o.onCompile } : {}), keep: program.io.sums !== undefined ? [program.io.sums] : [] });
-    const t = new Trainer(graph, runner, o.teacher);
+    let t: Trainer | undefined;
     try {
+      if (program.kind !== 'training') throw new Error(`${program.name}: a trainer runs training programs, this one is for ${program.kind}`);
+      checkWeights(graph, weights);
+      const teacher = o.teacher?.program;
+      checkTeacher(program, teacher && { name: teacher.name, images: teacher.io.images.shape, classes: teacher.io.logits.classes, batch: teacher.batch });
+      const runner = await ProgramRunner.create(ctx, program, { ...(o.onCompile ? { onCompile: o.onCompile } : {}), keep: program.io.sums !== undefined ? [program.io.sums] : [] });
+      t = new Trainer(graph, runner, o.teacher);
       t.setWeights(weights);
       if (o.momentum) t.setMomentum(o.momentum);
+      return t;
     } catch (e) {
-      t.dispose();
+      // The teacher is the trainer's from the call on, so a refusal frees it too.
+      if (t) t.dispose();
+      else o.teacher?.dispose();
       throw e;
     }
-    return t;
   }
 
   private get device(): GPUDevice {
@@ -73,7 +77,7 @@ export class Trainer {
   /** Uploads SGD momentum (one tensor per trainable parameter, weights.ts layout), e.g. from a checkpoint. */
   setMomentum(momentum: Weights): void {
     this.runner.checkOpen();
-    this.runner.write(this.program.io.momentum!, flatTensors(flatLayout(this.program), momentum, 'optimizer state'));
+    this.runner.write(this.program.io.momentum!, flatTensors(flatLayout(this.program), momentum, 'optimizer state', 'momentum buffer'));
   }
 
   /** Records every dispatch of a step (forward, loss, backward, optimizer) into `enc`. */
@@ -247,17 +251,28 @@ export class Trainer {
   }
 }
 
-/** A distillation program needs a teacher at its batch, with its class count; any other takes none. */
-function checkTeacher(program: Program, teacher: Executor | undefined): void {
+/** What a student's training program needs to know of its teacher. */
+export interface TeacherFit {
+  name: string;
+  images: { c: number; h: number; w: number };
+  classes: number;
+  /** The batch its program was compiled for; absent before it is compiled. */
+  batch?: number;
+}
+
+/**
+ * A distillation program needs a teacher that takes the student's images and gives its classes, at
+ * its batch; any other program takes none. `loss` names the loss in the message.
+ */
+export function checkTeacher(program: Program, teacher: TeacherFit | undefined, loss = 'distillation'): void {
   const { io } = program;
   if (!teacher) {
-    if (io.teacher !== undefined) throw new Error(`${program.name}: the distillation loss needs a teacher`);
+    if (io.teacher !== undefined) throw new Error(`the ${loss} loss needs a teacher`);
     return;
   }
   if (io.teacher === undefined) throw new Error('a teacher was given but the loss is not a distillation loss');
-  const t = teacher.program;
-  const [ti, si] = [t.io.images.shape, io.images.shape];
-  if (ti.c !== si.c || ti.h !== si.h || ti.w !== si.w) throw new Error(`teacher ${t.name} takes ${ti.c}x${ti.h}x${ti.w} images, the student ${si.c}x${si.h}x${si.w}`);
-  if (t.io.logits.classes !== io.logits.classes) throw new Error(`teacher ${t.name} has ${t.io.logits.classes} classes, the student ${io.logits.classes}`);
-  if (t.batch !== program.batch) throw new Error(`teacher ${t.name} was compiled for batch ${t.batch}, the student for ${program.batch}`);
+  const [ti, si] = [teacher.images, io.images.shape];
+  if (ti.c !== si.c || ti.h !== si.h || ti.w !== si.w) throw new Error(`teacher ${teacher.name} takes ${ti.c}x${ti.h}x${ti.w} images, the student ${si.c}x${si.h}x${si.w}`);
+  if (teacher.classes !== io.logits.classes) throw new Error(`teacher ${teacher.name} has ${teacher.classes} classes, the student ${io.logits.classes}`);
+  if (teacher.batch !== undefined && teacher.batch !== program.batch) throw new Error(`teacher ${teacher.name} was compiled for batch ${teacher.batch}, the student for ${program.batch}`);
 }

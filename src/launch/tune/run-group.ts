@@ -2,7 +2,7 @@
 // created and filled, its pipelines compiled, then run once with the written ranges read back
 // (what a candidate is checked on), or many times for a timing.
 
-import { gpuFailure } from '../../runtime/device-watch.js';
+import { gpuFailure, guardGpu } from '../../runtime/device-watch.js';
 import { type GpuClock, GpuTimer } from '../../runtime/gpu-timer.js';
 import { ProgramRunner, type RunTarget } from '../../runtime/runner.js';
 import type { DispatchGroup, GroupContents } from './group.js';
@@ -43,17 +43,30 @@ export class GroupRun {
       if (e === gpuFailure(device)) throw e;
       throw new GroupError((e instanceof Error ? e.message : String(e)).split('\n')[0]);
     }
-    group.program.buffers.forEach((b, i) => {
-      const data = contents(group.contents[i], b.bytes);
-      if (!data) return;
-      // Noise is made in whole floats: never more than the buffer holds.
-      const bytes = Math.min(data.byteLength, runner.buffer(i).size);
-      runner.write(i, new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, bytes));
-    });
+    // Filled inside error scopes of its own: what WebGPU refuses here is the group's failure too.
+    device.pushErrorScope('validation');
+    let failure: unknown;
+    try {
+      group.program.buffers.forEach((b, i) => {
+        const data = contents(group.contents[i], b.bytes);
+        if (!data) return;
+        // Noise is made in whole floats: never more than the buffer holds.
+        const bytes = Math.min(data.byteLength, runner.buffer(i).size);
+        runner.write(i, new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, bytes));
+      });
+    } catch (e) {
+      failure = e;
+    }
+    const refused = await guardGpu(device, device.popErrorScope());
+    if (failure !== undefined || refused) {
+      runner.dispose();
+      if (failure !== undefined && failure === gpuFailure(device)) throw failure;
+      throw new GroupError((failure instanceof Error ? failure.message : (refused?.message ?? String(failure))).split('\n')[0]);
+    }
     return new GroupRun(runner, group, timing);
   }
 
-  /** Runs the group once (on a CPU driver this also compiles its kernels) and reads back every range it writes. */
+  /** Runs the group once and reads back every range it writes. */
   async outputs(): Promise<Float32Array[]> {
     const ids = [...new Set(this.group.outputs.map((o) => o.buffer))];
     const data = await this.runner.submit(ids, (enc) => this.runner.encode(enc));
