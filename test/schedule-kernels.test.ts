@@ -52,6 +52,10 @@ describe('schedules against the reference at subgroups of 4, 8 and 16, bounds ch
       const [, gpu, small] = r.results;
       expect(gpu.workgroups.filter((w) => w % r.subgroupMaxSize !== 0), `${where}: profile gpu`).toEqual([]);
       expect(small.workgroups.filter((w) => w % 64 !== 0), `${where}: ${small.point}`).toEqual([]);
+      // The gpu profile adds some weight gradients' chunks with the tree form of conv_dw_reduce
+      // (several lanes per vec4), and those gradients matched the reference above; the cpu profile never does.
+      expect(gpu.schedules.some((s) => /^reduction level 2, wg \d+, partials \d+, lanes \d+ /.test(s)), `${where}: profile gpu`).toBe(true);
+      expect(r.results[0].schedules.some((s) => s.includes('lanes')), `${where}: profile cpu`).toBe(false);
     }
   });
 });

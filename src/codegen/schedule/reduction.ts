@@ -50,6 +50,18 @@ export function chooseReduction(profile: ProfileName, target: ScheduleTarget, fi
   return { ...t, wg: profileWorkgroup(t.wg, profile, target) };
 }
 
+/**
+ * Invocations per weight-gradient vec4 for conv_dw_reduce under the gpu profile: doubled while the
+ * reduction has fewer than GPU_MIN_INVOCATIONS invocations, every lane still has a chunk to add,
+ * and the lanes fit the workgroup. A large gradient (or one of few chunks) keeps one: its sums are
+ * short or its invocations many already.
+ */
+export function dwReduceLanes(size4: number, chunks: number, wg: number): number {
+  let lanes = 1;
+  while (size4 * lanes < GPU_MIN_INVOCATIONS && lanes * 2 <= chunks && lanes * 2 <= wg && wg % (lanes * 2) === 0) lanes *= 2;
+  return lanes;
+}
+
 /** Every schedule worth timing (for a tuner): targets of 256 to 131,072 partial sums, with and without cut planes, workgroups of 64 and 256. */
 export function reductionCandidates(target: ScheduleTarget): ReductionSchedule[] {
   const out: ReductionSchedule[] = [];

@@ -9,7 +9,7 @@ import { chooseConv } from './conv.js';
 import { chooseConvDx } from './conv-dx.js';
 import { chooseConvDw, type ConvDwTiling } from './conv-dw.js';
 import { chooseFc } from './fc.js';
-import { chooseReduction, reductionSplit, type ReductionSplit } from './reduction.js';
+import { chooseReduction, dwReduceLanes, reductionSplit, type ReductionSplit } from './reduction.js';
 import { signatureKey, type FcKernel, type KernelSignature, type ReductionKernel } from './signature.js';
 import type { TunedSchedules } from './tuned.js';
 import type {
@@ -167,11 +167,13 @@ export class Scheduler {
    * conv_dw_reduce adding the `partials` of a weight gradient's chunks: a second-level reduction of
    * the profile's (or the override's) workgroup, timed with the weight gradient it belongs to.
    */
-  dwReduce(name: string, partials: number, dw: Chosen<ConvDwTiling>): Chosen<ReductionSchedule> {
+  dwReduce(name: string, partials: number, dw: Chosen<ConvDwTiling>): Chosen<ReductionSchedule & { lanes: number }> {
     const over = this.overridden('reduction');
     const t = chooseReduction(this.profile, this.target, this.settings.overrides.reduction);
     checkWorkgroup(`${name}: reduction schedule`, t.wg, this.target, false);
     const from: ScheduleSource = over ? 'override' : this.settings.profile.from;
-    return { value: t, record: { schedule: { family: 'reduction', level: 2, wg: t.wg, partials }, profile: this.profile, from, signature: dw.record.signature } };
+    const lanes = this.profile === 'gpu' ? dwReduceLanes(dw.value.size4, partials, t.wg) : 1;
+    const schedule = { family: 'reduction' as const, level: 2 as const, wg: t.wg, partials, ...(lanes > 1 ? { lanes } : {}) };
+    return { value: { ...t, lanes }, record: { schedule, profile: this.profile, from, signature: dw.record.signature } };
   }
 }

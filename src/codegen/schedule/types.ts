@@ -99,7 +99,7 @@ export type Schedule =
   | ({ family: 'conv_dw' } & ConvDwSchedule & { chunks: number })
   | ({ family: 'fc' } & FcSchedule)
   | ({ family: 'reduction'; level: 1 } & ReductionSchedule & { partials: number })
-  | { family: 'reduction'; level: 2; wg: number; partials: number };
+  | { family: 'reduction'; level: 2; wg: number; partials: number; lanes?: number };
 
 export interface DispatchSchedule {
   /** The dispatch's index in its plan. */

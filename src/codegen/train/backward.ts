@@ -131,7 +131,7 @@ function conv(x: BackwardContext, s: ConvStep): void {
     b.sizes.scratch = Math.max(b.sizes.scratch, tiling.chunks * tiling.size4 * 16);
     b.emit('backward', `${c.name} dW partial`, genConvDw(`${c.name} dW`, geo, xin, g, { buffer: b.scratch, offset4: 0 }, tiling, b.dl, sg), b.convFlops(c), dw.record);
     const sum = b.scheduler.dwReduce(`${c.name} dW reduce`, tiling.chunks, dw);
-    const reduce = genConvDwReduce(`${c.name} dW reduce`, b.scratch, { buffer: store.G, offset4: wp.offset / 4 }, tiling.size4, tiling.chunks, sum.value.wg, b.dl);
+    const reduce = genConvDwReduce(`${c.name} dW reduce`, b.scratch, { buffer: store.G, offset4: wp.offset / 4 }, tiling.size4, tiling.chunks, sum.value.wg, b.dl, sum.value.lanes);
     b.emit('backward', `${c.name} dW`, reduce, 0, sum.record);
   } else {
     b.emit('backward', `${c.name} dW`, genConvDw(`${c.name} dW`, geo, xin, g, { buffer: store.G, offset4: wp.offset / 4 }, tiling, b.dl, sg), b.convFlops(c), dw.record);
