@@ -4,6 +4,10 @@
 // IN: input features in units of T; OUT: outputs; IN_BS, IN_OFF and OUT_BS, OUT_OFF: the views.
 // They are constants, or with ARGS dispatch arguments (args.NAME), as the generator chose.
 
+//#if F16W
+// The weights are stored as f16 and read into T: the sum stays f32.
+enable f16;
+//#endif
 {{BINDINGS}}
 
 //#if ARGS
@@ -20,7 +24,11 @@ fn element(e: u32) {
   let wb = o * {{IN}};
   var acc = {{T}}(0.0);
   for (var i = 0u; i < {{IN}}; i++) {
+//#if F16W
+    acc = fma({{T}}({{wgt}}[wb + i]), {{x_in}}[xb + i], acc);
+//#else
     acc = fma({{wgt}}[wb + i], {{x_in}}[xb + i], acc);
+//#endif
   }
   {{y_out}}[n * {{OUT_BS}} + {{OUT_OFF}} + o] = {{REDUCE}} + {{bias}}[o];
 }

@@ -82,6 +82,24 @@ describe('hrn infer', () => {
     expect(await run()).toMatch(/adapter: .*; kernel schedules: --profile gpu$/m);
   });
 
+  it('--f16-weights: the predictions of f32 weights, with probabilities within f16 rounding', async () => {
+    const { dir, netPath, arch } = tinySetup();
+    const weights = perturbWeights(initWeights(lowerToGraph(arch), 5), 6);
+    writeSafetensors(join(dir, 'w.safetensors'), weights);
+    const run = async (...extra: string[]) => {
+      let out = '';
+      const code = await main(['infer', netPath, '--weights', join(dir, 'w.safetensors'), '--data', `mnist:${dir}`, '--batch', '8', '--show', String(N), '--json', ...extra], {
+        out: (t) => void (out += `${t}\n`),
+        err: () => undefined,
+      });
+      expect(code).toBe(0);
+      return JSON.parse(out).networks[0].predictions as { predicted: number; p: number }[];
+    };
+    const [f32, f16] = [await run(), await run('--f16-weights')];
+    expect(f16.map((x) => x.predicted)).toEqual(f32.map((x) => x.predicted));
+    f16.forEach((x, i) => expect(Math.abs(x.p - f32[i].p), `image ${i}`).toBeLessThan(1e-2));
+  });
+
   it('given only --weights RUN, runs the network the checkpoint recorded (file, --set, --pipeline)', async () => {
     const { dir, netPath, arch, resolve } = tinySetup();
     // The run used m=8 and a culled first stage; the file says m=4 and no pipeline.

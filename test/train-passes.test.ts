@@ -91,7 +91,7 @@ describe('hrn train --debug', () => {
 describe('training passes', () => {
   const graph = lowerToGraph(resnet18(16));
   const start = (): TrainState => ({
-    options: { batch: 2, subgroupSize: 0, limits: DEFAULT_LIMITS, reuse: false, fuse: true, convEpilogue: false, head: false, schedule: { profile: { name: 'cpu', from: 'default' }, overrides: {} } },
+    options: { batch: 2, subgroupSize: 0, limits: DEFAULT_LIMITS, reuse: false, fuse: true, convEpilogue: false, head: false, f16Weights: false, schedule: { profile: { name: 'cpu', from: 'default' }, overrides: {} } },
     graph,
     train: { loss: { kind: 'ce' }, sgd: { ...SGD_DEFAULTS }, decay: () => true, bnMomentum: 0.1 },
   });

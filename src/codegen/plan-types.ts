@@ -65,6 +65,11 @@ export interface PlanOptions extends ScheduleOptions {
   fuse?: boolean;
   /** Also compute softmax probabilities and argmax classes of the output (default true). */
   head?: boolean;
+  /**
+   * Store the conv and fc weights as f16, read into f32 by the kernels, which still accumulate in
+   * f32 (default false): half their memory and bandwidth. The device needs `shader-f16`.
+   */
+  f16Weights?: boolean;
 }
 
 export type BufferKind = 'input' | 'activation' | 'param' | 'output';

@@ -51,6 +51,7 @@ export function stageOptions(options: PlanOptions, fn = 'compilePlan'): GraphPas
     fuse: options.fuse ?? true,
     convEpilogue: true,
     head: options.head ?? true,
+    f16Weights: options.f16Weights ?? false,
     schedule: scheduleSettings(options),
   };
 }

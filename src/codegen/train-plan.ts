@@ -57,7 +57,7 @@ function resolveOptions(options: TrainPlanOptions): Pick<TrainState, 'options' |
   };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   // Training fuses bn / add / relu chains but keeps each conv alone; `reuse` is the allocate pass's.
-  const stage = { batch, subgroupSize: options.subgroupSize ?? 0, limits, reuse: options.reuse ?? true, fuse: true, convEpilogue: false, head: false, schedule: scheduleSettings(options) };
+  const stage = { batch, subgroupSize: options.subgroupSize ?? 0, limits, reuse: options.reuse ?? true, fuse: true, convEpilogue: false, head: false, f16Weights: false, schedule: scheduleSettings(options) };
   return { options: stage, train: { loss, sgd, decay: options.sgd?.decay ?? (() => true), bnMomentum: options.bnMomentum ?? 0.1 } };
 }
 

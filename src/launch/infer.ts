@@ -12,6 +12,7 @@ import { withDeviceProfile } from './device-profile.js';
 
 /** The inference plan of `graph` for the device: its subgroup size and limits, its profile unless `options` name one. */
 export function inferencePlanFor(ctx: GpuContext, graph: LayerGraph, options: PlanOptions): Plan {
+  if (options.f16Weights && !ctx.f16) throw new Error(`f16 weights need the shader-f16 feature, which ${ctx.adapterInfo} does not offer`);
   return compilePlan(graph, { subgroupSize: ctx.subgroupSize, ...withDeviceProfile(ctx, options), limits: { ...ctx.limits, ...options.limits } });
 }
 

@@ -72,10 +72,10 @@ export interface ProgramDispatch {
 
 /** How an inference parameter buffer is made from the weights: batch norm folded, then packed. */
 export type ParamSource =
-  | { kind: 'conv-weight'; conv: string; bn?: string; bias: boolean; outC: number; inC: number; kernel: number; groups: number; ocb: number; padding: number }
+  | { kind: 'conv-weight'; conv: string; bn?: string; bias: boolean; outC: number; inC: number; kernel: number; groups: number; ocb: number; padding: number; f16?: true }
   | { kind: 'conv-bias'; conv: string; bn?: string; bias: boolean; outC: number; groups: number; ocb: number }
   | { kind: 'bn-scale' | 'bn-shift'; bn: string; c: number }
-  | { kind: 'fc-weight'; fc: string; outFeatures: number; inFeatures: number }
+  | { kind: 'fc-weight'; fc: string; outFeatures: number; inFeatures: number; f16?: true }
   | { kind: 'fc-bias'; fc: string; outFeatures: number }
   | { kind: 'relu-mask'; relu: string; length: number };
 

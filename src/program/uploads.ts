@@ -3,6 +3,7 @@
 // everything packed as the kernels read it), and training state back again. Pure: the runtime
 // does the GPU side.
 
+import { setFloat16 } from '@petamoriken/float16';
 import type { LayerGraph } from '../ir/graph.js';
 import { bnScaleShift, bnTensors, foldBn } from '../weights/bn-fold.js';
 import { getWeight, numel, weightSpecs, type Weights } from '../weights/weights.js';
@@ -61,6 +62,14 @@ function foldPacked(src: ParamSource, weights: Weights, convs: ConvPacker): Floa
   }
 }
 
+/** `data` as f16 bits (round to nearest even), padded to a whole number of 4-byte words as buffer writes need. */
+export function toF16(data: Float32Array): Uint16Array<ArrayBuffer> {
+  const out = new Uint16Array(data.length + (data.length % 2));
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) setFloat16(view, 2 * i, data[i], true);
+  return out;
+}
+
 /** A flat buffer with every trainable tensor of `tensors` packed at its entry's offset. */
 export function flatTensors(t: Extract<WeightTransform, { kind: 'flat-params' }>, tensors: Weights, what = 'the weight set', noun = 'tensor'): Float32Array<ArrayBuffer> {
   const flat = new Float32Array(t.floats);
@@ -86,16 +95,18 @@ function flatRunning(t: Extract<WeightTransform, { kind: 'flat-running' }>, weig
  * The contents of every buffer the program's uploads fill, by buffer id, from `weights` (checked
  * against the graph by the caller).
  */
-export function weightContents(program: Program, weights: Weights): Map<number, Float32Array<ArrayBuffer>> {
+export function weightContents(program: Program, weights: Weights): Map<number, Float32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>> {
   const sources = program.uploads.flatMap((u) => (u.transform.kind === 'fold-pack' ? [u.transform.source] : []));
   const convs = new ConvPacker(weights, sources);
-  const out = new Map<number, Float32Array<ArrayBuffer>>();
+  const out = new Map<number, Float32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>>();
   for (const u of program.uploads) {
     const t = u.transform;
-    const data = t.kind === 'fold-pack' ? foldPacked(t.source, weights, convs) : t.kind === 'flat-params' ? flatTensors(t, weights) : flatRunning(t, weights);
+    const f32 = t.kind === 'fold-pack' ? foldPacked(t.source, weights, convs) : t.kind === 'flat-params' ? flatTensors(t, weights) : flatRunning(t, weights);
+    // Folded and packed in f32 first, then rounded once.
+    const data = t.kind === 'fold-pack' && 'f16' in t.source && t.source.f16 ? toF16(f32) : f32;
     const b = program.buffers[u.buffer];
     if (data.byteLength > b.bytes) throw new Error(`weight uploads: ${b.name} takes ${data.byteLength} bytes, the buffer holds ${b.bytes}`);
-    out.set(u.buffer, data as Float32Array<ArrayBuffer>);
+    out.set(u.buffer, data as Float32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>);
   }
   return out;
 }

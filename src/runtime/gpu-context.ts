@@ -32,6 +32,8 @@ export interface GpuContext {
   };
   /** Whether the WebGPU implementation bounds-checks buffer accesses on this device (always in a browser). */
   robust: boolean;
+  /** Whether kernels may use f16 (the `shader-f16` feature, requested when the adapter has it): plan option `f16Weights`. */
+  f16: boolean;
   /**
    * Whether the adapter is a CPU driver (Mesa's llvmpipe/lavapipe, SwiftShader): one that compiles
    * a shader only when it first runs, so kernels are warmed up by running them (warm-up.ts).
@@ -63,7 +65,8 @@ export function subgroupWidth(minSize: number | undefined): number {
 /**
  * Requests a device from `adapter` with its largest limits, the `subgroups` feature when
  * `subgroups` is on and the adapter reports a usable subgroup width, and `timestamp-query` when
- * `timestamps` is on and the adapter has it (passes are then timed by the GPU: gpu-timer.ts).
+ * `timestamps` is on and the adapter has it (passes are then timed by the GPU: gpu-timer.ts), and
+ * `shader-f16` when the adapter has it.
  * `release` drops whatever keeps the adapter alive, once the device is destroyed; `robust` records
  * whether accesses are bounds-checked.
  */
@@ -74,6 +77,8 @@ export async function contextFromAdapter(adapter: GPUAdapter, subgroups: boolean
   const sgWidth = subgroups && adapter.features.has('subgroups') ? subgroupWidth(info.subgroupMinSize) : 0;
   if (sgWidth > 0) features.push('subgroups' as GPUFeatureName);
   if (timestamps && adapter.features.has('timestamp-query')) features.push('timestamp-query');
+  const f16 = adapter.features.has('shader-f16');
+  if (f16) features.push('shader-f16');
   const device = await adapter.requestDevice({
     requiredFeatures: features,
     requiredLimits: {
@@ -95,6 +100,7 @@ export async function contextFromAdapter(adapter: GPUAdapter, subgroups: boolean
     subgroupSize: sgWidth,
     subgroupMaxSize: subgroupWidth(info.subgroupMaxSize),
     robust,
+    f16,
     cpuDriver: isCpuDriver(info),
     limits: {
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,

@@ -1,10 +1,10 @@
 import { openData } from '../../data/index.js';
 import type { Normalization } from '../../data/dataset.js';
 import type { CheckpointState } from '../../train/checkpoint.js';
-import { intOption, stringOption } from '../args.js';
+import { flag, intOption, stringOption } from '../args.js';
 import { ADAPTER_OPTION, adapterChoice, dataOption, progressStream, SOURCE_OPTIONS, type Command } from '../command.js';
 import { checkBatchesFit } from '../device-fit.js';
-import { EXIT_OK, UsageError } from '../../errors.js';
+import { EXIT_OK, UsageError, UserError } from '../../errors.js';
 import { jsonDocument, JSON_OPTION, wantsJson } from '../json.js';
 import { PIPELINE_OPTION } from '../pipeline.js';
 import { deviceProfile, profileOption, profileOptionSpec } from '../profile-option.js';
@@ -24,7 +24,7 @@ export const infer: Command = {
   spec: {
     name: 'infer',
     summary: COMMAND_SUMMARIES.infer,
-    usage: 'hrn infer [FILE] --weights W --data KIND:DIR [--pipeline P] [--batch N] [--limit N] [--show K] [--profile cpu|gpu] [--no-tune-cache] [--json]',
+    usage: 'hrn infer [FILE] --weights W --data KIND:DIR [--pipeline P] [--batch N] [--limit N] [--show K] [--profile cpu|gpu] [--f16-weights] [--no-tune-cache] [--json]',
     options: {
       ...SOURCE_OPTIONS,
       ...PIPELINE_OPTION,
@@ -35,6 +35,7 @@ export const infer: Command = {
       limit: { type: 'string', value: 'N', help: 'only the first N test images' },
       show: { type: 'string', value: 'K', help: 'print the first K predictions (default 10)' },
       ...profileOptionSpec("default: the device's (cpu on a CPU driver such as lavapipe, else gpu)"),
+      'f16-weights': { type: 'boolean', help: 'store the conv and fc weights as f16, half their memory (the kernels still add in f32); needs a device with shader-f16' },
       ...TUNE_CACHE_OPTION,
       ...JSON_OPTION,
     },
@@ -50,6 +51,7 @@ export const infer: Command = {
     const limitText = stringOption(p, 'limit');
     const limit = limitText === undefined ? undefined : intOption(p, 'limit', 0);
     const profile = profileOption(p, 'infer');
+    const f16Weights = flag(p, 'f16-weights');
 
     const loadedWeights = loadWeightsOption(weightsPath);
     const resolved = resolveNetworkFor(p, ctx, loadedWeights.state, 'infer');
@@ -64,6 +66,7 @@ export const infer: Command = {
     let data: ReturnType<typeof openData>;
     let tuned: TunedLookup;
     try {
+      if (f16Weights && !gpu.f16) throw new UserError(`infer: --f16-weights needs the shader-f16 feature, which ${gpu.adapterInfo} does not offer`);
       tuned = tunedForDevice(p, ctx, 'infer', gpu);
       await checkBatchesFit([{ option: '--batch', batch, graph, mode: 'inference' }], gpu, profile, tuned.tuned);
       const normalization = recordedNormalization(loadedWeights.state) ?? 'constants';
@@ -82,7 +85,7 @@ export const infer: Command = {
     let seen = 0;
     const predictions: { index: number; label: number; predicted: number; p: number }[] = [];
     try {
-      const ex = await openExecutor(gpu, graph, weights, { batch, profile, tuned: tuned.tuned }, compileProgress(progressStream(ctx.io)));
+      const ex = await openExecutor(gpu, graph, weights, { batch, profile, tuned: tuned.tuned, ...(f16Weights ? { f16Weights } : {}) }, compileProgress(progressStream(ctx.io)));
       // Kernel compilation has its own progress line; images per second count the inference only.
       started = performance.now();
       const progress = new ImageProgress(progressStream(ctx.io), { label: 'infer', total: data.test.count });

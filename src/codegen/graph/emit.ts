@@ -117,7 +117,8 @@ class Emitter {
     const wFloats = blocks * (inS.c / c.groups) * c.kernel * c.kernel * tile.ocb;
     const padding = convWeightPadding(sg);
     const common = { conv: c.name, bn, bias: c.bias, outC: c.outChannels, groups: c.groups, ocb: tile.ocb };
-    const wBuf = this.paramBuffer(`${c.name}.packed_weight`, (wFloats + padding) * 4, { kind: 'conv-weight', ...common, inC: inS.c, kernel: c.kernel, padding }, label);
+    const f16 = this.options.f16Weights;
+    const wBuf = this.paramBuffer(`${c.name}.packed_weight`, (wFloats + padding) * (f16 ? 2 : 4), { kind: 'conv-weight', ...common, inC: inS.c, kernel: c.kernel, padding, ...(f16 ? { f16: true as const } : {}) }, label);
     const bBuf = this.paramBuffer(`${c.name}.packed_bias`, blocks * tile.ocb * 4, { kind: 'conv-bias', ...common }, label);
     const slots: [string, number][] = [['x_in', c.input], ['y_out', s.anchor]];
     if (s.residual !== undefined) slots.push(['r_in', s.residual]);
@@ -131,6 +132,7 @@ class Emitter {
         relu: s.relu,
         tile,
         subgroupSize: sg,
+        ...(f16 ? { f16Weights: true } : {}),
       },
       this.aliases(slots),
       this.dl,
@@ -195,10 +197,13 @@ class Emitter {
     if (fcNode.op !== 'fc') throw new Error('compilePlan: fc step without fc node');
     const inF = sh.c * sh.h * sh.w;
     const out = fcNode.outFeatures;
-    const wBuf = this.paramBuffer(`${fcNode.name}.weight`, inF * out * 4, { kind: 'fc-weight', fc: fcNode.name, outFeatures: out, inFeatures: inF }, label);
+    const f16 = this.options.f16Weights;
+    // f16 weights: padded to a whole number of 4-byte words.
+    const wBytes = f16 ? Math.ceil((inF * out) / 2) * 4 : inF * out * 4;
+    const wBuf = this.paramBuffer(`${fcNode.name}.weight`, wBytes, { kind: 'fc-weight', fc: fcNode.name, outFeatures: out, inFeatures: inF, ...(f16 ? { f16: true as const } : {}) }, label);
     const bBuf = this.paramBuffer(`${fcNode.name}.bias`, out * 4, { kind: 'fc-bias', fc: fcNode.name, outFeatures: out }, label);
     const schedule = this.scheduler.fc(label, 'fc', { batch, inFeatures: inF, outFeatures: out });
-    const gen = genFc({ name: label, batch, inFeatures: inF, outFeatures: out, ...io, schedule: schedule.value }, alias, this.dl);
+    const gen = genFc({ name: label, batch, inFeatures: inF, outFeatures: out, ...io, schedule: schedule.value, ...(f16 ? { f16Weights: true } : {}) }, alias, this.dl);
     this.emit('fc', gen, { x_in: this.bufOf(s.input), wgt: wBuf, bias: bBuf, y_out: this.bufOf(s.anchor) }, names, 2 * batch * inF * out, schedule.record);
   }
 

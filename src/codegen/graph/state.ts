@@ -24,6 +24,8 @@ export interface GraphPassOptions {
   convEpilogue: boolean;
   /** Compute softmax probabilities and argmax classes of the output. */
   head: boolean;
+  /** Store conv and fc weights as f16 (inference; needs the device's `shader-f16`). */
+  f16Weights: boolean;
   /** The schedule profile and overrides. */
   schedule: ScheduleSettings;
 }

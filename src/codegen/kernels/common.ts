@@ -206,6 +206,12 @@ export function viewArgs(name: string, prefix: string, view: ViewLayout | undefi
  * device's real subgroup size is at least `sg` (and the workgroup has at least `sg` invocations):
  * lanes at or past `sg` of a wider subgroup load a copy of a valid element and are never read.
  */
+/** `values` (with its ENABLE line) enabling f16 too, when `f16`. */
+export function withF16(values: TemplateValues, f16: boolean): TemplateValues {
+  if (!f16) return values;
+  return { ...values, ENABLE: ['enable f16;', values.ENABLE].filter((e) => e !== '' && e !== undefined).join('\n') };
+}
+
 export function subgroupValues(sg: number): TemplateValues {
   if (sg <= 0) return { ENABLE: '', LANE: '', LANE_DECL: '' };
   if ((sg & (sg - 1)) !== 0) throw new Error(`subgroup width ${sg} is not a power of two`);

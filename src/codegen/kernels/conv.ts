@@ -5,7 +5,7 @@ import { i, u, type TemplateValues } from '../template.js';
 import { convPacking, packedConvValues, type ConvShape, type ConvTile } from '../conv-layout.js';
 import { DeviceLimitError } from '../device-limits.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
-import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, viewValues } from './common.js';
+import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, viewValues, withF16 } from './common.js';
 
 export interface ConvKernelSpec extends ConvShape {
   name: string;
@@ -23,6 +23,8 @@ export interface ConvKernelSpec extends ConvShape {
   subgroupSize?: number;
   /** Read aligned input quads as vec4s where possible (default true). */
   vecInput?: boolean;
+  /** Weights stored as f16 (the `shader-f16` feature), read into f32: accumulation stays f32. */
+  f16Weights?: boolean;
 }
 
 /** The sizes and choices a conv kernel is specialized for, shared by its body and epilogue. */
@@ -87,7 +89,7 @@ function rowPrologue(c: ConvLayoutChoice, body: string[]): void {
     // all of them. A load the Vulkan driver cannot prove uniform is done lane by lane, so this is SG
     // times fewer loads than every lane loading every weight.
     body.push(`      let wb = wi + ky * ${u(k * nv)} + lane;`);
-    for (let m = 0; m * sg < k * nv; m++) body.push(`      let q${m} = {{wgt}}[wb + ${u(m * sg)}];`);
+    for (let m = 0; m * sg < k * nv; m++) body.push(`      let q${m} = ${weightLoad(c, `wb + ${u(m * sg)}`)};`);
   } else {
     body.push(`      let wb = wi + ky * ${u(k * nv)};`);
   }
@@ -106,6 +108,11 @@ function rowPrologue(c: ConvLayoutChoice, body: string[]): void {
   }
 }
 
+/** A vec4 of weights at `index`, as f32 (converted when they are stored as f16). */
+function weightLoad(c: ConvLayoutChoice, index: string): string {
+  return c.spec.f16Weights ? `vec4<f32>({{wgt}}[${index}])` : `{{wgt}}[${index}]`;
+}
+
 /**
  * The kernel-window loop: rows of the window are a runtime loop (unrolling them multiplies the JIT
  * time of lavapipe, whose per-lane memory accesses expand to a lot of code); columns, pixels and
@@ -117,7 +124,7 @@ function windowBody(c: ConvLayoutChoice): string {
   rowPrologue(c, body);
   const weight = (kx: number, v: number): string => {
     const e = kx * nv + v;
-    if (sg === 0) return `{{wgt}}[wb + ${u(e)}]`;
+    if (sg === 0) return weightLoad(c, `wb + ${u(e)}`);
     return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
   };
   const ind = '      ';
@@ -264,7 +271,7 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
   }
   const slots: Slot[] = [
     { name: 'x_in', type: 'array<f32>', write: false },
-    { name: 'wgt', type: 'array<vec4<f32>>', write: false },
+    { name: 'wgt', type: spec.f16Weights ? 'array<vec4<f16>>' : 'array<vec4<f32>>', write: false },
     { name: 'bias', type: 'array<vec4<f32>>', write: false },
     { name: 'y_out', type: c.vecOut ? 'array<vec4<f32>>' : 'array<f32>', write: true },
   ];
@@ -287,7 +294,7 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
     OBG: u(obPerGroup),
     KKNV: u(k * k * nv),
     ...packedConvValues({ inC: spec.inC, outC: spec.outC, groups: g, kernel: k, ocb }),
-    ...subgroupValues(sg),
+    ...withF16(subgroupValues(sg), spec.f16Weights === true),
     PXB: u(pxb),
     WB: u(c.wb),
     SPATIAL: u(spatial),

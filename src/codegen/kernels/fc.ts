@@ -12,6 +12,8 @@ export interface FcKernelSpec {
   output: ViewLayout;
   /** The workgroup (schedule/fc.ts chooses it). */
   schedule: FcSchedule;
+  /** Weights stored as f16 (the `shader-f16` feature), read into f32: accumulation stays f32. */
+  f16Weights?: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFA
   const total = spec.batch * spec.outFeatures;
   const slots: Slot[] = [
     { name: 'x_in', type: `array<${vecType(vec)}>`, write: false },
-    { name: 'wgt', type: `array<${vecType(vec)}>`, write: false },
+    { name: 'wgt', type: spec.f16Weights ? `array<${vec === 4 ? 'vec4<f16>' : 'f16'}>` : `array<${vecType(vec)}>`, write: false },
     { name: 'bias', type: 'array<f32>', write: false },
     { name: 'y_out', type: 'array<f32>', write: true },
   ];
@@ -35,5 +37,5 @@ export function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFA
   );
   const values = { ...scalars.values, T: vecType(vec), REDUCE: sumLanes(vec) };
   const workgroupSize = spec.schedule.wg;
-  return finishPerElement({ template: 'fc', name: spec.name, total, workgroupSize, slots, alias, values, flags: { ARGS: asArgs }, args: scalars.args }, limits);
+  return finishPerElement({ template: 'fc', name: spec.name, total, workgroupSize, slots, alias, values, flags: { ARGS: asArgs, F16W: spec.f16Weights === true }, args: scalars.args }, limits);
 }

@@ -22,7 +22,7 @@ export class Contents {
   constructor(private readonly seed: number) {}
 
   /** The bytes a buffer of `bytes` described by `c` starts with; undefined for zeros (a new buffer is zeroed). */
-  of(c: GroupContents, bytes: number): Float32Array | Uint32Array | undefined {
+  of(c: GroupContents, bytes: number): Float32Array | Uint32Array | Uint16Array | undefined {
     if (c.kind === 'given') return c.data;
     if (c.kind === 'zeros') return undefined;
     let data = this.noise.get(c.key);

@@ -12,7 +12,7 @@ import type { Weights } from '../../weights/weights.js';
 /** What a buffer holds before the group runs. */
 export type GroupContents =
   /** The plan's own values: parameters packed for its kernels, dispatch arguments. */
-  | { kind: 'given'; data: Float32Array | Uint32Array }
+  | { kind: 'given'; data: Float32Array | Uint32Array | Uint16Array }
   | { kind: 'zeros' }
   /**
    * Seeded noise, the same for every buffer of the same `key` in every plan of a tuning run, so a
@@ -102,7 +102,7 @@ function distinct(outputs: GroupOutput[]): GroupOutput[] {
 }
 
 /** The weight uploads of each program, made once per program. */
-const uploadsOf = new WeakMap<Program, Map<number, Float32Array>>();
+const uploadsOf = new WeakMap<Program, Map<number, Float32Array | Uint16Array>>();
 
 /**
  * The group of `key` in a compiled program (its dispatches' schedules in `schedules`): the buffers

@@ -8,7 +8,7 @@ import { ProgramRunner, type RunTarget } from '../../runtime/runner.js';
 import type { DispatchGroup, GroupContents } from './group.js';
 
 /** The bytes a buffer starts with, from its contents' description and size. */
-export type ContentsSource = (contents: GroupContents, bytes: number) => Float32Array | Uint32Array | undefined;
+export type ContentsSource = (contents: GroupContents, bytes: number) => Float32Array | Uint32Array | Uint16Array | undefined;
 
 /** How a group's runs are timed: by timestamps where the device has them (unless `timestamps` is false); each clock used joins `seen`. */
 export interface GroupTiming {
