@@ -6,6 +6,7 @@ import { openTrainer } from '../../src/launch/train.js';
 import { openExecutor } from '../../src/launch/infer.js';
 import '../../src/codegen/template-files.js';
 import { residualNetwork } from '../../src/ir/factory.js';
+import type { ProfileName } from '../../src/codegen/schedule/types.js';
 import type { LayerGraph } from '../../src/ir/graph.js';
 import { lowerToGraph } from '../../src/ir/lower.js';
 import { runReference } from '../../src/reference/run.js';
@@ -17,8 +18,12 @@ import { copyWeights, normwiseError } from '../numeric.js';
 import { maskedGraph } from '../snl-fixtures.js';
 
 const input = { c: 3, h: 8, w: 8 };
-const NETWORKS: Array<[string, () => LayerGraph]> = [
-  ['basic, projection shortcuts, avgpool', () => lowerToGraph(residualNetwork({ name: 'basic', depths: [1, 1], channels: [4, 8], input, classes: 5 }))],
+const basic = () => lowerToGraph(residualNetwork({ name: 'basic', depths: [1, 1], channels: [4, 8], input, classes: 5 }));
+/** A network, and the schedule profile it runs under (the default: the device's, cpu on lavapipe). */
+const NETWORKS: Array<[string, () => LayerGraph, ProfileName?]> = [
+  ['basic, projection shortcuts, avgpool', basic],
+  // The gpu profile's kernel forms too: conv_dw_reduce's tree, among others.
+  ['basic under the gpu profile', basic, 'gpu'],
   ['plain, maxpool, hidden fc', () => {
     const a = residualNetwork({ name: 'plain', block: 'plain', depths: [1, 2], channels: [4, 8], input, classes: 5 });
     return lowerToGraph({ ...a, head: { pool: 'max', hidden: [12], fc: true } });
@@ -47,12 +52,12 @@ async function main(): Promise<void> {
   const results: Array<{ network: string; inference: number; training: number }> = [];
   const batch = 4;
   try {
-    for (const [name, build] of NETWORKS) {
+    for (const [name, build, profile] of NETWORKS) {
       const g = build();
       const w0 = softMasks(perturbWeights(initWeights(g, 5), 6));
       const shape = g.nodes[0].shape;
       const x = new Rng(21).fillNormal(new Float32Array(batch * shape.c * shape.h * shape.w), 1);
-      const ex = await openExecutor(ctx, g, w0, { batch });
+      const ex = await openExecutor(ctx, g, w0, { batch, ...(profile ? { profile } : {}) });
       let inference: number;
       try {
         inference = normwiseError(await ex.run(x), runReference(g, w0, x, batch));
@@ -62,7 +67,7 @@ async function main(): Promise<void> {
       }
       const ref = copyWeights(w0);
       const sgd = Sgd.forGraph(g, ref);
-      const tr = await openTrainer(ctx, g, w0, { batch });
+      const tr = await openTrainer(ctx, g, w0, { batch, ...(profile ? { profile } : {}) });
       let training = 0;
       try {
         const labels = Array.from({ length: batch }, (_, i) => i % 5);
