@@ -78,7 +78,8 @@ export {
 export type * from './codegen/schedule/types.js';
 export type * from './codegen/train/types.js';
 export type { BindingType, BufView, LossSpec, SgdHyper, TrainBinding } from './codegen/kernels/index.js';
-export type { ConvTile, ParamLayout } from './codegen/conv-layout.js';
+export type { ConvTile } from './codegen/conv-layout.js';
+export type { ParamLayout } from './program/param-layout.js';
 export { kernelFileText, kernelHeader, planManifest } from './codegen/plan-text.js';
 export { setTemplateSource, tableTemplateSource, type TemplateSource } from './codegen/template.js';
 export { dispatchLoads, peakMemoryBytes, planFlops, type DispatchLoad, type LoadSchedule } from './codegen/dispatch-load.js';

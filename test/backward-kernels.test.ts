@@ -25,7 +25,7 @@ import { reluRange, tensor } from '../src/reference/ops.js';
 import { decoupledKd, hintonKd, softmaxCrossEntropy, type LossResult } from '../src/train/losses.js';
 import { runReference } from '../src/reference/run.js';
 import { openDevice, type GpuContext } from '../src/runtime/device.js';
-import { packParam, unpackParam } from '../src/codegen/conv-layout.js';
+import { packParam, unpackParam } from '../src/program/param-layout.js';
 import { Trainer } from '../src/runtime/trainer.js';
 import { initWeights, perturbWeights, Rng, type Weights } from '../src/weights/weights.js';
 import { relError } from './gpu-fixtures.js';

@@ -166,7 +166,7 @@ describe('shader compilation', () => {
   it('a program whose kernel does not compile is refused, and leaves no error scope behind on the device', async () => {
     const part: ProgramCore = {
       name: 'broken part', kind: 'part', subgroupSize: 0,
-      buffers: [{ id: 0, name: 'b', bytes: 16, usage: 'storage' }], allocations: [{ id: 0, bytes: 16, buffers: [0] }], allocationOf: [0],
+      buffers: [{ id: 0, name: 'b', bytes: 16, usage: 'storage' }], allocations: [{ id: 0, bytes: 16, buffers: [0] }],
       kernels: [{ id: 0, name: 'k98_broken', template: 'ewise', entryPoint: 'main', workgroupSize: 1, layout: [], wgsl: '@compute @workgroup_size(1)\nfn main() {\n  let x: u32 = 2.5;\n}\n' }],
       dispatches: [{ index: 0, kernel: 0, label: 'the broken one', phase: 'inference', bindings: [], workgroups: [1, 1, 1], flops: 0 }],
       clears: [],

@@ -3,11 +3,7 @@
 // the packed one and back) lives in src/program/param-layout.ts, where the program's upload and
 // read-back transforms use it.
 
-import type { PackedParam, ParamLayout } from '../program/param-layout.js';
 import { u } from './template.js';
-
-export { convPacking, packConv, packConvBias, packParam, unpackConvBias, unpackConvWeight, unpackParam } from '../program/param-layout.js';
-export type { PackedParam, ParamLayout };
 
 /** A forward convolution's register tile and workgroup (its schedule: see schedule/conv.ts). */
 export interface ConvTile {

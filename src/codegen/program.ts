@@ -4,24 +4,21 @@
 // parameter buffers become the weight uploads that fold and pack them. The printed section is what
 // `--debug` shows after the `program` pass.
 
-import type { Program, ProgramKernel, WeightTransform } from '../program/types.js';
+import type { BindingType, CompiledKernel, Program, ProgramKernel, WeightTransform } from '../program/types.js';
 import type { PlanBody } from './plan-types.js';
 import type { TrainPlanBody } from './train/types.js';
 
 /** WebGPU buffers are at least 16 bytes and a multiple of 4. */
 const gpuBytes = (bytes: number) => Math.max(16, Math.ceil(bytes / 4) * 4);
 
+/** A plan's kernel as the program holds it: what compiling it needs, and its binding layout. */
+function programKernel(k: CompiledKernel, layout: readonly BindingType[]): ProgramKernel {
+  return { id: k.id, name: k.name, template: k.template, wgsl: k.wgsl, entryPoint: k.entryPoint, workgroupSize: k.workgroupSize, layout: [...layout] };
+}
+
 /** The inference plan as a program. */
 export function inferenceProgram(plan: PlanBody): Program {
-  const kernels: ProgramKernel[] = plan.kernels.map((k) => ({
-    id: k.id,
-    name: k.name,
-    template: k.template,
-    wgsl: k.wgsl,
-    entryPoint: k.entryPoint,
-    workgroupSize: k.workgroupSize,
-    layout: k.bindings.map((b) => (b.write ? 'storage' : 'read-only-storage')),
-  }));
+  const kernels = plan.kernels.map((k) => programKernel(k, k.bindings.map((b) => (b.write ? 'storage' : 'read-only-storage'))));
   const { output } = plan;
   return {
     name: plan.graph,
@@ -30,7 +27,6 @@ export function inferenceProgram(plan: PlanBody): Program {
     subgroupSize: plan.subgroupSize,
     buffers: plan.buffers.map((b) => ({ id: b.id, name: b.name, bytes: b.bytes, usage: 'storage' })),
     allocations: plan.buffers.map((b) => ({ id: b.id, bytes: gpuBytes(b.bytes), buffers: [b.id] })),
-    allocationOf: plan.buffers.map((b) => b.id),
     kernels,
     dispatches: plan.dispatches.map((d) => ({
       index: d.index,
@@ -71,8 +67,7 @@ export function trainingProgram(plan: TrainPlanBody): Program {
       ...(b.kind === 'scratch' ? { scratch: true as const } : {}),
     })),
     allocations: plan.memory.allocations.map((a) => ({ id: a.id, bytes: a.bytes, buffers: [...a.buffers] })),
-    allocationOf: [...plan.memory.allocationOf],
-    kernels: plan.kernels.map((k) => ({ id: k.id, name: k.name, template: k.template, wgsl: k.wgsl, entryPoint: k.entryPoint, workgroupSize: k.workgroupSize, layout: [...k.layout] })),
+    kernels: plan.kernels.map((k) => programKernel(k, k.layout)),
     dispatches: plan.dispatches.map((d) => ({
       index: d.index,
       kernel: d.kernel,

@@ -14,7 +14,7 @@ export function convShapeOf(nodes: readonly GraphNode[], c: ConvNode, batch: num
 }
 
 /** A chain's ReLU range as the elementwise kernel takes it (SNL's mask kind with it). */
-export function chainRelu(s: Pick<ChainStep, 'relu'>): EwiseKernelSpec['relu'] {
+function chainRelu(s: Pick<ChainStep, 'relu'>): EwiseKernelSpec['relu'] {
   return s.relu ? { start: s.relu.start, end: s.relu.end, ...(s.relu.mask === undefined ? {} : { mask: s.relu.mask }) } : undefined;
 }
 

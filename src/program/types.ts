@@ -153,8 +153,6 @@ export interface ProgramCore {
   buffers: ProgramBuffer[];
   /** Every buffer lives in exactly one allocation; uniform buffers never share. */
   allocations: ProgramAllocation[];
-  /** Allocation of each buffer, by buffer id. */
-  allocationOf: number[];
   kernels: ProgramKernel[];
   dispatches: ProgramDispatch[];
   /** Buffers zeroed before the dispatches of every run (training's gradient sums). */

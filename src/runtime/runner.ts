@@ -102,7 +102,10 @@ export class ProgramRunner<P extends ProgramCore = ProgramCore> {
       });
       this.allocations.push(buffer);
     }
-    this.buffers = program.buffers.map((b) => this.allocations[program.allocationOf[b.id]]);
+    this.buffers = [];
+    program.allocations.forEach((a, i) => {
+      for (const id of a.buffers) this.buffers[id] = this.allocations[i];
+    });
     for (const b of program.buffers) if (b.init) device.queue.writeBuffer(this.buffers[b.id], 0, b.init);
     const layersOf = (k: number) => program.dispatches.filter((d) => d.kernel === k).map((d) => d.label);
     const compiled = await compileKernels(

@@ -13,7 +13,7 @@ export function valueLocation(program: Program, node: string, which: 'forward' |
   const view = which === 'forward' ? info.forward : info.grad;
   const what = which === 'forward' ? 'value' : 'gradient';
   if (!view) throw new Error(`${program.name}: ${node} has no materialized ${what}`);
-  const held = program.allocations[program.allocationOf[view.buffer]].buffers;
+  const held = program.allocations.find((a) => a.buffers.includes(view.buffer))!.buffers;
   if (held[held.length - 1] !== view.buffer) {
     throw new Error(`${program.name}: ${node}'s ${what} shares GPU memory with a buffer the step uses later, so it is gone after the step; create the trainer with reuse: false to read it`);
   }

@@ -6,7 +6,8 @@
 import type { GraphPass } from '../../passes/framework.js';
 import type { LayerGraph } from '../../ir/graph.js';
 import { convMacs } from '../../ir/count.js';
-import { convPacking, convWeightPadding } from '../conv-layout.js';
+import { convPacking } from '../../program/param-layout.js';
+import { convWeightPadding } from '../conv-layout.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
 import { genArgmax, genAvgPool, genConv, genEwise, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
 import { dispatchLimits, type DispatchLimits } from '../kernels/common.js';

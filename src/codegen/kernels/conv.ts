@@ -2,7 +2,8 @@
 // range in its epilogue.
 
 import { i, u, type TemplateValues } from '../template.js';
-import { convPacking, packedConvValues, type ConvShape, type ConvTile } from '../conv-layout.js';
+import { convPacking } from '../../program/param-layout.js';
+import { packedConvValues, type ConvShape, type ConvTile } from '../conv-layout.js';
 import { DeviceLimitError } from '../device-limits.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
 import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, viewValues, withF16 } from './common.js';

@@ -5,7 +5,7 @@
 // per-channel scale/shift it computed, fused with a following residual add and ReLU range.
 
 import { BN_EPS, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
-import { convPacking } from '../conv-layout.js';
+import { convPacking } from '../../program/param-layout.js';
 import type { ChainStep, ConvStep, FusedStep, Fusion, SimpleStep } from '../graph/state.js';
 import { genAvgPool, genBnFinalize, genBnStats, genConv, genEwise, genFc, genMaxPool, maxPoolShape, type BufView } from '../kernels/index.js';
 import type { SlotRange, TrainBuilder } from './builder.js';

@@ -7,7 +7,8 @@
 
 import type { ConvNode } from '../../ir/graph.js';
 import { weightSpecs } from '../../weights/weights.js';
-import { convPacking, convWeightPadding, packedConvSize, type ConvTile } from '../conv-layout.js';
+import { convPacking } from '../../program/param-layout.js';
+import { convWeightPadding, packedConvSize, type ConvTile } from '../conv-layout.js';
 import type { Chosen } from '../schedule/scheduler.js';
 import { checkBinding } from '../device-limits.js';
 import type { BnOffsets } from '../kernels/index.js';

@@ -3,7 +3,7 @@
 import type { Shape } from '../../ir/arch.js';
 import type { GraphPassObserver } from '../../passes/framework.js';
 import type { BindingType, BufView, LossSpec, SgdHyper, TrainBinding } from '../kernels/index.js';
-import type { ParamLayout } from '../conv-layout.js';
+import type { ParamLayout } from '../../program/param-layout.js';
 import type { ParamEntry, Program, RunningEntry } from '../../program/types.js';
 import type { CompiledKernel, PlanLimits, ScheduleOptions } from '../plan-types.js';
 import type { DispatchSchedule, PlanProfile } from '../schedule/types.js';

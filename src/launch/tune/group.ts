@@ -151,7 +151,6 @@ export function programGroup(program: Program, schedules: readonly DispatchSched
     buffers,
     // A uniform's binding is a multiple of 16 bytes; a storage buffer is at least 16.
     allocations: buffers.map((b) => ({ id: b.id, bytes: Math.max(16, Math.ceil(b.bytes / 16) * 16), buffers: [b.id] })),
-    allocationOf: buffers.map((b) => b.id),
     kernels: table.kernels,
     dispatches,
     clears: [],
