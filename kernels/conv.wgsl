@@ -25,24 +25,7 @@
 {{BINDINGS}}
 //#include packed_conv
 
-const IN_H: u32 = {{IH}};
-const IN_W: u32 = {{IW}};
-const OUT_H: u32 = {{OH}};
-const OUT_W: u32 = {{OW}};
-const OUT_HW: u32 = {{OHW}};
-const IN_BATCH_STRIDE: u32 = {{IN_BS}};
-const IN_OFFSET: u32 = {{IN_OFF}};
-const OUT_BATCH_STRIDE: u32 = {{OUT_BS}};
-const OUT_OFFSET: u32 = {{OUT_OFF}};
-//#if RESIDUAL
-const RES_BATCH_STRIDE: u32 = {{RES_BS}};
-const RES_OFFSET: u32 = {{RES_OFF}};
-//#endif
-const STRIDE: u32 = {{STRIDE}};
-const PAD: i32 = {{PAD}};
-const KSIZE: u32 = {{KSIZE}};
-const CIG: u32 = {{CIG}};          // input channels per group
-const COG: u32 = {{COG}};          // output channels per group
+//#include conv_forward
 const OB_PER_G: u32 = {{OBG}};     // output-channel blocks per group
 const KK_NV: u32 = {{KKNV}};       // vec4 weights per input channel of a block
 const PXB: u32 = {{PXB}};          // output pixels per invocation

@@ -30,6 +30,7 @@ import { Trainer } from '../src/runtime/trainer.js';
 import { initWeights, perturbWeights, Rng, type Weights } from '../src/weights/weights.js';
 import { relError } from './gpu-fixtures.js';
 import { copyWeights } from './numeric.js';
+import type { ConvCase } from './conv-fixtures.js';
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -87,21 +88,6 @@ async function compareWholeGraph(g: LayerGraph, batch: number, seed = 1): Promis
 }
 
 // ---------------------------------------------------------------------------------------------
-
-interface ConvCase {
-  name: string;
-  c: number;
-  h: number;
-  w: number;
-  co: number;
-  k: number;
-  s: number;
-  p?: number;
-  g: number;
-  bias?: boolean;
-  relu?: [number, number];
-  batch: number;
-}
 
 /**
  * conv1 (dense 3x3) -> bn -> relu -> the convolution under test -> bn -> [relu range] -> pool -> fc.

@@ -10,7 +10,7 @@ import { compilePlan } from '../src/codegen/plan.js';
 import { knobsKey, tuningCandidates } from '../src/codegen/schedule/candidates.js';
 import { scheduleTarget } from '../src/codegen/schedule/scheduler.js';
 import { parseSignatureKey } from '../src/codegen/schedule/signature.js';
-import type { TunedSchedule } from '../src/codegen/schedule/tuned.js';
+import { SCHEDULE_FORMAT_VERSION, type TunedSchedule } from '../src/codegen/schedule/tuned.js';
 import { cacheKey, readTuneCache, tuneCacheDir, tuneCachePath, tunedSchedulesOf, writeTuneCache, type CacheEntry } from '../src/cli/tune-cache.js';
 import { lowerNetwork, loadNetworksFromText } from '../src/driver.js';
 import { TUNE_SOURCE as SOURCE } from './tune-fixtures.js';
@@ -95,7 +95,7 @@ describe('a cache that cannot be used', () => {
     ['not JSON', () => '{"format": "hrn-tune-cache", "key":', /not JSON/],
     ['another program', () => '{"hello": 1}', /not an hrn tuning cache/],
     ['another hrn version', (_, good) => good.replace('"hrn": "1.0.0"', '"hrn": "0.9.0"'), /written by hrn 0\.9\.0/],
-    ['another schedule format', (_, good) => good.replace('"scheduleFormat": 1', '"scheduleFormat": 99'), /schedule format 99/],
+    ['another schedule format', (_, good) => good.replace(`"scheduleFormat": ${SCHEDULE_FORMAT_VERSION}`, '"scheduleFormat": 99'), /schedule format 99/],
     ['a damaged entry', (_, good) => good.replace('"ms": 1', '"ms": "fast"'), /damaged/],
     ['knobs no candidate has', (_, good) => good.replace(/"wg": \d+/, '"wg": 7'), /not one hrn tune measures/],
   ];

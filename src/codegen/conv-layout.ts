@@ -13,6 +13,12 @@ export interface ConvTile {
   pxb: number;
   /** Invocations per workgroup. */
   wg: number;
+  /**
+   * The implicit-product kernel with workgroup tiles (kernels/conv_gemm.wgsl) in place of the
+   * direct one: ocb then only fixes the packed layout, and pxb counts pixels per invocation across
+   * rows and images. Absent: the direct kernel.
+   */
+  gemm?: boolean;
 }
 
 /** A convolution's shape: input and output C x H x W per image, the window, and the groups. */

@@ -6,7 +6,9 @@ import { convPacking } from '../../program/param-layout.js';
 import { packedConvValues, type ConvShape, type ConvTile } from '../conv-layout.js';
 import { DeviceLimitError } from '../device-limits.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
-import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, viewValues, withF16 } from './common.js';
+import { genConvGemm } from './conv-gemm.js';
+import { forwardConvValues } from './conv-forward-values.js';
+import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, withF16 } from './common.js';
 
 export interface ConvKernelSpec extends ConvShape {
   name: string;
@@ -252,6 +254,7 @@ function epilogue(c: ConvLayoutChoice): string {
 }
 
 export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
+  if (spec.tile.gemm) return genConvGemm(spec, alias, limits);
   const { ocb, pxb, wg } = spec.tile;
   if (ocb % 4 !== 0 || ocb <= 0) throw new Error(`${spec.name}: conv tile ocb ${ocb} is not a positive multiple of 4`);
   const c = choose(spec, alias, ocb, pxb);
@@ -279,19 +282,7 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
   if (c.vecIn) slots.splice(1, 0, { name: 'x_in4', type: 'array<vec4<f32>>', write: false });
   if (spec.residual) slots.push({ name: 'r_in', type: c.vecOut ? 'array<vec4<f32>>' : 'array<f32>', write: false });
   const values: TemplateValues = {
-    IH: u(c.ih),
-    IW: u(c.iw),
-    OH: u(c.oh),
-    OW: u(c.ow),
-    OHW: u(c.oh * c.ow),
-    ...viewValues(spec.name, 'IN', spec.input),
-    ...viewValues(spec.name, 'OUT', spec.output),
-    ...viewValues(spec.name, 'RES', spec.residual),
-    STRIDE: u(c.s),
-    PAD: i(c.p),
-    KSIZE: u(k),
-    CIG: u(spec.inC / g),
-    COG: u(c.cog),
+    ...forwardConvValues(spec, c),
     OBG: u(obPerGroup),
     KKNV: u(k * k * nv),
     ...packedConvValues({ inC: spec.inC, outC: spec.outC, groups: g, kernel: k, ocb }),

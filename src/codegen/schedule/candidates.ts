@@ -25,7 +25,7 @@ export function knobsFor(sig: KernelSignature, profile: ProfileName, target: Sch
   switch (sig.family) {
     case 'conv': {
       const t = chooseConv(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv']>);
-      return { ocb: t.ocb, pxb: t.pxb, wg: t.wg };
+      return { ocb: t.ocb, pxb: t.pxb, wg: t.wg, gemm: t.gemm === true };
     }
     case 'conv_dx': {
       const t = chooseConvDx(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv_dx']>);

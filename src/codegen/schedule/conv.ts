@@ -4,6 +4,7 @@
 
 import type { ConvShape } from '../conv-layout.js';
 import { workgroupFor } from '../kernels/common.js';
+import { GEMM_WORKGROUP_BYTES, gemmInvocations, gemmTiles } from '../kernels/conv-gemm.js';
 import type { ConvSchedule, ProfileName, ScheduleTarget } from './types.js';
 import { GPU_MIN_INVOCATIONS, gpuWorkgroup, profileWorkgroup } from './workgroup.js';
 
@@ -17,6 +18,7 @@ function rowsOf(s: ConvScheduleShape): { rows: number; rowLen: number } {
 
 /** Invocations of the dispatch under schedule `t` (whole workgroups, at least a subgroup each). */
 export function convInvocations(s: ConvScheduleShape, t: ConvSchedule): number {
+  if (t.gemm) return gemmInvocations(s, t);
   const { rows, rowLen } = rowsOf(s);
   const spatial = s.batch * rows * Math.ceil(rowLen / t.pxb);
   const blocks = s.groups * Math.ceil(s.outC / s.groups / t.ocb);
@@ -24,22 +26,25 @@ export function convInvocations(s: ConvScheduleShape, t: ConvSchedule): number {
 }
 
 /**
- * The schedule of a convolution under a profile; knobs in `fixed` are kept as given. cpu: 8
- * channels (4 when a group has no more) x 4 pixels, a workgroup no larger than the spatial blocks
- * need (8 to 64, at least a subgroup). gpu: the same tile, shrunk (4 channels, then halved pixel
- * blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS; workgroups of gpuWorkgroup. A
+ * The schedule of a convolution under a profile; knobs in `fixed` are kept as given. cpu: the
+ * direct kernel, 8 channels (4 when a group has no more) x 4 pixels, a workgroup no larger than
+ * the spatial blocks need (8 to 64, at least a subgroup). gpu: the implicit-product kernel with
+ * workgroup tiles (gpuWorkgroup invocations of 4 channels x 4 pixels), its pixels per invocation
+ * halved while the dispatch has fewer than GPU_MIN_INVOCATIONS; `gemm: false` asks for the direct
+ * kernel, whose tile is then shrunk the same way (4 channels, then halved pixel blocks). A direct
  * pixel block is never longer than a row (the kernel's row-end checks assume so).
  */
 export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: ScheduleTarget, fixed: Partial<ConvSchedule> = {}): ConvSchedule {
   const { rows, rowLen } = rowsOf(s);
   const cog = s.outC / s.groups;
   const ocb = fixed.ocb ?? (cog <= 4 ? 4 : 8);
+  if (fixed.gemm ?? profile === 'gpu') return chooseGemm(s, profile, target, { ...fixed, ocb });
   const pxb = Math.min(fixed.pxb ?? 4, rowLen);
   if (profile === 'cpu') {
     const spatial = s.batch * rows * Math.ceil(rowLen / pxb);
-    return { ocb, pxb, wg: fixed.wg ?? Math.max(workgroupFor(spatial), target.subgroupSize) };
+    return { ocb, pxb, wg: fixed.wg ?? Math.max(workgroupFor(spatial), target.subgroupSize), gemm: false };
   }
-  let t: ConvSchedule = { ocb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target) };
+  let t: ConvSchedule = { ocb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target), gemm: false };
   while (convInvocations(s, t) < GPU_MIN_INVOCATIONS) {
     if (fixed.ocb === undefined && t.ocb > 4) t = { ...t, ocb: 4 };
     else if (fixed.pxb === undefined && t.pxb > 1) t = { ...t, pxb: Math.ceil(t.pxb / 2) };
@@ -48,10 +53,25 @@ export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: S
   return t;
 }
 
+/** The implicit-product schedule: pixels per invocation halved until the tiles fit in workgroup memory and, on the gpu profile, the dispatch is full. */
+function chooseGemm(s: ConvScheduleShape, profile: ProfileName, target: ScheduleTarget, fixed: Partial<ConvSchedule> & { ocb: number }): ConvSchedule {
+  const cog = s.outC / s.groups;
+  // a workgroup is whole rows of tm / 4 invocations
+  const rowWidth = gemmTiles(cog, { pxb: 1, wg: 1 }).tm / 4;
+  const wg = profileWorkgroup(fixed.wg ?? Math.max(gpuWorkgroup(target), rowWidth), profile, target);
+  let t: ConvSchedule = { ocb: fixed.ocb, pxb: fixed.pxb ?? 4, wg, gemm: true };
+  // tiles that do not fit are cut whatever was asked for (an override reaches every conv of a plan)
+  const tooBig = () => gemmTiles(cog, t).bytes > GEMM_WORKGROUP_BYTES;
+  const starved = () => fixed.pxb === undefined && profile === 'gpu' && convInvocations(s, t) < GPU_MIN_INVOCATIONS;
+  while (t.pxb > 1 && (tooBig() || starved())) t = { ...t, pxb: Math.ceil(t.pxb / 2) };
+  return t;
+}
+
 /**
- * Every schedule worth timing for this shape (for a tuner): channel blocks of 4, 8 and 16 (no
- * larger than a group needs), pixel blocks of 1, 2, 4 and 8 (no longer than a row), workgroups
- * from a subgroup (or 8) to the device's limit in powers of two.
+ * Every schedule worth timing for this shape (for a tuner). The direct kernel: channel blocks of
+ * 4, 8 and 16 (no larger than a group needs), pixel blocks of 1, 2, 4 and 8 (no longer than a
+ * row). The implicit-product kernel: 1, 2, 4 and 8 pixels per invocation, where the tiles fit in
+ * workgroup memory. Workgroups from a subgroup (or 8) to the device's limit in powers of two.
  */
 export function convCandidates(s: ConvScheduleShape, target: ScheduleTarget): ConvSchedule[] {
   const { rowLen } = rowsOf(s);
@@ -59,7 +79,14 @@ export function convCandidates(s: ConvScheduleShape, target: ScheduleTarget): Co
   const ocbs = [4, 8, 16].filter((o, i) => i === 0 || o / 2 < cog);
   const pxbs = [1, 2, 4, 8].filter((p, i) => i === 0 || p / 2 < rowLen);
   const out: ConvSchedule[] = [];
-  for (const ocb of ocbs) for (const pxb of pxbs) for (const wg of workgroupSizes(target)) out.push({ ocb, pxb, wg });
+  for (const ocb of ocbs) for (const pxb of pxbs) for (const wg of workgroupSizes(target)) out.push({ ocb, pxb, wg, gemm: false });
+  const packing = cog <= 4 ? 4 : 8;
+  for (const pxb of [1, 2, 4, 8]) {
+    for (const wg of workgroupSizes(target)) {
+      const tiles = gemmTiles(cog, { pxb, wg });
+      if (wg % (tiles.tm / 4) === 0 && tiles.bytes <= GEMM_WORKGROUP_BYTES) out.push({ ocb: packing, pxb, wg, gemm: true });
+    }
+  }
   return out;
 }
 

@@ -125,7 +125,7 @@ export class Scheduler {
   conv(name: string, shape: ConvShape): Chosen<ConvSchedule> {
     const p = this.pick(name, { family: 'conv', shape, sg: this.target.subgroupSize }, (profile, fixed) => chooseConv(shape, profile, this.target, fixed));
     const t = p.value;
-    return this.chosen(p, { family: 'conv', ocb: t.ocb, pxb: t.pxb, wg: t.wg });
+    return this.chosen(p, { family: 'conv', ocb: t.ocb, pxb: t.pxb, wg: t.wg, ...(t.gemm ? { gemm: true } : {}) });
   }
 
   /** A convolution's input gradient, over the packed weight layout of `g.ocb`. */

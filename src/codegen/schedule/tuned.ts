@@ -10,7 +10,7 @@ import { familyOfKey } from './signature.js';
  * The version of what a tuned schedule means: the knobs of each family and the signature keys.
  * A change to either makes older tuning results meaningless, so it is part of the cache's key.
  */
-export const SCHEDULE_FORMAT_VERSION = 1;
+export const SCHEDULE_FORMAT_VERSION = 2;
 
 /**
  * A family's knobs as measured, and the profile that resolved them (conv dW's chunks follow from
@@ -21,8 +21,10 @@ export type TunedSchedule = { [F in ScheduleFamily]: { family: F; knobs: FamilyS
 /** Tuned schedules by signature key (signature.ts). */
 export type TunedSchedules = ReadonlyMap<string, TunedSchedule>;
 
-const KNOBS: { [F in ScheduleFamily]: Record<keyof FamilySchedules[F], 'number' | 'boolean'> } = {
-  conv: { ocb: 'number', pxb: 'number', wg: 'number' },
+type KnobType = 'number' | 'boolean';
+
+const KNOBS: { [F in ScheduleFamily]: Record<keyof Required<FamilySchedules[F]>, KnobType> } = {
+  conv: { ocb: 'number', pxb: 'number', wg: 'number', gemm: 'boolean' },
   conv_dx: { icb: 'number', pxb: 'number', wg: 'number' },
   conv_dw: { wg: 'number', ovb: 'number', kyb: 'number', pxb: 'number', target: 'number' },
   fc: { wg: 'number' },
@@ -43,7 +45,7 @@ export function parseTunedSchedule(key: string, value: unknown): TunedSchedule |
   if (family === undefined || v.family !== family || (v.profile !== 'cpu' && v.profile !== 'gpu')) return undefined;
   if (typeof v.knobs !== 'object' || v.knobs === null) return undefined;
   const knobs = v.knobs as Record<string, unknown>;
-  const want = KNOBS[family] as Record<string, 'number' | 'boolean'>;
+  const want = KNOBS[family] as Record<string, KnobType>;
   if (Object.keys(knobs).length !== Object.keys(want).length) return undefined;
   for (const [name, type] of Object.entries(want)) {
     const x = knobs[name];

@@ -1,0 +1,90 @@
+// The implicit-product forward conv (kernels/conv_gemm.wgsl), the gpu profile's shape, against the
+// reference on the device (lavapipe in CI): every fused epilogue, strides, padding, groups and
+// channel tails, tiles that leave a workgroup part-empty, split dispatches and f16 weights.
+
+import { describe, expect, it } from 'vitest';
+import { compilePlan } from '../src/codegen/index.js';
+import { compileTrainPlan } from '../src/codegen/train-plan.js';
+import { gemmInvocations, gemmTiles } from '../src/codegen/kernels/conv-gemm.js';
+import { chooseConv } from '../src/codegen/schedule/conv.js';
+import { GPU_MIN_INVOCATIONS } from '../src/codegen/schedule/workgroup.js';
+import { useGpu } from './gpu-fixtures.js';
+import { convCases, convGraph, planVsReference } from './conv-fixtures.js';
+
+const gpu = useGpu();
+
+describe('implicit-product conv vs reference', () => {
+  convCases.forEach((t, index) => {
+    it(t.name, async () => {
+      // a few tile shapes: 1 pixel per invocation in small workgroups, 3 (a partial last tile), 4
+      const convTile = [{ gemm: true, pxb: 1, wg: 8 }, { gemm: true, pxb: 3, wg: 32 }, { gemm: true, pxb: 4, wg: 64 }][index % 3];
+      const { plan, err } = await planVsReference(gpu(), convGraph(t), { batch: t.batch, convTile });
+      expect(err).toBeLessThan(1e-4);
+      const convs = plan.dispatches.filter((d) => d.op === 'conv');
+      expect(convs.length).toBeGreaterThan(0);
+      for (const d of convs) expect(plan.kernels[d.kernel].template).toBe('conv_gemm');
+      expect(plan.dispatches.filter((d) => d.op === 'ewise')).toEqual([]);
+    });
+  });
+
+  it('dispatches split over x and z when workgroup counts exceed the limit', async () => {
+    const limits = { maxComputeWorkgroupsPerDimension: 8 };
+    const { plan, err } = await planVsReference(gpu(), convGraph(convCases[10]), { batch: 2, limits, convTile: { gemm: true, pxb: 1, wg: 64 } });
+    expect(err).toBeLessThan(1e-4);
+    expect(plan.dispatches.filter((d) => d.op === 'conv' && d.workgroups[2] > 1).length).toBe(2);
+  });
+
+  it('f16 weights, read into f32', async () => {
+    const ctx = gpu();
+    if (!ctx.f16) return expect(ctx.f16).toBe(false);
+    const { plan, err } = await planVsReference(ctx, convGraph(convCases[6]), { batch: 2, convTile: { gemm: true }, f16Weights: true });
+    // rounding the weights to f16 costs about 3 decimal digits
+    expect(err).toBeLessThan(5e-3);
+    expect(plan.kernels.filter((k) => k.template === 'conv_gemm').every((k) => k.wgsl.includes('enable f16;'))).toBe(true);
+  });
+});
+
+describe('implicit-product conv schedules', () => {
+  const target = { subgroupSize: 0, maxWorkgroupSize: 256, maxBindingBytes: 2 ** 27, workgroupMultiple: 32 };
+  const resnetS1 = { batch: 128, outC: 64, groups: 1, outH: 32, outW: 32, kernel: 3, stride: 1, pad: 1 };
+  const resnetS4 = { batch: 128, outC: 512, groups: 1, outH: 4, outW: 4, kernel: 3, stride: 1, pad: 1 };
+
+  it('the gpu profile picks it, the cpu profile never does', () => {
+    for (const s of [resnetS1, resnetS4]) {
+      expect(chooseConv(s, 'gpu', target).gemm).toBe(true);
+      expect(chooseConv(s, 'cpu', target).gemm).toBe(false);
+    }
+  });
+
+  it('fills a GPU where the work allows: fewer pixels per invocation for small layers', () => {
+    // 128 images of 32x32 at 64 channels: 8,388,608 outputs, 16 per invocation
+    const big = chooseConv(resnetS1, 'gpu', target);
+    expect(big.pxb).toBe(4);
+    expect(gemmInvocations(resnetS1, big)).toBe((128 * 32 * 32 * 64) / (4 * 4));
+    // 128 images of 4x4 at 512 channels: 1,048,576 outputs; 4 pixels each would be 65,536 invocations
+    const small = chooseConv(resnetS4, 'gpu', target);
+    expect(gemmInvocations(resnetS4, small)).toBeGreaterThanOrEqual(GPU_MIN_INVOCATIONS);
+  });
+
+  it('keeps its tiles within the workgroup memory every device offers', () => {
+    // 4 channels per group: a workgroup row is one invocation, so 256 invocations x 4 pixels would be 1,024 pixels
+    const thin = { batch: 8, outC: 4, groups: 1, outH: 16, outW: 16, kernel: 3, stride: 1, pad: 1 };
+    const t = chooseConv(thin, 'cpu', { ...target, maxWorkgroupSize: 256 }, { gemm: true, wg: 256 });
+    expect(gemmTiles(4, t).bytes).toBeLessThanOrEqual(16384);
+    expect(t.pxb).toBe(1);
+  });
+
+  it('a conv too small for tiles of 32 channels takes the next power of two', () => {
+    expect(gemmTiles(12, { pxb: 2, wg: 64 })).toMatchObject({ tm: 16, tnt: 16, tn: 32 });
+    expect(gemmTiles(64, { pxb: 4, wg: 64 })).toMatchObject({ tm: 32, tnt: 8, tn: 32 });
+  });
+
+  it('is the forward conv of inference and training plans under the gpu profile', () => {
+    const g = convGraph(convCases[5]);
+    for (const plan of [compilePlan(g, { batch: 2, profile: 'gpu' }), compileTrainPlan(g, { batch: 2, profile: 'gpu' })]) {
+      const convs = plan.kernels.filter((k) => k.template === 'conv' || k.template === 'conv_gemm');
+      expect(convs.length).toBeGreaterThan(0);
+      expect(convs.every((k) => k.template === 'conv_gemm')).toBe(true);
+    }
+  });
+});
