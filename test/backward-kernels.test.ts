@@ -6,6 +6,7 @@
 import { openTrainer } from '../src/launch/train.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileTrainPlan } from '../src/codegen/train-plan.js';
+import type { ScheduleOverrides } from '../src/codegen/schedule/types.js';
 import { GraphBuilder } from '../src/ir/builder.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import type { ConvNode, GraphNode, LayerGraph } from '../src/ir/graph.js';
@@ -51,8 +52,8 @@ const labelsFor = (batch: number, classes: number) => Array.from({ length: batch
  * One GPU step with lr 0 (weights unchanged): the trainer, to read gradients and values from.
  * Reading intermediate values needs `reuse: false`: with buffer sharing most are gone after the step.
  */
-async function gpuStep(g: LayerGraph, w: Weights, batch: number, x: Float32Array, labels: number[], o: { subgroups?: boolean; reuse?: boolean } = {}): Promise<Trainer> {
-  const t = await openTrainer(ctx, g, w, { batch, subgroups: o.subgroups ?? true, reuse: o.reuse });
+async function gpuStep(g: LayerGraph, w: Weights, batch: number, x: Float32Array, labels: number[], o: { subgroups?: boolean; reuse?: boolean; schedules?: ScheduleOverrides } = {}): Promise<Trainer> {
+  const t = await openTrainer(ctx, g, w, { batch, subgroups: o.subgroups ?? true, reuse: o.reuse, schedules: o.schedules });
   await t.step(x, labels, 0);
   await t.flush();
   return t;
@@ -134,19 +135,21 @@ describe('convolution backward kernels vs reference (on the GPU forward values)'
       const conv = g.nodes.find((n) => n.name === 'conv') as ConvNode;
       const w = weightsFor(g, 3);
       const x = inputFor(g, t.batch, 4);
-      // with subgroup broadcasts (when the device has them) and with plain loads
-      for (const subgroups of ctx.subgroupSize > 0 ? [true, false] : [false]) {
-        const tr = await gpuStep(g, w, t.batch, x, labelsFor(t.batch, 7), { subgroups, reuse: false });
+      // with subgroup broadcasts (when the device has them) and with plain loads; then dX as the gpu
+      // profile's implicit product with workgroup tiles
+      const runs = [...(ctx.subgroupSize > 0 ? [{ subgroups: true }] : []), { subgroups: false }, { subgroups: false, schedules: { conv_dx: { gemm: true } } }];
+      for (const run of runs) {
+        const tr = await gpuStep(g, w, t.batch, x, labelsFor(t.batch, 7), { ...run, reuse: false });
         try {
           const inS = g.nodes[conv.input].shape;
           const xs = tensor(t.batch, inS.c, inS.h, inS.w, await tr.readValue('pre.relu', 'forward'));
           const dy = tensor(t.batch, conv.outChannels, conv.shape.h, conv.shape.w, await tr.readValue('conv', 'grad'));
           const p = { outChannels: conv.outChannels, kernel: conv.kernel, stride: conv.stride, pad: conv.pad, groups: conv.groups };
           const dx = conv2dBackwardInput(dy, { ...p, weight: w.get('conv.weight')!.data }, inS);
-          expect(relError(await tr.readValue('pre.relu', 'grad'), dx.data), 'dX').toBeLessThan(1e-5);
+          expect(relError(await tr.readValue('pre.relu', 'grad'), dx.data), `dX ${JSON.stringify(run)}`).toBeLessThan(1e-5);
           const ref = conv2dBackwardWeight(xs, dy, p);
           const grads = await tr.readGrads();
-          expect(relError(grads.get('conv.weight')!, ref.dw), 'dW').toBeLessThan(1e-5);
+          expect(relError(grads.get('conv.weight')!, ref.dw), `dW ${JSON.stringify(run)}`).toBeLessThan(1e-5);
           if (t.bias) {
             // A bias followed by batch norm has a zero gradient in exact arithmetic: compare with the scale of dy.
             const scale = dy.data.reduce((s, v) => s + Math.abs(v), 0);
@@ -326,14 +329,15 @@ describe('distillation losses on the GPU vs src/train/losses.ts', () => {
 });
 
 describe('finite differences of the GPU loss against the GPU gradients', () => {
-  it('conv, bn and fc parameters of a tiny residual network', async () => {
+  // the gpu profile's kernels too: the implicit-product forward conv and dX, the reductions' trees
+  it.each(['cpu', 'gpu'] as const)('conv, bn and fc parameters of a tiny residual network (profile %s)', async (profile) => {
     const arch = residualNetwork({ name: 'tiny', depths: [1], channels: [4], input: { c: 2, h: 5, w: 5 }, classes: 3 });
     const g = lowerToGraph(arch);
     const batch = 3;
     const w = weightsFor(g, 21);
     const x = inputFor(g, batch, 22);
     const labels = labelsFor(batch, 3);
-    const tr = await openTrainer(ctx, g, w, { batch, sgd: { weightDecay: 0 } });
+    const tr = await openTrainer(ctx, g, w, { batch, sgd: { weightDecay: 0 }, profile });
     try {
       const lossAt = async (ws: Weights) => {
         tr.setWeights(ws);

@@ -1,12 +1,17 @@
 // The implicit-product forward conv (kernels/conv_gemm.wgsl), the gpu profile's shape, against the
 // reference on the device (lavapipe in CI): every fused epilogue, strides, padding, groups and
-// channel tails, tiles that leave a workgroup part-empty, split dispatches and f16 weights.
+// channel tails, tiles that leave a workgroup part-empty, split dispatches and f16 weights; and the
+// schedules of it and of the implicit-product dX (whose gradients backward-kernels.test.ts checks
+// against the reference and by finite differences).
 
 import { describe, expect, it } from 'vitest';
 import { compilePlan } from '../src/codegen/index.js';
 import { compileTrainPlan } from '../src/codegen/train-plan.js';
-import { gemmInvocations, gemmTiles } from '../src/codegen/kernels/conv-gemm.js';
-import { chooseConv } from '../src/codegen/schedule/conv.js';
+import { residualNetwork } from '../src/ir/factory.js';
+import { lowerToGraph } from '../src/ir/lower.js';
+import { gemmTiles } from '../src/codegen/kernels/conv-gemm.js';
+import { chooseConv, convInvocations } from '../src/codegen/schedule/conv.js';
+import { chooseConvDx, convDxInvocations } from '../src/codegen/schedule/conv-dx.js';
 import { GPU_MIN_INVOCATIONS } from '../src/codegen/schedule/workgroup.js';
 import { useGpu } from './gpu-fixtures.js';
 import { convCases, convGraph, planVsReference } from './conv-fixtures.js';
@@ -60,10 +65,10 @@ describe('implicit-product conv schedules', () => {
     // 128 images of 32x32 at 64 channels: 8,388,608 outputs, 16 per invocation
     const big = chooseConv(resnetS1, 'gpu', target);
     expect(big.pxb).toBe(4);
-    expect(gemmInvocations(resnetS1, big)).toBe((128 * 32 * 32 * 64) / (4 * 4));
+    expect(convInvocations(resnetS1, big)).toBe((128 * 32 * 32 * 64) / (4 * 4));
     // 128 images of 4x4 at 512 channels: 1,048,576 outputs; 4 pixels each would be 65,536 invocations
     const small = chooseConv(resnetS4, 'gpu', target);
-    expect(gemmInvocations(resnetS4, small)).toBeGreaterThanOrEqual(GPU_MIN_INVOCATIONS);
+    expect(convInvocations(resnetS4, small)).toBeGreaterThanOrEqual(GPU_MIN_INVOCATIONS);
   });
 
   it('keeps its tiles within the workgroup memory every device offers', () => {
@@ -79,12 +84,28 @@ describe('implicit-product conv schedules', () => {
     expect(gemmTiles(64, { pxb: 4, wg: 64 })).toMatchObject({ tm: 32, tnt: 8, tn: 32 });
   });
 
-  it('is the forward conv of inference and training plans under the gpu profile', () => {
-    const g = convGraph(convCases[5]);
-    for (const plan of [compilePlan(g, { batch: 2, profile: 'gpu' }), compileTrainPlan(g, { batch: 2, profile: 'gpu' })]) {
+  it('is the forward conv of inference and training plans, and the dX of training plans, under the gpu profile', () => {
+    // a residual network: its convs after the first have an input gradient, so dX kernels
+    const g = lowerToGraph(residualNetwork({ name: 'small', depths: [1, 1], channels: [4, 8], input: { c: 3, h: 8, w: 8 }, classes: 5 }));
+    const train = compileTrainPlan(g, { batch: 2, profile: 'gpu' });
+    for (const plan of [compilePlan(g, { batch: 2, profile: 'gpu' }), train]) {
       const convs = plan.kernels.filter((k) => k.template === 'conv' || k.template === 'conv_gemm');
       expect(convs.length).toBeGreaterThan(0);
       expect(convs.every((k) => k.template === 'conv_gemm')).toBe(true);
     }
+    const dx = train.kernels.filter((k) => k.template.startsWith('train/conv_dx'));
+    expect(dx.length).toBeGreaterThan(0);
+    expect(dx.every((k) => k.template === 'train/conv_dx_gemm')).toBe(true);
+    const cpu = compileTrainPlan(g, { batch: 2, profile: 'cpu' }).kernels.map((k) => k.template);
+    expect(cpu.filter((t) => t.includes('gemm'))).toEqual([]);
+  });
+
+  it('dX tiles: 4 input channels per invocation, pixels across rows and images', () => {
+    // ResNet18's S1 at batch 128: 64 input channels of 32x32 pixels
+    const s = { batch: 128, inC: 64, inH: 32, inW: 32, outC: 64, outH: 32, outW: 32, kernel: 3, stride: 1, pad: 1, groups: 1 };
+    const t = chooseConvDx(s, 'gpu', target);
+    expect(t).toMatchObject({ icb: 4, pxb: 4, gemm: true });
+    expect(convDxInvocations(s, t)).toBe((128 * 32 * 32 * 64) / (4 * 4));
+    expect(chooseConvDx(s, 'cpu', target).gemm).toBe(false);
   });
 });

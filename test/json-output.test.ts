@@ -149,8 +149,8 @@ describe('--json', () => {
       const { family, ...knobs } = s.schedule;
       expect(d.schedule).toEqual({ family, knobs, profile: 'gpu', from: 'option', signature: expect.any(String) });
     });
-    // every conv kernel's dispatch has a conv schedule: the forward ones (the implicit-product kernel under the gpu profile), the dX and dW ones
-    for (const [template, family] of [['conv_gemm', 'conv'], ['train/conv_dx', 'conv_dx'], ['train/conv_dw', 'conv_dw']]) {
+    // every conv kernel's dispatch has a conv schedule: the forward and dX ones (the implicit-product kernels under the gpu profile), the dW ones
+    for (const [template, family] of [['conv_gemm', 'conv'], ['train/conv_dx_gemm', 'conv_dx'], ['train/conv_dw', 'conv_dw']]) {
       const ds = plan.dispatches.filter((d) => plan.kernels[d.kernel].template === template);
       expect(ds.length).toBeGreaterThan(0);
       for (const d of ds) expect(net.dispatches[d.index].schedule?.family, d.label).toBe(family);

@@ -56,9 +56,10 @@ describe('schedules against the reference at subgroups of 4, 8 and 16, bounds ch
       // (several lanes per vec4), and those gradients matched the reference above; the cpu profile never does.
       expect(gpu.schedules.some((s) => /^reduction level 2, wg \d+, partials \d+, lanes \d+ /.test(s)), `${where}: profile gpu`).toBe(true);
       expect(r.results[0].schedules.some((s) => s.includes('lanes')), `${where}: profile cpu`).toBe(false);
-      // The gpu profile's forward convs are all the implicit-product kernel with workgroup tiles,
-      // and matched the reference above; the cpu profile's never are.
-      const convs = (x: ChildReport['results'][number]) => x.schedules.filter((s) => family(s) === 'conv');
+      // The gpu profile's forward convs and dX are all the implicit-product kernels with workgroup
+      // tiles, and matched the reference above; the cpu profile's never are.
+      const convs = (x: ChildReport['results'][number]) => x.schedules.filter((s) => family(s) === 'conv' || family(s) === 'conv_dx');
+      expect(convs(gpu).length).toBeGreaterThan(0);
       expect(convs(gpu).filter((s) => !s.includes('gemm yes')), `${where}: profile gpu`).toEqual([]);
       expect(convs(r.results[0]).filter((s) => s.includes('gemm')), `${where}: profile cpu`).toEqual([]);
     }

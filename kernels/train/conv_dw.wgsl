@@ -19,12 +19,7 @@
 {{BINDINGS}}
 //#include packed_conv
 
-const IN_H: u32 = {{IH}};
-const IN_W: u32 = {{IW}};
-const IHW: u32 = {{IHW}};
-const OUT_H: u32 = {{OH}};
-const OUT_W: u32 = {{OW}};
-const OHW: u32 = {{OHW}};
+//#include conv_planes
 const X_BATCH_STRIDE: u32 = {{X_BS}};
 const X_OFFSET: u32 = {{X_OFF}};
 const DY_BATCH_STRIDE: u32 = {{DY_BS}};

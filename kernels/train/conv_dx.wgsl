@@ -22,20 +22,7 @@
 {{BINDINGS}}
 //#include packed_conv
 
-const IN_H: u32 = {{IH}};
-const IN_W: u32 = {{IW}};
-const IHW: u32 = {{IHW}};
-const OUT_H: u32 = {{OH}};
-const OUT_W: u32 = {{OW}};
-const OHW: u32 = {{OHW}};
-const DY_BATCH_STRIDE: u32 = {{DY_BS}};
-const DY_OFFSET: u32 = {{DY_OFF}};
-const DX_BATCH_STRIDE: u32 = {{DX_BS}};
-const DX_OFFSET: u32 = {{DX_OFF}};
-const CIG: u32 = {{CIG}};            // input channels per group
-const COG: u32 = {{COG}};            // output channels per group
-const OCB: u32 = {{OCB}};            // output channels per packed block
-const OB_PER_G: u32 = {{OBG}};
+//#include conv_dx_views
 const KK: u32 = {{KK}};
 const ICB: u32 = {{ICB}};            // input channels per invocation
 const ICB_PER_G: u32 = {{ICBG}};     // input-channel blocks per group

@@ -6,6 +6,7 @@ import type { ConvDxSchedule } from '../schedule/types.js';
 import { argU, type DispatchLimits } from './common.js';
 import { type BufView, type GradTarget, type TrainKernel, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
+import { genConvDxGemm } from './conv-dx-gemm.js';
 import { quadIndexLines, quadOf, signedName } from './quads.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
 
@@ -153,6 +154,7 @@ export function genConvDx(
   limits: DispatchLimits,
   subgroupSize = 0,
 ): TrainKernel {
+  if (schedule.gemm) return genConvDxGemm(name, g, dy, dx, weights, schedule, limits);
   const { cig, kk } = convBlocks(g);
   const { ih, iw, ow } = convDims(g);
   const k = g.kernel;

@@ -18,7 +18,7 @@ export const GEMM_WORKGROUP_BYTES = 16384;
 
 /** How a workgroup of the implicit-product kernel cuts its output tile. */
 export interface GemmTiles {
-  /** Output channels per workgroup tile: 4 per invocation row, a power of two from 4 to 32. */
+  /** Channels (rows of the result) per workgroup tile: 4 per invocation, a power of two from 4 to 32. */
   tm: number;
   /** Pixels per workgroup tile. */
   tn: number;
@@ -29,19 +29,50 @@ export interface GemmTiles {
   bytes: number;
 }
 
-/** The tiles of a tile schedule (`pxb` pixels per invocation, `wg` invocations) for `cog` channels per group. */
-export function gemmTiles(cog: number, t: Pick<ConvTile, 'pxb' | 'wg'>): GemmTiles {
-  const tm = Math.min(32, Math.max(4, pow2AtLeast(cog)));
+/** The tiles of a tile schedule (`pxb` pixels per invocation, `wg` invocations) for `rows` channels per group. */
+export function gemmTiles(rows: number, t: Pick<ConvTile, 'pxb' | 'wg'>): GemmTiles {
+  const tm = Math.min(32, Math.max(4, pow2AtLeast(rows)));
   const tnt = Math.max(1, Math.floor(t.wg / (tm / 4)));
   const tn = tnt * t.pxb;
   return { tm, tn, tk: GEMM_TK, tnt, bytes: GEMM_TK * (tm + tn) * 4 };
 }
 
-/** Invocations of the implicit-product kernel for a shape and tile schedule. */
-export function gemmInvocations(s: Pick<ConvShape, 'outC' | 'groups' | 'outH' | 'outW' | 'batch'>, t: Pick<ConvTile, 'pxb' | 'wg'>): number {
-  const cog = s.outC / s.groups;
-  const { tm, tn } = gemmTiles(cog, t);
-  return Math.ceil((s.batch * s.outH * s.outW) / tn) * t.wg * s.groups * Math.ceil(cog / tm);
+/**
+ * The values of kernels/lib/gemm_tiles.wgsl but NX (the dispatch's split): a result of `rows`
+ * channels per group by `columns` pixels, each a product over `terms`.
+ */
+export function gemmTileValues(tiles: GemmTiles, d: { rows: number; columns: number; terms: number }, t: Pick<ConvTile, 'pxb' | 'wg'>): TemplateValues {
+  return {
+    ROWS: u(d.rows),
+    NPIX: u(d.columns),
+    KDIM: u(d.terms),
+    TM: u(tiles.tm),
+    TN: u(tiles.tn),
+    TK: u(tiles.tk),
+    TNT: u(tiles.tnt),
+    PXB: u(t.pxb),
+    MT: u(Math.ceil(d.rows / tiles.tm)),
+    WG: t.wg,
+  };
+}
+
+/**
+ * Fails (an internal error: the schedules keep within these) when `wg` is not whole rows of the
+ * tile's invocations or the tiles do not fit in workgroup memory.
+ */
+export function checkGemmTiles(name: string, tiles: GemmTiles, t: Pick<ConvTile, 'pxb' | 'wg'>): void {
+  if (!Number.isInteger(t.pxb) || t.pxb < 1) throw new Error(`${name}: tile pxb ${t.pxb} is not a positive integer`);
+  if (t.wg % (tiles.tm / 4) !== 0) throw new Error(`${name}: workgroup ${t.wg} is not a multiple of the ${tiles.tm / 4} invocations a tile of ${tiles.tm} channels needs`);
+  if (tiles.bytes > GEMM_WORKGROUP_BYTES) throw new Error(`${name}: tiles of ${tiles.tm} channels x ${tiles.tn} pixels need ${tiles.bytes} bytes of workgroup memory, above ${GEMM_WORKGROUP_BYTES}`);
+}
+
+/**
+ * Invocations of an implicit-product kernel under tile schedule `t`: `rows` channels per group of
+ * the result by `columns` pixels (over the whole batch).
+ */
+export function gemmInvocations(d: { rows: number; groups: number; columns: number }, t: Pick<ConvTile, 'pxb' | 'wg'>): number {
+  const { tm, tn } = gemmTiles(d.rows, t);
+  return Math.ceil(d.columns / tn) * t.wg * d.groups * Math.ceil(d.rows / tm);
 }
 
 /** What the implicit-product kernel needs of a forward conv's spec. */
@@ -52,12 +83,10 @@ export interface GemmConvSpec extends ConvShape, ForwardConvViews {
 }
 
 export function genConvGemm(spec: GemmConvSpec, alias: SlotAliases, limits: DispatchLimits): GeneratedKernel {
-  const { ocb, pxb, wg } = spec.tile;
+  const { ocb, wg } = spec.tile;
   const cog = spec.outC / spec.groups;
   const tiles = gemmTiles(cog, spec.tile);
-  if (!Number.isInteger(pxb) || pxb < 1) throw new Error(`${spec.name}: conv tile pxb ${pxb} is not a positive integer`);
-  if (wg % (tiles.tm / 4) !== 0) throw new Error(`${spec.name}: conv workgroup ${wg} is not a multiple of the ${tiles.tm / 4} invocations a tile of ${tiles.tm} channels needs`);
-  if (tiles.bytes > GEMM_WORKGROUP_BYTES) throw new Error(`${spec.name}: conv tiles of ${tiles.tm} channels x ${tiles.tn} pixels need ${tiles.bytes} bytes of workgroup memory, above ${GEMM_WORKGROUP_BYTES}`);
+  checkGemmTiles(`${spec.name}: conv`, tiles, spec.tile);
   const npix = spec.batch * spec.outH * spec.outW;
   const yBlocks = spec.groups * Math.ceil(cog / tiles.tm);
   if (yBlocks > limits.maxComputeWorkgroupsPerDimension) {
@@ -79,16 +108,8 @@ export function genConvGemm(spec: GemmConvSpec, alias: SlotAliases, limits: Disp
     ...forwardConvValues(spec, { ih: spec.inH, iw: spec.inW, oh: spec.outH, ow: spec.outW }),
     ...(relu ? { RELU_START: u(relu.start), RELU_END: u(relu.end) } : {}),
     KK: u(k * k),
-    KDIM: u(cig * k * k),
-    NPIX: u(npix),
-    TM: u(tiles.tm),
-    TN: u(tiles.tn),
-    TK: u(tiles.tk),
-    TNT: u(tiles.tnt),
-    PXB: u(pxb),
-    MT: u(Math.ceil(cog / tiles.tm)),
+    ...gemmTileValues(tiles, { rows: cog, columns: npix, terms: cig * k * k }, spec.tile),
     NX: u(nx),
-    WG: wg,
     ...packedConvValues({ inC: spec.inC, outC: spec.outC, groups: spec.groups, kernel: k, ocb }),
   };
   return finish('conv_gemm', slots, alias, values, { RESIDUAL: !!spec.residual, RELU: relu !== undefined }, wg, [nx, yBlocks, nz]);

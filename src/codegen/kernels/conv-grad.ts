@@ -1,6 +1,7 @@
-// What the two convolution gradient kernels (dX: kernels/train/conv_dx.wgsl, dW:
-// kernels/train/conv_dw.wgsl) are specialized on alike: the planes, the two views they read or
-// write, the channel blocks of the packed layout, the subgroup width and the workgroup.
+// What the convolution gradient kernels (dX: kernels/train/conv_dx.wgsl and, under the gpu profile,
+// kernels/train/conv_dx_gemm.wgsl; dW: kernels/train/conv_dw.wgsl) are specialized on alike: the
+// planes, the two views they read or write, the channel blocks of the packed layout, the subgroup
+// width and the workgroup.
 
 import { u } from '../template.js';
 import { convBlocks, convDims, packedConvValues, planeValues, type ConvGeometry } from '../conv-layout.js';
@@ -9,14 +10,15 @@ import { type DispatchLimits, type KernelArgs, splitTiles, subgroupValues, viewV
 import { type BufView, build, type SlotDef, type TrainKernel } from './train-common.js';
 
 export interface ConvGradKernel {
-  template: 'train/conv_dx' | 'train/conv_dw';
+  template: 'train/conv_dx' | 'train/conv_dx_gemm' | 'train/conv_dw';
   /** The step's name, for errors. */
   name: string;
   g: ConvGeometry;
   slots: SlotDef[];
   /** Template prefix -> view (`<PREFIX>_BS`, `<PREFIX>_OFF`). */
   views: Record<string, BufView>;
-  subgroupSize: number;
+  /** The subgroup width the kernel shares loads within (0: none); absent for a kernel with no subgroup form. */
+  subgroupSize?: number;
   /** Invocations per workgroup; workgroups of spatial tiles (split over x and z) and of channel blocks (y). */
   dispatch: { wg: number; tiles: number; yBlocks: number };
   limits: DispatchLimits;
@@ -24,6 +26,8 @@ export interface ConvGradKernel {
   values: Record<string, string | number>;
   /** Scalars passed per dispatch (args.NAME) instead of baked in, so that layers can share the kernel. */
   args?: KernelArgs;
+  /** The template's `//#if` flags. */
+  flags?: Record<string, boolean>;
 }
 
 export function buildConvGrad(k: ConvGradKernel): TrainKernel {
@@ -47,10 +51,10 @@ export function buildConvGrad(k: ConvGradKernel): TrainKernel {
       ...packedConvValues(k.g),
       NX: u(nx),
       WG: wg,
-      ...subgroupValues(k.subgroupSize),
+      ...(k.subgroupSize === undefined ? {} : subgroupValues(k.subgroupSize)),
       ...k.values,
     },
-    {},
+    k.flags ?? {},
     wg,
     [nx, yBlocks, nz],
     undefined,

@@ -29,7 +29,7 @@ export function knobsFor(sig: KernelSignature, profile: ProfileName, target: Sch
     }
     case 'conv_dx': {
       const t = chooseConvDx(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv_dx']>);
-      return { icb: t.icb, pxb: t.pxb, wg: t.wg };
+      return { icb: t.icb, pxb: t.pxb, wg: t.wg, gemm: t.gemm === true };
     }
     case 'conv_dw': {
       const t = chooseConvDw(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv_dw']>);

@@ -6,7 +6,8 @@ import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
 import { pow2AtLeast } from '../kernels/common.js';
 import type { ConvDxSchedule, ProfileName, ScheduleTarget } from './types.js';
 import { GPU_MIN_INVOCATIONS, gpuWorkgroup, profileWorkgroup } from './workgroup.js';
-import { workgroupSizes } from './conv.js';
+import { chooseGemmTile, gemmTileCandidates, workgroupSizes } from './conv.js';
+import { gemmInvocations } from '../kernels/conv-gemm.js';
 
 export type ConvDxShape = Omit<ConvGeometry, 'ocb'>;
 
@@ -20,27 +21,36 @@ function spatialOf(s: ConvDxShape, pxb: number): number {
 
 export function convDxInvocations(s: ConvDxShape, t: ConvDxSchedule): number {
   const { cig } = convBlocks({ ...s, ocb: 4 });
+  if (t.gemm) {
+    const { ih, iw } = convDims({ ...s, ocb: 4 });
+    return gemmInvocations({ rows: cig, groups: s.groups, columns: s.batch * ih * iw }, t);
+  }
   return Math.ceil(spatialOf(s, t.pxb) / t.wg) * t.wg * s.groups * Math.ceil(cig / t.icb);
 }
 
 /**
- * cpu: 4 pixels (stride 1) or the multiple of the stride nearest 4, 8 channels when the block has
- * at most 4 pixels and the group more than 4 channels (else 4), a power-of-two workgroup of 8 to 64
- * (at least a subgroup). gpu: the same tile, shrunk (4 channels, then smaller pixel blocks) while
- * the dispatch has fewer than GPU_MIN_INVOCATIONS; workgroups of gpuWorkgroup. Knobs in `fixed`
- * are kept as given.
+ * cpu: the direct kernel, 4 pixels (stride 1) or the multiple of the stride nearest 4, 8 channels
+ * when the block has at most 4 pixels and the group more than 4 channels (else 4), a power-of-two
+ * workgroup of 8 to 64 (at least a subgroup). gpu: the implicit-product kernel (as chooseGemm in
+ * conv.ts); `gemm: false` asks for the direct kernel, whose tile is then shrunk (4 channels, then
+ * smaller pixel blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS, in workgroups of
+ * gpuWorkgroup. Knobs in `fixed` are kept as given.
  */
 export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: ScheduleTarget, fixed: Partial<ConvDxSchedule> = {}): ConvDxSchedule {
   const { cig } = convBlocks({ ...s, ocb: 4 });
   const { iw } = convDims({ ...s, ocb: 4 });
+  if (fixed.gemm ?? profile === 'gpu') {
+    const t = chooseGemmTile(cig, (x) => convDxInvocations(s, { ...x, icb: 4, gemm: true }), profile, target, fixed);
+    return { icb: 4, ...t, gemm: true };
+  }
   const st = s.stride;
   const pxb = fixed.pxb ?? (st === 1 ? Math.min(4, iw) : st * Math.max(1, Math.round(4 / st)));
   const icb = fixed.icb ?? (cig > 4 && dxRows(s) * pxb <= 4 ? 8 : 4);
   if (profile === 'cpu') {
     const sg = target.subgroupSize;
-    return { icb, pxb, wg: fixed.wg ?? Math.max(sg, Math.min(64, Math.max(8, pow2AtLeast(spatialOf(s, pxb))))) };
+    return { icb, pxb, wg: fixed.wg ?? Math.max(sg, Math.min(64, Math.max(8, pow2AtLeast(spatialOf(s, pxb))))), gemm: false };
   }
-  let t: ConvDxSchedule = { icb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target) };
+  let t: ConvDxSchedule = { icb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target), gemm: false };
   while (convDxInvocations(s, t) < GPU_MIN_INVOCATIONS) {
     if (fixed.icb === undefined && t.icb > 4) t = { ...t, icb: 4 };
     else if (fixed.pxb === undefined && t.pxb > st) t = { ...t, pxb: st === 1 ? Math.ceil(t.pxb / 2) : st };
@@ -49,10 +59,12 @@ export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: Sched
   return t;
 }
 
-/** Every schedule worth timing (for a tuner): 4 or 8 channels, pixel blocks of 1 to 4 strides, workgroups as workgroupSizes. */
+/** Every schedule worth timing (for a tuner): the direct kernel's 4 or 8 channels and pixel blocks of 1 to 4 strides, the implicit-product kernel's tiles (gemmTileCandidates), workgroups as workgroupSizes. */
 export function convDxCandidates(s: ConvDxShape, target: ScheduleTarget): ConvDxSchedule[] {
   const out: ConvDxSchedule[] = [];
   const pxbs = s.stride === 1 ? [1, 2, 4, 8] : [1, 2, 4].map((m) => m * s.stride);
-  for (const icb of [4, 8]) for (const pxb of pxbs) for (const wg of workgroupSizes(target)) out.push({ icb, pxb, wg });
+  for (const icb of [4, 8]) for (const pxb of pxbs) for (const wg of workgroupSizes(target)) out.push({ icb, pxb, wg, gemm: false });
+  const { cig } = convBlocks({ ...s, ocb: 4 });
+  for (const t of gemmTileCandidates(cig, target)) out.push({ icb: 4, ...t, gemm: true });
   return out;
 }

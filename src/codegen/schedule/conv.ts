@@ -5,6 +5,9 @@
 import type { ConvShape } from '../conv-layout.js';
 import { workgroupFor } from '../kernels/common.js';
 import { GEMM_WORKGROUP_BYTES, gemmInvocations, gemmTiles } from '../kernels/conv-gemm.js';
+
+/** An implicit-product kernel's tile knobs (conv and conv_dx alike). */
+export type GemmTile = Pick<ConvSchedule, 'pxb' | 'wg'>;
 import type { ConvSchedule, ProfileName, ScheduleTarget } from './types.js';
 import { GPU_MIN_INVOCATIONS, gpuWorkgroup, profileWorkgroup } from './workgroup.js';
 
@@ -18,7 +21,7 @@ function rowsOf(s: ConvScheduleShape): { rows: number; rowLen: number } {
 
 /** Invocations of the dispatch under schedule `t` (whole workgroups, at least a subgroup each). */
 export function convInvocations(s: ConvScheduleShape, t: ConvSchedule): number {
-  if (t.gemm) return gemmInvocations(s, t);
+  if (t.gemm) return gemmInvocations({ rows: s.outC / s.groups, groups: s.groups, columns: s.batch * s.outH * s.outW }, t);
   const { rows, rowLen } = rowsOf(s);
   const spatial = s.batch * rows * Math.ceil(rowLen / t.pxb);
   const blocks = s.groups * Math.ceil(s.outC / s.groups / t.ocb);
@@ -38,7 +41,10 @@ export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: S
   const { rows, rowLen } = rowsOf(s);
   const cog = s.outC / s.groups;
   const ocb = fixed.ocb ?? (cog <= 4 ? 4 : 8);
-  if (fixed.gemm ?? profile === 'gpu') return chooseGemm(s, profile, target, { ...fixed, ocb });
+  if (fixed.gemm ?? profile === 'gpu') {
+    const t = chooseGemmTile(cog, (x) => convInvocations(s, { ocb, ...x, gemm: true }), profile, target, fixed);
+    return { ocb, ...t, gemm: true };
+  }
   const pxb = Math.min(fixed.pxb ?? 4, rowLen);
   if (profile === 'cpu') {
     const spatial = s.batch * rows * Math.ceil(rowLen / pxb);
@@ -53,18 +59,32 @@ export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: S
   return t;
 }
 
-/** The implicit-product schedule: pixels per invocation halved until the tiles fit in workgroup memory and, on the gpu profile, the dispatch is full. */
-function chooseGemm(s: ConvScheduleShape, profile: ProfileName, target: ScheduleTarget, fixed: Partial<ConvSchedule> & { ocb: number }): ConvSchedule {
-  const cog = s.outC / s.groups;
-  // a workgroup is whole rows of tm / 4 invocations
-  const rowWidth = gemmTiles(cog, { pxb: 1, wg: 1 }).tm / 4;
-  const wg = profileWorkgroup(fixed.wg ?? Math.max(gpuWorkgroup(target), rowWidth), profile, target);
-  let t: ConvSchedule = { ocb: fixed.ocb, pxb: fixed.pxb ?? 4, wg, gemm: true };
-  // tiles that do not fit are cut whatever was asked for (an override reaches every conv of a plan)
-  const tooBig = () => gemmTiles(cog, t).bytes > GEMM_WORKGROUP_BYTES;
-  const starved = () => fixed.pxb === undefined && profile === 'gpu' && convInvocations(s, t) < GPU_MIN_INVOCATIONS;
+/**
+ * The tile of an implicit-product kernel for `rows` channels per group, knobs in `fixed` kept:
+ * gpuWorkgroup invocations (whole rows of the tile's invocations) of 4 channels x 4 pixels, the
+ * pixels halved while the tiles pass the workgroup memory every device has (whatever was asked
+ * for: an override reaches every kernel of its family) and, on the gpu profile unless pxb is fixed,
+ * while the dispatch (`invocations`) is below GPU_MIN_INVOCATIONS.
+ */
+export function chooseGemmTile(rows: number, invocations: (t: GemmTile) => number, profile: ProfileName, target: ScheduleTarget, fixed: Partial<GemmTile>): GemmTile {
+  const rowWidth = gemmTiles(rows, { pxb: 1, wg: 1 }).tm / 4;
+  let t: GemmTile = { pxb: fixed.pxb ?? 4, wg: profileWorkgroup(fixed.wg ?? Math.max(gpuWorkgroup(target), rowWidth), profile, target) };
+  const tooBig = () => gemmTiles(rows, t).bytes > GEMM_WORKGROUP_BYTES;
+  const starved = () => fixed.pxb === undefined && profile === 'gpu' && invocations(t) < GPU_MIN_INVOCATIONS;
   while (t.pxb > 1 && (tooBig() || starved())) t = { ...t, pxb: Math.ceil(t.pxb / 2) };
   return t;
+}
+
+/** Implicit-product tiles worth timing for `rows` channels per group: 1, 2, 4 and 8 pixels per invocation, workgroups as workgroupSizes, where they fit. */
+export function gemmTileCandidates(rows: number, target: ScheduleTarget): GemmTile[] {
+  const out: GemmTile[] = [];
+  for (const pxb of [1, 2, 4, 8]) {
+    for (const wg of workgroupSizes(target)) {
+      const tiles = gemmTiles(rows, { pxb, wg });
+      if (wg % (tiles.tm / 4) === 0 && tiles.bytes <= GEMM_WORKGROUP_BYTES) out.push({ pxb, wg });
+    }
+  }
+  return out;
 }
 
 /**
@@ -80,13 +100,7 @@ export function convCandidates(s: ConvScheduleShape, target: ScheduleTarget): Co
   const pxbs = [1, 2, 4, 8].filter((p, i) => i === 0 || p / 2 < rowLen);
   const out: ConvSchedule[] = [];
   for (const ocb of ocbs) for (const pxb of pxbs) for (const wg of workgroupSizes(target)) out.push({ ocb, pxb, wg, gemm: false });
-  const packing = cog <= 4 ? 4 : 8;
-  for (const pxb of [1, 2, 4, 8]) {
-    for (const wg of workgroupSizes(target)) {
-      const tiles = gemmTiles(cog, { pxb, wg });
-      if (wg % (tiles.tm / 4) === 0 && tiles.bytes <= GEMM_WORKGROUP_BYTES) out.push({ ocb: packing, pxb, wg, gemm: true });
-    }
-  }
+  for (const t of gemmTileCandidates(cog, target)) out.push({ ocb: cog <= 4 ? 4 : 8, ...t, gemm: true });
   return out;
 }
 

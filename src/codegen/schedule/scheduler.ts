@@ -132,7 +132,7 @@ export class Scheduler {
   convDx(name: string, g: ConvGeometry): Chosen<ConvDxSchedule> {
     const p = this.pick(name, { family: 'conv_dx', shape: g, sg: this.target.subgroupSize }, (profile, fixed) => chooseConvDx(g, profile, this.target, fixed));
     const t = p.value;
-    return this.chosen(p, { family: 'conv_dx', icb: t.icb, pxb: t.pxb, wg: t.wg });
+    return this.chosen(p, { family: 'conv_dx', icb: t.icb, pxb: t.pxb, wg: t.wg, ...(t.gemm ? { gemm: true } : {}) });
   }
 
   /** A convolution's weight gradient (the partial gradients' reduction, when it has chunks, is `dwReduce`). */

@@ -33,6 +33,12 @@ export interface ConvDxSchedule {
   pxb: number;
   /** Invocations per workgroup. */
   wg: number;
+  /**
+   * The implicit-product kernel with workgroup tiles (kernels/train/conv_dx_gemm.wgsl) in place of
+   * the direct one: icb is then 4 and pxb counts pixels per invocation across rows and images.
+   * Absent: the direct kernel.
+   */
+  gemm?: boolean;
 }
 
 /**
