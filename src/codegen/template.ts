@@ -12,7 +12,7 @@
 
 /**
  * Where template text comes from: files under kernels/ for the CLI (template-files.ts), the bundled
- * sources in the browser. `read` gets a name such as `conv` or `lib/tile` and throws when there is
+ * sources in the browser. `read` gets a name such as `conv` or `lib/packed_conv` and throws when there is
  * no such template, with a message saying where it looked.
  */
 export interface TemplateSource {
@@ -33,7 +33,7 @@ export function templateSource(): TemplateSource | undefined {
   return source;
 }
 
-/** A source over a fixed table of template texts, keyed by name (e.g. `conv`, `lib/tile`). */
+/** A source over a fixed table of template texts, keyed by name (e.g. `conv`, `lib/packed_conv`). */
 export function tableTemplateSource(table: ReadonlyMap<string, string> | Record<string, string>, where = 'the bundled kernels'): TemplateSource {
   const get = table instanceof Map ? (n: string) => table.get(n) : (n: string) => (table as Record<string, string>)[n];
   return {

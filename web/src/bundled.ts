@@ -5,7 +5,7 @@ import { setTemplateSource, tableTemplateSource } from '../../src/codegen/templa
 const kernelFiles = import.meta.glob('../../kernels/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 const exampleFiles = import.meta.glob('../../examples/*.hrn', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
-/** `../../kernels/lib/tile.wgsl` -> `lib/tile`. */
+/** `../../kernels/lib/packed_conv.wgsl` -> `lib/packed_conv`. */
 const templateName = (path: string) => path.replace(/^.*?\/kernels\//, '').replace(/\.wgsl$/, '');
 
 /** Makes the bundled templates hrn's template source. */
