@@ -6,7 +6,7 @@
 // building the trainer (pipeline creation included).
 //
 //   npx tsx bench/conv-kernels.ts [--net 16x16,4x128] [--rounds 5] [--reps 3] [--toggles 'robust;default'] [--only REGEX] [--per-dispatch]
-//                                 [--vs-ceiling] [--json]
+//                                 [--vs-ceiling] [--json] [--schedules JSON]
 //
 // --vs-ceiling also times, in the same rounds (alternating with the kernels, on the first
 // variant's device), the fair no-load ceiling (fair-ceiling.ts: conv-ceiling.ts's fair-no-loads
@@ -32,6 +32,7 @@ import { cpuPeak, describePeak } from './cpu-peak.js';
 import { median, quartiles } from './stats.js';
 import { processCpuMs } from './process-time.js';
 import { countInstructions, fairCeiling, type FairCeiling } from './fair-ceiling.js';
+import type { ScheduleOverrides } from '../src/codegen/schedule/types.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,8 +45,11 @@ const { values } = parseArgs({
     'vs-ceiling': { type: 'boolean', default: false },
     'ceiling-reps': { type: 'string', default: '10' },
     json: { type: 'boolean', default: false },
+    schedules: { type: 'string' },
   },
 });
+// knobs forced on every kernel of a family, as JSON (e.g. '{"conv":{"rows":2}}'): to time a schedule against the profile's
+const schedules = values.schedules === undefined ? undefined : (JSON.parse(values.schedules) as ScheduleOverrides);
 const VS_CEILING = values['vs-ceiling'];
 const CEILING_REPS = Number(values['ceiling-reps']);
 if (values.json && !VS_CEILING) {
@@ -126,7 +130,7 @@ for (const pair of values.net.split(',')) {
   const built: { trainer: Trainer; buildMs: number; rounds: DispatchProfile[][] }[] = [];
   for (const ctx of ctxs) {
     const c0 = process.cpuUsage();
-    const trainer = await openTrainer(ctx, graph, initWeights(graph, 1), { batch, sgd: { momentum: 0.9, weightDecay: 5e-4 } });
+    const trainer = await openTrainer(ctx, graph, initWeights(graph, 1), { batch, sgd: { momentum: 0.9, weightDecay: 5e-4 }, schedules });
     const c = process.cpuUsage(c0);
     await trainer.step(input, Array.from({ length: batch }, (_, i) => i % graph.classes), 0.01);
     built.push({ trainer, buildMs: (c.user + c.system) / 1e3, rounds: [] });

@@ -46,7 +46,7 @@ await trainer.step(input, labels, 0.05);
 await trainer.readSums(true);
 marks.secondStep = since();
 const cpuMs = (u) => (u.user + u.system) / 1000;
-const { kernels, dispatches } = trainer.plan;
+const { kernels, dispatches } = trainer.program;
 const shape = { kernels: kernels.length, dispatches: dispatches.length };
 console.log(`first-step ${JSON.stringify({ batch, loss, marks, ...shape, cpuCreatedMs: cpuMs(cpuCreated), cpuFirstStepMs: cpuMs(cpuFirst), cpuMs: cpuMs(process.cpuUsage()) })}`);
 trainer.dispose();

@@ -32,6 +32,9 @@ const PXB: u32 = {{PXB}};          // output pixels per invocation
 const WB: u32 = {{WB}};            // pixel blocks per output row
 const SPATIAL: u32 = {{SPATIAL}};  // batch * OUT_H * WB
 const NX: u32 = {{NX}};            // workgroups along x (the rest go along z)
+//#if ROWS
+const ROW_BLOCKS: u32 = {{ROW_BLOCKS}};  // blocks of RB output rows per image
+//#endif
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{LANE}}) {
@@ -46,8 +49,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let ocl = (ob - g * OB_PER_G) * {{OCB}}u;
   let xb = s % WB;
   let t = s / WB;
+//#if ROWS
+  // the first of the block's RB output rows
+  let oy = (t % ROW_BLOCKS) * {{RB}};
+  let n = t / ROW_BLOCKS;
+//#else
   let oy = t % OUT_H;
   let n = t / OUT_H;
+//#endif
   let ox0 = xb * PXB;
   let ix0 = i32(ox0 * STRIDE) - PAD;
   let iy0 = i32(oy * STRIDE) - PAD;

@@ -135,9 +135,15 @@ describe('convolution backward kernels vs reference (on the GPU forward values)'
       const conv = g.nodes.find((n) => n.name === 'conv') as ConvNode;
       const w = weightsFor(g, 3);
       const x = inputFor(g, t.batch, 4);
-      // with subgroup broadcasts (when the device has them) and with plain loads; then dX as the gpu
+      // with subgroup broadcasts (when the device has them) and with plain loads, each invocation
+      // owning the cpu profile's rows of dX (4 strides) and one stride of rows; then dX as the gpu
       // profile's implicit product with workgroup tiles
-      const runs = [...(ctx.subgroupSize > 0 ? [{ subgroups: true }] : []), { subgroups: false }, { subgroups: false, schedules: { conv_dx: { gemm: true } } }];
+      const runs = [
+        ...(ctx.subgroupSize > 0 ? [{ subgroups: true }, { subgroups: true, schedules: { conv_dx: { rows: 1 } } }] : []),
+        { subgroups: false },
+        { subgroups: false, schedules: { conv_dx: { rows: 1 } } },
+        { subgroups: false, schedules: { conv_dx: { gemm: true } } },
+      ];
       for (const run of runs) {
         const tr = await gpuStep(g, w, t.batch, x, labelsFor(t.batch, 7), { ...run, reuse: false });
         try {

@@ -41,6 +41,21 @@ describe('conv kernel (fused bn, residual add, relu range) vs reference', () => 
     }
   });
 
+  it('two and three output rows per invocation: the window unrolled, each input row read once for every row it feeds', async () => {
+    const sg = gpu().subgroupSize;
+    convCases.forEach((t) => expect(t.h).toBeGreaterThanOrEqual(4));
+    for (const [index, t] of convCases.entries()) {
+      // 1x1 stride-1 unpadded convolutions are one long row: rows do not apply
+      if (t.k === 1 && t.s === 1 && (t.p ?? 0) === 0) continue;
+      const rows = index % 2 === 0 ? 2 : 3;
+      for (const subgroupSize of index % 3 === 0 ? [sg, 0] : [sg]) {
+        const { plan, err } = await gpuVsReference(convGraph(t), { batch: t.batch, subgroupSize, convTile: { rows } });
+        expect(err, `${t.name}, ${rows} rows, subgroups ${subgroupSize}`).toBeLessThan(1e-4);
+        expect(plan.kernels.some((k) => k.template === 'conv' && k.wgsl.includes('ROW_BLOCKS'))).toBe(true);
+      }
+    }
+  });
+
   it('a register block too large for the store loop (16 channels x 8 pixels: unrolled vec4 stores, residual, relu)', async () => {
     const { plan, err } = await gpuVsReference(convGraph(convCases[10]), { batch: 2, convTile: { ocb: 16, pxb: 8 } });
     expect(err).toBeLessThan(1e-4);
@@ -56,7 +71,7 @@ describe('conv kernel (fused bn, residual add, relu range) vs reference', () => 
 
   it('dispatches split over x and z when workgroup counts exceed the limit', async () => {
     const limits = { maxComputeWorkgroupsPerDimension: 8 };
-    const { plan, err } = await gpuVsReference(convGraph(convCases[10]), { batch: 2, limits, convTile: { wg: 8 } });
+    const { plan, err } = await gpuVsReference(convGraph(convCases[10]), { batch: 2, limits, convTile: { wg: 8, rows: 1 } });
     expect(err).toBeLessThan(1e-4);
     expect(plan.dispatches.filter((d) => d.op === 'conv' && d.workgroups[2] > 1).length).toBe(2);
     expect(plan.dispatches.every((d) => d.workgroups.every((n) => n <= 8))).toBe(true);

@@ -14,6 +14,11 @@ export interface ConvTile {
   /** Invocations per workgroup. */
   wg: number;
   /**
+   * Output rows per invocation of the direct kernel (default 1): the block's input rows are read
+   * once each, for every output row they feed, and the whole window is unrolled.
+   */
+  rows?: number;
+  /**
    * The implicit-product kernel with workgroup tiles (kernels/conv_gemm.wgsl) in place of the
    * direct one: ocb then only fixes the packed layout, and pxb counts pixels per invocation across
    * rows and images. Absent: the direct kernel.

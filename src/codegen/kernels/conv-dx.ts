@@ -161,7 +161,8 @@ export function genConvDx(
   const s = g.stride;
   const p = g.pad;
   const sg = subgroupSize;
-  const rb = s > 1 ? s : 1;
+  const rb = schedule.rows ?? (s > 1 ? s : 1);
+  if (!Number.isInteger(rb) || rb < 1 || rb % s !== 0) throw new Error(`${name}: dX rows ${rb} is not a positive multiple of the stride ${s}`);
   const { icb, pxb, wg } = schedule;
   if (pxb % s !== 0 || icb % 4 !== 0 || icb <= 0 || pxb <= 0) throw new Error(`${name}: dX tile ${icb} channels x ${pxb} pixels does not fit stride ${s}`);
   // with subgroups every subgroup must be full

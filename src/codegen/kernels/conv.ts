@@ -48,9 +48,11 @@ interface ConvLayoutChoice {
   rowSelect: boolean;
   vecIn: boolean;
   vecOut: boolean;
+  /** Output rows per invocation. */
+  rb: number;
 }
 
-function choose(spec: ConvKernelSpec, alias: SlotAliases, ocb: number, pxb: number): ConvLayoutChoice & { ih: number; oh: number } {
+function choose(spec: ConvKernelSpec, alias: SlotAliases, ocb: number, pxb: number, rb: number): ConvLayoutChoice & { ih: number; oh: number } {
   // A 1x1, stride-1, unpadded convolution over H x W is the same as one over 1 x (H*W): every
   // pixel block then reads contiguous input with no row boundaries.
   const flat = spec.kernel === 1 && spec.stride === 1 && spec.pad === 0;
@@ -80,7 +82,7 @@ function choose(spec: ConvKernelSpec, alias: SlotAliases, ocb: number, pxb: numb
   const vecOut =
     pxb % 4 === 0 && ow % 4 === 0 && aligned4(spec.output) && (!spec.residual || aligned4(spec.residual)) &&
     alias.y_out === undefined && alias.r_in === undefined;
-  return { spec, ocb, pxb, nv: ocb / 4, k, s, p, ih, iw, oh, ow, wb, sg, cog: spec.outC / spec.groups, overhang, rowSelect, vecIn, vecOut };
+  return { spec, ocb, pxb, nv: ocb / 4, k, s, p, ih, iw, oh, ow, wb, sg, cog: spec.outC / spec.groups, overhang, rowSelect, vecIn, vecOut, rb };
 }
 
 /** The row loads of one kernel row: subgroup-shared weights, the row offset, with its padding. */
@@ -122,7 +124,7 @@ function weightLoad(c: ConvLayoutChoice, index: string): string {
  * output channels are unrolled.
  */
 function windowBody(c: ConvLayoutChoice): string {
-  const { k, s, p, nv, sg, pxb, ow, iw, vecIn, rowSelect, overhang } = c;
+  const { k, s, nv, sg, pxb, rowSelect } = c;
   const body: string[] = [];
   rowPrologue(c, body);
   const weight = (kx: number, v: number): string => {
@@ -131,33 +133,7 @@ function windowBody(c: ConvLayoutChoice): string {
     return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
   };
   const ind = '      ';
-  const cols = new Set<number>();
-  for (let px = 0; px < pxb; px++) for (let kx = 0; kx < k; kx++) cols.add(px * s + kx);
-  // Aligned quads of the row segment are read as vec4s (one per-lane load instead of four): quad
-  // qd covers columns ox0*s + 4qd .. +3, all inside the row for every valid block.
-  const quadOk = (qd: number) => vecIn && qd >= 0 && (ow - pxb) * s + 4 * qd + 3 <= iw - 1;
-  const quads = new Set<number>();
-  for (const j of cols) if (quadOk(Math.floor((j - p) / 4))) quads.add(Math.floor((j - p) / 4));
-  if (quads.size > 0) {
-    body.push(`${ind}let r4 = (r + ox0 * STRIDE) / 4u;`);
-    for (const qd of [...quads].sort((a, b) => a - b)) {
-      const load = `{{x_in4}}[r4 + ${u(qd)}]`;
-      body.push(`${ind}let xq${qd} = ${rowSelect ? `select(vec4<f32>(0.0), ${load}, rv)` : load};`);
-    }
-  }
-  for (const j of [...cols].sort((a, b) => a - b)) {
-    const qd = Math.floor((j - p) / 4);
-    if (quads.has(qd)) {
-      body.push(`${ind}let x${j} = xq${qd}.${'xyzw'[j - p - 4 * qd]};`);
-    } else if (p > 0) {
-      const valid = `${rowSelect ? 'rv && ' : ''}u32(ix0 + ${i(j)}) < IN_W`;
-      body.push(`${ind}let x${j} = select(0.0, {{x_in}}[r + min(u32(ix0 + ${i(j)}), IN_W - 1u)], ${valid});`);
-    } else if (overhang) {
-      body.push(`${ind}let x${j} = {{x_in}}[r + min(u32(ix0) + ${u(j)}, IN_W - 1u)];`);
-    } else {
-      body.push(`${ind}let x${j} = {{x_in}}[r + u32(ix0) + ${u(j)}];`);
-    }
-  }
+  rowColumns(c, { ind, r: 'r', rv: rowSelect ? 'rv' : undefined, x: (j) => `x${j}`, q: (qd) => `xq${qd}`, r4: 'r4' }, body);
   for (let kx = 0; kx < k; kx++) {
     for (let v = 0; v < nv; v++) body.push(`${ind}let w${kx}_${v} = ${weight(kx, v)};`);
     for (let px = 0; px < pxb; px++) {
@@ -167,6 +143,99 @@ function windowBody(c: ConvLayoutChoice): string {
     }
   }
   body.push('    }');
+  return body.join('\n');
+}
+
+/** Names and indent of one input row's loads (rowColumns). */
+interface RowNames {
+  ind: string;
+  /** The row's first element. */
+  r: string;
+  /** Whether the row is inside the image: loads are masked with it (absent: always inside). */
+  rv?: string;
+  x: (col: number) => string;
+  q: (quad: number) => string;
+  r4: string;
+}
+
+/** Loads the columns of one input row that the pixel block's window reads (as aligned quads where it can). */
+function rowColumns(c: ConvLayoutChoice, n: RowNames, body: string[]): void {
+  const { k, s, p, pxb, ow, iw, vecIn, overhang } = c;
+  const { ind } = n;
+  const cols = new Set<number>();
+  for (let px = 0; px < pxb; px++) for (let kx = 0; kx < k; kx++) cols.add(px * s + kx);
+  // Aligned quads of the row segment are read as vec4s (one per-lane load instead of four): quad
+  // qd covers columns ox0*s + 4qd .. +3, all inside the row for every valid block.
+  const quadOk = (qd: number) => vecIn && qd >= 0 && (ow - pxb) * s + 4 * qd + 3 <= iw - 1;
+  const quads = new Set<number>();
+  for (const j of cols) if (quadOk(Math.floor((j - p) / 4))) quads.add(Math.floor((j - p) / 4));
+  if (quads.size > 0) {
+    body.push(`${ind}let ${n.r4} = (${n.r} + ox0 * STRIDE) / 4u;`);
+    for (const qd of [...quads].sort((a, b) => a - b)) {
+      const load = `{{x_in4}}[${n.r4} + ${u(qd)}]`;
+      body.push(`${ind}let ${n.q(qd)} = ${n.rv ? `select(vec4<f32>(0.0), ${load}, ${n.rv})` : load};`);
+    }
+  }
+  for (const j of [...cols].sort((a, b) => a - b)) {
+    const qd = Math.floor((j - p) / 4);
+    if (quads.has(qd)) {
+      body.push(`${ind}let ${n.x(j)} = ${n.q(qd)}.${'xyzw'[j - p - 4 * qd]};`);
+    } else if (p > 0) {
+      const valid = `${n.rv ? `${n.rv} && ` : ''}u32(ix0 + ${i(j)}) < IN_W`;
+      body.push(`${ind}let ${n.x(j)} = select(0.0, {{x_in}}[${n.r} + min(u32(ix0 + ${i(j)}), IN_W - 1u)], ${valid});`);
+    } else if (overhang) {
+      body.push(`${ind}let ${n.x(j)} = {{x_in}}[${n.r} + min(u32(ix0) + ${u(j)}, IN_W - 1u)];`);
+    } else {
+      body.push(`${ind}let ${n.x(j)} = {{x_in}}[${n.r} + u32(ix0) + ${u(j)}];`);
+    }
+  }
+}
+
+/**
+ * The window of `rb` output rows, unrolled: every weight of the input channel (with subgroups,
+ * ceil(K*K*NV / SG) loads a lane, handed out by subgroupBroadcast), then each input row the block
+ * reads, loaded once and used for every output row it feeds. Rows outside the image are read
+ * clamped and masked (padding) or only clamped (a last block past the image's end, whose outputs
+ * are not stored).
+ */
+function windowRowsBody(c: ConvLayoutChoice): string {
+  const { k, s, p, nv, sg, pxb, rb } = c;
+  const ind = '    ';
+  const body: string[] = [];
+  const nw = k * k * nv;
+  if (sg > 0) for (let m = 0; m * sg < nw; m++) body.push(`${ind}let q${m} = ${weightLoad(c, `wi + lane + ${u(m * sg)}`)};`);
+  for (let ky = 0; ky < k; ky++) {
+    for (let kx = 0; kx < k; kx++) {
+      for (let v = 0; v < nv; v++) {
+        const e = (ky * k + kx) * nv + v;
+        const w = sg > 0 ? `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})` : weightLoad(c, `wi + ${u(e)}`);
+        body.push(`${ind}let w${ky}_${kx}_${v} = ${w};`);
+      }
+    }
+  }
+  for (let j = 0; j < (rb - 1) * s + k; j++) {
+    const rv = p > 0 ? `rv_${j}` : undefined;
+    if (rv) {
+      body.push(`${ind}let iy_${j} = iy0 + ${i(j)};`);
+      body.push(`${ind}let ${rv} = u32(iy_${j}) < IN_H;`);
+      body.push(`${ind}let r_${j} = xi + min(u32(iy_${j}), IN_H - 1u) * IN_W;`);
+    } else {
+      body.push(`${ind}let r_${j} = xi + min(u32(iy0) + ${u(j)}, IN_H - 1u) * IN_W;`);
+    }
+    rowColumns(c, { ind, r: `r_${j}`, rv, x: (col) => `x${j}_${col}`, q: (qd) => `xq${j}_${qd}`, r4: `r4_${j}` }, body);
+    for (let r = 0; r < rb; r++) {
+      const ky = j - r * s;
+      if (ky < 0 || ky >= k) continue;
+      for (let kx = 0; kx < k; kx++) {
+        for (let px = 0; px < pxb; px++) {
+          for (let v = 0; v < nv; v++) {
+            const a = `a${r * pxb + px}_${v}`;
+            body.push(`${ind}${a} = fma(w${ky}_${kx}_${v}, vec4<f32>(x${j}_${px * s + kx}), ${a});`);
+          }
+        }
+      }
+    }
+  }
   return body.join('\n');
 }
 
@@ -183,19 +252,20 @@ function reluLineFor(spec: ConvKernelSpec, type: 'f32' | 'vec4<f32>'): (ch: stri
 }
 
 /** Stores of 4 pixels per channel as one vec4 (in a loop: see store-loop.ts). */
-function vecEpilogue(c: ConvLayoutChoice, epi: string[]): void {
+function vecEpilogue(c: ConvLayoutChoice, epi: string[], row: EpilogueRow = FIRST_ROW): void {
   const { spec, nv, pxb } = c;
+  const { oy, slot, ind: pre } = row;
   const chTail = c.cog % c.ocb !== 0;
   const reluLine = reluLineFor(spec, 'vec4<f32>');
-  epi.push(`  let o = (n * OUT_BATCH_STRIDE + OUT_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox0) / 4u;`);
-  if (spec.residual) epi.push(`  let ro = (n * RES_BATCH_STRIDE + RES_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox0) / 4u;`);
+  epi.push(`${pre}  let o = (n * OUT_BATCH_STRIDE + OUT_OFFSET + oc0 * OUT_HW + ${oy} * OUT_W + ox0) / 4u;`);
+  if (spec.residual) epi.push(`${pre}  let ro = (n * RES_BATCH_STRIDE + RES_OFFSET + oc0 * OUT_HW + ${oy} * OUT_W + ox0) / 4u;`);
   const items: StoreItem[] = [];
   for (let q = 0; q < pxb / 4; q++) {
     for (let v = 0; v < nv; v++) {
       for (let j = 0; j < 4; j++) {
         const ch = v * 4 + j;
         const comp = 'xyzw'[j];
-        const px = [0, 1, 2, 3].map((t) => `a${q * 4 + t}_${v}.${comp}`).join(', ');
+        const px = [0, 1, 2, 3].map((t) => `a${slot + q * 4 + t}_${v}.${comp}`).join(', ');
         items.push({ value: `vec4<f32>(${px}) + b${v}.${comp}`, offset: `${u(ch)} * (OUT_HW / 4u) + ${u(q)}`, channel: u(ch), ...(chTail ? { when: `ocl + ${u(ch)} < COG` } : {}) });
       }
     }
@@ -208,24 +278,25 @@ function vecEpilogue(c: ConvLayoutChoice, epi: string[]): void {
     lines.push(`{{y_out}}[o + ${off}] = ${v};`);
     return lines;
   };
-  epi.push(...storeBlock({ items, type: 'vec4<f32>', buffer: '{{y_out}}', indent: '  ', body }));
+  epi.push(...storeBlock({ items, type: 'vec4<f32>', buffer: '{{y_out}}', indent: `${pre}  `, body }));
 }
 
 /** Stores pixel by pixel (any alignment, a partial last pixel block). */
-function scalarEpilogue(c: ConvLayoutChoice, epi: string[]): void {
+function scalarEpilogue(c: ConvLayoutChoice, epi: string[], row: EpilogueRow = FIRST_ROW): void {
   const { spec, nv, pxb } = c;
+  const { oy, slot, ind: pre } = row;
   const chTail = c.cog % c.ocb !== 0;
   const pxTail = c.ow % pxb !== 0;
   const reluLine = reluLineFor(spec, 'f32');
   for (let px = 0; px < pxb; px++) {
-    epi.push('  {');
-    epi.push(`    let ox = ox0 + ${u(px)};`);
-    const ind = pxTail ? '      ' : '    ';
-    if (pxTail) epi.push('    if (ox < OUT_W) {');
-    epi.push(`${ind}let o = n * OUT_BATCH_STRIDE + OUT_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox;`);
-    if (spec.residual) epi.push(`${ind}let ro = n * RES_BATCH_STRIDE + RES_OFFSET + oc0 * OUT_HW + oy * OUT_W + ox;`);
+    epi.push(`${pre}  {`);
+    epi.push(`${pre}    let ox = ox0 + ${u(px)};`);
+    const ind = pre + (pxTail ? '      ' : '    ');
+    if (pxTail) epi.push(`${pre}    if (ox < OUT_W) {`);
+    epi.push(`${ind}let o = n * OUT_BATCH_STRIDE + OUT_OFFSET + oc0 * OUT_HW + ${oy} * OUT_W + ox;`);
+    if (spec.residual) epi.push(`${ind}let ro = n * RES_BATCH_STRIDE + RES_OFFSET + oc0 * OUT_HW + ${oy} * OUT_W + ox;`);
     for (let v = 0; v < nv; v++) {
-      epi.push(`${ind}let y${v} = a${px}_${v} + b${v};`);
+      epi.push(`${ind}let y${v} = a${slot + px}_${v} + b${v};`);
       for (let j = 0; j < 4; j++) {
         const ch = v * 4 + j;
         const comp = 'xyzw'[j];
@@ -239,38 +310,59 @@ function scalarEpilogue(c: ConvLayoutChoice, epi: string[]): void {
         else epi.push(`${ind}{ ${inner.join(' ')} }`);
       }
     }
-    if (pxTail) epi.push('    }');
-    epi.push('  }');
+    if (pxTail) epi.push(`${pre}    }`);
+    epi.push(`${pre}  }`);
   }
 }
 
-/** Bias, residual, ReLU range and the stores. */
+/** Which output row of the block an epilogue stores: its row expression, its first accumulator, the extra indent. */
+interface EpilogueRow {
+  oy: string;
+  slot: number;
+  ind: string;
+}
+
+const FIRST_ROW: EpilogueRow = { oy: 'oy', slot: 0, ind: '' };
+
+/** Bias, residual, ReLU range and the stores (of each of the block's rows that is inside the image). */
 function epilogue(c: ConvLayoutChoice): string {
   const epi: string[] = [];
   for (let v = 0; v < c.nv; v++) epi.push(`  let b${v} = {{bias}}[ob * ${u(c.nv)} + ${u(v)}];`);
-  if (c.vecOut) vecEpilogue(c, epi);
-  else scalarEpilogue(c, epi);
+  const store = c.vecOut ? vecEpilogue : scalarEpilogue;
+  if (c.rb === 1) {
+    store(c, epi);
+    return epi.join('\n');
+  }
+  for (let r = 0; r < c.rb; r++) {
+    epi.push(`  let oy_${r} = oy + ${u(r)};`);
+    epi.push(`  if (oy_${r} < OUT_H) {`);
+    store(c, epi, { oy: `oy_${r}`, slot: r * c.pxb, ind: '  ' });
+    epi.push('  }');
+  }
   return epi.join('\n');
 }
 
 export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
   if (spec.tile.gemm) return genConvGemm(spec, alias, limits);
   const { ocb, pxb, wg } = spec.tile;
+  const rb = spec.tile.rows ?? 1;
   if (ocb % 4 !== 0 || ocb <= 0) throw new Error(`${spec.name}: conv tile ocb ${ocb} is not a positive multiple of 4`);
-  const c = choose(spec, alias, ocb, pxb);
+  const c = choose(spec, alias, ocb, pxb, rb);
   const { nv, k, sg } = c;
   if (pxb < 1 || pxb > c.ow) throw new Error(`${spec.name}: conv tile pxb ${pxb} is not 1 to the row's ${c.ow} pixels`);
+  if (!Number.isInteger(rb) || rb < 1 || rb > c.oh) throw new Error(`${spec.name}: conv tile rows ${rb} is not 1 to the image's ${c.oh} rows`);
   // subgroupBroadcast reads lanes 0 .. sg-1: a workgroup must be whole subgroups
   if (sg > 0 && wg % sg !== 0) throw new Error(`${spec.name}: conv workgroup ${wg} is not a multiple of the subgroup width ${sg}`);
   const g = spec.groups;
-  const spatial = spec.batch * c.oh * c.wb;
+  const rowBlocks = Math.ceil(c.oh / rb);
+  const spatial = spec.batch * rowBlocks * c.wb;
   const { obPerGroup, blocks } = convPacking(spec.outC, g, ocb);
   if (blocks > limits.maxComputeWorkgroupsPerDimension) {
     throw new DeviceLimitError(`${spec.name}: ${spec.outC} output channels need ${blocks} workgroups along y, above the device's maxComputeWorkgroupsPerDimension (${limits.maxComputeWorkgroupsPerDimension})`);
   }
   const { nx, nz } = splitTiles(Math.ceil(spatial / wg), limits, spec.name);
   const lines: string[] = [];
-  for (let px = 0; px < pxb; px++) {
+  for (let px = 0; px < rb * pxb; px++) {
     for (let v = 0; v < nv; v++) lines.push(`  var a${px}_${v} = vec4<f32>(0.0);`);
   }
   const slots: Slot[] = [
@@ -294,8 +386,9 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
     WG: wg,
     OCB: ocb,
     ACC_DECL: lines.join('\n'),
-    IC_BODY: windowBody(c),
+    IC_BODY: rb > 1 ? windowRowsBody(c) : windowBody(c),
     EPILOGUE: epilogue(c),
+    ...(rb > 1 ? { RB: u(rb), ROW_BLOCKS: u(rowBlocks) } : {}),
   };
-  return finish('conv', slots, alias, values, { RESIDUAL: !!spec.residual }, wg, [nx, blocks, nz]);
+  return finish('conv', slots, alias, values, { RESIDUAL: !!spec.residual, ROWS: rb > 1 }, wg, [nx, blocks, nz]);
 }

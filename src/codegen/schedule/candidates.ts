@@ -2,7 +2,7 @@
 // knobs: what the tuner times (profile choice first) and what a tuned schedule must be one of.
 
 import { chooseConv, convCandidates } from './conv.js';
-import { chooseConvDx, convDxCandidates } from './conv-dx.js';
+import { chooseConvDx, convDxCandidates, dxRowsOf } from './conv-dx.js';
 import { chooseConvDw, convDwCandidates } from './conv-dw.js';
 import { chooseFc, fcCandidates } from './fc.js';
 import { chooseReduction, reductionCandidates } from './reduction.js';
@@ -25,11 +25,11 @@ export function knobsFor(sig: KernelSignature, profile: ProfileName, target: Sch
   switch (sig.family) {
     case 'conv': {
       const t = chooseConv(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv']>);
-      return { ocb: t.ocb, pxb: t.pxb, wg: t.wg, gemm: t.gemm === true };
+      return { ocb: t.ocb, pxb: t.pxb, wg: t.wg, rows: t.rows ?? 1, gemm: t.gemm === true };
     }
     case 'conv_dx': {
       const t = chooseConvDx(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv_dx']>);
-      return { icb: t.icb, pxb: t.pxb, wg: t.wg, gemm: t.gemm === true };
+      return { icb: t.icb, pxb: t.pxb, wg: t.wg, rows: dxRowsOf(sig.shape, t), gemm: t.gemm === true };
     }
     case 'conv_dw': {
       const t = chooseConvDw(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv_dw']>);

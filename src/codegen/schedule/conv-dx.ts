@@ -1,5 +1,5 @@
 // The input-gradient convolution's schedule (kernels/train/conv_dx.wgsl): icb input channels x
-// (stride rows x pxb pixels) per invocation; workgroups cover the spatial blocks along x and the
+// (rows, a multiple of the stride, x pxb pixels) per invocation; workgroups cover the spatial blocks along x and the
 // input-channel blocks along y.
 
 import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
@@ -11,12 +11,35 @@ import { gemmInvocations } from '../kernels/conv-gemm.js';
 
 export type ConvDxShape = Omit<ConvGeometry, 'ocb'>;
 
-/** Rows per invocation: one output row of dy feeds `stride` input rows. */
+/** The fewest rows an invocation can own: one output row of dy feeds `stride` input rows. */
 export const dxRows = (s: Pick<ConvDxShape, 'stride'>) => (s.stride > 1 ? s.stride : 1);
 
-function spatialOf(s: ConvDxShape, pxb: number): number {
+/**
+ * Strides of input rows per invocation of the cpu profile's direct kernel (fewer where the image
+ * has fewer): each weight load then serves that many rows' taps, and each dy row the taps of the
+ * rows it reaches. On lavapipe (HRN-2x5x3x m=4, batch 128) dX ran 1.14x faster with 2 strides than
+ * with 1, and 1.37x with 4; but 4 took the cold start of a training step (every kernel compiled)
+ * from 11.3 s to 18.3 s, past the 15 s hrn allows itself, where 2 cost about 1 s. `hrn tune`
+ * times 4 where a device's cache may keep it.
+ */
+const CPU_DY_ROWS = 2;
+
+/** The rows an invocation owns under `t` (the stride's when the schedule does not say). */
+export const dxRowsOf = (s: Pick<ConvDxShape, 'stride'>, t: Pick<ConvDxSchedule, 'rows'>) => t.rows ?? dxRows(s);
+
+function spatialOf(s: ConvDxShape, t: Pick<ConvDxSchedule, 'pxb' | 'rows'>): number {
   const { ih, iw } = convDims({ ...s, ocb: 4 });
-  return s.batch * Math.ceil(ih / dxRows(s)) * Math.ceil(iw / pxb);
+  return s.batch * Math.ceil(ih / dxRowsOf(s, t)) * Math.ceil(iw / t.pxb);
+}
+
+/** Rows asked for (an override reaches every dX of a plan) as whole strides, at least one. */
+const stridesOf = (s: ConvDxShape, rows: number) => Math.max(1, Math.round(rows / dxRows(s)));
+
+/** `strides` strides of rows, no more than the image's rows rounded up to a stride. */
+function rowsFor(s: ConvDxShape, strides: number): number {
+  const st = dxRows(s);
+  const { ih } = convDims({ ...s, ocb: 4 });
+  return Math.min(strides * st, Math.ceil(ih / st) * st);
 }
 
 export function convDxInvocations(s: ConvDxShape, t: ConvDxSchedule): number {
@@ -25,13 +48,13 @@ export function convDxInvocations(s: ConvDxShape, t: ConvDxSchedule): number {
     const { ih, iw } = convDims({ ...s, ocb: 4 });
     return gemmInvocations({ rows: cig, groups: s.groups, columns: s.batch * ih * iw }, t);
   }
-  return Math.ceil(spatialOf(s, t.pxb) / t.wg) * t.wg * s.groups * Math.ceil(cig / t.icb);
+  return Math.ceil(spatialOf(s, t) / t.wg) * t.wg * s.groups * Math.ceil(cig / t.icb);
 }
 
 /**
- * cpu: the direct kernel, 4 pixels (stride 1) or the multiple of the stride nearest 4, 8 channels
- * when the block has at most 4 pixels and the group more than 4 channels (else 4), a power-of-two
- * workgroup of 8 to 64 (at least a subgroup). gpu: the implicit-product kernel (as chooseGemm in
+ * cpu: the direct kernel, 4 pixels (stride 1) or the multiple of the stride nearest 4, CPU_DY_ROWS
+ * strides of rows, 8 channels when the block has at most 4 pixels and the group more than 4
+ * channels (else 4), a power-of-two workgroup of 8 to 64 (at least a subgroup). gpu: the implicit-product kernel (as chooseGemm in
  * conv.ts); `gemm: false` asks for the direct kernel, whose tile is then shrunk (4 channels, then
  * smaller pixel blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS, in workgroups of
  * gpuWorkgroup. Knobs in `fixed` are kept as given.
@@ -41,16 +64,17 @@ export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: Sched
   const { iw } = convDims({ ...s, ocb: 4 });
   if (fixed.gemm ?? profile === 'gpu') {
     const t = chooseGemmTile(cig, (x) => convDxInvocations(s, { ...x, icb: 4, gemm: true }), profile, target, fixed);
-    return { icb: 4, ...t, gemm: true };
+    return { icb: 4, ...t, rows: dxRows(s), gemm: true };
   }
   const st = s.stride;
   const pxb = fixed.pxb ?? (st === 1 ? Math.min(4, iw) : st * Math.max(1, Math.round(4 / st)));
-  const icb = fixed.icb ?? (cig > 4 && dxRows(s) * pxb <= 4 ? 8 : 4);
+  const rows = rowsFor(s, fixed.rows === undefined ? (profile === 'cpu' ? CPU_DY_ROWS : 1) : stridesOf(s, fixed.rows));
+  const icb = fixed.icb ?? (cig > 4 && rows * pxb <= 4 ? 8 : 4);
   if (profile === 'cpu') {
     const sg = target.subgroupSize;
-    return { icb, pxb, wg: fixed.wg ?? Math.max(sg, Math.min(64, Math.max(8, pow2AtLeast(spatialOf(s, pxb))))), gemm: false };
+    return { icb, pxb, wg: fixed.wg ?? Math.max(sg, Math.min(64, Math.max(8, pow2AtLeast(spatialOf(s, { pxb, rows }))))), rows, gemm: false };
   }
-  let t: ConvDxSchedule = { icb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target), gemm: false };
+  let t: ConvDxSchedule = { icb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target), rows, gemm: false };
   while (convDxInvocations(s, t) < GPU_MIN_INVOCATIONS) {
     if (fixed.icb === undefined && t.icb > 4) t = { ...t, icb: 4 };
     else if (fixed.pxb === undefined && t.pxb > st) t = { ...t, pxb: st === 1 ? Math.ceil(t.pxb / 2) : st };
@@ -59,12 +83,13 @@ export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: Sched
   return t;
 }
 
-/** Every schedule worth timing (for a tuner): the direct kernel's 4 or 8 channels and pixel blocks of 1 to 4 strides, the implicit-product kernel's tiles (gemmTileCandidates), workgroups as workgroupSizes. */
+/** Every schedule worth timing (for a tuner): the direct kernel's 4 or 8 channels, pixel blocks of 1 to 4 strides and rows of 1, 2 and CPU_DY_ROWS strides, the implicit-product kernel's tiles (gemmTileCandidates), workgroups as workgroupSizes. */
 export function convDxCandidates(s: ConvDxShape, target: ScheduleTarget): ConvDxSchedule[] {
   const out: ConvDxSchedule[] = [];
   const pxbs = s.stride === 1 ? [1, 2, 4, 8] : [1, 2, 4].map((m) => m * s.stride);
-  for (const icb of [4, 8]) for (const pxb of pxbs) for (const wg of workgroupSizes(target)) out.push({ icb, pxb, wg, gemm: false });
+  const rowss = [...new Set([1, 2, CPU_DY_ROWS].map((m) => rowsFor(s, m)))];
+  for (const icb of [4, 8]) for (const pxb of pxbs) for (const rows of rowss) for (const wg of workgroupSizes(target)) out.push({ icb, pxb, wg, rows, gemm: false });
   const { cig } = convBlocks({ ...s, ocb: 4 });
-  for (const t of gemmTileCandidates(cig, target)) out.push({ icb: 4, ...t, gemm: true });
+  for (const t of gemmTileCandidates(cig, target)) out.push({ icb: 4, ...t, rows: dxRows(s), gemm: true });
   return out;
 }

@@ -23,15 +23,25 @@ function rowsOf(s: ConvScheduleShape): { rows: number; rowLen: number } {
 export function convInvocations(s: ConvScheduleShape, t: ConvSchedule): number {
   if (t.gemm) return gemmInvocations({ rows: s.outC / s.groups, groups: s.groups, columns: s.batch * s.outH * s.outW }, t);
   const { rows, rowLen } = rowsOf(s);
-  const spatial = s.batch * rows * Math.ceil(rowLen / t.pxb);
+  const spatial = s.batch * Math.ceil(rows / (t.rows ?? 1)) * Math.ceil(rowLen / t.pxb);
   const blocks = s.groups * Math.ceil(s.outC / s.groups / t.ocb);
   return Math.ceil(spatial / t.wg) * t.wg * blocks;
 }
 
 /**
+ * Output rows per invocation of the cpu profile's direct kernel (fewer where the image has fewer):
+ * each input row is then loaded once for up to 3 output rows of a 3x3 window, and each channel's
+ * weights once for 4 rows. On lavapipe (HRN-2x5x3x's forward convs, m=16 batch 16 and m=4 batch
+ * 128) 4 rows ran 1.35-1.45x faster than 1, 2 rows 1.1-1.2x, and 3 rows (whose blocks overhang
+ * 16x16, 8x8 and 4x4 images) slower than 1; 8 rows, or 4 rows of 8 pixels, ran slower than 4 rows
+ * of 4. The unrolled window costs compile time: about 3.5 s more of a training step's cold start.
+ */
+const CPU_ROWS = 4;
+
+/**
  * The schedule of a convolution under a profile; knobs in `fixed` are kept as given. cpu: the
- * direct kernel, 8 channels (4 when a group has no more) x 4 pixels, a workgroup no larger than
- * the spatial blocks need (8 to 64, at least a subgroup). gpu: the implicit-product kernel with
+ * direct kernel, 8 channels (4 when a group has no more) x 4 pixels x CPU_ROWS rows, a workgroup no
+ * larger than the spatial blocks need (8 to 64, at least a subgroup). gpu: the implicit-product kernel with
  * workgroup tiles (gpuWorkgroup invocations of 4 channels x 4 pixels), its pixels per invocation
  * halved while the dispatch has fewer than GPU_MIN_INVOCATIONS; `gemm: false` asks for the direct
  * kernel, whose tile is then shrunk the same way (4 channels, then halved pixel blocks). A direct
@@ -43,14 +53,15 @@ export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: S
   const ocb = fixed.ocb ?? (cog <= 4 ? 4 : 8);
   if (fixed.gemm ?? profile === 'gpu') {
     const t = chooseGemmTile(cog, (x) => convInvocations(s, { ocb, ...x, gemm: true }), profile, target, fixed);
-    return { ocb, ...t, gemm: true };
+    return { ocb, ...t, rows: 1, gemm: true };
   }
   const pxb = Math.min(fixed.pxb ?? 4, rowLen);
+  const rb = Math.min(fixed.rows ?? (profile === 'cpu' ? CPU_ROWS : 1), rows);
   if (profile === 'cpu') {
-    const spatial = s.batch * rows * Math.ceil(rowLen / pxb);
-    return { ocb, pxb, wg: fixed.wg ?? Math.max(workgroupFor(spatial), target.subgroupSize), gemm: false };
+    const spatial = s.batch * Math.ceil(rows / rb) * Math.ceil(rowLen / pxb);
+    return { ocb, pxb, wg: fixed.wg ?? Math.max(workgroupFor(spatial), target.subgroupSize), rows: rb, gemm: false };
   }
-  let t: ConvSchedule = { ocb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target), gemm: false };
+  let t: ConvSchedule = { ocb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target), rows: rb, gemm: false };
   while (convInvocations(s, t) < GPU_MIN_INVOCATIONS) {
     if (fixed.ocb === undefined && t.ocb > 4) t = { ...t, ocb: 4 };
     else if (fixed.pxb === undefined && t.pxb > 1) t = { ...t, pxb: Math.ceil(t.pxb / 2) };
@@ -90,7 +101,7 @@ export function gemmTileCandidates(rows: number, target: ScheduleTarget): GemmTi
 /**
  * Every schedule worth timing for this shape (for a tuner). The direct kernel: channel blocks of
  * 4, 8 and 16 (no larger than a group needs), pixel blocks of 1, 2, 4 and 8 (no longer than a
- * row). The implicit-product kernel: 1, 2, 4 and 8 pixels per invocation, where the tiles fit in
+ * row), 1, 2 and CPU_ROWS rows (no more than the image has). The implicit-product kernel: 1, 2, 4 and 8 pixels per invocation, where the tiles fit in
  * workgroup memory. Workgroups from a subgroup (or 8) to the device's limit in powers of two.
  */
 export function convCandidates(s: ConvScheduleShape, target: ScheduleTarget): ConvSchedule[] {
@@ -99,8 +110,9 @@ export function convCandidates(s: ConvScheduleShape, target: ScheduleTarget): Co
   const ocbs = [4, 8, 16].filter((o, i) => i === 0 || o / 2 < cog);
   const pxbs = [1, 2, 4, 8].filter((p, i) => i === 0 || p / 2 < rowLen);
   const out: ConvSchedule[] = [];
-  for (const ocb of ocbs) for (const pxb of pxbs) for (const wg of workgroupSizes(target)) out.push({ ocb, pxb, wg, gemm: false });
-  for (const t of gemmTileCandidates(cog, target)) out.push({ ocb: cog <= 4 ? 4 : 8, ...t, gemm: true });
+  const rowss = [...new Set([1, 2, CPU_ROWS].map((r) => Math.min(r, rowsOf(s).rows)))];
+  for (const ocb of ocbs) for (const pxb of pxbs) for (const rows of rowss) for (const wg of workgroupSizes(target)) out.push({ ocb, pxb, wg, rows, gemm: false });
+  for (const t of gemmTileCandidates(cog, target)) out.push({ ocb: cog <= 4 ? 4 : 8, ...t, rows: 1, gemm: true });
   return out;
 }
 

@@ -24,8 +24,8 @@ export type TunedSchedules = ReadonlyMap<string, TunedSchedule>;
 type KnobType = 'number' | 'boolean';
 
 const KNOBS: { [F in ScheduleFamily]: Record<keyof Required<FamilySchedules[F]>, KnobType> } = {
-  conv: { ocb: 'number', pxb: 'number', wg: 'number', gemm: 'boolean' },
-  conv_dx: { icb: 'number', pxb: 'number', wg: 'number', gemm: 'boolean' },
+  conv: { ocb: 'number', pxb: 'number', wg: 'number', rows: 'number', gemm: 'boolean' },
+  conv_dx: { icb: 'number', pxb: 'number', wg: 'number', rows: 'number', gemm: 'boolean' },
   conv_dw: { wg: 'number', ovb: 'number', kyb: 'number', pxb: 'number', target: 'number' },
   fc: { wg: 'number' },
   reduction: { target: 'number', splitPlane: 'boolean', wg: 'number' },

@@ -31,6 +31,8 @@ export interface ConvDxSchedule {
   icb: number;
   /** Input pixels along a row per invocation: a multiple of the stride. */
   pxb: number;
+  /** Input rows per invocation: a multiple of the stride (default: the stride, or 1 at stride 1). */
+  rows?: number;
   /** Invocations per workgroup. */
   wg: number;
   /**
@@ -100,8 +102,8 @@ export type ScheduleOverrides = { [F in ScheduleFamily]?: Partial<FamilySchedule
  * conv_dw_reduce). A reduction's second level has only its workgroup of the knobs.
  */
 export type Schedule =
-  | ({ family: 'conv' } & ConvSchedule)
-  | ({ family: 'conv_dx' } & ConvDxSchedule)
+  | ({ family: 'conv' } & Required<ConvSchedule>)
+  | ({ family: 'conv_dx' } & Required<ConvDxSchedule>)
   | ({ family: 'conv_dw' } & ConvDwSchedule & { chunks: number })
   | ({ family: 'fc' } & FcSchedule)
   | ({ family: 'reduction'; level: 1 } & ReductionSchedule & { partials: number })
