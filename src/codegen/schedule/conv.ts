@@ -39,13 +39,13 @@ export function convInvocations(s: ConvScheduleShape, t: ConvSchedule): number {
 const CPU_ROWS = 4;
 
 /**
- * The schedule of a convolution under a profile; knobs in `fixed` are kept as given. cpu: the
- * direct kernel, 8 channels (4 when a group has no more) x 4 pixels x CPU_ROWS rows, a workgroup no
- * larger than the spatial blocks need (8 to 64, at least a subgroup). gpu: the implicit-product kernel with
- * workgroup tiles (gpuWorkgroup invocations of 4 channels x 4 pixels), its pixels per invocation
- * halved while the dispatch has fewer than GPU_MIN_INVOCATIONS; `gemm: false` asks for the direct
- * kernel, whose tile is then shrunk the same way (4 channels, then halved pixel blocks). A direct
- * pixel block is never longer than a row (the kernel's row-end checks assume so).
+ * The schedule of a convolution under a profile; knobs in `fixed` are kept as given (rows no more
+ * than the image has). cpu: the direct kernel, 8 channels (4 when a group has no more) x CPU_ROWS
+ * rows x 4 pixels, a workgroup no larger than the spatial blocks need (8 to 64, at least a
+ * subgroup). gpu: the implicit-product kernel with workgroup tiles (chooseGemmTile); `gemm: false`
+ * asks for the direct kernel, one row per invocation, whose tile is shrunk (4 channels, then halved
+ * pixel blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS. A direct pixel block is
+ * never longer than a row (the kernel's row-end checks assume so).
  */
 export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: ScheduleTarget, fixed: Partial<ConvSchedule> = {}): ConvSchedule {
   const { rows, rowLen } = rowsOf(s);
@@ -101,8 +101,8 @@ export function gemmTileCandidates(rows: number, target: ScheduleTarget): GemmTi
 /**
  * Every schedule worth timing for this shape (for a tuner). The direct kernel: channel blocks of
  * 4, 8 and 16 (no larger than a group needs), pixel blocks of 1, 2, 4 and 8 (no longer than a
- * row), 1, 2 and CPU_ROWS rows (no more than the image has). The implicit-product kernel: 1, 2, 4 and 8 pixels per invocation, where the tiles fit in
- * workgroup memory. Workgroups from a subgroup (or 8) to the device's limit in powers of two.
+ * row), 1, 2 and CPU_ROWS rows (no more than the image has). The implicit-product kernel:
+ * gemmTileCandidates. Workgroups from a subgroup (or 8) to the device's limit in powers of two.
  */
 export function convCandidates(s: ConvScheduleShape, target: ScheduleTarget): ConvSchedule[] {
   const { rowLen } = rowsOf(s);
