@@ -4,7 +4,8 @@
 // view offset is a constant, so the compiler sees fixed address arithmetic and unrolls the block.
 //
 // Work decomposition: one invocation computes a register block of OCB output channels x PXB
-// consecutive output pixels of one output row (accumulators are vec4s over 4 output channels).
+// consecutive output pixels of one output row, or (ROWS) of RB consecutive output rows
+// (accumulators are vec4s over 4 output channels).
 // The output-channel block is workgroup_id.y, the same for the whole workgroup; lanes differ only
 // in the pixels they read. No workgroup memory and no barriers.
 //
@@ -16,8 +17,9 @@
 // cannot prove uniform lane by lane, so this does SG times fewer loads (measured: 2.5-3x faster
 // 3x3 convs). Every statement of the body is then in uniform control flow: rows outside the
 // image are read clamped and masked with select, and there is no early return.
-// The generated blocks below are unrolled over kx, the pixel block and the vec4s; kernel rows
-// and input channels are loops. Aligned 4-pixel quads of an input row are read as vec4s (binding
+// The generated blocks below are unrolled over kx, the pixel block and the vec4s; input channels
+// are a loop, and so are kernel rows for one output row. With RB rows the whole window is
+// unrolled: each input row the block reads is loaded once and feeds every output row it reaches. Aligned 4-pixel quads of an input row are read as vec4s (binding
 // x_in4, the same buffer as x_in), and the epilogue stores 4 pixels of a channel as a vec4 when
 // rows are 4-aligned.
 
@@ -30,7 +32,7 @@ const OB_PER_G: u32 = {{OBG}};     // output-channel blocks per group
 const KK_NV: u32 = {{KKNV}};       // vec4 weights per input channel of a block
 const PXB: u32 = {{PXB}};          // output pixels per invocation
 const WB: u32 = {{WB}};            // pixel blocks per output row
-const SPATIAL: u32 = {{SPATIAL}};  // batch * OUT_H * WB
+const SPATIAL: u32 = {{SPATIAL}};  // batch * OUT_H * WB (with ROWS, batch * ROW_BLOCKS * WB)
 const NX: u32 = {{NX}};            // workgroups along x (the rest go along z)
 //#if ROWS
 const ROW_BLOCKS: u32 = {{ROW_BLOCKS}};  // blocks of RB output rows per image

@@ -136,7 +136,7 @@ describe('convolution backward kernels vs reference (on the GPU forward values)'
       const w = weightsFor(g, 3);
       const x = inputFor(g, t.batch, 4);
       // with subgroup broadcasts (when the device has them) and with plain loads, each invocation
-      // owning the cpu profile's rows of dX (4 strides) and one stride of rows; then dX as the gpu
+      // owning the cpu profile's rows of dX (2 strides) and one stride of rows; then dX as the gpu
       // profile's implicit product with workgroup tiles
       const runs = [
         ...(ctx.subgroupSize > 0 ? [{ subgroups: true }, { subgroups: true, schedules: { conv_dx: { rows: 1 } } }] : []),

@@ -79,6 +79,17 @@ describe('implicit-product conv schedules', () => {
     expect(t.pxb).toBe(1);
   });
 
+  it('a workgroup asked for is made whole rows of the tile, and small enough for its tiles', () => {
+    // 64 channels: tiles of 32 channels are rows of 8 invocations, so 4 becomes 8
+    const wide = { batch: 8, outC: 64, groups: 1, outH: 8, outW: 8, kernel: 3, stride: 1, pad: 1 };
+    expect(chooseConv(wide, 'cpu', target, { gemm: true, wg: 4 }).wg).toBe(8);
+    // 4 channels: 512 invocations of 1 pixel would need 8 x (4 + 512) x 4 = 16,512 bytes
+    const thin = { batch: 8, outC: 4, groups: 1, outH: 16, outW: 16, kernel: 3, stride: 1, pad: 1 };
+    const t = chooseConv(thin, 'cpu', target, { gemm: true, wg: 512 });
+    expect(t).toMatchObject({ pxb: 1, wg: 256 });
+    expect(gemmTiles(4, t).bytes).toBe(8 * (4 + 256) * 4);
+  });
+
   it('a conv too small for tiles of 32 channels takes the next power of two', () => {
     expect(gemmTiles(12, { pxb: 2, wg: 64 })).toMatchObject({ tm: 16, tnt: 16, tn: 32 });
     expect(gemmTiles(64, { pxb: 4, wg: 64 })).toMatchObject({ tm: 32, tnt: 8, tn: 32 });

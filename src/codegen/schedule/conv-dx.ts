@@ -54,7 +54,7 @@ export function convDxInvocations(s: ConvDxShape, t: ConvDxSchedule): number {
 /**
  * cpu: the direct kernel, 4 pixels (stride 1) or the multiple of the stride nearest 4, CPU_DY_ROWS
  * strides of rows, 8 channels when the block has at most 4 pixels and the group more than 4
- * channels (else 4), a power-of-two workgroup of 8 to 64 (at least a subgroup). gpu: the implicit-product kernel (as chooseGemm in
+ * channels (else 4), a power-of-two workgroup of 8 to 64 (at least a subgroup). gpu: the implicit-product kernel (chooseGemmTile in
  * conv.ts); `gemm: false` asks for the direct kernel, whose tile is then shrunk (4 channels, then
  * smaller pixel blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS, in workgroups of
  * gpuWorkgroup. Knobs in `fixed` are kept as given.
@@ -83,11 +83,12 @@ export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: Sched
   return t;
 }
 
-/** Every schedule worth timing (for a tuner): the direct kernel's 4 or 8 channels, pixel blocks of 1 to 4 strides and rows of 1, 2 and CPU_DY_ROWS strides, the implicit-product kernel's tiles (gemmTileCandidates), workgroups as workgroupSizes. */
+/** Every schedule worth timing (for a tuner): the direct kernel's 4 or 8 channels, pixel blocks of 1 to 4 strides and rows of 1, 2 and 4 strides, the implicit-product kernel's tiles (gemmTileCandidates), workgroups as workgroupSizes. */
 export function convDxCandidates(s: ConvDxShape, target: ScheduleTarget): ConvDxSchedule[] {
   const out: ConvDxSchedule[] = [];
   const pxbs = s.stride === 1 ? [1, 2, 4, 8] : [1, 2, 4].map((m) => m * s.stride);
-  const rowss = [...new Set([1, 2, CPU_DY_ROWS].map((m) => rowsFor(s, m)))];
+  // 4 strides too: faster than the profile's 2, but too slow to compile for a cold start
+  const rowss = [...new Set([1, 2, 4].map((m) => rowsFor(s, m)))];
   for (const icb of [4, 8]) for (const pxb of pxbs) for (const rows of rowss) for (const wg of workgroupSizes(target)) out.push({ icb, pxb, wg, rows, gemm: false });
   const { cig } = convBlocks({ ...s, ocb: 4 });
   for (const t of gemmTileCandidates(cig, target)) out.push({ icb: 4, ...t, rows: dxRows(s), gemm: true });

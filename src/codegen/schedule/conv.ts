@@ -71,18 +71,23 @@ export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: S
 }
 
 /**
- * The tile of an implicit-product kernel for `rows` channels per group, knobs in `fixed` kept:
- * gpuWorkgroup invocations (whole rows of the tile's invocations) of 4 channels x 4 pixels, the
- * pixels halved while the tiles pass the workgroup memory every device has (whatever was asked
- * for: an override reaches every kernel of its family) and, on the gpu profile unless pxb is fixed,
- * while the dispatch (`invocations`) is below GPU_MIN_INVOCATIONS.
+ * The tile of an implicit-product kernel for `rows` channels per group, knobs in `fixed` kept as
+ * far as the tiles allow (an override reaches every kernel of its family): gpuWorkgroup
+ * invocations of 4 channels x 4 pixels, the workgroup rounded up to whole rows of the tile's
+ * invocations; the pixels halved while the tiles pass the workgroup memory every device has and,
+ * on the gpu profile unless pxb is fixed, while the dispatch (`invocations`) is below
+ * GPU_MIN_INVOCATIONS; then the workgroup halved while the tiles still do not fit.
  */
 export function chooseGemmTile(rows: number, invocations: (t: GemmTile) => number, profile: ProfileName, target: ScheduleTarget, fixed: Partial<GemmTile>): GemmTile {
   const rowWidth = gemmTiles(rows, { pxb: 1, wg: 1 }).tm / 4;
-  let t: GemmTile = { pxb: fixed.pxb ?? 4, wg: profileWorkgroup(fixed.wg ?? Math.max(gpuWorkgroup(target), rowWidth), profile, target) };
+  // whole rows of the tile's invocations, whatever workgroup was asked for
+  const wg = Math.ceil(profileWorkgroup(fixed.wg ?? Math.max(gpuWorkgroup(target), rowWidth), profile, target) / rowWidth) * rowWidth;
+  let t: GemmTile = { pxb: fixed.pxb ?? 4, wg };
   const tooBig = () => gemmTiles(rows, t).bytes > GEMM_WORKGROUP_BYTES;
   const starved = () => fixed.pxb === undefined && profile === 'gpu' && invocations(t) < GPU_MIN_INVOCATIONS;
   while (t.pxb > 1 && (tooBig() || starved())) t = { ...t, pxb: Math.ceil(t.pxb / 2) };
+  // a workgroup too large for the tiles even at one pixel each
+  while (tooBig() && t.wg > rowWidth) t = { ...t, wg: Math.max(rowWidth, Math.ceil(t.wg / 2 / rowWidth) * rowWidth) };
   return t;
 }
 
