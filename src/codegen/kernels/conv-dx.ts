@@ -3,6 +3,7 @@
 import { i, u } from '../template.js';
 import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
 import type { ConvDxSchedule } from '../schedule/types.js';
+import { dxRowsOf } from '../schedule/conv-dx.js';
 import { argU, type DispatchLimits } from './common.js';
 import { type BufView, type GradTarget, type TrainKernel, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
@@ -161,7 +162,7 @@ export function genConvDx(
   const s = g.stride;
   const p = g.pad;
   const sg = subgroupSize;
-  const rb = schedule.rows ?? (s > 1 ? s : 1);
+  const rb = dxRowsOf(g, schedule);
   if (!Number.isInteger(rb) || rb < 1 || rb % s !== 0) throw new Error(`${name}: dX rows ${rb} is not a positive multiple of the stride ${s}`);
   const { icb, pxb, wg } = schedule;
   if (pxb % s !== 0 || icb % 4 !== 0 || icb <= 0 || pxb <= 0) throw new Error(`${name}: dX tile ${icb} channels x ${pxb} pixels does not fit stride ${s}`);

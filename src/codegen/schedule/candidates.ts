@@ -1,8 +1,8 @@
 // The schedules worth timing for one kernel signature, and the family's choice for it, as plain
 // knobs: what the tuner times (profile choice first) and what a tuned schedule must be one of.
 
-import { chooseConv, convCandidates } from './conv.js';
-import { chooseConvDx, convDxCandidates, dxRowsOf } from './conv-dx.js';
+import { chooseConv, convCandidates, convKnobs } from './conv.js';
+import { chooseConvDx, convDxCandidates, convDxKnobs } from './conv-dx.js';
 import { chooseConvDw, convDwCandidates } from './conv-dw.js';
 import { chooseFc, fcCandidates } from './fc.js';
 import { chooseReduction, reductionCandidates } from './reduction.js';
@@ -24,12 +24,10 @@ export const fcInvocations = (s: Extract<KernelSignature, { family: 'fc' }>): nu
 export function knobsFor(sig: KernelSignature, profile: ProfileName, target: ScheduleTarget, fixed: Partial<Knobs> = {}): Knobs {
   switch (sig.family) {
     case 'conv': {
-      const t = chooseConv(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv']>);
-      return { ocb: t.ocb, pxb: t.pxb, wg: t.wg, rows: t.rows ?? 1, gemm: t.gemm === true };
+      return convKnobs(chooseConv(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv']>));
     }
     case 'conv_dx': {
-      const t = chooseConvDx(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv_dx']>);
-      return { icb: t.icb, pxb: t.pxb, wg: t.wg, rows: dxRowsOf(sig.shape, t), gemm: t.gemm === true };
+      return convDxKnobs(sig.shape, chooseConvDx(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv_dx']>));
     }
     case 'conv_dw': {
       const t = chooseConvDw(sig.shape, profile, target, fixed as Partial<FamilySchedules['conv_dw']>);

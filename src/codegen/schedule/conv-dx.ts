@@ -27,6 +27,9 @@ const CPU_DY_ROWS = 2;
 /** The rows an invocation owns under `t` (the stride's when the schedule does not say). */
 export const dxRowsOf = (s: Pick<ConvDxShape, 'stride'>, t: Pick<ConvDxSchedule, 'rows'>) => t.rows ?? dxRows(s);
 
+/** A dX schedule with every knob said: what plans record, the tuner times and its cache keeps. */
+export const convDxKnobs = (s: Pick<ConvDxShape, 'stride'>, t: ConvDxSchedule): Required<ConvDxSchedule> => ({ icb: t.icb, pxb: t.pxb, wg: t.wg, rows: dxRowsOf(s, t), gemm: t.gemm === true });
+
 function spatialOf(s: ConvDxShape, t: Pick<ConvDxSchedule, 'pxb' | 'rows'>): number {
   const { ih, iw } = convDims({ ...s, ocb: 4 });
   return s.batch * Math.ceil(ih / dxRowsOf(s, t)) * Math.ceil(iw / t.pxb);

@@ -28,6 +28,9 @@ export function convInvocations(s: ConvScheduleShape, t: ConvSchedule): number {
   return Math.ceil(spatial / t.wg) * t.wg * blocks;
 }
 
+/** A conv schedule with every knob said: what plans record, the tuner times and its cache keeps. */
+export const convKnobs = (t: ConvSchedule): Required<ConvSchedule> => ({ ocb: t.ocb, pxb: t.pxb, wg: t.wg, rows: t.rows ?? 1, gemm: t.gemm === true });
+
 /**
  * Output rows per invocation of the cpu profile's direct kernel (fewer where the image has fewer):
  * each input row is then loaded once for up to 3 output rows of a 3x3 window, and each channel's

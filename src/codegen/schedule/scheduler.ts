@@ -5,8 +5,8 @@
 // dispatches by it).
 
 import type { ConvGeometry, ConvShape } from '../conv-layout.js';
-import { chooseConv } from './conv.js';
-import { chooseConvDx, dxRowsOf } from './conv-dx.js';
+import { chooseConv, convKnobs } from './conv.js';
+import { chooseConvDx, convDxKnobs } from './conv-dx.js';
 import { chooseConvDw, type ConvDwTiling } from './conv-dw.js';
 import { chooseFc } from './fc.js';
 import { chooseReduction, dwReduceLanes, reductionSplit, type ReductionSplit } from './reduction.js';
@@ -124,15 +124,13 @@ export class Scheduler {
   /** A forward convolution (`name` for errors). */
   conv(name: string, shape: ConvShape): Chosen<ConvSchedule> {
     const p = this.pick(name, { family: 'conv', shape, sg: this.target.subgroupSize }, (profile, fixed) => chooseConv(shape, profile, this.target, fixed));
-    const t = p.value;
-    return this.chosen(p, { family: 'conv', ocb: t.ocb, pxb: t.pxb, wg: t.wg, rows: t.rows ?? 1, gemm: t.gemm === true });
+    return this.chosen(p, { family: 'conv', ...convKnobs(p.value) });
   }
 
   /** A convolution's input gradient, over the packed weight layout of `g.ocb`. */
   convDx(name: string, g: ConvGeometry): Chosen<ConvDxSchedule> {
     const p = this.pick(name, { family: 'conv_dx', shape: g, sg: this.target.subgroupSize }, (profile, fixed) => chooseConvDx(g, profile, this.target, fixed));
-    const t = p.value;
-    return this.chosen(p, { family: 'conv_dx', icb: t.icb, pxb: t.pxb, wg: t.wg, rows: dxRowsOf(g, t), gemm: t.gemm === true });
+    return this.chosen(p, { family: 'conv_dx', ...convDxKnobs(g, p.value) });
   }
 
   /** A convolution's weight gradient (the partial gradients' reduction, when it has chunks, is `dwReduce`). */
