@@ -73,7 +73,7 @@ describe('hrn compile --lint under the schedule profiles', () => {
     });
   }
 
-  it("under the cpu profile ResNet18's starved dispatches are its weight gradients and its S3 and S4 forward convs, HRN-2x5x3x's are in S3 and S4", { timeout: 120_000 }, async () => {
+  it("under the cpu profile ResNet18's starved dispatches are its weight gradients and its S3 and S4 forward convs and input gradients, HRN-2x5x3x's are in S3 and S4", { timeout: 120_000 }, async () => {
     const flagged = async (file: string) => {
       const r = await hrn('compile', file, '--train', '--batch', '128', '--profile', 'cpu', '--lint');
       expect(r.code).toBe(1);
@@ -81,9 +81,10 @@ describe('hrn compile --lint under the schedule profiles', () => {
     };
     const resnet18 = await flagged('examples/resnet18.hrn');
     expect(resnet18.length).toBeGreaterThan(0);
-    expect(new Set(resnet18.map((d) => d.kernel))).toEqual(new Set(['conv', 'conv_dw']));
-    // the cpu profile's 4 output rows per invocation leave the small late planes few invocations
-    expect(resnet18.filter((d) => d.kernel === 'conv').every((d) => /^S[34]\./.test(d.layer))).toBe(true);
+    expect(new Set(resnet18.map((d) => d.kernel))).toEqual(new Set(['conv', 'conv_dx', 'conv_dw']));
+    // the cpu profile's 4 rows per invocation (output rows forward, input rows for dX) leave the
+    // small late planes few invocations
+    expect(resnet18.filter((d) => d.kernel !== 'conv_dw').every((d) => /^S[34]\./.test(d.layer))).toBe(true);
     const hrn2 = await flagged('examples/hrn-2x5x3x.hrn');
     expect(new Set(hrn2.map((d) => d.kernel))).toEqual(new Set(['conv', 'conv_dx', 'conv_dw']));
     expect(hrn2.every((d) => /^S[34]\./.test(d.layer))).toBe(true);

@@ -49,7 +49,7 @@ describe('hrn compile --train --debug', () => {
     const dispatchThen = (label: string) => new RegExp(`^ {2}dispatch \\d+ backward: .* {2}// ${label.replace(/[.()+]/g, '\\$&')}\n {4}schedule (.*)$`, 'm');
     const plain = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--train', '--batch', '2', '--debug-only', 'backward');
     expect(plain.out).toMatch(/^kernels: \d+ kernels, \d+ dispatches; schedules: profile cpu \(the default without a device\)$/m);
-    expect(plain.out.match(dispatchThen('S1.b1.conv1 dX'))?.[1]).toMatch(/^conv_dx icb \d+, pxb \d+, wg \d+, rows 2, gemm no \(profile cpu\)$/);
+    expect(plain.out.match(dispatchThen('S1.b1.conv1 dX'))?.[1]).toMatch(/^conv_dx icb \d+, pxb \d+, wg \d+, rows 4, gemm no \(profile cpu\)$/);
     const gpu = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--train', '--batch', '2', '--profile', 'gpu', '--debug-only', 'backward');
     expect(gpu.out).toMatch(/^kernels: \d+ kernels, \d+ dispatches; schedules: --profile gpu$/m);
     expect(gpu.out.match(dispatchThen('S1.b1.conv1 dW partial'))?.[1]).toMatch(/^conv_dw wg \d+, ovb \d, kyb \d, pxb \d, target 100000, chunks \d+ \(--profile gpu\)$/);

@@ -15,14 +15,15 @@ export type ConvDxShape = Omit<ConvGeometry, 'ocb'>;
 export const dxRows = (s: Pick<ConvDxShape, 'stride'>) => (s.stride > 1 ? s.stride : 1);
 
 /**
- * Strides of input rows per invocation of the cpu profile's direct kernel (fewer where the image
- * has fewer): each weight load then serves that many rows' taps, and each dy row the taps of the
- * rows it reaches. On lavapipe (HRN-2x5x3x m=4, batch 128) dX ran 1.14x faster with 2 strides than
- * with 1, and 1.37x with 4; but 4 took the cold start of a training step (every kernel compiled)
- * from 11.3 s to 18.3 s, past the 15 s hrn allows itself, where 2 cost about 1 s. `hrn tune`
- * times 4 where a device's cache may keep it.
+ * Input rows per invocation of the cpu profile's direct kernel, in whole strides (fewer where the
+ * image has fewer): each weight load then serves that many rows' taps, and each dy row the taps of
+ * the rows it reaches. On lavapipe (HRN-2x5x3x m=4, batch 128) dX ran 1.14x faster with 2 rows
+ * than with 1 at stride 1, and 1.37x with 4. At stride 2, 4 rows are 2 strides: 4 strides (8 rows)
+ * made each stride-2 kernel's block 32 vec4 stores, past STORE_LOOP_MAX_ITEMS, and each of those
+ * kernels took about 2.3 s to compile instead of 0.2 s, which took the cold start of a training step
+ * from 11.3 s to 18.3 s. `hrn tune` times 8 rows where a device's cache may keep them.
  */
-const CPU_DY_ROWS = 2;
+const CPU_DX_ROWS = 4;
 
 /** The rows an invocation owns under `t` (the stride's when the schedule does not say). */
 export const dxRowsOf = (s: Pick<ConvDxShape, 'stride'>, t: Pick<ConvDxSchedule, 'rows'>) => t.rows ?? dxRows(s);
@@ -55,8 +56,8 @@ export function convDxInvocations(s: ConvDxShape, t: ConvDxSchedule): number {
 }
 
 /**
- * cpu: the direct kernel, 4 pixels (stride 1) or the multiple of the stride nearest 4, CPU_DY_ROWS
- * strides of rows, 8 channels when the block has at most 4 pixels and the group more than 4
+ * cpu: the direct kernel, 4 pixels (stride 1) or the multiple of the stride nearest 4, CPU_DX_ROWS
+ * rows (as whole strides), 8 channels when the block has at most 4 pixels and the group more than 4
  * channels (else 4), a power-of-two workgroup of 8 to 64 (at least a subgroup). gpu: the implicit-product kernel (chooseGemmTile in
  * conv.ts); `gemm: false` asks for the direct kernel, whose tile is then shrunk (4 channels, then
  * smaller pixel blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS, in workgroups of
@@ -71,7 +72,7 @@ export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: Sched
   }
   const st = s.stride;
   const pxb = fixed.pxb ?? (st === 1 ? Math.min(4, iw) : st * Math.max(1, Math.round(4 / st)));
-  const rows = rowsFor(s, fixed.rows === undefined ? (profile === 'cpu' ? CPU_DY_ROWS : 1) : stridesOf(s, fixed.rows));
+  const rows = rowsFor(s, fixed.rows === undefined ? (profile === 'cpu' ? stridesOf(s, CPU_DX_ROWS) : 1) : stridesOf(s, fixed.rows));
   const icb = fixed.icb ?? (cig > 4 && rows * pxb <= 4 ? 8 : 4);
   if (profile === 'cpu') {
     const sg = target.subgroupSize;
