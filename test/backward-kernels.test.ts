@@ -136,12 +136,14 @@ describe('convolution backward kernels vs reference (on the GPU forward values)'
       const w = weightsFor(g, 3);
       const x = inputFor(g, t.batch, 4);
       // with subgroup broadcasts (when the device has them) and with plain loads, each invocation
-      // owning the cpu profile's rows of dX (2 strides) and one stride of rows; then dX as the gpu
-      // profile's implicit product with workgroup tiles
+      // owning the cpu profile's rows of dX (4 rows) and one stride of rows; where rows are 4-aligned,
+      // a block of 4 rows x 8 channels, too many vec4 stores for one store loop (a loop per 2 rows);
+      // then dX as the gpu profile's implicit product with workgroup tiles
       const runs = [
         ...(ctx.subgroupSize > 0 ? [{ subgroups: true }, { subgroups: true, schedules: { conv_dx: { rows: 1 } } }] : []),
         { subgroups: false },
         { subgroups: false, schedules: { conv_dx: { rows: 1 } } },
+        ...(t.name.includes('aligned rows') ? [{ subgroups: false, schedules: { conv_dx: { rows: 4, icb: 8 } } }] : []),
         { subgroups: false, schedules: { conv_dx: { gemm: true } } },
       ];
       for (const run of runs) {

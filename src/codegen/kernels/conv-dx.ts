@@ -9,7 +9,7 @@ import { type BufView, type GradTarget, type TrainKernel, reads, writes } from '
 import { buildConvGrad } from './conv-grad.js';
 import { genConvDxGemm } from './conv-dx-gemm.js';
 import { quadIndexLines, quadOf, signedName } from './quads.js';
-import { type StoreItem, storeBlock } from './store-loop.js';
+import { STORE_LOOP_MAX_ITEMS, type StoreItem, storeBlock } from './store-loop.js';
 
 interface TapCombo {
   r: number;
@@ -82,16 +82,22 @@ interface DxStore {
   vec: boolean;
 }
 
-/** The vec4 stores of the dX block (in a loop: see store-loop.ts): quads of 4 pixels per channel. */
+/**
+ * The vec4 stores of the dX block, quads of 4 pixels per channel, in loops (see store-loop.ts):
+ * one over the whole block, or where that would be more than STORE_LOOP_MAX_ITEMS stores, one per
+ * group of rows, so that a tall block keeps its stores in loops instead of unrolling them (32
+ * unrolled vec4 stores made a kernel about 10x slower to compile).
+ */
 function dxVecStores(c: DxStore): string[] {
   const { rb, pxb, nv, ih, icTail, accumulate } = c;
-  const items: StoreItem[] = [];
-  for (let r = 0; r < rb; r++) {
+  const rowTail = ih % rb !== 0;
+  const rowItems = (r: number): StoreItem[] => {
+    const items: StoreItem[] = [];
     for (let j = 0; j < pxb; j += 4) {
       for (let v = 0; v < nv; v++) {
         for (let ch = 0; ch < 4; ch++) {
           const icl = 4 * v + ch;
-          const conds = [...(ih % rb !== 0 ? [`iy0 + ${u(r)} < IN_H`] : []), ...(icTail ? [`icl0 + ${u(icl)} < CIG`] : [])];
+          const conds = [...(rowTail ? [`iy0 + ${u(r)} < IN_H`] : []), ...(icTail ? [`icl0 + ${u(icl)} < CIG`] : [])];
           items.push({
             value: `vec4<f32>(${[0, 1, 2, 3].map((q) => `a${r}_${j + q}_${v}.${'xyzw'[ch]}`).join(', ')})`,
             offset: `${u(r)} * (IN_W / 4u) + ${u(j / 4)} + ${u(icl)} * (IHW / 4u)`,
@@ -100,10 +106,20 @@ function dxVecStores(c: DxStore): string[] {
         }
       }
     }
-  }
-  const epi = ['    let o = (n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy0 * IN_W + ix0) / 4u;'];
+    return items;
+  };
   const body = ({ v, off }: { v: string; off: string }) => [accumulate ? `{{dx}}[o + ${off}] = {{dx}}[o + ${off}] + ${v};` : `{{dx}}[o + ${off}] = ${v};`];
-  return [...epi, ...storeBlock({ items, type: 'vec4<f32>', buffer: '{{dx}}', indent: '    ', body })];
+  const out = ['    let o = (n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy0 * IN_W + ix0) / 4u;'];
+  const perLoop = Math.max(1, Math.floor(STORE_LOOP_MAX_ITEMS / rowItems(0).length));
+  if (perLoop >= rb) {
+    const items = Array.from({ length: rb }, (_, r) => rowItems(r)).flat();
+    return [...out, ...storeBlock({ items, type: 'vec4<f32>', buffer: '{{dx}}', indent: '    ', body })];
+  }
+  for (let r0 = 0; r0 < rb; r0 += perLoop) {
+    const items = Array.from({ length: Math.min(perLoop, rb - r0) }, (_, r) => rowItems(r0 + r)).flat();
+    out.push('    {', ...storeBlock({ items, type: 'vec4<f32>', buffer: '{{dx}}', indent: '      ', body }), '    }');
+  }
+  return out;
 }
 
 /** Stores (or accumulates) the dX block: rb rows x pxb pixels x icb channels. */

@@ -91,7 +91,7 @@ export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: Sched
 export function convDxCandidates(s: ConvDxShape, target: ScheduleTarget): ConvDxSchedule[] {
   const out: ConvDxSchedule[] = [];
   const pxbs = s.stride === 1 ? [1, 2, 4, 8] : [1, 2, 4].map((m) => m * s.stride);
-  // 4 strides too: faster than the profile's 2, but too slow to compile for a cold start
+  // 4 strides too: at stride 2 that is 8 rows, more than the profile takes for a cold start
   const rowss = [...new Set([1, 2, 4].map((m) => rowsFor(s, m)))];
   for (const icb of [4, 8]) for (const pxb of pxbs) for (const rows of rowss) for (const wg of workgroupSizes(target)) out.push({ icb, pxb, wg, rows, gemm: false });
   const { cig } = convBlocks({ ...s, ocb: 4 });
