@@ -3,9 +3,8 @@
 // input-channel blocks along y.
 
 import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
-import { pow2AtLeast } from '../kernels/common.js';
 import type { ConvDxSchedule, ProfileName, ScheduleTarget } from './types.js';
-import { GPU_MIN_INVOCATIONS, gpuWorkgroup, profileWorkgroup } from './workgroup.js';
+import { cpuConvWorkgroup, GPU_MIN_INVOCATIONS, gpuWorkgroup, profileWorkgroup } from './workgroup.js';
 import { chooseGemmTile, gemmTileCandidates, workgroupSizes } from './conv.js';
 import { gemmInvocations } from '../kernels/conv-gemm.js';
 
@@ -58,7 +57,7 @@ export function convDxInvocations(s: ConvDxShape, t: ConvDxSchedule): number {
 /**
  * cpu: the direct kernel, 4 pixels (stride 1) or the multiple of the stride nearest 4, CPU_DX_ROWS
  * rows (as whole strides), 8 channels when the block has at most 4 pixels and the group more than 4
- * channels (else 4), a power-of-two workgroup of 8 to 64 (at least a subgroup). gpu: the implicit-product kernel (chooseGemmTile in
+ * channels (else 4), the workgroup cpuConvWorkgroup gives. gpu: the implicit-product kernel (chooseGemmTile in
  * conv.ts); `gemm: false` asks for the direct kernel, whose tile is then shrunk (4 channels, then
  * smaller pixel blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS, in workgroups of
  * gpuWorkgroup. Knobs in `fixed` are kept as given.
@@ -75,8 +74,7 @@ export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: Sched
   const rows = rowsFor(s, fixed.rows === undefined ? (profile === 'cpu' ? stridesOf(s, CPU_DX_ROWS) : 1) : stridesOf(s, fixed.rows));
   const icb = fixed.icb ?? (cig > 4 && rows * pxb <= 4 ? 8 : 4);
   if (profile === 'cpu') {
-    const sg = target.subgroupSize;
-    return { icb, pxb, wg: fixed.wg ?? Math.max(sg, Math.min(64, Math.max(8, pow2AtLeast(spatialOf(s, { pxb, rows }))))), rows, gemm: false };
+    return { icb, pxb, wg: fixed.wg ?? cpuConvWorkgroup(spatialOf(s, { pxb, rows }), target), rows, gemm: false };
   }
   let t: ConvDxSchedule = { icb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target), rows, gemm: false };
   while (convDxInvocations(s, t) < GPU_MIN_INVOCATIONS) {

@@ -3,13 +3,12 @@
 // and the output-channel blocks along y. ocb also fixes the packed weight layout (conv-layout.ts).
 
 import type { ConvShape } from '../conv-layout.js';
-import { workgroupFor } from '../kernels/common.js';
 import { GEMM_WORKGROUP_BYTES, gemmInvocations, gemmTiles } from '../kernels/conv-gemm.js';
 
 /** An implicit-product kernel's tile knobs (conv and conv_dx alike). */
 export type GemmTile = Pick<ConvSchedule, 'pxb' | 'wg'>;
 import type { ConvSchedule, ProfileName, ScheduleTarget } from './types.js';
-import { GPU_MIN_INVOCATIONS, gpuWorkgroup, profileWorkgroup } from './workgroup.js';
+import { cpuConvWorkgroup, GPU_MIN_INVOCATIONS, gpuWorkgroup, profileWorkgroup } from './workgroup.js';
 
 export type ConvScheduleShape = Pick<ConvShape, 'outC' | 'groups' | 'outW' | 'outH' | 'kernel' | 'stride' | 'pad' | 'batch'>;
 
@@ -44,9 +43,8 @@ const CPU_ROWS = 4;
 /**
  * The schedule of a convolution under a profile; knobs in `fixed` are kept as given (rows no more
  * than the image has). cpu: the direct kernel, 8 channels (4 when a group has no more) x CPU_ROWS
- * rows x 4 pixels, a workgroup no larger than the spatial blocks need (8 to 64, at least a
- * subgroup). gpu: the implicit-product kernel with workgroup tiles (chooseGemmTile); `gemm: false`
- * asks for the direct kernel, one row per invocation, whose tile is shrunk (4 channels, then halved
+ * rows x 4 pixels, a workgroup no larger than the spatial blocks need (cpuConvWorkgroup). gpu:
+ * the implicit-product kernel with workgroup tiles (chooseGemmTile); `gemm: false` asks for the direct kernel, one row per invocation, whose tile is shrunk (4 channels, then halved
  * pixel blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS. A direct pixel block is
  * never longer than a row (the kernel's row-end checks assume so).
  */
@@ -62,7 +60,7 @@ export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: S
   const rb = Math.min(fixed.rows ?? (profile === 'cpu' ? CPU_ROWS : 1), rows);
   if (profile === 'cpu') {
     const spatial = s.batch * Math.ceil(rows / rb) * Math.ceil(rowLen / pxb);
-    return { ocb, pxb, wg: fixed.wg ?? Math.max(workgroupFor(spatial), target.subgroupSize), rows: rb, gemm: false };
+    return { ocb, pxb, wg: fixed.wg ?? cpuConvWorkgroup(spatial, target), rows: rb, gemm: false };
   }
   let t: ConvSchedule = { ocb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target), rows: rb, gemm: false };
   while (convInvocations(s, t) < GPU_MIN_INVOCATIONS) {
