@@ -136,7 +136,7 @@ describe('convolution backward kernels vs reference (on the GPU forward values)'
       const w = weightsFor(g, 3);
       const x = inputFor(g, t.batch, 4);
       // with subgroup broadcasts (when the device has them) and with plain loads, each invocation
-      // owning the cpu profile's rows of dX (4 rows) and one stride of rows; where rows are 4-aligned,
+      // owning the cpu profile's rows of dX (4 strides where rows are 4-aligned) and one stride of rows; there,
       // a block of 4 rows x 8 channels, too many vec4 stores for one store loop (a loop per 2 rows);
       // then dX as the gpu profile's implicit product with workgroup tiles
       const runs = [

@@ -14,15 +14,21 @@ export type ConvDxShape = Omit<ConvGeometry, 'ocb'>;
 export const dxRows = (s: Pick<ConvDxShape, 'stride'>) => (s.stride > 1 ? s.stride : 1);
 
 /**
- * Input rows per invocation of the cpu profile's direct kernel, in whole strides (fewer where the
- * image has fewer): each weight load then serves that many rows' taps, and each dy row the taps of
- * the rows it reaches. On lavapipe (HRN-2x5x3x m=4, batch 128) dX ran 1.14x faster with 2 rows
- * than with 1 at stride 1, and 1.37x with 4. At stride 2, 4 rows are 2 strides: 4 strides (8 rows)
- * made each stride-2 kernel's block 32 vec4 stores, past STORE_LOOP_MAX_ITEMS, and each of those
- * kernels took about 2.3 s to compile instead of 0.2 s, which took the cold start of a training step
- * from 11.3 s to 18.3 s. `hrn tune` times 8 rows where a device's cache may keep them.
+ * Strides of input rows per invocation of the cpu profile's direct kernel (fewer where the image
+ * has fewer): each weight load then serves that many rows' taps, and each dy row the taps of the
+ * rows it reaches. On lavapipe (HRN-2x5x3x m=4, batch 128, all of its dX dispatches) dX ran 1.14x
+ * faster with 2 strides than with 1, and 1.37x with 4. 4 strides once took the cold start of a
+ * training step from 11.3 s to 18.3 s: at stride 2 they are 8 rows, and the block's 32 vec4 stores
+ * were unrolled (each stride-2 kernel took 2.3 s to compile instead of 0.2 s); stored by one loop
+ * per group of rows (dxVecStores) they compile in about 0.3 s.
  */
-const CPU_DX_ROWS = 4;
+const CPU_DX_STRIDES = 4;
+
+/**
+ * ...and where rows are not 4-aligned: such a block is stored value by value, unrolled (no vec4
+ * quads), so its stores grow with the rows; 2 strides keep them as they were before 4.
+ */
+const CPU_DX_STRIDES_UNALIGNED = 2;
 
 /** The rows an invocation owns under `t` (the stride's when the schedule does not say). */
 export const dxRowsOf = (s: Pick<ConvDxShape, 'stride'>, t: Pick<ConvDxSchedule, 'rows'>) => t.rows ?? dxRows(s);
@@ -55,12 +61,13 @@ export function convDxInvocations(s: ConvDxShape, t: ConvDxSchedule): number {
 }
 
 /**
- * cpu: the direct kernel, 4 pixels (stride 1) or the multiple of the stride nearest 4, CPU_DX_ROWS
- * rows (as whole strides), 8 channels when the block has at most 4 pixels and the group more than 4
- * channels (else 4), the workgroup cpuConvWorkgroup gives. gpu: the implicit-product kernel (chooseGemmTile in
- * conv.ts); `gemm: false` asks for the direct kernel, whose tile is then shrunk (4 channels, then
- * smaller pixel blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS, in workgroups of
- * gpuWorkgroup. Knobs in `fixed` are kept as given.
+ * cpu: the direct kernel, 4 pixels (stride 1) or the multiple of the stride nearest 4,
+ * CPU_DX_STRIDES strides of rows (CPU_DX_STRIDES_UNALIGNED where rows are not 4-aligned), 8
+ * channels when the block has at most 4 pixels and the group more than 4 (else 4), the workgroup
+ * cpuConvWorkgroup gives. gpu: the implicit-product kernel (chooseGemmTile in conv.ts); `gemm:
+ * false` asks for the direct kernel, whose tile is then shrunk (4 channels, then smaller pixel
+ * blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS, in workgroups of gpuWorkgroup.
+ * Knobs in `fixed` are kept as given.
  */
 export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: ScheduleTarget, fixed: Partial<ConvDxSchedule> = {}): ConvDxSchedule {
   const { cig } = convBlocks({ ...s, ocb: 4 });
@@ -71,7 +78,7 @@ export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: Sched
   }
   const st = s.stride;
   const pxb = fixed.pxb ?? (st === 1 ? Math.min(4, iw) : st * Math.max(1, Math.round(4 / st)));
-  const rows = rowsFor(s, fixed.rows === undefined ? (profile === 'cpu' ? stridesOf(s, CPU_DX_ROWS) : 1) : stridesOf(s, fixed.rows));
+  const rows = rowsFor(s, fixed.rows === undefined ? (profile === 'cpu' ? (iw % 4 === 0 ? CPU_DX_STRIDES : CPU_DX_STRIDES_UNALIGNED) : 1) : stridesOf(s, fixed.rows));
   const icb = fixed.icb ?? (cig > 4 && rows * pxb <= 4 ? 8 : 4);
   if (profile === 'cpu') {
     return { icb, pxb, wg: fixed.wg ?? cpuConvWorkgroup(spatialOf(s, { pxb, rows }), target), rows, gemm: false };
@@ -89,7 +96,6 @@ export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: Sched
 export function convDxCandidates(s: ConvDxShape, target: ScheduleTarget): ConvDxSchedule[] {
   const out: ConvDxSchedule[] = [];
   const pxbs = s.stride === 1 ? [1, 2, 4, 8] : [1, 2, 4].map((m) => m * s.stride);
-  // 4 strides too: at stride 2 that is 8 rows, more than the profile takes for a cold start
   const rowss = [...new Set([1, 2, 4].map((m) => rowsFor(s, m)))];
   for (const icb of [4, 8]) for (const pxb of pxbs) for (const rows of rowss) for (const wg of workgroupSizes(target)) out.push({ icb, pxb, wg, rows, gemm: false });
   const { cig } = convBlocks({ ...s, ocb: 4 });

@@ -43,10 +43,11 @@ const CPU_ROWS = 4;
 /**
  * The schedule of a convolution under a profile; knobs in `fixed` are kept as given (rows no more
  * than the image has). cpu: the direct kernel, 8 channels (4 when a group has no more) x CPU_ROWS
- * rows x 4 pixels, a workgroup no larger than the spatial blocks need (cpuConvWorkgroup). gpu:
- * the implicit-product kernel with workgroup tiles (chooseGemmTile); `gemm: false` asks for the direct kernel, one row per invocation, whose tile is shrunk (4 channels, then halved
- * pixel blocks) while the dispatch has fewer than GPU_MIN_INVOCATIONS. A direct pixel block is
- * never longer than a row (the kernel's row-end checks assume so).
+ * rows x 4 pixels, a workgroup no larger than the spatial blocks need (cpuConvWorkgroup). gpu: the
+ * implicit-product kernel with workgroup tiles (chooseGemmTile); `gemm: false` asks for the direct
+ * kernel, one row per invocation, whose tile is shrunk (4 channels, then halved pixel blocks) while
+ * the dispatch has fewer than GPU_MIN_INVOCATIONS. A direct pixel block is never longer than a row
+ * (the kernel's row-end checks assume so).
  */
 export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: ScheduleTarget, fixed: Partial<ConvSchedule> = {}): ConvSchedule {
   const { rows, rowLen } = rowsOf(s);
