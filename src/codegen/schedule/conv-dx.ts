@@ -25,8 +25,9 @@ export const dxRows = (s: Pick<ConvDxShape, 'stride'>) => (s.stride > 1 ? s.stri
 const CPU_DX_STRIDES = 4;
 
 /**
- * ...and where rows are not 4-aligned: such a block is stored value by value, unrolled (no vec4
- * quads), so its stores grow with the rows; 2 strides keep them as they were before 4.
+ * ...and where the block is not stored as vec4 quads (rows or pixel blocks not 4-aligned, as at
+ * stride 3): it is then stored value by value, unrolled, so its stores grow with the rows; 2
+ * strides keep them as they were before 4.
  */
 const CPU_DX_STRIDES_UNALIGNED = 2;
 
@@ -62,7 +63,7 @@ export function convDxInvocations(s: ConvDxShape, t: ConvDxSchedule): number {
 
 /**
  * cpu: the direct kernel, 4 pixels (stride 1) or the multiple of the stride nearest 4,
- * CPU_DX_STRIDES strides of rows (CPU_DX_STRIDES_UNALIGNED where rows are not 4-aligned), 8
+ * CPU_DX_STRIDES strides of rows (CPU_DX_STRIDES_UNALIGNED where it stores no vec4 quads), 8
  * channels when the block has at most 4 pixels and the group more than 4 (else 4), the workgroup
  * cpuConvWorkgroup gives. gpu: the implicit-product kernel (chooseGemmTile in conv.ts); `gemm:
  * false` asks for the direct kernel, whose tile is then shrunk (4 channels, then smaller pixel
@@ -78,7 +79,8 @@ export function chooseConvDx(s: ConvDxShape, profile: ProfileName, target: Sched
   }
   const st = s.stride;
   const pxb = fixed.pxb ?? (st === 1 ? Math.min(4, iw) : st * Math.max(1, Math.round(4 / st)));
-  const rows = rowsFor(s, fixed.rows === undefined ? (profile === 'cpu' ? (iw % 4 === 0 ? CPU_DX_STRIDES : CPU_DX_STRIDES_UNALIGNED) : 1) : stridesOf(s, fixed.rows));
+  const quads = pxb % 4 === 0 && iw % 4 === 0 && iw % pxb === 0;
+  const rows = rowsFor(s, fixed.rows === undefined ? (profile === 'cpu' ? (quads ? CPU_DX_STRIDES : CPU_DX_STRIDES_UNALIGNED) : 1) : stridesOf(s, fixed.rows));
   const icb = fixed.icb ?? (cig > 4 && rows * pxb <= 4 ? 8 : 4);
   if (profile === 'cpu') {
     return { icb, pxb, wg: fixed.wg ?? cpuConvWorkgroup(spatialOf(s, { pxb, rows }), target), rows, gemm: false };
