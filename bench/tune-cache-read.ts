@@ -16,6 +16,7 @@ import { compileTrainPlan } from '../src/codegen/train-plan.js';
 import { cacheKey, readTuneCache, tunedSchedulesOf, writeTuneCache, type CacheEntry } from '../src/cli/tune-cache.js';
 import { loadNetworksFromText, lowerNetwork } from '../src/driver.js';
 import { median } from './stats.js';
+import { familyOfKey, knobNames, type ScheduleFamily } from '../src/codegen/schedule/index.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' } } });
 const rounds = Number(values.rounds);
@@ -32,9 +33,9 @@ const entries: Record<string, CacheEntry> = {};
 const measured = { at: new Date().toISOString(), mode: 'training' as const, network: graph.name, reps: 5, tried: 1, candidates: 1 };
 for (const plan of plans) {
   for (const s of plan.schedules) {
-    if (entries[s.signature] || (s.schedule.family === 'reduction' && s.schedule.level === 2) || !s.signature.startsWith(s.schedule.family === 'reduction' ? '' : s.schedule.family)) continue;
-    const { family, ...rest } = s.schedule as unknown as Record<string, unknown> & { family: string };
-    const knobs = Object.fromEntries(Object.entries(rest).filter(([k]) => ['ocb', 'pxb', 'wg', 'icb', 'ovb', 'kyb', 'target', 'splitPlane'].includes(k)));
+    if (entries[s.signature] || (s.schedule.family === 'reduction' && s.schedule.level === 2) || familyOfKey(s.signature) !== s.schedule.family) continue;
+    const { family, ...rest } = s.schedule as unknown as Record<string, unknown> & { family: ScheduleFamily };
+    const knobs = Object.fromEntries(Object.entries(rest).filter(([k]) => knobNames(family).includes(k)));
     entries[s.signature] = { family, knobs, profile: 'cpu', ms: 1, profileMs: 1, measured } as unknown as CacheEntry;
   }
 }

@@ -38,7 +38,7 @@ describe('schedules against the reference at subgroups of 4, 8 and 16, bounds ch
         expect(x.gradients, `${x.point}, ${where}: gradients`).toBeLessThan(1e-4);
       }
       // The sample spans each family: no family has the same schedules at every point.
-      for (const f of ['conv', 'conv_dx', 'conv_dw', 'fc', 'reduction']) {
+      for (const f of ['conv', 'conv_dx', 'conv_dw', 'fc', 'reduction', 'elementwise']) {
         const at = r.results.map((x) => JSON.stringify(x.schedules.filter((s) => family(s) === f).map((s) => s.replace(/ \(.*\)$/, '')).sort()));
         expect(JSON.parse(at[0]).length, `${f} is scheduled`).toBeGreaterThan(0);
         expect(new Set(at).size, `${f}: schedules differ between points`).toBeGreaterThan(1);

@@ -20,6 +20,8 @@ import {
   PROFILE_NAMES,
   profileForDevice,
   reductionCandidates,
+  chooseElementwise,
+  elementwiseCandidates,
   type ScheduleTarget,
 } from '../src/codegen/schedule/index.js';
 import { compileTrainPlan, type TrainPlan } from '../src/codegen/train-plan.js';
@@ -66,7 +68,7 @@ describe('which profile a plan gets', () => {
     for (const profile of PROFILE_NAMES) {
       const plan = compileTrainPlan(small(), { batch: 2, profile });
       const families = new Set(plan.schedules.map((s) => s.schedule.family));
-      expect([...families].sort()).toEqual(['conv', 'conv_dw', 'conv_dx', 'fc', 'reduction']);
+      expect([...families].sort()).toEqual(['conv', 'conv_dw', 'conv_dx', 'elementwise', 'fc', 'reduction']);
       for (const s of plan.schedules) expect([s.profile, s.from]).toEqual([profile, 'option']);
       const convDw = plan.schedules.filter((s) => s.schedule.family === 'conv_dw').map((s) => plan.dispatches[s.dispatch].label);
       expect(convDw.every((l) => / dW( partial)?$/.test(l))).toBe(true);
@@ -180,8 +182,9 @@ describe('candidates a tuner would time', () => {
         has(convDwCandidates(g, target), { wg, ovb, kyb, pxb, target: t });
         has(fcCandidates(target), chooseFc(1000, profile, target));
         has(reductionCandidates(target), chooseReduction(profile, target));
+        has(elementwiseCandidates(target), chooseElementwise(s.outH * s.outW, profile, target));
       }
-      for (const c of [...convCandidates(s, target), ...convDxCandidates(s, target), ...convDwCandidates(g, target), ...fcCandidates(target), ...reductionCandidates(target)]) {
+      for (const c of [...convCandidates(s, target), ...convDxCandidates(s, target), ...convDwCandidates(g, target), ...fcCandidates(target), ...reductionCandidates(target), ...elementwiseCandidates(target)]) {
         expect(c.wg).toBeLessThanOrEqual(256);
         expect(c.wg % 8).toBe(0);
       }
@@ -201,7 +204,7 @@ describe('candidates a tuner would time', () => {
     const g = b.finish('candidates', fc, ['S1'], 10);
     const s = { batch: 2, inC: 8, inH: 8, inW: 8, outC: 16, outH: 4, outW: 4, kernel: 3, stride: 2, pad: 1, groups: 1 };
     const pick = <T>(l: T[]) => [l[0], l[Math.floor(l.length / 2)], l[l.length - 1]];
-    const lists = { conv: convCandidates(s, target), conv_dx: convDxCandidates(s, target), conv_dw: convDwCandidates({ ...s, ocb: 8 }, target), fc: fcCandidates(target), reduction: reductionCandidates(target) };
+    const lists = { conv: convCandidates(s, target), conv_dx: convDxCandidates(s, target), conv_dw: convDwCandidates({ ...s, ocb: 8 }, target), fc: fcCandidates(target), reduction: reductionCandidates(target), elementwise: elementwiseCandidates(target) };
     for (const [family, list] of Object.entries(lists)) {
       for (const c of pick(list as object[])) {
         const o = { batch: 2, subgroupSize: 8, schedules: { [family]: c } };

@@ -9,6 +9,7 @@ import { tensor, type Tensor } from '../src/reference/ops.js';
 import { maskedRelu, maskedReluBackward, maskSize, type MaskGranularity } from '../src/reference/masked-relu.js';
 import { genEwise } from '../src/codegen/kernels/ewise.js';
 import { genChainBwd } from '../src/codegen/kernels/chain-bwd.js';
+import { runFor } from '../src/codegen/schedule/elementwise.js';
 import { genChainBwdReduce } from '../src/codegen/kernels/chain-bwd-reduce.js';
 import { genReluMaskDm } from '../src/codegen/kernels/relu-mask-dm.js';
 import { DEFAULT_DISPATCH_LIMITS, type GeneratedKernel } from '../src/codegen/kernels/common.js';
@@ -95,6 +96,16 @@ describe('the reference partial ReLU against central differences', () => {
   }
 });
 
+/**
+ * The elementwise schedules a plane of h x w allows: runs of 1, 2 and 4 elements per invocation
+ * (vec4s where the plane is a multiple of 4), so that the per-pixel mask is also read past a run's
+ * first element.
+ */
+const schedulesFor = (h: number, w: number) => {
+  const units = (h * w) % 4 === 0 ? (h * w) / 4 : h * w;
+  return [...new Set([1, 2, 4].map((r) => runFor(units, r)))].map((run) => ({ run, wg: 64 }));
+};
+
 describe('masked ReLU kernels on the device vs the reference', () => {
   for (const t of CASES) {
     const [n, c, h, w] = t.shape;
@@ -104,12 +115,13 @@ describe('masked ReLU kernels on the device vs the reference', () => {
 
     it(`forward (ewise, constants and dispatch arguments): ${t.name}`, async () => {
       const ref = maskedRelu(x, t.start, t.end, mask, t.g).data;
-      for (const asArgs of [false, true]) {
-        const view = { batchStride: c * h * w, offset: 0 };
-        const k = genEwise({ name: 'masked', batch: n, c, h, w, a: view, out: view, relu: { ...relu, mask: t.g } }, {}, DEFAULT_DISPATCH_LIMITS, asArgs);
-        const got = await runSlots(k, { a_in: x.data, mask, y_out: new Float32Array(x.data.length) });
-        expect(relError(got.y_out, ref), `asArgs ${asArgs}`).toBeLessThan(1e-6);
-      }
+      for (const asArgs of [false, true])
+        for (const schedule of schedulesFor(h, w)) {
+          const view = { batchStride: c * h * w, offset: 0 };
+          const k = genEwise({ name: 'masked', batch: n, c, h, w, a: view, out: view, relu: { ...relu, mask: t.g } }, schedule, {}, DEFAULT_DISPATCH_LIMITS, asArgs);
+          const got = await runSlots(k, { a_in: x.data, mask, y_out: new Float32Array(x.data.length) });
+          expect(relError(got.y_out, ref), `asArgs ${asArgs}, run ${schedule.run}`).toBeLessThan(1e-6);
+        }
     });
 
     it(`forward with a mask at an offset inside a larger buffer, after bn and add: ${t.name}`, async () => {
@@ -122,9 +134,11 @@ describe('masked ReLU kernels on the device vs the reference', () => {
       const offset = 8;
       const padded = new Float32Array(offset + mask.length + 4);
       padded.set(mask, offset);
-      const k = genEwise({ name: 'masked', batch: n, c, h, w, a: view, b: view, bn: true, out: view, relu: { ...relu, mask: t.g, maskOffset: offset } }, {}, DEFAULT_DISPATCH_LIMITS, true);
-      const got = await runSlots(k, { a_in: x.data, b_in: b.data, scale, shift, mask: padded, y_out: new Float32Array(x.data.length) });
-      expect(relError(got.y_out, ref)).toBeLessThan(1e-5);
+      for (const schedule of schedulesFor(h, w)) {
+        const k = genEwise({ name: 'masked', batch: n, c, h, w, a: view, b: view, bn: true, out: view, relu: { ...relu, mask: t.g, maskOffset: offset } }, schedule, {}, DEFAULT_DISPATCH_LIMITS, true);
+        const got = await runSlots(k, { a_in: x.data, b_in: b.data, scale, shift, mask: padded, y_out: new Float32Array(x.data.length) });
+        expect(relError(got.y_out, ref), `run ${schedule.run}`).toBeLessThan(1e-5);
+      }
     });
 
     it(`backward: dx through the chain (chain_bwd) and dm (relu_mask_dm): ${t.name}`, async () => {
@@ -136,9 +150,11 @@ describe('masked ReLU kernels on the device vs the reference', () => {
       // Buffers: 0 the output gradient, 1 the chain's output, 2 the mask (at offset 4), 3 dx, 4 the ReLU's input, 5 dm (at offset 4).
       const maskBuf = new Float32Array(4 + mask.length);
       maskBuf.set(mask, 4);
-      const dx = genChainBwd({ name: 'dx', shape: { batch: n, c, h, w }, g: view(0), out: view(1), relu, mask: { buffer: 2, offset: 4, granularity: t.g }, a: { ...view(3), accumulate: false } }, DEFAULT_DISPATCH_LIMITS);
-      const got = await runBuffers(dx, { 0: dy.data, 1: y.data, 2: maskBuf, 3: new Float32Array(x.data.length) });
-      expect(relError(got[3], ref.dx.data), 'dx').toBeLessThan(1e-6);
+      for (const schedule of schedulesFor(h, w)) {
+        const dx = genChainBwd({ name: 'dx', shape: { batch: n, c, h, w }, g: view(0), out: view(1), relu, mask: { buffer: 2, offset: 4, granularity: t.g }, a: { ...view(3), accumulate: false } }, schedule, DEFAULT_DISPATCH_LIMITS);
+        const got = await runBuffers(dx, { 0: dy.data, 1: y.data, 2: maskBuf, 3: new Float32Array(x.data.length) });
+        expect(relError(got[3], ref.dx.data), `dx, run ${schedule.run}`).toBeLessThan(1e-6);
+      }
       // The step's uniform: lr, warm, the L1 weight, frozen.
       const cases = [
         { accumulate: false, l1: 0, frozen: 0 },

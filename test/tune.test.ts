@@ -203,7 +203,7 @@ describe('a tuned plan computes what the default plan computes', () => {
     const plain = compileTrainPlan(graph, opts);
     const tuned = otherSchedules(plain.schedules, (t) => compileTrainPlan(graph, { ...opts, tuned: t }));
     const families = new Set([...tuned.values()].map((t) => t.family));
-    expect([...families].sort()).toEqual(expect.arrayContaining(['conv', 'conv_dw', 'conv_dx', 'reduction']));
+    expect([...families].sort()).toEqual(expect.arrayContaining(['conv', 'conv_dw', 'conv_dx', 'elementwise', 'reduction']));
     const w = weightsFor(graph, 5);
     const x = inputFor(graph, batch, 6);
     const labels = [1, 7];

@@ -8,6 +8,7 @@
 // of cleared; m is the element's mask entry (per pixel) or its channel's (per channel).
 // Each target is a view (batch stride, offset) and is written (=) or accumulated (+=) as the
 // training plan decided for the gradient buffer it lands in. T is vec4<f32> when H*W % 4 == 0.
+// An invocation computes a run of RUN elements (the schedule's).
 // Sizes, views and the ReLU range are dispatch arguments (args.NAME), so the chains of every layer
 // share a few kernels (one per combination of the flags below).
 
@@ -15,42 +16,60 @@
 
 //#include per_element_args
 
-fn element(e: u32) {
-  let p = e % args.PLANE;
-  let t = e / args.PLANE;
+// Invocation i computes the run of RUN elements starting at element i * RUN (RUN divides PLANE, so
+// a run lies in one plane): its image, channel and the channel's coefficients, once per run.
+fn element(i: u32) {
+  let e0 = i * {{RUN}}u;
+  let p0 = e0 % args.PLANE;
+  let t = e0 / args.PLANE;
   let c = t % args.C;
   let n = t / args.C;
-  let at = c * args.PLANE + p;
-  var gv = {{g_in}}[n * args.G_BS + args.G_OFF + at];
+  let at = c * args.PLANE + p0;
+  let g0 = n * args.G_BS + args.G_OFF + at;
 //#if RELU
-  if (c >= args.RELU_START && c < args.RELU_END) {
-//#if MASK
-    gv = select(gv * ({{T}}(1.0) - {{MASK_AT}}), gv, {{o_in}}[n * args.O_BS + args.O_OFF + at] > {{T}}(0.0));
-//#else
-    gv = select({{T}}(0.0), gv, {{o_in}}[n * args.O_BS + args.O_OFF + at] > {{T}}(0.0));
-//#endif
-  }
+  let on = c >= args.RELU_START && c < args.RELU_END;
+  let o0 = n * args.O_BS + args.O_OFF + at;
 //#endif
 //#if TB
   let ib = n * args.B_BS + args.B_OFF + at;
-//#if ACC_B
-  {{tb}}[ib] = {{tb}}[ib] + gv;
+//#endif
+//#if TA
+//#if BN
+  let kc = {{coef}}[c];
+  let x0 = n * args.X_BS + args.X_OFF + at;
+//#endif
+  let ia = n * args.A_BS + args.A_OFF + at;
+//#endif
+  for (var k = 0u; k < {{RUN}}u; k++) {
+    let p = p0 + k;
+    var gv = {{g_in}}[g0 + k];
+//#if RELU
+    if (on) {
+//#if MASK
+      gv = select(gv * ({{T}}(1.0) - {{MASK_AT}}), gv, {{o_in}}[o0 + k] > {{T}}(0.0));
 //#else
-  {{tb}}[ib] = gv;
+      gv = select({{T}}(0.0), gv, {{o_in}}[o0 + k] > {{T}}(0.0));
+//#endif
+    }
+//#endif
+//#if TB
+//#if ACC_B
+    {{tb}}[ib + k] = {{tb}}[ib + k] + gv;
+//#else
+    {{tb}}[ib + k] = gv;
 //#endif
 //#endif
 //#if TA
 //#if BN
-  let k = {{coef}}[c];
-  let d = k.x * gv + k.y * ({{x_in}}[n * args.X_BS + args.X_OFF + at] - k.w) + k.z;
+    let d = kc.x * gv + kc.y * ({{x_in}}[x0 + k] - kc.w) + kc.z;
 //#else
-  let d = gv{{SCALE_A}};
+    let d = gv{{SCALE_A}};
 //#endif
-  let ia = n * args.A_BS + args.A_OFF + at;
 //#if ACC_A
-  {{ta}}[ia] = {{ta}}[ia] + d;
+    {{ta}}[ia + k] = {{ta}}[ia + k] + d;
 //#else
-  {{ta}}[ia] = d;
+    {{ta}}[ia + k] = d;
 //#endif
 //#endif
+  }
 }

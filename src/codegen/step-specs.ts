@@ -5,7 +5,9 @@
 import type { ConvNode, GraphNode } from '../ir/graph.js';
 import type { ConvShape } from './conv-layout.js';
 import type { ChainStep } from './graph/state.js';
-import type { EwiseKernelSpec, ViewLayout } from './kernels/index.js';
+import { ewiseVec, genEwise, type EwiseKernelSpec, type GeneratedKernel, type SlotAliases, type ViewLayout } from './kernels/index.js';
+import type { DispatchLimits } from './kernels/common.js';
+import type { Scheduler, ScheduleRecord } from './schedule/scheduler.js';
 
 /** A convolution's shape at a batch: its input's and its own. */
 export function convShapeOf(nodes: readonly GraphNode[], c: ConvNode, batch: number): ConvShape {
@@ -30,4 +32,10 @@ export function ewiseSpecOf(
   const spec: EwiseKernelSpec = { name, batch, c: shape.c, h: shape.h, w: shape.w, a, out };
   if (!chain) return spec;
   return { ...spec, bn: chain.step.bn !== undefined, b: chain.b, relu: chainRelu(chain.step) };
+}
+
+/** The elementwise kernel of `spec` with the schedule `scheduler` picks for it (`asArgs` as genEwise's). */
+export function scheduledEwise(scheduler: Scheduler, spec: EwiseKernelSpec, alias: SlotAliases, limits: DispatchLimits, asArgs = false): { gen: GeneratedKernel; record: ScheduleRecord } {
+  const schedule = scheduler.elementwise(spec.name, 'ewise', { batch: spec.batch, c: spec.c, plane: spec.h * spec.w, vec: ewiseVec(spec) });
+  return { gen: genEwise(spec, schedule.value, alias, limits, asArgs), record: schedule.record };
 }

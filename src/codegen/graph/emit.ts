@@ -9,14 +9,14 @@ import { convMacs } from '../../ir/count.js';
 import { convPacking } from '../../program/param-layout.js';
 import { convWeightPadding } from '../conv-layout.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
-import { genArgmax, genAvgPool, genConv, genEwise, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
+import { genArgmax, genAvgPool, genConv, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
 import { dispatchLimits, type DispatchLimits } from '../kernels/common.js';
 import type { BufferKind, ParamSource, PlanBody, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
 import { Scheduler, scheduleTarget, type ScheduleRecord } from '../schedule/scheduler.js';
 import type { DispatchSchedule } from '../schedule/types.js';
 import { isMaterialized } from './place.js';
 import { need, nodeOf, type Allocation, type ChainStep, type ConvStep, type CopyStep, type Fusion, type GraphState, type Liveness, type Placement, type SimpleStep, type GraphPassOptions } from './state.js';
-import { convShapeOf, ewiseSpecOf } from '../step-specs.js';
+import { convShapeOf, ewiseSpecOf, scheduledEwise } from '../step-specs.js';
 
 class Emitter {
   readonly buffers: PlanBuffer[];
@@ -171,9 +171,9 @@ class Emitter {
       slotBuffers.mask = this.paramBuffer(`${reluNode.name}.mask`, length * 4, { kind: 'relu-mask', relu: reluNode.name, length }, label);
     }
     const spec = ewiseSpecOf(label, this.options.batch, sh, this.layout(a), out, chain && { step: chain, b: b !== undefined ? this.layout(b) : undefined });
-    const gen = genEwise(spec, this.aliases(slots), this.dl);
+    const { gen, record } = scheduledEwise(this.scheduler, spec, this.aliases(slots), this.dl);
     const dispatchNames = s.kind === 'copy' ? [`${this.node(s.dst).name} <- ${this.graph.nodes[s.src].name}`] : names;
-    this.emit(s.kind === 'copy' ? 'copy' : 'ewise', gen, slotBuffers, dispatchNames, 0);
+    this.emit(s.kind === 'copy' ? 'copy' : 'ewise', gen, slotBuffers, dispatchNames, 0, record);
   }
 
   simple(s: SimpleStep, names: string[]): void {

@@ -1,8 +1,9 @@
 // Backward of an elementwise chain [bn] [add] [relu]: the input gradients.
 
 import { f, u } from '../template.js';
+import type { ElementwiseSchedule } from '../schedule/types.js';
 import { argU, type DispatchLimits, fixedWorkgroup } from './common.js';
-import { type BufView, build, type GradTarget, grid, type PlaneShape, type SlotDef, type TrainKernel, argUnits, tUnits, vecFor, WG, reads, writes } from './train-common.js';
+import { type BufView, build, type GradTarget, grid, type PlaneShape, type SlotDef, type TrainKernel, argUnits, tUnits, vecFor, reads, writes } from './train-common.js';
 
 export interface ChainBwdSpec {
   name: string;
@@ -48,21 +49,29 @@ export function maskRead(m: MaskView, vec: 1 | 4, plane: string, start: string, 
   return { slot: reads('mask', m.buffer, 'array<f32>'), at: clamped(`${T}({{mask}}[${u(m.offset)} + c - ${start}])`) };
 }
 
-/** The elementwise part of a chain's backward (also a plain gradient copy: no relu, bn or b). */
-export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKernel {
-  const sh = s.shape;
-  const plane = sh.h * sh.w;
-  const relu = s.relu && s.relu.end > s.relu.start ? s.relu : undefined;
-  if (!s.a && !s.b) throw new Error(`${s.name}: a chain backward with no target`);
+/** The vector width genChainBwd reads `s`'s elements in: 4 where the plane and every view are multiples of 4. */
+export function chainBwdVec(s: ChainBwdSpec): 1 | 4 {
+  const relu = s.relu && s.relu.end > s.relu.start;
   const views: BufView[] = [s.g];
   if (relu) views.push(s.out!);
   if (s.bn && s.a) views.push(s.bn.x);
   if (s.a) views.push(s.a);
   if (s.b) views.push(s.b);
-  const vec = vecFor(plane, views);
+  return vecFor(s.shape.h * s.shape.w, views);
+}
+
+/** The elementwise part of a chain's backward (also a plain gradient copy: no relu, bn or b). */
+export function genChainBwd(s: ChainBwdSpec, schedule: ElementwiseSchedule, limits: DispatchLimits): TrainKernel {
+  const sh = s.shape;
+  const plane = sh.h * sh.w;
+  const relu = s.relu && s.relu.end > s.relu.start ? s.relu : undefined;
+  if (!s.a && !s.b) throw new Error(`${s.name}: a chain backward with no target`);
+  const vec = chainBwdVec(s);
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
-  const total = sh.batch * sh.c * (plane / vec);
-  const wg = fixedWorkgroup(WG, limits);
+  const units = plane / vec;
+  if (units % schedule.run !== 0) throw new Error(`${s.name}: a run of ${schedule.run} does not divide the plane's ${units} elements`);
+  const total = (sh.batch * sh.c * units) / schedule.run;
+  const wg = fixedWorkgroup(schedule.wg, limits);
   const [nx, , nz] = grid(total, wg, limits, s.name);
   const bn = s.bn && s.a ? s.bn : undefined;
   const slots: SlotDef[] = [reads('g_in', s.g.buffer, `array<${T}>`)];
@@ -79,7 +88,7 @@ export function genChainBwd(s: ChainBwdSpec, limits: DispatchLimits): TrainKerne
   return build(
     'train/chain_bwd',
     slots,
-    { SCALE_A: s.scaleA !== undefined && s.scaleA !== 1 ? ` * ${f(s.scaleA)}` : '', WG: wg, T, MASK_AT: mask?.at ?? '' },
+    { SCALE_A: s.scaleA !== undefined && s.scaleA !== 1 ? ` * ${f(s.scaleA)}` : '', WG: wg, T, RUN: schedule.run, MASK_AT: mask?.at ?? '' },
     { RELU: !!relu, MASK: !!mask, BN: !!bn, TA: !!s.a, TB: !!s.b, ACC_A: !!s.a?.accumulate, ACC_B: !!s.b?.accumulate },
     wg,
     [nx, 1, nz],

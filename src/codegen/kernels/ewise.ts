@@ -1,6 +1,7 @@
 // Elementwise kernel (kernels/ewise.wgsl): batch-norm scale/shift, add, ReLU range, copy.
 
 import { u, type TemplateValues } from '../template.js';
+import type { ElementwiseSchedule } from '../schedule/types.js';
 import { DEFAULT_DISPATCH_LIMITS, finishPerElement, type GeneratedKernel, argU, scalarValues, type Slot, type SlotAliases, vecType, type ViewLayout, viewArgs } from './common.js';
 
 export interface EwiseKernelSpec {
@@ -19,16 +20,19 @@ export interface EwiseKernelSpec {
   relu?: { start: number; end: number; mask?: 'pixel' | 'channel'; maskOffset?: number };
 }
 
-const ELEMENTWISE_WG = 64;
+/** The vector width genEwise reads `spec`'s elements in: 4 where the plane is a multiple of 4. */
+export const ewiseVec = (spec: Pick<EwiseKernelSpec, 'h' | 'w'>): 1 | 4 => ((spec.h * spec.w) % 4 === 0 ? 4 : 1);
 
 /**
  * `asArgs`: sizes, views and the ReLU range as dispatch arguments rather than constants (the
  * training plan uses this: its many elementwise dispatches then share a few kernels, each of
  * which the CPU driver would otherwise compile on the first step).
  */
-export function genEwise(spec: EwiseKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS, asArgs = false): GeneratedKernel {
+export function genEwise(spec: EwiseKernelSpec, schedule: ElementwiseSchedule, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS, asArgs = false): GeneratedKernel {
   const plane = spec.h * spec.w;
-  const vec = plane % 4 === 0 ? 4 : 1;
+  const vec = ewiseVec(spec);
+  const units = plane / vec;
+  if (units % schedule.run !== 0) throw new Error(`${spec.name}: a run of ${schedule.run} does not divide the plane's ${units} elements`);
   const T = vecType(vec);
   const relu = spec.relu && spec.relu.end > spec.relu.start ? spec.relu : undefined;
   const slots: Slot[] = [{ name: 'a_in', type: `array<${T}>`, write: false }];
@@ -60,8 +64,8 @@ export function genEwise(spec: EwiseKernelSpec, alias: SlotAliases = {}, limits 
   const read = mask === 'pixel' ? `{{mask}}[${u(off / vec)} + (c - ${start}) * ${scalars.values.PLANE} + p]` : `${T}({{mask}}[${u(off)} + c - ${start}])`;
   // Training may move a mask past [0, 1]; the effective mask is clamped (docs/passes.md).
   const maskAt = `clamp(${read}, ${T}(0.0), ${T}(1.0))`;
-  const values: TemplateValues = { ...scalars.values, T, MASK_AT: mask === undefined ? '' : maskAt };
+  const values: TemplateValues = { ...scalars.values, T, RUN: schedule.run, MASK_AT: mask === undefined ? '' : maskAt };
   const flags = { BN: !!spec.bn, ADD: !!spec.b, RELU: !!relu, MASK: mask !== undefined, ARGS: asArgs };
-  const total = spec.batch * spec.c * (plane / vec);
-  return finishPerElement({ template: 'ewise', name: spec.name, total, workgroupSize: ELEMENTWISE_WG, slots, alias, values, flags, args: scalars.args }, limits);
+  const total = (spec.batch * spec.c * units) / schedule.run;
+  return finishPerElement({ template: 'ewise', name: spec.name, total, workgroupSize: schedule.wg, slots, alias, values, flags, args: scalars.args }, limits);
 }

@@ -6,6 +6,7 @@ import { chooseConvDx, convDxCandidates, convDxKnobs } from './conv-dx.js';
 import { chooseConvDw, convDwCandidates } from './conv-dw.js';
 import { chooseFc, fcCandidates } from './fc.js';
 import { chooseReduction, reductionCandidates } from './reduction.js';
+import { chooseElementwise, elementwiseCandidates } from './elementwise.js';
 import type { KernelSignature } from './signature.js';
 import type { TunedSchedule } from './tuned.js';
 import { knobNames } from './tuned.js';
@@ -35,6 +36,8 @@ export function knobsFor(sig: KernelSignature, profile: ProfileName, target: Sch
     }
     case 'fc':
       return chooseFc(fcInvocations(sig), profile, target, fixed as Partial<FamilySchedules['fc']>);
+    case 'elementwise':
+      return chooseElementwise(sig.plane / sig.vec, profile, target, fixed as Partial<FamilySchedules['elementwise']>);
     default: {
       const t = chooseReduction(profile, target, fixed as Partial<FamilySchedules['reduction']>);
       return { target: t.target, splitPlane: t.splitPlane, wg: t.wg };
@@ -53,6 +56,8 @@ export function familyCandidates(sig: KernelSignature, target: ScheduleTarget): 
       return convDwCandidates(sig.shape, target);
     case 'fc':
       return fcCandidates(target);
+    case 'elementwise':
+      return elementwiseCandidates(target);
     default:
       return reductionCandidates(target);
   }

@@ -9,6 +9,7 @@ export * from './conv-dx.js';
 export * from './conv-dw.js';
 export * from './fc.js';
 export * from './reduction.js';
+export * from './elementwise.js';
 export * from './profiles.js';
 export * from './scheduler.js';
 export * from './describe.js';

@@ -10,12 +10,14 @@ import { chooseConvDx, convDxKnobs } from './conv-dx.js';
 import { chooseConvDw, type ConvDwTiling } from './conv-dw.js';
 import { chooseFc } from './fc.js';
 import { chooseReduction, dwReduceLanes, reductionSplit, type ReductionSplit } from './reduction.js';
-import { signatureKey, type FcKernel, type KernelSignature, type ReductionKernel } from './signature.js';
+import { chooseElementwise } from './elementwise.js';
+import { signatureKey, type ElementwiseKernel, type FcKernel, type KernelSignature, type ReductionKernel } from './signature.js';
 import type { TunedSchedules } from './tuned.js';
 import type {
   ConvDxSchedule,
   ConvSchedule,
   DispatchSchedule,
+  ElementwiseSchedule,
   FamilySchedules,
   FcSchedule,
   PlanProfile,
@@ -66,7 +68,7 @@ export function scheduleTarget(
 }
 
 /** The families whose kernels share loads across a subgroup: their workgroups are whole subgroups. */
-const USES_SUBGROUPS: Record<ScheduleFamily, boolean> = { conv: true, conv_dx: true, conv_dw: true, fc: false, reduction: false };
+const USES_SUBGROUPS: Record<ScheduleFamily, boolean> = { conv: true, conv_dx: true, conv_dw: true, fc: false, reduction: false, elementwise: false };
 
 export class Scheduler {
   constructor(
@@ -153,6 +155,12 @@ export class Scheduler {
     const t = p.value;
     const split = reductionSplit(c, batch, plane, t);
     return this.chosen({ ...p, value: { ...t, split } }, { family: 'reduction', level: 1, target: t.target, splitPlane: t.splitPlane, wg: t.wg, partials: split.chunks });
+  }
+
+  /** A per-element kernel over `batch` images of `c` planes of `plane` elements, read as vectors of `vec`. */
+  elementwise(name: string, kernel: ElementwiseKernel, geo: { batch: number; c: number; plane: number; vec: number }): Chosen<ElementwiseSchedule> {
+    const p = this.pick(name, { family: 'elementwise', kernel, ...geo }, (profile, fixed) => chooseElementwise(geo.plane / geo.vec, profile, this.target, fixed));
+    return this.chosen(p, { family: 'elementwise', ...p.value });
   }
 
   /** The second level adding the `partials` of a first level (bn_finalize, chain_bwd_finalize): its workgroup and origin. */

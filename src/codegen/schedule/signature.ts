@@ -13,6 +13,9 @@ export type FcKernel = 'fc' | 'fc_train' | 'fc_dw' | 'fc_dx';
 /** The first levels of the per-channel reductions: batch statistics, and the batch-norm gradient's sums. */
 export type ReductionKernel = 'bn_stats' | 'chain_bwd_reduce';
 
+/** The per-element kernels: a chain's batch norm, add and ReLU (forward), and its gradient. */
+export type ElementwiseKernel = 'ewise' | 'chain_bwd';
+
 export type KernelSignature =
   /** A forward convolution; `sg`: the subgroup width its kernel shares loads across. */
   | { family: 'conv'; shape: ConvShape; sg: number }
@@ -20,7 +23,9 @@ export type KernelSignature =
   | { family: 'conv_dx'; shape: ConvGeometry; sg: number }
   | { family: 'conv_dw'; shape: ConvGeometry; sg: number }
   | { family: 'fc'; kernel: FcKernel; batch: number; inFeatures: number; outFeatures: number }
-  | { family: 'reduction'; kernel: ReductionKernel; batch: number; c: number; plane: number };
+  | { family: 'reduction'; kernel: ReductionKernel; batch: number; c: number; plane: number }
+  /** `vec`: the elements' vector width (4 where the plane and every view are multiples of 4, else 1). */
+  | { family: 'elementwise'; kernel: ElementwiseKernel; batch: number; c: number; plane: number; vec: number };
 
 /** `4x32x32`. */
 const chw = (c: number, h: number, w: number) => `${c}x${h}x${w}`;
@@ -32,7 +37,7 @@ function convText(s: ConvShape): string {
 /**
  * The signature as a key, readable as the tune table prints it:
  * `conv b128 4x32x32>8x16x16 k3 s2 p1 g1 sg8`, `conv_dw ... ocb8 sg8`, `fc_dw b128 120>10`,
- * `bn_stats b128 c8 p256`.
+ * `bn_stats b128 c8 p256`, `ewise b128 c8 p256 v4`.
  */
 export function signatureKey(s: KernelSignature): string {
   switch (s.family) {
@@ -43,6 +48,8 @@ export function signatureKey(s: KernelSignature): string {
       return `${s.family} ${convText(s.shape)} ocb${s.shape.ocb} sg${s.sg}`;
     case 'fc':
       return `${s.kernel} b${s.batch} ${s.inFeatures}>${s.outFeatures}`;
+    case 'elementwise':
+      return `${s.kernel} b${s.batch} c${s.c} p${s.plane} v${s.vec}`;
     default:
       return `${s.kernel} b${s.batch} c${s.c} p${s.plane}`;
   }
@@ -51,6 +58,7 @@ export function signatureKey(s: KernelSignature): string {
 const CONV = /^(conv|conv_dx|conv_dw) b(\d+) (\d+)x(\d+)x(\d+)>(\d+)x(\d+)x(\d+) k(\d+) s(\d+) p(\d+) g(\d+)(?: ocb(\d+))? sg(\d+)$/;
 const FC = /^(fc|fc_train|fc_dw|fc_dx) b(\d+) (\d+)>(\d+)$/;
 const REDUCTION = /^(bn_stats|chain_bwd_reduce) b(\d+) c(\d+) p(\d+)$/;
+const ELEMENTWISE = /^(ewise|chain_bwd) b(\d+) c(\d+) p(\d+) v(1|4)$/;
 
 /** The signature a key names (signatureKey's inverse), or undefined for text that is not a key. */
 export function parseSignatureKey(key: string): KernelSignature | undefined {
@@ -67,6 +75,8 @@ export function parseSignatureKey(key: string): KernelSignature | undefined {
   if (m) return { family: 'fc', kernel: m[1] as FcKernel, batch: n(m[2]), inFeatures: n(m[3]), outFeatures: n(m[4]) };
   m = REDUCTION.exec(key);
   if (m) return { family: 'reduction', kernel: m[1] as ReductionKernel, batch: n(m[2]), c: n(m[3]), plane: n(m[4]) };
+  m = ELEMENTWISE.exec(key);
+  if (m) return { family: 'elementwise', kernel: m[1] as ElementwiseKernel, batch: n(m[2]), c: n(m[3]), plane: n(m[4]), vec: n(m[5]) };
   return undefined;
 }
 

@@ -29,6 +29,7 @@ const KNOBS: { [F in ScheduleFamily]: Record<keyof Required<FamilySchedules[F]>,
   conv_dw: { wg: 'number', ovb: 'number', kyb: 'number', pxb: 'number', target: 'number' },
   fc: { wg: 'number' },
   reduction: { target: 'number', splitPlane: 'boolean', wg: 'number' },
+  elementwise: { run: 'number', wg: 'number' },
 };
 
 /** The names of a family's knobs. */

@@ -80,6 +80,17 @@ export interface ReductionSchedule {
   wg: number;
 }
 
+/**
+ * The per-element kernels (batch norm, add and ReLU chains, and their gradients): `run`
+ * consecutive elements of one plane per invocation.
+ */
+export interface ElementwiseSchedule {
+  /** Elements (of the kernel's vector type) per invocation: the longest power of two up to it that divides the plane is taken. */
+  run: number;
+  /** Invocations per workgroup. */
+  wg: number;
+}
+
 /** Each family's knobs, by family name. */
 export interface FamilySchedules {
   conv: ConvSchedule;
@@ -87,11 +98,12 @@ export interface FamilySchedules {
   conv_dw: ConvDwSchedule;
   fc: FcSchedule;
   reduction: ReductionSchedule;
+  elementwise: ElementwiseSchedule;
 }
 
 export type ScheduleFamily = keyof FamilySchedules;
 
-export const SCHEDULE_FAMILIES: readonly ScheduleFamily[] = ['conv', 'conv_dx', 'conv_dw', 'fc', 'reduction'];
+export const SCHEDULE_FAMILIES: readonly ScheduleFamily[] = ['conv', 'conv_dx', 'conv_dw', 'fc', 'reduction', 'elementwise'];
 
 /** Knobs to force on every kernel of a family, over what the profile chose (tests, tuning). */
 export type ScheduleOverrides = { [F in ScheduleFamily]?: Partial<FamilySchedules[F]> };
@@ -107,7 +119,8 @@ export type Schedule =
   | ({ family: 'conv_dw' } & ConvDwSchedule & { chunks: number })
   | ({ family: 'fc' } & FcSchedule)
   | ({ family: 'reduction'; level: 1 } & ReductionSchedule & { partials: number })
-  | { family: 'reduction'; level: 2; wg: number; partials: number; lanes?: number };
+  | { family: 'reduction'; level: 2; wg: number; partials: number; lanes?: number }
+  | ({ family: 'elementwise' } & ElementwiseSchedule);
 
 export interface DispatchSchedule {
   /** The dispatch's index in its plan. */

@@ -5,6 +5,7 @@ import type { ConcatNode } from '../../ir/graph.js';
 import type { ChainStep, ConvStep, SimpleStep } from '../graph/state.js';
 import {
   genAvgPoolBwd,
+  chainBwdVec,
   genChainBwd,
   genChainBwdFinalize,
   genChainBwdReduce,
@@ -17,6 +18,7 @@ import {
   genMaxPoolBwd,
   genReluMaskDm,
   type BufView,
+  type ChainBwdSpec,
   maxPoolShape,
 } from '../kernels/index.js';
 import type { ConvGeometry } from '../conv-layout.js';
@@ -113,7 +115,7 @@ function chain(x: BackwardContext, s: ChainStep): void {
   const ta = grads.needed[s.a] ? grads.target(s.a) : undefined;
   const tb = s.b !== undefined && grads.needed[s.b] ? grads.target(s.b) : undefined;
   if (ta || tb) {
-    b.emit('backward', `${names} dX`, genChainBwd({ name: `${names} dX`, shape: sh, g, out, relu, ...(mask ? { mask } : {}), bn, a: ta, b: tb, scaleA: s.doubled ? 2 : 1 }, b.dl));
+    chainBwd(b, `${names} dX`, { name: `${names} dX`, shape: sh, g, out, relu, ...(mask ? { mask } : {}), bn, a: ta, b: tb, scaleA: s.doubled ? 2 : 1 });
   }
 }
 
@@ -156,7 +158,7 @@ function concat(x: BackwardContext, cat: ConcatNode): void {
     if (gi.buffer === region.buffer && gi.offset === region.offset) continue; // lives there already
     grads.read(cat.id);
     const name = `${cat.name} -> ${b.nodes[i].name}`;
-    b.emit('backward', `${name} dX`, genChainBwd({ name, shape: b.shapeOf(i), g: region, a: grads.target(i) }, b.dl));
+    chainBwd(b, `${name} dX`, { name, shape: b.shapeOf(i), g: region, a: grads.target(i) });
   }
 }
 
@@ -171,4 +173,11 @@ export function emitBackward(x: BackwardContext, steps: readonly TrainStep[]): v
     else if (s.kind === 'maxpool') maxpool(x, s);
     else avgpool(x, s);
   }
+}
+
+/** A chain's gradient kernel (or a plain gradient copy) with its schedule, emitted as `label`. */
+function chainBwd(b: TrainBuilder, label: string, spec: ChainBwdSpec): void {
+  const geo = { batch: spec.shape.batch, c: spec.shape.c, plane: spec.shape.h * spec.shape.w, vec: chainBwdVec(spec) };
+  const schedule = b.scheduler.elementwise(spec.name, 'chain_bwd', geo);
+  b.emit('backward', label, genChainBwd(spec, schedule.value, b.dl), 0, schedule.record);
 }

@@ -7,12 +7,12 @@
 import { BN_EPS, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
 import { convPacking } from '../../program/param-layout.js';
 import type { ChainStep, ConvStep, FusedStep, Fusion, SimpleStep } from '../graph/state.js';
-import { genAvgPool, genBnFinalize, genBnStats, genConv, genEwise, genFc, genMaxPool, maxPoolShape, type BufView } from '../kernels/index.js';
+import { genAvgPool, genBnFinalize, genBnStats, genConv, genFc, genMaxPool, maxPoolShape, type BufView } from '../kernels/index.js';
 import type { SlotRange, TrainBuilder } from './builder.js';
 import type { TrainPhase } from './types.js';
 import { paramRange, type BnStore, type ParamStore } from './params.js';
 import type { ForwardValues } from './values.js';
-import { convShapeOf, ewiseSpecOf } from '../step-specs.js';
+import { convShapeOf, ewiseSpecOf, scheduledEwise } from '../step-specs.js';
 
 export type TrainStep = FusedStep | { kind: 'concat'; anchor: number; nodes: number[]; node: ConcatNode };
 
@@ -92,8 +92,8 @@ export function applyChain(x: Pick<ForwardContext, 'b' | 'fwd' | 'bn' | 'store'>
   const name = b.nodes[s.anchor].name;
   // An SNL mask is a parameter: bound at its (aligned) offset in the parameter buffer.
   const maskSlot: Record<string, SlotRange> = s.relu?.mask !== undefined ? { mask: paramRange(x.store, `${b.nodes[s.relu.node].name}.mask`) } : {};
-  const gen = genEwise(ewiseSpecOf(name, b.batch, sh, a, out, { step: s, b: bView }), b.aliasesOf(slots), b.dl, true);
-  b.emitInference(phase, label, gen, { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer }, ...bnSlots, ...maskSlot });
+  const { gen, record } = scheduledEwise(b.scheduler, ewiseSpecOf(name, b.batch, sh, a, out, { step: s, b: bView }), b.aliasesOf(slots), b.dl, true);
+  b.emitInference(phase, label, gen, { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer }, ...bnSlots, ...maskSlot }, 0, record);
 }
 
 function concat(x: ForwardContext, node: ConcatNode): void {
@@ -105,8 +105,8 @@ function concat(x: ForwardContext, node: ConcatNode): void {
     const sh = b.shapeOf(i);
     const out = { buffer: dst.buffer, offset: dst.offset + chan * b.plane(i), batchStride: dst.batchStride };
     const label = `${node.name} <- ${b.nodes[i].name}`;
-    const gen = genEwise(ewiseSpecOf(label, b.batch, sh, src, out), b.aliasesOf([['a_in', src], ['y_out', out]]), b.dl, true);
-    b.emitInference('forward', label, gen, { a_in: { buffer: src.buffer }, y_out: { buffer: dst.buffer } });
+    const { gen, record } = scheduledEwise(b.scheduler, ewiseSpecOf(label, b.batch, sh, src, out), b.aliasesOf([['a_in', src], ['y_out', out]]), b.dl, true);
+    b.emitInference('forward', label, gen, { a_in: { buffer: src.buffer }, y_out: { buffer: dst.buffer } }, 0, record);
     chan += sh.c;
   }
 }

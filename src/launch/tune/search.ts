@@ -31,7 +31,7 @@ import { deviceClock, type GpuClock } from '../../runtime/gpu-timer.js';
 export type { Measured, SignatureTuning, TuneDevice, TuneMode, TuneOptions, TuneProgress, TuneResult } from './types.js';
 import type { Measured, SignatureTuning, TuneDevice, TuneOptions, TuneResult } from './types.js';
 
-const PHASES: readonly (readonly ScheduleFamily[])[] = [['conv'], ['conv_dx', 'conv_dw', 'fc', 'reduction']];
+const PHASES: readonly (readonly ScheduleFamily[])[] = [['conv'], ['conv_dx', 'conv_dw', 'fc', 'reduction', 'elementwise']];
 
 /** Samples of a candidate last at least this long (short kernels run several times per sample). */
 const SAMPLE_MS = 10;
