@@ -1,6 +1,7 @@
 // Opening a WebGPU device through Dawn's Node bindings (npm `webgpu`). On machines without a GPU
 // this runs on Mesa lavapipe, a CPU Vulkan driver (docs/architecture.md, "Environment").
 
+import { quietDawnPolling } from './dawn-polling.js';
 import { create, globals } from 'webgpu';
 import { availableParallelism } from 'node:os';
 import { adapterAt, describeAdapters, DeviceError, isAdapterIndex, listAdapters } from './adapters.js';
@@ -48,6 +49,7 @@ function installGlobals(): void {
   if (!globalsInstalled) {
     // GPUBufferUsage, GPUShaderStage, GPUMapMode, ...: the WebGPU enums as globals.
     Object.assign(globalThis, globals);
+    quietDawnPolling();
     globalsInstalled = true;
   }
 }
