@@ -1,7 +1,7 @@
 // What waiting on the GPU costs the main thread: a chain of compute dispatches is submitted and
-// awaited (onSubmittedWorkDone), alternately with dawn.node's own polling (a native setImmediate
-// that re-arms itself on every turn of the event loop) and with hrn's throttled one
-// (src/runtime/dawn-polling.ts). Prints, per mode, the median wall time, the main thread's CPU
+// awaited (onSubmittedWorkDone), alternately with Node's own setImmediate (through which dawn.node's
+// poll of Dawn re-arms itself on every turn of the event loop) and with hrn's throttled one
+// (src/runtime/dawn-polling.ts, which openDevice installs on a CPU driver). Prints, per mode, the median wall time, the main thread's CPU
 // time and the whole process's, in ms (Linux: read from /proc).
 //
 //   npx tsx bench/gpu-wait.ts [--rounds 7] [--dispatches 30]
@@ -14,7 +14,7 @@ const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7'
 const ROUNDS = Number(values.rounds);
 const DISPATCHES = Number(values.dispatches);
 
-// dawn.node's own setImmediate, kept before openDevice installs the throttled one.
+// Node's own setImmediate, kept before openDevice installs the throttled one.
 const spinning = globalThis.setImmediate;
 const { openDevice } = await import('../src/runtime/device.js');
 const ctx = await openDevice();

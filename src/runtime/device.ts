@@ -41,6 +41,12 @@ export interface OpenDeviceOptions {
    * has HRN_TIMESTAMPS=0 (which makes them use the wall clock).
    */
   timestamps?: boolean;
+  /**
+   * On a CPU driver, replace the process's setImmediate with one through which dawn.node's poll of
+   * Dawn sleeps between polls instead of spinning a core that the driver's threads need
+   * (dawn-polling.ts; a process-wide change). Default: on; no effect on other drivers.
+   */
+  quietPolling?: boolean;
 }
 
 let globalsInstalled = false;
@@ -49,7 +55,6 @@ function installGlobals(): void {
   if (!globalsInstalled) {
     // GPUBufferUsage, GPUShaderStage, GPUMapMode, ...: the WebGPU enums as globals.
     Object.assign(globalThis, globals);
-    quietDawnPolling();
     globalsInstalled = true;
   }
 }
@@ -117,6 +122,7 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<GpuCo
     robust = true;
     adapter = await requestAdapter(dawnInstance(withToggles(toggles)), options);
   }
+  if ((options.quietPolling ?? true) && isCpuDriver(adapter.info)) quietDawnPolling();
   if (options.requireGpu && isCpuDriver(adapter.info)) {
     const info = adapter.info;
     const found = [info.vendor, info.architecture, info.device, info.description].filter((x) => x).join(' / ');
