@@ -56,6 +56,9 @@ const CASES: { name: string; shape: [number, number, number, number]; start: num
   { name: 'per pixel, odd planes (scalar)', shape: [2, 5, 3, 3], start: 0, end: 5, g: 'pixel' },
   { name: 'per channel, vec4 planes', shape: [2, 7, 2, 2], start: 2, end: 7, g: 'channel' },
   { name: 'per channel, odd planes', shape: [3, 4, 3, 5], start: 1, end: 3, g: 'channel' },
+  // planes that take runs of more than one element: 6 floats (runs of 2), 4 vec4s (runs of 2 and 4)
+  { name: 'per pixel, scalar planes of 6', shape: [2, 5, 2, 3], start: 1, end: 4, g: 'pixel' },
+  { name: 'per channel, vec4 planes of 4', shape: [2, 7, 4, 4], start: 2, end: 6, g: 'channel' },
 ];
 
 describe('the reference partial ReLU against central differences', () => {

@@ -144,7 +144,7 @@ export interface PlanBody {
   memory: PlanMemory;
   /** The schedule profile the kernels were shaped by. */
   profile: PlanProfile;
-  /** The schedule of every dispatch of a scheduled kernel family (conv, fc), by dispatch index. */
+  /** The schedule of every dispatch of a scheduled kernel family (conv, fc, elementwise), by dispatch index. */
   schedules: DispatchSchedule[];
 }
 

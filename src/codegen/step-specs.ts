@@ -36,6 +36,6 @@ export function ewiseSpecOf(
 
 /** The elementwise kernel of `spec` with the schedule `scheduler` picks for it (`asArgs` as genEwise's). */
 export function scheduledEwise(scheduler: Scheduler, spec: EwiseKernelSpec, alias: SlotAliases, limits: DispatchLimits, asArgs = false): { gen: GeneratedKernel; record: ScheduleRecord } {
-  const schedule = scheduler.elementwise(spec.name, 'ewise', { batch: spec.batch, c: spec.c, plane: spec.h * spec.w, vec: ewiseVec(spec) });
+  const schedule = scheduler.elementwise(spec.name, asArgs ? 'ewise_train' : 'ewise', { batch: spec.batch, c: spec.c, plane: spec.h * spec.w, vec: ewiseVec(spec) });
   return { gen: genEwise(spec, schedule.value, alias, limits, asArgs), record: schedule.record };
 }

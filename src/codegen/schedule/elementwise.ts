@@ -5,7 +5,7 @@
 import type { ElementwiseSchedule, ProfileName, ScheduleTarget } from './types.js';
 import { gpuWorkgroup, profileWorkgroup } from './workgroup.js';
 
-/** The longest run worth trying: on lavapipe 4 vec4s per invocation ran as fast as 8 and 16. */
+/** The runs worth trying: on lavapipe 4 vec4s per invocation ran about as fast as 8 or 16. */
 const RUNS = [1, 2, 4, 8];
 
 /** The run actually taken for a plane of `units` (elements of the kernel's vector type): the longest power of two up to `run` that divides it. */
@@ -18,7 +18,7 @@ export function runFor(units: number, run: number): number {
 /**
  * cpu: runs of 4, workgroups of 64. On lavapipe a per-lane load costs a loop over the lanes, and so
  * does every workgroup; 4 vec4s per invocation (one channel's scale and shift loaded once) ran
- * HRN-2x5x3x's batch-norm + ReLU passes 2.3x faster and their gradients 1.9x. gpu: one element
+ * HRN-2x5x3x's batch-norm + ReLU passes 2.4x faster and their gradients 1.8x. gpu: one element
  * per invocation (neighbouring lanes read neighbouring addresses), workgroups of gpuWorkgroup.
  * `units`: the plane in elements of the kernel's vector type.
  */

@@ -13,8 +13,11 @@ export type FcKernel = 'fc' | 'fc_train' | 'fc_dw' | 'fc_dx';
 /** The first levels of the per-channel reductions: batch statistics, and the batch-norm gradient's sums. */
 export type ReductionKernel = 'bn_stats' | 'chain_bwd_reduce';
 
-/** The per-element kernels: a chain's batch norm, add and ReLU (forward), and its gradient. */
-export type ElementwiseKernel = 'ewise' | 'chain_bwd';
+/**
+ * The per-element kernels: a chain's batch norm, add and ReLU (forward) with its sizes as constants
+ * (inference) or as dispatch arguments (training), and the chain's gradient.
+ */
+export type ElementwiseKernel = 'ewise' | 'ewise_train' | 'chain_bwd';
 
 export type KernelSignature =
   /** A forward convolution; `sg`: the subgroup width its kernel shares loads across. */
@@ -58,7 +61,7 @@ export function signatureKey(s: KernelSignature): string {
 const CONV = /^(conv|conv_dx|conv_dw) b(\d+) (\d+)x(\d+)x(\d+)>(\d+)x(\d+)x(\d+) k(\d+) s(\d+) p(\d+) g(\d+)(?: ocb(\d+))? sg(\d+)$/;
 const FC = /^(fc|fc_train|fc_dw|fc_dx) b(\d+) (\d+)>(\d+)$/;
 const REDUCTION = /^(bn_stats|chain_bwd_reduce) b(\d+) c(\d+) p(\d+)$/;
-const ELEMENTWISE = /^(ewise|chain_bwd) b(\d+) c(\d+) p(\d+) v(1|4)$/;
+const ELEMENTWISE = /^(ewise|ewise_train|chain_bwd) b(\d+) c(\d+) p(\d+) v(1|4)$/;
 
 /** The signature a key names (signatureKey's inverse), or undefined for text that is not a key. */
 export function parseSignatureKey(key: string): KernelSignature | undefined {

@@ -139,7 +139,7 @@ export interface TrainPlanBody {
   values: ValueInfo[];
   /** The schedule profile the kernels were shaped by. */
   profile: PlanProfile;
-  /** The schedule of every dispatch of a scheduled kernel family (conv, conv dX and dW, fc, reductions), by dispatch index. */
+  /** The schedule of every dispatch of a scheduled kernel family (conv, conv dX and dW, fc, reductions, elementwise), by dispatch index. */
   schedules: DispatchSchedule[];
 }
 
