@@ -4,7 +4,8 @@
 // a native setImmediate callback that schedules itself again after every poll. setImmediate runs on
 // every turn of Node's event loop, so while the GPU works the main thread spins a whole core. On a
 // CPU driver that core is one lavapipe's threads need: on 2 cores the spin halved the throughput
-// of HRN-2x5x3x's training step (docs/results.md, "the main thread stops spinning").
+// of HRN-2x5x3x's training step (docs/results.md, "Runs of 4 elements in the elementwise kernels,
+// and the main thread stops spinning").
 //
 // So on a CPU driver hrn replaces the global setImmediate with one that passes other callbacks
 // straight through and lets Dawn's poll run at once only in the first millisecond of a wait; after
