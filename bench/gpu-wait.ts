@@ -1,13 +1,15 @@
 // What waiting on the GPU costs the main thread: a chain of compute dispatches is submitted and
 // awaited (onSubmittedWorkDone), alternately with Node's own setImmediate (through which dawn.node's
 // poll of Dawn re-arms itself on every turn of the event loop) and with hrn's throttled one
-// (src/runtime/dawn-polling.ts, which openDevice installs on a CPU driver). Prints, per mode, the median wall time, the main thread's CPU
-// time and the whole process's, in ms (Linux: read from /proc).
+// (src/runtime/dawn-polling.ts, which openDevice installs on a CPU driver). Prints, per mode, the
+// median wall time, the main thread's CPU time (read from /proc: Linux only) and the whole
+// process's, in ms.
 //
 //   npx tsx bench/gpu-wait.ts [--rounds 7] [--dispatches 30]
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { processCpuMs } from './process-time.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, dispatches: { type: 'string', default: '30' } } });
@@ -39,10 +41,9 @@ const threadMs = (tid: string) => {
   const f = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) * 10;
 };
-const processMs = () => readdirSync(`/proc/${process.pid}/task`).reduce((s, t) => s + threadMs(t), 0);
 
 async function run(): Promise<{ wall: number; main: number; all: number }> {
-  const [m0, a0, w0] = [threadMs(String(process.pid)), processMs(), performance.now()];
+  const [m0, a0, w0] = [threadMs(String(process.pid)), processCpuMs(), performance.now()];
   const enc = device.createCommandEncoder();
   for (let i = 0; i < DISPATCHES; i++) {
     const pass = enc.beginComputePass();
@@ -53,7 +54,7 @@ async function run(): Promise<{ wall: number; main: number; all: number }> {
   }
   device.queue.submit([enc.finish()]);
   await device.queue.onSubmittedWorkDone();
-  return { wall: performance.now() - w0, main: threadMs(String(process.pid)) - m0, all: processMs() - a0 };
+  return { wall: performance.now() - w0, main: threadMs(String(process.pid)) - m0, all: processCpuMs() - a0 };
 }
 
 const modes = { 'dawn.node polling': spinning, 'hrn throttled polling': throttled } as const;

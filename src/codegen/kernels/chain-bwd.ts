@@ -2,7 +2,7 @@
 
 import { f, u } from '../template.js';
 import type { ElementwiseSchedule } from '../schedule/types.js';
-import { argU, type DispatchLimits, fixedWorkgroup } from './common.js';
+import { argU, type DispatchLimits, fixedWorkgroup, runInvocations } from './common.js';
 import { type BufView, build, type GradTarget, grid, type PlaneShape, type SlotDef, type TrainKernel, argUnits, tUnits, vecFor, reads, writes } from './train-common.js';
 
 export interface ChainBwdSpec {
@@ -68,9 +68,7 @@ export function genChainBwd(s: ChainBwdSpec, schedule: ElementwiseSchedule, limi
   if (!s.a && !s.b) throw new Error(`${s.name}: a chain backward with no target`);
   const vec = chainBwdVec(s);
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
-  const units = plane / vec;
-  if (units % schedule.run !== 0) throw new Error(`${s.name}: a run of ${schedule.run} does not divide the plane's ${units} elements`);
-  const total = (sh.batch * sh.c * units) / schedule.run;
+  const total = runInvocations(s.name, sh.batch * sh.c, plane / vec, schedule.run);
   const wg = fixedWorkgroup(schedule.wg, limits);
   const [nx, , nz] = grid(total, wg, limits, s.name);
   const bn = s.bn && s.a ? s.bn : undefined;

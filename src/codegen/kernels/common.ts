@@ -222,6 +222,15 @@ export function subgroupValues(sg: number): TemplateValues {
   };
 }
 
+/**
+ * The invocations of a per-element kernel over `planes` planes of `units` elements, `run` of them
+ * each (the elementwise schedule's run, which must divide a plane so that no run crosses one).
+ */
+export function runInvocations(name: string, planes: number, units: number, run: number): number {
+  if (units % run !== 0) throw new Error(`${name}: a run of ${run} does not divide the plane's ${units} elements`);
+  return (planes * units) / run;
+}
+
 /** A kernel whose template includes lib/per_element.wgsl: one invocation per element. */
 interface PerElementKernel {
   template: string;

@@ -2,7 +2,7 @@
 
 import { u, type TemplateValues } from '../template.js';
 import type { ElementwiseSchedule } from '../schedule/types.js';
-import { DEFAULT_DISPATCH_LIMITS, finishPerElement, type GeneratedKernel, argU, scalarValues, type Slot, type SlotAliases, vecType, type ViewLayout, viewArgs } from './common.js';
+import { DEFAULT_DISPATCH_LIMITS, finishPerElement, runInvocations, type GeneratedKernel, argU, scalarValues, type Slot, type SlotAliases, vecType, type ViewLayout, viewArgs } from './common.js';
 
 export interface EwiseKernelSpec {
   name: string;
@@ -32,7 +32,6 @@ export function genEwise(spec: EwiseKernelSpec, schedule: ElementwiseSchedule, a
   const plane = spec.h * spec.w;
   const vec = ewiseVec(spec);
   const units = plane / vec;
-  if (units % schedule.run !== 0) throw new Error(`${spec.name}: a run of ${schedule.run} does not divide the plane's ${units} elements`);
   const T = vecType(vec);
   const relu = spec.relu && spec.relu.end > spec.relu.start ? spec.relu : undefined;
   const slots: Slot[] = [{ name: 'a_in', type: `array<${T}>`, write: false }];
@@ -66,6 +65,6 @@ export function genEwise(spec: EwiseKernelSpec, schedule: ElementwiseSchedule, a
   const maskAt = `clamp(${read}, ${T}(0.0), ${T}(1.0))`;
   const values: TemplateValues = { ...scalars.values, T, RUN: schedule.run, MASK_AT: mask === undefined ? '' : maskAt };
   const flags = { BN: !!spec.bn, ADD: !!spec.b, RELU: !!relu, MASK: mask !== undefined, ARGS: asArgs };
-  const total = (spec.batch * spec.c * units) / schedule.run;
+  const total = runInvocations(spec.name, spec.batch * spec.c, units, schedule.run);
   return finishPerElement({ template: 'ewise', name: spec.name, total, workgroupSize: schedule.wg, slots, alias, values, flags, args: scalars.args }, limits);
 }
