@@ -1,6 +1,10 @@
 // Import rules for src/ (docs/architecture.md, "Import rules", says the same in words). Every
 // module of src/ belongs to one layer; a layer imports only the layers below it, and the units of
-// one layer do not import each other (except in the foundation). `npm run deps` prints the check;
+// one layer do not import each other (except in the foundation). src/ops/ holds one folder per op,
+// with one file per layer that defines a part of the op (graph.ts, kernels.ts, export.ts,
+// reference.ts), and
+// src/ops/ has one table per layer of the same name: each of those files belongs to that layer's
+// unit (`ops` below), so an op's folder spans the layers without breaking them. `npm run deps` prints the check;
 // test/imports.test.ts runs it in `npm test`, and test/fixtures/deps/ holds a module breaking each
 // rule, to show that each one fires.
 
@@ -19,7 +23,7 @@ const LAYERS = [
       { unit: 'errors.ts', name: 'errors-is-a-leaf', comment: 'the user errors import nothing of src/ above the foundation' },
     ],
   },
-  { units: [{ unit: 'ir/', name: 'ir-below-everything', comment: 'the IR types are shared by every stage and depend on none' }] },
+  { units: [{ unit: 'ir/', ops: 'graph', name: 'ir-below-everything', comment: 'the IR types are shared by every stage and depend on none' }] },
   {
     units: [
       { unit: 'parser/', name: 'parser-produces-ir', comment: 'the front end knows only the IR' },
@@ -32,16 +36,16 @@ const LAYERS = [
   {
     units: [
       // Of the passes, codegen uses only the runner the graph and training passes share.
-      { unit: 'codegen/', name: 'codegen-below-launch', comment: 'plans and WGSL are built from the layer graph only', also: ['passes/(?!framework\\.ts$)'] },
+      { unit: 'codegen/', ops: 'kernels', name: 'codegen-below-launch', comment: 'plans and WGSL are built from the layer graph only', also: ['passes/(?!framework\\.ts$)'] },
       // Beside codegen, so that it can never import a planner: it runs programs.
       { unit: 'runtime/', name: 'runtime-runs-programs', comment: 'the runtime only moves buffers and runs programs; it never compiles', also: ['parser/', 'passes/'] },
-      { unit: 'export/', name: 'export-on-graph', comment: 'exports read the layer graph and the weights only' },
+      { unit: 'export/', ops: 'export', name: 'export-on-graph', comment: 'exports read the layer graph and the weights only' },
       { unit: 'onnx/', name: 'onnx-on-ir', comment: "counting an ONNX file needs the IR's cost model only" },
     ],
   },
   { units: [{ unit: 'launch/', name: 'launch-below-train', comment: 'compiling for a device and handing the program to the runtime (and tuning, which does both)', also: ['parser/', 'passes/'] }] },
   { units: [{ unit: 'train/', name: 'train-below-driver', comment: 'training runs plans on data', also: ['parser/', 'passes/'] }] },
-  { units: [{ unit: 'reference/', name: 'reference-below-driver', comment: 'the test oracle computes from the layer graph and the weights' }] },
+  { units: [{ unit: 'reference/', ops: 'reference', name: 'reference-below-driver', comment: 'the test oracle computes from the layer graph and the weights' }] },
   { units: [{ unit: 'driver.ts', name: 'driver-below-commands', comment: 'the driver compiles; running and data are for the commands', also: ['runtime/', 'launch/', 'train/', 'data/', 'export/'] }] },
   { units: [{ unit: 'source-file.ts', name: 'source-file-below-commands', comment: 'reading a .hrn file is the driver in Node' }] },
   {
@@ -61,18 +65,25 @@ const LAYERS = [
   },
 ];
 
-const re = (unit) => `^src/${unit.replace(/\./g, '\\.')}${unit.endsWith('/') ? '' : '$'}`;
-const unitPath = (unit) => (unit.endsWith('/') ? `src/${unit}` : `src/${unit.replace(/\./g, '\\.')}$`);
-const ALL_UNITS = LAYERS.flatMap((l) => l.units.map((u) => u.unit));
+/** A unit's modules: its folder or file, and its part of src/ops/ (each op's file and the table). */
+const opsPath = (files) => `src/ops/${files}\\.ts$|src/ops/[a-z]+/${files}\\.ts$`;
+const folderPath = (unit) => (unit.endsWith('/') ? `src/${unit}` : `src/${unit.replace(/\./g, '\\.')}$`);
+const unitPath = ({ unit, ops }) => `${folderPath(unit)}${ops ? `|${opsPath(ops)}` : ''}`;
+const ALL_UNITS = LAYERS.flatMap((l) => l.units);
+/** The test oracle: src/reference/ and each op's reference. */
+const REFERENCE = unitPath(ALL_UNITS.find((u) => u.unit === 'reference/'));
+/** Every module that has a layer (one pattern for src/ops/, to keep the expression simple enough for the tool). */
+const LAYERED = [...ALL_UNITS.map((u) => folderPath(u.unit)), opsPath(`(${ALL_UNITS.filter((u) => u.ops).map((u) => u.ops).join('|')})`)];
 
 /** One rule per unit: nothing from a higher layer, nor (unless `peers`) from the rest of its own. */
 function layerRules() {
   return LAYERS.flatMap((layer, i) =>
-    layer.units.map(({ unit, name, comment, also = [] }) => {
-      const above = LAYERS.slice(i + 1).flatMap((l) => l.units.map((u) => u.unit));
-      const peers = layer.peers ? [] : layer.units.map((u) => u.unit).filter((u) => u !== unit);
+    layer.units.map((u) => {
+      const { name, comment, also = [] } = u;
+      const above = LAYERS.slice(i + 1).flatMap((l) => l.units);
+      const peers = layer.peers ? [] : layer.units.filter((p) => p !== u);
       const forbidden = [...above, ...peers].map(unitPath).concat(also.map((a) => `src/${a}`));
-      return { name, comment, severity: 'error', from: { path: re(unit) }, to: { path: `^(${forbidden.join('|')})` } };
+      return { name, comment, severity: 'error', from: { path: `^(${unitPath(u)})` }, to: { path: `^(${forbidden.join('|')})` } };
     }),
   ).filter((rule) => rule.to.path !== '^()');
 }
@@ -81,7 +92,7 @@ function layerRules() {
 // (src/lsp/). Its Node hosts read files, open Dawn or measure process time; the core reaches them
 // only through interfaces (a TemplateSource, a GPUAdapter, the server's SweepSupport) that the CLI
 // and the page fill in.
-const CORE = '^src/(parser|ir|passes|program|codegen|runtime|launch|weights|util|lsp)/|^src/(diagnostics|errors|driver|index)\\.ts$';
+const CORE = '^src/(parser|ir|passes|program|codegen|runtime|launch|weights|util|lsp)/|^src/(diagnostics|errors|driver|index)\\.ts$|^src/ops/(graph|kernels)\\.ts$|^src/ops/[a-z]+/(graph|kernels)\\.ts$';
 const NODE_HOSTS = [
   'parser/diagrams\\.ts',
   'codegen/(template-files|write|index)\\.ts',
@@ -103,7 +114,7 @@ module.exports = {
       name: 'every-module-in-a-layer',
       severity: 'error',
       comment: 'each module of src/ belongs to a layer of LAYERS: a new folder or top-level file must be given its place',
-      from: { path: '^src/', pathNot: `^(${ALL_UNITS.map(unitPath).join('|')})` },
+      from: { path: '^src/', pathNot: `^(${LAYERED.join('|')})` },
       to: {},
     },
     ...layerRules(),
@@ -124,9 +135,9 @@ module.exports = {
     {
       name: 'reference-is-for-tests',
       severity: 'error',
-      comment: 'src/reference is the test oracle: nothing else in src/ may depend on it',
-      from: { path: '^src/', pathNot: '^src/reference/' },
-      to: { path: '^src/reference/' },
+      comment: "src/reference and the ops' reference.ts are the test oracle: nothing else in src/ may depend on them",
+      from: { path: '^src/', pathNot: `^(${REFERENCE})` },
+      to: { path: `^(${REFERENCE})` },
     },
     {
       name: 'core-reaches-no-node',

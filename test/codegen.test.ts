@@ -10,7 +10,7 @@ import { packConv } from '../src/program/param-layout.js';
 import { weightContents } from '../src/program/uploads.js';
 import { initWeights } from '../src/weights/index.js';
 import { renderBindings } from '../src/codegen/kernels/bindings.js';
-import { genFcDx } from '../src/codegen/kernels/fc-dx.js';
+import { genFcDx } from '../src/ops/fc/kernels.js';
 
 const resnet = (m = 8, h = 16) =>
   lowerToGraph(residualNetwork({ name: 'r', m, factors: [2, 2], depths: [2, 1, 1], input: { c: 3, h, w: h }, classes: 10 }));

@@ -1,12 +1,12 @@
 // SNL's partial ReLU in the kernels: the elementwise forward (inference constants and training
 // arguments), the chain backward's input gradient, the batch-norm chain reduction and the mask
-// gradient, each run on the device on its own against src/reference/masked-relu.ts, and the
+// gradient, each run on the device on its own against src/ops/relu/reference.ts, and the
 // reference itself against central differences.
 
 import { describe, expect, it } from 'vitest';
 import { SplitMix32 } from '../src/util/rng.js';
 import { tensor, type Tensor } from '../src/reference/ops.js';
-import { maskedRelu, maskedReluBackward, maskSize, type MaskGranularity } from '../src/reference/masked-relu.js';
+import { maskedRelu, maskedReluBackward, maskSize, type MaskGranularity } from '../src/ops/relu/reference.js';
 import { genEwise } from '../src/codegen/kernels/ewise.js';
 import { genChainBwd } from '../src/codegen/kernels/chain-bwd.js';
 import { runFor } from '../src/codegen/schedule/elementwise.js';

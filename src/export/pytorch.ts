@@ -3,15 +3,14 @@
 // running_mean, running_var, num_batches_tracked), plus a description of the layer graph in the
 // safetensors metadata, from which examples/hrn_torch.py builds the matching nn.Module.
 
-import { BN_EPS, nodeInputs, type GraphNode, type LayerGraph } from '../ir/graph.js';
+import { nodeInputs, type GraphNode, type LayerGraph } from '../ir/graph.js';
+import { exportOp } from '../ops/export.js';
 import type { WeightTensor, Weights } from '../weights/weights.js';
 
 /** Metadata key of the graph description. */
 export const TORCH_GRAPH_KEY = 'hrn.graph';
 /** Version of the graph description that examples/hrn_torch.py reads. */
 export const TORCH_GRAPH_VERSION = 1;
-
-const BN_ROLES: Record<string, string> = { gamma: 'weight', beta: 'bias', running_mean: 'running_mean', running_var: 'running_var' };
 
 /**
  * The torchvision-style module path of a node: the stem's `conv1`/`bn1` stay, stage k block j
@@ -54,35 +53,13 @@ export function torchStateDict(graph: LayerGraph, weights: Weights): TorchExport
   };
   const nodes: TorchGraphNode[] = graph.nodes.map((n) => {
     const inputs = nodeInputs(n);
-    const module = torchModuleName(n.name);
-    switch (n.op) {
-      case 'input':
-        return { op: n.op, inputs, shape: [n.shape.c, n.shape.h, n.shape.w] };
-      case 'conv': {
-        put(`${module}.weight`, tensor(`${n.name}.weight`), n.name);
-        if (n.bias) put(`${module}.bias`, tensor(`${n.name}.bias`), n.name);
-        const inChannels = graph.nodes[n.input].shape.c;
-        return { op: n.op, inputs, module, inChannels, outChannels: n.outChannels, kernel: n.kernel, stride: n.stride, pad: n.pad, groups: n.groups, bias: n.bias };
-      }
-      case 'bn':
-        for (const [role, torchRole] of Object.entries(BN_ROLES)) put(`${module}.${torchRole}`, tensor(`${n.name}.${role}`), n.name);
-        // PyTorch keeps a step counter as a buffer; inference never reads it.
-        put(`${module}.num_batches_tracked`, { shape: [], data: new Float32Array(1) }, n.name);
-        return { op: n.op, inputs, module, channels: n.shape.c, eps: BN_EPS };
-      case 'fc': {
-        put(`${module}.weight`, tensor(`${n.name}.weight`), n.name);
-        put(`${module}.bias`, tensor(`${n.name}.bias`), n.name);
-        const s = graph.nodes[n.input].shape;
-        return { op: n.op, inputs, module, inFeatures: s.c * s.h * s.w, outFeatures: n.outFeatures };
-      }
-      case 'relu':
-      case 'slice':
-        return { op: n.op, inputs, start: n.start, end: n.end, channels: graph.nodes[n.input].shape.c };
-      case 'maxpool':
-        return { op: n.op, inputs, kernel: n.kernel, stride: n.stride, pad: n.pad };
-      default:
-        return { op: n.op, inputs };
-    }
+    const ctx = {
+      module: torchModuleName(n.name),
+      inputs: inputs.map((id) => graph.nodes[id].shape),
+      tensor,
+      put: (key: string, t: WeightTensor) => put(key, t, n.name),
+    };
+    return { op: n.op, inputs, ...exportOp(n).torch(n, ctx) };
   });
   const description = { version: TORCH_GRAPH_VERSION, name: graph.name, output: graph.output, classes: graph.classes, nodes };
   return { tensors, metadata: { [TORCH_GRAPH_KEY]: JSON.stringify(description), format: 'pt' } };

@@ -2,22 +2,12 @@
 // through a ReLU; FLOPs are multiply-accumulates of convolutions (3x3 and 1x1 alike) and the fully
 // connected layer; the stem is reported in the first stage.
 
-import type { ConvNode, GraphNode, LayerGraph } from './graph.js';
+import type { GraphNode, LayerGraph } from './graph.js';
+import type { Counts } from './node.js';
+import { graphOp, inputShapes } from '../ops/graph.js';
 
-/**
- * Multiply-accumulates of one image through `conv`, whose input has `inC` channels: what every FLOPs
- * figure counts for a convolution (the kernels' dispatch loads count 2 FLOPs per multiply-add of
- * their batch).
- */
-export function convMacs(conv: ConvNode, inC: number): number {
-  return conv.outChannels * (inC / conv.groups) * conv.kernel * conv.kernel * conv.shape.h * conv.shape.w;
-}
-
-export interface Counts {
-  relus: number;
-  flops: number;
-  params: number;
-}
+export { convMacs } from '../ops/conv/graph.js';
+export type { Counts } from './node.js';
 
 export interface StageCounts extends Counts {
   stage: string;
@@ -36,27 +26,7 @@ export interface GraphCounts {
 export type KeptRelus = ReadonlyMap<string, number>;
 
 export function nodeCounts(n: GraphNode, g: LayerGraph, kept?: KeptRelus): Counts {
-  const plane = n.shape.h * n.shape.w;
-  switch (n.op) {
-    case 'relu': {
-      const known = n.mask === undefined ? undefined : kept?.get(n.name);
-      return { relus: known ?? (n.end - n.start) * plane, flops: 0, params: 0 };
-    }
-    case 'conv': {
-      const inC = g.nodes[n.input].shape.c;
-      const weights = n.outChannels * (inC / n.groups) * n.kernel * n.kernel;
-      return { relus: 0, flops: convMacs(n, inC), params: weights + (n.bias ? n.outChannels : 0) };
-    }
-    case 'bn':
-      // Learned scale and shift; running statistics are buffers, not parameters.
-      return { relus: 0, flops: 0, params: 2 * n.shape.c };
-    case 'fc': {
-      const inF = g.nodes[n.input].shape.c;
-      return { relus: 0, flops: inF * n.outFeatures, params: inF * n.outFeatures + n.outFeatures };
-    }
-    default:
-      return { relus: 0, flops: 0, params: 0 };
-  }
+  return graphOp(n).counts(n, inputShapes(n, (id) => g.nodes[id].shape), kept?.get(n.name));
 }
 
 /** The reporting row of a node: stem and input fold into the first stage. */

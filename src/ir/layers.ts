@@ -5,6 +5,7 @@
 
 import { nodeCounts, rowOf, type KeptRelus } from './count.js';
 import { nodeInputs, type GraphNode, type LayerGraph } from './graph.js';
+import { graphOp } from '../ops/graph.js';
 
 export interface LayerRow {
   /** The node that starts the row: `stem.conv1`, `S2.b1.shortcut.conv`, `head.fc`. */
@@ -23,28 +24,13 @@ export interface LayerRow {
   flopsShare: number;
 }
 
-/** Ops that start a row of their own. */
-const LAYER_OPS = new Set<GraphNode['op']>(['conv', 'fc', 'maxpool', 'avgpool']);
-
-function opText(n: GraphNode): string {
-  const stride = (s: number) => (s === 1 ? '' : `/${s}`);
-  switch (n.op) {
-    case 'conv':
-      return `conv${n.kernel}x${n.kernel}${stride(n.stride)}${n.groups > 1 ? ` g${n.groups}` : ''}`;
-    case 'maxpool':
-      return `maxpool${n.kernel}x${n.kernel}${stride(n.stride)}`;
-    default:
-      return n.op;
-  }
-}
-
 export function layerTable(g: LayerGraph, kept?: KeptRelus): LayerRow[] {
   const rows: LayerRow[] = [];
   /** The row each node's output belongs to, once known. */
   const rowOfNode = new Map<number, number>();
   const shape = (n: GraphNode) => `${n.shape.c}x${n.shape.h}x${n.shape.w}`;
   const open = (n: GraphNode): number => {
-    rows.push({ layer: n.name, stage: rowOf(n, g), op: opText(n), output: shape(n), relus: 0, flops: 0, params: 0, reluShare: 0, flopsShare: 0 });
+    rows.push({ layer: n.name, stage: rowOf(n, g), op: graphOp(n).layerRow?.(n) ?? n.op, output: shape(n), relus: 0, flops: 0, params: 0, reluShare: 0, flopsShare: 0 });
     return rows.length - 1;
   };
   // The row a value comes from: through batch norms, ReLUs and slices to their input, through an
@@ -61,7 +47,7 @@ export function layerTable(g: LayerGraph, kept?: KeptRelus): LayerRow[] {
     if (n.op === 'input') continue;
     const c = nodeCounts(n, g, kept);
     let row: number;
-    if (LAYER_OPS.has(n.op)) {
+    if (graphOp(n).layerRow) {
       row = open(n);
     } else {
       const from = source(nodeInputs(n)[0]);

@@ -4,6 +4,7 @@
 import type { ArchIR, StageIR } from './arch.js';
 import { blockText, factorTag, headText, stemText } from './arch.js';
 import type { GraphNode, LayerGraph } from './graph.js';
+import { graphOp } from '../ops/graph.js';
 import type { LayerRow } from './layers.js';
 import type { NetworkStats } from './stats.js';
 
@@ -39,21 +40,9 @@ export function printArch(a: ArchIR): string {
 }
 
 function operands(n: GraphNode): string {
-  switch (n.op) {
-    case 'input':
-      return '';
-    case 'conv':
-      return `%${n.input} {k=${n.kernel}, s=${n.stride}, p=${n.pad}${n.groups > 1 ? `, g=${n.groups}` : ''}}`;
-    case 'relu':
-      return `%${n.input} {channels=${n.start}..${n.end}${n.mask === undefined ? '' : `, mask=${n.mask}`}}`;
-    case 'slice':
-      return `%${n.input} {channels=${n.start}..${n.end}}`;
-    case 'add':
-    case 'concat':
-      return n.inputs.map((i) => `%${i}`).join(', ');
-    default:
-      return `%${n.input}`;
-  }
+  const op = graphOp(n);
+  const attributes = op.attributes(n);
+  return [op.inputs(n).map((i) => `%${i}`).join(', '), attributes].filter((part) => part !== '').join(' ');
 }
 
 /** One line per node, MLIR-like: `%5 = conv %4 {k=3, s=1, p=1} : 16x32x32  // S1.b1.conv1`. */

@@ -1,83 +1,48 @@
-// Runs a whole layer graph with the reference ops: the oracle for the WebGPU executor.
+// Runs a whole layer graph with the ops' references: the oracle for the WebGPU executor (inference)
+// and, in training mode, for the training step's forward pass.
 
-import { maskName, type LayerGraph } from '../ir/graph.js';
-import { maskedRelu, maskSize } from './masked-relu.js';
+import type { LayerGraph } from '../ir/graph.js';
+import { nodeInputs } from '../ir/graph.js';
+import { referenceOp } from '../ops/reference.js';
 import { getWeight, type Weights } from '../weights/weights.js';
-import * as ops from './ops.js';
-import type { Tensor } from './ops.js';
+import type { BnBatchStats } from './op.js';
+import { tensor, type Tensor } from './tensor.js';
 
-/** Every node's output for a batch (index = node id). */
-export function runReferenceAll(graph: LayerGraph, weights: Weights, input: Float32Array, batch: number): Tensor[] {
-  const out: Tensor[] = [];
+export interface RunOptions {
+  /** Batch norm with batch statistics (training) or running statistics (inference). */
+  training: boolean;
+  /** Training only: update the running statistics in `weights` in place (default true). */
+  updateRunningStats?: boolean;
+  /** Running-statistics momentum, default 0.1. */
+  momentum?: number;
+}
+
+/** Every node's output for a batch (index = node id), and in training the batch norms' statistics. */
+export function runNodes(graph: LayerGraph, weights: Weights, input: Tensor, o: RunOptions): { acts: Tensor[]; bnStats: Map<number, BnBatchStats> } {
+  const acts: Tensor[] = [];
+  const ctx = {
+    input,
+    training: o.training,
+    updateRunningStats: o.updateRunningStats ?? true,
+    momentum: o.momentum ?? 0.1,
+    bnStats: new Map<number, BnBatchStats>(),
+    param: (name: string, size?: number) => getWeight(weights, name, size),
+  };
   for (const node of graph.nodes) {
     const s = node.shape;
-    let y: Tensor;
-    switch (node.op) {
-      case 'input':
-        y = ops.tensor(batch, s.c, s.h, s.w, input);
-        break;
-      case 'conv': {
-        const x = out[node.input];
-        const k = node.kernel;
-        y = ops.conv2d(x, {
-          outChannels: node.outChannels,
-          kernel: k,
-          stride: node.stride,
-          pad: node.pad,
-          groups: node.groups,
-          weight: getWeight(weights, `${node.name}.weight`, (node.outChannels * x.c * k * k) / node.groups),
-          bias: node.bias ? getWeight(weights, `${node.name}.bias`, node.outChannels) : undefined,
-        });
-        break;
-      }
-      case 'bn':
-        y = ops.batchNorm(out[node.input], {
-          gamma: getWeight(weights, `${node.name}.gamma`, s.c),
-          beta: getWeight(weights, `${node.name}.beta`, s.c),
-          mean: getWeight(weights, `${node.name}.running_mean`, s.c),
-          variance: getWeight(weights, `${node.name}.running_var`, s.c),
-        });
-        break;
-      case 'relu': {
-        const x = out[node.input];
-        y = node.mask === undefined
-          ? ops.reluRange(x, node.start, node.end)
-          : maskedRelu(x, node.start, node.end, getWeight(weights, maskName(node), maskSize(x, node.start, node.end, node.mask)), node.mask);
-        break;
-      }
-      case 'add':
-        y = ops.add(out[node.inputs[0]], out[node.inputs[1]]);
-        break;
-      case 'slice':
-        y = ops.slice(out[node.input], node.start, node.end);
-        break;
-      case 'concat':
-        y = ops.concat(node.inputs.map((i) => out[i]));
-        break;
-      case 'avgpool':
-        y = ops.avgpool(out[node.input]);
-        break;
-      case 'maxpool':
-        y = ops.maxpool(out[node.input], node.kernel, node.stride, node.pad);
-        break;
-      case 'fc': {
-        const x = out[node.input];
-        const inF = x.c * x.h * x.w;
-        y = ops.fc(
-          x,
-          getWeight(weights, `${node.name}.weight`, node.outFeatures * inF),
-          getWeight(weights, `${node.name}.bias`, node.outFeatures),
-          node.outFeatures,
-        );
-        break;
-      }
-    }
+    const y = referenceOp(node).forward(node, nodeInputs(node).map((i) => acts[i]), ctx);
     if (y.c !== s.c || y.h !== s.h || y.w !== s.w) {
       throw new Error(`reference: ${node.name} produced ${y.c}x${y.h}x${y.w}, graph says ${s.c}x${s.h}x${s.w}`);
     }
-    out.push(y);
+    acts.push(y);
   }
-  return out;
+  return { acts, bnStats: ctx.bnStats };
+}
+
+/** Every node's output for a batch (index = node id), inference semantics. */
+export function runReferenceAll(graph: LayerGraph, weights: Weights, input: Float32Array, batch: number): Tensor[] {
+  const s = graph.nodes[0].shape;
+  return runNodes(graph, weights, tensor(batch, s.c, s.h, s.w, input), { training: false }).acts;
 }
 
 /** The graph's output (the logits, [batch, classes]) for an NCHW input batch. */

@@ -16,12 +16,14 @@
  * | relu (SNL mask, per pixel)   | `<name>.mask` | [end-start, H, W] |
  * | relu (SNL mask, per channel) | `<name>.mask` | [end-start]       |
  *
- * Layouts are PyTorch's, so a checkpoint converts by renaming only. Batch norm uses eps = BN_EPS (ir/graph.ts).
+ * Layouts are PyTorch's, so a checkpoint converts by renaming only. Batch norm uses eps = BN_EPS (src/ops/bn/graph.ts).
  * The same list is in docs/runtime.md.
  */
 
 import { SplitMix32 as Rng } from '../util/rng.js';
 import type { GraphNode, LayerGraph } from '../ir/graph.js';
+import type { WeightRole } from '../ir/node.js';
+import { graphOp, inputShapes } from '../ops/graph.js';
 
 export interface WeightTensor {
   shape: number[];
@@ -30,7 +32,7 @@ export interface WeightTensor {
 
 export type Weights = Map<string, WeightTensor>;
 
-export type WeightRole = 'weight' | 'bias' | 'gamma' | 'beta' | 'running_mean' | 'running_var' | 'mask';
+export type { WeightRole } from '../ir/node.js';
 
 export interface WeightSpec {
   /** Full tensor name, `<node>.<role>`. */
@@ -53,32 +55,7 @@ export function weightSpecs(graph: LayerGraph): WeightSpec[] {
   const push = (n: GraphNode, role: WeightRole, shape: number[], trainable = true) =>
     out.push({ name: `${n.name}.${role}`, node: n.name, role, shape, trainable });
   for (const n of graph.nodes) {
-    switch (n.op) {
-      case 'conv': {
-        const inC = graph.nodes[n.input].shape.c;
-        push(n, 'weight', [n.outChannels, inC / n.groups, n.kernel, n.kernel]);
-        if (n.bias) push(n, 'bias', [n.outChannels]);
-        break;
-      }
-      case 'bn':
-        push(n, 'gamma', [n.shape.c]);
-        push(n, 'beta', [n.shape.c]);
-        push(n, 'running_mean', [n.shape.c], false);
-        push(n, 'running_var', [n.shape.c], false);
-        break;
-      case 'fc': {
-        const s = graph.nodes[n.input].shape;
-        push(n, 'weight', [n.outFeatures, s.c * s.h * s.w]);
-        push(n, 'bias', [n.outFeatures]);
-        break;
-      }
-      case 'relu':
-        // SNL's mask over the ReLU's channels (src/ir/graph.ts, ReluNode.mask).
-        if (n.mask !== undefined) push(n, 'mask', n.mask === 'pixel' ? [n.end - n.start, n.shape.h, n.shape.w] : [n.end - n.start]);
-        break;
-      default:
-        break;
-    }
+    for (const p of graphOp(n).params(n, inputShapes(n, (id) => graph.nodes[id].shape))) push(n, p.role, p.shape, p.trainable);
   }
   return out;
 }

@@ -9,7 +9,8 @@ import { convMacs } from '../../ir/count.js';
 import { convPacking } from '../../program/param-layout.js';
 import { convWeightPadding } from '../conv-layout.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
-import { genArgmax, genAvgPool, genConv, genFc, genMaxPool, genSoftmax, maxPoolShape, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
+import { genArgmax, genConv, genSoftmax, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
+import { hasStepKernels, stepKernels } from '../../ops/kernels.js';
 import { dispatchLimits, type DispatchLimits } from '../kernels/common.js';
 import type { BufferKind, ParamSource, PlanBody, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
 import { Scheduler, scheduleTarget, type ScheduleRecord } from '../schedule/scheduler.js';
@@ -176,36 +177,25 @@ class Emitter {
     this.emit(s.kind === 'copy' ? 'copy' : 'ewise', gen, slotBuffers, dispatchNames, 0, record);
   }
 
+  /** A step of an op with kernels of its own (src/ops/<op>/kernels.ts). */
   simple(s: SimpleStep, names: string[]): void {
-    const { batch } = this.options;
     const label = names.join(' + ');
-    const sh = this.graph.nodes[s.input].shape;
-    const io = { input: this.layout(s.input), output: this.layout(s.anchor) };
-    const alias = this.aliases([['x_in', s.input], ['y_out', s.anchor]]);
-    if (s.kind === 'avgpool') {
-      const gen = genAvgPool({ name: label, batch, c: sh.c, h: sh.h, w: sh.w, ...io }, alias, this.dl);
-      this.emit('avgpool', gen, { x_in: this.bufOf(s.input), y_out: this.bufOf(s.anchor) }, names, batch * sh.c * sh.h * sh.w);
-      return;
-    }
-    if (s.kind === 'maxpool') {
-      const mp = this.graph.nodes[s.anchor];
-      if (mp.op !== 'maxpool') throw new Error('compilePlan: maxpool step without maxpool node');
-      const gen = genMaxPool(label, maxPoolShape(batch, sh, mp), io, alias, this.dl);
-      this.emit('maxpool', gen, { x_in: this.bufOf(s.input), y_out: this.bufOf(s.anchor) }, names, batch * sh.c * mp.shape.h * mp.shape.w * mp.kernel * mp.kernel);
-      return;
-    }
-    const fcNode = this.graph.nodes[s.anchor];
-    if (fcNode.op !== 'fc') throw new Error('compilePlan: fc step without fc node');
-    const inF = sh.c * sh.h * sh.w;
-    const out = fcNode.outFeatures;
-    const f16 = this.options.f16Weights;
-    // f16 weights: padded to a whole number of 4-byte words.
-    const wBytes = f16 ? Math.ceil((inF * out) / 2) * 4 : inF * out * 4;
-    const wBuf = this.paramBuffer(`${fcNode.name}.weight`, wBytes, { kind: 'fc-weight', fc: fcNode.name, outFeatures: out, inFeatures: inF, ...(f16 ? { f16: true as const } : {}) }, label);
-    const bBuf = this.paramBuffer(`${fcNode.name}.bias`, out * 4, { kind: 'fc-bias', fc: fcNode.name, outFeatures: out }, label);
-    const schedule = this.scheduler.fc(label, 'fc', { batch, inFeatures: inF, outFeatures: out });
-    const gen = genFc({ name: label, batch, inFeatures: inF, outFeatures: out, ...io, schedule: schedule.value, ...(f16 ? { f16Weights: true } : {}) }, alias, this.dl);
-    this.emit('fc', gen, { x_in: this.bufOf(s.input), wgt: wBuf, bias: bBuf, y_out: this.bufOf(s.anchor) }, names, 2 * batch * inF * out, schedule.record);
+    const node = this.graph.nodes[s.anchor];
+    if (!hasStepKernels(node)) throw new Error(`compilePlan: ${s.kind} step without its node (internal error)`);
+    stepKernels(node).inference({
+      node,
+      label,
+      batch: this.options.batch,
+      inShape: this.graph.nodes[s.input].shape,
+      io: { input: this.layout(s.input), output: this.layout(s.anchor) },
+      alias: this.aliases([['x_in', s.input], ['y_out', s.anchor]]),
+      buffers: { x_in: this.bufOf(s.input), y_out: this.bufOf(s.anchor) },
+      dl: this.dl,
+      scheduler: this.scheduler,
+      f16Weights: this.options.f16Weights === true,
+      paramBuffer: (name, bytes, param) => this.paramBuffer(name, bytes, param, label),
+      emit: (gen, slots, flops, schedule) => this.emit(s.kind, gen, slots, names, flops, schedule),
+    });
   }
 
   /** Softmax probabilities and argmax classes of the logits. */

@@ -5,13 +5,15 @@
 //   bn folded into the weights, the add's other operand read in the epilogue);
 // - bn / add / relu chains that do not start at a conv become one elementwise chain step
 //   ([bn] [add] [relu]);
-// - avgpool and fc are steps of their own; input, slice and concat are not steps (placement
-//   decides their storage).
+// - the ops whose fusion role is `own` (src/ops/<op>/graph.ts: pooling, fc) are steps of their
+//   own; `placed` ops (input, slice, concat) are not steps (placement decides their storage).
 // A node is absorbed only when it is the sole consumer of the previous one, and the graph's output
 // is never absorbed.
 
 import type { GraphPass } from '../../passes/framework.js';
 import { nodeInputs, type GraphNode, type LayerGraph } from '../../ir/graph.js';
+import { graphOp } from '../../ops/graph.js';
+import { hasStepKernels } from '../../ops/kernels.js';
 import { need, type ChainStep, type ConvStep, type Fusion, type FusedStep, type GraphState } from './state.js';
 
 export interface FuseOptions {
@@ -111,23 +113,9 @@ class Fuser {
   run(): Fusion {
     for (const n of this.graph.nodes) {
       if (this.absorbed.has(n.id)) continue;
-      switch (n.op) {
-        case 'conv':
-          this.conv(n);
-          break;
-        case 'bn':
-        case 'add':
-        case 'relu':
-          this.chain(n);
-          break;
-        case 'avgpool':
-        case 'maxpool':
-        case 'fc':
-          this.add({ kind: n.op, anchor: n.id, nodes: [n.id], input: n.input }, n.id);
-          break;
-        default:
-          break;
-      }
+      if (n.op === 'conv') this.conv(n);
+      else if (n.op === 'bn' || n.op === 'add' || n.op === 'relu') this.chain(n);
+      else if (graphOp(n).fusion === 'own' && hasStepKernels(n)) this.add({ kind: n.op, anchor: n.id, nodes: [n.id], input: n.input }, n.id);
     }
     // A chain runs where its last node is (its add's other operand may be computed after its bn).
     const steps = [...this.steps].sort((a, b) => a.anchor - b.anchor);

@@ -7,6 +7,7 @@ import type { ConcatNode, ConvNode, GraphNode, LayerGraph } from '../../ir/graph
 import type { Program } from '../../program/types.js';
 import type { PlanBody, PlanBuffer, PlanLimits } from '../plan-types.js';
 import type { ScheduleSettings } from '../schedule/scheduler.js';
+import type { OwnStepOp } from '../../ops/kernels.js';
 
 /** Plan options with every default filled in. */
 export interface GraphPassOptions {
@@ -66,8 +67,9 @@ export interface ChainStep {
   relu?: ReluRange & { node: number };
 }
 
+/** A step of an op whose fusion role is `own`: its kernels are in its folder of src/ops/ (kernels.ts). */
 export interface SimpleStep {
-  kind: 'avgpool' | 'maxpool' | 'fc';
+  kind: OwnStepOp;
   anchor: number;
   nodes: number[];
   input: number;

@@ -4,7 +4,6 @@
 import type { ConcatNode } from '../../ir/graph.js';
 import type { ChainStep, ConvStep, SimpleStep } from '../graph/state.js';
 import {
-  genAvgPoolBwd,
   chainBwdVec,
   genChainBwd,
   genChainBwdFinalize,
@@ -13,15 +12,12 @@ import {
   genConvDw,
   genConvDwReduce,
   genConvDx,
-  genFcDw,
-  genFcDx,
-  genMaxPoolBwd,
   genReluMaskDm,
   type BufView,
   type ChainBwdSpec,
-  maxPoolShape,
 } from '../kernels/index.js';
 import type { ConvGeometry } from '../conv-layout.js';
+import { hasStepKernels, stepKernels } from '../../ops/kernels.js';
 import type { TrainBuilder } from './builder.js';
 import { chainNames, type TrainStep } from './forward.js';
 import type { BnStore, ParamStore } from './params.js';
@@ -45,38 +41,11 @@ function geometry(x: BackwardContext, s: ConvStep): ConvGeometry {
   return { batch: x.b.batch, inC: inS.c, inH: inS.h, inW: inS.w, outC: c.outChannels, outH: c.shape.h, outW: c.shape.w, kernel: c.kernel, stride: c.stride, pad: c.pad, groups: c.groups, ocb };
 }
 
-function fc(x: BackwardContext, s: SimpleStep): void {
-  const { b, grads, store } = x;
-  const f = b.nodes[s.anchor];
-  const g = grads.read(f.id);
-  const xin = x.saved.view(s.input);
-  const geo = { batch: b.batch, inFeatures: b.perImage(s.input), outFeatures: f.op === 'fc' ? f.outFeatures : 0 };
-  const wp = store.paramOf.get(`${f.name}.weight`)!;
-  const bp = store.paramOf.get(`${f.name}.bias`)!;
-  const flops = 2 * b.batch * geo.inFeatures * geo.outFeatures;
-  const dw = b.scheduler.fc(`${f.name} dW`, 'fc_dw', geo);
-  b.emit('backward', `${f.name} dW`, genFcDw(`${f.name} dW`, geo, g, xin, { buffer: store.G, weight: wp.offset, bias: bp.offset }, dw.value, b.dl), flops, dw.record);
-  if (grads.needed[s.input]) {
-    const dx = b.scheduler.fc(`${f.name} dX`, 'fc_dx', geo);
-    b.emit('backward', `${f.name} dX`, genFcDx(`${f.name} dX`, geo, g, grads.target(s.input), { buffer: store.P, offset: wp.offset }, dx.value, b.dl), flops, dx.record);
-  }
-}
-
-function avgpool(x: BackwardContext, s: SimpleStep): void {
-  const { b, grads } = x;
-  if (!grads.needed[s.input]) return;
-  const g = grads.read(s.anchor);
-  const name = `${b.nodes[s.anchor].name} dX`;
-  b.emit('backward', name, genAvgPoolBwd(name, b.shapeOf(s.input), g, grads.target(s.input), b.dl));
-}
-
-function maxpool(x: BackwardContext, s: SimpleStep): void {
-  const { b, grads } = x;
-  const pool = b.nodes[s.anchor];
-  if (!grads.needed[s.input] || pool.op !== 'maxpool') return;
-  const g = grads.read(s.anchor);
-  const name = `${pool.name} dX`;
-  b.emit('backward', name, genMaxPoolBwd(name, maxPoolShape(b.batch, b.shapeOf(s.input), pool), x.saved.view(s.input), g, grads.target(s.input), b.dl));
+/** A step of an op with kernels of its own (src/ops/<op>/kernels.ts). */
+function simple(x: BackwardContext, s: SimpleStep): void {
+  const node = x.b.nodes[s.anchor];
+  if (!hasStepKernels(node)) throw new Error(`compileTrainPlan: ${s.kind} step without its node (internal error)`);
+  stepKernels(node).trainBackward({ node, input: s.input, b: x.b, saved: x.saved, grads: x.grads, store: x.store });
 }
 
 function chain(x: BackwardContext, s: ChainStep): void {
@@ -169,9 +138,7 @@ export function emitBackward(x: BackwardContext, steps: readonly TrainStep[]): v
     if (s.kind === 'concat') concat(x, s.node);
     else if (s.kind === 'chain') chain(x, s);
     else if (s.kind === 'conv') conv(x, s);
-    else if (s.kind === 'fc') fc(x, s);
-    else if (s.kind === 'maxpool') maxpool(x, s);
-    else avgpool(x, s);
+    else simple(x, s);
   }
 }
 

@@ -7,7 +7,8 @@
 import { BN_EPS, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
 import { convPacking } from '../../program/param-layout.js';
 import type { ChainStep, ConvStep, FusedStep, Fusion, SimpleStep } from '../graph/state.js';
-import { genAvgPool, genBnFinalize, genBnStats, genConv, genFc, genMaxPool, maxPoolShape, type BufView } from '../kernels/index.js';
+import { genBnFinalize, genBnStats, genConv, type BufView } from '../kernels/index.js';
+import { hasStepKernels, stepKernels } from '../../ops/kernels.js';
 import type { SlotRange, TrainBuilder } from './builder.js';
 import type { TrainPhase } from './types.js';
 import { paramRange, type BnStore, type ParamStore } from './params.js';
@@ -111,29 +112,11 @@ function concat(x: ForwardContext, node: ConcatNode): void {
   }
 }
 
+/** A step of an op with kernels of its own (src/ops/<op>/kernels.ts). */
 function simple(x: ForwardContext, s: SimpleStep): void {
-  const { b, fwd } = x;
-  const label = b.nodes[s.anchor].name;
-  const xin = fwd.view(s.input);
-  const y = fwd.view(s.anchor);
-  if (s.kind === 'avgpool') {
-    const sh = b.shapeOf(s.input);
-    const gen = genAvgPool({ name: label, batch: b.batch, c: sh.c, h: sh.h, w: sh.w, input: xin, output: y }, {}, b.dl);
-    b.emitInference('forward', `${label} forward`, gen, { x_in: { buffer: xin.buffer }, y_out: { buffer: y.buffer } });
-    return;
-  }
-  const f = b.nodes[s.anchor];
-  if (f.op === 'maxpool') {
-    const gen = genMaxPool(label, maxPoolShape(b.batch, b.shapeOf(s.input), f), { input: xin, output: y }, {}, b.dl);
-    b.emitInference('forward', `${label} forward`, gen, { x_in: { buffer: xin.buffer }, y_out: { buffer: y.buffer } });
-    return;
-  }
-  if (f.op !== 'fc') throw new Error('compileTrainPlan: fc step without fc node (internal error)');
-  const inF = b.perImage(s.input);
-  const schedule = b.scheduler.fc(label, 'fc_train', { batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures });
-  const gen = genFc({ name: label, batch: b.batch, inFeatures: inF, outFeatures: f.outFeatures, input: xin, output: y, schedule: schedule.value }, {}, b.dl, true);
-  const slots = { x_in: { buffer: xin.buffer }, wgt: paramRange(x.store, `${f.name}.weight`), bias: paramRange(x.store, `${f.name}.bias`), y_out: { buffer: y.buffer } };
-  b.emitInference('forward', `${label} forward`, gen, slots, 2 * b.batch * inF * f.outFeatures, schedule.record);
+  const node = x.b.nodes[s.anchor];
+  if (!hasStepKernels(node)) throw new Error(`compileTrainPlan: ${s.kind} step without its node (internal error)`);
+  stepKernels(node).trainForward({ node, b: x.b, store: x.store, x: x.fwd.view(s.input), y: x.fwd.view(s.anchor) });
 }
 
 /** Emits the forward dispatches of every step. */

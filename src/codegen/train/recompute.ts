@@ -16,6 +16,7 @@
 
 import type { LayerGraph } from '../../ir/graph.js';
 import type { ChainStep } from '../graph/state.js';
+import { hasStepKernels, stepKernels } from '../../ops/kernels.js';
 import type { BufView } from '../kernels/index.js';
 import type { TrainBuilder } from './builder.js';
 import { applyChain, chainNames, type TrainStep } from './forward.js';
@@ -23,7 +24,7 @@ import type { BnStore, ParamStore } from './params.js';
 import type { ForwardValues } from './values.js';
 
 /** The buffers whose forward values the backward half reads (see backward.ts). */
-function readByBackward(steps: readonly TrainStep[], fwd: ForwardValues): Set<number> {
+function readByBackward(graph: LayerGraph, steps: readonly TrainStep[], fwd: ForwardValues): Set<number> {
   const read = new Set<number>();
   const add = (id: number) => read.add(fwd.view(id).buffer);
   for (const s of steps) {
@@ -31,14 +32,17 @@ function readByBackward(steps: readonly TrainStep[], fwd: ForwardValues): Set<nu
     else if (s.kind === 'chain') {
       if (s.bn !== undefined) add(s.a);
       if (s.relu && s.relu.end > s.relu.start) add(s.anchor);
-    } else if (s.kind === 'maxpool' || s.kind === 'fc') add(s.input);
+    } else if (s.kind !== 'concat') {
+      const node = graph.nodes[s.anchor];
+      if (hasStepKernels(node) && stepKernels(node).backwardReadsInput) add(s.input);
+    }
   }
   return read;
 }
 
 /** The chains to recompute, by the buffer of their forward output. */
 export function chainsToRecompute(graph: LayerGraph, steps: readonly TrainStep[], fwd: ForwardValues): Map<number, ChainStep> {
-  const read = readByBackward(steps, fwd);
+  const read = readByBackward(graph, steps, fwd);
   const chosen = new Map<number, ChainStep>();
   for (const s of steps) {
     if (s.kind !== 'chain' || s.anchor === graph.output) continue;

@@ -1,11 +1,36 @@
-// Reference of SNL's partial ReLU (Cho et al. 2022), the oracle of the masked kernels: on channels
-// [start, end), y = m*relu(x) + (1-m)*x = x + m*(max(x, 0) - x), identity elsewhere. The mask holds
-// one entry per element of those channels (`pixel`, NCHW order without the batch) or one per
-// channel (`channel`). Training may move an entry outside [0, 1]; the effective mask m is the entry
-// clamped to [0, 1], and its gradient passes the clamp unchanged (straight through), so that a mask
-// pushed past an end can come back. Accumulation is in float64, rounded once.
+// The reference of the ReLU on a channel range, and of SNL's partial ReLU (Cho et al. 2022), the
+// oracle of the masked kernels: on channels [start, end), y = m*relu(x) + (1-m)*x =
+// x + m*(max(x, 0) - x), identity elsewhere. The mask holds one entry per element of those
+// channels (`pixel`, NCHW order without the batch) or one per channel (`channel`). Training may
+// move an entry outside [0, 1]; the effective mask m is the entry clamped to [0, 1], and its
+// gradient passes the clamp unchanged (straight through), so that a mask pushed past an end can
+// come back. Accumulation is in float64, rounded once.
 
-import { forChannelRange, tensor, type Tensor } from './ops.js';
+import type { ReferenceOp } from '../../reference/op.js';
+import { forChannelRange, sameShape, tensor, type Tensor } from '../../reference/tensor.js';
+import { maskName, type ReluNode } from './graph.js';
+
+/** max(x, 0) on channels [start, end), identity on the others. */
+export function reluRange(x: Tensor, start: number, end: number): Tensor {
+  const y = tensor(x.n, x.c, x.h, x.w, x.data.slice());
+  forChannelRange(x, start, end, (at) => {
+    if (y.data[at] < 0) y.data[at] = 0;
+  });
+  return y;
+}
+
+/** Backward of max(x, 0) on channels [start, end): dy passes where x > 0 or outside the range. */
+export function reluRangeBackward(x: Tensor, dy: Tensor, start: number, end: number): Tensor {
+  sameShape(x, dy, 'relu backward');
+  const dx = tensor(dy.n, dy.c, dy.h, dy.w, dy.data.slice());
+  const plane = x.h * x.w;
+  for (let n = 0; n < x.n; n++) {
+    for (let c = start; c < end; c++) {
+      for (let i = 0, at = (n * x.c + c) * plane; i < plane; i++) if (!(x.data[at + i] > 0)) dx.data[at + i] = 0;
+    }
+  }
+  return dx;
+}
 
 export type MaskGranularity = 'pixel' | 'channel';
 
@@ -61,3 +86,16 @@ export function maskedReluBackward(
   });
   return { dx, dm: Float32Array.from(dm) };
 }
+
+export const reluReference: ReferenceOp<ReluNode> = {
+  forward: (n, [x], ctx) =>
+    n.mask === undefined
+      ? reluRange(x, n.start, n.end)
+      : maskedRelu(x, n.start, n.end, ctx.param(maskName(n), maskSize(x, n.start, n.end, n.mask)), n.mask),
+  backward(n, { x: [x], dy, param, grad }) {
+    if (n.mask === undefined) return [reluRangeBackward(x, dy, n.start, n.end)];
+    const g = maskedReluBackward(x, dy, n.start, n.end, param(maskName(n)), n.mask);
+    grad(maskName(n), g.dm);
+    return [g.dx];
+  },
+};

@@ -1,10 +1,13 @@
-// Max pooling kernels: the inference forward (kernels/maxpool.wgsl, also the training forward) and
-// the training backward (kernels/train/maxpool_bwd.wgsl). Plain per-element kernels: VGG-style
-// pooling is a small share of a network's work, so nothing here is tiled.
+// Max pooling's kernels (kernels/maxpool.wgsl, kernels/train/maxpool_bwd.wgsl): forward (inference
+// and training) and the input gradient, which routes each window's gradient to its maximum in the
+// saved input. Plain per-element kernels: VGG-style pooling is a small share of a network's work,
+// so nothing here is tiled.
 
-import { u } from '../template.js';
-import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, finishPerElement, fixedWorkgroup, type GeneratedKernel, type SlotAliases, type ViewLayout, viewValues, workgroupFor } from './common.js';
-import { type BufView, build, type GradTarget, grid, type TrainKernel, WG, reads, writes } from './train-common.js';
+import { u } from '../../codegen/template.js';
+import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, finishPerElement, fixedWorkgroup, type GeneratedKernel, type SlotAliases, type ViewLayout, viewValues, workgroupFor } from '../../codegen/kernels/common.js';
+import { type BufView, build, type GradTarget, grid, reads, type TrainKernel, WG, writes } from '../../codegen/kernels/train-common.js';
+import type { StepKernels } from '../../codegen/step-op.js';
+import type { MaxPoolNode } from './graph.js';
 
 export interface MaxPoolShape {
   batch: number;
@@ -79,3 +82,21 @@ export function genMaxPoolBwd(name: string, s: MaxPoolShape, x: BufView, g: BufV
     [nx, 1, nz],
   );
 }
+
+export const maxpoolKernels: StepKernels<MaxPoolNode> = {
+  inference({ node, label, batch, inShape: sh, io, alias, dl, buffers, emit }) {
+    const gen = genMaxPool(label, maxPoolShape(batch, sh, node), io, alias, dl);
+    emit(gen, buffers, batch * sh.c * node.shape.h * node.shape.w * node.kernel * node.kernel);
+  },
+  trainForward({ node, b, x, y }) {
+    const gen = genMaxPool(node.name, maxPoolShape(b.batch, b.shapeOf(node.input), node), { input: x, output: y }, {}, b.dl);
+    b.emitInference('forward', `${node.name} forward`, gen, { x_in: { buffer: x.buffer }, y_out: { buffer: y.buffer } });
+  },
+  trainBackward({ node, input, b, saved, grads }) {
+    if (!grads.needed[input]) return;
+    const g = grads.read(node.id);
+    const name = `${node.name} dX`;
+    b.emit('backward', name, genMaxPoolBwd(name, maxPoolShape(b.batch, b.shapeOf(input), node), saved.view(input), g, grads.target(input), b.dl));
+  },
+  backwardReadsInput: true,
+};

@@ -1,0 +1,37 @@
+// The ops' folders (src/ops/<op>/): each defines its op once, one file per layer, and the tables
+// of src/ops/ agree with what the folders say.
+
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { graphOp, type GraphNode } from '../src/ops/graph.js';
+import { hasStepKernels } from '../src/ops/kernels.js';
+import { referenceOp } from '../src/ops/reference.js';
+import { exportOp } from '../src/ops/export.js';
+
+const OPS = resolve(import.meta.dirname, '..', 'src', 'ops');
+const folders = readdirSync(OPS, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+const asNode = (op: string) => ({ op }) as GraphNode;
+
+describe('ops', () => {
+  it('has a folder for each op of the layer graph, and each folder is in every table', () => {
+    expect(folders).toContain('conv');
+    for (const op of folders) {
+      expect(graphOp(asNode(op)), op).toBeDefined();
+      expect(referenceOp(asNode(op)), op).toBeDefined();
+      expect(exportOp(asNode(op)), op).toBeDefined();
+    }
+  });
+
+  it('holds in each folder only the files of the layers that define an op', () => {
+    for (const op of folders) {
+      const files = readdirSync(join(OPS, op)).sort();
+      const own = graphOp(asNode(op)).fusion === 'own';
+      expect(files, op).toEqual(own ? ['export.ts', 'graph.ts', 'kernels.ts', 'reference.ts'] : ['export.ts', 'graph.ts', 'reference.ts']);
+    }
+  });
+
+  it('gives kernels of their own to exactly the ops whose fusion role says so', () => {
+    for (const op of folders) expect(hasStepKernels(asNode(op)), op).toBe(graphOp(asNode(op)).fusion === 'own');
+  });
+});
