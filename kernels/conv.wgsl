@@ -62,6 +62,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let ox0 = xb * PXB;
   let ix0 = i32(ox0 * STRIDE) - PAD;
   let iy0 = i32(oy * STRIDE) - PAD;
+//#if HALO
+  // The halo from the neighbouring lanes: which lanes compute the pixel blocks left and right of
+  // this one in its row (a lane at an end of its subgroup has no neighbour there).
+  let sid_l = select(sg_id - 1u, sg_id, lane == 0u);
+  let sid_r = select(sg_id + 1u, sg_id, lane == {{SG_LAST}});
+  let s_l = subgroupShuffle(s_raw, sid_l);
+  let s_r = subgroupShuffle(s_raw, sid_r);
+  let halo_l = xb > 0u && s_l + 1u == s_raw;
+  let halo_r = xb + 1u < WB && s_r == s_raw + 1u;
+//#endif
 {{ACC_DECL}}
   var xi = n * IN_BATCH_STRIDE + IN_OFFSET + g * (CIG * IN_H * IN_W);
   var wi = packedWeight(ob, 0u, 0u) / 4u;

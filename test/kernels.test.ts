@@ -9,7 +9,8 @@ import { runReference, softmax, argmax } from '../src/reference/index.js';
 import { Executor } from '../src/runtime/index.js';
 import { Rng } from '../src/weights/index.js';
 import { relError, useGpu, weightsFor } from './gpu-fixtures.js';
-import { convCases, convGraph, planVsReference, type RunOptions } from './conv-fixtures.js';
+import { convCases, convGraph, planVsReference, type ConvCase, type RunOptions } from './conv-fixtures.js';
+import type { ConvSchedule } from '../src/codegen/schedule/types.js';
 
 const gpu = useGpu();
 
@@ -52,6 +53,43 @@ describe('conv kernel (fused bn, residual add, relu range) vs reference', () => 
         const { plan, err } = await gpuVsReference(convGraph(t), { batch: t.batch, subgroupSize, convTile: { rows } });
         expect(err, `${t.name}, ${rows} rows, subgroups ${subgroupSize}`).toBeLessThan(1e-4);
         expect(plan.kernels.some((k) => k.template === 'conv' && k.wgsl.includes('ROW_BLOCKS'))).toBe(true);
+      }
+    }
+  });
+
+  it("the halo by subgroupShuffle: a block's halo columns from the lanes beside it in the row, loaded where there are none", async () => {
+    const sg = gpu().subgroupSize;
+    // 5x5 padded by 2: two halo columns either side, from the neighbours' last and first quads
+    const wide: ConvCase = { name: '5x5 s1 8x16 4->8 partial relu', c: 4, h: 8, w: 16, co: 8, k: 5, s: 1, g: 1, bn: true, relu: [2, 8], batch: 3 };
+    const cases: Array<[ConvCase, Partial<ConvSchedule>]> = [
+      [convCases[10], { pxb: 4, rows: 1 }],
+      [convCases[10], { pxb: 4, rows: 2, wg: 8 }],
+      [convCases[10], { pxb: 8, rows: 4, ocb: 4 }],
+      [wide, { pxb: 4, rows: 2 }],
+      [wide, { pxb: 8, rows: 1, wg: 8 }],
+    ];
+    for (const [t, tile] of cases) {
+      const { plan, err } = await gpuVsReference(convGraph(t), { batch: t.batch, subgroupSize: sg, convTile: { ...tile, halo: true } });
+      const what = `${t.name}, ${JSON.stringify(tile)}`;
+      expect(err, what).toBeLessThan(1e-4);
+      expect(plan.kernels.some((k) => k.template === 'conv' && k.wgsl.includes('subgroupShuffle')), what).toBe(true);
+      expect(plan.schedules.some((s) => s.schedule.family === 'conv' && s.schedule.halo), what).toBe(true);
+    }
+    // Where it does not apply (stride 2; no subgroups) the kernel loads its halo, and says so.
+    for (const [t, subgroupSize] of [[convCases[1], sg], [convCases[10], 0]] as const) {
+      const { plan, err } = await gpuVsReference(convGraph(t), { batch: t.batch, subgroupSize, convTile: { halo: true } });
+      expect(err, t.name).toBeLessThan(1e-4);
+      expect(plan.kernels.some((k) => k.wgsl.includes('subgroupShuffle')), t.name).toBe(false);
+      expect(plan.schedules.some((s) => s.schedule.family === 'conv' && s.schedule.halo), t.name).toBe(false);
+    }
+  });
+
+  it('a pixel block of 8 overhanging rows of 12: its last quad is not stored past the row', async () => {
+    for (const k of [3, 5]) {
+      for (const bn of [true, false]) {
+        const t: ConvCase = { name: `${k}x${k} s1 8x12 4->8${bn ? ' bn' : ''}`, c: 4, h: 8, w: 12, co: 8, k, s: 1, g: 1, bn, relu: [2, 8], batch: 3 };
+        const { err } = await gpuVsReference(convGraph(t), { batch: t.batch, convTile: { pxb: 8, rows: 1 } });
+        expect(err, t.name).toBeLessThan(1e-4);
       }
     }
   });

@@ -191,6 +191,25 @@ describe('candidates a tuner would time', () => {
     }
   });
 
+  it("time the conv halo by subgroupShuffle where it applies, which no profile chooses", () => {
+    const s3 = { batch: 8, inC: 16, inH: 16, inW: 16, outC: 16, outH: 16, outW: 16, kernel: 3, stride: 1, pad: 1, groups: 1 };
+    const halos = (s: typeof s3, t: ScheduleTarget) => convCandidates(s, t).filter((c) => c.halo);
+    // 3x3 stride 1 padded: with pixel blocks of 4 and 8 (whole quads), not 1 or 2
+    expect(halos(s3, target).length).toBeGreaterThan(0);
+    expect([...new Set(halos(s3, target).map((c) => c.pxb))].sort()).toEqual([4, 8]);
+    expect(halos(s3, target).every((c) => c.gemm === false)).toBe(true);
+    // not at stride 2, not unpadded (a flat 1x1), not without subgroups
+    expect(halos(shapes[0], target)).toEqual([]);
+    expect(halos(shapes[1], target)).toEqual([]);
+    expect(halos(s3, { ...target, subgroupSize: 0 })).toEqual([]);
+    for (const profile of PROFILE_NAMES) {
+      expect(chooseConv(s3, profile, target).halo, profile).toBeUndefined();
+      expect(chooseConv(s3, profile, target, { gemm: false, pxb: 4, halo: true }).halo, profile).toBe(true);
+      expect(chooseConv(shapes[0], profile, target, { gemm: false, halo: true }).halo, profile).toBeUndefined();
+      expect(chooseConv(s3, profile, target, { gemm: false, pxb: 2, halo: true }).halo, profile).toBeUndefined();
+    }
+  });
+
   it('plans compile with the first, middle and last candidate of each family forced', () => {
     // Overrides reach every kernel of a family, so every conv here is 3x3 (a kernel-row block must
     // divide the kernel) and the strides are 1 and 2 (dX pixel blocks are multiples of the stride).

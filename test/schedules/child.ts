@@ -51,7 +51,7 @@ const POINTS: Array<[string, ScheduleChoice]> = [
     {
       profile: 'cpu',
       schedules: {
-        conv: { ocb: 16, pxb: 8, wg: 16 },
+        conv: { ocb: 16, pxb: 8, wg: 16, halo: true },
         conv_dx: { icb: 8, pxb: 4, wg: 64 },
         conv_dw: { pxb: 1, target: 1 },
         fc: { wg: 256 },

@@ -8,6 +8,7 @@ import { DeviceLimitError } from '../device-limits.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
 import { genConvGemm } from './conv-gemm.js';
 import { forwardConvValues } from './conv-forward-values.js';
+import { haloApplies } from '../schedule/conv.js';
 import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, type ViewLayout, withF16 } from './common.js';
 
 export interface ConvKernelSpec extends ConvShape {
@@ -50,6 +51,8 @@ interface ConvLayoutChoice {
   vecOut: boolean;
   /** Output rows per invocation. */
   rb: number;
+  /** The halo comes from the neighbouring lanes (ConvTile.halo). */
+  halo: boolean;
 }
 
 function choose(spec: ConvKernelSpec, alias: SlotAliases, ocb: number, pxb: number, rb: number): ConvLayoutChoice & { ih: number; oh: number } {
@@ -78,11 +81,15 @@ function choose(spec: ConvKernelSpec, alias: SlotAliases, ocb: number, pxb: numb
     spec.input.offset % 4 === 0 && spec.input.batchStride % 4 === 0 && alias.y_out !== 'x_in';
   const aligned4 = (l: ViewLayout) => l.offset % 4 === 0 && l.batchStride % 4 === 0;
   // vec4 stores of 4 consecutive pixels per channel when the block is 4-aligned everywhere:
-  // 4x fewer per-lane memory operations (faster, and much less code for the JIT).
+  // 4x fewer per-lane memory operations (faster, and much less code for the JIT). Not when the
+  // last block of a row overhangs it: its quads past the row's end would be stored (the scalar
+  // stores check each pixel).
   const vecOut =
-    pxb % 4 === 0 && ow % 4 === 0 && aligned4(spec.output) && (!spec.residual || aligned4(spec.residual)) &&
+    pxb % 4 === 0 && ow % pxb === 0 && ow % 4 === 0 && aligned4(spec.output) && (!spec.residual || aligned4(spec.residual)) &&
     alias.y_out === undefined && alias.r_in === undefined;
-  return { spec, ocb, pxb, nv: ocb / 4, k, s, p, ih, iw, oh, ow, wb, sg, cog: spec.outC / spec.groups, overhang, rowSelect, vecIn, vecOut, rb };
+  // The halo from the neighbours' quads: only where the input is read as quads.
+  const halo = spec.tile.halo === true && vecIn && haloApplies(spec, pxb, sg);
+  return { spec, ocb, pxb, nv: ocb / 4, k, s, p, ih, iw, oh, ow, wb, sg, cog: spec.outC / spec.groups, overhang, rowSelect, vecIn, vecOut, rb, halo };
 }
 
 /** The row loads of one kernel row: subgroup-shared weights, the row offset, with its padding. */
@@ -178,7 +185,17 @@ function rowColumns(c: ConvLayoutChoice, n: RowNames, body: string[]): void {
   }
   for (const j of [...cols].sort((a, b) => a - b)) {
     const qd = Math.floor((j - p) / 4);
-    if (quads.has(qd)) {
+    const from = c.halo ? haloSource(c, j) : undefined;
+    if (from) {
+      // The neighbour's lane loaded this column in one of its quads; if there is no such lane
+      // (the block starts or ends a row, or its neighbour is in another subgroup), load it.
+      if (!quads.has(from.quad)) throw new Error(`${c.spec.name}: halo column ${j} is in no quad of the block`);
+      const valid = `${n.rv ? `${n.rv} && ` : ''}u32(ix0 + ${i(j)}) < IN_W`;
+      body.push(`${ind}var ${n.x(j)} = subgroupShuffle(${n.q(from.quad)}.${'xyzw'[from.comp]}, ${from.lane});`);
+      body.push(`${ind}if (!${from.valid}) {`);
+      body.push(`${ind}  ${n.x(j)} = select(0.0, {{x_in}}[${n.r} + min(u32(ix0 + ${i(j)}), IN_W - 1u)], ${valid});`);
+      body.push(`${ind}}`);
+    } else if (quads.has(qd)) {
       body.push(`${ind}let ${n.x(j)} = ${n.q(qd)}.${'xyzw'[j - p - 4 * qd]};`);
     } else if (p > 0) {
       const valid = `${n.rv ? `${n.rv} && ` : ''}u32(ix0 + ${i(j)}) < IN_W`;
@@ -189,6 +206,18 @@ function rowColumns(c: ConvLayoutChoice, n: RowNames, body: string[]): void {
       body.push(`${ind}let ${n.x(j)} = {{x_in}}[${n.r} + u32(ix0) + ${u(j)}];`);
     }
   }
+}
+
+/**
+ * Where a halo column `j` of the block's input row is in a neighbouring lane's quads: columns
+ * left of the block's own (j < p) are the left block's last ones, columns right of them its right
+ * neighbour's first ones (at stride 1 the block's own columns are p .. p + pxb - 1).
+ */
+function haloSource(c: ConvLayoutChoice, j: number): { quad: number; comp: number; lane: string; valid: string } | undefined {
+  const { p, pxb } = c;
+  if (j < p) return { quad: Math.floor((pxb - p + j) / 4), comp: (pxb - p + j) % 4, lane: 'sid_l', valid: 'halo_l' };
+  if (j >= p + pxb) return { quad: Math.floor((j - p - pxb) / 4), comp: (j - p - pxb) % 4, lane: 'sid_r', valid: 'halo_r' };
+  return undefined;
 }
 
 /**
@@ -389,6 +418,7 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
     IC_BODY: rb > 1 ? windowRowsBody(c) : windowBody(c),
     EPILOGUE: epilogue(c),
     ...(rb > 1 ? { RB: u(rb), ROW_BLOCKS: u(rowBlocks) } : {}),
+    ...(c.halo ? { SG_LAST: u(sg - 1) } : {}),
   };
-  return finish('conv', slots, alias, values, { RESIDUAL: !!spec.residual, ROWS: rb > 1 }, wg, [nx, blocks, nz]);
+  return finish('conv', slots, alias, values, { RESIDUAL: !!spec.residual, ROWS: rb > 1, HALO: c.halo }, wg, [nx, blocks, nz]);
 }

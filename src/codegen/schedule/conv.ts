@@ -28,7 +28,16 @@ export function convInvocations(s: ConvScheduleShape, t: ConvSchedule): number {
 }
 
 /** A conv schedule with every knob said: what plans record, the tuner times and its cache keeps. */
-export const convKnobs = (t: ConvSchedule): Required<ConvSchedule> => ({ ocb: t.ocb, pxb: t.pxb, wg: t.wg, rows: t.rows ?? 1, gemm: t.gemm === true });
+export const convKnobs = (t: ConvSchedule): Required<ConvSchedule> => ({ ocb: t.ocb, pxb: t.pxb, wg: t.wg, rows: t.rows ?? 1, gemm: t.gemm === true, halo: t.halo === true });
+
+/**
+ * Whether the direct kernel can take a block's halo from its neighbours' lanes (ConvTile.halo):
+ * with subgroups, at stride 1 with padding (a flat 1x1 convolution has none), with pixel blocks of
+ * whole vec4 quads at least as wide as the halo on either side.
+ */
+export function haloApplies(s: Pick<ConvScheduleShape, 'kernel' | 'stride' | 'pad'>, pxb: number, subgroupSize: number): boolean {
+  return subgroupSize > 0 && s.stride === 1 && s.pad > 0 && pxb % 4 === 0 && s.pad <= pxb && s.kernel - 1 - s.pad <= pxb;
+}
 
 /**
  * Output rows per invocation of the cpu profile's direct kernel (fewer where the image has fewer):
@@ -59,9 +68,11 @@ export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: S
   }
   const pxb = Math.min(fixed.pxb ?? 4, rowLen);
   const rb = Math.min(fixed.rows ?? (profile === 'cpu' ? CPU_ROWS : 1), rows);
+  // The halo by subgroupShuffle is the tuner's (or an override's) to choose: no profile asks for it.
+  const withHalo = (t: ConvSchedule): ConvSchedule => (fixed.halo === true && haloApplies(s, t.pxb, target.subgroupSize) ? { ...t, halo: true } : t);
   if (profile === 'cpu') {
     const spatial = s.batch * Math.ceil(rows / rb) * Math.ceil(rowLen / pxb);
-    return { ocb, pxb, wg: fixed.wg ?? cpuConvWorkgroup(spatial, target), rows: rb, gemm: false };
+    return withHalo({ ocb, pxb, wg: fixed.wg ?? cpuConvWorkgroup(spatial, target), rows: rb, gemm: false });
   }
   let t: ConvSchedule = { ocb, pxb, wg: profileWorkgroup(fixed.wg ?? gpuWorkgroup(target), profile, target), rows: rb, gemm: false };
   while (convInvocations(s, t) < GPU_MIN_INVOCATIONS) {
@@ -69,7 +80,7 @@ export function chooseConv(s: ConvScheduleShape, profile: ProfileName, target: S
     else if (fixed.pxb === undefined && t.pxb > 1) t = { ...t, pxb: Math.ceil(t.pxb / 2) };
     else break;
   }
-  return t;
+  return withHalo(t);
 }
 
 /**
@@ -108,7 +119,8 @@ export function gemmTileCandidates(rows: number, target: ScheduleTarget): GemmTi
 /**
  * Every schedule worth timing for this shape (for a tuner). The direct kernel: channel blocks of
  * 4, 8 and 16 (no larger than a group needs), pixel blocks of 1, 2, 4 and 8 (no longer than a
- * row), 1, 2 and CPU_ROWS rows (no more than the image has). The implicit-product kernel:
+ * row), 1, 2 and CPU_ROWS rows (no more than the image has), each also with its halo by
+ * subgroupShuffle where that applies (haloApplies). The implicit-product kernel:
  * gemmTileCandidates. Workgroups from a subgroup (or 8) to the device's limit in powers of two.
  */
 export function convCandidates(s: ConvScheduleShape, target: ScheduleTarget): ConvSchedule[] {
@@ -118,7 +130,12 @@ export function convCandidates(s: ConvScheduleShape, target: ScheduleTarget): Co
   const pxbs = [1, 2, 4, 8].filter((p, i) => i === 0 || p / 2 < rowLen);
   const out: ConvSchedule[] = [];
   const rowss = [...new Set([1, 2, CPU_ROWS].map((r) => Math.min(r, rowsOf(s).rows)))];
-  for (const ocb of ocbs) for (const pxb of pxbs) for (const rows of rowss) for (const wg of workgroupSizes(target)) out.push({ ocb, pxb, wg, rows, gemm: false });
+  for (const ocb of ocbs) {
+    for (const pxb of pxbs) {
+      const halos = haloApplies(s, pxb, target.subgroupSize) ? [false, true] : [false];
+      for (const rows of rowss) for (const wg of workgroupSizes(target)) for (const halo of halos) out.push({ ocb, pxb, wg, rows, gemm: false, ...(halo ? { halo } : {}) });
+    }
+  }
   for (const t of gemmTileCandidates(cog, target)) out.push({ ocb: cog <= 4 ? 4 : 8, ...t, rows: 1, gemm: true });
   return out;
 }

@@ -10,7 +10,7 @@ import { familyOfKey } from './signature.js';
  * The version of what a tuned schedule means: the knobs of each family and the signature keys.
  * A change to either makes older tuning results meaningless, so it is part of the cache's key.
  */
-export const SCHEDULE_FORMAT_VERSION = 2;
+export const SCHEDULE_FORMAT_VERSION = 3;
 
 /**
  * A family's knobs as measured, and the profile that resolved them (conv dW's chunks follow from
@@ -24,7 +24,7 @@ export type TunedSchedules = ReadonlyMap<string, TunedSchedule>;
 type KnobType = 'number' | 'boolean';
 
 const KNOBS: { [F in ScheduleFamily]: Record<keyof Required<FamilySchedules[F]>, KnobType> } = {
-  conv: { ocb: 'number', pxb: 'number', wg: 'number', rows: 'number', gemm: 'boolean' },
+  conv: { ocb: 'number', pxb: 'number', wg: 'number', rows: 'number', gemm: 'boolean', halo: 'boolean' },
   conv_dx: { icb: 'number', pxb: 'number', wg: 'number', rows: 'number', gemm: 'boolean' },
   conv_dw: { wg: 'number', ovb: 'number', kyb: 'number', pxb: 'number', target: 'number' },
   fc: { wg: 'number' },
