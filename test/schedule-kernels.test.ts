@@ -1,8 +1,9 @@
-// Kernel schedules against the reference: a sample of the schedule space (the cpu and gpu profiles
-// and two points forcing every family's knobs, test/schedules/child.ts) runs inference and a
-// training step on lavapipe with subgroups of 4, 8 and 16 (LP_NATIVE_VECTOR_WIDTH 128, 256 and 512
-// bits), each with Dawn's bounds checks on and off, in child processes; the logits must match the
-// reference executor and the gradients the reference backward.
+// Kernel schedules against the reference: a sample of the schedule space (the cpu and gpu profiles,
+// two points forcing every family's knobs, and the conv halo by subgroupShuffle,
+// test/schedules/child.ts) runs inference and a training step on lavapipe with subgroups of 4, 8
+// and 16 (LP_NATIVE_VECTOR_WIDTH 128, 256 and 512 bits), each with Dawn's bounds checks on and
+// off, in child processes; the logits must match the reference executor and the gradients the
+// reference backward.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runLavapipeChild } from './lavapipe-child.js';
@@ -11,7 +12,7 @@ interface ChildReport {
   subgroupSize: number;
   subgroupMaxSize: number;
   robust: boolean;
-  results: Array<{ point: string; inference: number; gradients: number; schedules: string[]; planeSplit: boolean; workgroups: number[] }>;
+  results: Array<{ point: string; inference: number; gradients: number; schedules: string[]; planeSplit: boolean; workgroups: number[]; shuffles: number }>;
 }
 
 function runChild(vectorBits: number, robust: boolean): Promise<ChildReport> {
@@ -32,7 +33,7 @@ describe('schedules against the reference at subgroups of 4, 8 and 16, bounds ch
     expect(reports.map((r) => [r.subgroupSize, r.robust])).toEqual([[4, false], [4, true], [8, false], [8, true], [16, false], [16, true]]);
     for (const r of reports) {
       const where = `subgroups of ${r.subgroupSize}, bounds checks ${r.robust ? 'on' : 'off'}`;
-      expect(r.results.map((x) => x.point)).toEqual(['profile cpu', 'profile gpu', 'small tiles, many partial sums', 'large tiles, one partial sum']);
+      expect(r.results.map((x) => x.point)).toEqual(['profile cpu', 'profile gpu', 'small tiles, many partial sums', 'large tiles, one partial sum', 'halo by subgroupShuffle']);
       for (const x of r.results) {
         expect(x.inference, `${x.point}, ${where}: logits`).toBeLessThan(1e-5);
         expect(x.gradients, `${x.point}, ${where}: gradients`).toBeLessThan(1e-4);
@@ -44,7 +45,9 @@ describe('schedules against the reference at subgroups of 4, 8 and 16, bounds ch
         expect(new Set(at).size, `${f}: schedules differ between points`).toBeGreaterThan(1);
       }
       // The gpu profile cuts the reductions' planes on this small batch, the cpu profile does not.
-      expect(r.results.map((x) => x.planeSplit)).toEqual([false, true, true, false]);
+      expect(r.results.map((x) => x.planeSplit)).toEqual([false, true, true, false, false]);
+      // Only the halo's point shuffles a halo, in its inference and training forward convs (which matched above).
+      expect(r.results.map((x) => x.shuffles > 0)).toEqual([false, false, false, false, true]);
       // The gpu profile's workgroups are whole subgroups of the adapter's largest size (lavapipe's
       // is its only one), and of 64 at the point that says subgroups run up to 64 wide: the
       // kernels above matched the reference with workgroups rounded up.

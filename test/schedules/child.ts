@@ -1,9 +1,9 @@
 // Run by schedule-kernels.test.ts in a child process whose lavapipe was started with a given SIMD
 // width (LP_NATIVE_VECTOR_WIDTH: 128 bits = subgroups of 4, 256 = 8, 512 = 16) and with Dawn's
 // bounds checks on or off (HRN_TEST_ROBUST=1 or 0): for a sample of the schedule space (both
-// profiles and two points with every family's knobs forced), the inference logits against the
-// reference executor and one training step's gradients against the reference backward, on a small
-// network. Prints one JSON line: the device, and per point the largest errors and the schedules
+// profiles, two points with every family's knobs forced, and the conv halo by subgroupShuffle),
+// the inference logits against the reference executor and one training step's gradients against
+// the reference backward, on a small network (the halo's point on one of its own). Prints one JSON line: the device, and per point the largest errors and the schedules
 // the plans used.
 import '../../src/codegen/template-files.js';
 import type { PlanOptions } from '../../src/codegen/plan-types.js';
@@ -51,7 +51,7 @@ const POINTS: Array<[string, ScheduleChoice]> = [
     {
       profile: 'cpu',
       schedules: {
-        conv: { ocb: 16, pxb: 8, wg: 16, halo: true },
+        conv: { ocb: 16, pxb: 8, wg: 16 },
         conv_dx: { icb: 8, pxb: 4, wg: 64 },
         conv_dw: { pxb: 1, target: 1 },
         fc: { wg: 256 },
@@ -60,6 +60,8 @@ const POINTS: Array<[string, ScheduleChoice]> = [
       },
     },
   ],
+  // The study's lavapipe shape with the halo by subgroupShuffle, on its own network (below).
+  ['halo by subgroupShuffle', { profile: 'cpu', schedules: { conv: { ocb: 8, pxb: 4, rows: 2, halo: true } } }],
 ];
 
 /**
@@ -71,6 +73,9 @@ const POINTS: Array<[string, ScheduleChoice]> = [
 const network = (): LayerGraph =>
   lowerToGraph(residualNetwork({ name: 'bottleneck', block: 'bottleneck', depths: [1, 1], channels: [4, 8], input: { c: 3, h: 7, w: 7 }, classes: 5, groups: 2 }));
 
+/** The halo's point has its own: 3x3 stride-1 convolutions on rows of 16, four blocks of 4 pixels, so lanes have neighbours. */
+const haloNetwork = (): LayerGraph => lowerToGraph(residualNetwork({ name: 'rows', depths: [1, 1], channels: [4, 8], input: { c: 3, h: 6, w: 16 }, classes: 5 }));
+
 interface Result {
   point: string;
   inference: number;
@@ -81,25 +86,41 @@ interface Result {
   planeSplit: boolean;
   /** The distinct workgroup sizes of the two plans' kernels. */
   workgroups: number[];
+  /** Kernels of the two plans that take a halo by subgroupShuffle. */
+  shuffles: number;
 }
 
 const texts = (s: DispatchSchedule[]) => s.map(scheduleText);
+
+/** What a point is checked against: the reference's logits and gradients on one network. */
+interface Oracle {
+  g: LayerGraph;
+  w: ReturnType<typeof initWeights>;
+  x: Float32Array;
+  labels: number[];
+  logits: Float32Array;
+  grads: Map<string, Float32Array>;
+}
+
+function oracle(g: LayerGraph, batch: number): Oracle {
+  const s = g.nodes[0].shape;
+  const w = perturbWeights(initWeights(g, 5), 6);
+  const x = new Rng(21).fillNormal(new Float32Array(batch * s.c * s.h * s.w), 1);
+  const labels = Array.from({ length: batch }, (_, i) => i % g.classes);
+  const tape = forwardGraph(g, copyWeights(w), tensor(batch, s.c, s.h, s.w, x), { training: true });
+  const ref = backwardGraph(g, w, tape, Float32Array.from(softmaxCrossEntropy(tape.acts[g.output].data, labels, g.classes).grad));
+  return { g, w, x, labels, logits: runReference(g, w, x, batch), grads: ref.grads };
+}
 
 async function main(): Promise<void> {
   const robustness = process.env.HRN_TEST_ROBUST === '1';
   const ctx = await openDevice({ robustness });
   const results: Result[] = [];
   const batch = 3;
-  const g = network();
+  const oracles = { main: oracle(network(), batch), halo: oracle(haloNetwork(), batch) };
   try {
-    const s = g.nodes[0].shape;
-    const w = perturbWeights(initWeights(g, 5), 6);
-    const x = new Rng(21).fillNormal(new Float32Array(batch * s.c * s.h * s.w), 1);
-    const labels = Array.from({ length: batch }, (_, i) => i % g.classes);
-    const tape = forwardGraph(g, copyWeights(w), tensor(batch, s.c, s.h, s.w, x), { training: true });
-    const ref = backwardGraph(g, w, tape, Float32Array.from(softmaxCrossEntropy(tape.acts[g.output].data, labels, g.classes).grad));
-    const logits = runReference(g, w, x, batch);
     for (const [point, choice] of POINTS) {
+      const { g, w, x, labels, logits, grads } = point.startsWith('halo') ? oracles.halo : oracles.main;
       const plan = inferencePlanFor(ctx, g, { batch, ...choice });
       const ex = await Executor.create(ctx, plan.program, w);
       let inference: number;
@@ -118,14 +139,15 @@ async function main(): Promise<void> {
         await tr.step(x, labels, 0);
         await tr.flush();
         const got = await tr.readGrads();
-        for (const [name, r] of ref.grads) gradients = Math.max(gradients, normwiseError(got.get(name)!, r));
+        for (const [name, r] of grads) gradients = Math.max(gradients, normwiseError(got.get(name)!, r));
         schedules.push(...texts(trainPlan.schedules));
         for (const k of trainPlan.kernels) workgroups.add(k.workgroupSize);
         planeSplit = trainPlan.kernels.some((k) => k.template === 'train/bn_stats' && k.wgsl.includes('args.PCH'));
       } finally {
         tr.dispose();
       }
-      results.push({ point, inference, gradients, schedules: [...new Set(schedules)], planeSplit, workgroups: [...workgroups].sort((a, b) => a - b) });
+      const shuffles = [...plan.kernels, ...trainPlan.kernels].filter((k) => k.wgsl.includes('subgroupShuffle')).length;
+      results.push({ point, inference, gradients, schedules: [...new Set(schedules)], planeSplit, workgroups: [...workgroups].sort((a, b) => a - b), shuffles });
     }
   } finally {
     ctx.close();
