@@ -64,7 +64,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let iy0 = i32(oy * STRIDE) - PAD;
 //#if HALO
   // The halo from the neighbouring lanes: which lanes compute the pixel blocks left and right of
-  // this one in its row (a lane at an end of its subgroup has no neighbour there).
+  // this one in its row (a lane at an end of its subgroup has no neighbour there). A lane without
+  // a neighbour loads those columns in a branch of its own, the body's one divergent statement;
+  // it holds no subgroup operation, and the shuffles come before it.
   let sid_l = select(sg_id - 1u, sg_id, lane == 0u);
   let sid_r = select(sg_id + 1u, sg_id, lane == {{SG_LAST}});
   let s_l = subgroupShuffle(s_raw, sid_l);

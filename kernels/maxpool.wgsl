@@ -1,6 +1,6 @@
 // Max pooling over K x K windows with stride S and P of padding: one invocation per output element
 // (image, channel, row, column). The first maximum in row-major window order wins a tie, as in
-// the backward kernel (train/maxpool_bwd.wgsl) and the reference (src/reference/ops.ts).
+// the backward kernel (train/maxpool_bwd.wgsl) and the reference (src/ops/maxpool/reference.ts).
 
 {{BINDINGS}}
 

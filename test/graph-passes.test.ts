@@ -56,11 +56,11 @@ describe('hrn compile --debug', () => {
     const r = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--debug-only', 'kernels');
     expect(r.out).toMatch(/^kernels: \d+ kernels, \d+ dispatches; schedules: profile cpu \(the default without a device\)$/m);
     // a conv dispatch, then its schedule
-    expect(r.out).toMatch(/^ {2}dispatch \d+: k\d+_conv .* {2}\/\/ stem\.conv1 \+ stem\.bn1 \+ stem\.relu1\n {4}schedule conv ocb 8, pxb 4, wg \d+, rows 4, gemm no \(profile cpu\)$/m);
+    expect(r.out).toMatch(/^ {2}dispatch \d+: k\d+_conv .* {2}\/\/ stem\.conv1 \+ stem\.bn1 \+ stem\.relu1\n {4}schedule conv ocb 8, pxb 4, wg \d+, rows 4, gemm no, halo no \(profile cpu\)$/m);
     expect(r.out).toMatch(/^ {2}dispatch \d+: k\d+_fc .*\n {4}schedule fc wg \d+ \(profile cpu\)$/m);
     const gpu = await hrn('compile', 'examples/hrn-2x5x3x.hrn', '--debug-only', 'kernels', '--profile', 'gpu');
     // the implicit-product kernel; at batch 1 the gpu profile shrinks its tiles as far as they go
-    expect(gpu.out).toMatch(/^ {2}dispatch \d+: k\d+_conv_gemm .* {2}\/\/ stem\.conv1 \+ stem\.bn1 \+ stem\.relu1\n {4}schedule conv ocb 8, pxb 1, wg 64, rows 1, gemm yes \(--profile gpu\)$/m);
+    expect(gpu.out).toMatch(/^ {2}dispatch \d+: k\d+_conv_gemm .* {2}\/\/ stem\.conv1 \+ stem\.bn1 \+ stem\.relu1\n {4}schedule conv ocb 8, pxb 1, wg 64, rows 1, gemm yes, halo no \(--profile gpu\)$/m);
   });
 
   it('--debug-only rejects an unknown pass with a suggestion', async () => {

@@ -1,6 +1,6 @@
 // The geometry of K x K max pooling with stride S and P rows and columns of padding on each side
 // (padding never wins a window), shared by the forward and the backward kernel;
-// src/codegen/kernels/maxpool.ts (`shapeValues`) fills it in.
+// src/ops/maxpool/kernels.ts (`shapeValues`) fills it in.
 
 const C: u32 = {{C}};
 const IH: u32 = {{IH}};

@@ -26,11 +26,11 @@ export interface ConvTile {
   gemm?: boolean;
   /**
    * The direct kernel's halo by subgroupShuffle: the input columns a pixel block's window reads
-   * beyond its own (the padding's width on either side, at stride 1) come from the lanes that
-   * compute the neighbouring blocks of the row, which load them as part of their own aligned vec4
-   * quads; a lane whose neighbour is in another subgroup loads them itself. Only where the
-   * schedule allows it (haloApplies) and the input rows are read as aligned quads; else, and when
-   * absent, every lane loads its halo.
+   * beyond its own (the padding's width on either side, at stride 1 with rows that keep their
+   * width) come from the lanes that compute the neighbouring blocks of the row, which load them as
+   * part of their own aligned vec4 quads; a lane whose neighbour is in another subgroup loads them
+   * itself. Only where schedule/conv.ts's haloApplies allows it and the input views are 4-aligned;
+   * else, and when absent, every lane loads its halo.
    */
   halo?: boolean;
 }

@@ -1,6 +1,7 @@
 // The table of the layer graph's ops at the graph level: one entry per folder of src/ops/. Adding
-// an op adds its folder and one line here (and in the other tables of this folder:
-// reference.ts and export.ts).
+// an op adds its folder, its node type to the GraphNode union and one line to the table here, and
+// one line to each other table of this folder (reference.ts, export.ts, and kernels.ts for an op
+// that is a step of its own).
 
 import type { Shape } from '../ir/arch.js';
 import type { GraphOp, SpecOf } from '../ir/node.js';

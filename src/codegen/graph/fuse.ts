@@ -115,7 +115,10 @@ class Fuser {
       if (this.absorbed.has(n.id)) continue;
       if (n.op === 'conv') this.conv(n);
       else if (n.op === 'bn' || n.op === 'add' || n.op === 'relu') this.chain(n);
-      else if (graphOp(n).fusion === 'own' && hasStepKernels(n)) this.add({ kind: n.op, anchor: n.id, nodes: [n.id], input: n.input }, n.id);
+      else if (graphOp(n).fusion === 'own') {
+        if (!hasStepKernels(n)) throw new Error(`fuse: ${n.name}: op ${n.op} is a step of its own but has no kernels (src/ops/kernels.ts)`);
+        this.add({ kind: n.op, anchor: n.id, nodes: [n.id], input: n.input }, n.id);
+      }
     }
     // A chain runs where its last node is (its add's other operand may be computed after its bn).
     const steps = [...this.steps].sort((a, b) => a.anchor - b.anchor);

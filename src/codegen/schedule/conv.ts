@@ -32,11 +32,17 @@ export const convKnobs = (t: ConvSchedule): Required<ConvSchedule> => ({ ocb: t.
 
 /**
  * Whether the direct kernel can take a block's halo from its neighbours' lanes (ConvTile.halo):
- * with subgroups, at stride 1 with padding (a flat 1x1 convolution has none), with pixel blocks of
- * whole vec4 quads at least as wide as the halo on either side.
+ * with subgroups, at stride 1 with the padding that keeps rows their width (2 * pad = kernel - 1,
+ * so the halo is pad columns on either side), on rows of whole vec4 quads that the pixel blocks
+ * (whole quads too, at least as wide as the halo) divide. The input rows are then read as quads,
+ * which the neighbours' columns come from (the kernel checks the views' alignment as well, and
+ * loads the halo where a view is not 4-aligned).
  */
-export function haloApplies(s: Pick<ConvScheduleShape, 'kernel' | 'stride' | 'pad'>, pxb: number, subgroupSize: number): boolean {
-  return subgroupSize > 0 && s.stride === 1 && s.pad > 0 && pxb % 4 === 0 && s.pad <= pxb && s.kernel - 1 - s.pad <= pxb;
+export function haloApplies(s: Pick<ConvScheduleShape, 'kernel' | 'stride' | 'pad' | 'outW'>, pxb: number, subgroupSize: number): boolean {
+  return (
+    subgroupSize > 0 && s.stride === 1 && s.pad > 0 && 2 * s.pad === s.kernel - 1 &&
+    pxb % 4 === 0 && s.pad <= pxb && s.outW % 4 === 0 && s.outW % pxb === 0
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import { type BufView, build, type GradTarget, grid, type PlaneShape, reads, typ
 import type { StepKernels } from '../../codegen/step-op.js';
 import type { AvgPoolNode } from './graph.js';
 
-export interface AvgPoolKernelSpec {
+interface AvgPoolKernelSpec {
   name: string;
   batch: number;
   c: number;
@@ -17,7 +17,7 @@ export interface AvgPoolKernelSpec {
   output: ViewLayout;
 }
 
-export function genAvgPool(spec: AvgPoolKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
+function genAvgPool(spec: AvgPoolKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
   const plane = spec.h * spec.w;
   const vec = plane % 4 === 0 ? 4 : 1;
   const total = spec.batch * spec.c;
@@ -37,7 +37,7 @@ export function genAvgPool(spec: AvgPoolKernelSpec, alias: SlotAliases = {}, lim
   return finishPerElement({ template: 'avgpool', name: spec.name, total, workgroupSize: workgroupFor(total), slots, alias, values }, limits);
 }
 
-export function genAvgPoolBwd(name: string, sh: PlaneShape, g: BufView, dx: GradTarget, limits: DispatchLimits): TrainKernel {
+function genAvgPoolBwd(name: string, sh: PlaneShape, g: BufView, dx: GradTarget, limits: DispatchLimits): TrainKernel {
   const plane = sh.h * sh.w;
   const vec = vecFor(plane, [dx]);
   const T = vec === 4 ? 'vec4<f32>' : 'f32';

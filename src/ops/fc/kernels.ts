@@ -10,7 +10,7 @@ import type { StepKernels } from '../../codegen/step-op.js';
 import { paramRange } from '../../codegen/train/params.js';
 import type { FcNode } from './graph.js';
 
-export interface FcKernelSpec {
+interface FcKernelSpec {
   name: string;
   batch: number;
   inFeatures: number;
@@ -28,7 +28,7 @@ export interface FcKernelSpec {
  * uses this: a constant feature count lets the CPU driver unroll the dot product, which takes it
  * seconds to compile).
  */
-export function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS, asArgs = false): GeneratedKernel {
+function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS, asArgs = false): GeneratedKernel {
   const aligned = spec.inFeatures % 4 === 0 && spec.input.offset % 4 === 0 && spec.input.batchStride % 4 === 0;
   const vec = aligned ? 4 : 1;
   const total = spec.batch * spec.outFeatures;
@@ -47,7 +47,7 @@ export function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFA
   return finishPerElement({ template: 'fc', name: spec.name, total, workgroupSize, slots, alias, values, flags: { ARGS: asArgs, F16W: spec.f16Weights === true }, args: scalars.args }, limits);
 }
 
-export function genFcDw(
+function genFcDw(
   name: string,
   fc: FcGeometry,
   g: BufView,

@@ -9,7 +9,7 @@ import { type BufView, build, type GradTarget, grid, reads, type TrainKernel, WG
 import type { StepKernels } from '../../codegen/step-op.js';
 import type { MaxPoolNode } from './graph.js';
 
-export interface MaxPoolShape {
+interface MaxPoolShape {
   batch: number;
   c: number;
   /** Input plane. */
@@ -24,7 +24,7 @@ export interface MaxPoolShape {
 }
 
 /** The kernel shape of a pooling node (anything with its output plane, kernel and stride) over its input. */
-export function maxPoolShape(batch: number, input: { c: number; h: number; w: number }, pool: { shape: { h: number; w: number }; kernel: number; stride: number; pad: number }): MaxPoolShape {
+function maxPoolShape(batch: number, input: { c: number; h: number; w: number }, pool: { shape: { h: number; w: number }; kernel: number; stride: number; pad: number }): MaxPoolShape {
   return { batch, c: input.c, h: input.h, w: input.w, oh: pool.shape.h, ow: pool.shape.w, kernel: pool.kernel, stride: pool.stride, pad: pool.pad };
 }
 
@@ -32,7 +32,7 @@ function shapeValues(s: MaxPoolShape): Record<string, string> {
   return { C: u(s.c), IH: u(s.h), IW: u(s.w), OH: u(s.oh), OW: u(s.ow), K: u(s.kernel), S: u(s.stride), P: u(s.pad) };
 }
 
-export function genMaxPool(
+function genMaxPool(
   name: string,
   s: MaxPoolShape,
   views: { input: ViewLayout; output: ViewLayout },
@@ -58,7 +58,7 @@ export function genMaxPool(
 }
 
 /** dX of max pooling: x is the forward input, g the output's gradient, dx the input's gradient. */
-export function genMaxPoolBwd(name: string, s: MaxPoolShape, x: BufView, g: BufView, dx: GradTarget, limits: DispatchLimits): TrainKernel {
+function genMaxPoolBwd(name: string, s: MaxPoolShape, x: BufView, g: BufView, dx: GradTarget, limits: DispatchLimits): TrainKernel {
   const total = s.batch * s.c * s.h * s.w;
   const wg = fixedWorkgroup(WG, limits);
   const [nx, , nz] = grid(total, wg, limits, name);
