@@ -27,6 +27,25 @@ describe('templates', () => {
     expect(() => instantiate('t', { X: 1, Y: 2 }, {}, src)).toThrow(/flag F not given/);
     expect(() => instantiate('t', {}, {}, '//#endif')).toThrow(/#endif without #if/);
   });
+  it('repeats a #for block for each item of a table, with its fields, nested tables and boolean fields', () => {
+    const tmpl = ['//#for r in ROWS', 'row {{r.i}} of {{N}}', '//#if r.last', 'last', '//#endif', '//#for c in r.cols', '  {{r.i}}.{{c.j}}', '//#endfor', '//#endfor', 'end'].join('\n');
+    const rows = [
+      { i: 0, last: false, cols: [{ j: 'a' }] },
+      { i: 1, last: true, cols: [{ j: 'b' }, { j: 'c' }] },
+    ];
+    expect(instantiate('t', { N: 2, ROWS: rows }, {}, tmpl)).toBe('row 0 of 2\n  0.a\nrow 1 of 2\nlast\n  1.b\n  1.c\nend');
+    expect(instantiate('t', { N: 2, ROWS: [] }, {}, tmpl)).toBe('end');
+  });
+  it('refuses a table it is not given, a field its items lack, a table it does not walk and an unclosed #for', () => {
+    const tmpl = '//#for r in ROWS\n{{r.i}}\n//#endfor';
+    expect(() => instantiate('t', {}, {}, tmpl)).toThrow(/#for r in ROWS: no table ROWS given/);
+    expect(() => instantiate('t', { ROWS: [{ j: 1 }] }, {}, tmpl)).toThrow(/the items of r have no field i/);
+    expect(() => instantiate('t', { ROWS: [], COLS: [] }, {}, tmpl)).toThrow(/value COLS is not used/);
+    expect(() => instantiate('t', { ROWS: [] }, {}, '{{ROWS}}')).toThrow(/\{\{ROWS\}\} is a table/);
+    expect(() => instantiate('t', { ROWS: [] }, {}, '//#for r in ROWS\n{{r.i}}')).toThrow(/unterminated #for ROWS/);
+    expect(() => instantiate('t', {}, {}, '//#endfor')).toThrow(/#endfor without #for/);
+    expect(() => instantiate('t', { ROWS: [{ i: 1 }] }, {}, '//#for r in ROWS\n//#if r.i\nx\n//#endif\n//#endfor')).toThrow(/#if r.i is not a boolean field/);
+  });
   it('gives slot placeholders their identifiers last, inside generated values too', () => {
     const text = instantiate('t', { BODY: '{{y_out}}[i] = v;' }, {}, 'let v = {{x_in}}[i];\n{{BODY}}', { x_in: 'x_in', y_out: 'x_in' });
     expect(text).toBe('let v = x_in[i];\nx_in[i] = v;');

@@ -1,14 +1,19 @@
-// WGSL templates live in kernels/*.wgsl. A template is WGSL with three kinds of markup, all
+// WGSL templates live in kernels/*.wgsl. A template is WGSL with four kinds of markup, all
 // invisible to a WGSL reader's eye for structure:
-//   {{NAME}}                  replaced by a value (a number, an identifier, or a generated block);
+//   {{NAME}}                  replaced by a value (a number, an identifier, or an expression);
 //   {{slot}}                  (lower case) a storage binding's WGSL identifier, from the binding
-//                             renderer (kernels/bindings.ts); generated blocks may use it too;
+//                             renderer (kernels/bindings.ts);
 //   //#if FLAG ... //#else ... //#endif   (on their own lines, may nest) kept or dropped by a flag;
+//   //#for x in LIST ... //#endfor        (on their own lines, may nest) the lines between, once for
+//                             each item of the table LIST (a value that is a list of records), with
+//                             {{x.field}} replaced by the item's field; `//#if x.field` tests a
+//                             boolean field, and `//#for y in x.field` walks a table in the item;
 //   //#include NAME          (on its own line) replaced, before anything else, by the WGSL snippet
 //                             kernels/lib/NAME.wgsl that several templates share (it may include
 //                             in turn); its placeholders and flags count as the template's own.
 // Every placeholder must be given and every given value must be used, so a template and its
-// generator cannot drift apart silently.
+// generator cannot drift apart silently. The generator computes values and tables; the WGSL text,
+// unrolled blocks included, is the template's.
 
 /**
  * Where template text comes from: files under kernels/ for the CLI (template-files.ts), the bundled
@@ -86,12 +91,110 @@ function expandIncludes(name: string, source: string, including: string[] = []):
     .join('\n');
 }
 
-export type TemplateValues = Record<string, string | number>;
+/** One item of a table that `//#for` walks: its fields, by name. */
+export interface TemplateItem {
+  readonly [field: string]: string | number | boolean | TemplateTable;
+}
+export type TemplateTable = readonly TemplateItem[];
+export type TemplateValues = Record<string, string | number | TemplateTable>;
+
+type Block =
+  | { kind: 'line'; text: string }
+  | { kind: 'if'; cond: string; neg: boolean; then: Block[]; else: Block[]; line: number }
+  | { kind: 'for'; name: string; table: string; body: Block[]; line: number };
+
+const DIRECTIVE = /^\s*\/\/#(if|else|endif|for|endfor)\b\s*(.*?)\s*$/;
+
+/** The template's lines as a tree of `//#if` and `//#for` blocks. */
+function parseBlocks(name: string, source: string): Block[] {
+  const root: Block[] = [];
+  const open: { block: Extract<Block, { kind: 'if' | 'for' }>; into: Block[] }[] = [];
+  let into = root;
+  source.split('\n').forEach((text, i) => {
+    const m = DIRECTIVE.exec(text);
+    if (!m) {
+      into.push({ kind: 'line', text });
+      return;
+    }
+    const [, kw, rest] = m;
+    const at = `kernel template ${name}:${i + 1}`;
+    const top = open[open.length - 1];
+    if (kw === 'if') {
+      const c = /^(!?)([\w.]+)$/.exec(rest);
+      if (!c) throw new Error(`${at}: #if takes a flag or a boolean field, not '${rest}'`);
+      const block: Block = { kind: 'if', cond: c[2], neg: c[1] === '!', then: [], else: [], line: i + 1 };
+      into.push(block);
+      open.push({ block, into });
+      into = block.then;
+    } else if (kw === 'for') {
+      const f = /^(\w+)\s+in\s+([\w.]+)$/.exec(rest);
+      if (!f) throw new Error(`${at}: #for takes 'NAME in TABLE', not '${rest}'`);
+      const block: Block = { kind: 'for', name: f[1], table: f[2], body: [], line: i + 1 };
+      into.push(block);
+      open.push({ block, into });
+      into = block.body;
+    } else if (kw === 'else') {
+      if (top?.block.kind !== 'if' || into === top.block.else) throw new Error(`${at}: #else without #if`);
+      into = top.block.else;
+    } else {
+      const want = kw === 'endif' ? 'if' : 'for';
+      if (top?.block.kind !== want) throw new Error(`${at}: #${kw} without #${want}`);
+      open.pop();
+      into = top.into;
+    }
+  });
+  const left = open[open.length - 1];
+  if (left) throw new Error(`kernel template ${name}: unterminated #${left.block.kind} ${left.block.kind === 'if' ? left.block.cond : left.block.table}`);
+  return root;
+}
+
+/** The lines of `blocks` with flags decided and tables walked; `items` are the loop variables in scope. */
+function renderBlocks(name: string, blocks: Block[], values: TemplateValues, flags: Record<string, boolean>, items: ReadonlyMap<string, TemplateItem>, out: string[]): void {
+  const field = (ref: string, line: number): TemplateItem[string] => {
+    const [v, f] = ref.split('.');
+    const item = items.get(v);
+    if (!item) throw new Error(`kernel template ${name}:${line}: ${v} is not a #for variable here`);
+    if (!(f in item)) throw new Error(`kernel template ${name}:${line}: the items of ${v} have no field ${f}`);
+    return item[f];
+  };
+  for (const b of blocks) {
+    if (b.kind === 'line') {
+      out.push(items.size === 0 ? b.text : b.text.replace(/\{\{(\w+\.\w+)\}\}/g, (_, ref: string) => String(field(ref, 0))));
+    } else if (b.kind === 'if') {
+      let on: boolean;
+      if (b.cond.includes('.')) {
+        const v = field(b.cond, b.line);
+        if (typeof v !== 'boolean') throw new Error(`kernel template ${name}:${b.line}: #if ${b.cond} is not a boolean field`);
+        on = v;
+      } else {
+        if (!(b.cond in flags)) throw new Error(`kernel template ${name}:${b.line}: flag ${b.cond} not given`);
+        on = flags[b.cond];
+      }
+      renderBlocks(name, on !== b.neg ? b.then : b.else, values, flags, items, out);
+    } else {
+      const table = b.table.includes('.') ? field(b.table, b.line) : values[b.table];
+      if (!Array.isArray(table)) throw new Error(`kernel template ${name}:${b.line}: #for ${b.name} in ${b.table}: no table ${b.table} given`);
+      for (const item of table as TemplateTable) renderBlocks(name, b.body, values, flags, new Map(items).set(b.name, item), out);
+    }
+  }
+}
+
+/** Every global flag the blocks test, so that a missing one is refused even in a block that is dropped. */
+function checkFlags(name: string, blocks: Block[], flags: Record<string, boolean>): void {
+  for (const b of blocks) {
+    if (b.kind === 'if') {
+      if (!b.cond.includes('.') && !(b.cond in flags)) throw new Error(`kernel template ${name}:${b.line}: flag ${b.cond} not given`);
+      checkFlags(name, b.then, flags);
+      checkFlags(name, b.else, flags);
+    } else if (b.kind === 'for') {
+      checkFlags(name, b.body, flags);
+    }
+  }
+}
 
 /**
- * Instantiates a template: includes first, then conditional blocks, then placeholders. `slots`
- * gives the WGSL identifier of each binding slot; slot placeholders may also stand in generated
- * values, so they are filled in last.
+ * Instantiates a template: includes first, then conditional blocks and tables, then placeholders.
+ * `slots` gives the WGSL identifier of each binding slot; slot placeholders are filled in last.
  */
 export function instantiate(
   name: string,
@@ -101,44 +204,22 @@ export function instantiate(
   slots: Record<string, string> = {},
 ): string {
   const source = expandIncludes(name, templateSource);
+  const blocks = parseBlocks(name, source);
+  checkFlags(name, blocks, flags);
   const out: string[] = [];
-  const stack: { keep: boolean; parentKeep: boolean; flag: string }[] = [];
-  let keep = true;
-  const lines = source.split('\n');
-  lines.forEach((line, i) => {
-    const m = /^\s*\/\/#(if|else|endif)\b\s*(!?)(\w*)\s*$/.exec(line);
-    if (!m) {
-      if (keep) out.push(line);
-      return;
-    }
-    const [, kw, neg, flag] = m;
-    if (kw === 'if') {
-      if (!(flag in flags)) throw new Error(`kernel template ${name}:${i + 1}: flag ${flag} not given`);
-      const on = neg ? !flags[flag] : flags[flag];
-      stack.push({ keep: on, parentKeep: keep, flag });
-      keep = keep && on;
-    } else if (kw === 'else') {
-      const top = stack[stack.length - 1];
-      if (!top) throw new Error(`kernel template ${name}:${i + 1}: #else without #if`);
-      top.keep = !top.keep;
-      keep = top.parentKeep && top.keep;
-    } else {
-      const top = stack.pop();
-      if (!top) throw new Error(`kernel template ${name}:${i + 1}: #endif without #if`);
-      keep = top.parentKeep;
-    }
-  });
-  if (stack.length > 0) throw new Error(`kernel template ${name}: unterminated #if ${stack[stack.length - 1].flag}`);
+  renderBlocks(name, blocks, values, flags, new Map(), out);
   const used = new Set<string>();
   const text = out.join('\n').replace(/\{\{(\w+)\}\}/g, (whole, key: string) => {
     if (key in slots) return whole;
-    if (!(key in values)) throw new Error(`kernel template ${name}: no value for {{${key}}}`);
+    const v = values[key];
+    if (v === undefined) throw new Error(`kernel template ${name}: no value for {{${key}}}`);
+    if (Array.isArray(v)) throw new Error(`kernel template ${name}: {{${key}}} is a table, which only #for walks`);
     used.add(key);
-    return String(values[key]);
+    return String(v);
   });
-  const allFlagsText = source;
-  for (const key of Object.keys(values)) {
-    if (!used.has(key) && !allFlagsText.includes(`{{${key}}}`)) {
+  for (const [key, v] of Object.entries(values)) {
+    const mark = Array.isArray(v) ? new RegExp(`//#for\\s+\\w+\\s+in\\s+${key}\\s*$`, 'm') : `{{${key}}}`;
+    if (!used.has(key) && !(typeof mark === 'string' ? source.includes(mark) : mark.test(source))) {
       throw new Error(`kernel template ${name}: value ${key} is not used by the template`);
     }
   }

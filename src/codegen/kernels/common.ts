@@ -117,10 +117,10 @@ export function renderArgs(args: KernelArgs, binding: number): { decl: string; w
   return { decl, words };
 }
 
-/** The scalar constants and flags of a template instantiation, `NAME=value ...` (code blocks left out). */
+/** The scalar constants and flags of a template instantiation, `NAME=value ...` (code and tables left out). */
 export function specializationOf(values: TemplateValues, flags: Record<string, boolean>): string {
   const scalars = Object.entries(values)
-    .filter(([, v]) => typeof v === 'number' || /^-?[0-9][0-9.eu]*$/.test(v))
+    .filter(([, v]) => typeof v === 'number' || (typeof v === 'string' && /^-?[0-9][0-9.eu]*$/.test(v)))
     .map(([k, v]) => `${k}=${String(v).replace(/u$/, '')}`);
   const on = Object.entries(flags).filter(([, v]) => v).map(([k]) => k);
   return [...scalars, ...on].join(' ');
