@@ -1,6 +1,6 @@
 // Convolution backward, input gradient (kernels/train/conv_dx.wgsl).
 
-import { i, u } from '../template.js';
+import { i, type TemplateItem, type TemplateValues, u } from '../template.js';
 import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
 import type { ConvDxSchedule } from '../schedule/types.js';
 import { dxRowsOf } from '../schedule/conv-dx.js';
@@ -8,7 +8,7 @@ import { argU, type DispatchLimits } from './common.js';
 import { type BufView, type GradTarget, type TrainKernel, reads, writes } from './train-common.js';
 import { buildConvGrad } from './conv-grad.js';
 import { genConvDxGemm } from './conv-dx-gemm.js';
-import { quadIndexLines, quadOf, signedName } from './quads.js';
+import { quadOf, signedName } from './quads.js';
 import { STORE_LOOP_MAX_ITEMS, type StoreItem, storeBlock } from './store-loop.js';
 
 interface TapCombo {
@@ -19,55 +19,37 @@ interface TapCombo {
   eq: number;
 }
 
-/** The inner loop over output channels: subgroup-shared weight loads, dy taps, the FMAs. */
-function dxBody(c: { sg: number; icb: number; kk: number; nv: number; icTail: boolean; combos: TapCombo[]; usedTaps: number[]; nm: (d: number) => string; dyQuads: boolean }): string[] {
-  const { sg, icb, kk, nv, icTail, combos, usedTaps, nm, dyQuads } = c;
-  const body: string[] = [];
+/**
+ * The tables the template's body walks (kernels/train/conv_dx.wgsl): the subgroup-shared weight
+ * loads, the dy loads and taps, the weight vec4s of the taps in use and the FMAs.
+ */
+function dxBodyTables(c: { sg: number; icb: number; kk: number; nv: number; combos: TapCombo[]; usedTaps: number[] }): TemplateValues {
+  const { sg, icb, kk, nv, combos, usedTaps } = c;
+  const nm = signedName;
   const nw = icb * kk;
-  const clampIc = (e: string) => (icTail ? `min(${e}, icl_max)` : e);
-  if (sg > 0) {
-    for (let m = 0; m * sg < nw; m++) {
-      const e = (m + 1) * sg > nw ? `min(lane + ${u(m * sg)}, ${u(nw - 1)})` : `lane + ${u(m * sg)}`;
-      body.push(`    let e${m} = ${e};`);
-      body.push(`    let q${m} = {{wgt}}[wbase + ${clampIc(`e${m} / KK`)} * (KK * OCB) + (e${m} % KK) * OCB];`);
-    }
-  }
-  const weight = (icl: number, t: number): string => {
-    if (sg > 0) {
-      const e = icl * kk + t;
-      return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
-    }
-    return icTail ? `{{wgt}}[wbase + min(${u(icl)}, icl_max) * (KK * OCB) + ${u(t)} * OCB]` : `{{wgt}}[wbase + ${u(icl * kk + t)} * OCB]`;
-  };
+  const weightLoads: TemplateItem[] = [];
+  if (sg > 0) for (let m = 0; m * sg < nw; m++) weightLoads.push({ m, first: u(m * sg), last: u(nw - 1), partial: (m + 1) * sg > nw });
   const pairs = [...new Set(combos.map((c) => `${c.dq},${c.eq}`))].map((pr) => pr.split(',').map(Number));
-  if (dyQuads) {
-    // dy columns oxb + eq as components of aligned quads (quads.ts; qi_/qv_/qc_ are set up in genConvDx)
-    const loads = [...new Set(pairs.map(([dq, eq]) => `${dq},${quadOf(eq).qd}`))].map((pr) => pr.split(',').map(Number));
-    for (const [dq, qd] of loads) {
-      body.push(`    let y_${nm(dq)}_${nm(qd)} = select(vec4<f32>(0.0), {{dy}}[(dyp + ro_${nm(dq)}) / 4u + qc_${nm(qd)}], rv_${nm(dq)} && qv_${nm(qd)});`);
-    }
-    for (const [dq, eq] of pairs) {
-      const { qd, comp } = quadOf(eq);
-      body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(y_${nm(dq)}_${nm(qd)}.${comp});`);
-    }
-  } else {
-    for (const [dq, eq] of pairs) {
-      body.push(`    let d_${nm(dq)}_${nm(eq)} = vec4<f32>(select(0.0, {{dy}}[dyp + ro_${nm(dq)} + cx_${nm(eq)}], rv_${nm(dq)} && cv_${nm(eq)}));`);
-    }
-  }
+  const loads = [...new Set(pairs.map(([dq, eq]) => `${dq},${quadOf(eq).qd}`))].map((pr) => pr.split(',').map(Number));
+  const weights: TemplateItem[] = [];
   for (const t of usedTaps) {
     for (let v = 0; v < nv; v++) {
-      body.push(`    let w${t}_${v} = vec4<f32>(${[0, 1, 2, 3].map((c) => weight(4 * v + c, t)).join(', ')});`);
+      const w: Record<string, string | number> = { t, v, tap: u(t) };
+      for (let ch = 0; ch < 4; ch++) {
+        const icl = 4 * v + ch;
+        const e = icl * kk + t;
+        Object.assign(w, { [`q${ch}`]: sg > 0 ? Math.floor(e / sg) : 0, [`l${ch}`]: sg > 0 ? u(e % sg) : '', [`i${ch}`]: u(icl), [`e${ch}`]: u(e) });
+      }
+      weights.push(w);
     }
   }
-  for (const c of combos) {
-    for (let v = 0; v < nv; v++) {
-      const a = `a${c.r}_${c.j}_${v}`;
-      body.push(`    ${a} = fma(w${c.t}_${v}, d_${nm(c.dq)}_${nm(c.eq)}, ${a});`);
-    }
-  }
-
-  return body;
+  return {
+    WEIGHT_LOADS: weightLoads,
+    DY_LOADS: loads.map(([dq, qd]) => ({ dq: nm(dq), qd: nm(qd) })),
+    DY_TAPS: pairs.map(([dq, eq]) => ({ dq: nm(dq), eq: nm(eq), qd: nm(quadOf(eq).qd), comp: quadOf(eq).comp })),
+    WEIGHTS: weights,
+    FMAS: combos.flatMap((c) => Array.from({ length: nv }, (_, v) => ({ r: c.r, j: c.j, v, t: c.t, dq: nm(c.dq), eq: nm(c.eq) }))),
+  };
 }
 
 interface DxStore {
@@ -122,38 +104,21 @@ function dxVecStores(c: DxStore): string[] {
   return out;
 }
 
-/** Stores (or accumulates) the dX block: rb rows x pxb pixels x icb channels. */
-function dxEpilogue(c: DxStore): string[] {
-  const { rb, pxb, nv, ih, iw, icTail, accumulate, vec } = c;
-  if (vec) return dxVecStores(c);
-  const epi: string[] = [];
+/**
+ * The stores of the dX block (rb rows x pxb pixels x icb channels): vec4 quads through the store
+ * loop, or the template's one store per pixel and channel, for which these are the tables.
+ */
+function dxEpilogue(c: DxStore): { values: TemplateValues; flags: Record<string, boolean> } {
+  const { rb, pxb, nv, ih, iw, accumulate, vec } = c;
   const rowTail = ih % rb !== 0;
   const colTail = iw % pxb !== 0;
-  for (let r = 0; r < rb; r++) {
-    for (let j = 0; j < pxb; j++) {
-      epi.push('    {');
-      epi.push(`      let iy = iy0 + ${u(r)};`);
-      epi.push(`      let ix = ix0 + ${u(j)};`);
-      const conds: string[] = [];
-      if (rowTail) conds.push('iy < IN_H');
-      if (colTail) conds.push('ix < IN_W');
-      const ind = conds.length > 0 ? '        ' : '      ';
-      if (conds.length > 0) epi.push(`      if (${conds.join(' && ')}) {`);
-      epi.push(`${ind}let o = n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy * IN_W + ix;`);
-      for (let v = 0; v < nv; v++) {
-        for (let ch = 0; ch < 4; ch++) {
-          const icl = 4 * v + ch;
-          const at = `o + ${u(icl)} * IHW`;
-          const val = `a${r}_${j}_${v}.${'xyzw'[ch]}`;
-          const st = accumulate ? `{{dx}}[${at}] = {{dx}}[${at}] + ${val};` : `{{dx}}[${at}] = ${val};`;
-          epi.push(icTail ? `${ind}if (icl0 + ${u(icl)} < CIG) { ${st} }` : `${ind}${st}`);
-        }
-      }
-      if (conds.length > 0) epi.push('      }');
-      epi.push('    }');
-    }
-  }
-  return epi;
+  const flags = { VEC_STORES: vec, ROW_TAIL: rowTail, COL_TAIL: colTail, EDGE: rowTail || colTail, ACCUMULATE: accumulate };
+  if (vec) return { values: { VEC_STORES: dxVecStores(c).join('\n'), PIXELS: [], CHANNELS: [], IND: '' }, flags };
+  const pixels: TemplateItem[] = [];
+  for (let r = 0; r < rb; r++) for (let j = 0; j < pxb; j++) pixels.push({ r, j, ru: u(r), ju: u(j) });
+  const channels: TemplateItem[] = [];
+  for (let v = 0; v < nv; v++) for (let ch = 0; ch < 4; ch++) channels.push({ v, comp: 'xyzw'[ch], icl: u(4 * v + ch) });
+  return { values: { VEC_STORES: '', PIXELS: pixels, CHANNELS: channels, IND: rowTail || colTail ? '        ' : '      ' }, flags };
 }
 
 /**
@@ -209,35 +174,23 @@ export function genConvDx(
   const eqs = [...new Set(colTaps.map((t) => t.d))].sort((a, b) => a - b);
   const nm = signedName;
 
-  const acc: string[] = [];
-  for (let r = 0; r < rb; r++) for (let j = 0; j < pxb; j++) for (let v = 0; v < nv; v++) acc.push(`  var a${r}_${j}_${v} = vec4<f32>(0.0);`);
-
-  const setup: string[] = [];
-  if (icTail) setup.push(`  let icl_max = min(${u(icb - 1)}, CIG - 1u - icl0);`);
-  for (const dq of dqs) {
-    setup.push(`  let oy_${nm(dq)} = oyb + ${i(dq)};`);
-    setup.push(`  let rv_${nm(dq)} = u32(oy_${nm(dq)}) < OUT_H;`);
-    setup.push(`  let ro_${nm(dq)} = min(u32(oy_${nm(dq)}), OUT_H - 1u) * OUT_W;`);
-  }
   // With stride 1 and 4-aligned dy rows, a block's dy columns oxb + eq (oxb a multiple of 4) are
   // read as whole quads, each either inside the row or outside it with all of its columns.
   const dyQuads =
     s === 1 && pxb % 4 === 0 && ow % 4 === 0 && dy.offset % 4 === 0 && dy.batchStride % 4 === 0 &&
     dy.buffer !== dx.buffer && dy.buffer !== weights.buffer;
-  if (dyQuads) {
-    for (const qd of new Set(eqs.map((eq) => quadOf(eq).qd))) setup.push(...quadIndexLines(qd, 'oxb / 4i', '(OUT_W / 4u)', '  '));
-  } else {
-    for (const eq of eqs) {
-      setup.push(`  let ox_${nm(eq)} = oxb + ${i(eq)};`);
-      setup.push(`  let cv_${nm(eq)} = u32(ox_${nm(eq)}) < OUT_W;`);
-      setup.push(`  let cx_${nm(eq)} = min(u32(ox_${nm(eq)}), OUT_W - 1u);`);
-    }
-  }
   const combos: TapCombo[] = [];
   for (const rt of rowTaps) for (const ct of colTaps) combos.push({ r: rt.pos, j: ct.pos, t: rt.kt * k + ct.kt, dq: rt.d, eq: ct.d });
   const usedTaps = [...new Set(combos.map((c) => c.t))].sort((a, b) => a - b);
-
-  const body = dxBody({ sg, icb, kk, nv, icTail, combos, usedTaps, nm, dyQuads });
+  const acc: TemplateItem[] = [];
+  for (let r = 0; r < rb; r++) for (let j = 0; j < pxb; j++) for (let v = 0; v < nv; v++) acc.push({ r, j, v });
+  const tables: TemplateValues = {
+    ACC: acc,
+    DY_ROWS: dqs.map((dq) => ({ n: nm(dq), d: i(dq) })),
+    DY_QUADS: [...new Set(eqs.map((eq) => quadOf(eq).qd))].map((qd) => ({ n: nm(qd), d: i(qd) })),
+    DY_COLUMNS: eqs.map((eq) => ({ n: nm(eq), d: i(eq) })),
+    ...dxBodyTables({ sg, icb, kk, nv, combos, usedTaps }),
+  };
 
   // vec4 stores need 4-aligned pixel quads everywhere, and dx on a buffer of its own (a binding
   // shared with dy or the weights would keep their f32 element type)
@@ -256,7 +209,11 @@ export function genConvDx(
     dispatch: { wg, tiles: Math.ceil(spatial / wg), yBlocks },
     limits,
     args: { W_OFF: argU(weights.offset) },
+    flags: { IC_TAIL: icTail, DY_QUADS: dyQuads, SHARED_WEIGHTS: sg > 0, ...epi.flags },
     values: {
+      ...tables,
+      ...epi.values,
+      ICB_LAST: u(icb - 1),
       KK: u(kk),
       ICB: u(icb),
       ICBG: u(icbg),
@@ -266,10 +223,6 @@ export function genConvDx(
       YB: u(yb),
       SPATIAL: u(spatial),
       S: s,
-      ACC_DECL: acc.join('\n'),
-      SETUP: setup.join('\n'),
-      DX_BODY: body.join('\n'),
-      EPILOGUE: epi.join('\n'),
     },
   });
 }

@@ -3,7 +3,7 @@
 // planes, the two views they read or write, the channel blocks of the packed layout, the subgroup
 // width and the workgroup.
 
-import { u } from '../template.js';
+import { type TemplateValues, u } from '../template.js';
 import { convBlocks, convDims, packedConvValues, planeValues, type ConvGeometry } from '../conv-layout.js';
 import { DeviceLimitError } from '../device-limits.js';
 import { type DispatchLimits, type KernelArgs, splitTiles, subgroupValues, viewValues } from './common.js';
@@ -22,8 +22,8 @@ export interface ConvGradKernel {
   /** Invocations per workgroup; workgroups of spatial tiles (split over x and z) and of channel blocks (y). */
   dispatch: { wg: number; tiles: number; yBlocks: number };
   limits: DispatchLimits;
-  /** The kernel's own values (tiles, generated bodies). */
-  values: Record<string, string | number>;
+  /** The kernel's own values (tiles, the tables its body walks). */
+  values: TemplateValues;
   /** Scalars passed per dispatch (args.NAME) instead of baked in, so that layers can share the kernel. */
   args?: KernelArgs;
   /** The template's `//#if` flags. */

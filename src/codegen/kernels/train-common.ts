@@ -5,7 +5,7 @@
 // constant offsets, so two slots that land in the same buffer (a gradient view read and another
 // written in one dispatch, e.g. inside a concatenation's gradient) share one binding.
 
-import { instantiate, u } from '../template.js';
+import { instantiate, type TemplateValues, u } from '../template.js';
 import type { ReductionSplit } from '../schedule/reduction.js';
 import { renderBindings } from './bindings.js';
 import { argU, type DispatchLimits, type KernelArg, type KernelArgs, type PackedArgs, renderArgs, splitTiles } from './common.js';
@@ -70,7 +70,7 @@ export const WG = 64;
 export function build(
   template: string,
   slots: SlotDef[],
-  values: Record<string, string | number>,
+  values: TemplateValues,
   flags: Record<string, boolean>,
   workgroupSize: number,
   workgroups: [number, number, number],
@@ -85,7 +85,7 @@ export function build(
     template,
   );
   const bindings: TrainBinding[] = r.bindings.map((b) => ({ binding: b.binding, buffer: owner.get(bufferOf.get(b.slots[0].name)!)!.buffer, type: b.write ? 'storage' : 'read-only-storage' }));
-  const vals: Record<string, string | number> = { ...values, BINDINGS: r.decl };
+  const vals: TemplateValues = { ...values, BINDINGS: r.decl };
   if (uniform !== undefined) {
     vals.UNIFORM_BINDING = bindings.length;
     bindings.push({ binding: bindings.length, buffer: uniform, type: 'uniform' });
