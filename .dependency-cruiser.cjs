@@ -2,9 +2,10 @@
 // module of src/ belongs to one layer; a layer imports only the layers below it, and the units of
 // one layer do not import each other (except in the foundation). src/ops/ holds one folder per op,
 // with one file per layer that defines a part of the op (graph.ts, kernels.ts, export.ts,
-// reference.ts), and
-// src/ops/ has one table per layer of the same name: each of those files belongs to that layer's
-// unit (`ops` below), so an op's folder spans the layers without breaking them. `npm run deps` prints the check;
+// reference.ts), and src/ops/ has one table per layer of the same name: each of those files
+// belongs to that layer's unit (`ops` below), so an op's folder spans the layers without breaking
+// them. No layer imports the tables: src/ops/index.ts, above them, hands each layer its table
+// (src/util/op-table.ts), and `layers-import-no-op` keeps it so. `npm run deps` prints the check;
 // test/imports.test.ts runs it in `npm test`, and test/fixtures/deps/ holds a module breaking each
 // rule, to show that each one fires.
 
@@ -43,6 +44,8 @@ const LAYERS = [
       { unit: 'onnx/', name: 'onnx-on-ir', comment: "counting an ONNX file needs the IR's cost model only" },
     ],
   },
+  // Hands each layer its table of the ops' definitions: above every layer an op's folder spans.
+  { units: [{ unit: 'ops/index.ts', name: 'ops-handed-over-from-above', comment: "the layers look ops up by name; only what starts a program imports the ops' folders" }] },
   { units: [{ unit: 'launch/', name: 'launch-below-train', comment: 'compiling for a device and handing the program to the runtime (and tuning, which does both)', also: ['parser/', 'passes/'] }] },
   { units: [{ unit: 'train/', name: 'train-below-driver', comment: 'training runs plans on data', also: ['parser/', 'passes/'] }] },
   { units: [{ unit: 'reference/', ops: 'reference', name: 'reference-below-driver', comment: 'the test oracle computes from the layer graph and the weights' }] },
@@ -92,7 +95,7 @@ function layerRules() {
 // (src/lsp/). Its Node hosts read files, open Dawn or measure process time; the core reaches them
 // only through interfaces (a TemplateSource, a GPUAdapter, the server's SweepSupport) that the CLI
 // and the page fill in.
-const CORE = '^src/(parser|ir|passes|program|codegen|runtime|launch|weights|util|lsp)/|^src/(diagnostics|errors|driver|index)\\.ts$|^src/ops/(graph|kernels)\\.ts$|^src/ops/[a-z]+/(graph|kernels)\\.ts$';
+const CORE = '^src/(parser|ir|passes|program|codegen|runtime|launch|weights|util|lsp)/|^src/(diagnostics|errors|driver|index)\\.ts$|^src/ops/(graph|kernels|index)\\.ts$|^src/ops/[a-z]+/(graph|kernels)\\.ts$';
 const NODE_HOSTS = [
   'parser/diagrams\\.ts',
   'codegen/(template-files|write|index)\\.ts',
@@ -118,6 +121,13 @@ module.exports = {
       to: {},
     },
     ...layerRules(),
+    {
+      name: 'layers-import-no-op',
+      severity: 'error',
+      comment: "a layer looks an op up in the table src/ops/index.ts hands it (which only what starts a program imports); importing an op's folder or a table of src/ops/ would tie the layer to the ops",
+      from: { path: '^src/', pathNot: '^src/ops/' },
+      to: { path: '^src/ops/', pathNot: '^src/ops/index\\.ts$' },
+    },
     {
       name: 'nothing-below-imports-cli',
       severity: 'error',

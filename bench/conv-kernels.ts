@@ -19,6 +19,7 @@
 // variants separated by ';', each 'default' or Dawn toggles, 'robust' for
 // Dawn's bounds checks on (see src/runtime/device.ts), measured in alternation.
 
+import '../src/ops/index.js';
 import { openTrainer } from '../src/launch/train.js';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';

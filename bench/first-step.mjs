@@ -14,6 +14,7 @@ const marks = {};
 
 // The kernel templates come from the files under kernels/, as in the CLI.
 await import('../dist/codegen/template-files.js');
+await import('../dist/ops/index.js');
 const { residualNetwork } = await import('../dist/ir/factory.js');
 const { lowerToGraph } = await import('../dist/ir/lower.js');
 const { initWeights, Rng } = await import('../dist/weights/index.js');

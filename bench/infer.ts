@@ -13,6 +13,7 @@
 //
 //   npx tsx bench/infer.ts [--batch 16[,128]] [--rounds 7] [--reps 3] [--only NAME] [--torch-threads 1] [--ort-threads 1] [--no-torch] [--no-tfjs] [--no-ort] [--no-ort-webgpu]
 
+import '../src/ops/index.js';
 import { openExecutor } from '../src/launch/infer.js';
 import '../src/codegen/template-files.js';
 import { parseArgs } from 'node:util';

@@ -22,6 +22,7 @@ const { values } = parseArgs({
 const ROUNDS = Number(values.rounds);
 
 await import('../src/codegen/template-files.js');
+await import('../src/ops/index.js');
 const { hrn2x5x3x } = await import('./hrn-2x5x3x.js');
 const { lowerToGraph } = await import('../src/ir/lower.js');
 const { compileTrainPlan } = await import('../src/codegen/train-plan.js');

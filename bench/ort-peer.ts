@@ -4,6 +4,7 @@
 // (its own Dawn, on the same Vulkan adapter as hrn: lavapipe here). Its CPU time is this
 // process's, like hrn's and tfjs's.
 
+import '../src/ops/index.js';
 import * as ort from 'onnxruntime-node';
 import { buildOnnxModel, encodeOnnx } from '../src/export/index.js';
 import type { LayerGraph } from '../src/ir/graph.js';

@@ -1,5 +1,6 @@
 // How long the front end takes: parse, resolve, lower and count every example. The budget is
 // 50 ms for the largest example (issue: speed of `hrn stats`), measured here, not in tests.
+import '../src/ops/index.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseHrn, resolveNetwork } from '../src/parser/index.js';
 import { networkStats } from '../src/ir/stats.js';

@@ -2,6 +2,7 @@
 // backend, so benchmarks compare like with like. tfjs works in NHWC, so weights are transposed
 // once at load; grouped convolutions (absent from tfjs) run as one convolution per group.
 
+import '../src/ops/index.js';
 import { create, globals } from 'webgpu';
 import type { LayerGraph } from '../src/ir/graph.js';
 import type { Weights } from '../src/weights/index.js';

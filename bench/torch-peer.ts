@@ -3,6 +3,7 @@
 // drives round by round (so rounds alternate with hrn's), timing itself with its own CPU clock.
 // torch is never a dependency of hrn; without it the benches say so and go on.
 
+import '../src/ops/index.js';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

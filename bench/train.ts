@@ -13,6 +13,7 @@
 //
 //   npx tsx bench/train.ts [--batch 128] [--rounds 5] [--steps 2] [--only NAME] [--m 4] [--profile] [--torch-threads 1] [--no-torch] [--no-tfjs]
 
+import '../src/ops/index.js';
 import { openTrainer } from '../src/launch/train.js';
 import '../src/codegen/template-files.js';
 import { register } from 'node:module';

@@ -11,6 +11,8 @@
 // cannot satisfy (no such network) is a DriverError. The CLI turns both into its messages and exit
 // codes; the driver knows nothing of the command line.
 
+// Every op's definitions, handed to the layers that look them up (src/ops/index.ts).
+import './ops/index.js';
 import { DiagnosticError, hasErrors, type Diagnostic } from './diagnostics.js';
 import { UserError } from './errors.js';
 import { compileNetwork, compilePlan, type Plan, type PlanOptions } from './codegen/plan.js';

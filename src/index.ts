@@ -21,6 +21,9 @@
  * @module index
  */
 
+// Every op's definitions, handed to the layers that look them up.
+import './ops/index.js';
+
 export { DiagnosticError, formatDiagnostic, formatDiagnostics, hasErrors, type Diagnostic, type Severity, type SourceLines, type SourceMap, type SourceSpan } from './diagnostics.js';
 export { parseHrn, parseOverride, parsePipelineText, resolveNetwork } from './parser/index.js';
 // The syntax tree, schedule and training-plan modules hold only types, all reachable from the API.

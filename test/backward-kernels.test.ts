@@ -11,18 +11,8 @@ import { GraphBuilder } from '../src/ir/builder.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import type { ConvNode, GraphNode, LayerGraph } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
-import {
-  avgpoolBackward,
-  backwardGraph,
-  batchNormTrain,
-  batchNormTrainBackward,
-  conv2dBackwardInput,
-  conv2dBackwardWeight,
-  fcBackward,
-  forwardGraph,
-  reluRangeBackward,
-} from '../src/reference/backward.js';
-import { reluRange, tensor } from '../src/reference/ops.js';
+import { backwardGraph, forwardGraph } from '../src/reference/backward.js';
+import { tensor } from '../src/reference/ops.js';
 import { decoupledKd, hintonKd, softmaxCrossEntropy, type LossResult } from '../src/train/losses.js';
 import { runReference } from '../src/reference/run.js';
 import { openDevice, type GpuContext } from '../src/runtime/device.js';
@@ -32,6 +22,7 @@ import { initWeights, perturbWeights, Rng, type Weights } from '../src/weights/w
 import { relError } from './gpu-fixtures.js';
 import { copyWeights } from './numeric.js';
 import type { ConvCase } from './conv-fixtures.js';
+import { avgpoolBackward, batchNormTrain, batchNormTrainBackward, conv2dBackwardInput, conv2dBackwardWeight, fcBackward, reluRange, reluRangeBackward } from '../src/ops/reference.js';
 
 let ctx: GpuContext;
 beforeAll(async () => {

@@ -10,27 +10,13 @@ import { GraphBuilder } from '../src/ir/builder.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import type { LayerGraph } from '../src/ir/graph.js';
 import { lowerToGraph } from '../src/ir/lower.js';
-import {
-  addBackward,
-  avgpoolBackward,
-  backwardGraph,
-  batchNormEvalBackward,
-  batchNormTrain,
-  batchNormTrainBackward,
-  bnBatchStats,
-  concatBackward,
-  conv2dBackward,
-  fcBackward,
-  forwardGraph,
-  reluRangeBackward,
-  sliceBackward,
-  updateRunningStats,
-} from '../src/reference/backward.js';
-import { add, avgpool, batchNorm, concat, conv2d, fc, reluRange, slice, tensor, type ConvParams } from '../src/reference/ops.js';
+import { backwardGraph, forwardGraph } from '../src/reference/backward.js';
+import { tensor } from '../src/reference/ops.js';
 import { referenceTrainStep } from '../src/reference/train-step.js';
 import { Sgd } from '../src/train/sgd.js';
 import { softmaxCrossEntropy } from '../src/train/losses.js';
 import { initWeights, weightSpecs, type Weights } from '../src/weights/weights.js';
+import { add, addBackward, avgpool, avgpoolBackward, batchNorm, batchNormEvalBackward, batchNormTrain, batchNormTrainBackward, bnBatchStats, concat, concatBackward, conv2d, conv2dBackward, type ConvParams, fc, fcBackward, reluRange, reluRangeBackward, slice, sliceBackward, updateRunningStats } from '../src/ops/reference.js';
 
 const rng = new SplitMix32(7);
 const rand = (n: number, scale = 1) => Float32Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale);

@@ -90,6 +90,9 @@ describe('import direction', () => {
       'codegen-below-launch: src/ops/pool/kernels.ts → src/train/t.ts',
       'every-module-in-a-layer: src/ops/pool/schedule.ts → src/util/t.ts',
       'reference-is-for-tests: src/codegen/op-oracle.ts → src/ops/pool/reference.ts',
+      // No layer imports an op: src/ops/index.ts, above them, hands each its table.
+      'layers-import-no-op: src/weights/op-lookup.ts → src/ops/pool/graph.ts',
+      'ops-handed-over-from-above: src/ops/index.ts → src/train/t.ts',
     ]) {
       expect(r.out).toContain(line);
     }

@@ -7,11 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { compilePlan } from '../src/codegen/index.js';
 import { GraphBuilder } from '../src/ir/builder.js';
 import type { LayerGraph } from '../src/ir/graph.js';
-import { backwardGraph, forwardGraph, maxpoolBackward } from '../src/reference/backward.js';
-import { maxpool, tensor } from '../src/reference/ops.js';
+import { backwardGraph, forwardGraph } from '../src/reference/backward.js';
+import { tensor } from '../src/reference/ops.js';
 import { Executor } from '../src/runtime/index.js';
 import { softmaxCrossEntropy } from '../src/train/losses.js';
 import { errorVsReference, inputFor, relError, useGpu, weightsFor } from './gpu-fixtures.js';
+import { maxpool, maxpoolBackward } from '../src/ops/reference.js';
 
 const gpu = useGpu();
 

@@ -1,13 +1,15 @@
 // The ops' folders (src/ops/<op>/): each defines its op once, one file per layer, and the tables
-// of src/ops/ agree with what the folders say.
+// that src/ops/ hands the layers (the test setup imports src/ops/index.ts and reference.ts) agree
+// with what the folders say.
 
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { graphOp, type GraphNode } from '../src/ops/graph.js';
-import { hasStepKernels } from '../src/ops/kernels.js';
-import { referenceOp } from '../src/ops/reference.js';
-import { exportOp } from '../src/ops/export.js';
+import { hasStepKernels } from '../src/codegen/step-op.js';
+import { exportOp } from '../src/export/op.js';
+import { graphOp, type GraphNode } from '../src/ir/node.js';
+import { referenceOp } from '../src/reference/op.js';
+import { OpTable } from '../src/util/op-table.js';
 
 const OPS = resolve(import.meta.dirname, '..', 'src', 'ops');
 const folders = readdirSync(OPS, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
@@ -33,5 +35,13 @@ describe('ops', () => {
 
   it('gives kernels of their own to exactly the ops whose fusion role says so', () => {
     for (const op of folders) expect(hasStepKernels(asNode(op)), op).toBe(graphOp(asNode(op)).fusion === 'own');
+  });
+
+  it('says what a program forgot when a layer looks an op up before the ops are handed over, or an op it lacks', () => {
+    const table = new OpTable<string>('export');
+    expect(() => table.get('conv')).toThrow("the ops' exports are not registered: the program must import src/ops/index.ts first");
+    table.define({ conv: 'the conv export' });
+    expect(table.get('conv')).toBe('the conv export');
+    expect(() => table.get('pool')).toThrow('op pool has no export (src/ops/pool/)');
   });
 });

@@ -3,6 +3,7 @@
 
 // The kernel templates come from the files under kernels/.
 import '../codegen/template-files.js';
+import '../ops/index.js';
 import { DeviceLimitError } from '../codegen/device-limits.js';
 import { DataError } from '../data/errors.js';
 import { DiagnosticError, formatDiagnostics } from '../diagnostics.js';

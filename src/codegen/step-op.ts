@@ -1,8 +1,11 @@
 // The contract of an op that is a step of its own (fusion role `own`: pooling, fc): its kernels
 // are in its folder of src/ops/ (kernels.ts), and the inference plan's emitter and the training
-// step's forward and backward halves hand it what it needs through these contexts.
+// step's forward and backward halves hand it what it needs through these contexts. src/ops/index.ts
+// hands codegen the table of those kernels (`defineStepKernels`).
 
 import type { Shape } from '../ir/arch.js';
+import type { GraphNode, NodeOf, OpName } from '../ir/graph.js';
+import { OpTable } from '../util/op-table.js';
 import type { BufView, DispatchLimits, GeneratedKernel, SlotAliases, ViewLayout } from './kernels/index.js';
 import type { ParamSource } from './plan-types.js';
 import type { Scheduler, ScheduleRecord } from './schedule/scheduler.js';
@@ -61,4 +64,30 @@ export interface StepKernels<N> {
   trainBackward(s: TrainBackwardStep<N>): void;
   /** Whether the backward half reads the step's forward input (so it must be kept or recomputed). */
   backwardReadsInput: boolean;
+}
+
+/**
+ * The ops that are steps of their own. Empty here: each such op's kernels.ts adds its name
+ * (`declare module '../../codegen/step-op.js' { interface OwnStepOps { fc: true } }`).
+ */
+export interface OwnStepOps {}
+
+export type OwnStepOp = keyof OwnStepOps & OpName;
+
+const STEP_KERNELS = new OpTable<StepKernels<GraphNode>>('kernels of its own');
+
+/** Hands codegen the kernels of every op that is a step of its own (src/ops/index.ts does, once). */
+export function defineStepKernels(kernels: { [K in OwnStepOp]: StepKernels<NodeOf<K>> }): void {
+  // Each entry is for the node type its key names, which a table over the union cannot show.
+  STEP_KERNELS.define(kernels as unknown as Record<string, StepKernels<GraphNode>>);
+}
+
+/** Whether a node's op has kernels of its own (its fusion role is `own`). */
+export function hasStepKernels(n: GraphNode): n is NodeOf<OwnStepOp> {
+  return STEP_KERNELS.has(n.op);
+}
+
+/** The kernels of an op that is a step of its own. */
+export function stepKernels<N extends NodeOf<OwnStepOp>>(n: N): StepKernels<N> {
+  return STEP_KERNELS.get(n.op) as unknown as StepKernels<N>;
 }

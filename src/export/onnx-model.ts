@@ -8,7 +8,7 @@
 import onnxProto from 'onnx-proto';
 import { countGraph } from '../ir/count.js';
 import { nodeInputs, type LayerGraph } from '../ir/graph.js';
-import { exportOp } from '../ops/export.js';
+import { exportOp } from './op.js';
 import type { Weights } from '../weights/weights.js';
 import { keptRelus, maskedRelus } from '../weights/snl-masks.js';
 import { foldableBatchNorms } from './fold-bn.js';

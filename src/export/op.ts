@@ -1,7 +1,10 @@
 // The contract of an op's export (src/ops/<op>/export.ts): the ONNX nodes it becomes and its entry
-// in the PyTorch graph description, with the state-dict tensors it owns.
+// in the PyTorch graph description, with the state-dict tensors it owns. src/ops/index.ts hands
+// the exporters the table of every op's (`defineExportOps`).
 
 import type { Shape } from '../ir/arch.js';
+import type { GraphNode, NodeOf, OpName } from '../ir/graph.js';
+import { OpTable } from '../util/op-table.js';
 import type { WeightTensor, Weights } from '../weights/weights.js';
 import type { OnnxGraphWriter } from './onnx-writer.js';
 
@@ -34,4 +37,17 @@ export interface ExportOp<N> {
   onnx(n: N, ctx: OnnxContext): string;
   /** What examples/hrn_torch.py needs to build the node, beyond its op and inputs. */
   torch(n: N, ctx: TorchContext): Record<string, unknown>;
+}
+
+const EXPORT_OPS = new OpTable<ExportOp<GraphNode>>('export');
+
+/** Hands the exporters every op's export (src/ops/index.ts does, once). */
+export function defineExportOps(ops: { [K in OpName]: ExportOp<NodeOf<K>> }): void {
+  // Each entry is for the node type its key names, which a table over the union cannot show.
+  EXPORT_OPS.define(ops as unknown as Record<string, ExportOp<GraphNode>>);
+}
+
+/** The export of a node's op. */
+export function exportOp<N extends GraphNode>(n: N): ExportOp<N> {
+  return EXPORT_OPS.get(n.op) as unknown as ExportOp<N>;
 }

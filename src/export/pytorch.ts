@@ -4,7 +4,7 @@
 // safetensors metadata, from which examples/hrn_torch.py builds the matching nn.Module.
 
 import { nodeInputs, type GraphNode, type LayerGraph } from '../ir/graph.js';
-import { exportOp } from '../ops/export.js';
+import { exportOp } from './op.js';
 import type { WeightTensor, Weights } from '../weights/weights.js';
 
 /** Metadata key of the graph description. */

@@ -3,9 +3,9 @@
 
 import type { Shape } from './arch.js';
 import type { GraphNode, LayerGraph } from './graph.js';
-import { graphOp, inputShapes, type NodeSpec } from '../ops/graph.js';
+import { graphOp, inputShapes, type NodeSpec } from './node.js';
 
-export type { NodeSpec } from '../ops/graph.js';
+export type { NodeSpec } from './node.js';
 
 export { convOutSize } from './node.js';
 

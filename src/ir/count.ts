@@ -2,12 +2,22 @@
 // through a ReLU; FLOPs are multiply-accumulates of convolutions (3x3 and 1x1 alike) and the fully
 // connected layer; the stem is reported in the first stage.
 
-import type { GraphNode, LayerGraph } from './graph.js';
+import type { Shape } from './arch.js';
+import type { ConvNode, GraphNode, LayerGraph } from './graph.js';
 import type { Counts } from './node.js';
-import { graphOp, inputShapes } from '../ops/graph.js';
-
-export { convMacs } from '../ops/conv/graph.js';
+import { graphOp, inputShapes } from './node.js';
 export type { Counts } from './node.js';
+
+type ConvShape = Pick<ConvNode, 'outChannels' | 'kernel' | 'groups'> & { shape: Shape };
+
+/**
+ * Multiply-accumulates of one image through `conv`, whose input has `inC` channels: what every FLOPs
+ * figure counts for a convolution (the kernels' dispatch loads count 2 FLOPs per multiply-add of
+ * their batch).
+ */
+export function convMacs(conv: ConvShape, inC: number): number {
+  return conv.outChannels * (inC / conv.groups) * conv.kernel * conv.kernel * conv.shape.h * conv.shape.w;
+}
 
 export interface StageCounts extends Counts {
   stage: string;

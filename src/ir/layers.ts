@@ -5,7 +5,7 @@
 
 import { nodeCounts, rowOf, type KeptRelus } from './count.js';
 import { nodeInputs, type GraphNode, type LayerGraph } from './graph.js';
-import { graphOp } from '../ops/graph.js';
+import { graphOp } from './node.js';
 
 export interface LayerRow {
   /** The node that starts the row: `stem.conv1`, `S2.b1.shortcut.conv`, `head.fc`. */

@@ -2,8 +2,25 @@
 // (src/ops/<op>/graph.ts): its inputs, shape rule, counts, parameters and text. The definitions
 // see only the node and the shapes of its inputs, never the whole graph, so that they depend on
 // nothing but this module and the architecture's types.
+//
+// The IR imports no op's folder: each op's graph.ts adds its node type to `NodeTypes` below (a
+// TypeScript module augmentation), and src/ops/index.ts hands this module the table of the
+// definitions (`defineGraphOps`).
 
+import { OpTable } from '../util/op-table.js';
 import type { Shape } from './arch.js';
+
+/**
+ * The node type of each op, by op name. Empty here: each op's folder adds its own
+ * (`declare module '../../ir/node.js' { interface NodeTypes { conv: ConvNode } }`).
+ */
+export interface NodeTypes {}
+
+/** A node of the layer graph: one of the ops' node types. */
+export type GraphNode = NodeTypes[keyof NodeTypes];
+export type OpName = keyof NodeTypes;
+/** The node type of one op. */
+export type NodeOf<K extends OpName> = NodeTypes[K];
 
 /** Which part of the network a node belongs to, for per-stage tables. */
 export type Region = 'stem' | 'head' | string;
@@ -36,6 +53,8 @@ export interface ParamSpec {
 
 /** A node as lowering writes it: the graph builder fills in `id` and `shape`. */
 export type SpecOf<N extends NodeBase> = Omit<N, 'id' | 'shape'>;
+/** A node as lowering writes it, of any op. */
+export type NodeSpec = GraphNode extends infer N ? (N extends NodeBase ? SpecOf<N> : never) : never;
 
 /** Reports a shape that lowering should never have built: a bug in hrn, named by the node. */
 export type ShapeFailure = (why: string) => never;
@@ -73,3 +92,26 @@ export function convOutSize(size: number, kernel: number, stride: number, pad: n
 
 /** The counts of an op that has no ReLU, no multiply-add and no parameter. */
 export const NO_COUNTS: Readonly<Counts> = Object.freeze({ relus: 0, flops: 0, params: 0 });
+
+const GRAPH_OPS = new OpTable<GraphOp<GraphNode>>('graph-level definition');
+
+/** Hands the IR the graph-level definition of every op (src/ops/index.ts does, once). */
+export function defineGraphOps(ops: { [K in OpName]: GraphOp<NodeOf<K>> }): void {
+  // Each entry is for the node type its key names, which a table over the union cannot show.
+  GRAPH_OPS.define(ops as unknown as Record<string, GraphOp<GraphNode>>);
+}
+
+/** The graph-level definition of a node's op. */
+export function graphOp<N extends Pick<GraphNode, 'op'>>(n: N): GraphOp<Extract<GraphNode, { op: N['op'] }>> {
+  return GRAPH_OPS.get(n.op) as unknown as GraphOp<Extract<GraphNode, { op: N['op'] }>>;
+}
+
+/** The ids a node reads from. */
+export function nodeInputs(n: GraphNode): number[] {
+  return graphOp(n).inputs(n);
+}
+
+/** The shapes of a node's inputs, in order, as `shapeOf` gives them by id. */
+export function inputShapes(n: NodeSpec, shapeOf: (id: number) => Shape): Shape[] {
+  return graphOp(n).inputs(n).map(shapeOf);
+}

@@ -4,7 +4,7 @@
 import type { ArchIR, StageIR } from './arch.js';
 import { blockText, factorTag, headText, stemText } from './arch.js';
 import type { GraphNode, LayerGraph } from './graph.js';
-import { graphOp } from '../ops/graph.js';
+import { graphOp } from './node.js';
 import type { LayerRow } from './layers.js';
 import type { NetworkStats } from './stats.js';
 

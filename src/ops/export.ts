@@ -1,7 +1,8 @@
-// The table of the ops' exports: one entry per folder of src/ops/ (see graph.ts here).
+// The table of the ops' exports: one entry per folder of src/ops/ (see graph.ts here), which
+// src/ops/index.ts hands to the exporters.
 
 import type { ExportOp } from '../export/op.js';
-import type { GraphNode, OpName } from './graph.js';
+import type { NodeOf, OpName } from '../ir/graph.js';
 import { addExport } from './add/export.js';
 import { avgpoolExport } from './avgpool/export.js';
 import { bnExport } from './bn/export.js';
@@ -13,7 +14,7 @@ import { maxpoolExport } from './maxpool/export.js';
 import { reluExport } from './relu/export.js';
 import { sliceExport } from './slice/export.js';
 
-const EXPORT_OPS: { [K in OpName]: ExportOp<Extract<GraphNode, { op: K }>> } = {
+export const EXPORT_OPS: { [K in OpName]: ExportOp<NodeOf<K>> } = {
   input: inputExport,
   conv: convExport,
   bn: bnExport,
@@ -25,9 +26,3 @@ const EXPORT_OPS: { [K in OpName]: ExportOp<Extract<GraphNode, { op: K }>> } = {
   maxpool: maxpoolExport,
   fc: fcExport,
 };
-
-/** The export of a node's op. */
-export function exportOp<N extends GraphNode>(n: N): ExportOp<N> {
-  // As in graph.ts: the table pairs each op with its node type, which a union cannot show.
-  return EXPORT_OPS[n.op] as unknown as ExportOp<N>;
-}

@@ -10,24 +10,13 @@
 // - Gradients of a value used twice (a residual shortcut) add up.
 
 import { nodeInputs, type LayerGraph } from '../ir/graph.js';
-import { referenceOp } from '../ops/reference.js';
 import { getWeight, weightSpecs, type Weights } from '../weights/weights.js';
-import type { Tape } from './op.js';
+import { referenceOp, type Tape } from './op.js';
 import { runNodes, type RunOptions } from './run.js';
 import { sameShape, tensor, type Tensor } from './tensor.js';
 
-// Each op's backward is in its folder of src/ops/ (reference.ts); these are the ones tests call directly.
 export { sameShape };
 export type { BnBatchStats } from './op.js';
-export { conv2dBackward, conv2dBackwardInput, conv2dBackwardWeight, type ConvGrads } from '../ops/conv/reference.js';
-export { batchNormEvalBackward, batchNormTrain, batchNormTrainBackward, bnBatchStats, updateRunningStats } from '../ops/bn/reference.js';
-export { reluRangeBackward } from '../ops/relu/reference.js';
-export { addBackward } from '../ops/add/reference.js';
-export { sliceBackward } from '../ops/slice/reference.js';
-export { concatBackward } from '../ops/concat/reference.js';
-export { avgpoolBackward } from '../ops/avgpool/reference.js';
-export { maxpoolBackward } from '../ops/maxpool/reference.js';
-export { fcBackward } from '../ops/fc/reference.js';
 export type { Tape };
 export type ForwardOptions = RunOptions;
 

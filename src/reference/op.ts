@@ -1,7 +1,11 @@
 // The contract of an op's reference (src/ops/<op>/reference.ts): its forward pass in inference and
 // training semantics, and its backward pass, on whole batches. The graph runners (run.ts,
-// backward.ts) walk the nodes and hand each op what it reads through these contexts.
+// backward.ts) walk the nodes and hand each op what it reads through these contexts. The table of
+// every op's reference is handed over by src/ops/reference.ts (`defineReferenceOps`), which the
+// tests' setup imports.
 
+import type { GraphNode, NodeOf, OpName } from '../ir/graph.js';
+import { OpTable } from '../util/op-table.js';
 import type { Tensor } from './tensor.js';
 
 /** A batch norm's statistics of one training batch, which its backward pass reads. */
@@ -55,4 +59,17 @@ export interface ReferenceOp<N extends { id: number }> {
   forward(n: N, x: Tensor[], ctx: ForwardContext): Tensor;
   /** d loss / d each input, in the order of the node's inputs. */
   backward(n: N, ctx: BackwardContext): Tensor[];
+}
+
+const REFERENCE_OPS = new OpTable<ReferenceOp<GraphNode>>('reference');
+
+/** Hands the reference every op's (src/ops/reference.ts does, once). */
+export function defineReferenceOps(ops: { [K in OpName]: ReferenceOp<NodeOf<K>> }): void {
+  // Each entry is for the node type its key names, which a table over the union cannot show.
+  REFERENCE_OPS.define(ops as unknown as Record<string, ReferenceOp<GraphNode>>);
+}
+
+/** The reference of a node's op. */
+export function referenceOp<N extends GraphNode>(n: N): ReferenceOp<N> {
+  return REFERENCE_OPS.get(n.op) as unknown as ReferenceOp<N>;
 }

@@ -1,20 +1,11 @@
-// The reference ops, forward, inference semantics: the oracle the WebGPU kernels are tested
-// against. Each layer-graph op's reference is in its folder of src/ops/ (reference.ts); this module
-// gathers them with the tensor helpers and the loss side (softmax, argmax). Accumulation is in
+// The reference's tensor helpers and its loss side (softmax, argmax): with the ops' references,
+// the oracle the WebGPU kernels are tested against. Each layer-graph op's reference is in its
+// folder of src/ops/ (reference.ts), and src/ops/reference.ts gathers them. Accumulation is in
 // float64 (JS numbers) and rounded once.
 
-export { BN_EPS } from '../ops/bn/graph.js';
+export { BN_EPS } from '../ir/graph.js';
 export { convOutSize } from '../ir/node.js';
 export { forChannelRange, tensor, type Tensor } from './tensor.js';
-export { conv2d, type ConvParams } from '../ops/conv/reference.js';
-export { batchNorm, type BnParams } from '../ops/bn/reference.js';
-export { reluRange } from '../ops/relu/reference.js';
-export { add } from '../ops/add/reference.js';
-export { slice } from '../ops/slice/reference.js';
-export { concat } from '../ops/concat/reference.js';
-export { avgpool } from '../ops/avgpool/reference.js';
-export { maxpool, windowMax } from '../ops/maxpool/reference.js';
-export { fc } from '../ops/fc/reference.js';
 
 /** Row-wise softmax of [batch, classes] logits, max-subtracted. */
 export function softmax(logits: Float32Array, batch: number): Float32Array {

@@ -3,9 +3,8 @@
 
 import type { LayerGraph } from '../ir/graph.js';
 import { nodeInputs } from '../ir/graph.js';
-import { referenceOp } from '../ops/reference.js';
 import { getWeight, type Weights } from '../weights/weights.js';
-import type { BnBatchStats } from './op.js';
+import { referenceOp, type BnBatchStats } from './op.js';
 import { tensor, type Tensor } from './tensor.js';
 
 export interface RunOptions {

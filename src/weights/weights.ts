@@ -23,7 +23,7 @@
 import { SplitMix32 as Rng } from '../util/rng.js';
 import type { GraphNode, LayerGraph } from '../ir/graph.js';
 import type { WeightRole } from '../ir/node.js';
-import { graphOp, inputShapes } from '../ops/graph.js';
+import { graphOp, inputShapes } from '../ir/node.js';
 
 export interface WeightTensor {
   shape: number[];

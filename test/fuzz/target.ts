@@ -6,6 +6,7 @@
 // and mutations mixed in. Used by test/fuzz.test.ts (short budget) and `npm run fuzz` (long).
 
 import '../../src/codegen/template-files.js';
+import '../../src/ops/index.js';
 import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { DeviceLimitError } from '../../src/codegen/device-limits.js';

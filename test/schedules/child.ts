@@ -6,6 +6,8 @@
 // the reference backward, on a small network (the halo's point on one of its own). Prints one JSON line: the device, and per point the largest errors and the schedules
 // the plans used.
 import '../../src/codegen/template-files.js';
+import '../../src/ops/index.js';
+import '../../src/ops/reference.js';
 import type { PlanOptions } from '../../src/codegen/plan-types.js';
 import { scheduleText } from '../../src/codegen/schedule/describe.js';
 import type { DispatchSchedule } from '../../src/codegen/schedule/types.js';

@@ -1,5 +1,8 @@
 // Every test runs in Node: kernel templates come from the files under kernels/.
 import '../../src/codegen/template-files.js';
+// ... and every op's definitions are handed to the layers, the reference's too.
+import '../../src/ops/index.js';
+import '../../src/ops/reference.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -5,6 +5,8 @@
 import { openTrainer } from '../../src/launch/train.js';
 import { openExecutor } from '../../src/launch/infer.js';
 import '../../src/codegen/template-files.js';
+import '../../src/ops/index.js';
+import '../../src/ops/reference.js';
 import { residualNetwork } from '../../src/ir/factory.js';
 import type { ProfileName } from '../../src/codegen/schedule/types.js';
 import type { LayerGraph } from '../../src/ir/graph.js';

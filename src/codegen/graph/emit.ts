@@ -10,7 +10,7 @@ import { convPacking } from '../../program/param-layout.js';
 import { convWeightPadding } from '../conv-layout.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
 import { genArgmax, genConv, genSoftmax, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
-import { hasStepKernels, stepKernels } from '../../ops/kernels.js';
+import { hasStepKernels, stepKernels } from '../step-op.js';
 import { dispatchLimits, type DispatchLimits } from '../kernels/common.js';
 import type { BufferKind, ParamSource, PlanBody, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
 import { Scheduler, scheduleTarget, type ScheduleRecord } from '../schedule/scheduler.js';

@@ -12,8 +12,8 @@
 
 import type { GraphPass } from '../../passes/framework.js';
 import { nodeInputs, type GraphNode, type LayerGraph } from '../../ir/graph.js';
-import { graphOp } from '../../ops/graph.js';
-import { hasStepKernels } from '../../ops/kernels.js';
+import { graphOp } from '../../ir/node.js';
+import { hasStepKernels } from '../step-op.js';
 import { need, type ChainStep, type ConvStep, type Fusion, type FusedStep, type GraphState } from './state.js';
 
 export interface FuseOptions {

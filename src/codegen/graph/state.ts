@@ -7,7 +7,7 @@ import type { ConcatNode, ConvNode, GraphNode, LayerGraph } from '../../ir/graph
 import type { Program } from '../../program/types.js';
 import type { PlanBody, PlanBuffer, PlanLimits } from '../plan-types.js';
 import type { ScheduleSettings } from '../schedule/scheduler.js';
-import type { OwnStepOp } from '../../ops/kernels.js';
+import type { OwnStepOp } from '../step-op.js';
 
 /** Plan options with every default filled in. */
 export interface GraphPassOptions {

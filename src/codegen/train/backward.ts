@@ -17,7 +17,7 @@ import {
   type ChainBwdSpec,
 } from '../kernels/index.js';
 import type { ConvGeometry } from '../conv-layout.js';
-import { hasStepKernels, stepKernels } from '../../ops/kernels.js';
+import { hasStepKernels, stepKernels } from '../step-op.js';
 import type { TrainBuilder } from './builder.js';
 import { chainNames, type TrainStep } from './forward.js';
 import type { BnStore, ParamStore } from './params.js';

@@ -8,7 +8,7 @@ import { BN_EPS, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
 import { convPacking } from '../../program/param-layout.js';
 import type { ChainStep, ConvStep, FusedStep, Fusion, SimpleStep } from '../graph/state.js';
 import { genBnFinalize, genBnStats, genConv, type BufView } from '../kernels/index.js';
-import { hasStepKernels, stepKernels } from '../../ops/kernels.js';
+import { hasStepKernels, stepKernels } from '../step-op.js';
 import type { SlotRange, TrainBuilder } from './builder.js';
 import type { TrainPhase } from './types.js';
 import { paramRange, type BnStore, type ParamStore } from './params.js';

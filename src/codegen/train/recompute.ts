@@ -16,7 +16,7 @@
 
 import type { LayerGraph } from '../../ir/graph.js';
 import type { ChainStep } from '../graph/state.js';
-import { hasStepKernels, stepKernels } from '../../ops/kernels.js';
+import { hasStepKernels, stepKernels } from '../step-op.js';
 import type { BufView } from '../kernels/index.js';
 import type { TrainBuilder } from './builder.js';
 import { applyChain, chainNames, type TrainStep } from './forward.js';

@@ -2,6 +2,12 @@
 
 import { NO_COUNTS, type GraphOp, type NodeBase } from '../../ir/node.js';
 
+declare module '../../ir/node.js' {
+  interface NodeTypes {
+    add: AddNode;
+  }
+}
+
 export interface AddNode extends NodeBase {
   op: 'add';
   inputs: [number, number];

@@ -7,6 +7,12 @@ import { type BufView, build, type GradTarget, grid, type PlaneShape, reads, typ
 import type { StepKernels } from '../../codegen/step-op.js';
 import type { AvgPoolNode } from './graph.js';
 
+declare module '../../codegen/step-op.js' {
+  interface OwnStepOps {
+    avgpool: true;
+  }
+}
+
 interface AvgPoolKernelSpec {
   name: string;
   batch: number;

@@ -3,7 +3,8 @@
 
 import type { ExportOp } from '../../export/op.js';
 import { float, tensorOf } from '../../export/onnx-writer.js';
-import { BN_EPS, type BatchNormNode } from './graph.js';
+import { BN_EPS } from '../../ir/graph.js';
+import type { BatchNormNode } from './graph.js';
 
 /** hrn's batch-norm tensor roles and PyTorch's names for them. */
 const TORCH_ROLES: Record<string, string> = { gamma: 'weight', beta: 'bias', running_mean: 'running_mean', running_var: 'running_var' };

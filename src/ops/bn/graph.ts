@@ -3,13 +3,16 @@
 
 import { NO_COUNTS, type GraphOp, type NodeBase } from '../../ir/node.js';
 
+declare module '../../ir/node.js' {
+  interface NodeTypes {
+    bn: BatchNormNode;
+  }
+}
+
 export interface BatchNormNode extends NodeBase {
   op: 'bn';
   input: number;
 }
-
-/** The epsilon every batch norm adds to the variance (PyTorch's default), in training and inference. */
-export const BN_EPS = 1e-5;
 
 export const bnGraph: GraphOp<BatchNormNode> = {
   fusion: 'chain',

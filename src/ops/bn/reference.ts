@@ -3,7 +3,8 @@
 
 import type { BnBatchStats, ReferenceOp } from '../../reference/op.js';
 import { sameShape, tensor, type Tensor } from '../../reference/tensor.js';
-import { BN_EPS, type BatchNormNode } from './graph.js';
+import { BN_EPS } from '../../ir/graph.js';
+import type { BatchNormNode } from './graph.js';
 
 export type { BnBatchStats };
 

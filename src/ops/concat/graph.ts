@@ -2,6 +2,12 @@
 
 import { NO_COUNTS, type GraphOp, type NodeBase } from '../../ir/node.js';
 
+declare module '../../ir/node.js' {
+  interface NodeTypes {
+    concat: ConcatNode;
+  }
+}
+
 export interface ConcatNode extends NodeBase {
   op: 'concat';
   inputs: number[];

@@ -1,7 +1,13 @@
 // Convolution: cross-correlation with zero padding, optionally grouped, optionally with a bias.
 
-import type { Shape } from '../../ir/arch.js';
+import { convMacs } from '../../ir/count.js';
 import { convOutSize, type GraphOp, type NodeBase } from '../../ir/node.js';
+
+declare module '../../ir/node.js' {
+  interface NodeTypes {
+    conv: ConvNode;
+  }
+}
 
 export interface ConvNode extends NodeBase {
   op: 'conv';
@@ -13,17 +19,6 @@ export interface ConvNode extends NodeBase {
   /** Grouped convolution: input and output channels split into `groups` independent parts. */
   groups: number;
   bias: boolean;
-}
-
-type ConvShape = Pick<ConvNode, 'outChannels' | 'kernel' | 'groups'> & { shape: Shape };
-
-/**
- * Multiply-accumulates of one image through `conv`, whose input has `inC` channels: what every FLOPs
- * figure counts for a convolution (the kernels' dispatch loads count 2 FLOPs per multiply-add of
- * their batch).
- */
-export function convMacs(conv: ConvShape, inC: number): number {
-  return conv.outChannels * (inC / conv.groups) * conv.kernel * conv.kernel * conv.shape.h * conv.shape.w;
 }
 
 const stride = (s: number) => (s === 1 ? '' : `/${s}`);

@@ -3,6 +3,12 @@
 import type { Shape } from '../../ir/arch.js';
 import type { GraphOp, NodeBase } from '../../ir/node.js';
 
+declare module '../../ir/node.js' {
+  interface NodeTypes {
+    fc: FcNode;
+  }
+}
+
 export interface FcNode extends NodeBase {
   op: 'fc';
   input: number;

@@ -10,6 +10,12 @@ import type { StepKernels } from '../../codegen/step-op.js';
 import { paramRange } from '../../codegen/train/params.js';
 import type { FcNode } from './graph.js';
 
+declare module '../../codegen/step-op.js' {
+  interface OwnStepOps {
+    fc: true;
+  }
+}
+
 interface FcKernelSpec {
   name: string;
   batch: number;

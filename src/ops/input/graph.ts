@@ -3,6 +3,12 @@
 import type { GraphOp, NodeBase } from '../../ir/node.js';
 import { NO_COUNTS } from '../../ir/node.js';
 
+declare module '../../ir/node.js' {
+  interface NodeTypes {
+    input: InputNode;
+  }
+}
+
 export interface InputNode extends NodeBase {
   op: 'input';
 }

@@ -2,6 +2,12 @@
 
 import { convOutSize, NO_COUNTS, type GraphOp, type NodeBase } from '../../ir/node.js';
 
+declare module '../../ir/node.js' {
+  interface NodeTypes {
+    maxpool: MaxPoolNode;
+  }
+}
+
 /**
  * Max pooling over kernel x kernel windows with the given stride. Padding adds `pad` rows and
  * columns on each side that never win a window (as if -infinity), so a window only sees real values.

@@ -9,6 +9,12 @@ import { type BufView, build, type GradTarget, grid, reads, type TrainKernel, WG
 import type { StepKernels } from '../../codegen/step-op.js';
 import type { MaxPoolNode } from './graph.js';
 
+declare module '../../codegen/step-op.js' {
+  interface OwnStepOps {
+    maxpool: true;
+  }
+}
+
 interface MaxPoolShape {
   batch: number;
   c: number;

@@ -5,7 +5,8 @@
 import type { ExportOp } from '../../export/op.js';
 import { int, tensorOf, type OnnxGraphWriter } from '../../export/onnx-writer.js';
 import type { Weights } from '../../weights/weights.js';
-import { maskName, type ReluNode } from './graph.js';
+import { maskName } from '../../ir/graph.js';
+import type { ReluNode } from './graph.js';
 
 /** A ReLU on channels [start, end) of a C-channel value: whole, partial, or (empty range) nothing. */
 function emitRelu(w: OnnxGraphWriter, n: ReluNode, x: string): string {

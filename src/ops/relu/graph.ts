@@ -3,6 +3,12 @@
 
 import { NO_COUNTS, type GraphOp, type NodeBase } from '../../ir/node.js';
 
+declare module '../../ir/node.js' {
+  interface NodeTypes {
+    relu: ReluNode;
+  }
+}
+
 /**
  * max(x, 0) on channels [start, end); identity on the rest. An ordinary ReLU has start 0 and
  * end = C. Partial ranges come from ReLU-reuse.
@@ -18,18 +24,6 @@ export interface ReluNode extends NodeBase {
    * Absent: an ordinary ReLU.
    */
   mask?: 'pixel' | 'channel';
-}
-
-/** Entries of a masked ReLU's mask (0 for an unmasked one). */
-export function maskLength(n: ReluNode): number {
-  if (n.mask === undefined) return 0;
-  const c = n.end - n.start;
-  return n.mask === 'pixel' ? c * n.shape.h * n.shape.w : c;
-}
-
-/** The weight name of a masked ReLU's mask tensor (`S1.b1.relu1.mask`). */
-export function maskName(n: Pick<ReluNode, 'name'>): string {
-  return `${n.name}.mask`;
 }
 
 export const reluGraph: GraphOp<ReluNode> = {

@@ -8,7 +8,8 @@
 
 import type { ReferenceOp } from '../../reference/op.js';
 import { forChannelRange, sameShape, tensor, type Tensor } from '../../reference/tensor.js';
-import { maskName, type ReluNode } from './graph.js';
+import { maskName } from '../../ir/graph.js';
+import type { ReluNode } from './graph.js';
 
 /** max(x, 0) on channels [start, end), identity on the others. */
 export function reluRange(x: Tensor, start: number, end: number): Tensor {

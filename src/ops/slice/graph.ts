@@ -2,6 +2,12 @@
 
 import { NO_COUNTS, type GraphOp, type NodeBase } from '../../ir/node.js';
 
+declare module '../../ir/node.js' {
+  interface NodeTypes {
+    slice: SliceNode;
+  }
+}
+
 /** Channels [start, end) of the input. */
 export interface SliceNode extends NodeBase {
   op: 'slice';
