@@ -1,10 +1,9 @@
 // Reading a row in aligned vec4 quads, shared by the gradient kernels (conv-dx.ts reads dy this way,
-// conv-dw.ts its input). On lavapipe every load whose address differs between lanes is a loop over
+// conv-dw.ts its input; their templates compute each quad's index, kernels/train/conv_dx.wgsl and
+// conv_dw.wgsl). On lavapipe every load whose address differs between lanes is a loop over
 // the lanes, so one vec4 load for four neighbouring columns is less work and less code to compile
 // than four scalar loads. Columns are counted from a 4-aligned start; in a row whose length is a
 // multiple of 4 a quad is wholly inside the row or wholly outside, so one mask covers its columns.
-
-import { i } from '../template.js';
 
 /** A name fragment for a signed offset: m1, p0, p2. */
 export const signedName = (d: number): string => (d < 0 ? `m${-d}` : `p${d}`);
@@ -13,17 +12,4 @@ export const signedName = (d: number): string => (d < 0 ? `m${-d}` : `p${d}`);
 export function quadOf(c: number): { qd: number; comp: string } {
   const qd = Math.floor(c / 4);
   return { qd, comp: 'xyzw'[c - 4 * qd] };
-}
-
-/**
- * qi_<qd>: the index in the row of quad `qd` after the quad `start` (an i32 expression); qv_<qd>:
- * whether it is inside a row of `rowQuads` quads; qc_<qd>: the index clamped into the row.
- */
-export function quadIndexLines(qd: number, start: string, rowQuads: string, indent: string): string[] {
-  const n = signedName(qd);
-  return [
-    `${indent}let qi_${n} = ${start} + ${i(qd)};`,
-    `${indent}let qv_${n} = u32(qi_${n}) < ${rowQuads};`,
-    `${indent}let qc_${n} = min(u32(qi_${n}), ${rowQuads} - 1u);`,
-  ];
 }
