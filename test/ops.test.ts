@@ -38,7 +38,7 @@ describe('ops', () => {
   });
 
   it('says what a program forgot when a layer looks an op up before the ops are handed over, or an op it lacks', () => {
-    const table = new OpTable<string>('export');
+    const table = new OpTable<string>('export', 'exports');
     expect(() => table.get('conv')).toThrow("the ops' exports are not registered: the program must import src/ops/index.ts first");
     table.define({ conv: 'the conv export' });
     expect(table.get('conv')).toBe('the conv export');

@@ -74,7 +74,7 @@ export interface OwnStepOps {}
 
 export type OwnStepOp = keyof OwnStepOps & OpName;
 
-const STEP_KERNELS = new OpTable<StepKernels<GraphNode>>('kernels of its own');
+const STEP_KERNELS = new OpTable<StepKernels<GraphNode>>('kernels of its own', 'kernels of their own');
 
 /** Hands codegen the kernels of every op that is a step of its own (src/ops/index.ts does, once). */
 export function defineStepKernels(kernels: { [K in OwnStepOp]: StepKernels<NodeOf<K>> }): void {

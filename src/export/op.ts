@@ -39,7 +39,7 @@ export interface ExportOp<N> {
   torch(n: N, ctx: TorchContext): Record<string, unknown>;
 }
 
-const EXPORT_OPS = new OpTable<ExportOp<GraphNode>>('export');
+const EXPORT_OPS = new OpTable<ExportOp<GraphNode>>('export', 'exports');
 
 /** Hands the exporters every op's export (src/ops/index.ts does, once). */
 export function defineExportOps(ops: { [K in OpName]: ExportOp<NodeOf<K>> }): void {

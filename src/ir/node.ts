@@ -93,7 +93,7 @@ export function convOutSize(size: number, kernel: number, stride: number, pad: n
 /** The counts of an op that has no ReLU, no multiply-add and no parameter. */
 export const NO_COUNTS: Readonly<Counts> = Object.freeze({ relus: 0, flops: 0, params: 0 });
 
-const GRAPH_OPS = new OpTable<GraphOp<GraphNode>>('graph-level definition');
+const GRAPH_OPS = new OpTable<GraphOp<GraphNode>>('graph-level definition', 'graph-level definitions');
 
 /** Hands the IR the graph-level definition of every op (src/ops/index.ts does, once). */
 export function defineGraphOps(ops: { [K in OpName]: GraphOp<NodeOf<K>> }): void {

@@ -61,7 +61,7 @@ export interface ReferenceOp<N extends { id: number }> {
   backward(n: N, ctx: BackwardContext): Tensor[];
 }
 
-const REFERENCE_OPS = new OpTable<ReferenceOp<GraphNode>>('reference');
+const REFERENCE_OPS = new OpTable<ReferenceOp<GraphNode>>('reference', 'references');
 
 /** Hands the reference every op's (src/ops/reference.ts does, once). */
 export function defineReferenceOps(ops: { [K in OpName]: ReferenceOp<NodeOf<K>> }): void {

@@ -6,8 +6,11 @@
 export class OpTable<Def> {
   private defs: ReadonlyMap<string, Def> | undefined;
 
-  /** `what` names the definitions in messages: `graph-level definition`, `kernels`, ... */
-  constructor(private readonly what: string) {}
+  /** `what` names one op's definition in messages (`export`), `plural` all of them (`exports`). */
+  constructor(
+    private readonly what: string,
+    private readonly plural: string,
+  ) {}
 
   /** Replaces the table: one entry per op that has a definition in this layer. */
   define(defs: Readonly<Record<string, Def>>): void {
@@ -26,7 +29,7 @@ export class OpTable<Def> {
 
   private table(): ReadonlyMap<string, Def> {
     if (this.defs === undefined) {
-      throw new Error(`the ops' ${this.what}s are not registered: the program must import src/ops/index.ts first (the driver and the package entries do)`);
+      throw new Error(`the ops' ${this.plural} are not registered: the program must import src/ops/index.ts first (the driver and the package entries do)`);
     }
     return this.defs;
   }
