@@ -26,11 +26,14 @@ export interface TemplateSource {
 
 let source: TemplateSource | undefined;
 const cache = new Map<string, string>();
+/** Each template's text with its includes expanded and its blocks parsed, kept for the next kernel of that template. */
+const parsed = new Map<string, ParsedTemplate>();
 
 /** Sets the template source every kernel generator reads from (replacing any earlier one). */
 export function setTemplateSource(s: TemplateSource): void {
   source = s;
   cache.clear();
+  parsed.clear();
 }
 
 /** The template source, if one was set. */
@@ -98,12 +101,34 @@ export interface TemplateItem {
 export type TemplateTable = readonly TemplateItem[];
 export type TemplateValues = Record<string, string | number | TemplateTable>;
 
+/** A loop variable's field, `x.field`. */
+interface FieldRef {
+  v: string;
+  f: string;
+}
+
 type Block =
-  | { kind: 'line'; text: string }
+  /** `parts`: the text split at its `{{x.field}}`s, where it has any. */
+  | { kind: 'line'; text: string; parts?: (string | FieldRef)[]; line: number }
   | { kind: 'if'; cond: string; neg: boolean; then: Block[]; else: Block[]; line: number }
   | { kind: 'for'; name: string; table: string; body: Block[]; line: number };
 
 const DIRECTIVE = /^\s*\/\/#(if|else|endif|for|endfor)\b\s*(.*?)\s*$/;
+const FIELD = /\{\{(\w+)\.(\w+)\}\}/g;
+
+/** A line's text split at its `{{x.field}}`s, or undefined when it has none. */
+function lineParts(text: string): (string | FieldRef)[] | undefined {
+  if (!text.includes('.')) return undefined;
+  const parts: (string | FieldRef)[] = [];
+  let at = 0;
+  for (const m of text.matchAll(FIELD)) {
+    parts.push(text.slice(at, m.index), { v: m[1], f: m[2] });
+    at = m.index + m[0].length;
+  }
+  if (at === 0) return undefined;
+  parts.push(text.slice(at));
+  return parts;
+}
 
 /** The template's lines as a tree of `//#if` and `//#for` blocks. */
 function parseBlocks(name: string, source: string): Block[] {
@@ -113,7 +138,7 @@ function parseBlocks(name: string, source: string): Block[] {
   source.split('\n').forEach((text, i) => {
     const m = DIRECTIVE.exec(text);
     if (!m) {
-      into.push({ kind: 'line', text });
+      into.push({ kind: 'line', text, parts: lineParts(text), line: i + 1 });
       return;
     }
     const [, kw, rest] = m;
@@ -148,33 +173,59 @@ function parseBlocks(name: string, source: string): Block[] {
   return root;
 }
 
-/** The lines of `blocks` with flags decided and tables walked; `items` are the loop variables in scope. */
-function renderBlocks(name: string, blocks: Block[], values: TemplateValues, flags: Record<string, boolean>, items: ReadonlyMap<string, TemplateItem>, out: string[]): void {
-  const field = (ref: string, line: number): TemplateItem[string] => {
-    const [v, f] = ref.split('.');
-    const item = items.get(v);
-    if (!item) throw new Error(`kernel template ${name}:${line}: ${v} is not a #for variable here`);
-    if (!(f in item)) throw new Error(`kernel template ${name}:${line}: the items of ${v} have no field ${f}`);
-    return item[f];
-  };
+/** The loop variables in scope while a template renders, and the template's name for messages. */
+interface Scope {
+  name: string;
+  items: Map<string, TemplateItem>;
+}
+
+/** The value of a loop variable's field (`x.field`) in scope. */
+function fieldValue(scope: Scope, ref: FieldRef, line: number): TemplateItem[string] {
+  const item = scope.items.get(ref.v);
+  if (!item) throw new Error(`kernel template ${scope.name}:${line}: ${ref.v} is not a #for variable here`);
+  if (!(ref.f in item)) throw new Error(`kernel template ${scope.name}:${line}: the items of ${ref.v} have no field ${ref.f}`);
+  return item[ref.f];
+}
+
+function dottedValue(scope: Scope, dotted: string, line: number): TemplateItem[string] {
+  const [v, f] = dotted.split('.');
+  return fieldValue(scope, { v, f }, line);
+}
+
+/** The lines of `blocks` with flags decided and tables walked. */
+function renderBlocks(scope: Scope, blocks: Block[], values: TemplateValues, flags: Record<string, boolean>, out: string[]): void {
+  const { name, items } = scope;
   for (const b of blocks) {
     if (b.kind === 'line') {
-      out.push(items.size === 0 ? b.text : b.text.replace(/\{\{(\w+\.\w+)\}\}/g, (_, ref: string) => String(field(ref, 0))));
+      if (b.parts === undefined || items.size === 0) {
+        out.push(b.text);
+      } else {
+        let text = '';
+        for (const p of b.parts) text += typeof p === 'string' ? p : String(fieldValue(scope, p, b.line));
+        out.push(text);
+      }
     } else if (b.kind === 'if') {
       let on: boolean;
       if (b.cond.includes('.')) {
-        const v = field(b.cond, b.line);
+        const v = dottedValue(scope, b.cond, b.line);
         if (typeof v !== 'boolean') throw new Error(`kernel template ${name}:${b.line}: #if ${b.cond} is not a boolean field`);
         on = v;
       } else {
         if (!(b.cond in flags)) throw new Error(`kernel template ${name}:${b.line}: flag ${b.cond} not given`);
         on = flags[b.cond];
       }
-      renderBlocks(name, on !== b.neg ? b.then : b.else, values, flags, items, out);
+      renderBlocks(scope, on !== b.neg ? b.then : b.else, values, flags, out);
     } else {
-      const table = b.table.includes('.') ? field(b.table, b.line) : values[b.table];
+      const table = b.table.includes('.') ? dottedValue(scope, b.table, b.line) : values[b.table];
       if (!Array.isArray(table)) throw new Error(`kernel template ${name}:${b.line}: #for ${b.name} in ${b.table}: no table ${b.table} given`);
-      for (const item of table as TemplateTable) renderBlocks(name, b.body, values, flags, new Map(items).set(b.name, item), out);
+      // The loop variable shadows an outer one of its name while the block renders.
+      const outer = items.get(b.name);
+      for (const item of table as TemplateTable) {
+        items.set(b.name, item);
+        renderBlocks(scope, b.body, values, flags, out);
+      }
+      if (outer === undefined) items.delete(b.name);
+      else items.set(b.name, outer);
     }
   }
 }
@@ -192,6 +243,40 @@ function checkFlags(name: string, blocks: Block[], flags: Record<string, boolean
   }
 }
 
+interface ParsedTemplate {
+  text: string;
+  /** The text with its includes expanded. */
+  source: string;
+  blocks: Block[];
+  /** The tables of the values that a `//#for` walks. */
+  tables: Set<string>;
+}
+
+/** The tables of the values that the blocks' `//#for`s walk (not the tables inside items). */
+function walkedTables(blocks: Block[], into = new Set<string>()): Set<string> {
+  for (const b of blocks) {
+    if (b.kind === 'for') {
+      if (!b.table.includes('.')) into.add(b.table);
+      walkedTables(b.body, into);
+    } else if (b.kind === 'if') {
+      walkedTables(b.then, into);
+      walkedTables(b.else, into);
+    }
+  }
+  return into;
+}
+
+/** `text` with its includes expanded and its blocks parsed, once per template and text. */
+function parsedTemplate(name: string, text: string): ParsedTemplate {
+  const hit = parsed.get(name);
+  if (hit?.text === text) return hit;
+  const source = expandIncludes(name, text);
+  const blocks = parseBlocks(name, source);
+  const entry = { text, source, blocks, tables: walkedTables(blocks) };
+  parsed.set(name, entry);
+  return entry;
+}
+
 /**
  * Instantiates a template: includes first, then conditional blocks and tables, then placeholders.
  * `slots` gives the WGSL identifier of each binding slot; slot placeholders are filled in last.
@@ -203,11 +288,10 @@ export function instantiate(
   templateSource: string = loadTemplate(name),
   slots: Record<string, string> = {},
 ): string {
-  const source = expandIncludes(name, templateSource);
-  const blocks = parseBlocks(name, source);
+  const { source, blocks, tables } = parsedTemplate(name, templateSource);
   checkFlags(name, blocks, flags);
   const out: string[] = [];
-  renderBlocks(name, blocks, values, flags, new Map(), out);
+  renderBlocks({ name, items: new Map() }, blocks, values, flags, out);
   const used = new Set<string>();
   const text = out.join('\n').replace(/\{\{(\w+)\}\}/g, (whole, key: string) => {
     if (key in slots) return whole;
@@ -218,10 +302,8 @@ export function instantiate(
     return String(v);
   });
   for (const [key, v] of Object.entries(values)) {
-    const mark = Array.isArray(v) ? new RegExp(`//#for\\s+\\w+\\s+in\\s+${key}\\s*$`, 'm') : `{{${key}}}`;
-    if (!used.has(key) && !(typeof mark === 'string' ? source.includes(mark) : mark.test(source))) {
-      throw new Error(`kernel template ${name}: value ${key} is not used by the template`);
-    }
+    if (used.has(key) || (Array.isArray(v) ? tables.has(key) : source.includes(`{{${key}}}`))) continue;
+    throw new Error(`kernel template ${name}: value ${key} is not used by the template`);
   }
   return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     if (!(key in slots)) throw new Error(`kernel template ${name}: no value for {{${key}}}`);

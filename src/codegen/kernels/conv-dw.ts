@@ -41,12 +41,11 @@ function dwColumnTables(c: DwColumn): TemplateValues {
   const dyVecs: TemplateItem[] = [];
   for (let v = 0; v < ovb; v++) {
     for (let px = 0; px < pxb; px++) {
-      const d: Record<string, string | number> = { v, px, pxu: u(px) };
-      for (let ch = 0; ch < 4; ch++) {
-        const e = (4 * v + ch) * pxb + px;
-        Object.assign(d, { [`c${ch}`]: u(4 * v + ch), [`q${ch}`]: sg > 0 ? Math.floor(e / sg) : 0, [`l${ch}`]: sg > 0 ? u(e % sg) : '' });
-      }
-      dyVecs.push(d);
+      // Component c is output channel 4v + c: element e = (4v + c) * PXB + px, the subgroup's load e / sg, in lane e % sg.
+      const e = [0, 1, 2, 3].map((c) => (4 * v + c) * pxb + px);
+      const [q0, q1, q2, q3] = sg > 0 ? e.map((x) => Math.floor(x / sg)) : [0, 0, 0, 0];
+      const [l0, l1, l2, l3] = sg > 0 ? e.map((x) => u(x % sg)) : ['', '', '', ''];
+      dyVecs.push({ v, px, pxu: u(px), c0: u(4 * v), c1: u(4 * v + 1), c2: u(4 * v + 2), c3: u(4 * v + 3), q0, q1, q2, q3, l0, l1, l2, l3 });
     }
   }
   const cols = new Set<number>();

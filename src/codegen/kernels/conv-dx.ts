@@ -32,15 +32,15 @@ function dxBodyTables(c: { sg: number; icb: number; kk: number; nv: number; comb
   const pairs = [...new Set(combos.map((c) => `${c.dq},${c.eq}`))].map((pr) => pr.split(',').map(Number));
   const loads = [...new Set(pairs.map(([dq, eq]) => `${dq},${quadOf(eq).qd}`))].map((pr) => pr.split(',').map(Number));
   const weights: TemplateItem[] = [];
+  // Component c of weight vec4 (t, v) is input channel 4v + c: element e = (4v + c) * KK + t of the
+  // channel's weights, the subgroup's load e / sg, in lane e % sg.
   for (const t of usedTaps) {
     for (let v = 0; v < nv; v++) {
-      const w: Record<string, string | number> = { t, v, tap: u(t) };
-      for (let ch = 0; ch < 4; ch++) {
-        const icl = 4 * v + ch;
-        const e = icl * kk + t;
-        Object.assign(w, { [`q${ch}`]: sg > 0 ? Math.floor(e / sg) : 0, [`l${ch}`]: sg > 0 ? u(e % sg) : '', [`i${ch}`]: u(icl), [`e${ch}`]: u(e) });
-      }
-      weights.push(w);
+      const e = [0, 1, 2, 3].map((c) => (4 * v + c) * kk + t);
+      const [q0, q1, q2, q3] = sg > 0 ? e.map((x) => Math.floor(x / sg)) : [0, 0, 0, 0];
+      const [l0, l1, l2, l3] = sg > 0 ? e.map((x) => u(x % sg)) : ['', '', '', ''];
+      const [e0, e1, e2, e3] = e.map(u);
+      weights.push({ t, v, tap: u(t), q0, q1, q2, q3, l0, l1, l2, l3, i0: u(4 * v), i1: u(4 * v + 1), i2: u(4 * v + 2), i3: u(4 * v + 3), e0, e1, e2, e3 });
     }
   }
   return {
