@@ -4,7 +4,7 @@
 // graph-level rules are in its folder of src/ops/ (graph.ts), which adds the type to `NodeTypes`
 // (ir/node.ts); the names below are for the code that handles one op's nodes.
 
-import type { NodeOf } from './node.js';
+import type { GraphNode, NodeOf } from './node.js';
 
 export { graphOp, inputShapes, nodeInputs, type GraphNode, type NodeBase, type NodeOf, type NodeSpec, type OpName, type Region } from './node.js';
 export type InputNode = NodeOf<'input'>;
@@ -32,8 +32,6 @@ export function maskLength(n: Pick<ReluNode, 'mask' | 'start' | 'end' | 'shape'>
 export function maskName(n: Pick<ReluNode, 'name'>): string {
   return `${n.name}.mask`;
 }
-
-import type { GraphNode } from './node.js';
 
 export interface LayerGraph {
   name: string;
