@@ -17,11 +17,15 @@
 // cannot prove uniform lane by lane, so this does SG times fewer loads (measured: 2.5-3x faster
 // 3x3 convs). Every statement of the body is then in uniform control flow: rows outside the
 // image are read clamped and masked with select, and there is no early return.
-// The generated blocks below are unrolled over kx, the pixel block and the vec4s; input channels
-// are a loop, and so are kernel rows for one output row. With RB rows the whole window is
-// unrolled: each input row the block reads is loaded once and feeds every output row it reaches. Aligned 4-pixel quads of an input row are read as vec4s (binding
-// x_in4, the same buffer as x_in), and the epilogue stores 4 pixels of a channel as a vec4 when
-// rows are 4-aligned.
+// The window is unrolled over kx, the pixel block and the vec4s; input channels are a loop, and so
+// are kernel rows for one output row. With RB rows (ROWS) the whole window is unrolled: each input
+// row the block reads is loaded once and feeds every output row it reaches. Which columns of an
+// input row the block reads, and how, is known when the kernel is generated
+// (src/codegen/kernels/conv-window.ts computes the tables): aligned 4-pixel quads are read as
+// vec4s (binding x_in4, the same buffer as x_in), the halo columns (HALO) come from the
+// neighbouring lanes' quads, and the other columns are read one by one, clamped and masked where
+// they may fall outside the row. The epilogue stores 4 pixels of a channel as a vec4 when rows are
+// 4-aligned (VEC_OUT, through kernels/lib/store_loop.wgsl), else pixel by pixel.
 
 {{ENABLE}}
 {{BINDINGS}}
@@ -74,19 +78,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let halo_l = xb > 0u && s_l + 1u == s_raw;
   let halo_r = xb + 1u < WB && s_r == s_raw + 1u;
 //#endif
-{{ACC_DECL}}
+//#for a in ACC
+  var a{{a.px}}_{{a.v}} = vec4<f32>(0.0);
+//#endfor
   var xi = n * IN_BATCH_STRIDE + IN_OFFSET + g * (CIG * IN_H * IN_W);
   var wi = packedWeight(ob, 0u, 0u) / 4u;
   // An opaque trip count (always CIG): a short constant-count loop would be fully unrolled by the
   // driver, multiplying its JIT time for small layers without making them faster.
   let cig = select(CIG, CIG + 1u, arrayLength(&{{bias}}) == 0u);
   for (var ic = 0u; ic < cig; ic++) {
-{{IC_BODY}}
+//#if ROWS
+//#include conv_window_rows
+//#else
+//#include conv_window_row
+//#endif
     xi += IN_H * IN_W;
     wi += KK_NV;
   }
   let oc0 = g * COG + ocl;
   if (live) {
-{{EPILOGUE}}
+//#include conv_epilogue
   }
 }

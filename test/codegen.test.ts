@@ -6,6 +6,7 @@ import { GraphBuilder } from '../src/ir/builder.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import { lowerToGraph } from '../src/ir/lower.js';
 import { compilePlan, genConv, instantiate, writeCompiled } from '../src/codegen/index.js';
+import { setTemplateSource, tableTemplateSource, templateSource } from '../src/codegen/template.js';
 import { packConv } from '../src/program/param-layout.js';
 import { weightContents } from '../src/program/uploads.js';
 import { initWeights } from '../src/weights/index.js';
@@ -45,6 +46,31 @@ describe('templates', () => {
     expect(() => instantiate('t', { ROWS: [] }, {}, '//#for r in ROWS\n{{r.i}}')).toThrow(/unterminated #for ROWS/);
     expect(() => instantiate('t', {}, {}, '//#endfor')).toThrow(/#endfor without #for/);
     expect(() => instantiate('t', { ROWS: [{ i: 1 }] }, {}, '//#for r in ROWS\n//#if r.i\nx\n//#endif\n//#endfor')).toThrow(/#if r.i is not a boolean field/);
+  });
+  it('puts the body an include gives where its snippet says //#body, and refuses a body with no place or a place with no body', () => {
+    const saved = templateSource();
+    setTemplateSource(
+      tableTemplateSource({
+        'lib/twice': '//#for st in STORES\nfirst {{st.i}}\n//#body\nthen\n//#body\n//#endfor',
+        'lib/plain': 'plain',
+        'lib/outer': 'outer {\n//#include twice with body\n//#body\n//#endinclude\n}',
+      }),
+    );
+    try {
+      const kernel = ['//#include twice with body', 'use {{st.i}} of {{N}}', '//#include plain', '//#endinclude', 'end'].join('\n');
+      expect(instantiate('t', { N: 2, STORES: [{ i: 0 }, { i: 1 }] }, {}, kernel)).toBe(
+        ['first 0', 'use 0 of 2', 'plain', 'then', 'use 0 of 2', 'plain', 'first 1', 'use 1 of 2', 'plain', 'then', 'use 1 of 2', 'plain', 'end'].join('\n'),
+      );
+      // a body handed on through a snippet that includes another with body
+      expect(instantiate('t', { STORES: [{ i: 5 }] }, {}, '//#include outer with body\nx{{st.i}}\n//#endinclude')).toBe('outer {\nfirst 5\nx5\nthen\nx5\n}');
+      expect(() => instantiate('t', {}, {}, '//#include twice')).toThrow(/t:1: lib\/twice has a \/\/#body, so it is included 'with body'/);
+      expect(() => instantiate('t', {}, {}, 'a\n//#include plain with body\nb\n//#endinclude')).toThrow(/t:2: lib\/plain has no \/\/#body line/);
+      expect(() => instantiate('t', {}, {}, '//#include twice with body\nb')).toThrow(/t:1: #include twice with body has no #endinclude/);
+      expect(() => instantiate('t', {}, {}, 'a\n//#endinclude')).toThrow(/t:2: #endinclude without an include 'with body'/);
+      expect(() => instantiate('t', {}, {}, 'a\n//#body')).toThrow(/t:2: #body is no directive here/);
+    } finally {
+      if (saved) setTemplateSource(saved);
+    }
   });
   it('gives slot placeholders their identifiers last, inside generated values too', () => {
     const text = instantiate('t', { BODY: '{{y_out}}[i] = v;' }, {}, 'let v = {{x_in}}[i];\n{{BODY}}', { x_in: 'x_in', y_out: 'x_in' });

@@ -190,6 +190,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   if (icl < CIG) {
     let b = OUT_OFFSET + chunk * CHUNK_STRIDE + packedWeight(ob, icl, ky0 * {{KU}}) / 4u + v0;
-{{STORES}}
+//#for st in STORES
+//#include store_loop with body
+        {{dst}}[b + off] = v;
+//#endinclude
+//#endfor
   }
 }

@@ -127,7 +127,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   if (live) {
 //#if VEC_STORES
-{{VEC_STORES}}
+    let o = (n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy0 * IN_W + ix0) / 4u;
+//#for st in STORES
+//#if st.scoped
+    {
+//#endif
+//#include store_loop with body
+//#if ACCUMULATE
+        {{dx}}[o + off] = {{dx}}[o + off] + v;
+//#else
+        {{dx}}[o + off] = v;
+//#endif
+//#endinclude
+//#if st.scoped
+    }
+//#endif
+//#endfor
 //#else
 //#for p in PIXELS
     {

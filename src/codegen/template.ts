@@ -10,7 +10,11 @@
 //                             boolean field, and `//#for y in x.field` walks a table in the item;
 //   //#include NAME          (on its own line) replaced, before anything else, by the WGSL snippet
 //                             kernels/lib/NAME.wgsl that several templates share (it may include
-//                             in turn); its placeholders and flags count as the template's own.
+//                             in turn); its placeholders and flags count as the template's own;
+//   //#include NAME with body ... //#endinclude
+//                             the same, with the lines between put where the snippet has a
+//                             `//#body` line (a loop the snippet writes, around work the
+//                             including kernel gives: kernels/lib/store_loop.wgsl).
 // Every placeholder must be given and every given value must be used, so a template and its
 // generator cannot drift apart silently. The generator computes values and tables; the WGSL text,
 // unrolled blocks included, is the template's.
@@ -71,27 +75,57 @@ export function loadTemplate(name: string): string {
   return text;
 }
 
-const INCLUDE = /^\s*\/\/#include\s+(\w+)\s*$/;
+const INCLUDE = /^\s*\/\/#include\s+(\w+)(\s+with\s+body)?\s*$/;
+const END_INCLUDE = /^\s*\/\/#endinclude\s*$/;
+const BODY = /^\s*\/\/#body\s*$/;
 
-/** `source` with every `//#include NAME` line replaced by kernels/lib/NAME.wgsl, recursively. */
+/** The snippet kernels/lib/NAME.wgsl with its own includes expanded, its `//#body` lines replaced by `body`. */
+function includeSnippet(name: string, at: number, snippet: string, body: string[] | undefined, including: string[]): string[] {
+  const lib = `lib/${snippet}`;
+  const where = `kernel template ${name}:${at}`;
+  if (including.includes(lib)) throw new Error(`${where}: ${lib} includes itself`);
+  let text: string;
+  try {
+    text = loadTemplate(lib);
+  } catch (e) {
+    throw new Error(`${where}: #include ${snippet}: ${(e as Error).message}`);
+  }
+  const lines = expandIncludes(lib, text, [...including, lib]).replace(/\n$/, '').split('\n');
+  const holes = lines.filter((l) => BODY.test(l)).length;
+  if (body === undefined && holes > 0) throw new Error(`${where}: ${lib} has a //#body, so it is included 'with body' ... //#endinclude`);
+  if (body !== undefined && holes === 0) throw new Error(`${where}: ${lib} has no //#body line for the body this include gives`);
+  return body === undefined ? lines : lines.flatMap((l) => (BODY.test(l) ? body : [l]));
+}
+
+/** `source` with every `//#include NAME` line (or block, with its body) replaced by kernels/lib/NAME.wgsl, recursively. */
 function expandIncludes(name: string, source: string, including: string[] = []): string {
-  if (!source.includes('//#include')) return source;
-  return source
-    .split('\n')
-    .map((line, i) => {
-      const m = INCLUDE.exec(line);
-      if (!m) return line;
-      const lib = `lib/${m[1]}`;
-      if (including.includes(lib)) throw new Error(`kernel template ${name}:${i + 1}: ${lib} includes itself`);
-      let text: string;
-      try {
-        text = loadTemplate(lib);
-      } catch (e) {
-        throw new Error(`kernel template ${name}:${i + 1}: #include ${m[1]}: ${(e as Error).message}`);
-      }
-      return expandIncludes(lib, text, [...including, lib]).replace(/\n$/, '');
-    })
-    .join('\n');
+  if (!source.includes('include')) return source;
+  const lines = source.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = INCLUDE.exec(lines[i]);
+    if (END_INCLUDE.test(lines[i])) throw new Error(`kernel template ${name}:${i + 1}: #endinclude without an include 'with body'`);
+    if (!m) {
+      out.push(lines[i]);
+      continue;
+    }
+    if (!m[2]) {
+      out.push(...includeSnippet(name, i + 1, m[1], undefined, including));
+      continue;
+    }
+    // The body runs to the #endinclude that closes this include (bodies may hold includes with bodies).
+    let depth = 1;
+    let end = i + 1;
+    for (; end < lines.length; end++) {
+      if (INCLUDE.exec(lines[end])?.[2]) depth++;
+      else if (END_INCLUDE.test(lines[end]) && --depth === 0) break;
+    }
+    if (end === lines.length) throw new Error(`kernel template ${name}:${i + 1}: #include ${m[1]} with body has no #endinclude`);
+    const body = expandIncludes(name, lines.slice(i + 1, end).join('\n'), including).split('\n');
+    out.push(...includeSnippet(name, i + 1, m[1], body, including));
+    i = end;
+  }
+  return out.join('\n');
 }
 
 /** One item of a table that `//#for` walks: its fields, by name. */
@@ -138,6 +172,8 @@ function parseBlocks(name: string, source: string): Block[] {
   source.split('\n').forEach((text, i) => {
     const m = DIRECTIVE.exec(text);
     if (!m) {
+      const other = /^\s*\/\/#(\w+)/.exec(text);
+      if (other) throw new Error(`kernel template ${name}:${i + 1}: #${other[1]} is no directive here (only #if, #else, #endif, #for, #endfor and, before them, #include)`);
       into.push({ kind: 'line', text, parts: lineParts(text), line: i + 1 });
       return;
     }

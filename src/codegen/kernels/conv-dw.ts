@@ -113,7 +113,6 @@ export function genConvDw(
 
   const items: StoreItem[] = [];
   for (let ky = 0; ky < kyb; ky++) for (let kx = 0; kx < k; kx++) for (let v = 0; v < ovb; v++) items.push({ value: `a${ky}_${kx}_${v}`, offset: u((ky * k + kx) * nv + v) });
-  const stores = storeBlock({ items, type: 'vec4<f32>', buffer: '{{dst}}', indent: '    ', body: ({ v, off }) => [`{{dst}}[b + ${off}] = ${v};`] });
 
   const yBlocks = g.groups * ick;
   return buildConvGrad({
@@ -146,7 +145,8 @@ export function genConvDw(
       SU: u(s),
       PI: i(p),
       KU: u(k),
-      STORES: stores.join('\n'),
+      STORES: [storeBlock(items)],
+      STORE_BUFFER: '{{dst}}',
     },
   });
 }

@@ -65,13 +65,13 @@ interface DxStore {
 }
 
 /**
- * The vec4 stores of the dX block, quads of 4 pixels per channel, in loops (see store-loop.ts):
+ * The vec4 store blocks of the dX block, quads of 4 pixels per channel (kernels/lib/store_loop.wgsl):
  * one over the whole block, or where that would be more than STORE_LOOP_MAX_ITEMS stores, one per
- * group of rows, so that a tall block keeps its stores in loops instead of unrolling them (32
- * unrolled vec4 stores made a kernel about 10x slower to compile).
+ * group of rows, each in a scope of its own, so that a tall block keeps its stores in loops instead
+ * of unrolling them (32 unrolled vec4 stores made a kernel about 10x slower to compile).
  */
-function dxVecStores(c: DxStore): string[] {
-  const { rb, pxb, nv, ih, icTail, accumulate } = c;
+function dxStoreBlocks(c: DxStore): TemplateItem[] {
+  const { rb, pxb, nv, ih, icTail } = c;
   const rowTail = ih % rb !== 0;
   const rowItems = (r: number): StoreItem[] => {
     const items: StoreItem[] = [];
@@ -90,18 +90,13 @@ function dxVecStores(c: DxStore): string[] {
     }
     return items;
   };
-  const body = ({ v, off }: { v: string; off: string }) => [accumulate ? `{{dx}}[o + ${off}] = {{dx}}[o + ${off}] + ${v};` : `{{dx}}[o + ${off}] = ${v};`];
-  const out = ['    let o = (n * DX_BATCH_STRIDE + DX_OFFSET + (g * CIG + icl0) * IHW + iy0 * IN_W + ix0) / 4u;'];
   const perLoop = Math.max(1, Math.floor(STORE_LOOP_MAX_ITEMS / rowItems(0).length));
-  if (perLoop >= rb) {
-    const items = Array.from({ length: rb }, (_, r) => rowItems(r)).flat();
-    return [...out, ...storeBlock({ items, type: 'vec4<f32>', buffer: '{{dx}}', indent: '    ', body })];
-  }
-  for (let r0 = 0; r0 < rb; r0 += perLoop) {
+  const blocks: TemplateItem[] = [];
+  for (let r0 = 0; r0 < rb; r0 += Math.min(perLoop, rb)) {
     const items = Array.from({ length: Math.min(perLoop, rb - r0) }, (_, r) => rowItems(r0 + r)).flat();
-    out.push('    {', ...storeBlock({ items, type: 'vec4<f32>', buffer: '{{dx}}', indent: '      ', body }), '    }');
+    blocks.push({ ...storeBlock(items), scoped: perLoop < rb });
   }
-  return out;
+  return blocks;
 }
 
 /**
@@ -113,12 +108,12 @@ function dxEpilogue(c: DxStore): { values: TemplateValues; flags: Record<string,
   const rowTail = ih % rb !== 0;
   const colTail = iw % pxb !== 0;
   const flags = { VEC_STORES: vec, ROW_TAIL: rowTail, COL_TAIL: colTail, EDGE: rowTail || colTail, ACCUMULATE: accumulate };
-  if (vec) return { values: { VEC_STORES: dxVecStores(c).join('\n'), PIXELS: [], CHANNELS: [], IND: '' }, flags };
+  if (vec) return { values: { STORES: dxStoreBlocks(c), PIXELS: [], CHANNELS: [], IND: '' }, flags };
   const pixels: TemplateItem[] = [];
   for (let r = 0; r < rb; r++) for (let j = 0; j < pxb; j++) pixels.push({ r, j, ru: u(r), ju: u(j) });
   const channels: TemplateItem[] = [];
   for (let v = 0; v < nv; v++) for (let ch = 0; ch < 4; ch++) channels.push({ v, comp: 'xyzw'[ch], icl: u(4 * v + ch) });
-  return { values: { VEC_STORES: '', PIXELS: pixels, CHANNELS: channels, IND: rowTail || colTail ? '        ' : '      ' }, flags };
+  return { values: { STORES: [], PIXELS: pixels, CHANNELS: channels, IND: rowTail || colTail ? '        ' : '      ' }, flags };
 }
 
 /**
@@ -223,6 +218,7 @@ export function genConvDx(
       YB: u(yb),
       SPATIAL: u(spatial),
       S: s,
+      STORE_BUFFER: '{{dx}}',
     },
   });
 }

@@ -1,8 +1,9 @@
-// The forward convolution's kernel window (kernels/conv.wgsl's IC_BODY): the choices a direct conv
-// kernel is specialized for, and the unrolled loads and multiply-adds of one input channel, with
-// each input row read once (as aligned vec4 quads where it can) for every output row it feeds.
+// The forward convolution's kernel window: the choices a direct conv kernel is specialized for,
+// and the tables of one input channel's unrolled loads and multiply-adds, which
+// kernels/lib/conv_window_row.wgsl, conv_window_rows.wgsl and conv_window_input.wgsl walk (each
+// input row read once, as aligned vec4 quads where it can, for every output row it feeds).
 
-import { i, u } from '../template.js';
+import { i, type TemplateItem, type TemplateValues, u } from '../template.js';
 import type { ConvShape, ConvTile } from '../conv-layout.js';
 import { haloApplies } from '../schedule/conv.js';
 import type { SlotAliases, ViewLayout } from './common.js';
@@ -88,120 +89,29 @@ export function choose(spec: ConvKernelSpec, alias: SlotAliases, ocb: number, px
   return { spec, ocb, pxb, nv: ocb / 4, k, s, p, ih, iw, oh, ow, wb, sg, cog: spec.outC / spec.groups, overhang, rowSelect, vecIn, vecOut, rb, halo };
 }
 
-/** The row loads of one kernel row: subgroup-shared weights, the row offset, with its padding. */
-function rowPrologue(c: ConvLayoutChoice, body: string[]): void {
-  const { k, nv, sg, p } = c;
-  body.push('    for (var ky = 0u; ky < KSIZE; ky++) {');
-  if (sg > 0) {
-    // Each lane loads a different vec4 of this row's weights; subgroupBroadcast hands every lane
-    // all of them. A load the Vulkan driver cannot prove uniform is done lane by lane, so this is SG
-    // times fewer loads than every lane loading every weight.
-    body.push(`      let wb = wi + ky * ${u(k * nv)} + lane;`);
-    for (let m = 0; m * sg < k * nv; m++) body.push(`      let q${m} = ${weightLoad(c, `wb + ${u(m * sg)}`)};`);
-  } else {
-    body.push(`      let wb = wi + ky * ${u(k * nv)};`);
-  }
-  if (c.rowSelect) {
-    body.push(`      let iy = iy0 + i32(ky);`);
-    body.push(`      let rv = u32(iy) < IN_H;`);
-    body.push(`      let r = xi + min(u32(iy), IN_H - 1u) * IN_W;`);
-  } else if (p > 0) {
-    body.push(`      let iy = iy0 + i32(ky);`);
-    body.push(`      if (u32(iy) >= IN_H) {`);
-    body.push(`        continue;`);
-    body.push(`      }`);
-    body.push(`      let r = xi + u32(iy) * IN_W;`);
-  } else {
-    body.push(`      let r = xi + (u32(iy0) + ky) * IN_W;`);
-  }
-}
-
-/** A vec4 of weights at `index`, as f32 (converted when they are stored as f16). */
-function weightLoad(c: ConvLayoutChoice, index: string): string {
-  return c.spec.f16Weights ? `vec4<f32>({{wgt}}[${index}])` : `{{wgt}}[${index}]`;
-}
-
 /**
- * The kernel-window loop: rows of the window are a runtime loop (unrolling them multiplies the JIT
- * time of lavapipe, whose per-lane memory accesses expand to a lot of code); columns, pixels and
- * output channels are unrolled.
+ * How the block reads the columns of an input row, the same for every row: the aligned quads it
+ * loads, and for each column whether it is a neighbour's (the halo), in one of its own quads, or
+ * read alone.
  */
-export function windowBody(c: ConvLayoutChoice): string {
-  const { k, s, nv, sg, pxb, rowSelect } = c;
-  const body: string[] = [];
-  rowPrologue(c, body);
-  const weight = (kx: number, v: number): string => {
-    const e = kx * nv + v;
-    if (sg === 0) return weightLoad(c, `wb + ${u(e)}`);
-    return `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})`;
-  };
-  const ind = '      ';
-  rowColumns(c, { ind, r: 'r', rv: rowSelect ? 'rv' : undefined, x: (j) => `x${j}`, q: (qd) => `xq${qd}`, r4: 'r4' }, body);
-  for (let kx = 0; kx < k; kx++) {
-    for (let v = 0; v < nv; v++) body.push(`${ind}let w${kx}_${v} = ${weight(kx, v)};`);
-    for (let px = 0; px < pxb; px++) {
-      for (let v = 0; v < nv; v++) {
-        body.push(`${ind}a${px}_${v} = fma(w${kx}_${v}, vec4<f32>(x${px * s + kx}), a${px}_${v});`);
-      }
-    }
-  }
-  body.push('    }');
-  return body.join('\n');
-}
-
-/** Names and indent of one input row's loads (rowColumns). */
-interface RowNames {
-  ind: string;
-  /** The row's first element. */
-  r: string;
-  /** Whether the row is inside the image: loads are masked with it (absent: always inside). */
-  rv?: string;
-  x: (col: number) => string;
-  q: (quad: number) => string;
-  r4: string;
-}
-
-/** Loads the columns of one input row that the pixel block's window reads (as aligned quads where it can). */
-function rowColumns(c: ConvLayoutChoice, n: RowNames, body: string[]): void {
-  const { k, s, p, pxb, ow, iw, vecIn, overhang } = c;
-  const { ind } = n;
+function columnTables(c: ConvLayoutChoice): { quads: TemplateItem[]; columns: TemplateItem[] } {
+  const { k, s, p, pxb, ow, iw, vecIn } = c;
   const cols = new Set<number>();
   for (let px = 0; px < pxb; px++) for (let kx = 0; kx < k; kx++) cols.add(px * s + kx);
-  // Aligned quads of the row segment are read as vec4s (one per-lane load instead of four): quad
-  // qd covers columns ox0*s + 4qd .. +3, all inside the row for every valid block.
+  // Quad qd covers columns ox0*s + 4qd .. +3, all inside the row for every valid block.
   const quadOk = (qd: number) => vecIn && qd >= 0 && (ow - pxb) * s + 4 * qd + 3 <= iw - 1;
   const quads = new Set<number>();
   for (const j of cols) if (quadOk(Math.floor((j - p) / 4))) quads.add(Math.floor((j - p) / 4));
-  if (quads.size > 0) {
-    body.push(`${ind}let ${n.r4} = (${n.r} + ox0 * STRIDE) / 4u;`);
-    for (const qd of [...quads].sort((a, b) => a - b)) {
-      const load = `{{x_in4}}[${n.r4} + ${u(qd)}]`;
-      body.push(`${ind}let ${n.q(qd)} = ${n.rv ? `select(vec4<f32>(0.0), ${load}, ${n.rv})` : load};`);
-    }
-  }
-  for (const j of [...cols].sort((a, b) => a - b)) {
-    const qd = Math.floor((j - p) / 4);
-    const from = c.halo ? haloSource(c, j) : undefined;
-    if (from) {
-      // The neighbour's lane loaded this column in one of its quads; if there is no such lane
-      // (the block starts or ends a row, or its neighbour is in another subgroup), load it.
-      if (!quads.has(from.quad)) throw new Error(`${c.spec.name}: halo column ${j} is in no quad of the block`);
-      const valid = `${n.rv ? `${n.rv} && ` : ''}u32(ix0 + ${i(j)}) < IN_W`;
-      body.push(`${ind}var ${n.x(j)} = subgroupShuffle(${n.q(from.quad)}.${'xyzw'[from.comp]}, ${from.lane});`);
-      body.push(`${ind}if (!${from.valid}) {`);
-      body.push(`${ind}  ${n.x(j)} = select(0.0, {{x_in}}[${n.r} + min(u32(ix0 + ${i(j)}), IN_W - 1u)], ${valid});`);
-      body.push(`${ind}}`);
-    } else if (quads.has(qd)) {
-      body.push(`${ind}let ${n.x(j)} = ${n.q(qd)}.${'xyzw'[j - p - 4 * qd]};`);
-    } else if (p > 0) {
-      const valid = `${n.rv ? `${n.rv} && ` : ''}u32(ix0 + ${i(j)}) < IN_W`;
-      body.push(`${ind}let ${n.x(j)} = select(0.0, {{x_in}}[${n.r} + min(u32(ix0 + ${i(j)}), IN_W - 1u)], ${valid});`);
-    } else if (overhang) {
-      body.push(`${ind}let ${n.x(j)} = {{x_in}}[${n.r} + min(u32(ix0) + ${u(j)}, IN_W - 1u)];`);
-    } else {
-      body.push(`${ind}let ${n.x(j)} = {{x_in}}[${n.r} + u32(ix0) + ${u(j)}];`);
-    }
-  }
+  const columns = [...cols]
+    .sort((a, b) => a - b)
+    .map((j) => {
+      const qd = Math.floor((j - p) / 4);
+      const from = c.halo ? haloSource(c, j) : undefined;
+      if (from && !quads.has(from.quad)) throw new Error(`${c.spec.name}: halo column ${j} is in no quad of the block`);
+      const at = from ? { hq: from.quad, comp: 'xyzw'[from.comp], lane: from.lane, valid: from.valid } : { hq: 0, comp: quads.has(qd) ? 'xyzw'[j - p - 4 * qd] : '', lane: '', valid: '' };
+      return { j, ji: i(j), ju: u(j), halo: from !== undefined, quad: from === undefined && quads.has(qd), qd, ...at };
+    });
+  return { quads: [...quads].sort((a, b) => a - b).map((qd) => ({ qd, at: u(qd) })), columns };
 }
 
 /**
@@ -216,50 +126,57 @@ function haloSource(c: ConvLayoutChoice, j: number): { quad: number; comp: numbe
   return undefined;
 }
 
+/** Weight vec4 `e` of the loop's window: with subgroups, which lane's load holds it. */
+function weightItem(sg: number, e: number): { e: string; q: number; lane: string } {
+  return { e: u(e), q: sg > 0 ? Math.floor(e / sg) : 0, lane: sg > 0 ? u(e % sg) : '' };
+}
+
+/** The subgroup's weight loads: load m of each lane covers vec4s m*SG .. m*SG + SG - 1 of `count`. */
+function weightLoads(sg: number, count: number): TemplateItem[] {
+  const loads: TemplateItem[] = [];
+  if (sg > 0) for (let m = 0; m * sg < count; m++) loads.push({ m, at: u(m * sg) });
+  return loads;
+}
+
 /**
- * The window of `rb` output rows, unrolled: every weight of the input channel (with subgroups,
- * ceil(K*K*NV / SG) loads a lane, handed out by subgroupBroadcast), then each input row the block
- * reads, loaded once and used for every output row it feeds. Rows outside the image are read
- * clamped and masked (padding) or only clamped (a last block past the image's end, whose outputs
- * are not stored).
+ * The window's tables and flags. Without ROWS (rb = 1) the kernel's rows are a runtime loop and the
+ * tables are one kernel row's: its weights and FMAs per kx. With RB rows the whole window is
+ * unrolled: all K*K weights, then each input row the block reads with the FMAs of every output
+ * row it feeds.
  */
-export function windowRowsBody(c: ConvLayoutChoice): string {
+export function windowTables(c: ConvLayoutChoice): { values: TemplateValues; flags: Record<string, boolean> } {
   const { k, s, p, nv, sg, pxb, rb } = c;
-  const ind = '    ';
-  const body: string[] = [];
-  const nw = k * k * nv;
-  if (sg > 0) for (let m = 0; m * sg < nw; m++) body.push(`${ind}let q${m} = ${weightLoad(c, `wi + lane + ${u(m * sg)}`)};`);
-  for (let ky = 0; ky < k; ky++) {
+  const { quads, columns } = columnTables(c);
+  const flags = {
+    SHARED_WEIGHTS: sg > 0,
+    F16_WEIGHTS: c.spec.f16Weights === true,
+    // With subgroups the whole body must be in uniform control flow, so rows are masked by select.
+    MASKED_ROWS: rb > 1 ? p > 0 : c.rowSelect,
+    PADDED: p > 0,
+    QUADS: quads.length > 0,
+    OVERHANG: c.overhang,
+  };
+  const values: TemplateValues = { QUADS: quads, COLUMNS: columns };
+  if (rb === 1) {
+    const kxs: TemplateItem[] = [];
     for (let kx = 0; kx < k; kx++) {
-      for (let v = 0; v < nv; v++) {
-        const e = (ky * k + kx) * nv + v;
-        const w = sg > 0 ? `subgroupBroadcast(q${Math.floor(e / sg)}, ${u(e % sg)})` : weightLoad(c, `wi + ${u(e)}`);
-        body.push(`${ind}let w${ky}_${kx}_${v} = ${w};`);
-      }
+      const fmas: TemplateItem[] = [];
+      for (let px = 0; px < pxb; px++) for (let v = 0; v < nv; v++) fmas.push({ px, v, col: px * s + kx });
+      kxs.push({ kx, weights: Array.from({ length: nv }, (_, v) => ({ v, ...weightItem(sg, kx * nv + v) })), fmas });
     }
+    return { values: { ...values, KNV: u(k * nv), WEIGHT_LOADS: weightLoads(sg, k * nv), KX: kxs, IN_ROWS: [{ pre: '', suf: '' }] }, flags };
   }
+  const weights: TemplateItem[] = [];
+  for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) for (let v = 0; v < nv; v++) weights.push({ ky, kx, v, ...weightItem(sg, (ky * k + kx) * nv + v) });
+  const rows: TemplateItem[] = [];
   for (let j = 0; j < (rb - 1) * s + k; j++) {
-    const rv = p > 0 ? `rv_${j}` : undefined;
-    if (rv) {
-      body.push(`${ind}let iy_${j} = iy0 + ${i(j)};`);
-      body.push(`${ind}let ${rv} = u32(iy_${j}) < IN_H;`);
-      body.push(`${ind}let r_${j} = xi + min(u32(iy_${j}), IN_H - 1u) * IN_W;`);
-    } else {
-      body.push(`${ind}let r_${j} = xi + min(u32(iy0) + ${u(j)}, IN_H - 1u) * IN_W;`);
-    }
-    rowColumns(c, { ind, r: `r_${j}`, rv, x: (col) => `x${j}_${col}`, q: (qd) => `xq${j}_${qd}`, r4: `r4_${j}` }, body);
+    const fmas: TemplateItem[] = [];
     for (let r = 0; r < rb; r++) {
       const ky = j - r * s;
       if (ky < 0 || ky >= k) continue;
-      for (let kx = 0; kx < k; kx++) {
-        for (let px = 0; px < pxb; px++) {
-          for (let v = 0; v < nv; v++) {
-            const a = `a${r * pxb + px}_${v}`;
-            body.push(`${ind}${a} = fma(w${ky}_${kx}_${v}, vec4<f32>(x${j}_${px * s + kx}), ${a});`);
-          }
-        }
-      }
+      for (let kx = 0; kx < k; kx++) for (let px = 0; px < pxb; px++) for (let v = 0; v < nv; v++) fmas.push({ px: r * pxb + px, v, ky, kx, col: px * s + kx });
     }
+    rows.push({ pre: `${j}_`, suf: `_${j}`, ji: i(j), ju: u(j), fmas });
   }
-  return body.join('\n');
+  return { values: { ...values, WEIGHT_LOADS: weightLoads(sg, k * k * nv), WEIGHTS: weights, IN_ROWS: rows }, flags };
 }

@@ -1,119 +1,60 @@
 // Forward convolution (kernels/conv.wgsl), with a folded batch norm, a residual add and a ReLU
-// range in its epilogue (the window it computes is built in conv-window.ts).
+// range in its epilogue (the tables of the window it computes are conv-window.ts's).
 
-import { u, type TemplateValues } from '../template.js';
+import { type TemplateItem, u, type TemplateValues } from '../template.js';
 import { convPacking } from '../../program/param-layout.js';
 import { packedConvValues } from '../conv-layout.js';
 import { DeviceLimitError } from '../device-limits.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
 import { genConvGemm } from './conv-gemm.js';
 import { forwardConvValues } from './conv-forward-values.js';
-import { choose, windowBody, windowRowsBody, type ConvKernelSpec, type ConvLayoutChoice } from './conv-window.js';
+import { choose, windowTables, type ConvKernelSpec, type ConvLayoutChoice } from './conv-window.js';
 import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, withF16 } from './common.js';
 
 export type { ConvKernelSpec };
 
-/** The WGSL applying a ReLU range to `e` at channel expression `ch`, if any. */
-function reluLineFor(spec: ConvKernelSpec, type: 'f32' | 'vec4<f32>'): (ch: string, e: string) => string | undefined {
+/**
+ * The epilogue's tables and flags (kernels/lib/conv_epilogue.wgsl): per output row of the block,
+ * its vec4 store block or its pixels; per accumulator vec4, its bias and channels.
+ */
+function epilogueTables(c: ConvLayoutChoice): { values: TemplateValues; flags: Record<string, boolean> } {
+  const { spec, nv, pxb, rb } = c;
+  const chTail = c.cog % c.ocb !== 0;
   const relu = spec.relu && spec.relu.end > spec.relu.start ? spec.relu : undefined;
-  const fullRelu = relu && relu.start === 0 && relu.end === spec.outC;
-  return (ch, e) => {
-    const zero = type === 'f32' ? '0.0' : 'vec4<f32>(0.0)';
-    if (fullRelu) return `${e} = max(${e}, ${zero});`;
-    if (relu) return `if (${ch} >= ${u(relu.start)} && ${ch} < ${u(relu.end)}) { ${e} = max(${e}, ${zero}); }`;
-    return undefined;
-  };
-}
-
-/** Stores of 4 pixels per channel as one vec4 (in a loop: see store-loop.ts). */
-function vecEpilogue(c: ConvLayoutChoice, epi: string[], row: EpilogueRow = FIRST_ROW): void {
-  const { spec, nv, pxb } = c;
-  const { oy, slot, ind: pre } = row;
-  const chTail = c.cog % c.ocb !== 0;
-  const reluLine = reluLineFor(spec, 'vec4<f32>');
-  epi.push(`${pre}  let o = (n * OUT_BATCH_STRIDE + OUT_OFFSET + oc0 * OUT_HW + ${oy} * OUT_W + ox0) / 4u;`);
-  if (spec.residual) epi.push(`${pre}  let ro = (n * RES_BATCH_STRIDE + RES_OFFSET + oc0 * OUT_HW + ${oy} * OUT_W + ox0) / 4u;`);
-  const items: StoreItem[] = [];
-  for (let q = 0; q < pxb / 4; q++) {
-    for (let v = 0; v < nv; v++) {
-      for (let j = 0; j < 4; j++) {
-        const ch = v * 4 + j;
-        const comp = 'xyzw'[j];
-        const px = [0, 1, 2, 3].map((t) => `a${slot + q * 4 + t}_${v}.${comp}`).join(', ');
-        items.push({ value: `vec4<f32>(${px}) + b${v}.${comp}`, offset: `${u(ch)} * (OUT_HW / 4u) + ${u(q)}`, channel: u(ch), ...(chTail ? { when: `ocl + ${u(ch)} < COG` } : {}) });
+  const reluAll = relu !== undefined && relu.start === 0 && relu.end === spec.outC;
+  // Store item (q, v, j): the quad of pixels q*4 .. q*4 + 3 of channel 4v + j, as one vec4.
+  const stores = (slot: number): StoreItem[] => {
+    const items: StoreItem[] = [];
+    for (let q = 0; q < pxb / 4; q++) {
+      for (let v = 0; v < nv; v++) {
+        for (let j = 0; j < 4; j++) {
+          const ch = v * 4 + j;
+          const comp = 'xyzw'[j];
+          const px = [0, 1, 2, 3].map((t) => `a${slot + q * 4 + t}_${v}.${comp}`).join(', ');
+          items.push({ value: `vec4<f32>(${px}) + b${v}.${comp}`, offset: `${u(ch)} * (OUT_HW / 4u) + ${u(q)}`, channel: u(ch), ...(chTail ? { when: `ocl + ${u(ch)} < COG` } : {}) });
+        }
       }
     }
-  }
-  const body = ({ v, off, ch }: { v: string; off: string; ch: string }) => {
-    const lines: string[] = [];
-    if (spec.residual) lines.push(`${v} += {{r_in}}[ro + ${off}];`);
-    const r = reluLine(`oc0 + ${ch}`, v);
-    if (r) lines.push(r);
-    lines.push(`{{y_out}}[o + ${off}] = ${v};`);
-    return lines;
+    return items;
   };
-  epi.push(...storeBlock({ items, type: 'vec4<f32>', buffer: '{{y_out}}', indent: `${pre}  `, body }));
-}
-
-/** Stores pixel by pixel (any alignment, a partial last pixel block). */
-function scalarEpilogue(c: ConvLayoutChoice, epi: string[], row: EpilogueRow = FIRST_ROW): void {
-  const { spec, nv, pxb } = c;
-  const { oy, slot, ind: pre } = row;
-  const chTail = c.cog % c.ocb !== 0;
-  const pxTail = c.ow % pxb !== 0;
-  const reluLine = reluLineFor(spec, 'f32');
-  for (let px = 0; px < pxb; px++) {
-    epi.push(`${pre}  {`);
-    epi.push(`${pre}    let ox = ox0 + ${u(px)};`);
-    const ind = pre + (pxTail ? '      ' : '    ');
-    if (pxTail) epi.push(`${pre}    if (ox < OUT_W) {`);
-    epi.push(`${ind}let o = n * OUT_BATCH_STRIDE + OUT_OFFSET + oc0 * OUT_HW + ${oy} * OUT_W + ox;`);
-    if (spec.residual) epi.push(`${ind}let ro = n * RES_BATCH_STRIDE + RES_OFFSET + oc0 * OUT_HW + ${oy} * OUT_W + ox;`);
-    for (let v = 0; v < nv; v++) {
-      epi.push(`${ind}let y${v} = a${slot + px}_${v} + b${v};`);
-      for (let j = 0; j < 4; j++) {
-        const ch = v * 4 + j;
-        const comp = 'xyzw'[j];
-        const inner: string[] = [];
-        inner.push(`var e = y${v}.${comp};`);
-        if (spec.residual) inner.push(`e += {{r_in}}[ro + ${u(ch)} * OUT_HW];`);
-        const r = reluLine(`oc0 + ${u(ch)}`, 'e');
-        if (r) inner.push(r);
-        inner.push(`{{y_out}}[o + ${u(ch)} * OUT_HW] = e;`);
-        if (chTail) epi.push(`${ind}if (ocl + ${u(ch)} < COG) { ${inner.join(' ')} }`);
-        else epi.push(`${ind}{ ${inner.join(' ')} }`);
-      }
-    }
-    if (pxTail) epi.push(`${pre}    }`);
-    epi.push(`${pre}  }`);
-  }
-}
-
-/** Which output row of the block an epilogue stores: its row expression, its first accumulator, the extra indent. */
-interface EpilogueRow {
-  oy: string;
-  slot: number;
-  ind: string;
-}
-
-const FIRST_ROW: EpilogueRow = { oy: 'oy', slot: 0, ind: '' };
-
-/** Bias, residual, ReLU range and the stores (of each of the block's rows that is inside the image). */
-function epilogue(c: ConvLayoutChoice): string {
-  const epi: string[] = [];
-  for (let v = 0; v < c.nv; v++) epi.push(`  let b${v} = {{bias}}[ob * ${u(c.nv)} + ${u(v)}];`);
-  const store = c.vecOut ? vecEpilogue : scalarEpilogue;
-  if (c.rb === 1) {
-    store(c, epi);
-    return epi.join('\n');
-  }
-  for (let r = 0; r < c.rb; r++) {
-    epi.push(`  let oy_${r} = oy + ${u(r)};`);
-    epi.push(`  if (oy_${r} < OUT_H) {`);
-    store(c, epi, { oy: `oy_${r}`, slot: r * c.pxb, ind: '  ' });
-    epi.push('  }');
-  }
-  return epi.join('\n');
+  const rows: TemplateItem[] = Array.from({ length: rb }, (_, r) => ({
+    r,
+    ru: u(r),
+    oy: rb === 1 ? 'oy' : `oy_${r}`,
+    stores: c.vecOut ? [storeBlock(stores(r * pxb))] : [],
+    pixels: c.vecOut ? [] : Array.from({ length: pxb }, (_, px) => ({ pxu: u(px), a: r * pxb + px })),
+  }));
+  const vecs = Array.from({ length: nv }, (_, v) => ({ v, vu: u(v), channels: [0, 1, 2, 3].map((j) => ({ ch: u(v * 4 + j), comp: 'xyzw'[j] })) }));
+  return {
+    values: {
+      NV: u(nv),
+      OUT_VECS: vecs,
+      OUT_ROWS: rows,
+      STORE_BUFFER: '{{y_out}}',
+      ...(relu && !reluAll ? { RELU_START: u(relu.start), RELU_END: u(relu.end) } : {}),
+    },
+    flags: { VEC_OUT: c.vecOut, PX_TAIL: c.ow % pxb !== 0, CH_TAIL: chTail, RELU_ALL: reluAll, RELU_RANGE: relu !== undefined && !reluAll },
+  };
 }
 
 export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DISPATCH_LIMITS): GeneratedKernel {
@@ -135,10 +76,10 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
     throw new DeviceLimitError(`${spec.name}: ${spec.outC} output channels need ${blocks} workgroups along y, above the device's maxComputeWorkgroupsPerDimension (${limits.maxComputeWorkgroupsPerDimension})`);
   }
   const { nx, nz } = splitTiles(Math.ceil(spatial / wg), limits, spec.name);
-  const lines: string[] = [];
-  for (let px = 0; px < rb * pxb; px++) {
-    for (let v = 0; v < nv; v++) lines.push(`  var a${px}_${v} = vec4<f32>(0.0);`);
-  }
+  const acc: TemplateItem[] = [];
+  for (let px = 0; px < rb * pxb; px++) for (let v = 0; v < nv; v++) acc.push({ px, v });
+  const window = windowTables(c);
+  const epilogue = epilogueTables(c);
   const slots: Slot[] = [
     { name: 'x_in', type: 'array<f32>', write: false },
     { name: 'wgt', type: spec.f16Weights ? 'array<vec4<f16>>' : 'array<vec4<f32>>', write: false },
@@ -159,11 +100,11 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
     NX: u(nx),
     WG: wg,
     OCB: ocb,
-    ACC_DECL: lines.join('\n'),
-    IC_BODY: rb > 1 ? windowRowsBody(c) : windowBody(c),
-    EPILOGUE: epilogue(c),
+    ACC: acc,
+    ...window.values,
+    ...epilogue.values,
     ...(rb > 1 ? { RB: u(rb), ROW_BLOCKS: u(rowBlocks) } : {}),
     ...(c.halo ? { SG_LAST: u(sg - 1) } : {}),
   };
-  return finish('conv', slots, alias, values, { RESIDUAL: !!spec.residual, ROWS: rb > 1, HALO: c.halo }, wg, [nx, blocks, nz]);
+  return finish('conv', slots, alias, values, { RESIDUAL: !!spec.residual, ROWS: rb > 1, HALO: c.halo, ...window.flags, ...epilogue.flags }, wg, [nx, blocks, nz]);
 }
