@@ -46,6 +46,7 @@ describe('templates', () => {
     expect(() => instantiate('t', { ROWS: [] }, {}, '//#for r in ROWS\n{{r.i}}')).toThrow(/unterminated #for ROWS/);
     expect(() => instantiate('t', {}, {}, '//#endfor')).toThrow(/#endfor without #for/);
     expect(() => instantiate('t', { ROWS: [{ i: 1 }] }, {}, '//#for r in ROWS\n//#if r.i\nx\n//#endif\n//#endfor')).toThrow(/#if r.i is not a boolean field/);
+    expect(() => instantiate('t', {}, {}, 'a\n{{r.i}}')).toThrow(/t:2: r is not a #for variable here/);
   });
   it('puts the body an include gives where its snippet says //#body, and refuses a body with no place or a place with no body', () => {
     const saved = templateSource();
@@ -76,6 +77,10 @@ describe('templates', () => {
     const text = instantiate('t', { BODY: '{{y_out}}[i] = v;' }, {}, 'let v = {{x_in}}[i];\n{{BODY}}', { x_in: 'x_in', y_out: 'x_in' });
     expect(text).toBe('let v = x_in[i];\nx_in[i] = v;');
     expect(() => instantiate('t', {}, {}, '{{q_in}}[0]', { x_in: 'x_in' })).toThrow(/no value for \{\{q_in\}\}/);
+    // a field's text may name slots and values, a value's text only slots
+    const field = instantiate('t', { N: 4, ROWS: [{ at: '{{x_in}}[{{N}}]' }] }, {}, '//#for r in ROWS\nlet v = {{r.at}};\n//#endfor', { x_in: 'buf' });
+    expect(field).toBe('let v = buf[4];');
+    expect(() => instantiate('t', { A: '{{N}}', N: 1 }, {}, '{{A}} {{N}}')).toThrow(/no value for \{\{N\}\}/);
   });
 });
 

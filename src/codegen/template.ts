@@ -135,33 +135,48 @@ export interface TemplateItem {
 export type TemplateTable = readonly TemplateItem[];
 export type TemplateValues = Record<string, string | number | TemplateTable>;
 
-/** A loop variable's field, `x.field`. */
+/** A loop variable's field, `{{x.field}}` (or `x.field` in a directive). */
 interface FieldRef {
   v: string;
   f: string;
 }
 
+/** A value or a binding slot, `{{NAME}}`. */
+interface NameRef {
+  key: string;
+}
+
+type Part = string | FieldRef | NameRef;
+
 type Block =
-  /** `parts`: the text split at its `{{x.field}}`s, where it has any. */
-  | { kind: 'line'; text: string; parts?: (string | FieldRef)[]; line: number }
-  | { kind: 'if'; cond: string; neg: boolean; then: Block[]; else: Block[]; line: number }
-  | { kind: 'for'; name: string; table: string; body: Block[]; line: number };
+  /** `parts`: the text split at its placeholders, where it has any. */
+  | { kind: 'line'; text: string; parts?: Part[]; line: number }
+  /** `ref`: the field a condition tests, where it is one. */
+  | { kind: 'if'; cond: string; ref?: FieldRef; neg: boolean; then: Block[]; else: Block[]; line: number }
+  /** `ref`: the field that holds the table, where it is one. */
+  | { kind: 'for'; name: string; table: string; ref?: FieldRef; body: Block[]; line: number };
 
 const DIRECTIVE = /^\s*\/\/#(if|else|endif|for|endfor)\b\s*(.*?)\s*$/;
-const FIELD = /\{\{(\w+)\.(\w+)\}\}/g;
+const PLACEHOLDER = /\{\{(\w+)(?:\.(\w+))?\}\}/g;
 
-/** A line's text split at its `{{x.field}}`s, or undefined when it has none. */
-function lineParts(text: string): (string | FieldRef)[] | undefined {
-  if (!text.includes('.')) return undefined;
-  const parts: (string | FieldRef)[] = [];
+/** A line's text split at its placeholders, or undefined when it has none. */
+function lineParts(text: string): Part[] | undefined {
+  if (!text.includes('{{')) return undefined;
+  const parts: Part[] = [];
   let at = 0;
-  for (const m of text.matchAll(FIELD)) {
-    parts.push(text.slice(at, m.index), { v: m[1], f: m[2] });
+  for (const m of text.matchAll(PLACEHOLDER)) {
+    parts.push(text.slice(at, m.index), m[2] === undefined ? { key: m[1] } : { v: m[1], f: m[2] });
     at = m.index + m[0].length;
   }
   if (at === 0) return undefined;
   parts.push(text.slice(at));
   return parts;
+}
+
+/** `x.field` as a reference, or undefined for a plain name. */
+function dotted(name: string): FieldRef | undefined {
+  const dot = name.indexOf('.');
+  return dot < 0 ? undefined : { v: name.slice(0, dot), f: name.slice(dot + 1) };
 }
 
 /** The template's lines as a tree of `//#if` and `//#for` blocks. */
@@ -183,14 +198,14 @@ function parseBlocks(name: string, source: string): Block[] {
     if (kw === 'if') {
       const c = /^(!?)([\w.]+)$/.exec(rest);
       if (!c) throw new Error(`${at}: #if takes a flag or a boolean field, not '${rest}'`);
-      const block: Block = { kind: 'if', cond: c[2], neg: c[1] === '!', then: [], else: [], line: i + 1 };
+      const block: Block = { kind: 'if', cond: c[2], ref: dotted(c[2]), neg: c[1] === '!', then: [], else: [], line: i + 1 };
       into.push(block);
       open.push({ block, into });
       into = block.then;
     } else if (kw === 'for') {
       const f = /^(\w+)\s+in\s+([\w.]+)$/.exec(rest);
       if (!f) throw new Error(`${at}: #for takes 'NAME in TABLE', not '${rest}'`);
-      const block: Block = { kind: 'for', name: f[1], table: f[2], body: [], line: i + 1 };
+      const block: Block = { kind: 'for', name: f[1], table: f[2], ref: dotted(f[2]), body: [], line: i + 1 };
       into.push(block);
       open.push({ block, into });
       into = block.body;
@@ -209,56 +224,87 @@ function parseBlocks(name: string, source: string): Block[] {
   return root;
 }
 
-/** The loop variables in scope while a template renders, and the template's name for messages. */
+/** What a template renders with: its values, flags and slots, the loop variables in scope, and the values it used. */
 interface Scope {
   name: string;
+  values: TemplateValues;
+  flags: Record<string, boolean>;
+  slots: Record<string, string>;
   items: Map<string, TemplateItem>;
+  used: Set<string>;
 }
 
 /** The value of a loop variable's field (`x.field`) in scope. */
 function fieldValue(scope: Scope, ref: FieldRef, line: number): TemplateItem[string] {
   const item = scope.items.get(ref.v);
   if (!item) throw new Error(`kernel template ${scope.name}:${line}: ${ref.v} is not a #for variable here`);
-  if (!(ref.f in item)) throw new Error(`kernel template ${scope.name}:${line}: the items of ${ref.v} have no field ${ref.f}`);
-  return item[ref.f];
+  const v = item[ref.f];
+  if (v === undefined) throw new Error(`kernel template ${scope.name}:${line}: the items of ${ref.v} have no field ${ref.f}`);
+  return v;
 }
 
-function dottedValue(scope: Scope, dotted: string, line: number): TemplateItem[string] {
-  const [v, f] = dotted.split('.');
-  return fieldValue(scope, { v, f }, line);
+/**
+ * The text of `{{key}}`: a slot's identifier, or a value, whose own text may name slots (a value
+ * that is WGSL of a generator's). Each value used is noted, for the check that all of them are.
+ */
+function nameText(scope: Scope, key: string): string {
+  const slot = scope.slots[key];
+  if (slot !== undefined) return slot;
+  const v = scope.values[key];
+  if (v === undefined) throw new Error(`kernel template ${scope.name}: no value for {{${key}}}`);
+  if (Array.isArray(v)) throw new Error(`kernel template ${scope.name}: {{${key}}} is a table, which only #for walks`);
+  scope.used.add(key);
+  const text = String(v);
+  return text.includes('{{') ? text.replace(/\{\{(\w+)\}\}/g, (_, slotKey: string) => slotText(scope, slotKey)) : text;
 }
 
-/** The lines of `blocks` with flags decided and tables walked. */
-function renderBlocks(scope: Scope, blocks: Block[], values: TemplateValues, flags: Record<string, boolean>, out: string[]): void {
-  const { name, items } = scope;
+function slotText(scope: Scope, key: string): string {
+  const slot = scope.slots[key];
+  if (slot === undefined) throw new Error(`kernel template ${scope.name}: no value for {{${key}}}`);
+  return slot;
+}
+
+/** A line with its placeholders filled in; a field's text may hold placeholders of its own. */
+function lineText(scope: Scope, parts: Part[], line: number): string {
+  let text = '';
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      text += p;
+    } else if ('key' in p) {
+      text += nameText(scope, p.key);
+    } else {
+      const v = String(fieldValue(scope, p, line));
+      text += v.includes('{{') ? v.replace(/\{\{(\w+)\}\}/g, (_, key: string) => nameText(scope, key)) : v;
+    }
+  }
+  return text;
+}
+
+/** The lines of `blocks` with flags decided, tables walked and placeholders filled in. */
+function renderBlocks(scope: Scope, blocks: Block[], out: string[]): void {
+  const { name, items, flags, values } = scope;
   for (const b of blocks) {
     if (b.kind === 'line') {
-      if (b.parts === undefined || items.size === 0) {
-        out.push(b.text);
-      } else {
-        let text = '';
-        for (const p of b.parts) text += typeof p === 'string' ? p : String(fieldValue(scope, p, b.line));
-        out.push(text);
-      }
+      out.push(b.parts === undefined ? b.text : lineText(scope, b.parts, b.line));
     } else if (b.kind === 'if') {
       let on: boolean;
-      if (b.cond.includes('.')) {
-        const v = dottedValue(scope, b.cond, b.line);
+      if (b.ref) {
+        const v = fieldValue(scope, b.ref, b.line);
         if (typeof v !== 'boolean') throw new Error(`kernel template ${name}:${b.line}: #if ${b.cond} is not a boolean field`);
         on = v;
       } else {
         if (!(b.cond in flags)) throw new Error(`kernel template ${name}:${b.line}: flag ${b.cond} not given`);
         on = flags[b.cond];
       }
-      renderBlocks(scope, on !== b.neg ? b.then : b.else, values, flags, out);
+      renderBlocks(scope, on !== b.neg ? b.then : b.else, out);
     } else {
-      const table = b.table.includes('.') ? dottedValue(scope, b.table, b.line) : values[b.table];
+      const table = b.ref ? fieldValue(scope, b.ref, b.line) : values[b.table];
       if (!Array.isArray(table)) throw new Error(`kernel template ${name}:${b.line}: #for ${b.name} in ${b.table}: no table ${b.table} given`);
       // The loop variable shadows an outer one of its name while the block renders.
       const outer = items.get(b.name);
       for (const item of table as TemplateTable) {
         items.set(b.name, item);
-        renderBlocks(scope, b.body, values, flags, out);
+        renderBlocks(scope, b.body, out);
       }
       if (outer === undefined) items.delete(b.name);
       else items.set(b.name, outer);
@@ -270,7 +316,7 @@ function renderBlocks(scope: Scope, blocks: Block[], values: TemplateValues, fla
 function checkFlags(name: string, blocks: Block[], flags: Record<string, boolean>): void {
   for (const b of blocks) {
     if (b.kind === 'if') {
-      if (!b.cond.includes('.') && !(b.cond in flags)) throw new Error(`kernel template ${name}:${b.line}: flag ${b.cond} not given`);
+      if (!b.ref && !(b.cond in flags)) throw new Error(`kernel template ${name}:${b.line}: flag ${b.cond} not given`);
       checkFlags(name, b.then, flags);
       checkFlags(name, b.else, flags);
     } else if (b.kind === 'for') {
@@ -286,13 +332,15 @@ interface ParsedTemplate {
   blocks: Block[];
   /** The tables of the values that a `//#for` walks. */
   tables: Set<string>;
+  /** Every `{{NAME}}` of the text, rendered or not. */
+  names: Set<string>;
 }
 
 /** The tables of the values that the blocks' `//#for`s walk (not the tables inside items). */
 function walkedTables(blocks: Block[], into = new Set<string>()): Set<string> {
   for (const b of blocks) {
     if (b.kind === 'for') {
-      if (!b.table.includes('.')) into.add(b.table);
+      if (!b.ref) into.add(b.table);
       walkedTables(b.body, into);
     } else if (b.kind === 'if') {
       walkedTables(b.then, into);
@@ -308,14 +356,16 @@ function parsedTemplate(name: string, text: string): ParsedTemplate {
   if (hit?.text === text) return hit;
   const source = expandIncludes(name, text);
   const blocks = parseBlocks(name, source);
-  const entry = { text, source, blocks, tables: walkedTables(blocks) };
+  const names = new Set([...source.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]));
+  const entry = { text, source, blocks, tables: walkedTables(blocks), names };
   parsed.set(name, entry);
   return entry;
 }
 
 /**
- * Instantiates a template: includes first, then conditional blocks and tables, then placeholders.
- * `slots` gives the WGSL identifier of each binding slot; slot placeholders are filled in last.
+ * Instantiates a template: includes first, then conditional blocks and tables, each line's
+ * placeholders filled in as it is written. `slots` gives the WGSL identifier of each binding slot,
+ * which a value's or a field's text may name too.
  */
 export function instantiate(
   name: string,
@@ -324,27 +374,16 @@ export function instantiate(
   templateSource: string = loadTemplate(name),
   slots: Record<string, string> = {},
 ): string {
-  const { source, blocks, tables } = parsedTemplate(name, templateSource);
+  const { blocks, tables, names } = parsedTemplate(name, templateSource);
   checkFlags(name, blocks, flags);
   const out: string[] = [];
-  renderBlocks({ name, items: new Map() }, blocks, values, flags, out);
   const used = new Set<string>();
-  const text = out.join('\n').replace(/\{\{(\w+)\}\}/g, (whole, key: string) => {
-    if (key in slots) return whole;
-    const v = values[key];
-    if (v === undefined) throw new Error(`kernel template ${name}: no value for {{${key}}}`);
-    if (Array.isArray(v)) throw new Error(`kernel template ${name}: {{${key}}} is a table, which only #for walks`);
-    used.add(key);
-    return String(v);
-  });
+  renderBlocks({ name, values, flags, slots, items: new Map(), used }, blocks, out);
   for (const [key, v] of Object.entries(values)) {
-    if (used.has(key) || (Array.isArray(v) ? tables.has(key) : source.includes(`{{${key}}}`))) continue;
+    if (used.has(key) || (Array.isArray(v) ? tables.has(key) : names.has(key))) continue;
     throw new Error(`kernel template ${name}: value ${key} is not used by the template`);
   }
-  return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
-    if (!(key in slots)) throw new Error(`kernel template ${name}: no value for {{${key}}}`);
-    return slots[key];
-  });
+  return out.join('\n');
 }
 
 /** `123u`: a WGSL u32 literal. */
