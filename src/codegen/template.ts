@@ -19,6 +19,8 @@
 // generator cannot drift apart silently. The generator computes values and tables; the WGSL text,
 // unrolled blocks included, is the template's.
 
+import { expandIncludes } from './template-include.js';
+
 /**
  * Where template text comes from: files under kernels/ for the CLI (template-files.ts), the bundled
  * sources in the browser. `read` gets a name such as `conv` or `lib/packed_conv` and throws when there is
@@ -73,59 +75,6 @@ export function loadTemplate(name: string): string {
     cache.set(name, text);
   }
   return text;
-}
-
-const INCLUDE = /^\s*\/\/#include\s+(\w+)(\s+with\s+body)?\s*$/;
-const END_INCLUDE = /^\s*\/\/#endinclude\s*$/;
-const BODY = /^\s*\/\/#body\s*$/;
-
-/** The snippet kernels/lib/NAME.wgsl with its own includes expanded, its `//#body` lines replaced by `body`. */
-function includeSnippet(name: string, at: number, snippet: string, body: string[] | undefined, including: string[]): string[] {
-  const lib = `lib/${snippet}`;
-  const where = `kernel template ${name}:${at}`;
-  if (including.includes(lib)) throw new Error(`${where}: ${lib} includes itself`);
-  let text: string;
-  try {
-    text = loadTemplate(lib);
-  } catch (e) {
-    throw new Error(`${where}: #include ${snippet}: ${(e as Error).message}`);
-  }
-  const lines = expandIncludes(lib, text, [...including, lib]).replace(/\n$/, '').split('\n');
-  const holes = lines.filter((l) => BODY.test(l)).length;
-  if (body === undefined && holes > 0) throw new Error(`${where}: ${lib} has a //#body, so it is included 'with body' ... //#endinclude`);
-  if (body !== undefined && holes === 0) throw new Error(`${where}: ${lib} has no //#body line for the body this include gives`);
-  return body === undefined ? lines : lines.flatMap((l) => (BODY.test(l) ? body : [l]));
-}
-
-/** `source` with every `//#include NAME` line (or block, with its body) replaced by kernels/lib/NAME.wgsl, recursively. */
-function expandIncludes(name: string, source: string, including: string[] = []): string {
-  if (!source.includes('include')) return source;
-  const lines = source.split('\n');
-  const out: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const m = INCLUDE.exec(lines[i]);
-    if (END_INCLUDE.test(lines[i])) throw new Error(`kernel template ${name}:${i + 1}: #endinclude without an include 'with body'`);
-    if (!m) {
-      out.push(lines[i]);
-      continue;
-    }
-    if (!m[2]) {
-      out.push(...includeSnippet(name, i + 1, m[1], undefined, including));
-      continue;
-    }
-    // The body runs to the #endinclude that closes this include (bodies may hold includes with bodies).
-    let depth = 1;
-    let end = i + 1;
-    for (; end < lines.length; end++) {
-      if (INCLUDE.exec(lines[end])?.[2]) depth++;
-      else if (END_INCLUDE.test(lines[end]) && --depth === 0) break;
-    }
-    if (end === lines.length) throw new Error(`kernel template ${name}:${i + 1}: #include ${m[1]} with body has no #endinclude`);
-    const body = expandIncludes(name, lines.slice(i + 1, end).join('\n'), including).split('\n');
-    out.push(...includeSnippet(name, i + 1, m[1], body, including));
-    i = end;
-  }
-  return out.join('\n');
 }
 
 /** One item of a table that `//#for` walks: its fields, by name. */
@@ -354,7 +303,7 @@ function walkedTables(blocks: Block[], into = new Set<string>()): Set<string> {
 function parsedTemplate(name: string, text: string): ParsedTemplate {
   const hit = parsed.get(name);
   if (hit?.text === text) return hit;
-  const source = expandIncludes(name, text);
+  const source = expandIncludes(name, text, loadTemplate);
   const blocks = parseBlocks(name, source);
   const names = new Set([...source.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]));
   const entry = { text, source, blocks, tables: walkedTables(blocks), names };
