@@ -68,8 +68,8 @@ const LAYERS = [
   },
 ];
 
-/** A unit's modules: its folder or file, and its part of src/ops/ (each op's file and the table). */
-const opsPath = (files) => `src/ops/${files}\\.ts$|src/ops/[a-z]+/${files}\\.ts$`;
+/** A unit's modules: its folder or file, and its part of src/ops/ (each op's file, or folder of that name, and the table). */
+const opsPath = (files) => `src/ops/${files}\\.ts$|src/ops/[a-z]+/${files}(\\.ts$|/)`;
 const folderPath = (unit) => (unit.endsWith('/') ? `src/${unit}` : `src/${unit.replace(/\./g, '\\.')}$`);
 const unitPath = ({ unit, ops }) => `${folderPath(unit)}${ops ? `|${opsPath(ops)}` : ''}`;
 const ALL_UNITS = LAYERS.flatMap((l) => l.units);
@@ -95,7 +95,7 @@ function layerRules() {
 // (src/lsp/). Its Node hosts read files, open Dawn or measure process time; the core reaches them
 // only through interfaces (a TemplateSource, a GPUAdapter, the server's SweepSupport) that the CLI
 // and the page fill in.
-const CORE = '^src/(parser|ir|passes|program|codegen|runtime|launch|weights|util|lsp)/|^src/(diagnostics|errors|driver|index)\\.ts$|^src/ops/(graph|kernels|index)\\.ts$|^src/ops/[a-z]+/(graph|kernels)\\.ts$';
+const CORE = '^src/(parser|ir|passes|program|codegen|runtime|launch|weights|util|lsp)/|^src/(diagnostics|errors|driver|index)\\.ts$|^src/ops/(graph|kernels|index)\\.ts$|^src/ops/[a-z]+/(graph|kernels)(\\.ts$|/)';
 const NODE_HOSTS = [
   'parser/diagrams\\.ts',
   'codegen/(template-files|write|index)\\.ts',

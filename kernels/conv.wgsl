@@ -21,7 +21,7 @@
 // are kernel rows for one output row. With RB rows (ROWS) the whole window is unrolled: each input
 // row the block reads is loaded once and feeds every output row it reaches. Which columns of an
 // input row the block reads, and how, is known when the kernel is generated
-// (src/codegen/kernels/conv-window.ts computes the tables): aligned 4-pixel quads are read as
+// (src/ops/conv/kernels/conv-window.ts computes the tables): aligned 4-pixel quads are read as
 // vec4s (binding x_in4, the same buffer as x_in), the halo columns (HALO) come from the
 // neighbouring lanes' quads, and the other columns are read one by one, clamped and masked where
 // they may fall outside the row. The epilogue stores 4 pixels of a channel as a vec4 when rows are

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import '../src/codegen/template-files.js';
-import { genConvDwReduce } from '../src/codegen/kernels/conv-dw-reduce.js';
+import { genConvDwReduce } from '../src/ops/conv/kernels/conv-dw-reduce.js';
 import { DEFAULT_DISPATCH_LIMITS } from '../src/codegen/kernels/common.js';
 import { dwReduceLanes } from '../src/codegen/schedule/reduction.js';
 import { Rng } from '../src/weights/weights.js';

@@ -9,7 +9,7 @@ import { compilePlan } from '../src/codegen/index.js';
 import { compileTrainPlan } from '../src/codegen/train-plan.js';
 import { residualNetwork } from '../src/ir/factory.js';
 import { lowerToGraph } from '../src/ir/lower.js';
-import { gemmTiles } from '../src/codegen/kernels/conv-gemm.js';
+import { gemmTiles } from '../src/codegen/schedule/gemm-tiles.js';
 import { chooseConv, convInvocations } from '../src/codegen/schedule/conv.js';
 import { chooseConvDx, convDxInvocations } from '../src/codegen/schedule/conv-dx.js';
 import { GPU_MIN_INVOCATIONS } from '../src/codegen/schedule/workgroup.js';

@@ -6,7 +6,7 @@
 import { openTrainer } from '../src/launch/train.js';
 import { describe, expect, it } from 'vitest';
 import { chooseConv, compilePlan, PROFILE_NAMES } from '../src/codegen/index.js';
-import { genConv } from '../src/codegen/kernels/conv.js';
+import { genConv } from '../src/ops/conv/kernels/conv.js';
 import { GraphBuilder } from '../src/ir/builder.js';
 import type { LayerGraph } from '../src/ir/graph.js';
 import { backwardGraph, forwardGraph } from '../src/reference/backward.js';

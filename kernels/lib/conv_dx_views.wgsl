@@ -1,6 +1,6 @@
 // What both input-gradient kernels (kernels/train/conv_dx.wgsl and conv_dx_gemm.wgsl) declare:
 // the planes, the dy and dx views, and the channel blocks of the packed layout (buildConvGrad in
-// src/codegen/kernels/conv-grad.ts fills them in).
+// src/ops/conv/kernels/conv-grad.ts fills them in).
 
 //#include conv_planes
 const DY_BATCH_STRIDE: u32 = {{DY_BS}};

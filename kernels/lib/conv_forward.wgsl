@@ -1,5 +1,5 @@
 // The sizes and views both forward convolution kernels declare (kernels/conv.wgsl and
-// kernels/conv_gemm.wgsl); forwardConvValues (src/codegen/kernels/conv-forward-values.ts) fills
+// kernels/conv_gemm.wgsl); forwardConvValues (src/ops/conv/kernels/conv-forward-values.ts) fills
 // them in.
 
 const IN_H: u32 = {{IH}};

@@ -11,7 +11,7 @@
 //   fn bElement(g: u32, k: u32, col: u32) -> f32     (zero when k >= KDIM or col >= NPIX)
 //   fn storeElement(g: u32, row: u32, col: u32, v: f32)   (called inside the result only)
 // and its entry point calls storeTile(wid, lid, tileProduct(wid, lid)). gemmTileValues
-// (src/codegen/kernels/conv-gemm.ts) fills the sizes in.
+// (src/ops/conv/kernels/conv-gemm.ts) fills the sizes in.
 
 const ROWS: u32 = {{ROWS}};          // channels of the result per group
 const NPIX: u32 = {{NPIX}};          // columns: pixels of the whole batch

@@ -16,7 +16,7 @@
 // get exactly zero (their dy is masked), so padding weights stay zero.
 //
 // The tile, the tap rows, the dy values and the input columns are unrolled: the generator
-// (src/codegen/kernels/conv-dw.ts) computes their tables, and the body walks them (`//#for`).
+// (src/ops/conv/kernels/conv-dw.ts) computes their tables, and the body walks them (`//#for`).
 // The input columns of a block are read one by one, checked against the row where the padding or
 // an overhanging last block can reach past it (COL_CHECK), or, on 4-aligned rows, as aligned quads
 // (VEC_X: qi_, qv_, qc_ give a quad's index, whether it is inside the row, and the index clamped).

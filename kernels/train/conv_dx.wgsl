@@ -10,7 +10,7 @@
 //
 // RB and PXB are multiples of the stride and blocks start at multiples of it, so which (ky, kx)
 // taps reach which pixel of the block is known when the kernel is generated: the generator
-// (src/codegen/kernels/conv-dx.ts) computes the tables of those taps, and the body below walks
+// (src/ops/conv/kernels/conv-dx.ts) computes the tables of those taps, and the body below walks
 // them unrolled (`//#for`), touching only contributing taps; the checks left at run time are the
 // image borders. Per dy row oyb + dq (in output units) the body keeps whether it is inside dy
 // (rv_) and its clamped start (ro_); per dy column oxb + eq, either the same (cv_, cx_) or, at

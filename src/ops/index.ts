@@ -4,15 +4,18 @@
 // imported once by whatever starts a program (the driver, the package entries, the tests' setup).
 // The references are handed over by ./reference.ts, which only the tests import.
 
+import { defineConvKernels } from '../codegen/conv-kernels.js';
 import { defineStepKernels } from '../codegen/step-op.js';
 import { defineExportOps } from '../export/op.js';
 import { defineGraphOps } from '../ir/node.js';
 import { EXPORT_OPS } from './export.js';
 import { GRAPH_OPS } from './graph.js';
 import { STEP_KERNELS } from './kernels.js';
+import { convKernels } from './conv/kernels.js';
 
 defineGraphOps(GRAPH_OPS);
 defineStepKernels(STEP_KERNELS);
+defineConvKernels(convKernels);
 defineExportOps(EXPORT_OPS);
 
 // Each op's folder adds its node type to the IR's NodeTypes (and its kernels to codegen's

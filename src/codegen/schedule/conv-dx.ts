@@ -6,7 +6,7 @@ import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
 import type { ConvDxSchedule, ProfileName, ScheduleTarget } from './types.js';
 import { cpuConvWorkgroup, GPU_MIN_INVOCATIONS, gpuWorkgroup, profileWorkgroup } from './workgroup.js';
 import { chooseGemmTile, gemmTileCandidates, workgroupSizes } from './conv.js';
-import { gemmInvocations } from '../kernels/conv-gemm.js';
+import { gemmInvocations } from './gemm-tiles.js';
 
 export type ConvDxShape = Omit<ConvGeometry, 'ocb'>;
 

@@ -3,7 +3,7 @@
 // and the output-channel blocks along y. ocb also fixes the packed weight layout (conv-layout.ts).
 
 import type { ConvShape } from '../conv-layout.js';
-import { GEMM_WORKGROUP_BYTES, gemmInvocations, gemmTiles } from '../kernels/conv-gemm.js';
+import { GEMM_WORKGROUP_BYTES, gemmInvocations, gemmTiles } from './gemm-tiles.js';
 
 /** An implicit-product kernel's tile knobs (conv and conv_dx alike). */
 export type GemmTile = Pick<ConvSchedule, 'pxb' | 'wg'>;

@@ -7,7 +7,8 @@
 import { BN_EPS, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
 import { convPacking } from '../../program/param-layout.js';
 import type { ChainStep, ConvStep, FusedStep, Fusion, SimpleStep } from '../graph/state.js';
-import { genBnFinalize, genBnStats, genConv, type BufView } from '../kernels/index.js';
+import { genBnFinalize, genBnStats, type BufView } from '../kernels/index.js';
+import { convKernels } from '../conv-kernels.js';
 import { hasStepKernels, stepKernels } from '../step-op.js';
 import type { SlotRange, TrainBuilder } from './builder.js';
 import type { TrainPhase } from './types.js';
@@ -46,7 +47,7 @@ function conv(x: ForwardContext, s: ConvStep): void {
   const y = fwd.view(c.id);
   const spec = { name: c.name, ...convShapeOf(b.nodes, c, b.batch) };
   const views = { input: { batchStride: xin.batchStride, offset: xin.offset }, output: { batchStride: y.batchStride, offset: y.offset } };
-  const gen = genConv({ ...spec, ...views, tile, subgroupSize: b.subgroupSize }, {}, b.dl);
+  const gen = convKernels().forward({ ...spec, ...views, tile, subgroupSize: b.subgroupSize }, {}, b.dl);
   const biasBytes = convPacking(c.outChannels, c.groups, tile.ocb).blocks * tile.ocb * 4;
   b.sizes.zeros = Math.max(b.sizes.zeros, biasBytes);
   const bias = c.bias ? paramRange(store, `${c.name}.bias`) : { buffer: b.zeros, offset: 0, size: biasBytes };

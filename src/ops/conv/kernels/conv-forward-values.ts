@@ -1,8 +1,8 @@
 // The values of kernels/lib/conv_forward.wgsl, which both forward convolution kernels include.
 
-import { i, u, type TemplateValues } from '../template.js';
-import type { ConvShape } from '../conv-layout.js';
-import { type ViewLayout, viewValues } from './common.js';
+import { i, u, type TemplateValues } from '../../../codegen/template.js';
+import type { ConvShape } from '../../../codegen/conv-layout.js';
+import { type ViewLayout, viewValues } from '../../../codegen/kernels/common.js';
 
 /** What the shared declarations need of a forward conv's spec. */
 export interface ForwardConvViews extends Pick<ConvShape, 'inC' | 'outC' | 'groups' | 'kernel' | 'stride' | 'pad'> {

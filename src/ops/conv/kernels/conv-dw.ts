@@ -1,11 +1,11 @@
 // Convolution backward, weight gradient (kernels/train/conv_dw.wgsl), on the tiling its schedule
 // gives (schedule/conv-dw.ts).
 
-import { i, type TemplateItem, type TemplateValues, u } from '../template.js';
-import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
-import type { ConvDwTiling } from '../schedule/conv-dw.js';
-import type { DispatchLimits } from './common.js';
-import { type BufView, type TrainKernel, reads, writes } from './train-common.js';
+import { i, type TemplateItem, type TemplateValues, u } from '../../../codegen/template.js';
+import { convBlocks, convDims, type ConvGeometry } from '../../../codegen/conv-layout.js';
+import type { ConvDwTiling } from '../../../codegen/schedule/conv-dw.js';
+import type { DispatchLimits } from '../../../codegen/kernels/common.js';
+import { type BufView, type TrainKernel, reads, writes } from '../../../codegen/kernels/train-common.js';
 import { buildConvGrad } from './conv-grad.js';
 import { quadOf, signedName } from './quads.js';
 import { type StoreItem, storeBlock } from './store-loop.js';

@@ -3,11 +3,11 @@
 // planes, the two views they read or write, the channel blocks of the packed layout, the subgroup
 // width and the workgroup.
 
-import { type TemplateValues, u } from '../template.js';
-import { convBlocks, convDims, packedConvValues, planeValues, type ConvGeometry } from '../conv-layout.js';
-import { DeviceLimitError } from '../device-limits.js';
-import { type DispatchLimits, type KernelArgs, splitTiles, subgroupValues, viewValues } from './common.js';
-import { type BufView, build, type SlotDef, type TrainKernel } from './train-common.js';
+import { type TemplateValues, u } from '../../../codegen/template.js';
+import { convBlocks, convDims, packedConvValues, planeValues, type ConvGeometry } from '../../../codegen/conv-layout.js';
+import { DeviceLimitError } from '../../../codegen/device-limits.js';
+import { type DispatchLimits, type KernelArgs, splitTiles, subgroupValues, viewValues } from '../../../codegen/kernels/common.js';
+import { type BufView, build, type SlotDef, type TrainKernel } from '../../../codegen/kernels/train-common.js';
 
 export interface ConvGradKernel {
   template: 'train/conv_dx' | 'train/conv_dx_gemm' | 'train/conv_dw';

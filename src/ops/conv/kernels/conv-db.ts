@@ -1,9 +1,9 @@
 // Convolution backward, bias gradient.
 
-import { u } from '../template.js';
-import { convBlocks, packedConvValues, type ConvGeometry } from '../conv-layout.js';
-import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, fixedWorkgroup } from './common.js';
-import { type BufView, build, type TrainKernel, WG, reads, writes } from './train-common.js';
+import { u } from '../../../codegen/template.js';
+import { convBlocks, packedConvValues, type ConvGeometry } from '../../../codegen/conv-layout.js';
+import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, fixedWorkgroup } from '../../../codegen/kernels/common.js';
+import { type BufView, build, type TrainKernel, WG, reads, writes } from '../../../codegen/kernels/train-common.js';
 
 /** Bias gradient of a convolution, written at its packed position (offset in floats). */
 export function genConvDb(g: ConvGeometry, dy: BufView, grad: { buffer: number; offset: number }, limits: DispatchLimits = DEFAULT_DISPATCH_LIMITS): TrainKernel {

@@ -3,30 +3,10 @@
 // kernels/lib/conv_window_row.wgsl, conv_window_rows.wgsl and conv_window_input.wgsl walk (each
 // input row read once, as aligned vec4 quads where it can, for every output row it feeds).
 
-import { i, type TemplateItem, type TemplateValues, u } from '../template.js';
-import type { ConvShape, ConvTile } from '../conv-layout.js';
-import { haloApplies } from '../schedule/conv.js';
-import type { SlotAliases, ViewLayout } from './common.js';
-
-export interface ConvKernelSpec extends ConvShape {
-  name: string;
-  input: ViewLayout;
-  output: ViewLayout;
-  residual?: ViewLayout;
-  /** ReLU on output channels [start, end); absent: no ReLU. */
-  relu?: { start: number; end: number };
-  /** The schedule: register tile and workgroup (schedule/conv.ts chooses it). */
-  tile: ConvTile;
-  /**
-   * Subgroup width to share weight loads across lanes (subgroupBroadcast); 0 or absent: no
-   * subgroups. At most the device's smallest subgroup size (see subgroupValues).
-   */
-  subgroupSize?: number;
-  /** Read aligned input quads as vec4s where possible (default true). */
-  vecInput?: boolean;
-  /** Weights stored as f16 (the `shader-f16` feature), read into f32: accumulation stays f32. */
-  f16Weights?: boolean;
-}
+import { i, type TemplateItem, type TemplateValues, u } from '../../../codegen/template.js';
+import { haloApplies } from '../../../codegen/schedule/conv.js';
+import type { SlotAliases, ViewLayout } from '../../../codegen/kernels/common.js';
+import type { ConvKernelSpec } from '../../../codegen/conv-kernels.js';
 
 /** The sizes and choices a conv kernel is specialized for, shared by its body and epilogue. */
 export interface ConvLayoutChoice {

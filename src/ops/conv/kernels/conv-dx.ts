@@ -1,11 +1,11 @@
 // Convolution backward, input gradient (kernels/train/conv_dx.wgsl).
 
-import { i, type TemplateItem, type TemplateValues, u } from '../template.js';
-import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
-import type { ConvDxSchedule } from '../schedule/types.js';
-import { dxRowsOf } from '../schedule/conv-dx.js';
-import { argU, type DispatchLimits } from './common.js';
-import { type BufView, type GradTarget, type TrainKernel, reads, writes } from './train-common.js';
+import { i, type TemplateItem, type TemplateValues, u } from '../../../codegen/template.js';
+import { convBlocks, convDims, type ConvGeometry } from '../../../codegen/conv-layout.js';
+import type { ConvDxSchedule } from '../../../codegen/schedule/types.js';
+import { dxRowsOf } from '../../../codegen/schedule/conv-dx.js';
+import { argU, type DispatchLimits } from '../../../codegen/kernels/common.js';
+import { type BufView, type GradTarget, type TrainKernel, reads, writes } from '../../../codegen/kernels/train-common.js';
 import { buildConvGrad } from './conv-grad.js';
 import { genConvDxGemm } from './conv-dx-gemm.js';
 import { quadOf, signedName } from './quads.js';

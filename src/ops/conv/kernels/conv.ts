@@ -1,17 +1,16 @@
 // Forward convolution (kernels/conv.wgsl), with a folded batch norm, a residual add and a ReLU
 // range in its epilogue (the tables of the window it computes are conv-window.ts's).
 
-import { type TemplateItem, u, type TemplateValues } from '../template.js';
-import { convPacking } from '../../program/param-layout.js';
-import { packedConvValues } from '../conv-layout.js';
-import { DeviceLimitError } from '../device-limits.js';
+import { type TemplateItem, u, type TemplateValues } from '../../../codegen/template.js';
+import { convPacking } from '../../../program/param-layout.js';
+import { packedConvValues } from '../../../codegen/conv-layout.js';
+import { DeviceLimitError } from '../../../codegen/device-limits.js';
 import { type StoreItem, storeBlock } from './store-loop.js';
 import { genConvGemm } from './conv-gemm.js';
 import { forwardConvValues } from './conv-forward-values.js';
-import { choose, windowTables, type ConvKernelSpec, type ConvLayoutChoice } from './conv-window.js';
-import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, withF16 } from './common.js';
-
-export type { ConvKernelSpec };
+import type { ConvKernelSpec } from '../../../codegen/conv-kernels.js';
+import { choose, windowTables, type ConvLayoutChoice } from './conv-window.js';
+import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, withF16 } from '../../../codegen/kernels/common.js';
 
 /**
  * The epilogue's tables and flags (kernels/lib/conv_epilogue.wgsl): per output row of the block,

@@ -3,8 +3,8 @@
 // chunks), several invocations share each gradient vec4 and a workgroup tree adds their sums
 // (kernels/train/conv_dw_reduce_tree.wgsl).
 
-import { argU, type DispatchLimits } from './common.js';
-import { build, grid, type TrainKernel, reads, writes } from './train-common.js';
+import { argU, type DispatchLimits } from '../../../codegen/kernels/common.js';
+import { build, grid, type TrainKernel, reads, writes } from '../../../codegen/kernels/train-common.js';
 
 /**
  * Sums the weight-gradient chunks of genConvDw into the gradient buffer, `wg` invocations per

@@ -1,13 +1,14 @@
 // Convolution backward, input gradient, as an implicit matrix product with workgroup tiles
 // (kernels/train/conv_dx_gemm.wgsl): the gpu profile's dX.
 
-import { i, u } from '../template.js';
-import { convBlocks, convDims, type ConvGeometry } from '../conv-layout.js';
-import type { ConvDxSchedule } from '../schedule/types.js';
-import { argU, type DispatchLimits } from './common.js';
-import { checkGemmTiles, gemmTiles, gemmTileValues } from './conv-gemm.js';
+import { i, u } from '../../../codegen/template.js';
+import { convBlocks, convDims, type ConvGeometry } from '../../../codegen/conv-layout.js';
+import type { ConvDxSchedule } from '../../../codegen/schedule/types.js';
+import { argU, type DispatchLimits } from '../../../codegen/kernels/common.js';
+import { checkGemmTiles, gemmTiles } from '../../../codegen/schedule/gemm-tiles.js';
+import { gemmTileValues } from './conv-gemm.js';
 import { buildConvGrad } from './conv-grad.js';
-import { type BufView, type GradTarget, type TrainKernel, reads, writes } from './train-common.js';
+import { type BufView, type GradTarget, type TrainKernel, reads, writes } from '../../../codegen/kernels/train-common.js';
 
 /**
  * d input of a convolution as a product of [input channels] x [output channels x K x K] weights and

@@ -1,7 +1,7 @@
 // The tables of kernels/lib/store_loop.wgsl: a register block's vec4 stores as one runtime loop (why
 // a loop, see the snippet), or one store each for blocks past STORE_LOOP_MAX_ITEMS.
 
-import { type TemplateItem, u } from '../template.js';
+import { type TemplateItem, u } from '../../../codegen/template.js';
 
 /** Most items a block may have for the loop (its select chains grow with the square of it). */
 export const STORE_LOOP_MAX_ITEMS = 18;
