@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hasOpKernels, opKernels } from '../src/codegen/op-kernels.js';
 import { hasStepKernels } from '../src/codegen/step-op.js';
 import { exportOp } from '../src/export/op.js';
 import { graphOp, type GraphNode } from '../src/ir/node.js';
@@ -28,13 +29,22 @@ describe('ops', () => {
   it('holds in each folder only the files of the layers that define an op', () => {
     for (const op of folders) {
       const files = readdirSync(join(OPS, op)).sort();
-      // Ops that are steps of their own have kernels, and so has the conv, which heads its fused
-      // step (its generators, one per kernel, in a folder beside its table); the chain's and the
-      // placed ops' kernels are codegen's.
-      const fusion = graphOp(asNode(op)).fusion;
-      const kernels = fusion === 'own' ? ['kernels.ts'] : fusion === 'conv' ? ['kernels', 'kernels.ts'] : [];
+      // Ops that are steps of their own have kernels, and so have the fused ops with kernels of
+      // their own (the conv, with its generators in a folder beside its table); the placed ops
+      // have none, and the fused chain's kernels are codegen's.
+      const own = graphOp(asNode(op)).fusion === 'own';
+      const kernels = op === 'conv' ? ['kernels', 'kernels.ts'] : own || hasOpKernels(op) ? ['kernels.ts'] : [];
       expect(files, op).toEqual(['export.ts', 'graph.ts', ...kernels, 'reference.ts']);
     }
+  });
+
+  it('hands codegen the kernels of the fused ops that have kernels of their own, each an op with a folder', () => {
+    const fused = folders.filter((op) => hasOpKernels(op));
+    expect(fused.sort()).toEqual(['bn', 'conv', 'relu']);
+    for (const op of fused) expect(graphOp(asNode(op)).fusion, op).not.toBe('own');
+    expect(Object.keys(opKernels('conv')).sort()).toEqual(['biasGradient', 'forward', 'inputGradient', 'weightGradient', 'weightGradientSum']);
+    expect(Object.keys(opKernels('bn')).sort()).toEqual(['finalize', 'stats']);
+    expect(Object.keys(opKernels('relu'))).toEqual(['maskGradient']);
   });
 
   it('gives kernels of their own to exactly the ops whose fusion role says so', () => {

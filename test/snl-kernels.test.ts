@@ -11,7 +11,7 @@ import { genEwise } from '../src/codegen/kernels/ewise.js';
 import { genChainBwd } from '../src/codegen/kernels/chain-bwd.js';
 import { runFor } from '../src/codegen/schedule/elementwise.js';
 import { genChainBwdReduce } from '../src/codegen/kernels/chain-bwd-reduce.js';
-import { genReluMaskDm } from '../src/codegen/kernels/relu-mask-dm.js';
+import { genReluMaskDm } from '../src/ops/relu/kernels.js';
 import { DEFAULT_DISPATCH_LIMITS, type GeneratedKernel } from '../src/codegen/kernels/common.js';
 import type { TrainKernel } from '../src/codegen/kernels/train-common.js';
 import { inputFor, useGpu, relError, weightsFor } from './gpu-fixtures.js';

@@ -2,7 +2,7 @@
 // inference and training emitters lay out its buffers, parameters and schedules, and the conv op's
 // generators (src/ops/conv/kernels/) write its kernels: the forward conv, with a folded batch norm,
 // a residual add and a ReLU range in its epilogue, and the input, weight and bias gradients.
-// src/ops/index.ts hands them to codegen once (`defineConvKernels`).
+// src/ops/index.ts hands them to codegen once (codegen/op-kernels.ts).
 
 import type { ConvGeometry, ConvShape, ConvTile } from './conv-layout.js';
 import type { DispatchLimits, GeneratedKernel, SlotAliases, ViewLayout } from './kernels/common.js';
@@ -48,18 +48,4 @@ export interface ConvKernels {
   weightGradientSum(name: string, part: number, grad: { buffer: number; offset4: number }, size4: number, chunks: number, wg: number, limits: DispatchLimits, lanes: number): TrainKernel;
   /** The bias gradient: dy summed over the batch and the plane. */
   biasGradient(g: ConvGeometry, dy: BufView, grad: WeightPlace, limits: DispatchLimits): TrainKernel;
-}
-
-let defined: ConvKernels | undefined;
-
-/** Hands codegen the conv op's kernels (src/ops/index.ts does, once). */
-export function defineConvKernels(kernels: ConvKernels): void {
-  if (defined !== undefined && defined !== kernels) throw new Error("codegen: the conv op's kernels are defined twice");
-  defined = kernels;
-}
-
-/** The conv op's kernels. */
-export function convKernels(): ConvKernels {
-  if (defined === undefined) throw new Error("codegen: the conv op's kernels are not defined (whatever starts a program imports src/ops/index.ts, which hands them over)");
-  return defined;
 }

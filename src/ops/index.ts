@@ -4,18 +4,20 @@
 // imported once by whatever starts a program (the driver, the package entries, the tests' setup).
 // The references are handed over by ./reference.ts, which only the tests import.
 
-import { defineConvKernels } from '../codegen/conv-kernels.js';
+import { defineOpKernels } from '../codegen/op-kernels.js';
 import { defineStepKernels } from '../codegen/step-op.js';
 import { defineExportOps } from '../export/op.js';
 import { defineGraphOps } from '../ir/node.js';
 import { EXPORT_OPS } from './export.js';
 import { GRAPH_OPS } from './graph.js';
 import { STEP_KERNELS } from './kernels.js';
+import { bnKernels } from './bn/kernels.js';
 import { convKernels } from './conv/kernels.js';
+import { reluKernels } from './relu/kernels.js';
 
 defineGraphOps(GRAPH_OPS);
 defineStepKernels(STEP_KERNELS);
-defineConvKernels(convKernels);
+defineOpKernels({ conv: convKernels, bn: bnKernels, relu: reluKernels });
 defineExportOps(EXPORT_OPS);
 
 // Each op's folder adds its node type to the IR's NodeTypes (and its kernels to codegen's

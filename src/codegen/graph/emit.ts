@@ -10,7 +10,7 @@ import { convPacking } from '../../program/param-layout.js';
 import { convWeightPadding } from '../conv-layout.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
 import { genArgmax, genSoftmax, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
-import { convKernels } from '../conv-kernels.js';
+import { opKernels } from '../op-kernels.js';
 import { hasStepKernels, stepKernels } from '../step-op.js';
 import { dispatchLimits, type DispatchLimits } from '../kernels/common.js';
 import type { BufferKind, ParamSource, PlanBody, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
@@ -125,7 +125,7 @@ class Emitter {
     const bBuf = this.paramBuffer(`${c.name}.packed_bias`, blocks * tile.ocb * 4, { kind: 'conv-bias', ...common }, label);
     const slots: [string, number][] = [['x_in', c.input], ['y_out', s.anchor]];
     if (s.residual !== undefined) slots.push(['r_in', s.residual]);
-    const gen = convKernels().forward(
+    const gen = opKernels('conv').forward(
       {
         name: label,
         ...shape,

@@ -1,18 +1,15 @@
 // The kernel generators of codegen's own steps and of the elementwise chain, one file each; the
 // shared pieces are in common.ts and train-common.ts. The ops' kernels are in their folders of
-// src/ops/ (conv, pooling, fc), which codegen reaches through its contracts (conv-kernels.ts,
-// step-op.ts).
+// src/ops/ (conv, batch norm, ReLU, pooling, fc), which codegen reaches through its contracts
+// (op-kernels.ts, step-op.ts).
 
 export * from './common.js';
 export * from './train-common.js';
 export * from './ewise.js';
 export * from './softmax.js';
 export * from './argmax.js';
-export * from './bn-stats.js';
-export * from './bn-finalize.js';
 export * from './chain-bwd.js';
 export * from './chain-bwd-reduce.js';
 export * from './chain-bwd-finalize.js';
-export * from './relu-mask-dm.js';
 export * from './loss.js';
 export * from './sgd.js';

@@ -8,12 +8,11 @@ import {
   genChainBwd,
   genChainBwdFinalize,
   genChainBwdReduce,
-  genReluMaskDm,
   type BufView,
   type ChainBwdSpec,
 } from '../kernels/index.js';
 import type { ConvGeometry } from '../conv-layout.js';
-import { convKernels } from '../conv-kernels.js';
+import { opKernels } from '../op-kernels.js';
 import { hasStepKernels, stepKernels } from '../step-op.js';
 import type { TrainBuilder } from './builder.js';
 import { chainNames, type TrainStep } from './forward.js';
@@ -57,7 +56,7 @@ function chain(x: BackwardContext, s: ChainStep): void {
   const maskParam = s.relu?.mask !== undefined ? x.store.paramOf.get(`${b.nodes[s.relu.node].name}.mask`)! : undefined;
   const mask = maskParam && s.relu?.mask ? { buffer: x.store.P, offset: maskParam.offset, granularity: s.relu.mask } : undefined;
   if (mask && relu) {
-    const dm = genReluMaskDm({ name: `${names} dM`, shape: sh, relu, g, v: x.saved.view(s.a), mask, dm: { buffer: x.store.G, offset: mask.offset, batchStride: 0, accumulate: false, granularity: mask.granularity }, uniform: x.uniform }, b.dl);
+    const dm = opKernels('relu').maskGradient({ name: `${names} dM`, shape: sh, relu, g, v: x.saved.view(s.a), mask, dm: { buffer: x.store.G, offset: mask.offset, batchStride: 0, accumulate: false, granularity: mask.granularity }, uniform: x.uniform }, b.dl);
     b.emit('backward', `${names} dM`, dm);
   }
   let bn: { x: BufView; state: number; stats: number; coef: number } | undefined;
@@ -97,17 +96,17 @@ function conv(x: BackwardContext, s: ConvStep): void {
   const tiling = dw.value;
   if (tiling.chunks > 1) {
     b.sizes.scratch = Math.max(b.sizes.scratch, tiling.chunks * tiling.size4 * 16);
-    b.emit('backward', `${c.name} dW partial`, convKernels().weightGradient(`${c.name} dW`, geo, xin, g, { buffer: b.scratch, offset4: 0 }, tiling, b.dl, sg), b.convFlops(c), dw.record);
+    b.emit('backward', `${c.name} dW partial`, opKernels('conv').weightGradient(`${c.name} dW`, geo, xin, g, { buffer: b.scratch, offset4: 0 }, tiling, b.dl, sg), b.convFlops(c), dw.record);
     const sum = b.scheduler.dwReduce(`${c.name} dW reduce`, tiling.chunks, dw);
-    const reduce = convKernels().weightGradientSum(`${c.name} dW reduce`, b.scratch, { buffer: store.G, offset4: wp.offset / 4 }, tiling.size4, tiling.chunks, sum.value.wg, b.dl, sum.value.lanes);
+    const reduce = opKernels('conv').weightGradientSum(`${c.name} dW reduce`, b.scratch, { buffer: store.G, offset4: wp.offset / 4 }, tiling.size4, tiling.chunks, sum.value.wg, b.dl, sum.value.lanes);
     b.emit('backward', `${c.name} dW`, reduce, 0, sum.record);
   } else {
-    b.emit('backward', `${c.name} dW`, convKernels().weightGradient(`${c.name} dW`, geo, xin, g, { buffer: store.G, offset4: wp.offset / 4 }, tiling, b.dl, sg), b.convFlops(c), dw.record);
+    b.emit('backward', `${c.name} dW`, opKernels('conv').weightGradient(`${c.name} dW`, geo, xin, g, { buffer: store.G, offset4: wp.offset / 4 }, tiling, b.dl, sg), b.convFlops(c), dw.record);
   }
-  if (c.bias) b.emit('backward', `${c.name} db`, convKernels().biasGradient(geo, g, { buffer: store.G, offset: store.paramOf.get(`${c.name}.bias`)!.offset }, b.dl));
+  if (c.bias) b.emit('backward', `${c.name} db`, opKernels('conv').biasGradient(geo, g, { buffer: store.G, offset: store.paramOf.get(`${c.name}.bias`)!.offset }, b.dl));
   if (grads.needed[c.input]) {
     const dx = b.scheduler.convDx(`${c.name} dX`, geo);
-    b.emit('backward', `${c.name} dX`, convKernels().inputGradient(`${c.name} dX`, geo, g, grads.target(c.input), { buffer: store.P, offset: wp.offset }, dx.value, b.dl, sg), b.convFlops(c), dx.record);
+    b.emit('backward', `${c.name} dX`, opKernels('conv').inputGradient(`${c.name} dX`, geo, g, grads.target(c.input), { buffer: store.P, offset: wp.offset }, dx.value, b.dl, sg), b.convFlops(c), dx.record);
   }
 }
 

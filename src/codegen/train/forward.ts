@@ -7,8 +7,8 @@
 import { BN_EPS, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
 import { convPacking } from '../../program/param-layout.js';
 import type { ChainStep, ConvStep, FusedStep, Fusion, SimpleStep } from '../graph/state.js';
-import { genBnFinalize, genBnStats, type BufView } from '../kernels/index.js';
-import { convKernels } from '../conv-kernels.js';
+import type { BufView } from '../kernels/index.js';
+import { opKernels } from '../op-kernels.js';
 import { hasStepKernels, stepKernels } from '../step-op.js';
 import type { SlotRange, TrainBuilder } from './builder.js';
 import type { TrainPhase } from './types.js';
@@ -47,7 +47,7 @@ function conv(x: ForwardContext, s: ConvStep): void {
   const y = fwd.view(c.id);
   const spec = { name: c.name, ...convShapeOf(b.nodes, c, b.batch) };
   const views = { input: { batchStride: xin.batchStride, offset: xin.offset }, output: { batchStride: y.batchStride, offset: y.offset } };
-  const gen = convKernels().forward({ ...spec, ...views, tile, subgroupSize: b.subgroupSize }, {}, b.dl);
+  const gen = opKernels('conv').forward({ ...spec, ...views, tile, subgroupSize: b.subgroupSize }, {}, b.dl);
   const biasBytes = convPacking(c.outChannels, c.groups, tile.ocb).blocks * tile.ocb * 4;
   b.sizes.zeros = Math.max(b.sizes.zeros, biasBytes);
   const bias = c.bias ? paramRange(store, `${c.name}.bias`) : { buffer: b.zeros, offset: 0, size: biasBytes };
@@ -65,10 +65,10 @@ function chain(x: ForwardContext, s: ChainStep): void {
     const red = b.scheduler.reduction(`${bnName} stats`, 'bn_stats', sh.c, b.batch, sh.h * sh.w);
     const { split, wg } = red.value;
     b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * split.chunks * 8);
-    b.emit('forward', `${bnName} batch statistics`, genBnStats(`${bnName} stats`, sh, fwd.view(s.a), b.scratch, split, wg, b.dl), 0, red.record);
+    b.emit('forward', `${bnName} batch statistics`, opKernels('bn').stats(`${bnName} stats`, sh, fwd.view(s.a), b.scratch, split, wg, b.dl), 0, red.record);
     const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, running: x.bn.R };
     const merge = b.scheduler.reductionSum(`${bnName} finalize`, split.chunks, red);
-    const finalize = genBnFinalize(sh, bufs, off, split, merge.value.wg, { eps: BN_EPS, momentum: x.bnMomentum });
+    const finalize = opKernels('bn').finalize(sh, bufs, off, split, merge.value.wg, { eps: BN_EPS, momentum: x.bnMomentum });
     b.emit('forward', `${bnName} batch statistics (merge)`, finalize, 0, merge.record);
   }
   applyChain(x, s, fwd.view(s.anchor), 'forward', `${chainNames(b, s)} forward`);

@@ -11,7 +11,7 @@ import { convPacking } from '../../program/param-layout.js';
 import { convWeightPadding, packedConvSize, type ConvTile } from '../conv-layout.js';
 import type { Chosen } from '../schedule/scheduler.js';
 import { checkBinding } from '../device-limits.js';
-import type { BnOffsets } from '../kernels/index.js';
+import type { BnOffsets } from '../op-kernels.js';
 import type { TrainBuilder } from './builder.js';
 import { ALIGN, alignUp, type ParamEntry, type ParamLayout, type RunningEntry } from './types.js';
 
