@@ -20,5 +20,9 @@ fn element(e: u32) {
   for (var i = 0u; i < PLANE; i++) {
     acc += {{x_in}}[base + i];
   }
-  {{y_out}}[n * OUT_BATCH_STRIDE + OUT_OFFSET + c] = {{REDUCE}} * {{INV_HW}};
+//#if VEC4
+  {{y_out}}[n * OUT_BATCH_STRIDE + OUT_OFFSET + c] = (acc.x + acc.y + acc.z + acc.w) * {{INV_HW}};
+//#else
+  {{y_out}}[n * OUT_BATCH_STRIDE + OUT_OFFSET + c] = acc * {{INV_HW}};
+//#endif
 }

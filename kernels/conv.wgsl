@@ -11,8 +11,7 @@
 //
 // Weights are in the packed layout (kernels/lib/packed_conv.wgsl), read as vec4s: vec4 v of a
 // block's lanes holds output channels ocl + 4v .. ocl + 4v + 3 of output block ob (zero past the
-// end of a group's channels). Without subgroups every lane reads the vec4s it needs. With subgroups (the ENABLE
-// placeholder is `enable subgroups;`), each lane of a subgroup loads a different vec4 of the row
+// end of a group's channels). Without subgroups every lane reads the vec4s it needs. With subgroups (SUBGROUPS), each lane of a subgroup loads a different vec4 of the row
 // and subgroupBroadcast hands all lanes all of them: lavapipe executes a load whose address it
 // cannot prove uniform lane by lane, so this does SG times fewer loads (measured: 2.5-3x faster
 // 3x3 convs). Every statement of the body is then in uniform control flow: rows outside the
@@ -27,7 +26,7 @@
 // they may fall outside the row. The epilogue stores 4 pixels of a channel as a vec4 when rows are
 // 4-aligned (VEC_OUT, through kernels/lib/store_loop.wgsl), else pixel by pixel.
 
-{{ENABLE}}
+//#include enables
 {{BINDINGS}}
 //#include packed_conv
 
@@ -42,9 +41,7 @@ const NX: u32 = {{NX}};            // workgroups along x (the rest go along z)
 const ROW_BLOCKS: u32 = {{ROW_BLOCKS}};  // blocks of RB output rows per image
 //#endif
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{LANE}}) {
-{{LANE_DECL}}
+//#include subgroup_entry
   // No early return: the driver loads uniform weights once per SIMD batch only outside control
   // flow, so lanes past the end compute a clamped block and skip the stores.
   let s_raw = (wid.x + wid.z * NX) * {{WG}}u + lid;

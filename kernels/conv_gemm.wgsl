@@ -13,7 +13,7 @@
 // Weights are in the packed layout of the direct kernel (kernels/lib/packed_conv.wgsl), read one
 // float at a time.
 
-{{ENABLE}}
+//#include enables
 {{BINDINGS}}
 //#include packed_conv
 //#include conv_forward

@@ -30,5 +30,9 @@ fn element(e: u32) {
     acc = fma({{wgt}}[wb + i], {{x_in}}[xb + i], acc);
 //#endif
   }
-  {{y_out}}[n * {{OUT_BS}} + {{OUT_OFF}} + o] = {{REDUCE}} + {{bias}}[o];
+//#if VEC4
+  {{y_out}}[n * {{OUT_BS}} + {{OUT_OFF}} + o] = (acc.x + acc.y + acc.z + acc.w) + {{bias}}[o];
+//#else
+  {{y_out}}[n * {{OUT_BS}} + {{OUT_OFF}} + o] = acc + {{bias}}[o];
+//#endif
 }

@@ -41,7 +41,11 @@ fn element(e: u32) {
 //#else
   let count = f32(n1 - n0) * args.PLANE_ELEMS;
 //#endif
-  let mean = {{REDUCE_ACC}} / count;
+//#if VEC4
+  let mean = (acc.x + acc.y + acc.z + acc.w) / count;
+//#else
+  let mean = acc / count;
+//#endif
   var q = {{T}}(0.0);
   for (var n = n0; n < n1; n++) {
     let base = n * args.X_BS + args.X_OFF + c * args.PLANE;
@@ -54,5 +58,9 @@ fn element(e: u32) {
       q = fma(d, d, q);
     }
   }
-  {{part}}[e] = vec2<f32>(mean, {{REDUCE_Q}});
+//#if VEC4
+  {{part}}[e] = vec2<f32>(mean, (q.x + q.y + q.z + q.w));
+//#else
+  {{part}}[e] = vec2<f32>(mean, q);
+//#endif
 }

@@ -46,7 +46,11 @@ fn element(i: u32) {
 //#if RELU
     if (on) {
 //#if MASK
-      gv = select(gv * ({{T}}(1.0) - {{MASK_AT}}), gv, {{o_in}}[o0 + k] > {{T}}(0.0));
+//#if MASK_PIXEL
+      gv = select(gv * ({{T}}(1.0) - clamp({{mask}}[{{M_OFF}} + (c - args.RELU_START) * args.PLANE + p], {{T}}(0.0), {{T}}(1.0))), gv, {{o_in}}[o0 + k] > {{T}}(0.0));
+//#else
+      gv = select(gv * ({{T}}(1.0) - clamp({{T}}({{mask}}[{{M_OFF}} + c - args.RELU_START]), {{T}}(0.0), {{T}}(1.0))), gv, {{o_in}}[o0 + k] > {{T}}(0.0));
+//#endif
 //#else
       gv = select({{T}}(0.0), gv, {{o_in}}[o0 + k] > {{T}}(0.0));
 //#endif
@@ -63,7 +67,11 @@ fn element(i: u32) {
 //#if BN
     let d = kc.x * gv + kc.y * ({{x_in}}[x0 + k] - kc.w) + kc.z;
 //#else
-    let d = gv{{SCALE_A}};
+//#if SCALED
+    let d = gv * {{SCALE_A}};
+//#else
+    let d = gv;
+//#endif
 //#endif
 //#if ACC_A
     {{ta}}[ia + k] = {{ta}}[ia + k] + d;

@@ -47,7 +47,11 @@ fn element(e: u32) {
       if (masked) {
 //#if MASK
         // SNL's partial ReLU: scaled by 1 - m where the output is not positive (chain_bwd.wgsl).
-        gv = select(gv * ({{T}}(1.0) - {{MASK_AT}}), gv, {{o_in}}[ob + p] > {{T}}(0.0));
+//#if MASK_PIXEL
+        gv = select(gv * ({{T}}(1.0) - clamp({{mask}}[{{M_OFF}} + (c - args.RELU_START) * args.PLANE + p], {{T}}(0.0), {{T}}(1.0))), gv, {{o_in}}[ob + p] > {{T}}(0.0));
+//#else
+        gv = select(gv * ({{T}}(1.0) - clamp({{T}}({{mask}}[{{M_OFF}} + c - args.RELU_START]), {{T}}(0.0), {{T}}(1.0))), gv, {{o_in}}[ob + p] > {{T}}(0.0));
+//#endif
 //#else
         gv = select({{T}}(0.0), gv, {{o_in}}[ob + p] > {{T}}(0.0));
 //#endif
@@ -57,5 +61,9 @@ fn element(e: u32) {
       sgx = fma(gv, {{x_in}}[xb + p] - mean, sgx);
     }
   }
-  {{part}}[e] = vec2<f32>({{REDUCE_SG}}, {{REDUCE_SGX}} * {{st}}[args.ST_OFF + 2u * c + 1u]);
+//#if VEC4
+  {{part}}[e] = vec2<f32>((sg.x + sg.y + sg.z + sg.w), (sgx.x + sgx.y + sgx.z + sgx.w) * {{st}}[args.ST_OFF + 2u * c + 1u]);
+//#else
+  {{part}}[e] = vec2<f32>(sg, sgx * {{st}}[args.ST_OFF + 2u * c + 1u]);
+//#endif
 }

@@ -9,7 +9,7 @@
 // x WG consecutive input channels, all from workgroup_id, so every loop bound is uniform. Each
 // lane's tile is OVB*4 output channels x its input channel x KYB rows of K taps (vec4 accumulators
 // over 4 output channels). Within a row the output columns go PXB at a time: the OVB*4 x PXB dy
-// values are the same for every lane, so with subgroups (ENABLE = `enable subgroups;`) each lane
+// values are the same for every lane, so with subgroups (SUBGROUPS) each lane
 // loads a few of them and subgroupBroadcast hands them to all; the (PXB-1)*S + K input columns of
 // each tap row are the lane's own. The tile is written in the forward kernel's packed layout
 // (kernels/lib/packed_conv.wgsl) as vec4s; lanes past a group's last output channel
@@ -21,7 +21,7 @@
 // an overhanging last block can reach past it (COL_CHECK), or, on 4-aligned rows, as aligned quads
 // (VEC_X: qi_, qv_, qc_ give a quad's index, whether it is inside the row, and the index clamped).
 
-{{ENABLE}}
+//#include enables
 {{BINDINGS}}
 //#include packed_conv
 
@@ -49,9 +49,7 @@ const PXB: u32 = {{PXB}};
 const XB: u32 = {{XB}};                // column blocks per output row
 const NX: u32 = {{NX}};
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{LANE}}) {
-{{LANE_DECL}}
+//#include subgroup_entry
   let L = wid.x + wid.z * NX;
   if (L >= GROUPS_X) {
     return;

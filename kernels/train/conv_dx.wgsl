@@ -16,13 +16,13 @@
 // (rv_) and its clamped start (ro_); per dy column oxb + eq, either the same (cv_, cx_) or, at
 // stride 1 on 4-aligned rows, the aligned quad holding it (qi_, qv_, qc_: index, inside, clamped).
 //
-// Weights are in the forward kernel's packed layout (kernels/lib/packed_conv.wgsl). With subgroups (ENABLE = `enable subgroups;`) each lane loads a
+// Weights are in the forward kernel's packed layout (kernels/lib/packed_conv.wgsl). With subgroups (SUBGROUPS) each lane loads a
 // different one of the ICB*K*K weights of the channel and subgroupBroadcast hands every lane all
 // of them (on a CPU driver a load at a lane-uniform address is still done lane by lane); the whole
 // body is then in uniform control flow: out-of-image reads are clamped and masked with select, and
 // lanes past the end compute a clamped block and skip the stores.
 
-{{ENABLE}}
+//#include enables
 {{BINDINGS}}
 //#include packed_conv
 
@@ -37,9 +37,7 @@ const YB: u32 = {{YB}};              // row blocks per image
 const SPATIAL: u32 = {{SPATIAL}};    // batch * YB * XB
 const NX: u32 = {{NX}};
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{{LANE}}) {
-{{LANE_DECL}}
+//#include subgroup_entry
   let s_raw = (wid.x + wid.z * NX) * {{WG}}u + lid;
   let live = s_raw < SPATIAL;
   let s = min(s_raw, SPATIAL - 1u);

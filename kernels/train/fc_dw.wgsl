@@ -25,7 +25,14 @@ fn element(e: u32) {
       acc = fma({{T}}({{g_in}}[n * G_BATCH_STRIDE + G_OFFSET + o]), {{x_in}}[n * X_BATCH_STRIDE + X_OFFSET + i], acc);
     }
     let at = GW_OFFSET + e * {{VEC}}u;
-{{STORE}}
+//#if VEC4
+    {{grad}}[at + 0u] = acc.x;
+    {{grad}}[at + 1u] = acc.y;
+    {{grad}}[at + 2u] = acc.z;
+    {{grad}}[at + 3u] = acc.w;
+//#else
+    {{grad}}[at] = acc;
+//#endif
   } else {
     let o = e - OUT * IN;
     var s = 0.0;

@@ -22,7 +22,7 @@ export interface ConvKernelSpec extends ConvShape {
   tile: ConvTile;
   /**
    * Subgroup width to share weight loads across lanes (subgroupBroadcast); 0 or absent: no
-   * subgroups. At most the device's smallest subgroup size (see subgroupValues).
+   * subgroups. At most the device's smallest subgroup size (see kernelFeatures).
    */
   subgroupSize?: number;
   /** Read aligned input quads as vec4s where possible (default true). */

@@ -1,8 +1,8 @@
 // Backward of a chain with batch norm, first phase: per-chunk partial sums for d(gamma, beta).
 
 import type { ReductionSplit } from '../schedule/reduction.js';
-import { type ChainBwdSpec, maskRead } from './chain-bwd.js';
-import { argU, type DispatchLimits, sumLanes } from './common.js';
+import { type ChainBwdSpec, maskSlot } from './chain-bwd.js';
+import { argU, type DispatchLimits } from './common.js';
 import { build, chunkedReduction, type SlotDef, type TrainKernel, argUnits, vecFor, reads, writes } from './train-common.js';
 
 /** The partial sums of `split` (its reduction schedule's), `wg` invocations per workgroup. */
@@ -22,7 +22,7 @@ export function genChainBwdReduce(
   const r = chunkedReduction(s.name, sh, vec, split, wg, limits);
   const slots: SlotDef[] = [reads('g_in', s.g.buffer, `array<${T}>`)];
   if (relu) slots.push(reads('o_in', s.out!.buffer, `array<${T}>`));
-  const mask = relu && s.mask ? maskRead(s.mask, vec, 'args.PLANE', 'args.RELU_START', s.name) : undefined;
+  const mask = relu && s.mask ? maskSlot(s.mask, vec, s.name) : undefined;
   if (mask) slots.push(mask.slot);
   slots.push(reads('x_in', s.bn.x.buffer, `array<${T}>`));
   slots.push(reads('st', s.bn.state));
@@ -30,8 +30,8 @@ export function genChainBwdReduce(
   return build(
     'train/chain_bwd_reduce',
     slots,
-    { WG: r.wg, T, REDUCE_SG: sumLanes(vec, 'sg'), REDUCE_SGX: sumLanes(vec, 'sgx'), MASK_AT: mask?.at ?? '' },
-    { RELU: !!relu, MASK: !!mask, ...r.flags },
+    { WG: r.wg, T, ...(mask ? { M_OFF: mask.offset } : {}) },
+    { RELU: !!relu, MASK: !!mask, MASK_PIXEL: s.mask?.granularity === 'pixel', VEC4: vec === 4, ...r.flags },
     r.wg,
     r.workgroups,
     undefined,

@@ -35,18 +35,14 @@ export interface MaskView {
 }
 
 /**
- * The mask slot of a kernel with vector type T, and the WGSL expression of the effective mask of
- * channel `c`, plane position `p` (p in units of T): the stored entry clamped to [0, 1] (training
- * may move it outside). A per-pixel mask is read in T units (its plane is the activation's), a
- * per-channel one as an f32 splat over the lanes.
+ * The mask slot of a kernel with vector type T, and where the mask starts for the template's read
+ * of it (MASK_PIXEL, M_OFF): a per-pixel mask is read in T units (its plane is the activation's),
+ * a per-channel one as an f32 splat over the lanes.
  */
-export function maskRead(m: MaskView, vec: 1 | 4, plane: string, start: string, what: string): { slot: SlotDef; at: string } {
+export function maskSlot(m: MaskView, vec: 1 | 4, what: string): { slot: SlotDef; offset: string } {
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
-  const clamped = (e: string) => `clamp(${e}, ${T}(0.0), ${T}(1.0))`;
-  if (m.granularity === 'pixel') {
-    return { slot: reads('mask', m.buffer, `array<${T}>`), at: clamped(`{{mask}}[${tUnits(m.offset, vec, what)} + (c - ${start}) * ${plane} + p]`) };
-  }
-  return { slot: reads('mask', m.buffer, 'array<f32>'), at: clamped(`${T}({{mask}}[${u(m.offset)} + c - ${start}])`) };
+  if (m.granularity === 'pixel') return { slot: reads('mask', m.buffer, `array<${T}>`), offset: tUnits(m.offset, vec, what) };
+  return { slot: reads('mask', m.buffer, 'array<f32>'), offset: u(m.offset) };
 }
 
 /** The vector width genChainBwd reads `s`'s elements in: 4 where the plane and every view are multiples of 4. */
@@ -74,7 +70,7 @@ export function genChainBwd(s: ChainBwdSpec, schedule: ElementwiseSchedule, limi
   const bn = s.bn && s.a ? s.bn : undefined;
   const slots: SlotDef[] = [reads('g_in', s.g.buffer, `array<${T}>`)];
   if (relu) slots.push(reads('o_in', s.out!.buffer, `array<${T}>`));
-  const mask = relu && s.mask ? maskRead(s.mask, vec, 'args.PLANE', 'args.RELU_START', s.name) : undefined;
+  const mask = relu && s.mask ? maskSlot(s.mask, vec, s.name) : undefined;
   if (mask) slots.push(mask.slot);
   if (bn) {
     slots.push(reads('x_in', bn.x.buffer, `array<${T}>`));
@@ -83,11 +79,12 @@ export function genChainBwd(s: ChainBwdSpec, schedule: ElementwiseSchedule, limi
   if (s.a) slots.push(writes('ta', s.a.buffer, `array<${T}>`));
   if (s.b) slots.push(writes('tb', s.b.buffer, `array<${T}>`));
   const vu = (n: number) => argUnits(n, vec, s.name);
+  const scaled = s.scaleA !== undefined && s.scaleA !== 1;
   return build(
     'train/chain_bwd',
     slots,
-    { SCALE_A: s.scaleA !== undefined && s.scaleA !== 1 ? ` * ${f(s.scaleA)}` : '', WG: wg, T, RUN: schedule.run, MASK_AT: mask?.at ?? '' },
-    { RELU: !!relu, MASK: !!mask, BN: !!bn, TA: !!s.a, TB: !!s.b, ACC_A: !!s.a?.accumulate, ACC_B: !!s.b?.accumulate },
+    { WG: wg, T, RUN: schedule.run, ...(mask ? { M_OFF: mask.offset } : {}), ...(scaled ? { SCALE_A: f(s.scaleA!) } : {}) },
+    { RELU: !!relu, MASK: !!mask, MASK_PIXEL: s.mask?.granularity === 'pixel', SCALED: scaled, BN: !!bn, TA: !!s.a, TB: !!s.b, ACC_A: !!s.a?.accumulate, ACC_B: !!s.b?.accumulate },
     wg,
     [nx, 1, nz],
     undefined,

@@ -178,10 +178,6 @@ export const workgroupFor = (invocations: number) => Math.min(64, Math.max(8, po
 /** The WGSL type of elements read `vec` floats at a time (1 or 4). */
 export const vecType = (vec: number) => (vec === 4 ? 'vec4<f32>' : 'f32');
 
-/** Sums the lanes of a `vecType(vec)` accumulator `acc` to one f32. */
-/** WGSL summing the lanes of `v` when it is a vec4 (the value itself when scalar). */
-export const sumLanes = (vec: number, v = 'acc') => (vec === 4 ? `(${v}.x + ${v}.y + ${v}.z + ${v}.w)` : v);
-
 /**
  * The template constants `<PREFIX>_BS` and `<PREFIX>_OFF` of a view: batch stride and offset in
  * units of `vec` floats. An absent view (an operand the kernel variant does not read) gives zeros.
@@ -200,26 +196,16 @@ export function viewArgs(name: string, prefix: string, view: ViewLayout | undefi
 }
 
 /**
- * ENABLE, LANE and LANE_DECL of a template that may use subgroups: on when the width `sg` is not 0.
- * A kernel generated for width `sg` shares loads within groups of `sg` lanes: lane l loads element
- * l (mod sg) of a batch and subgroupBroadcast reads lanes 0 .. sg-1. It is correct whenever the
- * device's real subgroup size is at least `sg` (and the workgroup has at least `sg` invocations):
- * lanes at or past `sg` of a wider subgroup load a copy of a valid element and are never read.
+ * The flags and value of kernels/lib/enables.wgsl and kernels/lib/subgroup_entry.wgsl: subgroups
+ * on when the width `sg` is not 0, f16 weights when `f16`. A kernel generated for width `sg` shares
+ * loads within groups of `sg` lanes: lane l loads element l (mod sg) of a batch and
+ * subgroupBroadcast reads lanes 0 .. sg-1. It is correct whenever the device's real subgroup size
+ * is at least `sg` (and the workgroup has at least `sg` invocations): lanes at or past `sg` of a
+ * wider subgroup load a copy of a valid element and are never read.
  */
-/** `values` (with its ENABLE line) enabling f16 too, when `f16`. */
-export function withF16(values: TemplateValues, f16: boolean): TemplateValues {
-  if (!f16) return values;
-  return { ...values, ENABLE: ['enable f16;', values.ENABLE].filter((e) => e !== '' && e !== undefined).join('\n') };
-}
-
-export function subgroupValues(sg: number): TemplateValues {
-  if (sg <= 0) return { ENABLE: '', LANE: '', LANE_DECL: '' };
-  if ((sg & (sg - 1)) !== 0) throw new Error(`subgroup width ${sg} is not a power of two`);
-  return {
-    ENABLE: 'enable subgroups;',
-    LANE: ', @builtin(subgroup_invocation_id) sg_id: u32',
-    LANE_DECL: `  let lane = sg_id & ${u(sg - 1)};`,
-  };
+export function kernelFeatures(sg: number, f16 = false): { values: TemplateValues; flags: Record<string, boolean> } {
+  if (sg > 0 && (sg & (sg - 1)) !== 0) throw new Error(`subgroup width ${sg} is not a power of two`);
+  return { values: sg > 0 ? { LANE_MASK: u(sg - 1) } : {}, flags: { SUBGROUPS: sg > 0, F16: f16 } };
 }
 
 /**

@@ -57,14 +57,12 @@ export function genEwise(spec: EwiseKernelSpec, schedule: ElementwiseSchedule, a
     },
     asArgs,
   );
-  const start = scalars.values.RELU_START;
   const off = relu?.maskOffset ?? 0;
   if (mask === 'pixel' && off % vec !== 0) throw new Error(`${spec.name}: mask offset ${off} is not a multiple of ${vec}`);
-  const read = mask === 'pixel' ? `{{mask}}[${u(off / vec)} + (c - ${start}) * ${scalars.values.PLANE} + p]` : `${T}({{mask}}[${u(off)} + c - ${start}])`;
-  // Training may move a mask past [0, 1]; the effective mask is clamped (docs/passes.md).
-  const maskAt = `clamp(${read}, ${T}(0.0), ${T}(1.0))`;
-  const values: TemplateValues = { ...scalars.values, T, RUN: schedule.run, MASK_AT: mask === undefined ? '' : maskAt };
-  const flags = { BN: !!spec.bn, ADD: !!spec.b, RELU: !!relu, MASK: mask !== undefined, ARGS: asArgs };
+  // A per-pixel mask is read in units of T (its plane is the activation's), a per-channel one as
+  // an f32 splat over the lanes. Training may move a mask past [0, 1]; the template clamps it.
+  const values: TemplateValues = { ...scalars.values, T, RUN: schedule.run, ...(mask === undefined ? {} : { M_OFF: u(mask === 'pixel' ? off / vec : off) }) };
+  const flags = { BN: !!spec.bn, ADD: !!spec.b, RELU: !!relu, MASK: mask !== undefined, MASK_PIXEL: mask === 'pixel', ARGS: asArgs };
   const total = runInvocations(spec.name, spec.batch * spec.c, units, schedule.run);
   return finishPerElement({ template: 'ewise', name: spec.name, total, workgroupSize: schedule.wg, slots, alias, values, flags, args: scalars.args }, limits);
 }

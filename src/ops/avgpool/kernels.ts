@@ -2,7 +2,7 @@
 // (inference and training) and the input gradient.
 
 import { f, type TemplateValues, u } from '../../codegen/template.js';
-import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, finishPerElement, fixedWorkgroup, type GeneratedKernel, type Slot, type SlotAliases, sumLanes, vecType, type ViewLayout, viewValues, workgroupFor } from '../../codegen/kernels/common.js';
+import { DEFAULT_DISPATCH_LIMITS, type DispatchLimits, finishPerElement, fixedWorkgroup, type GeneratedKernel, type Slot, type SlotAliases, vecType, type ViewLayout, viewValues, workgroupFor } from '../../codegen/kernels/common.js';
 import { type BufView, build, type GradTarget, grid, type PlaneShape, reads, type TrainKernel, tUnits, vecFor, WG, writes } from '../../codegen/kernels/train-common.js';
 import type { StepKernels } from '../../codegen/step-op.js';
 import type { AvgPoolNode } from './graph.js';
@@ -37,10 +37,9 @@ function genAvgPool(spec: AvgPoolKernelSpec, alias: SlotAliases = {}, limits = D
     ...viewValues(spec.name, 'IN', spec.input, vec),
     ...viewValues(spec.name, 'OUT', spec.output),
     T: vecType(vec),
-    REDUCE: sumLanes(vec),
     INV_HW: f(1 / plane),
   };
-  return finishPerElement({ template: 'avgpool', name: spec.name, total, workgroupSize: workgroupFor(total), slots, alias, values }, limits);
+  return finishPerElement({ template: 'avgpool', name: spec.name, total, workgroupSize: workgroupFor(total), slots, alias, values, flags: { VEC4: vec === 4 } }, limits);
 }
 
 function genAvgPoolBwd(name: string, sh: PlaneShape, g: BufView, dx: GradTarget, limits: DispatchLimits): TrainKernel {

@@ -6,7 +6,7 @@
 
 import type { BnKernels, BnOffsets } from '../../codegen/op-kernels.js';
 import type { ReductionSplit } from '../../codegen/schedule/reduction.js';
-import { argF, argU, type DispatchLimits, sumLanes } from '../../codegen/kernels/common.js';
+import { argF, argU, type DispatchLimits } from '../../codegen/kernels/common.js';
 import { type BufView, build, buildPerChannel, chunkedReduction, finalizeSlots, type PlaneShape, type TrainKernel, argUnits, vecFor, reads, writes } from '../../codegen/kernels/train-common.js';
 
 /** The partial sums of `split` (its reduction schedule's), `wg` invocations per workgroup. */
@@ -19,8 +19,8 @@ export function genBnStats(name: string, sh: PlaneShape, x: BufView, part: numbe
   return build(
     'train/bn_stats',
     [reads('x_in', x.buffer, `array<${T}>`), writes('part', part, 'array<vec2<f32>>')],
-    { WG: r.wg, T, REDUCE_ACC: sumLanes(vec, 'acc'), REDUCE_Q: sumLanes(vec, 'q') },
-    r.flags,
+    { WG: r.wg, T },
+    { ...r.flags, VEC4: vec === 4 },
     r.wg,
     r.workgroups,
     undefined,

@@ -3,7 +3,7 @@
 // gradients, each shaped by the `fc` schedule family.
 
 import type { FcSchedule } from '../../codegen/schedule/types.js';
-import { argU, DEFAULT_DISPATCH_LIMITS, type DispatchLimits, finishPerElement, type GeneratedKernel, scalarValues, type Slot, type SlotAliases, sumLanes, vecType, viewArgs, type ViewLayout } from '../../codegen/kernels/common.js';
+import { argU, DEFAULT_DISPATCH_LIMITS, type DispatchLimits, finishPerElement, type GeneratedKernel, scalarValues, type Slot, type SlotAliases, vecType, viewArgs, type ViewLayout } from '../../codegen/kernels/common.js';
 import { u } from '../../codegen/template.js';
 import { type BufView, build, fcBackward, type FcGeometry, type GradTarget, reads, type TrainKernel, writes } from '../../codegen/kernels/train-common.js';
 import type { StepKernels } from '../../codegen/step-op.js';
@@ -48,9 +48,9 @@ function genFc(spec: FcKernelSpec, alias: SlotAliases = {}, limits = DEFAULT_DIS
     { IN: argU(spec.inFeatures / vec), OUT: argU(spec.outFeatures), ...viewArgs(spec.name, 'IN', spec.input, vec), ...viewArgs(spec.name, 'OUT', spec.output) },
     asArgs,
   );
-  const values = { ...scalars.values, T: vecType(vec), REDUCE: sumLanes(vec) };
+  const values = { ...scalars.values, T: vecType(vec) };
   const workgroupSize = spec.schedule.wg;
-  return finishPerElement({ template: 'fc', name: spec.name, total, workgroupSize, slots, alias, values, flags: { ARGS: asArgs, F16W: spec.f16Weights === true }, args: scalars.args }, limits);
+  return finishPerElement({ template: 'fc', name: spec.name, total, workgroupSize, slots, alias, values, flags: { ARGS: asArgs, F16W: spec.f16Weights === true, VEC4: vec === 4 }, args: scalars.args }, limits);
 }
 
 function genFcDw(
@@ -64,7 +64,6 @@ function genFcDw(
 ): TrainKernel {
   const vec = fc.inFeatures % 4 === 0 && x.offset % 4 === 0 && x.batchStride % 4 === 0 ? 4 : 1;
   const k = fcBackward(name, fc, g, vec, (inT) => fc.outFeatures * inT + fc.outFeatures, schedule.wg, limits);
-  const store = vec === 4 ? [0, 1, 2, 3].map((c) => `    {{grad}}[at + ${u(c)}] = acc.${'xyzw'[c]};`).join('\n') : '    {{grad}}[at] = acc;';
   return build(
     'train/fc_dw',
     [reads('g_in', g.buffer), reads('x_in', x.buffer, `array<${k.T}>`), writes('grad', grad.buffer)],
@@ -76,9 +75,8 @@ function genFcDw(
       GW_OFF: u(grad.weight),
       GB_OFF: u(grad.bias),
       VEC: vec,
-      STORE: store,
     },
-    {},
+    { VEC4: vec === 4 },
     schedule.wg,
     k.workgroups,
   );

@@ -4,7 +4,7 @@
 import { u, type TemplateValues } from '../../../codegen/template.js';
 import { packedConvValues, type ConvShape, type ConvTile } from '../../../codegen/conv-layout.js';
 import { DeviceLimitError } from '../../../codegen/device-limits.js';
-import { type DispatchLimits, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, withF16 } from '../../../codegen/kernels/common.js';
+import { type DispatchLimits, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, kernelFeatures } from '../../../codegen/kernels/common.js';
 import { checkGemmTiles, type GemmTiles, gemmTiles } from '../../../codegen/schedule/gemm-tiles.js';
 import { type ForwardConvViews, forwardConvValues } from './conv-forward-values.js';
 
@@ -56,7 +56,6 @@ export function genConvGemm(spec: GemmConvSpec, alias: SlotAliases, limits: Disp
   const k = spec.kernel;
   const cig = spec.inC / spec.groups;
   const values: TemplateValues = {
-    ...withF16({ ENABLE: '' }, spec.f16Weights === true),
     ...forwardConvValues(spec, { ih: spec.inH, iw: spec.inW, oh: spec.outH, ow: spec.outW }),
     ...(relu ? { RELU_START: u(relu.start), RELU_END: u(relu.end) } : {}),
     KK: u(k * k),
@@ -64,5 +63,5 @@ export function genConvGemm(spec: GemmConvSpec, alias: SlotAliases, limits: Disp
     NX: u(nx),
     ...packedConvValues({ inC: spec.inC, outC: spec.outC, groups: spec.groups, kernel: k, ocb }),
   };
-  return finish('conv_gemm', slots, alias, values, { RESIDUAL: !!spec.residual, RELU: relu !== undefined }, wg, [nx, yBlocks, nz]);
+  return finish('conv_gemm', slots, alias, values, { RESIDUAL: !!spec.residual, RELU: relu !== undefined, ...kernelFeatures(0, spec.f16Weights === true).flags }, wg, [nx, yBlocks, nz]);
 }

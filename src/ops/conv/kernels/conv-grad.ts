@@ -6,7 +6,7 @@
 import { type TemplateValues, u } from '../../../codegen/template.js';
 import { convBlocks, convDims, packedConvValues, planeValues, type ConvGeometry } from '../../../codegen/conv-layout.js';
 import { DeviceLimitError } from '../../../codegen/device-limits.js';
-import { type DispatchLimits, type KernelArgs, splitTiles, subgroupValues, viewValues } from '../../../codegen/kernels/common.js';
+import { type DispatchLimits, type KernelArgs, splitTiles, kernelFeatures, viewValues } from '../../../codegen/kernels/common.js';
 import { type BufView, build, type SlotDef, type TrainKernel } from '../../../codegen/kernels/train-common.js';
 
 export interface ConvGradKernel {
@@ -37,6 +37,7 @@ export function buildConvGrad(k: ConvGradKernel): TrainKernel {
     throw new DeviceLimitError(`${k.name}: ${k.g.inC} input channels need ${yBlocks} workgroups along y, above the device's maxComputeWorkgroupsPerDimension (${k.limits.maxComputeWorkgroupsPerDimension})`);
   }
   const { nx, nz } = splitTiles(tiles, k.limits, k.name);
+  const features = k.subgroupSize === undefined ? undefined : kernelFeatures(k.subgroupSize);
   const views = Object.entries(k.views).map(([prefix, v]) => viewValues(k.name, prefix, v));
   return build(
     k.template,
@@ -51,10 +52,10 @@ export function buildConvGrad(k: ConvGradKernel): TrainKernel {
       ...packedConvValues(k.g),
       NX: u(nx),
       WG: wg,
-      ...(k.subgroupSize === undefined ? {} : subgroupValues(k.subgroupSize)),
+      ...features?.values,
       ...k.values,
     },
-    k.flags ?? {},
+    { ...features?.flags, ...k.flags },
     wg,
     [nx, yBlocks, nz],
     undefined,

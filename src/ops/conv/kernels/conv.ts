@@ -10,7 +10,7 @@ import { genConvGemm } from './conv-gemm.js';
 import { forwardConvValues } from './conv-forward-values.js';
 import type { ConvKernelSpec } from '../../../codegen/conv-kernels.js';
 import { choose, windowTables, type ConvLayoutChoice } from './conv-window.js';
-import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, subgroupValues, withF16 } from '../../../codegen/kernels/common.js';
+import { DEFAULT_DISPATCH_LIMITS, finish, type GeneratedKernel, type Slot, type SlotAliases, splitTiles, kernelFeatures } from '../../../codegen/kernels/common.js';
 
 /**
  * The epilogue's tables and flags (kernels/lib/conv_epilogue.wgsl): per output row of the block,
@@ -78,6 +78,7 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
   const acc: TemplateItem[] = [];
   for (let px = 0; px < rb * pxb; px++) for (let v = 0; v < nv; v++) acc.push({ px, v });
   const window = windowTables(c);
+  const features = kernelFeatures(sg, spec.f16Weights === true);
   const epilogue = epilogueTables(c);
   const slots: Slot[] = [
     { name: 'x_in', type: 'array<f32>', write: false },
@@ -92,7 +93,7 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
     OBG: u(obPerGroup),
     KKNV: u(k * k * nv),
     ...packedConvValues({ inC: spec.inC, outC: spec.outC, groups: g, kernel: k, ocb }),
-    ...withF16(subgroupValues(sg), spec.f16Weights === true),
+    ...features.values,
     PXB: u(pxb),
     WB: u(c.wb),
     SPATIAL: u(spatial),
@@ -105,5 +106,5 @@ export function genConv(spec: ConvKernelSpec, alias: SlotAliases = {}, limits = 
     ...(rb > 1 ? { RB: u(rb), ROW_BLOCKS: u(rowBlocks) } : {}),
     ...(c.halo ? { SG_LAST: u(sg - 1) } : {}),
   };
-  return finish('conv', slots, alias, values, { RESIDUAL: !!spec.residual, ROWS: rb > 1, HALO: c.halo, ...window.flags, ...epilogue.flags }, wg, [nx, blocks, nz]);
+  return finish('conv', slots, alias, values, { RESIDUAL: !!spec.residual, ROWS: rb > 1, HALO: c.halo, ...features.flags, ...window.flags, ...epilogue.flags }, wg, [nx, blocks, nz]);
 }
