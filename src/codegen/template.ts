@@ -261,17 +261,18 @@ function renderBlocks(scope: Scope, blocks: Block[], out: string[]): void {
   }
 }
 
-/** Every global flag the blocks test, so that a missing one is refused even in a block that is dropped. */
-function checkFlags(name: string, blocks: Block[], flags: Record<string, boolean>): void {
+/** Every global flag the blocks test, with its first line: a missing one is refused even where its block is dropped. */
+function testedFlags(blocks: Block[], into = new Map<string, number>()): Map<string, number> {
   for (const b of blocks) {
     if (b.kind === 'if') {
-      if (!b.ref && !(b.cond in flags)) throw new Error(`kernel template ${name}:${b.line}: flag ${b.cond} not given`);
-      checkFlags(name, b.then, flags);
-      checkFlags(name, b.else, flags);
+      if (!b.ref && !into.has(b.cond)) into.set(b.cond, b.line);
+      testedFlags(b.then, into);
+      testedFlags(b.else, into);
     } else if (b.kind === 'for') {
-      checkFlags(name, b.body, flags);
+      testedFlags(b.body, into);
     }
   }
+  return into;
 }
 
 interface ParsedTemplate {
@@ -283,6 +284,8 @@ interface ParsedTemplate {
   tables: Set<string>;
   /** Every `{{NAME}}` of the text, rendered or not. */
   names: Set<string>;
+  /** The flags the blocks test, with the line of the first test of each. */
+  flags: Map<string, number>;
 }
 
 /** The tables of the values that the blocks' `//#for`s walk (not the tables inside items). */
@@ -306,7 +309,7 @@ function parsedTemplate(name: string, text: string): ParsedTemplate {
   const source = expandIncludes(name, text, loadTemplate);
   const blocks = parseBlocks(name, source);
   const names = new Set([...source.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]));
-  const entry = { text, source, blocks, tables: walkedTables(blocks), names };
+  const entry = { text, source, blocks, tables: walkedTables(blocks), names, flags: testedFlags(blocks) };
   parsed.set(name, entry);
   return entry;
 }
@@ -323,8 +326,9 @@ export function instantiate(
   templateSource: string = loadTemplate(name),
   slots: Record<string, string> = {},
 ): string {
-  const { blocks, tables, names } = parsedTemplate(name, templateSource);
-  checkFlags(name, blocks, flags);
+  const parsedText = parsedTemplate(name, templateSource);
+  const { blocks, tables, names } = parsedText;
+  for (const [flag, line] of parsedText.flags) if (!(flag in flags)) throw new Error(`kernel template ${name}:${line}: flag ${flag} not given`);
   const out: string[] = [];
   const used = new Set<string>();
   renderBlocks({ name, values, flags, slots, items: new Map(), used }, blocks, out);
