@@ -1,12 +1,17 @@
 // CI's short fuzz budget over parse -> resolve -> passes -> lower -> plan (test/fuzz/target.ts);
 // `npm run fuzz` runs the same target for as long as asked. Bounds stated here: every input ends in
-// a result or diagnostics (no exception, no internal error), within 1 s of CPU time, and the whole run keeps
+// a result or diagnostics (no exception, no internal error), within 2 s of CPU time, and the whole run keeps
 // the heap under 1 GiB.
 import { describe, expect, it } from 'vitest';
 import { fuzzOne, fuzzRun } from './fuzz/target.js';
 
 const INPUTS = 5_000;
-const MAX_MS_PER_INPUT = 1_000;
+// The bound is for a blow-up (an input whose cost grows out of all proportion), not a benchmark.
+// The costliest input of the fixed seed's run is a real search: ResNet34 at m=64 under
+// `equalize width; deepreshape; hybrenet`, which lowers many candidate networks. It takes 0.9-1.6 s
+// of CPU on the 2-core CI machine, depending on the day's load, so 1 s failed CI without a
+// regression; 2 s keeps that input inside and still fails a blow-up.
+const MAX_MS_PER_INPUT = 2_000;
 const MAX_HEAP_BYTES = 1024 ** 3;
 // Fixed so a failure in CI reproduces; FUZZ_SEED picks another.
 const SEED = Number(process.env.FUZZ_SEED ?? 13);

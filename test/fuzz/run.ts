@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { fuzzRun, type FuzzSummary } from './target.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, seed: { type: 'string' }, 'max-ms': { type: 'string', default: '1000' } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, seed: { type: 'string' }, 'max-ms': { type: 'string', default: '2000' } } });
 const minutes = Number(values.minutes);
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
 const maxMs = Number(values['max-ms']);
