@@ -29,22 +29,24 @@ describe('ops', () => {
   it('holds in each folder only the files of the layers that define an op', () => {
     for (const op of folders) {
       const files = readdirSync(join(OPS, op)).sort();
-      // Ops that are steps of their own have kernels, and so have the fused ops with kernels of
-      // their own (the conv, with its generators in a folder beside its table); the placed ops
-      // have none, and the fused chain's kernels are codegen's.
+      // Ops that are steps of their own have kernels, and so have the fused ops (the conv, with its
+      // generators in a folder beside its table); the placed ops have none.
       const own = graphOp(asNode(op)).fusion === 'own';
       const kernels = op === 'conv' ? ['kernels', 'kernels.ts'] : own || hasOpKernels(op) ? ['kernels.ts'] : [];
       expect(files, op).toEqual(['export.ts', 'graph.ts', ...kernels, 'reference.ts']);
     }
   });
 
-  it('hands codegen the kernels of the fused ops that have kernels of their own, each an op with a folder', () => {
+  it('hands codegen the kernels of every fused op: the conv and each op of an elementwise chain', () => {
     const fused = folders.filter((op) => hasOpKernels(op));
-    expect(fused.sort()).toEqual(['bn', 'conv', 'relu']);
-    for (const op of fused) expect(graphOp(asNode(op)).fusion, op).not.toBe('own');
+    expect(fused).toEqual(folders.filter((op) => ['conv', 'chain'].includes(graphOp(asNode(op)).fusion)));
+    expect(fused).toEqual(['add', 'bn', 'conv', 'relu']);
     expect(Object.keys(opKernels('conv')).sort()).toEqual(['biasGradient', 'forward', 'inputGradient', 'weightGradient', 'weightGradientSum']);
-    expect(Object.keys(opKernels('bn')).sort()).toEqual(['finalize', 'stats']);
-    expect(Object.keys(opKernels('relu'))).toEqual(['maskGradient']);
+    // What each chain op brings besides the chain's arithmetic: a batch norm its scale and shift
+    // and its statistics' dispatches, a ReLU its SNL mask and the mask's gradient, an add nothing.
+    expect(Object.keys(opKernels('bn')).sort()).toEqual(['inferenceBuffers', 'trainBackward', 'trainBuffers', 'trainForward']);
+    expect(Object.keys(opKernels('relu')).sort()).toEqual(['inferenceBuffers', 'trainBackward', 'trainBuffers']);
+    expect(Object.keys(opKernels('add'))).toEqual([]);
   });
 
   it('gives kernels of their own to exactly the ops whose fusion role says so', () => {

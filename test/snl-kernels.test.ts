@@ -1,7 +1,6 @@
 // SNL's partial ReLU in the kernels: the elementwise forward (inference constants and training
-// arguments), the chain backward's input gradient, the batch-norm chain reduction and the mask
-// gradient, each run on the device on its own against src/ops/relu/reference.ts, and the
-// reference itself against central differences.
+// arguments), the chain backward's input gradient and the mask gradient, each run on the device on
+// its own against src/ops/relu/reference.ts, and the reference itself against central differences.
 
 import { describe, expect, it } from 'vitest';
 import { SplitMix32 } from '../src/util/rng.js';
@@ -10,7 +9,7 @@ import { maskedRelu, maskedReluBackward, maskSize, type MaskGranularity } from '
 import { genEwise } from '../src/codegen/kernels/ewise.js';
 import { genChainBwd } from '../src/codegen/kernels/chain-bwd.js';
 import { runFor } from '../src/codegen/schedule/elementwise.js';
-import { genChainBwdReduce } from '../src/codegen/kernels/chain-bwd-reduce.js';
+import { fuseGraph } from '../src/codegen/graph/fuse.js';
 import { genReluMaskDm } from '../src/ops/relu/kernels.js';
 import { DEFAULT_DISPATCH_LIMITS, type GeneratedKernel } from '../src/codegen/kernels/common.js';
 import type { TrainKernel } from '../src/codegen/kernels/train-common.js';
@@ -176,32 +175,19 @@ describe('masked ReLU kernels on the device vs the reference', () => {
       }
     });
 
-    it(`backward through batch norm: the per-channel partial sums see the masked gradient (chain_bwd_reduce): ${t.name}`, async () => {
-      // The chain's bn input xb, its mean and inv_std in the bn state; the sums are of gm and gm * xhat.
-      const xb = randT(n, c, h, w);
-      const state = new Float32Array(2 * c);
-      for (let k = 0; k < c; k++) {
-        state[2 * k] = rng.next() - 0.5;
-        state[2 * k + 1] = 0.5 + rng.next();
-      }
-      const y = maskedRelu(x, t.start, t.end, mask, t.g);
-      const dy = randT(n, c, h, w);
-      const gm = maskedReluBackward(x, dy, t.start, t.end, mask, t.g).dx.data;
-      const plane = h * w;
-      const want = new Float64Array(2 * c);
-      for (let i = 0; i < gm.length; i++) {
-        const k = Math.floor(i / plane) % c;
-        want[2 * k] += gm[i];
-        want[2 * k + 1] += gm[i] * (xb.data[i] - state[2 * k]) * state[2 * k + 1];
-      }
-      const size = c * h * w;
-      const view = (buffer: number) => ({ buffer, offset: 0, batchStride: size });
-      const split = { chunks: 1, imagesPerChunk: n, planeChunks: 1, planePerChunk: plane };
-      const k = genChainBwdReduce({ name: 'reduce', shape: { batch: n, c, h, w }, g: view(0), out: view(1), relu, mask: { buffer: 2, offset: 0, granularity: t.g }, bn: { x: view(3), state: 4, stats: 0, coef: 6 } }, 5, split, 64, DEFAULT_DISPATCH_LIMITS);
-      const got = await runBuffers(k, { 0: dy.data, 1: y.data, 2: mask, 3: xb.data, 4: state, 5: new Float32Array(2 * c) });
-      expect(relError(got[5], want)).toBeLessThan(1e-5);
-    });
   }
+});
+
+describe('an SNL-masked ReLU in the fusion', () => {
+  it('is a chain of its own, so the batch norm gradient kernels never meet a mask (their reduction applies a plain ReLU)', () => {
+    for (const convEpilogue of [true, false]) {
+      const graph = maskedGraph();
+      const { steps } = fuseGraph(graph, { fuse: true, convEpilogue });
+      const masked = graph.nodes.filter((n) => n.op === 'relu' && n.mask !== undefined).map((n) => n.id);
+      expect(masked.length).toBe(2);
+      for (const id of masked) expect(steps.find((s) => s.nodes.includes(id))?.nodes, `convEpilogue ${convEpilogue}`).toEqual([id]);
+    }
+  });
 });
 
 describe('an SNL network planned for inference on the device vs the reference executor', () => {

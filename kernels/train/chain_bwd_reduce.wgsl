@@ -45,16 +45,7 @@ fn element(e: u32) {
       var gv = {{g_in}}[gb + p];
 //#if RELU
       if (masked) {
-//#if MASK
-        // SNL's partial ReLU: scaled by 1 - m where the output is not positive (chain_bwd.wgsl).
-//#if MASK_PIXEL
-        gv = select(gv * ({{T}}(1.0) - clamp({{mask}}[{{M_OFF}} + (c - args.RELU_START) * args.PLANE + p], {{T}}(0.0), {{T}}(1.0))), gv, {{o_in}}[ob + p] > {{T}}(0.0));
-//#else
-        gv = select(gv * ({{T}}(1.0) - clamp({{T}}({{mask}}[{{M_OFF}} + c - args.RELU_START]), {{T}}(0.0), {{T}}(1.0))), gv, {{o_in}}[ob + p] > {{T}}(0.0));
-//#endif
-//#else
         gv = select({{T}}(0.0), gv, {{o_in}}[ob + p] > {{T}}(0.0));
-//#endif
       }
 //#endif
       sg += gv;

@@ -1,8 +1,9 @@
 // Hands each layer its table of the ops' definitions: the IR the graph-level ones, codegen the
-// kernels of the ops that are steps of their own, the exporters the exports. The layers look an
-// op up by name and import no op's folder, so the folders sit above all of them; this module is
-// imported once by whatever starts a program (the driver, the package entries, the tests' setup).
-// The references are handed over by ./reference.ts, which only the tests import.
+// kernels of the ops that are steps of their own and of the fused ones, the exporters the exports.
+// The layers look an op up by name and import no op's folder, so the folders sit above all of
+// them; this module is imported once by whatever starts a program (the driver, the package
+// entries, the tests' setup). The references are handed over by ./reference.ts, which only the
+// tests import.
 
 import { defineOpKernels } from '../codegen/op-kernels.js';
 import { defineStepKernels } from '../codegen/step-op.js';
@@ -11,13 +12,14 @@ import { defineGraphOps } from '../ir/node.js';
 import { EXPORT_OPS } from './export.js';
 import { GRAPH_OPS } from './graph.js';
 import { STEP_KERNELS } from './kernels.js';
+import { addKernels } from './add/kernels.js';
 import { bnKernels } from './bn/kernels.js';
 import { convKernels } from './conv/kernels.js';
 import { reluKernels } from './relu/kernels.js';
 
 defineGraphOps(GRAPH_OPS);
 defineStepKernels(STEP_KERNELS);
-defineOpKernels({ conv: convKernels, bn: bnKernels, relu: reluKernels });
+defineOpKernels({ conv: convKernels, bn: bnKernels, add: addKernels, relu: reluKernels });
 defineExportOps(EXPORT_OPS);
 
 // Each op's folder adds its node type to the IR's NodeTypes (and its kernels to codegen's

@@ -10,7 +10,7 @@ import { convPacking } from '../../program/param-layout.js';
 import { convWeightPadding } from '../conv-layout.js';
 import { checkBinding, DeviceLimitError } from '../device-limits.js';
 import { genArgmax, genSoftmax, type GeneratedKernel, type SlotAliases, type ViewLayout } from '../kernels/index.js';
-import { opKernels } from '../op-kernels.js';
+import { chainNodes, chainStage, opKernels } from '../op-kernels.js';
 import { hasStepKernels, stepKernels } from '../step-op.js';
 import { dispatchLimits, type DispatchLimits } from '../kernels/common.js';
 import type { BufferKind, ParamSource, PlanBody, PlanBuffer, PlanDispatch, PlanKernel, PlanTensor } from '../plan-types.js';
@@ -161,16 +161,10 @@ class Emitter {
       slots.push(['b_in', b]);
       slotBuffers.b_in = this.bufOf(b);
     }
-    if (chain?.bn !== undefined) {
-      const bnNode = this.graph.nodes[chain.bn];
-      slotBuffers.scale = this.paramBuffer(`${bnNode.name}.scale`, sh.c * 4, { kind: 'bn-scale', bn: bnNode.name, c: sh.c }, label);
-      slotBuffers.shift = this.paramBuffer(`${bnNode.name}.shift`, sh.c * 4, { kind: 'bn-shift', bn: bnNode.name, c: sh.c }, label);
-    }
     slots.push(['y_out', outId]);
-    if (chain?.relu?.mask !== undefined) {
-      const reluNode = this.graph.nodes[chain.relu.node];
-      const length = (chain.relu.end - chain.relu.start) * (chain.relu.mask === 'pixel' ? sh.h * sh.w : 1);
-      slotBuffers.mask = this.paramBuffer(`${reluNode.name}.mask`, length * 4, { kind: 'relu-mask', relu: reluNode.name, length }, label);
+    for (const node of chain ? chainNodes(this.graph.nodes, chain.nodes) : []) {
+      const paramBuffer = (name: string, bytes: number, param: ParamSource) => this.paramBuffer(name, bytes, param, label);
+      Object.assign(slotBuffers, chainStage(node).inferenceBuffers?.({ node, shape: { batch: this.options.batch, ...sh }, paramBuffer }));
     }
     const spec = ewiseSpecOf(label, this.options.batch, sh, this.layout(a), out, chain && { step: chain, b: b !== undefined ? this.layout(b) : undefined });
     const { gen, record } = scheduledEwise(this.scheduler, spec, this.aliases(slots), this.dl);

@@ -39,7 +39,7 @@ export interface MaskView {
  * of it (MASK_PIXEL, M_OFF): a per-pixel mask is read in T units (its plane is the activation's),
  * a per-channel one as an f32 splat over the lanes.
  */
-export function maskSlot(m: MaskView, vec: 1 | 4, what: string): { slot: SlotDef; offset: string } {
+function maskSlot(m: MaskView, vec: 1 | 4, what: string): { slot: SlotDef; offset: string } {
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
   if (m.granularity === 'pixel') return { slot: reads('mask', m.buffer, `array<${T}>`), offset: tUnits(m.offset, vec, what) };
   return { slot: reads('mask', m.buffer, 'array<f32>'), offset: u(m.offset) };

@@ -9,7 +9,5 @@ export * from './ewise.js';
 export * from './softmax.js';
 export * from './argmax.js';
 export * from './chain-bwd.js';
-export * from './chain-bwd-reduce.js';
-export * from './chain-bwd-finalize.js';
 export * from './loss.js';
 export * from './sgd.js';

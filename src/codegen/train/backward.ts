@@ -3,16 +3,10 @@
 
 import type { ConcatNode } from '../../ir/graph.js';
 import type { ChainStep, ConvStep, SimpleStep } from '../graph/state.js';
-import {
-  chainBwdVec,
-  genChainBwd,
-  genChainBwdFinalize,
-  genChainBwdReduce,
-  type BufView,
-  type ChainBwdSpec,
-} from '../kernels/index.js';
+import type { ChainBackwardPart } from '../chain-stage.js';
+import { chainBwdVec, genChainBwd, type ChainBwdSpec } from '../kernels/index.js';
 import type { ConvGeometry } from '../conv-layout.js';
-import { opKernels } from '../op-kernels.js';
+import { chainNodes, chainStage, opKernels } from '../op-kernels.js';
 import { hasStepKernels, stepKernels } from '../step-op.js';
 import type { TrainBuilder } from './builder.js';
 import { chainNames, type TrainStep } from './forward.js';
@@ -47,41 +41,18 @@ function simple(x: BackwardContext, s: SimpleStep): void {
 function chain(x: BackwardContext, s: ChainStep): void {
   const { b, grads } = x;
   const g = grads.read(s.anchor);
-  const sh = b.shapeOf(s.a);
+  const shape = b.shapeOf(s.a);
   const names = chainNames(b, s);
   const relu = s.relu ? { start: s.relu.start, end: s.relu.end } : undefined;
   // Only a ReLU range needs the chain's output (its mask).
   const out = relu && relu.end > relu.start ? x.saved.view(s.anchor) : undefined;
-  // An SNL-masked ReLU is a chain of its own (fuse.ts): its input is the forward value s.a.
-  const maskParam = s.relu?.mask !== undefined ? x.store.paramOf.get(`${b.nodes[s.relu.node].name}.mask`)! : undefined;
-  const mask = maskParam && s.relu?.mask ? { buffer: x.store.P, offset: maskParam.offset, granularity: s.relu.mask } : undefined;
-  if (mask && relu) {
-    const dm = opKernels('relu').maskGradient({ name: `${names} dM`, shape: sh, relu, g, v: x.saved.view(s.a), mask, dm: { buffer: x.store.G, offset: mask.offset, batchStride: 0, accumulate: false, granularity: mask.granularity }, uniform: x.uniform }, b.dl);
-    b.emit('backward', `${names} dM`, dm);
-  }
-  let bn: { x: BufView; state: number; stats: number; coef: number } | undefined;
-  if (s.bn !== undefined) {
-    const bnName = b.nodes[s.bn].name;
-    const off = x.bn.bnOff.get(s.bn)!;
-    const red = b.scheduler.reduction(`${names} reduce`, 'chain_bwd_reduce', sh.c, b.batch, sh.h * sh.w);
-    const { split, wg } = red.value;
-    b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * split.chunks * 8);
-    b.sizes.coef = Math.max(b.sizes.coef, sh.c * 16);
-    bn = { x: x.saved.view(s.a), state: x.bn.S, stats: off.stats, coef: b.coef };
-    const reduce = genChainBwdReduce({ name: `${names} reduce`, shape: sh, g, out, relu, bn }, b.scratch, split, wg, b.dl);
-    b.emit('backward', `${names} d(gamma, beta) partial`, reduce, 0, red.record);
-    const gp = x.store.paramOf.get(`${bnName}.gamma`)!;
-    const bp = x.store.paramOf.get(`${bnName}.beta`)!;
-    const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, grads: x.store.G, coef: b.coef };
-    const offs = { gamma: gp.offset, dgamma: gp.offset, dbeta: bp.offset, stats: off.stats };
-    const sum = b.scheduler.reductionSum(`${names} finalize`, split.chunks, red);
-    b.emit('backward', `${names} d(gamma, beta)`, genChainBwdFinalize(sh.c, b.batch * sh.h * sh.w, bufs, offs, split.chunks, sum.value.wg), 0, sum.record);
-  }
+  const stage = { names, shape, b, store: x.store, bn: x.bn, g, out, relu, input: () => x.saved.view(s.a), uniform: x.uniform };
+  // Last node first: what each op's dispatches read is the gradient that reaches it.
+  let parts: ChainBackwardPart = {};
+  for (const node of chainNodes(b.nodes, s.nodes).reverse()) parts = { ...parts, ...chainStage(node).trainBackward?.({ node, ...stage }) };
   const ta = grads.needed[s.a] ? grads.target(s.a) : undefined;
   const tb = s.b !== undefined && grads.needed[s.b] ? grads.target(s.b) : undefined;
-  if (ta || tb) {
-    chainBwd(b, `${names} dX`, { name: `${names} dX`, shape: sh, g, out, relu, ...(mask ? { mask } : {}), bn, a: ta, b: tb, scaleA: s.doubled ? 2 : 1 });
-  }
+  if (ta || tb) chainBwd(b, `${names} dX`, { name: `${names} dX`, shape, g, out, relu, ...parts, a: ta, b: tb, scaleA: s.doubled ? 2 : 1 });
 }
 
 function conv(x: BackwardContext, s: ConvStep): void {

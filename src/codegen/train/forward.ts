@@ -1,14 +1,15 @@
 // The forward half of a training step (run by the `forward` pass). The steps are the shared fusion
-// pass's (src/codegen/graph/fuse.ts) without the conv epilogue, plus a copy step per concatenation. conv is the inference
-// kernel on packed weights; batch norm runs on batch statistics (bn_stats + bn_finalize, which
-// also update the running statistics) and is applied by the inference elementwise kernel with the
-// per-channel scale/shift it computed, fused with a following residual add and ReLU range.
+// pass's (codegen/graph/fuse.ts) without the conv epilogue, plus a copy step per concatenation.
+// conv is the inference kernel on packed weights. An elementwise chain is the inference
+// elementwise kernel, after the dispatches its ops run first (chain-stage.ts): a batch norm's
+// batch statistics, which give the per-channel scale and shift the chain applies and update the
+// running statistics.
 
-import { BN_EPS, type ConcatNode, type LayerGraph } from '../../ir/graph.js';
+import type { ConcatNode, LayerGraph } from '../../ir/graph.js';
 import { convPacking } from '../../program/param-layout.js';
 import type { ChainStep, ConvStep, FusedStep, Fusion, SimpleStep } from '../graph/state.js';
 import type { BufView } from '../kernels/index.js';
-import { opKernels } from '../op-kernels.js';
+import { chainNodes, chainStage, opKernels } from '../op-kernels.js';
 import { hasStepKernels, stepKernels } from '../step-op.js';
 import type { SlotRange, TrainBuilder } from './builder.js';
 import type { TrainPhase } from './types.js';
@@ -58,19 +59,8 @@ function conv(x: ForwardContext, s: ConvStep): void {
 
 function chain(x: ForwardContext, s: ChainStep): void {
   const { b, fwd } = x;
-  if (s.bn !== undefined) {
-    const bnName = b.nodes[s.bn].name;
-    const sh = b.shapeOf(s.a);
-    const off = x.bn.bnOff.get(s.bn)!;
-    const red = b.scheduler.reduction(`${bnName} stats`, 'bn_stats', sh.c, b.batch, sh.h * sh.w);
-    const { split, wg } = red.value;
-    b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * split.chunks * 8);
-    b.emit('forward', `${bnName} batch statistics`, opKernels('bn').stats(`${bnName} stats`, sh, fwd.view(s.a), b.scratch, split, wg, b.dl), 0, red.record);
-    const bufs = { part: b.scratch, params: x.store.P, state: x.bn.S, running: x.bn.R };
-    const merge = b.scheduler.reductionSum(`${bnName} finalize`, split.chunks, red);
-    const finalize = opKernels('bn').finalize(sh, bufs, off, split, merge.value.wg, { eps: BN_EPS, momentum: x.bnMomentum });
-    b.emit('forward', `${bnName} batch statistics (merge)`, finalize, 0, merge.record);
-  }
+  const shape = b.shapeOf(s.a);
+  for (const node of chainNodes(b.nodes, s.nodes)) chainStage(node).trainForward?.({ node, shape, b, store: x.store, bn: x.bn, x: fwd.view(s.a), bnMomentum: x.bnMomentum });
   applyChain(x, s, fwd.view(s.anchor), 'forward', `${chainNames(b, s)} forward`);
 }
 
@@ -82,20 +72,15 @@ export function applyChain(x: Pick<ForwardContext, 'b' | 'fwd' | 'bn' | 'store'>
   const { b, fwd } = x;
   const a = fwd.view(s.a);
   const sh = b.shapeOf(s.a);
-  let bnSlots: Record<string, SlotRange> = {};
-  if (s.bn !== undefined) {
-    const off = x.bn.bnOff.get(s.bn)!;
-    bnSlots = { scale: { buffer: x.bn.S, offset: off.scale * 4, size: sh.c * 4 }, shift: { buffer: x.bn.S, offset: off.shift * 4, size: sh.c * 4 } };
-  }
   const bView = s.doubled ? a : s.b !== undefined ? fwd.view(s.b) : undefined;
   const slots: [string, BufView][] = [['a_in', a]];
   if (bView) slots.push(['b_in', bView]);
   slots.push(['y_out', out]);
   const name = b.nodes[s.anchor].name;
-  // An SNL mask is a parameter: bound at its (aligned) offset in the parameter buffer.
-  const maskSlot: Record<string, SlotRange> = s.relu?.mask !== undefined ? { mask: paramRange(x.store, `${b.nodes[s.relu.node].name}.mask`) } : {};
   const { gen, record } = scheduledEwise(b.scheduler, ewiseSpecOf(name, b.batch, sh, a, out, { step: s, b: bView }), b.aliasesOf(slots), b.dl, true);
-  b.emitInference(phase, label, gen, { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer }, ...bnSlots, ...maskSlot }, 0, record);
+  const ranges: Record<string, SlotRange> = { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer } };
+  for (const node of chainNodes(b.nodes, s.nodes)) Object.assign(ranges, chainStage(node).trainBuffers?.({ node, shape: sh, b, store: x.store, bn: x.bn }));
+  b.emitInference(phase, label, gen, ranges, 0, record);
 }
 
 function concat(x: ForwardContext, node: ConcatNode): void {

@@ -11,7 +11,6 @@ import { convPacking } from '../../program/param-layout.js';
 import { convWeightPadding, packedConvSize, type ConvTile } from '../conv-layout.js';
 import type { Chosen } from '../schedule/scheduler.js';
 import { checkBinding } from '../device-limits.js';
-import type { BnOffsets } from '../op-kernels.js';
 import type { TrainBuilder } from './builder.js';
 import { ALIGN, alignUp, type ParamEntry, type ParamLayout, type RunningEntry } from './types.js';
 
@@ -25,6 +24,18 @@ export interface ParamStore {
   P: number;
   G: number;
   M: number;
+}
+
+/** Offsets (floats) of one batch norm's state: in the parameter, bn-state and running buffers. */
+export interface BnOffsets {
+  gamma: number;
+  beta: number;
+  /** (mean, inv_std) pairs. */
+  stats: number;
+  scale: number;
+  shift: number;
+  runningMean: number;
+  runningVar: number;
 }
 
 export interface BnStore {

@@ -1,13 +1,24 @@
-// The batch norm's kernels of its own: its batch statistics in training, first the per-chunk
-// partial sums (kernels/train/bn_stats.wgsl), then their merge into mean, variance, scale, shift
-// and running statistics (kernels/train/bn_finalize.wgsl). Its part of the fused chain's kernels is
-// codegen's (kernels/ewise.wgsl, kernels/train/chain_bwd*.wgsl). src/ops/index.ts hands the table
-// to codegen (codegen/op-kernels.ts says what it asks).
+// The batch norm's part in an elementwise chain (codegen/chain-stage.ts). Its arithmetic is the
+// chain's kernels' (kernels/ewise.wgsl, kernels/train/chain_bwd.wgsl); its own are these:
+// - in training, the batch statistics before the chain runs: first the per-chunk partial sums
+//   (kernels/train/bn_stats.wgsl), then their merge into mean, variance, scale, shift and running
+//   statistics (kernels/train/bn_finalize.wgsl);
+// - backward, d(gamma, beta) and the coefficients of its input's gradient before the chain's
+//   gradient kernel runs: per-chunk partial sums of the gradient that reaches it, masked by the
+//   chain's ReLU range (kernels/train/chain_bwd_reduce.wgsl), then their merge
+//   (kernels/train/chain_bwd_finalize.wgsl);
+// - the per-channel scale and shift the chain's kernel reads: folded from the weights for
+//   inference, computed by the statistics in training.
+// src/ops/index.ts hands the table to codegen.
 
-import type { BnKernels, BnOffsets } from '../../codegen/op-kernels.js';
+import { BN_EPS } from '../../ir/graph.js';
+import type { ChainStageKernels, ChainTrainBackward, ChainTrainForward } from '../../codegen/chain-stage.js';
+import type { ChainBwdSpec } from '../../codegen/kernels/chain-bwd.js';
 import type { ReductionSplit } from '../../codegen/schedule/reduction.js';
 import { argF, argU, type DispatchLimits } from '../../codegen/kernels/common.js';
-import { type BufView, build, buildPerChannel, chunkedReduction, finalizeSlots, type PlaneShape, type TrainKernel, argUnits, vecFor, reads, writes } from '../../codegen/kernels/train-common.js';
+import { type BufView, build, buildPerChannel, chunkedReduction, finalizeSlots, type PlaneShape, type SlotDef, type TrainKernel, argUnits, vecFor, reads, writes } from '../../codegen/kernels/train-common.js';
+import type { BnOffsets } from '../../codegen/train/params.js';
+import type { BatchNormNode } from './graph.js';
 
 /** The partial sums of `split` (its reduction schedule's), `wg` invocations per workgroup. */
 export function genBnStats(name: string, sh: PlaneShape, x: BufView, part: number, split: ReductionSplit, wg: number, limits: DispatchLimits): TrainKernel {
@@ -67,4 +78,109 @@ export function genBnFinalize(
   );
 }
 
-export const bnKernels: BnKernels = { stats: genBnStats, finalize: genBnFinalize };
+
+/** What the chain's gradient kernel reads for the batch norm: its input, and where its coefficients are. */
+type BnBackward = NonNullable<ChainBwdSpec['bn']>;
+
+/**
+ * The partial sums of d(gamma, beta) over `split` (its reduction schedule's), `wg` invocations per
+ * workgroup: of the chain's output gradient, masked by the ReLU range where the output is not
+ * positive, and of its product with xhat.
+ */
+export function genBnBwdReduce(s: Pick<ChainBwdSpec, 'name' | 'shape' | 'g' | 'out' | 'relu'> & { bn: BnBackward }, part: number, split: ReductionSplit, wg: number, limits: DispatchLimits): TrainKernel {
+  const sh = s.shape;
+  const plane = sh.h * sh.w;
+  const relu = s.relu && s.relu.end > s.relu.start ? s.relu : undefined;
+  const views = [s.g, s.bn.x, ...(relu && s.out ? [s.out] : [])];
+  const vec = vecFor(plane, views);
+  const T = vec === 4 ? 'vec4<f32>' : 'f32';
+  const r = chunkedReduction(s.name, sh, vec, split, wg, limits);
+  const slots: SlotDef[] = [reads('g_in', s.g.buffer, `array<${T}>`)];
+  if (relu) slots.push(reads('o_in', s.out!.buffer, `array<${T}>`));
+  slots.push(reads('x_in', s.bn.x.buffer, `array<${T}>`));
+  slots.push(reads('st', s.bn.state));
+  slots.push(writes('part', part, 'array<vec2<f32>>'));
+  return build(
+    'train/chain_bwd_reduce',
+    slots,
+    { WG: r.wg, T },
+    { RELU: !!relu, VEC4: vec === 4, ...r.flags },
+    r.wg,
+    r.workgroups,
+    undefined,
+    {
+      ...r.args,
+      G_BS: argUnits(s.g.batchStride, vec, s.name),
+      G_OFF: argUnits(s.g.offset, vec, s.name),
+      X_BS: argUnits(s.bn.x.batchStride, vec, s.name),
+      X_OFF: argUnits(s.bn.x.offset, vec, s.name),
+      O_BS: relu ? argUnits(s.out!.batchStride, vec, s.name) : argU(0),
+      O_OFF: relu ? argUnits(s.out!.offset, vec, s.name) : argU(0),
+      RELU_START: argU(relu?.start ?? 0),
+      RELU_END: argU(relu?.end ?? 0),
+      ST_OFF: argU(s.bn.stats),
+    },
+  );
+}
+
+/** Merges genBnBwdReduce's partial sums into d(gamma, beta) and the coefficients of the input gradient. */
+export function genBnBwdFinalize(
+  c: number,
+  count: number,
+  bufs: { part: number; params: number; state: number; grads: number; coef: number },
+  off: { gamma: number; dgamma: number; dbeta: number; stats: number },
+  chunks: number,
+  wg: number,
+): TrainKernel {
+  return buildPerChannel(
+    'train/chain_bwd_finalize',
+    c,
+    [...finalizeSlots(bufs, 'read'), writes('grad', bufs.grads), writes('coef', bufs.coef, 'array<vec4<f32>>')],
+    { NCH: argU(chunks), COUNT: argF(count), GAMMA_OFF: argU(off.gamma), DGAMMA_OFF: argU(off.dgamma), DBETA_OFF: argU(off.dbeta), ST_OFF: argU(off.stats) },
+    wg,
+  );
+}
+
+/** The batch statistics of the chain's input, and their merge, before the chain's kernel reads scale and shift. */
+function trainForward({ node, shape: sh, b, store, bn, x, bnMomentum }: ChainTrainForward<BatchNormNode>): void {
+  const red = b.scheduler.reduction(`${node.name} stats`, 'bn_stats', sh.c, b.batch, sh.h * sh.w);
+  const { split, wg } = red.value;
+  b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * split.chunks * 8);
+  b.emit('forward', `${node.name} batch statistics`, genBnStats(`${node.name} stats`, sh, x, b.scratch, split, wg, b.dl), 0, red.record);
+  const bufs = { part: b.scratch, params: store.P, state: bn.S, running: bn.R };
+  const merge = b.scheduler.reductionSum(`${node.name} finalize`, split.chunks, red);
+  const finalize = genBnFinalize(sh, bufs, bn.bnOff.get(node.id)!, split, merge.value.wg, { eps: BN_EPS, momentum: bnMomentum });
+  b.emit('forward', `${node.name} batch statistics (merge)`, finalize, 0, merge.record);
+}
+
+/** d(gamma, beta) and the input gradient's coefficients, which the chain's gradient kernel reads. */
+function trainBackward({ node, names, shape: sh, b, store, bn, g, out, relu, input }: ChainTrainBackward<BatchNormNode>): { bn: BnBackward } {
+  const off = bn.bnOff.get(node.id)!;
+  const red = b.scheduler.reduction(`${names} reduce`, 'chain_bwd_reduce', sh.c, b.batch, sh.h * sh.w);
+  const { split, wg } = red.value;
+  b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * split.chunks * 8);
+  b.sizes.coef = Math.max(b.sizes.coef, sh.c * 16);
+  const part = { x: input(), state: bn.S, stats: off.stats, coef: b.coef };
+  const reduce = genBnBwdReduce({ name: `${names} reduce`, shape: sh, g, out, relu, bn: part }, b.scratch, split, wg, b.dl);
+  b.emit('backward', `${names} d(gamma, beta) partial`, reduce, 0, red.record);
+  const gp = store.paramOf.get(`${node.name}.gamma`)!;
+  const bp = store.paramOf.get(`${node.name}.beta`)!;
+  const bufs = { part: b.scratch, params: store.P, state: bn.S, grads: store.G, coef: b.coef };
+  const offs = { gamma: gp.offset, dgamma: gp.offset, dbeta: bp.offset, stats: off.stats };
+  const sum = b.scheduler.reductionSum(`${names} finalize`, split.chunks, red);
+  b.emit('backward', `${names} d(gamma, beta)`, genBnBwdFinalize(sh.c, b.batch * sh.h * sh.w, bufs, offs, split.chunks, sum.value.wg), 0, sum.record);
+  return { bn: part };
+}
+
+export const bnKernels: ChainStageKernels<BatchNormNode> = {
+  inferenceBuffers: ({ node, shape, paramBuffer }) => ({
+    scale: paramBuffer(`${node.name}.scale`, shape.c * 4, { kind: 'bn-scale', bn: node.name, c: shape.c }),
+    shift: paramBuffer(`${node.name}.shift`, shape.c * 4, { kind: 'bn-shift', bn: node.name, c: shape.c }),
+  }),
+  trainBuffers: ({ node, shape, bn }) => {
+    const off = bn.bnOff.get(node.id)!;
+    return { scale: { buffer: bn.S, offset: off.scale * 4, size: shape.c * 4 }, shift: { buffer: bn.S, offset: off.shift * 4, size: shape.c * 4 } };
+  },
+  trainForward,
+  trainBackward,
+};

@@ -1,0 +1,78 @@
+// The contract of an op that fuses into an elementwise chain (fusion role `chain`: batch norm, add,
+// ReLU; codegen/graph/fuse.ts groups them). The chain's arithmetic is one elementwise kernel
+// forward and one backward (kernels/ewise.wgsl, kernels/train/chain_bwd.wgsl); what else an op
+// brings is its own: the parameter buffers that kernel binds for it, and the dispatches it needs
+// around the chain (a batch norm's batch statistics and its d(gamma, beta), an SNL mask's
+// gradient). Each such op's folder of src/ops/ defines this in its kernels.ts, and the emitters
+// call it for every node of a chain, in the chain's order forward and in reverse backward.
+
+import type { NodeOf } from '../ir/graph.js';
+import type { ChainBwdSpec, MaskView } from './kernels/chain-bwd.js';
+import type { BufView, PlaneShape } from './kernels/train-common.js';
+import type { ParamSource } from './plan-types.js';
+import type { SlotRange, TrainBuilder } from './train/builder.js';
+import type { BnStore, ParamStore } from './train/params.js';
+
+/** A chain's node in the inference plan (codegen/graph/emit.ts). */
+export interface ChainInferenceStage<N> {
+  node: N;
+  /** The chain's values' shape (every value of a chain has its first operand's). */
+  shape: PlaneShape;
+  /** Adds a parameter buffer that the runtime fills from the weights as `param` says. */
+  paramBuffer(name: string, bytes: number, param: ParamSource): number;
+}
+
+/** A chain's node in a training step. */
+export interface ChainTrainStage<N> {
+  node: N;
+  shape: PlaneShape;
+  b: TrainBuilder;
+  store: ParamStore;
+  bn: BnStore;
+}
+
+/** The forward half, before the chain's elementwise kernel runs (codegen/train/forward.ts). */
+export interface ChainTrainForward<N> extends ChainTrainStage<N> {
+  /** The chain's first operand (an op that reads its input first, batch norm, is first: fuse.ts). */
+  x: BufView;
+  bnMomentum: number;
+}
+
+/** The backward half, before the chain's gradient kernel runs (codegen/train/backward.ts). */
+export interface ChainTrainBackward<N> extends ChainTrainStage<N> {
+  /** The chain's node names, `bn + add + relu`, which its dispatches' labels start with. */
+  names: string;
+  /** The gradient of the chain's output, and the output itself where a ReLU range masks it. */
+  g: BufView;
+  out: BufView | undefined;
+  /** The chain's ReLU range (the gradient a batch norm receives is masked by it). */
+  relu: { start: number; end: number } | undefined;
+  /**
+   * The chain's first operand as the backward half reads it. Read only what is needed: a value
+   * the backward half recomputes is recomputed when first read (codegen/train/recompute.ts).
+   */
+  input(): BufView;
+  /** The training step's uniform (learning rate, SNL's L1 weight and frozen flag). */
+  uniform: number;
+}
+
+/** What an op adds to the chain's gradient kernel. */
+export type ChainBackwardPart = { bn?: ChainBwdSpec['bn']; mask?: MaskView };
+
+export interface ChainStageKernels<N> {
+  /** The parameter buffers the inference kernel binds for the op, by slot name. */
+  inferenceBuffers?(s: ChainInferenceStage<N>): Record<string, number>;
+  /** The ranges the training step's elementwise kernel binds for the op, by slot name. */
+  trainBuffers?(s: ChainTrainStage<N>): Record<string, SlotRange>;
+  /** Dispatches the forward half runs before the chain's kernel. */
+  trainForward?(s: ChainTrainForward<N>): void;
+  /** Dispatches the backward half runs before the chain's gradient kernel, and what that kernel then reads. */
+  trainBackward?(s: ChainTrainBackward<N>): ChainBackwardPart;
+}
+
+/** The ops of a chain, by name (each op's folder adds its node type to the IR's NodeTypes). */
+export interface ChainStages {
+  bn: ChainStageKernels<NodeOf<'bn'>>;
+  add: ChainStageKernels<NodeOf<'add'>>;
+  relu: ChainStageKernels<NodeOf<'relu'>>;
+}
