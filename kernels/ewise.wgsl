@@ -53,12 +53,8 @@ fn element(i: u32) {
 //#if RELU
     if (on) {
 //#if MASK
-      // the mask entry of the element's pixel (MASK_PIXEL) or of its channel, clamped to [0, 1]
-//#if MASK_PIXEL
-      v = v + clamp({{mask}}[{{M_OFF}} + (c - {{RELU_START}}) * {{PLANE}} + p], {{T}}(0.0), {{T}}(1.0)) * (max(v, {{T}}(0.0)) - v);
-//#else
-      v = v + clamp({{T}}({{mask}}[{{M_OFF}} + c - {{RELU_START}}]), {{T}}(0.0), {{T}}(1.0)) * (max(v, {{T}}(0.0)) - v);
-//#endif
+//#include snl_mask
+      v = v + m * (max(v, {{T}}(0.0)) - v);
 //#else
       v = max(v, {{T}}(0.0));
 //#endif

@@ -46,11 +46,8 @@ fn element(i: u32) {
 //#if RELU
     if (on) {
 //#if MASK
-//#if MASK_PIXEL
-      gv = select(gv * ({{T}}(1.0) - clamp({{mask}}[{{M_OFF}} + (c - args.RELU_START) * args.PLANE + p], {{T}}(0.0), {{T}}(1.0))), gv, {{o_in}}[o0 + k] > {{T}}(0.0));
-//#else
-      gv = select(gv * ({{T}}(1.0) - clamp({{T}}({{mask}}[{{M_OFF}} + c - args.RELU_START]), {{T}}(0.0), {{T}}(1.0))), gv, {{o_in}}[o0 + k] > {{T}}(0.0));
-//#endif
+//#include snl_mask
+      gv = select(gv * ({{T}}(1.0) - m), gv, {{o_in}}[o0 + k] > {{T}}(0.0));
 //#else
       gv = select({{T}}(0.0), gv, {{o_in}}[o0 + k] > {{T}}(0.0));
 //#endif

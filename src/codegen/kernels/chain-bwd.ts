@@ -83,7 +83,7 @@ export function genChainBwd(s: ChainBwdSpec, schedule: ElementwiseSchedule, limi
   return build(
     'train/chain_bwd',
     slots,
-    { WG: wg, T, RUN: schedule.run, ...(mask ? { M_OFF: mask.offset } : {}), ...(scaled ? { SCALE_A: f(s.scaleA!) } : {}) },
+    { WG: wg, T, RUN: schedule.run, ...(mask ? { M_OFF: mask.offset, RELU_START: 'args.RELU_START', PLANE: 'args.PLANE' } : {}), ...(scaled ? { SCALE_A: f(s.scaleA!) } : {}) },
     { RELU: !!relu, MASK: !!mask, MASK_PIXEL: s.mask?.granularity === 'pixel', SCALED: scaled, BN: !!bn, TA: !!s.a, TB: !!s.b, ACC_A: !!s.a?.accumulate, ACC_B: !!s.b?.accumulate },
     wg,
     [nx, 1, nz],

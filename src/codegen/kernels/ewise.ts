@@ -2,6 +2,7 @@
 
 import { u, type TemplateValues } from '../template.js';
 import type { ElementwiseSchedule } from '../schedule/types.js';
+import { tUnits } from './train-common.js';
 import { DEFAULT_DISPATCH_LIMITS, finishPerElement, runInvocations, type GeneratedKernel, argU, scalarValues, type Slot, type SlotAliases, vecType, type ViewLayout, viewArgs } from './common.js';
 
 export interface EwiseKernelSpec {
@@ -57,11 +58,10 @@ export function genEwise(spec: EwiseKernelSpec, schedule: ElementwiseSchedule, a
     },
     asArgs,
   );
-  const off = relu?.maskOffset ?? 0;
-  if (mask === 'pixel' && off % vec !== 0) throw new Error(`${spec.name}: mask offset ${off} is not a multiple of ${vec}`);
   // A per-pixel mask is read in units of T (its plane is the activation's), a per-channel one as
-  // an f32 splat over the lanes. Training may move a mask past [0, 1]; the template clamps it.
-  const values: TemplateValues = { ...scalars.values, T, RUN: schedule.run, ...(mask === undefined ? {} : { M_OFF: u(mask === 'pixel' ? off / vec : off) }) };
+  // an f32 splat over the lanes (kernels/lib/snl_mask.wgsl).
+  const off = relu?.maskOffset ?? 0;
+  const values: TemplateValues = { ...scalars.values, T, RUN: schedule.run, ...(mask === undefined ? {} : { M_OFF: mask === 'pixel' ? tUnits(off, vec, `${spec.name}: mask offset`) : u(off) }) };
   const flags = { BN: !!spec.bn, ADD: !!spec.b, RELU: !!relu, MASK: mask !== undefined, MASK_PIXEL: mask === 'pixel', ARGS: asArgs };
   const total = runInvocations(spec.name, spec.batch * spec.c, units, schedule.run);
   return finishPerElement({ template: 'ewise', name: spec.name, total, workgroupSize: schedule.wg, slots, alias, values, flags, args: scalars.args }, limits);
