@@ -68,6 +68,8 @@ export interface ChainStageKernels<N> {
   trainForward?(s: ChainTrainForward<N>): void;
   /** Dispatches the backward half runs before the chain's gradient kernel, and what that kernel then reads. */
   trainBackward?(s: ChainTrainBackward<N>): ChainBackwardPart;
+  /** Whether what the backward half runs for the op reads the chain's first operand (so it is kept, or recomputed). */
+  backwardReadsInput?(node: N): boolean;
 }
 
 /** The ops of a chain, by name (each op's folder adds its node type to the IR's NodeTypes). */

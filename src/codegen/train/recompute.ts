@@ -16,6 +16,7 @@
 
 import type { LayerGraph } from '../../ir/graph.js';
 import type { ChainStep } from '../graph/state.js';
+import { chainNodes, chainStage } from '../op-kernels.js';
 import { hasStepKernels, stepKernels } from '../step-op.js';
 import type { BufView } from '../kernels/index.js';
 import type { TrainBuilder } from './builder.js';
@@ -30,7 +31,7 @@ function readByBackward(graph: LayerGraph, steps: readonly TrainStep[], fwd: For
   for (const s of steps) {
     if (s.kind === 'conv') add(s.conv.input);
     else if (s.kind === 'chain') {
-      if (s.bn !== undefined) add(s.a);
+      if (chainNodes(graph.nodes, s.nodes).some((n) => chainStage(n).backwardReadsInput?.(n))) add(s.a);
       if (s.relu && s.relu.end > s.relu.start) add(s.anchor);
     } else if (s.kind !== 'concat') {
       const node = graph.nodes[s.anchor];

@@ -11,6 +11,7 @@
 // read or accumulated with channels never written is cleared at the start of the step.
 
 import { nodeInputs } from '../../ir/graph.js';
+import { graphOp, inputShapes } from '../../ir/node.js';
 import type { BufView, GradTarget } from '../kernels/index.js';
 import type { TrainBuilder } from './builder.js';
 import type { TrainBufferKind } from './types.js';
@@ -75,8 +76,10 @@ export class Gradients {
   constructor(private readonly b: TrainBuilder) {
     const nodes = b.nodes;
     this.needed = nodes.map(() => false);
+    // A value's gradient is needed where a trainable parameter is at or before it.
     for (const n of nodes) {
-      this.needed[n.id] = n.op === 'conv' || n.op === 'bn' || n.op === 'fc' || nodeInputs(n).some((i) => this.needed[i]);
+      const trains = graphOp(n).params(n, inputShapes(n, (id) => nodes[id].shape)).some((p) => p.trainable);
+      this.needed[n.id] = trains || nodeInputs(n).some((i) => this.needed[i]);
     }
     for (const n of nodes) {
       if (n.op !== 'concat') continue;

@@ -183,4 +183,6 @@ export const bnKernels: ChainStageKernels<BatchNormNode> = {
   },
   trainForward,
   trainBackward,
+  // Its statistics' gradient and its input gradient read its input.
+  backwardReadsInput: () => true,
 };

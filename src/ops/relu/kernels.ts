@@ -76,4 +76,6 @@ export const reluKernels: ChainStageKernels<ReluNode> = {
   },
   trainBuffers: ({ node, store }): Record<string, SlotRange> => (node.mask === undefined ? {} : { mask: paramRange(store, `${node.name}.mask`) }),
   trainBackward,
+  // A mask's gradient reads the ReLU's input.
+  backwardReadsInput: (node) => node.mask !== undefined,
 };
