@@ -2,7 +2,7 @@
 // that src/ops/ hands the layers (the test setup imports src/ops/index.ts and reference.ts) agree
 // with what the folders say.
 
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasOpKernels, opKernels } from '../src/codegen/op-kernels.js';
@@ -42,11 +42,21 @@ describe('ops', () => {
     expect(fused).toEqual(folders.filter((op) => ['conv', 'chain'].includes(graphOp(asNode(op)).fusion)));
     expect(fused).toEqual(['add', 'bn', 'conv', 'relu']);
     expect(Object.keys(opKernels('conv')).sort()).toEqual(['biasGradient', 'forward', 'inputGradient', 'weightGradient', 'weightGradientSum']);
-    // What each chain op brings besides the chain's arithmetic: a batch norm its scale and shift
-    // and its statistics' dispatches, a ReLU its SNL mask and the mask's gradient, an add nothing.
-    expect(Object.keys(opKernels('bn')).sort()).toEqual(['backwardReadsInput', 'inferenceBuffers', 'trainBackward', 'trainBuffers', 'trainForward']);
-    expect(Object.keys(opKernels('relu')).sort()).toEqual(['backwardReadsInput', 'inferenceBuffers', 'trainBackward', 'trainBuffers']);
-    expect(Object.keys(opKernels('add'))).toEqual([]);
+    // What each chain op brings: its parts in the chain's kernels, and besides, a batch norm its
+    // scale and shift and its statistics' dispatches, a ReLU its SNL mask and the mask's gradient.
+    expect(Object.keys(opKernels('bn')).sort()).toEqual(['backwardReadsInput', 'forwardPart', 'inferenceBuffers', 'trainBackward', 'trainBuffers', 'trainForward']);
+    expect(Object.keys(opKernels('relu')).sort()).toEqual(['backwardReadsInput', 'forwardPart', 'inferenceBuffers', 'trainBackward', 'trainBuffers']);
+    expect(Object.keys(opKernels('add')).sort()).toEqual(['forwardPart', 'trainBackward']);
+  });
+
+  it('has the WGSL of each elementwise chain op in its parts file, kernels/chain/<op>.wgsl, with the four sections the chain kernels take', () => {
+    const chainOps = folders.filter((op) => graphOp(asNode(op)).fusion === 'chain');
+    const files = readdirSync(resolve(OPS, '..', '..', 'kernels', 'chain')).sort();
+    expect(files).toEqual(chainOps.map((op) => `${op}.wgsl`));
+    for (const op of chainOps) {
+      const text = readFileSync(resolve(OPS, '..', '..', 'kernels', 'chain', `${op}.wgsl`), 'utf8');
+      expect([...text.matchAll(/^\/\/#section (\w+)$/gm)].map((m) => m[1]), op).toEqual(['fwd_run', 'fwd_element', 'bwd_run', 'bwd_element']);
+    }
   });
 
   it('gives kernels of their own to exactly the ops whose fusion role says so', () => {

@@ -10,7 +10,11 @@ import { genEwise } from '../src/codegen/kernels/ewise.js';
 import { genChainBwd } from '../src/codegen/kernels/chain-bwd.js';
 import { runFor } from '../src/codegen/schedule/elementwise.js';
 import { fuseGraph } from '../src/codegen/graph/fuse.js';
-import { genReluMaskDm } from '../src/ops/relu/kernels.js';
+import { genReluMaskDm, reluPart } from '../src/ops/relu/kernels.js';
+import { addKernels } from '../src/ops/add/kernels.js';
+import { bnKernels } from '../src/ops/bn/kernels.js';
+import type { AddNode } from '../src/ops/add/graph.js';
+import type { BatchNormNode } from '../src/ops/bn/graph.js';
 import { DEFAULT_DISPATCH_LIMITS, type GeneratedKernel } from '../src/codegen/kernels/common.js';
 import type { TrainKernel } from '../src/codegen/kernels/train-common.js';
 import { inputFor, useGpu, relError, weightsFor } from './gpu-fixtures.js';
@@ -22,6 +26,9 @@ import { dispatchKernel } from './kernel-dispatch.js';
 import { maskedGraph } from './snl-fixtures.js';
 
 const gpu = useGpu();
+// Nodes for the ops' parts: their forward parts read nothing of a batch norm or add node but its name.
+const bnNode = { op: 'bn', name: 'bn' } as BatchNormNode;
+const addNode = { op: 'add', name: 'add' } as AddNode;
 const rng = new SplitMix32(23);
 const rand = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.next());
 const randT = (n: number, c: number, h: number, w: number) => tensor(n, c, h, w, rand(n * c * h * w));
@@ -120,7 +127,7 @@ describe('masked ReLU kernels on the device vs the reference', () => {
       for (const asArgs of [false, true])
         for (const schedule of schedulesFor(h, w)) {
           const view = { batchStride: c * h * w, offset: 0 };
-          const k = genEwise({ name: 'masked', batch: n, c, h, w, a: view, out: view, relu: { ...relu, mask: t.g } }, schedule, {}, DEFAULT_DISPATCH_LIMITS, asArgs);
+          const k = genEwise({ name: 'masked', batch: n, c, h, w, a: view, out: view, parts: [reluPart({ ...relu, mask: t.g }, { offset: 0 }, { slots: [] })!] }, schedule, {}, DEFAULT_DISPATCH_LIMITS, asArgs);
           const got = await runSlots(k, { a_in: x.data, mask, y_out: new Float32Array(x.data.length) });
           expect(relError(got.y_out, ref), `asArgs ${asArgs}, run ${schedule.run}`).toBeLessThan(1e-6);
         }
@@ -137,7 +144,9 @@ describe('masked ReLU kernels on the device vs the reference', () => {
       const padded = new Float32Array(offset + mask.length + 4);
       padded.set(mask, offset);
       for (const schedule of schedulesFor(h, w)) {
-        const k = genEwise({ name: 'masked', batch: n, c, h, w, a: view, b: view, bn: true, out: view, relu: { ...relu, mask: t.g, maskOffset: offset } }, schedule, {}, DEFAULT_DISPATCH_LIMITS, true);
+        // The chain's parts as the ops give them: bn, add (its other operand b), the masked ReLU.
+        const parts = [bnKernels.forwardPart({ node: bnNode, other: undefined })!, addKernels.forwardPart({ node: addNode, other: view })!, reluPart({ ...relu, mask: t.g }, { offset }, { slots: [] })!];
+        const k = genEwise({ name: 'masked', batch: n, c, h, w, a: view, out: view, parts }, schedule, {}, DEFAULT_DISPATCH_LIMITS, true);
         const got = await runSlots(k, { a_in: x.data, b_in: b.data, scale, shift, mask: padded, y_out: new Float32Array(x.data.length) });
         expect(relError(got.y_out, ref), `run ${schedule.run}`).toBeLessThan(1e-5);
       }
@@ -153,7 +162,8 @@ describe('masked ReLU kernels on the device vs the reference', () => {
       const maskBuf = new Float32Array(4 + mask.length);
       maskBuf.set(mask, 4);
       for (const schedule of schedulesFor(h, w)) {
-        const dx = genChainBwd({ name: 'dx', shape: { batch: n, c, h, w }, g: view(0), out: view(1), relu, mask: { buffer: 2, offset: 4, granularity: t.g }, a: { ...view(3), accumulate: false } }, schedule, DEFAULT_DISPATCH_LIMITS);
+        const part = reluPart({ ...relu, mask: t.g }, { buffer: 2, offset: 4 }, { slots: [{ name: 'o_in', elem: 'T', buffer: 1 }], views: { O: view(1) } })!;
+        const dx = genChainBwd({ name: 'dx', shape: { batch: n, c, h, w }, g: view(0), a: { ...view(3), accumulate: false }, parts: [part] }, schedule, DEFAULT_DISPATCH_LIMITS);
         const got = await runBuffers(dx, { 0: dy.data, 1: y.data, 2: maskBuf, 3: new Float32Array(x.data.length) });
         expect(relError(got[3], ref.dx.data), `dx, run ${schedule.run}`).toBeLessThan(1e-6);
       }

@@ -1,14 +1,17 @@
 // The contract of an op that fuses into an elementwise chain (fusion role `chain`: batch norm, add,
-// ReLU; codegen/graph/fuse.ts groups them). The chain's arithmetic is one elementwise kernel
-// forward and one backward (kernels/ewise.wgsl, kernels/train/chain_bwd.wgsl); what else an op
-// brings is its own: the parameter buffers that kernel binds for it, and the dispatches it needs
-// around the chain (a batch norm's batch statistics and its d(gamma, beta), an SNL mask's
-// gradient). Each such op's folder of src/ops/ defines this in its kernels.ts, and the emitters
-// call it for every node of a chain, in the chain's order forward and in reverse backward.
+// ReLU; codegen/graph/fuse.ts groups them). A chain is one elementwise kernel forward and one
+// backward (kernels/ewise.wgsl, kernels/train/chain_bwd.wgsl), composed of its ops' parts: each
+// op's arithmetic is its file kernels/chain/<op>.wgsl, and what that reads is its part
+// (kernels/chain-parts.ts). What else an op brings is its own too: the parameter buffers the
+// kernels bind for it, and the dispatches it needs around the chain (a batch norm's batch
+// statistics and its d(gamma, beta), an SNL mask's gradient). Each such op's folder of src/ops/
+// defines this in its kernels.ts, and the emitters call it for every node of a chain, in the
+// chain's order forward and in reverse backward.
 
 import type { NodeOf } from '../ir/graph.js';
-import type { ChainBwdSpec, MaskView } from './kernels/chain-bwd.js';
-import type { BufView, PlaneShape } from './kernels/train-common.js';
+import type { ChainKernelPart } from './kernels/chain-parts.js';
+import type { ViewLayout } from './kernels/common.js';
+import type { BufView, GradTarget, PlaneShape } from './kernels/train-common.js';
 import type { ParamSource } from './plan-types.js';
 import type { SlotRange, TrainBuilder } from './train/builder.js';
 import type { BnStore, ParamStore } from './train/params.js';
@@ -54,20 +57,32 @@ export interface ChainTrainBackward<N> extends ChainTrainStage<N> {
   input(): BufView;
   /** The training step's uniform (learning rate, SNL's L1 weight and frozen flag). */
   uniform: number;
+  /** Whether the chain's first operand gets a gradient (the gradient kernel writes it). */
+  inputGradient: boolean;
+  /** Where an add's other operand's gradient goes, if it needs one (called once, by the add). */
+  otherGradient(): GradTarget | undefined;
+  /** The chain's add has the same value on both sides. */
+  doubled: boolean;
 }
 
-/** What an op adds to the chain's gradient kernel. */
-export type ChainBackwardPart = { bn?: ChainBwdSpec['bn']; mask?: MaskView };
+/** A chain's node in a forward kernel, inference's or training's. */
+export interface ChainForwardPart<N> {
+  node: N;
+  /** An add's other operand (the first again for an add of a value with itself). */
+  other: ViewLayout | undefined;
+}
 
 export interface ChainStageKernels<N> {
+  /** The op's part in the chain's forward kernel (none: it has no work there, as a ReLU on no channels). */
+  forwardPart(s: ChainForwardPart<N>): ChainKernelPart | undefined;
   /** The parameter buffers the inference kernel binds for the op, by slot name. */
   inferenceBuffers?(s: ChainInferenceStage<N>): Record<string, number>;
   /** The ranges the training step's elementwise kernel binds for the op, by slot name. */
   trainBuffers?(s: ChainTrainStage<N>): Record<string, SlotRange>;
   /** Dispatches the forward half runs before the chain's kernel. */
   trainForward?(s: ChainTrainForward<N>): void;
-  /** Dispatches the backward half runs before the chain's gradient kernel, and what that kernel then reads. */
-  trainBackward?(s: ChainTrainBackward<N>): ChainBackwardPart;
+  /** Dispatches the backward half runs before the chain's gradient kernel, and the op's part in that kernel. */
+  trainBackward(s: ChainTrainBackward<N>): ChainKernelPart | undefined;
   /** Whether what the backward half runs for the op reads the chain's first operand (so it is kept, or recomputed). */
   backwardReadsInput?(node: N): boolean;
 }

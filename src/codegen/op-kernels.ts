@@ -1,9 +1,8 @@
 // The kernels of the ops that codegen fuses into its steps (fusion roles `conv` and `chain`): the
 // conv's (conv-kernels.ts says what they are), and what each op of an elementwise chain brings to
 // the chain's kernels (chain-stage.ts). They are in the ops' folders of src/ops/ (kernels.ts), and
-// src/ops/index.ts hands them over once (`defineOpKernels`). The chain's elementwise arithmetic,
-// one kernel forward and one backward for a whole chain, is codegen's (kernels/ewise.wgsl,
-// kernels/train/chain_bwd.wgsl).
+// src/ops/index.ts hands them over once (`defineOpKernels`). A chain is one kernel forward and one
+// backward (kernels/ewise.wgsl, kernels/train/chain_bwd.wgsl) composed of its ops' parts.
 
 import type { GraphNode, NodeOf } from '../ir/graph.js';
 import { graphOp } from '../ir/node.js';

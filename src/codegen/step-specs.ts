@@ -5,7 +5,8 @@
 import type { ConvNode, GraphNode } from '../ir/graph.js';
 import type { ConvShape } from './conv-layout.js';
 import type { ChainStep } from './graph/state.js';
-import { ewiseVec, genEwise, type EwiseKernelSpec, type GeneratedKernel, type SlotAliases, type ViewLayout } from './kernels/index.js';
+import { type ChainKernelPart, ewiseVec, genEwise, type EwiseKernelSpec, type GeneratedKernel, type SlotAliases, type ViewLayout } from './kernels/index.js';
+import { chainNodes, chainStage } from './op-kernels.js';
 import type { DispatchLimits } from './kernels/common.js';
 import type { Scheduler, ScheduleRecord } from './schedule/scheduler.js';
 
@@ -15,23 +16,14 @@ export function convShapeOf(nodes: readonly GraphNode[], c: ConvNode, batch: num
   return { batch, inC: inS.c, inH: inS.h, inW: inS.w, outC: c.outChannels, outH: c.shape.h, outW: c.shape.w, kernel: c.kernel, stride: c.stride, pad: c.pad, groups: c.groups };
 }
 
-/** A chain's ReLU range as the elementwise kernel takes it (SNL's mask kind with it). */
-function chainRelu(s: Pick<ChainStep, 'relu'>): EwiseKernelSpec['relu'] {
-  return s.relu ? { start: s.relu.start, end: s.relu.end, ...(s.relu.mask === undefined ? {} : { mask: s.relu.mask }) } : undefined;
+/** The parts of a chain's forward kernel, in the chain's order; `other` is its add's other operand. */
+export function forwardParts(nodes: readonly GraphNode[], step: ChainStep, other: ViewLayout | undefined): ChainKernelPart[] {
+  return chainNodes(nodes, step.nodes).flatMap((node) => chainStage(node).forwardPart({ node, other }) ?? []);
 }
 
-/** The elementwise kernel of a chain [bn] [add] [relu] over values of `shape`, or of a copy (no chain). */
-export function ewiseSpecOf(
-  name: string,
-  batch: number,
-  shape: { c: number; h: number; w: number },
-  a: ViewLayout,
-  out: ViewLayout,
-  chain?: { step: Pick<ChainStep, 'bn' | 'relu'>; b: ViewLayout | undefined },
-): EwiseKernelSpec {
-  const spec: EwiseKernelSpec = { name, batch, c: shape.c, h: shape.h, w: shape.w, a, out };
-  if (!chain) return spec;
-  return { ...spec, bn: chain.step.bn !== undefined, b: chain.b, relu: chainRelu(chain.step) };
+/** The elementwise kernel of a chain over values of `shape` (its ops' `parts`), or of a copy (none). */
+export function ewiseSpecOf(name: string, batch: number, shape: { c: number; h: number; w: number }, a: ViewLayout, out: ViewLayout, parts: ChainKernelPart[] = []): EwiseKernelSpec {
+  return { name, batch, c: shape.c, h: shape.h, w: shape.w, a, out, parts };
 }
 
 /** The elementwise kernel of `spec` with the schedule `scheduler` picks for it (`asArgs` as genEwise's). */

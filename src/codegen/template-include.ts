@@ -54,3 +54,44 @@ export function expandIncludes(name: string, source: string, load: (name: string
   }
   return out.join('\n');
 }
+
+const PARTS = /^\s*\/\/#parts\s+(\w+)\s*$/;
+const SECTION = /^\s*\/\/#section\s+(\w+)\s*$/;
+
+/** The sections of kernels/chain/OP.wgsl by name (the lines before the first one are its header comment). */
+function partSections(op: string, load: (name: string) => string): Map<string, string[]> {
+  const file = `chain/${op}`;
+  const out = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of load(file).replace(/\n$/, '').split('\n')) {
+    const m = SECTION.exec(line);
+    if (m) {
+      if (out.has(m[1])) throw new Error(`kernel template ${file}: section ${m[1]} twice`);
+      current = [];
+      out.set(m[1], current);
+    } else current?.push(line);
+  }
+  return out;
+}
+
+/**
+ * `source` with each `//#parts SECTION` line replaced by that section of each part's file
+ * kernels/chain/<op>.wgsl, in the order `parts` lists them (none: the line goes). A chain's kernels
+ * compose its ops' parts this way (src/ops/<op>/kernels.ts says what each part reads).
+ */
+export function expandParts(name: string, source: string, parts: readonly string[], load: (name: string) => string): string {
+  const lines = source.split('\n');
+  if (parts.length > 0 && !lines.some((l) => PARTS.test(l))) throw new Error(`kernel template ${name}: has no //#parts line for the parts ${parts.join(', ')}`);
+  const files = parts.map((op) => ({ op, sections: partSections(op, load) }));
+  return lines
+    .flatMap((line, i) => {
+      const m = PARTS.exec(line);
+      if (!m) return [line];
+      return files.flatMap(({ op, sections }) => {
+        const section = sections.get(m[1]);
+        if (section === undefined) throw new Error(`kernel template ${name}:${i + 1}: kernels/chain/${op}.wgsl has no section ${m[1]}`);
+        return section;
+      });
+    })
+    .join('\n');
+}

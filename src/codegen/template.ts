@@ -1,4 +1,4 @@
-// WGSL templates live in kernels/*.wgsl. A template is WGSL with four kinds of markup, all
+// WGSL templates live in kernels/*.wgsl. A template is WGSL with five kinds of markup, all
 // invisible to a WGSL reader's eye for structure:
 //   {{NAME}}                  replaced by a value (a number, an identifier, or an expression);
 //   {{slot}}                  (lower case) a storage binding's WGSL identifier, from the binding
@@ -14,12 +14,15 @@
 //   //#include NAME with body ... //#endinclude
 //                             the same, with the lines between put where the snippet has a
 //                             `//#body` line (a loop the snippet writes, around work the
-//                             including kernel gives: kernels/lib/store_loop.wgsl).
+//                             including kernel gives: kernels/lib/store_loop.wgsl);
+//   //#parts SECTION         (on its own line, in an elementwise chain's kernels) replaced, before
+//                             the includes, by that `//#section` of each of the chain's ops' files
+//                             kernels/chain/<op>.wgsl, in the chain's order (templateWithParts).
 // Every placeholder must be given and every given value must be used, so a template and its
 // generator cannot drift apart silently. The generator computes values and tables; the WGSL text,
 // unrolled blocks included, is the template's.
 
-import { expandIncludes } from './template-include.js';
+import { expandIncludes, expandParts } from './template-include.js';
 
 /**
  * Where template text comes from: files under kernels/ for the CLI (template-files.ts), the bundled
@@ -32,13 +35,14 @@ export interface TemplateSource {
 
 let source: TemplateSource | undefined;
 const cache = new Map<string, string>();
-/** Each template's text with its includes expanded and its blocks parsed, kept for the next kernel of that template. */
+/** Each template text with its includes expanded and its blocks parsed, kept for the next kernel of that text. */
 const parsed = new Map<string, ParsedTemplate>();
 
 /** Sets the template source every kernel generator reads from (replacing any earlier one). */
 export function setTemplateSource(s: TemplateSource): void {
   source = s;
   cache.clear();
+  composed.clear();
   parsed.clear();
 }
 
@@ -57,6 +61,22 @@ export function tableTemplateSource(table: ReadonlyMap<string, string> | Record<
       return text;
     },
   };
+}
+
+const composed = new Map<string, string>();
+
+/**
+ * The text of template `name` with the parts `parts` in place of its `//#parts` lines
+ * (template-include.ts), kept for the next kernel of the same parts.
+ */
+export function templateWithParts(name: string, parts: readonly string[]): string {
+  const key = `${name}:${parts.join(',')}`;
+  let text = composed.get(key);
+  if (text === undefined) {
+    text = expandParts(name, loadTemplate(name), parts, loadTemplate);
+    composed.set(key, text);
+  }
+  return text;
 }
 
 export function loadTemplate(name: string): string {
@@ -302,15 +322,15 @@ function walkedTables(blocks: Block[], into = new Set<string>()): Set<string> {
   return into;
 }
 
-/** `text` with its includes expanded and its blocks parsed, once per template and text. */
+/** `text` with its includes expanded and its blocks parsed, once per text (a template composed of parts is a text of its own). */
 function parsedTemplate(name: string, text: string): ParsedTemplate {
-  const hit = parsed.get(name);
-  if (hit?.text === text) return hit;
+  const hit = parsed.get(text);
+  if (hit !== undefined) return hit;
   const source = expandIncludes(name, text, loadTemplate);
   const blocks = parseBlocks(name, source);
   const names = new Set([...source.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]));
   const entry = { text, source, blocks, tables: walkedTables(blocks), names, flags: testedFlags(blocks) };
-  parsed.set(name, entry);
+  parsed.set(text, entry);
   return entry;
 }
 

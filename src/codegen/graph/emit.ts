@@ -18,7 +18,7 @@ import { Scheduler, scheduleTarget, type ScheduleRecord } from '../schedule/sche
 import type { DispatchSchedule } from '../schedule/types.js';
 import { isMaterialized } from './place.js';
 import { need, nodeOf, type Allocation, type ChainStep, type ConvStep, type CopyStep, type Fusion, type GraphState, type Liveness, type Placement, type SimpleStep, type GraphPassOptions } from './state.js';
-import { convShapeOf, ewiseSpecOf, scheduledEwise } from '../step-specs.js';
+import { convShapeOf, ewiseSpecOf, forwardParts, scheduledEwise } from '../step-specs.js';
 
 class Emitter {
   readonly buffers: PlanBuffer[];
@@ -166,7 +166,8 @@ class Emitter {
       const paramBuffer = (name: string, bytes: number, param: ParamSource) => this.paramBuffer(name, bytes, param, label);
       Object.assign(slotBuffers, chainStage(node).inferenceBuffers?.({ node, shape: { batch: this.options.batch, ...sh }, paramBuffer }));
     }
-    const spec = ewiseSpecOf(label, this.options.batch, sh, this.layout(a), out, chain && { step: chain, b: b !== undefined ? this.layout(b) : undefined });
+    const parts = chain ? forwardParts(this.graph.nodes, chain, b !== undefined ? this.layout(b) : undefined) : [];
+    const spec = ewiseSpecOf(label, this.options.batch, sh, this.layout(a), out, parts);
     const { gen, record } = scheduledEwise(this.scheduler, spec, this.aliases(slots), this.dl);
     const dispatchNames = s.kind === 'copy' ? [`${this.node(s.dst).name} <- ${this.graph.nodes[s.src].name}`] : names;
     this.emit(s.kind === 'copy' ? 'copy' : 'ewise', gen, slotBuffers, dispatchNames, 0, record);

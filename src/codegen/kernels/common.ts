@@ -1,7 +1,7 @@
 // Shared by the inference kernel generators: kernel and binding types, the template finish (through
 // the binding renderer), dispatch grids, and the per-element kernel frame (lib/per_element.wgsl).
 
-import { f, instantiate, u, type TemplateValues } from '../template.js';
+import { f, instantiate, templateWithParts, u, type TemplateValues } from '../template.js';
 import { DeviceLimitError } from '../device-limits.js';
 import { renderBindings } from './bindings.js';
 
@@ -135,6 +135,7 @@ export function finish(
   workgroupSize: number,
   workgroups: [number, number, number],
   args?: KernelArgs,
+  parts?: readonly string[],
 ): GeneratedKernel {
   const r = renderBindings(
     slots.map((s) => ({ ...s, shares: alias[s.name] })),
@@ -142,7 +143,7 @@ export function finish(
   );
   const packed = args && renderArgs(args, r.bindings.length);
   const decl = packed ? `${r.decl}\n${packed.decl}` : r.decl;
-  const wgsl = instantiate(template, { ...values, BINDINGS: decl }, flags, undefined, r.names);
+  const wgsl = instantiate(template, { ...values, BINDINGS: decl }, flags, parts === undefined ? undefined : templateWithParts(template, parts), r.names);
   const bindings: KernelBinding[] = r.bindings.map((b) => ({ binding: b.binding, slots: b.slots.map((s) => s.name), write: b.write }));
   const out: GeneratedKernel = { template, wgsl, entryPoint: 'main', bindings, workgroupSize, workgroups, specialization: specializationOf({ ...values, ...(args ? argLiterals(args) : {}) }, flags) };
   if (packed) out.args = { binding: r.bindings.length, words: packed.words };
@@ -234,6 +235,8 @@ interface PerElementKernel {
    * lib/per_element_args.wgsl under its flag ARGS.
    */
   args?: KernelArgs;
+  /** An elementwise chain's ops, whose parts the template's `//#parts` lines take (template.ts). */
+  parts?: readonly string[];
 }
 
 /** Fills in what lib/per_element.wgsl needs (TOTAL, NX, WG) and the matching dispatch. */
@@ -242,10 +245,10 @@ export function finishPerElement(k: PerElementKernel, limits: DispatchLimits): G
   const { nx, nz } = splitTiles(Math.ceil(k.total / wg), limits, k.name);
   if (k.args) {
     const args = { ...k.args, TOTAL: argU(k.total), NX: argU(nx) };
-    return finish(k.template, k.slots, k.alias, { ...k.values, WG: wg }, { ...k.flags, ARGS: true }, wg, [nx, 1, nz], args);
+    return finish(k.template, k.slots, k.alias, { ...k.values, WG: wg }, { ...k.flags, ARGS: true }, wg, [nx, 1, nz], args, k.parts);
   }
   const values = { ...k.values, TOTAL: u(k.total), NX: u(nx), WG: wg };
-  return finish(k.template, k.slots, k.alias, values, k.flags ?? {}, wg, [nx, 1, nz]);
+  return finish(k.template, k.slots, k.alias, values, k.flags ?? {}, wg, [nx, 1, nz], undefined, k.parts);
 }
 
 /** A kernel over [batch, K] logits with one invocation per image, writing `out` elements. */

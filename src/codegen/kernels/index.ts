@@ -8,6 +8,7 @@ export * from './train-common.js';
 export * from './ewise.js';
 export * from './softmax.js';
 export * from './argmax.js';
+export * from './chain-parts.js';
 export * from './chain-bwd.js';
 export * from './loss.js';
 export * from './sgd.js';

@@ -5,7 +5,7 @@
 // constant offsets, so two slots that land in the same buffer (a gradient view read and another
 // written in one dispatch, e.g. inside a concatenation's gradient) share one binding.
 
-import { instantiate, type TemplateValues, u } from '../template.js';
+import { instantiate, templateWithParts, type TemplateValues, u } from '../template.js';
 import type { ReductionSplit } from '../schedule/reduction.js';
 import { renderBindings } from './bindings.js';
 import { argU, type DispatchLimits, type KernelArg, type KernelArgs, type PackedArgs, renderArgs, splitTiles } from './common.js';
@@ -76,6 +76,7 @@ export function build(
   workgroups: [number, number, number],
   uniform?: number,
   args?: KernelArgs,
+  parts?: readonly string[],
 ): TrainKernel {
   const owner = new Map<number, SlotDef>();
   const bufferOf = new Map(slots.map((s) => [s.name, s.buffer]));
@@ -96,7 +97,7 @@ export function build(
     vals.BINDINGS = `${r.decl}\n${a.decl}`;
     packed = { binding: bindings.length, words: a.words };
   }
-  const wgsl = instantiate(template, vals, flags, undefined, r.names);
+  const wgsl = instantiate(template, vals, flags, parts === undefined ? undefined : templateWithParts(template, parts), r.names);
   return { template, wgsl, entryPoint: 'main', workgroupSize, bindings, workgroups, ...(packed ? { args: packed } : {}) };
 }
 
@@ -106,7 +107,7 @@ export function grid(total: number, wg: number, limits: DispatchLimits, what: st
 }
 
 /** Vector width for elementwise work over planes of `plane` elements with these views. */
-export function vecFor(plane: number, views: BufView[]): 1 | 4 {
+export function vecFor(plane: number, views: Pick<BufView, 'offset' | 'batchStride'>[]): 1 | 4 {
   return plane % 4 === 0 && views.every((v) => v.offset % 4 === 0 && v.batchStride % 4 === 0) ? 4 : 1;
 }
 

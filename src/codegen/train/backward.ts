@@ -3,7 +3,6 @@
 
 import type { ConcatNode } from '../../ir/graph.js';
 import type { ChainStep, ConvStep, SimpleStep } from '../graph/state.js';
-import type { ChainBackwardPart } from '../chain-stage.js';
 import { chainBwdVec, genChainBwd, type ChainBwdSpec } from '../kernels/index.js';
 import type { ConvGeometry } from '../conv-layout.js';
 import { chainNodes, chainStage, opKernels } from '../op-kernels.js';
@@ -46,13 +45,14 @@ function chain(x: BackwardContext, s: ChainStep): void {
   const relu = s.relu ? { start: s.relu.start, end: s.relu.end } : undefined;
   // Only a ReLU range needs the chain's output (its mask).
   const out = relu && relu.end > relu.start ? x.saved.view(s.anchor) : undefined;
-  const stage = { names, shape, b, store: x.store, bn: x.bn, g, out, relu, input: () => x.saved.view(s.a), uniform: x.uniform };
-  // Last node first: what each op's dispatches read is the gradient that reaches it.
-  let parts: ChainBackwardPart = {};
-  for (const node of chainNodes(b.nodes, s.nodes).reverse()) parts = { ...parts, ...chainStage(node).trainBackward?.({ node, ...stage }) };
   const ta = grads.needed[s.a] ? grads.target(s.a) : undefined;
-  const tb = s.b !== undefined && grads.needed[s.b] ? grads.target(s.b) : undefined;
-  if (ta || tb) chainBwd(b, `${names} dX`, { name: `${names} dX`, shape, g, out, relu, ...parts, a: ta, b: tb, scaleA: s.doubled ? 2 : 1 });
+  const otherGradient = () => (s.b !== undefined && grads.needed[s.b] ? grads.target(s.b) : undefined);
+  const stage = { names, shape, b, store: x.store, bn: x.bn, g, out, relu, input: () => x.saved.view(s.a), uniform: x.uniform, inputGradient: ta !== undefined, otherGradient, doubled: s.doubled };
+  // Last node first: what each op's dispatches read is the gradient that reaches it.
+  const parts = chainNodes(b.nodes, s.nodes)
+    .reverse()
+    .flatMap((node) => chainStage(node).trainBackward({ node, ...stage }) ?? []);
+  if (ta || parts.some((p) => p.slots.some((slot) => slot.write))) chainBwd(b, `${names} dX`, { name: `${names} dX`, shape, g, a: ta, parts });
 }
 
 function conv(x: BackwardContext, s: ConvStep): void {
@@ -94,7 +94,7 @@ function concat(x: BackwardContext, cat: ConcatNode): void {
     if (gi.buffer === region.buffer && gi.offset === region.offset) continue; // lives there already
     grads.read(cat.id);
     const name = `${cat.name} -> ${b.nodes[i].name}`;
-    chainBwd(b, `${name} dX`, { name, shape: b.shapeOf(i), g: region, a: grads.target(i) });
+    chainBwd(b, `${name} dX`, { name, shape: b.shapeOf(i), g: region, a: grads.target(i), parts: [] });
   }
 }
 

@@ -15,7 +15,7 @@ import type { SlotRange, TrainBuilder } from './builder.js';
 import type { TrainPhase } from './types.js';
 import { paramRange, type BnStore, type ParamStore } from './params.js';
 import type { ForwardValues } from './values.js';
-import { convShapeOf, ewiseSpecOf, scheduledEwise } from '../step-specs.js';
+import { convShapeOf, ewiseSpecOf, forwardParts, scheduledEwise } from '../step-specs.js';
 
 export type TrainStep = FusedStep | { kind: 'concat'; anchor: number; nodes: number[]; node: ConcatNode };
 
@@ -77,7 +77,7 @@ export function applyChain(x: Pick<ForwardContext, 'b' | 'fwd' | 'bn' | 'store'>
   if (bView) slots.push(['b_in', bView]);
   slots.push(['y_out', out]);
   const name = b.nodes[s.anchor].name;
-  const { gen, record } = scheduledEwise(b.scheduler, ewiseSpecOf(name, b.batch, sh, a, out, { step: s, b: bView }), b.aliasesOf(slots), b.dl, true);
+  const { gen, record } = scheduledEwise(b.scheduler, ewiseSpecOf(name, b.batch, sh, a, out, forwardParts(b.nodes, s, bView)), b.aliasesOf(slots), b.dl, true);
   const ranges: Record<string, SlotRange> = { a_in: { buffer: a.buffer }, b_in: { buffer: bView?.buffer ?? -1 }, y_out: { buffer: out.buffer } };
   for (const node of chainNodes(b.nodes, s.nodes)) Object.assign(ranges, chainStage(node).trainBuffers?.({ node, shape: sh, b, store: x.store, bn: x.bn }));
   b.emitInference(phase, label, gen, ranges, 0, record);

@@ -1,5 +1,4 @@
-// The batch norm's part in an elementwise chain (codegen/chain-stage.ts). Its arithmetic is the
-// chain's kernels' (kernels/ewise.wgsl, kernels/train/chain_bwd.wgsl); its own are these:
+// The batch norm in an elementwise chain (codegen/chain-stage.ts):
 // - in training, the batch statistics before the chain runs: first the per-chunk partial sums
 //   (kernels/train/bn_stats.wgsl), then their merge into mean, variance, scale, shift and running
 //   statistics (kernels/train/bn_finalize.wgsl);
@@ -8,12 +7,13 @@
 //   chain's ReLU range (kernels/train/chain_bwd_reduce.wgsl), then their merge
 //   (kernels/train/chain_bwd_finalize.wgsl);
 // - the per-channel scale and shift the chain's kernel reads: folded from the weights for
-//   inference, computed by the statistics in training.
+//   inference, computed by the statistics in training;
+// - its parts in the chain's kernels (kernels/chain/bn.wgsl).
 // src/ops/index.ts hands the table to codegen.
 
 import { BN_EPS } from '../../ir/graph.js';
 import type { ChainStageKernels, ChainTrainBackward, ChainTrainForward } from '../../codegen/chain-stage.js';
-import type { ChainBwdSpec } from '../../codegen/kernels/chain-bwd.js';
+import type { ChainKernelPart } from '../../codegen/kernels/chain-parts.js';
 import type { ReductionSplit } from '../../codegen/schedule/reduction.js';
 import { argF, argU, type DispatchLimits } from '../../codegen/kernels/common.js';
 import { type BufView, build, buildPerChannel, chunkedReduction, finalizeSlots, type PlaneShape, type SlotDef, type TrainKernel, argUnits, vecFor, reads, writes } from '../../codegen/kernels/train-common.js';
@@ -79,15 +79,30 @@ export function genBnFinalize(
 }
 
 
-/** What the chain's gradient kernel reads for the batch norm: its input, and where its coefficients are. */
-type BnBackward = NonNullable<ChainBwdSpec['bn']>;
+/** The batch norm's input (forward), the bn-state buffer and the offset of its (mean, inv_std), and the coefficients' buffer. */
+interface BnBackward {
+  x: BufView;
+  state: number;
+  stats: number;
+  coef: number;
+}
+
+/** The gradient reduction's view of the chain: the output gradient, and the output where a ReLU range masks it. */
+interface ReduceSpec {
+  name: string;
+  shape: PlaneShape;
+  g: BufView;
+  out?: BufView;
+  relu?: { start: number; end: number };
+  bn: BnBackward;
+}
 
 /**
  * The partial sums of d(gamma, beta) over `split` (its reduction schedule's), `wg` invocations per
  * workgroup: of the chain's output gradient, masked by the ReLU range where the output is not
  * positive, and of its product with xhat.
  */
-export function genBnBwdReduce(s: Pick<ChainBwdSpec, 'name' | 'shape' | 'g' | 'out' | 'relu'> & { bn: BnBackward }, part: number, split: ReductionSplit, wg: number, limits: DispatchLimits): TrainKernel {
+export function genBnBwdReduce(s: ReduceSpec, part: number, split: ReductionSplit, wg: number, limits: DispatchLimits): TrainKernel {
   const sh = s.shape;
   const plane = sh.h * sh.w;
   const relu = s.relu && s.relu.end > s.relu.start ? s.relu : undefined;
@@ -153,15 +168,18 @@ function trainForward({ node, shape: sh, b, store, bn, x, bnMomentum }: ChainTra
   b.emit('forward', `${node.name} batch statistics (merge)`, finalize, 0, merge.record);
 }
 
-/** d(gamma, beta) and the input gradient's coefficients, which the chain's gradient kernel reads. */
-function trainBackward({ node, names, shape: sh, b, store, bn, g, out, relu, input }: ChainTrainBackward<BatchNormNode>): { bn: BnBackward } {
+/**
+ * d(gamma, beta) and the input gradient's coefficients; the part of the chain's gradient kernel
+ * is the input gradient, where the chain's input gets one.
+ */
+function trainBackward({ node, names, shape: sh, b, store, bn, g, out, relu, input, inputGradient }: ChainTrainBackward<BatchNormNode>): ChainKernelPart | undefined {
   const off = bn.bnOff.get(node.id)!;
   const red = b.scheduler.reduction(`${names} reduce`, 'chain_bwd_reduce', sh.c, b.batch, sh.h * sh.w);
   const { split, wg } = red.value;
   b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * split.chunks * 8);
   b.sizes.coef = Math.max(b.sizes.coef, sh.c * 16);
-  const part = { x: input(), state: bn.S, stats: off.stats, coef: b.coef };
-  const reduce = genBnBwdReduce({ name: `${names} reduce`, shape: sh, g, out, relu, bn: part }, b.scratch, split, wg, b.dl);
+  const x = input();
+  const reduce = genBnBwdReduce({ name: `${names} reduce`, shape: sh, g, out, relu, bn: { x, state: bn.S, stats: off.stats, coef: b.coef } }, b.scratch, split, wg, b.dl);
   b.emit('backward', `${names} d(gamma, beta) partial`, reduce, 0, red.record);
   const gp = store.paramOf.get(`${node.name}.gamma`)!;
   const bp = store.paramOf.get(`${node.name}.beta`)!;
@@ -169,10 +187,12 @@ function trainBackward({ node, names, shape: sh, b, store, bn, g, out, relu, inp
   const offs = { gamma: gp.offset, dgamma: gp.offset, dbeta: bp.offset, stats: off.stats };
   const sum = b.scheduler.reductionSum(`${names} finalize`, split.chunks, red);
   b.emit('backward', `${names} d(gamma, beta)`, genBnBwdFinalize(sh.c, b.batch * sh.h * sh.w, bufs, offs, split.chunks, sum.value.wg), 0, sum.record);
-  return { bn: part };
+  if (!inputGradient) return undefined;
+  return { op: 'bn', slots: [{ name: 'x_in', elem: 'T', buffer: x.buffer }, { name: 'coef', elem: 'vec4', buffer: b.coef }], views: { X: x } };
 }
 
 export const bnKernels: ChainStageKernels<BatchNormNode> = {
+  forwardPart: () => ({ op: 'bn', slots: [{ name: 'scale', elem: 'f32' }, { name: 'shift', elem: 'f32' }] }),
   inferenceBuffers: ({ node, shape, paramBuffer }) => ({
     scale: paramBuffer(`${node.name}.scale`, shape.c * 4, { kind: 'bn-scale', bn: node.name, c: shape.c }),
     shift: paramBuffer(`${node.name}.shift`, shape.c * 4, { kind: 'bn-shift', bn: node.name, c: shape.c }),

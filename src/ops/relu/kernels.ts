@@ -1,17 +1,24 @@
-// The ReLU's part in an elementwise chain (codegen/chain-stage.ts). Its arithmetic, on a channel
-// range and with SNL's mask, is the chain's kernels'; its own are an SNL mask's buffer, which the
-// chain's kernel binds, and the mask's gradient (kernels/train/relu_mask_dm.wgsl), one invocation
+// The ReLU in an elementwise chain (codegen/chain-stage.ts): its parts in the chain's kernels
+// (kernels/chain/relu.wgsl: on a channel range, with SNL's mask), an SNL mask's buffer, which the
+// chain's kernels bind, and the mask's gradient (kernels/train/relu_mask_dm.wgsl), one invocation
 // per mask entry, each summing over the batch (and, per channel, over the plane), plus the L1
 // penalty's gradient (the uniform's l1), or 0 once the masks are frozen. src/ops/index.ts hands the
 // table to codegen.
 
 import type { ChainStageKernels, ChainTrainBackward } from '../../codegen/chain-stage.js';
-import type { MaskView } from '../../codegen/kernels/chain-bwd.js';
+import type { ChainKernelPart } from '../../codegen/kernels/chain-parts.js';
 import { argU, type DispatchLimits } from '../../codegen/kernels/common.js';
 import { build, type BufView, type GradTarget, grid, type PlaneShape, reads, type SlotDef, type TrainKernel, WG, writes } from '../../codegen/kernels/train-common.js';
 import type { SlotRange } from '../../codegen/train/builder.js';
 import { paramRange } from '../../codegen/train/params.js';
 import type { ReluNode } from './graph.js';
+
+/** An SNL mask in the parameter buffer: per pixel, the range's C*H*W entries in NCHW order without the batch; per channel, one per channel. */
+export interface MaskView {
+  buffer: number;
+  offset: number;
+  granularity: 'pixel' | 'channel';
+}
 
 export interface ReluMaskDmSpec {
   name: string;
@@ -53,20 +60,44 @@ export function genReluMaskDm(s: ReluMaskDmSpec, limits: DispatchLimits): TrainK
   });
 }
 
+/** The ReLU's part in a chain's kernel: its channel range, and with SNL its mask at `mask` (elements into the mask's slot). */
+export function reluPart(node: Pick<ReluNode, 'start' | 'end' | 'mask'>, mask: { buffer?: number; offset: number }, more: Pick<ChainKernelPart, 'slots' | 'views'>): ChainKernelPart | undefined {
+  if (node.end <= node.start) return undefined;
+  const masked = node.mask !== undefined;
+  const pixel = node.mask === 'pixel';
+  // A per-pixel mask has the activation's layout over the ReLU's channels (so vec4 planes read it
+  // as vec4); a per-channel mask is one f32 per channel, splat across the lanes.
+  const slots = masked ? [...more.slots, { name: 'mask', elem: pixel ? ('T' as const) : ('f32' as const), ...(mask.buffer === undefined ? {} : { buffer: mask.buffer }) }] : more.slots;
+  return {
+    op: 'relu',
+    slots,
+    ...(more.views ? { views: more.views } : {}),
+    scalars: { RELU_START: node.start, RELU_END: node.end },
+    offsets: masked ? { M_OFF: { elements: mask.offset, unit: pixel ? 'T' : 'f32' } } : {},
+    flags: { MASK: masked, MASK_PIXEL: pixel },
+  };
+}
+
 /**
- * An SNL mask's gradient, before the chain's gradient kernel scales the ReLU's by the mask. A
- * masked ReLU is a chain of its own (codegen/graph/fuse.ts), so its input is the chain's operand.
+ * An SNL mask's gradient, then the ReLU's part in the chain's gradient kernel, which reads the
+ * chain's output (the ReLU is last in its chain) for where the input was positive. A masked ReLU
+ * is a chain of its own (codegen/graph/fuse.ts), so its input is the chain's operand.
  */
-function trainBackward({ node, names, shape, b, store, g, input, uniform }: ChainTrainBackward<ReluNode>): { mask?: MaskView } {
-  if (node.mask === undefined) return {};
-  const param = store.paramOf.get(`${node.name}.mask`)!;
-  const mask = { buffer: store.P, offset: param.offset, granularity: node.mask };
-  const dm = { buffer: store.G, offset: param.offset, batchStride: 0, accumulate: false, granularity: node.mask };
-  b.emit('backward', `${names} dM`, genReluMaskDm({ name: `${names} dM`, shape, relu: { start: node.start, end: node.end }, g, v: input(), mask, dm, uniform }, b.dl));
-  return { mask };
+function trainBackward({ node, names, shape, b, store, g, out, input, uniform }: ChainTrainBackward<ReluNode>): ChainKernelPart | undefined {
+  let mask: MaskView | undefined;
+  if (node.mask !== undefined) {
+    const param = store.paramOf.get(`${node.name}.mask`)!;
+    mask = { buffer: store.P, offset: param.offset, granularity: node.mask };
+    const dm = { buffer: store.G, offset: param.offset, batchStride: 0, accumulate: false, granularity: node.mask };
+    b.emit('backward', `${names} dM`, genReluMaskDm({ name: `${names} dM`, shape, relu: { start: node.start, end: node.end }, g, v: input(), mask, dm, uniform }, b.dl));
+  }
+  if (out === undefined) return undefined;
+  return reluPart(node, mask ?? { offset: 0 }, { slots: [{ name: 'o_in', elem: 'T', buffer: out.buffer }], views: { O: out } });
 }
 
 export const reluKernels: ChainStageKernels<ReluNode> = {
+  // Bound at the mask's own buffer (inference) or its range of the parameter buffer (training), so at element 0.
+  forwardPart: ({ node }) => reluPart(node, { offset: 0 }, { slots: [] }),
   // An SNL mask is a parameter: for inference a buffer of its own, in training bound at its
   // (aligned) offset in the parameter buffer.
   inferenceBuffers: ({ node, shape, paramBuffer }): Record<string, number> => {
