@@ -91,15 +91,12 @@ class Fuser {
     let last = n.id;
     if (n.op === 'bn') {
       step.a = n.input;
-      step.bn = n.id;
       const next = this.sole(last);
       if (next?.op === 'add' && next.inputs[0] !== next.inputs[1]) {
-        step.add = next.id;
         step.b = next.inputs[0] === last ? next.inputs[1] : next.inputs[0];
         last = next.id;
       }
     } else if (n.op === 'add') {
-      step.add = n.id;
       step.a = n.inputs[0];
       if (n.inputs[0] === n.inputs[1]) step.doubled = true;
       else step.b = n.inputs[1];

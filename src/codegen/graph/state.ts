@@ -51,7 +51,10 @@ export interface ConvStep {
   relu?: ReluRange;
 }
 
-/** An elementwise chain [bn] [add] [relu] that does not start at a conv. */
+/**
+ * An elementwise chain [bn] [add] [relu] that does not start at a conv: its nodes, in order, and
+ * its operands. Each node's part in the chain's kernels is its op's (codegen/chain-stage.ts).
+ */
 export interface ChainStep {
   kind: 'chain';
   anchor: number;
@@ -62,8 +65,7 @@ export interface ChainStep {
   b?: number;
   /** An add with the same value on both sides. */
   doubled: boolean;
-  bn?: number;
-  add?: number;
+  /** The ReLU's channel range: its gradient reads the chain's output, and masks what reaches a batch norm before it. */
   relu?: ReluRange & { node: number };
 }
 
