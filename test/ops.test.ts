@@ -44,9 +44,9 @@ describe('ops', () => {
     expect(Object.keys(opKernels('conv')).sort()).toEqual(['biasGradient', 'forward', 'inputGradient', 'weightGradient', 'weightGradientSum']);
     // What each chain op brings: its parts in the chain's kernels, and besides, a batch norm its
     // scale and shift and its statistics' dispatches, a ReLU its SNL mask and the mask's gradient.
-    expect(Object.keys(opKernels('bn')).sort()).toEqual(['backwardReadsInput', 'forwardPart', 'inferenceBuffers', 'trainBackward', 'trainBuffers', 'trainForward']);
-    expect(Object.keys(opKernels('relu')).sort()).toEqual(['backwardReadsInput', 'forwardPart', 'inferenceBuffers', 'trainBackward', 'trainBuffers']);
-    expect(Object.keys(opKernels('add')).sort()).toEqual(['forwardPart', 'trainBackward']);
+    expect(Object.keys(opKernels('bn')).sort()).toEqual(['backwardReadsInput', 'chainPlace', 'forwardPart', 'inferenceBuffers', 'trainBackward', 'trainBuffers', 'trainForward']);
+    expect(Object.keys(opKernels('relu')).sort()).toEqual(['backwardReadsInput', 'backwardReadsOutput', 'chainPlace', 'forwardPart', 'inferenceBuffers', 'trainBackward', 'trainBuffers']);
+    expect(Object.keys(opKernels('add')).sort()).toEqual(['chainPlace', 'forwardPart', 'trainBackward']);
   });
 
   it('has the WGSL of each elementwise chain op in its parts file, kernels/chain/<op>.wgsl, with the four sections the chain kernels take', () => {

@@ -1,15 +1,17 @@
-// Backward of a training-mode batch norm (optionally followed by a residual add and a ReLU on a
-// channel range, fused in the forward pass), first half: per (channel, chunk of images) the partial
-// sums of gm and gm * xhat, where gm is the gradient reaching the batch norm's output (the chain's
-// output gradient with the ReLU mask applied: the mask is read from the chain's output, out > 0,
-// which holds exactly where the ReLU's input was positive) and xhat = (x - mean) * inv_std.
+// Backward of a training-mode batch norm that starts an elementwise chain, first half: per
+// (channel, chunk of images) the partial sums of gm and gm * xhat, where gm is the gradient
+// reaching the batch norm's output and xhat = (x - mean) * inv_std. gm is the chain's output
+// gradient followed back through the ops after the batch norm: their parts, the sections of
+// kernels/chain/<op>.wgsl that the chain's gradient kernel takes too, go where //#parts says,
+// without what they write (a ReLU's masks it by the chain's output, which is positive exactly
+// where the ReLU's input was).
 
 {{BINDINGS}}
 
 // Every size and offset is an argument (args.NAME), so layers share this kernel: C, PLANE (in
 // units of T), N, IPC, NCH, TOTAL = C * NCH as in bn_stats.wgsl; the views G_BS, G_OFF (output
-// gradient), X_BS, X_OFF (bn input), O_BS, O_OFF (chain output, for the ReLU mask), the ReLU's
-// channel range RELU_START..RELU_END and the offset ST_OFF of (mean, inv_std) in the bn state.
+// gradient) and X_BS, X_OFF (bn input), the offset ST_OFF of (mean, inv_std) in the bn state, and
+// the parts' views and sizes.
 //#include per_element_args
 
 fn element(e: u32) {
@@ -28,28 +30,22 @@ fn element(e: u32) {
   let mean = {{st}}[args.ST_OFF + 2u * c];
   var sg = {{T}}(0.0);
   var sgx = {{T}}(0.0);
-//#if RELU
-  let masked = c >= args.RELU_START && c < args.RELU_END;
-//#endif
   for (var n = n0; n < n1; n++) {
-    let gb = n * args.G_BS + args.G_OFF + c * args.PLANE;
-    let xb = n * args.X_BS + args.X_OFF + c * args.PLANE;
-//#if RELU
-    let ob = n * args.O_BS + args.O_OFF + c * args.PLANE;
-//#endif
+    // As in the chain's gradient kernel: `at` starts the channel's plane, element k is pixel p.
+    let at = c * {{PLANE}};
+    let g0 = n * args.G_BS + args.G_OFF + at;
+    let x0 = n * args.X_BS + args.X_OFF + at;
+//#parts bwd_run
 //#if SPLIT
     for (var p = p0; p < p1; p++) {
 //#else
     for (var p = 0u; p < args.PLANE; p++) {
 //#endif
-      var gv = {{g_in}}[gb + p];
-//#if RELU
-      if (masked) {
-        gv = select({{T}}(0.0), gv, {{o_in}}[ob + p] > {{T}}(0.0));
-      }
-//#endif
+      let k = p;
+      var gv: {{T}} = {{g_in}}[g0 + k];
+//#parts bwd_element
       sg += gv;
-      sgx = fma(gv, {{x_in}}[xb + p] - mean, sgx);
+      sgx = fma(gv, {{x_in}}[x0 + k] - mean, sgx);
     }
   }
 //#if VEC4

@@ -8,7 +8,7 @@
 // defines this in its kernels.ts, and the emitters call it for every node of a chain, in the
 // chain's order forward and in reverse backward.
 
-import type { NodeOf } from '../ir/graph.js';
+import type { NodeOf, OpName } from '../ir/graph.js';
 import type { ChainKernelPart } from './kernels/chain-parts.js';
 import type { ViewLayout } from './kernels/common.js';
 import type { BufView, GradTarget, PlaneShape } from './kernels/train-common.js';
@@ -45,11 +45,15 @@ export interface ChainTrainForward<N> extends ChainTrainStage<N> {
 export interface ChainTrainBackward<N> extends ChainTrainStage<N> {
   /** The chain's node names, `bn + add + relu`, which its dispatches' labels start with. */
   names: string;
-  /** The gradient of the chain's output, and the output itself where a ReLU range masks it. */
+  /** The gradient of the chain's output. */
   g: BufView;
-  out: BufView | undefined;
-  /** The chain's ReLU range (the gradient a batch norm receives is masked by it). */
-  relu: { start: number; end: number } | undefined;
+  /** The chain's output as the backward half reads it (an op whose gradient follows its sign). */
+  output(): BufView;
+  /**
+   * The parts of the ops after this one in the chain's gradient kernel: what the gradient that
+   * reaches the op went through (a batch norm's gradient sums take them: chain-parts.ts).
+   */
+  after: readonly ChainKernelPart[];
   /**
    * The chain's first operand as the backward half reads it. Read only what is needed: a value
    * the backward half recomputes is recomputed when first read (codegen/train/recompute.ts).
@@ -72,7 +76,16 @@ export interface ChainForwardPart<N> {
   other: ViewLayout | undefined;
 }
 
+/**
+ * Where an op may stand in a chain (codegen/graph/fuse.ts): `first` only at its start (a batch
+ * norm: its statistics read the chain's input); `join` anywhere, bringing the chain's second
+ * operand (an add: one per chain); `last` only at its end (a ReLU: its gradient reads the chain's
+ * output); `alone` in a chain of its own (an SNL-masked ReLU: its mask's gradient reads its input).
+ */
+export type ChainPlace = 'first' | 'join' | 'last' | 'alone';
+
 export interface ChainStageKernels<N> {
+  chainPlace(node: N): ChainPlace;
   /** The op's part in the chain's forward kernel (none: it has no work there, as a ReLU on no channels). */
   forwardPart(s: ChainForwardPart<N>): ChainKernelPart | undefined;
   /** The parameter buffers the inference kernel binds for the op, by slot name. */
@@ -85,11 +98,17 @@ export interface ChainStageKernels<N> {
   trainBackward(s: ChainTrainBackward<N>): ChainKernelPart | undefined;
   /** Whether what the backward half runs for the op reads the chain's first operand (so it is kept, or recomputed). */
   backwardReadsInput?(node: N): boolean;
+  /** Whether the op's part in the gradient kernel reads the chain's output (so it is kept, or recomputed). */
+  backwardReadsOutput?(node: N): boolean;
 }
 
-/** The ops of a chain, by name (each op's folder adds its node type to the IR's NodeTypes). */
-export interface ChainStages {
-  bn: ChainStageKernels<NodeOf<'bn'>>;
-  add: ChainStageKernels<NodeOf<'add'>>;
-  relu: ChainStageKernels<NodeOf<'relu'>>;
-}
+/**
+ * The ops that fuse into chains. Empty here: each such op's kernels.ts adds its name
+ * (`declare module '../../codegen/chain-stage.js' { interface ChainOps { bn: true } }`).
+ */
+export interface ChainOps {}
+
+export type ChainOp = keyof ChainOps & OpName;
+
+/** The chain ops' definitions, by name. */
+export type ChainStages = { [K in ChainOp]: ChainStageKernels<NodeOf<K>> };

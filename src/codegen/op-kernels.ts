@@ -6,13 +6,11 @@
 
 import type { GraphNode, NodeOf } from '../ir/graph.js';
 import { graphOp } from '../ir/node.js';
-import type { ChainStageKernels, ChainStages } from './chain-stage.js';
+import type { ChainOp, ChainStageKernels, ChainStages } from './chain-stage.js';
 import type { ConvKernels } from './conv-kernels.js';
 
 /** The kernels of the fused ops that have kernels of their own, by op. */
-export interface OpKernels extends ChainStages {
-  conv: ConvKernels;
-}
+export type OpKernels = ChainStages & { conv: ConvKernels };
 
 let defined: OpKernels | undefined;
 
@@ -34,7 +32,7 @@ export function opKernels<K extends keyof OpKernels>(op: K): OpKernels[K] {
 }
 
 /** A node of an elementwise chain (fusion role `chain`). */
-export type ChainNode = NodeOf<keyof ChainStages>;
+export type ChainNode = NodeOf<ChainOp>;
 
 /** A chain step's nodes, in the chain's order. */
 export function chainNodes(nodes: readonly GraphNode[], ids: readonly number[]): ChainNode[] {

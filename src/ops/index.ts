@@ -23,7 +23,7 @@ defineOpKernels({ conv: convKernels, bn: bnKernels, add: addKernels, relu: reluK
 defineExportOps(EXPORT_OPS);
 
 // Each op's folder adds its node type to the IR's NodeTypes (and its kernels to codegen's
-// OwnStepOps) by a module augmentation, which a type checker sees only in the files it reads. A
+// OwnStepOps or ChainOps) by a module augmentation, which a type checker sees only in the files it reads. A
 // module that exports nothing has an empty declaration file, so these exports are what keeps every
 // op's augmentation in a library user's program (the package entry imports this module).
 export type { AddNode } from './add/graph.js';
@@ -36,6 +36,9 @@ export type { InputNode } from './input/graph.js';
 export type { MaxPoolNode } from './maxpool/graph.js';
 export type { ReluNode } from './relu/graph.js';
 export type { SliceNode } from './slice/graph.js';
+export { addKernels } from './add/kernels.js';
 export { avgpoolKernels } from './avgpool/kernels.js';
+export { bnKernels } from './bn/kernels.js';
 export { fcKernels } from './fc/kernels.js';
 export { maxpoolKernels } from './maxpool/kernels.js';
+export { reluKernels } from './relu/kernels.js';

@@ -3,8 +3,9 @@
 //
 // - conv -> [bn] -> [add] -> [relu] becomes one conv step when `convEpilogue` is on (inference:
 //   bn folded into the weights, the add's other operand read in the epilogue);
-// - bn / add / relu chains that do not start at a conv become one elementwise chain step
-//   ([bn] [add] [relu]);
+// - the other ops whose fusion role is `chain` make elementwise chain steps, each as long as its
+//   ops' places allow (codegen/chain-stage.ts: a batch norm first, one add, a ReLU last, an
+//   SNL-masked ReLU alone: [bn] [add] [relu]);
 // - the ops whose fusion role is `own` (src/ops/<op>/graph.ts: pooling, fc) are steps of their
 //   own; `placed` ops (input, slice, concat) are not steps (placement decides their storage).
 // A node is absorbed only when it is the sole consumer of the previous one, and the graph's output
@@ -13,6 +14,7 @@
 import type { GraphPass } from '../../passes/framework.js';
 import { nodeInputs, type GraphNode, type LayerGraph } from '../../ir/graph.js';
 import { graphOp } from '../../ir/node.js';
+import { chainStage, type ChainNode } from '../op-kernels.js';
 import { hasStepKernels } from '../step-op.js';
 import { need, type ChainStep, type ConvStep, type Fusion, type FusedStep, type GraphState } from './state.js';
 
@@ -59,10 +61,10 @@ class Fuser {
    * ReLU stays a step of its own: training needs its input (the mask's gradient reads it), and the
    * conv epilogue has no mask.
    */
-  private relu(step: ConvStep | ChainStep, last: number): number {
+  private relu(step: ConvStep, last: number): number {
     const next = this.sole(last);
     if (next?.op !== 'relu' || next.mask !== undefined) return last;
-    step.relu = step.kind === 'conv' ? { start: next.start, end: next.end } : { start: next.start, end: next.end, node: next.id };
+    step.relu = { start: next.start, end: next.end };
     return next.id;
   }
 
@@ -86,32 +88,39 @@ class Fuser {
     this.add(step, this.relu(step, last));
   }
 
-  private chain(n: GraphNode & { op: 'bn' | 'add' | 'relu' }): void {
+  /** A chain from `n` along sole consumers, as far as its ops' places allow (codegen/chain-stage.ts). */
+  private chain(n: ChainNode): void {
     const step: ChainStep = { kind: 'chain', anchor: n.id, nodes: [n.id], a: -1, doubled: false };
+    const [a, other] = nodeInputs(n);
+    const place = chainStage(n).chainPlace(n);
+    step.a = a;
+    if (place === 'join' && other === a) step.doubled = true;
+    else if (place === 'join') step.b = other;
+    let joined = place === 'join';
     let last = n.id;
-    if (n.op === 'bn') {
-      step.a = n.input;
-      const next = this.sole(last);
-      if (next?.op === 'add' && next.inputs[0] !== next.inputs[1]) {
-        step.b = next.inputs[0] === last ? next.inputs[1] : next.inputs[0];
-        last = next.id;
+    // An op placed `last` or `alone` ends its chain where it starts.
+    for (let next = place === 'last' || place === 'alone' ? undefined : this.sole(last); next && graphOp(next).fusion === 'chain'; next = this.sole(last)) {
+      const node = next as ChainNode;
+      const at = chainStage(node).chainPlace(node);
+      if (at === 'first' || at === 'alone') break;
+      if (at === 'join') {
+        // One join per chain (its other operand is the chain's second input), and not of the chain's value with itself.
+        const [x, y] = nodeInputs(node);
+        if (joined || x === y) break;
+        step.b = x === last ? y : x;
+        joined = true;
       }
-    } else if (n.op === 'add') {
-      step.a = n.inputs[0];
-      if (n.inputs[0] === n.inputs[1]) step.doubled = true;
-      else step.b = n.inputs[1];
-    } else {
-      step.a = n.input;
-      step.relu = { start: n.start, end: n.end, node: n.id, ...(n.mask === undefined ? {} : { mask: n.mask }) };
+      last = node.id;
+      if (at === 'last') break;
     }
-    this.add(step, n.op === 'relu' ? last : this.relu(step, last));
+    this.add(step, last);
   }
 
   run(): Fusion {
     for (const n of this.graph.nodes) {
       if (this.absorbed.has(n.id)) continue;
       if (n.op === 'conv') this.conv(n);
-      else if (n.op === 'bn' || n.op === 'add' || n.op === 'relu') this.chain(n);
+      else if (graphOp(n).fusion === 'chain') this.chain(n as ChainNode);
       else if (graphOp(n).fusion === 'own') {
         if (!hasStepKernels(n)) throw new Error(`fuse: ${n.name}: op ${n.op} is a step of its own but has no kernels (src/ops/kernels.ts)`);
         this.add({ kind: n.op, anchor: n.id, nodes: [n.id], input: n.input }, n.id);

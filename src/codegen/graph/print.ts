@@ -3,7 +3,7 @@
 // shows what the later one decided.
 
 import { printGraph } from '../../ir/print.js';
-import type { LayerGraph } from '../../ir/graph.js';
+import { graphOp, type LayerGraph } from '../../ir/graph.js';
 import type { PlanBody } from '../plan-types.js';
 import { programSection } from '../program.js';
 import { profileText, scheduleText } from '../schedule/describe.js';
@@ -22,7 +22,8 @@ function stepText(graph: LayerGraph, placement: Pick<Placement, 'synthetic'>, s:
     }
     case 'chain': {
       const ops = [s.a, ...(s.b !== undefined ? [s.b] : []), ...(s.doubled ? [s.a] : [])].map(name).join(', ');
-      return `chain ${nodes}(${ops})${s.relu ? `, relu [${s.relu.start}, ${s.relu.end})` : ''}`;
+      const attributes = s.nodes.map((id) => nodeOf(graph, placement, id)).flatMap((n) => (graphOp(n).attributes(n) ? [`, ${n.op} ${graphOp(n).attributes(n)}`] : []));
+      return `chain ${nodes}(${ops})${attributes.join('')}`;
     }
     case 'copy':
       return `copy ${name(s.src)} into ${name(s.dst)} at channel ${s.offset}`;

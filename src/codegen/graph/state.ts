@@ -52,8 +52,9 @@ export interface ConvStep {
 }
 
 /**
- * An elementwise chain [bn] [add] [relu] that does not start at a conv: its nodes, in order, and
- * its operands. Each node's part in the chain's kernels is its op's (codegen/chain-stage.ts).
+ * An elementwise chain ([bn] [add] [relu], as its ops' places allow: codegen/chain-stage.ts) that
+ * does not start at a conv: its nodes, in order, and its operands. Each node's part in the chain's
+ * kernels is its op's.
  */
 export interface ChainStep {
   kind: 'chain';
@@ -65,8 +66,6 @@ export interface ChainStep {
   b?: number;
   /** An add with the same value on both sides. */
   doubled: boolean;
-  /** The ReLU's channel range: its gradient reads the chain's output, and masks what reaches a batch norm before it. */
-  relu?: ReluRange & { node: number };
 }
 
 /** A step of an op whose fusion role is `own`: its kernels are in its folder of src/ops/ (kernels.ts). */

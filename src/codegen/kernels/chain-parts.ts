@@ -13,7 +13,8 @@ export interface PartSlot {
   name: string;
   /** One element: the kernel's vector type T, an f32 (splat over T's lanes), or a vec4<f32>. */
   elem: 'T' | 'f32' | 'vec4';
-  write?: boolean;
+  /** Written: then `flag` is the flag its lines are under, and `view` the prefix of its view. */
+  write?: { flag: string; view: string };
   /** The buffer it binds (the gradient kernel's; the forward kernel's slots are bound by name). */
   buffer?: number;
 }
@@ -29,6 +30,22 @@ export interface ChainKernelPart {
   /** Element offsets into a slot (M_OFF), counted in T ('T') or in f32s: always constants. */
   offsets?: Record<string, { elements: number; unit: 'T' | 'f32' }>;
   flags?: Record<string, boolean>;
+}
+
+/**
+ * `part` as a kernel that only follows the gradient uses it (a batch norm's gradient sum, of what
+ * reaches it from the ops after it): without what it writes.
+ */
+export function withoutWrites(part: ChainKernelPart): ChainKernelPart {
+  const writes = part.slots.flatMap((s) => (s.write ? [s.write] : []));
+  if (writes.length === 0) return part;
+  const dropped = new Set(writes.map((w) => w.view));
+  return {
+    ...part,
+    slots: part.slots.filter((s) => !s.write),
+    views: Object.fromEntries(Object.entries(part.views ?? {}).filter(([prefix]) => !dropped.has(prefix))),
+    flags: { ...part.flags, ...Object.fromEntries(writes.map((w) => [w.flag, false])) },
+  };
 }
 
 /** The views of `parts`, which decide the kernel's vector width with the chain's own. */

@@ -34,7 +34,7 @@ export function genEwise(spec: EwiseKernelSpec, schedule: ElementwiseSchedule, a
   const parts = partInputs(spec.parts, vec, spec.name);
   const slots: Slot[] = [
     { name: 'a_in', type: `array<${T}>`, write: false },
-    ...parts.slots.map((s) => ({ name: s.name, type: s.type, write: s.write === true })),
+    ...parts.slots.map((s) => ({ name: s.name, type: s.type, write: s.write !== undefined })),
     { name: 'y_out', type: `array<${T}>`, write: true },
   ];
   const scalars = scalarValues({ C: argU(spec.c), PLANE: argU(plane / vec), ...viewArgs(spec.name, 'A', spec.a, vec), ...viewArgs(spec.name, 'OUT', spec.out, vec), ...parts.scalars }, asArgs);

@@ -3,7 +3,7 @@
 
 import type { ConcatNode } from '../../ir/graph.js';
 import type { ChainStep, ConvStep, SimpleStep } from '../graph/state.js';
-import { chainBwdVec, genChainBwd, type ChainBwdSpec, type GradTarget } from '../kernels/index.js';
+import { chainBwdVec, type ChainKernelPart, genChainBwd, type ChainBwdSpec, type GradTarget } from '../kernels/index.js';
 import type { ConvGeometry } from '../conv-layout.js';
 import { chainNodes, chainStage, opKernels } from '../op-kernels.js';
 import { hasStepKernels, stepKernels } from '../step-op.js';
@@ -42,9 +42,6 @@ function chain(x: BackwardContext, s: ChainStep): void {
   const g = grads.read(s.anchor);
   const shape = b.shapeOf(s.a);
   const names = chainNames(b, s);
-  const relu = s.relu ? { start: s.relu.start, end: s.relu.end } : undefined;
-  // Only a ReLU range needs the chain's output (its mask).
-  const out = relu && relu.end > relu.start ? x.saved.view(s.anchor) : undefined;
   // A gradient target's buffer is made when it is first asked for: the first operand's before the
   // other's, and after the recomputed values the ops' dispatches read first, so plans keep one
   // buffer order.
@@ -59,11 +56,14 @@ function chain(x: BackwardContext, s: ChainStep): void {
     inputTarget();
     return s.b !== undefined && grads.needed[s.b] ? grads.target(s.b) : undefined;
   };
-  const stage = { names, shape, b, store: x.store, bn: x.bn, g, out, relu, input: () => x.saved.view(s.a), uniform: x.uniform, inputGradient: grads.needed[s.a], otherGradient, doubled: s.doubled };
-  // Last node first: what each op's dispatches read is the gradient that reaches it.
-  const parts = chainNodes(b.nodes, s.nodes)
-    .reverse()
-    .flatMap((node) => chainStage(node).trainBackward({ node, ...stage }) ?? []);
+  const stage = { names, shape, b, store: x.store, bn: x.bn, g, output: () => x.saved.view(s.anchor), input: () => x.saved.view(s.a), uniform: x.uniform, inputGradient: grads.needed[s.a], otherGradient, doubled: s.doubled };
+  // Last node first: what each op's dispatches read is the gradient that reaches it, through the
+  // parts of the ops after it.
+  const parts: ChainKernelPart[] = [];
+  for (const node of chainNodes(b.nodes, s.nodes).reverse()) {
+    const part = chainStage(node).trainBackward({ node, ...stage, after: [...parts] });
+    if (part) parts.push(part);
+  }
   const a = inputTarget();
   if (a || parts.some((p) => p.slots.some((slot) => slot.write))) chainBwd(b, `${names} dX`, { name: `${names} dX`, shape, g, a, parts });
 }

@@ -32,7 +32,7 @@ function readByBackward(graph: LayerGraph, steps: readonly TrainStep[], fwd: For
     if (s.kind === 'conv') add(s.conv.input);
     else if (s.kind === 'chain') {
       if (chainNodes(graph.nodes, s.nodes).some((n) => chainStage(n).backwardReadsInput?.(n))) add(s.a);
-      if (s.relu && s.relu.end > s.relu.start) add(s.anchor);
+      if (chainNodes(graph.nodes, s.nodes).some((n) => chainStage(n).backwardReadsOutput?.(n))) add(s.anchor);
     } else if (s.kind !== 'concat') {
       const node = graph.nodes[s.anchor];
       if (hasStepKernels(node) && stepKernels(node).backwardReadsInput) add(s.input);

@@ -7,18 +7,25 @@ import type { ChainStageKernels, ChainTrainBackward } from '../../codegen/chain-
 import type { ChainKernelPart } from '../../codegen/kernels/chain-parts.js';
 import type { AddNode } from './graph.js';
 
+declare module '../../codegen/chain-stage.js' {
+  interface ChainOps {
+    add: true;
+  }
+}
+
 function trainBackward({ otherGradient, doubled }: ChainTrainBackward<AddNode>): ChainKernelPart | undefined {
   const tb = doubled ? undefined : otherGradient();
   if (!tb && !doubled) return undefined;
   return {
     op: 'add',
-    slots: tb ? [{ name: 'tb', elem: 'T', write: true, buffer: tb.buffer }] : [],
+    slots: tb ? [{ name: 'tb', elem: 'T', write: { flag: 'TB', view: 'B' }, buffer: tb.buffer }] : [],
     ...(tb ? { views: { B: tb } } : {}),
     flags: { TB: tb !== undefined, ACC_B: tb?.accumulate === true, DOUBLED: doubled },
   };
 }
 
 export const addKernels: ChainStageKernels<AddNode> = {
+  chainPlace: () => 'join',
   forwardPart: ({ node, other }) => {
     if (other === undefined) throw new Error(`${node.name}: an add in a chain without its other operand (internal error)`);
     return { op: 'add', slots: [{ name: 'b_in', elem: 'T' }], views: { B: other } };

@@ -13,12 +13,18 @@
 
 import { BN_EPS } from '../../ir/graph.js';
 import type { ChainStageKernels, ChainTrainBackward, ChainTrainForward } from '../../codegen/chain-stage.js';
-import type { ChainKernelPart } from '../../codegen/kernels/chain-parts.js';
+import { type ChainKernelPart, partInputs, partViews, withoutWrites } from '../../codegen/kernels/chain-parts.js';
 import type { ReductionSplit } from '../../codegen/schedule/reduction.js';
-import { argF, argU, type DispatchLimits } from '../../codegen/kernels/common.js';
+import { argF, argU, type DispatchLimits, scalarValues } from '../../codegen/kernels/common.js';
 import { type BufView, build, buildPerChannel, chunkedReduction, finalizeSlots, type PlaneShape, type SlotDef, type TrainKernel, argUnits, vecFor, reads, writes } from '../../codegen/kernels/train-common.js';
 import type { BnOffsets } from '../../codegen/train/params.js';
 import type { BatchNormNode } from './graph.js';
+
+declare module '../../codegen/chain-stage.js' {
+  interface ChainOps {
+    bn: true;
+  }
+}
 
 /** The partial sums of `split` (its reduction schedule's), `wg` invocations per workgroup. */
 export function genBnStats(name: string, sh: PlaneShape, x: BufView, part: number, split: ReductionSplit, wg: number, limits: DispatchLimits): TrainKernel {
@@ -87,55 +93,36 @@ interface BnBackward {
   coef: number;
 }
 
-/** The gradient reduction's view of the chain: the output gradient, and the output where a ReLU range masks it. */
+/** The gradient reduction's view of the chain: its output's gradient, and the parts of the ops after the batch norm. */
 interface ReduceSpec {
   name: string;
   shape: PlaneShape;
   g: BufView;
-  out?: BufView;
-  relu?: { start: number; end: number };
+  after: readonly ChainKernelPart[];
   bn: BnBackward;
 }
 
 /**
  * The partial sums of d(gamma, beta) over `split` (its reduction schedule's), `wg` invocations per
- * workgroup: of the chain's output gradient, masked by the ReLU range where the output is not
- * positive, and of its product with xhat.
+ * workgroup: of the gradient reaching the batch norm (the chain's output gradient through the
+ * parts of the ops after it, as the chain's gradient kernel follows it, without their writes), and
+ * of its product with xhat.
  */
 export function genBnBwdReduce(s: ReduceSpec, part: number, split: ReductionSplit, wg: number, limits: DispatchLimits): TrainKernel {
   const sh = s.shape;
-  const plane = sh.h * sh.w;
-  const relu = s.relu && s.relu.end > s.relu.start ? s.relu : undefined;
-  const views = [s.g, s.bn.x, ...(relu && s.out ? [s.out] : [])];
-  const vec = vecFor(plane, views);
+  const after = s.after.map(withoutWrites);
+  const vec = vecFor(sh.h * sh.w, [s.g, s.bn.x, ...partViews(after)]);
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
   const r = chunkedReduction(s.name, sh, vec, split, wg, limits);
+  const parts = partInputs(after, vec, s.name);
   const slots: SlotDef[] = [reads('g_in', s.g.buffer, `array<${T}>`)];
-  if (relu) slots.push(reads('o_in', s.out!.buffer, `array<${T}>`));
-  slots.push(reads('x_in', s.bn.x.buffer, `array<${T}>`));
-  slots.push(reads('st', s.bn.state));
-  slots.push(writes('part', part, 'array<vec2<f32>>'));
-  return build(
-    'train/chain_bwd_reduce',
-    slots,
-    { WG: r.wg, T },
-    { RELU: !!relu, VEC4: vec === 4, ...r.flags },
-    r.wg,
-    r.workgroups,
-    undefined,
-    {
-      ...r.args,
-      G_BS: argUnits(s.g.batchStride, vec, s.name),
-      G_OFF: argUnits(s.g.offset, vec, s.name),
-      X_BS: argUnits(s.bn.x.batchStride, vec, s.name),
-      X_OFF: argUnits(s.bn.x.offset, vec, s.name),
-      O_BS: relu ? argUnits(s.out!.batchStride, vec, s.name) : argU(0),
-      O_OFF: relu ? argUnits(s.out!.offset, vec, s.name) : argU(0),
-      RELU_START: argU(relu?.start ?? 0),
-      RELU_END: argU(relu?.end ?? 0),
-      ST_OFF: argU(s.bn.stats),
-    },
-  );
+  for (const p of parts.slots) slots.push(reads(p.name, p.buffer!, p.type));
+  slots.push(reads('x_in', s.bn.x.buffer, `array<${T}>`), reads('st', s.bn.state), writes('part', part, 'array<vec2<f32>>'));
+  const views = { G_BS: argUnits(s.g.batchStride, vec, s.name), G_OFF: argUnits(s.g.offset, vec, s.name), X_BS: argUnits(s.bn.x.batchStride, vec, s.name), X_OFF: argUnits(s.bn.x.offset, vec, s.name) };
+  const values = { ...scalarValues({ PLANE: r.args.PLANE, ...parts.scalars }, true).values, ...parts.values, WG: r.wg, T };
+  const flags = { ...parts.flags, VEC4: vec === 4, ...r.flags };
+  const args = { ...r.args, ...views, ...parts.scalars, ST_OFF: argU(s.bn.stats) };
+  return build('train/chain_bwd_reduce', slots, values, flags, r.wg, r.workgroups, undefined, args, after.map((p) => p.op));
 }
 
 /** Merges genBnBwdReduce's partial sums into d(gamma, beta) and the coefficients of the input gradient. */
@@ -172,14 +159,14 @@ function trainForward({ node, shape: sh, b, store, bn, x, bnMomentum }: ChainTra
  * d(gamma, beta) and the input gradient's coefficients; the part of the chain's gradient kernel
  * is the input gradient, where the chain's input gets one.
  */
-function trainBackward({ node, names, shape: sh, b, store, bn, g, out, relu, input, inputGradient }: ChainTrainBackward<BatchNormNode>): ChainKernelPart | undefined {
+function trainBackward({ node, names, shape: sh, b, store, bn, g, after, input, inputGradient }: ChainTrainBackward<BatchNormNode>): ChainKernelPart | undefined {
   const off = bn.bnOff.get(node.id)!;
   const red = b.scheduler.reduction(`${names} reduce`, 'chain_bwd_reduce', sh.c, b.batch, sh.h * sh.w);
   const { split, wg } = red.value;
   b.sizes.scratch = Math.max(b.sizes.scratch, sh.c * split.chunks * 8);
   b.sizes.coef = Math.max(b.sizes.coef, sh.c * 16);
   const x = input();
-  const reduce = genBnBwdReduce({ name: `${names} reduce`, shape: sh, g, out, relu, bn: { x, state: bn.S, stats: off.stats, coef: b.coef } }, b.scratch, split, wg, b.dl);
+  const reduce = genBnBwdReduce({ name: `${names} reduce`, shape: sh, g, after, bn: { x, state: bn.S, stats: off.stats, coef: b.coef } }, b.scratch, split, wg, b.dl);
   b.emit('backward', `${names} d(gamma, beta) partial`, reduce, 0, red.record);
   const gp = store.paramOf.get(`${node.name}.gamma`)!;
   const bp = store.paramOf.get(`${node.name}.beta`)!;
@@ -192,6 +179,7 @@ function trainBackward({ node, names, shape: sh, b, store, bn, g, out, relu, inp
 }
 
 export const bnKernels: ChainStageKernels<BatchNormNode> = {
+  chainPlace: () => 'first',
   forwardPart: () => ({ op: 'bn', slots: [{ name: 'scale', elem: 'f32' }, { name: 'shift', elem: 'f32' }] }),
   inferenceBuffers: ({ node, shape, paramBuffer }) => ({
     scale: paramBuffer(`${node.name}.scale`, shape.c * 4, { kind: 'bn-scale', bn: node.name, c: shape.c }),

@@ -13,6 +13,12 @@ import type { SlotRange } from '../../codegen/train/builder.js';
 import { paramRange } from '../../codegen/train/params.js';
 import type { ReluNode } from './graph.js';
 
+declare module '../../codegen/chain-stage.js' {
+  interface ChainOps {
+    relu: true;
+  }
+}
+
 /** An SNL mask in the parameter buffer: per pixel, the range's C*H*W entries in NCHW order without the batch; per channel, one per channel. */
 export interface MaskView {
   buffer: number;
@@ -83,7 +89,8 @@ export function reluPart(node: Pick<ReluNode, 'start' | 'end' | 'mask'>, mask: {
  * chain's output (the ReLU is last in its chain) for where the input was positive. A masked ReLU
  * is a chain of its own (codegen/graph/fuse.ts), so its input is the chain's operand.
  */
-function trainBackward({ node, names, shape, b, store, g, out, input, uniform }: ChainTrainBackward<ReluNode>): ChainKernelPart | undefined {
+function trainBackward({ node, names, shape, b, store, g, output, input, uniform }: ChainTrainBackward<ReluNode>): ChainKernelPart | undefined {
+  const out = node.end > node.start ? output() : undefined;
   let mask: MaskView | undefined;
   if (node.mask !== undefined) {
     const param = store.paramOf.get(`${node.name}.mask`)!;
@@ -96,6 +103,7 @@ function trainBackward({ node, names, shape, b, store, g, out, input, uniform }:
 }
 
 export const reluKernels: ChainStageKernels<ReluNode> = {
+  chainPlace: (node) => (node.mask === undefined ? 'last' : 'alone'),
   // Bound at the mask's own buffer (inference) or its range of the parameter buffer (training), so at element 0.
   forwardPart: ({ node }) => reluPart(node, { offset: 0 }, { slots: [] }),
   // An SNL mask is a parameter: for inference a buffer of its own, in training bound at its
@@ -107,6 +115,8 @@ export const reluKernels: ChainStageKernels<ReluNode> = {
   },
   trainBuffers: ({ node, store }): Record<string, SlotRange> => (node.mask === undefined ? {} : { mask: paramRange(store, `${node.name}.mask`) }),
   trainBackward,
-  // A mask's gradient reads the ReLU's input.
+  // A mask's gradient reads the ReLU's input; where the input was positive is where the chain's
+  // output is, which its part reads.
   backwardReadsInput: (node) => node.mask !== undefined,
+  backwardReadsOutput: (node) => node.end > node.start,
 };
