@@ -67,9 +67,10 @@ const composed = new Map<string, string>();
 
 /**
  * The text of template `name` with the parts `parts` in place of its `//#parts` lines
- * (template-include.ts), kept for the next kernel of the same parts.
+ * (template-include.ts), kept for the next kernel of the same parts; without parts, its text.
  */
-export function templateWithParts(name: string, parts: readonly string[]): string {
+export function templateWithParts(name: string, parts?: readonly string[]): string {
+  if (parts === undefined) return loadTemplate(name);
   const key = `${name}:${parts.join(',')}`;
   let text = composed.get(key);
   if (text === undefined) {

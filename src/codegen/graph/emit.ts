@@ -162,8 +162,8 @@ class Emitter {
       slotBuffers.b_in = this.bufOf(b);
     }
     slots.push(['y_out', outId]);
+    const paramBuffer = (name: string, bytes: number, param: ParamSource) => this.paramBuffer(name, bytes, param, label);
     for (const node of chain ? chainNodes(this.graph.nodes, chain.nodes) : []) {
-      const paramBuffer = (name: string, bytes: number, param: ParamSource) => this.paramBuffer(name, bytes, param, label);
       Object.assign(slotBuffers, chainStage(node).inferenceBuffers?.({ node, shape: { batch: this.options.batch, ...sh }, paramBuffer }));
     }
     const parts = chain ? forwardParts(this.graph.nodes, chain, b !== undefined ? this.layout(b) : undefined) : [];

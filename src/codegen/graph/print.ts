@@ -22,7 +22,10 @@ function stepText(graph: LayerGraph, placement: Pick<Placement, 'synthetic'>, s:
     }
     case 'chain': {
       const ops = [s.a, ...(s.b !== undefined ? [s.b] : []), ...(s.doubled ? [s.a] : [])].map(name).join(', ');
-      const attributes = s.nodes.map((id) => nodeOf(graph, placement, id)).flatMap((n) => (graphOp(n).attributes(n) ? [`, ${n.op} ${graphOp(n).attributes(n)}`] : []));
+      const attributes = s.nodes.map((id) => nodeOf(graph, placement, id)).flatMap((n) => {
+        const text = graphOp(n).attributes(n);
+        return text ? [`, ${n.op} ${text}`] : [];
+      });
       return `chain ${nodes}(${ops})${attributes.join('')}`;
     }
     case 'copy':

@@ -2,7 +2,7 @@
 // op first (chain-parts.ts), and what the parts write themselves (an add's other operand's).
 
 import type { ElementwiseSchedule } from '../schedule/types.js';
-import { type ChainKernelPart, partInputs, partViews } from './chain-parts.js';
+import { type ChainKernelPart, partInputs, partsWrite, partViews } from './chain-parts.js';
 import { argU, type DispatchLimits, fixedWorkgroup, runInvocations, scalarValues } from './common.js';
 import { type BufView, build, type GradTarget, grid, type PlaneShape, type SlotDef, type TrainKernel, argUnits, vecFor, reads, writes } from './train-common.js';
 
@@ -26,7 +26,7 @@ export function chainBwdVec(s: ChainBwdSpec): 1 | 4 {
 export function genChainBwd(s: ChainBwdSpec, schedule: ElementwiseSchedule, limits: DispatchLimits): TrainKernel {
   const sh = s.shape;
   const plane = sh.h * sh.w;
-  if (!s.a && !s.parts.some((p) => p.slots.some((slot) => slot.write))) throw new Error(`${s.name}: a chain backward with no target`);
+  if (!s.a && !partsWrite(s.parts)) throw new Error(`${s.name}: a chain backward with no target`);
   const vec = chainBwdVec(s);
   const T = vec === 4 ? 'vec4<f32>' : 'f32';
   const total = runInvocations(s.name, sh.batch * sh.c, plane / vec, schedule.run);

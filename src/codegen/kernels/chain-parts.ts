@@ -48,6 +48,9 @@ export function withoutWrites(part: ChainKernelPart): ChainKernelPart {
   };
 }
 
+/** Whether any of `parts` writes (an add's other operand's gradient): then a gradient kernel has work without the chain's input. */
+export const partsWrite = (parts: readonly ChainKernelPart[]): boolean => parts.some((p) => p.slots.some((s) => s.write));
+
 /** The views of `parts`, which decide the kernel's vector width with the chain's own. */
 export const partViews = (parts: readonly ChainKernelPart[]): ViewLayout[] => parts.flatMap((p) => Object.values(p.views ?? {}));
 

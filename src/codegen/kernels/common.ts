@@ -143,7 +143,7 @@ export function finish(
   );
   const packed = args && renderArgs(args, r.bindings.length);
   const decl = packed ? `${r.decl}\n${packed.decl}` : r.decl;
-  const wgsl = instantiate(template, { ...values, BINDINGS: decl }, flags, parts === undefined ? undefined : templateWithParts(template, parts), r.names);
+  const wgsl = instantiate(template, { ...values, BINDINGS: decl }, flags, templateWithParts(template, parts), r.names);
   const bindings: KernelBinding[] = r.bindings.map((b) => ({ binding: b.binding, slots: b.slots.map((s) => s.name), write: b.write }));
   const out: GeneratedKernel = { template, wgsl, entryPoint: 'main', bindings, workgroupSize, workgroups, specialization: specializationOf({ ...values, ...(args ? argLiterals(args) : {}) }, flags) };
   if (packed) out.args = { binding: r.bindings.length, words: packed.words };

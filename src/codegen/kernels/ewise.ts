@@ -3,8 +3,7 @@
 
 import type { TemplateValues } from '../template.js';
 import type { ElementwiseSchedule } from '../schedule/types.js';
-import type { ChainKernelPart } from './chain-parts.js';
-import { partInputs } from './chain-parts.js';
+import { type ChainKernelPart, partInputs } from './chain-parts.js';
 import { DEFAULT_DISPATCH_LIMITS, finishPerElement, runInvocations, type GeneratedKernel, argU, scalarValues, type Slot, type SlotAliases, vecType, type ViewLayout, viewArgs } from './common.js';
 
 export interface EwiseKernelSpec {

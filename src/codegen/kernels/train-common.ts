@@ -97,7 +97,7 @@ export function build(
     vals.BINDINGS = `${r.decl}\n${a.decl}`;
     packed = { binding: bindings.length, words: a.words };
   }
-  const wgsl = instantiate(template, vals, flags, parts === undefined ? undefined : templateWithParts(template, parts), r.names);
+  const wgsl = instantiate(template, vals, flags, templateWithParts(template, parts), r.names);
   return { template, wgsl, entryPoint: 'main', workgroupSize, bindings, workgroups, ...(packed ? { args: packed } : {}) };
 }
 

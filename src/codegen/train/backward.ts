@@ -3,7 +3,7 @@
 
 import type { ConcatNode } from '../../ir/graph.js';
 import type { ChainStep, ConvStep, SimpleStep } from '../graph/state.js';
-import { chainBwdVec, type ChainKernelPart, genChainBwd, type ChainBwdSpec, type GradTarget } from '../kernels/index.js';
+import { chainBwdVec, type ChainKernelPart, genChainBwd, type ChainBwdSpec, type GradTarget, partsWrite } from '../kernels/index.js';
 import type { ConvGeometry } from '../conv-layout.js';
 import { chainNodes, chainStage, opKernels } from '../op-kernels.js';
 import { hasStepKernels, stepKernels } from '../step-op.js';
@@ -65,7 +65,7 @@ function chain(x: BackwardContext, s: ChainStep): void {
     if (part) parts.push(part);
   }
   const a = inputTarget();
-  if (a || parts.some((p) => p.slots.some((slot) => slot.write))) chainBwd(b, `${names} dX`, { name: `${names} dX`, shape, g, a, parts });
+  if (a || partsWrite(parts)) chainBwd(b, `${names} dX`, { name: `${names} dX`, shape, g, a, parts });
 }
 
 function conv(x: BackwardContext, s: ConvStep): void {

@@ -31,8 +31,9 @@ function readByBackward(graph: LayerGraph, steps: readonly TrainStep[], fwd: For
   for (const s of steps) {
     if (s.kind === 'conv') add(s.conv.input);
     else if (s.kind === 'chain') {
-      if (chainNodes(graph.nodes, s.nodes).some((n) => chainStage(n).backwardReadsInput?.(n))) add(s.a);
-      if (chainNodes(graph.nodes, s.nodes).some((n) => chainStage(n).backwardReadsOutput?.(n))) add(s.anchor);
+      const nodes = chainNodes(graph.nodes, s.nodes);
+      if (nodes.some((n) => chainStage(n).backwardReadsInput?.(n))) add(s.a);
+      if (nodes.some((n) => chainStage(n).backwardReadsOutput?.(n))) add(s.anchor);
     } else if (s.kind !== 'concat') {
       const node = graph.nodes[s.anchor];
       if (hasStepKernels(node) && stepKernels(node).backwardReadsInput) add(s.input);
